@@ -1,0 +1,126 @@
+/*
+ * The contract between bot/ and a platform adapter.
+ *
+ * An adapter translates: platform JSON -> kb_event batches (handed to
+ * services->deliver together with the cursor that confirms them), and
+ * kb_reply -> platform API requests.  It reaches HTTP, timers, the clock,
+ * logging and the engine only through struct adapter_services, which bot/
+ * fills in with the real loop and a test fills in with a scripted fake.
+ * Adapters never include SQLite, libuv, libcurl or bot/ headers.
+ */
+#ifndef KB_ADAPTERS_ADAPTER_H
+#define KB_ADAPTERS_ADAPTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/event.h"
+
+/* ---- HTTP as a service ---------------------------------------------- */
+
+struct kb_http_request {
+    const char *method;        /* "GET" or "POST" */
+    const char *url;           /* full URL; may contain a secret: never logged */
+    const char *log_name;      /* what logs may show instead, e.g. "getUpdates" */
+    const char *body;          /* POST body or NULL */
+    size_t body_len;
+    const char *content_type;  /* e.g. "application/json"; NULL for none */
+    long timeout_ms;           /* whole transfer, must exceed a long poll */
+    long connect_timeout_ms;   /* 0 = default */
+    size_t max_response;       /* larger bodies fail the transfer; 0 = default */
+};
+
+enum kb_http_outcome {
+    KB_HTTP_DONE = 0,          /* got a status line and a complete body */
+    KB_HTTP_NOT_SENT,          /* never connected: safe to retry freely */
+    KB_HTTP_NO_ANSWER,         /* may have reached the server; no (complete) answer */
+    KB_HTTP_CANCELLED          /* shutdown or explicit cancel */
+};
+
+struct kb_http_response {
+    enum kb_http_outcome outcome;
+    long status;               /* HTTP status when outcome == KB_HTTP_DONE */
+    const char *body;          /* borrowed for the duration of the callback */
+    size_t body_len;
+    const char *error;         /* human-readable transport detail, or NULL */
+};
+
+typedef void (*kb_http_done_fn)(void *ud, const struct kb_http_response *resp);
+typedef void (*kb_timer_fn)(void *ud);
+
+/* ---- the result of sending one reply -------------------------------- */
+
+enum kb_send_outcome {
+    KB_SEND_OK = 0,            /* delivered; message_id set when known */
+    KB_SEND_RETRY,             /* transient; retry after retry_after_ms (0 = backoff) */
+    KB_SEND_RETRY_ONCE,        /* may have been delivered: retry at most once */
+    KB_SEND_FAILED,            /* permanent for this message (400) */
+    KB_SEND_CHAT_GONE,         /* bot removed / chat not found: mark chat inactive */
+    KB_SEND_FATAL              /* the adapter cannot go on (bad token) */
+};
+
+struct kb_send_result {
+    enum kb_send_outcome outcome;
+    long retry_after_ms;       /* platform-imposed wait (429), never undercut */
+    const char *message_id;    /* platform id of the sent message, or NULL */
+    const char *description;   /* platform's error text, or NULL */
+};
+
+typedef void (*kb_send_done_fn)(void *ud, const struct kb_send_result *res);
+
+enum kb_log_level { KB_LOG_DEBUG = 0, KB_LOG_INFO, KB_LOG_WARN, KB_LOG_ERROR };
+
+/* ---- services bot/ provides ----------------------------------------- */
+
+struct adapter_services {
+    void *ctx;
+    /* the clock (may be a test clock): UTC milliseconds */
+    int64_t (*now_ms)(void *ctx);
+    /* start a request; done is called exactly once, later, from the loop.
+       Returns 0 or a negative KB_E* (then done is never called). */
+    int (*http)(void *ctx, const struct kb_http_request *req,
+                kb_http_done_fn done, void *ud);
+    /* one-shot timer; returns an id > 0, or a negative KB_E* */
+    int64_t (*timer_start)(void *ctx, uint64_t ms, kb_timer_fn fire, void *ud);
+    void (*timer_cancel)(void *ctx, int64_t id);
+    /* apply a batch of events and store the cursor in ONE transaction.
+       0 = committed (advance); < 0 = nothing was applied (retry later). */
+    int (*deliver)(void *ctx, const struct kb_event *events, size_t n,
+                   const char *cursor_key, const char *cursor_value);
+    /* read a stored cursor into buf (empty string when none); 0 or KB_E* */
+    int (*cursor_load)(void *ctx, const char *key, char *buf, size_t cap);
+    /* print text to the user's terminal (console adapter only) */
+    void (*output)(void *ctx, const char *text, size_t len);
+    /* a log line; the adapter never passes secrets here */
+    void (*log)(void *ctx, enum kb_log_level level, const char *msg);
+    /* the adapter cannot continue (e.g. 401): bot/ shuts down with exit_code */
+    void (*fatal)(void *ctx, int exit_code, const char *msg);
+};
+
+/* ---- the adapter itself ---------------------------------------------- */
+
+struct adapter;
+
+struct adapter_ops {
+    const char *name;          /* "console", "telegram" */
+    const char *platform;      /* id stored in the DB: "console", "tg" */
+    /* begin receiving (long polling, …) */
+    int (*start)(struct adapter *a);
+    /* stop receiving; in-flight requests are cancelled by bot/ */
+    void (*stop)(struct adapter *a);
+    /* encode and send one reply; done is called exactly once */
+    int (*send)(struct adapter *a, const struct kb_reply *r,
+                kb_send_done_fn done, void *ud);
+    /* console only: one line of input (without the newline); NULL otherwise */
+    int (*feed_line)(struct adapter *a, const char *line, size_t len);
+    void (*destroy)(struct adapter *a);
+};
+
+struct adapter {
+    const struct adapter_ops *ops;
+    const struct adapter_services *svc;
+    size_t max_text;           /* longest text one message may carry */
+    void *priv;
+};
+
+#endif

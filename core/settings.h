@@ -1,0 +1,37 @@
+/*
+ * Engine settings: what the configuration decides for the domain.  Filled by
+ * config/ (defaults, file, environment) and handed to engine_open, which
+ * copies what it keeps.  Plain data, no behaviour.
+ */
+#ifndef KB_CORE_SETTINGS_H
+#define KB_CORE_SETTINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KB_MAX_TRIGGERS 16
+#define KB_MAX_OPERATORS 64
+
+struct kb_checkin_rules {
+    int base_points;            /* points for a check-in (default 10) */
+    int streak_bonus;           /* extra points per streak day (default 1) */
+    int streak_bonus_cap;       /* bonus never exceeds this (default 10) */
+    char *triggers[KB_MAX_TRIGGERS]; /* plain-text triggers, e.g. "签到" */
+    size_t n_triggers;
+};
+
+struct engine_settings {
+    char *db_path;              /* SQLite file; ":memory:" for tests */
+    char *locale;               /* default community locale: "zh-CN" or "en" */
+    char *tz;                   /* default community time zone (IANA name) */
+    char *bot_name;             /* our username where the platform has none */
+    struct kb_checkin_rules checkin;
+    /* "platform:user_id" pairs that are operators in every community */
+    char *operators[KB_MAX_OPERATORS];
+    size_t n_operators;
+    int admins_are_operators;   /* chat admins get non-monetary operator commands */
+    int member_rate_per_min;    /* per-member command limit (0 = off) */
+    int schedule_grace_s;       /* late scheduled posts are sent within this */
+};
+
+#endif
