@@ -31,7 +31,7 @@ CORE_SRC := $(wildcard core/*.c)
 ADAPTERS_SRC := $(wildcard adapters/*.c)
 CONFIG_SRC := $(wildcard config/*.c)
 BOT_SRC := $(filter-out bot/main.c,$(wildcard bot/*.c))
-SUPPORT_SRC := tests/test.c $(filter-out %_main.c,$(wildcard tests/fake/*.c))
+SUPPORT_SRC := tests/test.c $(wildcard tests/support/*.c) $(filter-out %_main.c,$(wildcard tests/fake/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 
@@ -46,7 +46,8 @@ all: $(BUILD)/kocbot
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/libcore.a: $(call obj,$(CORE_SRC))
 $(BUILD)/libadapters.a: $(call obj,$(ADAPTERS_SRC))

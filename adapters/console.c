@@ -1,0 +1,260 @@
+/* The console adapter; see console.h. */
+#include "console.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BATCH 256
+#define CURSOR_KEY "console:lines"
+
+struct pending {
+    char *user;
+    char *text;
+    char msg_id[24];
+};
+
+struct console {
+    char *user, *chat, *bot_name;
+    int64_t line_no;          /* cumulative across runs, from the cursor */
+    struct pending batch[MAX_BATCH];
+    size_t n;
+};
+
+static char *dup_str(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (!d)
+        abort();
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+/* "name: text" -> speaker name, when name is a plausible short nickname. */
+static size_t speaker_prefix(const char *line, size_t len)
+{
+    size_t i = 0;
+    while (i < len && i < 32) {
+        unsigned char c = (unsigned char)line[i];
+        if (c == ':')
+            break;
+        if (c == ' ' || c == '/' || c < 0x20)
+            return 0;
+        i++;
+    }
+    if (i == 0 || i >= len || line[i] != ':')
+        return 0;
+    return i;
+}
+
+static void clear_batch(struct console *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->batch[i].user);
+        free(c->batch[i].text);
+    }
+    c->n = 0;
+}
+
+static int flush(struct adapter *a)
+{
+    struct console *c = a->priv;
+    if (c->n == 0)
+        return 0;
+    struct kb_event ev[MAX_BATCH];
+    int64_t now = a->svc->now_ms(a->svc->ctx) / 1000;
+    for (size_t i = 0; i < c->n; i++) {
+        ev[i] = (struct kb_event){.kind = KB_EV_MESSAGE, .platform = "console", .chat_id = c->chat,
+                                  .chat_title = "console", .chat_type = KB_CHAT_GROUP,
+                                  .user_id = c->batch[i].user, .user_name = c->batch[i].user,
+                                  .user_handle = c->batch[i].user, .role = KB_ROLE_MEMBER,
+                                  .message_id = c->batch[i].msg_id, .time = now,
+                                  .text = c->batch[i].text, .bot_username = c->bot_name};
+    }
+    char cursor[24];
+    snprintf(cursor, sizeof cursor, "%lld", (long long)c->line_no);
+    int rc = a->svc->deliver(a->svc->ctx, ev, c->n, CURSOR_KEY, cursor);
+    if (rc < 0) {
+        /* nothing was applied: hand the lines back so the count stays true */
+        c->line_no -= (int64_t)c->n;
+        a->svc->log(a->svc->ctx, KB_LOG_ERROR, "console: input not applied; lines dropped");
+    }
+    clear_batch(c);
+    return rc;
+}
+
+static int console_feed(struct adapter *a, const char *line, size_t len)
+{
+    struct console *c = a->priv;
+    if (!line)
+        return flush(a);
+    if (len && line[len - 1] == '\r')
+        len--;
+    if (len == 0)
+        return 0;
+    size_t name_len = speaker_prefix(line, len);
+    struct pending *p = &c->batch[c->n];
+    if (name_len) {
+        p->user = dup_str(line, name_len);
+        size_t skip = name_len + 1;
+        while (skip < len && line[skip] == ' ')
+            skip++;
+        p->text = dup_str(line + skip, len - skip);
+    } else {
+        p->user = dup_str(c->user, strlen(c->user));
+        p->text = dup_str(line, len);
+    }
+    snprintf(p->msg_id, sizeof p->msg_id, "%lld", (long long)++c->line_no);
+    c->n++;
+    return c->n == MAX_BATCH ? flush(a) : 0;
+}
+
+char *console_plain_text(const char *m)
+{
+    size_t n = strlen(m);
+    char *out = malloc(n + 1);
+    if (!out)
+        abort();
+    size_t o = 0;
+    static const struct { const char *ent; char ch; } ents[] = {
+        {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}};
+    for (size_t i = 0; i < n;) {
+        if (m[i] == '<') {
+            const char *end = strchr(m + i, '>');
+            if (end) {
+                i = (size_t)(end - m) + 1;
+                continue;
+            }
+        }
+        if (m[i] == '&') {
+            int hit = 0;
+            for (size_t k = 0; k < sizeof ents / sizeof ents[0]; k++) {
+                size_t el = strlen(ents[k].ent);
+                if (strncmp(m + i, ents[k].ent, el) == 0) {
+                    out[o++] = ents[k].ch;
+                    i += el;
+                    hit = 1;
+                    break;
+                }
+            }
+            if (hit)
+                continue;
+        }
+        /* U+2068 / U+2069 direction isolates: invisible, drop for terminals */
+        if (strncmp(m + i, "\xE2\x81\xA8", 3) == 0 || strncmp(m + i, "\xE2\x81\xA9", 3) == 0) {
+            i += 3;
+            continue;
+        }
+        out[o++] = m[i++];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static void print_prefixed(struct adapter *a, const char *prefix, const char *markup)
+{
+    char *plain = console_plain_text(markup);
+    size_t cap = strlen(plain) * 2 + strlen(prefix) + 64;
+    char *buf = malloc(cap);
+    if (!buf)
+        abort();
+    size_t o = (size_t)snprintf(buf, cap, "%s", prefix);
+    for (const char *p = plain; *p; p++) {
+        buf[o++] = *p;
+        if (*p == '\n' && p[1]) {
+            memcpy(buf + o, "        ", 8);
+            o += 8;
+        }
+    }
+    buf[o++] = '\n';
+    a->svc->output(a->svc->ctx, buf, o);
+    free(buf);
+    free(plain);
+}
+
+static int console_send(struct adapter *a, const struct kb_reply *r, kb_send_done_fn done, void *ud)
+{
+    if (r->kind == KB_REPLY_ANSWER) {
+        if (r->text && *r->text)
+            print_prefixed(a, "kocbot (toast)> ", r->text);
+    } else {
+        print_prefixed(a, r->kind == KB_REPLY_EDIT ? "kocbot (edit)> " : "kocbot> ", r->text);
+        if (r->buttons && *r->buttons) {
+            /* rows '\n', buttons '\t', "label\x1f data" */
+            char *plain = console_plain_text(r->buttons);
+            for (char *p = plain; *p; p++) {
+                if (*p == KB_BUTTON_FIELD_SEP)
+                    *p = '=';
+                else if (*p == '\t')
+                    *p = '|';
+            }
+            print_prefixed(a, "        [buttons] ", plain);
+            free(plain);
+        }
+    }
+    struct kb_send_result res = {.outcome = KB_SEND_OK};
+    char id[24];
+    snprintf(id, sizeof id, "out-%lld", (long long)r->id);
+    res.message_id = id;
+    done(ud, &res);
+    return 0;
+}
+
+static int console_start(struct adapter *a)
+{
+    struct console *c = a->priv;
+    char buf[32];
+    if (a->svc->cursor_load(a->svc->ctx, CURSOR_KEY, buf, sizeof buf) == 0 && buf[0])
+        c->line_no = strtoll(buf, NULL, 10);
+    return 0;
+}
+
+static void console_stop(struct adapter *a)
+{
+    flush(a);
+}
+
+static void console_destroy(struct adapter *a)
+{
+    if (!a)
+        return;
+    struct console *c = a->priv;
+    clear_batch(c);
+    free(c->user);
+    free(c->chat);
+    free(c->bot_name);
+    free(c);
+    free(a);
+}
+
+static const struct adapter_ops console_ops = {
+    .name = "console",
+    .platform = "console",
+    .start = console_start,
+    .stop = console_stop,
+    .send = console_send,
+    .feed_line = console_feed,
+    .destroy = console_destroy,
+};
+
+int console_adapter_new(const struct console_options *o, const struct adapter_services *svc,
+                        struct adapter **out)
+{
+    struct adapter *a = calloc(1, sizeof *a);
+    struct console *c = calloc(1, sizeof *c);
+    if (!a || !c)
+        abort();
+    const char *user = o->user && *o->user ? o->user : "you";
+    const char *chat = o->chat && *o->chat ? o->chat : "console";
+    const char *bot = o->bot_name && *o->bot_name ? o->bot_name : "kocbot";
+    c->user = dup_str(user, strlen(user));
+    c->chat = dup_str(chat, strlen(chat));
+    c->bot_name = dup_str(bot, strlen(bot));
+    a->ops = &console_ops;
+    a->svc = svc;
+    a->max_text = 1u << 20;
+    a->priv = c;
+    *out = a;
+    return 0;
+}

@@ -1,0 +1,36 @@
+/*
+ * The outbox sender: drains the engine's outbox through one adapter, in
+ * order per chat, paced to the platform's limits (per chat, per group per
+ * minute, global per second), merging waiting short acknowledgements for
+ * the same chat into one message, and recording each outcome in the engine
+ * (delivered, retry with backoff or the platform's retry_after, failed).
+ */
+#ifndef KB_BOT_OUTBOX_H
+#define KB_BOT_OUTBOX_H
+
+#include <uv.h>
+
+#include "../adapters/adapter.h"
+#include "../core/engine.h"
+
+struct sender_limits {
+    int enabled;              /* 0: send as fast as the adapter takes them */
+    double per_chat_per_s;    /* e.g. 1.0 */
+    int per_group_per_min;    /* e.g. 20 */
+    int global_per_s;         /* e.g. 30 */
+    int coalesce;             /* merge waiting acknowledgements */
+};
+
+struct sender;
+
+/* idle(ud) is called whenever the outbox is empty and nothing is in flight. */
+struct sender *sender_new(uv_loop_t *loop, struct engine *e, struct adapter *a,
+                          const struct sender_limits *lim, void (*idle)(void *ud), void *ud);
+/* Look at the outbox soon (after a commit that may have queued replies). */
+void sender_kick(struct sender *s);
+/* Sends in flight. */
+size_t sender_in_flight(const struct sender *s);
+/* Stop sending and close the timer; frees itself once closed (run the loop). */
+void sender_close(struct sender *s);
+
+#endif

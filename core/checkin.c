@@ -1,0 +1,122 @@
+/*
+ * Daily check-in.  The day is the message's own local day in the
+ * community's zone (a replay after midnight still counts for the day it was
+ * sent); (member, day) is the primary key, so a duplicate can never land.
+ * Points: base + min(bonus * (streak - 1), cap), written to the ledger with
+ * ref "day:<n>" so the award is idempotent too.
+ */
+#include "checkin.h"
+
+#include <stdio.h>
+
+#include "ledger.h"
+#include "tz.h"
+
+int64_t checkin_points(const struct kb_checkin_rules *r, int64_t streak)
+{
+    int64_t bonus = (int64_t)r->streak_bonus * (streak - 1);
+    if (bonus > r->streak_bonus_cap)
+        bonus = r->streak_bonus_cap;
+    if (bonus < 0)
+        bonus = 0;
+    return r->base_points + bonus;
+}
+
+int checkin_stats(struct engine *e, int64_t member_id, int64_t today, struct checkin_stats *out)
+{
+    out->current_streak = out->best_streak = out->days = 0;
+    out->last_day = -1;
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT count(*), max(streak), max(day),"
+                                  " (SELECT streak FROM checkins WHERE member_id = ?1 ORDER BY day DESC LIMIT 1)"
+                                  " FROM checkins WHERE member_id = ?1",
+                                  VALS(SI(member_id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    if (rc == 1 && store_int(s, 0) > 0) {
+        out->days = store_int(s, 0);
+        out->best_streak = store_int(s, 1);
+        out->last_day = store_int(s, 2);
+        if (out->last_day >= today - 1)
+            out->current_streak = store_int(s, 3);
+    }
+    store_done(s);
+    return rc < 0 ? rc : KB_OK;
+}
+
+static int cmd_checkin(struct cmd_ctx *c)
+{
+    int64_t day = tz_day(c->comm.tz, c->at);
+    int64_t streak = 0;
+    int rc = store_i64(c->st, &streak, "SELECT streak FROM checkins WHERE member_id = ? AND day = ?",
+                       VALS(SI(c->member_id), SI(day)));
+    if (rc == KB_OK) {
+        struct sbuf b = {0};
+        struct sbuf who = {0};
+        member_name(c->e, c->member_id, &who);
+        text_format(&b, c->lang, "checkin.already", ARGS(TS("name", who.s), TI("streak", streak)));
+        rc = ctx_reply_markup(c, b.s, 1);
+        sbuf_free(&b);
+        sbuf_free(&who);
+        return rc;
+    }
+    if (rc != KB_ENOTFOUND)
+        return rc;
+    int64_t prev = 0;
+    rc = store_i64(c->st, &prev, "SELECT streak FROM checkins WHERE member_id = ? AND day = ?",
+                   VALS(SI(c->member_id), SI(day - 1)));
+    if (rc && rc != KB_ENOTFOUND)
+        return rc;
+    streak = rc == KB_OK ? prev + 1 : 1;
+    int64_t points = checkin_points(&c->e->set.checkin, streak);
+    rc = store_exec(c->st,
+                    "INSERT INTO checkins(community_id, member_id, day, at, streak, points)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    VALS(SI(c->comm.id), SI(c->member_id), SI(day), SI(c->at), SI(streak), SI(points)));
+    if (rc)
+        return rc;
+    char ref[32];
+    snprintf(ref, sizeof ref, "day:%lld", (long long)day);
+    struct ledger_entry le = {.community_id = c->comm.id, .member_id = c->member_id, .kind = "points",
+                              .amount = points, .reason = "checkin", .ref = ref, .at = c->at};
+    rc = ledger_add(c->e, &le, NULL);
+    int64_t total = 0, rank = 0;
+    if (!rc)
+        rc = ledger_points(c->e, c->member_id, &total);
+    if (!rc)
+        rc = store_i64(c->st, &rank, "SELECT count(*) FROM checkins WHERE community_id = ? AND day = ?",
+                       VALS(SI(c->comm.id), SI(day)));
+    if (rc)
+        return rc;
+    struct sbuf who = {0}, b = {0};
+    member_name(c->e, c->member_id, &who);
+    text_format(&b, c->lang, "checkin.ok",
+                ARGS(TS("name", who.s), TI("streak", streak), TI("points", points),
+                     TI("total", total), TI("rank", rank)));
+    rc = ctx_reply_markup(c, b.s, 1);
+    sbuf_free(&b);
+    sbuf_free(&who);
+    return rc;
+}
+
+static const struct cmd_spec commands[] = {
+    {"checkin", cmd_checkin, 0, "checkin.help"},
+};
+
+static const struct text_entry texts[] = {
+    {"checkin.help", "/checkin — 每日签到（也可以直接发“签到”或“打卡”）",
+     "/checkin — daily check-in (or just say 签到 / 打卡)"},
+    {"checkin.ok", "✅ {name} 签到成功！连续 <b>{streak}</b> 天，+{points} 积分（共 {total}），今日第 {rank} 位",
+     "✅ {name} checked in! Streak <b>{streak}</b> day(s), +{points} points (total {total}), #{rank} today"},
+    {"checkin.already", "☑️ {name} 今天已经签到过了，当前连续 {streak} 天，明天再来！",
+     "☑️ {name}, you already checked in today (streak {streak}). See you tomorrow!"},
+};
+
+const struct kb_module checkin_module = {
+    .name = "checkin",
+    .commands = commands,
+    .n_commands = KB_COUNT(commands),
+    .texts = texts,
+    .n_texts = KB_COUNT(texts),
+};

@@ -1,0 +1,218 @@
+/*
+ * Communities, chats and members.  A chat belongs to one community (by
+ * default its own); a private chat joins the community where the member was
+ * last active, so /me in private shows the standing they earned in the group.
+ */
+#include "community.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void copy_field(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+int community_load(struct engine *e, int64_t id, struct community *out)
+{
+    sqlite3_stmt *s = store_query(e->st, "SELECT locale, tz FROM communities WHERE id = ?",
+                                  VALS(SI(id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    if (rc == 1) {
+        out->id = id;
+        copy_field(out->locale, sizeof out->locale, store_text(s, 0));
+        copy_field(out->tz, sizeof out->tz, store_text(s, 1));
+        rc = KB_OK;
+    } else if (rc == 0) {
+        rc = KB_ENOTFOUND;
+    }
+    store_done(s);
+    return rc;
+}
+
+static int community_create(struct engine *e, const char *name, int64_t now, int64_t *id)
+{
+    int rc = store_exec(e->st,
+                        "INSERT INTO communities(name, locale, tz, created_at) VALUES (?, ?, ?, ?)",
+                        VALS(ST(name ? name : ""), ST(e->set.locale), ST(e->set.tz), SI(now)));
+    if (rc)
+        return rc;
+    *id = sqlite3_last_insert_rowid(store_db(e->st));
+    return KB_OK;
+}
+
+int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now,
+                        struct community *out)
+{
+    int64_t id = 0;
+    int rc = store_i64(e->st, &id,
+                       "SELECT community_id FROM chats WHERE platform = ? AND chat_id = ?",
+                       VALS(ST(ev->platform), ST(ev->chat_id)));
+    if (rc == KB_ENOTFOUND) {
+        int is_private = ev->chat_type == KB_CHAT_PRIVATE;
+        if (is_private && ev->user_id)
+            rc = store_i64(e->st, &id,
+                           "SELECT community_id FROM members m WHERE platform = ? AND user_id = ? "
+                           "AND NOT EXISTS (SELECT 1 FROM chats c WHERE c.community_id = m.community_id "
+                           "  AND c.is_private = 1 AND c.platform = m.platform AND c.chat_id <> ?)"
+                           " ORDER BY last_seen DESC LIMIT 1",
+                           VALS(ST(ev->platform), ST(ev->user_id), ST(ev->chat_id)));
+        if (rc == KB_ENOTFOUND || !is_private)
+            rc = community_create(e, ev->chat_title, now, &id);
+        if (rc)
+            return rc;
+        rc = store_exec(e->st,
+                        "INSERT INTO chats(platform, chat_id, community_id, title, is_private, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        VALS(ST(ev->platform), ST(ev->chat_id), SI(id),
+                             ST(ev->chat_title ? ev->chat_title : ""), SI(is_private), SI(now)));
+    }
+    if (rc)
+        return rc;
+    return community_load(e, id, out);
+}
+
+int member_ensure(struct engine *e, int64_t community_id, const struct kb_event *ev, int64_t now,
+                  int64_t *member_id)
+{
+    const char *name = ev->user_name && *ev->user_name ? ev->user_name : ev->user_id;
+    sqlite3_stmt *s = store_query(
+        e->st,
+        "INSERT INTO members(community_id, platform, user_id, name, handle, joined_at, last_seen)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
+        " ON CONFLICT(community_id, platform, user_id) DO UPDATE SET"
+        "  name = excluded.name, handle = coalesce(excluded.handle, handle),"
+        "  last_seen = max(last_seen, excluded.last_seen)"
+        " RETURNING id",
+        VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name), ST(ev->user_handle),
+             SI(now)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    if (rc == 1) {
+        *member_id = store_int(s, 0);
+        rc = store_step(e->st, s) < 0 ? store_failure(e->st) : KB_OK;
+    } else if (rc == 0) {
+        rc = KB_ESTORE;
+    }
+    store_done(s);
+    return rc;
+}
+
+int community_is_operator(struct engine *e, int64_t community_id, const char *platform,
+                          const char *user_id)
+{
+    if (!platform || !user_id)
+        return 0;
+    size_t plen = strlen(platform);
+    for (size_t i = 0; i < e->set.n_operators; i++) {
+        const char *op = e->set.operators[i];
+        if (strncmp(op, platform, plen) == 0 && op[plen] == ':' && strcmp(op + plen + 1, user_id) == 0)
+            return 1;
+    }
+    int64_t one = 0;
+    return store_i64(e->st, &one,
+                     "SELECT 1 FROM operators WHERE community_id = ? AND platform = ? AND user_id = ?",
+                     VALS(SI(community_id), ST(platform), ST(user_id))) == KB_OK;
+}
+
+int member_find(struct engine *e, int64_t community_id, const char *who, int64_t *member_id)
+{
+    if (!who || !*who)
+        return KB_ENOTFOUND;
+    if (who[0] == '@') {
+        int rc = store_i64(e->st, member_id,
+                           "SELECT id FROM members WHERE community_id = ? AND handle = ? COLLATE NOCASE"
+                           " ORDER BY last_seen DESC LIMIT 1",
+                           VALS(SI(community_id), ST(who + 1)));
+        if (rc != KB_ENOTFOUND)
+            return rc;
+        who++;
+    }
+    int rc = store_i64(e->st, member_id,
+                       "SELECT id FROM members WHERE community_id = ? AND user_id = ?"
+                       " ORDER BY last_seen DESC LIMIT 1",
+                       VALS(SI(community_id), ST(who)));
+    if (rc != KB_ENOTFOUND)
+        return rc;
+    return store_i64(e->st, member_id,
+                     "SELECT id FROM members WHERE community_id = ? AND name = ?"
+                     " ORDER BY last_seen DESC LIMIT 1",
+                     VALS(SI(community_id), ST(who)));
+}
+
+void member_name(struct engine *e, int64_t member_id, struct sbuf *out)
+{
+    sqlite3_stmt *s = store_query(e->st, "SELECT name FROM members WHERE id = ?", VALS(SI(member_id)));
+    if (s && store_step(e->st, s) == 1)
+        text_user(out, store_text(s, 0));
+    else
+        sbuf_add(out, "?");
+    store_done(s);
+}
+
+int community_post(struct engine *e, int64_t community_id, const char *markup, const char *buttons,
+                   const char *ref, int64_t now)
+{
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT platform, chat_id FROM chats"
+                                  " WHERE community_id = ? AND active = 1 AND is_private = 0",
+                                  VALS(SI(community_id)));
+    if (!s)
+        return store_failure(e->st);
+    /* copy the targets first: outbox_add reuses the statement cache */
+    struct sbuf targets = {0};
+    size_t count = 0;
+    int rc;
+    while ((rc = store_step(e->st, s)) == 1) {
+        sbuf_add(&targets, store_text(s, 0));
+        sbuf_addc(&targets, '\0');
+        sbuf_add(&targets, store_text(s, 1));
+        sbuf_addc(&targets, '\0');
+        count++;
+    }
+    store_done(s);
+    const char *p = targets.s;
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        const char *platform = p;
+        const char *chat = platform + strlen(platform) + 1;
+        p = chat + strlen(chat) + 1;
+        struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = platform, .chat_id = chat,
+                             .text = markup, .buttons = buttons};
+        rc = outbox_add(e, &r, ref, now);
+    }
+    sbuf_free(&targets);
+    return rc;
+}
+
+int chat_migrate(struct engine *e, const char *platform, const char *old_id, const char *new_id)
+{
+    int64_t exists = 0;
+    int rc = store_i64(e->st, &exists, "SELECT 1 FROM chats WHERE platform = ? AND chat_id = ?",
+                       VALS(ST(platform), ST(new_id)));
+    if (rc == KB_OK) /* the new chat already spoke first: keep its row, drop the old */
+        rc = store_exec(e->st, "DELETE FROM chats WHERE platform = ? AND chat_id = ?",
+                        VALS(ST(platform), ST(old_id)));
+    else if (rc == KB_ENOTFOUND)
+        rc = store_exec(e->st, "UPDATE chats SET chat_id = ? WHERE platform = ? AND chat_id = ?",
+                        VALS(ST(new_id), ST(platform), ST(old_id)));
+    if (!rc)
+        rc = store_exec(e->st, "UPDATE outbox SET chat_id = ? WHERE platform = ? AND chat_id = ? AND state = 0",
+                        VALS(ST(new_id), ST(platform), ST(old_id)));
+    if (!rc)
+        rc = store_exec(e->st, "UPDATE OR REPLACE posted SET chat_id = ? WHERE platform = ? AND chat_id = ?",
+                        VALS(ST(new_id), ST(platform), ST(old_id)));
+    return rc;
+}
+
+int chat_set_active(struct engine *e, const char *platform, const char *chat_id, int active)
+{
+    return store_exec(e->st, "UPDATE chats SET active = ? WHERE platform = ? AND chat_id = ?",
+                      VALS(SI(active), ST(platform), ST(chat_id)));
+}

@@ -1,0 +1,73 @@
+/*
+ * The engine: the core's one door.  It applies batches of platform events in
+ * one SQLite transaction together with the platform cursor and the replies
+ * they cause (written to the outbox table), fires scheduled posts from
+ * engine_tick, and lets bot/ drain the outbox.  It never reads the clock:
+ * every call takes `now` (UTC seconds, or milliseconds where named _ms).
+ */
+#ifndef KB_CORE_ENGINE_H
+#define KB_CORE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "settings.h"
+
+struct engine;
+
+typedef void (*engine_log_fn)(void *ud, int level, const char *msg);
+
+/* Open the database at s->db_path (migrating it) with settings s (copied).
+   err receives a message on failure. */
+int engine_open(const struct engine_settings *s, struct engine **out, char *err, size_t errcap);
+void engine_close(struct engine *e);
+/* Where engine warnings go (levels as enum kb_log_level); default: none. */
+void engine_set_log(struct engine *e, engine_log_fn fn, void *ud);
+/* Detail of the last failure. */
+const char *engine_errmsg(const struct engine *e);
+
+/* Apply events[0..n) and store cursor_key=cursor_value (if not NULL) in ONE
+   transaction.  Returns 0 when committed; a negative KB_E* when nothing was
+   applied (KB_EFULL: disk full or read-only).  An event that fails on its own
+   is rolled back alone, recorded in failed_events and skipped. */
+int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
+                 const char *cursor_key, const char *cursor_value, int64_t now);
+/* Read a cursor into buf ("" when unset). */
+int engine_cursor_load(struct engine *e, const char *key, char *buf, size_t cap);
+
+/* Fire everything due at now (scheduled posts, reminders, closings). */
+int engine_tick(struct engine *e, int64_t now);
+/* The next instant engine_tick has work, or -1 when nothing is scheduled. */
+int64_t engine_next_due(struct engine *e, int64_t now);
+
+/* Pending replies for one platform, oldest first. */
+struct outbox_batch {
+    struct kb_reply *rows;
+    size_t n;
+};
+/* Fetch up to max replies whose time has come (not_before <= now_ms).
+   Free with outbox_batch_free. */
+int engine_outbox_fetch(struct engine *e, const char *platform, int64_t now_ms, size_t max,
+                        struct outbox_batch *out);
+void outbox_batch_free(struct outbox_batch *b);
+/* Earliest not_before_ms of a pending reply for platform, or -1 if none. */
+int64_t engine_outbox_next_ms(struct engine *e, const char *platform);
+/* Number of pending replies for platform. */
+int64_t engine_outbox_pending(struct engine *e, const char *platform);
+
+enum outbox_outcome {
+    OUTBOX_SENT = 0,
+    OUTBOX_RETRY,          /* transient: retry at retry_at_ms */
+    OUTBOX_RETRY_ONCE,     /* may have been delivered: retry once at most */
+    OUTBOX_FAILED,         /* permanent */
+    OUTBOX_CHAT_GONE       /* the chat is gone: fail its queue, mark it inactive */
+};
+/* Record what happened to outbox row id.  message_id: the platform's id of
+   the sent message (may be NULL).  retry_at_ms: when to try again (RETRY*);
+   0 = exponential backoff from the row's attempts (1 s doubling to 60 s). */
+int engine_outbox_done(struct engine *e, int64_t id, enum outbox_outcome outcome,
+                       const char *message_id, int64_t retry_at_ms, const char *error,
+                       int64_t now_ms);
+
+#endif

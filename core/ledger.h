@@ -1,0 +1,36 @@
+/*
+ * The append-only ledger: every reward (points, cash, gift, badge, title)
+ * is a row with who, what, how much, why and who granted it.  Corrections
+ * are new rows, never updates.  Point balances are cached in `tallies`,
+ * updated in the same transaction and rebuildable from the ledger.
+ */
+#ifndef KB_CORE_LEDGER_H
+#define KB_CORE_LEDGER_H
+
+#include "engine_int.h"
+
+struct ledger_entry {
+    int64_t community_id;
+    int64_t member_id;
+    const char *kind;     /* "points", "cash", "gift", "badge", "title" */
+    int64_t amount;       /* points, cents, or +1/-1 for items */
+    const char *unit;     /* currency or item name; NULL = "" */
+    const char *reason;   /* "checkin", "task", "poll", "grant", "revoke", "payout" */
+    const char *ref;      /* what it pays for ("day:20415"); NULL = "" */
+    int64_t granted_by;   /* member id of the operator, 0 = the system */
+    const char *note;     /* NULL = "" */
+    int64_t at;
+};
+
+/* Append an entry.  For reasons other than grant/revoke/payout, a second
+   entry with the same member, reason, ref, kind and unit is ignored:
+   *added (may be NULL) tells which happened. */
+int ledger_add(struct engine *e, const struct ledger_entry *le, int *added);
+/* A member's point balance (from the cached tally). */
+int ledger_points(struct engine *e, int64_t member_id, int64_t *points);
+/* Recompute a community's tallies from the ledger. */
+int ledger_rebuild_tallies(struct engine *e, int64_t community_id);
+/* 1 when every cached tally of the community equals its ledger sum. */
+int ledger_tallies_agree(struct engine *e, int64_t community_id);
+
+#endif

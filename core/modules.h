@@ -1,0 +1,47 @@
+/*
+ * The feature registry: every feature module (check-in, ledger, polls, …)
+ * contributes commands, catalogue texts and optionally scheduled work.
+ * modules.c lists them; adding a feature is one file plus one line there.
+ */
+#ifndef KB_CORE_MODULES_H
+#define KB_CORE_MODULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "text.h"
+
+struct cmd_ctx;
+struct engine;
+
+enum cmd_flags {
+    CMD_OPERATOR = 1u << 0, /* operators, and chat admins when enabled */
+    CMD_LEDGER = 1u << 1,   /* configured operators only: touches the ledger */
+    CMD_GROUP = 1u << 2,    /* only in group chats */
+    CMD_HIDDEN = 1u << 3    /* not listed by /help */
+};
+
+struct cmd_spec {
+    const char *name;               /* without '/' */
+    int (*fn)(struct cmd_ctx *c);   /* KB_OK, or a negative KB_E* (rolls back this event) */
+    unsigned flags;
+    const char *help_key;           /* catalogue key of the /help line, or NULL */
+};
+
+struct kb_module {
+    const char *name;
+    const struct cmd_spec *commands;
+    size_t n_commands;
+    const struct text_entry *texts;
+    size_t n_texts;
+    /* scheduled work (optional): both run inside the engine's transaction */
+    int (*tick)(struct engine *e, int64_t now);
+    int64_t (*next_due)(struct engine *e, int64_t now); /* -1 = nothing */
+};
+
+extern const struct kb_module *const kb_modules[];
+extern const size_t kb_n_modules;
+
+#define KB_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * The member's own view: /me (standing) and /help (what the caller may do),
+ * plus the engine's generic refusals, which live in this module's catalogue.
+ */
+#include "profile.h"
+
+#include "checkin.h"
+#include "ledger.h"
+#include "tz.h"
+
+static int cmd_me(struct cmd_ctx *c)
+{
+    int64_t points = 0;
+    struct checkin_stats cs;
+    int rc = ledger_points(c->e, c->member_id, &points);
+    if (!rc)
+        rc = checkin_stats(c->e, c->member_id, tz_day(c->comm.tz, c->at), &cs);
+    if (rc)
+        return rc;
+    struct sbuf who = {0}, b = {0};
+    member_name(c->e, c->member_id, &who);
+    text_format(&b, c->lang, "me.show",
+                ARGS(TS("name", who.s), TI("points", points), TI("streak", cs.current_streak),
+                     TI("best", cs.best_streak), TI("days", cs.days)));
+    rc = ctx_reply_markup(c, b.s, 0);
+    sbuf_free(&b);
+    sbuf_free(&who);
+    return rc;
+}
+
+static void help_section(struct cmd_ctx *c, struct sbuf *b, int operator_part)
+{
+    for (size_t m = 0; m < kb_n_modules; m++) {
+        for (size_t i = 0; i < kb_modules[m]->n_commands; i++) {
+            const struct cmd_spec *s = &kb_modules[m]->commands[i];
+            int is_op = (s->flags & (CMD_OPERATOR | CMD_LEDGER)) != 0;
+            if (!s->help_key || (s->flags & CMD_HIDDEN) || is_op != operator_part)
+                continue;
+            if ((s->flags & CMD_LEDGER) && !c->is_operator)
+                continue;
+            sbuf_addc(b, '\n');
+            text_format(b, c->lang, s->help_key, NOARGS);
+        }
+    }
+}
+
+static int cmd_help(struct cmd_ctx *c)
+{
+    struct sbuf b = {0};
+    text_format(&b, c->lang, "help.header", NOARGS);
+    help_section(c, &b, 0);
+    if (c->is_admin) {
+        sbuf_add(&b, "\n\n");
+        text_format(&b, c->lang, "help.operator_header", NOARGS);
+        help_section(c, &b, 1);
+    }
+    int rc = ctx_reply_markup(c, b.s, 0);
+    sbuf_free(&b);
+    return rc;
+}
+
+static const struct cmd_spec commands[] = {
+    {"me", cmd_me, 0, "me.help"},
+    {"help", cmd_help, 0, "help.help"},
+    {"start", cmd_help, CMD_HIDDEN, NULL},
+};
+
+static const struct text_entry texts[] = {
+    {"me.help", "/me — 我的积分、连续签到和等级", "/me — my points, streak and level"},
+    {"me.show",
+     "👤 {name}\n积分：<b>{points}</b>\n连续签到：{streak} 天（最长 {best} 天）\n累计签到：{days} 天",
+     "👤 {name}\nPoints: <b>{points}</b>\nStreak: {streak} day(s) (best {best})\nCheck-in days: {days}"},
+    {"help.help", "/help — 查看可用命令", "/help — list the commands you can use"},
+    {"help.header", "<b>可用命令</b>", "<b>Commands</b>"},
+    {"help.operator_header", "<b>运营命令</b>", "<b>Operator commands</b>"},
+    {"engine.unknown", "🤔 没有 /{cmd} 这个命令，发送 /help 查看可用命令。",
+     "🤔 There is no /{cmd} command. Send /help to see what you can do."},
+    {"engine.operators_only", "🔒 抱歉，这个命令只有运营者可以使用。",
+     "🔒 Sorry, only operators can use this command."},
+    {"engine.group_only", "这个命令只能在群里使用。", "This command only works in a group."},
+    {"engine.slow_down", "⏳ 操作太频繁了，请稍等一分钟再试。",
+     "⏳ You're sending commands too fast; please wait a minute."},
+    {"engine.too_long", "消息太长了（最多 {max} 字节）。", "That message is too long (at most {max} bytes)."},
+    {"engine.bad_text", "消息里有无法识别的字符，请重新输入。",
+     "That message contains characters I can't read; please type it again."},
+};
+
+const struct kb_module profile_module = {
+    .name = "profile",
+    .commands = commands,
+    .n_commands = KB_COUNT(commands),
+    .texts = texts,
+    .n_texts = KB_COUNT(texts),
+};

@@ -1,0 +1,277 @@
+/* SQLite store; see store.h. */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "util.h"
+
+#define STMT_SLOTS 512
+
+struct stmt_slot {
+    const char *sql;     /* the literal's address is the key */
+    sqlite3_stmt *stmt;
+};
+
+struct store {
+    sqlite3 *db;
+    int last_rc;
+    char err[512];
+    struct stmt_slot slots[STMT_SLOTS];
+};
+
+static int fail(struct store *st, int rc, const char *what)
+{
+    st->last_rc = rc;
+    snprintf(st->err, sizeof st->err, "%s: %s", what, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+    return store_failure(st);
+}
+
+int store_failure(const struct store *st)
+{
+    int primary = st->last_rc & 0xff;
+    if (primary == SQLITE_FULL || primary == SQLITE_READONLY || primary == SQLITE_IOERR ||
+        primary == SQLITE_CANTOPEN)
+        return KB_EFULL;
+    return KB_ESTORE;
+}
+
+const char *store_errmsg(const struct store *st)
+{
+    return st->err;
+}
+
+sqlite3 *store_db(struct store *st)
+{
+    return st->db;
+}
+
+static int exec_plain(struct store *st, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        st->last_rc = rc;
+        snprintf(st->err, sizeof st->err, "%s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return store_failure(st);
+    }
+    return KB_OK;
+}
+
+static int migrate(struct store *st)
+{
+    int64_t version = 0;
+    int rc = store_i64(st, &version, "PRAGMA user_version", NOVALS);
+    if (rc)
+        return rc;
+    if (version > (int64_t)store_n_migrations) {
+        snprintf(st->err, sizeof st->err,
+                 "database schema version %lld is newer than this kocbot (%zu)",
+                 (long long)version, store_n_migrations);
+        return KB_ESTORE;
+    }
+    for (size_t v = (size_t)version; v < store_n_migrations; v++) {
+        rc = store_begin(st);
+        if (rc)
+            return rc;
+        rc = exec_plain(st, store_migrations[v]);
+        if (!rc) {
+            char pragma[64];
+            snprintf(pragma, sizeof pragma, "PRAGMA user_version = %zu", v + 1);
+            rc = exec_plain(st, pragma);
+        }
+        if (rc) {
+            char detail[512];
+            snprintf(detail, sizeof detail, "migration %zu: %.450s", v + 1, st->err);
+            store_rollback(st);
+            memcpy(st->err, detail, sizeof st->err);
+            return rc;
+        }
+        rc = store_commit(st);
+        if (rc)
+            return rc;
+    }
+    return KB_OK;
+}
+
+int store_open(const char *path, struct store **out, char *err, size_t errcap)
+{
+    struct store *st = xcalloc(1, sizeof *st);
+    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errcap, "cannot open database %s: %s", path,
+                 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        store_close(st);
+        return KB_ESTORE;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, 5000);
+    /* WAL + FULL: a commit that returned is on disk even after power loss,
+       and Telegram forgets an update once we confirm it. */
+    rc = exec_plain(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                        "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;");
+    if (!rc)
+        rc = migrate(st);
+    if (rc) {
+        snprintf(err, errcap, "database %s: %s", path, st->err);
+        store_close(st);
+        return rc;
+    }
+    *out = st;
+    return KB_OK;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < STMT_SLOTS; i++)
+        sqlite3_finalize(st->slots[i].stmt);
+    sqlite3_close(st->db);
+    free(st);
+}
+
+static sqlite3_stmt *cached(struct store *st, const char *sql)
+{
+    size_t h = ((uintptr_t)sql >> 3) % STMT_SLOTS;
+    for (size_t probe = 0; probe < STMT_SLOTS; probe++, h = (h + 1) % STMT_SLOTS) {
+        struct stmt_slot *slot = &st->slots[h];
+        if (slot->sql == sql)
+            return slot->stmt;
+        if (!slot->sql) {
+            sqlite3_stmt *s = NULL;
+            int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+            if (rc != SQLITE_OK) {
+                fail(st, rc, "prepare");
+                return NULL;
+            }
+            slot->sql = sql;
+            slot->stmt = s;
+            return s;
+        }
+    }
+    fail(st, SQLITE_NOMEM, "statement cache full");
+    return NULL;
+}
+
+sqlite3_stmt *store_query(struct store *st, const char *sql, const struct sval *v, size_t n)
+{
+    sqlite3_stmt *s = cached(st, sql);
+    if (!s)
+        return NULL;
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    for (size_t i = 0; i < n; i++) {
+        int rc, idx = (int)i + 1;
+        if (v[i].type == 'i')
+            rc = sqlite3_bind_int64(s, idx, v[i].i);
+        else if (v[i].type == 't' && v[i].s)
+            rc = sqlite3_bind_text(s, idx, v[i].s, -1, SQLITE_TRANSIENT);
+        else
+            rc = sqlite3_bind_null(s, idx);
+        if (rc != SQLITE_OK) {
+            fail(st, rc, "bind");
+            return NULL;
+        }
+    }
+    return s;
+}
+
+int store_step(struct store *st, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    fail(st, rc, "step");
+    sqlite3_reset(s);
+    return store_failure(st);
+}
+
+void store_done(sqlite3_stmt *s)
+{
+    if (s)
+        sqlite3_reset(s);
+}
+
+const char *store_text(sqlite3_stmt *s, int col)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+    return t ? (const char *)t : "";
+}
+
+int64_t store_int(sqlite3_stmt *s, int col)
+{
+    return sqlite3_column_int64(s, col);
+}
+
+int store_exec(struct store *st, const char *sql, const struct sval *v, size_t n)
+{
+    sqlite3_stmt *s = store_query(st, sql, v, n);
+    if (!s)
+        return store_failure(st);
+    int rc;
+    while ((rc = store_step(st, s)) == 1)
+        ;
+    store_done(s);
+    return rc;
+}
+
+int store_i64(struct store *st, int64_t *out, const char *sql, const struct sval *v, size_t n)
+{
+    sqlite3_stmt *s = store_query(st, sql, v, n);
+    if (!s)
+        return store_failure(st);
+    int rc = store_step(st, s);
+    if (rc == 1 && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+        *out = sqlite3_column_int64(s, 0);
+        rc = KB_OK;
+    } else if (rc >= 0) {
+        rc = KB_ENOTFOUND;
+    }
+    store_done(s);
+    return rc;
+}
+
+int64_t store_changes(struct store *st)
+{
+    return sqlite3_changes64(st->db);
+}
+
+int store_begin(struct store *st)
+{
+    return store_exec(st, "BEGIN IMMEDIATE", NOVALS);
+}
+
+int store_commit(struct store *st)
+{
+    int rc = store_exec(st, "COMMIT", NOVALS);
+    if (rc)
+        store_rollback(st);
+    return rc;
+}
+
+void store_rollback(struct store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_savepoint(struct store *st)
+{
+    return store_exec(st, "SAVEPOINT ev", NOVALS);
+}
+
+int store_release(struct store *st)
+{
+    return store_exec(st, "RELEASE ev", NOVALS);
+}
+
+void store_rollback_savepoint(struct store *st)
+{
+    sqlite3_exec(st->db, "ROLLBACK TO ev; RELEASE ev", NULL, NULL, NULL);
+}

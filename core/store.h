@@ -1,0 +1,68 @@
+/*
+ * The SQLite store: opening with the durability settings, schema migrations
+ * (PRAGMA user_version), a cache of prepared statements keyed by the SQL
+ * literal's address, typed parameter binding and transactions.
+ * Every statement is prepared once and bound with parameters; no SQL text is
+ * ever built from input.  SQL texts must be string literals (or otherwise
+ * live as long as the store): the statement cache is keyed by address.
+ */
+#ifndef KB_CORE_STORE_H
+#define KB_CORE_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* A bound parameter: SI(int64), ST(text or NULL), SN (NULL). */
+struct sval {
+    char type;
+    int64_t i;
+    const char *s;
+};
+#define SI(v) ((struct sval){'i', (int64_t)(v), NULL})
+#define ST(v) ((struct sval){'t', 0, (v)})
+#define SN ((struct sval){'n', 0, NULL})
+#define VALS(...) (const struct sval[]){__VA_ARGS__}, \
+    (sizeof((const struct sval[]){__VA_ARGS__}) / sizeof(struct sval))
+#define NOVALS NULL, 0
+
+/* Open (creating if needed) and migrate.  err receives the reason. */
+int store_open(const char *path, struct store **out, char *err, size_t errcap);
+void store_close(struct store *st);
+sqlite3 *store_db(struct store *st);
+/* Detail of the last failure ("" if none). */
+const char *store_errmsg(const struct store *st);
+/* KB_EFULL when the last failure was a full/read-only disk, else KB_ESTORE. */
+int store_failure(const struct store *st);
+
+/* Run sql to completion.  KB_OK or KB_ESTORE/KB_EFULL. */
+int store_exec(struct store *st, const char *sql, const struct sval *v, size_t n);
+/* First column of the first row as an integer; KB_ENOTFOUND when no row
+   (or the value is NULL). */
+int store_i64(struct store *st, int64_t *out, const char *sql, const struct sval *v, size_t n);
+/* A cached, bound statement to step through; finish with store_done.
+   NULL on failure (see store_errmsg). */
+sqlite3_stmt *store_query(struct store *st, const char *sql, const struct sval *v, size_t n);
+/* Step a store_query statement: 1 = row, 0 = done, < 0 = error. */
+int store_step(struct store *st, sqlite3_stmt *s);
+void store_done(sqlite3_stmt *s);
+/* Column text, or "" for NULL. */
+const char *store_text(sqlite3_stmt *s, int col);
+int64_t store_int(sqlite3_stmt *s, int col);
+/* Rows changed by the last statement. */
+int64_t store_changes(struct store *st);
+
+int store_begin(struct store *st);      /* BEGIN IMMEDIATE */
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+int store_savepoint(struct store *st);  /* SAVEPOINT ev */
+int store_release(struct store *st);
+void store_rollback_savepoint(struct store *st);
+
+/* The schema, oldest first; migrations.c. */
+extern const char *const store_migrations[];
+extern const size_t store_n_migrations;
+
+#endif

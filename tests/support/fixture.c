@@ -1,0 +1,101 @@
+/* Core test fixture; see fixture.h. */
+#include "fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../test.h"
+
+static char *op_list[] = {"console:op"};
+static char *triggers[] = {"签到", "打卡"};
+
+void fx_open(struct fx *f, const char *tz, const char *locale)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/kbtest.XXXXXX");
+    if (!mkdtemp(f->dir))
+        TEST_FAIL("mkdtemp");
+    snprintf(f->path, sizeof f->path, "%s/kocbot.db", f->dir);
+    f->set.db_path = f->path;
+    f->set.tz = (char *)(tz ? tz : "Asia/Shanghai");
+    f->set.locale = (char *)(locale ? locale : "en");
+    f->set.bot_name = "kocbot";
+    f->set.checkin.base_points = 10;
+    f->set.checkin.streak_bonus = 1;
+    f->set.checkin.streak_bonus_cap = 10;
+    f->set.checkin.triggers[0] = triggers[0];
+    f->set.checkin.triggers[1] = triggers[1];
+    f->set.checkin.n_triggers = 2;
+    f->set.operators[0] = op_list[0];
+    f->set.n_operators = 1;
+    f->set.admins_are_operators = 1;
+    f->set.schedule_grace_s = 1800;
+    f->platform = "console";
+    char err[256];
+    if (engine_open(&f->set, &f->e, err, sizeof err))
+        TEST_FAIL("engine_open: %s", err);
+}
+
+void fx_reopen(struct fx *f)
+{
+    engine_close(f->e);
+    char err[256];
+    if (engine_open(&f->set, &f->e, err, sizeof err))
+        TEST_FAIL("engine_open: %s", err);
+}
+
+void fx_close(struct fx *f)
+{
+    engine_close(f->e);
+    f->e = NULL;
+    char p[192];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+}
+
+int fx_say_as(struct fx *f, const char *chat, const char *user, int role, int64_t t, const char *text)
+{
+    char msg_id[32];
+    snprintf(msg_id, sizeof msg_id, "%d", ++f->next_msg);
+    struct kb_event ev = {.kind = KB_EV_MESSAGE, .platform = f->platform, .chat_id = chat,
+                          .chat_type = KB_CHAT_GROUP, .user_id = user, .user_name = user,
+                          .user_handle = user, .role = (enum kb_role)role, .message_id = msg_id,
+                          .time = t, .text = text, .bot_username = "kocbot"};
+    return engine_apply(f->e, &ev, 1, NULL, NULL, t);
+}
+
+int fx_say(struct fx *f, const char *chat, const char *user, int64_t t, const char *text)
+{
+    return fx_say_as(f, chat, user, KB_ROLE_MEMBER, t, text);
+}
+
+char *fx_replies(struct fx *f)
+{
+    struct outbox_batch b;
+    struct sbuf out = {0};
+    if (engine_outbox_fetch(f->e, f->platform, INT64_MAX, 10000, &b))
+        TEST_FAIL("outbox fetch: %s", engine_errmsg(f->e));
+    for (size_t i = 0; i < b.n; i++) {
+        if (i)
+            sbuf_add(&out, "\n---\n");
+        sbuf_add(&out, b.rows[i].text);
+        engine_outbox_done(f->e, b.rows[i].id, OUTBOX_SENT, NULL, 0, NULL, 0);
+    }
+    outbox_batch_free(&b);
+    return sbuf_take(&out);
+}
+
+int64_t fx_i64(struct fx *f, const char *sql)
+{
+    int64_t v = -1;
+    int rc = store_i64(f->e->st, &v, sql, NOVALS);
+    if (rc && rc != KB_ENOTFOUND)
+        TEST_FAIL("query %s: %s", sql, store_errmsg(f->e->st));
+    return v;
+}

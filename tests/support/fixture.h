@@ -1,0 +1,32 @@
+/* Core test fixture: an engine on a fresh SQLite file, events from a
+   one-line call, and the outbox read back as text. */
+#ifndef KB_TESTS_FIXTURE_H
+#define KB_TESTS_FIXTURE_H
+
+#include <stdint.h>
+
+#include "../../core/engine_int.h"
+
+struct fx {
+    struct engine *e;
+    struct engine_settings set;
+    char dir[64];
+    char path[128];
+    int next_msg;
+    const char *platform;
+};
+
+/* Open with tz/locale (NULL = defaults); operators: "console:op". */
+void fx_open(struct fx *f, const char *tz, const char *locale);
+void fx_reopen(struct fx *f);
+void fx_close(struct fx *f);
+/* Apply one message from user in chat at instant t; returns engine_apply's rc. */
+int fx_say(struct fx *f, const char *chat, const char *user, int64_t t, const char *text);
+/* Same with a role (KB_ROLE_*). */
+int fx_say_as(struct fx *f, const char *chat, const char *user, int role, int64_t t, const char *text);
+/* The pending outbox texts joined by "\n---\n", marked sent; caller frees. */
+char *fx_replies(struct fx *f);
+/* First column of a query with no parameters. */
+int64_t fx_i64(struct fx *f, const char *sql);
+
+#endif
