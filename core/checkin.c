@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "ledger.h"
+#include "standing.h"
 #include "tz.h"
 
 int64_t checkin_points(const struct kb_checkin_rules *r, int64_t streak)
@@ -81,6 +82,8 @@ static int cmd_checkin(struct cmd_ctx *c)
     struct ledger_entry le = {.community_id = c->comm.id, .member_id = c->member_id, .kind = "points",
                               .amount = points, .reason = "checkin", .ref = ref, .at = c->at};
     rc = ledger_add(c->e, &le, NULL);
+    if (!rc)
+        rc = standing_changed(c->e, c->comm.id, c->member_id, c->now);
     int64_t total = 0, rank = 0;
     if (!rc)
         rc = ledger_points(c->e, c->member_id, &total);

@@ -136,6 +136,42 @@ const char *const store_migrations[] = {
     "  count INTEGER NOT NULL,"
     "  noticed INTEGER NOT NULL DEFAULT 0"
     ") STRICT;",
+
+    /* 2: standing (levels, talent pools), the audit trail, fire-once marks */
+    "CREATE TABLE member_levels ("
+    "  member_id INTEGER PRIMARY KEY REFERENCES members(id),"
+    "  level INTEGER NOT NULL,"
+    "  since INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE pools ("
+    "  community_id INTEGER NOT NULL REFERENCES communities(id),"
+    "  name TEXT NOT NULL COLLATE NOCASE,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (community_id, name)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE pool_members ("
+    "  community_id INTEGER NOT NULL,"
+    "  pool TEXT NOT NULL COLLATE NOCASE,"
+    "  member_id INTEGER NOT NULL REFERENCES members(id),"
+    "  added_by INTEGER,"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (member_id, pool)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX pool_members_pool ON pool_members(community_id, pool);"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  community_id INTEGER NOT NULL,"
+    "  actor_member_id INTEGER,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT NOT NULL DEFAULT '',"
+    "  detail TEXT NOT NULL DEFAULT '',"
+    "  at INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX audit_recent ON audit(community_id, id);"
+    "CREATE TABLE fired ("
+    "  key TEXT PRIMARY KEY,"
+    "  at INTEGER NOT NULL"
+    ") STRICT, WITHOUT ROWID;",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

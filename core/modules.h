@@ -12,6 +12,7 @@
 #include "text.h"
 
 struct cmd_ctx;
+struct community;
 struct engine;
 
 enum cmd_flags {
@@ -37,6 +38,11 @@ struct kb_module {
     /* scheduled work (optional): both run inside the engine's transaction */
     int (*tick)(struct engine *e, int64_t now);
     int64_t (*next_due)(struct engine *e, int64_t now); /* -1 = nothing */
+    /* template variables for scheduled posts (optional): append the value of
+       `name` for the community to out and return 1, or return 0 when the
+       name is not this module's */
+    int (*template_var)(struct engine *e, const struct community *comm, const char *name,
+                        int64_t now, struct sbuf *out);
 };
 
 extern const struct kb_module *const kb_modules[];
