@@ -8,6 +8,9 @@
  *     curl_multi_assign and freed only in its uv_close callback;
  *   - per transfer a struct http_xfer, stored with CURLOPT_PRIVATE;
  *   - after every curl_multi_socket_action, drain curl_multi_info_read.
+ * Note: libcurl resends a request by itself, once, when a reused keep-alive
+ * connection dies before any byte of the answer arrived; callers that
+ * budget retries of non-idempotent sends should count that possibility.
  * curl is never re-entered from its own callbacks: the timer callback only
  * arms the uv timer (0 ms becomes 1 ms) and the socket callback only
  * starts/stops polls.

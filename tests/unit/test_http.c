@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "../../bot/http.h"
+#include "../../bot/log.h"
 #include "../fake/fake_tg.h"
 #include "../test.h"
 
@@ -120,6 +121,7 @@ TEST(get_and_post_round_trip)
 {
     struct env e;
     env_init(&e, NULL);
+    log_threshold = KB_LOG_DEBUG;   /* exercise the log lines once */
     struct res a = {0}, b = {0};
     CHECK_INT(start_req(&e, "GET", "getMe", NULL, 2000, 0, &a), 0);
     CHECK_INT(a.calls, 0);   /* never called synchronously */
@@ -144,6 +146,7 @@ TEST(get_and_post_round_trip)
     CHECK_INT(http_in_flight(e.http), 0);
     CHECK_INT(a.calls, 1);
     CHECK_INT(b.calls, 1);
+    log_threshold = KB_LOG_INFO;
     res_free(&a);
     res_free(&b);
     env_done(&e);
@@ -209,6 +212,29 @@ TEST(server_closes_without_answer_is_no_answer)
     CHECK(run_until(&e.loop, &r.calls, 1, 3000));
     CHECK_INT(r.outcome, KB_HTTP_NO_ANSWER);
     CHECK_INT(fake_tg_request_count(e.srv, "sendMessage"), 1);
+    res_free(&r);
+    env_done(&e);
+}
+
+TEST(close_on_reused_connection_is_no_answer)
+{
+    struct env e;
+    env_init(&e, NULL);
+    struct res a = {0}, r = {0};
+    CHECK_INT(start_req(&e, "GET", "getMe", NULL, 2000, 0, &a), 0);
+    CHECK(run_until(&e.loop, &a.calls, 1, 3000));
+    struct fake_tg_fault f = {.kind = FAKE_TG_FAULT_CLOSE, .count = 2, .method = "sendMessage"};
+    CHECK_INT(fake_tg_fault(e.srv, &f), 0);
+    CHECK_INT(start_req(&e, "POST", "sendMessage", "{\"chat_id\":1,\"text\":\"x\"}", 2000, 0, &r),
+              0);
+    CHECK(run_until(&e.loop, &r.calls, 1, 3000));
+    CHECK_INT(r.outcome, KB_HTTP_NO_ANSWER);
+    /* libcurl itself resends once when a reused connection dies before
+       any answer byte (it assumes a stale keep-alive connection); the
+       outbox must count that in its "at most once more" budget */
+    CHECK(fake_tg_request_count(e.srv, "sendMessage") >= 1);
+    CHECK(fake_tg_request_count(e.srv, "sendMessage") <= 2);
+    res_free(&a);
     res_free(&r);
     env_done(&e);
 }
@@ -605,7 +631,7 @@ TEST(fake_control_endpoints_over_http)
 
 TEST_MAIN(T(get_and_post_round_trip), T(keep_alive_reuses_one_connection),
           T(connect_refused_is_not_sent), T(server_closes_without_answer_is_no_answer),
-          T(truncated_body_is_no_answer), T(slow_answer_beyond_timeout_is_no_answer),
+          T(close_on_reused_connection_is_no_answer), T(truncated_body_is_no_answer), T(slow_answer_beyond_timeout_is_no_answer),
           T(body_over_max_response_is_no_answer), T(error_statuses_pass_through),
           T(cancel_all_delivers_cancelled_once), T(shutdown_with_request_in_flight),
           T(free_from_done_callback), T(rejects_bad_requests), T(redacts_urls),
