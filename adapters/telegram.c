@@ -822,7 +822,7 @@ static int tg_send_op(struct adapter *a, const struct kb_reply *r,
             rc = KB_EINVAL;
             goto fail;
         }
-        s->answer_body = tg_encode_answer_dup(&s->r);
+        s->answer_body = tg_encode_answer_dup(r);
         s->nparts = 1;
         if (!s->answer_body)
             rc = KB_ENOMEM;

@@ -4,8 +4,9 @@
 int test_run_all(const char *file, const struct test_case *cases, size_t n)
 {
     const char *only = getenv("TEST_ONLY");
-    int passed = 0, failed = 0;
-    for (size_t i = 0; i < n; i++) {
+    /* volatile: kept across the longjmp out of a failed test */
+    volatile int passed = 0, failed = 0;
+    for (volatile size_t i = 0; i < n; i++) {
         if (only && strcmp(only, cases[i].name) != 0)
             continue;
         test_failed = 0;
