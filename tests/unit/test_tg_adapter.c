@@ -898,6 +898,21 @@ TEST(http_refused_backs_off)
     finish(a);
 }
 
+TEST(token_scrubbed_from_logs)
+{
+    fake_reset();
+    struct adapter *a = started(0);
+    struct fake_req *q = pending();
+    char err[300];
+    snprintf(err, sizeof err, "Could not resolve %s", q->url); /* a careless transport */
+    struct kb_http_response r = {KB_HTTP_NOT_SENT, 0, NULL, 0, err};
+    q->answered = 1;
+    q->done(q->ud, &r);
+    CHECK_CONTAINS(F.logs, "getUpdates transport error: Could not resolve "
+                           "http://127.0.0.1:9/bot<redacted>/getUpdates");
+    finish(a); /* checks that "SECRET" never reached the log */
+}
+
 TEST_MAIN(T(construct_and_ops), T(start_sequence), T(set_commands_failure_does_not_block_polling),
           T(offset_advances_after_deliver), T(deliver_failure_retries_same_batch),
           T(empty_and_undecodable_batches_move_cursor), T(backoff_doubles_to_cap_and_resets),
@@ -907,4 +922,4 @@ TEST_MAIN(T(construct_and_ops), T(start_sequence), T(set_commands_failure_does_n
           T(send_classification_through_adapter), T(edit_and_answer),
           T(multipart_send_in_order), T(multipart_later_part_retried_in_adapter),
           T(stop_makes_no_new_requests), T(destroy_with_requests_in_flight_is_safe),
-          T(http_refused_backs_off))
+          T(http_refused_backs_off), T(token_scrubbed_from_logs))
