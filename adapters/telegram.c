@@ -1,0 +1,1005 @@
+/*
+ * The Telegram adapter's state machine (pure decoding lives in
+ * telegram_json.c).
+ *
+ * Receive side, one step at a time, never more than one getUpdates in
+ * flight:
+ *
+ *   GETME -> CMDS_EN -> CMDS_ZH -> POLL -> (updates) -> ROLES -> DELIVER
+ *                                   ^                               |
+ *                                   +------- deliver committed -----+
+ *
+ * Any step that fails is retried after a timer (the same step, with the
+ * same batch): transport errors, 5xx and unreadable answers back off
+ * exponentially with jitter (1 s doubling to 60 s, reset on success); 429
+ * waits exactly retry_after; 409 waits 30 s; 401 (and 404 on getMe /
+ * getUpdates) is fatal.  The offset advances only when deliver() committed
+ * the batch together with the cursor "tg:offset".
+ *
+ * ROLES: when admins_are_operators is set, group commands and button
+ * presses need the sender's role; getChatAdministrators results are cached
+ * per chat for admin_cache_s, the batch is held until every lookup has
+ * finished, and a failed lookup means "member".
+ *
+ * Send side: each send op is independent; a text longer than max_text is
+ * split into parts sent in order (buttons on the last part).
+ *
+ * Lifetime: every HTTP request carries a heap record that points back to
+ * the adapter; destroy() orphans records still in flight, so a late done
+ * callback only frees its record.  After stop() no request is started.
+ * The token lives only in URLs handed to services->http and is scrubbed
+ * from every log line.
+ */
+#include "telegram.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "telegram_json.h"
+
+#define TG_BACKOFF_MIN_MS 1000L
+#define TG_BACKOFF_MAX_MS 60000L
+#define TG_CONFLICT_MS 30000L
+#define TG_CONTROL_TIMEOUT_MS 30000L
+#define TG_SEND_RETRIES 5          /* in-adapter retries of a later part */
+#define TG_MAX_RESPONSE (16u << 20)
+#define TG_CURSOR_KEY "tg:offset"
+
+enum step { STEP_NONE = 0, STEP_GETME, STEP_CMDS_EN, STEP_CMDS_ZH, STEP_POLL,
+            STEP_ROLES, STEP_DELIVER };
+
+enum req_kind { RQ_CONTROL = 0, RQ_ADMINS, RQ_SEND };
+
+struct tg;
+struct tg_send;
+
+/* One request in flight. */
+struct tg_req {
+    struct tg *tg;             /* NULL once the adapter was destroyed */
+    struct tg_req *prev, *next;
+    enum req_kind kind;
+    enum step step;            /* RQ_CONTROL: which step sent it */
+    int64_t chat;              /* RQ_ADMINS */
+    struct tg_send *send;      /* RQ_SEND */
+};
+
+struct admin_entry {
+    int64_t chat;
+    int64_t fetched_ms;        /* -1: never fetched successfully */
+    int64_t *ids;
+    size_t n;
+    int asked;                 /* a lookup for this round is in flight */
+};
+
+/* One reply being sent (possibly in several parts). */
+struct tg_send {
+    struct tg *tg;
+    struct tg_send *prev, *next;
+    enum tg_method m;
+    struct kb_reply r;         /* strings below are owned copies */
+    char *chat_id, *thread_id, *reply_to, *buttons, *edit_id, *callback_id;
+    char **parts;              /* sanitized texts (SEND/EDIT) */
+    size_t nparts, idx;
+    char *answer_body;         /* ANSWER */
+    char first_id[24];
+    int attempts;
+    int64_t timer;
+    struct tg_req *req;        /* in flight, or NULL */
+    kb_send_done_fn done;
+    void *ud;
+};
+
+struct tg {
+    struct adapter base;
+    const struct adapter_services *svc;
+    char *token, *api_base;
+    int poll_timeout_s, admin_cache_s, admins_are_operators;
+    int started, stopped, fatal;
+    enum step step;
+    int64_t timer;             /* receive-side retry timer, 0 = none */
+    long backoff_ms;
+    uint64_t rng;
+    char offset[24];
+    char username[128];
+    /* the batch being delivered */
+    struct tg_update *batch;
+    size_t nbatch;
+    char batch_cursor[24];
+    size_t admin_pending;
+    struct admin_entry *admins;
+    size_t nadmins, cap_admins;
+    struct tg_req *reqs;
+    struct tg_send *sends;
+};
+
+static void run_step(struct tg *tg);
+
+/* ==== logging (token scrubbed) ========================================= */
+
+static void tg_log(struct tg *tg, enum kb_log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void tg_log(struct tg *tg, enum kb_log_level lvl, const char *fmt, ...)
+{
+    char buf[1024], out[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (!tg->svc->log)
+        return;
+    /* never let the token through, whatever a transport error said */
+    size_t tl = strlen(tg->token), o = 0;
+    for (const char *p = buf; *p && o + 1 < sizeof out;) {
+        if (tl && !strncmp(p, tg->token, tl)) {
+            const char *r = "<redacted>";
+            for (; *r && o + 1 < sizeof out; r++)
+                out[o++] = *r;
+            p += tl;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    tg->svc->log(tg->svc->ctx, lvl, out);
+}
+
+static const char *step_method(enum step s)
+{
+    switch (s) {
+    case STEP_GETME: return "getMe";
+    case STEP_CMDS_EN:
+    case STEP_CMDS_ZH: return "setMyCommands";
+    case STEP_POLL: return "getUpdates";
+    case STEP_ROLES: return "getChatAdministrators";
+    case STEP_DELIVER: return "deliver";
+    case STEP_NONE:
+    default: return "none";
+    }
+}
+
+static const char *method_name(enum tg_method m)
+{
+    switch (m) {
+    case TG_M_EDIT: return "editMessageText";
+    case TG_M_ANSWER: return "answerCallbackQuery";
+    case TG_M_SEND:
+    default: return "sendMessage";
+    }
+}
+
+/* ==== requests ========================================================= */
+
+static void req_unlink(struct tg *tg, struct tg_req *q)
+{
+    if (q->prev)
+        q->prev->next = q->next;
+    else if (tg && tg->reqs == q)
+        tg->reqs = q->next;
+    if (q->next)
+        q->next->prev = q->prev;
+    q->prev = q->next = NULL;
+}
+
+/* Start a POST of body to method.  On success *out (if given) is the
+   record; on failure nothing is left behind and done is never called. */
+static int start_req(struct tg *tg, const char *method, char *body, long timeout_ms,
+                     kb_http_done_fn done, struct tg_req *q)
+{
+    int rc = KB_ENOMEM;
+    size_t ul = strlen(tg->api_base) + strlen(tg->token) + strlen(method) + 8;
+    char *url = malloc(ul);
+    if (!body || !url)
+        goto out;
+    snprintf(url, ul, "%s/bot%s/%s", tg->api_base, tg->token, method);
+    struct kb_http_request req = {
+        .method = "POST",
+        .url = url,
+        .log_name = method,
+        .body = body,
+        .body_len = strlen(body),
+        .content_type = "application/json",
+        .timeout_ms = timeout_ms,
+        .max_response = TG_MAX_RESPONSE,
+    };
+    q->tg = tg;
+    q->prev = NULL;
+    q->next = tg->reqs;
+    if (tg->reqs)
+        tg->reqs->prev = q;
+    tg->reqs = q;
+    rc = tg->svc->http(tg->svc->ctx, &req, done, q);
+    if (rc < 0)
+        req_unlink(tg, q);
+    else
+        rc = 0;
+out:
+    free(url);
+    free(body);
+    return rc;
+}
+
+/* ==== receive side ===================================================== */
+
+static uint64_t next_rand(struct tg *tg)
+{
+    uint64_t x = tg->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    tg->rng = x;
+    return x;
+}
+
+static void on_timer(void *ud)
+{
+    struct tg *tg = ud;
+    tg->timer = 0;
+    if (tg->stopped || tg->fatal)
+        return;
+    run_step(tg);
+}
+
+static void schedule(struct tg *tg, long ms)
+{
+    if (tg->stopped || tg->fatal)
+        return;
+    if (tg->timer > 0)
+        tg->svc->timer_cancel(tg->svc->ctx, tg->timer);
+    tg->timer = tg->svc->timer_start(tg->svc->ctx, (uint64_t)ms, on_timer, tg);
+    if (tg->timer <= 0) {
+        tg->timer = 0;
+        tg_log(tg, KB_LOG_ERROR, "telegram: cannot start a timer; receiving stopped");
+    }
+}
+
+/* Back off: wait in [3/4 base, base], then double base up to 60 s. */
+static void backoff(struct tg *tg)
+{
+    long base = tg->backoff_ms;
+    long ms = base - (long)(next_rand(tg) % (uint64_t)(base / 4 + 1));
+    tg->backoff_ms = base * 2 > TG_BACKOFF_MAX_MS ? TG_BACKOFF_MAX_MS : base * 2;
+    tg_log(tg, KB_LOG_INFO, "telegram: %s retry in %ld ms", step_method(tg->step), ms);
+    schedule(tg, ms);
+}
+
+static void go_fatal(struct tg *tg, const char *msg)
+{
+    tg->fatal = 1;
+    if (tg->timer > 0)
+        tg->svc->timer_cancel(tg->svc->ctx, tg->timer);
+    tg->timer = 0;
+    tg_log(tg, KB_LOG_ERROR, "telegram: %s", msg);
+    if (tg->svc->fatal)
+        tg->svc->fatal(tg->svc->ctx, 2, msg); /* last: it may stop us */
+}
+
+static void batch_free(struct tg *tg)
+{
+    for (size_t i = 0; i < tg->nbatch; i++)
+        tg_update_clear(&tg->batch[i]);
+    free(tg->batch);
+    tg->batch = NULL;
+    tg->nbatch = 0;
+}
+
+static void control_done(void *ud, const struct kb_http_response *resp);
+
+static void send_control(struct tg *tg, const char *method, char *body, long timeout_ms)
+{
+    struct tg_req *q = calloc(1, sizeof *q);
+    int rc = q ? 0 : KB_ENOMEM;
+    if (q) {
+        q->kind = RQ_CONTROL;
+        q->step = tg->step;
+        rc = start_req(tg, method, body, timeout_ms, control_done, q);
+    } else {
+        free(body);
+    }
+    if (rc) {
+        free(q);
+        tg_log(tg, KB_LOG_WARN, "telegram: %s not started (%s)", method, kb_strerror(rc));
+        backoff(tg);
+    }
+}
+
+static struct admin_entry *admin_find(struct tg *tg, int64_t chat)
+{
+    for (size_t i = 0; i < tg->nadmins; i++)
+        if (tg->admins[i].chat == chat)
+            return &tg->admins[i];
+    return NULL;
+}
+
+static struct admin_entry *admin_get(struct tg *tg, int64_t chat)
+{
+    struct admin_entry *e = admin_find(tg, chat);
+    if (e)
+        return e;
+    if (tg->nadmins == tg->cap_admins) {
+        size_t cap = tg->cap_admins ? tg->cap_admins * 2 : 8;
+        struct admin_entry *na = realloc(tg->admins, cap * sizeof *na);
+        if (!na)
+            return NULL;
+        tg->admins = na;
+        tg->cap_admins = cap;
+    }
+    e = &tg->admins[tg->nadmins++];
+    memset(e, 0, sizeof *e);
+    e->chat = chat;
+    e->fetched_ms = -1;
+    return e;
+}
+
+static int admin_fresh(struct tg *tg, const struct admin_entry *e, int64_t now)
+{
+    return e && e->fetched_ms >= 0 &&
+           now - e->fetched_ms < (int64_t)tg->admin_cache_s * 1000;
+}
+
+static void deliver_batch(struct tg *tg)
+{
+    size_t n = 0;
+    struct kb_event *evs = calloc(tg->nbatch ? tg->nbatch : 1, sizeof *evs);
+    if (!evs) {
+        backoff(tg);
+        return;
+    }
+    int64_t now = tg->svc->now_ms(tg->svc->ctx);
+    for (size_t i = 0; i < tg->nbatch; i++) {
+        struct tg_update *u = &tg->batch[i];
+        if (!u->has_event)
+            continue;
+        if (u->needs_role) {
+            struct admin_entry *e = admin_find(tg, u->chat_num);
+            u->ev.role = KB_ROLE_MEMBER;
+            if (tg->admins_are_operators && admin_fresh(tg, e, now))
+                for (size_t k = 0; k < e->n; k++)
+                    if (e->ids[k] == u->user_num)
+                        u->ev.role = KB_ROLE_CHAT_ADMIN;
+        }
+        evs[n++] = u->ev;
+    }
+    tg->step = STEP_DELIVER;
+    int rc = tg->svc->deliver(tg->svc->ctx, evs, n, TG_CURSOR_KEY, tg->batch_cursor);
+    free(evs);
+    if (tg->stopped || tg->fatal)
+        return;
+    if (rc < 0) {
+        tg_log(tg, KB_LOG_WARN, "telegram: deliver of %zu events failed (%s); will retry",
+               n, kb_strerror(rc));
+        tg->step = STEP_ROLES; /* roles are re-checked on the retry */
+        backoff(tg);
+        return;
+    }
+    memcpy(tg->offset, tg->batch_cursor, sizeof tg->offset);
+    batch_free(tg);
+    tg->backoff_ms = TG_BACKOFF_MIN_MS;
+    tg->step = STEP_POLL;
+    run_step(tg);
+}
+
+static void admins_done(void *ud, const struct kb_http_response *resp);
+
+/* Start lookups for stale chats; deliver once none is outstanding. */
+static void resolve_roles(struct tg *tg)
+{
+    tg->step = STEP_ROLES;
+    if (tg->admins_are_operators) {
+        int64_t now = tg->svc->now_ms(tg->svc->ctx);
+        for (size_t i = 0; i < tg->nbatch; i++) {
+            struct tg_update *u = &tg->batch[i];
+            if (!u->has_event || !u->needs_role)
+                continue;
+            struct admin_entry *e = admin_get(tg, u->chat_num);
+            if (!e || admin_fresh(tg, e, now) || e->asked)
+                continue;
+            struct tg_req *q = calloc(1, sizeof *q);
+            if (!q)
+                continue;
+            q->kind = RQ_ADMINS;
+            q->chat = u->chat_num;
+            e->asked = 1;
+            if (start_req(tg, "getChatAdministrators", tg_encode_chat_dup(u->chat_num),
+                          TG_CONTROL_TIMEOUT_MS, admins_done, q)) {
+                e->asked = 0;
+                free(q);
+                tg_log(tg, KB_LOG_WARN, "telegram: getChatAdministrators not started; "
+                       "chat=%" PRId64 " treated as members", u->chat_num);
+                continue;
+            }
+            tg->admin_pending++;
+        }
+    }
+    if (tg->admin_pending == 0)
+        deliver_batch(tg);
+}
+
+static void admins_done(void *ud, const struct kb_http_response *resp)
+{
+    struct tg_req *q = ud;
+    struct tg *tg = q->tg;
+    int64_t chat = q->chat;
+    req_unlink(tg, q);
+    free(q);
+    if (!tg)
+        return;
+    struct admin_entry *e = admin_find(tg, chat);
+    if (e)
+        e->asked = 0;
+    if (tg->admin_pending)
+        tg->admin_pending--;
+    if (tg->stopped || tg->fatal)
+        return;
+    struct tg_envelope env;
+    int prc = resp->outcome == KB_HTTP_DONE
+                  ? tg_envelope_parse(resp->body, resp->body_len, &env) : KB_ETRANSPORT;
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (prc == 0 && resp->status == 200 && env.ok &&
+        tg_parse_admins(env.result, &ids, &n) == 0 && e) {
+        free(e->ids);
+        e->ids = ids;
+        e->n = n;
+        e->fetched_ms = tg->svc->now_ms(tg->svc->ctx);
+    } else {
+        free(ids);
+        tg_log(tg, KB_LOG_WARN,
+               "telegram: getChatAdministrators failed (status %ld: %s); "
+               "chat=%" PRId64 " treated as members", resp->status,
+               prc == 0 ? env.description : "no readable answer", chat);
+    }
+    if (prc == 0)
+        tg_envelope_free(&env);
+    if (resp->outcome == KB_HTTP_DONE && resp->status == 401) {
+        go_fatal(tg, "Telegram rejected the token (401)");
+        return;
+    }
+    if (tg->admin_pending == 0 && tg->step == STEP_ROLES)
+        deliver_batch(tg);
+}
+
+/* A getUpdates result array: decode, then resolve roles and deliver. */
+static void got_updates(struct tg *tg, const cJSON *result)
+{
+    if (!cJSON_IsArray(result)) {
+        tg_log(tg, KB_LOG_WARN, "telegram: getUpdates result is not an array");
+        backoff(tg);
+        return;
+    }
+    int count = cJSON_GetArraySize(result);
+    tg->backoff_ms = TG_BACKOFF_MIN_MS;
+    if (count <= 0) {
+        run_step(tg); /* step is still POLL */
+        return;
+    }
+    tg->batch = calloc((size_t)count, sizeof *tg->batch);
+    if (!tg->batch) {
+        backoff(tg);
+        return;
+    }
+    int64_t now_s = tg->svc->now_ms(tg->svc->ctx) / 1000;
+    int have_max = 0;
+    int64_t max_id = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, result) {
+        struct tg_update *u = &tg->batch[tg->nbatch++];
+        int rc = tg_decode_update(item, tg->username, now_s, u);
+        if (u->has_update_id && (!have_max || u->update_id > max_id)) {
+            max_id = u->update_id;
+            have_max = 1;
+        }
+        if (rc) {
+            tg_log(tg, KB_LOG_WARN, "telegram: update %" PRId64 " skipped: %s",
+                   u->has_update_id ? u->update_id : -1, kb_strerror(rc));
+            char *raw = cJSON_PrintUnformatted(item);
+            if (raw) {
+                tg_log(tg, KB_LOG_DEBUG, "telegram: undecodable update: %.900s", raw);
+                free(raw);
+            }
+        } else if (u->edited) {
+            tg_log(tg, KB_LOG_DEBUG, "telegram: update %" PRId64 ": edit ignored",
+                   u->update_id);
+        }
+    }
+    if (!have_max || max_id >= (int64_t)TG_ID_MAX) {
+        tg_log(tg, KB_LOG_ERROR, "telegram: getUpdates batch without usable update ids");
+        batch_free(tg);
+        backoff(tg);
+        return;
+    }
+    snprintf(tg->batch_cursor, sizeof tg->batch_cursor, "%" PRId64, max_id + 1);
+    resolve_roles(tg);
+}
+
+static void control_done(void *ud, const struct kb_http_response *resp)
+{
+    struct tg_req *q = ud;
+    struct tg *tg = q->tg;
+    enum step step = q->step;
+    req_unlink(tg, q);
+    free(q);
+    if (!tg || tg->stopped || tg->fatal)
+        return;
+    const char *method = step_method(step);
+    if (resp->outcome != KB_HTTP_DONE) {
+        tg_log(tg, KB_LOG_WARN, "telegram: %s transport error: %s", method,
+               resp->error ? resp->error : "no answer");
+        if (step == STEP_CMDS_EN || step == STEP_CMDS_ZH) {
+            tg->step = step == STEP_CMDS_EN ? STEP_CMDS_ZH : STEP_POLL;
+            run_step(tg);
+            return;
+        }
+        backoff(tg);
+        return;
+    }
+    struct tg_envelope env;
+    int prc = tg_envelope_parse(resp->body, resp->body_len, &env);
+    long st = resp->status;
+    const char *desc = prc == 0 && env.description[0] ? env.description : "-";
+    if (st == 200 && prc == 0 && env.ok) {
+        if (step == STEP_GETME) {
+            if (tg_parse_me(env.result, tg->username, sizeof tg->username)) {
+                tg_log(tg, KB_LOG_WARN, "telegram: getMe answer without a username");
+                backoff(tg);
+            } else {
+                tg_log(tg, KB_LOG_INFO, "telegram: running as @%s", tg->username);
+                tg->backoff_ms = TG_BACKOFF_MIN_MS;
+                tg->step = STEP_CMDS_EN;
+                run_step(tg);
+            }
+        } else if (step == STEP_CMDS_EN || step == STEP_CMDS_ZH) {
+            tg->step = step == STEP_CMDS_EN ? STEP_CMDS_ZH : STEP_POLL;
+            run_step(tg);
+        } else {
+            got_updates(tg, env.result);
+        }
+    } else if (st == 401 || (st == 404 && (step == STEP_GETME || step == STEP_POLL))) {
+        tg_envelope_free(&env);
+        go_fatal(tg, st == 401 ? "Telegram rejected the token (401)"
+                               : "Telegram rejected the token (404)");
+        return;
+    } else if (st == 409) {
+        tg_log(tg, KB_LOG_ERROR, "telegram: %s 409 Conflict: another instance is polling "
+               "or a webhook is set (%s); retrying in 30 s", method, desc);
+        schedule(tg, TG_CONFLICT_MS);
+    } else if (st == 429 && prc == 0 && env.retry_after_s >= 0) {
+        tg_log(tg, KB_LOG_WARN, "telegram: %s 429, retry after %ld s", method,
+               env.retry_after_s);
+        schedule(tg, env.retry_after_s * 1000L);
+    } else if (step == STEP_CMDS_EN || step == STEP_CMDS_ZH) {
+        /* the command menu is cosmetic: never hold polling for it */
+        tg_log(tg, KB_LOG_WARN, "telegram: setMyCommands failed (status %ld: %s)", st, desc);
+        tg->step = step == STEP_CMDS_EN ? STEP_CMDS_ZH : STEP_POLL;
+        run_step(tg);
+    } else {
+        tg_log(tg, KB_LOG_WARN, "telegram: %s failed (status %ld: %s)", method, st,
+               prc == 0 ? desc : "malformed answer");
+        backoff(tg);
+    }
+    tg_envelope_free(&env);
+}
+
+static void run_step(struct tg *tg)
+{
+    if (tg->stopped || tg->fatal)
+        return;
+    switch (tg->step) {
+    case STEP_GETME:
+        send_control(tg, "getMe", strdup("{}"), TG_CONTROL_TIMEOUT_MS);
+        break;
+    case STEP_CMDS_EN:
+        send_control(tg, "setMyCommands", tg_encode_commands_dup("en"),
+                     TG_CONTROL_TIMEOUT_MS);
+        break;
+    case STEP_CMDS_ZH:
+        send_control(tg, "setMyCommands", tg_encode_commands_dup("zh"),
+                     TG_CONTROL_TIMEOUT_MS);
+        break;
+    case STEP_POLL:
+        send_control(tg, "getUpdates",
+                     tg_encode_get_updates_dup(tg->offset, tg->poll_timeout_s),
+                     (tg->poll_timeout_s + 15) * 1000L);
+        break;
+    case STEP_ROLES:
+    case STEP_DELIVER:
+        resolve_roles(tg);
+        break;
+    case STEP_NONE:
+    default:
+        break;
+    }
+}
+
+/* ==== send side ======================================================== */
+
+static void send_free(struct tg_send *s)
+{
+    tg_parts_free(s->parts, s->nparts);
+    free(s->answer_body);
+    free(s->chat_id);
+    free(s->thread_id);
+    free(s->reply_to);
+    free(s->buttons);
+    free(s->edit_id);
+    free(s->callback_id);
+    free(s);
+}
+
+static void send_unlink(struct tg *tg, struct tg_send *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else if (tg->sends == s)
+        tg->sends = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->prev = s->next = NULL;
+}
+
+/* Report and release a send. */
+static void send_finish(struct tg_send *s, const struct tg_send_class *c)
+{
+    struct tg *tg = s->tg;
+    struct kb_send_result res = {
+        .outcome = c->outcome,
+        .retry_after_ms = c->retry_after_ms,
+        .message_id = NULL,
+        .description = c->description[0] ? c->description : NULL,
+    };
+    if (c->outcome == KB_SEND_OK)
+        res.message_id = s->first_id[0] ? s->first_id : NULL;
+    if (c->outcome == KB_SEND_FAILED || c->outcome == KB_SEND_CHAT_GONE)
+        tg_log(tg, KB_LOG_WARN, "telegram: %s chat=%s dropped (status %ld: %s)",
+               method_name(s->m), s->chat_id ? s->chat_id : "-", c->http_status,
+               c->description);
+    send_unlink(tg, s);
+    if (s->timer > 0)
+        tg->svc->timer_cancel(tg->svc->ctx, s->timer);
+    s->timer = 0;
+    if (c->outcome == KB_SEND_FATAL && !tg->fatal)
+        go_fatal(tg, "Telegram rejected the token (401)");
+    s->done(s->ud, &res);
+    send_free(s);
+}
+
+static void send_done(void *ud, const struct kb_http_response *resp);
+
+static int send_part(struct tg_send *s)
+{
+    struct tg *tg = s->tg;
+    char *body;
+    const char *method = method_name(s->m);
+    if (s->m == TG_M_ANSWER)
+        body = strdup(s->answer_body);
+    else if (s->m == TG_M_EDIT)
+        body = tg_encode_edit_dup(&s->r, s->parts[0]);
+    else {
+        /* every part stays in the topic; only the first one is the reply */
+        struct kb_reply r = s->r;
+        if (s->idx > 0)
+            r.reply_to = NULL;
+        body = tg_encode_send_dup(&r, s->parts[s->idx], s->idx + 1 == s->nparts);
+    }
+    struct tg_req *q = calloc(1, sizeof *q);
+    if (!q) {
+        free(body);
+        return KB_ENOMEM;
+    }
+    q->kind = RQ_SEND;
+    q->send = s;
+    int rc = start_req(tg, method, body, TG_CONTROL_TIMEOUT_MS, send_done, q);
+    if (rc) {
+        free(q);
+        return rc;
+    }
+    s->req = q;
+    return 0;
+}
+
+/* Part idx > 0 could not be sent: report, without pretending nothing went. */
+static void send_fail_later_part(struct tg_send *s, const char *why)
+{
+    struct tg_send_class c;
+    memset(&c, 0, sizeof c);
+    c.outcome = KB_SEND_RETRY_ONCE;
+    snprintf(c.description, sizeof c.description, "part %zu of %zu: %s", s->idx + 1,
+             s->nparts, why);
+    send_finish(s, &c);
+}
+
+static void send_retry_timer(void *ud)
+{
+    struct tg_send *s = ud;
+    s->timer = 0;
+    if (s->tg->stopped) {
+        send_fail_later_part(s, "stopped");
+        return;
+    }
+    int rc = send_part(s);
+    if (rc)
+        send_fail_later_part(s, kb_strerror(rc));
+}
+
+static void send_done(void *ud, const struct kb_http_response *resp)
+{
+    struct tg_req *q = ud;
+    struct tg *tg = q->tg;
+    struct tg_send *s = q->send;
+    req_unlink(tg, q);
+    free(q);
+    if (!tg || !s)
+        return; /* adapter destroyed meanwhile */
+    s->req = NULL;
+    struct tg_send_class c;
+    tg_classify_send(resp, s->m, &c);
+    if (c.outcome == KB_SEND_OK) {
+        if (s->idx == 0)
+            memcpy(s->first_id, c.message_id, sizeof s->first_id);
+        s->idx++;
+        s->attempts = 0;
+        if (s->idx >= s->nparts) {
+            send_finish(s, &c);
+            return;
+        }
+        if (tg->stopped) {
+            send_fail_later_part(s, "stopped");
+            return;
+        }
+        int rc = send_part(s);
+        if (rc)
+            send_fail_later_part(s, kb_strerror(rc));
+        return;
+    }
+    if (s->idx > 0 && c.outcome == KB_SEND_RETRY && !tg->stopped &&
+        s->attempts < TG_SEND_RETRIES) {
+        /* earlier parts are out: retry this one here, not the whole text */
+        long ms = c.retry_after_ms > 0 ? c.retry_after_ms
+                                       : TG_BACKOFF_MIN_MS << s->attempts;
+        s->attempts++;
+        s->timer = tg->svc->timer_start(tg->svc->ctx, (uint64_t)ms, send_retry_timer, s);
+        if (s->timer > 0)
+            return;
+        s->timer = 0;
+    }
+    if (s->idx > 0 && (c.outcome == KB_SEND_RETRY || c.outcome == KB_SEND_RETRY_ONCE)) {
+        send_fail_later_part(s, c.description);
+        return;
+    }
+    send_finish(s, &c);
+}
+
+static char *dup_or_null(const char *s, int *oom)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *oom = 1;
+    return d;
+}
+
+static int tg_send_op(struct adapter *a, const struct kb_reply *r,
+                      kb_send_done_fn done, void *ud)
+{
+    struct tg *tg = a->priv;
+    if (tg->stopped || tg->fatal)
+        return KB_ESHUTDOWN;
+    if (!r || !done || !r->chat_id)
+        return KB_EINVAL;
+    struct tg_send *s = calloc(1, sizeof *s);
+    if (!s)
+        return KB_ENOMEM;
+    int oom = 0, rc = 0;
+    s->tg = tg;
+    s->done = done;
+    s->ud = ud;
+    s->chat_id = dup_or_null(r->chat_id, &oom);
+    s->thread_id = dup_or_null(r->thread_id, &oom);
+    s->reply_to = dup_or_null(r->reply_to, &oom);
+    s->buttons = dup_or_null(r->buttons, &oom);
+    s->edit_id = dup_or_null(r->edit_message_id, &oom);
+    s->callback_id = dup_or_null(r->callback_id, &oom);
+    s->r = *r;
+    s->r.chat_id = s->chat_id;
+    s->r.thread_id = s->thread_id;
+    s->r.reply_to = s->reply_to;
+    s->r.buttons = s->buttons;
+    s->r.edit_message_id = s->edit_id;
+    s->r.callback_id = s->callback_id;
+    s->r.text = NULL;
+    if (oom) {
+        rc = KB_ENOMEM;
+        goto fail;
+    }
+    switch (r->kind) {
+    case KB_REPLY_ANSWER:
+        s->m = TG_M_ANSWER;
+        if (!r->callback_id) {
+            rc = KB_EINVAL;
+            goto fail;
+        }
+        s->answer_body = tg_encode_answer_dup(r);
+        s->nparts = 1;
+        if (!s->answer_body)
+            rc = KB_ENOMEM;
+        break;
+    case KB_REPLY_EDIT:
+    case KB_REPLY_SEND:
+    default: {
+        s->m = r->kind == KB_REPLY_EDIT ? TG_M_EDIT : TG_M_SEND;
+        if (s->m == TG_M_EDIT && !r->edit_message_id) {
+            rc = KB_EINVAL;
+            goto fail;
+        }
+        char *clean = tg_markup_sanitize_dup(r->text ? r->text : "");
+        if (!clean) {
+            rc = KB_ENOMEM;
+            goto fail;
+        }
+        rc = tg_split_markup(clean, a->max_text, &s->parts, &s->nparts);
+        free(clean);
+        if (rc == 0 && s->nparts == 0)
+            rc = KB_EINVAL; /* Telegram refuses empty texts */
+        if (rc == 0 && s->m == TG_M_EDIT && s->nparts > 1) {
+            tg_log(tg, KB_LOG_WARN, "telegram: edit of %zu parts cut to the first",
+                   s->nparts);
+            for (size_t i = 1; i < s->nparts; i++)
+                free(s->parts[i]);
+            s->nparts = 1; /* only the first part fits into one message */
+        }
+        break;
+    }
+    }
+    if (rc)
+        goto fail;
+    s->next = tg->sends;
+    if (tg->sends)
+        tg->sends->prev = s;
+    tg->sends = s;
+    rc = send_part(s);
+    if (rc) {
+        send_unlink(tg, s);
+        goto fail;
+    }
+    return 0;
+fail:
+    send_free(s);
+    return rc;
+}
+
+/* ==== lifecycle ========================================================= */
+
+static int tg_start(struct adapter *a)
+{
+    struct tg *tg = a->priv;
+    if (tg->started || tg->stopped)
+        return KB_EINVAL;
+    char buf[64] = "";
+    int rc = tg->svc->cursor_load ? tg->svc->cursor_load(tg->svc->ctx, TG_CURSOR_KEY,
+                                                         buf, sizeof buf)
+                                  : 0;
+    if (rc < 0)
+        return rc;
+    int64_t v;
+    if (buf[0] && tg_parse_id_str(buf, &v) == 0)
+        snprintf(tg->offset, sizeof tg->offset, "%" PRId64, v);
+    else if (buf[0])
+        tg_log(tg, KB_LOG_WARN, "telegram: stored offset unreadable; starting without");
+    tg->started = 1;
+    tg->step = STEP_GETME;
+    run_step(tg);
+    return 0;
+}
+
+static void tg_stop(struct adapter *a)
+{
+    struct tg *tg = a->priv;
+    if (tg->stopped)
+        return;
+    tg->stopped = 1;
+    if (tg->timer > 0)
+        tg->svc->timer_cancel(tg->svc->ctx, tg->timer);
+    tg->timer = 0;
+    /* sends waiting for a retry timer are reported now (done exactly once) */
+    struct tg_send *s = tg->sends;
+    while (s) {
+        struct tg_send *next = s->next;
+        if (s->timer > 0 && !s->req) {
+            tg->svc->timer_cancel(tg->svc->ctx, s->timer);
+            s->timer = 0;
+            send_fail_later_part(s, "stopped");
+        }
+        s = next;
+    }
+}
+
+static void tg_destroy(struct adapter *a)
+{
+    if (!a)
+        return;
+    struct tg *tg = a->priv;
+    tg_stop(a);
+    /* records still in flight become orphans their done callback frees */
+    for (struct tg_req *q = tg->reqs; q;) {
+        struct tg_req *next = q->next;
+        q->tg = NULL;
+        q->send = NULL;
+        q->prev = q->next = NULL;
+        q = next;
+    }
+    while (tg->sends) {
+        struct tg_send *s = tg->sends;
+        send_unlink(tg, s);
+        send_free(s);
+    }
+    batch_free(tg);
+    for (size_t i = 0; i < tg->nadmins; i++)
+        free(tg->admins[i].ids);
+    free(tg->admins);
+    free(tg->token);
+    free(tg->api_base);
+    free(tg);
+}
+
+static const struct adapter_ops tg_ops = {
+    .name = "telegram",
+    .platform = "tg",
+    .start = tg_start,
+    .stop = tg_stop,
+    .send = tg_send_op,
+    .feed_line = NULL,
+    .destroy = tg_destroy,
+};
+
+/*
+ * Create the adapter.  The options' strings are copied; svc is borrowed and
+ * must outlive the adapter.  Returns 0 with *out, KB_EINVAL (no token, a
+ * token with characters that do not belong in a URL path, missing services)
+ * or KB_ENOMEM.
+ */
+int tg_adapter_new(const struct tg_options *o, const struct adapter_services *svc,
+                   struct adapter **out)
+{
+    *out = NULL;
+    if (!o || !svc || !o->token || !*o->token || !svc->http || !svc->timer_start ||
+        !svc->timer_cancel || !svc->deliver || !svc->now_ms)
+        return KB_EINVAL;
+    for (const char *p = o->token; *p; p++)
+        if (*p <= ' ' || *p == '/' || *p == '?' || *p == '#' || *p == '%' || *p == 0x7f)
+            return KB_EINVAL;
+    struct tg *tg = calloc(1, sizeof *tg);
+    if (!tg)
+        return KB_ENOMEM;
+    const char *base = o->api_base && *o->api_base ? o->api_base
+                                                   : "https://api.telegram.org";
+    size_t bl = strlen(base);
+    while (bl > 0 && base[bl - 1] == '/')
+        bl--;
+    tg->token = strdup(o->token);
+    tg->api_base = strndup(base, bl);
+    if (!tg->token || !tg->api_base) {
+        free(tg->token);
+        free(tg->api_base);
+        free(tg);
+        return KB_ENOMEM;
+    }
+    tg->svc = svc;
+    tg->poll_timeout_s = o->poll_timeout_s > 0 ? o->poll_timeout_s : 25;
+    tg->admin_cache_s = o->admin_cache_s > 0 ? o->admin_cache_s : 300;
+    tg->admins_are_operators = o->admins_are_operators;
+    tg->backoff_ms = TG_BACKOFF_MIN_MS;
+    tg->rng = (uint64_t)svc->now_ms(svc->ctx) ^ (uint64_t)(uintptr_t)tg ^
+              0x9E3779B97F4A7C15ULL;
+    if (!tg->rng)
+        tg->rng = 1;
+    tg->base.ops = &tg_ops;
+    tg->base.svc = svc;
+    tg->base.max_text = 4096;
+    tg->base.priv = tg;
+    *out = &tg->base;
+    return 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * The Telegram adapter: long polling (getUpdates) into engine batches, and
+ * kb_reply -> sendMessage / editMessageText / answerCallbackQuery.
+ * It reaches the network, timers, clock, log and engine only through
+ * struct adapter_services.  The token never appears in a log line.
+ *
+ * Behaviour worth knowing (details in telegram.c / telegram_json.c):
+ *  - send(): returns 0 and later calls done exactly once, or returns a
+ *    negative KB_E* and never calls done (KB_ESHUTDOWN after stop or a
+ *    fatal error, KB_EINVAL for an empty text or a missing id).
+ *  - Texts over max_text (4096 UTF-16 units as Telegram counts them after
+ *    parsing the HTML) go as several sendMessage calls, one at a time; the
+ *    first part carries reply_parameters, the last the buttons, all the
+ *    thread.  The result is OK with the first part's message id.  If a
+ *    later part hits 429/5xx/not-sent it is retried inside the adapter (up
+ *    to 5 times, retry_after honoured); if it still fails, or got no
+ *    answer, the result is RETRY_ONCE (earlier parts are already out).
+ *  - An edit longer than max_text keeps only its first part.
+ *  - answerCallbackQuery text is rendered plain (tags dropped, entities
+ *    decoded) and cut to 200 units: Telegram has no parse mode for it.
+ *  - edited_message updates are decoded (validated) but never delivered:
+ *    re-running a command because its text was edited would vote, claim or
+ *    submit twice.  The batch's cursor still moves past them.
+ *  - my_chat_member events carry message_id "member:<date>:<active>" as
+ *    their de-duplication key (Telegram gives them no message id).
+ */
+#ifndef KB_ADAPTERS_TELEGRAM_H
+#define KB_ADAPTERS_TELEGRAM_H
+
+#include "adapter.h"
+
+struct tg_options {
+    const char *token;          /* required; copied */
+    const char *api_base;       /* default "https://api.telegram.org"; copied */
+    int poll_timeout_s;         /* long-poll timeout, default 25 (<= 0: default) */
+    int admin_cache_s;          /* getChatAdministrators cache, default 300 */
+    int admins_are_operators;   /* look up chat admins for group commands */
+};
+
+/* Create a Telegram adapter.  svc must outlive it.  Returns 0 and *out
+   (release with (*out)->ops->destroy(*out)), or KB_EINVAL / KB_ENOMEM. */
+int tg_adapter_new(const struct tg_options *o, const struct adapter_services *svc,
+                   struct adapter **out);
+
+#endif

@@ -1,0 +1,1119 @@
+/*
+ * Telegram Bot API decoding and encoding (see telegram_json.h).  Pure: no
+ * I/O, no clock, no logging.  Everything that leaves here is either an
+ * owned string or a kb_event whose strings live in a tg_update.
+ */
+#include "telegram_json.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ==== numbers and text ================================================ */
+
+int tg_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = p[i];
+        size_t need;
+        unsigned cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (len - i - 1 < need)
+            return 0;
+        for (size_t k = 1; k <= need; k++) {
+            unsigned cc = p[i + k];
+            if ((cc & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (cc & 0x3F);
+        }
+        if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += need + 1;
+    }
+    return 1;
+}
+
+int tg_read_id(const cJSON *item, int64_t *out)
+{
+    if (!cJSON_IsNumber(item))
+        return KB_EPARSE;
+    double d = item->valuedouble;
+    if (!isfinite(d) || d > TG_ID_MAX || d < -TG_ID_MAX || d != floor(d))
+        return KB_EPARSE;
+    *out = (int64_t)d;
+    return 0;
+}
+
+int tg_parse_id_str(const char *s, int64_t *out)
+{
+    if (!s || !*s)
+        return KB_EINVAL;
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (!*p)
+        return KB_EINVAL;
+    for (const char *q = p; *q; q++)
+        if (*q < '0' || *q > '9')
+            return KB_EINVAL;
+    if (strlen(p) > 16)
+        return KB_EINVAL;
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (errno || !end || *end)
+        return KB_EINVAL;
+    if (v > 9007199254740992LL || v < -9007199254740992LL)
+        return KB_EINVAL;
+    *out = (int64_t)v;
+    return 0;
+}
+
+/* ==== responses ======================================================= */
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    if (!cap)
+        return;
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+int tg_envelope_parse(const char *body, size_t len, struct tg_envelope *env)
+{
+    memset(env, 0, sizeof *env);
+    env->retry_after_s = -1;
+    if (!body || !len)
+        return KB_EPARSE;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    if (!root)
+        return KB_EPARSE;
+    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(root, "ok");
+    if (!cJSON_IsBool(ok)) {
+        cJSON_Delete(root);
+        return KB_EPARSE;
+    }
+    env->root = root;
+    env->ok = cJSON_IsTrue(ok);
+    env->result = cJSON_GetObjectItemCaseSensitive(root, "result");
+    int64_t v;
+    if (tg_read_id(cJSON_GetObjectItemCaseSensitive(root, "error_code"), &v) == 0)
+        env->error_code = (long)v;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "description");
+    if (cJSON_IsString(d) && d->valuestring &&
+        tg_utf8_valid(d->valuestring, strlen(d->valuestring)))
+        copy_str(env->description, sizeof env->description, d->valuestring);
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "parameters");
+    if (tg_read_id(cJSON_GetObjectItemCaseSensitive(params, "retry_after"), &v) == 0 &&
+        v >= 0 && v < 86400)
+        env->retry_after_s = (long)v;
+    return 0;
+}
+
+void tg_envelope_free(struct tg_envelope *env)
+{
+    if (!env)
+        return;
+    cJSON_Delete(env->root);
+    env->root = NULL;
+    env->result = NULL;
+}
+
+/* ==== decoding updates ================================================= */
+
+static const char *keep(struct tg_update *u, const char *s, size_t len)
+{
+    if (u->n_owned >= TG_UPDATE_STRINGS)
+        return NULL;
+    char *c = malloc(len + 1);
+    if (!c)
+        return NULL;
+    memcpy(c, s, len);
+    c[len] = '\0';
+    u->owned[u->n_owned++] = c;
+    return c;
+}
+
+static int keep_id(struct tg_update *u, int64_t v, const char **out)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof buf, "%" PRId64, v);
+    *out = keep(u, buf, (size_t)n);
+    return *out ? 0 : KB_ENOMEM;
+}
+
+/* Copy an optional string field after validating it.  Absent or non-string
+   -> *out NULL and 0; invalid UTF-8 -> KB_EPARSE. */
+static int keep_field(struct tg_update *u, const cJSON *obj, const char *name,
+                      const char **out)
+{
+    *out = NULL;
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!cJSON_IsString(it) || !it->valuestring)
+        return 0;
+    size_t len = strlen(it->valuestring);
+    if (!tg_utf8_valid(it->valuestring, len))
+        return KB_EPARSE;
+    *out = keep(u, it->valuestring, len);
+    return *out ? 0 : KB_ENOMEM;
+}
+
+static int read_id_field(const cJSON *obj, const char *name, int64_t *out)
+{
+    return tg_read_id(cJSON_GetObjectItemCaseSensitive(obj, name), out);
+}
+
+static const char *str_field(const cJSON *obj, const char *name)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+/* "photo:<file_id>" (largest size) or "document:<file_id>", or NULL. */
+static int keep_attachment(struct tg_update *u, const cJSON *msg,
+                           const char **out)
+{
+    *out = NULL;
+    const char *kind = NULL, *fid = NULL;
+    const cJSON *photo = cJSON_GetObjectItemCaseSensitive(msg, "photo");
+    const cJSON *doc = cJSON_GetObjectItemCaseSensitive(msg, "document");
+    if (cJSON_IsArray(photo)) {
+        double best = -1;
+        const cJSON *ps;
+        cJSON_ArrayForEach(ps, photo) {
+            const cJSON *w = cJSON_GetObjectItemCaseSensitive(ps, "width");
+            const cJSON *h = cJSON_GetObjectItemCaseSensitive(ps, "height");
+            double area = (cJSON_IsNumber(w) && cJSON_IsNumber(h))
+                              ? w->valuedouble * h->valuedouble : 0;
+            const char *id = str_field(ps, "file_id");
+            if (id && isfinite(area) && area >= best) {
+                best = area;
+                fid = id;
+            }
+        }
+        kind = "photo:";
+    } else if (cJSON_IsObject(doc)) {
+        fid = str_field(doc, "file_id");
+        kind = "document:";
+    }
+    if (!fid)
+        return 0;
+    size_t kl = strlen(kind), fl = strlen(fid);
+    if (!fl || fl > 1024 || !tg_utf8_valid(fid, fl))
+        return KB_EPARSE;
+    char buf[1100];
+    memcpy(buf, kind, kl);
+    memcpy(buf + kl, fid, fl);
+    *out = keep(u, buf, kl + fl);
+    return *out ? 0 : KB_ENOMEM;
+}
+
+static enum kb_chat_type chat_type(const char *t, int *known)
+{
+    *known = 1;
+    if (t && (!strcmp(t, "group") || !strcmp(t, "supergroup")))
+        return KB_CHAT_GROUP;
+    if (t && !strcmp(t, "private"))
+        return KB_CHAT_PRIVATE;
+    if (t && !strcmp(t, "channel"))
+        return KB_CHAT_CHANNEL;
+    *known = 0;
+    return KB_CHAT_GROUP;
+}
+
+/* chat (id, type, title) of msg into u->ev. */
+static int decode_chat(struct tg_update *u, const cJSON *chat)
+{
+    int rc, known;
+    if (!cJSON_IsObject(chat) || read_id_field(chat, "id", &u->chat_num))
+        return KB_EPARSE;
+    u->ev.chat_type = chat_type(str_field(chat, "type"), &known);
+    if (!known)
+        return KB_EPARSE;
+    if ((rc = keep_id(u, u->chat_num, &u->ev.chat_id)))
+        return rc;
+    return keep_field(u, chat, "title", &u->ev.chat_title);
+}
+
+/* A user object -> user_id, user_name (first + last), handle, lang. */
+static int decode_user(struct tg_update *u, const cJSON *from)
+{
+    int rc;
+    const char *first, *last;
+    if (!cJSON_IsObject(from) || read_id_field(from, "id", &u->user_num))
+        return KB_EPARSE;
+    if ((rc = keep_id(u, u->user_num, &u->ev.user_id)))
+        return rc;
+    if ((rc = keep_field(u, from, "first_name", &first)) ||
+        (rc = keep_field(u, from, "last_name", &last)) ||
+        (rc = keep_field(u, from, "username", &u->ev.user_handle)) ||
+        (rc = keep_field(u, from, "language_code", &u->ev.user_lang)))
+        return rc;
+    if (first && last && *last) {
+        size_t a = strlen(first), b = strlen(last);
+        char *name = malloc(a + b + 2);
+        if (!name)
+            return KB_ENOMEM;
+        memcpy(name, first, a);
+        name[a] = ' ';
+        memcpy(name + a + 1, last, b + 1);
+        u->ev.user_name = keep(u, name, a + b + 1);
+        free(name);
+        if (!u->ev.user_name)
+            return KB_ENOMEM;
+    } else {
+        u->ev.user_name = first ? first : (last ? last : "");
+    }
+    return 0;
+}
+
+/* Topic thread of a forum message, when it is one. */
+static int decode_thread(struct tg_update *u, const cJSON *msg)
+{
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "is_topic_message")))
+        return 0;
+    int64_t t;
+    if (read_id_field(msg, "message_thread_id", &t))
+        return KB_EPARSE;
+    return keep_id(u, t, &u->ev.thread_id);
+}
+
+/* Is text a command addressed to someone other than us ("/x@otherbot")? */
+static int command_for_other_bot(const char *text, const char *me)
+{
+    const char *end = text;
+    while (*end && *end != ' ' && *end != '\n' && *end != '\t')
+        end++;
+    const char *at = memchr(text, '@', (size_t)(end - text));
+    if (!at)
+        return 0;
+    size_t n = (size_t)(end - at - 1);
+    if (!me || strlen(me) != n)
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        char a = at[1 + i], b = me[i];
+        if (a >= 'A' && a <= 'Z')
+            a = (char)(a - 'A' + 'a');
+        if (b >= 'A' && b <= 'Z')
+            b = (char)(b - 'A' + 'a');
+        if (a != b)
+            return 1;
+    }
+    return 0;
+}
+
+static int decode_message(struct tg_update *u, const cJSON *msg)
+{
+    int rc;
+    int64_t v;
+    struct kb_event *ev = &u->ev;
+    if (!cJSON_IsObject(msg))
+        return KB_EPARSE;
+    if ((rc = decode_chat(u, cJSON_GetObjectItemCaseSensitive(msg, "chat"))))
+        return rc;
+    if (read_id_field(msg, "message_id", &v) || (rc = keep_id(u, v, &ev->message_id)))
+        return rc ? rc : KB_EPARSE;
+    if (read_id_field(msg, "date", &ev->time))
+        return KB_EPARSE;
+
+    int64_t new_chat;
+    if (read_id_field(msg, "migrate_to_chat_id", &new_chat) == 0) {
+        ev->kind = KB_EV_CHAT_MIGRATED;
+        if ((rc = keep_id(u, new_chat, &ev->new_chat_id)))
+            return rc;
+        u->has_event = 1;
+        return 0;
+    }
+    if (ev->chat_type == KB_CHAT_CHANNEL)
+        return 0; /* channel posts are not ours to handle */
+
+    /* The sender: a user, or a chat posting as itself (anonymous admin) or
+       as a linked channel.  The placeholder user objects that come with
+       sender_chat (GroupAnonymousBot, Channel_Bot) are never used. */
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(msg, "sender_chat");
+    if (cJSON_IsObject(sc)) {
+        int64_t sid;
+        if (read_id_field(sc, "id", &sid))
+            return KB_EPARSE;
+        u->user_num = sid;
+        if ((rc = keep_id(u, sid, &ev->user_id)))
+            return rc;
+        if ((rc = keep_field(u, sc, "title", &ev->user_name)) ||
+            (rc = keep_field(u, sc, "username", &ev->user_handle)))
+            return rc;
+        if (!ev->user_name)
+            ev->user_name = "";
+        ev->role = sid == u->chat_num ? KB_ROLE_ANON_ADMIN : KB_ROLE_MEMBER;
+    } else if ((rc = decode_user(u, cJSON_GetObjectItemCaseSensitive(msg, "from")))) {
+        return rc;
+    }
+
+    if ((rc = decode_thread(u, msg)))
+        return rc;
+    if ((rc = keep_field(u, msg, "text", &ev->text)))
+        return rc;
+    if (!ev->text && (rc = keep_field(u, msg, "caption", &ev->text)))
+        return rc;
+    if ((rc = keep_attachment(u, msg, &ev->attachment)))
+        return rc;
+
+    /* In forum topics every message "replies" to the topic's creation
+       message; that is not a real reply. */
+    const cJSON *rt = cJSON_GetObjectItemCaseSensitive(msg, "reply_to_message");
+    if (cJSON_IsObject(rt) &&
+        !cJSON_GetObjectItemCaseSensitive(rt, "forum_topic_created")) {
+        if (read_id_field(rt, "message_id", &v) == 0 &&
+            (rc = keep_id(u, v, &ev->reply_to_message_id)))
+            return rc;
+        const cJSON *rsc = cJSON_GetObjectItemCaseSensitive(rt, "sender_chat");
+        const cJSON *rfrom = cJSON_GetObjectItemCaseSensitive(rt, "from");
+        if ((read_id_field(rsc, "id", &v) == 0 || read_id_field(rfrom, "id", &v) == 0) &&
+            (rc = keep_id(u, v, &ev->reply_to_user_id)))
+            return rc;
+        if ((rc = keep_attachment(u, rt, &ev->reply_to_attachment)))
+            return rc;
+    }
+
+    if (!ev->text && !ev->attachment)
+        return 0; /* service messages, stickers, ...: nothing for core */
+    ev->kind = KB_EV_MESSAGE;
+    u->has_event = 1;
+    if (ev->chat_type == KB_CHAT_GROUP && ev->role != KB_ROLE_ANON_ADMIN &&
+        ev->text && ev->text[0] == '/' &&
+        !command_for_other_bot(ev->text, ev->bot_username))
+        u->needs_role = 1;
+    return 0;
+}
+
+static int decode_callback(struct tg_update *u, const cJSON *cq, int64_t now_s)
+{
+    int rc;
+    int64_t v;
+    struct kb_event *ev = &u->ev;
+    if (!cJSON_IsObject(cq))
+        return KB_EPARSE;
+    ev->kind = KB_EV_CALLBACK;
+    ev->time = now_s;
+    if ((rc = keep_field(u, cq, "id", &ev->callback_id)))
+        return rc;
+    if (!ev->callback_id || !*ev->callback_id)
+        return KB_EPARSE;
+    /* the presser, never the message's author */
+    if ((rc = decode_user(u, cJSON_GetObjectItemCaseSensitive(cq, "from"))))
+        return rc;
+    if ((rc = keep_field(u, cq, "data", &ev->callback_data)))
+        return rc;
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(cq, "message");
+    if (!cJSON_IsObject(msg) || !ev->callback_data)
+        return 0; /* inline-mode or game button: nothing we sent */
+    if ((rc = decode_chat(u, cJSON_GetObjectItemCaseSensitive(msg, "chat"))))
+        return rc;
+    if (read_id_field(msg, "message_id", &v) || (rc = keep_id(u, v, &ev->message_id)))
+        return rc ? rc : KB_EPARSE;
+    if ((rc = decode_thread(u, msg)))
+        return rc;
+    u->has_event = 1;
+    if (ev->chat_type == KB_CHAT_GROUP)
+        u->needs_role = 1;
+    return 0;
+}
+
+static int decode_membership(struct tg_update *u, const cJSON *cm)
+{
+    int rc;
+    struct kb_event *ev = &u->ev;
+    if (!cJSON_IsObject(cm))
+        return KB_EPARSE;
+    if ((rc = decode_chat(u, cJSON_GetObjectItemCaseSensitive(cm, "chat"))))
+        return rc;
+    if ((rc = decode_user(u, cJSON_GetObjectItemCaseSensitive(cm, "from"))))
+        return rc;
+    if (read_id_field(cm, "date", &ev->time))
+        return KB_EPARSE;
+    const cJSON *ncm = cJSON_GetObjectItemCaseSensitive(cm, "new_chat_member");
+    const char *status = str_field(ncm, "status");
+    if (!status)
+        return KB_EPARSE;
+    if (!strcmp(status, "member") || !strcmp(status, "administrator") ||
+        !strcmp(status, "creator"))
+        ev->bot_active = 1;
+    else if (!strcmp(status, "restricted"))
+        ev->bot_active = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ncm, "is_member"));
+    else if (!strcmp(status, "left") || !strcmp(status, "kicked"))
+        ev->bot_active = 0;
+    else
+        return KB_EPARSE;
+    /* No message id exists; the change's date and status make a stable
+       de-duplication key. */
+    char key[64];
+    int n = snprintf(key, sizeof key, "member:%" PRId64 ":%d", ev->time, ev->bot_active);
+    if (!(ev->message_id = keep(u, key, (size_t)n)))
+        return KB_ENOMEM;
+    ev->kind = KB_EV_BOT_MEMBERSHIP;
+    u->has_event = 1;
+    return 0;
+}
+
+int tg_decode_update(const cJSON *upd, const char *bot_username,
+                     int64_t now_s, struct tg_update *out)
+{
+    memset(out, 0, sizeof *out);
+    out->ev.platform = "tg";
+    out->ev.bot_username = bot_username;
+    out->ev.role = KB_ROLE_MEMBER;
+    if (!cJSON_IsObject(upd))
+        return KB_EPARSE;
+    if (read_id_field(upd, "update_id", &out->update_id))
+        return KB_EPARSE;
+    out->has_update_id = 1;
+
+    const cJSON *it;
+    int rc = 0;
+    if ((it = cJSON_GetObjectItemCaseSensitive(upd, "message"))) {
+        rc = decode_message(out, it);
+    } else if ((it = cJSON_GetObjectItemCaseSensitive(upd, "edited_message"))) {
+        /* Decoded (so it is validated and testable) but never delivered:
+           re-running a command because its text was edited would vote,
+           claim or submit twice. */
+        rc = decode_message(out, it);
+        out->edited = 1;
+        out->has_event = 0;
+        out->needs_role = 0;
+    } else if ((it = cJSON_GetObjectItemCaseSensitive(upd, "callback_query"))) {
+        rc = decode_callback(out, it, now_s);
+    } else if ((it = cJSON_GetObjectItemCaseSensitive(upd, "my_chat_member"))) {
+        rc = decode_membership(out, it);
+    }
+    if (rc) {
+        out->has_event = 0;
+        out->needs_role = 0;
+    }
+    return rc;
+}
+
+void tg_update_clear(struct tg_update *u)
+{
+    if (!u)
+        return;
+    for (size_t i = 0; i < u->n_owned; i++)
+        free(u->owned[i]);
+    u->n_owned = 0;
+}
+
+int tg_parse_me(const cJSON *result, char *username, size_t cap)
+{
+    const char *name = str_field(result, "username");
+    if (!name || !*name || strlen(name) >= cap || !tg_utf8_valid(name, strlen(name)))
+        return KB_EPARSE;
+    copy_str(username, cap, name);
+    return 0;
+}
+
+int tg_parse_admins(const cJSON *result, int64_t **ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    if (!cJSON_IsArray(result))
+        return KB_EPARSE;
+    int count = cJSON_GetArraySize(result);
+    int64_t *a = malloc(sizeof *a * (size_t)(count > 0 ? count : 1));
+    if (!a)
+        return KB_ENOMEM;
+    size_t k = 0;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, result) {
+        const char *st = str_field(m, "status");
+        int64_t id;
+        if (!st || (strcmp(st, "creator") && strcmp(st, "administrator")))
+            continue;
+        if (read_id_field(cJSON_GetObjectItemCaseSensitive(m, "user"), "id", &id))
+            continue;
+        a[k++] = id;
+    }
+    *ids = a;
+    *n = k;
+    return 0;
+}
+
+/*
+ * Send classification:
+ *   200 ok                    -> OK (message_id from result when present)
+ *   429                       -> RETRY, retry_after_ms = retry_after * 1000
+ *   5xx, not sent             -> RETRY (retry_after 0: use backoff)
+ *   no answer, cancelled      -> RETRY_ONCE (it may have been delivered)
+ *   400 chat not found, 403   -> CHAT_GONE
+ *   400 other                 -> FAILED (edit "message is not modified": OK)
+ *   401                       -> FATAL
+ *   200 with a body we cannot read -> RETRY_ONCE (it probably went)
+ */
+void tg_classify_send(const struct kb_http_response *resp, enum tg_method m,
+                      struct tg_send_class *out)
+{
+    memset(out, 0, sizeof *out);
+    out->outcome = KB_SEND_RETRY;
+    if (resp->outcome == KB_HTTP_NOT_SENT) {
+        copy_str(out->description, sizeof out->description, "not sent");
+        return;
+    }
+    if (resp->outcome != KB_HTTP_DONE) {
+        out->outcome = KB_SEND_RETRY_ONCE;
+        copy_str(out->description, sizeof out->description,
+                 resp->outcome == KB_HTTP_CANCELLED ? "cancelled" : "no answer");
+        return;
+    }
+    out->http_status = resp->status;
+    struct tg_envelope env;
+    int prc = tg_envelope_parse(resp->body, resp->body_len, &env);
+    if (prc == 0)
+        copy_str(out->description, sizeof out->description, env.description);
+    long st = resp->status;
+    if (st == 200 && prc == 0 && env.ok) {
+        out->outcome = KB_SEND_OK;
+        int64_t mid;
+        if (read_id_field(env.result, "message_id", &mid) == 0)
+            snprintf(out->message_id, sizeof out->message_id, "%" PRId64, mid);
+    } else if (st == 200) {
+        out->outcome = KB_SEND_RETRY_ONCE;
+        copy_str(out->description, sizeof out->description, "unreadable answer");
+    } else if (st == 429) {
+        out->outcome = KB_SEND_RETRY;
+        out->retry_after_ms = (prc == 0 && env.retry_after_s >= 0)
+                                  ? env.retry_after_s * 1000L : 0;
+    } else if (st >= 500) {
+        out->outcome = KB_SEND_RETRY;
+    } else if (st == 401) {
+        out->outcome = KB_SEND_FATAL;
+    } else if (st == 403) {
+        out->outcome = KB_SEND_CHAT_GONE;
+    } else if (st == 400 && strstr(out->description, "chat not found")) {
+        out->outcome = KB_SEND_CHAT_GONE;
+    } else if (st == 400 && m == TG_M_EDIT &&
+               strstr(out->description, "message is not modified")) {
+        out->outcome = KB_SEND_OK;
+    } else if (st >= 400) {
+        out->outcome = KB_SEND_FAILED;
+    } else {
+        out->outcome = KB_SEND_RETRY_ONCE;
+    }
+    if (!out->description[0] && out->outcome != KB_SEND_OK)
+        snprintf(out->description, sizeof out->description, "HTTP %ld", st);
+    tg_envelope_free(&env);
+}
+
+/* ==== markup =========================================================== */
+
+enum { TAG_B = 1, TAG_I = 2, TAG_CODE = 4 };
+
+static const struct {
+    const char *open, *close;
+    int bit;
+} tags[] = {
+    {"<b>", "</b>", TAG_B}, {"<i>", "</i>", TAG_I}, {"<code>", "</code>", TAG_CODE},
+};
+static const char *const entities[] = {"&amp;", "&lt;", "&gt;", "&quot;"};
+
+/* Length of a recognised tag at p (and which / whether closing), else 0. */
+static size_t match_tag(const char *p, int *idx, int *closing)
+{
+    for (int i = 0; i < 3; i++) {
+        size_t ol = strlen(tags[i].open), cl = strlen(tags[i].close);
+        if (!strncmp(p, tags[i].open, ol)) {
+            *idx = i;
+            *closing = 0;
+            return ol;
+        }
+        if (!strncmp(p, tags[i].close, cl)) {
+            *idx = i;
+            *closing = 1;
+            return cl;
+        }
+    }
+    return 0;
+}
+
+static size_t match_entity(const char *p)
+{
+    for (size_t i = 0; i < sizeof entities / sizeof entities[0]; i++) {
+        size_t l = strlen(entities[i]);
+        if (!strncmp(p, entities[i], l))
+            return l;
+    }
+    return 0;
+}
+
+struct sbuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+};
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->oom = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+
+static char *sb_finish(struct sbuf *b)
+{
+    if (b->oom) {
+        free(b->p);
+        return NULL;
+    }
+    if (!b->p)
+        sb_add(b, "", 0);
+    return b->oom ? NULL : b->p;
+}
+
+char *tg_markup_sanitize_dup(const char *text)
+{
+    struct sbuf b = {0};
+    int stack[3], depth = 0, open_bits = 0;
+    if (!text)
+        text = "";
+    for (const char *p = text; *p;) {
+        int idx, closing;
+        size_t l;
+        if (*p == '<' && (l = match_tag(p, &idx, &closing))) {
+            int bit = tags[idx].bit;
+            if (!closing && !(open_bits & bit) && !(open_bits & TAG_CODE) &&
+                depth < 3) {
+                stack[depth++] = idx;
+                open_bits |= bit;
+                sb_add(&b, p, l);
+                p += l;
+                continue;
+            }
+            if (closing && depth && stack[depth - 1] == idx) {
+                depth--;
+                open_bits &= ~bit;
+                sb_add(&b, p, l);
+                p += l;
+                continue;
+            }
+            sb_str(&b, "&lt;"); /* a tag out of place becomes text */
+            p++;
+        } else if (*p == '<') {
+            sb_str(&b, "&lt;");
+            p++;
+        } else if (*p == '>') {
+            sb_str(&b, "&gt;");
+            p++;
+        } else if (*p == '&') {
+            if ((l = match_entity(p))) {
+                sb_add(&b, p, l);
+                p += l;
+            } else {
+                sb_str(&b, "&amp;");
+                p++;
+            }
+        } else {
+            sb_add(&b, p, 1);
+            p++;
+        }
+    }
+    while (depth > 0)
+        sb_str(&b, tags[stack[--depth]].close);
+    return sb_finish(&b);
+}
+
+/* One token of sanitized markup: a tag, an entity or one UTF-8 character.
+   Returns its byte length; *units its rendered UTF-16 length. */
+static size_t next_token(const char *p, size_t *units, int *tag_idx, int *closing)
+{
+    size_t l;
+    *tag_idx = -1;
+    if (*p == '<' && (l = match_tag(p, tag_idx, closing))) {
+        *units = 0;
+        return l;
+    }
+    *tag_idx = -1;
+    if (*p == '&' && (l = match_entity(p))) {
+        *units = 1;
+        return l;
+    }
+    unsigned char c = (unsigned char)*p;
+    l = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    for (size_t k = 1; k < l; k++)
+        if (!p[k])
+            return k; /* truncated sequence: never read past the end */
+    *units = l == 4 ? 2 : 1;
+    return l;
+}
+
+size_t tg_markup_length(const char *markup)
+{
+    size_t total = 0, u;
+    int ti, cl;
+    for (const char *p = markup; p && *p;) {
+        p += next_token(p, &u, &ti, &cl);
+        total += u;
+    }
+    return total;
+}
+
+char *tg_markup_plain_dup(const char *text, size_t max_units)
+{
+    struct sbuf b = {0};
+    size_t total = 0, u;
+    int ti, cl;
+    static const char *const plain[] = {"&", "<", ">", "\""};
+    for (const char *p = text ? text : ""; *p;) {
+        size_t l = next_token(p, &u, &ti, &cl);
+        if (max_units && total + u > max_units)
+            break;
+        total += u;
+        if (ti >= 0) {
+            /* tag: dropped */
+        } else if (*p == '&' && l > 1) {
+            for (size_t i = 0; i < 4; i++)
+                if (!strncmp(p, entities[i], l))
+                    sb_str(&b, plain[i]);
+        } else {
+            sb_add(&b, p, l);
+        }
+        p += l;
+    }
+    return sb_finish(&b);
+}
+
+struct parts {
+    char **v;
+    size_t n, cap;
+    int oom;
+};
+
+static int only_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '<') { /* skip tags */
+            while (i < n && s[i] != '>')
+                i++;
+            continue;
+        }
+        if (s[i] != ' ' && s[i] != '\n' && s[i] != '\t' && s[i] != '\r')
+            return 0;
+    }
+    return 1;
+}
+
+/* Emit reopen(stack_at_start) + text[from,to) + close(stack_at_end). */
+static void emit_part(struct parts *ps, const int *st0, int d0, const char *from,
+                      const char *to, const int *st1, int d1)
+{
+    struct sbuf b = {0};
+    for (int i = 0; i < d0; i++)
+        sb_str(&b, tags[st0[i]].open);
+    sb_add(&b, from, (size_t)(to - from));
+    for (int i = d1; i > 0; i--)
+        sb_str(&b, tags[st1[i - 1]].close);
+    char *s = sb_finish(&b);
+    if (!s) {
+        ps->oom = 1;
+        return;
+    }
+    if (only_blank(s, strlen(s))) {
+        free(s);
+        return;
+    }
+    if (ps->n == ps->cap) {
+        size_t cap = ps->cap ? ps->cap * 2 : 4;
+        char **nv = realloc(ps->v, cap * sizeof *nv);
+        if (!nv) {
+            free(s);
+            ps->oom = 1;
+            return;
+        }
+        ps->v = nv;
+        ps->cap = cap;
+    }
+    ps->v[ps->n++] = s;
+}
+
+int tg_split_markup(const char *markup, size_t max_units, char ***parts,
+                    size_t *n)
+{
+    struct parts ps = {0};
+    *parts = NULL;
+    *n = 0;
+    if (!markup || max_units < 2)
+        return KB_EINVAL;
+    int st0[3], d0 = 0;          /* tags open at the start of this part */
+    int st[3], d = 0;            /* tags open now */
+    int stnl[3], dnl = 0;        /* tags open at the last newline */
+    const char *start = markup, *nl = NULL;
+    size_t len = 0, len_nl = 0;
+    const char *p = markup;
+    while (*p) {
+        size_t u;
+        int ti, cl;
+        size_t l = next_token(p, &u, &ti, &cl);
+        if (len + u > max_units) {
+            if (nl) { /* cut at the last line boundary, drop the '\n' */
+                emit_part(&ps, st0, d0, start, nl, stnl, dnl);
+                memcpy(st0, stnl, sizeof stnl);
+                d0 = dnl;
+                start = nl + 1;
+                len -= len_nl;
+            } else { /* one overlong line: cut before this token */
+                emit_part(&ps, st0, d0, start, p, st, d);
+                memcpy(st0, st, sizeof st);
+                d0 = d;
+                start = p;
+                len = 0;
+            }
+            nl = NULL;
+            len_nl = 0;
+            continue; /* re-measure this token against the new part */
+        }
+        if (ti >= 0) {
+            if (!cl && d < 3)
+                st[d++] = ti;
+            else if (cl && d > 0)
+                d--;
+        } else if (*p == '\n') {
+            nl = p;
+            len_nl = len + u;
+            memcpy(stnl, st, sizeof st);
+            dnl = d;
+        }
+        len += u;
+        p += l;
+    }
+    emit_part(&ps, st0, d0, start, p, st, d);
+    if (ps.oom) {
+        tg_parts_free(ps.v, ps.n);
+        return KB_ENOMEM;
+    }
+    *parts = ps.v;
+    *n = ps.n;
+    return 0;
+}
+
+void tg_parts_free(char **parts, size_t n)
+{
+    if (!parts)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(parts[i]);
+    free(parts);
+}
+
+/* ==== request bodies =================================================== */
+
+/* Add an id: a raw JSON integer when s is one, else a string. */
+static int add_id(cJSON *obj, const char *name, const char *s)
+{
+    int64_t v;
+    if (tg_parse_id_str(s, &v) == 0) {
+        char buf[24];
+        snprintf(buf, sizeof buf, "%" PRId64, v);
+        return cJSON_AddRawToObject(obj, name, buf) ? 0 : KB_ENOMEM;
+    }
+    return cJSON_AddStringToObject(obj, name, s ? s : "") ? 0 : KB_ENOMEM;
+}
+
+static char *finish(cJSON *o, int ok)
+{
+    char *s = ok ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return s;
+}
+
+cJSON *tg_buttons_markup(const char *buttons)
+{
+    if (!buttons || !*buttons)
+        return NULL;
+    cJSON *markup = cJSON_CreateObject();
+    cJSON *rows = cJSON_AddArrayToObject(markup, "inline_keyboard");
+    int total = 0, ok = rows != NULL;
+    const char *p = buttons;
+    while (ok && *p) {
+        const char *row_end = strchr(p, '\n');
+        if (!row_end)
+            row_end = p + strlen(p);
+        cJSON *row = cJSON_CreateArray();
+        ok = row != NULL;
+        const char *b = p;
+        while (ok && b < row_end) {
+            const char *b_end = memchr(b, '\t', (size_t)(row_end - b));
+            if (!b_end)
+                b_end = row_end;
+            const char *sep = memchr(b, KB_BUTTON_FIELD_SEP, (size_t)(b_end - b));
+            if (sep && b_end - sep - 1 > 0 && b_end - sep - 1 <= 64 && sep > b) {
+                char *label = malloc((size_t)(sep - b) + 1);
+                char *data = malloc((size_t)(b_end - sep));
+                char *plain = NULL;
+                if (label && data) {
+                    memcpy(label, b, (size_t)(sep - b));
+                    label[sep - b] = '\0';
+                    memcpy(data, sep + 1, (size_t)(b_end - sep - 1));
+                    data[b_end - sep - 1] = '\0';
+                    plain = tg_markup_plain_dup(label, 0);
+                }
+                cJSON *btn = cJSON_CreateObject();
+                ok = plain && btn &&
+                     cJSON_AddStringToObject(btn, "text", plain) &&
+                     cJSON_AddStringToObject(btn, "callback_data", data);
+                if (btn)
+                    cJSON_AddItemToArray(row, btn);
+                total++;
+                free(label);
+                free(data);
+                free(plain);
+            }
+            b = b_end < row_end ? b_end + 1 : row_end;
+        }
+        if (row && cJSON_GetArraySize(row) > 0)
+            cJSON_AddItemToArray(rows, row);
+        else
+            cJSON_Delete(row);
+        p = *row_end ? row_end + 1 : row_end;
+    }
+    if (!ok || total == 0) {
+        cJSON_Delete(markup);
+        return NULL;
+    }
+    return markup;
+}
+
+static int add_markup(cJSON *o, const char *buttons)
+{
+    cJSON *m = tg_buttons_markup(buttons);
+    if (m)
+        cJSON_AddItemToObject(o, "reply_markup", m);
+    return 1;
+}
+
+char *tg_encode_send_dup(const struct kb_reply *r, const char *text,
+                         int with_buttons)
+{
+    cJSON *o = cJSON_CreateObject();
+    int ok = o && add_id(o, "chat_id", r->chat_id) == 0 &&
+             cJSON_AddStringToObject(o, "text", text ? text : "") &&
+             cJSON_AddStringToObject(o, "parse_mode", "HTML");
+    if (ok && r->thread_id && *r->thread_id)
+        ok = add_id(o, "message_thread_id", r->thread_id) == 0;
+    if (ok && r->reply_to && *r->reply_to) {
+        cJSON *rp = cJSON_AddObjectToObject(o, "reply_parameters");
+        ok = rp && add_id(rp, "message_id", r->reply_to) == 0 &&
+             cJSON_AddTrueToObject(rp, "allow_sending_without_reply");
+    }
+    if (ok && with_buttons)
+        ok = add_markup(o, r->buttons);
+    return finish(o, ok);
+}
+
+char *tg_encode_edit_dup(const struct kb_reply *r, const char *text)
+{
+    cJSON *o = cJSON_CreateObject();
+    int ok = o && add_id(o, "chat_id", r->chat_id) == 0 &&
+             add_id(o, "message_id", r->edit_message_id) == 0 &&
+             cJSON_AddStringToObject(o, "text", text ? text : "") &&
+             cJSON_AddStringToObject(o, "parse_mode", "HTML") &&
+             add_markup(o, r->buttons);
+    return finish(o, ok);
+}
+
+char *tg_encode_answer_dup(const struct kb_reply *r)
+{
+    char *plain = tg_markup_plain_dup(r->text, 200);
+    cJSON *o = cJSON_CreateObject();
+    int ok = plain && o &&
+             cJSON_AddStringToObject(o, "callback_query_id",
+                                     r->callback_id ? r->callback_id : "");
+    if (ok && *plain)
+        ok = cJSON_AddStringToObject(o, "text", plain) != NULL;
+    free(plain);
+    return finish(o, ok);
+}
+
+char *tg_encode_get_updates_dup(const char *offset, int timeout_s)
+{
+    static const char *const kinds[] = {"message", "edited_message",
+                                        "callback_query", "my_chat_member"};
+    cJSON *o = cJSON_CreateObject();
+    int ok = o != NULL;
+    if (ok && offset && *offset)
+        ok = add_id(o, "offset", offset) == 0;
+    ok = ok && cJSON_AddNumberToObject(o, "timeout", timeout_s);
+    cJSON *a = ok ? cJSON_CreateStringArray(kinds, 4) : NULL;
+    if (a)
+        cJSON_AddItemToObject(o, "allowed_updates", a);
+    return finish(o, ok && a);
+}
+
+char *tg_encode_commands_dup(const char *lang)
+{
+    static const char *const names[] = {"checkin", "me", "tasks", "claim", "submit",
+                                        "mytasks", "vote", "polls", "top", "help"};
+    static const char *const en[] = {
+        "Daily check-in", "My points and level", "Open tasks", "Claim a task",
+        "Submit a task", "My claimed tasks", "Vote in a poll", "Open polls",
+        "Leaderboard", "Help"};
+    static const char *const zh[] = {
+        "每日签到", "我的积分和等级", "任务列表", "领取任务", "提交任务",
+        "我的任务", "投票", "投票列表", "排行榜", "帮助"};
+    int is_zh = lang && !strcmp(lang, "zh");
+    cJSON *o = cJSON_CreateObject();
+    cJSON *cmds = o ? cJSON_AddArrayToObject(o, "commands") : NULL;
+    int ok = cmds != NULL;
+    for (size_t i = 0; ok && i < sizeof names / sizeof names[0]; i++) {
+        cJSON *c = cJSON_CreateObject();
+        ok = c && cJSON_AddStringToObject(c, "command", names[i]) &&
+             cJSON_AddStringToObject(c, "description", is_zh ? zh[i] : en[i]);
+        if (c)
+            cJSON_AddItemToArray(cmds, c);
+    }
+    ok = ok && cJSON_AddStringToObject(o, "language_code", is_zh ? "zh" : "en");
+    return finish(o, ok);
+}
+
+char *tg_encode_chat_dup(int64_t chat_id)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%" PRId64, chat_id);
+    cJSON *o = cJSON_CreateObject();
+    int ok = o && cJSON_AddRawToObject(o, "chat_id", buf);
+    return finish(o, ok);
+}
