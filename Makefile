@@ -7,7 +7,8 @@
 VARIANT ?= debug
 BUILD := build/$(VARIANT)
 PKGS := libcurl libuv libcjson sqlite3
-DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libcjson-dev libsqlite3-dev tzdata ca-certificates
+DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libcjson-dev libsqlite3-dev \
+            tzdata ca-certificates sqlite3 curl
 
 CC ?= cc
 WARN := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wconversion -Wno-sign-conversion \
@@ -77,7 +78,8 @@ check: deps $(BUILD)/kocbot $(UNIT_BINS) $(FAKE_BINS) $(BENCH_BINS)
 
 # Install what is missing (as root), or say exactly what to install.
 deps:
-	@if ! pkg-config --exists $(PKGS) 2>/dev/null || ! command -v cc >/dev/null; then \
+	@if ! pkg-config --exists $(PKGS) 2>/dev/null || ! command -v cc >/dev/null \
+	    || ! command -v sqlite3 >/dev/null || ! command -v curl >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing: $(DEB_PKGS)"; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS)) >/dev/null \

@@ -162,7 +162,7 @@ static void print_prefixed(struct adapter *a, const char *prefix, const char *ma
     size_t o = (size_t)snprintf(buf, cap, "%s", prefix);
     for (const char *p = plain; *p; p++) {
         buf[o++] = *p;
-        if (*p == '\n' && p[1]) {
+        if (*p == '\n' && p[1] && p[1] != '\n') {
             memcpy(buf + o, "        ", 8);
             o += 8;
         }

@@ -1,0 +1,41 @@
+# Shared helpers for end-to-end scripts (sourced).  Each script counts its
+# checks and ends with "N passed, N failed"; BUILD names the build directory.
+BUILD=${BUILD:-build/debug}
+KOCBOT=$BUILD/kocbot
+FAKE_TG=$BUILD/fake_tg
+PASS=0
+FAIL=0
+WORK=$(mktemp -d /tmp/kocbot-e2e.XXXXXX)
+cleanup_hooks=()
+cleanup() {
+    for h in "${cleanup_hooks[@]}"; do eval "$h"; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+ok() { echo "ok $*"; PASS=$((PASS + 1)); }
+not_ok() { echo "not ok $*"; FAIL=$((FAIL + 1)); }
+check() { # check "name" command...
+    local name=$1; shift
+    if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+finish() {
+    echo "$PASS passed, $FAIL failed"
+    [ "$FAIL" -eq 0 ]
+}
+sql() { # sql DB "query" -> prints the first column (through the bot's own build of SQLite-free tools)
+    sqlite3 "$1" "$2"
+}
+# Start the fake Bot API; sets FAKE_PORT, FAKE_PID.  Extra args pass through.
+start_fake() {
+    rm -f "$WORK/port"
+    "$FAKE_TG" --port-file "$WORK/port" --max-seconds 300 "$@" >"$WORK/fake.log" 2>&1 &
+    FAKE_PID=$!
+    cleanup_hooks+=("kill $FAKE_PID 2>/dev/null")
+    for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+    FAKE_PORT=$(cat "$WORK/port")
+    FAKE=http://127.0.0.1:$FAKE_PORT
+}
+control() { # control PATH [JSON]
+    if [ $# -gt 1 ]; then curl -s -m 10 -X POST "$FAKE/control/$1" -d "$2"
+    else curl -s -m 10 "$FAKE/control/$1"; fi
+}

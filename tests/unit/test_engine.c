@@ -1,0 +1,233 @@
+/* The engine's guarantees: one transaction per batch with its cursor,
+   de-duplication, isolation of a bad event, the outbox life cycle,
+   migrations, chat migration, button answers and per-member rate limits. */
+#include "../test.h"
+#include "../support/fixture.h"
+
+#include <unistd.h>
+
+#include "../../core/ledger.h"
+
+static const int64_t T0 = 1795391940;
+
+static struct kb_event msg(const char *id, const char *user, const char *text)
+{
+    return (struct kb_event){.kind = KB_EV_MESSAGE, .platform = "console", .chat_id = "g",
+                             .user_id = user, .user_name = user, .message_id = id, .time = T0,
+                             .text = text};
+}
+
+TEST(duplicate_delivery_is_a_no_op)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    struct kb_event ev = msg("42", "alice", "/checkin");
+    CHECK_INT(engine_apply(f.e, &ev, 1, "c", "1", T0), 0);
+    CHECK_INT(engine_apply(f.e, &ev, 1, "c", "1", T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox"), 1);
+    fx_close(&f);
+}
+
+TEST(cursor_commits_with_the_batch)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    struct kb_event evs[3] = {msg("1", "a", "/checkin"), msg("2", "b", "/checkin"), msg("3", "c", "hi")};
+    CHECK_INT(engine_apply(f.e, evs, 3, "tg:offset", "1004", T0), 0);
+    char buf[32];
+    CHECK_INT(engine_cursor_load(f.e, "tg:offset", buf, sizeof buf), 0);
+    CHECK_STR(buf, "1004");
+    CHECK_INT(engine_cursor_load(f.e, "never", buf, sizeof buf), 0);
+    CHECK_STR(buf, "");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox"), 2); /* chatter gets no reply */
+    fx_close(&f);
+}
+
+TEST(a_bad_event_is_skipped_and_kept_for_inspection)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    struct kb_event evs[3] = {msg("1", "a", "/checkin"), msg("2", NULL, "/checkin"), msg("3", "c", "/checkin")};
+    CHECK_INT(engine_apply(f.e, evs, 3, "k", "v", T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM checkins"), 2);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM failed_events WHERE message_id = '2'"), 1);
+    fx_close(&f);
+}
+
+TEST(read_only_database_refuses_the_batch_and_keeps_the_cursor)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    struct kb_event ev = msg("1", "a", "/checkin");
+    CHECK_INT(engine_apply(f.e, &ev, 1, "k", "1", T0), 0);
+    /* make every write fail as a full disk would */
+    CHECK_INT(store_exec(f.e->st, "PRAGMA query_only = 1", NOVALS), 0);
+    struct kb_event ev2 = msg("2", "b", "/checkin");
+    int rc = engine_apply(f.e, &ev2, 1, "k", "2", T0);
+    CHECK(rc < 0);
+    CHECK_INT(store_exec(f.e->st, "PRAGMA query_only = 0", NOVALS), 0);
+    char buf[16];
+    engine_cursor_load(f.e, "k", buf, sizeof buf);
+    CHECK_STR(buf, "1");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM checkins"), 1);
+    /* space returns: the same batch applies */
+    CHECK_INT(engine_apply(f.e, &ev2, 1, "k", "2", T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM checkins"), 2);
+    fx_close(&f);
+}
+
+TEST(migrations_run_once_and_refuse_a_newer_schema)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    CHECK_INT(fx_i64(&f, "PRAGMA user_version"), (int64_t)store_n_migrations);
+    sqlite3_stmt *s = store_query(f.e->st, "PRAGMA journal_mode", NOVALS);
+    CHECK(s && store_step(f.e->st, s) == 1);
+    CHECK_STR(store_text(s, 0), "wal");
+    store_done(s);
+    CHECK_INT(fx_i64(&f, "PRAGMA synchronous"), 2); /* FULL */
+    CHECK_INT(fx_i64(&f, "PRAGMA foreign_keys"), 1);
+    fx_reopen(&f);
+    CHECK_INT(fx_i64(&f, "PRAGMA user_version"), (int64_t)store_n_migrations);
+    CHECK_INT(store_exec(f.e->st, "PRAGMA user_version = 999", NOVALS), 0);
+    engine_close(f.e);
+    char err[256];
+    struct engine *e2 = NULL;
+    CHECK(engine_open(&f.set, &e2, err, sizeof err) < 0);
+    CHECK_CONTAINS(err, "newer");
+    f.e = NULL;
+    fx_close(&f);
+}
+
+TEST(outbox_retry_once_then_fail_and_chat_gone)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "a", T0, "/me");
+    fx_say(&f, "g1", "b", T0, "/me");
+    fx_say(&f, "g2", "c", T0, "/me");
+    int64_t id = fx_i64(&f, "SELECT min(id) FROM outbox");
+    int64_t now_ms = T0 * 1000;
+    CHECK_INT(engine_outbox_done(f.e, id, OUTBOX_RETRY_ONCE, NULL, now_ms + 5000, "timeout", now_ms), 0);
+    CHECK_INT(fx_i64(&f, "SELECT state FROM outbox ORDER BY id LIMIT 1"), 0);
+    CHECK_INT(engine_outbox_next_ms(f.e, "console"), 0); /* others are due now */
+    CHECK_INT(engine_outbox_done(f.e, id, OUTBOX_RETRY_ONCE, NULL, now_ms + 5000, "timeout", now_ms), 0);
+    CHECK_INT(fx_i64(&f, "SELECT state FROM outbox ORDER BY id LIMIT 1"), 2);
+    /* retry with backoff: not before now + 1 s .. 2 s */
+    int64_t id2 = id + 1;
+    CHECK_INT(engine_outbox_done(f.e, id2, OUTBOX_RETRY, NULL, 0, "500", now_ms), 0);
+    int64_t nb = fx_i64(&f, "SELECT not_before_ms FROM outbox WHERE id = 2");
+    CHECK(nb >= now_ms + 1000 && nb < now_ms + 2000);
+    /* chat gone: its queue fails, the chat is inactive, other chats untouched */
+    CHECK_INT(engine_outbox_done(f.e, id2, OUTBOX_CHAT_GONE, NULL, 0, "bot was kicked", now_ms), 0);
+    CHECK_INT(fx_i64(&f, "SELECT active FROM chats WHERE chat_id = 'g1'"), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 0"), 1);
+    fx_close(&f);
+}
+
+TEST(sent_reply_with_ref_is_remembered_for_edits)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    struct kb_reply r = {.platform = "console", .chat_id = "g", .text = "poll"};
+    CHECK_INT(outbox_add(f.e, &r, "poll:1", T0), 0);
+    int64_t id = fx_i64(&f, "SELECT id FROM outbox");
+    CHECK_INT(engine_outbox_done(f.e, id, OUTBOX_SENT, "777", 0, NULL, T0 * 1000), 0);
+    CHECK_INT(fx_i64(&f, "SELECT message_id FROM posted WHERE ref = 'poll:1'"), 777);
+    fx_close(&f);
+}
+
+TEST(group_migration_keeps_the_streak)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "-100", "alice", T0, "/checkin");
+    struct kb_event mig = {.kind = KB_EV_CHAT_MIGRATED, .platform = "console", .chat_id = "-100",
+                           .new_chat_id = "-1009"};
+    CHECK_INT(engine_apply(f.e, &mig, 1, NULL, NULL, T0), 0);
+    CHECK_INT(engine_apply(f.e, &mig, 1, NULL, NULL, T0), 0); /* replay: no-op */
+    fx_say(&f, "-1009", "alice", T0 + 86400, "/checkin");
+    free(fx_replies(&f));
+    CHECK_INT(fx_i64(&f, "SELECT max(streak) FROM checkins"), 2);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM communities"), 1);
+    fx_close(&f);
+}
+
+TEST(button_press_is_answered_once)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    struct kb_event cb = {.kind = KB_EV_CALLBACK, .platform = "console", .chat_id = "g", .user_id = "u",
+                          .user_name = "u", .message_id = "5", .callback_id = "cb1",
+                          .callback_data = "/checkin", .time = T0};
+    CHECK_INT(engine_apply(f.e, &cb, 1, NULL, NULL, T0), 0);
+    CHECK_INT(engine_apply(f.e, &cb, 1, NULL, NULL, T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE kind = 2 AND callback_id = 'cb1'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM checkins"), 1);
+    fx_close(&f);
+}
+
+TEST(flooding_member_gets_one_notice_others_unaffected)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    f.e->set.member_rate_per_min = 20;
+    for (int i = 0; i < 100; i++)
+        fx_say(&f, "g", "spammer", T0, "/me");
+    fx_say(&f, "g", "calm", T0, "/checkin");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE text LIKE '%too fast%'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE text LIKE '%Points:%'"), 20);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM checkins"), 1);
+    /* the next minute the budget is back */
+    fx_say(&f, "g", "spammer", T0 + 60, "/me");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE text LIKE '%Points:%'"), 21);
+    fx_close(&f);
+}
+
+TEST(unknown_long_and_garbled_commands_get_a_clear_reply)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g", "u", T0, "/nonsense");
+    fx_say(&f, "g", "u", T0, "/checkin \xff");
+    char *big = calloc(1, 20000);
+    memset(big, 'a', 19999);
+    big[0] = '/';
+    big[1] = 'm';
+    big[2] = 'e';
+    big[3] = ' ';
+    fx_say(&f, "g", "u", T0, big);
+    free(big);
+    fx_say(&f, "g", "u", T0, "/checkin@SomeoneElse");
+    char *r = fx_replies(&f);
+    CHECK_CONTAINS(r, "There is no /nonsense command");
+    CHECK_CONTAINS(r, "characters I can't read");
+    CHECK_CONTAINS(r, "too long");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox"), 3);
+    free(r);
+    fx_close(&f);
+}
+
+TEST(private_chat_shares_the_group_standing)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "group", "alice", T0, "/checkin");
+    struct kb_event dm = msg("p1", "alice", "/me");
+    dm.chat_id = "alice-dm";
+    dm.chat_type = KB_CHAT_PRIVATE;
+    CHECK_INT(engine_apply(f.e, &dm, 1, NULL, NULL, T0), 0);
+    char *r = fx_replies(&f);
+    CHECK_CONTAINS(r, "Points: <b>10</b>");
+    free(r);
+    fx_close(&f);
+}
+
+TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
+          T(a_bad_event_is_skipped_and_kept_for_inspection),
+          T(read_only_database_refuses_the_batch_and_keeps_the_cursor),
+          T(migrations_run_once_and_refuse_a_newer_schema), T(outbox_retry_once_then_fail_and_chat_gone),
+          T(sent_reply_with_ref_is_remembered_for_edits), T(group_migration_keeps_the_streak),
+          T(button_press_is_answered_once), T(flooding_member_gets_one_notice_others_unaffected),
+          T(unknown_long_and_garbled_commands_get_a_clear_reply), T(private_chat_shares_the_group_standing))
