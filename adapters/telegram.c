@@ -43,6 +43,7 @@
 #define TG_BACKOFF_MIN_MS 1000L
 #define TG_BACKOFF_MAX_MS 60000L
 #define TG_CONFLICT_MS 30000L
+#define TG_EMPTY_POLL_MIN_MS 1000 /* an empty poll answered faster waits this long */
 #define TG_CONTROL_TIMEOUT_MS 30000L
 #define TG_SEND_RETRIES 5          /* in-adapter retries of a later part */
 #define TG_MAX_RESPONSE (16u << 20)
@@ -101,6 +102,7 @@ struct tg {
     enum step step;
     int64_t timer;             /* receive-side retry timer, 0 = none */
     long backoff_ms;
+    int64_t poll_started_ms;      /* when the current getUpdates left */
     uint64_t rng;
     char offset[24];
     char username[128];
@@ -473,7 +475,13 @@ static void got_updates(struct tg *tg, const cJSON *result)
     int count = cJSON_GetArraySize(result);
     tg->backoff_ms = TG_BACKOFF_MIN_MS;
     if (count <= 0) {
-        run_step(tg); /* step is still POLL */
+        /* a long poll that came back empty at once (a proxy or an emulator
+           ignoring `timeout`) must not turn into a busy loop */
+        int64_t took = tg->svc->now_ms(tg->svc->ctx) - tg->poll_started_ms;
+        if (took >= 0 && took < TG_EMPTY_POLL_MIN_MS)
+            schedule(tg, TG_EMPTY_POLL_MIN_MS);
+        else
+            run_step(tg); /* step is still POLL */
         return;
     }
     tg->batch = calloc((size_t)count, sizeof *tg->batch);
@@ -600,6 +608,7 @@ static void run_step(struct tg *tg)
                      TG_CONTROL_TIMEOUT_MS);
         break;
     case STEP_POLL:
+        tg->poll_started_ms = tg->svc->now_ms(tg->svc->ctx);
         send_control(tg, "getUpdates",
                      tg_encode_get_updates_dup(tg->offset, tg->poll_timeout_s),
                      (tg->poll_timeout_s + 15) * 1000L);

@@ -10,7 +10,7 @@
 
 #define FETCH_MAX 500
 #define WINDOW_MAX 64
-#define MERGE_MAX_BYTES 3500   /* leaves room under Telegram's 4096 characters */
+#define MERGE_MAX_CHARS 3800   /* leaves room under Telegram's 4096 characters */
 
 struct chat_state {
     char *chat_id;
@@ -176,15 +176,17 @@ static struct send_job *make_job(struct sender *s, struct outbox_batch *b, size_
         return job;
     struct sbuf text = {0};
     sbuf_add(&text, first->text);
+    size_t chars = utf8_count(text.s, text.len);
     for (size_t k = i + 1; k < b->n; k++) {
         struct kb_reply *r = &b->rows[k];
         if (r->id == 0 || strcmp(r->chat_id, first->chat_id) != 0)
             continue;
         int same_topic = (!r->thread_id && !first->thread_id) ||
                          (r->thread_id && first->thread_id && strcmp(r->thread_id, first->thread_id) == 0);
-        if (!r->coalesce || r->kind != KB_REPLY_SEND || !same_topic ||
-            text.len + strlen(r->text) + 1 > MERGE_MAX_BYTES)
+        size_t more = utf8_count(r->text, strlen(r->text)) + 1;
+        if (!r->coalesce || r->kind != KB_REPLY_SEND || !same_topic || chars + more > MERGE_MAX_CHARS)
             break; /* keep the chat's order: stop at the first row that can't merge */
+        chars += more;
         sbuf_addc(&text, '\n');
         sbuf_add(&text, r->text);
         job->ids[job->n++] = r->id;
