@@ -384,6 +384,21 @@ TEST(set_commands_failure_does_not_block_polling)
     finish(a);
 }
 
+TEST(empty_poll_answered_at_once_waits_before_polling_again)
+{
+    fake_reset();
+    struct adapter *a = started(0);
+    answer(pending(), 200, "{\"ok\":true,\"result\":[]}"); /* no time passed: a broken long poll */
+    CHECK_INT(n_pending(), 0);
+    CHECK_INT(n_active_timers(), 1);
+    CHECK_INT(fire(), 1000);
+    CHECK_INT(n_pending(), 1);
+    F.now_ms += 25000; /* a real long poll: the next one leaves at once */
+    answer(pending(), 200, "{\"ok\":true,\"result\":[]}");
+    CHECK_INT(n_pending(), 1);
+    finish(a);
+}
+
 TEST(offset_advances_after_deliver)
 {
     fake_reset();
@@ -405,6 +420,7 @@ TEST(offset_advances_after_deliver)
     CHECK_STR(q->method, "getUpdates");
     CHECK_CONTAINS(q->body, "\"offset\":900000006");
     /* an empty answer polls again with the same offset */
+    F.now_ms += 25000; /* the long poll ran its course */
     answer(q, 200, "{\"ok\":true,\"result\":[]}");
     CHECK_INT(F.deliver_calls, 1);
     CHECK_CONTAINS(pending()->body, "\"offset\":900000006");
@@ -486,6 +502,7 @@ TEST(backoff_doubles_to_cap_and_resets)
         if (ms < lo[i] || ms > hi[i])
             TEST_FAIL("backoff %d: %ld ms not in [%ld, %ld]", i, ms, lo[i], hi[i]);
     }
+    F.now_ms += 25000; /* the long poll ran its course */
     answer(pending(), 200, "{\"ok\":true,\"result\":[]}");
     answer(pending(), 200, "not json at all");
     long ms = fire();
@@ -915,7 +932,7 @@ TEST(token_scrubbed_from_logs)
 
 TEST_MAIN(T(construct_and_ops), T(start_sequence), T(set_commands_failure_does_not_block_polling),
           T(offset_advances_after_deliver), T(deliver_failure_retries_same_batch),
-          T(empty_and_undecodable_batches_move_cursor), T(backoff_doubles_to_cap_and_resets),
+          T(empty_and_undecodable_batches_move_cursor), T(empty_poll_answered_at_once_waits_before_polling_again), T(backoff_doubles_to_cap_and_resets),
           T(rate_limit_waits_retry_after_exactly), T(conflict_backs_off_long_and_loud),
           T(unauthorized_is_fatal), T(getme_transient_errors_retry),
           T(admin_roles_cached_and_expire), T(roles_off_means_no_lookup),
