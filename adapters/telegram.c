@@ -715,7 +715,7 @@ static void send_fail_later_part(struct tg_send *s, const char *why)
     struct tg_send_class c;
     memset(&c, 0, sizeof c);
     c.outcome = KB_SEND_RETRY_ONCE;
-    snprintf(c.description, sizeof c.description, "part %zu of %zu: %s", s->idx + 1,
+    snprintf(c.description, sizeof c.description, "part %zu of %zu: %.200s", s->idx + 1,
              s->nparts, why);
     send_finish(s, &c);
 }

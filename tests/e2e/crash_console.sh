@@ -5,7 +5,7 @@
 # Afterwards: exactly one check-in and one ledger entry per (user, day),
 # every command answered, PRAGMA integrity_check ok.
 cd "$(dirname "$0")/../.." || exit 1
-. tests/e2e/lib.sh
+. tests/e2e/lib.bash
 DB=$WORK/crash.db
 export KOCBOT_LOCALE=en KOCBOT_FAKE_NOW=2026-11-23T09:00:00+08:00 KOCBOT_LOG_LEVEL=error
 for i in $(seq 0 1999); do echo "user$((i % 500)): /checkin"; done >"$WORK/lines"

@@ -6,7 +6,7 @@
 #     lost, nothing doubled, every command answered, the database intact;
 #  3. SIGTERM with a long poll in flight exits 0 at once.
 cd "$(dirname "$0")/../.." || exit 1
-. tests/e2e/lib.sh
+. tests/e2e/lib.bash
 TOKEN=123456:TEST-token_secret
 cat >"$WORK/bot.json" <<JSON
 {"limits": {"enabled": false}, "telegram": {"poll_timeout_s": 2}, "log_level": "warn"}

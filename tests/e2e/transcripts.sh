@@ -5,7 +5,7 @@
 # set environment variables; other lines starting with "#" are comments.
 # UPDATE=1 rewrites the expected files from the actual output (review with git diff).
 cd "$(dirname "$0")/../.." || exit 1
-. tests/e2e/lib.sh
+. tests/e2e/lib.bash
 for input in tests/transcripts/*.in; do
     name=$(basename "$input" .in)
     expected=tests/transcripts/$name.out

@@ -144,7 +144,7 @@ TEST(ledger_is_append_only_and_tallies_rebuild)
     struct fx f;
     fx_open(&f, NULL, "en");
     for (int u = 0; u < 5; u++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "u%d", u);
         for (int d = 0; d < 3; d++)
             fx_say(&f, "g1", name, T0 + d * DAY, "/checkin");

@@ -35,7 +35,7 @@ start_fake() {
     FAKE_PORT=$(cat "$WORK/port")
     FAKE=http://127.0.0.1:$FAKE_PORT
 }
-control() { # control PATH [JSON]
-    if [ $# -gt 1 ]; then curl -s -m 10 -X POST "$FAKE/control/$1" -d "$2"
+control() { # control PATH [JSON or @FILE]
+    if [ $# -gt 1 ]; then curl -s -m 30 -X POST "$FAKE/control/$1" --data-binary "$2"
     else curl -s -m 10 "$FAKE/control/$1"; fi
 }
