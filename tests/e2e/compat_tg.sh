@@ -23,7 +23,7 @@
 #  - a client message without botToken crashes the emulator: every message
 #    carries it, and a crash would fail the "emulator still running" check.
 cd "$(dirname "$0")/../.." || exit 1
-. tests/e2e/lib.sh
+. tests/e2e/lib.bash
 COMPAT=tests/compat
 DB=$WORK/compat.db
 TOKEN=5550001234:compatSecret_k0cb0t
