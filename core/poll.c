@@ -974,14 +974,17 @@ static int poll_on_reply(struct cmd_ctx *c, const char *ref)
     if (rc)
         return rc;
     if (poll_is_closed(&p, c->at))
-        return refuse(c, "poll.err_closed", &p, 0, NULL);
-    const char *reason = c->args;
-    if (!*reason)
+        return KB_OK; /* after the close, replies are talk about the result */
+    size_t len;
+    const char *text = trim_span(c->args, strlen(c->args), &len);
+    if (len == 0)
         return KB_OK;
-    if (utf8_count(reason, strlen(reason)) > POLL_REASON_MAX)
+    if (utf8_count(text, len) > POLL_REASON_MAX)
         return refuse(c, "poll.err_reason_long", &p, 0, NULL);
+    char *reason = xstrndup(text, len);
     rc = store_exec(c->st, "UPDATE poll_votes SET reason = ? WHERE poll_id = ? AND member_id = ?",
                     VALS(ST(reason), SI(p.id), SI(c->member_id)));
+    free(reason);
     if (rc)
         return rc;
     if (store_changes(c->st) == 0)
