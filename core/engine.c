@@ -196,16 +196,55 @@ static int answer_callback(struct cmd_ctx *c)
     return outbox_add(c->e, &r, NULL, c->now);
 }
 
+/* The ref of our post that chatter ev answers, when some module wants such
+   replies (a reason given by replying to a poll); NULL otherwise.  Owned. */
+static char *reply_ref_dup(struct engine *e, const struct kb_event *ev)
+{
+    if (!ev->reply_to_message_id || !ev->text || !ev->chat_id)
+        return NULL;
+    int wanted = 0;
+    for (size_t m = 0; m < kb_n_modules && !wanted; m++)
+        wanted = kb_modules[m]->on_reply != NULL;
+    size_t n = strlen(ev->text);
+    if (!wanted || n > COMMAND_TEXT_MAX || !utf8_valid(ev->text, n))
+        return NULL;
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT ref FROM posted WHERE platform = ? AND chat_id = ? AND message_id = ?",
+                                  VALS(ST(ev->platform), ST(ev->chat_id), ST(ev->reply_to_message_id)));
+    if (!s)
+        return NULL;
+    char *ref = store_step(e->st, s) == 1 ? xstrdup(store_text(s, 0)) : NULL;
+    store_done(s);
+    return ref;
+}
+
+static int run_reply_hooks(struct cmd_ctx *c, const char *ref)
+{
+    int rc = KB_OK;
+    for (size_t m = 0; m < kb_n_modules && !rc; m++)
+        if (kb_modules[m]->on_reply)
+            rc = kb_modules[m]->on_reply(c, ref);
+    return rc;
+}
+
 static int apply_command(struct engine *e, const struct kb_event *ev, int64_t now)
 {
     const char *text = ev->kind == KB_EV_CALLBACK ? ev->callback_data : ev->text;
     struct command cmd;
     enum command_status status = command_parse(text, ev->bot_username, e->set.checkin.triggers,
                                                e->set.checkin.n_triggers, &cmd);
-    if (ev->kind == KB_EV_MESSAGE && (status == COMMAND_NONE || status == COMMAND_NOT_OURS))
-        return KB_OK; /* chatter, or another bot's command: silence */
-    if (!ev->user_id || !ev->chat_id)
+    char *reply_ref = NULL;
+    if (ev->kind == KB_EV_MESSAGE && (status == COMMAND_NONE || status == COMMAND_NOT_OURS)) {
+        /* chatter, or another bot's command: silence, unless it answers our post */
+        if (status == COMMAND_NONE)
+            reply_ref = reply_ref_dup(e, ev);
+        if (!reply_ref)
+            return KB_OK;
+    }
+    if (!ev->user_id || !ev->chat_id) {
+        free(reply_ref);
         return KB_EINVAL;
+    }
 
     struct cmd_ctx c = {.e = e, .st = e->st, .ev = ev, .now = now};
     c.at = (ev->time > 0 && ev->time <= now + 300) ? ev->time : now;
@@ -226,6 +265,10 @@ static int apply_command(struct engine *e, const struct kb_event *ev, int64_t no
         goto out;
     if (rc == 1) {
         rc = notify ? ctx_reply(&c, "engine.slow_down", NOARGS) : KB_OK;
+    } else if (reply_ref) {
+        c.name = "";
+        c.args = command_skip_space(ev->text);
+        rc = run_reply_hooks(&c, reply_ref);
     } else if (status == COMMAND_OK) {
         c.name = cmd.name;
         c.args = cmd.args;
@@ -242,6 +285,7 @@ static int apply_command(struct engine *e, const struct kb_event *ev, int64_t no
 out:
     sbuf_free(&c.toast);
     command_clear(&cmd);
+    free(reply_ref);
     return rc;
 }
 

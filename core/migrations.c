@@ -172,6 +172,50 @@ const char *const store_migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  at INTEGER NOT NULL"
     ") STRICT, WITHOUT ROWID;",
+
+    /* 3: polls, their options and votes (one row per poll and voter, so a
+          re-vote is an upsert; choices is a bit set of option numbers);
+          posted messages found by message id (replies to the bot's posts) */
+    "CREATE TABLE polls ("
+    "  id INTEGER PRIMARY KEY,"
+    "  community_id INTEGER NOT NULL REFERENCES communities(id),"
+    "  platform TEXT NOT NULL,"
+    "  chat_id TEXT NOT NULL,"
+    "  thread_id TEXT,"
+    "  question TEXT NOT NULL CHECK (length(question) BETWEEN 1 AND 300),"
+    "  n_options INTEGER NOT NULL CHECK (n_options BETWEEN 2 AND 10),"
+    "  max_choices INTEGER NOT NULL DEFAULT 1 CHECK (max_choices BETWEEN 1 AND n_options),"
+    "  anonymous INTEGER NOT NULL DEFAULT 0,"
+    "  hidden INTEGER NOT NULL DEFAULT 0,"          /* counts hidden until close */
+    "  reason_required INTEGER NOT NULL DEFAULT 0,"
+    "  min_level INTEGER NOT NULL DEFAULT 0,"
+    "  pool TEXT NOT NULL DEFAULT '',"
+    "  reward INTEGER NOT NULL DEFAULT 0 CHECK (reward >= 0),"
+    "  closes_at INTEGER,"                          /* NULL: until closed by hand */
+    "  closed_at INTEGER,"
+    "  created_by INTEGER REFERENCES members(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  last_edit_at INTEGER NOT NULL DEFAULT 0,"   /* live-count edits are throttled */
+    "  edit_pending INTEGER NOT NULL DEFAULT 0"
+    ") STRICT;"
+    "CREATE INDEX polls_open ON polls(community_id, chat_id) WHERE closed_at IS NULL;"
+    "CREATE INDEX polls_due ON polls(closes_at) WHERE closed_at IS NULL;"
+    "CREATE INDEX polls_edit ON polls(last_edit_at) WHERE edit_pending = 1;"
+    "CREATE TABLE poll_options ("
+    "  poll_id INTEGER NOT NULL REFERENCES polls(id),"
+    "  n INTEGER NOT NULL CHECK (n BETWEEN 1 AND 10),"
+    "  text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 100),"
+    "  PRIMARY KEY (poll_id, n)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE poll_votes ("
+    "  poll_id INTEGER NOT NULL REFERENCES polls(id),"
+    "  member_id INTEGER NOT NULL REFERENCES members(id),"
+    "  choices INTEGER NOT NULL CHECK (choices BETWEEN 1 AND 1023),"
+    "  reason TEXT NOT NULL DEFAULT '' CHECK (length(reason) <= 500),"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (poll_id, member_id)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX posted_message ON posted(platform, chat_id, message_id);",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

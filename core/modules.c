@@ -2,11 +2,13 @@
 #include "modules.h"
 
 #include "checkin.h"
+#include "poll.h"
 #include "profile.h"
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
     &profile_module,
+    &poll_module,
 };
 
 const size_t kb_n_modules = KB_COUNT(kb_modules);

@@ -43,6 +43,10 @@ struct kb_module {
        name is not this module's */
     int (*template_var)(struct engine *e, const struct community *comm, const char *name,
                         int64_t now, struct sbuf *out);
+    /* replies (optional): a non-command message answering a message the bot
+       posted with a ref (see ctx_post); c->args is the message text, c->name
+       is "".  Return KB_OK when the ref is not this module's. */
+    int (*on_reply)(struct cmd_ctx *c, const char *ref);
 };
 
 extern const struct kb_module *const kb_modules[];

@@ -1,0 +1,1424 @@
+/*
+ * Polls and votes; see poll.h.
+ *
+ * Invariants: a vote is the row (poll_id, member_id) in poll_votes, its
+ * choices a bit set (bit n-1 = option n), so re-voting is an upsert and
+ * tallies are always counted from those rows.  The vote reward is a ledger
+ * row with ref "poll:<id>", idempotent per voter.  A poll is closed when
+ * closed_at is set or its deadline has passed (the tick sets closed_at and
+ * posts the result, guarded by the fire-once mark "poll-close:<id>").
+ * The poll message is posted with ref "poll:<id>"; live counts are edits of
+ * it, at most one per POLL_EDIT_GAP_S, the tick sending any owed edit.
+ */
+#include "poll.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "command.h"
+#include "defn.h"
+#include "engine_int.h"
+#include "ledger.h"
+#include "once.h"
+#include "standing.h"
+
+#define POLL_REPLY_CAP 3500 /* bytes of listing before we cut it short */
+
+/* ==== small text helpers ================================================ */
+
+/* Copy s[0..n) into dst (cap bytes), clipped on a UTF-8 boundary. */
+static void copy_clip(char *dst, size_t cap, const char *s, size_t n)
+{
+    n = utf8_clip(s, n, cap - 1);
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+/* Trim spaces (ASCII, NBSP, U+3000) at both ends of s[0..n). */
+static const char *trim_span(const char *s, size_t n, size_t *out_len)
+{
+    const char *end = s + n;
+    const char *start = s;
+    while (start < end) {
+        uint32_t cp;
+        size_t len = utf8_decode(start, (size_t)(end - start), &cp);
+        if (!command_is_space(cp))
+            break;
+        start += len;
+    }
+    size_t keep = 0, i = 0, total = (size_t)(end - start);
+    while (i < total) {
+        uint32_t cp;
+        size_t len = utf8_decode(start + i, total - i, &cp);
+        i += len;
+        if (!command_is_space(cp))
+            keep = i;
+    }
+    *out_len = keep;
+    return start;
+}
+
+/* Skip a list marker ("1.", "2)", "3、", "-", "*", "•") and spaces. */
+static const char *skip_marker(const char *s, size_t *n)
+{
+    size_t i = 0;
+    while (i < *n && i < 2 && s[i] >= '0' && s[i] <= '9')
+        i++;
+    size_t m = 0;
+    if (i > 0 && i < *n && (s[i] == '.' || s[i] == ')'))
+        m = i + 1;
+    else if (i > 0 && i + 3 <= *n && memcmp(s + i, "\xE3\x80\x81", 3) == 0) /* 、 */
+        m = i + 3;
+    else if (i == 0 && *n >= 1 && (s[0] == '-' || s[0] == '*'))
+        m = 1;
+    else if (i == 0 && *n >= 3 && memcmp(s, "\xE2\x80\xA2", 3) == 0) /* • */
+        m = 3;
+    if (m == 0)
+        return s;
+    if (i > 0 && m < *n && s[m] >= '0' && s[m] <= '9')
+        return s; /* "3.5 stars" is an option, not "3." and "5 stars" */
+    if (i == 0 && m < *n && s[m] != ' ' && s[m] != '\t')
+        return s; /* "-5 degrees" is an option, not a bullet */
+    size_t len;
+    const char *t = trim_span(s + m, *n - m, &len);
+    *n = len;
+    return t;
+}
+
+static int set_err(struct poll_def *d, const char **err_key, const char *key, const char *detail)
+{
+    *err_key = key;
+    copy_clip(d->err_detail, sizeof d->err_detail, detail ? detail : "", detail ? strlen(detail) : 0);
+    return KB_EINVAL;
+}
+
+/* ==== the definition parser ============================================ */
+
+/* 1 when a[0..n) equals b[0..n), ASCII letters compared case-insensitively. */
+static int same_text(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y + 32);
+        if (x != y)
+            return 0;
+    }
+    return 1;
+}
+
+/* Append one option (trimmed, marker removed); empty pieces are skipped. */
+static int add_option(struct poll_def *d, const char *s, size_t n, int strip_marker,
+                      const char **err_key)
+{
+    size_t len;
+    s = trim_span(s, n, &len);
+    if (strip_marker)
+        s = skip_marker(s, &len);
+    if (len == 0)
+        return KB_OK;
+    char tmp[64];
+    copy_clip(tmp, sizeof tmp, s, len);
+    if (d->n_options == POLL_MAX_OPTIONS)
+        return set_err(d, err_key, "poll.err_options_count", NULL);
+    if (utf8_count(s, len) > POLL_OPTION_MAX)
+        return set_err(d, err_key, "poll.err_option_long", tmp);
+    for (int i = 0; i < d->n_options; i++)
+        if (strlen(d->options[i]) == len && same_text(d->options[i], s, len))
+            return set_err(d, err_key, "poll.err_option_twice", tmp);
+    copy_clip(d->options[d->n_options++], sizeof d->options[0], s, len);
+    return KB_OK;
+}
+
+/* Split s at '|' (and at newlines when lines = 1) into options. */
+static int add_options(struct poll_def *d, const char *s, int lines, const char **err_key)
+{
+    while (*s) {
+        size_t n = 0;
+        while (s[n] && s[n] != '|' && !(lines && s[n] == '\n'))
+            n++;
+        int rc = add_option(d, s, n, lines, err_key);
+        if (rc)
+            return rc;
+        s += n;
+        if (*s)
+            s++;
+    }
+    return KB_OK;
+}
+
+/* yes/no flag values; "" (a bare flag) is yes. */
+static int parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = {"", "yes", "y", "true", "on", "1", "是", NULL};
+    static const char *const no[] = {"no", "n", "false", "off", "0", "否", NULL};
+    for (const char *const *p = yes; *p; p++)
+        if (ascii_casecmp(v, *p) == 0)
+            return (*out = 1, KB_OK);
+    for (const char *const *p = no; *p; p++)
+        if (ascii_casecmp(v, *p) == 0)
+            return (*out = 0, KB_OK);
+    return KB_EINVAL;
+}
+
+static int parse_flags(struct poll_def *d, const struct defn *df, const char *tz, int64_t now,
+                       const char **err_key)
+{
+    const char *v;
+    if ((v = defn_get(df, "multi"))) {
+        int64_t n = d->n_options;
+        if (*v && parse_i64(v, 1, POLL_MAX_OPTIONS, &n))
+            return set_err(d, err_key, "poll.err_multi", v);
+        if (n > d->n_options)
+            return set_err(d, err_key, "poll.err_multi", v);
+        d->max_choices = (int)n;
+    }
+    if ((v = defn_get(df, "anonymous")) && parse_bool(v, &d->anonymous))
+        return set_err(d, err_key, "poll.err_flag_value", "anonymous");
+    if ((v = defn_get(df, "hidden")) && parse_bool(v, &d->hidden))
+        return set_err(d, err_key, "poll.err_flag_value", "hidden");
+    if ((v = defn_get(df, "reason"))) {
+        if (!*v || ascii_casecmp(v, "required") == 0 || strcmp(v, "必填") == 0)
+            d->reason_required = 1;
+        else if (ascii_casecmp(v, "optional") == 0 || strcmp(v, "选填") == 0 || strcmp(v, "可选") == 0)
+            d->reason_required = 0;
+        else
+            return set_err(d, err_key, "poll.err_flag_value", "reason");
+    }
+    if ((v = defn_get(df, "closes"))) {
+        if (when_parse(v, tz, now, &d->closes_at))
+            return set_err(d, err_key, "poll.err_closes", v);
+        if (d->closes_at <= now)
+            return set_err(d, err_key, "poll.err_closes_past", v);
+    }
+    int64_t n;
+    if ((v = defn_get(df, "min-level"))) {
+        if (parse_i64(v, 1, 1000, &n))
+            return set_err(d, err_key, "poll.err_flag_value", "min-level");
+        d->min_level = (int)n;
+    }
+    if ((v = defn_get(df, "pool"))) {
+        size_t len = strlen(v);
+        if (len == 0 || utf8_count(v, len) > POLL_POOL_MAX || strchr(v, '\n'))
+            return set_err(d, err_key, "poll.err_flag_value", "pool");
+        copy_clip(d->pool, sizeof d->pool, v, len);
+    }
+    if ((v = defn_get(df, "reward"))) {
+        if (parse_i64(v, 0, 100000, &d->reward))
+            return set_err(d, err_key, "poll.err_flag_value", "reward");
+    }
+    return KB_OK;
+}
+
+int poll_definition_parse(const char *text, const char *tz, int64_t now, struct poll_def *d,
+                          const char **err_key)
+{
+    static const char *const allowed[] = {"multi", "anonymous", "hidden", "closes", "reason",
+                                          "min-level", "pool", "reward", "options", NULL};
+    memset(d, 0, sizeof *d);
+    d->max_choices = 1;
+    *err_key = NULL;
+    if (!text)
+        text = "";
+    if (!utf8_valid(text, strlen(text)))
+        return set_err(d, err_key, "poll.err_bad_text", NULL);
+    struct defn df;
+    char perr[64];
+    if (defn_parse(text, &df, perr, sizeof perr))
+        return set_err(d, err_key, "poll.err_syntax", perr);
+    int rc = KB_OK;
+    const char *bad = defn_unknown(&df, allowed);
+    if (bad) {
+        rc = set_err(d, err_key, "poll.err_unknown_flag", bad);
+        goto out;
+    }
+    /* head: "Question | a | b" on its first line, further lines are options */
+    const char *head = df.head;
+    size_t first_len = strcspn(head, "\n");
+    size_t qlen = strcspn(head, "|\n");
+    size_t len;
+    const char *q = trim_span(head, qlen, &len);
+    if (len == 0) {
+        rc = set_err(d, err_key, "poll.err_no_question", NULL);
+        goto out;
+    }
+    if (utf8_count(q, len) > POLL_QUESTION_MAX) {
+        rc = set_err(d, err_key, "poll.err_question_long", NULL);
+        goto out;
+    }
+    copy_clip(d->question, sizeof d->question, q, len);
+    if (qlen < first_len) {
+        char *rest = xstrndup(head + qlen + 1, first_len - qlen - 1);
+        rc = add_options(d, rest, 0, err_key);
+        free(rest);
+    }
+    if (!rc && head[first_len])
+        rc = add_options(d, head + first_len + 1, 1, err_key);
+    const char *opts = defn_get(&df, "options");
+    if (!rc && opts)
+        rc = add_options(d, opts, 1, err_key);
+    if (rc)
+        goto out;
+    if (d->n_options < POLL_MIN_OPTIONS) {
+        rc = set_err(d, err_key, "poll.err_options_count", NULL);
+        goto out;
+    }
+    rc = parse_flags(d, &df, tz, now, err_key);
+out:
+    defn_free(&df);
+    return rc;
+}
+
+/* ==== choices =========================================================== */
+
+/* 1 when s starts with option text o (ASCII letters case-insensitively)
+   followed by the end or a space. */
+static int starts_with_option(const char *s, const char *o)
+{
+    size_t n = strlen(o);
+    if (strnlen(s, n) < n || !same_text(s, o, n))
+        return 0;
+    uint32_t cp;
+    return s[n] == '\0' || (utf8_decode(s + n, strlen(s + n), &cp) && command_is_space(cp));
+}
+
+int poll_choice_parse(const char *s, const struct poll_def *d, unsigned *choices,
+                      const char **reason, const char **err_key)
+{
+    *choices = 0;
+    *err_key = NULL;
+    s = command_skip_space(s ? s : "");
+    const char *p = s;
+    /* numbers: "2", "1,3", "1，3", "1、3" */
+    if (*p >= '0' && *p <= '9') {
+        unsigned set = 0;
+        int ok = 1;
+        while (ok) {
+            int64_t v = 0;
+            int digits = 0;
+            while (*p >= '0' && *p <= '9' && digits < 6)
+                v = v * 10 + (*p++ - '0'), digits++;
+            if (*p >= '0' && *p <= '9')
+                v = 1000000; /* absurdly long: out of range */
+            while (*p >= '0' && *p <= '9')
+                p++;
+            if (v < 1 || v > d->n_options) {
+                *err_key = "poll.err_option_range";
+                return KB_EINVAL;
+            }
+            set |= 1u << (v - 1);
+            if (*p == ',')
+                p++;
+            else if (strncmp(p, "\xEF\xBC\x8C", 3) == 0 || strncmp(p, "\xE3\x80\x81", 3) == 0)
+                p += 3;
+            else
+                break;
+            ok = *p >= '0' && *p <= '9';
+        }
+        uint32_t cp;
+        if (*p == '\0' || (utf8_decode(p, strlen(p), &cp) && command_is_space(cp))) {
+            *choices = set;
+            goto done;
+        }
+        p = s; /* "3D render": an option's text after all */
+    }
+    /* an option's text, "quoted" or not; the longest match wins */
+    int best = -1;
+    size_t best_len = 0, skip = 0;
+    const char *close = *s == '"' ? strchr(s + 1, '"') : NULL;
+    for (int i = 0; i < d->n_options; i++) {
+        size_t n = strlen(d->options[i]);
+        if (close) {
+            if ((size_t)(close - s - 1) == n && same_text(s + 1, d->options[i], n))
+                best = i, skip = n + 2;
+        } else if (n > best_len && starts_with_option(s, d->options[i])) {
+            best = i, best_len = n, skip = n;
+        }
+    }
+    if (best < 0) {
+        *err_key = "poll.err_option_unknown";
+        return KB_EINVAL;
+    }
+    *choices = 1u << best;
+    p = s + skip;
+done:;
+    int count = 0;
+    for (unsigned b = *choices; b; b &= b - 1)
+        count++;
+    if (count > d->max_choices) {
+        *err_key = "poll.err_too_many";
+        return KB_EINVAL;
+    }
+    *reason = command_skip_space(p);
+    return KB_OK;
+}
+
+/* ==== the stored poll ==================================================== */
+
+struct poll {
+    int64_t id, community_id;
+    char platform[32], chat_id[128], thread_id[128];
+    int has_thread;
+    struct poll_def d;
+    int64_t closed_at;     /* 0 = not closed by hand or tick */
+    int64_t last_edit_at;
+    int edit_pending;
+};
+
+static void copy_text(char *dst, size_t cap, const char *s)
+{
+    copy_clip(dst, cap, s, strlen(s));
+}
+
+/* Load poll id of community (community 0 = any).  KB_ENOTFOUND when none. */
+static int poll_load(struct engine *e, int64_t id, int64_t community_id, struct poll *p)
+{
+    memset(p, 0, sizeof *p);
+    sqlite3_stmt *s = store_query(
+        e->st,
+        "SELECT community_id, platform, chat_id, thread_id, question, n_options, max_choices,"
+        " anonymous, hidden, reason_required, min_level, pool, reward, coalesce(closes_at, 0),"
+        " coalesce(closed_at, 0), last_edit_at, edit_pending FROM polls"
+        " WHERE id = ?1 AND (?2 = 0 OR community_id = ?2)",
+        VALS(SI(id), SI(community_id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    if (rc == 1) {
+        p->id = id;
+        p->community_id = store_int(s, 0);
+        copy_text(p->platform, sizeof p->platform, store_text(s, 1));
+        copy_text(p->chat_id, sizeof p->chat_id, store_text(s, 2));
+        p->has_thread = sqlite3_column_type(s, 3) != SQLITE_NULL;
+        copy_text(p->thread_id, sizeof p->thread_id, store_text(s, 3));
+        copy_text(p->d.question, sizeof p->d.question, store_text(s, 4));
+        p->d.n_options = (int)store_int(s, 5);
+        p->d.max_choices = (int)store_int(s, 6);
+        p->d.anonymous = (int)store_int(s, 7);
+        p->d.hidden = (int)store_int(s, 8);
+        p->d.reason_required = (int)store_int(s, 9);
+        p->d.min_level = (int)store_int(s, 10);
+        copy_text(p->d.pool, sizeof p->d.pool, store_text(s, 11));
+        p->d.reward = store_int(s, 12);
+        p->d.closes_at = store_int(s, 13);
+        p->closed_at = store_int(s, 14);
+        p->last_edit_at = store_int(s, 15);
+        p->edit_pending = (int)store_int(s, 16);
+        rc = KB_OK;
+    } else if (rc == 0) {
+        rc = KB_ENOTFOUND;
+    }
+    store_done(s);
+    if (rc)
+        return rc;
+    s = store_query(e->st, "SELECT n, text FROM poll_options WHERE poll_id = ? ORDER BY n",
+                    VALS(SI(id)));
+    if (!s)
+        return store_failure(e->st);
+    while ((rc = store_step(e->st, s)) == 1) {
+        int64_t n = store_int(s, 0);
+        if (n >= 1 && n <= POLL_MAX_OPTIONS)
+            copy_text(p->d.options[n - 1], sizeof p->d.options[0], store_text(s, 1));
+    }
+    store_done(s);
+    return rc < 0 ? rc : KB_OK;
+}
+
+/* Closed by hand or tick, or past its deadline at instant t. */
+static int poll_is_closed(const struct poll *p, int64_t t)
+{
+    return p->closed_at != 0 || (p->d.closes_at && t >= p->d.closes_at);
+}
+
+/* Per-option counts and the number of voters, from the votes table. */
+static int poll_tally(struct engine *e, int64_t poll_id, int64_t counts[POLL_MAX_OPTIONS],
+                      int64_t *voters)
+{
+    memset(counts, 0, POLL_MAX_OPTIONS * sizeof counts[0]);
+    *voters = 0;
+    sqlite3_stmt *s = store_query(e->st, "SELECT choices FROM poll_votes WHERE poll_id = ?",
+                                  VALS(SI(poll_id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc;
+    while ((rc = store_step(e->st, s)) == 1) {
+        int64_t bits = store_int(s, 0);
+        (*voters)++;
+        for (int i = 0; i < POLL_MAX_OPTIONS; i++)
+            if (bits & ((int64_t)1 << i))
+                counts[i]++;
+    }
+    store_done(s);
+    return rc < 0 ? rc : KB_OK;
+}
+
+static int64_t percent(int64_t n, int64_t of)
+{
+    return of ? (n * 100 + of / 2) / of : 0;
+}
+
+/* ==== rendering ========================================================== */
+
+static void add_info(struct sbuf *b, const char *lang, int *first, const char *key,
+                     const struct targ *a, size_t n)
+{
+    sbuf_add(b, *first ? "\n" : " · ");
+    *first = 0;
+    text_format(b, lang, key, a, n);
+}
+
+/* The poll's settings line ("Multiple choice (up to 2) · Anonymous · …"). */
+static void render_info(const struct poll *p, const char *lang, const char *tz, struct sbuf *b)
+{
+    int first = 1;
+    if (p->d.max_choices > 1)
+        add_info(b, lang, &first, "poll.info_multi", ARGS(TI("max", p->d.max_choices)));
+    if (p->d.anonymous)
+        add_info(b, lang, &first, "poll.info_anonymous", NOARGS);
+    if (p->d.hidden)
+        add_info(b, lang, &first, "poll.info_hidden", NOARGS);
+    if (p->d.reason_required)
+        add_info(b, lang, &first, "poll.info_reason", NOARGS);
+    if (p->d.min_level)
+        add_info(b, lang, &first, "poll.info_level", ARGS(TI("level", p->d.min_level)));
+    if (p->d.pool[0])
+        add_info(b, lang, &first, "poll.info_pool", ARGS(TU("pool", p->d.pool)));
+    if (p->d.reward)
+        add_info(b, lang, &first, "poll.info_reward", ARGS(TI("points", p->d.reward)));
+    if (p->d.closes_at && !p->closed_at) {
+        char when[32];
+        when_format(p->d.closes_at, tz, when, sizeof when);
+        add_info(b, lang, &first, "poll.info_closes", ARGS(TS("when", when)));
+    }
+}
+
+/* The poll message: question, options (with live counts unless hidden
+   while open), settings, and how to vote (or "closed"). */
+static int render_post(struct engine *e, const struct poll *p, const char *lang, const char *tz,
+                       int64_t now, struct sbuf *b)
+{
+    int64_t counts[POLL_MAX_OPTIONS], voters;
+    int rc = poll_tally(e, p->id, counts, &voters);
+    if (rc)
+        return rc;
+    int closed = poll_is_closed(p, now);
+    int show = closed || !p->d.hidden;
+    text_format(b, lang, "poll.post_title", ARGS(TI("id", p->id), TU("question", p->d.question)));
+    for (int i = 0; i < p->d.n_options; i++) {
+        sbuf_addf(b, "\n%d. ", i + 1);
+        text_user(b, p->d.options[i]);
+        if (show && voters)
+            sbuf_addf(b, " · %lld (%lld%%)", (long long)counts[i], (long long)percent(counts[i], voters));
+    }
+    sbuf_addc(b, '\n');
+    text_format(b, lang, "poll.voters", ARGS(TI("n", voters)));
+    render_info(p, lang, tz, b);
+    sbuf_addc(b, '\n');
+    if (closed)
+        text_format(b, lang, "poll.post_closed", NOARGS);
+    else
+        text_format(b, lang, p->d.max_choices > 1 ? "poll.how_multi" : "poll.how",
+                    ARGS(TI("id", p->id), TI("max", p->d.max_choices)));
+    return KB_OK;
+}
+
+/* One button per option, "/vote <id> <n>". */
+static void render_buttons(const struct poll *p, struct sbuf *b)
+{
+    for (int i = 0; i < p->d.n_options; i++) {
+        if (i)
+            sbuf_addc(b, '\n');
+        sbuf_addf(b, "%d. ", i + 1);
+        text_user_block(b, p->d.options[i]);
+        sbuf_addf(b, "%c/vote %lld %d", KB_BUTTON_FIELD_SEP, (long long)p->id, i + 1);
+    }
+}
+
+/* Counts, percentages and bars, the number of voters and (not anonymous)
+   who voted what. */
+static int render_results(struct engine *e, const struct poll *p, const char *lang, int64_t now,
+                          struct sbuf *b)
+{
+    int64_t counts[POLL_MAX_OPTIONS], voters;
+    int rc = poll_tally(e, p->id, counts, &voters);
+    if (rc)
+        return rc;
+    text_format(b, lang, poll_is_closed(p, now) ? "poll.final_title" : "poll.results_title",
+                ARGS(TI("id", p->id), TU("question", p->d.question)));
+    for (int i = 0; i < p->d.n_options; i++) {
+        int64_t pc = percent(counts[i], voters);
+        int64_t filled = voters ? (counts[i] * 10 + voters / 2) / voters : 0;
+        sbuf_addf(b, "\n%d. ", i + 1);
+        text_user(b, p->d.options[i]);
+        sbuf_add(b, "\n   ");
+        for (int k = 0; k < 10; k++)
+            sbuf_add(b, k < filled ? "\xE2\x96\x88" : "\xE2\x96\x91"); /* █ ░ */
+        sbuf_addf(b, " %lld%% (%lld)", (long long)pc, (long long)counts[i]);
+    }
+    sbuf_addc(b, '\n');
+    text_format(b, lang, "poll.voters", ARGS(TI("n", voters)));
+    if (p->d.anonymous || voters == 0)
+        return KB_OK;
+    sbuf_addc(b, '\n');
+    text_format(b, lang, "poll.who_title", NOARGS);
+    size_t cap = b->len + POLL_REPLY_CAP;
+    for (int i = 0; i < p->d.n_options && !rc; i++) {
+        if (!counts[i])
+            continue;
+        sbuf_addf(b, "\n%d. ", i + 1);
+        text_user(b, p->d.options[i]);
+        sbuf_add(b, ": ");
+        sqlite3_stmt *s = store_query(e->st,
+                                      "SELECT member_id FROM poll_votes WHERE poll_id = ?"
+                                      " AND (choices >> ?) & 1 ORDER BY at, member_id",
+                                      VALS(SI(p->id), SI(i)));
+        if (!s)
+            return store_failure(e->st);
+        int64_t shown = 0;
+        while ((rc = store_step(e->st, s)) == 1 && b->len < cap) {
+            if (shown++)
+                sbuf_add(b, ", ");
+            member_name(e, store_int(s, 0), b);
+        }
+        store_done(s);
+        rc = rc < 0 ? rc : KB_OK;
+        if (shown < counts[i])
+            text_format(b, lang, "poll.more", ARGS(TI("n", counts[i] - shown)));
+    }
+    return rc;
+}
+
+/* ==== live edits and closing ============================================= */
+
+/* Queue an edit of the poll message to its current state, unless one was
+   sent less than POLL_EDIT_GAP_S ago or the message is not known yet: then
+   mark it owed, for the tick. */
+static int poll_touch(struct engine *e, const struct poll *p, int64_t now)
+{
+    char ref[32], msg[64] = "";
+    snprintf(ref, sizeof ref, "poll:%lld", (long long)p->id);
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT message_id FROM posted WHERE ref = ? AND platform = ? AND chat_id = ?",
+                                  VALS(ST(ref), ST(p->platform), ST(p->chat_id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    if (rc == 1)
+        copy_text(msg, sizeof msg, store_text(s, 0));
+    store_done(s);
+    if (rc < 0)
+        return rc;
+    if (!msg[0] || now - p->last_edit_at < POLL_EDIT_GAP_S)
+        return store_exec(e->st, "UPDATE polls SET edit_pending = 1 WHERE id = ?", VALS(SI(p->id)));
+    struct community comm;
+    rc = community_load(e, p->community_id, &comm);
+    if (rc)
+        return rc;
+    struct sbuf text = {0}, buttons = {0};
+    rc = render_post(e, p, comm.locale, comm.tz, now, &text);
+    if (!poll_is_closed(p, now))
+        render_buttons(p, &buttons);
+    struct kb_reply r = {.kind = KB_REPLY_EDIT, .platform = p->platform, .chat_id = p->chat_id,
+                         .thread_id = p->has_thread ? p->thread_id : NULL, .text = text.s,
+                         .buttons = buttons.s, .edit_message_id = msg};
+    if (!rc)
+        rc = outbox_add(e, &r, NULL, now);
+    if (!rc)
+        rc = store_exec(e->st, "UPDATE polls SET last_edit_at = ?, edit_pending = 0 WHERE id = ?",
+                        VALS(SI(now), SI(p->id)));
+    sbuf_free(&text);
+    sbuf_free(&buttons);
+    return rc;
+}
+
+/* Close p at instant `at` and post the final result in its chat, once. */
+static int poll_close(struct engine *e, struct poll *p, int64_t at, int64_t now)
+{
+    char key[48];
+    snprintf(key, sizeof key, "poll-close:%lld", (long long)p->id);
+    int first = 0;
+    int rc = store_exec(e->st, "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
+                        VALS(SI(at), SI(p->id)));
+    if (!rc)
+        rc = once_mark(e, key, now, &first);
+    if (rc || !first)
+        return rc;
+    p->closed_at = at;
+    struct community comm;
+    rc = community_load(e, p->community_id, &comm);
+    if (rc)
+        return rc;
+    struct sbuf text = {0};
+    rc = render_results(e, p, comm.locale, now, &text);
+    struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = p->platform, .chat_id = p->chat_id,
+                         .thread_id = p->has_thread ? p->thread_id : NULL, .text = text.s};
+    if (!rc)
+        rc = outbox_add(e, &r, NULL, now);
+    sbuf_free(&text);
+    if (!rc)
+        rc = poll_touch(e, p, now);
+    return rc;
+}
+
+/* ==== replies to the sender ============================================= */
+
+/* A refusal or notice: a toast for a button press, else a reply. */
+static int say(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n)
+{
+    if (c->ev->kind == KB_EV_CALLBACK) {
+        c->toast.len = 0;
+        text_format(&c->toast, c->lang, key, a, n);
+        return KB_OK;
+    }
+    return ctx_reply(c, key, a, n);
+}
+
+static int refuse(struct cmd_ctx *c, const char *key, const struct poll *p, int64_t id,
+                  const char *what)
+{
+    return say(c, key,
+               ARGS(TI("id", p ? p->id : id), TI("max", p ? p->d.max_choices : 0),
+                    TI("n", p ? p->d.n_options : 0), TI("level", p ? p->d.min_level : 0),
+                    TU("pool", p ? p->d.pool : ""), TU("what", what ? what : ""),
+                    TI("limit", POLL_REASON_MAX)));
+}
+
+/* "#3" or "3" -> 3; 0 when not an id. */
+static int64_t parse_id(const char *w)
+{
+    int64_t id = 0;
+    if (!w)
+        return 0;
+    if (*w == '#')
+        w++;
+    return parse_i64(w, 1, INT64_MAX / 2, &id) ? 0 : id;
+}
+
+/* Next word of *rest parsed as a poll id; loads it or replies why not.
+   *p->id == 0 on a refusal that was already sent. */
+static int load_arg(struct cmd_ctx *c, const char **rest, const char *usage_key, struct poll *p)
+{
+    p->id = 0;
+    char *w = command_next_word(rest);
+    int64_t id = parse_id(w);
+    free(w);
+    if (!id)
+        return say(c, usage_key, NOARGS);
+    int rc = poll_load(c->e, id, c->comm.id, p);
+    if (rc == KB_ENOTFOUND) {
+        p->id = 0;
+        return refuse(c, "poll.err_unknown", NULL, id, NULL);
+    }
+    return rc;
+}
+
+/* ==== eligibility ======================================================== */
+
+/* An eligibility rule: sets *refusal to a catalogue key when the member may
+   not vote.  New rules (talent tiers, …) are one function and one line. */
+typedef int (*poll_rule_fn)(struct cmd_ctx *c, const struct poll *p, const char **refusal);
+
+static int rule_level(struct cmd_ctx *c, const struct poll *p, const char **refusal)
+{
+    if (!p->d.min_level)
+        return KB_OK;
+    int level = 0;
+    int rc = standing_level(c->e, c->member_id, &level);
+    if (!rc && level < p->d.min_level)
+        *refusal = "poll.err_level";
+    return rc;
+}
+
+static int rule_pool(struct cmd_ctx *c, const struct poll *p, const char **refusal)
+{
+    if (!p->d.pool[0])
+        return KB_OK;
+    int yes = 0;
+    int rc = standing_in_pool(c->e, c->member_id, p->d.pool, &yes);
+    if (!rc && !yes)
+        *refusal = "poll.err_pool";
+    return rc;
+}
+
+static const poll_rule_fn poll_rules[] = {rule_level, rule_pool};
+
+static int poll_eligible(struct cmd_ctx *c, const struct poll *p, const char **refusal)
+{
+    *refusal = NULL;
+    int rc = KB_OK;
+    for (size_t i = 0; i < KB_COUNT(poll_rules) && !rc && !*refusal; i++)
+        rc = poll_rules[i](c, p, refusal);
+    return rc;
+}
+
+/* ==== /vote ============================================================== */
+
+/* The chosen options' texts, escaped, joined by ", ". */
+static void choice_names(const struct poll *p, unsigned choices, struct sbuf *b)
+{
+    int first = 1;
+    for (int i = 0; i < p->d.n_options; i++) {
+        if (!(choices & (1u << i)))
+            continue;
+        if (!first)
+            sbuf_add(b, ", ");
+        first = 0;
+        text_user(b, p->d.options[i]);
+    }
+}
+
+/* Show one poll with its buttons as a reply (/vote with no option). */
+static int show_poll(struct cmd_ctx *c, const struct poll *p)
+{
+    struct sbuf text = {0}, buttons = {0};
+    int rc = render_post(c->e, p, c->lang, c->comm.tz, c->now, &text);
+    if (!poll_is_closed(p, c->now))
+        render_buttons(p, &buttons);
+    struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = c->ev->platform,
+                         .chat_id = c->ev->chat_id, .thread_id = c->ev->thread_id,
+                         .reply_to = c->ev->kind == KB_EV_MESSAGE ? c->ev->message_id : NULL,
+                         .text = text.s, .buttons = buttons.s};
+    if (!rc)
+        rc = outbox_add(c->e, &r, NULL, c->now);
+    sbuf_free(&text);
+    sbuf_free(&buttons);
+    return rc;
+}
+
+/* The open polls of the community, one line each. */
+static int list_open(struct cmd_ctx *c, struct sbuf *b, int64_t *n)
+{
+    *n = 0;
+    sqlite3_stmt *s = store_query(
+        c->st,
+        "SELECT id, question, coalesce(closes_at, 0),"
+        " (SELECT count(*) FROM poll_votes v WHERE v.poll_id = polls.id) FROM polls"
+        " WHERE community_id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)"
+        " ORDER BY id",
+        VALS(SI(c->comm.id), SI(c->now)));
+    if (!s)
+        return store_failure(c->st);
+    int rc;
+    text_format(b, c->lang, "poll.list_title", NOARGS);
+    while ((rc = store_step(c->st, s)) == 1) {
+        (*n)++;
+        if (b->len > POLL_REPLY_CAP)
+            continue;
+        sbuf_addc(b, '\n');
+        text_format(b, c->lang, "poll.list_line",
+                    ARGS(TI("id", store_int(s, 0)), TU("question", store_text(s, 1)),
+                         TI("n", store_int(s, 3))));
+        if (store_int(s, 2)) {
+            char when[32];
+            when_format(store_int(s, 2), c->comm.tz, when, sizeof when);
+            text_format(b, c->lang, "poll.list_closes", ARGS(TS("when", when)));
+        }
+    }
+    store_done(s);
+    return rc < 0 ? rc : KB_OK;
+}
+
+static int cmd_polls(struct cmd_ctx *c)
+{
+    struct sbuf b = {0};
+    int64_t n;
+    int rc = list_open(c, &b, &n);
+    if (!rc)
+        rc = n ? ctx_reply_markup(c, b.s, 0) : say(c, "poll.none_open", NOARGS);
+    sbuf_free(&b);
+    return rc;
+}
+
+/* /vote with no argument: the chat's only open poll, or the list. */
+static int vote_show_open(struct cmd_ctx *c)
+{
+    int64_t id = 0, n = 0;
+    int rc = store_i64(c->st, &n,
+                       "SELECT count(*) FROM polls WHERE community_id = ? AND closed_at IS NULL"
+                       " AND (closes_at IS NULL OR closes_at > ?) AND platform = ? AND chat_id = ?",
+                       VALS(SI(c->comm.id), SI(c->now), ST(c->ev->platform), ST(c->ev->chat_id)));
+    if (!rc && n == 1)
+        rc = store_i64(c->st, &id,
+                       "SELECT id FROM polls WHERE community_id = ? AND closed_at IS NULL"
+                       " AND (closes_at IS NULL OR closes_at > ?) AND platform = ? AND chat_id = ?",
+                       VALS(SI(c->comm.id), SI(c->now), ST(c->ev->platform), ST(c->ev->chat_id)));
+    if (rc)
+        return rc;
+    if (n != 1) {
+        struct sbuf b = {0};
+        int64_t open = 0;
+        rc = list_open(c, &b, &open);
+        if (!rc && open) {
+            sbuf_addc(&b, '\n');
+            text_format(&b, c->lang, "poll.vote_usage", NOARGS);
+            rc = ctx_reply_markup(c, b.s, 0);
+        } else if (!rc) {
+            rc = say(c, "poll.none_open", NOARGS);
+        }
+        sbuf_free(&b);
+        return rc;
+    }
+    struct poll p;
+    rc = poll_load(c->e, id, c->comm.id, &p);
+    return rc ? rc : show_poll(c, &p);
+}
+
+/* Pay the vote reward once per voter and poll; *paid = points added now. */
+static int pay_reward(struct cmd_ctx *c, const struct poll *p, int64_t *paid)
+{
+    *paid = 0;
+    if (p->d.reward <= 0)
+        return KB_OK;
+    char ref[32];
+    snprintf(ref, sizeof ref, "poll:%lld", (long long)p->id);
+    struct ledger_entry le = {.community_id = c->comm.id, .member_id = c->member_id,
+                              .kind = "points", .amount = p->d.reward, .reason = "poll",
+                              .ref = ref, .at = c->at};
+    int added = 0;
+    int rc = ledger_add(c->e, &le, &added);
+    if (!rc && added) {
+        *paid = p->d.reward;
+        rc = standing_changed(c->e, c->comm.id, c->member_id, c->now);
+    }
+    return rc;
+}
+
+static int cmd_vote(struct cmd_ctx *c)
+{
+    if (!*c->args)
+        return vote_show_open(c);
+    const char *rest = c->args;
+    struct poll p;
+    int rc = load_arg(c, &rest, "poll.vote_usage", &p);
+    if (rc || !p.id)
+        return rc;
+    if (!*command_skip_space(rest))
+        return show_poll(c, &p);
+    if (poll_is_closed(&p, c->at))
+        return refuse(c, "poll.err_closed", &p, 0, NULL);
+    const char *why = NULL;
+    rc = poll_eligible(c, &p, &why);
+    if (rc || why)
+        return rc ? rc : refuse(c, why, &p, 0, NULL);
+    unsigned choices;
+    const char *reason;
+    if (poll_choice_parse(rest, &p.d, &choices, &reason, &why)) {
+        char *w = command_next_word(&rest);
+        rc = refuse(c, why, &p, 0, w);
+        free(w);
+        return rc;
+    }
+    size_t rlen = strlen(reason);
+    if (utf8_count(reason, rlen) > POLL_REASON_MAX)
+        return refuse(c, "poll.err_reason_long", &p, 0, NULL);
+    int64_t old = 0;
+    rc = store_i64(c->st, &old,
+                   "SELECT choices + (CASE WHEN reason <> '' THEN 1024 ELSE 0 END) FROM poll_votes"
+                   " WHERE poll_id = ? AND member_id = ?",
+                   VALS(SI(p.id), SI(c->member_id)));
+    if (rc && rc != KB_ENOTFOUND)
+        return rc;
+    int had_vote = rc == KB_OK, had_reason = had_vote && (old & 1024);
+    if (p.d.reason_required && rlen == 0 && !had_reason)
+        return refuse(c, c->ev->kind == KB_EV_CALLBACK ? "poll.err_reason_button" : "poll.err_reason_required",
+                      &p, 0, NULL);
+    /* a vote without a reason keeps the reason given before */
+    rc = store_exec(c->st,
+                    "INSERT INTO poll_votes(poll_id, member_id, choices, reason, at) VALUES (?1, ?2, ?3, ?4, ?5)"
+                    " ON CONFLICT(poll_id, member_id) DO UPDATE SET choices = excluded.choices,"
+                    "  reason = CASE WHEN excluded.reason <> '' THEN excluded.reason ELSE reason END,"
+                    "  at = excluded.at",
+                    VALS(SI(p.id), SI(c->member_id), SI(choices), ST(reason), SI(c->at)));
+    int64_t paid = 0;
+    if (!rc)
+        rc = pay_reward(c, &p, &paid);
+    if (!rc && !p.d.hidden)
+        rc = poll_touch(c->e, &p, c->now);
+    if (rc)
+        return rc;
+    struct sbuf who = {0}, what = {0}, extra = {0}, b = {0};
+    member_name(c->e, c->member_id, &who);
+    choice_names(&p, choices, &what);
+    if (paid)
+        text_format(&extra, c->lang, "poll.reward_note", ARGS(TI("points", paid)));
+    int toast = c->ev->kind == KB_EV_CALLBACK;
+    const char *key = toast ? "poll.voted_toast"
+                      : p.d.anonymous ? (had_vote ? "poll.changed_anon" : "poll.voted_anon")
+                      : had_vote ? "poll.changed" : "poll.voted";
+    text_format(toast ? &c->toast : &b, c->lang, key,
+                ARGS(TS("name", who.s), TI("id", p.id), TS("choice", what.s), TS("extra", sbuf_str(&extra))));
+    if (!toast)
+        rc = ctx_reply_markup(c, b.s, 1);
+    sbuf_free(&who);
+    sbuf_free(&what);
+    sbuf_free(&extra);
+    sbuf_free(&b);
+    return rc;
+}
+
+/* A reply to the poll message: the text becomes the reason of the member's
+   vote. */
+static int poll_on_reply(struct cmd_ctx *c, const char *ref)
+{
+    if (strncmp(ref, "poll:", 5) != 0)
+        return KB_OK;
+    int64_t id = parse_id(ref + 5);
+    struct poll p;
+    int rc = id ? poll_load(c->e, id, c->comm.id, &p) : KB_ENOTFOUND;
+    if (rc == KB_ENOTFOUND)
+        return KB_OK;
+    if (rc)
+        return rc;
+    if (poll_is_closed(&p, c->at))
+        return KB_OK; /* after the close, replies are talk about the result */
+    size_t len;
+    const char *text = trim_span(c->args, strlen(c->args), &len);
+    if (len == 0)
+        return KB_OK;
+    if (utf8_count(text, len) > POLL_REASON_MAX)
+        return refuse(c, "poll.err_reason_long", &p, 0, NULL);
+    char *reason = xstrndup(text, len);
+    rc = store_exec(c->st, "UPDATE poll_votes SET reason = ? WHERE poll_id = ? AND member_id = ?",
+                    VALS(ST(reason), SI(p.id), SI(c->member_id)));
+    free(reason);
+    if (rc)
+        return rc;
+    if (store_changes(c->st) == 0)
+        return refuse(c, "poll.err_vote_first", &p, 0, NULL);
+    struct sbuf who = {0}, b = {0};
+    member_name(c->e, c->member_id, &who);
+    text_format(&b, c->lang, "poll.reason_saved", ARGS(TS("name", who.s), TI("id", p.id)));
+    rc = ctx_reply_markup(c, b.s, 1);
+    sbuf_free(&who);
+    sbuf_free(&b);
+    return rc;
+}
+
+/* ==== /poll (operators) =================================================== */
+
+static int poll_new(struct cmd_ctx *c, const char *def_text)
+{
+    if (c->ev->chat_type == KB_CHAT_PRIVATE)
+        return ctx_reply(c, "engine.group_only", NOARGS);
+    struct poll p;
+    memset(&p, 0, sizeof p);
+    const char *err_key = NULL;
+    if (poll_definition_parse(def_text, c->comm.tz, c->now, &p.d, &err_key))
+        return ctx_reply(c, err_key,
+                         ARGS(TU("what", p.d.err_detail), TI("min", POLL_MIN_OPTIONS),
+                              TI("max", POLL_MAX_OPTIONS), TI("qmax", POLL_QUESTION_MAX),
+                              TI("omax", POLL_OPTION_MAX)));
+    if (p.d.reward && !c->is_operator)
+        return ctx_reply(c, "poll.err_reward_operator", NOARGS);
+    sqlite3_stmt *s = store_query(
+        c->st,
+        "INSERT INTO polls(community_id, platform, chat_id, thread_id, question, n_options,"
+        " max_choices, anonymous, hidden, reason_required, min_level, pool, reward, closes_at,"
+        " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        VALS(SI(c->comm.id), ST(c->ev->platform), ST(c->ev->chat_id), ST(c->ev->thread_id),
+             ST(p.d.question), SI(p.d.n_options), SI(p.d.max_choices), SI(p.d.anonymous),
+             SI(p.d.hidden), SI(p.d.reason_required), SI(p.d.min_level), ST(p.d.pool),
+             SI(p.d.reward), p.d.closes_at ? SI(p.d.closes_at) : SN, SI(c->member_id), SI(c->now)));
+    if (!s)
+        return store_failure(c->st);
+    int rc = store_step(c->st, s);
+    if (rc == 1)
+        p.id = store_int(s, 0);
+    if (rc == 1)
+        rc = store_step(c->st, s);
+    store_done(s);
+    if (rc < 0 || !p.id)
+        return rc < 0 ? rc : KB_ESTORE;
+    for (int i = 0; i < p.d.n_options && !rc; i++)
+        rc = store_exec(c->st, "INSERT INTO poll_options(poll_id, n, text) VALUES (?, ?, ?)",
+                        VALS(SI(p.id), SI(i + 1), ST(p.d.options[i])));
+    if (rc)
+        return rc;
+    p.community_id = c->comm.id;
+    struct sbuf text = {0}, buttons = {0};
+    char ref[32];
+    snprintf(ref, sizeof ref, "poll:%lld", (long long)p.id);
+    rc = render_post(c->e, &p, c->lang, c->comm.tz, c->now, &text);
+    render_buttons(&p, &buttons);
+    if (!rc)
+        rc = ctx_post(c, text.s, buttons.s, ref);
+    if (!rc)
+        rc = audit_add(c, "poll.new", ref, p.d.question);
+    sbuf_free(&text);
+    sbuf_free(&buttons);
+    return rc;
+}
+
+static int poll_close_cmd(struct cmd_ctx *c, const char *rest)
+{
+    struct poll p;
+    int rc = load_arg(c, &rest, "poll.usage", &p);
+    if (rc || !p.id)
+        return rc;
+    if (p.closed_at)
+        return refuse(c, "poll.err_closed", &p, 0, NULL);
+    /* past its deadline but not yet ticked: it closed at the deadline */
+    int64_t at = p.d.closes_at && p.d.closes_at <= c->now ? p.d.closes_at : c->now;
+    char ref[32];
+    snprintf(ref, sizeof ref, "poll:%lld", (long long)p.id);
+    rc = poll_close(c->e, &p, at, c->now);
+    if (!rc)
+        rc = audit_add(c, "poll.close", ref, NULL);
+    /* the result post is the answer in the poll's own chat */
+    int same_chat = strcmp(p.platform, c->ev->platform) == 0 && strcmp(p.chat_id, c->ev->chat_id) == 0;
+    if (!rc && !same_chat)
+        rc = ctx_reply(c, "poll.closed_ok", ARGS(TI("id", p.id)));
+    return rc;
+}
+
+static int poll_results_cmd(struct cmd_ctx *c, const char *rest)
+{
+    struct poll p;
+    int rc = load_arg(c, &rest, "poll.usage", &p);
+    if (rc || !p.id)
+        return rc;
+    struct sbuf b = {0};
+    rc = render_results(c->e, &p, c->lang, c->now, &b);
+    if (!rc)
+        rc = ctx_reply_markup(c, b.s, 0);
+    sbuf_free(&b);
+    return rc;
+}
+
+static int poll_reasons_cmd(struct cmd_ctx *c, const char *rest)
+{
+    struct poll p;
+    int rc = load_arg(c, &rest, "poll.usage", &p);
+    if (rc || !p.id)
+        return rc;
+    struct sbuf b = {0};
+    text_format(&b, c->lang, "poll.reasons_title", ARGS(TI("id", p.id), TU("question", p.d.question)));
+    int64_t total = 0, shown = 0;
+    for (int i = 0; i < p.d.n_options && !rc; i++) {
+        sbuf_addf(&b, "\n<b>%d. ", i + 1);
+        text_user(&b, p.d.options[i]);
+        sbuf_add(&b, "</b>");
+        sqlite3_stmt *s = store_query(c->st,
+                                      "SELECT member_id, reason FROM poll_votes WHERE poll_id = ?"
+                                      " AND (choices >> ?) & 1 AND reason <> '' ORDER BY at, member_id",
+                                      VALS(SI(p.id), SI(i)));
+        if (!s) {
+            sbuf_free(&b);
+            return store_failure(c->st);
+        }
+        int any = 0;
+        while ((rc = store_step(c->st, s)) == 1) {
+            any = 1;
+            total++;
+            if (b.len > POLL_REPLY_CAP)
+                continue;
+            shown++;
+            sbuf_add(&b, "\n• ");
+            if (!p.d.anonymous) {
+                member_name(c->e, store_int(s, 0), &b);
+                sbuf_add(&b, ": ");
+            }
+            text_user_block(&b, store_text(s, 1));
+        }
+        store_done(s);
+        rc = rc < 0 ? rc : KB_OK;
+        if (!any) {
+            sbuf_add(&b, "\n");
+            text_format(&b, c->lang, "poll.reasons_none", NOARGS);
+        }
+    }
+    if (!rc && shown < total) {
+        sbuf_addc(&b, '\n');
+        text_format(&b, c->lang, "poll.truncated", ARGS(TI("shown", shown), TI("total", total)));
+    }
+    if (!rc)
+        rc = ctx_reply_markup(c, b.s, 0);
+    sbuf_free(&b);
+    return rc;
+}
+
+/* One CSV field per RFC 4180: quoted when it holds a comma, quote or line
+   break, quotes doubled. */
+static void csv_field(struct sbuf *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        sbuf_add(b, s);
+        return;
+    }
+    sbuf_addc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            sbuf_addc(b, '"');
+        sbuf_addc(b, *s);
+    }
+    sbuf_addc(b, '"');
+}
+
+static int poll_export_cmd(struct cmd_ctx *c, const char *rest)
+{
+    struct poll p;
+    int rc = load_arg(c, &rest, "poll.usage", &p);
+    if (rc || !p.id)
+        return rc;
+    sqlite3_stmt *s = store_query(c->st,
+                                  "SELECT v.choices, m.name, v.reason, v.at FROM poll_votes v"
+                                  " JOIN members m ON m.id = v.member_id WHERE v.poll_id = ?"
+                                  " ORDER BY v.at, v.member_id",
+                                  VALS(SI(p.id)));
+    if (!s)
+        return store_failure(c->st);
+    struct sbuf csv = {0}, row = {0};
+    sbuf_add(&csv, "option,voter,reason,time");
+    int64_t rows = 0, shown = 0;
+    while ((rc = store_step(c->st, s)) == 1) {
+        int64_t bits = store_int(s, 0);
+        char when[32];
+        when_format(store_int(s, 3), c->comm.tz, when, sizeof when);
+        for (int i = 0; i < p.d.n_options; i++) {
+            if (!(bits & ((int64_t)1 << i)))
+                continue;
+            rows++;
+            row.len = 0;
+            sbuf_add(&row, ""); /* keeps row.s non-NULL */
+            csv_field(&row, p.d.options[i]);
+            sbuf_addc(&row, ',');
+            csv_field(&row, p.d.anonymous ? "" : store_text(s, 1));
+            sbuf_addc(&row, ',');
+            csv_field(&row, store_text(s, 2));
+            sbuf_addc(&row, ',');
+            csv_field(&row, when);
+            if (csv.len + row.len + 1 > POLL_REPLY_CAP)
+                continue;
+            sbuf_addc(&csv, '\n'); /* LF, not CRLF: chat clients show \r as a space */
+            sbuf_add(&csv, row.s);
+            shown++;
+        }
+    }
+    store_done(s);
+    struct sbuf b = {0};
+    if (rc >= 0) {
+        text_format(&b, c->lang, "poll.export_title", ARGS(TI("id", p.id), TI("rows", rows)));
+        sbuf_add(&b, "\n<code>");
+        text_user_block(&b, csv.s);
+        sbuf_add(&b, "</code>");
+        if (shown < rows) {
+            sbuf_addc(&b, '\n');
+            text_format(&b, c->lang, "poll.truncated", ARGS(TI("shown", shown), TI("total", rows)));
+        }
+        rc = ctx_reply_markup(c, b.s, 0);
+    }
+    if (!rc) {
+        char ref[32];
+        snprintf(ref, sizeof ref, "poll:%lld", (long long)p.id);
+        rc = audit_add(c, "poll.export", ref, NULL);
+    }
+    sbuf_free(&b);
+    sbuf_free(&csv);
+    sbuf_free(&row);
+    return rc;
+}
+
+static int cmd_poll(struct cmd_ctx *c)
+{
+    const char *rest = c->args;
+    char *sub = command_next_word(&rest);
+    int rc;
+    if (!sub)
+        rc = ctx_reply(c, "poll.usage", NOARGS);
+    else if (ascii_casecmp(sub, "new") == 0)
+        rc = poll_new(c, command_skip_space(rest));
+    else if (ascii_casecmp(sub, "close") == 0)
+        rc = poll_close_cmd(c, rest);
+    else if (ascii_casecmp(sub, "results") == 0)
+        rc = poll_results_cmd(c, rest);
+    else if (ascii_casecmp(sub, "reasons") == 0)
+        rc = poll_reasons_cmd(c, rest);
+    else if (ascii_casecmp(sub, "export") == 0)
+        rc = poll_export_cmd(c, rest);
+    else
+        rc = ctx_reply(c, "poll.usage", NOARGS);
+    free(sub);
+    return rc;
+}
+
+/* ==== scheduled work ====================================================== */
+
+/* Polls whose live edit is owed and whose message is known ("+ 5" is
+   POLL_EDIT_GAP_S: SQL texts must be literals). */
+#define POLL_EDIT_DUE_SQL                                                                  \
+    "SELECT p.id, p.last_edit_at + 5 AS due FROM polls p WHERE p.edit_pending = 1 AND EXISTS"     \
+    " (SELECT 1 FROM posted d WHERE d.ref = 'poll:' || p.id AND d.platform = p.platform"  \
+    "  AND d.chat_id = p.chat_id)"
+
+static int collect_ids(struct engine *e, sqlite3_stmt *s, int64_t **ids, size_t *n)
+{
+    size_t cap = 0;
+    int rc;
+    if (!s)
+        return store_failure(e->st);
+    while ((rc = store_step(e->st, s)) == 1) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            *ids = xrealloc(*ids, cap * sizeof **ids);
+        }
+        (*ids)[(*n)++] = store_int(s, 0);
+    }
+    store_done(s);
+    return rc < 0 ? rc : KB_OK;
+}
+
+static int poll_tick(struct engine *e, int64_t now)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    int rc = collect_ids(e, store_query(e->st,
+                                        "SELECT id FROM polls WHERE closed_at IS NULL AND closes_at <= ?"
+                                        " ORDER BY closes_at, id LIMIT 100",
+                                        VALS(SI(now))),
+                         &ids, &n);
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct poll p;
+        rc = poll_load(e, ids[i], 0, &p);
+        if (!rc)
+            rc = poll_close(e, &p, p.d.closes_at, now);
+    }
+    size_t closed = n;
+    if (!rc)
+        rc = collect_ids(e, store_query(e->st, POLL_EDIT_DUE_SQL " AND p.last_edit_at + 5 <= ? LIMIT 100",
+                                        VALS(SI(now))),
+                         &ids, &n);
+    for (size_t i = closed; i < n && !rc; i++) {
+        struct poll p;
+        rc = poll_load(e, ids[i], 0, &p);
+        if (!rc)
+            rc = poll_touch(e, &p, now);
+    }
+    free(ids);
+    return rc;
+}
+
+static int64_t poll_next_due(struct engine *e, int64_t now)
+{
+    (void)now;
+    int64_t a = -1, b = -1;
+    if (store_i64(e->st, &a, "SELECT min(closes_at) FROM polls WHERE closed_at IS NULL", NOVALS))
+        a = -1;
+    if (store_i64(e->st, &b, "SELECT min(due) FROM (" POLL_EDIT_DUE_SQL ")", NOVALS))
+        b = -1;
+    if (a < 0)
+        return b;
+    return b < 0 || a < b ? a : b;
+}
+
+/* ==== the module ========================================================== */
+
+static const struct cmd_spec commands[] = {
+    {"vote", cmd_vote, 0, "poll.help_vote"},
+    {"polls", cmd_polls, 0, "poll.help_polls"},
+    {"poll", cmd_poll, CMD_OPERATOR, "poll.help_poll"},
+};
+
+static const struct text_entry texts[] = {
+    {"poll.help_vote", "/vote 编号 选项 [理由] — 投票（再次投票可修改）",
+     "/vote id option [reason] — vote (vote again to change it)"},
+    {"poll.help_polls", "/polls — 进行中的投票", "/polls — open polls"},
+    {"poll.help_poll",
+     "/poll new 问题 | 选项1 | 选项2 [--multi N --anonymous --hidden --closes 2d --reason required"
+     " --min-level N --pool 名称 --reward 积分] · /poll close|results|reasons|export 编号",
+     "/poll new Question | opt1 | opt2 [--multi N --anonymous --hidden --closes 2d --reason required"
+     " --min-level N --pool NAME --reward points] · /poll close|results|reasons|export id"},
+    {"poll.usage",
+     "用法：/poll new 问题 | 选项1 | 选项2 …，或 /poll close|results|reasons|export 编号",
+     "Usage: /poll new Question | option 1 | option 2 …, or /poll close|results|reasons|export id"},
+    {"poll.vote_usage", "用法：/vote 编号 选项序号 [理由]，例如 /vote 3 2 颜色更好看",
+     "Usage: /vote id option-number [reason], e.g. /vote 3 2 better colours"},
+    /* definition errors */
+    {"poll.err_bad_text", "投票内容里有无法识别的字符。", "The poll text contains characters I can't read."},
+    {"poll.err_syntax", "投票格式有误：{what}", "The poll definition is malformed: {what}"},
+    {"poll.err_unknown_flag",
+     "不认识的选项 {what}。可用：--multi --anonymous --hidden --closes --reason --min-level --pool --reward",
+     "Unknown setting {what}. Known: --multi --anonymous --hidden --closes --reason --min-level --pool --reward"},
+    {"poll.err_no_question", "请写上问题，例如：/poll new 选哪张海报？ | 日落 | 夜景",
+     "Please give a question, e.g. /poll new Which poster? | Sunset | City night"},
+    {"poll.err_question_long", "问题太长了（最多 {qmax} 字）。", "The question is too long (at most {qmax} characters)."},
+    {"poll.err_options_count", "投票需要 {min}–{max} 个选项，用 | 分隔或每行一个。",
+     "A poll needs {min}–{max} options, separated by | or one per line."},
+    {"poll.err_option_long", "选项 {what}… 太长了（最多 {omax} 字）。",
+     "Option {what}… is too long (at most {omax} characters)."},
+    {"poll.err_option_twice", "选项 {what} 重复了。", "Option {what} appears twice."},
+    {"poll.err_multi", "--multi 的值 {what} 不对：应为 1 到选项数之间的数字。",
+     "--multi {what} is not valid: give a number from 1 to the number of options."},
+    {"poll.err_flag_value", "--{what} 的值不对。", "The value of --{what} is not valid."},
+    {"poll.err_closes", "看不懂截止时间 {what}，可以写 2d、3h 或 2026-12-01 20:00。",
+     "I can't read the closing time {what}; try 2d, 3h or 2026-12-01 20:00."},
+    {"poll.err_closes_past", "截止时间 {what} 已经过去了。", "The closing time {what} is already past."},
+    {"poll.err_reward_operator", "🔒 只有配置的运营者可以设置投票奖励。",
+     "🔒 Only configured operators can attach a reward to a poll."},
+    /* vote refusals */
+    {"poll.err_unknown", "没有编号为 #{id} 的投票。", "There is no poll #{id}."},
+    {"poll.err_closed", "投票 #{id} 已经结束了。", "Poll #{id} is closed."},
+    {"poll.err_option_range", "选项 {what} 不存在：请选 1–{n}。", "There is no option {what}: choose 1–{n}."},
+    {"poll.err_option_unknown", "没有找到选项 {what}：请用序号 1–{n}。",
+     "No option matches {what}: use a number 1–{n}."},
+    {"poll.err_too_many", "最多只能选 {max} 项。", "You can choose at most {max} option(s)."},
+    {"poll.err_reason_required", "投票 #{id} 需要写理由：/vote {id} 选项 理由",
+     "Poll #{id} needs a reason: /vote {id} option reason"},
+    {"poll.err_reason_button", "需要写理由：发送 /vote {id} 选项 理由",
+     "A reason is required: send /vote {id} option reason"},
+    {"poll.err_reason_long", "理由太长了（最多 {limit} 字）。", "That reason is too long (at most {limit} characters)."},
+    {"poll.err_level", "投票 #{id} 需要达到 {level} 级才能参加。", "Poll #{id} is open to level {level} and above."},
+    {"poll.err_pool", "投票 #{id} 只对 {pool} 人才库成员开放。", "Poll #{id} is open to the {pool} pool only."},
+    {"poll.err_vote_first", "请先投票（/vote {id} 选项），再回复理由。",
+     "Vote first (/vote {id} option), then reply with your reason."},
+    /* acknowledgements */
+    {"poll.voted", "🗳 {name} 已投票 #{id}：{choice}{extra}", "🗳 {name} voted on #{id}: {choice}{extra}"},
+    {"poll.changed", "🔄 {name} 已修改投票 #{id}：{choice}", "🔄 {name} changed their vote on #{id}: {choice}"},
+    {"poll.voted_anon", "🗳 {name} 已投票 #{id}（匿名）{extra}", "🗳 {name} voted on #{id} (anonymous){extra}"},
+    {"poll.changed_anon", "🔄 {name} 已修改投票 #{id}（匿名）", "🔄 {name} changed their vote on #{id} (anonymous)"},
+    {"poll.voted_toast", "已投票：{choice}{extra}", "Voted: {choice}{extra}"},
+    {"poll.reward_note", "，+{points} 积分", " (+{points} points)"},
+    {"poll.reason_saved", "💬 {name} 的理由已记录（#{id}）", "💬 {name}, your reason for #{id} is saved"},
+    {"poll.closed_ok", "✅ 投票 #{id} 已结束，结果已发到群里。", "✅ Poll #{id} is closed; the result is posted in its chat."},
+    /* rendering */
+    {"poll.post_title", "📊 <b>投票 #{id}</b>\n{question}", "📊 <b>Poll #{id}</b>\n{question}"},
+    {"poll.voters", "👥 {n} 人已投票", "👥 {n} voter(s)"},
+    {"poll.info_multi", "可多选（最多 {max} 项）", "multiple choice (up to {max})"},
+    {"poll.info_anonymous", "匿名", "anonymous"},
+    {"poll.info_hidden", "结束前不公布票数", "counts hidden until close"},
+    {"poll.info_reason", "需写理由", "reason required"},
+    {"poll.info_level", "{level} 级及以上", "level {level}+"},
+    {"poll.info_pool", "{pool} 人才库", "{pool} pool"},
+    {"poll.info_reward", "投票 +{points} 积分", "+{points} points for voting"},
+    {"poll.info_closes", "截止 {when}", "closes {when}"},
+    {"poll.how", "投票：点按钮，或发送 /vote {id} 序号 [理由]", "Vote: press a button, or send /vote {id} number [reason]"},
+    {"poll.how_multi", "投票：/vote {id} 1,3 [理由]（最多 {max} 项）",
+     "Vote: /vote {id} 1,3 [reason] (up to {max})"},
+    {"poll.post_closed", "🔒 投票已结束", "🔒 This poll is closed"},
+    {"poll.results_title", "📊 <b>投票 #{id} 当前结果</b>\n{question}", "📊 <b>Poll #{id}, results so far</b>\n{question}"},
+    {"poll.final_title", "🏁 <b>投票 #{id} 最终结果</b>\n{question}", "🏁 <b>Poll #{id}, final result</b>\n{question}"},
+    {"poll.who_title", "<b>谁投了什么</b>", "<b>Who voted what</b>"},
+    {"poll.more", " 等另外 {n} 人", " and {n} more"},
+    {"poll.reasons_title", "💬 <b>投票 #{id} 的理由</b>\n{question}", "💬 <b>Reasons for poll #{id}</b>\n{question}"},
+    {"poll.reasons_none", "（无）", "(none)"},
+    {"poll.truncated", "……内容太长，只显示了 {shown}/{total} 条。", "… too long: showing {shown} of {total}."},
+    {"poll.export_title", "📄 投票 #{id} 导出（{rows} 行，CSV）：", "📄 Poll #{id} export ({rows} rows, CSV):"},
+    {"poll.list_title", "<b>进行中的投票</b>", "<b>Open polls</b>"},
+    {"poll.list_line", "#{id} {question} · {n} 人已投", "#{id} {question} · {n} voter(s)"},
+    {"poll.list_closes", " · 截止 {when}", " · closes {when}"},
+    {"poll.none_open", "现在没有进行中的投票。", "There are no open polls right now."},
+};
+
+const struct kb_module poll_module = {
+    .name = "poll",
+    .commands = commands,
+    .n_commands = KB_COUNT(commands),
+    .texts = texts,
+    .n_texts = KB_COUNT(texts),
+    .tick = poll_tick,
+    .next_due = poll_next_due,
+    .on_reply = poll_on_reply,
+};
