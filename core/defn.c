@@ -21,6 +21,8 @@ static int key_char(char c)
 static char *trimmed(const char *s, size_t n)
 {
     const char *start = command_skip_space(s);
+    if ((size_t)(start - s) > n) /* skip_space also eats '\n': stay in this line */
+        start = s + n;
     n -= (size_t)(start - s);
     while (n > 0 && (start[n - 1] == ' ' || start[n - 1] == '\t' || start[n - 1] == '\r'))
         n--;

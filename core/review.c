@@ -118,7 +118,7 @@ static int sub_from_args(struct cmd_ctx *c, const char **rest, struct sub_row *s
     int bad_id = !w || task_parse_id(w, &id);
     free(w);
     *rest = command_skip_space(p);
-    int rc;
+    int rc = 0;
     if (bad_id) {
         rc = ctx_reply(c, usage, NOARGS);
         return rc ? rc : KB_ENOTFOUND;
@@ -164,7 +164,7 @@ static int cmd_review(struct cmd_ctx *c)
         return store_failure(c->st);
     struct item { int64_t id, task, member, at; char *title, *text, *att; } items[REVIEW_MAX];
     size_t n = 0;
-    int rc;
+    int rc = 0;
     while (n < REVIEW_MAX && (rc = store_step(c->st, q)) == 1) {
         items[n] = (struct item){store_int(q, 0), store_int(q, 1), store_int(q, 3), store_int(q, 6),
                                  xstrdup(store_text(q, 2)), xstrdup(store_text(q, 4)),
@@ -342,7 +342,7 @@ static int owed_load(struct cmd_ctx *c, int64_t member_id, struct owed *o, size_
                                   VALS(SI(member_id)));
     if (!q)
         return store_failure(c->st);
-    int rc;
+    int rc = 0;
     while (*n < cap && (rc = store_step(c->st, q)) == 1) {
         snprintf(o[*n].kind, sizeof o[*n].kind, "%s", store_text(q, 0));
         o[*n].unit = xstrdup(store_text(q, 1));
@@ -752,7 +752,7 @@ static int remind_window(struct engine *e, int64_t now, int64_t window, int64_t 
         return store_failure(e->st);
     struct due_claim d[REMIND_BATCH];
     size_t n = 0;
-    int rc;
+    int rc = 0;
     while (n < REMIND_BATCH && (rc = store_step(e->st, q)) == 1) {
         d[n] = (struct due_claim){store_int(q, 0), store_int(q, 1), store_int(q, 2), store_int(q, 3),
                                   store_int(q, 4), xstrdup(store_text(q, 5)), xstrdup(store_text(q, 6)),
@@ -804,7 +804,7 @@ static int remind_reviews(struct engine *e, int64_t now)
         return store_failure(e->st);
     struct { int64_t sub, community, task; } d[REMIND_BATCH];
     size_t n = 0;
-    int rc;
+    int rc = 0;
     while (n < REMIND_BATCH && (rc = store_step(e->st, q)) == 1) {
         d[n].sub = store_int(q, 0);
         d[n].community = store_int(q, 1);

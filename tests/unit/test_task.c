@@ -357,7 +357,7 @@ TEST(last_slot_goes_once_in_one_batch)
     fx_open(&f, NULL, "en");
     op(&f, T0, "/task new basic One seat --quota 1 --points 1");
     struct kb_event ev[40];
-    char users[40][8], ids[40][8];
+    char users[40][16], ids[40][16];
     for (int i = 0; i < 40; i++) {
         snprintf(users[i], sizeof users[i], "u%d", i);
         snprintf(ids[i], sizeof ids[i], "m%d", i);
@@ -382,7 +382,7 @@ TEST(last_slot_goes_once_across_processes)
         kids[i] = fork();
         if (kids[i] == 0) {
             struct engine *e;
-            char err[128], user[8], msg[8];
+            char err[128], user[16], msg[16];
             if (engine_open(&f.set, &e, err, sizeof err))
                 _exit(2);
             snprintf(user, sizeof user, "p%d", i);
