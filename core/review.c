@@ -666,6 +666,8 @@ static int cmd_tally(struct cmd_ctx *c)
         struct sbuf all = {0};
         sbuf_add(&all, "member,handle,points,cash_earned,cash_paid,cash_owed,gifts,badges,titles\n");
         sbuf_add(&all, sbuf_str(&body));
+        if (all.len && all.s[all.len - 1] == '\n')
+            all.s[--all.len] = '\0';
         text_format(&b, c->lang, "review.tally_csv", ARGS(TS("period", label.s)));
         sbuf_add(&b, "\n<code>");
         text_user_block(&b, all.s);

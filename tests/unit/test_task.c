@@ -736,6 +736,44 @@ TEST(chinese_catalogue_is_complete)
     fx_close(&f);
 }
 
+/* ==== the whole story ================================================== */
+
+TEST(whole_story_precision_task_for_the_photography_pool)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    in_pool(&f, "alice", "photography");
+    op(&f, T0, "/task new precision Summer road-trip photos --brief Five photos, bright colours"
+               " --reward cash 500 CNY, points 50 --deadline 3d --quota 2 --pools photography");
+    CHECK_CONTAINS(said(&f), "Task #1 posted");
+    fx_say(&f, "g1", "bob", T0 + 60, "/claim 1");
+    CHECK_CONTAINS(said(&f), "only for members of the talent pool(s)");
+    fx_say(&f, "g1", "alice", T0 + 120, "/claim 1");
+    CHECK_CONTAINS(said(&f), "claimed task #1");
+    fx_say(&f, "g1", "alice", T0 + H, "/submit 1 https://photos.example/a");
+    CHECK_CONTAINS(said(&f), "Submission #1 for task #1 received");
+    op(&f, T0 + 2 * H, "/reject 1 Landscape format please");
+    CHECK_CONTAINS(said(&f), "Landscape format please");
+    fx_say(&f, "g1", "alice", T0 + 3 * H, "/mytasks");
+    CHECK_CONTAINS(said(&f), "returned, you may resubmit");
+    fx_say(&f, "g1", "alice", T0 + 4 * H, "/submit 1 https://photos.example/b");
+    CHECK_CONTAINS(said(&f), "Submission #2");
+    op(&f, T0 + 5 * H, "/approve 2");
+    CHECK_CONTAINS(said(&f), "You earned: 50 points, cash");
+    CHECK_INT(fx_i64(&f, "SELECT amount FROM ledger WHERE kind = 'cash' AND unit = 'CNY' AND reason = 'task'"
+                         " AND ref = 'task:1:claim:1'"), 50000);
+    op(&f, T0 + 5 * H, "/tally");
+    CHECK_CONTAINS(said(&f), "owed \u2068500.00 CNY");
+    op(&f, T0 + 6 * H, "/payout @alice");
+    CHECK_CONTAINS(said(&f), "Recorded as paid");
+    op(&f, T0 + 6 * H, "/tally");
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "paid \u2068500.00 CNY");
+    CHECK_CONTAINS(r, "owed \u20680.00 CNY");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit"), 4); /* post, reject, approve, payout */
+    fx_close(&f);
+}
+
 TEST_MAIN(T(one_line_definition), T(multi_line_definition_with_brief_sections), T(tier_defaults),
           T(malformed_definitions_name_the_field), T(cash_amounts),
           T(post_announces_audits_and_shows_the_brief), T(basic_task_is_approved_on_submission),
@@ -746,4 +784,5 @@ TEST_MAIN(T(one_line_definition), T(multi_line_definition_with_brief_sections), 
           T(review_lists_oldest_first_and_unknown_ids_are_refused), T(verdict_reaches_the_members_chat),
           T(submit_by_replying_to_own_photo), T(deadline_expires_unfinished_claims), T(reminders_fire_once),
           T(payouts_and_tally), T(csv_defuses_formulas), T(members_cannot_run_operator_commands),
-          T(edit_close_list_and_audit), T(chinese_catalogue_is_complete))
+          T(edit_close_list_and_audit), T(chinese_catalogue_is_complete),
+          T(whole_story_precision_task_for_the_photography_pool))
