@@ -468,11 +468,10 @@ static int op_new(struct cmd_ctx *c, const char *rest)
         rc = set_pools(c, id, d.pools);
     if (!rc)
         rc = add_invites(c, id, inv, n_inv);
+    char target[32];
+    snprintf(target, sizeof target, "task:%lld", (long long)id);
     if (!rc)
-        rc = audit_add(c, "task.post", NULL, d.title);
-    if (!rc) /* the target names the new id */
-        rc = store_exec(c->st, "UPDATE audit SET target = 'task:' || ? WHERE id = last_insert_rowid()",
-                        VALS(SI(id)));
+        rc = audit_add(c, "task.post", target, d.title);
     struct task_row t;
     if (!rc)
         rc = task_load(c->e, c->comm.id, id, &t);
@@ -483,11 +482,9 @@ static int op_new(struct cmd_ctx *c, const char *rest)
     text_format(&post, c->lang, "task.announce", ARGS(TS("card", card.s), TI("id", id)));
     char btn[96];
     snprintf(btn, sizeof btn, "%s\x1f/claim %lld", text_get(c->lang, "task.button.claim"), (long long)id);
-    char ref[32];
-    snprintf(ref, sizeof ref, "task:%lld", (long long)id);
     rc = ctx_reply(c, "task.posted", ARGS(TI("id", id)));
-    if (!rc)
-        rc = announce(c, post.s, btn, ref);
+    if (!rc) /* the announcement's message ids are kept under "task:<id>" */
+        rc = announce(c, post.s, btn, target);
     if (!rc)
         rc = notify_invited(c, &t, inv, n_inv);
     sbuf_free(&card);
