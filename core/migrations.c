@@ -216,6 +216,81 @@ const char *const store_migrations[] = {
     "  PRIMARY KEY (poll_id, member_id)"
     ") STRICT, WITHOUT ROWID;"
     "CREATE INDEX posted_message ON posted(platform, chat_id, message_id);",
+
+    /* 4: tasks (four tiers), who may claim them, claims, submissions */
+    "CREATE TABLE tasks ("
+    "  id INTEGER PRIMARY KEY,"
+    "  community_id INTEGER NOT NULL REFERENCES communities(id),"
+    "  tier TEXT NOT NULL CHECK (tier IN ('basic','explore','precision','cobuild')),"
+    "  title TEXT NOT NULL,"
+    "  brief TEXT NOT NULL DEFAULT '',"
+    "  points INTEGER NOT NULL DEFAULT 0 CHECK (points >= 0),"
+    "  cash INTEGER NOT NULL DEFAULT 0 CHECK (cash >= 0),"  /* cents */
+    "  currency TEXT NOT NULL DEFAULT '',"
+    "  gift TEXT NOT NULL DEFAULT '',"
+    "  badge TEXT NOT NULL DEFAULT '',"
+    "  title_reward TEXT NOT NULL DEFAULT '',"
+    "  deadline INTEGER,"                                /* NULL = none */
+    "  quota INTEGER NOT NULL DEFAULT 0 CHECK (quota >= 0)," /* 0 = unlimited */
+    "  access TEXT NOT NULL CHECK (access IN ('everyone','criteria','invite')),"
+    "  min_level INTEGER NOT NULL DEFAULT 0,"
+    "  review INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','closed','cancelled')),"
+    "  claimed INTEGER NOT NULL DEFAULT 0 CHECK (claimed >= 0)," /* live claims */
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  created_by INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    /* the last slot cannot be taken twice, whatever the code above does */
+    "  CHECK (quota = 0 OR claimed <= quota)"
+    ") STRICT;"
+    "CREATE INDEX tasks_community ON tasks(community_id, state, id);"
+    "CREATE TABLE task_pools ("
+    "  task_id INTEGER NOT NULL REFERENCES tasks(id),"
+    "  pool TEXT NOT NULL COLLATE NOCASE,"
+    "  PRIMARY KEY (task_id, pool)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE task_invites ("
+    "  task_id INTEGER NOT NULL REFERENCES tasks(id),"
+    "  member_id INTEGER NOT NULL REFERENCES members(id),"
+    "  invited_by INTEGER,"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (task_id, member_id)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE claims ("
+    "  id INTEGER PRIMARY KEY,"
+    "  task_id INTEGER NOT NULL REFERENCES tasks(id),"
+    "  member_id INTEGER NOT NULL REFERENCES members(id),"
+    "  community_id INTEGER NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN"
+    "    ('claimed','submitted','rejected','approved','withdrawn','cancelled')),"
+    "  platform TEXT NOT NULL,"   /* where the member claimed: reminders go there */
+    "  chat_id TEXT NOT NULL,"
+    "  claimed_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE (task_id, member_id)"
+    ") STRICT;"
+    "CREATE INDEX claims_member ON claims(member_id, state);"
+    "CREATE TABLE submissions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  claim_id INTEGER NOT NULL REFERENCES claims(id),"
+    "  task_id INTEGER NOT NULL REFERENCES tasks(id),"
+    "  member_id INTEGER NOT NULL REFERENCES members(id),"
+    "  community_id INTEGER NOT NULL,"
+    "  text TEXT NOT NULL DEFAULT '',"
+    "  attachment TEXT,"
+    "  platform TEXT NOT NULL,"   /* where the member submitted: the verdict goes there */
+    "  chat_id TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN"
+    "    ('pending','approved','rejected','superseded','withdrawn','cancelled')),"
+    "  at INTEGER NOT NULL,"
+    "  reviewed_by INTEGER,"
+    "  reviewed_at INTEGER,"
+    "  note TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    /* at most one submission of a claim waits for review */
+    "CREATE UNIQUE INDEX submissions_one_pending ON submissions(claim_id) WHERE state = 'pending';"
+    "CREATE INDEX submissions_review ON submissions(community_id, state, id);",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

@@ -1,0 +1,91 @@
+/*
+ * Tasks: operators post them in four tiers (basic, explore, precision,
+ * cobuild), members claim and submit, operators review (review.c), and the
+ * rewards land in the ledger.  Claims are limited by a quota that the
+ * database itself enforces (tasks.claimed <= quota), so the last slot can
+ * be taken once however the claims race.
+ */
+#ifndef KB_CORE_TASK_H
+#define KB_CORE_TASK_H
+
+#include "engine_int.h"
+
+/* Which fields a definition gave (for /task edit). */
+enum task_field {
+    TD_TIER = 1u << 0,
+    TD_TITLE = 1u << 1,
+    TD_BRIEF = 1u << 2,
+    TD_REWARD = 1u << 3,
+    TD_DEADLINE = 1u << 4,
+    TD_QUOTA = 1u << 5,
+    TD_ACCESS = 1u << 6,   /* everyone / level / pools */
+    TD_INVITE = 1u << 7,
+    TD_REVIEW = 1u << 8
+};
+
+/* A parsed task definition.  Strings are owned (task_def_free). */
+struct task_def {
+    char tier[12];          /* basic explore precision cobuild */
+    char *title;
+    char *brief;
+    int64_t points;
+    int64_t cash;           /* cents */
+    char currency[8];
+    char *gift, *badge, *title_reward;
+    int64_t deadline;       /* 0 = none */
+    int64_t quota;          /* 0 = unlimited */
+    char access[12];        /* everyone criteria invite ("" = tier default) */
+    int64_t min_level;      /* 0 = any */
+    char *pools;            /* "a,b" (NUL-free, comma separated), or NULL */
+    char *invites;          /* "@a @b" as typed, resolved by the caller */
+    int review;             /* 1/0, -1 = tier default */
+    unsigned given;         /* TD_* */
+    char field[40];         /* the bad (or unknown) field, for the message */
+};
+
+/*
+ * Parse a /task new definition (the text after "new"): either one line with
+ * --flags or "key: value" lines, or both.  Pure: no database, no clock
+ * (now and tz only resolve deadlines).  On failure returns KB_EINVAL,
+ * *err_key is the catalogue key of the problem ("task.bad.tier", …) and
+ * def->field names the field; def is then already freed.
+ */
+int task_definition_parse(const char *text, const char *tz, int64_t now, struct task_def *def,
+                          const char **err_key);
+/* The same for /task edit: nothing is required, def->given says what came. */
+int task_edit_parse(const char *text, const char *tz, int64_t now, struct task_def *def,
+                    const char **err_key);
+void task_def_free(struct task_def *def);
+/* Apply the tier's defaults (review, access, min_level) to a new definition. */
+void task_def_defaults(struct task_def *def);
+
+/* Cents from "200", "200.5", "200.50"; 0 or KB_EINVAL. */
+int task_parse_cents(const char *s, int64_t *cents);
+
+/* ==== shared with review.c ============================================ */
+
+/* A task row (owned strings; task_row_free). */
+struct task_row {
+    int64_t id, community_id, points, cash, deadline, quota, min_level, claimed;
+    int review;
+    char *tier, *title, *brief, *currency, *gift, *badge, *title_reward, *access, *state;
+};
+int task_load(struct engine *e, int64_t community_id, int64_t id, struct task_row *t);
+void task_row_free(struct task_row *t);
+/* "50 points, 200.00 CNY, gift: …" in lang (escaped). */
+void task_reward_format(const char *lang, const struct task_row *t, struct sbuf *out);
+/* "@handle" when the member has one, else the display name (escaped). */
+void task_mention(struct engine *e, int64_t member_id, struct sbuf *out);
+/* Append "12.50 CNY". */
+void task_money(struct sbuf *out, int64_t cents, const char *currency);
+/* Parse a "#12" / "12" id; 0 or KB_EINVAL. */
+int task_parse_id(const char *s, int64_t *id);
+/* Grant the task's rewards for an approved submission of a claim, exactly
+   once per claim (ledger ref "task:<t>:claim:<c>").  reviewer 0 = system. */
+int task_grant(struct engine *e, const struct task_row *t, int64_t claim_id, int64_t member_id,
+               int64_t submission_id, int64_t reviewer, const char *note, int64_t now);
+
+extern const struct kb_module task_module;
+extern const struct kb_module review_module;
+
+#endif

@@ -1,0 +1,788 @@
+/* Tasks: definitions, the claim/submit/review lifecycle, every refusal,
+   race-free quotas, rewards in the ledger, payouts, tallies, audit,
+   reminders. */
+#include "../test.h"
+#include "../support/fixture.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../core/ledger.h"
+#include "../../core/task.h"
+
+#define H 3600
+#define DAY 86400
+static const int64_t T0 = 1795391940; /* 2026-11-23 07:59 Asia/Shanghai */
+
+/* The replies since the last call (freed by the next call). */
+static char *last;
+static const char *said(struct fx *f)
+{
+    free(last);
+    last = fx_replies(f);
+    return last;
+}
+
+static void op(struct fx *f, int64_t t, const char *text)
+{
+    CHECK_INT(fx_say(f, "g1", "op", t, text), 0);
+}
+
+static void in_pool(struct fx *f, const char *user, const char *pool)
+{
+    /* make sure the member exists, then add them (the /pool commands are
+       the layering feature's) */
+    fx_say(f, "g1", user, T0, "/mytasks");
+    free(fx_replies(f));
+    CHECK_INT(store_exec(f->e->st,
+                         "INSERT INTO pool_members(community_id, pool, member_id, at)"
+                         " SELECT community_id, ?, id, 0 FROM members WHERE user_id = ?",
+                         VALS(ST(pool), ST(user))),
+              0);
+}
+
+static int64_t count_rows(struct fx *f, const char *table_sql)
+{
+    return fx_i64(f, table_sql);
+}
+
+/* ==== definitions ====================================================== */
+
+TEST(one_line_definition)
+{
+    struct task_def d;
+    const char *err = NULL;
+    CHECK_INT(task_definition_parse("precision Summer photos --reward cash 500 CNY, points 50, gift tote bag"
+                                    " --deadline 3d --quota 2 --pools photography, video",
+                                    "Asia/Shanghai", T0, &d, &err),
+              0);
+    CHECK_STR(d.tier, "precision");
+    CHECK_STR(d.title, "Summer photos");
+    CHECK_INT(d.cash, 50000);
+    CHECK_STR(d.currency, "CNY");
+    CHECK_INT(d.points, 50);
+    CHECK_STR(d.gift, "tote bag");
+    CHECK_INT(d.deadline, T0 + 3 * DAY);
+    CHECK_INT(d.quota, 2);
+    CHECK_STR(d.pools, "photography,video");
+    CHECK_STR(d.access, "criteria");
+    CHECK_INT(d.review, 1);
+    task_def_free(&d);
+}
+
+TEST(multi_line_definition_with_brief_sections)
+{
+    struct task_def d;
+    const char *err = NULL;
+    const char *text = "Autumn unboxing video\n"
+                       "tier: explore\n"
+                       "background: our autumn box launches Dec 1\n"
+                       "messages: warm, cosy\n"
+                       "  made for sharing\n"
+                       "style: handheld, natural light\n"
+                       "deliverables: one 30 s vertical video\n\n"
+                       "reward: points 80; badge Autumn Star\n"
+                       "deadline: 2026-12-01 20:00\n"
+                       "level: 3\n"
+                       "review: no\n";
+    if (task_definition_parse(text, "Asia/Shanghai", T0, &d, &err))
+        TEST_FAIL("%s %s", err, d.field);
+    CHECK_STR(d.tier, "explore");
+    CHECK_STR(d.title, "Autumn unboxing video");
+    CHECK_CONTAINS(d.brief, "background: our autumn box launches Dec 1\nmessages: warm, cosy\nmade for sharing");
+    CHECK_CONTAINS(d.brief, "deliverables: one 30 s vertical video");
+    CHECK_INT(d.points, 80);
+    CHECK_STR(d.badge, "Autumn Star");
+    CHECK_INT(d.min_level, 3);
+    CHECK_INT(d.review, 0);
+    CHECK_INT(d.deadline, 1796126400); /* 2026-12-01 20:00 +08:00 */
+    task_def_free(&d);
+}
+
+TEST(tier_defaults)
+{
+    struct task_def d;
+    const char *err;
+    CHECK_INT(task_definition_parse("basic Say hi --points 5", "UTC", T0, &d, &err), 0);
+    CHECK_STR(d.access, "everyone");
+    CHECK_INT(d.review, 0);
+    task_def_free(&d);
+    CHECK_INT(task_definition_parse("explore Try it", "UTC", T0, &d, &err), 0);
+    CHECK_STR(d.access, "criteria");
+    CHECK_INT(d.min_level, 2);
+    CHECK_INT(d.review, 1);
+    task_def_free(&d);
+    CHECK_INT(task_definition_parse("precision Shoot", "UTC", T0, &d, &err), 0);
+    CHECK_STR(d.access, "invite");
+    task_def_free(&d);
+    CHECK_INT(task_definition_parse("cobuild Plan the meetup --reward title Co-creator, gift dinner",
+                                    "UTC", T0, &d, &err), 0);
+    CHECK_STR(d.access, "invite");
+    CHECK_STR(d.title_reward, "Co-creator");
+    task_def_free(&d);
+    CHECK_INT(task_definition_parse("explore Open one --everyone", "UTC", T0, &d, &err), 0);
+    CHECK_STR(d.access, "everyone");
+    task_def_free(&d);
+}
+
+TEST(malformed_definitions_name_the_field)
+{
+    static const struct { const char *text, *key, *field; } cases[] = {
+        {"Summer photos --points 5", "task.bad.tier", "tier"},
+        {"gold Summer photos", "task.bad.tier", "tier"},
+        {"basic Summer --tier silver", "task.bad.tier", "tier"},
+        {"basic", "task.bad.title", "title"},
+        {"basic Hi --reward diamonds 3", "task.bad.reward", "reward"},
+        {"basic Hi --reward points many", "task.bad.reward", "reward"},
+        {"basic Hi --cash 12.345", "task.bad.reward_item", "cash"},
+        {"basic Hi --cash 0", "task.bad.reward_item", "cash"},
+        {"basic Hi --points -3", "task.bad.reward_item", "points"},
+        {"basic Hi --deadline someday", "task.bad.deadline", "deadline"},
+        {"basic Hi --deadline 2020-01-01", "task.bad.deadline_past", "deadline"},
+        {"basic Hi --quota lots", "task.bad.quota", "quota"},
+        {"basic Hi --quota -1", "task.bad.quota", "quota"},
+        {"basic Hi --level 0", "task.bad.level", "level"},
+        {"basic Hi --pools ,", "task.bad.pools", "pools"},
+        {"basic Hi --review maybe", "task.bad.review", "review"},
+        {"basic Hi --colour blue", "task.bad.unknown", "colour"},
+        {"basic Hi --everyone --level 2", "task.bad.everyone", "everyone"},
+        {"basic Hi\ninvite:", "task.bad.invite", "invite"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct task_def d;
+        const char *err = NULL;
+        if (task_definition_parse(cases[i].text, "UTC", T0, &d, &err) != KB_EINVAL)
+            TEST_FAIL("accepted: %s", cases[i].text);
+        CHECK_STR(err, cases[i].key);
+        CHECK_STR(d.field, cases[i].field);
+        CHECK(text_has(err));
+    }
+    struct task_def d;
+    const char *err = NULL;
+    CHECK_INT(task_edit_parse("", "UTC", T0, &d, &err), KB_EINVAL);
+    CHECK_STR(err, "task.bad.nothing");
+    CHECK_INT(task_edit_parse("--quota 5 --deadline none", "UTC", T0, &d, &err), 0);
+    CHECK_INT(d.given, TD_QUOTA | TD_DEADLINE);
+    CHECK_INT(d.deadline, 0);
+    task_def_free(&d);
+}
+
+TEST(cash_amounts)
+{
+    int64_t c = 0;
+    CHECK_INT(task_parse_cents("200", &c), 0);
+    CHECK_INT(c, 20000);
+    CHECK_INT(task_parse_cents("99.5", &c), 0);
+    CHECK_INT(c, 9950);
+    CHECK_INT(task_parse_cents("0.05", &c), 0);
+    CHECK_INT(c, 5);
+    CHECK(task_parse_cents("1.234", &c) != 0);
+    CHECK(task_parse_cents("1e5", &c) != 0);
+    CHECK(task_parse_cents("", &c) != 0);
+    CHECK(task_parse_cents("9999999999", &c) != 0);
+    struct task_def d;
+    const char *err;
+    CHECK_INT(task_definition_parse("basic X --cash ¥88", "UTC", T0, &d, &err), 0);
+    CHECK_INT(d.cash, 8800);
+    CHECK_STR(d.currency, "CNY");
+    task_def_free(&d);
+    CHECK_INT(task_definition_parse("basic X --cash usd 12.50", "UTC", T0, &d, &err), 0);
+    CHECK_STR(d.currency, "USD");
+    CHECK_INT(d.cash, 1250);
+    task_def_free(&d);
+}
+
+/* ==== posting ========================================================== */
+
+TEST(post_announces_audits_and_shows_the_brief)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new basic Say hello --points 5\nbrief: Introduce yourself\n  in two lines");
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "Task #1 posted");
+    CHECK_CONTAINS(r, "New task");
+    CHECK_CONTAINS(r, "Foundation");
+    CHECK_CONTAINS(r, "5 points");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM posted WHERE 0") , 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE ref = 'task:1' AND buttons LIKE '%/claim 1'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit WHERE action = 'task.post' AND target = 'task:1'"), 1);
+    fx_say(&f, "g1", "alice", T0 + 60, "/task 1");
+    r = said(&f);
+    CHECK_CONTAINS(r, "Introduce yourself\nin two lines");
+    CHECK_CONTAINS(r, "open to you: /claim 1");
+    /* a malformed definition changes nothing and names the field */
+    op(&f, T0, "/task new explore Bad one --deadline yesterday-ish");
+    r = said(&f);
+    CHECK_CONTAINS(r, "Field deadline");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM tasks"), 1);
+    fx_close(&f);
+}
+
+TEST(basic_task_is_approved_on_submission)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new basic Say hello --points 5");
+    fx_say(&f, "g1", "alice", T0 + 60, "/claim 1");
+    fx_say(&f, "g1", "alice", T0 + 120, "/submit 1 Hi all, I'm Alice");
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "completed task #1");
+    CHECK_CONTAINS(r, "5 points");
+    CHECK_INT(fx_i64(&f, "SELECT amount FROM ledger WHERE reason = 'task' AND kind = 'points'"), 5);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger WHERE ref = 'task:1:claim:1'"), 1);
+    CHECK(ledger_tallies_agree(f.e, 1));
+    fx_say(&f, "g1", "alice", T0 + 180, "/submit 1 again");
+    CHECK_CONTAINS(said(&f), "already been approved");
+    fx_say(&f, "g1", "alice", T0 + 180, "/claim 1");
+    CHECK_CONTAINS(said(&f), "already been approved");
+    fx_say(&f, "g1", "alice", T0 + 180, "/unclaim 1");
+    CHECK_CONTAINS(said(&f), "already been approved");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger"), 1);
+    fx_close(&f);
+}
+
+/* ==== refusals ========================================================= */
+
+TEST(each_refusal_is_specific)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore Level task --level 3 --points 10");
+    op(&f, T0, "/task new precision Pool task --pools photography --cash 100");
+    op(&f, T0, "/task new cobuild Invite task --reward title Co-creator");
+    op(&f, T0, "/task new basic One seat --quota 1 --points 1");
+    op(&f, T0, "/task new basic Short --deadline 1h --points 1");
+    said(&f);
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    CHECK_CONTAINS(said(&f), "needs level 3; you are level 1");
+    fx_say(&f, "g1", "bob", T0, "/claim 2");
+    CHECK_CONTAINS(said(&f), "only for members of the talent pool(s): \u2068photography");
+    fx_say(&f, "g1", "bob", T0, "/claim 3");
+    CHECK_CONTAINS(said(&f), "by invitation only");
+    fx_say(&f, "g1", "bob", T0, "/claim 4");
+    CHECK_CONTAINS(said(&f), "claimed task #4");
+    fx_say(&f, "g1", "bob", T0, "/claim 4");
+    CHECK_CONTAINS(said(&f), "already claimed task #4");
+    fx_say(&f, "g1", "carol", T0, "/claim 4");
+    CHECK_CONTAINS(said(&f), "All 1 places of task #4 are taken");
+    fx_say(&f, "g1", "carol", T0 + 2 * H, "/claim 5");
+    CHECK_CONTAINS(said(&f), "deadline of task #5 has passed");
+    fx_say(&f, "g1", "carol", T0, "/submit 4 my work");
+    CHECK_CONTAINS(said(&f), "haven't claimed task #4");
+    fx_say(&f, "g1", "carol", T0, "/unclaim 4");
+    CHECK_CONTAINS(said(&f), "haven't claimed task #4");
+    fx_say(&f, "g1", "carol", T0, "/claim 99");
+    CHECK_CONTAINS(said(&f), "There is no task #99");
+    fx_say(&f, "g1", "carol", T0, "/claim soon");
+    CHECK_CONTAINS(said(&f), "Usage: /claim");
+    fx_say(&f, "g1", "bob", T0, "/submit 4");
+    CHECK_CONTAINS(said(&f), "Usage: /submit");
+    /* the level comes from standing: promote bob and it works */
+    store_exec(f.e->st, "INSERT INTO member_levels(member_id, level, since)"
+                        " SELECT id, 3, 0 FROM members WHERE user_id = 'bob'", NOVALS);
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    CHECK_CONTAINS(said(&f), "claimed task #1");
+    /* closed and cancelled */
+    op(&f, T0, "/task close 1");
+    CHECK_CONTAINS(said(&f), "closed to new claims");
+    fx_say(&f, "g1", "dave", T0, "/claim 1");
+    CHECK_CONTAINS(said(&f), "Task #1 is closed to new claims");
+    op(&f, T0, "/task cancel 4 Budget cut, sorry");
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "has been cancelled: ");
+    CHECK_CONTAINS(r, "Budget cut, sorry");
+    CHECK_CONTAINS(r, "@bob");
+    fx_say(&f, "g1", "bob", T0, "/submit 4 done");
+    CHECK_CONTAINS(said(&f), "Task #4 has been cancelled");
+    CHECK_INT(fx_i64(&f, "SELECT state = 'cancelled' FROM claims WHERE task_id = 4"), 1);
+    fx_close(&f);
+}
+
+TEST(tasks_lists_only_what_the_member_may_claim)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new basic Open to all --points 1");
+    op(&f, T0, "/task new precision Photographers only --pools photography --points 1");
+    op(&f, T0, "/task new cobuild Invited only --points 1");
+    said(&f);
+    fx_say(&f, "g1", "bob", T0, "/tasks");
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "Open to all");
+    CHECK(!strstr(r, "Photographers only"));
+    CHECK(!strstr(r, "Invited only"));
+    fx_say(&f, "g1", "bob", T0, "/tasks all");
+    r = said(&f);
+    CHECK_CONTAINS(r, "Photographers only");
+    CHECK_CONTAINS(r, "for members of its talent pools");
+    CHECK_CONTAINS(r, "by invitation only");
+    in_pool(&f, "bob", "Photography");
+    fx_say(&f, "g1", "bob", T0, "/tasks");
+    CHECK_CONTAINS(said(&f), "Photographers only");
+    fx_close(&f);
+}
+
+TEST(invitations)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "bob", T0, "/mytasks");
+    fx_say(&f, "g1", "carol", T0, "/mytasks");
+    said(&f);
+    op(&f, T0, "/task new cobuild Plan the meetup --reward gift dinner, title Co-creator --invite @nobody");
+    CHECK_CONTAINS(said(&f), "don't know the member");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM tasks"), 0);
+    op(&f, T0, "/task new cobuild Plan the meetup --reward gift dinner, title Co-creator --invite @bob");
+    CHECK_CONTAINS(said(&f), "you are invited to task #1");
+    fx_say(&f, "g1", "carol", T0, "/claim 1");
+    CHECK_CONTAINS(said(&f), "by invitation only");
+    op(&f, T0, "/task invite 1 @carol");
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "@carol");
+    CHECK_CONTAINS(r, "invited to task #1");
+    fx_say(&f, "g1", "carol", T0, "/claim 1");
+    CHECK_CONTAINS(said(&f), "claimed task #1");
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    CHECK_CONTAINS(said(&f), "claimed task #1");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit WHERE action = 'task.invite'"), 1);
+    fx_close(&f);
+}
+
+/* ==== races ============================================================ */
+
+TEST(last_slot_goes_once_in_one_batch)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new basic One seat --quota 1 --points 1");
+    struct kb_event ev[40];
+    char users[40][16], ids[40][16];
+    for (int i = 0; i < 40; i++) {
+        snprintf(users[i], sizeof users[i], "u%d", i);
+        snprintf(ids[i], sizeof ids[i], "m%d", i);
+        ev[i] = (struct kb_event){.kind = KB_EV_MESSAGE, .platform = "console", .chat_id = "g1",
+                                  .user_id = users[i], .user_name = users[i], .message_id = ids[i],
+                                  .time = T0, .text = "/claim 1"};
+    }
+    CHECK_INT(engine_apply(f.e, ev, 40, NULL, NULL, T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM claims"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT claimed FROM tasks WHERE id = 1"), 1);
+    fx_close(&f);
+}
+
+TEST(last_slot_goes_once_across_processes)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new basic One seat --quota 1 --points 1");
+    enum { N = 16 };
+    pid_t kids[N];
+    for (int i = 0; i < N; i++) {
+        kids[i] = fork();
+        if (kids[i] == 0) {
+            struct engine *e;
+            char err[128], user[16], msg[16];
+            if (engine_open(&f.set, &e, err, sizeof err))
+                _exit(2);
+            snprintf(user, sizeof user, "p%d", i);
+            snprintf(msg, sizeof msg, "k%d", i);
+            struct kb_event ev = {.kind = KB_EV_MESSAGE, .platform = "console", .chat_id = "g1",
+                                  .user_id = user, .user_name = user, .message_id = msg, .time = T0,
+                                  .text = "/claim 1"};
+            int rc = engine_apply(e, &ev, 1, NULL, NULL, T0);
+            engine_close(e);
+            _exit(rc ? 1 : 0);
+        }
+    }
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        int st = 0;
+        waitpid(kids[i], &st, 0);
+        ok += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    }
+    CHECK_INT(ok, N);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM claims"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT claimed FROM tasks WHERE id = 1"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE text LIKE '%places of task #1 are taken%'"), N - 1);
+    fx_close(&f);
+}
+
+TEST(the_database_refuses_an_overfull_task)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new basic One seat --quota 1 --points 1");
+    CHECK_INT(store_exec(f.e->st, "UPDATE tasks SET claimed = 2 WHERE id = 1", NOVALS), KB_ESTORE);
+    fx_close(&f);
+}
+
+TEST(unclaim_frees_the_slot)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new basic One seat --quota 1 --points 1");
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    fx_say(&f, "g1", "bob", T0, "/unclaim 1");
+    CHECK_CONTAINS(said(&f), "You gave back task #1");
+    fx_say(&f, "g1", "carol", T0, "/claim 1");
+    CHECK_CONTAINS(said(&f), "claimed task #1");
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    CHECK_CONTAINS(said(&f), "are taken");
+    fx_say(&f, "g1", "carol", T0, "/unclaim 1");
+    fx_say(&f, "g1", "bob", T0, "/claim 1"); /* a withdrawn claim may be taken again */
+    CHECK_CONTAINS(said(&f), "@bob\u2069 claimed task #1");
+    fx_close(&f);
+}
+
+/* ==== review =========================================================== */
+
+TEST(approve_twice_pays_once_and_resubmission_pays_once)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore Review me --everyone --points 30 --reward points 30, badge Star");
+    fx_say(&f, "g1", "alice", T0, "/claim 1");
+    fx_say(&f, "g1", "alice", T0, "/submit 1 first try");
+    CHECK_CONTAINS(said(&f), "Submission #1 for task #1 received");
+    op(&f, T0, "/reject 1");
+    CHECK_CONTAINS(said(&f), "a reason is required");
+    op(&f, T0, "/reject 1 Too dark");
+    CHECK_CONTAINS(said(&f), "was returned: ");
+    op(&f, T0, "/approve 1");
+    CHECK_CONTAINS(said(&f), "not waiting for review (returned)");
+    fx_say(&f, "g1", "alice", T0 + 60, "/submit 1 second try");
+    fx_say(&f, "g1", "alice", T0 + 90, "/submit 1 third try, replaces the second");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM submissions WHERE state = 'pending'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT state = 'superseded' FROM submissions WHERE id = 2"), 1);
+    said(&f);
+    op(&f, T0 + 120, "/approve 3 Nice");
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "was approved! You earned: 30 points, badge: ");
+    CHECK_CONTAINS(r, "Nice");
+    op(&f, T0 + 130, "/approve 3");
+    CHECK_CONTAINS(said(&f), "already approved");
+    op(&f, T0 + 130, "/reject 3 changed my mind");
+    CHECK_CONTAINS(said(&f), "already approved");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger WHERE reason = 'task'"), 2);
+    CHECK_INT(fx_i64(&f, "SELECT sum(amount) FROM ledger WHERE kind = 'points'"), 30);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger WHERE ref = 'task:1:claim:1' AND note LIKE 'submission:3%'"), 2);
+    /* and the ledger itself refuses a second award for the claim */
+    struct task_row t;
+    CHECK_INT(task_load(f.e, 1, 1, &t), 0);
+    CHECK_INT(task_grant(f.e, &t, 1, 2, 3, 0, NULL, T0), 0); /* alice is member 2 */
+    task_row_free(&t);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger WHERE reason = 'task'"), 2);
+    CHECK(ledger_tallies_agree(f.e, 1));
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit WHERE action IN ('task.approve','task.reject')"), 2);
+    fx_close(&f);
+}
+
+TEST(review_lists_oldest_first_and_unknown_ids_are_refused)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore A --everyone --points 1");
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    fx_say(&f, "g1", "carol", T0, "/claim 1");
+    fx_say(&f, "g1", "carol", T0 + 10, "/submit 1 carol's <b>work</b>");
+    fx_say(&f, "g1", "bob", T0 + 20, "/submit 1 bob's work");
+    said(&f);
+    op(&f, T0 + 30, "/review");
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "Waiting for review (2)");
+    CHECK(strstr(r, "carol's") < strstr(r, "bob's"));
+    CHECK_CONTAINS(r, "&lt;b&gt;work&lt;/b&gt;"); /* untrusted text is escaped */
+    op(&f, T0, "/approve 42");
+    CHECK_CONTAINS(said(&f), "There is no submission #42");
+    op(&f, T0, "/approve x");
+    CHECK_CONTAINS(said(&f), "Usage: /approve");
+    fx_close(&f);
+}
+
+TEST(verdict_reaches_the_members_chat)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore A --everyone --points 1");
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    fx_say(&f, "g1", "bob", T0, "/submit 1 done");
+    said(&f);
+    /* the operator reviews in a private chat with the bot */
+    struct kb_event ev = {.kind = KB_EV_MESSAGE, .platform = "console", .chat_id = "opchat",
+                          .chat_type = KB_CHAT_PRIVATE, .user_id = "op", .user_name = "op",
+                          .message_id = "pm1", .time = T0, .text = "/approve 1"};
+    CHECK_INT(engine_apply(f.e, &ev, 1, NULL, NULL, T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '%@bob%approved%'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'opchat' AND text LIKE '%member was told%'"), 1);
+    fx_close(&f);
+}
+
+TEST(submit_by_replying_to_own_photo)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore Photo --everyone --points 1");
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    struct kb_event ev = {.kind = KB_EV_MESSAGE, .platform = "console", .chat_id = "g1", .user_id = "bob",
+                          .user_name = "bob", .message_id = "r1", .time = T0, .text = "/submit 1",
+                          .reply_to_message_id = "p1", .reply_to_user_id = "carol",
+                          .reply_to_attachment = "photo:CAROLS"};
+    CHECK_INT(engine_apply(f.e, &ev, 1, NULL, NULL, T0), 0);
+    CHECK_CONTAINS(said(&f), "Usage: /submit"); /* someone else's photo is not attached */
+    ev.message_id = "r2";
+    ev.reply_to_user_id = "bob";
+    ev.reply_to_attachment = "photo:BOBS";
+    CHECK_INT(engine_apply(f.e, &ev, 1, NULL, NULL, T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM submissions WHERE attachment = 'photo:BOBS'"), 1);
+    op(&f, T0, "/review");
+    CHECK_CONTAINS(said(&f), "photo:BOBS");
+    fx_close(&f);
+}
+
+/* ==== deadlines ======================================================== */
+
+TEST(deadline_expires_unfinished_claims)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore Quick --everyone --deadline 2h --points 1");
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    fx_say(&f, "g1", "carol", T0, "/claim 1");
+    fx_say(&f, "g1", "carol", T0 + 60, "/submit 1 done");
+    said(&f);
+    fx_say(&f, "g1", "bob", T0 + 3 * H, "/mytasks");
+    CHECK_CONTAINS(said(&f), "Quick\u2069 — expired");
+    fx_say(&f, "g1", "bob", T0 + 3 * H, "/submit 1 late");
+    CHECK_CONTAINS(said(&f), "deadline of task #1 has passed");
+    op(&f, T0 + 3 * H, "/task show 1");
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "@bob⁩ — expired");
+    CHECK_CONTAINS(r, "@carol⁩ — submitted, awaiting review");
+    CHECK_CONTAINS(r, "deadline passed");
+    /* a submission made in time can still be approved */
+    op(&f, T0 + 3 * H, "/approve 1");
+    CHECK_CONTAINS(said(&f), "approved");
+    fx_close(&f);
+}
+
+TEST(reminders_fire_once)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore Later --everyone --deadline 3d --points 1");
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    fx_say(&f, "g1", "carol", T0, "/claim 1");
+    fx_say(&f, "g1", "carol", T0 + 60, "/submit 1 done early");
+    said(&f);
+    int64_t deadline = fx_i64(&f, "SELECT deadline FROM tasks WHERE id = 1");
+    CHECK_INT(engine_next_due(f.e, T0 + 120), deadline - DAY);
+    CHECK_INT(engine_tick(f.e, deadline - DAY - 60), 0);
+    CHECK_STR(said(&f), "");
+    CHECK_INT(engine_tick(f.e, deadline - DAY + 60), 0);
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "@bob");
+    CHECK_CONTAINS(r, "about 24 hours left");
+    CHECK(!strstr(r, "@carol"));
+    /* carol's submission has waited 48 h by now */
+    CHECK_CONTAINS(r, "waited more than 48 hours for review: #1 (task #1)");
+    CHECK_INT(engine_tick(f.e, deadline - DAY + 120), 0);
+    CHECK_STR(said(&f), "");
+    CHECK_INT(engine_tick(f.e, deadline - 2 * H + 60), 0);
+    r = said(&f);
+    CHECK_CONTAINS(r, "about 2 hours left");
+    CHECK(!strstr(r, "48 hours"));
+    CHECK_INT(engine_tick(f.e, deadline - H), 0);
+    CHECK_STR(said(&f), "");
+    fx_close(&f);
+}
+
+/* ==== money ============================================================ */
+
+TEST(payouts_and_tally)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore Paid --everyone --reward cash 300 CNY, gift tote bag, points 20");
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    fx_say(&f, "g1", "bob", T0, "/submit 1 done");
+    op(&f, T0, "/approve 1");
+    said(&f);
+    op(&f, T0, "/tally");
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "20 points · cash ⁨300.00 CNY⁩ (paid ⁨0.00 CNY⁩, owed ⁨300.00 CNY⁩)");
+    CHECK_CONTAINS(r, "tote bag⁩ ×1 (owed 1)");
+    op(&f, T0, "/payout @bob 500");
+    CHECK_CONTAINS(said(&f), "more than is owed");
+    op(&f, T0, "/payout @bob 100");
+    CHECK_CONTAINS(said(&f), "Recorded as paid to");
+    op(&f, T0, "/payout @bob");
+    r = said(&f);
+    CHECK_CONTAINS(r, "200.00 CNY");
+    CHECK_CONTAINS(r, "tote bag");
+    op(&f, T0, "/payout @bob");
+    CHECK_CONTAINS(said(&f), "Nothing is owed");
+    op(&f, T0, "/payout @ghost");
+    CHECK_CONTAINS(said(&f), "don't know the member");
+    CHECK_INT(fx_i64(&f, "SELECT sum(amount) FROM ledger WHERE kind = 'cash'"), 0);
+    CHECK_INT(fx_i64(&f, "SELECT -sum(amount) FROM ledger WHERE kind = 'cash' AND reason = 'payout'"), 30000);
+    op(&f, T0, "/tally export");
+    r = said(&f);
+    CHECK_CONTAINS(r, "member,handle,points,cash_earned,cash_paid,cash_owed,gifts,badges,titles");
+    CHECK_CONTAINS(r, "bob,bob,20,300.00 CNY,300.00 CNY,0.00 CNY,tote bag x1 (owed 0),,");
+    op(&f, T0, "/tally 2026-10");
+    CHECK_CONTAINS(said(&f), "2026-10: no rewards recorded");
+    op(&f, T0, "/tally 2026-11");
+    CHECK_CONTAINS(said(&f), "Rewards · 2026-11");
+    op(&f, T0, "/tally fortnight");
+    CHECK_CONTAINS(said(&f), "Usage: /tally");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit WHERE action = 'payout'"), 2);
+    fx_close(&f);
+}
+
+TEST(csv_defuses_formulas)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new basic X --points 1");
+    fx_say(&f, "g1", "=cmd|calc", T0, "/claim 1");
+    fx_say(&f, "g1", "=cmd|calc", T0, "/submit 1 x");
+    said(&f);
+    op(&f, T0, "/tally export");
+    CHECK_CONTAINS(said(&f), "&quot;'=cmd|calc&quot;,");
+    fx_close(&f);
+}
+
+/* ==== operators ======================================================== */
+
+TEST(members_cannot_run_operator_commands)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore A --everyone --reward cash 10, points 5");
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    fx_say(&f, "g1", "bob", T0, "/submit 1 done");
+    said(&f);
+    static const char *const cmds[] = {
+        "/task new basic Mine --points 999", "/task edit 1 --points 999", "/task close 1",
+        "/task cancel 1 no", "/task invite 1 @bob", "/task list", "/task show 1", "/review",
+        "/approve 1", "/reject 1 bad", "/payout @bob", "/tally", "/tally export", "/audit"};
+    const char *tables[] = {"SELECT count(*) FROM tasks", "SELECT count(*) FROM ledger",
+                            "SELECT count(*) FROM audit", "SELECT count(*) FROM task_invites",
+                            "SELECT group_concat(state) FROM submissions", "SELECT count(*) FROM claims"};
+    int64_t before[6];
+    for (int i = 0; i < 6; i++)
+        before[i] = i == 4 ? 0 : count_rows(&f, tables[i]);
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        CHECK_INT(fx_say(&f, "g1", "bob", T0, cmds[i]), 0);
+        const char *r = said(&f);
+        if (!strstr(r, "only operators"))
+            TEST_FAIL("%s answered: %s", cmds[i], r);
+    }
+    for (int i = 0; i < 6; i++)
+        if (i != 4)
+            CHECK_INT(count_rows(&f, tables[i]), before[i]);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM submissions WHERE state = 'pending'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT state = 'open' FROM tasks WHERE id = 1"), 1);
+    /* a chat admin may post and reject but not pay */
+    CHECK_INT(fx_say_as(&f, "g1", "admin", KB_ROLE_CHAT_ADMIN, T0, "/approve 1"), 0);
+    CHECK_CONTAINS(said(&f), "only operators");
+    CHECK_INT(fx_say_as(&f, "g1", "admin", KB_ROLE_CHAT_ADMIN, T0, "/task list"), 0);
+    CHECK_CONTAINS(said(&f), "#1 [Exploration] ");
+    fx_close(&f);
+}
+
+TEST(edit_close_list_and_audit)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore A --everyone --quota 3 --points 5");
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    fx_say(&f, "g1", "carol", T0, "/claim 1");
+    said(&f);
+    op(&f, T0, "/task edit 1 --quota 1");
+    CHECK_CONTAINS(said(&f), "2 members have already claimed");
+    op(&f, T0, "/task edit 1 --quota 2 --deadline 2d --reward points 7, badge Helper");
+    CHECK_CONTAINS(said(&f), "Task #1 updated: reward, deadline, quota");
+    CHECK_INT(fx_i64(&f, "SELECT points * 10 + quota FROM tasks WHERE id = 1"), 72);
+    op(&f, T0, "/task edit 1 --colour red");
+    CHECK_CONTAINS(said(&f), "Unknown field: ");
+    op(&f, T0, "/task edit 7 --quota 2");
+    CHECK_CONTAINS(said(&f), "There is no task #7");
+    op(&f, T0, "/task close 1");
+    op(&f, T0, "/task list");
+    CHECK_CONTAINS(said(&f), "No tasks to list");
+    op(&f, T0, "/task list closed");
+    CHECK_CONTAINS(said(&f), "#1 [Exploration] ");
+    op(&f, T0, "/task list soon");
+    CHECK_CONTAINS(said(&f), "Usage: /task list");
+    op(&f, T0, "/audit 2");
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "task.close");
+    CHECK_CONTAINS(r, "task.edit");
+    CHECK(!strstr(r, "task.post"));
+    fx_close(&f);
+}
+
+TEST(chinese_catalogue_is_complete)
+{
+    struct fx f;
+    fx_open(&f, NULL, "zh-CN");
+    op(&f, T0, "/task new basic 打招呼 --points 5");
+    fx_say(&f, "g1", "小明", T0, "/claim 1");
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "筑基");
+    CHECK_CONTAINS(r, "领取了任务 #1");
+    fx_close(&f);
+}
+
+/* ==== the whole story ================================================== */
+
+TEST(whole_story_precision_task_for_the_photography_pool)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    in_pool(&f, "alice", "photography");
+    op(&f, T0, "/task new precision Summer road-trip photos --brief Five photos, bright colours"
+               " --reward cash 500 CNY, points 50 --deadline 3d --quota 2 --pools photography");
+    CHECK_CONTAINS(said(&f), "Task #1 posted");
+    fx_say(&f, "g1", "bob", T0 + 60, "/claim 1");
+    CHECK_CONTAINS(said(&f), "only for members of the talent pool(s)");
+    fx_say(&f, "g1", "alice", T0 + 120, "/claim 1");
+    CHECK_CONTAINS(said(&f), "claimed task #1");
+    fx_say(&f, "g1", "alice", T0 + H, "/submit 1 https://photos.example/a");
+    CHECK_CONTAINS(said(&f), "Submission #1 for task #1 received");
+    op(&f, T0 + 2 * H, "/reject 1 Landscape format please");
+    CHECK_CONTAINS(said(&f), "Landscape format please");
+    fx_say(&f, "g1", "alice", T0 + 3 * H, "/mytasks");
+    CHECK_CONTAINS(said(&f), "returned, you may resubmit");
+    fx_say(&f, "g1", "alice", T0 + 4 * H, "/submit 1 https://photos.example/b");
+    CHECK_CONTAINS(said(&f), "Submission #2");
+    op(&f, T0 + 5 * H, "/approve 2");
+    CHECK_CONTAINS(said(&f), "You earned: 50 points, cash");
+    CHECK_INT(fx_i64(&f, "SELECT amount FROM ledger WHERE kind = 'cash' AND unit = 'CNY' AND reason = 'task'"
+                         " AND ref = 'task:1:claim:1'"), 50000);
+    op(&f, T0 + 5 * H, "/tally");
+    CHECK_CONTAINS(said(&f), "owed \u2068500.00 CNY");
+    op(&f, T0 + 6 * H, "/payout @alice");
+    CHECK_CONTAINS(said(&f), "Recorded as paid");
+    op(&f, T0 + 6 * H, "/tally");
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "paid \u2068500.00 CNY");
+    CHECK_CONTAINS(r, "owed \u20680.00 CNY");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit"), 4); /* post, reject, approve, payout */
+    fx_close(&f);
+}
+
+TEST_MAIN(T(one_line_definition), T(multi_line_definition_with_brief_sections), T(tier_defaults),
+          T(malformed_definitions_name_the_field), T(cash_amounts),
+          T(post_announces_audits_and_shows_the_brief), T(basic_task_is_approved_on_submission),
+          T(each_refusal_is_specific), T(tasks_lists_only_what_the_member_may_claim), T(invitations),
+          T(last_slot_goes_once_in_one_batch), T(last_slot_goes_once_across_processes),
+          T(the_database_refuses_an_overfull_task), T(unclaim_frees_the_slot),
+          T(approve_twice_pays_once_and_resubmission_pays_once),
+          T(review_lists_oldest_first_and_unknown_ids_are_refused), T(verdict_reaches_the_members_chat),
+          T(submit_by_replying_to_own_photo), T(deadline_expires_unfinished_claims), T(reminders_fire_once),
+          T(payouts_and_tally), T(csv_defuses_formulas), T(members_cannot_run_operator_commands),
+          T(edit_close_list_and_audit), T(chinese_catalogue_is_complete),
+          T(whole_story_precision_task_for_the_photography_pool))
