@@ -2,11 +2,19 @@
 #include "modules.h"
 
 #include "checkin.h"
+#include "grant.h"
+#include "pool.h"
 #include "profile.h"
+#include "standing.h"
+#include "top.h"
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
     &profile_module,
+    &top_module,
+    &standing_module,
+    &pool_module,
+    &grant_module,
 };
 
 const size_t kb_n_modules = KB_COUNT(kb_modules);
