@@ -251,9 +251,10 @@ static void direct_top(struct engine *e, int64_t member, int variant)
 
 static void apply(struct engine *e, int64_t member, const char *text, int64_t seq)
 {
-    char user[32], msg[32];
+    char user[32], msg[64];
     snprintf(user, sizeof user, "u%lld", (long long)member);
-    snprintf(msg, sizeof msg, "bench-%lld", (long long)seq);
+    /* unique per run: a reused database has seen earlier runs' ids */
+    snprintf(msg, sizeof msg, "bench-%ld-%lld", (long)getpid(), (long long)seq);
     struct kb_event ev = {.kind = KB_EV_MESSAGE, .platform = "console", .chat_id = "g", .user_id = user,
                           .user_name = user, .user_handle = user, .message_id = msg, .time = NOW,
                           .text = text, .bot_username = "kocbot"};

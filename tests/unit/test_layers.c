@@ -156,7 +156,7 @@ TEST(granted_only_level_and_no_implicit_demotion)
     checkin_days(&f, "dan", 0, 7);
     fx_say(&f, "g1", "op", T0 + 7 * DAY, "/grant points 5000 @dan big");
     for (int i = 0; i < 3; i++) {
-        char ref[16];
+        char ref[32];
         snprintf(ref, sizeof ref, "task:%d", i);
         complete_task(&f, "dan", ref, "explore", T0 + 7 * DAY);
     }
@@ -351,7 +351,7 @@ TEST(top_ranks_the_caller_beyond_the_first_ten)
     struct fx f;
     fx_open(&f, NULL, "en");
     for (int i = 0; i < 12; i++) {
-        char user[8], cmd[64];
+        char user[16], cmd[64];
         snprintf(user, sizeof user, "m%02d", i);
         fx_say(&f, "g1", user, T0, "/checkin");
         snprintf(cmd, sizeof cmd, "/grant points %d @%s rank", 100 - i, user);
