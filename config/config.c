@@ -322,7 +322,7 @@ static int chk_token(const char *s, char *why, size_t cap)
 
 /* ==== The key table ==== */
 
-enum key_kind { K_SECTION, K_STR, K_INT, K_BOOL, K_DOUBLE, K_LIST, K_LEVEL };
+enum key_kind { K_SECTION, K_STR, K_INT, K_BOOL, K_DOUBLE, K_LIST, K_LEVEL, K_RULES };
 
 #define F_NULLABLE 1u /* JSON null allowed: stored as NULL */
 #define F_SECRET 2u   /* never quoted, wiped when freed */
@@ -384,6 +384,7 @@ static const struct cfg_key cfg_keys[] = {
     {.path = "schedule_grace_minutes", .kind = K_INT,
      .off = OFF(engine.schedule_grace_s), .max = 1440, .scale = 60,
      .dnum = 30},
+    {.path = "levels", .kind = K_RULES},
     {.path = "telegram", .kind = K_SECTION},
     {.path = "telegram.token", .kind = K_STR, .off = OFF(telegram.token),
      .max_len = CFG_MAX_TOKEN, .check = chk_token,
@@ -706,6 +707,166 @@ static int load_list(struct kb_config *c, const struct cfg_key *k,
     return KB_OK;
 }
 
+/* ==== The level ladder ("levels": [ {...}, ... ]) ==== */
+
+#define LEVEL_REQ_MAX 10000000
+
+/* The numeric requirements of a level, by file key. */
+static const struct {
+    const char *key;
+    size_t off;
+} level_ints[] = {
+    {"points", offsetof(struct kb_level_rule, min_points)},
+    {"checkin_days", offsetof(struct kb_level_rule, min_checkin_days)},
+    {"basic", offsetof(struct kb_level_rule, min_basic)},
+    {"explore", offsetof(struct kb_level_rule, min_explore)},
+    {"precision", offsetof(struct kb_level_rule, min_precision)},
+    {"cobuild", offsetof(struct kb_level_rule, min_cobuild)},
+};
+#define N_LEVEL_INTS (sizeof level_ints / sizeof level_ints[0])
+
+static int *level_int(struct kb_level_rule *r, size_t i)
+{
+    return (int *)(void *)((char *)r + level_ints[i].off);
+}
+
+static int level_int_get(const struct kb_level_rule *r, size_t i)
+{
+    return *(const int *)(const void *)((const char *)r + level_ints[i].off);
+}
+
+/* The rules every ladder obeys, whether it came from the file or code. */
+static int check_levels(const struct kb_level_rule *r, size_t n, char *err,
+                        size_t cap)
+{
+    if (n > KB_MAX_LEVELS) {
+        seterr(err, cap, "levels: at most %d levels", KB_MAX_LEVELS);
+        return KB_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char why[256];
+        const char *names[2] = {r[i].name_zh, r[i].name_en};
+        const char *keys[2] = {"name_zh", "name_en"};
+        for (int k = 0; k < 2; k++) {
+            if (basic_string(names[k], KB_LEVEL_NAME_MAX, 0, why, sizeof why)) {
+                seterr(err, cap, "levels[%zu].%s: %s", i, keys[k], why);
+                return KB_EINVAL;
+            }
+        }
+        int any = r[i].granted_only;
+        for (size_t f = 0; f < N_LEVEL_INTS; f++) {
+            int v = level_int_get(&r[i], f);
+            if (v < 0 || v > LEVEL_REQ_MAX) {
+                seterr(err, cap, "levels[%zu].%s: must be an integer from 0 to %d",
+                       i, level_ints[f].key, LEVEL_REQ_MAX);
+                return KB_EINVAL;
+            }
+            any |= v != 0;
+        }
+        if (i == 0 && any) {
+            seterr(err, cap,
+                   "levels[0]: the first level is where everyone starts; it "
+                   "cannot have requirements or be granted_only");
+            return KB_EINVAL;
+        }
+    }
+    return KB_OK;
+}
+
+static int load_level(const cJSON *obj, const char *path,
+                      struct kb_level_rule *r, char *err, size_t cap)
+{
+    if (!cJSON_IsObject(obj)) {
+        seterr(err, cap, "%s: must be an object (got %s)", path, json_type(obj));
+        return KB_EINVAL;
+    }
+    memset(r, 0, sizeof *r);
+    int have_zh = 0, have_en = 0;
+    for (const cJSON *it = obj->child; it; it = it->next) {
+        char b[64];
+        const char *key = it->string ? it->string : "";
+        for (const cJSON *prev = obj->child; prev != it; prev = prev->next) {
+            if (strcmp(prev->string, key) == 0) {
+                seterr(err, cap, "%s.%s: duplicate key", path, shown(key, b, sizeof b));
+                return KB_EINVAL;
+            }
+        }
+        if (strcmp(key, "name_zh") == 0 || strcmp(key, "name_en") == 0) {
+            char why[256];
+            int zh = key[5] == 'z';
+            if (!cJSON_IsString(it) ||
+                basic_string(it->valuestring, KB_LEVEL_NAME_MAX, 0, why, sizeof why)) {
+                if (!cJSON_IsString(it))
+                    seterr(why, sizeof why, "must be a string (got %s)", json_type(it));
+                seterr(err, cap, "%s.%s: %s", path, key, why);
+                return KB_EINVAL;
+            }
+            snprintf(zh ? r->name_zh : r->name_en, KB_LEVEL_NAME_MAX + 1, "%s",
+                     it->valuestring);
+            *(zh ? &have_zh : &have_en) = 1;
+            continue;
+        }
+        if (strcmp(key, "granted_only") == 0) {
+            if (!cJSON_IsBool(it)) {
+                seterr(err, cap, "%s.granted_only: must be true or false (got %s)",
+                       path, json_type(it));
+                return KB_EINVAL;
+            }
+            r->granted_only = cJSON_IsTrue(it) ? 1 : 0;
+            continue;
+        }
+        size_t f = 0;
+        while (f < N_LEVEL_INTS && strcmp(level_ints[f].key, key) != 0)
+            f++;
+        if (f == N_LEVEL_INTS) {
+            seterr(err, cap, "%s.\"%s\": unknown key (see config/README.md)", path,
+                   shown(key, b, sizeof b));
+            return KB_EINVAL;
+        }
+        double d = cJSON_IsNumber(it) ? it->valuedouble : NAN;
+        if (!isfinite(d) || d != floor(d) || d < 0 || d > LEVEL_REQ_MAX) {
+            seterr(err, cap, "%s.%s: must be an integer from 0 to %d", path, key,
+                   LEVEL_REQ_MAX);
+            return KB_EINVAL;
+        }
+        *level_int(r, f) = (int)d;
+    }
+    if (!have_zh || !have_en) {
+        seterr(err, cap, "%s: needs both \"name_zh\" and \"name_en\"", path);
+        return KB_EINVAL;
+    }
+    return KB_OK;
+}
+
+static int load_levels(struct kb_config *c, const cJSON *v, const char *path,
+                       char *err, size_t cap)
+{
+    if (!cJSON_IsArray(v)) {
+        seterr(err, cap, "%s: must be an array of levels (got %s)", path, json_type(v));
+        return KB_EINVAL;
+    }
+    int count = cJSON_GetArraySize(v);
+    if (count < 1 || count > KB_MAX_LEVELS) {
+        seterr(err, cap, "%s: needs 1 to %d levels (got %d)", path, KB_MAX_LEVELS, count);
+        return KB_EINVAL;
+    }
+    struct kb_level_rule rules[KB_MAX_LEVELS];
+    size_t n = 0;
+    for (const cJSON *it = v->child; it; it = it->next, n++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s[%zu]", path, n);
+        int rc = load_level(it, name, &rules[n], err, cap);
+        if (rc)
+            return rc;
+    }
+    int rc = check_levels(rules, n, err, cap);
+    if (rc)
+        return rc;
+    memcpy(c->engine.levels, rules, n * sizeof rules[0]);
+    c->engine.n_levels = n;
+    return KB_OK;
+}
+
 static int load_object(struct kb_config *c, cJSON *obj, const char *prefix,
                        char *err, size_t cap);
 
@@ -773,6 +934,8 @@ static int load_value(struct kb_config *c, const struct cfg_key *k, cJSON *v,
         return set_level_key(c, k, v->valuestring, path, err, cap);
     case K_LIST:
         return load_list(c, k, v, path, err, cap);
+    case K_RULES:
+        return load_levels(c, v, path, err, cap);
     default:
         seterr(err, cap, "%s: internal error", path);
         return KB_EINVAL;
@@ -1284,6 +1447,8 @@ static int validate_key(const struct kb_config *c, const struct cfg_key *k,
         }
         return KB_OK;
     }
+    case K_RULES:
+        return check_levels(c->engine.levels, c->engine.n_levels, err, cap);
     case K_SECTION:
     default:
         return KB_OK;

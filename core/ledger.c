@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "top.h"
+
 int ledger_add(struct engine *e, const struct ledger_entry *le, int *added)
 {
     int rc = store_exec(e->st,
@@ -22,6 +24,10 @@ int ledger_add(struct engine *e, const struct ledger_entry *le, int *added)
                         "INSERT INTO tallies(member_id, community_id, points) VALUES (?, ?, ?)"
                         " ON CONFLICT(member_id) DO UPDATE SET points = points + excluded.points",
                         VALS(SI(le->member_id), SI(le->community_id), SI(le->amount)));
+    /* the leaderboards' week/month/all-time tallies, in the same transaction */
+    if (!rc && fresh && strcmp(le->kind, "points") == 0)
+        rc = top_tally_add(e, le->community_id, le->member_id, le->at, le->amount,
+                           strcmp(le->reason, "checkin") == 0, 0);
     return rc;
 }
 

@@ -291,6 +291,64 @@ const char *const store_migrations[] = {
     /* at most one submission of a claim waits for review */
     "CREATE UNIQUE INDEX submissions_one_pending ON submissions(claim_id) WHERE state = 'pending';"
     "CREATE INDEX submissions_review ON submissions(community_id, state, id);",
+
+    /* 5: layering: approved tasks by tier, level history, pool applications,
+          per-period leaderboard tallies (rebuildable from the ledger) */
+    "CREATE TABLE task_completions ("
+    "  community_id INTEGER NOT NULL,"
+    "  member_id INTEGER NOT NULL REFERENCES members(id),"
+    "  task_ref TEXT NOT NULL,"    /* "task:<id>", as in the ledger */
+    "  tier TEXT NOT NULL,"        /* basic, explore, precision, cobuild */
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (member_id, task_ref)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX task_completions_time ON task_completions(community_id, at);"
+    "CREATE TABLE level_changes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  community_id INTEGER NOT NULL,"
+    "  member_id INTEGER NOT NULL REFERENCES members(id),"
+    "  from_level INTEGER NOT NULL,"
+    "  to_level INTEGER NOT NULL,"
+    "  cause TEXT NOT NULL CHECK (cause IN ('rules','set')),"
+    "  by_member INTEGER,"
+    "  at INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX level_changes_member ON level_changes(member_id, id);"
+    "CREATE TABLE pool_applications ("
+    "  id INTEGER PRIMARY KEY,"
+    "  community_id INTEGER NOT NULL,"
+    "  pool TEXT NOT NULL COLLATE NOCASE,"
+    "  member_id INTEGER NOT NULL REFERENCES members(id),"
+    "  link TEXT NOT NULL DEFAULT '',"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','accepted','declined')),"
+    "  at INTEGER NOT NULL,"
+    "  decided_by INTEGER,"
+    "  decided_at INTEGER"
+    ") STRICT;"
+    /* one open application per member and pool */
+    "CREATE UNIQUE INDEX pool_applications_open ON pool_applications(member_id, pool)"
+    "  WHERE state = 'pending';"
+    "CREATE INDEX pool_applications_pool ON pool_applications(community_id, pool, state);"
+    /* span 0 = all time (period 0), 1 = week (period = local day number of
+       its Monday), 2 = month (period = year * 100 + month) */
+    "CREATE TABLE period_tallies ("
+    "  community_id INTEGER NOT NULL,"
+    "  span INTEGER NOT NULL CHECK (span IN (0, 1, 2)),"
+    "  period INTEGER NOT NULL,"
+    "  member_id INTEGER NOT NULL,"
+    "  points INTEGER NOT NULL DEFAULT 0,"
+    "  checkins INTEGER NOT NULL DEFAULT 0,"
+    "  tasks INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (member_id, span, period)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX period_points ON period_tallies(community_id, span, period, points DESC);"
+    "CREATE INDEX period_checkins ON period_tallies(community_id, span, period, checkins DESC);"
+    "CREATE INDEX period_tasks ON period_tallies(community_id, span, period, tasks DESC);"
+    /* all-time rows from the existing ledger (weeks and months count from
+       the upgrade on, or after top_rebuild) */
+    "INSERT INTO period_tallies(community_id, span, period, member_id, points, checkins)"
+    "  SELECT community_id, 0, 0, member_id, sum(amount), sum(reason = 'checkin')"
+    "  FROM ledger WHERE kind = 'points' GROUP BY member_id;",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

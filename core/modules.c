@@ -5,6 +5,10 @@
 #include "poll.h"
 #include "profile.h"
 #include "task.h"
+#include "grant.h"
+#include "pool.h"
+#include "standing.h"
+#include "top.h"
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
@@ -12,6 +16,10 @@ const struct kb_module *const kb_modules[] = {
     &poll_module,
     &task_module,
     &review_module,
+    &top_module,
+    &standing_module,
+    &pool_module,
+    &grant_module,
 };
 
 const size_t kb_n_modules = KB_COUNT(kb_modules);

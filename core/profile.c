@@ -6,6 +6,7 @@
 
 #include "checkin.h"
 #include "ledger.h"
+#include "standing.h"
 #include "tz.h"
 
 static int cmd_me(struct cmd_ctx *c)
@@ -18,11 +19,13 @@ static int cmd_me(struct cmd_ctx *c)
     if (rc)
         return rc;
     struct sbuf who = {0}, b = {0};
-    member_name(c->e, c->member_id, &who);
+    member_label(c->e, c->member_id, &who);
     text_format(&b, c->lang, "me.show",
                 ARGS(TS("name", who.s), TI("points", points), TI("streak", cs.current_streak),
                      TI("best", cs.best_streak), TI("days", cs.days)));
-    rc = ctx_reply_markup(c, b.s, 0);
+    rc = standing_describe(c, &b); /* level, progress, titles, badges, pools */
+    if (!rc)
+        rc = ctx_reply_markup(c, b.s, 0);
     sbuf_free(&b);
     sbuf_free(&who);
     return rc;

@@ -11,6 +11,23 @@
 
 #define KB_MAX_TRIGGERS 16
 #define KB_MAX_OPERATORS 64
+#define KB_MAX_LEVELS 16
+#define KB_LEVEL_NAME_MAX 64
+
+/* One level of the ladder.  A member reaches level i when they meet the
+   requirements of levels 1..i and none of them is granted_only; a
+   granted_only level is only given by an operator (/level set). */
+struct kb_level_rule {
+    char name_zh[KB_LEVEL_NAME_MAX + 1];
+    char name_en[KB_LEVEL_NAME_MAX + 1];
+    int min_points;             /* point balance */
+    int min_checkin_days;       /* days checked in (all time) */
+    int min_basic;              /* approved tasks per tier */
+    int min_explore;
+    int min_precision;
+    int min_cobuild;
+    int granted_only;
+};
 
 struct kb_checkin_rules {
     int base_points;            /* points for a check-in (default 10) */
@@ -32,6 +49,10 @@ struct engine_settings {
     int admins_are_operators;   /* chat admins get non-monetary operator commands */
     int member_rate_per_min;    /* per-member command limit (0 = off) */
     int schedule_grace_s;       /* late scheduled posts are sent within this */
+    /* the level ladder, lowest first; n_levels = 0 means the built-in
+       default (core/standing.c).  One ladder for every community. */
+    struct kb_level_rule levels[KB_MAX_LEVELS];
+    size_t n_levels;
 };
 
 #endif

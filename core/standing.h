@@ -1,20 +1,79 @@
 /*
- * A member's standing: level, talent pools.  Tasks and polls ask it for
- * eligibility; everything that changes standing (check-ins, approvals,
- * grants, vote rewards) calls standing_changed in the same transaction so a
- * promotion is computed and announced exactly once.
+ * A member's standing: level, talent pools, titles and badges.  Tasks and
+ * polls ask it for eligibility; everything that changes standing (check-ins,
+ * approvals, grants, vote rewards) calls standing_changed in the same
+ * transaction so a promotion is computed, recorded and announced exactly once.
+ *
+ * Where each part lives, so every standing can be explained (/why):
+ *   points        ledger (kind 'points'), cached in tallies
+ *   check-in days checkins
+ *   tasks by tier task_completions (written by standing_task_completed)
+ *   titles/badges ledger rows of kind 'title'/'badge', +1 grant, -1 revoke;
+ *                 held while the sum for the name is > 0
+ *   level         member_levels, every change in level_changes
+ *   pools         pool_members, changes in the audit trail
  */
 #ifndef KB_CORE_STANDING_H
 #define KB_CORE_STANDING_H
 
 #include "engine_int.h"
 
+enum { STANDING_N_TIERS = 4 };
+/* Task tiers, in the order of struct standing_facts.tasks. */
+extern const char *const standing_tiers[STANDING_N_TIERS]; /* basic explore precision cobuild */
+
+/* The numbers a level is computed from. */
+struct standing_facts {
+    int64_t points;
+    int64_t checkin_days;
+    int64_t tasks[STANDING_N_TIERS];
+};
+
+/* The level ladder in force (configured, or the built-in default). */
+const struct kb_level_rule *standing_rules(const struct engine *e, size_t *n);
+/* The built-in default ladder L1..L5. */
+const struct kb_level_rule *standing_default_rules(size_t *n);
+/* Gather a member's facts. */
+int standing_facts(struct engine *e, int64_t member_id, struct standing_facts *out);
+/* The highest level the rules give for these facts (1..n); stops below the
+   first granted-only level. */
+int standing_earned_level(const struct engine *e, const struct standing_facts *f);
+/* Append "L3 中坚" (zh) / "L3 中坚 Contributor" (en), escaped, to out. */
+void standing_level_name(const struct engine *e, int level, const char *lang, struct sbuf *out);
+/* Append what is still missing from f to reach level (", "-joined, e.g.
+   "120 points, 3 check-in days"); returns the number of items (0 = met). */
+int standing_missing(const struct engine *e, int level, const struct standing_facts *f,
+                     const char *lang, struct sbuf *out);
+
 /* The member's current level (1 = the entry level). */
 int standing_level(struct engine *e, int64_t member_id, int *level);
 /* *yes = 1 when the member belongs to the community's talent pool. */
 int standing_in_pool(struct engine *e, int64_t member_id, const char *pool, int *yes);
-/* Re-evaluate the member's level after their standing changed; announces a
-   promotion in the community's chats. */
+/* *yes = 1 when the member holds the title or badge (kind "title"/"badge"). */
+int standing_has_item(struct engine *e, int64_t member_id, const char *kind, const char *name,
+                      int *yes);
+/* Eligibility for tasks and polls: *ok = 1 when the member has at least
+   min_level (0 = any) and, when pool is not NULL/"", belongs to it. */
+int standing_eligible(struct engine *e, int64_t member_id, int min_level, const char *pool,
+                      int *ok);
+
+/* Re-evaluate the member's level after their standing changed; records and
+   announces a promotion in the community's chats.  Never demotes. */
 int standing_changed(struct engine *e, int64_t community_id, int64_t member_id, int64_t now);
+/* An approved task: record (member, task_ref "task:<id>", tier) once and
+   re-evaluate the level.  A repeated call for the same task changes nothing. */
+int standing_task_completed(struct engine *e, int64_t community_id, int64_t member_id,
+                            const char *task_ref, const char *tier, int64_t now);
+/* Set a member's level (operator); records it and announces a promotion. */
+int standing_set_level(struct engine *e, int64_t community_id, int64_t member_id, int level,
+                       int64_t by_member, int64_t now);
+
+/* Append the member's display name and titles ("alice [特邀评委]"), escaped. */
+void member_label(struct engine *e, int64_t member_id, struct sbuf *out);
+/* Append the /me lines: level, progress, titles, badges, pools. */
+int standing_describe(struct cmd_ctx *c, struct sbuf *out);
+
+/* Commands /level and /why. */
+extern const struct kb_module standing_module;
 
 #endif

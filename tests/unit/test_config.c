@@ -183,6 +183,9 @@ TEST(example_file_is_valid)
     CHECK_INT(rc, 0);
     CHECK_INT(cfg_validate(&c, err, sizeof err), 0);
     CHECK_INT(c.engine.n_operators, 2);
+    CHECK_INT(c.engine.n_levels, 5); /* the example spells out the default ladder */
+    CHECK_STR(c.engine.levels[2].name_en, "Contributor");
+    CHECK_INT(c.engine.levels[4].granted_only, 1);
     CHECK_STR(c.engine.db_path, "/var/lib/kocbot/kocbot.db");
     cfg_free(&c);
 }
@@ -285,6 +288,26 @@ static const struct {
     {"{\"checkin\": {\"base_points\": 1, \"base_points\": 2}}", KB_EINVAL,
      "checkin.base_points: duplicate key"},
     {"[1, 2]", KB_EINVAL, "the top level must be a JSON object"},
+    {"{\"levels\": {}}", KB_EINVAL, "levels: must be an array of levels"},
+    {"{\"levels\": []}", KB_EINVAL, "levels: needs 1 to 16 levels (got 0)"},
+    {"{\"levels\": [1]}", KB_EINVAL, "levels[0]: must be an object"},
+    {"{\"levels\": [{\"name_zh\": \"a\"}]}", KB_EINVAL,
+     "levels[0]: needs both \"name_zh\" and \"name_en\""},
+    {"{\"levels\": [{\"name_zh\": \"a\", \"name_en\": \"\"}]}", KB_EINVAL,
+     "levels[0].name_en: must not be empty"},
+    {"{\"levels\": [{\"name_zh\": \"a\", \"name_en\": \"a\", \"points\": 5}]}",
+     KB_EINVAL, "levels[0]: the first level is where everyone starts"},
+    {"{\"levels\": [{\"name_zh\": \"a\", \"name_en\": \"a\"},"
+     " {\"name_zh\": \"b\", \"name_en\": \"b\", \"pionts\": 5}]}",
+     KB_EINVAL, "levels[1].\"pionts\": unknown key"},
+    {"{\"levels\": [{\"name_zh\": \"a\", \"name_en\": \"a\"},"
+     " {\"name_zh\": \"b\", \"name_en\": \"b\", \"points\": -1}]}",
+     KB_EINVAL, "levels[1].points: must be an integer from 0 to 10000000"},
+    {"{\"levels\": [{\"name_zh\": \"a\", \"name_en\": \"a\"},"
+     " {\"name_zh\": \"b\", \"name_en\": \"b\", \"granted_only\": 1}]}",
+     KB_EINVAL, "levels[1].granted_only: must be true or false"},
+    {"{\"levels\": [{\"name_zh\": \"a\", \"name_en\": \"a\", \"name_en\": \"b\"}]}",
+     KB_EINVAL, "levels[0].name_en: duplicate key"},
 };
 
 TEST(bad_values_name_the_key)
@@ -303,6 +326,43 @@ TEST(bad_values_name_the_key)
             TEST_FAIL("case %zu %s: rc %d, err \"%s\", want \"%s\"", i,
                       bad_cases[i].json, rc, err, bad_cases[i].msg);
     }
+}
+
+TEST(levels_load_and_validate)
+{
+    struct kb_config c;
+    char err[256];
+    cfg_defaults(&c);
+    CHECK_INT(c.engine.n_levels, 0); /* 0 = the engine's built-in ladder */
+    CHECK_INT(load_text(&c,
+                        "{\"levels\": [{\"name_zh\": \"新人\", \"name_en\": \"New\"},"
+                        " {\"name_zh\": \"达人\", \"name_en\": \"Pro\", \"points\": 50,"
+                        "  \"checkin_days\": 3, \"basic\": 1, \"explore\": 2,"
+                        "  \"precision\": 3, \"cobuild\": 4},"
+                        " {\"name_zh\": \"嘉宾\", \"name_en\": \"Guest\", \"granted_only\": true}]}",
+                        err, sizeof err),
+              0);
+    CHECK_INT(c.engine.n_levels, 3);
+    CHECK_STR(c.engine.levels[0].name_zh, "新人");
+    CHECK_STR(c.engine.levels[1].name_en, "Pro");
+    CHECK_INT(c.engine.levels[1].min_points, 50);
+    CHECK_INT(c.engine.levels[1].min_checkin_days, 3);
+    CHECK_INT(c.engine.levels[1].min_basic, 1);
+    CHECK_INT(c.engine.levels[1].min_explore, 2);
+    CHECK_INT(c.engine.levels[1].min_precision, 3);
+    CHECK_INT(c.engine.levels[1].min_cobuild, 4);
+    CHECK_INT(c.engine.levels[1].granted_only, 0);
+    CHECK_INT(c.engine.levels[2].granted_only, 1);
+    CHECK_INT(cfg_validate(&c, err, sizeof err), 0);
+    /* values set by code are held to the file's rules */
+    c.engine.levels[0].min_points = 1;
+    CHECK_INT(cfg_validate(&c, err, sizeof err), KB_EINVAL);
+    CHECK_CONTAINS(err, "levels[0]");
+    c.engine.levels[0].min_points = 0;
+    c.engine.levels[1].name_en[0] = '\0';
+    CHECK_INT(cfg_validate(&c, err, sizeof err), KB_EINVAL);
+    CHECK_CONTAINS(err, "levels[1].name_en");
+    cfg_free(&c);
 }
 
 TEST(failed_load_leaves_config_unchanged)
@@ -749,7 +809,8 @@ TEST(small_error_buffer)
 }
 
 TEST_MAIN(T(defaults), T(full_file), T(example_file_is_valid),
-          T(bad_values_name_the_key), T(failed_load_leaves_config_unchanged),
+          T(bad_values_name_the_key), T(levels_load_and_validate),
+          T(failed_load_leaves_config_unchanged),
           T(unknown_keys), T(broken_json), T(missing_file),
           T(long_strings_are_bounded), T(token_in_world_readable_file_is_refused),
           T(token_never_in_messages), T(env_overrides), T(env_bad_values),

@@ -1,0 +1,212 @@
+/*
+ * Operator grants and revocations.  Everything is a ledger row: points with
+ * reason "grant" (or a negative amount with reason "revoke"), titles and
+ * badges as kind 'title'/'badge' rows of +1 / -1 for the name.  A revocation
+ * is a correcting entry, never a deletion; a member holds a title or badge
+ * while the sum of its rows is positive.
+ */
+#include "grant.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "command.h"
+#include "ledger.h"
+#include "standing.h"
+
+#define ITEM_NAME_MAX 32     /* characters of a title or badge name */
+#define REASON_MAX 200       /* characters of a reason */
+#define GRANT_POINTS_MAX 1000000
+
+struct grant_args {
+    char *kind_word;   /* points | title | badge */
+    char *what;        /* the number of points, or the item name */
+    char *who;
+    const char *rest;  /* the reason (points) */
+};
+
+static void grant_args_free(struct grant_args *a)
+{
+    free(a->kind_word);
+    free(a->what);
+    free(a->who);
+}
+
+static int usage(struct cmd_ctx *c, int revoke)
+{
+    return ctx_reply(c, revoke ? "grant.revoke_usage" : "grant.usage", NOARGS);
+}
+
+static int do_points(struct cmd_ctx *c, int revoke, struct grant_args *a, int64_t member)
+{
+    int64_t n = 0;
+    if (parse_i64(a->what, 1, GRANT_POINTS_MAX, &n))
+        return ctx_reply(c, "grant.bad_points", ARGS(TU("got", a->what), TI("max", GRANT_POINTS_MAX)));
+    const char *reason = command_skip_space(a->rest);
+    if (!*reason)
+        return ctx_reply(c, "grant.need_reason", NOARGS);
+    if (utf8_count(reason, strlen(reason)) > REASON_MAX)
+        return ctx_reply(c, "grant.reason_long", ARGS(TI("max", REASON_MAX)));
+    int64_t balance = 0;
+    int rc = ledger_points(c->e, member, &balance);
+    if (rc)
+        return rc;
+    struct sbuf who = {0};
+    member_label(c->e, member, &who);
+    if (revoke && balance < n) {
+        rc = ctx_reply(c, "grant.revoke_too_much", ARGS(TS("name", who.s), TI("balance", balance)));
+        sbuf_free(&who);
+        return rc;
+    }
+    struct ledger_entry le = {.community_id = c->comm.id, .member_id = member, .kind = "points",
+                              .amount = revoke ? -n : n, .reason = revoke ? "revoke" : "grant",
+                              .granted_by = c->member_id, .note = reason, .at = c->now};
+    rc = ledger_add(c->e, &le, NULL);
+    if (!rc && !revoke)
+        rc = standing_changed(c->e, c->comm.id, member, c->now);
+    char target[32];
+    snprintf(target, sizeof target, "member:%lld", (long long)member);
+    struct sbuf detail = {0};
+    sbuf_addf(&detail, "%s%lld: %s", revoke ? "-" : "+", (long long)n, reason);
+    if (!rc)
+        rc = audit_add(c, revoke ? "revoke.points" : "grant.points", target, detail.s);
+    if (!rc)
+        rc = ctx_reply(c, revoke ? "grant.points_revoked" : "grant.points_granted",
+                       ARGS(TS("name", who.s), TI("n", n), TU("reason", reason), TI("total", balance + (revoke ? -n : n))));
+    sbuf_free(&who);
+    sbuf_free(&detail);
+    return rc;
+}
+
+static int do_item(struct cmd_ctx *c, int revoke, const char *kind, struct grant_args *a, int64_t member)
+{
+    const char *name = a->what;
+    if (utf8_count(name, strlen(name)) > ITEM_NAME_MAX || name[0] == '@')
+        return ctx_reply(c, "grant.bad_item", ARGS(TI("max", ITEM_NAME_MAX)));
+    if (*command_skip_space(a->rest))
+        return usage(c, revoke);
+    int held = 0;
+    int rc = standing_has_item(c->e, member, kind, name, &held);
+    if (rc)
+        return rc;
+    struct sbuf who = {0};
+    member_name(c->e, member, &who);
+    int is_title = strcmp(kind, "title") == 0;
+    if (held != revoke) {
+        rc = ctx_reply(c, revoke ? (is_title ? "grant.title_not_held" : "grant.badge_not_held")
+                                 : (is_title ? "grant.title_held" : "grant.badge_held"),
+                       ARGS(TS("name", who.s), TU("item", name)));
+        sbuf_free(&who);
+        return rc;
+    }
+    struct ledger_entry le = {.community_id = c->comm.id, .member_id = member, .kind = kind,
+                              .amount = revoke ? -1 : 1, .unit = name, .reason = revoke ? "revoke" : "grant",
+                              .granted_by = c->member_id, .at = c->now};
+    rc = ledger_add(c->e, &le, NULL);
+    char target[32], action[32];
+    snprintf(target, sizeof target, "member:%lld", (long long)member);
+    snprintf(action, sizeof action, "%s.%s", revoke ? "revoke" : "grant", kind);
+    if (!rc)
+        rc = audit_add(c, action, target, name);
+    if (!rc && !revoke) {
+        struct sbuf b = {0};
+        text_format(&b, c->lang, is_title ? "grant.title_granted" : "grant.badge_granted",
+                    ARGS(TS("name", who.s), TU("item", name)));
+        rc = ctx_post(c, b.s, NULL, NULL);
+        sbuf_free(&b);
+    } else if (!rc) {
+        rc = ctx_reply(c, is_title ? "grant.title_revoked" : "grant.badge_revoked",
+                       ARGS(TS("name", who.s), TU("item", name)));
+    }
+    sbuf_free(&who);
+    return rc;
+}
+
+/* /grant|/revoke points <n> @user <reason>, title|badge <name> @user */
+static int grant_or_revoke(struct cmd_ctx *c, int revoke)
+{
+    struct grant_args a = {0};
+    const char *p = c->args;
+    a.kind_word = command_next_word(&p);
+    a.what = command_next_word(&p);
+    a.who = command_next_word(&p);
+    a.rest = p;
+    int rc;
+    const char *kind = NULL;
+    if (a.kind_word && ascii_casecmp(a.kind_word, "points") == 0)
+        kind = "points";
+    else if (a.kind_word && ascii_casecmp(a.kind_word, "title") == 0)
+        kind = "title";
+    else if (a.kind_word && ascii_casecmp(a.kind_word, "badge") == 0)
+        kind = "badge";
+    int64_t member = 0;
+    if (!kind || !a.what || !a.who || !*a.what) {
+        rc = usage(c, revoke);
+    } else if ((rc = member_find(c->e, c->comm.id, a.who, &member)) == KB_ENOTFOUND) {
+        rc = ctx_reply(c, "standing.no_member", ARGS(TU("who", a.who)));
+    } else if (!rc) {
+        rc = strcmp(kind, "points") == 0 ? do_points(c, revoke, &a, member)
+                                         : do_item(c, revoke, kind, &a, member);
+    }
+    grant_args_free(&a);
+    return rc;
+}
+
+static int cmd_grant(struct cmd_ctx *c)
+{
+    return grant_or_revoke(c, 0);
+}
+
+static int cmd_revoke(struct cmd_ctx *c)
+{
+    return grant_or_revoke(c, 1);
+}
+
+static const struct cmd_spec commands[] = {
+    {"grant", cmd_grant, CMD_LEDGER, "grant.help"},
+    {"revoke", cmd_revoke, CMD_LEDGER, "grant.revoke_help"},
+};
+
+static const struct text_entry texts[] = {
+    {"grant.help", "/grant points|title|badge … — 授予积分、头衔或徽章",
+     "/grant points|title|badge … — grant points, a title or a badge"},
+    {"grant.revoke_help", "/revoke points|title|badge … — 撤销（记一笔更正）",
+     "/revoke points|title|badge … — revoke (a correcting entry)"},
+    {"grant.usage",
+     "用法：/grant points &lt;数量&gt; @成员 &lt;原因&gt;｜/grant title &lt;头衔&gt; @成员｜/grant badge &lt;徽章&gt; @成员",
+     "Usage: /grant points &lt;n&gt; @member &lt;reason&gt;, /grant title &lt;name&gt; @member, /grant badge &lt;name&gt; @member"},
+    {"grant.revoke_usage",
+     "用法：/revoke points &lt;数量&gt; @成员 &lt;原因&gt;｜/revoke title &lt;头衔&gt; @成员｜/revoke badge &lt;徽章&gt; @成员",
+     "Usage: /revoke points &lt;n&gt; @member &lt;reason&gt;, /revoke title &lt;name&gt; @member, /revoke badge &lt;name&gt; @member"},
+    {"grant.bad_points", "积分数量 {got} 无效，请输入 1 到 {max} 的整数。",
+     "{got} is not a valid number of points; give a whole number from 1 to {max}."},
+    {"grant.need_reason", "请写上原因，例如：/grant points 50 @alice 线下活动志愿者",
+     "Please give a reason, e.g. /grant points 50 @alice volunteered at the meetup"},
+    {"grant.reason_long", "原因太长了（最多 {max} 个字）。", "The reason is too long (at most {max} characters)."},
+    {"grant.bad_item", "名称最多 {max} 个字，不能以 @ 开头（含空格的名称请加引号）。",
+     "A name has at most {max} characters and does not start with @ (quote names with spaces)."},
+    {"grant.revoke_too_much", "{name} 只有 {balance} 积分，不能撤销更多。",
+     "{name} has only {balance} points; I can't revoke more than that."},
+    {"grant.points_granted", "🎁 {name} +{n} 积分 — {reason}（共 {total}）",
+     "🎁 {name} +{n} points — {reason} (total {total})"},
+    {"grant.points_revoked", "↩️ 已撤销 {name} 的 {n} 积分 — {reason}（剩 {total}）",
+     "↩️ Revoked {n} points from {name} — {reason} (now {total})"},
+    {"grant.title_held", "{name} 已经拥有头衔 {item}。", "{name} already holds the title {item}."},
+    {"grant.badge_held", "{name} 已经拥有徽章 {item}。", "{name} already has the badge {item}."},
+    {"grant.title_not_held", "{name} 没有头衔 {item}。", "{name} does not hold the title {item}."},
+    {"grant.badge_not_held", "{name} 没有徽章 {item}。", "{name} does not have the badge {item}."},
+    {"grant.title_granted", "👑 {name} 获得头衔 <b>{item}</b>！", "👑 {name} now holds the title <b>{item}</b>!"},
+    {"grant.badge_granted", "🏅 {name} 获得徽章 <b>{item}</b>！", "🏅 {name} earned the badge <b>{item}</b>!"},
+    {"grant.title_revoked", "↩️ 已撤销 {name} 的头衔 {item}。", "↩️ Revoked the title {item} from {name}."},
+    {"grant.badge_revoked", "↩️ 已撤销 {name} 的徽章 {item}。", "↩️ Revoked the badge {item} from {name}."},
+};
+
+const struct kb_module grant_module = {
+    .name = "grant",
+    .commands = commands,
+    .n_commands = KB_COUNT(commands),
+    .texts = texts,
+    .n_texts = KB_COUNT(texts),
+};

@@ -1,0 +1,411 @@
+/*
+ * Leaderboards (/top) and community insight (/stats); see top.h.
+ */
+#include "top.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "standing.h"
+#include "tz.h"
+
+/* ==== period tallies ===================================================== */
+
+int64_t top_period(const char *tz, enum top_span span, int64_t at)
+{
+    if (span == TOP_ALL)
+        return 0;
+    int64_t day = tz_day(tz, at);
+    int y, mon, d, wday;
+    tz_day_ymd(day, &y, &mon, &d, &wday);
+    if (span == TOP_WEEK)
+        return day - (wday + 6) % 7; /* weeks start on Monday */
+    return (int64_t)y * 100 + mon;
+}
+
+static int community_tz(struct engine *e, int64_t community_id, char *tz, size_t cap)
+{
+    sqlite3_stmt *s = store_query(e->st, "SELECT tz FROM communities WHERE id = ?", VALS(SI(community_id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    snprintf(tz, cap, "%s", rc == 1 ? store_text(s, 0) : "UTC");
+    store_done(s);
+    return rc < 0 ? rc : KB_OK;
+}
+
+int top_tally_add(struct engine *e, int64_t community_id, int64_t member_id, int64_t at,
+                  int64_t points, int64_t checkins, int64_t tasks)
+{
+    char tz[64];
+    int rc = community_tz(e, community_id, tz, sizeof tz);
+    if (rc)
+        return rc;
+    return store_exec(e->st,
+                      "INSERT INTO period_tallies(community_id, span, period, member_id, points, checkins, tasks)"
+                      " VALUES (?1, 0, 0, ?2, ?5, ?6, ?7), (?1, 1, ?3, ?2, ?5, ?6, ?7), (?1, 2, ?4, ?2, ?5, ?6, ?7)"
+                      " ON CONFLICT(member_id, span, period) DO UPDATE SET"
+                      "  points = points + excluded.points, checkins = checkins + excluded.checkins,"
+                      "  tasks = tasks + excluded.tasks",
+                      VALS(SI(community_id), SI(member_id), SI(top_period(tz, TOP_WEEK, at)),
+                           SI(top_period(tz, TOP_MONTH, at)), SI(points), SI(checkins), SI(tasks)));
+}
+
+int top_rebuild(struct engine *e, int64_t community_id)
+{
+    int rc = store_exec(e->st, "DELETE FROM period_tallies WHERE community_id = ?", VALS(SI(community_id)));
+    if (rc)
+        return rc;
+    /* Aggregate per member and quarter hour in SQL (every zone offset and
+       DST switch is a whole number of quarter hours, so a bucket never
+       straddles a local midnight), then place each bucket in C. */
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT member_id, at / 900, sum(amount), sum(reason = 'checkin') FROM ledger"
+                                  " WHERE community_id = ? AND kind = 'points' GROUP BY member_id, at / 900",
+                                  VALS(SI(community_id)));
+    if (!s)
+        return store_failure(e->st);
+    while ((rc = store_step(e->st, s)) == 1) {
+        rc = top_tally_add(e, community_id, store_int(s, 0), store_int(s, 1) * 900, store_int(s, 2),
+                           store_int(s, 3), 0);
+        if (rc)
+            break;
+    }
+    store_done(s);
+    if (rc < 0)
+        return rc;
+    s = store_query(e->st, "SELECT member_id, at FROM task_completions WHERE community_id = ?",
+                    VALS(SI(community_id)));
+    if (!s)
+        return store_failure(e->st);
+    while ((rc = store_step(e->st, s)) == 1) {
+        rc = top_tally_add(e, community_id, store_int(s, 0), store_int(s, 1), 0, 0, 1);
+        if (rc)
+            break;
+    }
+    store_done(s);
+    return rc < 0 ? rc : KB_OK;
+}
+
+int top_tallies_agree(struct engine *e, int64_t community_id)
+{
+    int64_t bad = 1;
+    int rc = store_i64(e->st, &bad,
+                       "SELECT count(*) FROM ("
+                       " SELECT member_id, sum(amount) AS p, sum(reason = 'checkin') AS c FROM ledger"
+                       "  WHERE community_id = ?1 AND kind = 'points' GROUP BY member_id) l"
+                       " FULL OUTER JOIN (SELECT member_id, points, checkins FROM period_tallies"
+                       "  WHERE community_id = ?1 AND span = 0) t USING (member_id)"
+                       " WHERE coalesce(l.p, 0) <> coalesce(t.points, 0) OR coalesce(l.c, 0) <> coalesce(t.checkins, 0)",
+                       VALS(SI(community_id)));
+    return rc == KB_OK && bad == 0;
+}
+
+/* ==== queries ============================================================ */
+
+/* One literal per metric: each reads its own index. */
+static const char *const board_sql[3] = {
+    "SELECT member_id, points FROM period_tallies WHERE community_id = ? AND span = ? AND period = ?"
+    " AND points > 0 ORDER BY points DESC, member_id LIMIT 10",
+    "SELECT member_id, checkins FROM period_tallies WHERE community_id = ? AND span = ? AND period = ?"
+    " AND checkins > 0 ORDER BY checkins DESC, member_id LIMIT 10",
+    "SELECT member_id, tasks FROM period_tallies WHERE community_id = ? AND span = ? AND period = ?"
+    " AND tasks > 0 ORDER BY tasks DESC, member_id LIMIT 10",
+};
+static const char *const mine_sql[3] = {
+    "SELECT points FROM period_tallies WHERE member_id = ? AND span = ? AND period = ?",
+    "SELECT checkins FROM period_tallies WHERE member_id = ? AND span = ? AND period = ?",
+    "SELECT tasks FROM period_tallies WHERE member_id = ? AND span = ? AND period = ?",
+};
+static const char *const above_sql[3] = {
+    "SELECT count(*) FROM period_tallies WHERE community_id = ? AND span = ? AND period = ? AND points > ?",
+    "SELECT count(*) FROM period_tallies WHERE community_id = ? AND span = ? AND period = ? AND checkins > ?",
+    "SELECT count(*) FROM period_tallies WHERE community_id = ? AND span = ? AND period = ? AND tasks > ?",
+};
+
+int top_query(struct engine *e, int64_t community_id, enum top_span span, int64_t period,
+              enum top_metric metric, int64_t member_id, struct top_row rows[10], size_t *n,
+              int64_t *my_rank, int64_t *my_value)
+{
+    *n = 0;
+    *my_rank = *my_value = 0;
+    sqlite3_stmt *s = store_query(e->st, board_sql[metric],
+                                  VALS(SI(community_id), SI(span), SI(period)));
+    if (!s)
+        return store_failure(e->st);
+    int rc;
+    while ((rc = store_step(e->st, s)) == 1 && *n < 10) {
+        rows[*n].member_id = store_int(s, 0);
+        rows[*n].value = store_int(s, 1);
+        (*n)++;
+    }
+    store_done(s);
+    if (rc < 0)
+        return rc;
+    rc = store_i64(e->st, my_value, mine_sql[metric], VALS(SI(member_id), SI(span), SI(period)));
+    if (rc == KB_ENOTFOUND || (!rc && *my_value <= 0))
+        return KB_OK;
+    if (rc)
+        return rc;
+    /* ties share a rank: 1 + how many are strictly ahead */
+    rc = store_i64(e->st, my_rank, above_sql[metric],
+                   VALS(SI(community_id), SI(span), SI(period), SI(*my_value)));
+    (*my_rank)++;
+    return rc;
+}
+
+/* ==== /top =============================================================== */
+
+static const char *const span_words[] = {"all", "week", "month"};
+static const char *const metric_words[] = {"points", "checkins", "tasks"};
+static const char *const span_keys[] = {"top.span_all", "top.span_week", "top.span_month"};
+static const char *const metric_keys[] = {"top.metric_points", "top.metric_checkins", "top.metric_tasks"};
+
+static int word_index(const char *w, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ascii_casecmp(w, list[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int cmd_top(struct cmd_ctx *c)
+{
+    enum top_span span = TOP_ALL;
+    enum top_metric metric = TOP_POINTS;
+    const char *p = c->args;
+    char *w;
+    while ((w = command_next_word(&p))) {
+        int si = word_index(w, span_words, 3), mi = word_index(w, metric_words, 3);
+        if (mi < 0 && ascii_casecmp(w, "checkin") == 0)
+            mi = TOP_CHECKINS;
+        if (si >= 0) {
+            span = (enum top_span)si;
+        } else if (mi >= 0) {
+            metric = (enum top_metric)mi;
+        } else {
+            int rc = ctx_reply(c, "top.usage", ARGS(TU("got", w)));
+            free(w);
+            return rc;
+        }
+        free(w);
+    }
+    int64_t period = top_period(c->comm.tz, span, c->at);
+    struct top_row rows[10];
+    size_t n;
+    int64_t my_rank, my_value;
+    int rc = top_query(c->e, c->comm.id, span, period, metric, c->member_id, rows, &n, &my_rank, &my_value);
+    if (rc)
+        return rc;
+    struct sbuf b = {0}, since = {0};
+    if (span == TOP_WEEK) {
+        int y, mon, d, wd;
+        tz_day_ymd(period, &y, &mon, &d, &wd);
+        sbuf_addf(&since, "%04d-%02d-%02d", y, mon, d);
+    } else if (span == TOP_MONTH) {
+        sbuf_addf(&since, "%04lld-%02lld", (long long)(period / 100), (long long)(period % 100));
+    }
+    struct sbuf span_s = {0};
+    text_format(&span_s, c->lang, span_keys[span], ARGS(TS("since", sbuf_str(&since))));
+    text_format(&b, c->lang, "top.head",
+                ARGS(TS("span", span_s.s), TS("metric", text_get(c->lang, metric_keys[metric]))));
+    sbuf_free(&span_s);
+    static const char *const medals[] = {"🥇", "🥈", "🥉"};
+    for (size_t i = 0; i < n; i++) {
+        struct sbuf who = {0}, pos = {0};
+        member_label(c->e, rows[i].member_id, &who);
+        if (i < 3)
+            sbuf_add(&pos, medals[i]);
+        else
+            sbuf_addf(&pos, "%zu.", i + 1);
+        sbuf_addc(&b, '\n');
+        text_format(&b, c->lang, "top.line", ARGS(TS("pos", pos.s), TS("name", who.s), TI("value", rows[i].value)));
+        sbuf_free(&who);
+        sbuf_free(&pos);
+    }
+    if (n == 0) {
+        sbuf_addc(&b, '\n');
+        text_format(&b, c->lang, "top.empty", NOARGS);
+    }
+    sbuf_addc(&b, '\n');
+    if (my_rank > 0)
+        text_format(&b, c->lang, "top.mine", ARGS(TI("rank", my_rank), TI("value", my_value)));
+    else
+        text_format(&b, c->lang, "top.mine_none", NOARGS);
+    rc = ctx_reply_markup(c, b.s, 0);
+    sbuf_free(&b);
+    sbuf_free(&since);
+    return rc;
+}
+
+/* ==== /stats ============================================================= */
+
+void stats_tasks_line(struct cmd_ctx *c, struct sbuf *out)
+{
+    (void)c;
+    (void)out; /* wired by the tasks feature: open tasks, claims, pending reviews */
+}
+
+static int stats_levels(struct cmd_ctx *c, struct sbuf *b)
+{
+    size_t n;
+    standing_rules(c->e, &n);
+    int64_t counts[KB_MAX_LEVELS + 1] = {0}, total = 0;
+    sqlite3_stmt *s = store_query(c->st,
+                                  "SELECT coalesce(l.level, 1), count(*) FROM members m"
+                                  " LEFT JOIN member_levels l ON l.member_id = m.id"
+                                  " WHERE m.community_id = ? GROUP BY 1",
+                                  VALS(SI(c->comm.id)));
+    if (!s)
+        return store_failure(c->st);
+    int rc;
+    while ((rc = store_step(c->st, s)) == 1) {
+        int64_t lv = store_int(s, 0);
+        if (lv >= 1 && lv <= (int64_t)n)
+            counts[lv] += store_int(s, 1);
+        total += store_int(s, 1);
+    }
+    store_done(s);
+    if (rc < 0)
+        return rc;
+    struct sbuf parts = {0};
+    for (size_t i = 1; i <= n; i++)
+        sbuf_addf(&parts, "%sL%zu %lld", i > 1 ? " · " : "", i, (long long)counts[i]);
+    sbuf_addc(b, '\n');
+    text_format(b, c->lang, "stats.members", ARGS(TI("total", total), TS("levels", parts.s)));
+    sbuf_free(&parts);
+    return KB_OK;
+}
+
+static int stats_active(struct cmd_ctx *c, int64_t today, struct sbuf *b)
+{
+    int64_t t0 = tz_day_start(c->comm.tz, today), t7 = tz_day_start(c->comm.tz, today - 6),
+            t30 = tz_day_start(c->comm.tz, today - 29);
+    sqlite3_stmt *s = store_query(c->st,
+                                  "SELECT sum(last_seen >= ?2), sum(last_seen >= ?3), count(*) FROM members"
+                                  " WHERE community_id = ?1 AND last_seen >= ?4",
+                                  VALS(SI(c->comm.id), SI(t0), SI(t7), SI(t30)));
+    if (!s)
+        return store_failure(c->st);
+    int rc = store_step(c->st, s);
+    if (rc == 1) {
+        sbuf_addc(b, '\n');
+        text_format(b, c->lang, "stats.active",
+                    ARGS(TI("today", store_int(s, 0)), TI("week", store_int(s, 1)), TI("month", store_int(s, 2))));
+    }
+    store_done(s);
+    return rc < 0 ? rc : KB_OK;
+}
+
+static int stats_checkins(struct cmd_ctx *c, int64_t today, struct sbuf *b)
+{
+    int64_t per_day[14] = {0}, max = 0;
+    sqlite3_stmt *s = store_query(c->st,
+                                  "SELECT day, count(*) FROM checkins WHERE community_id = ? AND day BETWEEN ? AND ?"
+                                  " GROUP BY day",
+                                  VALS(SI(c->comm.id), SI(today - 13), SI(today)));
+    if (!s)
+        return store_failure(c->st);
+    int rc;
+    while ((rc = store_step(c->st, s)) == 1) {
+        int64_t i = store_int(s, 0) - (today - 13);
+        if (i >= 0 && i < 14)
+            per_day[i] = store_int(s, 1);
+    }
+    store_done(s);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < 14; i++)
+        if (per_day[i] > max)
+            max = per_day[i];
+    static const char *const bars[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+    struct sbuf spark = {0};
+    for (int i = 0; i < 14; i++)
+        sbuf_add(&spark, per_day[i] == 0 ? "·" : bars[max ? (per_day[i] * 7 + max - 1) / max : 0]);
+    sbuf_addc(b, '\n');
+    text_format(b, c->lang, "stats.checkins",
+                ARGS(TS("spark", spark.s), TI("today", per_day[13]), TI("max", max)));
+    sbuf_free(&spark);
+    return KB_OK;
+}
+
+static int stats_points(struct cmd_ctx *c, struct sbuf *b)
+{
+    int64_t week = top_period(c->comm.tz, TOP_WEEK, c->at), awarded = 0, granted = 0;
+    int rc = store_i64(c->st, &awarded,
+                       "SELECT coalesce(sum(points), 0) FROM period_tallies"
+                       " WHERE community_id = ? AND span = 1 AND period = ?",
+                       VALS(SI(c->comm.id), SI(week)));
+    if (!rc)
+        rc = store_i64(c->st, &granted,
+                       "SELECT coalesce(sum(amount), 0) FROM ledger WHERE community_id = ? AND at >= ?"
+                       " AND reason = 'grant' AND kind = 'points'",
+                       VALS(SI(c->comm.id), SI(tz_day_start(c->comm.tz, week))));
+    if (rc)
+        return rc;
+    sbuf_addc(b, '\n');
+    text_format(b, c->lang, "stats.points", ARGS(TI("awarded", awarded), TI("granted", granted)));
+    return KB_OK;
+}
+
+static int cmd_stats(struct cmd_ctx *c)
+{
+    int64_t today = tz_day(c->comm.tz, c->at);
+    struct sbuf b = {0};
+    text_format(&b, c->lang, "stats.head", NOARGS);
+    int rc = stats_levels(c, &b);
+    if (!rc)
+        rc = stats_active(c, today, &b);
+    if (!rc)
+        rc = stats_checkins(c, today, &b);
+    if (!rc)
+        stats_tasks_line(c, &b);
+    if (!rc)
+        rc = stats_points(c, &b);
+    if (!rc)
+        rc = ctx_reply_markup(c, b.s, 0);
+    sbuf_free(&b);
+    return rc;
+}
+
+static const struct cmd_spec commands[] = {
+    {"top", cmd_top, 0, "top.help"},
+    {"stats", cmd_stats, CMD_OPERATOR, "stats.help"},
+};
+
+static const struct text_entry texts[] = {
+    {"top.help", "/top [week|month|all] [points|checkins|tasks] — 排行榜",
+     "/top [week|month|all] [points|checkins|tasks] — leaderboard"},
+    {"top.usage", "看不懂 {got}。用法：/top [week|month|all] [points|checkins|tasks]",
+     "I don't understand {got}. Usage: /top [week|month|all] [points|checkins|tasks]"},
+    {"top.span_all", "总榜", "all time"},
+    {"top.span_week", "周榜（{since} 起）", "this week (from {since})"},
+    {"top.span_month", "月榜（{since}）", "this month ({since})"},
+    {"top.metric_points", "积分", "points"},
+    {"top.metric_checkins", "签到", "check-ins"},
+    {"top.metric_tasks", "任务", "tasks"},
+    {"top.head", "🏆 <b>{span}</b> · {metric}", "🏆 <b>Leaderboard, {span}</b> · {metric}"},
+    {"top.line", "{pos} {name} — {value}", "{pos} {name} — {value}"},
+    {"top.empty", "还没有人上榜。", "Nobody on the board yet."},
+    {"top.mine", "你：第 {rank} 名 — {value}", "You: #{rank} — {value}"},
+    {"top.mine_none", "你：暂未上榜", "You: not on the board yet"},
+    {"stats.help", "/stats — 社群数据", "/stats — community statistics"},
+    {"stats.head", "📊 <b>社群数据</b>", "📊 <b>Community stats</b>"},
+    {"stats.members", "成员 {total}：{levels}", "Members {total}: {levels}"},
+    {"stats.active", "活跃：今天 {today} · 7 天 {week} · 30 天 {month}",
+     "Active: today {today} · 7 days {week} · 30 days {month}"},
+    {"stats.checkins", "近 14 天签到：{spark}（今天 {today}，最多 {max}）",
+     "Check-ins, last 14 days: {spark} (today {today}, peak {max})"},
+    {"stats.points", "本周发放积分：{awarded}（其中运营授予 {granted}）",
+     "Points awarded this week: {awarded} (operator grants: {granted})"},
+};
+
+const struct kb_module top_module = {
+    .name = "top",
+    .commands = commands,
+    .n_commands = KB_COUNT(commands),
+    .texts = texts,
+    .n_texts = KB_COUNT(texts),
+};
