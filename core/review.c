@@ -63,8 +63,12 @@ int task_grant(struct engine *e, const struct task_row *t, int64_t claim_id, int
         le.unit = items[i].name;
         rc = ledger_add(e, &le, NULL);
     }
-    if (!rc)
-        rc = standing_changed(e, t->community_id, member_id, now);
+    if (!rc) {
+        /* records the tier once per task (level rules count them) and re-levels */
+        char task_ref[32];
+        snprintf(task_ref, sizeof task_ref, "task:%lld", (long long)t->id);
+        rc = standing_task_completed(e, t->community_id, member_id, task_ref, t->tier, now);
+    }
     return rc;
 }
 

@@ -242,10 +242,27 @@ static int cmd_top(struct cmd_ctx *c)
 
 /* ==== /stats ============================================================= */
 
-void stats_tasks_line(struct cmd_ctx *c, struct sbuf *out)
+/* The /stats line on open tasks, claims in progress and pending reviews. */
+static int stats_tasks_line(struct cmd_ctx *c, struct sbuf *out)
 {
-    (void)c;
-    (void)out; /* wired by the tasks feature: open tasks, claims, pending reviews */
+    sqlite3_stmt *s = store_query(
+        c->st,
+        "SELECT (SELECT count(*) FROM tasks WHERE community_id = ?1 AND state = 'open'),"
+        " (SELECT count(*) FROM claims WHERE community_id = ?1 AND state IN ('claimed','submitted','rejected')),"
+        " (SELECT count(*) FROM submissions WHERE community_id = ?1 AND state = 'pending')",
+        VALS(SI(c->comm.id)));
+    if (!s)
+        return store_failure(c->st);
+    int rc = store_step(c->st, s);
+    if (rc == 1) {
+        sbuf_addc(out, '\n');
+        text_format(out, c->lang, "stats.tasks",
+                    ARGS(TI("open", store_int(s, 0)), TI("claims", store_int(s, 1)),
+                         TI("pending", store_int(s, 2))));
+        rc = KB_OK;
+    }
+    store_done(s);
+    return rc;
 }
 
 static int stats_levels(struct cmd_ctx *c, struct sbuf *b)
@@ -361,7 +378,7 @@ static int cmd_stats(struct cmd_ctx *c)
     if (!rc)
         rc = stats_checkins(c, today, &b);
     if (!rc)
-        stats_tasks_line(c, &b);
+        rc = stats_tasks_line(c, &b);
     if (!rc)
         rc = stats_points(c, &b);
     if (!rc)
@@ -398,6 +415,8 @@ static const struct text_entry texts[] = {
      "Active: today {today} · 7 days {week} · 30 days {month}"},
     {"stats.checkins", "近 14 天签到：{spark}（今天 {today}，最多 {max}）",
      "Check-ins, last 14 days: {spark} (today {today}, peak {max})"},
+    {"stats.tasks", "任务：进行中 {open} 个，认领中 {claims} 份，待审核 {pending} 份",
+     "Tasks: {open} open, {claims} claims in progress, {pending} submissions awaiting review"},
     {"stats.points", "本周发放积分：{awarded}（其中运营授予 {granted}）",
      "Points awarded this week: {awarded} (operator grants: {granted})"},
 };

@@ -34,10 +34,6 @@ int top_query(struct engine *e, int64_t community_id, enum top_span span, int64_
               enum top_metric metric, int64_t member_id, struct top_row rows[10], size_t *n,
               int64_t *my_rank, int64_t *my_value);
 
-/* Seam for the tasks feature: append the /stats lines about open tasks,
-   claims and pending reviews (with a leading '\n').  Appends nothing until
-   the tasks module is merged and wires it. */
-void stats_tasks_line(struct cmd_ctx *c, struct sbuf *out);
 
 /* Commands /top and /stats. */
 extern const struct kb_module top_module;
