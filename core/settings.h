@@ -11,6 +11,15 @@
 
 #define KB_MAX_TRIGGERS 16
 #define KB_MAX_OPERATORS 64
+#define KB_MAX_SCHEDULES 16
+
+/* A post every new community starts with (config "schedules"). */
+struct kb_schedule_default {
+    char *kind;                 /* "greet", "night", "weekly", "streak" */
+    char *at;                   /* local time "08:00" */
+    char *days;                 /* "daily", "weekdays", "mon" ...; NULL = daily */
+    char *tmpl;                 /* NULL or "" = the catalogue's default text */
+};
 
 struct kb_checkin_rules {
     int base_points;            /* points for a check-in (default 10) */
@@ -32,6 +41,8 @@ struct engine_settings {
     int admins_are_operators;   /* chat admins get non-monetary operator commands */
     int member_rate_per_min;    /* per-member command limit (0 = off) */
     int schedule_grace_s;       /* late scheduled posts are sent within this */
+    struct kb_schedule_default schedules[KB_MAX_SCHEDULES];
+    size_t n_schedules;
 };
 
 #endif
