@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "modules.h"
 #include "command.h"
 #include "defn.h"
 #include "engine_int.h"

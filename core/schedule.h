@@ -17,7 +17,11 @@
 
 #include <stdint.h>
 
-#include "modules.h"
+/* only forward declarations: config/ includes this header too */
+struct community;
+struct engine;
+struct kb_module;
+struct sbuf;
 
 extern const struct kb_module schedule_module;
 
