@@ -612,6 +612,13 @@ static int fire_due(struct engine *e, const struct sched *x, int64_t now)
             return rc;
         if (!first)
             continue;
+        /* marks older than a week are never looked at again: drop the one
+           this mark succeeds, by key, so the table stays small */
+        char old[64];
+        fired_key(old, sizeof old, x->id, day - 7);
+        rc = store_exec(e->st, "DELETE FROM fired WHERE key = ?", VALS(ST(old)));
+        if (rc)
+            return rc;
         int64_t late = now - t;
         if (late > grace_s(e)) {
             engine_log(e, 2, "schedule %lld (%s, community %lld) missed by %lld s (grace %d s): skipped",

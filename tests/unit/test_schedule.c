@@ -160,11 +160,14 @@ TEST(greeting_fires_once_a_day_stepping_through_days)
     CHECK_CONTAINS(r, "Morning! Wednesday");
     free(r);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM fired WHERE key LIKE 'sched:1:%'"), 3);
+    /* two more weeks: only the last 7 marks are kept */
+    free(run(&f, AT8 + 3 * DAY + MIN, AT8 + 17 * DAY, 30 * MIN));
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM fired WHERE key LIKE 'sched:1:%'"), 7);
     /* right after a firing, the next is tomorrow 08:00 */
-    CHECK_INT(engine_tick(f.e, AT8 + 3 * DAY), 0);
-    CHECK_INT(engine_next_due(f.e, AT8 + 3 * DAY), AT8 + 4 * DAY);
+    CHECK_INT(engine_tick(f.e, AT8 + 18 * DAY), 0);
+    CHECK_INT(engine_next_due(f.e, AT8 + 18 * DAY), AT8 + 19 * DAY);
     /* a second tick at the same instant adds nothing */
-    CHECK_INT(engine_tick(f.e, AT8 + 3 * DAY), 0);
+    CHECK_INT(engine_tick(f.e, AT8 + 18 * DAY), 0);
     r = fx_replies(&f);
     CHECK_INT(count_of(r, "Morning!"), 1);
     free(r);
