@@ -15,6 +15,8 @@
  */
 #include "config.h"
 
+#include "../core/schedule.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -322,7 +324,7 @@ static int chk_token(const char *s, char *why, size_t cap)
 
 /* ==== The key table ==== */
 
-enum key_kind { K_SECTION, K_STR, K_INT, K_BOOL, K_DOUBLE, K_LIST, K_LEVEL, K_RULES };
+enum key_kind { K_SECTION, K_STR, K_INT, K_BOOL, K_DOUBLE, K_LIST, K_LEVEL, K_RULES, K_SCHEDULES };
 
 #define F_NULLABLE 1u /* JSON null allowed: stored as NULL */
 #define F_SECRET 2u   /* never quoted, wiped when freed */
@@ -385,6 +387,7 @@ static const struct cfg_key cfg_keys[] = {
      .off = OFF(engine.schedule_grace_s), .max = 1440, .scale = 60,
      .dnum = 30},
     {.path = "levels", .kind = K_RULES},
+    {.path = "schedules", .kind = K_SCHEDULES, .list_cap = KB_MAX_SCHEDULES},
     {.path = "telegram", .kind = K_SECTION},
     {.path = "telegram.token", .kind = K_STR, .off = OFF(telegram.token),
      .max_len = CFG_MAX_TOKEN, .check = chk_token,
@@ -441,7 +444,7 @@ static const void *cfield(const struct kb_config *c, size_t off)
 
 /* ==== Ownership: every owned string slot ==== */
 
-#define N_SLOTS (9 + KB_MAX_TRIGGERS + KB_MAX_OPERATORS)
+#define N_SLOTS (9 + KB_MAX_TRIGGERS + KB_MAX_OPERATORS + 4 * KB_MAX_SCHEDULES)
 
 static size_t string_slots(struct kb_config *c, char **slots[N_SLOTS])
 {
@@ -459,6 +462,12 @@ static size_t string_slots(struct kb_config *c, char **slots[N_SLOTS])
         slots[n++] = &c->engine.checkin.triggers[i];
     for (size_t i = 0; i < KB_MAX_OPERATORS; i++)
         slots[n++] = &c->engine.operators[i];
+    for (size_t i = 0; i < KB_MAX_SCHEDULES; i++) {
+        slots[n++] = &c->engine.schedules[i].kind;
+        slots[n++] = &c->engine.schedules[i].at;
+        slots[n++] = &c->engine.schedules[i].days;
+        slots[n++] = &c->engine.schedules[i].tmpl;
+    }
     return n;
 }
 
@@ -870,6 +879,135 @@ static int load_levels(struct kb_config *c, const cJSON *v, const char *path,
 static int load_object(struct kb_config *c, cJSON *obj, const char *prefix,
                        char *err, size_t cap);
 
+/* One "schedules" entry's member: a bounded, clean string or absent. */
+static int schedule_field(const cJSON *obj, const char *key, int required,
+                          size_t max, const char *path, const char **out,
+                          char *err, size_t cap)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = NULL;
+    if (!v && !required)
+        return KB_OK;
+    if (!v) {
+        seterr(err, cap, "%s.%s: missing", path, key);
+        return KB_EINVAL;
+    }
+    if (!cJSON_IsString(v)) {
+        seterr(err, cap, "%s.%s: must be a string (got %s)", path, key,
+               json_type(v));
+        return KB_EINVAL;
+    }
+    /* a template may span lines: allow newlines, nothing else below 0x20 */
+    const char *s = v->valuestring;
+    int bad_ctl = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p < 0x20 && *p != '\n') || *p == 0x7F)
+            bad_ctl = 1;
+    if (bad_ctl || !utf8_valid(s, strlen(s)) || strlen(s) > max) {
+        seterr(err, cap, "%s.%s: must be valid UTF-8 text of at most %zu "
+               "bytes without control characters", path, key, max);
+        return KB_EINVAL;
+    }
+    *out = s;
+    return KB_OK;
+}
+
+/* "schedules": [{"kind": "greet", "at": "08:00", "days": "weekdays",
+   "template": "..."}]: the posts every new community starts with. */
+static int load_schedules(struct kb_config *c, const struct cfg_key *k,
+                          const cJSON *v, const char *path, char *err,
+                          size_t cap)
+{
+    if (!cJSON_IsArray(v)) {
+        seterr(err, cap, "%s: must be an array of objects (got %s)", path,
+               json_type(v));
+        return KB_EINVAL;
+    }
+    if ((size_t)cJSON_GetArraySize(v) > k->list_cap) {
+        seterr(err, cap, "%s: at most %zu entries (got %d)", path, k->list_cap,
+               cJSON_GetArraySize(v));
+        return KB_EINVAL;
+    }
+    struct kb_schedule_default items[KB_MAX_SCHEDULES];
+    size_t n = 0;
+    int rc = KB_OK, idx = 0;
+    memset(items, 0, sizeof items);
+    for (const cJSON *it = v->child; it; it = it->next, idx++) {
+        char name[160], b[64];
+        snprintf(name, sizeof name, "%s[%d]", path, idx);
+        if (!cJSON_IsObject(it)) {
+            seterr(err, cap, "%s: must be an object (got %s)", name,
+                   json_type(it));
+            rc = KB_EINVAL;
+            break;
+        }
+        for (const cJSON *m = it->child; m; m = m->next) {
+            static const char *const known[] = {"kind", "at", "days",
+                                                "template"};
+            int ok = 0;
+            for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+                ok |= strcmp(m->string, known[i]) == 0;
+            if (!ok) {
+                seterr(err, cap, "%s.\"%s\": unknown key (kind, at, days, "
+                       "template)", name, shown(m->string, b, sizeof b));
+                rc = KB_EINVAL;
+                break;
+            }
+        }
+        const char *kind, *at, *days, *tmpl;
+        int minutes, mask;
+        if (rc ||
+            (rc = schedule_field(it, "kind", 1, 16, name, &kind, err, cap)) ||
+            (rc = schedule_field(it, "at", 1, 16, name, &at, err, cap)) ||
+            (rc = schedule_field(it, "days", 0, 120, name, &days, err, cap)) ||
+            (rc = schedule_field(it, "template", 0, SCHED_TEMPLATE_MAX, name,
+                                 &tmpl, err, cap)))
+            break;
+        if (!schedule_kind_valid(kind)) {
+            seterr(err, cap, "%s.kind: must be \"greet\", \"night\", "
+                   "\"weekly\" or \"streak\" (got \"%s\")", name,
+                   shown(kind, b, sizeof b));
+            rc = KB_EINVAL;
+        } else if (schedule_parse_hhmm(at, &minutes)) {
+            seterr(err, cap, "%s.at: must be a 24-hour time like \"08:00\" "
+                   "(got \"%s\")", name, shown(at, b, sizeof b));
+            rc = KB_EINVAL;
+        } else if (days && schedule_parse_days(days, &mask)) {
+            seterr(err, cap, "%s.days: must be \"daily\", \"weekdays\", "
+                   "\"weekends\", \"mon-fri\" or \"mon,wed,fri\" (got \"%s\")",
+                   name, shown(days, b, sizeof b));
+            rc = KB_EINVAL;
+        }
+        if (rc)
+            break;
+        struct kb_schedule_default *d = &items[n++];
+        d->kind = strdup(kind);
+        d->at = strdup(at);
+        d->days = days ? strdup(days) : NULL;
+        d->tmpl = tmpl ? strdup(tmpl) : NULL;
+        if (!d->kind || !d->at || (days && !d->days) || (tmpl && !d->tmpl)) {
+            seterr(err, cap, "%s: out of memory", name);
+            rc = KB_ENOMEM;
+            break;
+        }
+    }
+    struct kb_schedule_default *dst = c->engine.schedules;
+    struct kb_schedule_default *from = rc ? items : dst;
+    size_t drop = rc ? n : c->engine.n_schedules;
+    for (size_t i = 0; i < drop; i++) {
+        free(from[i].kind);
+        free(from[i].at);
+        free(from[i].days);
+        free(from[i].tmpl);
+    }
+    if (rc)
+        return rc;
+    memset(dst, 0, sizeof c->engine.schedules);
+    memcpy(dst, items, n * sizeof items[0]);
+    c->engine.n_schedules = n;
+    return KB_OK;
+}
+
 static int load_value(struct kb_config *c, const struct cfg_key *k, cJSON *v,
                       const char *path, char *err, size_t cap)
 {
@@ -936,6 +1074,8 @@ static int load_value(struct kb_config *c, const struct cfg_key *k, cJSON *v,
         return load_list(c, k, v, path, err, cap);
     case K_RULES:
         return load_levels(c, v, path, err, cap);
+    case K_SCHEDULES:
+        return load_schedules(c, k, v, path, err, cap);
     default:
         seterr(err, cap, "%s: internal error", path);
         return KB_EINVAL;

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "schedule.h"
+
 static void copy_field(char *dst, size_t cap, const char *src)
 {
     size_t n = strlen(src);
@@ -44,7 +46,7 @@ static int community_create(struct engine *e, const char *name, int64_t now, int
     if (rc)
         return rc;
     *id = sqlite3_last_insert_rowid(store_db(e->st));
-    return KB_OK;
+    return schedule_community_created(e, *id, now);
 }
 
 int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now,

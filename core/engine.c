@@ -31,6 +31,13 @@ int engine_open(const struct engine_settings *s, struct engine **out, char *err,
         e->set.checkin.triggers[i] = xstrdup(s->checkin.triggers[i]);
     for (size_t i = 0; i < s->n_operators; i++)
         e->set.operators[i] = xstrdup(s->operators[i]);
+    for (size_t i = 0; i < s->n_schedules; i++) {
+        struct kb_schedule_default *d = &e->set.schedules[i];
+        d->kind = xstrdup(s->schedules[i].kind);
+        d->at = xstrdup(s->schedules[i].at);
+        d->days = xstrdup(s->schedules[i].days);
+        d->tmpl = xstrdup(s->schedules[i].tmpl);
+    }
     int rc = store_open(e->set.db_path, &e->st, err, errcap);
     if (rc) {
         engine_close(e);
@@ -53,6 +60,12 @@ void engine_close(struct engine *e)
         free(e->set.checkin.triggers[i]);
     for (size_t i = 0; i < e->set.n_operators; i++)
         free(e->set.operators[i]);
+    for (size_t i = 0; i < e->set.n_schedules; i++) {
+        free(e->set.schedules[i].kind);
+        free(e->set.schedules[i].at);
+        free(e->set.schedules[i].days);
+        free(e->set.schedules[i].tmpl);
+    }
     free(e);
 }
 

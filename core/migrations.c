@@ -349,6 +349,34 @@ const char *const store_migrations[] = {
     "INSERT INTO period_tallies(community_id, span, period, member_id, points, checkins)"
     "  SELECT community_id, 0, 0, member_id, sum(amount), sum(reason = 'checkin')"
     "  FROM ledger WHERE kind = 'points' GROUP BY member_id;",
+
+    /* 6: automatic posts (schedules), their rotating lines, quiet hours.
+          Rows are switched off, never deleted, so an id (and its fired
+          marks "sched:<id>:<day>") is never reused. */
+    "CREATE TABLE schedules ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  community_id INTEGER NOT NULL REFERENCES communities(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('greet','night','weekly','streak')),"
+    "  at_min INTEGER NOT NULL CHECK (at_min BETWEEN 0 AND 1439)," /* local minutes */
+    "  days INTEGER NOT NULL DEFAULT 127 CHECK (days BETWEEN 1 AND 127)," /* bit 0 = Sunday */
+    "  template TEXT NOT NULL DEFAULT ''," /* '' = the catalogue's default */
+    "  active INTEGER NOT NULL DEFAULT 1,"
+    "  created_by INTEGER,"
+    "  created_at INTEGER NOT NULL" /* occurrences before this never fire */
+    ") STRICT;"
+    "CREATE INDEX schedules_community ON schedules(community_id, active);"
+    "CREATE TABLE schedule_lines ("
+    "  id INTEGER PRIMARY KEY,"
+    "  community_id INTEGER NOT NULL REFERENCES communities(id),"
+    "  text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 500),"
+    "  created_at INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX schedule_lines_community ON schedule_lines(community_id);"
+    "CREATE TABLE schedule_quiet ("
+    "  community_id INTEGER PRIMARY KEY REFERENCES communities(id),"
+    "  start_min INTEGER NOT NULL CHECK (start_min BETWEEN 0 AND 1439),"
+    "  end_min INTEGER NOT NULL CHECK (end_min BETWEEN 0 AND 1439 AND end_min <> start_min)"
+    ") STRICT;",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

@@ -9,6 +9,7 @@
 #include "pool.h"
 #include "standing.h"
 #include "top.h"
+#include "schedule.h"
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
@@ -20,6 +21,7 @@ const struct kb_module *const kb_modules[] = {
     &standing_module,
     &pool_module,
     &grant_module,
+    &schedule_module,
 };
 
 const size_t kb_n_modules = KB_COUNT(kb_modules);

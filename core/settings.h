@@ -29,6 +29,16 @@ struct kb_level_rule {
     int granted_only;
 };
 
+#define KB_MAX_SCHEDULES 16
+
+/* A post every new community starts with (config "schedules"). */
+struct kb_schedule_default {
+    char *kind;                 /* "greet", "night", "weekly", "streak" */
+    char *at;                   /* local time "08:00" */
+    char *days;                 /* "daily", "weekdays", "mon" ...; NULL = daily */
+    char *tmpl;                 /* NULL or "" = the catalogue's default text */
+};
+
 struct kb_checkin_rules {
     int base_points;            /* points for a check-in (default 10) */
     int streak_bonus;           /* extra points per streak day (default 1) */
@@ -53,6 +63,8 @@ struct engine_settings {
        default (core/standing.c).  One ladder for every community. */
     struct kb_level_rule levels[KB_MAX_LEVELS];
     size_t n_levels;
+    struct kb_schedule_default schedules[KB_MAX_SCHEDULES];
+    size_t n_schedules;
 };
 
 #endif

@@ -172,6 +172,37 @@ TEST(full_file)
     cfg_free(&c);
 }
 
+TEST(schedules_section)
+{
+    struct kb_config c;
+    char err[256];
+    cfg_defaults(&c);
+    CHECK_INT(c.engine.n_schedules, 0);
+    CHECK_INT(load_text(&c,
+                        "{\"schedules\": [{\"kind\": \"greet\", \"at\": \"08:00\", "
+                        "\"days\": \"weekdays\", \"template\": \"Hi {date}\\nline 2\"}, "
+                        "{\"kind\": \"weekly\", \"at\": \"9:00\", \"days\": \"mon\"}]}",
+                        err, sizeof err),
+              0);
+    CHECK_INT(c.engine.n_schedules, 2);
+    CHECK_STR(c.engine.schedules[0].kind, "greet");
+    CHECK_STR(c.engine.schedules[0].at, "08:00");
+    CHECK_STR(c.engine.schedules[0].days, "weekdays");
+    CHECK_STR(c.engine.schedules[0].tmpl, "Hi {date}\nline 2");
+    CHECK_STR(c.engine.schedules[1].kind, "weekly");
+    CHECK(c.engine.schedules[1].tmpl == NULL);
+    /* a failed second load keeps the first; a good one replaces it */
+    CHECK_INT(load_text(&c, "{\"schedules\": [{\"kind\": \"night\", \"at\": \"x\"}]}", err,
+                        sizeof err),
+              KB_EINVAL);
+    CHECK_INT(c.engine.n_schedules, 2);
+    CHECK_INT(load_text(&c, "{\"schedules\": []}", err, sizeof err), 0);
+    CHECK_INT(c.engine.n_schedules, 0);
+    CHECK(c.engine.schedules[0].kind == NULL);
+    CHECK_INT(cfg_validate(&c, err, sizeof err), 0);
+    cfg_free(&c);
+}
+
 TEST(example_file_is_valid)
 {
     struct kb_config c;
@@ -187,6 +218,7 @@ TEST(example_file_is_valid)
     CHECK_STR(c.engine.levels[2].name_en, "Contributor");
     CHECK_INT(c.engine.levels[4].granted_only, 1);
     CHECK_STR(c.engine.db_path, "/var/lib/kocbot/kocbot.db");
+    CHECK_INT(c.engine.n_schedules, 2);
     cfg_free(&c);
 }
 
@@ -196,6 +228,21 @@ static const struct {
     int rc;
     const char *msg;
 } bad_cases[] = {
+    {"{\"schedules\": {}}", KB_EINVAL, "schedules: must be an array of objects"},
+    {"{\"schedules\": [\"greet\"]}", KB_EINVAL, "schedules[0]: must be an object"},
+    {"{\"schedules\": [{\"kind\": \"party\", \"at\": \"08:00\"}]}", KB_EINVAL,
+     "schedules[0].kind: must be \"greet\""},
+    {"{\"schedules\": [{\"kind\": \"greet\"}]}", KB_EINVAL, "schedules[0].at: missing"},
+    {"{\"schedules\": [{\"kind\": \"greet\", \"at\": \"8am\"}]}", KB_EINVAL,
+     "schedules[0].at: must be a 24-hour time like \"08:00\" (got \"8am\")"},
+    {"{\"schedules\": [{\"kind\": \"greet\", \"at\": \"08:00\", \"days\": \"sometimes\"}]}",
+     KB_EINVAL, "schedules[0].days: must be \"daily\""},
+    {"{\"schedules\": [{\"kind\": \"greet\", \"at\": \"08:00\", \"when\": 1}]}", KB_EINVAL,
+     "schedules[0].\"when\": unknown key"},
+    {"{\"schedules\": [{\"kind\": \"greet\", \"at\": \"08:00\", \"template\": 5}]}", KB_EINVAL,
+     "schedules[0].template: must be a string (got a number)"},
+    {"{\"schedules\": [{\"kind\": \"greet\", \"at\": \"08:00\", \"template\": \"a\\tb\"}]}",
+     KB_EINVAL, "schedules[0].template: must be valid UTF-8 text"},
     {"{\"db\": 5}", KB_EINVAL, "db: must be a string (got a number)"},
     {"{\"db\": \"\"}", KB_EINVAL, "db: must not be empty"},
     {"{\"db\": null}", KB_EINVAL, "db: must be a string"},
@@ -808,7 +855,7 @@ TEST(small_error_buffer)
     cfg_free(&c);
 }
 
-TEST_MAIN(T(defaults), T(full_file), T(example_file_is_valid),
+TEST_MAIN(T(defaults), T(full_file), T(schedules_section), T(example_file_is_valid),
           T(bad_values_name_the_key), T(levels_load_and_validate),
           T(failed_load_leaves_config_unchanged),
           T(unknown_keys), T(broken_json), T(missing_file),
