@@ -37,7 +37,8 @@ static void check_entry(const struct text_entry *e, void *ud)
             n = sizeof name - 1;
         memcpy(name, p, n);
         name[n] = '\0';
-        if (!strstr(sbuf_str(&b), name)) {
+        /* sched.date: Chinese writes the month as a number, English by name */
+        if (!strstr(sbuf_str(&b), name) && strcmp(e->key, "sched.date") != 0) {
             printf("    %s: %s only in zh\n", e->key, name);
             problems++;
         }
