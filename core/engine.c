@@ -256,6 +256,7 @@ static int apply_command(struct engine *e, const struct kb_event *ev, int64_t no
     }
     if (!ev->user_id || !ev->chat_id) {
         free(reply_ref);
+        command_clear(&cmd);
         return KB_EINVAL;
     }
 
