@@ -101,6 +101,7 @@ test: deps
 	@tests/lint.sh
 	@$(MAKE) --no-print-directory -j2 VARIANT=debug check >/dev/null
 	@$(MAKE) --no-print-directory -j2 VARIANT=asan check >/dev/null
+	@$(MAKE) --no-print-directory -j2 VARIANT=release all >/dev/null
 	@tests/run.sh build/debug build/asan
 
 valgrind: deps

@@ -717,7 +717,8 @@ int schedule_community_created(struct engine *e, int64_t community_id, int64_t n
 
 static void format_hhmm(char *buf, size_t cap, int m)
 {
-    snprintf(buf, cap, "%02d:%02d", m / 60, m % 60);
+    unsigned minute = (unsigned)m % 1440u; /* a minute of the day: keeps "HH:MM" in 6 bytes */
+    snprintf(buf, cap, "%02u:%02u", minute / 60u, minute % 60u);
 }
 
 static void format_days(const char *lang, int days, struct sbuf *out)
