@@ -17,6 +17,7 @@
 #include "log.h"
 #include "outbox.h"
 
+#define SCHED_RETRY_MS 5000     /* after a failed tick (disk full, …) */
 #define SCHED_CAP_MS 60000      /* re-arm at least every minute: survives clock jumps */
 #define STDIN_CHUNK 65536
 #define LINE_MAX_BYTES (1u << 20)
@@ -186,10 +187,13 @@ static void sched_fire(uv_timer_t *h)
     if (a->stopping)
         return;
     int rc = engine_tick(a->engine, clock_now_ms() / 1000);
-    if (rc)
+    if (rc) {
+        /* the post is still due: wait before trying again rather than spin */
         log_error("sched", "tick failed (%s): %s", kb_strerror(rc), engine_errmsg(a->engine));
-    else
-        sender_kick(a->sender);
+        uv_timer_start(&a->sched, sched_fire, SCHED_RETRY_MS, 0);
+        return;
+    }
+    sender_kick(a->sender);
     arm_scheduler(a);
 }
 

@@ -210,6 +210,16 @@ int chat_migrate(struct engine *e, const char *platform, const char *old_id, con
     if (!rc)
         rc = store_exec(e->st, "UPDATE OR REPLACE posted SET chat_id = ? WHERE platform = ? AND chat_id = ?",
                         VALS(ST(new_id), ST(platform), ST(old_id)));
+    /* where polls close and task verdicts and reminders are posted */
+    if (!rc)
+        rc = store_exec(e->st, "UPDATE polls SET chat_id = ? WHERE platform = ? AND chat_id = ?",
+                        VALS(ST(new_id), ST(platform), ST(old_id)));
+    if (!rc)
+        rc = store_exec(e->st, "UPDATE claims SET chat_id = ? WHERE platform = ? AND chat_id = ?",
+                        VALS(ST(new_id), ST(platform), ST(old_id)));
+    if (!rc)
+        rc = store_exec(e->st, "UPDATE submissions SET chat_id = ? WHERE platform = ? AND chat_id = ?",
+                        VALS(ST(new_id), ST(platform), ST(old_id)));
     return rc;
 }
 

@@ -143,6 +143,8 @@ TEST(group_migration_keeps_the_streak)
     struct fx f;
     fx_open(&f, NULL, "en");
     fx_say(&f, "-100", "alice", T0, "/checkin");
+    fx_say(&f, "-100", "op", T0, "/poll new Which? | a | b");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM polls WHERE chat_id = '-100'"), 1);
     struct kb_event mig = {.kind = KB_EV_CHAT_MIGRATED, .platform = "console", .chat_id = "-100",
                            .new_chat_id = "-1009"};
     CHECK_INT(engine_apply(f.e, &mig, 1, NULL, NULL, T0), 0);
@@ -151,6 +153,7 @@ TEST(group_migration_keeps_the_streak)
     free(fx_replies(&f));
     CHECK_INT(fx_i64(&f, "SELECT max(streak) FROM checkins"), 2);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM communities"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM polls WHERE chat_id = '-1009'"), 1);
     fx_close(&f);
 }
 
