@@ -580,8 +580,9 @@ int engine_outbox_done(struct engine *e, int64_t id, enum outbox_outcome outcome
     case OUTBOX_RETRY_ONCE:
         /* a send that may have arrived is repeated at most once */
         rc = store_exec(e->st,
-                        "UPDATE outbox SET state = CASE WHEN attempts >= 1 THEN 2 ELSE 0 END,"
-                        " attempts = attempts + 1, error = ?2," BACKOFF_SQL " WHERE id = ?1",
+                        "UPDATE outbox SET state = CASE WHEN uncertain >= 1 THEN 2 ELSE 0 END,"
+                        " uncertain = uncertain + 1, attempts = attempts + 1, error = ?2,"
+                        BACKOFF_SQL " WHERE id = ?1",
                         VALS(SI(id), ST(error), SI(retry_at_ms), SI(now_ms)));
         break;
     case OUTBOX_RETRY:

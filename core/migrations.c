@@ -377,6 +377,10 @@ const char *const store_migrations[] = {
     "  start_min INTEGER NOT NULL CHECK (start_min BETWEEN 0 AND 1439),"
     "  end_min INTEGER NOT NULL CHECK (end_min BETWEEN 0 AND 1439 AND end_min <> start_min)"
     ") STRICT;",
+
+    /* 7: sends that may have arrived are counted apart from other retries:
+          only those are limited to one repeat (Telegram has no idempotency key) */
+    "ALTER TABLE outbox ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0;",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

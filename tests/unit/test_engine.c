@@ -109,6 +109,8 @@ TEST(outbox_retry_once_then_fail_and_chat_gone)
     fx_say(&f, "g2", "c", T0, "/me");
     int64_t id = fx_i64(&f, "SELECT min(id) FROM outbox");
     int64_t now_ms = T0 * 1000;
+    /* ordinary retries (500, not connected) do not use up the one repeat */
+    CHECK_INT(engine_outbox_done(f.e, id, OUTBOX_RETRY, NULL, 0, "500", now_ms), 0);
     CHECK_INT(engine_outbox_done(f.e, id, OUTBOX_RETRY_ONCE, NULL, now_ms + 5000, "timeout", now_ms), 0);
     CHECK_INT(fx_i64(&f, "SELECT state FROM outbox ORDER BY id LIMIT 1"), 0);
     CHECK_INT(engine_outbox_next_ms(f.e, "console"), 0); /* others are due now */
