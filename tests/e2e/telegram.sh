@@ -59,7 +59,8 @@ all_answered() { [ "$(q 'SELECT count(*) FROM outbox WHERE state = 0')" = 0 ] &&
 check "faults: all 70 updates applied and answered within 40 s" wait_for 40 all_answered
 check "faults: one check-in per member" [ "$(q 'SELECT count(*) FROM checkins')" = 30 ]
 check "faults: one ledger row per check-in" [ "$(q 'SELECT count(*) FROM ledger')" = 30 ]
-check "faults: every reply delivered" [ "$(q 'SELECT count(*) FROM outbox WHERE state <> 1')" = 0 ]
+check "faults: every reply delivered" [ "$(q 'SELECT count(*) FROM outbox WHERE state <> 1')" = 0 ] ||
+    q "SELECT '# undelivered', id, state, attempts, uncertain, error FROM outbox WHERE state <> 1"
 control requests?method=sendMessage >"$WORK/sent.json"
 seen_ok=1
 for i in $(seq 0 29); do
