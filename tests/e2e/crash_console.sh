@@ -20,7 +20,7 @@ wait "$pid" 2>/dev/null
 done1=$(sqlite3 "$DB" "SELECT value FROM cursors WHERE key = 'console:lines'")
 done1=${done1:-0}
 echo "# killed after $done1 of 2000 lines were applied"
-check "the kill landed mid-burst" [ "$done1" -gt 0 ] && [ "$done1" -lt 2000 ]
+check "the kill landed mid-burst" [ "$done1" -gt 0 -a "$done1" -lt 2000 ]
 tail -n +$((done1 + 1)) "$WORK/lines" | "$KOCBOT" --adapter console --db "$DB" >"$WORK/run2.out" 2>"$WORK/run2.err"
 check "restart exits 0" [ $? -eq 0 ]
 check "cursor reached 2000" [ "$(sqlite3 "$DB" "SELECT value FROM cursors WHERE key='console:lines'")" = 2000 ]

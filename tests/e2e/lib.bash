@@ -9,14 +9,14 @@ WORK=$(mktemp -d /tmp/kocbot-e2e.XXXXXX)
 cleanup_hooks=()
 cleanup() {
     for h in "${cleanup_hooks[@]}"; do eval "$h"; done
-    rm -rf "$WORK"
+    if [ "${KEEP_FAILED:-0}" = 1 ] && [ "$FAIL" -gt 0 ]; then echo "# kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 ok() { echo "ok $*"; PASS=$((PASS + 1)); }
 not_ok() { echo "not ok $*"; FAIL=$((FAIL + 1)); }
 check() { # check "name" command...
     local name=$1; shift
-    if "$@"; then ok "$name"; else not_ok "$name"; fi
+    if "$@"; then ok "$name"; else not_ok "$name"; return 1; fi
 }
 finish() {
     echo "$PASS passed, $FAIL failed"

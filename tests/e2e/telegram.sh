@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.bash
 TOKEN=123456:TEST-token_secret
 cat >"$WORK/bot.json" <<JSON
-{"limits": {"enabled": false}, "telegram": {"poll_timeout_s": 2}, "log_level": "warn"}
+{"limits": {"enabled": false}, "telegram": {"poll_timeout_s": 2}, "log_level": "${TG_LOG_LEVEL:-warn}"}
 JSON
 export KOCBOT_LOCALE=en KOCBOT_TELEGRAM_TOKEN=$TOKEN KOCBOT_OPERATORS=tg:1
 
@@ -54,8 +54,9 @@ control updates "$(updates 30 3 /checkin 1)" >/dev/null
 control updates "$(updates 30 3 /checkin 101)" >/dev/null   # everyone twice
 control updates "$(updates 10 3 /me 201)" >/dev/null
 run_bot "$DB" "$WORK/faults.log"
-all_answered() { [ "$(q 'SELECT count(*) FROM outbox WHERE state = 0')" = 0 ] &&
-                 [ "$(q 'SELECT count(*) FROM processed')" = 70 ]; }
+# one query, one snapshot: two separate reads could straddle the batch's commit
+all_answered() { [ "$(q 'SELECT (SELECT count(*) FROM processed) = 70
+                             AND NOT EXISTS (SELECT 1 FROM outbox WHERE state = 0)')" = 1 ]; }
 check "faults: all 70 updates applied and answered within 40 s" wait_for 40 all_answered
 check "faults: one check-in per member" [ "$(q 'SELECT count(*) FROM checkins')" = 30 ]
 check "faults: one ledger row per check-in" [ "$(q 'SELECT count(*) FROM ledger')" = 30 ]
@@ -89,8 +90,8 @@ for round in 0 1 2 3; do
     echo "# round $round: killed with $(q 'SELECT count(*) FROM processed') of $(( (round + 1) * 250 )) updates applied"
 done
 run_bot "$DB" "$WORK/crash.log"
-done_all() { [ "$(q 'SELECT count(*) FROM processed')" = 1000 ] &&
-             [ "$(q 'SELECT count(*) FROM outbox WHERE state = 0')" = 0 ]; }
+done_all() { [ "$(q 'SELECT (SELECT count(*) FROM processed) = 1000
+                         AND NOT EXISTS (SELECT 1 FROM outbox WHERE state = 0)')" = 1 ]; }
 check "crash: all 1000 updates applied after 4 kills" wait_for 60 done_all
 check "crash: exactly one check-in per member" [ "$(q 'SELECT count(*) FROM checkins')" = 400 ]
 check "crash: exactly one ledger row per check-in" [ "$(q "SELECT count(*) FROM ledger WHERE reason='checkin'")" = 400 ]
