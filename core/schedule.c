@@ -717,6 +717,9 @@ int schedule_community_created(struct engine *e, int64_t community_id, int64_t n
 
 static void format_hhmm(char *buf, size_t cap, int m)
 {
+    /* minutes of a day; clamping also tells -O2's truncation check the range */
+    if (m < 0 || m >= 24 * 60)
+        m = 0;
     snprintf(buf, cap, "%02d:%02d", m / 60, m % 60);
 }
 
