@@ -58,7 +58,7 @@ static uint64_t rnd(void)
 
 /* Text storage for one batch of events (engine_apply borrows pointers). */
 struct slot {
-    char chat[24], user[16], name[24], handle[16], msg[24], text[64];
+    char chat[32], user[32], name[40], handle[32], msg[32], text[96];
 };
 
 static struct slot slots[BATCH];
@@ -87,7 +87,7 @@ static void fill(size_t i, int64_t member, const char *text)
 static void make_event(size_t i)
 {
     unsigned r = (unsigned)(rnd() % 100);
-    char text[64];
+    char text[96];
     if (r < 70) {
         /* members check in in turn, once per simulated day */
         int64_t k = checkin_seq++;
