@@ -185,6 +185,13 @@ struct fake_tg {
     size_t n_methods;
     char *allowed_updates;     /* last allowed_updates seen, JSON text */
 
+    /* latency: generated message ids with the time they became available,
+       and for each reply to one of them, reply time minus that time */
+    struct gen_range { int64_t first, n, at_ms; } *gens;
+    size_t n_gens, cap_gens;
+    int64_t *lat;
+    size_t n_lat, cap_lat;
+
     struct fake_tg_stats st;
     struct conn *conns;        /* all open connections */
     struct conn *held;         /* the getUpdates being held, if any */
@@ -972,6 +979,35 @@ static int limits_ok(struct conn *c, int64_t chat)
     return 0;
 }
 
+/* A reply to a generated message: how long after it became available. */
+static void note_latency(struct fake_tg *s, const cJSON *params, int64_t now)
+{
+    int64_t mid;
+    const cJSON *rp = cJSON_GetObjectItemCaseSensitive(params, "reply_parameters");
+    if (!(rp && param_i64(rp, "message_id", &mid)) && !param_i64(params, "reply_to_message_id", &mid))
+        return;
+    for (size_t i = s->n_gens; i-- > 0;) {
+        const struct gen_range *g = &s->gens[i];
+        if (mid < g->first || mid >= g->first + g->n)
+            continue;
+        if (s->n_lat == s->cap_lat) {
+            size_t ncap = s->cap_lat ? s->cap_lat * 2 : 1024;
+            int64_t *nl = realloc(s->lat, ncap * sizeof *nl);
+            if (!nl)
+                return;
+            s->lat = nl, s->cap_lat = ncap;
+        }
+        s->lat[s->n_lat++] = now - g->at_ms;
+        return;
+    }
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static void send_message(struct conn *c)
 {
     struct fake_tg *s = c->s;
@@ -996,6 +1032,7 @@ static void send_message(struct conn *c)
         s->st.first_send_ms = now;
     s->st.last_send_ms = now;
     s->st.messages_sent++;
+    note_latency(s, c->params, now);
     respond_result(c, make_message(s, c->params, s->next_message_id++));
 }
 
@@ -1155,6 +1192,12 @@ int fake_tg_push_update(struct fake_tg *s, const char *json)
 int fake_tg_generate(struct fake_tg *s, size_t n, size_t chats, size_t users,
                      const char *text, int64_t start_time)
 {
+    return fake_tg_generate_from(s, 0, n, chats, users, text, start_time);
+}
+
+int fake_tg_generate_from(struct fake_tg *s, size_t first, size_t n, size_t chats, size_t users,
+                          const char *text, int64_t start_time)
+{
     if (!s)
         return -EINVAL;
     if (chats == 0)
@@ -1183,8 +1226,16 @@ int fake_tg_generate(struct fake_tg *s, size_t n, size_t chats, size_t users,
         return -ENOMEM;
     }
     int rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t ci = i % chats, ui = (i / chats) % users;
+    if (n > 0 && s->n_gens == s->cap_gens) {
+        size_t ncap = s->cap_gens ? s->cap_gens * 2 : 64;
+        struct gen_range *ng = realloc(s->gens, ncap * sizeof *ng);
+        if (ng)
+            s->gens = ng, s->cap_gens = ncap;
+    }
+    if (n > 0 && s->n_gens < s->cap_gens)
+        s->gens[s->n_gens++] = (struct gen_range){s->next_message_id, (int64_t)n, wall_ms()};
+    for (size_t k = 0; k < n; k++) {
+        size_t i = first + k, ci = i % chats, ui = (i / chats) % users;
         int64_t id = s->next_update_id++;
         int len = snprintf(tmp, cap,
                            "{\"update_id\":%lld,\"message\":{\"message_id\":%lld,"
@@ -1336,6 +1387,19 @@ char *fake_tg_stats_json(const struct fake_tg *s)
     cJSON_AddNumberToObject(o, "messages_sent", (double)st.messages_sent);
     cJSON_AddNumberToObject(o, "first_send_ms", (double)st.first_send_ms);
     cJSON_AddNumberToObject(o, "last_send_ms", (double)st.last_send_ms);
+    if (s->n_lat) {
+        int64_t *v = malloc(s->n_lat * sizeof *v);
+        if (v) {
+            memcpy(v, s->lat, s->n_lat * sizeof *v);
+            qsort(v, s->n_lat, sizeof *v, cmp_i64);
+            cJSON *l = cJSON_AddObjectToObject(o, "latency_ms");
+            cJSON_AddNumberToObject(l, "n", (double)s->n_lat);
+            cJSON_AddNumberToObject(l, "p50", (double)v[s->n_lat / 2]);
+            cJSON_AddNumberToObject(l, "p99", (double)v[(s->n_lat * 99) / 100]);
+            cJSON_AddNumberToObject(l, "max", (double)v[s->n_lat - 1]);
+            free(v);
+        }
+    }
     if (s->allowed_updates)
         cJSON_AddItemToObject(o, "allowed_updates", cJSON_Parse(s->allowed_updates));
     char *txt = cJSON_PrintUnformatted(o);
@@ -1362,6 +1426,7 @@ static void clear_data(struct fake_tg *s)
     s->adm = NULL;
     s->n_adm = 0;
     s->n_methods = 0;
+    s->n_gens = s->n_lat = 0;
     free(s->allowed_updates);
     s->allowed_updates = NULL;
 }
@@ -1408,16 +1473,17 @@ static void handle_control(struct conn *c, const char *what, const char *query, 
         else
             control_ok_n(c, n);
     } else if (strcmp(what, "generate") == 0) {
-        int64_t n = 0, chats = 1, users = 1, start = 0;
+        int64_t n = 0, chats = 1, users = 1, start = 0, first = 0;
         param_i64(p, "n", &n);
+        param_i64(p, "first", &first);
         param_i64(p, "chats", &chats);
         param_i64(p, "users", &users);
         param_i64(p, "start_time", &start);
-        if (n < 0 || n > 10000000 || chats < 1 || users < 1) {
-            control_bad(c, "bad n/chats/users");
+        if (n < 0 || n > 10000000 || chats < 1 || users < 1 || first < 0) {
+            control_bad(c, "bad n/chats/users/first");
         } else {
-            int rc = fake_tg_generate(s, (size_t)n, (size_t)chats, (size_t)users,
-                                      param_str(p, "text"), start);
+            int rc = fake_tg_generate_from(s, (size_t)first, (size_t)n, (size_t)chats,
+                                           (size_t)users, param_str(p, "text"), start);
             if (rc < 0)
                 control_bad(c, "generate failed");
             else
@@ -1489,6 +1555,8 @@ static void handle_control(struct conn *c, const char *what, const char *query, 
         }
     } else if (strcmp(what, "stats") == 0) {
         char *txt = fake_tg_stats_json(s);
+        if (query && strstr(query, "clear_latency"))
+            s->n_lat = 0; /* the next figures start afresh */
         if (!txt) {
             respond_error(c, 500, "out of memory", 0);
         } else {
@@ -1781,6 +1849,8 @@ static void on_server_closed(uv_handle_t *h)
     clear_data(s);
     free(s->q);
     free(s->recs);
+    free(s->gens);
+    free(s->lat);
     free(s->rules);
     free(s->token);
     free(s->username);
