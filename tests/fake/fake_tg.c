@@ -158,7 +158,13 @@ struct fake_tg {
     char *username;
     uint64_t seed, rng;
     double fault_rate;
+    unsigned fault_kinds;      /* random faults: bit per kind; 0 = every kind */
+    long fault_delay_ms;       /* random DELAY faults last this long (0: 20..320 ms) */
     int enforce_limits;
+    /* retry_after bookkeeping: a 429 sets until_ms for its chat (0 for
+       getUpdates); a request for it before then is an early retry */
+    struct { int64_t chat, until_ms; } waits[64];
+    size_t n_waits;
     fake_tg_quit_fn quit_fn;
     void *quit_ud;
 
@@ -693,12 +699,60 @@ static int pick_fault(struct fake_tg *s, const char *method, struct rule *out)
     }
     if (s->fault_rate > 0 && rng_unit(s) < s->fault_rate) {
         memset(out, 0, sizeof *out);
-        out->kind = (enum fake_tg_fault_kind)(rng_next(s) % FAKE_TG_FAULT_KINDS);
+        unsigned kinds = s->fault_kinds ? s->fault_kinds : (1u << FAKE_TG_FAULT_KINDS) - 1;
+        int k;
+        do
+            k = (int)(rng_next(s) % FAKE_TG_FAULT_KINDS);
+        while (!(kinds & (1u << k)));
+        out->kind = (enum fake_tg_fault_kind)k;
         out->retry_after = 1;
-        out->delay_ms = (long)(20 + rng_next(s) % 300);
+        out->delay_ms = s->fault_delay_ms > 0 ? s->fault_delay_ms : (long)(20 + rng_next(s) % 300);
         return 1;
     }
     return 0;
+}
+
+static int chat_key(const cJSON *params, int64_t *out);
+
+/* The chat a request is about (0 for getUpdates); 0 and -1 if neither. */
+static int wait_key(struct conn *c, int64_t *key)
+{
+    const char *m = c->api_method;
+    if (strcmp(m, "getUpdates") == 0) {
+        *key = 0;
+        return 1;
+    }
+    return (strcmp(m, "sendMessage") == 0 || strcmp(m, "editMessageText") == 0) &&
+           chat_key(c->params, key);
+}
+
+static void wait_note(struct fake_tg *s, struct conn *c, int retry_after)
+{
+    int64_t key;
+    if (!wait_key(c, &key))
+        return;
+    size_t i;
+    for (i = 0; i < s->n_waits && s->waits[i].chat != key; i++)
+        ;
+    if (i == s->n_waits) {
+        if (s->n_waits == sizeof s->waits / sizeof s->waits[0])
+            return;
+        s->n_waits++;
+    }
+    s->waits[i].chat = key;
+    s->waits[i].until_ms = wall_ms() + retry_after * 1000L;
+}
+
+/* Count a request that comes back before its chat's retry_after ran out
+   (100 ms of slack for clock granularity). */
+static void wait_check(struct fake_tg *s, struct conn *c)
+{
+    int64_t key;
+    if (!wait_key(c, &key))
+        return;
+    for (size_t i = 0; i < s->n_waits; i++)
+        if (s->waits[i].chat == key && wall_ms() + 100 < s->waits[i].until_ms)
+            s->st.early_retries++;
 }
 
 static void apply_fault(struct conn *c, const struct rule *f)
@@ -709,6 +763,7 @@ static void apply_fault(struct conn *c, const struct rule *f)
     case FAKE_TG_FAULT_429: {
         char desc[96];
         snprintf(desc, sizeof desc, "Too Many Requests: retry after %d", f->retry_after);
+        wait_note(s, c, f->retry_after);
         respond_error(c, 429, f->description ? f->description : desc, f->retry_after);
         break;
     }
@@ -975,6 +1030,7 @@ static int limits_ok(struct conn *c, int64_t chat)
     char desc[96];
     snprintf(desc, sizeof desc, "Too Many Requests: retry after %d", retry);
     s->st.limit_429++;
+    wait_note(s, c, retry);
     respond_error(c, 429, desc, retry);
     return 0;
 }
@@ -1384,6 +1440,7 @@ char *fake_tg_stats_json(const struct fake_tg *s)
     cJSON_AddNumberToObject(o, "sent_429", (double)st.sent_429);
     cJSON_AddNumberToObject(o, "limit_429", (double)st.limit_429);
     cJSON_AddNumberToObject(o, "faults", (double)st.faults);
+    cJSON_AddNumberToObject(o, "early_retries", (double)st.early_retries);
     cJSON_AddNumberToObject(o, "messages_sent", (double)st.messages_sent);
     cJSON_AddNumberToObject(o, "first_send_ms", (double)st.first_send_ms);
     cJSON_AddNumberToObject(o, "last_send_ms", (double)st.last_send_ms);
@@ -1426,6 +1483,7 @@ static void clear_data(struct fake_tg *s)
     s->adm = NULL;
     s->n_adm = 0;
     s->n_methods = 0;
+    s->n_waits = 0;
     s->n_gens = s->n_lat = 0;
     free(s->allowed_updates);
     s->allowed_updates = NULL;
@@ -1503,6 +1561,15 @@ static void handle_control(struct conn *c, const char *what, const char *query, 
             s->fault_rate = cJSON_GetObjectItemCaseSensitive(p, "rate")->valuedouble;
             if (param_i64(p, "seed", &v))
                 s->rng = s->seed = (uint64_t)v;
+            if (param_i64(p, "delay_ms", &v))
+                s->fault_delay_ms = (long)v;
+            const cJSON *ks = cJSON_GetObjectItemCaseSensitive(p, "kinds"), *kj;
+            s->fault_kinds = 0;
+            cJSON_ArrayForEach(kj, ks) {
+                enum fake_tg_fault_kind fk;
+                if (cJSON_IsString(kj) && fake_tg_fault_kind_parse(kj->valuestring, &fk) == 0)
+                    s->fault_kinds |= 1u << fk;
+            }
             if (!kbuf[0]) {
                 control_ok_n(c, 0);
                 goto out;
@@ -1646,6 +1713,7 @@ static void handle_request(struct conn *c, char *target, const char *body, size_
     if (rec_body)
         record(s, api, rec_body, 1);
     c->params = params;
+    wait_check(s, c);
 
     struct rule f;
     if (pick_fault(s, api, &f))

@@ -19,6 +19,9 @@
  *                           (i / C) % U in chat i % C
  *   POST /control/fault     {"kind":"429","count":N,"method":"sendMessage",
  *                            "retry_after":S,"description":"...","delay_ms":M}
+ *                           or random faults: {"rate":P,"seed":N,
+ *                            "kinds":["429","500",...],"delay_ms":M}
+ *                            (kinds default: all; delay default 20..320 ms)
  *   POST /control/admins    {"chat_id":ID,"user_ids":[...]}
  *   GET  /control/requests[?method=M]   [{"method","body","time_ms"}, ...]
  *   GET  /control/stats     counts per method, 429s, pending updates, and
@@ -82,6 +85,8 @@ struct fake_tg_stats {
     size_t sent_429;           /* every 429 answered */
     size_t limit_429;          /* 429s from --enforce-limits */
     size_t faults;             /* scripted + random faults applied */
+    size_t early_retries;      /* requests for a chat (or getUpdates) sent
+                                  before a 429's retry_after had passed */
     size_t messages_sent;      /* successful sendMessage */
     int64_t first_send_ms;     /* wall-clock ms of the first/last successful */
     int64_t last_send_ms;      /* sendMessage; 0 if none */
