@@ -122,6 +122,17 @@ int store_open(const char *path, struct store **out, char *err, size_t errcap)
                         "PRAGMA journal_size_limit=67108864;");
     if (!rc)
         rc = migrate(st);
+    /* Test only (docs/RELIABILITY.md): cap the file at N pages so a test can
+       fill the "disk" deterministically (SQLITE_FULL) without a tmpfs. */
+    const char *max_pages = getenv("KOCBOT_TEST_MAX_PAGES");
+    if (!rc && max_pages && *max_pages) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA max_page_count = %lld", strtoll(max_pages, NULL, 10));
+        sqlite3_stmt *ps = NULL; /* the pragma answers a row: step it once */
+        if (sqlite3_prepare_v2(st->db, pragma, -1, &ps, NULL) == SQLITE_OK)
+            sqlite3_step(ps);
+        sqlite3_finalize(ps);
+    }
     if (rc) {
         snprintf(err, errcap, "database %s: %s", path, st->err);
         store_close(st);
