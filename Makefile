@@ -1,7 +1,8 @@
 # kocbot — one non-recursive Makefile.
 #   make run     install missing Debian packages (as root), build, start the bot
 #   make test    lint + every test in a debug build and an ASan+UBSan build
-#   make bench   benchmarks (see bench/)
+#   make bench   benchmarks (see bench/, docs/PERFORMANCE.md)
+#   make fuzz    libFuzzer targets, FUZZ_SECONDS each (default 30; tests/fuzz)
 # Variants: VARIANT=debug (default) | release | asan | vg
 
 VARIANT ?= debug
@@ -111,6 +112,13 @@ valgrind: deps
 bench: deps
 	@$(MAKE) --no-print-directory -j2 VARIANT=release check >/dev/null
 	@bench/run.sh build/release
+
+# clang's libFuzzer runtime ships with the clang package on Debian.
+fuzz: deps
+	@command -v clang >/dev/null || { if [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang) >/dev/null; \
+	  else echo "fuzzing needs clang: apt-get install -y clang"; exit 1; fi; }
+	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),30) tests/fuzz/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -98,6 +98,7 @@ struct tg {
     const struct adapter_services *svc;
     char *token, *api_base;
     int poll_timeout_s, admin_cache_s, admins_are_operators;
+    long request_ms, conflict_ms, backoff_max_ms;
     int started, stopped, fatal;
     enum step step;
     int64_t timer;             /* receive-side retry timer, 0 = none */
@@ -263,7 +264,7 @@ static void backoff(struct tg *tg)
 {
     long base = tg->backoff_ms;
     long ms = base - (long)(next_rand(tg) % (uint64_t)(base / 4 + 1));
-    tg->backoff_ms = base * 2 > TG_BACKOFF_MAX_MS ? TG_BACKOFF_MAX_MS : base * 2;
+    tg->backoff_ms = base * 2 > tg->backoff_max_ms ? tg->backoff_max_ms : base * 2;
     tg_log(tg, KB_LOG_INFO, "telegram: %s retry in %ld ms", step_method(tg->step), ms);
     schedule(tg, ms);
 }
@@ -406,7 +407,7 @@ static void resolve_roles(struct tg *tg)
             q->chat = u->chat_num;
             e->asked = 1;
             if (start_req(tg, "getChatAdministrators", tg_encode_chat_dup(u->chat_num),
-                          TG_CONTROL_TIMEOUT_MS, admins_done, q)) {
+                          tg->request_ms, admins_done, q)) {
                 e->asked = 0;
                 free(q);
                 tg_log(tg, KB_LOG_WARN, "telegram: getChatAdministrators not started; "
@@ -573,7 +574,7 @@ static void control_done(void *ud, const struct kb_http_response *resp)
     } else if (st == 409) {
         tg_log(tg, KB_LOG_ERROR, "telegram: %s 409 Conflict: another instance is polling "
                "or a webhook is set (%s); retrying in 30 s", method, desc);
-        schedule(tg, TG_CONFLICT_MS);
+        schedule(tg, tg->conflict_ms);
     } else if (st == 429 && prc == 0 && env.retry_after_s >= 0) {
         tg_log(tg, KB_LOG_WARN, "telegram: %s 429, retry after %ld s", method,
                env.retry_after_s);
@@ -597,21 +598,21 @@ static void run_step(struct tg *tg)
         return;
     switch (tg->step) {
     case STEP_GETME:
-        send_control(tg, "getMe", strdup("{}"), TG_CONTROL_TIMEOUT_MS);
+        send_control(tg, "getMe", strdup("{}"), tg->request_ms);
         break;
     case STEP_CMDS_EN:
         send_control(tg, "setMyCommands", tg_encode_commands_dup("en"),
-                     TG_CONTROL_TIMEOUT_MS);
+                     tg->request_ms);
         break;
     case STEP_CMDS_ZH:
         send_control(tg, "setMyCommands", tg_encode_commands_dup("zh"),
-                     TG_CONTROL_TIMEOUT_MS);
+                     tg->request_ms);
         break;
     case STEP_POLL:
         tg->poll_started_ms = tg->svc->now_ms(tg->svc->ctx);
         send_control(tg, "getUpdates",
                      tg_encode_get_updates_dup(tg->offset, tg->poll_timeout_s),
-                     (tg->poll_timeout_s + 15) * 1000L);
+                     tg->poll_timeout_s * 1000L + (tg->request_ms < 15000 ? tg->request_ms : 15000));
         break;
     case STEP_ROLES:
     case STEP_DELIVER:
@@ -700,7 +701,7 @@ static int send_part(struct tg_send *s)
     }
     q->kind = RQ_SEND;
     q->send = s;
-    int rc = start_req(tg, method, body, TG_CONTROL_TIMEOUT_MS, send_done, q);
+    int rc = start_req(tg, method, body, tg->request_ms, send_done, q);
     if (rc) {
         free(q);
         return rc;
@@ -998,6 +999,9 @@ int tg_adapter_new(const struct tg_options *o, const struct adapter_services *sv
     }
     tg->svc = svc;
     tg->poll_timeout_s = o->poll_timeout_s > 0 ? o->poll_timeout_s : 25;
+    tg->request_ms = o->request_timeout_s > 0 ? o->request_timeout_s * 1000L : TG_CONTROL_TIMEOUT_MS;
+    tg->conflict_ms = o->conflict_wait_s > 0 ? o->conflict_wait_s * 1000L : TG_CONFLICT_MS;
+    tg->backoff_max_ms = o->backoff_max_s > 0 ? o->backoff_max_s * 1000L : TG_BACKOFF_MAX_MS;
     tg->admin_cache_s = o->admin_cache_s > 0 ? o->admin_cache_s : 300;
     tg->admins_are_operators = o->admins_are_operators;
     tg->backoff_ms = TG_BACKOFF_MIN_MS;

@@ -35,6 +35,10 @@ struct tg_options {
     int poll_timeout_s;         /* long-poll timeout, default 25 (<= 0: default) */
     int admin_cache_s;          /* getChatAdministrators cache, default 300 */
     int admins_are_operators;   /* look up chat admins for group commands */
+    int request_timeout_s;      /* sends and control calls (<= 0: 30); a long
+                                   poll gets poll_timeout_s + min(this, 15) */
+    int conflict_wait_s;        /* wait after 409 Conflict (<= 0: 30) */
+    int backoff_max_s;          /* poll backoff doubles up to this (<= 0: 60) */
 };
 
 /* Create a Telegram adapter.  svc must outlive it.  Returns 0 and *out

@@ -564,6 +564,8 @@ int tg_parse_admins(const cJSON *result, int64_t **ids, size_t *n)
  *   200 ok                    -> OK (message_id from result when present)
  *   429                       -> RETRY, retry_after_ms = retry_after * 1000
  *   5xx, not sent             -> RETRY (retry_after 0: use backoff)
+ *   409 Conflict              -> RETRY (it concerns polling, not this
+ *                                message: the send was refused, not lost)
  *   no answer, cancelled      -> RETRY_ONCE (it may have been delivered)
  *   400 chat not found, 403   -> CHAT_GONE
  *   400 other                 -> FAILED (edit "message is not modified": OK)
@@ -603,7 +605,7 @@ void tg_classify_send(const struct kb_http_response *resp, enum tg_method m,
         out->outcome = KB_SEND_RETRY;
         out->retry_after_ms = (prc == 0 && env.retry_after_s >= 0)
                                   ? env.retry_after_s * 1000L : 0;
-    } else if (st >= 500) {
+    } else if (st >= 500 || st == 409) {
         out->outcome = KB_SEND_RETRY;
     } else if (st == 401) {
         out->outcome = KB_SEND_FATAL;

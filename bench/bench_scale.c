@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -299,7 +300,7 @@ int main(int argc, char **argv)
     int64_t rows = 0;
     store_i64(e->st, &rows, "SELECT count(*) FROM ledger", NOVALS);
 
-    double me_d[CALLS], top_d[CALLS], me_a[CALLS], top_a[CALLS];
+    double me_d[CALLS], top_d[CALLS], me_a[CALLS], top_a[CALLS], tasks_a[CALLS];
     rng_state = 12345;
     store_exec(e->st, "BEGIN", NOVALS);
     for (int i = 0; i < 20; i++) /* warm the page cache a little */
@@ -320,17 +321,27 @@ int main(int argc, char **argv)
         char top[32];
         snprintf(top, sizeof top, "/top %s", top_args[i % 9]);
         double a = now_ms();
-        apply(e, m, "/me", 2 * i);
+        apply(e, m, "/me", 3 * i);
         double b = now_ms();
-        apply(e, m, top, 2 * i + 1);
+        apply(e, m, top, 3 * i + 1);
         double c = now_ms();
+        apply(e, m, "/tasks", 3 * i + 2);
+        double d = now_ms();
         me_a[i] = b - a;
         top_a[i] = c - b;
+        tasks_a[i] = d - c;
     }
     /* leave the reused database as it was found (no growing outbox) */
     store_exec(e->st, "DELETE FROM outbox WHERE text <> ''", NOVALS);
     struct dist md = summarize(me_d, CALLS), td = summarize(top_d, CALLS), ma = summarize(me_a, CALLS),
-                ta = summarize(top_a, CALLS);
+                ta = summarize(top_a, CALLS), ka = summarize(tasks_a, CALLS);
+    /* main file plus the WAL not yet checkpointed into it */
+    struct stat dbst;
+    char wal[300];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    long long db_bytes = stat(path, &dbst) == 0 ? (long long)dbst.st_size : -1;
+    if (stat(wal, &dbst) == 0)
+        db_bytes += (long long)dbst.st_size;
     struct utsname u;
     uname(&u);
     printf("{\"members\":%lld,\"ledger_rows\":%lld,\"checkins\":%lld,\"generated_s\":%.1f,\"reused_db\":%s,"
@@ -339,10 +350,11 @@ int main(int argc, char **argv)
            "\"top_direct_ms\":{\"median\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
            "\"me_apply_ms\":{\"median\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
            "\"top_apply_ms\":{\"median\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
+           "\"tasks_apply_ms\":{\"median\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"db_bytes\":%lld,"
            "\"machine\":{\"uname\":\"%s %s %s\",\"nproc\":%ld}}\n",
            (long long)n_members, (long long)rows, (long long)n_checkins, gen_s, reused ? "true" : "false", CALLS,
            md.median, md.p99, md.max, td.median, td.p99, td.max, ma.median, ma.p99, ma.max, ta.median, ta.p99,
-           ta.max, u.sysname, u.release, u.machine, sysconf(_SC_NPROCESSORS_ONLN));
+           ta.max, ka.median, ka.p99, ka.max, db_bytes, u.sysname, u.release, u.machine, sysconf(_SC_NPROCESSORS_ONLN));
     engine_close(e);
     return 0;
 }

@@ -385,6 +385,9 @@ static int make_adapter(struct app *a)
         struct tg_options o = {.token = c->telegram.token, .api_base = c->telegram.api_base,
                                .poll_timeout_s = c->telegram.poll_timeout_s,
                                .admin_cache_s = c->telegram.admin_cache_s,
+                               .request_timeout_s = c->telegram.request_timeout_s,
+                               .conflict_wait_s = c->telegram.conflict_wait_s,
+                               .backoff_max_s = c->telegram.backoff_max_s,
                                .admins_are_operators = c->engine.admins_are_operators};
         return tg_adapter_new(&o, &a->svc, &a->adapter) ? 70 : 0;
     }

@@ -35,6 +35,10 @@ struct sender {
     size_t global_pos;
     void (*idle)(void *ud);
     void *idle_ud;
+    /* outcomes not yet recorded: written in one transaction at the next
+       pump (one sync per round of sends, not one per message) */
+    struct outbox_done *done;
+    size_t n_done, cap_done;
 };
 
 struct send_job {
@@ -117,6 +121,38 @@ size_t sender_in_flight(const struct sender *s)
     return s->in_flight;
 }
 
+static void done_push(struct sender *s, int64_t id, enum outbox_outcome out, const char *message_id,
+                      int64_t retry_at, const char *error)
+{
+    if (s->n_done == s->cap_done) {
+        s->cap_done = s->cap_done ? s->cap_done * 2 : 64;
+        s->done = xrealloc(s->done, s->cap_done * sizeof *s->done);
+    }
+    s->done[s->n_done++] = (struct outbox_done){
+        .id = id, .outcome = out, .message_id = message_id ? xstrdup(message_id) : NULL,
+        .retry_at_ms = retry_at, .error = error ? xstrdup(error) : NULL};
+}
+
+/* Record the waiting outcomes.  0, or negative when they stay waiting (the
+   rows are still pending in the database, so nothing may be fetched). */
+static int done_flush(struct sender *s)
+{
+    if (s->n_done == 0)
+        return 0;
+    int rc = engine_outbox_done_many(s->e, s->done, s->n_done, clock_now_ms());
+    if (rc) {
+        log_error("outbox", "cannot record delivery of %zu replies: %s", s->n_done,
+                  engine_errmsg(s->e));
+        return rc;
+    }
+    for (size_t i = 0; i < s->n_done; i++) {
+        free((char *)s->done[i].message_id);
+        free((char *)s->done[i].error);
+    }
+    s->n_done = 0;
+    return 0;
+}
+
 static enum outbox_outcome map_outcome(enum kb_send_outcome o)
 {
     switch (o) {
@@ -147,13 +183,10 @@ static void send_done(void *ud, const struct kb_send_result *res)
     if (out == OUTBOX_FAILED || out == OUTBOX_CHAT_GONE)
         log_warn("outbox", "chat %s: send failed: %s", c->chat_id,
                  res->description ? res->description : "(no description)");
-    for (size_t i = 0; i < job->n; i++) {
-        int rc = engine_outbox_done(s->e, job->ids[i], out, res->message_id, retry_at,
-                                    res->description, now);
-        if (rc)
-            log_error("outbox", "cannot record delivery of reply %lld: %s", (long long)job->ids[i],
-                      engine_errmsg(s->e));
-    }
+    for (size_t i = 0; i < job->n; i++)
+        done_push(s, job->ids[i], out, res->message_id, retry_at, res->description);
+    if (s->closing)
+        done_flush(s); /* no pump will come */
     c->busy = 0;
     s->in_flight--;
     free(job->ids);
@@ -202,6 +235,10 @@ static void pump(uv_timer_t *t)
     if (s->closing)
         return;
     s->kicked = 0;
+    if (done_flush(s)) {
+        arm(s, 1000); /* the rows still look pending: fetching them would resend */
+        return;
+    }
     int64_t now = clock_now_ms();
     struct outbox_batch b;
     if (engine_outbox_fetch(s->e, s->a->ops->platform, now, FETCH_MAX, &b)) {
@@ -277,6 +314,12 @@ struct sender *sender_new(uv_loop_t *loop, struct engine *e, struct adapter *a,
 static void sender_closed(uv_handle_t *h)
 {
     struct sender *s = h->data;
+    done_flush(s);
+    for (size_t i = 0; i < s->n_done; i++) {
+        free((char *)s->done[i].message_id);
+        free((char *)s->done[i].error);
+    }
+    free(s->done);
     for (size_t i = 0; i < s->n_chats; i++)
         free(s->chats[i].chat_id);
     free(s->chats);

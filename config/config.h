@@ -29,6 +29,9 @@ struct kb_config {
         char *api_base;             /* default "https://api.telegram.org" */
         int poll_timeout_s;         /* long-poll timeout, 1..50 (25) */
         int admin_cache_s;          /* chat-admin list cache, 0..86400 (300) */
+        int request_timeout_s;      /* sends and control calls, 1..300 (30) */
+        int conflict_wait_s;        /* wait after a 409 Conflict, 1..3600 (30) */
+        int backoff_max_s;          /* cap of the doubling poll backoff, 1..3600 (60) */
     } telegram;
     struct {
         double per_chat_per_s;      /* messages per second per chat (1.0) */

@@ -558,13 +558,11 @@ int64_t engine_outbox_pending(struct engine *e, const char *platform)
     " not_before_ms = CASE WHEN ?3 > 0 THEN ?3 ELSE" \
     " ?4 + min(60000, 1000 << min(attempts, 6)) + (id * 7919) % 1000 END"
 
-int engine_outbox_done(struct engine *e, int64_t id, enum outbox_outcome outcome,
-                       const char *message_id, int64_t retry_at_ms, const char *error, int64_t now_ms)
+static int outbox_record(struct engine *e, int64_t id, enum outbox_outcome outcome,
+                         const char *message_id, int64_t retry_at_ms, const char *error, int64_t now_ms)
 {
     int64_t now = now_ms / 1000;
-    int rc = store_begin(e->st);
-    if (rc)
-        return fail(e, rc);
+    int rc;
     switch (outcome) {
     case OUTBOX_SENT:
         rc = store_exec(e->st,
@@ -612,6 +610,19 @@ int engine_outbox_done(struct engine *e, int64_t id, enum outbox_outcome outcome
     default:
         rc = KB_EINVAL;
     }
+    return rc;
+}
+
+int engine_outbox_done_many(struct engine *e, const struct outbox_done *d, size_t n, int64_t now_ms)
+{
+    if (n == 0)
+        return KB_OK;
+    int rc = store_begin(e->st);
+    if (rc)
+        return fail(e, rc);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = outbox_record(e, d[i].id, d[i].outcome, d[i].message_id, d[i].retry_at_ms, d[i].error,
+                           now_ms);
     if (rc) {
         fail(e, rc);
         store_rollback(e->st);
@@ -619,4 +630,12 @@ int engine_outbox_done(struct engine *e, int64_t id, enum outbox_outcome outcome
     }
     rc = store_commit(e->st);
     return rc ? fail(e, rc) : KB_OK;
+}
+
+int engine_outbox_done(struct engine *e, int64_t id, enum outbox_outcome outcome,
+                       const char *message_id, int64_t retry_at_ms, const char *error, int64_t now_ms)
+{
+    struct outbox_done d = {.id = id, .outcome = outcome, .message_id = message_id,
+                            .retry_at_ms = retry_at_ms, .error = error};
+    return engine_outbox_done_many(e, &d, 1, now_ms);
 }

@@ -69,5 +69,15 @@ enum outbox_outcome {
 int engine_outbox_done(struct engine *e, int64_t id, enum outbox_outcome outcome,
                        const char *message_id, int64_t retry_at_ms, const char *error,
                        int64_t now_ms);
+/* One outcome for engine_outbox_done_many. */
+struct outbox_done {
+    int64_t id;
+    enum outbox_outcome outcome;
+    const char *message_id;
+    int64_t retry_at_ms;
+    const char *error;
+};
+/* Record n outcomes in ONE transaction (one sync instead of n): all or none. */
+int engine_outbox_done_many(struct engine *e, const struct outbox_done *d, size_t n, int64_t now_ms);
 
 #endif

@@ -111,10 +111,28 @@ int store_open(const char *path, struct store **out, char *err, size_t errcap)
     sqlite3_busy_timeout(st->db, 5000);
     /* WAL + FULL: a commit that returned is on disk even after power loss,
        and Telegram forgets an update once we confirm it. */
+    /* An 8 MB page cache and a checkpoint every 8192 WAL pages (32 MB, the
+       file trimmed back to 64 MB) keep a batch's random index pages in
+       memory and write each hot page to the database once per checkpoint
+       instead of once per 1000 pages: about 2.5x the batched throughput of
+       SQLite's defaults (docs/PERFORMANCE.md) for ~6 MB more RSS. */
     rc = exec_plain(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                        "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;");
+                        "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+                        "PRAGMA cache_size=-8192; PRAGMA wal_autocheckpoint=8192; "
+                        "PRAGMA journal_size_limit=67108864;");
     if (!rc)
         rc = migrate(st);
+    /* Test only (docs/RELIABILITY.md): cap the file at N pages so a test can
+       fill the "disk" deterministically (SQLITE_FULL) without a tmpfs. */
+    const char *max_pages = getenv("KOCBOT_TEST_MAX_PAGES");
+    if (!rc && max_pages && *max_pages) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA max_page_count = %lld", strtoll(max_pages, NULL, 10));
+        sqlite3_stmt *ps = NULL; /* the pragma answers a row: step it once */
+        if (sqlite3_prepare_v2(st->db, pragma, -1, &ps, NULL) == SQLITE_OK)
+            sqlite3_step(ps);
+        sqlite3_finalize(ps);
+    }
     if (rc) {
         snprintf(err, errcap, "database %s: %s", path, st->err);
         store_close(st);

@@ -158,7 +158,13 @@ struct fake_tg {
     char *username;
     uint64_t seed, rng;
     double fault_rate;
+    unsigned fault_kinds;      /* random faults: bit per kind; 0 = every kind */
+    long fault_delay_ms;       /* random DELAY faults last this long (0: 20..320 ms) */
     int enforce_limits;
+    /* retry_after bookkeeping: a 429 sets until_ms for its chat (0 for
+       getUpdates); a request for it before then is an early retry */
+    struct { int64_t chat, until_ms; } waits[64];
+    size_t n_waits;
     fake_tg_quit_fn quit_fn;
     void *quit_ud;
 
@@ -184,6 +190,13 @@ struct fake_tg {
     struct method_count methods[MAX_METHODS];
     size_t n_methods;
     char *allowed_updates;     /* last allowed_updates seen, JSON text */
+
+    /* latency: generated message ids with the time they became available,
+       and for each reply to one of them, reply time minus that time */
+    struct gen_range { int64_t first, n, at_ms; } *gens;
+    size_t n_gens, cap_gens;
+    int64_t *lat;
+    size_t n_lat, cap_lat;
 
     struct fake_tg_stats st;
     struct conn *conns;        /* all open connections */
@@ -686,12 +699,60 @@ static int pick_fault(struct fake_tg *s, const char *method, struct rule *out)
     }
     if (s->fault_rate > 0 && rng_unit(s) < s->fault_rate) {
         memset(out, 0, sizeof *out);
-        out->kind = (enum fake_tg_fault_kind)(rng_next(s) % FAKE_TG_FAULT_KINDS);
+        unsigned kinds = s->fault_kinds ? s->fault_kinds : (1u << FAKE_TG_FAULT_KINDS) - 1;
+        int k;
+        do
+            k = (int)(rng_next(s) % FAKE_TG_FAULT_KINDS);
+        while (!(kinds & (1u << k)));
+        out->kind = (enum fake_tg_fault_kind)k;
         out->retry_after = 1;
-        out->delay_ms = (long)(20 + rng_next(s) % 300);
+        out->delay_ms = s->fault_delay_ms > 0 ? s->fault_delay_ms : (long)(20 + rng_next(s) % 300);
         return 1;
     }
     return 0;
+}
+
+static int chat_key(const cJSON *params, int64_t *out);
+
+/* The chat a request is about (0 for getUpdates); 0 and -1 if neither. */
+static int wait_key(struct conn *c, int64_t *key)
+{
+    const char *m = c->api_method;
+    if (strcmp(m, "getUpdates") == 0) {
+        *key = 0;
+        return 1;
+    }
+    return (strcmp(m, "sendMessage") == 0 || strcmp(m, "editMessageText") == 0) &&
+           chat_key(c->params, key);
+}
+
+static void wait_note(struct fake_tg *s, struct conn *c, int retry_after)
+{
+    int64_t key;
+    if (!wait_key(c, &key))
+        return;
+    size_t i;
+    for (i = 0; i < s->n_waits && s->waits[i].chat != key; i++)
+        ;
+    if (i == s->n_waits) {
+        if (s->n_waits == sizeof s->waits / sizeof s->waits[0])
+            return;
+        s->n_waits++;
+    }
+    s->waits[i].chat = key;
+    s->waits[i].until_ms = wall_ms() + retry_after * 1000L;
+}
+
+/* Count a request that comes back before its chat's retry_after ran out
+   (100 ms of slack for clock granularity). */
+static void wait_check(struct fake_tg *s, struct conn *c)
+{
+    int64_t key;
+    if (!wait_key(c, &key))
+        return;
+    for (size_t i = 0; i < s->n_waits; i++)
+        if (s->waits[i].chat == key && wall_ms() + 100 < s->waits[i].until_ms)
+            s->st.early_retries++;
 }
 
 static void apply_fault(struct conn *c, const struct rule *f)
@@ -702,6 +763,7 @@ static void apply_fault(struct conn *c, const struct rule *f)
     case FAKE_TG_FAULT_429: {
         char desc[96];
         snprintf(desc, sizeof desc, "Too Many Requests: retry after %d", f->retry_after);
+        wait_note(s, c, f->retry_after);
         respond_error(c, 429, f->description ? f->description : desc, f->retry_after);
         break;
     }
@@ -968,8 +1030,38 @@ static int limits_ok(struct conn *c, int64_t chat)
     char desc[96];
     snprintf(desc, sizeof desc, "Too Many Requests: retry after %d", retry);
     s->st.limit_429++;
+    wait_note(s, c, retry);
     respond_error(c, 429, desc, retry);
     return 0;
+}
+
+/* A reply to a generated message: how long after it became available. */
+static void note_latency(struct fake_tg *s, const cJSON *params, int64_t now)
+{
+    int64_t mid;
+    const cJSON *rp = cJSON_GetObjectItemCaseSensitive(params, "reply_parameters");
+    if (!(rp && param_i64(rp, "message_id", &mid)) && !param_i64(params, "reply_to_message_id", &mid))
+        return;
+    for (size_t i = s->n_gens; i-- > 0;) {
+        const struct gen_range *g = &s->gens[i];
+        if (mid < g->first || mid >= g->first + g->n)
+            continue;
+        if (s->n_lat == s->cap_lat) {
+            size_t ncap = s->cap_lat ? s->cap_lat * 2 : 1024;
+            int64_t *nl = realloc(s->lat, ncap * sizeof *nl);
+            if (!nl)
+                return;
+            s->lat = nl, s->cap_lat = ncap;
+        }
+        s->lat[s->n_lat++] = now - g->at_ms;
+        return;
+    }
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 static void send_message(struct conn *c)
@@ -996,6 +1088,7 @@ static void send_message(struct conn *c)
         s->st.first_send_ms = now;
     s->st.last_send_ms = now;
     s->st.messages_sent++;
+    note_latency(s, c->params, now);
     respond_result(c, make_message(s, c->params, s->next_message_id++));
 }
 
@@ -1155,6 +1248,12 @@ int fake_tg_push_update(struct fake_tg *s, const char *json)
 int fake_tg_generate(struct fake_tg *s, size_t n, size_t chats, size_t users,
                      const char *text, int64_t start_time)
 {
+    return fake_tg_generate_from(s, 0, n, chats, users, text, start_time);
+}
+
+int fake_tg_generate_from(struct fake_tg *s, size_t first, size_t n, size_t chats, size_t users,
+                          const char *text, int64_t start_time)
+{
     if (!s)
         return -EINVAL;
     if (chats == 0)
@@ -1183,8 +1282,16 @@ int fake_tg_generate(struct fake_tg *s, size_t n, size_t chats, size_t users,
         return -ENOMEM;
     }
     int rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t ci = i % chats, ui = (i / chats) % users;
+    if (n > 0 && s->n_gens == s->cap_gens) {
+        size_t ncap = s->cap_gens ? s->cap_gens * 2 : 64;
+        struct gen_range *ng = realloc(s->gens, ncap * sizeof *ng);
+        if (ng)
+            s->gens = ng, s->cap_gens = ncap;
+    }
+    if (n > 0 && s->n_gens < s->cap_gens)
+        s->gens[s->n_gens++] = (struct gen_range){s->next_message_id, (int64_t)n, wall_ms()};
+    for (size_t k = 0; k < n; k++) {
+        size_t i = first + k, ci = i % chats, ui = (i / chats) % users;
         int64_t id = s->next_update_id++;
         int len = snprintf(tmp, cap,
                            "{\"update_id\":%lld,\"message\":{\"message_id\":%lld,"
@@ -1333,9 +1440,23 @@ char *fake_tg_stats_json(const struct fake_tg *s)
     cJSON_AddNumberToObject(o, "sent_429", (double)st.sent_429);
     cJSON_AddNumberToObject(o, "limit_429", (double)st.limit_429);
     cJSON_AddNumberToObject(o, "faults", (double)st.faults);
+    cJSON_AddNumberToObject(o, "early_retries", (double)st.early_retries);
     cJSON_AddNumberToObject(o, "messages_sent", (double)st.messages_sent);
     cJSON_AddNumberToObject(o, "first_send_ms", (double)st.first_send_ms);
     cJSON_AddNumberToObject(o, "last_send_ms", (double)st.last_send_ms);
+    if (s->n_lat) {
+        int64_t *v = malloc(s->n_lat * sizeof *v);
+        if (v) {
+            memcpy(v, s->lat, s->n_lat * sizeof *v);
+            qsort(v, s->n_lat, sizeof *v, cmp_i64);
+            cJSON *l = cJSON_AddObjectToObject(o, "latency_ms");
+            cJSON_AddNumberToObject(l, "n", (double)s->n_lat);
+            cJSON_AddNumberToObject(l, "p50", (double)v[s->n_lat / 2]);
+            cJSON_AddNumberToObject(l, "p99", (double)v[(s->n_lat * 99) / 100]);
+            cJSON_AddNumberToObject(l, "max", (double)v[s->n_lat - 1]);
+            free(v);
+        }
+    }
     if (s->allowed_updates)
         cJSON_AddItemToObject(o, "allowed_updates", cJSON_Parse(s->allowed_updates));
     char *txt = cJSON_PrintUnformatted(o);
@@ -1362,6 +1483,8 @@ static void clear_data(struct fake_tg *s)
     s->adm = NULL;
     s->n_adm = 0;
     s->n_methods = 0;
+    s->n_waits = 0;
+    s->n_gens = s->n_lat = 0;
     free(s->allowed_updates);
     s->allowed_updates = NULL;
 }
@@ -1408,16 +1531,17 @@ static void handle_control(struct conn *c, const char *what, const char *query, 
         else
             control_ok_n(c, n);
     } else if (strcmp(what, "generate") == 0) {
-        int64_t n = 0, chats = 1, users = 1, start = 0;
+        int64_t n = 0, chats = 1, users = 1, start = 0, first = 0;
         param_i64(p, "n", &n);
+        param_i64(p, "first", &first);
         param_i64(p, "chats", &chats);
         param_i64(p, "users", &users);
         param_i64(p, "start_time", &start);
-        if (n < 0 || n > 10000000 || chats < 1 || users < 1) {
-            control_bad(c, "bad n/chats/users");
+        if (n < 0 || n > 10000000 || chats < 1 || users < 1 || first < 0) {
+            control_bad(c, "bad n/chats/users/first");
         } else {
-            int rc = fake_tg_generate(s, (size_t)n, (size_t)chats, (size_t)users,
-                                      param_str(p, "text"), start);
+            int rc = fake_tg_generate_from(s, (size_t)first, (size_t)n, (size_t)chats,
+                                           (size_t)users, param_str(p, "text"), start);
             if (rc < 0)
                 control_bad(c, "generate failed");
             else
@@ -1437,6 +1561,15 @@ static void handle_control(struct conn *c, const char *what, const char *query, 
             s->fault_rate = cJSON_GetObjectItemCaseSensitive(p, "rate")->valuedouble;
             if (param_i64(p, "seed", &v))
                 s->rng = s->seed = (uint64_t)v;
+            if (param_i64(p, "delay_ms", &v))
+                s->fault_delay_ms = (long)v;
+            const cJSON *ks = cJSON_GetObjectItemCaseSensitive(p, "kinds"), *kj;
+            s->fault_kinds = 0;
+            cJSON_ArrayForEach(kj, ks) {
+                enum fake_tg_fault_kind fk;
+                if (cJSON_IsString(kj) && fake_tg_fault_kind_parse(kj->valuestring, &fk) == 0)
+                    s->fault_kinds |= 1u << fk;
+            }
             if (!kbuf[0]) {
                 control_ok_n(c, 0);
                 goto out;
@@ -1489,6 +1622,8 @@ static void handle_control(struct conn *c, const char *what, const char *query, 
         }
     } else if (strcmp(what, "stats") == 0) {
         char *txt = fake_tg_stats_json(s);
+        if (query && strstr(query, "clear_latency"))
+            s->n_lat = 0; /* the next figures start afresh */
         if (!txt) {
             respond_error(c, 500, "out of memory", 0);
         } else {
@@ -1578,6 +1713,7 @@ static void handle_request(struct conn *c, char *target, const char *body, size_
     if (rec_body)
         record(s, api, rec_body, 1);
     c->params = params;
+    wait_check(s, c);
 
     struct rule f;
     if (pick_fault(s, api, &f))
@@ -1781,6 +1917,8 @@ static void on_server_closed(uv_handle_t *h)
     clear_data(s);
     free(s->q);
     free(s->recs);
+    free(s->gens);
+    free(s->lat);
     free(s->rules);
     free(s->token);
     free(s->username);

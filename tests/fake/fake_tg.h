@@ -14,12 +14,21 @@
  * Control endpoints (plain JSON, never faulted, never recorded):
  *   POST /control/updates   [Update, ...] or one Update; update_id assigned
  *   POST /control/generate  {"n":N,"chats":C,"users":U,"text":"/checkin",
- *                            "start_time":T}
+ *                            "start_time":T,"first":K}
+ *                           message i (K <= i < K+N) is from user
+ *                           (i / C) % U in chat i % C
  *   POST /control/fault     {"kind":"429","count":N,"method":"sendMessage",
  *                            "retry_after":S,"description":"...","delay_ms":M}
+ *                           or random faults: {"rate":P,"seed":N,
+ *                            "kinds":["429","500",...],"delay_ms":M}
+ *                            (kinds default: all; delay default 20..320 ms)
  *   POST /control/admins    {"chat_id":ID,"user_ids":[...]}
  *   GET  /control/requests[?method=M]   [{"method","body","time_ms"}, ...]
- *   GET  /control/stats     counts per method, 429s, pending updates, ...
+ *   GET  /control/stats     counts per method, 429s, pending updates, and
+ *                           latency_ms {n,p50,p99,max}: for each sendMessage
+ *                           replying to a /control/generate message, the
+ *                           time since that message was generated
+ *                           (?clear_latency: start those figures afresh)
  *   POST /control/reset     forget updates, requests, faults, admins, stats
  *   POST /control/quit      answer, then call the quit callback
  * /control/requests answers a bare JSON array and /control/stats a bare
@@ -76,6 +85,8 @@ struct fake_tg_stats {
     size_t sent_429;           /* every 429 answered */
     size_t limit_429;          /* 429s from --enforce-limits */
     size_t faults;             /* scripted + random faults applied */
+    size_t early_retries;      /* requests for a chat (or getUpdates) sent
+                                  before a 429's retry_after had passed */
     size_t messages_sent;      /* successful sendMessage */
     int64_t first_send_ms;     /* wall-clock ms of the first/last successful */
     int64_t last_send_ms;      /* sendMessage; 0 if none */
@@ -107,6 +118,9 @@ int fake_tg_push_update(struct fake_tg *s, const char *json);
 /* Synthesize n group text messages spread over chats/users (cheap). */
 int fake_tg_generate(struct fake_tg *s, size_t n, size_t chats, size_t users,
                      const char *text, int64_t start_time);
+/* The same for messages first .. first+n-1 of that sequence. */
+int fake_tg_generate_from(struct fake_tg *s, size_t first, size_t n, size_t chats, size_t users,
+                          const char *text, int64_t start_time);
 /* Script a fault for the next f->count matching requests. */
 int fake_tg_fault(struct fake_tg *s, const struct fake_tg_fault *f);
 /* Parse "429", "500", "delay", "close", "truncate", "bad_json", ... */

@@ -285,7 +285,7 @@ static long fire(void)
 
 static struct adapter *make(int admins)
 {
-    struct tg_options o = {TOKEN, "http://127.0.0.1:9/", 25, 300, admins};
+    struct tg_options o = {TOKEN, "http://127.0.0.1:9/", 25, 300, admins, 0, 0, 0};
     struct adapter *a = NULL;
     if (tg_adapter_new(&o, &SVC, &a) || !a)
         TEST_FAIL("tg_adapter_new failed");
@@ -331,11 +331,11 @@ TEST(construct_and_ops)
     CHECK(a->ops->feed_line == NULL);
     CHECK(a->ops->start && a->ops->stop && a->ops->send && a->ops->destroy);
     finish(a);
-    struct tg_options bad = {NULL, NULL, 0, 0, 0};
+    struct tg_options bad = {NULL, NULL, 0, 0, 0, 0, 0, 0};
     struct adapter *b = (struct adapter *)1;
     CHECK_INT(tg_adapter_new(&bad, &SVC, &b), KB_EINVAL);
     CHECK(b == NULL);
-    struct tg_options bad2 = {"12/../x", NULL, 0, 0, 0};
+    struct tg_options bad2 = {"12/../x", NULL, 0, 0, 0, 0, 0, 0};
     CHECK_INT(tg_adapter_new(&bad2, &SVC, &b), KB_EINVAL);
 }
 

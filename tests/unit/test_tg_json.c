@@ -391,6 +391,10 @@ TEST(send_classification)
     CHECK_INT(c.retry_after_ms, 0);
     c = classify("not_json.json", 502, TG_M_SEND);
     CHECK_INT(c.outcome, KB_SEND_RETRY);
+    /* a 409 concerns polling; the send was refused, so it goes again (it was
+       once a permanent failure that lost the reply, found by the fault suite) */
+    c = classify("err_409.json", 409, TG_M_SEND);
+    CHECK_INT(c.outcome, KB_SEND_RETRY);
     c = classify("err_400.json", 400, TG_M_SEND);
     CHECK_INT(c.outcome, KB_SEND_FAILED);
     CHECK_CONTAINS(c.description, "can't parse entities");

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# End to end: the real binary against the fake Bot API (tests/fake), rate
+# limits off.  Usage: bench/bench_e2e.sh [BUILD_DIR] [UPDATES]
+#  idle   the bot started on an empty database and long-polling: VmRSS
+#  burst  UPDATES (default 100,000) pre-generated updates over 100 chats and
+#         50,000 members (70% /checkin, 20% /me, 10% /tasks) served as fast
+#         as the bot asks: updates/s from the moment they are available to
+#         the last reply, bot CPU seconds, peak RSS (VmHWM), and latency
+#         from an update becoming available to its reply arriving
+#  steady 1,000 updates/s offered in slices of 50 every 50 ms for 10 s:
+#         latency when the bot keeps up
+# Prints ONE line of JSON.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${1:-build/release}
+N=${2:-100000}
+. tests/e2e/lib.bash
+start_fake --max-seconds 900
+cat >"$WORK/bot.json" <<JSON
+{"limits": {"enabled": false}, "log_level": "warn"}
+JSON
+DB=$WORK/e2e.db
+KOCBOT_TELEGRAM_TOKEN=1:bench KOCBOT_TELEGRAM_API=$FAKE KOCBOT_LOCALE=en \
+    "$KOCBOT" --config "$WORK/bot.json" --db "$DB" 2>"$WORK/bot.log" &
+BOT=$!
+cleanup_hooks+=("kill $BOT 2>/dev/null")
+stat_of() { control stats | grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2; }
+ticks() { awk '{print $14 + $15}' "/proc/$BOT/stat"; }
+kb() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$BOT/status"; }
+for _ in $(seq 1 100); do [ "$(stat_of getUpdates)" ] && break; sleep 0.1; done
+sleep 2
+idle_kb=$(kb VmRSS)
+idle_anon_kb=$(kb RssAnon)
+hz=$(getconf CLK_TCK)
+
+drained() { # all N updates applied and answered
+    [ "$(sqlite3 "$DB" "SELECT (SELECT count(*) FROM processed) = $1 AND
+        NOT EXISTS (SELECT 1 FROM outbox WHERE state = 0)" 2>/dev/null)" = 1 ]
+}
+wait_drained() {
+    local deadline=$(( $(date +%s) + 600 ))
+    until drained "$1"; do
+        [ "$(date +%s)" -gt "$deadline" ] && { echo '{"bench":"e2e","error":"timeout"}'; exit 1; }
+        sleep 0.5
+    done
+}
+
+# ---- burst --------------------------------------------------------------
+c0=$(ticks)
+checkins=$((N * 70 / 100)); mes=$((N * 20 / 100)); tasks=$((N - checkins - mes))
+t0=$(date +%s%3N)
+control generate "{\"n\":$checkins,\"chats\":100,\"users\":50000,\"text\":\"/checkin\"}" >/dev/null
+control generate "{\"n\":$mes,\"first\":$checkins,\"chats\":100,\"users\":50000,\"text\":\"/me\"}" >/dev/null
+control generate "{\"n\":$tasks,\"first\":$((checkins + mes)),\"chats\":100,\"users\":50000,\"text\":\"/tasks\"}" >/dev/null
+wait_drained "$N"
+c1=$(ticks)
+burst=$(control "stats?clear_latency")
+last=$(printf '%s' "$burst" | grep -o '"last_send_ms":[0-9]*' | cut -d: -f2)
+peak_kb=$(kb VmHWM)
+lat() { printf '%s' "$1" | grep -o '"latency_ms":{[^}]*}' | sed 's/"latency_ms"://'; }
+burst_lat=$(lat "$burst")
+sends=$(printf '%s' "$burst" | grep -o '"messages_sent":[0-9]*' | cut -d: -f2)
+
+# ---- steady -------------------------------------------------------------
+for k in $(seq 0 199); do
+    control generate "{\"n\":50,\"first\":$((N + k * 50)),\"chats\":100,\"users\":50000,\"text\":\"/tasks\"}" >/dev/null
+    sleep 0.05
+done
+wait_drained $((N + 10000))
+steady_lat=$(lat "$(control stats)")
+peak_kb=$(kb VmHWM)
+kill -TERM "$BOT"; wait "$BOT"
+
+secs=$(echo "($last - $t0) / 1000" | bc -l)
+printf '{"bench":"e2e","updates":%d,"chats":100,"members":50000,"seconds":%.2f,"updates_per_s":%.0f,' \
+    "$N" "$secs" "$(echo "$N / $secs" | bc -l)"
+printf '"replies_sent":%s,"bot_cpu_s":%.2f,"peak_rss_mb":%.1f,"idle_rss_mb":%.1f,' \
+    "$sends" "$(echo "($c1 - $c0) / $hz" | bc -l)" "$(echo "$peak_kb / 1024" | bc -l)" \
+    "$(echo "$idle_kb / 1024" | bc -l)"
+printf '"idle_rss_anon_mb":%.1f,' "$(echo "$idle_anon_kb / 1024" | bc -l)"
+printf '"burst_latency_ms":%s,"steady_1000_per_s_latency_ms":%s,' "${burst_lat:-null}" "${steady_lat:-null}"
+printf '"machine":{"uname":"%s","cpu":"%s","nproc":%s}}\n' "$(uname -srm)" \
+    "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" "$(nproc)"

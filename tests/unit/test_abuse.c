@@ -1,0 +1,153 @@
+/* Abuse: an ordinary member tries every operator command of every module
+   (and the operator subcommands of /task, /poll, /schedule, /pool, /level);
+   every one is refused and no table that holds state changes. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/modules.h"
+#include "../support/fixture.h"
+#include "../test.h"
+
+static const int64_t T0 = 1795392000; /* 2026-11-23 08:00 Asia/Shanghai */
+
+/* Tables a refused command may legitimately touch: who was seen, what was
+   processed, what was answered, the rate limiter's counter. */
+static int volatile_table(const char *name)
+{
+    static const char *const skip[] = {"processed", "members", "outbox", "rate_limits"};
+    for (size_t i = 0; i < KB_COUNT(skip); i++)
+        if (strcmp(name, skip[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* FNV-1a over every row of every state table, in rowid/primary-key order. */
+static uint64_t state_hash(struct fx *f)
+{
+    sqlite3 *db = store_db(f->e->st);
+    sqlite3_stmt *t = NULL;
+    uint64_t h = 1469598103934665603ull;
+    if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table'"
+                               " AND name NOT LIKE 'sqlite_%' ORDER BY name", -1, &t, NULL) != SQLITE_OK)
+        return 0;
+    while (sqlite3_step(t) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(t, 0);
+        if (volatile_table(name))
+            continue;
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT * FROM \"%s\" ORDER BY 1, 2", name);
+        sqlite3_stmt *r = NULL;
+        if (sqlite3_prepare_v2(db, sql, -1, &r, NULL) != SQLITE_OK)
+            continue;
+        for (const char *p = name; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        while (sqlite3_step(r) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(r); c++) {
+                const unsigned char *v = sqlite3_column_text(r, c);
+                for (const unsigned char *p = v ? v : (const unsigned char *)"\x01"; *p; p++)
+                    h = (h ^ *p) * 1099511628211ull;
+                h = (h ^ 0x1f) * 1099511628211ull;
+            }
+        }
+        sqlite3_finalize(r);
+    }
+    sqlite3_finalize(t);
+    return h;
+}
+
+static const char *const ARGS[] = {
+    "", "1", "2", "list", "show 1", "all", "export", "@bob", "@bob 100", "@bob 100 points thanks",
+    "@bob points 100", "1 great", "1 bad work", "new basic Mine --points 999",
+    "new Which? | a | b", "edit 1 --points 999", "close 1", "cancel 1 no", "invite 1 @bob",
+    "set @bob 3", "add photo", "remove photo", "approve 1", "reject 1 no", "on", "off",
+    "greet 09:00", "quiet 22:00 07:00", "08:00 hello"};
+
+/* Commands members may run, but whose operator subcommands they may not. */
+static const char *const SUBCOMMAND_HOSTS[] = {"task", "poll", "schedule", "pool", "level"};
+static const char *const SUBCOMMANDS[] = {
+    "new basic Mine --points 999", "new Which? | a | b", "edit 1 --points 999", "close 1",
+    "cancel 1 no", "invite 1 @bob", "list", "show 1", "delete 1", "add photo", "remove photo",
+    "set @bob 3", "grant @bob photo", "revoke @bob photo", "greet 09:00", "off 1"};
+
+TEST(members_refused_every_operator_command)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    f.e->set.member_rate_per_min = 0; /* the refusals, not the limiter, are under test */
+    /* some state to protect: a task with a pending submission, a poll, a check-in */
+    fx_say(&f, "g1", "op", T0, "/task new explore A --everyone --reward cash 10, points 5");
+    fx_say(&f, "g1", "op", T0, "/poll new Which poster? | Sunset | City night");
+    fx_say(&f, "g1", "bob", T0, "/checkin");
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    fx_say(&f, "g1", "bob", T0, "/submit 1 done");
+    free(fx_replies(&f));
+    uint64_t before = state_hash(&f);
+    CHECK(before != 0);
+    int tried = 0, silent = 0;
+    char text[256];
+    for (size_t m = 0; m < kb_n_modules; m++) {
+        const struct kb_module *mod = kb_modules[m];
+        for (size_t k = 0; k < mod->n_commands; k++) {
+            const struct cmd_spec *cs = &mod->commands[k];
+            int host = 0;
+            for (size_t h = 0; h < KB_COUNT(SUBCOMMAND_HOSTS); h++)
+                host |= strcmp(cs->name, SUBCOMMAND_HOSTS[h]) == 0;
+            const char *const *args = host && !(cs->flags & (CMD_OPERATOR | CMD_LEDGER)) ? SUBCOMMANDS : ARGS;
+            size_t n_args = args == SUBCOMMANDS ? KB_COUNT(SUBCOMMANDS) : KB_COUNT(ARGS);
+            if (!host && !(cs->flags & (CMD_OPERATOR | CMD_LEDGER)))
+                continue;
+            for (size_t a = 0; a < n_args; a++) {
+                snprintf(text, sizeof text, "/%s %s", cs->name, args[a]);
+                CHECK_INT(fx_say(&f, "g1", "bob", T0 + 60 + tried, text), 0);
+                char *r = fx_replies(&f);
+                if (!r || !r[0])
+                    silent++;
+                free(r);
+                tried++;
+                uint64_t now = state_hash(&f);
+                if (now != before)
+                    TEST_FAIL("%s by a member changed state", text);
+                before = now;
+            }
+        }
+    }
+    printf("# %d operator commands tried by a member, %d without a reply\n", tried, silent);
+    CHECK(tried > 200);
+    CHECK_INT(silent, 0);
+    /* the operator can still do it: the same hash does move */
+    CHECK_INT(fx_say(&f, "g1", "op", T0 + 5000, "/task close 1"), 0);
+    CHECK(state_hash(&f) != before);
+    fx_close(&f);
+}
+
+TEST(member_flood_is_rate_limited_politely)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    f.e->set.member_rate_per_min = 20;
+    /* 1,000 commands within one minute from one member */
+    int replies = 0;
+    for (int i = 0; i < 1000; i++) {
+        CHECK_INT(fx_say(&f, "g1", "spammer", T0 + i * 59 / 1000, "/me"), 0);
+        char *r = fx_replies(&f);
+        if (r && r[0])
+            replies++;
+        free(r);
+    }
+    CHECK_INT(replies, 21); /* 20 answers and one polite notice */
+    /* other members in the same minute are unaffected */
+    for (int i = 0; i < 10; i++) {
+        char user[16];
+        snprintf(user, sizeof user, "m%d", i);
+        CHECK_INT(fx_say(&f, "g1", user, T0 + 30, "/checkin"), 0);
+    }
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM checkins"), 10);
+    char *r = fx_replies(&f);
+    CHECK(r && strstr(r, "m9") != NULL);
+    free(r);
+    fx_close(&f);
+}
+
+TEST_MAIN(T(members_refused_every_operator_command), T(member_flood_is_rate_limited_politely))
