@@ -84,7 +84,23 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
                   int64_t *member_id)
 {
     const char *name = ev->user_name && *ev->user_name ? ev->user_name : ev->user_id;
+    /* the common case writes nothing: a known member, same name and handle,
+       seen within the hour ("active" statistics count days) */
     sqlite3_stmt *s = store_query(
+        e->st,
+        "SELECT id FROM members WHERE community_id = ?1 AND platform = ?2 AND user_id = ?3"
+        " AND name = ?4 AND (?5 IS NULL OR handle = ?5) AND last_seen >= ?6 - 3600",
+        VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name), ST(ev->user_handle),
+             SI(now)));
+    if (!s)
+        return store_failure(e->st);
+    int found = store_step(e->st, s);
+    if (found == 1)
+        *member_id = store_int(s, 0);
+    store_done(s);
+    if (found != 0)
+        return found == 1 ? KB_OK : found;
+    s = store_query(
         e->st,
         "INSERT INTO members(community_id, platform, user_id, name, handle, joined_at, last_seen)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"

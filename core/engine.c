@@ -149,40 +149,36 @@ static const struct cmd_spec *find_command(const char *name)
     return NULL;
 }
 
-/* Per-member command budget per minute: one polite notice, then silence. */
+/* Per-member command budget per minute: one polite notice, then silence.
+   Counted in memory (a restart forgives), so a flood costs no disk writes. */
 static int rate_limited(struct cmd_ctx *c, int *notify)
 {
     *notify = 0;
     int limit = c->e->set.member_rate_per_min;
     if (limit <= 0 || c->is_admin)
         return 0;
+    struct rate_table *t = &c->e->rates;
     int64_t window = c->now / 60;
-    sqlite3_stmt *s = store_query(
-        c->st,
-        "INSERT INTO rate_limits(member_id, window, count, noticed) VALUES (?1, ?2, 1, 0)"
-        " ON CONFLICT(member_id) DO UPDATE SET"
-        "  count = CASE WHEN window = ?2 THEN count + 1 ELSE 1 END,"
-        "  noticed = CASE WHEN window = ?2 THEN noticed ELSE 0 END,"
-        "  window = ?2"
-        " RETURNING count, noticed",
-        VALS(SI(c->member_id), SI(window)));
-    if (!s)
-        return store_failure(c->st);
-    int rc = store_step(c->st, s);
-    int64_t count = rc == 1 ? store_int(s, 0) : 0, noticed = rc == 1 ? store_int(s, 1) : 0;
-    if (rc == 1)
-        rc = store_step(c->st, s);
-    store_done(s);
-    if (rc < 0)
-        return rc;
-    if (count <= limit)
+    if (window != t->window) { /* a new minute: everyone starts afresh */
+        memset(t->slots, 0, sizeof t->slots);
+        t->window = window;
+        t->used = 0;
+    }
+    size_t h = (size_t)((uint64_t)c->member_id * 0x9E3779B97F4A7C15u >> 51) % RATE_SLOTS;
+    while (t->slots[h].member_id && t->slots[h].member_id != c->member_id)
+        h = (h + 1) % RATE_SLOTS;
+    struct rate_slot *slot = &t->slots[h];
+    if (!slot->member_id) {
+        if (t->used >= RATE_SLOTS * 3 / 4)
+            return 0; /* more talkers this minute than we track: let them through */
+        slot->member_id = c->member_id;
+        t->used++;
+    }
+    if (++slot->count <= limit)
         return 0;
-    if (!noticed) {
+    if (!slot->noticed) {
+        slot->noticed = 1;
         *notify = 1;
-        rc = store_exec(c->st, "UPDATE rate_limits SET noticed = 1 WHERE member_id = ?",
-                        VALS(SI(c->member_id)));
-        if (rc)
-            return rc;
     }
     return 1;
 }

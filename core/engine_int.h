@@ -15,12 +15,27 @@
 #include "text.h"
 #include "util.h"
 
+#define RATE_SLOTS 8192
+
+/* commands per member in the current minute (engine.c rate_limited) */
+struct rate_slot {
+    int64_t member_id;        /* 0 = free */
+    int count;
+    int noticed;
+};
+struct rate_table {
+    int64_t window;           /* the minute these counts belong to */
+    size_t used;
+    struct rate_slot slots[RATE_SLOTS];
+};
+
 struct engine {
     struct store *st;
     struct engine_settings set;   /* owned copies */
     char err[512];
     engine_log_fn log;
     void *log_ud;
+    struct rate_table rates;
 };
 
 struct community {

@@ -381,6 +381,9 @@ const char *const store_migrations[] = {
     /* 7: sends that may have arrived are counted apart from other retries:
           only those are limited to one repeat (Telegram has no idempotency key) */
     "ALTER TABLE outbox ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0;",
+
+    /* 8: per-member rate limits are counted in memory now */
+    "DROP TABLE rate_limits;",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];
