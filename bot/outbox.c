@@ -135,7 +135,7 @@ static void send_done(void *ud, const struct kb_send_result *res)
     struct send_job *job = ud;
     struct sender *s = job->s;
     struct chat_state *c = &s->chats[job->chat];
-    int64_t now = clock_now_ms();
+    int64_t now = clock_real_ms(); /* Telegram's limits run on real time, not the test clock */
     enum outbox_outcome out = map_outcome(res->outcome);
     int64_t retry_at = 0;
     if (res->retry_after_ms > 0) {
@@ -202,7 +202,7 @@ static void pump(uv_timer_t *t)
     if (s->closing)
         return;
     s->kicked = 0;
-    int64_t now = clock_now_ms();
+    int64_t now = clock_real_ms(); /* Telegram's limits run on real time, not the test clock */
     struct outbox_batch b;
     if (engine_outbox_fetch(s->e, s->a->ops->platform, now, FETCH_MAX, &b)) {
         log_error("outbox", "cannot read the outbox: %s", engine_errmsg(s->e));

@@ -41,6 +41,7 @@ press() { push "$(python3 $TG cb "$@")"; }  # press CB_ID CHAT USER NAME MSG_ID 
 reqs() { control "requests${1:+?method=$1}" >"$WORK/req.json"; }
 # rq 'python expression over R' (the requests fetched last)
 rq() { python3 $TG q "$WORK/req.json" "$1"; }
+rq_t() { python3 $TG t "$WORK/req.json" "$1"; }
 # sent_has TEXT_REGEX [N]: at least N (default 1) sendMessage texts match
 sent_has() { reqs sendMessage; [ "$(rq "sum(1 for r in R if re.search(r'''$1''', r['body'].get('text','')))")" -ge "${2:-1}" ]; }
 sent_count() { reqs sendMessage; rq "sum(1 for r in R if re.search(r'''$1''', r['body'].get('text','')))"; }
@@ -76,7 +77,7 @@ sleep 1
 reqs answerCallbackQuery
 check "poll: each callback answered exactly once" \
     [ "$(rq "sorted(r['body']['callback_query_id'] for r in R)")" = '["cb-a", "cb-a2", "cb-b", "cb-c"]' ]
-check "poll: every answer carries a toast" [ "$(rq "all(r['body'].get('text') for r in R)")" = True ]
+check "poll: every answer carries a toast" rq_t "all(r['body'].get('text') for r in R)"
 echo "# toasts: $(rq "[r['body'].get('text') for r in R]")"
 check "poll: three votes stored" [ "$(q 'SELECT count(*) FROM poll_votes WHERE poll_id = 1')" = 3 ]
 check "poll: the re-press changed alice's vote" \
@@ -91,10 +92,10 @@ check "poll: the poll message shows the live counts" wait_for 10 edited_to "$FIN
 reqs editMessageText
 echo "# edits: $(rq "[r['time_ms'] - R[0]['time_ms'] for r in R]") ms"
 check "poll: every edit is of the poll message" \
-    [ "$(rq "all(str(r['body']['message_id']) == '$POLL_MSG' for r in R)")" = True ]
+    rq_t "all(str(r['body']['message_id']) == '$POLL_MSG' for r in R)"
 check "poll: at most one edit per 5 s (of the fake clock)" \
-    [ "$(rq "all((b['time_ms'] - a['time_ms']) * $SPEED >= 4000 for a, b in zip(R, R[1:]))")" = True ]
-check "poll: live edits keep the buttons" [ "$(rq "all('reply_markup' in r['body'] for r in R)")" = True ]
+    rq_t "all((b['time_ms'] - a['time_ms']) * $SPEED >= 4000 for a, b in zip(R, R[1:]))"
+check "poll: live edits keep the buttons" rq_t "all('reply_markup' in r['body'] for r in R)"
 
 # a reply to the poll message is bob's reason
 say 102 bob 5002 'neon looks great' reply="$POLL_MSG" reply_from=42

@@ -9,6 +9,8 @@
   tg_util.py q REQUESTS.json 'python expression'
       evaluates the expression with R = the recorded requests (list of
       {"method", "body", "time_ms"}) and prints the result (str or JSON)
+  tg_util.py t REQUESTS.json 'python expression'
+      the same, silent: exits 0 when the value is true, 1 otherwise
   tg_util.py html REQUESTS.json
       checks that the text of every sendMessage / editMessageText is
       well-formed Telegram HTML; prints each offending text, exits 1 if any
@@ -75,14 +77,21 @@ def body(r):
     return json.loads(b) if isinstance(b, str) else b
 
 
-def cmd_q(a):
+def evaluate(a):
     with open(a[0]) as f:
         R = json.load(f)
     for r in R:
         r["body"] = body(r)
-    env = {"R": R, "re": re, "json": json}
-    v = eval(a[1], env)
+    return eval(a[1], {"R": R, "re": re, "json": json})
+
+
+def cmd_q(a):
+    v = evaluate(a)
     print(v if isinstance(v, (str, bool, int)) else json.dumps(v, ensure_ascii=False))
+
+
+def cmd_t(a):
+    sys.exit(0 if evaluate(a) else 1)
 
 
 # Telegram's HTML parse mode: these tags (attributes only where listed) and
@@ -150,4 +159,4 @@ def cmd_html(a):
 
 
 if __name__ == "__main__":
-    {"msg": cmd_msg, "cb": cmd_cb, "q": cmd_q, "html": cmd_html}[sys.argv[1]](sys.argv[2:])
+    {"msg": cmd_msg, "cb": cmd_cb, "q": cmd_q, "t": cmd_t, "html": cmd_html}[sys.argv[1]](sys.argv[2:])
