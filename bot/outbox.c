@@ -35,6 +35,8 @@ struct sender {
     size_t global_pos;
     void (*idle)(void *ud);
     void *idle_ud;
+    void (*sent)(void *ud);
+    void *sent_ud;
 };
 
 struct send_job {
@@ -160,6 +162,8 @@ static void send_done(void *ud, const struct kb_send_result *res)
     free(job->text);
     free(job);
     sender_kick(s);
+    if (out == OUTBOX_SENT && s->sent && !s->closing)
+        s->sent(s->sent_ud);
 }
 
 /* Take rows[i] and, when it is a mergeable acknowledgement, the following
@@ -272,6 +276,12 @@ struct sender *sender_new(uv_loop_t *loop, struct engine *e, struct adapter *a,
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;
     return s;
+}
+
+void sender_on_sent(struct sender *s, void (*sent)(void *ud), void *ud)
+{
+    s->sent = sent;
+    s->sent_ud = ud;
 }
 
 static void sender_closed(uv_handle_t *h)
