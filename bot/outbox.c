@@ -64,6 +64,19 @@ static size_t chat_index(struct sender *s, const char *chat_id)
     return s->n_chats++;
 }
 
+/* Answers to button presses (the presser's toast) are not messages in the
+   chat: they keep their own order per chat and never wait behind the chat's
+   paced messages, which could hold them past Telegram's answer deadline. */
+static size_t answer_lane(struct sender *s, const char *chat_id)
+{
+    struct sbuf key = {0};
+    sbuf_add(&key, "answers:");
+    sbuf_add(&key, chat_id);
+    size_t i = chat_index(s, key.s);
+    sbuf_free(&key);
+    return i;
+}
+
 /* Earliest time a ring of `size` recent sends allows another within span. */
 static int64_t window_free_at(const int64_t *ring, size_t pos, int size, int64_t span)
 {
@@ -220,7 +233,7 @@ static void pump(uv_timer_t *t)
         struct kb_reply *r = &b.rows[i];
         if (r->id == 0)
             continue; /* merged into an earlier send */
-        size_t ci = chat_index(s, r->chat_id);
+        size_t ci = r->kind == KB_REPLY_ANSWER ? answer_lane(s, r->chat_id) : chat_index(s, r->chat_id);
         if (ci >= s->n_chats || blocked[ci])
             continue;
         struct chat_state *c = &s->chats[ci]; /* valid until chat_index grows the array */
