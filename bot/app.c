@@ -197,6 +197,13 @@ static void sched_fire(uv_timer_t *h)
     arm_scheduler(a);
 }
 
+/* A sent message may be one the engine waits for (a poll's live edit owed
+   before its message id was known): look again at what is due. */
+static void on_sent(void *ud)
+{
+    arm_scheduler(ud);
+}
+
 static void arm_scheduler(struct app *a)
 {
     if (a->stopping)
@@ -424,6 +431,7 @@ int app_run(const struct kb_config *cfg)
         .per_group_per_min = cfg->limits.per_group_per_min, .global_per_s = cfg->limits.global_per_s,
         .coalesce = console ? 0 : cfg->limits.coalesce};
     a->sender = sender_new(&a->loop, a->engine, a->adapter, &lim, drained, a);
+    sender_on_sent(a->sender, on_sent, a);
     uv_timer_init(&a->loop, &a->sched);
     a->sched.data = a;
     uv_signal_init(&a->loop, &a->sigint);

@@ -29,6 +29,11 @@ int64_t clock_now_ms(void)
     return fake_start_ms + (int64_t)elapsed;
 }
 
+int64_t clock_real_ms(void)
+{
+    return read_ms(CLOCK_REALTIME);
+}
+
 uint64_t clock_real_delay_ms(int64_t clock_ms)
 {
     int64_t d = clock_ms - clock_now_ms();

@@ -11,6 +11,9 @@
 void clock_init(int64_t start_s, double speed);
 /* UTC milliseconds on this clock. */
 int64_t clock_now_ms(void);
+/* UTC milliseconds on the real clock, whatever the fake clock says: for
+   durations the platform measures (rate limits, retry_after). */
+int64_t clock_real_ms(void);
 /* Real milliseconds until the clock reaches clock_ms (never negative). */
 uint64_t clock_real_delay_ms(int64_t clock_ms);
 

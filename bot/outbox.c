@@ -39,6 +39,8 @@ struct sender {
        pump (one sync per round of sends, not one per message) */
     struct outbox_done *done;
     size_t n_done, cap_done;
+    void (*sent)(void *ud);
+    void *sent_ud;
 };
 
 struct send_job {
@@ -64,6 +66,19 @@ static size_t chat_index(struct sender *s, const char *chat_id)
     memset(c, 0, sizeof *c);
     c->chat_id = xstrdup(chat_id);
     return s->n_chats++;
+}
+
+/* Answers to button presses (the presser's toast) are not messages in the
+   chat: they keep their own order per chat and never wait behind the chat's
+   paced messages, which could hold them past Telegram's answer deadline. */
+static size_t answer_lane(struct sender *s, const char *chat_id)
+{
+    struct sbuf key = {0};
+    sbuf_add(&key, "answers:");
+    sbuf_add(&key, chat_id);
+    size_t i = chat_index(s, key.s);
+    sbuf_free(&key);
+    return i;
 }
 
 /* Earliest time a ring of `size` recent sends allows another within span. */
@@ -139,7 +154,7 @@ static int done_flush(struct sender *s)
 {
     if (s->n_done == 0)
         return 0;
-    int rc = engine_outbox_done_many(s->e, s->done, s->n_done, clock_now_ms());
+    int rc = engine_outbox_done_many(s->e, s->done, s->n_done, clock_real_ms());
     if (rc) {
         log_error("outbox", "cannot record delivery of %zu replies: %s", s->n_done,
                   engine_errmsg(s->e));
@@ -171,7 +186,7 @@ static void send_done(void *ud, const struct kb_send_result *res)
     struct send_job *job = ud;
     struct sender *s = job->s;
     struct chat_state *c = &s->chats[job->chat];
-    int64_t now = clock_now_ms();
+    int64_t now = clock_real_ms(); /* Telegram's limits run on real time, not the test clock */
     enum outbox_outcome out = map_outcome(res->outcome);
     int64_t retry_at = 0;
     if (res->retry_after_ms > 0) {
@@ -193,6 +208,8 @@ static void send_done(void *ud, const struct kb_send_result *res)
     free(job->text);
     free(job);
     sender_kick(s);
+    if (out == OUTBOX_SENT && s->sent && !s->closing)
+        s->sent(s->sent_ud);
 }
 
 /* Take rows[i] and, when it is a mergeable acknowledgement, the following
@@ -239,7 +256,7 @@ static void pump(uv_timer_t *t)
         arm(s, 1000); /* the rows still look pending: fetching them would resend */
         return;
     }
-    int64_t now = clock_now_ms();
+    int64_t now = clock_real_ms(); /* Telegram's limits run on real time, not the test clock */
     struct outbox_batch b;
     if (engine_outbox_fetch(s->e, s->a->ops->platform, now, FETCH_MAX, &b)) {
         log_error("outbox", "cannot read the outbox: %s", engine_errmsg(s->e));
@@ -253,7 +270,7 @@ static void pump(uv_timer_t *t)
         struct kb_reply *r = &b.rows[i];
         if (r->id == 0)
             continue; /* merged into an earlier send */
-        size_t ci = chat_index(s, r->chat_id);
+        size_t ci = r->kind == KB_REPLY_ANSWER ? answer_lane(s, r->chat_id) : chat_index(s, r->chat_id);
         if (ci >= s->n_chats || blocked[ci])
             continue;
         struct chat_state *c = &s->chats[ci]; /* valid until chat_index grows the array */
@@ -309,6 +326,12 @@ struct sender *sender_new(uv_loop_t *loop, struct engine *e, struct adapter *a,
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;
     return s;
+}
+
+void sender_on_sent(struct sender *s, void (*sent)(void *ud), void *ud)
+{
+    s->sent = sent;
+    s->sent_ud = ud;
 }
 
 static void sender_closed(uv_handle_t *h)

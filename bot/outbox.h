@@ -26,6 +26,9 @@ struct sender;
 /* idle(ud) is called whenever the outbox is empty and nothing is in flight. */
 struct sender *sender_new(uv_loop_t *loop, struct engine *e, struct adapter *a,
                           const struct sender_limits *lim, void (*idle)(void *ud), void *ud);
+/* sent(ud) is called after a delivery is recorded: a message the engine
+   waits for (a poll's, to edit later) may now be known. */
+void sender_on_sent(struct sender *s, void (*sent)(void *ud), void *ud);
 /* Look at the outbox soon (after a commit that may have queued replies). */
 void sender_kick(struct sender *s);
 /* Sends in flight. */
