@@ -9,7 +9,7 @@ VARIANT ?= debug
 BUILD := build/$(VARIANT)
 PKGS := libcurl libuv libcjson sqlite3
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libcjson-dev libsqlite3-dev \
-            tzdata ca-certificates sqlite3 curl
+            tzdata ca-certificates sqlite3 curl python3
 
 CC ?= cc
 WARN := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wconversion -Wno-sign-conversion \
@@ -80,7 +80,8 @@ check: deps $(BUILD)/kocbot $(UNIT_BINS) $(FAKE_BINS) $(BENCH_BINS)
 # Install what is missing (as root), or say exactly what to install.
 deps:
 	@if ! pkg-config --exists $(PKGS) 2>/dev/null || ! command -v cc >/dev/null \
-	    || ! command -v sqlite3 >/dev/null || ! command -v curl >/dev/null; then \
+	    || ! command -v sqlite3 >/dev/null || ! command -v curl >/dev/null \
+	    || ! command -v python3 >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing: $(DEB_PKGS)"; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS)) >/dev/null \

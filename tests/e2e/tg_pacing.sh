@@ -9,7 +9,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.bash
 if ! command -v python3 >/dev/null || ! command -v sqlite3 >/dev/null; then
-    echo "# python3 and sqlite3 are needed; skipped"; finish; exit
+    not_ok "python3 and sqlite3 are needed (make deps installs them)"; finish; exit
 fi
 TG=tests/e2e/tg_util.py
 TOKEN=123456:TEST-token_secret
