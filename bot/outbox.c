@@ -41,6 +41,7 @@ struct sender {
     size_t n_done, cap_done;
     void (*sent)(void *ud);
     void *sent_ud;
+    int sent_unreported;           /* a delivery happened since sent() was last called */
 };
 
 struct send_job {
@@ -165,6 +166,12 @@ static int done_flush(struct sender *s)
         free((char *)s->done[i].error);
     }
     s->n_done = 0;
+    /* the sent message ids are in the database now: scheduled work that was
+       waiting for one (a poll's live edit) can be planned */
+    if (s->sent_unreported && s->sent && !s->closing) {
+        s->sent_unreported = 0;
+        s->sent(s->sent_ud);
+    }
     return 0;
 }
 
@@ -207,9 +214,9 @@ static void send_done(void *ud, const struct kb_send_result *res)
     free(job->ids);
     free(job->text);
     free(job);
+    if (out == OUTBOX_SENT)
+        s->sent_unreported = 1; /* told once the outcome is recorded (done_flush) */
     sender_kick(s);
-    if (out == OUTBOX_SENT && s->sent && !s->closing)
-        s->sent(s->sent_ud);
 }
 
 /* Take rows[i] and, when it is a mergeable acknowledgement, the following
