@@ -23,18 +23,35 @@ const char *command_skip_space(const char *s)
     }
 }
 
-/* Length of s without trailing spaces. */
-static size_t trimmed_len(const char *s)
+const char *command_trim_span(const char *s, size_t n, size_t *out_len)
 {
-    size_t n = strlen(s), end = 0, i = 0;
-    while (i < n) {
+    const char *end = s + n;
+    const char *start = s;
+    while (start < end) {
         uint32_t cp;
-        size_t len = utf8_decode(s + i, n - i, &cp);
+        size_t len = utf8_decode(start, (size_t)(end - start), &cp);
+        if (!command_is_space(cp))
+            break;
+        start += len;
+    }
+    size_t keep = 0, i = 0, total = (size_t)(end - start);
+    while (i < total) {
+        uint32_t cp;
+        size_t len = utf8_decode(start + i, total - i, &cp);
         i += len;
         if (!command_is_space(cp))
-            end = i;
+            keep = i;
     }
-    return end;
+    *out_len = keep;
+    return start;
+}
+
+/* Length of s (which starts with no space) without trailing spaces. */
+static size_t trimmed_len(const char *s)
+{
+    size_t len;
+    command_trim_span(s, strlen(s), &len);
+    return len;
 }
 
 static int is_name_char(char c)

@@ -35,6 +35,9 @@ void command_clear(struct command *cmd);
 
 /* 1 when cp is a space we accept between words (ASCII, NBSP, U+3000). */
 int command_is_space(unsigned cp);
+/* Trim spaces at both ends of s[0..n): returns the first kept byte and
+   its length in *out_len. */
+const char *command_trim_span(const char *s, size_t n, size_t *out_len);
 /* Skip leading spaces. */
 const char *command_skip_space(const char *s);
 /* Split the next word off *p (a "double-quoted phrase" counts as one word).

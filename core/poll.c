@@ -36,30 +36,6 @@ static void copy_clip(char *dst, size_t cap, const char *s, size_t n)
     dst[n] = '\0';
 }
 
-/* Trim spaces (ASCII, NBSP, U+3000) at both ends of s[0..n). */
-static const char *trim_span(const char *s, size_t n, size_t *out_len)
-{
-    const char *end = s + n;
-    const char *start = s;
-    while (start < end) {
-        uint32_t cp;
-        size_t len = utf8_decode(start, (size_t)(end - start), &cp);
-        if (!command_is_space(cp))
-            break;
-        start += len;
-    }
-    size_t keep = 0, i = 0, total = (size_t)(end - start);
-    while (i < total) {
-        uint32_t cp;
-        size_t len = utf8_decode(start + i, total - i, &cp);
-        i += len;
-        if (!command_is_space(cp))
-            keep = i;
-    }
-    *out_len = keep;
-    return start;
-}
-
 /* Skip a list marker ("1.", "2)", "3、", "-", "*", "•") and spaces. */
 static const char *skip_marker(const char *s, size_t *n)
 {
@@ -82,7 +58,7 @@ static const char *skip_marker(const char *s, size_t *n)
     if (i == 0 && m < *n && s[m] != ' ' && s[m] != '\t')
         return s; /* "-5 degrees" is an option, not a bullet */
     size_t len;
-    const char *t = trim_span(s + m, *n - m, &len);
+    const char *t = command_trim_span(s + m, *n - m, &len);
     *n = len;
     return t;
 }
@@ -116,7 +92,7 @@ static int add_option(struct poll_def *d, const char *s, size_t n, int strip_mar
                       const char **err_key)
 {
     size_t len;
-    s = trim_span(s, n, &len);
+    s = command_trim_span(s, n, &len);
     if (strip_marker)
         s = skip_marker(s, &len);
     if (len == 0)
@@ -241,7 +217,7 @@ int poll_definition_parse(const char *text, const char *tz, int64_t now, struct 
     size_t first_len = strcspn(head, "\n");
     size_t qlen = strcspn(head, "|\n");
     size_t len;
-    const char *q = trim_span(head, qlen, &len);
+    const char *q = command_trim_span(head, qlen, &len);
     if (len == 0) {
         rc = set_err(d, err_key, "poll.err_no_question", NULL);
         goto out;
@@ -976,7 +952,7 @@ static int poll_on_reply(struct cmd_ctx *c, const char *ref)
     if (poll_is_closed(&p, c->at))
         return KB_OK; /* after the close, replies are talk about the result */
     size_t len;
-    const char *text = trim_span(c->args, strlen(c->args), &len);
+    const char *text = command_trim_span(c->args, strlen(c->args), &len);
     if (len == 0)
         return KB_OK;
     if (utf8_count(text, len) > POLL_REASON_MAX)
