@@ -14,7 +14,13 @@ for i in $(seq 0 1999); do echo "user$((i % 500)): /checkin"; done >"$WORK/lines
 { while read -r l; do echo "$l"; [ $((RANDOM % 40)) -eq 0 ] && sleep 0.02; done <"$WORK/lines"; sleep 5; } 2>/dev/null |
     "$KOCBOT" --adapter console --db "$DB" >"$WORK/run1.out" 2>"$WORK/run1.err" &
 pid=$!
-sleep 0.$((3 + RANDOM % 5))
+# wait until the bot is applying lines (a sanitizer build starts slowly), then
+# kill it at a random moment shortly after
+for _ in $(seq 1 200); do
+    [ "$(sqlite3 "$DB" "SELECT value FROM cursors WHERE key = 'console:lines'" 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+    sleep 0.05
+done
+sleep 0.$((RANDOM % 3))$((RANDOM % 10))
 kill -9 "$pid"   # $! of a pipeline is its last command: the bot
 wait "$pid" 2>/dev/null
 done1=$(sqlite3 "$DB" "SELECT value FROM cursors WHERE key = 'console:lines'")
