@@ -98,6 +98,17 @@ static int fail(struct engine *e, int rc)
     return rc;
 }
 
+/* End the transaction the caller began: commit when rc is 0, else roll back.
+   Returns rc, or the commit's failure. */
+static int finish(struct engine *e, int rc)
+{
+    if (!rc)
+        rc = store_commit(e->st); /* rolls back itself when it fails */
+    else
+        store_rollback(e->st);
+    return rc ? fail(e, rc) : KB_OK;
+}
+
 /* ==== replies ========================================================== */
 
 int outbox_add(struct engine *e, const struct kb_reply *r, const char *ref, int64_t now)
@@ -389,35 +400,28 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
     for (size_t i = 0; i < n; i++) {
         rc = store_savepoint(e->st);
         if (rc)
-            goto abort;
+            goto out;
         rc = apply_one(e, &events[i], now);
         if (rc && fatal_store_error(rc))
-            goto abort;
+            goto out;
         if (rc) {
             store_rollback_savepoint(e->st);
             record_failure(e, &events[i], rc, now);
+            rc = KB_OK; /* that event alone is skipped; the batch goes on */
             continue;
         }
         rc = store_release(e->st);
         if (rc)
-            goto abort;
+            goto out;
     }
     if (cursor_key) {
         rc = store_exec(e->st,
                         "INSERT INTO cursors(key, value) VALUES (?, ?)"
                         " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                         VALS(ST(cursor_key), ST(cursor_value ? cursor_value : "")));
-        if (rc)
-            goto abort;
     }
-    rc = store_commit(e->st);
-    if (rc)
-        return fail(e, rc);
-    return KB_OK;
-abort:
-    fail(e, rc);
-    store_rollback(e->st);
-    return rc;
+out:
+    return finish(e, rc);
 }
 
 int engine_cursor_load(struct engine *e, const char *key, char *buf, size_t cap)
@@ -445,13 +449,7 @@ int engine_tick(struct engine *e, int64_t now)
     for (size_t m = 0; m < kb_n_modules && !rc; m++)
         if (kb_modules[m]->tick)
             rc = kb_modules[m]->tick(e, now);
-    if (rc) {
-        fail(e, rc);
-        store_rollback(e->st);
-        return rc;
-    }
-    rc = store_commit(e->st);
-    return rc ? fail(e, rc) : KB_OK;
+    return finish(e, rc);
 }
 
 int64_t engine_next_due(struct engine *e, int64_t now)
@@ -619,13 +617,7 @@ int engine_outbox_done_many(struct engine *e, const struct outbox_done *d, size_
     for (size_t i = 0; i < n && !rc; i++)
         rc = outbox_record(e, d[i].id, d[i].outcome, d[i].message_id, d[i].retry_at_ms, d[i].error,
                            now_ms);
-    if (rc) {
-        fail(e, rc);
-        store_rollback(e->st);
-        return rc;
-    }
-    rc = store_commit(e->st);
-    return rc ? fail(e, rc) : KB_OK;
+    return finish(e, rc);
 }
 
 int engine_outbox_done(struct engine *e, int64_t id, enum outbox_outcome outcome,
