@@ -11,7 +11,7 @@
  *   single   one event per call: one transaction and one sync per event
  *
  * Time only moves forward: members check in once per simulated day, so most
- * check-ins are real (ledger row, streak, tallies), not refusals.
+ * check-ins are real (ledger row, streak, leaderboard tallies), not refusals.
  * Prints ONE line of JSON with both figures and the machine.
  *
  *   bench_engine [batched_events [single_events [db_path]]]

@@ -2,7 +2,7 @@
  * Scale benchmark for the layering queries: generates a community with N
  * members, M ledger rows and K check-ins (default 100000 / 5000000 /
  * 2000000), then times /me and /top, each 200 times:
- *   direct  the handlers' queries (standing, tallies, leaderboard, labels)
+ *   direct  the handlers' queries (standing, leaderboard, labels)
  *           inside a read transaction, no outbox
  *   apply   the whole path: engine_apply of a "/me" or "/top …" message in
  *           its own transaction (dedup, member upsert, reply into the outbox,
@@ -111,7 +111,6 @@ static void generate(sqlite3 *db, int64_t n_members, int64_t n_ledger, int64_t n
     sqlite3_stmt *led = prep(db, "INSERT INTO ledger(community_id, member_id, kind, amount, reason, ref, at)"
                                  " VALUES (1, ?, 'points', ?, ?, ?, ?)");
     sqlite3_stmt *chk = prep(db, "INSERT INTO checkins(community_id, member_id, day, at, streak, points) VALUES (1, ?, ?, ?, ?, ?)");
-    sqlite3_stmt *tal = prep(db, "INSERT INTO tallies(member_id, community_id, points) VALUES (?, 1, ?)");
     sqlite3_stmt *per = prep(db, "INSERT INTO period_tallies(community_id, span, period, member_id, points, checkins, tasks)"
                                  " VALUES (1, ?, ?, ?, ?, ?, ?)");
     sqlite3_stmt *tc = prep(db, "INSERT INTO task_completions(community_id, member_id, task_ref, tier, at) VALUES (1, ?, ?, ?, ?)");
@@ -172,8 +171,6 @@ static void generate(sqlite3 *db, int64_t n_members, int64_t n_ledger, int64_t n
             acc_add(weeks, &nw, 60, top_period(TZ, TOP_WEEK, at), pts, 0, done);
             acc_add(months, &nm, 16, top_period(TZ, TOP_MONTH, at), pts, 0, done);
         }
-        sqlite3_bind_int64(tal, 1, m), sqlite3_bind_int64(tal, 2, total);
-        run(tal);
         struct period_acc all = {0, total, all_checkins, all_tasks};
         for (int span = 0; span < 3; span++) {
             struct period_acc *a = span == 0 ? &all : span == 1 ? weeks : months;
@@ -191,7 +188,7 @@ static void generate(sqlite3 *db, int64_t n_members, int64_t n_ledger, int64_t n
             run(lvl);
         }
     }
-    sqlite3_stmt *all[] = {mem, led, chk, tal, per, tc, lvl};
+    sqlite3_stmt *all[] = {mem, led, chk, per, tc, lvl};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     exec(db, "INSERT INTO cursors(key, value) VALUES ('bench:ready', '1'); COMMIT; ANALYZE; PRAGMA synchronous=FULL");

@@ -49,10 +49,23 @@ int checkin_stats(struct engine *e, int64_t member_id, int64_t today, struct che
 static int cmd_checkin(struct cmd_ctx *c)
 {
     int64_t day = tz_day(c->comm.tz, c->at);
-    int64_t streak = 0;
-    int rc = store_i64(c->st, &streak, "SELECT streak FROM checkins WHERE member_id = ? AND day = ?",
-                       VALS(SI(c->member_id), SI(day)));
-    if (rc == KB_OK) {
+    /* today's row (already checked in) or yesterday's (the streak goes on) */
+    int64_t last_day = -1, streak = 0;
+    sqlite3_stmt *s = store_query(c->st,
+                                  "SELECT day, streak FROM checkins WHERE member_id = ? AND day BETWEEN ? AND ?"
+                                  " ORDER BY day DESC LIMIT 1",
+                                  VALS(SI(c->member_id), SI(day - 1), SI(day)));
+    if (!s)
+        return store_failure(c->st);
+    int rc = store_step(c->st, s);
+    if (rc == 1) {
+        last_day = store_int(s, 0);
+        streak = store_int(s, 1);
+    }
+    store_done(s);
+    if (rc < 0)
+        return rc;
+    if (last_day == day) {
         struct sbuf b = {0};
         struct sbuf who = {0};
         member_name(c->e, c->member_id, &who);
@@ -62,14 +75,7 @@ static int cmd_checkin(struct cmd_ctx *c)
         sbuf_free(&who);
         return rc;
     }
-    if (rc != KB_ENOTFOUND)
-        return rc;
-    int64_t prev = 0;
-    rc = store_i64(c->st, &prev, "SELECT streak FROM checkins WHERE member_id = ? AND day = ?",
-                   VALS(SI(c->member_id), SI(day - 1)));
-    if (rc && rc != KB_ENOTFOUND)
-        return rc;
-    streak = rc == KB_OK ? prev + 1 : 1;
+    streak = last_day == day - 1 ? streak + 1 : 1;
     int64_t points = checkin_points(&c->e->set.checkin, streak);
     rc = store_exec(c->st,
                     "INSERT INTO checkins(community_id, member_id, day, at, streak, points)"

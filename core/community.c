@@ -85,19 +85,26 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
 {
     const char *name = ev->user_name && *ev->user_name ? ev->user_name : ev->user_id;
     /* the common case writes nothing: a known member, same name and handle,
-       seen within the hour ("active" statistics count days) */
+       seen within the hour ("active" statistics count days); an older
+       last_seen is one row rewrite, no index */
     sqlite3_stmt *s = store_query(
         e->st,
-        "SELECT id FROM members WHERE community_id = ?1 AND platform = ?2 AND user_id = ?3"
-        " AND name = ?4 AND (?5 IS NULL OR handle = ?5) AND last_seen >= ?6 - 3600",
+        "SELECT id, last_seen >= ?6 - 3600 FROM members"
+        " WHERE community_id = ?1 AND platform = ?2 AND user_id = ?3"
+        " AND name = ?4 AND (?5 IS NULL OR handle = ?5)",
         VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name), ST(ev->user_handle),
              SI(now)));
     if (!s)
         return store_failure(e->st);
-    int found = store_step(e->st, s);
-    if (found == 1)
+    int found = store_step(e->st, s), recent = 0;
+    if (found == 1) {
         *member_id = store_int(s, 0);
+        recent = store_int(s, 1) != 0;
+    }
     store_done(s);
+    if (found == 1 && !recent)
+        return store_exec(e->st, "UPDATE members SET last_seen = max(last_seen, ?) WHERE id = ?",
+                          VALS(SI(now), SI(*member_id)));
     if (found != 0)
         return found == 1 ? KB_OK : found;
     s = store_query(

@@ -1,4 +1,4 @@
-/* The append-only ledger and its cached point tallies; see ledger.h. */
+/* The append-only ledger; see ledger.h. */
 #include "ledger.h"
 
 #include <string.h>
@@ -19,13 +19,8 @@ int ledger_add(struct engine *e, const struct ledger_entry *le, int *added)
     int fresh = store_changes(e->st) == 1;
     if (added)
         *added = fresh;
+    /* balances and the week/month/all-time boards, in the same transaction */
     if (fresh && strcmp(le->kind, "points") == 0)
-        rc = store_exec(e->st,
-                        "INSERT INTO tallies(member_id, community_id, points) VALUES (?, ?, ?)"
-                        " ON CONFLICT(member_id) DO UPDATE SET points = points + excluded.points",
-                        VALS(SI(le->member_id), SI(le->community_id), SI(le->amount)));
-    /* the leaderboards' week/month/all-time tallies, in the same transaction */
-    if (!rc && fresh && strcmp(le->kind, "points") == 0)
         rc = top_tally_add(e, le->community_id, le->member_id, le->at, le->amount,
                            strcmp(le->reason, "checkin") == 0, 0);
     return rc;
@@ -34,32 +29,8 @@ int ledger_add(struct engine *e, const struct ledger_entry *le, int *added)
 int ledger_points(struct engine *e, int64_t member_id, int64_t *points)
 {
     *points = 0;
-    int rc = store_i64(e->st, points, "SELECT points FROM tallies WHERE member_id = ?",
+    int rc = store_i64(e->st, points,
+                       "SELECT points FROM period_tallies WHERE member_id = ? AND span = 0 AND period = 0",
                        VALS(SI(member_id)));
     return rc == KB_ENOTFOUND ? KB_OK : rc;
-}
-
-int ledger_rebuild_tallies(struct engine *e, int64_t community_id)
-{
-    int rc = store_exec(e->st, "DELETE FROM tallies WHERE community_id = ?", VALS(SI(community_id)));
-    if (!rc)
-        rc = store_exec(e->st,
-                        "INSERT INTO tallies(member_id, community_id, points)"
-                        " SELECT member_id, community_id, sum(amount) FROM ledger"
-                        " WHERE community_id = ? AND kind = 'points' GROUP BY member_id",
-                        VALS(SI(community_id)));
-    return rc;
-}
-
-int ledger_tallies_agree(struct engine *e, int64_t community_id)
-{
-    int64_t mismatches = 1;
-    int rc = store_i64(e->st, &mismatches,
-                       "SELECT count(*) FROM ("
-                       " SELECT member_id, sum(amount) AS s FROM ledger"
-                       "  WHERE community_id = ?1 AND kind = 'points' GROUP BY member_id) l"
-                       " FULL OUTER JOIN (SELECT member_id, points FROM tallies WHERE community_id = ?1) t"
-                       " USING (member_id) WHERE coalesce(l.s, 0) <> coalesce(t.points, 0)",
-                       VALS(SI(community_id)));
-    return rc == KB_OK && mismatches == 0;
 }

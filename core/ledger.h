@@ -1,8 +1,9 @@
 /*
  * The append-only ledger: every reward (points, cash, gift, badge, title)
  * is a row with who, what, how much, why and who granted it.  Corrections
- * are new rows, never updates.  Point balances are cached in `tallies`,
- * updated in the same transaction and rebuildable from the ledger.
+ * are new rows, never updates.  Point balances are the all-time rows of the
+ * leaderboard tallies (top.h), kept in the same transaction and rebuildable
+ * from the ledger (top_rebuild).
  */
 #ifndef KB_CORE_LEDGER_H
 #define KB_CORE_LEDGER_H
@@ -26,11 +27,7 @@ struct ledger_entry {
    entry with the same member, reason, ref, kind and unit is ignored:
    *added (may be NULL) tells which happened. */
 int ledger_add(struct engine *e, const struct ledger_entry *le, int *added);
-/* A member's point balance (from the cached tally). */
+/* A member's point balance (the all-time tally). */
 int ledger_points(struct engine *e, int64_t member_id, int64_t *points);
-/* Recompute a community's tallies from the ledger. */
-int ledger_rebuild_tallies(struct engine *e, int64_t community_id);
-/* 1 when every cached tally of the community equals its ledger sum. */
-int ledger_tallies_agree(struct engine *e, int64_t community_id);
 
 #endif

@@ -384,6 +384,22 @@ const char *const store_migrations[] = {
 
     /* 8: per-member rate limits are counted in memory now */
     "DROP TABLE rate_limits;",
+
+    /* 9: fewer index writes per event.  Point balances are the all-time
+          leaderboard rows (period_tallies span 0), not a second table; the
+          last-seen time leaves the user index, so marking a member as seen
+          rewrites one row and no index; the rank indexes hold only the rows
+          a board can show (value > 0), so a member's first vote or check-in
+          does not write three zero entries per period. */
+    "DROP TABLE tallies;"
+    "DROP INDEX members_user;"
+    "CREATE INDEX members_user ON members(platform, user_id);"
+    "DROP INDEX period_points;"
+    "DROP INDEX period_checkins;"
+    "DROP INDEX period_tasks;"
+    "CREATE INDEX period_points ON period_tallies(community_id, span, period, points DESC) WHERE points > 0;"
+    "CREATE INDEX period_checkins ON period_tallies(community_id, span, period, checkins DESC) WHERE checkins > 0;"
+    "CREATE INDEX period_tasks ON period_tallies(community_id, span, period, tasks DESC) WHERE tasks > 0;",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

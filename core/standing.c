@@ -45,13 +45,22 @@ const struct kb_level_rule *standing_rules(const struct engine *e, size_t *n)
 int standing_facts(struct engine *e, int64_t member_id, struct standing_facts *out)
 {
     memset(out, 0, sizeof *out);
-    int rc = ledger_points(e, member_id, &out->points);
-    if (!rc)
-        rc = store_i64(e->st, &out->checkin_days, "SELECT count(*) FROM checkins WHERE member_id = ?",
-                       VALS(SI(member_id)));
-    if (rc)
-        return rc;
+    /* balance and check-in days from the all-time tally row */
     sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT points, checkins FROM period_tallies"
+                                  " WHERE member_id = ? AND span = 0 AND period = 0",
+                                  VALS(SI(member_id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    if (rc == 1) {
+        out->points = store_int(s, 0);
+        out->checkin_days = store_int(s, 1);
+    }
+    store_done(s);
+    if (rc < 0)
+        return rc;
+    s = store_query(e->st,
                                   "SELECT tier, count(*) FROM task_completions WHERE member_id = ?"
                                   " GROUP BY tier",
                                   VALS(SI(member_id)));

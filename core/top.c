@@ -36,6 +36,23 @@ static int community_tz(struct engine *e, int64_t community_id, char *tz, size_t
     return rc < 0 ? rc : KB_OK;
 }
 
+/* An UPDATE rewrites only the rank indexes of the columns it sets (an
+   upsert rewrites them all), so a check-in leaves the task boards alone.
+   One literal per shape of change, each binding the first n parameters;
+   rows not there yet are inserted after. */
+#define TALLY_ROWS \
+    " WHERE member_id = ?1 AND span IN (0, 1, 2) AND period IN (0, ?2, ?3)" \
+    " AND period = CASE span WHEN 0 THEN 0 WHEN 1 THEN ?2 ELSE ?3 END"
+static const struct {
+    const char *sql;
+    size_t n;
+} tally_update[4] = {
+    {"UPDATE period_tallies SET points = points + ?4" TALLY_ROWS, 4},
+    {"UPDATE period_tallies SET points = points + ?4, checkins = checkins + ?5" TALLY_ROWS, 5},
+    {"UPDATE period_tallies SET tasks = tasks + ?6" TALLY_ROWS, 6},
+    {"UPDATE period_tallies SET points = points + ?4, checkins = checkins + ?5, tasks = tasks + ?6" TALLY_ROWS, 6},
+};
+
 int top_tally_add(struct engine *e, int64_t community_id, int64_t member_id, int64_t at,
                   int64_t points, int64_t checkins, int64_t tasks)
 {
@@ -43,14 +60,18 @@ int top_tally_add(struct engine *e, int64_t community_id, int64_t member_id, int
     int rc = community_tz(e, community_id, tz, sizeof tz);
     if (rc)
         return rc;
+    size_t shape = !checkins && !tasks ? 0 : !tasks ? 1 : !points && !checkins ? 2 : 3;
+    const struct sval v[] = {SI(member_id), SI(top_period(tz, TOP_WEEK, at)), SI(top_period(tz, TOP_MONTH, at)),
+                             SI(points), SI(checkins), SI(tasks), SI(community_id)};
+    rc = store_exec(e->st, tally_update[shape].sql, v, tally_update[shape].n);
+    if (rc || store_changes(e->st) == 3)
+        return rc;
+    /* the member's first event of the week, month or ever: rows updated
+       above are left alone */
     return store_exec(e->st,
-                      "INSERT INTO period_tallies(community_id, span, period, member_id, points, checkins, tasks)"
-                      " VALUES (?1, 0, 0, ?2, ?5, ?6, ?7), (?1, 1, ?3, ?2, ?5, ?6, ?7), (?1, 2, ?4, ?2, ?5, ?6, ?7)"
-                      " ON CONFLICT(member_id, span, period) DO UPDATE SET"
-                      "  points = points + excluded.points, checkins = checkins + excluded.checkins,"
-                      "  tasks = tasks + excluded.tasks",
-                      VALS(SI(community_id), SI(member_id), SI(top_period(tz, TOP_WEEK, at)),
-                           SI(top_period(tz, TOP_MONTH, at)), SI(points), SI(checkins), SI(tasks)));
+                      "INSERT OR IGNORE INTO period_tallies(community_id, span, period, member_id, points, checkins, tasks)"
+                      " VALUES (?7, 0, 0, ?1, ?4, ?5, ?6), (?7, 1, ?2, ?1, ?4, ?5, ?6), (?7, 2, ?3, ?1, ?4, ?5, ?6)",
+                      v, sizeof v / sizeof v[0]);
 }
 
 int top_rebuild(struct engine *e, int64_t community_id)
@@ -105,7 +126,8 @@ int top_tallies_agree(struct engine *e, int64_t community_id)
 
 /* ==== queries ============================================================ */
 
-/* One literal per metric: each reads its own index. */
+/* One literal per metric: each reads its own index, which holds only rows
+   with a value above 0 (so each query says "> 0"). */
 static const char *const board_sql[3] = {
     "SELECT member_id, points FROM period_tallies WHERE community_id = ? AND span = ? AND period = ?"
     " AND points > 0 ORDER BY points DESC, member_id LIMIT 10",
@@ -120,9 +142,12 @@ static const char *const mine_sql[3] = {
     "SELECT tasks FROM period_tallies WHERE member_id = ? AND span = ? AND period = ?",
 };
 static const char *const above_sql[3] = {
-    "SELECT count(*) FROM period_tallies WHERE community_id = ? AND span = ? AND period = ? AND points > ?",
-    "SELECT count(*) FROM period_tallies WHERE community_id = ? AND span = ? AND period = ? AND checkins > ?",
-    "SELECT count(*) FROM period_tallies WHERE community_id = ? AND span = ? AND period = ? AND tasks > ?",
+    "SELECT count(*) FROM period_tallies WHERE community_id = ? AND span = ? AND period = ? AND points > ?"
+    " AND points > 0",
+    "SELECT count(*) FROM period_tallies WHERE community_id = ? AND span = ? AND period = ? AND checkins > ?"
+    " AND checkins > 0",
+    "SELECT count(*) FROM period_tallies WHERE community_id = ? AND span = ? AND period = ? AND tasks > ?"
+    " AND tasks > 0",
 };
 
 int top_query(struct engine *e, int64_t community_id, enum top_span span, int64_t period,

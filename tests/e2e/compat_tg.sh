@@ -178,7 +178,7 @@ check "exactly 3 check-ins in the database (got $(q 'SELECT count(*) FROM checki
 check "exactly 3 ledger rows, all check-ins of 3 members" \
     [ "$(q "SELECT count(*) || ' ' || count(DISTINCT member_id) || ' ' || sum(reason = 'checkin') FROM ledger")" = "3 3 3" ]
 check "ledger points equal the tallies" \
-    same_number "$(q 'SELECT sum(amount) FROM ledger')" "$(q 'SELECT sum(points) FROM tallies')"
+    same_number "$(q 'SELECT sum(amount) FROM ledger')" "$(q 'SELECT sum(points) FROM period_tallies WHERE span = 0')"
 check "check-in times are the messages' own dates, in seconds ($(fact checkin_dates))" \
     [ "$(q "SELECT group_concat(at, ',') FROM (SELECT c.at FROM checkins c JOIN members m ON m.id = c.member_id
             ORDER BY m.user_id)")" = "$(fact checkin_dates)" ]

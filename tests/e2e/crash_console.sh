@@ -35,7 +35,7 @@ check "one check-in per user and day" \
 check "one ledger entry per check-in" \
     [ "$(sqlite3 "$DB" "SELECT count(*) FROM ledger WHERE reason='checkin'")" = 500 ]
 check "ledger points equal the tallies" \
-    [ "$(sqlite3 "$DB" 'SELECT sum(amount) FROM ledger')" = "$(sqlite3 "$DB" 'SELECT sum(points) FROM tallies')" ]
+    [ "$(sqlite3 "$DB" 'SELECT sum(amount) FROM ledger')" = "$(sqlite3 "$DB" 'SELECT sum(points) FROM period_tallies WHERE span = 0')" ]
 check "every command has a reply row" [ "$(sqlite3 "$DB" 'SELECT count(*) FROM outbox')" = 2000 ]
 check "every reply was delivered" [ "$(sqlite3 "$DB" 'SELECT count(*) FROM outbox WHERE state <> 1')" = 0 ]
 check "integrity_check ok" [ "$(sqlite3 "$DB" 'PRAGMA integrity_check')" = ok ]

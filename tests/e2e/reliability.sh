@@ -65,7 +65,7 @@ exact() { # exact LABEL N
         [ "$(q "SELECT count(*) FROM ledger WHERE reason = 'checkin'")" = $checkins ]
     check "$1: $votes votes" [ "$(q 'SELECT count(*) FROM poll_votes')" = $votes ]
     check "$1: tallies agree with the ledger" \
-        [ "$(q 'SELECT sum(amount) FROM ledger')" = "$(q 'SELECT sum(points) FROM tallies')" ]
+        [ "$(q 'SELECT sum(amount) FROM ledger')" = "$(q 'SELECT sum(points) FROM period_tallies WHERE span = 0')" ]
     check "$1: every command has a reply" [ "$(q "SELECT count(*) FROM processed p
         WHERE CAST(p.message_id AS INTEGER) >= 100 AND NOT EXISTS (SELECT 1 FROM outbox o
         WHERE o.chat_id = p.chat_id AND o.reply_to = p.message_id)")" = 0 ]

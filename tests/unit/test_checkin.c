@@ -4,6 +4,7 @@
 
 #include "../../core/checkin.h"
 #include "../../core/ledger.h"
+#include "../../core/top.h"
 #include "../../core/tz.h"
 
 #define DAY 86400
@@ -62,7 +63,7 @@ TEST(missed_day_resets_streak_and_bonus_is_capped)
     CHECK_CONTAINS(r, "Streak: 1 day(s) (best 14)");
     CHECK_CONTAINS(r, "Check-in days: 15");
     free(r);
-    CHECK(ledger_tallies_agree(f.e, 1));
+    CHECK(top_tallies_agree(f.e, 1));
     fx_close(&f);
 }
 
@@ -150,12 +151,12 @@ TEST(ledger_is_append_only_and_tallies_rebuild)
             fx_say(&f, "g1", name, T0 + d * DAY, "/checkin");
     }
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger"), 15);
-    CHECK_INT(fx_i64(&f, "SELECT sum(points) FROM tallies"), fx_i64(&f, "SELECT sum(amount) FROM ledger"));
-    store_exec(f.e->st, "UPDATE tallies SET points = 0", NOVALS);
-    CHECK(!ledger_tallies_agree(f.e, 1));
-    CHECK_INT(ledger_rebuild_tallies(f.e, 1), 0);
-    CHECK(ledger_tallies_agree(f.e, 1));
-    CHECK_INT(fx_i64(&f, "SELECT sum(points) FROM tallies"), 5 * (10 + 11 + 12));
+    CHECK_INT(fx_i64(&f, "SELECT sum(points) FROM period_tallies WHERE span = 0"), fx_i64(&f, "SELECT sum(amount) FROM ledger"));
+    store_exec(f.e->st, "UPDATE period_tallies SET points = 0 WHERE span = 0", NOVALS);
+    CHECK(!top_tallies_agree(f.e, 1));
+    CHECK_INT(top_rebuild(f.e, 1), 0);
+    CHECK(top_tallies_agree(f.e, 1));
+    CHECK_INT(fx_i64(&f, "SELECT sum(points) FROM period_tallies WHERE span = 0"), 5 * (10 + 11 + 12));
     fx_close(&f);
 }
 

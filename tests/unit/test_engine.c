@@ -233,10 +233,52 @@ TEST(private_chat_shares_the_group_standing)
     fx_close(&f);
 }
 
+/* Schema 9 drops the second copy of the balances and makes the rank
+   indexes partial: an upgraded database keeps every balance and board. */
+TEST(upgrade_keeps_balances_and_boards)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    for (int d = 0; d < 3; d++) {
+        fx_say(&f, "g", "alice", T0 + d * 86400, "/checkin");
+        if (d < 2)
+            fx_say(&f, "g", "bob", T0 + d * 86400, "/checkin");
+    }
+    free(fx_replies(&f));
+    int64_t total = fx_i64(&f, "SELECT sum(points) FROM period_tallies WHERE span = 0");
+    CHECK(total > 0);
+    /* put the database back the way schema 8 left it */
+    CHECK_INT(sqlite3_exec(store_db(f.e->st),
+                         "CREATE TABLE tallies (member_id INTEGER PRIMARY KEY, community_id INTEGER NOT NULL,"
+                         " points INTEGER NOT NULL DEFAULT 0) STRICT;"
+                         "CREATE INDEX tallies_rank ON tallies(community_id, points DESC);"
+                         "INSERT INTO tallies SELECT member_id, community_id, points FROM period_tallies"
+                         " WHERE span = 0;"
+                         "DROP INDEX members_user;"
+                         "CREATE INDEX members_user ON members(platform, user_id, last_seen);"
+                         "DROP INDEX period_points;"
+                         "CREATE INDEX period_points ON period_tallies(community_id, span, period, points DESC);"
+                         "PRAGMA user_version = 8;",
+                         NULL, NULL, NULL),
+              SQLITE_OK);
+    fx_reopen(&f);
+    CHECK_INT(fx_i64(&f, "PRAGMA user_version"), (int64_t)store_n_migrations);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM sqlite_master WHERE name = 'tallies'"), 0);
+    CHECK_INT(fx_i64(&f, "SELECT sum(points) FROM period_tallies WHERE span = 0"), total);
+    CHECK_INT(fx_say(&f, "g", "bob", T0 + 3 * 86400, "/top"), 0);
+    char *r = fx_replies(&f);
+    CHECK_CONTAINS(r, "🥇 ⁨alice⁩ — 33");
+    CHECK_CONTAINS(r, "🥈 ⁨bob⁩ — 21");
+    CHECK_CONTAINS(r, "You: #2 — 21");
+    free(r);
+    fx_close(&f);
+}
+
 TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(a_bad_event_is_skipped_and_kept_for_inspection),
           T(read_only_database_refuses_the_batch_and_keeps_the_cursor),
           T(migrations_run_once_and_refuse_a_newer_schema), T(outbox_retry_once_then_fail_and_chat_gone),
           T(sent_reply_with_ref_is_remembered_for_edits), T(group_migration_keeps_the_streak),
           T(button_press_is_answered_once), T(flooding_member_gets_one_notice_others_unaffected),
-          T(unknown_long_and_garbled_commands_get_a_clear_reply), T(private_chat_shares_the_group_standing))
+          T(unknown_long_and_garbled_commands_get_a_clear_reply), T(private_chat_shares_the_group_standing),
+          T(upgrade_keeps_balances_and_boards))

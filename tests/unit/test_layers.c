@@ -297,13 +297,21 @@ TEST(grant_and_revoke_titles_badges_points)
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger WHERE kind = 'title'"), 2);
     CHECK_INT(fx_i64(&f, "SELECT sum(amount) FROM ledger WHERE kind = 'title'"), 0);
     CHECK_INT(fx_i64(&f, "SELECT amount FROM ledger WHERE reason = 'revoke' AND kind = 'points'"), -4);
-    CHECK_INT(fx_i64(&f, "SELECT points FROM tallies"), 6);
-    CHECK(ledger_tallies_agree(f.e, 1));
+    CHECK_INT(fx_i64(&f, "SELECT points FROM period_tallies WHERE span = 0"), 6);
+    CHECK(top_tallies_agree(f.e, 1));
+    /* at zero points a member leaves the board (its index holds values > 0) */
+    fx_say(&f, "g1", "op", T0 + 14, "/revoke points 6 @eve reset");
+    fx_say(&f, "g1", "eve", T0 + 15, "/top");
+    r = replies(&f);
+    CHECK_CONTAINS(r, "(now 0)");
+    CHECK(!strstr(r, "🥇"));
+    CHECK(!strstr(r, "You: #"));
+    free(r);
     CHECK(top_tallies_agree(f.e, 1));
     int held = 1;
     CHECK_INT(standing_has_item(f.e, member_id(&f, "eve"), "title", "特邀评委", &held), 0);
     CHECK_INT(held, 0);
-    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit WHERE action LIKE 'grant.%' OR action LIKE 'revoke.%'"), 4);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit WHERE action LIKE 'grant.%' OR action LIKE 'revoke.%'"), 5); /* and the reset above */
     fx_close(&f);
 }
 

@@ -6,6 +6,7 @@
 #include "../../core/defn.h"
 #include "../../core/ledger.h"
 #include "../../core/poll.h"
+#include "../../core/top.h"
 #include "../../core/tz.h"
 
 static const int64_t T0 = 1795391940; /* 2026-11-23 07:59 Asia/Shanghai */
@@ -282,8 +283,8 @@ TEST(revote_is_an_upsert_and_pays_once)
     free(r);
     CHECK_INT(q(&f, "SELECT count(*) FROM poll_votes"), 2);
     CHECK_INT(q(&f, "SELECT count(*) FROM ledger WHERE reason = 'poll' AND ref = 'poll:1'"), 2);
-    CHECK_INT(q(&f, "SELECT sum(points) FROM tallies"), 10);
-    CHECK(ledger_tallies_agree(f.e, 1));
+    CHECK_INT(q(&f, "SELECT sum(points) FROM period_tallies WHERE span = 0"), 10);
+    CHECK(top_tallies_agree(f.e, 1));
     /* a re-vote without a reason keeps the earlier one */
     CHECK_INT(q(&f, "SELECT count(*) FROM poll_votes p JOIN members m ON m.id = p.member_id"
                     " WHERE m.user_id = 'bob' AND p.reason = 'changed my mind' AND p.choices = 4"), 1);

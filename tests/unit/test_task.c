@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../../core/ledger.h"
+#include "../../core/top.h"
 #include "../../core/task.h"
 
 #define H 3600
@@ -231,7 +232,7 @@ TEST(basic_task_is_approved_on_submission)
     CHECK_CONTAINS(r, "5 points");
     CHECK_INT(fx_i64(&f, "SELECT amount FROM ledger WHERE reason = 'task' AND kind = 'points'"), 5);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger WHERE ref = 'task:1:claim:1'"), 1);
-    CHECK(ledger_tallies_agree(f.e, 1));
+    CHECK(top_tallies_agree(f.e, 1));
     fx_say(&f, "g1", "alice", T0 + 180, "/submit 1 again");
     CHECK_CONTAINS(said(&f), "already been approved");
     fx_say(&f, "g1", "alice", T0 + 180, "/claim 1");
@@ -473,7 +474,7 @@ TEST(approve_twice_pays_once_and_resubmission_pays_once)
     CHECK_INT(task_grant(f.e, &t, 1, 2, 3, 0, NULL, T0), 0); /* alice is member 2 */
     task_row_free(&t);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger WHERE reason = 'task'"), 2);
-    CHECK(ledger_tallies_agree(f.e, 1));
+    CHECK(top_tallies_agree(f.e, 1));
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit WHERE action IN ('task.approve','task.reject')"), 2);
     fx_close(&f);
 }
