@@ -7,6 +7,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${1:-build/release}
 rc=0
+"$BUILD/bench/bench_floor" || rc=1
 # shellcheck disable=SC2086
 "$BUILD/bench/bench_engine" ${BENCH_ENGINE_ARGS:-} || rc=1
 bench/bench_e2e.sh "$BUILD" "${BENCH_E2E_UPDATES:-100000}" || rc=1
