@@ -5,10 +5,11 @@
  *
  *   sync         one 4 KiB overwrite + fdatasync, the price of a durable commit
  *   sqlite       the lightest conceivable event in SQLite (WAL, synchronous=
- *                FULL, 8 MB cache): one row at a random place in a 50,000-
- *                member table plus one appended reply row; then with 2 and 4
- *                secondary indexes at random places (a real check-in touches
- *                about a dozen); batches of 100 and one transaction per event
+ *                FULL, 8 MB cache): one new row at a scattered place in a
+ *                table of 50,000 members x 5 days, plus one appended reply
+ *                row; then with 2 and 4 secondary indexes at random places
+ *                (a real check-in touches about a dozen); batches of 100
+ *                and one transaction per event
  *   rss          the process's resident set after loading and initialising
  *                the libraries the product links (libcurl, SQLite, libuv),
  *                before doing anything: no bot can idle below it
@@ -111,7 +112,7 @@ static double sqlite_events(const char *dir, int n_index, int batch, int n_event
     for (int i = 0; i < n_index; i++)
         exec(db, idx[i]);
     sqlite3_stmt *ins, *out;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO c VALUES (?, ?, ?, ?, ?, ?)", -1, &ins, NULL) ||
+    if (sqlite3_prepare_v2(db, "INSERT INTO c VALUES (?, ?, ?, ?, ?, ?)", -1, &ins, NULL) ||
         sqlite3_prepare_v2(db, "INSERT INTO o(text) VALUES ('✅ checked in! Streak 3 day(s), +12 points (total 120), #5 today')",
                            -1, &out, NULL))
         die(sqlite3_errmsg(db));
@@ -124,9 +125,10 @@ static double sqlite_events(const char *dir, int n_index, int batch, int n_event
             exec(db, "BEGIN");
             for (int i = 0; i < per_tx && done + i < n; i++) {
                 r = r * 1103515245u + 12345u;
-                int member = pass == 0 ? (done + i) % MEMBERS : (int)((r >> 8) % MEMBERS);
-                sqlite3_bind_int(ins, 1, member);
-                sqlite3_bind_int(ins, 2, pass == 0 ? (done + i) / MEMBERS : 5);
+                /* members in a scattered order (7919 is prime), each once a day */
+                int seq = done + i;
+                sqlite3_bind_int(ins, 1, (int)((int64_t)seq * 7919 % MEMBERS));
+                sqlite3_bind_int(ins, 2, (pass == 0 ? 0 : 5) + seq / MEMBERS);
                 for (int k = 3; k <= 6; k++)
                     sqlite3_bind_int(ins, k, (int)((r >> (k * 3)) % 100000));
                 if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_step(out) != SQLITE_DONE)

@@ -7,6 +7,7 @@
 #include "task.h"
 #include "grant.h"
 #include "pool.h"
+#include "prune.h"
 #include "standing.h"
 #include "top.h"
 #include "schedule.h"
@@ -22,6 +23,7 @@ const struct kb_module *const kb_modules[] = {
     &pool_module,
     &grant_module,
     &schedule_module,
+    &prune_module,
 };
 
 const size_t kb_n_modules = KB_COUNT(kb_modules);

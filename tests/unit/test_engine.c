@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../../core/ledger.h"
+#include "../../core/prune.h"
 
 static const int64_t T0 = 1795391940;
 
@@ -274,6 +275,42 @@ TEST(upgrade_keeps_balances_and_boards)
     fx_close(&f);
 }
 
+/* De-duplication marks are kept a week (Telegram keeps an update a day),
+   then pruned by the tick in chunks, so the table does not grow forever. */
+TEST(old_dedup_marks_are_pruned)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    struct kb_event ev = msg("1", "alice", "/checkin");
+    CHECK_INT(engine_apply(f.e, &ev, 1, NULL, NULL, T0), 0);
+    struct kb_event later = msg("2", "bob", "/checkin");
+    CHECK_INT(engine_apply(f.e, &later, 1, NULL, NULL, T0 + 3 * 86400), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM processed"), 2);
+    /* due one second after the oldest mark turns a week old */
+    CHECK_INT(engine_next_due(f.e, T0), T0 + PRUNE_PROCESSED_AFTER_S + 1);
+    CHECK_INT(engine_tick(f.e, T0 + 2 * 86400), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM processed"), 2);
+    CHECK_INT(engine_tick(f.e, T0 + PRUNE_PROCESSED_AFTER_S + 1), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM processed"), 1);
+    /* within its week a replay is still a no-op */
+    CHECK_INT(engine_apply(f.e, &later, 1, NULL, NULL, T0 + 8 * 86400), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM checkins"), 2);
+    /* a large backlog goes a chunk per tick */
+    CHECK_INT(sqlite3_exec(store_db(f.e->st),
+                           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 7000)"
+                           " INSERT INTO processed(platform, chat_id, message_id, at)"
+                           " SELECT 'console', 'old', i, 1000 FROM n",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    int64_t now = T0 + 9 * 86400;
+    CHECK(engine_next_due(f.e, now) <= now);
+    CHECK_INT(engine_tick(f.e, now), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM processed WHERE chat_id = 'old'"), 7000 - PRUNE_CHUNK);
+    CHECK_INT(engine_tick(f.e, now), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM processed WHERE chat_id = 'old'"), 0);
+    fx_close(&f);
+}
+
 TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(a_bad_event_is_skipped_and_kept_for_inspection),
           T(read_only_database_refuses_the_batch_and_keeps_the_cursor),
@@ -281,4 +318,4 @@ TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(sent_reply_with_ref_is_remembered_for_edits), T(group_migration_keeps_the_streak),
           T(button_press_is_answered_once), T(flooding_member_gets_one_notice_others_unaffected),
           T(unknown_long_and_garbled_commands_get_a_clear_reply), T(private_chat_shares_the_group_standing),
-          T(upgrade_keeps_balances_and_boards))
+          T(upgrade_keeps_balances_and_boards), T(old_dedup_marks_are_pruned))
