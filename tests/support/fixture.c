@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../test.h"
+#include "../../core/prune.h"
 
 static char *op_list[] = {"console:op"};
 static char *triggers[] = {"签到", "打卡"};
@@ -98,4 +99,10 @@ int64_t fx_i64(struct fx *f, const char *sql)
     if (rc && rc != KB_ENOTFOUND)
         TEST_FAIL("query %s: %s", sql, store_errmsg(f->e->st));
     return v;
+}
+
+int64_t fx_prune_due(struct fx *f)
+{
+    int64_t oldest = fx_i64(f, "SELECT min(at) FROM processed");
+    return oldest < 0 ? -1 : oldest + PRUNE_PROCESSED_AFTER_S + 1;
 }

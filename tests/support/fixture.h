@@ -28,5 +28,8 @@ int fx_say_as(struct fx *f, const char *chat, const char *user, int role, int64_
 char *fx_replies(struct fx *f);
 /* First column of a query with no parameters. */
 int64_t fx_i64(struct fx *f, const char *sql);
+/* When the prune module next wants a tick: what engine_next_due answers
+   once no feature has work scheduled. */
+int64_t fx_prune_due(struct fx *f);
 
 #endif
