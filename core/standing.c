@@ -60,10 +60,8 @@ int standing_facts(struct engine *e, int64_t member_id, struct standing_facts *o
     store_done(s);
     if (rc < 0)
         return rc;
-    s = store_query(e->st,
-                                  "SELECT tier, count(*) FROM task_completions WHERE member_id = ?"
-                                  " GROUP BY tier",
-                                  VALS(SI(member_id)));
+    s = store_query(e->st, "SELECT tier, count(*) FROM task_completions WHERE member_id = ? GROUP BY tier",
+                    VALS(SI(member_id)));
     if (!s)
         return store_failure(e->st);
     while ((rc = store_step(e->st, s)) == 1)
