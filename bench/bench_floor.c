@@ -103,7 +103,7 @@ static double sqlite_events(const char *dir, int n_index, int batch, int n_event
     if (sqlite3_open(path, &db) != SQLITE_OK)
         die("sqlite3_open");
     exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-8192;"
-             "PRAGMA wal_autocheckpoint=8192;"
+             "PRAGMA wal_autocheckpoint=16384;"
              "CREATE TABLE c(member INTEGER, day INTEGER, a INTEGER, b INTEGER, x INTEGER, y INTEGER,"
              " PRIMARY KEY (member, day)) WITHOUT ROWID;"
              "CREATE TABLE o(id INTEGER PRIMARY KEY, text TEXT)");
