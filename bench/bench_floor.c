@@ -171,7 +171,7 @@ int main(int argc, char **argv)
     double sync = sync_us(dir);
     double b0 = sqlite_events(dir, 0, 100, 100000), b2 = sqlite_events(dir, 2, 100, 100000),
            b4 = sqlite_events(dir, 4, 100, 100000);
-    double s0 = sqlite_events(dir, 0, 1, 3000), s4 = sqlite_events(dir, 4, 1, 3000);
+    double s0 = sqlite_events(dir, 0, 1, 10000), s4 = sqlite_events(dir, 4, 1, 10000);
     struct utsname u;
     uname(&u);
     printf("{\"bench\":\"floor\",\"dir\":\"%s\",\"fdatasync_4k_median_us\":%.0f,"
