@@ -829,21 +829,42 @@ out:
 /* ==== members ========================================================== */
 
 /* The member's claim on a task: state into buf ("" when none), id. */
-static int my_claim(struct cmd_ctx *c, int64_t task_id, char *state, size_t cap, int64_t *claim_id)
+/* The caller's claim on a task: id 0 and state "" when there is none. */
+struct own_claim {
+    int64_t id;
+    char state[16];
+};
+
+static int my_claim(struct cmd_ctx *c, int64_t task_id, struct own_claim *out)
 {
-    state[0] = '\0';
-    *claim_id = 0;
+    *out = (struct own_claim){0};
     sqlite3_stmt *s = store_query(c->st, "SELECT id, state FROM claims WHERE task_id = ? AND member_id = ?",
                                   VALS(SI(task_id), SI(c->member_id)));
     if (!s)
         return store_failure(c->st);
     int rc = store_step(c->st, s);
     if (rc == 1) {
-        *claim_id = store_int(s, 0);
-        snprintf(state, cap, "%s", store_text(s, 1));
+        out->id = store_int(s, 0);
+        snprintf(out->state, sizeof out->state, "%s", store_text(s, 1));
     }
     store_done(s);
     return rc < 0 ? rc : KB_OK;
+}
+
+/* /claim, /unclaim and /submit open alike: the task named first in *p (p is
+   left after the id) and the caller's claim on it.  KB_ENOTFOUND when the
+   usage or "no such task" reply is already queued; t needs task_row_free
+   only on success. */
+static int task_and_own_claim(struct cmd_ctx *c, const char **p, const char *usage_key,
+                              struct task_row *t, struct own_claim *mine)
+{
+    int rc = task_from_arg(c, p, t, usage_key);
+    if (rc)
+        return rc;
+    rc = my_claim(c, t->id, mine);
+    if (rc)
+        task_row_free(t);
+    return rc;
 }
 
 static int live_claim(const char *state)
@@ -855,17 +876,16 @@ static int live_claim(const char *state)
 static int why_not(struct cmd_ctx *c, const struct task_row *t, const char **key)
 {
     *key = NULL;
-    char state[16];
-    int64_t claim_id;
-    int rc = my_claim(c, t->id, state, sizeof state, &claim_id);
+    struct own_claim mine;
+    int rc = my_claim(c, t->id, &mine);
     if (rc)
         return rc;
     enum elig why = ELIG_OK;
     if (!strcmp(t->state, "cancelled"))
         *key = "task.why.cancelled";
-    else if (!strcmp(state, "approved"))
+    else if (!strcmp(mine.state, "approved"))
         *key = "task.why.approved";
-    else if (live_claim(state))
+    else if (live_claim(mine.state))
         *key = "task.why.claimed";
     else if (strcmp(t->state, "open"))
         *key = "task.why.closed";
@@ -968,20 +988,16 @@ static int cmd_claim(struct cmd_ctx *c)
 {
     const char *p = c->args;
     struct task_row t;
-    int rc = task_from_arg(c, &p, &t, "task.claim_usage");
+    struct own_claim mine;
+    int rc = task_and_own_claim(c, &p, "task.claim_usage", &t, &mine);
     if (rc)
         return rc == KB_ENOTFOUND ? KB_OK : rc;
-    char state[16];
-    int64_t claim_id;
     enum elig why = ELIG_OK;
-    rc = my_claim(c, t.id, state, sizeof state, &claim_id);
-    if (rc)
-        goto out;
     if (!strcmp(t.state, "cancelled")) {
         rc = ctx_reply(c, "task.refuse.cancelled", ARGS(TI("id", t.id)));
-    } else if (!strcmp(state, "approved")) {
+    } else if (!strcmp(mine.state, "approved")) {
         rc = ctx_reply(c, "task.refuse.already_approved", ARGS(TI("id", t.id)));
-    } else if (live_claim(state)) {
+    } else if (live_claim(mine.state)) {
         rc = ctx_reply(c, "task.refuse.already_claimed", ARGS(TI("id", t.id)));
     } else if (strcmp(t.state, "open")) {
         rc = ctx_reply(c, "task.refuse.closed", ARGS(TI("id", t.id)));
@@ -1034,31 +1050,26 @@ static int cmd_unclaim(struct cmd_ctx *c)
 {
     const char *p = c->args;
     struct task_row t;
-    int rc = task_from_arg(c, &p, &t, "task.unclaim_usage");
+    struct own_claim mine;
+    int rc = task_and_own_claim(c, &p, "task.unclaim_usage", &t, &mine);
     if (rc)
         return rc == KB_ENOTFOUND ? KB_OK : rc;
-    char state[16];
-    int64_t claim_id;
-    rc = my_claim(c, t.id, state, sizeof state, &claim_id);
-    if (rc)
-        goto out;
-    if (!strcmp(state, "approved")) {
+    if (!strcmp(mine.state, "approved")) {
         rc = ctx_reply(c, "task.refuse.already_approved", ARGS(TI("id", t.id)));
-    } else if (!live_claim(state)) {
+    } else if (!live_claim(mine.state)) {
         rc = ctx_reply(c, "task.refuse.not_claimed", ARGS(TI("id", t.id)));
     } else {
         rc = store_exec(c->st, "UPDATE claims SET state = 'withdrawn', updated_at = ? WHERE id = ?",
-                        VALS(SI(c->now), SI(claim_id)));
+                        VALS(SI(c->now), SI(mine.id)));
         if (!rc)
             rc = store_exec(c->st,
                             "UPDATE submissions SET state = 'withdrawn' WHERE claim_id = ? AND state = 'pending'",
-                            VALS(SI(claim_id)));
+                            VALS(SI(mine.id)));
         if (!rc)
             rc = store_exec(c->st, "UPDATE tasks SET claimed = claimed - 1 WHERE id = ?", VALS(SI(t.id)));
         if (!rc)
             rc = ctx_reply(c, "task.unclaimed", ARGS(TI("id", t.id), TU("title", t.title)));
     }
-out:
     task_row_free(&t);
     return rc;
 }
@@ -1079,21 +1090,17 @@ static int cmd_submit(struct cmd_ctx *c)
 {
     const char *p = c->args;
     struct task_row t;
-    int rc = task_from_arg(c, &p, &t, "task.submit_usage");
+    struct own_claim mine;
+    int rc = task_and_own_claim(c, &p, "task.submit_usage", &t, &mine);
     if (rc)
         return rc == KB_ENOTFOUND ? KB_OK : rc;
     const char *text = command_skip_space(p);
     const char *att = submit_attachment(c->ev);
-    char state[16];
-    int64_t claim_id;
-    rc = my_claim(c, t.id, state, sizeof state, &claim_id);
-    if (rc)
-        goto out;
     if (!strcmp(t.state, "cancelled")) {
         rc = ctx_reply(c, "task.refuse.cancelled", ARGS(TI("id", t.id)));
-    } else if (!strcmp(state, "approved")) {
+    } else if (!strcmp(mine.state, "approved")) {
         rc = ctx_reply(c, "task.refuse.already_approved", ARGS(TI("id", t.id)));
-    } else if (!live_claim(state)) {
+    } else if (!live_claim(mine.state)) {
         rc = ctx_reply(c, "task.refuse.not_claimed", ARGS(TI("id", t.id)));
     } else if (t.deadline && t.deadline <= c->now) {
         rc = ctx_reply(c, "task.refuse.deadline", ARGS(TI("id", t.id)));
@@ -1105,19 +1112,19 @@ static int cmd_submit(struct cmd_ctx *c)
         /* a new submission replaces one still waiting for review */
         rc = store_exec(c->st,
                         "UPDATE submissions SET state = 'superseded' WHERE claim_id = ? AND state = 'pending'",
-                        VALS(SI(claim_id)));
+                        VALS(SI(mine.id)));
         int64_t sub = 0;
         if (!rc)
             rc = store_exec(c->st,
                             "INSERT INTO submissions(claim_id, task_id, member_id, community_id, text,"
                             " attachment, platform, chat_id, state, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-                            VALS(SI(claim_id), SI(t.id), SI(c->member_id), SI(c->comm.id), ST(text),
+                            VALS(SI(mine.id), SI(t.id), SI(c->member_id), SI(c->comm.id), ST(text),
                                  ST(att), ST(c->ev->platform), ST(c->ev->chat_id), SI(c->now)));
         if (!rc)
             sub = sqlite3_last_insert_rowid(store_db(c->st));
         if (!rc)
             rc = store_exec(c->st, "UPDATE claims SET state = 'submitted', updated_at = ? WHERE id = ?",
-                            VALS(SI(c->now), SI(claim_id)));
+                            VALS(SI(c->now), SI(mine.id)));
         if (rc)
             goto out;
         if (t.review) {
@@ -1130,9 +1137,9 @@ static int cmd_submit(struct cmd_ctx *c)
                         VALS(SI(c->now), SI(sub)));
         if (!rc)
             rc = store_exec(c->st, "UPDATE claims SET state = 'approved', updated_at = ? WHERE id = ?",
-                            VALS(SI(c->now), SI(claim_id)));
+                            VALS(SI(c->now), SI(mine.id)));
         if (!rc)
-            rc = task_grant(c->e, &t, claim_id, c->member_id, sub, 0, NULL, c->now);
+            rc = task_grant(c->e, &t, mine.id, c->member_id, sub, 0, NULL, c->now);
         if (!rc) {
             struct sbuf who = {0}, reward = {0};
             task_mention(c->e, c->member_id, &who);

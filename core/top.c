@@ -25,17 +25,6 @@ int64_t top_period(const char *tz, enum top_span span, int64_t at)
     return (int64_t)y * 100 + mon;
 }
 
-static int community_tz(struct engine *e, int64_t community_id, char *tz, size_t cap)
-{
-    sqlite3_stmt *s = store_query(e->st, "SELECT tz FROM communities WHERE id = ?", VALS(SI(community_id)));
-    if (!s)
-        return store_failure(e->st);
-    int rc = store_step(e->st, s);
-    snprintf(tz, cap, "%s", rc == 1 ? store_text(s, 0) : "UTC");
-    store_done(s);
-    return rc < 0 ? rc : KB_OK;
-}
-
 /* An UPDATE rewrites only the rank indexes of the columns it sets (an
    upsert rewrites them all), so a check-in leaves the task boards alone.
    One literal per shape of change, each binding the first n parameters;
@@ -56,13 +45,14 @@ static const struct {
 int top_tally_add(struct engine *e, int64_t community_id, int64_t member_id, int64_t at,
                   int64_t points, int64_t checkins, int64_t tasks)
 {
-    char tz[64];
-    int rc = community_tz(e, community_id, tz, sizeof tz);
+    struct community comm;
+    int rc = community_load(e, community_id, &comm);
     if (rc)
         return rc;
     size_t shape = !checkins && !tasks ? 0 : !tasks ? 1 : !points && !checkins ? 2 : 3;
-    const struct sval v[] = {SI(member_id), SI(top_period(tz, TOP_WEEK, at)), SI(top_period(tz, TOP_MONTH, at)),
-                             SI(points), SI(checkins), SI(tasks), SI(community_id)};
+    const struct sval v[] = {SI(member_id), SI(top_period(comm.tz, TOP_WEEK, at)),
+                             SI(top_period(comm.tz, TOP_MONTH, at)), SI(points), SI(checkins), SI(tasks),
+                             SI(community_id)};
     rc = store_exec(e->st, tally_update[shape].sql, v, tally_update[shape].n);
     if (rc || store_changes(e->st) == 3)
         return rc;
