@@ -162,6 +162,7 @@ TEST(definition_refusals_name_the_problem)
         {"Q | a | b --multi 3", "poll.err_multi", "3"},
         {"Q | a | b --multi x", "poll.err_multi", "x"},
         {"Q | a | b --closes 2020-01-01", "poll.err_closes_past", "2020-01-01"},
+        {"Q | a | b --closes 11-20 20:00", "poll.err_closes_past", "11-20 20:00"}, /* not next year */
         {"Q | a | b --closes someday", "poll.err_closes", "someday"},
         {"Q | a | b --colour red", "poll.err_unknown_flag", "colour"},
         {"Q | a | b --reason maybe", "poll.err_flag_value", "reason"},

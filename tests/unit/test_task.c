@@ -140,6 +140,7 @@ TEST(malformed_definitions_name_the_field)
         {"basic Hi --points -3", "task.bad.reward_item", "points"},
         {"basic Hi --deadline someday", "task.bad.deadline", "deadline"},
         {"basic Hi --deadline 2020-01-01", "task.bad.deadline_past", "deadline"},
+        {"basic Hi --deadline 11-20 20:00", "task.bad.deadline_past", "deadline"}, /* not 2027-11-20 */
         {"basic Hi --quota lots", "task.bad.quota", "quota"},
         {"basic Hi --quota -1", "task.bad.quota", "quota"},
         {"basic Hi --level 0", "task.bad.level", "level"},
