@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "command.h"
+#include "csv.h"
 #include "defn.h"
 #include "engine_int.h"
 #include "ledger.h"
@@ -1117,23 +1118,6 @@ static int poll_reasons_cmd(struct cmd_ctx *c, const char *rest)
     return rc;
 }
 
-/* One CSV field per RFC 4180: quoted when it holds a comma, quote or line
-   break, quotes doubled. */
-static void csv_field(struct sbuf *b, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        sbuf_add(b, s);
-        return;
-    }
-    sbuf_addc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            sbuf_addc(b, '"');
-        sbuf_addc(b, *s);
-    }
-    sbuf_addc(b, '"');
-}
-
 static int poll_export_cmd(struct cmd_ctx *c, const char *rest)
 {
     struct poll p;
@@ -1148,7 +1132,8 @@ static int poll_export_cmd(struct cmd_ctx *c, const char *rest)
     if (!s)
         return store_failure(c->st);
     struct sbuf csv = {0}, row = {0};
-    sbuf_add(&csv, "option,voter,reason,time");
+    static const char *const header[] = {"option", "voter", "reason", "time"};
+    csv_row(&csv, header, 4);
     int64_t rows = 0, shown = 0;
     while ((rc = store_step(c->st, s)) == 1) {
         int64_t bits = store_int(s, 0);
@@ -1159,17 +1144,11 @@ static int poll_export_cmd(struct cmd_ctx *c, const char *rest)
                 continue;
             rows++;
             row.len = 0;
-            sbuf_add(&row, ""); /* keeps row.s non-NULL */
-            csv_field(&row, p.d.options[i]);
-            sbuf_addc(&row, ',');
-            csv_field(&row, p.d.anonymous ? "" : store_text(s, 1));
-            sbuf_addc(&row, ',');
-            csv_field(&row, store_text(s, 2));
-            sbuf_addc(&row, ',');
-            csv_field(&row, when);
-            if (csv.len + row.len + 1 > POLL_REPLY_CAP)
+            const char *fields[] = {p.d.options[i], p.d.anonymous ? "" : store_text(s, 1), store_text(s, 2),
+                                    when};
+            csv_row(&row, fields, 4);
+            if (csv.len + row.len > POLL_REPLY_CAP)
                 continue;
-            sbuf_addc(&csv, '\n'); /* LF, not CRLF: chat clients show \r as a space */
             sbuf_add(&csv, row.s);
             shown++;
         }
@@ -1177,6 +1156,7 @@ static int poll_export_cmd(struct cmd_ctx *c, const char *rest)
     store_done(s);
     struct sbuf b = {0};
     if (rc >= 0) {
+        csv.s[--csv.len] = '\0'; /* the last line feed: the block ends there */
         text_format(&b, c->lang, "poll.export_title", ARGS(TI("id", p.id), TI("rows", rows)));
         sbuf_add(&b, "\n<code>");
         text_user_block(&b, csv.s);

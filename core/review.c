@@ -20,6 +20,7 @@
 
 #include "audit.h"
 #include "command.h"
+#include "csv.h"
 #include "defn.h"
 #include "ledger.h"
 #include "once.h"
@@ -493,26 +494,6 @@ static int tally_period(struct cmd_ctx *c, const char *w, int64_t *from, int64_t
     return KB_OK;
 }
 
-/* A CSV field, quoted when needed; a leading = + - @ is defused so a
-   spreadsheet does not run it as a formula. */
-static void csv_field(struct sbuf *out, const char *s)
-{
-    int quote = strpbrk(s, ",\"\n\r") != NULL || (*s && strchr("=+-@", *s));
-    if (!quote) {
-        sbuf_add(out, s);
-        return;
-    }
-    sbuf_addc(out, '"');
-    if (*s && strchr("=+-@", *s))
-        sbuf_addc(out, '\'');
-    for (; *s; s++) {
-        if (*s == '"')
-            sbuf_addc(out, '"');
-        sbuf_addc(out, *s);
-    }
-    sbuf_addc(out, '"');
-}
-
 struct tally_member {
     int64_t member, points;
     struct sbuf cash, gifts, badges, titles;              /* markup */
@@ -550,18 +531,12 @@ static void tally_flush(struct cmd_ctx *c, struct tally_member *m, int csv, stru
         int ok = q && store_step(c->st, q) == 1;
         char points[24];
         snprintf(points, sizeof points, "%lld", (long long)m->points);
-        csv_field(out, ok ? store_text(q, 0) : "?");
-        sbuf_addc(out, ',');
-        csv_field(out, ok ? store_text(q, 1) : "");
-        store_done(q);
-        const char *fields[] = {points, sbuf_str(&m->csv_cash[0]), sbuf_str(&m->csv_cash[1]),
+        const char *fields[] = {ok ? store_text(q, 0) : "?", ok ? store_text(q, 1) : "", points,
+                                sbuf_str(&m->csv_cash[0]), sbuf_str(&m->csv_cash[1]),
                                 sbuf_str(&m->csv_cash[2]), sbuf_str(&m->csv_gifts),
                                 sbuf_str(&m->csv_badges), sbuf_str(&m->csv_titles)};
-        for (size_t i = 0; i < 7; i++) {
-            sbuf_addc(out, ',');
-            csv_field(out, fields[i]);
-        }
-        sbuf_addc(out, '\n');
+        csv_row(out, fields, KB_COUNT(fields));
+        store_done(q);
         return;
     }
     struct sbuf who = {0}, parts = {0};
@@ -668,7 +643,9 @@ static int cmd_tally(struct cmd_ctx *c)
         rc = ctx_reply(c, "review.tally_empty", ARGS(TS("period", label.s)));
     } else if (!rc && csv) {
         struct sbuf all = {0};
-        sbuf_add(&all, "member,handle,points,cash_earned,cash_paid,cash_owed,gifts,badges,titles\n");
+        static const char *const header[] = {"member", "handle", "points", "cash_earned", "cash_paid",
+                                             "cash_owed", "gifts", "badges", "titles"};
+        csv_row(&all, header, KB_COUNT(header));
         sbuf_add(&all, sbuf_str(&body));
         if (all.len && all.s[all.len - 1] == '\n')
             all.s[--all.len] = '\0';

@@ -685,6 +685,25 @@ TEST(vote_without_arguments_and_polls_list)
     fx_close(&f);
 }
 
+/* The issue's case: a voter named =x and a formula reason, exported raw
+   before poll.c used the one CSV writer (csv.h). */
+TEST(export_defuses_formulas)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "op", T0, "/poll new Q | =SUM(A1) | -5");
+    fx_say(&f, "g1", "=x", T0 + 1, "/vote 1 1 =HYPERLINK(\"http://e\",\"c\")");
+    fx_say(&f, "g1", "@y", T0 + 2, "/vote 1 2 +1 agreed");
+    drop(&f);
+    fx_say(&f, "g1", "op", T0 + 3, "/poll export 1");
+    char *r = out(&f);
+    CHECK_CONTAINS(r, "\n&quot;'=SUM(A1)&quot;,&quot;'=x&quot;,"
+                      "&quot;'=HYPERLINK(&quot;&quot;http://e&quot;&quot;,&quot;&quot;c&quot;&quot;)&quot;,");
+    CHECK_CONTAINS(r, "\n-5,&quot;'@y&quot;,&quot;'+1 agreed&quot;,"); /* a plain number stays a number */
+    free(r);
+    fx_close(&f);
+}
+
 TEST(export_is_truncated_with_a_note)
 {
     struct fx f;
@@ -737,4 +756,4 @@ TEST_MAIN(T(definition_one_line_with_every_flag), T(definition_multi_line_forms)
           T(hidden_polls_show_no_counts_until_close),
           T(reason_required_button_points_to_vote_command),
           T(reply_to_the_poll_message_sets_the_reason), T(vote_without_arguments_and_polls_list),
-          T(export_is_truncated_with_a_note), T(chinese_catalogue))
+          T(export_defuses_formulas), T(export_is_truncated_with_a_note), T(chinese_catalogue))
