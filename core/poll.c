@@ -991,6 +991,14 @@ static int poll_new(struct cmd_ctx *c, const char *def_text)
                               TI("omax", POLL_OPTION_MAX)));
     if (p.d.reward && !c->is_operator)
         return ctx_reply(c, "poll.err_reward_operator", NOARGS);
+    struct sbuf why = {0};
+    int rc = standing_audience_check(c->e, c->comm.id, p.d.min_level, p.d.pool, c->lang, &why);
+    int nobody = rc == KB_EINVAL; /* nobody could vote */
+    if (nobody)
+        rc = ctx_reply_markup(c, why.s, 0);
+    sbuf_free(&why);
+    if (rc || nobody)
+        return rc;
     sqlite3_stmt *s = store_query(
         c->st,
         "INSERT INTO polls(community_id, platform, chat_id, thread_id, question, n_options,"
@@ -1002,7 +1010,7 @@ static int poll_new(struct cmd_ctx *c, const char *def_text)
              SI(p.d.reward), p.d.closes_at ? SI(p.d.closes_at) : SN, SI(c->member_id), SI(c->now)));
     if (!s)
         return store_failure(c->st);
-    int rc = store_step(c->st, s);
+    rc = store_step(c->st, s);
     if (rc == 1)
         p.id = store_int(s, 0);
     if (rc == 1)

@@ -208,6 +208,35 @@ int standing_eligible(struct engine *e, int64_t member_id, int min_level, const 
     return rc;
 }
 
+int standing_audience_check(struct engine *e, int64_t community_id, int64_t min_level, const char *pools,
+                            const char *lang, struct sbuf *out)
+{
+    size_t n_levels;
+    standing_rules(e, &n_levels);
+    if (min_level > (int64_t)n_levels) {
+        struct sbuf top = {0};
+        standing_level_name(e, (int)n_levels, lang, &top);
+        text_format(out, lang, "standing.level_beyond_ladder",
+                    ARGS(TI("level", min_level), TS("top", top.s)));
+        sbuf_free(&top);
+        return KB_EINVAL;
+    }
+    for (const char *p = pools ? pools : ""; *p;) {
+        size_t len = strcspn(p, ",");
+        char *pool = xstrndup(p, len);
+        int64_t one = 0;
+        int rc = store_i64(e->st, &one, "SELECT 1 FROM pools WHERE community_id = ? AND name = ?",
+                           VALS(SI(community_id), ST(pool)));
+        if (rc == KB_ENOTFOUND)
+            text_format(out, lang, "standing.no_such_pool", ARGS(TU("pool", pool)));
+        free(pool);
+        if (rc)
+            return rc == KB_ENOTFOUND ? KB_EINVAL : rc;
+        p += len + (p[len] == ',');
+    }
+    return KB_OK;
+}
+
 /* Append the names of the member's current titles or badges, joined. */
 static int held_items(struct engine *e, int64_t member_id, const char *kind, const char *sep,
                       struct sbuf *out, int *count)
@@ -694,6 +723,10 @@ static const struct text_entry texts[] = {
      "Usage: /level set &lt;level&gt; @member (e.g. /level set 5 @alice)"},
     {"standing.bad_level", "等级 {got} 不存在，请输入 1 到 {max}。",
      "There is no level {got}; give a number from 1 to {max}."},
+    {"standing.level_beyond_ladder", "⚠️ 等级最高只到 {top}，没有人能达到 L{level}，也就没人能参与。",
+     "⚠️ The level ladder ends at {top}: nobody can reach L{level}, so nobody could take part."},
+    {"standing.no_such_pool", "⚠️ 还没有名为 {pool} 的人才库，没人能参与。可先用 /pool add {pool} @成员 建立。",
+     "⚠️ There is no talent pool called {pool}, so nobody could take part. /pool add {pool} @member creates it."},
     {"standing.no_member", "找不到成员 {who}（他们需要先在群里发过命令）。",
      "I don't know {who} yet (they need to have used a command here)."},
     {"standing.level_set", "✅ {name} 的等级已设为 <b>{level}</b>。", "✅ {name} is now at <b>{level}</b>."},

@@ -57,6 +57,14 @@ int standing_has_item(struct engine *e, int64_t member_id, const char *kind, con
 int standing_eligible(struct engine *e, int64_t member_id, int min_level, const char *pool,
                       int *ok);
 
+/* Whether anyone can ever meet an audience (tasks' --level/--pools, polls'
+   --min-level/--pool): the level must be on the ladder and every pool
+   (comma-separated; NULL or "" = none) must exist in the community.
+   KB_OK, or KB_EINVAL with a reply appended to out (the catalogue text
+   naming the level or the unknown pool), or a store error. */
+int standing_audience_check(struct engine *e, int64_t community_id, int64_t min_level, const char *pools,
+                            const char *lang, struct sbuf *out);
+
 /* Re-evaluate the member's level after their standing changed; records and
    announces a promotion in the community's chats.  Never demotes. */
 int standing_changed(struct engine *e, int64_t community_id, int64_t member_id, int64_t now);

@@ -445,6 +445,20 @@ static int reply_bad_def(struct cmd_ctx *c, const char *err_key, const struct ta
     return rc;
 }
 
+/* A task nobody could ever claim (a level above the ladder, a pool that
+   does not exist) is refused: KB_EINVAL once the reply is queued. */
+static int refuse_unreachable(struct cmd_ctx *c, const struct task_def *d)
+{
+    struct sbuf b = {0};
+    int rc = standing_audience_check(c->e, c->comm.id, d->min_level, d->pools, c->lang, &b);
+    if (rc == KB_EINVAL) {
+        int sent = ctx_reply_markup(c, b.s, 0);
+        rc = sent ? sent : KB_EINVAL;
+    }
+    sbuf_free(&b);
+    return rc;
+}
+
 static int op_new(struct cmd_ctx *c, const char *rest)
 {
     struct task_def d;
@@ -456,7 +470,12 @@ static int op_new(struct cmd_ctx *c, const char *rest)
     int64_t *inv = NULL;
     size_t n_inv = 0;
     char *unknown = NULL;
-    int rc = d.invites ? resolve_members(c, d.invites, &inv, &n_inv, &unknown) : KB_OK;
+    int rc = refuse_unreachable(c, &d);
+    if (rc) {
+        rc = rc == KB_EINVAL ? KB_OK : rc;
+        goto out;
+    }
+    rc = d.invites ? resolve_members(c, d.invites, &inv, &n_inv, &unknown) : KB_OK;
     if (!rc && unknown) {
         rc = ctx_reply(c, "task.unknown_member", ARGS(TU("who", unknown)));
         goto out;
@@ -517,6 +536,10 @@ static int op_edit(struct cmd_ctx *c, const char *rest)
         rc = reply_bad_def(c, err_key, &d);
         task_row_free(&t);
         return rc;
+    }
+    if ((d.given & TD_ACCESS) && (rc = refuse_unreachable(c, &d)) != KB_OK) {
+        rc = rc == KB_EINVAL ? KB_OK : rc;
+        goto out;
     }
     if (d.given & TD_INVITE) {
         rc = resolve_members(c, d.invites, &inv, &n_inv, &unknown);

@@ -421,6 +421,9 @@ TEST(eligibility_by_level_and_pool)
 {
     struct fx f;
     fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "op", T0, "/polls"); /* the community, then its pool */
+    drop(&f);
+    store_exec(f.e->st, "INSERT INTO pools(community_id, name, created_at) VALUES (1, 'photo', 0)", NOVALS);
     fx_say(&f, "g1", "op", T0, "/poll new Pros only? | a | b --min-level 3 --pool Photo");
     fx_say(&f, "g1", "alice", T0 + 1, "/vote 1 1");
     char *r = out(&f);
@@ -687,6 +690,21 @@ TEST(vote_without_arguments_and_polls_list)
 
 /* The issue's case: a voter named =x and a formula reason, exported raw
    before poll.c used the one CSV writer (csv.h). */
+/* The same rule as tasks: a poll nobody could vote in is refused. */
+TEST(polls_nobody_can_vote_in_are_refused)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "op", T0, "/poll new Q | a | b --min-level 6");
+    fx_say(&f, "g1", "op", T0, "/poll new Q | a | b --pool nix");
+    char *r = out(&f);
+    CHECK_CONTAINS(r, "The level ladder ends at L5");
+    CHECK_CONTAINS(r, "no talent pool called " FSI "nix" PDI);
+    free(r);
+    CHECK_INT(q(&f, "SELECT count(*) FROM polls"), 0);
+    fx_close(&f);
+}
+
 TEST(export_defuses_formulas)
 {
     struct fx f;
@@ -756,4 +774,4 @@ TEST_MAIN(T(definition_one_line_with_every_flag), T(definition_multi_line_forms)
           T(hidden_polls_show_no_counts_until_close),
           T(reason_required_button_points_to_vote_command),
           T(reply_to_the_poll_message_sets_the_reason), T(vote_without_arguments_and_polls_list),
-          T(export_defuses_formulas), T(export_is_truncated_with_a_note), T(chinese_catalogue))
+          T(polls_nobody_can_vote_in_are_refused), T(export_defuses_formulas), T(export_is_truncated_with_a_note), T(chinese_catalogue))

@@ -13,6 +13,8 @@
 
 #define H 3600
 #define DAY 86400
+#define FSI "\xE2\x81\xA8" /* the isolates around untrusted text */
+#define PDI "\xE2\x81\xA9"
 static const int64_t T0 = 1795391940; /* 2026-11-23 07:59 Asia/Shanghai */
 
 /* The replies since the last call (freed by the next call). */
@@ -35,6 +37,11 @@ static void in_pool(struct fx *f, const char *user, const char *pool)
        the layering feature's) */
     fx_say(f, "g1", user, T0, "/mytasks");
     free(fx_replies(f));
+    CHECK_INT(store_exec(f->e->st,
+                         "INSERT OR IGNORE INTO pools(community_id, name, created_at)"
+                         " SELECT community_id, ?, 0 FROM members WHERE user_id = ?",
+                         VALS(ST(pool), ST(user))),
+              0);
     CHECK_INT(store_exec(f->e->st,
                          "INSERT INTO pool_members(community_id, pool, member_id, at)"
                          " SELECT community_id, ?, id, 0 FROM members WHERE user_id = ?",
@@ -196,6 +203,31 @@ TEST(cash_amounts)
 
 /* ==== posting ========================================================== */
 
+/* A level above the ladder or a pool that does not exist would post a task
+   nobody can claim: refused at /task new and /task edit, nothing stored. */
+TEST(tasks_nobody_can_claim_are_refused)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore Too high --level 9 --points 5");
+    CHECK_CONTAINS(said(&f), "The level ladder ends at L5");
+    op(&f, T0, "/task new explore Nowhere --pools nosuch --points 5");
+    CHECK_CONTAINS(said(&f), "There is no talent pool called " FSI "nosuch" PDI);
+    in_pool(&f, "alice", "photo");
+    op(&f, T0, "/task new explore Half --pools photo, nosuch --points 5");
+    CHECK_CONTAINS(said(&f), "no talent pool called " FSI "nosuch" PDI);
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM tasks"), 0);
+    op(&f, T0, "/task new explore Fine --pools PHOTO --level 5 --points 5");
+    CHECK_CONTAINS(said(&f), "Task #1 posted");
+    op(&f, T0, "/task edit 1 --level 6");
+    CHECK_CONTAINS(said(&f), "nobody can reach L6");
+    op(&f, T0, "/task edit 1 --pools ghost");
+    CHECK_CONTAINS(said(&f), "no talent pool called " FSI "ghost" PDI);
+    CHECK_INT(count_rows(&f, "SELECT min_level FROM tasks WHERE id = 1"), 5);
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM task_pools WHERE pool = 'ghost'"), 0);
+    fx_close(&f);
+}
+
 TEST(post_announces_audits_and_shows_the_brief)
 {
     struct fx f;
@@ -250,6 +282,7 @@ TEST(each_refusal_is_specific)
 {
     struct fx f;
     fx_open(&f, NULL, "en");
+    in_pool(&f, "carol", "photography");
     op(&f, T0, "/task new explore Level task --level 3 --points 10");
     op(&f, T0, "/task new precision Pool task --pools photography --cash 100");
     op(&f, T0, "/task new cobuild Invite task --reward title Co-creator");
@@ -305,6 +338,7 @@ TEST(tasks_lists_only_what_the_member_may_claim)
 {
     struct fx f;
     fx_open(&f, NULL, "en");
+    in_pool(&f, "carol", "photography");
     op(&f, T0, "/task new basic Open to all --points 1");
     op(&f, T0, "/task new precision Photographers only --pools photography --points 1");
     op(&f, T0, "/task new cobuild Invited only --points 1");
@@ -778,6 +812,7 @@ TEST(whole_story_precision_task_for_the_photography_pool)
 
 TEST_MAIN(T(one_line_definition), T(multi_line_definition_with_brief_sections), T(tier_defaults),
           T(malformed_definitions_name_the_field), T(cash_amounts),
+          T(tasks_nobody_can_claim_are_refused),
           T(post_announces_audits_and_shows_the_brief), T(basic_task_is_approved_on_submission),
           T(each_refusal_is_specific), T(tasks_lists_only_what_the_member_may_claim), T(invitations),
           T(last_slot_goes_once_in_one_batch), T(last_slot_goes_once_across_processes),
