@@ -717,6 +717,15 @@ struct due_claim {
     char *platform, *chat, *title;
 };
 
+/* "1 h 50 min": the real time left, in whole minutes (at least one), so a
+   reminder sent late (the bot was down) does not promise hours. */
+static void time_left_text(const char *lang, int64_t secs, struct sbuf *out)
+{
+    int64_t minutes = secs / 60 > 0 ? secs / 60 : 1, h = minutes / 60, m = minutes % 60;
+    text_format(out, lang, !h ? "review.left_m" : !m ? "review.left_h" : "review.left_h_m",
+                ARGS(TI("h", h), TI("m", m)));
+}
+
 /* Remind claimers who have not submitted, once per claim and window:
    window seconds before the deadline (claims taken inside it are skipped). */
 static int remind_window(struct engine *e, int64_t now, int64_t window, int64_t until, const char *suffix,
@@ -754,12 +763,15 @@ static int remind_window(struct engine *e, int64_t now, int64_t window, int64_t 
         if (!rc && first)
             rc = community_load(e, d[i].community, &comm);
         if (!rc && first) {
-            struct sbuf who = {0}, b = {0};
+            struct sbuf who = {0}, left = {0}, b = {0};
             char when[32];
             when_format(d[i].deadline, comm.tz, when, sizeof when);
             task_mention(e, d[i].member, &who);
+            time_left_text(comm.locale, d[i].deadline - now, &left);
             text_format(&b, comm.locale, key,
-                        ARGS(TS("who", who.s), TI("id", d[i].task), TU("title", d[i].title), TS("deadline", when)));
+                        ARGS(TS("who", who.s), TI("id", d[i].task), TU("title", d[i].title), TS("deadline", when),
+                             TS("left", left.s)));
+            sbuf_free(&left);
             struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = d[i].platform, .chat_id = d[i].chat,
                                  .text = b.s};
             rc = outbox_add(e, &r, NULL, now);
@@ -939,10 +951,13 @@ static const struct text_entry texts[] = {
     {"review.audit_line_detail", "#{id} {when} {who} {action} {target} — {detail}",
      "#{id} {when} {who} {action} {target} — {detail}"},
     {"review.audit_empty", "还没有运营操作记录。", "No operator actions recorded yet."},
-    {"review.remind_24h", "⏰ {who}：任务 #{id}「{title}」将在 {deadline} 截止（还剩约 24 小时），完成后发送 /submit {id}。",
-     "⏰ {who}: task #{id} “{title}” is due {deadline} (about 24 hours left). Send /submit {id} when done."},
-    {"review.remind_2h", "⏰ {who}：任务 #{id}「{title}」将在 {deadline} 截止，只剩约 2 小时了！",
-     "⏰ {who}: task #{id} “{title}” is due {deadline} — about 2 hours left!"},
+    {"review.remind_24h", "⏰ {who}：任务 #{id}「{title}」将在 {deadline} 截止（还剩 {left}），完成后发送 /submit {id}。",
+     "⏰ {who}: task #{id} “{title}” is due {deadline} ({left} left). Send /submit {id} when done."},
+    {"review.remind_2h", "⏰ {who}：任务 #{id}「{title}」将在 {deadline} 截止，只剩 {left} 了！",
+     "⏰ {who}: task #{id} “{title}” is due {deadline} — only {left} left!"},
+    {"review.left_h_m", "{h} 小时 {m} 分钟", "{h} h {m} min"},
+    {"review.left_h", "{h} 小时", "{h} h"},
+    {"review.left_m", "{m} 分钟", "{m} min"},
     {"review.stale", "📋 有 {n} 个提交已等待审核超过 48 小时：{list}。运营请发送 /review 查看。",
      "📋 {n} submission(s) have waited more than 48 hours for review: {list}. Operators: send /review."},
 };

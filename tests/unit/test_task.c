@@ -618,18 +618,47 @@ TEST(reminders_fire_once)
     CHECK_INT(engine_tick(f.e, deadline - DAY + 60), 0);
     const char *r = said(&f);
     CHECK_CONTAINS(r, "@bob");
-    CHECK_CONTAINS(r, "about 24 hours left");
+    CHECK_CONTAINS(r, "(23 h 59 min left)");
     CHECK(!strstr(r, "@carol"));
     /* carol's submission has waited 48 h by now */
     CHECK_CONTAINS(r, "waited more than 48 hours for review: #1 (task #1)");
     CHECK_INT(engine_tick(f.e, deadline - DAY + 120), 0);
     CHECK_STR(said(&f), "");
-    CHECK_INT(engine_tick(f.e, deadline - 2 * H + 60), 0);
+    CHECK_INT(engine_tick(f.e, deadline - 2 * H), 0);
     r = said(&f);
-    CHECK_CONTAINS(r, "about 2 hours left");
+    CHECK_CONTAINS(r, "only 2 h left!");
     CHECK(!strstr(r, "48 hours"));
     CHECK_INT(engine_tick(f.e, deadline - H), 0);
     CHECK_STR(said(&f), "");
+    fx_close(&f);
+}
+
+/* The issue's case: deadline 12:00, claimed 09:00, the bot starts at 11:50:
+   the reminder says 10 minutes, not "about 2 hours"; one that starts 3 h
+   before says 3 h, not "about 24 hours". */
+TEST(late_reminders_give_the_real_time_left)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore Soon --everyone --deadline 4h --points 1");
+    op(&f, T0, "/task new explore Later --everyone --deadline 4h --points 1");
+    fx_say(&f, "g1", "bob", T0 + 60, "/claim 1");
+    fx_say(&f, "g1", "carol", T0 + 60, "/claim 2");
+    fx_say(&f, "g1", "carol", T0 + 61, "/submit 2 done");
+    said(&f);
+    int64_t deadline = T0 + 4 * H;
+    CHECK_INT(engine_tick(f.e, deadline - 10 * 60), 0);
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "@bob" PDI ": task #1");
+    CHECK_CONTAINS(r, "only 10 min left!");
+    CHECK(!strstr(r, "2 h"));
+    fx_close(&f);
+    fx_open(&f, "Asia/Shanghai", "zh-CN");
+    op(&f, T0, "/task new explore Later --everyone --deadline 2d --points 1");
+    fx_say(&f, "g1", "bob", T0 + 60, "/claim 1");
+    said(&f);
+    CHECK_INT(engine_tick(f.e, T0 + 2 * DAY - 3 * H - 30 * 60), 0);
+    CHECK_CONTAINS(said(&f), "（还剩 3 小时 30 分钟）");
     fx_close(&f);
 }
 
@@ -820,6 +849,7 @@ TEST_MAIN(T(one_line_definition), T(multi_line_definition_with_brief_sections), 
           T(approve_twice_pays_once_and_resubmission_pays_once),
           T(review_lists_oldest_first_and_unknown_ids_are_refused), T(verdict_reaches_the_members_chat),
           T(submit_by_replying_to_own_photo), T(deadline_expires_unfinished_claims), T(reminders_fire_once),
+          T(late_reminders_give_the_real_time_left),
           T(payouts_and_tally), T(csv_defuses_formulas), T(members_cannot_run_operator_commands),
           T(edit_close_list_and_audit), T(chinese_catalogue_is_complete),
           T(whole_story_precision_task_for_the_photography_pool))
