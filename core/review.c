@@ -372,19 +372,110 @@ static void owed_text(struct cmd_ctx *c, const struct owed *o, int64_t amount, s
     }
 }
 
+/* What /payout settles: everything owed, cash (all of it, or an amount in
+   one currency) or gifts (all, or n of one), each on its own. */
+struct payout_req {
+    const char *kind;      /* NULL = cash and gifts, "cash", "gift" */
+    int64_t amount;        /* cents or gifts; 0 = all that is owed */
+    char *unit;            /* currency or gift name; NULL = any */
+};
+
+static int is_word(const char *w, const char *en, const char *zh)
+{
+    return w && (!ascii_casecmp(w, en) || !strcmp(w, zh));
+}
+
+/* Parse the words after the member: "", "cash [CUR]", "gift [name]",
+   "<amount> [CUR]", "<n> gift [name]".  0 or KB_EINVAL. */
+static int payout_parse(const char *p, struct payout_req *r)
+{
+    memset(r, 0, sizeof *r);
+    char *w = command_next_word(&p);
+    if (!w)
+        return KB_OK;
+    int rc = KB_OK;
+    if (is_word(w, "cash", "现金") || is_word(w, "gift", "礼品")) {
+        r->kind = is_word(w, "cash", "现金") ? "cash" : "gift";
+    } else if (task_parse_cents(w, &r->amount) || r->amount <= 0) {
+        rc = KB_EINVAL;
+    } else {
+        const char *q = p;
+        char *k = command_next_word(&q);
+        r->kind = is_word(k, "gift", "礼品") ? "gift" : "cash";
+        if (k && !strcmp(r->kind, "gift")) {
+            p = q;
+            rc = r->amount % 100 ? KB_EINVAL : KB_OK; /* gifts are counted whole */
+            r->amount /= 100;
+        }
+        free(k);
+    }
+    free(w);
+    /* the rest names the currency (one word) or the gift */
+    const char *rest = command_skip_space(p);
+    if (!rc && *rest) {
+        r->unit = xstrdup(rest);
+        if (!strcmp(r->kind, "cash") && strchr(r->unit, ' '))
+            rc = KB_EINVAL;
+    }
+    if (rc) {
+        free(r->unit);
+        r->unit = NULL;
+    }
+    return rc;
+}
+
+static int owed_matches(const struct owed *o, const struct payout_req *r)
+{
+    if (r->kind && strcmp(o->kind, r->kind))
+        return 0;
+    return !r->unit || !ascii_casecmp(r->unit, o->unit) || !strcmp(r->unit, o->unit);
+}
+
+/* "88.00 CNY, Bag ×1": what is owed of a kind (NULL = all). */
+static void owed_list(struct cmd_ctx *c, const struct owed *o, size_t n, const char *kind, struct sbuf *out)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!kind || !strcmp(o[i].kind, kind))
+            owed_text(c, &o[i], o[i].amount, out);
+}
+
+/* The refusal when the request matches nothing owed, or is ambiguous. */
+static int payout_refuse(struct cmd_ctx *c, const struct payout_req *r, const struct owed *o, size_t n,
+                         size_t hits, const char *who)
+{
+    struct sbuf owed = {0}, what = {0};
+    owed_list(c, o, n, r->kind, &owed);
+    int rc;
+    if (!owed.len) {
+        rc = ctx_reply(c, !r->kind ? "review.nothing_owed" : !strcmp(r->kind, "cash") ? "review.nothing_owed_cash"
+                                                                                     : "review.nothing_owed_gift",
+                       ARGS(TS("who", who)));
+    } else if (hits == 0) { /* a currency or gift that is not owed, named as such */
+        if (!strcmp(r->kind, "cash"))
+            text_user(&what, r->unit);
+        else
+            text_format(&what, c->lang, "review.gift_named", ARGS(TU("name", r->unit)));
+        rc = ctx_reply(c, "review.payout_not_owed", ARGS(TS("who", who), TS("what", what.s), TS("owed", owed.s)));
+    } else {
+        rc = ctx_reply(c, !strcmp(r->kind, "cash") ? "review.payout_which_currency" : "review.payout_which_gift",
+                       ARGS(TS("owed", owed.s)));
+    }
+    sbuf_free(&owed);
+    sbuf_free(&what);
+    return rc;
+}
+
 static int cmd_payout(struct cmd_ctx *c)
 {
     const char *p = c->args;
     char *who = command_next_word(&p);
-    char *amount_w = command_next_word(&p);
-    char *cur_w = command_next_word(&p);
-    char *extra = command_next_word(&p);
+    struct payout_req req = {0};
     struct owed o[32];
     size_t n = 0;
-    int64_t member = 0, cents = 0;
+    int64_t member = 0;
     int rc = KB_OK;
-    struct sbuf what = {0};
-    if (!who || extra || (amount_w && task_parse_cents(amount_w, &cents)) || (amount_w && cents <= 0)) {
+    struct sbuf what = {0}, name = {0};
+    if (!who || payout_parse(p, &req)) {
         rc = ctx_reply(c, "review.payout_usage", NOARGS);
         goto out;
     }
@@ -397,68 +488,50 @@ static int cmd_payout(struct cmd_ctx *c)
         rc = owed_load(c, member, o, 32, &n);
     if (rc)
         goto out;
+    task_mention(c->e, member, &name);
+    size_t hits = 0, hit = 0;
+    for (size_t i = 0; i < n; i++)
+        if (owed_matches(&o[i], &req)) {
+            hits++;
+            hit = i;
+        }
+    /* an amount is of one currency or one gift */
+    if (hits == 0 || (req.amount && hits > 1)) {
+        rc = payout_refuse(c, &req, o, n, hits, name.s);
+        goto out;
+    }
+    if (req.amount > o[hit].amount) {
+        struct sbuf m = {0};
+        owed_text(c, &o[hit], o[hit].amount, &m);
+        rc = ctx_reply(c, "review.payout_too_much", ARGS(TS("owed", m.s)));
+        sbuf_free(&m);
+        goto out;
+    }
     struct ledger_entry le = {.community_id = c->comm.id, .member_id = member, .reason = "payout",
                               .ref = "payout", .granted_by = c->member_id, .at = c->now};
-    if (amount_w) {
-        /* a partial cash payout in one currency */
-        const struct owed *hit = NULL;
-        size_t n_cash = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (strcmp(o[i].kind, "cash"))
-                continue;
-            n_cash++;
-            if (cur_w ? !ascii_casecmp(cur_w, o[i].unit) : n_cash == 1)
-                hit = &o[i];
-        }
-        if (!cur_w && n_cash > 1) {
-            rc = ctx_reply(c, "review.payout_which_currency", NOARGS);
-            goto out;
-        }
-        if (hit && cents > hit->amount) {
-            struct sbuf m = {0};
-            task_money(&m, hit->amount, hit->unit);
-            rc = ctx_reply(c, "review.payout_too_much", ARGS(TU("owed", m.s)));
-            sbuf_free(&m);
-            goto out;
-        }
-        if (hit) { /* else: nothing owed in that currency, said below */
-            le.kind = "cash";
-            le.unit = hit->unit;
-            le.amount = -cents;
-            rc = ledger_add(c->e, &le, NULL);
-            owed_text(c, hit, cents, &what);
-        }
-    } else {
-        for (size_t i = 0; i < n && !rc; i++) {
-            le.kind = o[i].kind;
-            le.unit = o[i].unit;
-            le.amount = -o[i].amount;
-            rc = ledger_add(c->e, &le, NULL);
-            owed_text(c, &o[i], o[i].amount, &what);
-        }
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (!owed_matches(&o[i], &req))
+            continue;
+        int64_t amount = req.amount ? req.amount : o[i].amount;
+        le.kind = o[i].kind;
+        le.unit = o[i].unit;
+        le.amount = -amount;
+        rc = ledger_add(c->e, &le, NULL);
+        owed_text(c, &o[i], amount, &what);
     }
-    if (rc)
-        goto out;
-    struct sbuf name = {0};
-    task_mention(c->e, member, &name);
-    if (what.len == 0) {
-        rc = ctx_reply(c, "review.nothing_owed", ARGS(TS("who", name.s)));
-    } else {
-        char target[40];
-        snprintf(target, sizeof target, "member:%lld", (long long)member);
+    char target[40];
+    snprintf(target, sizeof target, "member:%lld", (long long)member);
+    if (!rc)
         rc = audit_add(c, "payout", target, what.s);
-        if (!rc)
-            rc = ctx_reply(c, "review.paid", ARGS(TS("who", name.s), TS("what", what.s)));
-    }
-    sbuf_free(&name);
+    if (!rc)
+        rc = ctx_reply(c, "review.paid", ARGS(TS("who", name.s), TS("what", what.s)));
 out:
     for (size_t i = 0; i < n; i++)
         free(o[i].unit);
     sbuf_free(&what);
+    sbuf_free(&name);
+    free(req.unit);
     free(who);
-    free(amount_w);
-    free(cur_w);
-    free(extra);
     return rc;
 }
 
@@ -925,12 +998,22 @@ static const struct text_entry texts[] = {
      "You may /submit {id} again before {deadline}."},
     {"review.rejected_ack", "✅ 提交 #{sub} 已退回，已通知成员。", "✅ Submission #{sub} returned; the member was told."},
     {"review.gift_n", "{name}×{n}", "{name} ×{n}"},
-    {"review.payout_usage", "用法：/payout @成员 [金额 [币种]]（不写金额 = 结清全部现金和礼品）",
-     "Usage: /payout @member [amount [currency]] (no amount = settle all owed cash and gifts)"},
-    {"review.payout_which_currency", "⚠️ 该成员有多种币种待付，请写明币种，如 /payout @alice 100 CNY。",
-     "⚠️ Several currencies are owed; name one, e.g. /payout @alice 100 CNY."},
-    {"review.payout_too_much", "⚠️ 超过了待付金额（待付 {owed}）。", "⚠️ That is more than is owed ({owed})."},
+    {"review.payout_usage",
+     "用法：/payout @成员 — 结清全部现金和礼品；/payout @成员 现金|cash [币种]；/payout @成员 &lt;金额&gt; [币种]；"
+     "/payout @成员 礼品|gift [礼品名]；/payout @成员 &lt;件数&gt; gift [礼品名]",
+     "Usage: /payout @member — settle all owed cash and gifts; /payout @member cash [currency]; "
+     "/payout @member &lt;amount&gt; [currency]; /payout @member gift [name]; /payout @member &lt;n&gt; gift [name]"},
+    {"review.payout_which_currency", "⚠️ 待付的现金有多种币种（{owed}），请写明币种，如 /payout @alice 100 CNY。",
+     "⚠️ Cash is owed in several currencies ({owed}); name one, e.g. /payout @alice 100 CNY."},
+    {"review.payout_which_gift", "⚠️ 待发的礼品不止一种（{owed}），请写明礼品名，如 /payout @alice 1 gift 帆布袋。",
+     "⚠️ Several gifts are owed ({owed}); name one, e.g. /payout @alice 1 gift tote bag."},
+    {"review.payout_not_owed", "⚠️ {who} 没有待付的 {what}。目前待付：{owed}。",
+     "⚠️ Nothing is owed to {who} in {what}. Owed: {owed}."},
+    {"review.gift_named", "礼品 {name}", "the gift {name}"},
+    {"review.payout_too_much", "⚠️ 超过了待付数量（待付 {owed}）。", "⚠️ That is more than is owed ({owed})."},
     {"review.nothing_owed", "👌 {who} 没有待发放的现金或礼品。", "👌 Nothing is owed to {who}."},
+    {"review.nothing_owed_cash", "👌 {who} 没有待付的现金。", "👌 No cash is owed to {who}."},
+    {"review.nothing_owed_gift", "👌 {who} 没有待发的礼品。", "👌 No gift is owed to {who}."},
     {"review.paid", "💸 已记录发放给 {who}：{what}", "💸 Recorded as paid to {who}: {what}"},
     {"review.period.all", "全部", "all time"},
     {"review.period.week", "最近 7 天", "last 7 days"},

@@ -705,6 +705,61 @@ TEST(payouts_and_tally)
     fx_close(&f);
 }
 
+/* The issue's case: cash 88 and a gift owed, "/payout @bob 1 gift" and
+   "/payout @bob 10 USD" both answered "Nothing is owed". */
+TEST(payout_settles_gifts_on_their_own_and_names_a_wrong_currency)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore Paid --everyone --reward cash 88, gift Bag");
+    op(&f, T0, "/task new explore Hats --everyone --reward gift Hat");
+    for (int task = 1; task <= 2; task++) {
+        char cmd[32];
+        snprintf(cmd, sizeof cmd, "/claim %d", task);
+        fx_say(&f, "g1", "bob", T0, cmd);
+        snprintf(cmd, sizeof cmd, "/submit %d done", task);
+        fx_say(&f, "g1", "bob", T0, cmd);
+        snprintf(cmd, sizeof cmd, "/approve %d", task);
+        CHECK_INT(fx_say(&f, "g1", "op2", T0, cmd), 0);
+    }
+    said(&f);
+    op(&f, T0, "/payout @bob 10 USD");
+    CHECK_CONTAINS(said(&f), "Nothing is owed to " FSI "@bob" PDI " in " FSI "USD" PDI ". Owed: " FSI "88.00 CNY" PDI ".");
+    op(&f, T0, "/payout @bob 1 gift");
+    CHECK_CONTAINS(said(&f), "Several gifts are owed (" FSI "Bag" PDI " ×1, " FSI "Hat" PDI " ×1)");
+    op(&f, T0, "/payout @bob 1 gift Cap");
+    CHECK_CONTAINS(said(&f), "in the gift " FSI "Cap" PDI ". Owed: " FSI "Bag" PDI " ×1, " FSI "Hat" PDI " ×1.");
+    op(&f, T0, "/payout @bob 2 gift bag");
+    CHECK_CONTAINS(said(&f), "more than is owed (" FSI "Bag" PDI " ×1)");
+    op(&f, T0, "/payout @bob 1 gift Bag");
+    CHECK_CONTAINS(said(&f), "Recorded as paid to " FSI "@bob" PDI ": " FSI "Bag" PDI " ×1");
+    CHECK_INT(fx_i64(&f, "SELECT sum(amount) FROM ledger WHERE kind = 'cash'"), 8800); /* cash untouched */
+    op(&f, T0, "/payout @bob gift");
+    CHECK_CONTAINS(said(&f), ": " FSI "Hat" PDI " ×1");
+    op(&f, T0, "/payout @bob gift");
+    CHECK_CONTAINS(said(&f), "No gift is owed to");
+    op(&f, T0, "/payout @bob 1.5 gift");
+    CHECK_CONTAINS(said(&f), "Usage: /payout");
+    op(&f, T0, "/payout @bob cash");
+    CHECK_CONTAINS(said(&f), ": " FSI "88.00 CNY" PDI);
+    CHECK_INT(fx_i64(&f, "SELECT sum(amount) FROM ledger WHERE kind IN ('cash', 'gift')"), 0);
+    op(&f, T0, "/payout @bob 5");
+    CHECK_CONTAINS(said(&f), "No cash is owed to");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit WHERE action = 'payout'"), 3);
+    fx_close(&f);
+    fx_open(&f, NULL, "zh-CN");
+    op(&f, T0, "/task new explore 付费 --everyone --reward cash 88, gift 帆布袋");
+    fx_say(&f, "g1", "bob", T0, "/claim 1");
+    fx_say(&f, "g1", "bob", T0, "/submit 1 好了");
+    fx_say(&f, "g1", "op2", T0, "/approve 1");
+    said(&f);
+    op(&f, T0, "/payout @bob 10 USD");
+    CHECK_CONTAINS(said(&f), "没有待付的 " FSI "USD" PDI "。目前待付：" FSI "88.00 CNY" PDI);
+    op(&f, T0, "/payout @bob 1 礼品");
+    CHECK_CONTAINS(said(&f), "帆布袋" PDI "×1");
+    fx_close(&f);
+}
+
 TEST(csv_defuses_formulas)
 {
     struct fx f;
@@ -850,6 +905,7 @@ TEST_MAIN(T(one_line_definition), T(multi_line_definition_with_brief_sections), 
           T(review_lists_oldest_first_and_unknown_ids_are_refused), T(verdict_reaches_the_members_chat),
           T(submit_by_replying_to_own_photo), T(deadline_expires_unfinished_claims), T(reminders_fire_once),
           T(late_reminders_give_the_real_time_left),
-          T(payouts_and_tally), T(csv_defuses_formulas), T(members_cannot_run_operator_commands),
+          T(payouts_and_tally),
+          T(payout_settles_gifts_on_their_own_and_names_a_wrong_currency), T(csv_defuses_formulas), T(members_cannot_run_operator_commands),
           T(edit_close_list_and_audit), T(chinese_catalogue_is_complete),
           T(whole_story_precision_task_for_the_photography_pool))
