@@ -366,6 +366,11 @@ static const struct cfg_key cfg_keys[] = {
      .max_len = 160, .check = chk_operator},
     {.path = "admins_are_operators", .kind = K_BOOL,
      .off = OFF(engine.admins_are_operators), .dnum = 1},
+    {.path = "owner", .kind = K_STR, .off = OFF(engine.owner),
+     .max_len = 160, .check = chk_operator, .flags = F_NULLABLE},
+    {.path = "revision_window_hours", .kind = K_INT,
+     .off = OFF(engine.revision_window_s), .max = 720, .scale = 3600,
+     .dnum = 24},
     {.path = "checkin", .kind = K_SECTION},
     {.path = "checkin.base_points", .kind = K_INT,
      .off = OFF(engine.checkin.base_points), .max = 100000, .scale = 1,
@@ -453,7 +458,7 @@ static const void *cfield(const struct kb_config *c, size_t off)
 
 /* ==== Ownership: every owned string slot ==== */
 
-#define N_SLOTS (9 + KB_MAX_TRIGGERS + KB_MAX_OPERATORS + 4 * KB_MAX_SCHEDULES)
+#define N_SLOTS (10 + KB_MAX_TRIGGERS + KB_MAX_OPERATORS + 4 * KB_MAX_SCHEDULES)
 
 static size_t string_slots(struct kb_config *c, char **slots[N_SLOTS])
 {
@@ -463,6 +468,7 @@ static size_t string_slots(struct kb_config *c, char **slots[N_SLOTS])
     slots[n++] = &c->engine.locale;
     slots[n++] = &c->engine.tz;
     slots[n++] = &c->engine.bot_name;
+    slots[n++] = &c->engine.owner;
     slots[n++] = &c->adapter;
     slots[n++] = &c->telegram.api_base;
     slots[n++] = &c->console.user;
@@ -1458,6 +1464,7 @@ static const struct {
     {"KOCBOT_LOCALE", "locale"},
     {"KOCBOT_TZ", "timezone"},
     {"KOCBOT_LOG_LEVEL", "log_level"},
+    {"KOCBOT_OWNER", "owner"},
     {"KOCBOT_TELEGRAM_TOKEN", "telegram.token"},
     {"KOCBOT_TELEGRAM_API", "telegram.api_base"},
 };

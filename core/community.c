@@ -130,17 +130,34 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
     return rc;
 }
 
+/* 1 when entry is "platform:user_id" */
+static int same_identity(const char *entry, const char *platform, const char *user_id)
+{
+    size_t plen = strlen(platform);
+    return entry && strncmp(entry, platform, plen) == 0 && entry[plen] == ':' &&
+           strcmp(entry + plen + 1, user_id) == 0;
+}
+
+int community_is_owner(const struct engine *e, const char *platform, const char *user_id)
+{
+    return platform && user_id && same_identity(e->set.owner, platform, user_id);
+}
+
+int ctx_is_owner(const struct cmd_ctx *c)
+{
+    return c->ev->role != KB_ROLE_ANON_ADMIN && community_is_owner(c->e, c->ev->platform, c->ev->user_id);
+}
+
 int community_is_operator(struct engine *e, int64_t community_id, const char *platform,
                           const char *user_id)
 {
     if (!platform || !user_id)
         return 0;
-    size_t plen = strlen(platform);
-    for (size_t i = 0; i < e->set.n_operators; i++) {
-        const char *op = e->set.operators[i];
-        if (strncmp(op, platform, plen) == 0 && op[plen] == ':' && strcmp(op + plen + 1, user_id) == 0)
+    if (community_is_owner(e, platform, user_id))
+        return 1;
+    for (size_t i = 0; i < e->set.n_operators; i++)
+        if (same_identity(e->set.operators[i], platform, user_id))
             return 1;
-    }
     int64_t one = 0;
     return store_i64(e->st, &one,
                      "SELECT 1 FROM operators WHERE community_id = ? AND platform = ? AND user_id = ?",

@@ -11,7 +11,10 @@ int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now
 /* Insert or refresh the sender as a member; returns their member id. */
 int member_ensure(struct engine *e, int64_t community_id, const struct kb_event *ev, int64_t now,
                   int64_t *member_id);
-/* 1 when platform:user_id is a configured operator of the community. */
+/* 1 when platform:user_id is the configured owner (settings.owner). */
+int community_is_owner(const struct engine *e, const char *platform, const char *user_id);
+/* 1 when platform:user_id is a configured operator of the community (the
+   owner is one). */
 int community_is_operator(struct engine *e, int64_t community_id, const char *platform,
                           const char *user_id);
 /* Telegram group -> supergroup: the chat's records follow the new id. */

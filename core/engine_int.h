@@ -79,6 +79,9 @@ int community_post(struct engine *e, int64_t community_id, const char *markup,
 
 /* Load a community by id. */
 int community_load(struct engine *e, int64_t id, struct community *out);
+/* 1 when the sender is the configured owner: the one operator who may
+   approve (or grant) their own rewards. */
+int ctx_is_owner(const struct cmd_ctx *c);
 /* Find a member of a community by "@handle", a platform user id, or a
    display name; KB_ENOTFOUND when none. */
 int member_find(struct engine *e, int64_t community_id, const char *who, int64_t *member_id);

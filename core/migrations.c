@@ -400,6 +400,10 @@ const char *const store_migrations[] = {
     "CREATE INDEX period_points ON period_tallies(community_id, span, period, points DESC) WHERE points > 0;"
     "CREATE INDEX period_checkins ON period_tallies(community_id, span, period, checkins DESC) WHERE checkins > 0;"
     "CREATE INDEX period_tasks ON period_tallies(community_id, span, period, tasks DESC) WHERE tasks > 0;",
+
+    /* 10: a rejection opens a revision window (settings.revision_window_s)
+           that may run past the task's deadline: the claim's own due time */
+    "ALTER TABLE claims ADD COLUMN revise_until INTEGER;",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

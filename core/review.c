@@ -32,16 +32,40 @@
 
 /* ==== granting ========================================================= */
 
+/* The ledger ref of a claim's current award: "task:<t>:claim:<c>", then
+   "…:2", "…:3" once earlier awards were reversed (/unapprove), so a claim
+   approved again after a reversal is paid again, and each award is
+   reversed at most once (the ledger is unique on reason and ref). */
+static int award_ref(struct engine *e, int64_t task_id, int64_t claim_id, int64_t member_id, char *ref,
+                     size_t cap)
+{
+    char base[48];
+    snprintf(base, sizeof base, "task:%lld:claim:%lld", (long long)task_id, (long long)claim_id);
+    int64_t reversed = 0;
+    int rc = store_i64(e->st, &reversed,
+                       "SELECT count(DISTINCT ref) FROM ledger WHERE member_id = ?1 AND reason = 'unapprove'"
+                       " AND (ref = ?2 OR ref LIKE ?2 || ':%')",
+                       VALS(SI(member_id), ST(base)));
+    if (rc)
+        return rc;
+    if (reversed)
+        snprintf(ref, cap, "%s:%lld", base, (long long)reversed + 1);
+    else
+        snprintf(ref, cap, "%s", base);
+    return KB_OK;
+}
+
 int task_grant(struct engine *e, const struct task_row *t, int64_t claim_id, int64_t member_id,
                int64_t submission_id, int64_t reviewer, const char *note, int64_t now)
 {
     char ref[64], why[600];
-    snprintf(ref, sizeof ref, "task:%lld:claim:%lld", (long long)t->id, (long long)claim_id);
+    int rc = award_ref(e, t->id, claim_id, member_id, ref, sizeof ref);
+    if (rc)
+        return rc;
     snprintf(why, sizeof why, "submission:%lld%s%s", (long long)submission_id, note && *note ? " " : "",
              note ? note : "");
     struct ledger_entry le = {.community_id = t->community_id, .member_id = member_id, .reason = "task",
                               .ref = ref, .granted_by = reviewer, .note = why, .at = now};
-    int rc = KB_OK;
     if (t->points) {
         le.kind = "points";
         le.amount = t->points;
@@ -235,6 +259,10 @@ static int cmd_approve(struct cmd_ctx *c)
         rc = refuse_state(c, &s);
         goto out;
     }
+    if (s.member_id == c->member_id && !ctx_is_owner(c)) {
+        rc = ctx_reply(c, "review.self_approve", ARGS(TI("sub", s.id)));
+        goto out;
+    }
     rc = task_load(c->e, c->comm.id, s.task_id, &t);
     if (!rc)
         rc = store_exec(c->st,
@@ -274,6 +302,28 @@ out:
     return rc;
 }
 
+/* Back to "rejected" after a rejection or a reversed approval: the member
+   may resubmit until the deadline or, when that is sooner, for the
+   configured revision window from now.  Appends to again the sentence
+   that tells them until when, or plainly that they cannot. */
+static int reopen_claim(struct cmd_ctx *c, const struct task_row *t, int64_t claim_id, struct sbuf *again)
+{
+    int64_t window = c->e->set.revision_window_s;
+    int64_t revise_until = t->deadline && window > 0 ? c->now + window : 0;
+    int rc = store_exec(c->st, "UPDATE claims SET state = 'rejected', updated_at = ?, revise_until = ? WHERE id = ?",
+                        VALS(SI(c->now), revise_until ? SI(revise_until) : SN, SI(claim_id)));
+    int64_t due = task_claim_due(t->deadline, revise_until);
+    char when[32];
+    when_format(due, c->comm.tz, when, sizeof when);
+    if (!t->deadline)
+        text_format(again, c->lang, "review.again_anytime", ARGS(TI("id", t->id)));
+    else if (due > c->now)
+        text_format(again, c->lang, "review.again_before", ARGS(TI("id", t->id), TS("due", when)));
+    else
+        text_format(again, c->lang, "review.again_never", ARGS(TI("id", t->id), TS("due", when)));
+    return rc;
+}
+
 static int cmd_reject(struct cmd_ctx *c)
 {
     const char *reason;
@@ -301,32 +351,200 @@ static int cmd_reject(struct cmd_ctx *c)
                         "UPDATE submissions SET state = 'rejected', reviewed_by = ?, reviewed_at = ?, note = ?"
                         " WHERE id = ?",
                         VALS(SI(c->member_id), SI(c->now), ST(reason), SI(s.id)));
+    struct sbuf again = {0};
     if (!rc)
-        rc = store_exec(c->st, "UPDATE claims SET state = 'rejected', updated_at = ? WHERE id = ?",
-                        VALS(SI(c->now), SI(s.claim_id)));
+        rc = reopen_claim(c, &t, s.claim_id, &again);
     char target[48];
     snprintf(target, sizeof target, "submission:%lld", (long long)s.id);
     if (!rc)
         rc = audit_add(c, "task.reject", target, reason);
     if (!rc) {
-        struct sbuf who = {0}, dl = {0}, b = {0};
+        struct sbuf who = {0}, b = {0};
         task_mention(c->e, s.member_id, &who);
-        if (t.deadline) {
-            char buf[32];
-            when_format(t.deadline, c->comm.tz, buf, sizeof buf);
-            sbuf_add(&dl, buf);
-        } else {
-            text_format(&dl, c->lang, "task.no_deadline", NOARGS);
-        }
         text_format(&b, c->lang, "review.rejected",
                     ARGS(TS("who", who.s), TI("sub", s.id), TI("id", t.id), TU("title", t.title),
-                         TU("reason", reason), TS("deadline", dl.s)));
+                         TU("reason", reason), TS("again", again.s)));
         rc = tell(c, &s, b.s, "review.rejected_ack");
         sbuf_free(&who);
-        sbuf_free(&dl);
         sbuf_free(&b);
     }
+    sbuf_free(&again);
 out:
+    task_row_free(&t);
+    sub_free(&s);
+    return rc;
+}
+
+/* Cash per currency or a gift per description, and an amount of it. */
+struct owed { char kind[8]; char *unit; int64_t amount; };
+
+/* Append "12.50 CNY" or "Bag ×2", ", "-separated. */
+static void owed_text(struct cmd_ctx *c, const struct owed *o, int64_t amount, struct sbuf *out)
+{
+    if (out->len)
+        sbuf_add(out, ", ");
+    if (!strcmp(o->kind, "cash")) {
+        struct sbuf m = {0};
+        task_money(&m, amount, o->unit);
+        text_user(out, m.s);
+        sbuf_free(&m);
+    } else {
+        text_format(out, c->lang, "review.gift_n", ARGS(TU("name", o->unit), TI("n", amount)));
+    }
+}
+
+/* ==== reversing an approval ============================================ */
+
+/* Reverse the claim's current award: one opposite row (reason "unapprove",
+   the award's ref) per reward row, so the ledger stays append-only and its
+   uniqueness lets an award be reversed once.  *got is the award as a task
+   row (for the text; task_row_free); owes lists what had already been paid
+   out and is now owed back by the member. */
+static int reverse_award(struct cmd_ctx *c, const struct sub_row *s, const char *why, struct task_row *got,
+                         struct sbuf *owes)
+{
+    char ref[64];
+    memset(got, 0, sizeof *got);
+    got->gift = xstrdup("");
+    got->badge = xstrdup("");
+    got->title_reward = xstrdup("");
+    int rc = award_ref(c->e, s->task_id, s->claim_id, s->member_id, ref, sizeof ref);
+    if (rc)
+        return rc;
+    sqlite3_stmt *q = store_query(c->st,
+                                  "SELECT kind, unit, amount FROM ledger WHERE member_id = ? AND reason = 'task'"
+                                  " AND ref = ? ORDER BY id LIMIT 8",
+                                  VALS(SI(s->member_id), ST(ref)));
+    if (!q)
+        return store_failure(c->st);
+    struct owed rows[8];
+    size_t n = 0;
+    while (n < 8 && (rc = store_step(c->st, q)) == 1) {
+        snprintf(rows[n].kind, sizeof rows[n].kind, "%s", store_text(q, 0));
+        rows[n].unit = xstrdup(store_text(q, 1));
+        rows[n].amount = store_int(q, 2);
+        n++;
+    }
+    store_done(q);
+    rc = rc < 0 ? rc : KB_OK;
+    struct ledger_entry le = {.community_id = c->comm.id, .member_id = s->member_id, .reason = "unapprove",
+                              .ref = ref, .granted_by = c->member_id, .note = why, .at = c->now};
+    for (size_t i = 0; i < n; i++) {
+        struct owed *r = &rows[i];
+        if (!strcmp(r->kind, "points")) {
+            got->points = r->amount;
+        } else if (!strcmp(r->kind, "cash")) {
+            got->cash = r->amount;
+            free(got->currency);
+            got->currency = xstrdup(r->unit);
+        } else {
+            char **slot = !strcmp(r->kind, "gift") ? &got->gift : !strcmp(r->kind, "badge") ? &got->badge
+                                                                                           : &got->title_reward;
+            free(*slot);
+            *slot = xstrdup(r->unit);
+        }
+        le.kind = r->kind;
+        le.unit = r->unit;
+        le.amount = -r->amount;
+        if (!rc)
+            rc = ledger_add(c->e, &le, NULL);
+        /* cash or a gift already handed over: the member now owes it */
+        int64_t balance = 0;
+        if (!rc && (!strcmp(r->kind, "cash") || !strcmp(r->kind, "gift")))
+            rc = store_i64(c->st, &balance, "SELECT sum(amount) FROM ledger WHERE member_id = ? AND kind = ? AND unit = ?",
+                           VALS(SI(s->member_id), ST(r->kind), ST(r->unit)));
+        if (!rc && balance < 0)
+            owed_text(c, r, -balance, owes);
+        free(r->unit);
+    }
+    if (!got->currency)
+        got->currency = xstrdup("");
+    return rc;
+}
+
+static int cmd_unapprove(struct cmd_ctx *c)
+{
+    const char *reason;
+    struct sub_row s;
+    int rc = sub_from_args(c, &reason, &s, "review.unapprove_usage");
+    if (rc)
+        return rc == KB_ENOTFOUND ? KB_OK : rc;
+    struct task_row t = {0}, got = {0};
+    struct sbuf owes = {0}, again = {0}, why = {0};
+    if (!*reason || strlen(reason) > NOTE_MAX) {
+        rc = *reason ? ctx_reply(c, "task.note_too_long", ARGS(TI("max", NOTE_MAX)))
+                     : ctx_reply(c, "review.unapprove_usage", NOARGS);
+        goto out;
+    }
+    if (strcmp(s.state, "approved")) {
+        char key[40];
+        snprintf(key, sizeof key, "task.sub.%s", s.state);
+        rc = !strcmp(s.state, "pending")
+                 ? ctx_reply(c, "review.unapprove_pending", ARGS(TI("sub", s.id)))
+                 : ctx_reply(c, "review.not_approved", ARGS(TI("sub", s.id), TS("state", text_get(c->lang, key))));
+        goto out;
+    }
+    rc = task_load(c->e, c->comm.id, s.task_id, &t);
+    sbuf_addf(&why, "submission:%lld %s", (long long)s.id, reason);
+    if (!rc)
+        rc = reverse_award(c, &s, why.s, &got, &owes);
+    char task_ref[32];
+    snprintf(task_ref, sizeof task_ref, "task:%lld", (long long)t.id);
+    int from = 1, to = 1;
+    if (!rc)
+        rc = standing_task_reversed(c->e, c->comm.id, s.member_id, task_ref, c->member_id, c->now, &from, &to);
+    if (!rc)
+        rc = store_exec(c->st,
+                        "UPDATE submissions SET state = 'rejected', reviewed_by = ?, reviewed_at = ?, note = ?"
+                        " WHERE id = ? AND state = 'approved'",
+                        VALS(SI(c->member_id), SI(c->now), ST(reason), SI(s.id)));
+    if (!rc && store_changes(c->st) != 1)
+        rc = KB_ESTORE;
+    if (!rc && !strcmp(t.state, "cancelled"))
+        rc = store_exec(c->st, "UPDATE claims SET state = 'cancelled', updated_at = ? WHERE id = ?",
+                        VALS(SI(c->now), SI(s.claim_id)));
+    else if (!rc)
+        rc = reopen_claim(c, &t, s.claim_id, &again);
+    char target[48];
+    snprintf(target, sizeof target, "submission:%lld", (long long)s.id);
+    struct sbuf detail = {0}, reward = {0};
+    task_reward_format(c->lang, &got, &reward);
+    sbuf_addf(&detail, "task:%lld member:%lld reversed %s: %s", (long long)t.id, (long long)s.member_id,
+              reward.s, reason);
+    if (!rc)
+        rc = audit_add(c, "task.unapprove", target, detail.s);
+    sbuf_free(&detail);
+    if (!rc) {
+        struct sbuf who = {0}, b = {0};
+        task_mention(c->e, s.member_id, &who);
+        text_format(&b, c->lang, "review.unapproved",
+                    ARGS(TS("who", who.s), TI("sub", s.id), TI("id", t.id), TU("title", t.title),
+                         TU("reason", reason), TS("reward", reward.s)));
+        if (owes.len) {
+            sbuf_addc(&b, '\n');
+            text_format(&b, c->lang, "review.unapproved_owes", ARGS(TS("owes", owes.s)));
+        }
+        if (to < from) {
+            struct sbuf lv = {0};
+            standing_level_name(c->e, to, c->lang, &lv);
+            sbuf_addc(&b, '\n');
+            text_format(&b, c->lang, "review.unapproved_level", ARGS(TS("level", lv.s)));
+            sbuf_free(&lv);
+        }
+        if (again.len) {
+            sbuf_addc(&b, '\n');
+            sbuf_add(&b, again.s);
+        }
+        rc = tell(c, &s, b.s, "review.unapproved_ack");
+        sbuf_free(&who);
+        sbuf_free(&b);
+    }
+    sbuf_free(&reward);
+out:
+    sbuf_free(&owes);
+    sbuf_free(&again);
+    sbuf_free(&why);
+    task_row_free(&got);
     task_row_free(&t);
     sub_free(&s);
     return rc;
@@ -334,7 +552,6 @@ out:
 
 /* ==== payouts ========================================================== */
 
-struct owed { char kind[8]; char *unit; int64_t amount; };
 
 /* What the member is owed: cash per currency, gifts per description. */
 static int owed_load(struct cmd_ctx *c, int64_t member_id, struct owed *o, size_t cap, size_t *n)
@@ -358,19 +575,6 @@ static int owed_load(struct cmd_ctx *c, int64_t member_id, struct owed *o, size_
     return rc < 0 ? rc : KB_OK;
 }
 
-static void owed_text(struct cmd_ctx *c, const struct owed *o, int64_t amount, struct sbuf *out)
-{
-    if (out->len)
-        sbuf_add(out, ", ");
-    if (!strcmp(o->kind, "cash")) {
-        struct sbuf m = {0};
-        task_money(&m, amount, o->unit);
-        text_user(out, m.s);
-        sbuf_free(&m);
-    } else {
-        text_format(out, c->lang, "review.gift_n", ARGS(TU("name", o->unit), TI("n", amount)));
-    }
-}
 
 /* What /payout settles: everything owed, cash (all of it, or an amount in
    one currency) or gifts (all, or n of one), each on its own. */
@@ -680,7 +884,11 @@ static int cmd_tally(struct cmd_ctx *c)
             task_money(&pd, paid, unit);
             task_money(&ow, owed, unit);
             sep(&m.cash, " · ");
-            text_format(&m.cash, c->lang, "review.tally.cash",
+            if (owed < 0) { /* an award reversed after it was paid */
+                ow.len = 0;
+                task_money(&ow, -owed, unit);
+            }
+            text_format(&m.cash, c->lang, owed < 0 ? "review.tally.cash_owes" : "review.tally.cash",
                         ARGS(TU("earned", e.s), TU("paid", pd.s), TU("owed", ow.s)));
             struct sbuf *cols[] = {&e, &pd, &ow};
             for (int i = 0; i < 3; i++) {
@@ -692,8 +900,8 @@ static int cmd_tally(struct cmd_ctx *c)
             sbuf_free(&ow);
         } else if (!strcmp(kind, "gift")) {
             sep(&m.gifts, ", ");
-            text_format(&m.gifts, c->lang, "review.tally.gift",
-                        ARGS(TU("name", unit), TI("n", earned), TI("owed", owed)));
+            text_format(&m.gifts, c->lang, owed < 0 ? "review.tally.gift_owes" : "review.tally.gift",
+                        ARGS(TU("name", unit), TI("n", earned), TI("owed", owed < 0 ? -owed : owed)));
             sep(&m.csv_gifts, "; ");
             sbuf_addf(&m.csv_gifts, "%s x%lld (owed %lld)", unit, (long long)earned, (long long)owed);
         } else {
@@ -799,19 +1007,25 @@ static void time_left_text(const char *lang, int64_t secs, struct sbuf *out)
                 ARGS(TI("h", h), TI("m", m)));
 }
 
+/* Unfinished claims on live tasks with a due time (the deadline, or the
+   revision window a rejection opened). */
+#define DUE_CLAIMS                                                                                   \
+    "(SELECT c.id, c.member_id, c.task_id, c.platform, c.chat_id, c.claimed_at, t.title, t.community_id," \
+    " " TASK_CLAIM_DUE_SQL " AS due FROM claims c JOIN tasks t ON t.id = c.task_id"                  \
+    " WHERE c.state IN ('claimed','rejected') AND t.state <> 'cancelled' AND t.deadline IS NOT NULL)"
+
 /* Remind claimers who have not submitted, once per claim and window:
-   window seconds before the deadline (claims taken inside it are skipped). */
+   window seconds before their due time (claims taken inside it are skipped). */
 static int remind_window(struct engine *e, int64_t now, int64_t window, int64_t until, const char *suffix,
                          const char *key)
 {
     sqlite3_stmt *q = store_query(
         e->st,
-        "SELECT c.id, c.member_id, t.id, t.deadline, t.community_id, c.platform, c.chat_id, t.title"
-        " FROM claims c JOIN tasks t ON t.id = c.task_id"
-        " WHERE c.state IN ('claimed','rejected') AND t.state <> 'cancelled' AND t.deadline IS NOT NULL"
-        " AND t.deadline > ?1 + ?4 AND t.deadline <= ?1 + ?2 AND c.claimed_at <= t.deadline - ?2"
-        " AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || c.id || ?3)"
-        " ORDER BY c.id LIMIT 200",
+        "SELECT d.id, d.member_id, d.task_id, d.due, d.community_id, d.platform, d.chat_id, d.title"
+        " FROM " DUE_CLAIMS " d"
+        " WHERE d.due > ?1 + ?4 AND d.due <= ?1 + ?2 AND d.claimed_at <= d.due - ?2"
+        " AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || d.id || ?3)"
+        " ORDER BY d.id LIMIT 200",
         VALS(SI(now), SI(window), ST(suffix), SI(until)));
     if (!q)
         return store_failure(e->st);
@@ -928,15 +1142,13 @@ static int64_t review_next_due(struct engine *e, int64_t now)
     int rc = store_i64(
         e->st, &t,
         "SELECT min(x) FROM ("
-        " SELECT t.deadline - 86400 AS x FROM claims c JOIN tasks t ON t.id = c.task_id"
-        "  WHERE c.state IN ('claimed','rejected') AND t.state <> 'cancelled' AND t.deadline > ?1 + 7200"
-        "  AND c.claimed_at <= t.deadline - 86400"
-        "  AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || c.id || ':24h')"
+        " SELECT d.due - 86400 AS x FROM " DUE_CLAIMS " d WHERE d.due > ?1 + 7200"
+        "  AND d.claimed_at <= d.due - 86400"
+        "  AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || d.id || ':24h')"
         " UNION ALL"
-        " SELECT t.deadline - 7200 FROM claims c JOIN tasks t ON t.id = c.task_id"
-        "  WHERE c.state IN ('claimed','rejected') AND t.state <> 'cancelled' AND t.deadline > ?1"
-        "  AND c.claimed_at <= t.deadline - 7200"
-        "  AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || c.id || ':2h')"
+        " SELECT d.due - 7200 FROM " DUE_CLAIMS " d WHERE d.due > ?1"
+        "  AND d.claimed_at <= d.due - 7200"
+        "  AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || d.id || ':2h')"
         " UNION ALL"
         " SELECT s.at + ?2 FROM submissions s WHERE s.state = 'pending'"
         "  AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-review:' || s.id))",
@@ -950,6 +1162,7 @@ static const struct cmd_spec commands[] = {
     {"review", cmd_review, CMD_OPERATOR, "review.help.review"},
     {"approve", cmd_approve, CMD_LEDGER, "review.help.approve"},
     {"reject", cmd_reject, CMD_OPERATOR, "review.help.reject"},
+    {"unapprove", cmd_unapprove, CMD_LEDGER, "review.help.unapprove"},
     {"payout", cmd_payout, CMD_LEDGER, "review.help.payout"},
     {"tally", cmd_tally, CMD_OPERATOR, "review.help.tally"},
     {"audit", cmd_audit, CMD_OPERATOR, "review.help.audit"},
@@ -961,6 +1174,8 @@ static const struct text_entry texts[] = {
      "/approve &lt;submission&gt; [note] — approve and grant the rewards"},
     {"review.help.reject", "/reject &lt;提交编号&gt; &lt;原因&gt; — 退回，成员可在截止前重新提交",
      "/reject &lt;submission&gt; &lt;reason&gt; — return it; the member may resubmit before the deadline"},
+    {"review.help.unapprove", "/unapprove &lt;提交编号&gt; &lt;原因&gt; — 撤销一次通过，收回它发放的全部奖励",
+     "/unapprove &lt;submission&gt; &lt;reason&gt; — reverse an approval and every reward it paid"},
     {"review.help.payout", "/payout @成员 [金额 [币种]] — 标记现金/礼品已发放",
      "/payout @member [amount [currency]] — mark owed cash and gifts as paid"},
     {"review.help.tally", "/tally [all|week|month|YYYY-MM] — 奖励汇总；/tally export 导出 CSV",
@@ -992,10 +1207,27 @@ static const struct text_entry texts[] = {
     {"review.approved_note", "🎉 {who}，你的任务 #{id}「{title}」提交（#{sub}）已通过！获得：{reward}\n💬 {note}",
      "🎉 {who}, your submission #{sub} for task #{id} “{title}” was approved! You earned: {reward}\n💬 {note}"},
     {"review.approved_ack", "✅ 提交 #{sub} 已通过，已通知成员。", "✅ Submission #{sub} approved; the member was told."},
-    {"review.rejected",
-     "↩️ {who}，你的任务 #{id}「{title}」提交（#{sub}）被退回：{reason}\n请在 {deadline} 前修改后重新 /submit {id}。",
-     "↩️ {who}, your submission #{sub} for task #{id} “{title}” was returned: {reason}\n"
-     "You may /submit {id} again before {deadline}."},
+    {"review.rejected", "↩️ {who}，你的任务 #{id}「{title}」提交（#{sub}）被退回：{reason}\n{again}",
+     "↩️ {who}, your submission #{sub} for task #{id} “{title}” was returned: {reason}\n{again}"},
+    {"review.again_before", "请在 {due} 前修改后重新 /submit {id}。", "You may /submit {id} again before {due}."},
+    {"review.again_anytime", "修改后可随时重新 /submit {id}。", "You may /submit {id} again at any time."},
+    {"review.again_never", "任务已于 {due} 截止，且没有设置修改期限，所以不能再提交了。",
+     "The task closed at {due} and no revision window is set, so it cannot be submitted again."},
+    {"review.unapprove_usage", "用法：/unapprove &lt;提交编号&gt; &lt;原因&gt;（原因必填）",
+     "Usage: /unapprove &lt;submission&gt; &lt;reason&gt; (a reason is required)"},
+    {"review.unapprove_pending", "⚠️ 提交 #{sub} 还没有通过；要退回请用 /reject {sub} &lt;原因&gt;。",
+     "⚠️ Submission #{sub} has not been approved; to return it, use /reject {sub} &lt;reason&gt;."},
+    {"review.not_approved", "⚠️ 提交 #{sub} 没有处于已通过状态（{state}），没有可撤销的奖励。",
+     "⚠️ Submission #{sub} is not approved ({state}): there is nothing to reverse."},
+    {"review.unapproved", "↩️ {who}，你的任务 #{id}「{title}」提交（#{sub}）的通过已被撤销：{reason}\n已收回：{reward}",
+     "↩️ {who}, the approval of your submission #{sub} for task #{id} “{title}” was reversed: {reason}\n"
+     "Taken back: {reward}"},
+    {"review.unapproved_owes", "💸 这些已经发放给你了，现需退还：{owes}", "💸 These were already paid out to you and are now owed back: {owes}"},
+    {"review.unapproved_level", "📉 等级调整为 {level}。", "📉 Your level is now {level}."},
+    {"review.unapproved_ack", "✅ 提交 #{sub} 的通过已撤销，奖励已收回，已通知成员。",
+     "✅ The approval of submission #{sub} was reversed and its rewards taken back; the member was told."},
+    {"review.self_approve", "⚠️ 提交 #{sub} 是你自己的，需由另一位运营（或品牌负责人）审核通过。",
+     "⚠️ Submission #{sub} is your own: another operator (or the owner) must approve it."},
     {"review.rejected_ack", "✅ 提交 #{sub} 已退回，已通知成员。", "✅ Submission #{sub} returned; the member was told."},
     {"review.gift_n", "{name}×{n}", "{name} ×{n}"},
     {"review.payout_usage",
@@ -1025,6 +1257,9 @@ static const struct text_entry texts[] = {
     {"review.tally.line", "• {who}：{parts}", "• {who}: {parts}"},
     {"review.tally.cash", "现金 {earned}（已付 {paid}，待付 {owed}）", "cash {earned} (paid {paid}, owed {owed})"},
     {"review.tally.gift", "{name}×{n}（待发 {owed}）", "{name} ×{n} (owed {owed})"},
+    {"review.tally.cash_owes", "现金 {earned}（已付 {paid}，成员需退还 {owed}）",
+     "cash {earned} (paid {paid}, the member owes back {owed})"},
+    {"review.tally.gift_owes", "{name}×{n}（成员需退还 {owed}）", "{name} ×{n} (the member owes back {owed})"},
     {"review.tally.gifts", "礼品：{list}", "gifts: {list}"},
     {"review.tally.badges", "徽章：{list}", "badges: {list}"},
     {"review.tally.titles", "称号：{list}", "titles: {list}"},

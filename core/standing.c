@@ -339,6 +339,43 @@ int standing_task_completed(struct engine *e, int64_t community_id, int64_t memb
     return rc;
 }
 
+int standing_task_reversed(struct engine *e, int64_t community_id, int64_t member_id, const char *task_ref,
+                           int64_t by_member, int64_t now, int *from, int *to)
+{
+    int64_t done_at = 0;
+    int rc = store_i64(e->st, &done_at, "SELECT at FROM task_completions WHERE member_id = ? AND task_ref = ?",
+                       VALS(SI(member_id), ST(task_ref)));
+    if (rc == KB_OK)
+        rc = store_exec(e->st, "DELETE FROM task_completions WHERE member_id = ? AND task_ref = ?",
+                        VALS(SI(member_id), ST(task_ref)));
+    if (rc == KB_OK)
+        rc = top_tally_add(e, community_id, member_id, done_at, 0, 0, -1);
+    if (rc == KB_ENOTFOUND)
+        rc = KB_OK; /* no completion recorded: only the level to check */
+    struct standing_facts f;
+    if (!rc)
+        rc = standing_level(e, member_id, from);
+    if (!rc)
+        rc = standing_facts(e, member_id, &f);
+    if (rc)
+        return rc;
+    int64_t floor = 1;
+    rc = store_i64(e->st, &floor,
+                   "SELECT to_level FROM level_changes WHERE member_id = ? AND cause = 'set' ORDER BY id DESC LIMIT 1",
+                   VALS(SI(member_id)));
+    if (rc == KB_ENOTFOUND)
+        floor = 1;
+    else if (rc)
+        return rc;
+    int earned = standing_earned_level(e, &f);
+    *to = earned > (int)floor ? earned : (int)floor;
+    if (*to >= *from) {
+        *to = *from;
+        return KB_OK;
+    }
+    return record_level(e, community_id, member_id, *from, *to, "rules", by_member, now);
+}
+
 int standing_set_level(struct engine *e, int64_t community_id, int64_t member_id, int level,
                        int64_t by_member, int64_t now)
 {

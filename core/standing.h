@@ -72,6 +72,13 @@ int standing_changed(struct engine *e, int64_t community_id, int64_t member_id, 
    re-evaluate the level.  A repeated call for the same task changes nothing. */
 int standing_task_completed(struct engine *e, int64_t community_id, int64_t member_id,
                             const char *task_ref, const char *tier, int64_t now);
+/* An approval was reversed (/unapprove): forget the completion of task_ref
+   (its tier count and the task boards of the week and month it was done
+   in), then re-evaluate the level.  Unlike standing_changed this may
+   demote, but never below what the rules now give nor below the last level
+   an operator set; *from and *to are the levels before and after. */
+int standing_task_reversed(struct engine *e, int64_t community_id, int64_t member_id, const char *task_ref,
+                           int64_t by_member, int64_t now, int *from, int *to);
 /* Set a member's level (operator); records it and announces a promotion. */
 int standing_set_level(struct engine *e, int64_t community_id, int64_t member_id, int level,
                        int64_t by_member, int64_t now);

@@ -790,7 +790,7 @@ static int op_list(struct cmd_ctx *c, const char *rest)
 /* Effective claim state: claimed/rejected past the deadline reads "expired". */
 #define CLAIM_STATE_SQL                                                               \
     "CASE WHEN c.state IN ('claimed','rejected') AND t.deadline IS NOT NULL"          \
-    " AND t.deadline <= ?2 THEN 'expired' ELSE c.state END"
+    " AND " TASK_CLAIM_DUE_SQL " <= ?2 THEN 'expired' ELSE c.state END"
 
 static void claim_state_text(struct cmd_ctx *c, const char *state, struct sbuf *out)
 {
@@ -856,12 +856,20 @@ out:
 struct own_claim {
     int64_t id;
     char state[16];
+    int64_t revise_until;   /* 0 = no revision window */
 };
+
+int64_t task_claim_due(int64_t deadline, int64_t revise_until)
+{
+    return deadline && revise_until > deadline ? revise_until : deadline;
+}
 
 static int my_claim(struct cmd_ctx *c, int64_t task_id, struct own_claim *out)
 {
     *out = (struct own_claim){0};
-    sqlite3_stmt *s = store_query(c->st, "SELECT id, state FROM claims WHERE task_id = ? AND member_id = ?",
+    sqlite3_stmt *s = store_query(c->st,
+                                  "SELECT id, state, coalesce(revise_until, 0) FROM claims"
+                                  " WHERE task_id = ? AND member_id = ?",
                                   VALS(SI(task_id), SI(c->member_id)));
     if (!s)
         return store_failure(c->st);
@@ -869,6 +877,7 @@ static int my_claim(struct cmd_ctx *c, int64_t task_id, struct own_claim *out)
     if (rc == 1) {
         out->id = store_int(s, 0);
         snprintf(out->state, sizeof out->state, "%s", store_text(s, 1));
+        out->revise_until = store_int(s, 2);
     }
     store_done(s);
     return rc < 0 ? rc : KB_OK;
@@ -1125,7 +1134,7 @@ static int cmd_submit(struct cmd_ctx *c)
         rc = ctx_reply(c, "task.refuse.already_approved", ARGS(TI("id", t.id)));
     } else if (!live_claim(mine.state)) {
         rc = ctx_reply(c, "task.refuse.not_claimed", ARGS(TI("id", t.id)));
-    } else if (t.deadline && t.deadline <= c->now) {
+    } else if (t.deadline && task_claim_due(t.deadline, mine.revise_until) <= c->now) {
         rc = ctx_reply(c, "task.refuse.deadline", ARGS(TI("id", t.id)));
     } else if (!*text && !att) {
         rc = ctx_reply(c, "task.submit_usage", NOARGS);
@@ -1150,8 +1159,11 @@ static int cmd_submit(struct cmd_ctx *c)
                             VALS(SI(c->now), SI(mine.id)));
         if (rc)
             goto out;
-        if (t.review) {
-            rc = ctx_reply(c, "task.submitted", ARGS(TI("id", t.id), TI("sub", sub)));
+        /* an operator's (or chat admin's) own work is never approved by
+           itself: it waits for another operator, even without review */
+        int own = c->is_admin && !ctx_is_owner(c);
+        if (t.review || own) {
+            rc = ctx_reply(c, t.review ? "task.submitted" : "task.submitted_own", ARGS(TI("id", t.id), TI("sub", sub)));
             goto out;
         }
         /* no review needed: approve at once */
@@ -1181,7 +1193,7 @@ out:
 static int cmd_mytasks(struct cmd_ctx *c)
 {
     sqlite3_stmt *s = store_query(c->st,
-                                  "SELECT t.id, t.title, " CLAIM_STATE_SQL ", coalesce(t.deadline, 0),"
+                                  "SELECT t.id, t.title, " CLAIM_STATE_SQL ", coalesce(" TASK_CLAIM_DUE_SQL ", 0),"
                                   " (SELECT max(id) FROM submissions WHERE claim_id = c.id)"
                                   " FROM claims c JOIN tasks t ON t.id = c.task_id"
                                   " WHERE c.member_id = ?1 AND c.state <> 'withdrawn'"
@@ -1427,6 +1439,8 @@ static const struct text_entry texts[] = {
      "⚠️ That submission is too long (at most {max} bytes); send a link instead."},
     {"task.submitted", "📨 已收到任务 #{id} 的提交（#{sub}），等待审核。",
      "📨 Submission #{sub} for task #{id} received; it is waiting for review."},
+    {"task.submitted_own", "📨 已收到任务 #{id} 的提交（#{sub}）。运营自己的提交不会自动通过，需由另一位运营审核。",
+     "📨 Submission #{sub} for task #{id} received. An operator's own work is not approved automatically: another operator reviews it."},
     {"task.auto_approved", "🎉 {who} 完成了任务 #{id}「{title}」，获得 {reward}！",
      "🎉 {who} completed task #{id} “{title}” and earned {reward}!"},
     {"task.mytasks_header", "<b>我的任务</b>", "<b>My tasks</b>"},

@@ -34,6 +34,7 @@ void fx_open(struct fx *f, const char *tz, const char *locale)
     f->set.n_operators = 2;
     f->set.admins_are_operators = 1;
     f->set.schedule_grace_s = 1800;
+    f->set.revision_window_s = 24 * 3600; /* the configured default */
     f->platform = "console";
     char err[256];
     if (engine_open(&f->set, &f->e, err, sizeof err))
