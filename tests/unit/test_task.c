@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../core/defn.h"
 #include "../../core/ledger.h"
 #include "../../core/top.h"
 #include "../../core/task.h"
@@ -662,6 +663,207 @@ TEST(late_reminders_give_the_real_time_left)
     fx_close(&f);
 }
 
+static void claim_submit(struct fx *f, const char *user, int task, int64_t t)
+{
+    char cmd[48];
+    snprintf(cmd, sizeof cmd, "/claim %d", task);
+    fx_say(f, "g1", user, t, cmd);
+    snprintf(cmd, sizeof cmd, "/submit %d done", task);
+    fx_say(f, "g1", user, t, cmd);
+}
+
+/* The issue's case: deadline in 1 h, submitted in time, rejected after the
+   deadline: the member gets a fresh window (24 h by default) and can use it,
+   or, with no window configured, is told plainly there is none. */
+TEST(rejection_after_the_deadline_gives_a_fresh_window)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore Quick --everyone --deadline 1h --points 5");
+    claim_submit(&f, "alice", 1, T0 + 60);
+    said(&f);
+    op(&f, T0 + 2 * H, "/reject 1 Too blurry");
+    char due[32];
+    when_format(T0 + 2 * H + DAY, "Asia/Shanghai", due, sizeof due);
+    char want[96];
+    snprintf(want, sizeof want, "You may /submit 1 again before %s.", due);
+    CHECK_CONTAINS(said(&f), want);
+    fx_say(&f, "g1", "alice", T0 + 3 * H, "/mytasks");
+    CHECK_CONTAINS(said(&f), due); /* her own due time, not "deadline passed" */
+    fx_say(&f, "g1", "alice", T0 + 3 * H, "/submit 1 sharper now");
+    CHECK_CONTAINS(said(&f), "Submission #2 for task #1 received");
+    /* the reminder follows her window, and says the real time left */
+    CHECK_INT(engine_tick(f.e, T0 + 2 * H + DAY - 30 * 60), 0);
+    CHECK_STR(said(&f), ""); /* she has submitted: nothing to remind */
+    op(&f, T0 + 4 * H, "/reject 2 Still blurry");
+    said(&f);
+    fx_say(&f, "g1", "alice", T0 + 4 * H + DAY + 60, "/submit 1 too late");
+    CHECK_CONTAINS(said(&f), "deadline");
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM submissions"), 2);
+    fx_close(&f);
+    /* no window configured: said plainly, and the resubmission is refused */
+    fx_open(&f, NULL, "en");
+    f.set.revision_window_s = 0;
+    fx_reopen(&f);
+    op(&f, T0, "/task new explore Quick --everyone --deadline 1h --points 5");
+    claim_submit(&f, "alice", 1, T0 + 60);
+    said(&f);
+    op(&f, T0 + 2 * H, "/reject 1 Too blurry");
+    CHECK_CONTAINS(said(&f), "no revision window is set, so it cannot be submitted again.");
+    fx_say(&f, "g1", "alice", T0 + 2 * H, "/submit 1 again");
+    CHECK_CONTAINS(said(&f), "deadline");
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM submissions"), 1);
+    fx_close(&f);
+    /* zh */
+    fx_open(&f, NULL, "zh-CN");
+    op(&f, T0, "/task new explore 快拍 --everyone --deadline 1h --points 5");
+    claim_submit(&f, "alice", 1, T0 + 60);
+    said(&f);
+    op(&f, T0 + 2 * H, "/reject 1 太模糊");
+    snprintf(want, sizeof want, "请在 %s 前修改后重新 /submit 1。", due);
+    CHECK_CONTAINS(said(&f), want);
+    fx_close(&f);
+}
+
+/* ==== reversing an approval =========================================== */
+
+/* The issue's case: nobody approves their own work (another operator or the
+   configured owner does), and that includes a task without review. */
+TEST(nobody_approves_their_own_work)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore Self --reward cash 1000 --everyone");
+    claim_submit(&f, "op", 1, T0);
+    op(&f, T0, "/approve 1");
+    CHECK_CONTAINS(said(&f), "Submission #1 is your own: another operator (or the owner) must approve it.");
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM ledger"), 0);
+    op(&f, T0, "/grant points 50 @op I deserve it");
+    op(&f, T0, "/grant badge Star @op");
+    CHECK_CONTAINS(said(&f), "You can't reward yourself");
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM ledger"), 0);
+    /* a task without review waits for another operator when an operator submits */
+    op(&f, T0, "/task new basic Quick --points 5");
+    claim_submit(&f, "op", 2, T0);
+    CHECK_CONTAINS(said(&f), "An operator's own work is not approved automatically");
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM ledger"), 0);
+    CHECK_INT(fx_say(&f, "g1", "op2", T0, "/approve 1"), 0);
+    CHECK_CONTAINS(said(&f), "was approved!");
+    CHECK_INT(count_rows(&f, "SELECT sum(amount) FROM ledger WHERE kind = 'cash'"), 100000);
+    /* the configured owner may approve their own */
+    f.set.owner = "console:boss";
+    fx_reopen(&f);
+    claim_submit(&f, "boss", 1, T0);
+    said(&f);
+    CHECK_INT(fx_say(&f, "g1", "boss", T0, "/approve 3"), 0);
+    CHECK_CONTAINS(said(&f), "was approved!");
+    fx_close(&f);
+}
+
+/* /unapprove takes back every reward of that approval once, by appending
+   opposite rows, with the level consequences; a payout already made leaves
+   the member owing; approved again, the claim is paid again. */
+TEST(unapprove_reverses_every_reward_exactly_once)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    for (int d = 0; d < 7; d++)
+        fx_say(&f, "g1", "alice", T0 + d * DAY, "/checkin"); /* 7 check-in days: L2 needs them */
+    int64_t t = T0 + 7 * DAY;
+    op(&f, t, "/task new explore Big --everyone --reward points 600, cash 1000, gift Bag, badge Star, title Pro");
+    op(&f, t, "/task new explore Small --everyone --points 1");
+    op(&f, t, "/task new explore Tiny --everyone --points 1");
+    for (int task = 1; task <= 3; task++)
+        claim_submit(&f, "alice", task, t);
+    op(&f, t, "/approve 2");
+    op(&f, t, "/approve 3");
+    op(&f, t, "/approve 1");
+    CHECK_CONTAINS(said(&f), "is now <b>L3");
+    op(&f, t, "/payout @alice");
+    said(&f);
+    int64_t points_before = count_rows(&f, "SELECT points FROM period_tallies WHERE span = 0 AND member_id = (SELECT id FROM members WHERE user_id = 'alice')");
+    int64_t rows_before = count_rows(&f, "SELECT count(*) FROM ledger");
+    op(&f, t + 60, "/unapprove 1");
+    CHECK_CONTAINS(said(&f), "Usage: /unapprove");
+    op(&f, t + 60, "/unapprove 1 Photos were not hers");
+    const char *r = said(&f);
+    CHECK_CONTAINS(r, "was reversed: " FSI "Photos were not hers" PDI);
+    CHECK_CONTAINS(r, "Taken back: 600 points, cash " FSI "1000.00 CNY" PDI ", gift: " FSI "Bag" PDI
+                      ", badge: " FSI "Star" PDI ", title: " FSI "Pro" PDI);
+    CHECK_CONTAINS(r, "now owed back: " FSI "1000.00 CNY" PDI ", " FSI "Bag" PDI " ×1");
+    CHECK_CONTAINS(r, "Your level is now L1");
+    CHECK_CONTAINS(r, "You may /submit 1 again at any time.");
+    /* append-only: five opposite rows, nothing deleted or changed */
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM ledger"), rows_before + 5);
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM ledger WHERE reason = 'unapprove' AND ref = 'task:1:claim:1'"), 5);
+    CHECK_INT(count_rows(&f, "SELECT points FROM period_tallies WHERE span = 0 AND member_id = (SELECT id FROM members WHERE user_id = 'alice')"), points_before - 600);
+    CHECK_INT(count_rows(&f, "SELECT sum(amount) FROM ledger WHERE kind = 'cash'"), -100000);
+    CHECK_INT(count_rows(&f, "SELECT sum(amount) FROM ledger WHERE kind IN ('badge', 'title')"), 0);
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM task_completions WHERE task_ref = 'task:1'"), 0);
+    CHECK_INT(count_rows(&f, "SELECT tasks FROM period_tallies WHERE span = 0 AND member_id = (SELECT id FROM members WHERE user_id = 'alice')"), 2);
+    CHECK_INT(count_rows(&f, "SELECT level FROM member_levels WHERE member_id = (SELECT id FROM members WHERE user_id = 'alice')"), 1);
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM level_changes WHERE to_level = 1 AND from_level = 3"), 1);
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM audit WHERE action = 'task.unapprove'"), 1);
+    CHECK(top_tallies_agree(f.e, 1));
+    /* once: a second /unapprove has nothing to reverse, the ledger refuses a second reversal */
+    op(&f, t + 60, "/unapprove 1 again");
+    CHECK_CONTAINS(said(&f), "Submission #1 is not approved (returned): there is nothing to reverse.");
+    struct ledger_entry again = {.community_id = 1, .member_id = count_rows(&f, "SELECT id FROM members WHERE user_id = 'alice'"),
+                                 .kind = "points", .amount = -600,
+                                 .reason = "unapprove", .ref = "task:1:claim:1", .at = t};
+    int added = 1;
+    CHECK_INT(ledger_add(f.e, &again, &added), 0);
+    CHECK_INT(added, 0);
+    op(&f, t + 60, "/tally");
+    CHECK_CONTAINS(said(&f), "cash " FSI "0.00 CNY" PDI " (paid " FSI "1000.00 CNY" PDI ", the member owes back "
+                             FSI "1000.00 CNY" PDI ")");
+    /* approved again after a new submission: paid again, under a new ref */
+    fx_say(&f, "g1", "alice", t + 120, "/submit 1 my own photos this time");
+    op(&f, t + 180, "/approve 4");
+    CHECK_CONTAINS(said(&f), "You earned: 600 points");
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM ledger WHERE reason = 'task' AND ref = 'task:1:claim:1:2'"), 5);
+    CHECK_INT(count_rows(&f, "SELECT sum(amount) FROM ledger WHERE kind = 'cash'"), 0);
+    CHECK_INT(count_rows(&f, "SELECT level FROM member_levels WHERE member_id = (SELECT id FROM members WHERE user_id = 'alice')"), 3);
+    op(&f, t + 240, "/unapprove 4 still wrong");
+    CHECK_CONTAINS(said(&f), "Taken back: 600 points");
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM ledger WHERE reason = 'unapprove'"), 10);
+    CHECK(top_tallies_agree(f.e, 1));
+    op(&f, t, "/unapprove 99 x");
+    CHECK_CONTAINS(said(&f), "There is no submission #99.");
+    fx_say(&f, "g1", "alice", t, "/unapprove 4 x");
+    CHECK_CONTAINS(said(&f), "only");
+    fx_close(&f);
+}
+
+/* /revoke cash|gift: takes back at most what was awarded; after a payout the
+   member owes it, said so. */
+TEST(revoke_cash_and_gifts)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/task new explore Paid --everyone --reward cash 88, gift Bag");
+    claim_submit(&f, "bob", 1, T0);
+    op(&f, T0, "/approve 1");
+    said(&f);
+    op(&f, T0, "/revoke cash 100 @bob oops");
+    CHECK_CONTAINS(said(&f), "was awarded only " FSI "88.00 CNY" PDI);
+    op(&f, T0, "/revoke cash 50 @bob");
+    CHECK_CONTAINS(said(&f), "Please give a reason");
+    op(&f, T0, "/revoke cash 50 @bob partly");
+    CHECK_CONTAINS(said(&f), "Revoked cash " FSI "50.00 CNY" PDI " from");
+    op(&f, T0, "/payout @bob");
+    CHECK_CONTAINS(said(&f), FSI "38.00 CNY" PDI ", " FSI "Bag" PDI " ×1");
+    op(&f, T0, "/revoke cash 38 cny @bob the rest");
+    CHECK_CONTAINS(said(&f), "now owes back " FSI "38.00 CNY" PDI);
+    op(&f, T0, "/revoke gift Bag @bob not earned");
+    CHECK_CONTAINS(said(&f), "now owes back " FSI "Bag" PDI " ×1");
+    op(&f, T0, "/revoke gift Bag @bob twice");
+    CHECK_CONTAINS(said(&f), "was never awarded the gift");
+    CHECK_INT(count_rows(&f, "SELECT sum(amount) FROM ledger WHERE kind = 'cash'"), -3800);
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM audit WHERE action IN ('revoke.cash', 'revoke.gift')"), 3);
+    fx_close(&f);
+}
+
 /* ==== money ============================================================ */
 
 TEST(payouts_and_tally)
@@ -905,7 +1107,8 @@ TEST_MAIN(T(one_line_definition), T(multi_line_definition_with_brief_sections), 
           T(review_lists_oldest_first_and_unknown_ids_are_refused), T(verdict_reaches_the_members_chat),
           T(submit_by_replying_to_own_photo), T(deadline_expires_unfinished_claims), T(reminders_fire_once),
           T(late_reminders_give_the_real_time_left),
-          T(payouts_and_tally),
+          T(rejection_after_the_deadline_gives_a_fresh_window), T(nobody_approves_their_own_work), T(unapprove_reverses_every_reward_exactly_once),
+          T(revoke_cash_and_gifts), T(payouts_and_tally),
           T(payout_settles_gifts_on_their_own_and_names_a_wrong_currency), T(csv_defuses_formulas), T(members_cannot_run_operator_commands),
           T(edit_close_list_and_audit), T(chinese_catalogue_is_complete),
           T(whole_story_precision_task_for_the_photography_pool))
