@@ -25,6 +25,7 @@
 #include "ledger.h"
 #include "once.h"
 #include "standing.h"
+#include "top.h"
 #include "tz.h"
 
 #define REVIEW_MAX 20
@@ -750,21 +751,15 @@ static int tally_period(struct cmd_ctx *c, const char *w, int64_t *from, int64_t
         text_format(label, c->lang, "review.period.all", NOARGS);
         return KB_OK;
     }
-    if (!strcmp(w, "week")) {
-        *from = c->now - 7 * 86400;
-        text_format(label, c->lang, "review.period.week", NOARGS);
+    if (!strcmp(w, "week") || !strcmp(w, "month")) { /* the calendar periods /top uses */
+        enum top_span span = !strcmp(w, "week") ? TOP_WEEK : TOP_MONTH;
+        top_period_range(c->comm.tz, span, c->now, 0, from, to);
+        top_period_name(c->comm.tz, c->lang, span, c->now, 0, label);
         return KB_OK;
     }
     int y, m, used = 0;
-    if (!strcmp(w, "month")) {
-        struct tm tm;
-        tz_local(c->comm.tz, c->now, &tm);
-        y = tm.tm_year + 1900;
-        m = tm.tm_mon + 1;
-    } else if (sscanf(w, "%4d-%2d%n", &y, &m, &used) != 2 || w[used] || m < 1 || m > 12 || y < 1970 ||
-               y > 2200) {
+    if (sscanf(w, "%4d-%2d%n", &y, &m, &used) != 2 || w[used] || m < 1 || m > 12 || y < 1970 || y > 2200)
         return KB_EINVAL;
-    }
     *from = tz_instant(c->comm.tz, y, m, 1, 0, 0);
     *to = m == 12 ? tz_instant(c->comm.tz, y + 1, 1, 1, 0, 0) : tz_instant(c->comm.tz, y, m + 1, 1, 0, 0);
     sbuf_addf(label, "%04d-%02d", y, m);
@@ -1248,7 +1243,6 @@ static const struct text_entry texts[] = {
     {"review.nothing_owed_gift", "👌 {who} 没有待发的礼品。", "👌 No gift is owed to {who}."},
     {"review.paid", "💸 已记录发放给 {who}：{what}", "💸 Recorded as paid to {who}: {what}"},
     {"review.period.all", "全部", "all time"},
-    {"review.period.week", "最近 7 天", "last 7 days"},
     {"review.tally_usage", "用法：/tally [all|week|month|YYYY-MM]，或 /tally export [时段]",
      "Usage: /tally [all|week|month|YYYY-MM], or /tally export [period]"},
     {"review.tally_empty", "{period}：没有奖励记录。", "{period}: no rewards recorded."},

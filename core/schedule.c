@@ -20,6 +20,7 @@
 #include "defn.h"
 #include "engine_int.h"
 #include "once.h"
+#include "top.h"
 #include "tz.h"
 
 #define SCHED_MAX_PER_COMMUNITY 20
@@ -456,8 +457,13 @@ static void quote_of_day(struct engine *e, const struct community *comm, int64_t
 int schedule_leaderboard_text(struct engine *e, const struct community *comm, int64_t now,
                               struct sbuf *out)
 {
-    int64_t today = tz_day(comm->tz, now);
-    int64_t from = tz_day_start(comm->tz, today - 7), to = tz_day_start(comm->tz, today);
+    /* the calendar week /top uses: on a Monday the week that just ended,
+       on other days this week so far; named in the post */
+    int64_t from, to;
+    int last_week = top_period(comm->tz, TOP_WEEK, now) == tz_day(comm->tz, now);
+    top_period_range(comm->tz, TOP_WEEK, now, last_week, &from, &to);
+    top_period_name(comm->tz, comm->locale, TOP_WEEK, now, last_week, out);
+    sbuf_addc(out, '\n');
     struct pairs p;
     int rc = collect_pairs(e,
                            store_query(e->st,
@@ -1181,7 +1187,7 @@ static const struct text_entry texts[] = {
     {"sched.leader", "{name}（{streak} 天）", "{name} ({streak} days)"},
     {"sched.no_leaders", "暂无", "nobody yet"},
     {"sched.lb_line", "{rank}. {name} — {points} 分", "{rank}. {name} — {points} points"},
-    {"sched.lb_empty", "这一周还没有人获得积分。", "Nobody earned points this week."},
+    {"sched.lb_empty", "这段时间还没有人获得积分。", "Nobody earned points in that week."},
     {"sched.default.greet",
      "☀️ 早上好！今天是 {date} {weekday}。\n"
      "昨天有 {yesterday_checkins} 人签到，连签榜：{streak_leaders}\n"
@@ -1193,7 +1199,7 @@ static const struct text_entry texts[] = {
      "Send /checkin to check in for today!"},
     {"sched.default.night", "🌙 晚安，今天辛苦了！\n{quote}\n明天见～",
      "🌙 Good night, thanks for today!\n{quote}\nSee you tomorrow."},
-    {"sched.default.weekly", "🏆 <b>本周积分榜</b>\n{leaderboard}", "🏆 <b>This week's leaderboard</b>\n{leaderboard}"},
+    {"sched.default.weekly", "🏆 <b>每周积分榜</b>\n{leaderboard}", "🏆 <b>Weekly leaderboard</b>\n{leaderboard}"},
     {"sched.default.streak", "🔥 连签快要断啦：{at_risk}\n今天还没签到，发送 /checkin 保住连签！",
      "🔥 Streaks at risk: {at_risk}\nYou haven't checked in today; send /checkin to keep your streak!"},
     {"sched.quote.1", "每天进步一点点，就是最好的开始。", "A little progress each day adds up to big results."},

@@ -13,16 +13,81 @@
 
 /* ==== period tallies ===================================================== */
 
+static void period_days(enum top_span span, int64_t day, int64_t *first, int64_t *next);
+
 int64_t top_period(const char *tz, enum top_span span, int64_t at)
 {
     if (span == TOP_ALL)
         return 0;
-    int64_t day = tz_day(tz, at);
+    int64_t day = tz_day(tz, at), first, next;
     int y, mon, d, wday;
     tz_day_ymd(day, &y, &mon, &d, &wday);
-    if (span == TOP_WEEK)
-        return day - (wday + 6) % 7; /* weeks start on Monday */
+    if (span == TOP_WEEK) {
+        period_days(span, day, &first, &next);
+        return first;
+    }
     return (int64_t)y * 100 + mon;
+}
+
+/* The first local day of the period holding day, and the first of the next. */
+static void period_days(enum top_span span, int64_t day, int64_t *first, int64_t *next)
+{
+    int y, mon, d, wday;
+    tz_day_ymd(day, &y, &mon, &d, &wday);
+    if (span == TOP_WEEK) {
+        *first = day - (wday + 6) % 7; /* weeks start on Monday */
+        *next = *first + 7;
+        return;
+    }
+    *first = day - (d - 1);
+    int64_t last = *first + 27; /* the month's last day: step until the month changes */
+    int y2, mon2, d2, w2;
+    for (tz_day_ymd(last + 1, &y2, &mon2, &d2, &w2); mon2 == mon; tz_day_ymd(last + 1, &y2, &mon2, &d2, &w2))
+        last++;
+    *next = last + 1;
+}
+
+/* The local day that stands for the period asked for: today, or a day of the one before. */
+static int64_t period_day(const char *tz, enum top_span span, int64_t now, int previous)
+{
+    int64_t today = tz_day(tz, now), first, next;
+    if (!previous)
+        return today;
+    period_days(span, today, &first, &next);
+    return first - 1;
+}
+
+void top_period_range(const char *tz, enum top_span span, int64_t now, int previous, int64_t *from,
+                      int64_t *to)
+{
+    if (span == TOP_ALL) {
+        *from = 0;
+        *to = INT64_MAX;
+        return;
+    }
+    int64_t first, next;
+    period_days(span, period_day(tz, span, now, previous), &first, &next);
+    *from = tz_day_start(tz, first);
+    *to = tz_day_start(tz, next);
+}
+
+void top_period_name(const char *tz, const char *lang, enum top_span span, int64_t now, int previous,
+                     struct sbuf *out)
+{
+    if (span == TOP_ALL) {
+        text_format(out, lang, "top.span_all", NOARGS);
+        return;
+    }
+    int64_t first, next;
+    period_days(span, period_day(tz, span, now, previous), &first, &next);
+    char from[8], to[8];
+    int y, mon, d, wday;
+    tz_day_ymd(first, &y, &mon, &d, &wday);
+    snprintf(from, sizeof from, "%02d-%02d", mon, d);
+    tz_day_ymd(next - 1, &y, &mon, &d, &wday);
+    snprintf(to, sizeof to, "%02d-%02d", mon, d);
+    static const char *const keys[2][2] = {{"top.this_week", "top.last_week"}, {"top.this_month", "top.last_month"}};
+    text_format(out, lang, keys[span == TOP_MONTH][previous != 0], ARGS(TS("from", from), TS("to", to)));
 }
 
 /* An UPDATE rewrites only the rank indexes of the columns it sets (an
@@ -175,7 +240,6 @@ int top_query(struct engine *e, int64_t community_id, enum top_span span, int64_
 
 static const char *const span_words[] = {"all", "week", "month"};
 static const char *const metric_words[] = {"points", "checkins", "tasks"};
-static const char *const span_keys[] = {"top.span_all", "top.span_week", "top.span_month"};
 static const char *const metric_keys[] = {"top.metric_points", "top.metric_checkins", "top.metric_tasks"};
 
 static int word_index(const char *w, const char *const *list, size_t n)
@@ -214,16 +278,8 @@ static int cmd_top(struct cmd_ctx *c)
     int rc = top_query(c->e, c->comm.id, span, period, metric, c->member_id, rows, &n, &my_rank, &my_value);
     if (rc)
         return rc;
-    struct sbuf b = {0}, since = {0};
-    if (span == TOP_WEEK) {
-        int y, mon, d, wd;
-        tz_day_ymd(period, &y, &mon, &d, &wd);
-        sbuf_addf(&since, "%04d-%02d-%02d", y, mon, d);
-    } else if (span == TOP_MONTH) {
-        sbuf_addf(&since, "%04lld-%02lld", (long long)(period / 100), (long long)(period % 100));
-    }
-    struct sbuf span_s = {0};
-    text_format(&span_s, c->lang, span_keys[span], ARGS(TS("since", sbuf_str(&since))));
+    struct sbuf b = {0}, span_s = {0};
+    top_period_name(c->comm.tz, c->lang, span, c->at, 0, &span_s);
     text_format(&b, c->lang, "top.head",
                 ARGS(TS("span", span_s.s), TS("metric", text_get(c->lang, metric_keys[metric]))));
     sbuf_free(&span_s);
@@ -251,7 +307,6 @@ static int cmd_top(struct cmd_ctx *c)
         text_format(&b, c->lang, "top.mine_none", NOARGS);
     rc = ctx_reply_markup(c, b.s, 0);
     sbuf_free(&b);
-    sbuf_free(&since);
     return rc;
 }
 
@@ -413,8 +468,10 @@ static const struct text_entry texts[] = {
     {"top.usage", "看不懂 {got}。用法：/top [week|month|all] [points|checkins|tasks]",
      "I don't understand {got}. Usage: /top [week|month|all] [points|checkins|tasks]"},
     {"top.span_all", "总榜", "all time"},
-    {"top.span_week", "周榜（{since} 起）", "this week (from {since})"},
-    {"top.span_month", "月榜（{since}）", "this month ({since})"},
+    {"top.this_week", "本周（{from} 周一至今）", "this week, Mon {from} – today"},
+    {"top.last_week", "上周（{from} 周一至 {to} 周日）", "last week, Mon {from} – Sun {to}"},
+    {"top.this_month", "本月（{from} 至今）", "this month, {from} – today"},
+    {"top.last_month", "上月（{from} 至 {to}）", "last month, {from} – {to}"},
     {"top.metric_points", "积分", "points"},
     {"top.metric_checkins", "签到", "check-ins"},
     {"top.metric_tasks", "任务", "tasks"},

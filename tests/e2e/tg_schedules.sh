@@ -52,7 +52,7 @@ run_bot() { # run_bot START [SPEED]: the bot on the test clock from START
 }
 GREETING='Good morning! Today is Monday, November 23, 2026'
 REMINDER='⏰ .*task #1 .* only (2 h|1 h 59 min) left'
-WEEKLY="This week's leaderboard"
+WEEKLY="Weekly leaderboard</b>\nlast week, Mon 11-16 – Sun 11-22"
 
 start_fake --token "$TOKEN"
 # Everything is queued before the bot starts, so it is all applied at about

@@ -201,7 +201,7 @@ TEST(weekday_filters_and_weekly)
     char *r = run(&f, T0, T0 + 14 * DAY, 10 * MIN);
     CHECK_INT(count_of(r, "Workday"), 10);
     CHECK_INT(count_of(r, "Weekend night"), 4);
-    CHECK_INT(count_of(r, "This week's leaderboard"), 2);
+    CHECK_INT(count_of(r, "Weekly leaderboard"), 2);
     free(r);
     fx_close(&f);
 }
@@ -412,12 +412,12 @@ TEST(template_variables)
     fx_close(&f);
 }
 
-TEST(weekly_leaderboard_counts_the_last_seven_days)
+TEST(weekly_leaderboard_on_monday_counts_the_week_that_ended)
 {
     struct fx f;
     fx_open(&f, NULL, "en");
     /* the week before Monday 2026-11-23: alice 5 days, bob 2 days; carol
-       checked in 8 days ago (outside) and today (after the post) */
+       checked in 8 days ago (the week before) */
     for (int d = 5; d >= 1; d--)
         fx_say(&f, "g1", "alice", T0 - d * DAY, "/checkin");
     fx_say(&f, "g1", "bob", T0 - 2 * DAY, "/checkin");
@@ -426,7 +426,7 @@ TEST(weekly_leaderboard_counts_the_last_seven_days)
     op(&f, T0 - 3600, "/schedule weekly mon 09:00");
     free(fx_replies(&f));
     char *r = run(&f, AT8 + 3600, AT8 + 3600, 1);
-    CHECK_CONTAINS(r, "This week's leaderboard");
+    CHECK_CONTAINS(r, "Weekly leaderboard</b>\nlast week, Mon 11-16 – Sun 11-22\n");
     CHECK_CONTAINS(r, "1. \xE2\x81\xA8" "alice\xE2\x81\xA9 — 60 points"); /* 10+11+12+13+14 */
     CHECK_CONTAINS(r, "2. \xE2\x81\xA8" "bob\xE2\x81\xA9 — 21 points");
     CHECK(!strstr(r, "carol"));
@@ -436,10 +436,50 @@ TEST(weekly_leaderboard_counts_the_last_seven_days)
     fx_say(&g, "g1", "op", T0, "/schedule weekly mon 09:00 leaderboard");
     free(fx_replies(&g));
     r = run(&g, AT8 + 3600, AT8 + 3600, 1);
-    CHECK_CONTAINS(r, "Nobody earned points this week.");
+    CHECK_CONTAINS(r, "Nobody earned points in that week.");
     free(r);
     fx_close(&g);
     fx_close(&f);
+}
+
+/* The issue's case: at one moment /top week, /tally week and the weekly post
+   gave three different "week" totals (calendar week, the 7 days before
+   today, a rolling 7 days).  Now all three are the calendar week, named. */
+TEST(one_week_for_top_tally_and_the_weekly_post)
+{
+    const int64_t wed_9 = AT8 + 2 * DAY + 3600; /* Wed 2026-11-25 09:00 */
+    const char *langs[] = {"en", "zh-CN"};
+    const char *names[] = {"this week, Mon 11-23 – today", "本周（11-23 周一至今）"};
+    for (int l = 0; l < 2; l++) {
+        struct fx f;
+        fx_open(&f, NULL, langs[l]);
+        fx_say(&f, "g1", "alice", AT8 - 2 * DAY, "/checkin");  /* Saturday: last week */
+        fx_say(&f, "g1", "alice", AT8 + 60, "/checkin");       /* Monday */
+        fx_say(&f, "g1", "alice", AT8 + 2 * DAY, "/checkin");  /* Wednesday 08:00 */
+        op(&f, AT8, "/schedule weekly wed 09:00 leaderboard");
+        free(fx_replies(&f));
+        /* this week: Monday 10 points, Wednesday 10 (no streak: Sunday and Tuesday were missed) */
+        char *r = run(&f, wed_9, wed_9, 1);
+        CHECK_CONTAINS(r, names[l]);
+        CHECK_CONTAINS(r, "alice\xE2\x81\xA9 — 20");
+        free(r);
+        op(&f, wed_9, "/top week");
+        r = fx_replies(&f);
+        CHECK_CONTAINS(r, names[l]);
+        CHECK_CONTAINS(r, "alice\xE2\x81\xA9 — 20");
+        free(r);
+        op(&f, wed_9, "/tally week");
+        r = fx_replies(&f);
+        CHECK_CONTAINS(r, names[l]);
+        CHECK_CONTAINS(r, l ? "20 积分" : "20 points");
+        free(r);
+        op(&f, wed_9, "/tally month");
+        r = fx_replies(&f);
+        CHECK_CONTAINS(r, l ? "本月（11-01 至今）" : "this month, 11-01 – today");
+        CHECK_CONTAINS(r, l ? "30 积分" : "30 points");
+        free(r);
+        fx_close(&f);
+    }
 }
 
 TEST(streak_keeper_mentions_members_at_risk)
@@ -516,7 +556,7 @@ TEST(config_defaults_apply_to_new_communities)
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schedules"), 4);
     char *r = run(&f, AT8, AT8 + 3600, MIN);
     CHECK_INT(count_of(r, "Default hello"), 2);
-    CHECK_INT(count_of(r, "This week's leaderboard"), 2);
+    CHECK_INT(count_of(r, "Weekly leaderboard"), 2);
     free(r);
     fx_close(&f);
 }
@@ -526,5 +566,6 @@ TEST_MAIN(T(parsers), T(add_list_off_and_refusals), T(greeting_fires_once_a_day_
           T(berlin_dst_spring_and_autumn), T(downtime_within_grace_posts_late_once),
           T(downtime_beyond_grace_skips_and_logs), T(restart_mid_day_never_repeats),
           T(quiet_hours_skip_posts), T(template_variables),
-          T(weekly_leaderboard_counts_the_last_seven_days), T(streak_keeper_mentions_members_at_risk),
+          T(weekly_leaderboard_on_monday_counts_the_week_that_ended), T(one_week_for_top_tally_and_the_weekly_post),
+          T(streak_keeper_mentions_members_at_risk),
           T(test_posts_now_without_marking), T(config_defaults_apply_to_new_communities))
