@@ -344,6 +344,7 @@ struct poll {
     int64_t closed_at;     /* 0 = not closed by hand or tick */
     int64_t last_edit_at;
     int edit_pending;
+    int64_t created_by;    /* member id: gets no reward for voting in their own poll */
 };
 
 static void copy_text(char *dst, size_t cap, const char *s)
@@ -359,7 +360,7 @@ static int poll_load(struct engine *e, int64_t id, int64_t community_id, struct 
         e->st,
         "SELECT community_id, platform, chat_id, thread_id, question, n_options, max_choices,"
         " anonymous, hidden, reason_required, min_level, pool, reward, coalesce(closes_at, 0),"
-        " coalesce(closed_at, 0), last_edit_at, edit_pending FROM polls"
+        " coalesce(closed_at, 0), last_edit_at, edit_pending, created_by FROM polls"
         " WHERE id = ?1 AND (?2 = 0 OR community_id = ?2)",
         VALS(SI(id), SI(community_id)));
     if (!s)
@@ -385,6 +386,7 @@ static int poll_load(struct engine *e, int64_t id, int64_t community_id, struct 
         p->closed_at = store_int(s, 14);
         p->last_edit_at = store_int(s, 15);
         p->edit_pending = (int)store_int(s, 16);
+        p->created_by = store_int(s, 17);
         rc = KB_OK;
     } else if (rc == 0) {
         rc = KB_ENOTFOUND;
@@ -848,8 +850,8 @@ static int vote_show_open(struct cmd_ctx *c)
 static int pay_reward(struct cmd_ctx *c, const struct poll *p, int64_t *paid)
 {
     *paid = 0;
-    if (p->d.reward <= 0)
-        return KB_OK;
+    if (p->d.reward <= 0 || (p->created_by == c->member_id && !ctx_is_owner(c)))
+        return KB_OK; /* nobody rewards themselves */
     char ref[32];
     snprintf(ref, sizeof ref, "poll:%lld", (long long)p->id);
     struct ledger_entry le = {.community_id = c->comm.id, .member_id = c->member_id,

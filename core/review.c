@@ -342,7 +342,7 @@ static int cmd_reject(struct cmd_ctx *c)
         goto out;
     }
     if (strcmp(s.state, "pending")) {
-        rc = !strcmp(s.state, "approved") ? ctx_reply(c, "review.already_approved", ARGS(TI("sub", s.id)))
+        rc = !strcmp(s.state, "approved") ? ctx_reply(c, "review.reject_approved", ARGS(TI("sub", s.id)))
                                           : refuse_state(c, &s);
         goto out;
     }
@@ -1197,6 +1197,8 @@ static const struct text_entry texts[] = {
      "Usage: /reject &lt;submission&gt; &lt;reason&gt; (a reason is required)"},
     {"review.already_approved", "🏅 提交 #{sub} 已经通过过了，奖励不会重复发放。",
      "🏅 Submission #{sub} was already approved; rewards are never paid twice."},
+    {"review.reject_approved", "⚠️ 提交 #{sub} 已经通过了。要撤销并收回奖励，请用 /unapprove {sub} &lt;原因&gt;。",
+     "⚠️ Submission #{sub} was already approved. To reverse it and take the rewards back, use /unapprove {sub} &lt;reason&gt;."},
     {"review.approved", "🎉 {who}，你的任务 #{id}「{title}」提交（#{sub}）已通过！获得：{reward}",
      "🎉 {who}, your submission #{sub} for task #{id} “{title}” was approved! You earned: {reward}"},
     {"review.approved_note", "🎉 {who}，你的任务 #{id}「{title}」提交（#{sub}）已通过！获得：{reward}\n💬 {note}",

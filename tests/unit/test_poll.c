@@ -445,6 +445,23 @@ TEST(eligibility_by_level_and_pool)
     fx_close(&f);
 }
 
+/* Nobody rewards themselves: the operator who set a vote reward earns
+   nothing voting in their own poll (another operator does). */
+TEST(no_reward_for_voting_in_ones_own_poll)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "op", T0, "/poll new Q? | a | b --reward 100000");
+    fx_say(&f, "g1", "op", T0 + 1, "/vote 1 1");
+    fx_say(&f, "g1", "op2", T0 + 2, "/vote 1 2");
+    char *r = out(&f);
+    CHECK_CONTAINS(r, "op" PDI " voted on #1: " FSI "a" PDI "\n");
+    CHECK_CONTAINS(r, "op2" PDI " voted on #1: " FSI "b" PDI " (+100000 points)");
+    free(r);
+    CHECK_INT(q(&f, "SELECT count(*) FROM ledger WHERE reason = 'poll'"), 1);
+    fx_close(&f);
+}
+
 TEST(reward_needs_a_configured_operator)
 {
     struct fx f;
@@ -767,7 +784,7 @@ TEST_MAIN(T(definition_one_line_with_every_flag), T(definition_multi_line_forms)
           T(parsers_survive_random_input), T(revote_is_an_upsert_and_pays_once),
           T(multiple_choice_and_reasons), T(anonymous_polls_never_show_voters),
           T(refusals_are_clear), T(eligibility_by_level_and_pool),
-          T(reward_needs_a_configured_operator),
+          T(no_reward_for_voting_in_ones_own_poll), T(reward_needs_a_configured_operator),
           T(deadline_closes_once_and_refuses_votes_before_the_tick),
           T(early_close_posts_result_and_refuses_a_second_close),
           T(buttons_vote_with_a_toast_and_live_edits_are_throttled),

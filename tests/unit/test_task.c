@@ -500,7 +500,7 @@ TEST(approve_twice_pays_once_and_resubmission_pays_once)
     op(&f, T0 + 130, "/approve 3");
     CHECK_CONTAINS(said(&f), "already approved");
     op(&f, T0 + 130, "/reject 3 changed my mind");
-    CHECK_CONTAINS(said(&f), "already approved");
+    CHECK_CONTAINS(said(&f), "was already approved. To reverse it and take the rewards back, use /unapprove 3");
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger WHERE reason = 'task'"), 2);
     CHECK_INT(fx_i64(&f, "SELECT sum(amount) FROM ledger WHERE kind = 'points'"), 30);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger WHERE ref = 'task:1:claim:1' AND note LIKE 'submission:3%'"), 2);
