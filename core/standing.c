@@ -508,6 +508,8 @@ static int cmd_level(struct cmd_ctx *c)
         rc = ctx_reply(c, "standing.bad_level", ARGS(TU("got", num), TI("max", n)));
     } else if ((rc = member_find(c->e, c->comm.id, who, &member)) == KB_ENOTFOUND) {
         rc = ctx_reply(c, "standing.no_member", ARGS(TU("who", who)));
+    } else if (!rc && member == c->member_id && !ctx_is_owner(c)) {
+        rc = ctx_reply(c, "grant.self", NOARGS); /* nobody sets their own standing */
     } else if (!rc) {
         int before = 1;
         rc = standing_level(c->e, member, &before);

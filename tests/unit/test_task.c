@@ -50,6 +50,14 @@ static void in_pool(struct fx *f, const char *user, const char *pool)
               0);
 }
 
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
 static int64_t count_rows(struct fx *f, const char *table_sql)
 {
     return fx_i64(f, table_sql);
@@ -740,7 +748,9 @@ TEST(nobody_approves_their_own_work)
     CHECK_INT(count_rows(&f, "SELECT count(*) FROM ledger"), 0);
     op(&f, T0, "/grant points 50 @op I deserve it");
     op(&f, T0, "/grant badge Star @op");
-    CHECK_CONTAINS(said(&f), "You can't reward yourself");
+    op(&f, T0, "/level set 4 @op");
+    CHECK_INT(count_of(said(&f), "You can't reward yourself"), 3);
+    CHECK_INT(count_rows(&f, "SELECT count(*) FROM level_changes"), 0);
     CHECK_INT(count_rows(&f, "SELECT count(*) FROM ledger"), 0);
     /* a task without review waits for another operator when an operator submits */
     op(&f, T0, "/task new basic Quick --points 5");
