@@ -432,8 +432,12 @@ static int stats_points(struct cmd_ctx *c, struct sbuf *b)
                        VALS(SI(c->comm.id), SI(tz_day_start(c->comm.tz, week))));
     if (rc)
         return rc;
+    struct sbuf period = {0};
+    top_period_name(c->comm.tz, c->lang, TOP_WEEK, c->at, 0, &period);
     sbuf_addc(b, '\n');
-    text_format(b, c->lang, "stats.points", ARGS(TI("awarded", awarded), TI("granted", granted)));
+    text_format(b, c->lang, "stats.points",
+                ARGS(TS("period", period.s), TI("awarded", awarded), TI("granted", granted)));
+    sbuf_free(&period);
     return KB_OK;
 }
 
@@ -489,8 +493,8 @@ static const struct text_entry texts[] = {
      "Check-ins, last 14 days: {spark} (today {today}, peak {max})"},
     {"stats.tasks", "任务：进行中 {open} 个，认领中 {claims} 份，待审核 {pending} 份",
      "Tasks: {open} open, {claims} claims in progress, {pending} submissions awaiting review"},
-    {"stats.points", "本周发放积分：{awarded}（其中运营授予 {granted}）",
-     "Points awarded this week: {awarded} (operator grants: {granted})"},
+    {"stats.points", "{period}发放积分：{awarded}（其中运营授予 {granted}）",
+     "Points awarded {period}: {awarded} (operator grants: {granted})"},
 };
 
 const struct kb_module top_module = {

@@ -392,7 +392,7 @@ TEST(stats_for_operators)
     CHECK_CONTAINS(r, "Members 3: L1 2 · L2 0 · L3 1 · L4 0 · L5 0");
     CHECK_CONTAINS(r, "Active: today 3 · 7 days 3 · 30 days 3");
     CHECK_CONTAINS(r, "Check-ins, last 14 days: ···········▅▅█ (today 2, peak 2)");
-    CHECK_CONTAINS(r, "Points awarded this week: 93 (operator grants: 50)");
+    CHECK_CONTAINS(r, "Points awarded this week, Mon 11-23 – today: 93 (operator grants: 50)");
     free(r);
     fx_close(&f);
 }
