@@ -240,8 +240,7 @@ static int do_revoke_owed(struct cmd_ctx *c, const char *kind, struct grant_args
         rc = audit_add(c, action, target, detail.s);
     int64_t balance = 0;
     if (!rc && !replied)
-        rc = store_i64(c->st, &balance, "SELECT sum(amount) FROM ledger WHERE member_id = ? AND kind = ? AND unit = ?",
-                       VALS(SI(member), ST(kind), ST(unit)));
+        rc = ledger_balance(c->e, member, kind, unit, &balance);
     if (!rc && !replied) {
         struct sbuf b = {0}, owes = {0};
         text_format(&b, c->lang, cash ? "grant.cash_revoked" : "grant.gift_revoked",

@@ -452,8 +452,7 @@ static int reverse_award(struct cmd_ctx *c, const struct sub_row *s, const char 
         /* cash or a gift already handed over: the member now owes it */
         int64_t balance = 0;
         if (!rc && (!strcmp(r->kind, "cash") || !strcmp(r->kind, "gift")))
-            rc = store_i64(c->st, &balance, "SELECT sum(amount) FROM ledger WHERE member_id = ? AND kind = ? AND unit = ?",
-                           VALS(SI(s->member_id), ST(r->kind), ST(r->unit)));
+            rc = ledger_balance(c->e, s->member_id, r->kind, r->unit, &balance);
         if (!rc && balance < 0)
             owed_text(c, r, -balance, owes);
         free(r->unit);

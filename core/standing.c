@@ -190,10 +190,7 @@ int standing_has_item(struct engine *e, int64_t member_id, const char *kind, con
                       int *yes)
 {
     int64_t sum = 0;
-    int rc = store_i64(e->st, &sum,
-                       "SELECT coalesce(sum(amount), 0) FROM ledger"
-                       " WHERE member_id = ? AND kind = ? AND unit = ?",
-                       VALS(SI(member_id), ST(kind), ST(name)));
+    int rc = ledger_balance(e, member_id, kind, name, &sum);
     *yes = rc == KB_OK && sum > 0;
     return rc;
 }
