@@ -507,10 +507,21 @@ static int cmd_unapprove(struct cmd_ctx *c)
         rc = reopen_claim(c, &t, s.claim_id, &again);
     char target[48];
     snprintf(target, sizeof target, "submission:%lld", (long long)s.id);
+    /* the audit detail is plain text (shown escaped by /audit) */
     struct sbuf detail = {0}, reward = {0};
+    sbuf_addf(&detail, "task:%lld member:%lld reversed", (long long)t.id, (long long)s.member_id);
+    if (got.points)
+        sbuf_addf(&detail, " points %lld", (long long)got.points);
+    if (got.cash) {
+        sbuf_add(&detail, " cash ");
+        task_money(&detail, got.cash, got.currency);
+    }
+    const char *items[][2] = {{"gift", got.gift}, {"badge", got.badge}, {"title", got.title_reward}};
+    for (size_t i = 0; i < 3; i++)
+        if (*items[i][1])
+            sbuf_addf(&detail, " %s %s", items[i][0], items[i][1]);
+    sbuf_addf(&detail, ": %s", reason);
     task_reward_format(c->lang, &got, &reward);
-    sbuf_addf(&detail, "task:%lld member:%lld reversed %s: %s", (long long)t.id, (long long)s.member_id,
-              reward.s, reason);
     if (!rc)
         rc = audit_add(c, "task.unapprove", target, detail.s);
     sbuf_free(&detail);
@@ -552,7 +563,6 @@ out:
 
 /* ==== payouts ========================================================== */
 
-
 /* What the member is owed: cash per currency, gifts per description. */
 static int owed_load(struct cmd_ctx *c, int64_t member_id, struct owed *o, size_t cap, size_t *n)
 {
@@ -574,7 +584,6 @@ static int owed_load(struct cmd_ctx *c, int64_t member_id, struct owed *o, size_
     store_done(q);
     return rc < 0 ? rc : KB_OK;
 }
-
 
 /* What /payout settles: everything owed, cash (all of it, or an amount in
    one currency) or gifts (all, or n of one), each on its own. */
@@ -632,7 +641,7 @@ static int owed_matches(const struct owed *o, const struct payout_req *r)
 {
     if (r->kind && strcmp(o->kind, r->kind))
         return 0;
-    return !r->unit || !ascii_casecmp(r->unit, o->unit) || !strcmp(r->unit, o->unit);
+    return !r->unit || !ascii_casecmp(r->unit, o->unit);
 }
 
 /* "88.00 CNY, Bag ×1": what is owed of a kind (NULL = all). */
@@ -878,12 +887,11 @@ static int cmd_tally(struct cmd_ctx *c)
             task_money(&pd, paid, unit);
             task_money(&ow, owed, unit);
             sep(&m.cash, " · ");
-            if (owed < 0) { /* an award reversed after it was paid */
-                ow.len = 0;
-                task_money(&ow, -owed, unit);
-            }
+            struct sbuf back = {0}; /* below zero: an award reversed after it was paid, owed back */
+            task_money(&back, -owed, unit);
             text_format(&m.cash, c->lang, owed < 0 ? "review.tally.cash_owes" : "review.tally.cash",
-                        ARGS(TU("earned", e.s), TU("paid", pd.s), TU("owed", ow.s)));
+                        ARGS(TU("earned", e.s), TU("paid", pd.s), TU("owed", owed < 0 ? back.s : ow.s)));
+            sbuf_free(&back);
             struct sbuf *cols[] = {&e, &pd, &ow};
             for (int i = 0; i < 3; i++) {
                 sep(&m.csv_cash[i], "; ");
