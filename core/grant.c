@@ -191,23 +191,18 @@ static int do_revoke_owed(struct cmd_ctx *c, const char *kind, struct grant_args
     }
     if (rc)
         goto out;
-    if (cash && !*cur) { /* the currency the member was awarded, when there is one */
-        char *only = NULL;
-        int64_t n = 0;
-        rc = store_i64(c->st, &n, "SELECT count(DISTINCT unit) FROM ledger WHERE member_id = ? AND kind = 'cash'",
-                       VALS(SI(member)));
-        sqlite3_stmt *q = !rc && n == 1 ? store_query(c->st, "SELECT unit FROM ledger WHERE member_id = ?"
-                                                             " AND kind = 'cash' LIMIT 1", VALS(SI(member)))
-                                        : NULL;
-        if (q && store_step(c->st, q) == 1)
-            only = xstrdup(store_text(q, 0));
+    if (cash && !*cur) { /* the currency the member was awarded, when there is only one */
+        sqlite3_stmt *q = store_query(c->st,
+                                      "SELECT count(DISTINCT unit), coalesce(min(unit), 'CNY') FROM ledger"
+                                      " WHERE member_id = ? AND kind = 'cash'",
+                                      VALS(SI(member)));
+        int row = q && store_step(c->st, q) == 1, several = row && store_int(q, 0) > 1;
+        snprintf(cur, sizeof cur, "%s", row ? store_text(q, 1) : "CNY");
         store_done(q);
-        if (!rc && n > 1) {
+        if (several) {
             rc = ctx_reply(c, "grant.which_currency", NOARGS);
             goto out;
         }
-        snprintf(cur, sizeof cur, "%s", only ? only : "CNY");
-        free(only);
     }
     unit = xstrdup(cash ? cur : a->what);
     if (!rc)

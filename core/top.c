@@ -13,22 +13,6 @@
 
 /* ==== period tallies ===================================================== */
 
-static void period_days(enum top_span span, int64_t day, int64_t *first, int64_t *next);
-
-int64_t top_period(const char *tz, enum top_span span, int64_t at)
-{
-    if (span == TOP_ALL)
-        return 0;
-    int64_t day = tz_day(tz, at), first, next;
-    int y, mon, d, wday;
-    tz_day_ymd(day, &y, &mon, &d, &wday);
-    if (span == TOP_WEEK) {
-        period_days(span, day, &first, &next);
-        return first;
-    }
-    return (int64_t)y * 100 + mon;
-}
-
 /* The first local day of the period holding day, and the first of the next. */
 static void period_days(enum top_span span, int64_t day, int64_t *first, int64_t *next)
 {
@@ -45,6 +29,20 @@ static void period_days(enum top_span span, int64_t day, int64_t *first, int64_t
     for (tz_day_ymd(last + 1, &y2, &mon2, &d2, &w2); mon2 == mon; tz_day_ymd(last + 1, &y2, &mon2, &d2, &w2))
         last++;
     *next = last + 1;
+}
+
+int64_t top_period(const char *tz, enum top_span span, int64_t at)
+{
+    if (span == TOP_ALL)
+        return 0;
+    int64_t day = tz_day(tz, at), first, next;
+    int y, mon, d, wday;
+    tz_day_ymd(day, &y, &mon, &d, &wday);
+    if (span == TOP_WEEK) {
+        period_days(span, day, &first, &next);
+        return first;
+    }
+    return (int64_t)y * 100 + mon;
 }
 
 /* The local day that stands for the period asked for: today, or a day of the one before. */
