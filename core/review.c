@@ -1010,14 +1010,17 @@ static void time_left_text(const char *lang, int64_t secs, struct sbuf *out)
 }
 
 /* Unfinished claims on live tasks with a due time (the deadline, or the
-   revision window a rejection opened). */
+   revision window a rejection opened) and since when that time holds (the
+   claim, or the rejection that told the member their new due time). */
 #define DUE_CLAIMS                                                                                   \
-    "(SELECT c.id, c.member_id, c.task_id, c.platform, c.chat_id, c.claimed_at, t.title, t.community_id," \
+    "(SELECT c.id, c.member_id, c.task_id, c.platform, c.chat_id, t.title, t.community_id,"         \
+    " CASE WHEN c.state = 'rejected' THEN c.updated_at ELSE c.claimed_at END AS since,"            \
     " " TASK_CLAIM_DUE_SQL " AS due FROM claims c JOIN tasks t ON t.id = c.task_id"                  \
     " WHERE c.state IN ('claimed','rejected') AND t.state <> 'cancelled' AND t.deadline IS NOT NULL)"
 
 /* Remind claimers who have not submitted, once per claim and window:
-   window seconds before their due time (claims taken inside it are skipped). */
+   window seconds before their due time (claims taken, or reopened by a
+   rejection, inside it are skipped). */
 static int remind_window(struct engine *e, int64_t now, int64_t window, int64_t until, const char *suffix,
                          const char *key)
 {
@@ -1025,7 +1028,7 @@ static int remind_window(struct engine *e, int64_t now, int64_t window, int64_t 
         e->st,
         "SELECT d.id, d.member_id, d.task_id, d.due, d.community_id, d.platform, d.chat_id, d.title"
         " FROM " DUE_CLAIMS " d"
-        " WHERE d.due > ?1 + ?4 AND d.due <= ?1 + ?2 AND d.claimed_at <= d.due - ?2"
+        " WHERE d.due > ?1 + ?4 AND d.due <= ?1 + ?2 AND d.since < d.due - ?2"
         " AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || d.id || ?3)"
         " ORDER BY d.id LIMIT 200",
         VALS(SI(now), SI(window), ST(suffix), SI(until)));
@@ -1145,11 +1148,11 @@ static int64_t review_next_due(struct engine *e, int64_t now)
         e->st, &t,
         "SELECT min(x) FROM ("
         " SELECT d.due - 86400 AS x FROM " DUE_CLAIMS " d WHERE d.due > ?1 + 7200"
-        "  AND d.claimed_at <= d.due - 86400"
+        "  AND d.since < d.due - 86400"
         "  AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || d.id || ':24h')"
         " UNION ALL"
         " SELECT d.due - 7200 FROM " DUE_CLAIMS " d WHERE d.due > ?1"
-        "  AND d.claimed_at <= d.due - 7200"
+        "  AND d.since < d.due - 7200"
         "  AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || d.id || ':2h')"
         " UNION ALL"
         " SELECT s.at + ?2 FROM submissions s WHERE s.state = 'pending'"
@@ -1226,7 +1229,7 @@ static const struct text_entry texts[] = {
     {"review.unapproved", "↩️ {who}，你的任务 #{id}「{title}」提交（#{sub}）的通过已被撤销：{reason}\n已收回：{reward}",
      "↩️ {who}, the approval of your submission #{sub} for task #{id} “{title}” was reversed: {reason}\n"
      "Taken back: {reward}"},
-    {"review.unapproved_owes", "💸 这些已经发放给你了，现需退还：{owes}", "💸 These were already paid out to you and are now owed back: {owes}"},
+    {"review.unapproved_owes", "💸 其中已经发放给你的需要退还：{owes}", "💸 Already paid out to you, so now owed back: {owes}"},
     {"review.unapproved_level", "📉 等级调整为 {level}。", "📉 Your level is now {level}."},
     {"review.unapproved_ack", "✅ 提交 #{sub} 的通过已撤销，奖励已收回，已通知成员。",
      "✅ The approval of submission #{sub} was reversed and its rewards taken back; the member was told."},

@@ -696,15 +696,19 @@ TEST(rejection_after_the_deadline_gives_a_fresh_window)
     char want[96];
     snprintf(want, sizeof want, "You may /submit 1 again before %s.", due);
     CHECK_CONTAINS(said(&f), want);
+    CHECK_INT(engine_tick(f.e, T0 + 2 * H + 60), 0);
+    CHECK_STR(said(&f), ""); /* the rejection told her the time: no "24 h left" reminder on top */
     fx_say(&f, "g1", "alice", T0 + 3 * H, "/mytasks");
     CHECK_CONTAINS(said(&f), due); /* her own due time, not "deadline passed" */
     fx_say(&f, "g1", "alice", T0 + 3 * H, "/submit 1 sharper now");
     CHECK_CONTAINS(said(&f), "Submission #2 for task #1 received");
-    /* the reminder follows her window, and says the real time left */
     CHECK_INT(engine_tick(f.e, T0 + 2 * H + DAY - 30 * 60), 0);
     CHECK_STR(said(&f), ""); /* she has submitted: nothing to remind */
     op(&f, T0 + 4 * H, "/reject 2 Still blurry");
     said(&f);
+    /* the reminder follows her own window */
+    CHECK_INT(engine_tick(f.e, T0 + 4 * H + DAY - 2 * H), 0);
+    CHECK_CONTAINS(said(&f), "only 2 h left!");
     fx_say(&f, "g1", "alice", T0 + 4 * H + DAY + 60, "/submit 1 too late");
     CHECK_CONTAINS(said(&f), "deadline");
     CHECK_INT(count_rows(&f, "SELECT count(*) FROM submissions"), 2);
@@ -800,7 +804,7 @@ TEST(unapprove_reverses_every_reward_exactly_once)
     CHECK_CONTAINS(r, "was reversed: " FSI "Photos were not hers" PDI);
     CHECK_CONTAINS(r, "Taken back: 600 points, cash " FSI "1000.00 CNY" PDI ", gift: " FSI "Bag" PDI
                       ", badge: " FSI "Star" PDI ", title: " FSI "Pro" PDI);
-    CHECK_CONTAINS(r, "now owed back: " FSI "1000.00 CNY" PDI ", " FSI "Bag" PDI " ×1");
+    CHECK_CONTAINS(r, "Already paid out to you, so now owed back: " FSI "1000.00 CNY" PDI ", " FSI "Bag" PDI " ×1");
     CHECK_CONTAINS(r, "Your level is now L1");
     CHECK_CONTAINS(r, "You may /submit 1 again at any time.");
     /* append-only: five opposite rows, nothing deleted or changed */
