@@ -29,6 +29,7 @@
 #include "tz.h"
 
 #define REVIEW_MAX 20
+#define AWARD_REF_MAX 80 /* "task:<id>:claim:<id>:<n>", three 64-bit numbers */
 #define NOTE_MAX 500
 
 /* ==== granting ========================================================= */
@@ -40,26 +41,22 @@
 static int award_ref(struct engine *e, int64_t task_id, int64_t claim_id, int64_t member_id, char *ref,
                      size_t cap)
 {
-    char base[48];
-    snprintf(base, sizeof base, "task:%lld:claim:%lld", (long long)task_id, (long long)claim_id);
+    snprintf(ref, cap, "task:%lld:claim:%lld", (long long)task_id, (long long)claim_id);
     int64_t reversed = 0;
     int rc = store_i64(e->st, &reversed,
                        "SELECT count(DISTINCT ref) FROM ledger WHERE member_id = ?1 AND reason = 'unapprove'"
                        " AND (ref = ?2 OR ref LIKE ?2 || ':%')",
-                       VALS(SI(member_id), ST(base)));
-    if (rc)
-        return rc;
-    if (reversed)
-        snprintf(ref, cap, "%s:%lld", base, (long long)reversed + 1);
-    else
-        snprintf(ref, cap, "%s", base);
-    return KB_OK;
+                       VALS(SI(member_id), ST(ref)));
+    if (!rc && reversed)
+        snprintf(ref, cap, "task:%lld:claim:%lld:%lld", (long long)task_id, (long long)claim_id,
+                 (long long)reversed + 1);
+    return rc;
 }
 
 int task_grant(struct engine *e, const struct task_row *t, int64_t claim_id, int64_t member_id,
                int64_t submission_id, int64_t reviewer, const char *note, int64_t now)
 {
-    char ref[64], why[600];
+    char ref[AWARD_REF_MAX], why[600];
     int rc = award_ref(e, t->id, claim_id, member_id, ref, sizeof ref);
     if (rc)
         return rc;
@@ -404,7 +401,7 @@ static void owed_text(struct cmd_ctx *c, const struct owed *o, int64_t amount, s
 static int reverse_award(struct cmd_ctx *c, const struct sub_row *s, const char *why, struct task_row *got,
                          struct sbuf *owes)
 {
-    char ref[64];
+    char ref[AWARD_REF_MAX];
     memset(got, 0, sizeof *got);
     got->gift = xstrdup("");
     got->badge = xstrdup("");
