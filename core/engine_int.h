@@ -79,8 +79,9 @@ int community_post(struct engine *e, int64_t community_id, const char *markup,
 
 /* Load a community by id. */
 int community_load(struct engine *e, int64_t id, struct community *out);
-/* Find a member of a community by "@handle", a platform user id, or a
-   display name; KB_ENOTFOUND when none. */
+/* Find the one member of a community "@handle", "@<platform user id>" or
+   "#<member number>" names (never a display name); KB_ENOTFOUND when none
+   or several do.  Commands with one target use who_resolve (who.h). */
 int member_find(struct engine *e, int64_t community_id, const char *who, int64_t *member_id);
 /* Append a member's display name (escaped, isolated) to out. */
 void member_name(struct engine *e, int64_t member_id, struct sbuf *out);

@@ -15,6 +15,7 @@
 #include "command.h"
 #include "ledger.h"
 #include "standing.h"
+#include "who.h"
 
 #define ITEM_NAME_MAX 32     /* characters of a title or badge name */
 #define REASON_MAX 200       /* characters of a reason */
@@ -131,7 +132,7 @@ static int grant_or_revoke(struct cmd_ctx *c, int revoke)
     const char *p = c->args;
     a.kind_word = command_next_word(&p);
     a.what = command_next_word(&p);
-    a.who = command_next_word(&p);
+    a.who = who_next_target(c, &p);
     a.rest = p;
     int rc;
     const char *kind = NULL;
@@ -142,10 +143,10 @@ static int grant_or_revoke(struct cmd_ctx *c, int revoke)
     else if (a.kind_word && ascii_casecmp(a.kind_word, "badge") == 0)
         kind = "badge";
     int64_t member = 0;
-    if (!kind || !a.what || !a.who || !*a.what) {
+    if (!kind || !a.what || (!a.who && !who_has_reply(c)) || !*a.what) {
         rc = usage(c, revoke);
-    } else if ((rc = member_find(c->e, c->comm.id, a.who, &member)) == KB_ENOTFOUND) {
-        rc = ctx_reply(c, "standing.no_member", ARGS(TU("who", a.who)));
+    } else if ((rc = who_resolve(c, a.who, &member)) == KB_ENOTFOUND) {
+        rc = KB_OK; /* who_resolve said why */
     } else if (!rc) {
         rc = strcmp(kind, "points") == 0 ? do_points(c, revoke, &a, member)
                                          : do_item(c, revoke, kind, &a, member);

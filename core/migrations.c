@@ -400,6 +400,10 @@ const char *const store_migrations[] = {
     "CREATE INDEX period_points ON period_tallies(community_id, span, period, points DESC) WHERE points > 0;"
     "CREATE INDEX period_checkins ON period_tallies(community_id, span, period, checkins DESC) WHERE checkins > 0;"
     "CREATE INDEX period_tasks ON period_tallies(community_id, span, period, tasks DESC) WHERE tasks > 0;",
+
+    /* 10: delivered and failed replies are pruned after a retention, oldest
+           first (core/prune.c); pending rows stay out of this index */
+    "CREATE INDEX outbox_done ON outbox(created_at) WHERE state <> 0;",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

@@ -21,8 +21,46 @@ static int prune_tick(struct engine *e, int64_t now)
                       VALS(SI(now - PRUNE_PROCESSED_AFTER_S), SI(PRUNE_CHUNK)));
 }
 
+static int64_t outbox_retention_s(const struct engine *e)
+{
+    return e->set.outbox_retention_s > 0 ? e->set.outbox_retention_s : PRUNE_OUTBOX_AFTER_S;
+}
+
+/* When the oldest finished reply (delivered or given up) comes of age. */
+static int64_t outbox_next_due(struct engine *e)
+{
+    int64_t oldest = 0;
+    if (store_i64(e->st, &oldest, "SELECT min(created_at) FROM outbox WHERE state <> 0", NOVALS) != KB_OK)
+        return -1;
+    return oldest + outbox_retention_s(e) + 1;
+}
+
+/* Finished replies past the retention go, a small chunk per tick so the
+   loop is never held for long; pending ones always stay.  Nothing refers
+   to outbox rows: posted keeps the message ids polls and reasons need, and
+   the audit trail has its own rows. */
+static int outbox_prune(struct engine *e, int64_t now)
+{
+    return store_exec(e->st,
+                      "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+                      " WHERE state <> 0 AND created_at < ? ORDER BY created_at LIMIT ?)",
+                      VALS(SI(now - outbox_retention_s(e)), SI(PRUNE_OUTBOX_CHUNK)));
+}
+
+static int64_t prune_due(struct engine *e, int64_t now)
+{
+    int64_t a = prune_next_due(e, now), b = outbox_next_due(e);
+    return a < 0 ? b : (b < 0 || a < b ? a : b);
+}
+
+static int prune_all(struct engine *e, int64_t now)
+{
+    int rc = prune_tick(e, now);
+    return rc ? rc : outbox_prune(e, now);
+}
+
 const struct kb_module prune_module = {
     .name = "prune",
-    .tick = prune_tick,
-    .next_due = prune_next_due,
+    .tick = prune_all,
+    .next_due = prune_due,
 };

@@ -25,6 +25,7 @@
 #include "once.h"
 #include "standing.h"
 #include "tz.h"
+#include "who.h"
 
 #define REVIEW_MAX 20
 #define NOTE_MAX 500
@@ -374,7 +375,7 @@ static void owed_text(struct cmd_ctx *c, const struct owed *o, int64_t amount, s
 static int cmd_payout(struct cmd_ctx *c)
 {
     const char *p = c->args;
-    char *who = command_next_word(&p);
+    char *who = who_next_target(c, &p);
     char *amount_w = command_next_word(&p);
     char *cur_w = command_next_word(&p);
     char *extra = command_next_word(&p);
@@ -383,13 +384,13 @@ static int cmd_payout(struct cmd_ctx *c)
     int64_t member = 0, cents = 0;
     int rc = KB_OK;
     struct sbuf what = {0};
-    if (!who || extra || (amount_w && task_parse_cents(amount_w, &cents)) || (amount_w && cents <= 0)) {
+    if ((!who && !who_has_reply(c)) || extra || (amount_w && task_parse_cents(amount_w, &cents)) || (amount_w && cents <= 0)) {
         rc = ctx_reply(c, "review.payout_usage", NOARGS);
         goto out;
     }
-    rc = member_find(c->e, c->comm.id, who, &member);
+    rc = who_resolve(c, who, &member);
     if (rc == KB_ENOTFOUND) {
-        rc = ctx_reply(c, "task.unknown_member", ARGS(TU("who", who)));
+        rc = KB_OK; /* who_resolve said why */
         goto out;
     }
     if (!rc)

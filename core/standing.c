@@ -14,6 +14,7 @@
 #include "ledger.h"
 #include "top.h"
 #include "tz.h"
+#include "who.h"
 
 const char *const standing_tiers[STANDING_N_TIERS] = {"basic", "explore", "precision", "cobuild"};
 
@@ -430,18 +431,18 @@ static int cmd_level(struct cmd_ctx *c)
     if (!c->is_operator)
         return ctx_reply(c, "engine.operators_only", NOARGS);
     char *num = command_next_word(&p);
-    char *who = command_next_word(&p);
+    char *who = who_next_target(c, &p);
     char *extra = command_next_word(&p);
     size_t n;
     standing_rules(c->e, &n);
     int64_t level = 0, member = 0;
     int rc = KB_OK;
-    if (!num || !who || extra) {
+    if (!num || (!who && !who_has_reply(c)) || extra) {
         rc = ctx_reply(c, "standing.level_usage", NOARGS);
     } else if (parse_i64(num[0] == 'L' || num[0] == 'l' ? num + 1 : num, 1, (int64_t)n, &level)) {
         rc = ctx_reply(c, "standing.bad_level", ARGS(TU("got", num), TI("max", n)));
-    } else if ((rc = member_find(c->e, c->comm.id, who, &member)) == KB_ENOTFOUND) {
-        rc = ctx_reply(c, "standing.no_member", ARGS(TU("who", who)));
+    } else if ((rc = who_resolve(c, who, &member)) == KB_ENOTFOUND) {
+        rc = KB_OK; /* who_resolve said why */
     } else if (!rc) {
         int before = 1;
         rc = standing_level(c->e, member, &before);
@@ -597,18 +598,15 @@ static int why_grants(struct cmd_ctx *c, int64_t member, struct sbuf *b)
 static int cmd_why(struct cmd_ctx *c)
 {
     const char *p = c->args;
-    char *who = command_next_word(&p);
+    char *who = who_next_target(c, &p);
     int64_t member = 0;
     int rc;
-    if (!who) {
-        rc = ctx_reply(c, "standing.why_usage", NOARGS);
-        free(who);
-        return rc;
-    }
-    rc = member_find(c->e, c->comm.id, who, &member);
-    if (rc == KB_ENOTFOUND)
-        rc = ctx_reply(c, "standing.no_member", ARGS(TU("who", who)));
+    if (!who && !who_has_reply(c))
+        return ctx_reply(c, "standing.why_usage", NOARGS);
+    rc = who_resolve(c, who, &member);
     free(who);
+    if (rc == KB_ENOTFOUND)
+        return KB_OK; /* who_resolve said why */
     if (rc || !member)
         return rc;
     int level = 1;
@@ -694,8 +692,6 @@ static const struct text_entry texts[] = {
      "Usage: /level set &lt;level&gt; @member (e.g. /level set 5 @alice)"},
     {"standing.bad_level", "等级 {got} 不存在，请输入 1 到 {max}。",
      "There is no level {got}; give a number from 1 to {max}."},
-    {"standing.no_member", "找不到成员 {who}（他们需要先在群里发过命令）。",
-     "I don't know {who} yet (they need to have used a command here)."},
     {"standing.level_set", "✅ {name} 的等级已设为 <b>{level}</b>。", "✅ {name} is now at <b>{level}</b>."},
     {"standing.why_usage", "用法：/why @成员", "Usage: /why @member"},
     {"standing.why_head", "🔎 {name} 为什么是 <b>{level}</b>", "🔎 Why {name} is <b>{level}</b>"},
