@@ -402,6 +402,7 @@ static int make_adapter(struct app *a)
             log_error("bot", "cannot start the HTTP client");
             return 70;
         }
+        http_client_set_max_connections(a->http, c->max_connections);
         struct tg_options o = {.token = c->telegram.token, .api_base = c->telegram.api_base,
                                .poll_timeout_s = c->telegram.poll_timeout_s,
                                .admin_cache_s = c->telegram.admin_cache_s,
@@ -423,14 +424,29 @@ int app_run(const struct kb_config *cfg)
     clock_init(cfg->fake_now, cfg->fake_speed);
     int code = 0;
     char err[512];
-    if (engine_open(&cfg->engine, &a->engine, err, sizeof err)) {
-        log_error("bot", "%s", err);
-        free(a);
-        return 1;
-    }
-    engine_set_log(a->engine, engine_logger, NULL);
+    /* the signal handlers first: a SIGTERM while the database opens is a
+       clean stop (main blocked the signals until now) */
     uv_loop_init(&a->loop);
     a->loop.data = a;
+    uv_timer_init(&a->loop, &a->sched);
+    a->sched.data = a;
+    uv_signal_init(&a->loop, &a->sigint);
+    uv_signal_init(&a->loop, &a->sigterm);
+    a->sigint.data = a->sigterm.data = a;
+    uv_signal_start(&a->sigint, on_signal, SIGINT);
+    uv_signal_start(&a->sigterm, on_signal, SIGTERM);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+    if (engine_open(&cfg->engine, &a->engine, err, sizeof err)) {
+        log_error("bot", "%s", err);
+        code = 1;
+        goto out;
+    }
+    engine_set_log(a->engine, engine_logger, NULL);
     a->svc = (struct adapter_services){
         .ctx = a, .now_ms = svc_now_ms, .http = svc_http, .timer_start = svc_timer_start,
         .timer_cancel = svc_timer_cancel, .deliver = svc_deliver, .cursor_load = svc_cursor_load,
@@ -445,14 +461,6 @@ int app_run(const struct kb_config *cfg)
         .coalesce = console ? 0 : cfg->limits.coalesce};
     a->sender = sender_new(&a->loop, a->engine, a->adapter, &lim, drained, a);
     sender_on_sent(a->sender, on_sent, a);
-    uv_timer_init(&a->loop, &a->sched);
-    a->sched.data = a;
-    uv_signal_init(&a->loop, &a->sigint);
-    uv_signal_init(&a->loop, &a->sigterm);
-    a->sigint.data = a->sigterm.data = a;
-    uv_signal_start(&a->sigint, on_signal, SIGINT);
-    uv_signal_start(&a->sigterm, on_signal, SIGTERM);
-    signal(SIGPIPE, SIG_IGN);
 
     log_info("bot", "kocbot starting: adapter %s, database %s", a->adapter->ops->name,
              cfg->engine.db_path);

@@ -425,6 +425,8 @@ static const struct cfg_key cfg_keys[] = {
      .dnum = 1},
     {.path = "limits.enabled", .kind = K_BOOL, .off = OFF(limits.enabled),
      .dnum = 1},
+    {.path = "max_connections", .kind = K_INT, .off = OFF(max_connections), .min = 1,
+     .max = 1024, .scale = 1, .dnum = 16},
     {.path = "console", .kind = K_SECTION},
     {.path = "console.user", .kind = K_STR, .off = OFF(console.user),
      .max_len = CFG_MAX_NAME, .check = chk_ident, .dstr = "you"},
