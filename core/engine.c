@@ -11,6 +11,7 @@
 
 #include "command.h"
 #include "community.h"
+#include "testhook.h"
 
 /* ==== lifecycle ======================================================== */
 
@@ -431,6 +432,7 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
         rc = store_release(e->st);
         if (rc)
             goto out;
+        TESTHOOK_EVENT_APPLIED();
     }
     if (cursor_key) {
         rc = store_exec(e->st,
