@@ -4,7 +4,7 @@
   tg_util.py msg CHAT USER NAME MSG_ID DATE TEXT [key=value ...]
       one Update with a message; keys: reply=MSG_ID reply_from=USER
       reply_photo=FILE_ID photo=FILE_ID thread=THREAD_ID nohandle=1 (no
-      username) forward=USER (forwarded from USER) auto_forward=1
+      username) handle=USERNAME forward=USER (forwarded from USER) auto_forward=1
       mention=USER:OFFSET:LENGTH (a text_mention entity, UTF-16 units)
   tg_util.py cb CALLBACK_ID CHAT USER NAME MSG_ID DATA [thread=THREAD_ID]
       one Update with a callback_query pressed on message MSG_ID
@@ -47,6 +47,8 @@ def cmd_msg(a):
     m = {"message_id": int(mid), "date": int(date), "chat": chat(cid), "from": user(uid, name)}
     if "nohandle" in o:
         del m["from"]["username"]
+    if "handle" in o:
+        m["from"]["username"] = o["handle"]
     if "forward" in o:
         m["forward_origin"] = {"type": "user", "date": int(date) - 60,
                                "sender_user": user(o["forward"], "u" + o["forward"])}
