@@ -187,7 +187,7 @@ static const struct text_entry texts[] = {
      "🤔 I don't know the member {who} (they need to have spoken in the group first). Name them by @handle, "
      "a member number from /who (like #12), a reply to their message, or a mention."},
     {"who.ambiguous",
-     "🤔 {who} 说不清是哪一位成员（显示名不是身份）。可能是：\n{list}请用编号指定，例如 #{first}。",
+     "🤔 无法确定 {who} 指的是哪位成员（显示名不能代表身份）。可能是：\n{list}请用编号指定，例如 #{first}。",
      "🤔 {who} does not say which member (a display name is not an identity). It could be:\n{list}Name "
      "one by number, e.g. #{first}."},
     {"who.reply_unknown", "🤔 你回复的这个人还不是本社区的成员。",
