@@ -195,9 +195,7 @@ static int rate_limited(struct cmd_ctx *c, int *notify)
     return 1;
 }
 
-/* A refusal: a button press is answered privately (its toast), a message
-   in the chat. */
-static int refuse(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n)
+int ctx_refuse(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n)
 {
     if (c->ev->kind != KB_EV_CALLBACK)
         return ctx_reply(c, key, a, n);
@@ -210,13 +208,13 @@ static int run_command(struct cmd_ctx *c)
 {
     const struct cmd_spec *spec = find_command(c->name);
     if (!spec)
-        return refuse(c, "engine.unknown", ARGS(TS("cmd", c->name)));
+        return ctx_refuse(c, "engine.unknown", ARGS(TS("cmd", c->name)));
     if ((spec->flags & CMD_LEDGER) && !c->is_operator)
-        return refuse(c, "engine.operators_only", NOARGS);
+        return ctx_refuse(c, "engine.operators_only", NOARGS);
     if ((spec->flags & CMD_OPERATOR) && !c->is_admin)
-        return refuse(c, "engine.operators_only", NOARGS);
+        return ctx_refuse(c, "engine.operators_only", NOARGS);
     if ((spec->flags & CMD_GROUP) && c->ev->chat_type == KB_CHAT_PRIVATE)
-        return refuse(c, "engine.group_only", NOARGS);
+        return ctx_refuse(c, "engine.group_only", NOARGS);
     return spec->fn(c);
 }
 
@@ -299,7 +297,7 @@ static int apply_command(struct engine *e, const struct kb_event *ev, int64_t no
     if (rc < 0)
         goto out;
     if (rc == 1) {
-        rc = notify ? refuse(&c, "engine.slow_down", NOARGS) : KB_OK;
+        rc = notify ? ctx_refuse(&c, "engine.slow_down", NOARGS) : KB_OK;
     } else if (reply_ref) {
         c.name = "";
         c.args = command_skip_space(ev->text);

@@ -65,6 +65,10 @@ void engine_log(struct engine *e, int level, const char *fmt, ...) __attribute__
 
 /* Queue a reply to the sender's message with a catalogue text. */
 int ctx_reply(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n);
+/* A refusal: to a button press, the press's private answer (anyone may press
+   a button in a group; the group need not see who was refused); to a
+   message, a reply. */
+int ctx_refuse(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n);
 /* Queue a reply with ready markup; coalesce = may be merged with other
    short acknowledgements for the same chat. */
 int ctx_reply_markup(struct cmd_ctx *c, const char *markup, int coalesce);

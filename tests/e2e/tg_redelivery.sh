@@ -29,17 +29,8 @@ run_bot() { # run_bot DB LOG: starts the bot in the background, sets BOT
     BOT=$!
     cleanup_hooks+=("kill -9 $BOT 2>/dev/null")
 }
-wait_for() { # wait_for SECONDS command...
-    local limit=$(( $1 * 10 )); shift
-    for _ in $(seq 1 "$limit"); do "$@" && return 0; sleep 0.1; done
-    return 1
-}
 q() { sqlite3 "$DB" "$1" 2>/dev/null; }
 msg() { python3 $TG msg "$CHAT" "$@"; }       # msg USER NAME MSG_ID DATE TEXT [k=v]
-settled() { # every update confirmed, every reply done
-    [ "$(control stats | grep -o '"pending_updates":[0-9]*' | cut -d: -f2)" = 0 ] &&
-        [ "$(q 'SELECT count(*) FROM outbox WHERE state = 0')" = 0 ]
-}
 snapshot() {
     q "SELECT (SELECT count(*) FROM ledger), (SELECT sum(amount) FROM ledger),
               (SELECT count(*) FROM checkins), (SELECT count(*) FROM poll_votes),

@@ -36,16 +36,9 @@ run_bot() { # run_bot DB [env...]: starts the bot in the background, sets BOT
     BOT=$!
     cleanup_hooks+=("kill -9 $BOT 2>/dev/null")
 }
-wait_for() { # wait_for SECONDS command...
-    local limit=$(( $1 * 10 )); shift
-    for _ in $(seq 1 "$limit"); do "$@" && return 0; sleep 0.1; done
-    return 1
-}
 q() { sqlite3 "$DB" "$1" 2>/dev/null; }
 push() { control updates "$1" >/dev/null; }
 say() { local u=$1 n=$2 m=$3 t=$4; shift 4; push "$(python3 $TG msg "$CHAT" "$u" "$n" "$m" "$T0" "$t" "$@")"; }
-pending_updates() { control stats | grep -o '"pending_updates":[0-9]*' | cut -d: -f2; }
-settled() { [ "$(pending_updates)" = 0 ] && [ "$(q 'SELECT count(*) FROM outbox WHERE state = 0')" = 0 ]; }
 granted() { q "SELECT coalesce(sum(amount), 0) FROM ledger l JOIN members m ON m.id = l.member_id
                WHERE l.reason = 'grant' AND m.user_id = '$1'"; }
 

@@ -156,6 +156,25 @@ TEST(a_refused_button_press_is_answered_privately)
     fx_close(&f);
 }
 
+/* A claim button on a closed task: the presser hears why, the group nothing. */
+TEST(a_refused_claim_press_is_answered_privately)
+{
+    struct fx f;
+    community_of_three(&f);
+    CHECK_INT(say(&f, &OP, "/task new basic Say hello --points 5"), 0);
+    CHECK_INT(say(&f, &OP, "/task close 1"), 0);
+    free(fx_replies(&f));
+    struct kb_event ev = {.kind = KB_EV_CALLBACK, .platform = "console", .chat_id = "g",
+                          .chat_type = KB_CHAT_GROUP, .user_id = "333", .user_name = "Bob",
+                          .user_handle = "bob", .message_id = "78", .time = T0, .callback_id = "cb-2",
+                          .callback_data = "/claim 1"};
+    CHECK_INT(engine_apply(f.e, &ev, 1, NULL, NULL, T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 0 AND kind = 0"), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 0 AND kind = 2"
+                         " AND callback_id = 'cb-2' AND text LIKE '%closed to new claims%'"), 1);
+    fx_close(&f);
+}
+
 TEST(an_undecodable_update_is_kept_and_skipped)
 {
     struct fx f;
@@ -229,5 +248,6 @@ TEST(the_database_is_private)
 
 TEST_MAIN(T(a_display_name_is_refused_with_the_candidates), T(targets_are_handles_ids_numbers_and_replies),
           T(a_forwarded_message_is_never_a_command), T(a_refused_button_press_is_answered_privately),
+          T(a_refused_claim_press_is_answered_privately),
           T(an_undecodable_update_is_kept_and_skipped), T(delivered_replies_leave_the_outbox_after_a_week),
           T(the_database_is_private))
