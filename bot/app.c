@@ -329,6 +329,20 @@ static int start_stdin(struct app *a)
 
 /* ==== signals and shutdown ============================================== */
 
+static void stop_signals_mask(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(how, &set, NULL);
+}
+
+void app_hold_stop_signals(void)
+{
+    stop_signals_mask(SIG_BLOCK);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct app *a = h->data;
@@ -436,11 +450,7 @@ int app_run(const struct kb_config *cfg)
     uv_signal_start(&a->sigint, on_signal, SIGINT);
     uv_signal_start(&a->sigterm, on_signal, SIGTERM);
     signal(SIGPIPE, SIG_IGN);
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+    stop_signals_mask(SIG_UNBLOCK);
     if (engine_open(&cfg->engine, &a->engine, err, sizeof err)) {
         log_error("bot", "%s", err);
         code = 1;

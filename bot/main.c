@@ -3,7 +3,6 @@
  * Precedence: built-in defaults < --config file < KOCBOT_* environment <
  * command-line flags.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,13 +38,7 @@ static int replace(char **field, const char *value)
 
 int main(int argc, char **argv)
 {
-    /* held until app_run has its handlers in place: a SIGTERM in the first
-       milliseconds then stops the bot cleanly instead of killing it */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+    app_hold_stop_signals(); /* a SIGTERM in the first milliseconds is a clean stop */
     const char *config_path = NULL, *adapter = NULL, *db = NULL;
     int check_only = 0;
     for (int i = 1; i < argc; i++) {

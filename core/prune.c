@@ -1,10 +1,9 @@
-/* Pruning of old de-duplication marks; see prune.h. */
+/* Pruning of old de-duplication marks and delivered replies; see prune.h. */
 #include "prune.h"
 
 /* When the oldest mark comes of age (-1 = no marks). */
-static int64_t prune_next_due(struct engine *e, int64_t now)
+static int64_t processed_next_due(struct engine *e)
 {
-    (void)now;
     int64_t oldest = 0;
     if (store_i64(e->st, &oldest, "SELECT min(at) FROM processed", NOVALS) != KB_OK)
         return -1;
@@ -13,7 +12,7 @@ static int64_t prune_next_due(struct engine *e, int64_t now)
 
 /* One chunk per tick keeps the transaction short; the next one is due at
    once while old marks remain. */
-static int prune_tick(struct engine *e, int64_t now)
+static int processed_prune(struct engine *e, int64_t now)
 {
     return store_exec(e->st,
                       "DELETE FROM processed WHERE (platform, chat_id, message_id) IN"
@@ -47,20 +46,22 @@ static int outbox_prune(struct engine *e, int64_t now)
                       VALS(SI(now - outbox_retention_s(e)), SI(PRUNE_OUTBOX_CHUNK)));
 }
 
-static int64_t prune_due(struct engine *e, int64_t now)
+/* The earlier of the two (-1 = neither has rows to age). */
+static int64_t prune_next_due(struct engine *e, int64_t now)
 {
-    int64_t a = prune_next_due(e, now), b = outbox_next_due(e);
+    (void)now;
+    int64_t a = processed_next_due(e), b = outbox_next_due(e);
     return a < 0 ? b : (b < 0 || a < b ? a : b);
 }
 
-static int prune_all(struct engine *e, int64_t now)
+static int prune_tick(struct engine *e, int64_t now)
 {
-    int rc = prune_tick(e, now);
+    int rc = processed_prune(e, now);
     return rc ? rc : outbox_prune(e, now);
 }
 
 const struct kb_module prune_module = {
     .name = "prune",
-    .tick = prune_all,
-    .next_due = prune_due,
+    .tick = prune_tick,
+    .next_due = prune_next_due,
 };
