@@ -384,7 +384,8 @@ static int cmd_payout(struct cmd_ctx *c)
     int64_t member = 0, cents = 0;
     int rc = KB_OK;
     struct sbuf what = {0};
-    if ((!who && !who_has_reply(c)) || extra || (amount_w && task_parse_cents(amount_w, &cents)) || (amount_w && cents <= 0)) {
+    if ((!who && !who_has_reply(c)) || extra || (amount_w && task_parse_cents(amount_w, &cents)) ||
+        (amount_w && cents <= 0)) {
         rc = ctx_reply(c, "review.payout_usage", NOARGS);
         goto out;
     }

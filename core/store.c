@@ -1,6 +1,7 @@
 /* SQLite store; see store.h. */
 #include "store.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +110,8 @@ static int make_private(const char *path, char *err, size_t errcap)
         return KB_OK;
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 || fchmod(fd, 0600) != 0) {
-        snprintf(err, errcap, "cannot create database %s with mode 0600", path);
+        snprintf(err, errcap, "cannot open database %s as a private file (mode 0600): %s", path,
+                 strerror(errno));
         if (fd >= 0)
             close(fd);
         return KB_ESTORE;
