@@ -26,6 +26,10 @@ else ifeq ($(VARIANT),vg)
 else
   OPT := -O0 -g3
 endif
+# Test builds carry the crash suite's hooks (core/testhook.h); release never.
+ifneq ($(VARIANT),release)
+  OPT += -DKB_TEST_HOOKS
+endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(PKG_CFLAGS) $(CFLAGS)

@@ -326,6 +326,74 @@ static int command_for_other_bot(const char *text, const char *me)
     return 0;
 }
 
+/* Byte offset of UTF-16 unit `units` in valid UTF-8 text (Telegram counts
+   entity offsets in UTF-16 units), or (size_t)-1 past the end or inside a
+   character. */
+static size_t utf16_byte_offset(const char *text, size_t len, int64_t units)
+{
+    size_t i = 0;
+    int64_t u = 0;
+    while (u < units && i < len) {
+        unsigned char ch = (unsigned char)text[i];
+        size_t n = ch < 0x80 ? 1 : ch < 0xE0 ? 2 : ch < 0xF0 ? 3 : 4;
+        u += n == 4 ? 2 : 1;
+        i += n;
+    }
+    return u == units && i <= len ? i : (size_t)-1;
+}
+
+/* A command names people it mentions: a text_mention (a user without a
+   username, picked in the client) becomes "@<user id>", an identity the
+   core resolves, instead of the display name it shows. */
+static int keep_mentions(struct tg_update *u, const cJSON *msg)
+{
+    const char *text = u->ev.text;
+    const cJSON *ents = cJSON_GetObjectItemCaseSensitive(msg, "entities");
+    if (!text || text[0] != '/' || !cJSON_IsArray(ents))
+        return 0;
+    size_t len = strlen(text), done = 0;
+    char *out = NULL;
+    size_t olen = 0;
+    int changed = 0, rc = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, ents) {
+        const char *type = str_field(e, "type");
+        int64_t off, n, uid;
+        if (!type || strcmp(type, "text_mention") || read_id_field(e, "offset", &off) ||
+            read_id_field(e, "length", &n) ||
+            read_id_field(cJSON_GetObjectItemCaseSensitive(e, "user"), "id", &uid))
+            continue;
+        size_t from = utf16_byte_offset(text, len, off), to = utf16_byte_offset(text, len, off + n);
+        if (from == (size_t)-1 || to == (size_t)-1 || from < done || to < from)
+            continue; /* out of range or overlapping: leave the text as it is */
+        char *grown = realloc(out, olen + (from - done) + 24);
+        if (!grown) {
+            rc = KB_ENOMEM;
+            break;
+        }
+        out = grown;
+        memcpy(out + olen, text + done, from - done);
+        olen += from - done;
+        olen += (size_t)snprintf(out + olen, 24, "@%" PRId64, uid);
+        done = to;
+        changed = 1;
+    }
+    if (!rc && changed) {
+        char *grown = realloc(out, olen + (len - done) + 1);
+        if (!grown) {
+            rc = KB_ENOMEM;
+        } else {
+            out = grown;
+            memcpy(out + olen, text + done, len - done);
+            olen += len - done;
+            u->ev.text = keep(u, out, olen);
+            rc = u->ev.text ? 0 : KB_ENOMEM;
+        }
+    }
+    free(out);
+    return rc;
+}
+
 static int decode_message(struct tg_update *u, const cJSON *msg)
 {
     int rc;
@@ -378,6 +446,8 @@ static int decode_message(struct tg_update *u, const cJSON *msg)
         return rc;
     if (!ev->text && (rc = keep_field(u, msg, "caption", &ev->text)))
         return rc;
+    if ((rc = keep_mentions(u, msg)))
+        return rc;
     if ((rc = keep_attachment(u, msg, &ev->attachment)))
         return rc;
 
@@ -398,11 +468,20 @@ static int decode_message(struct tg_update *u, const cJSON *msg)
             return rc;
     }
 
+    /* a forward carries its origin (forward_origin since Bot API 7.0, the
+       forward_* fields before) or is a channel post copied into a linked group */
+    ev->forwarded = cJSON_GetObjectItemCaseSensitive(msg, "forward_origin") ||
+                    cJSON_GetObjectItemCaseSensitive(msg, "forward_from") ||
+                    cJSON_GetObjectItemCaseSensitive(msg, "forward_from_chat") ||
+                    cJSON_GetObjectItemCaseSensitive(msg, "forward_sender_name") ||
+                    cJSON_GetObjectItemCaseSensitive(msg, "forward_date") ||
+                    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "is_automatic_forward"));
+
     if (!ev->text && !ev->attachment)
         return 0; /* service messages, stickers, ...: nothing for core */
     ev->kind = KB_EV_MESSAGE;
     u->has_event = 1;
-    if (ev->chat_type == KB_CHAT_GROUP && ev->role != KB_ROLE_ANON_ADMIN &&
+    if (ev->chat_type == KB_CHAT_GROUP && ev->role != KB_ROLE_ANON_ADMIN && !ev->forwarded &&
         ev->text && ev->text[0] == '/' &&
         !command_for_other_bot(ev->text, ev->bot_username))
         u->needs_role = 1;
@@ -524,6 +603,194 @@ void tg_update_clear(struct tg_update *u)
     u->n_owned = 0;
 }
 
+/* ==== tolerant reading of a getUpdates answer ========================== */
+
+/* A structural scan (strings are skipped, never decoded), so one element
+   that cJSON refuses — a lone surrogate escape, a bad byte — does not make
+   its neighbours unreadable. */
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* p at '"': just past the closing quote, or NULL. */
+static const char *skip_string(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        if (*p == '\\')
+            p++;
+        else if (*p == '"')
+            return p + 1;
+    }
+    return NULL;
+}
+
+/* Just past the value at p, or NULL when it does not end. */
+static const char *skip_value(const char *p, const char *end)
+{
+    if (p >= end)
+        return NULL;
+    if (*p == '"')
+        return skip_string(p, end);
+    if (*p != '{' && *p != '[') {
+        const char *q = p;
+        while (q < end && !strchr(",]} \t\r\n", *q))
+            q++;
+        return q > p ? q : NULL;
+    }
+    int depth = 0;
+    while (p < end) {
+        if (*p == '"') {
+            if (!(p = skip_string(p, end)))
+                return NULL;
+            continue;
+        }
+        if (*p == '{' || *p == '[')
+            depth++;
+        else if ((*p == '}' || *p == ']') && --depth == 0)
+            return p + 1;
+        p++;
+    }
+    return NULL;
+}
+
+/* Next "key": value of the object whose members start at *p (just past
+   '{' or a ','): 1 with key and value spans, 0 at the closing '}', -1 when
+   malformed. */
+static int next_member(const char **p, const char *end, struct tg_span *key, struct tg_span *val)
+{
+    const char *q = skip_ws(*p, end);
+    if (q < end && *q == ',')
+        q = skip_ws(q + 1, end);
+    if (q < end && *q == '}') {
+        *p = q + 1;
+        return 0;
+    }
+    if (q >= end || *q != '"')
+        return -1;
+    const char *k_end = skip_string(q, end);
+    if (!k_end)
+        return -1;
+    key->p = q + 1;
+    key->len = (size_t)(k_end - q - 2);
+    q = skip_ws(k_end, end);
+    if (q >= end || *q != ':')
+        return -1;
+    q = skip_ws(q + 1, end);
+    const char *v_end = skip_value(q, end);
+    if (!v_end)
+        return -1;
+    val->p = q;
+    val->len = (size_t)(v_end - q);
+    *p = v_end;
+    return 1;
+}
+
+static int span_is(const struct tg_span *s, const char *lit)
+{
+    return s->len == strlen(lit) && memcmp(s->p, lit, s->len) == 0;
+}
+
+int tg_split_updates(const char *body, size_t len, struct tg_span **items, size_t *n)
+{
+    *items = NULL;
+    *n = 0;
+    const char *end = body + len, *p = skip_ws(body, end);
+    if (p >= end || *p != '{')
+        return KB_EPARSE;
+    p++;
+    struct tg_span key, val, result = {0};
+    int ok = 0, r;
+    while ((r = next_member(&p, end, &key, &val)) == 1) {
+        if (span_is(&key, "ok"))
+            ok = span_is(&val, "true");
+        else if (span_is(&key, "result") && val.p[0] == '[')
+            result = val;
+    }
+    if (r < 0 || !ok || !result.p)
+        return KB_EPARSE;
+    size_t cap = 0;
+    const char *q = result.p + 1, *rend = result.p + result.len - 1; /* inside [ ] */
+    for (;;) {
+        q = skip_ws(q, rend);
+        if (q >= rend)
+            return KB_OK;
+        const char *v_end = skip_value(q, rend);
+        if (!v_end) {
+            free(*items);
+            *items = NULL;
+            *n = 0;
+            return KB_EPARSE;
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct tg_span *grown = realloc(*items, cap * sizeof *grown);
+            if (!grown) {
+                free(*items);
+                *items = NULL;
+                *n = 0;
+                return KB_ENOMEM;
+            }
+            *items = grown;
+        }
+        (*items)[(*n)++] = (struct tg_span){q, (size_t)(v_end - q)};
+        q = skip_ws(v_end, rend);
+        if (q < rend && *q == ',')
+            q++;
+    }
+}
+
+char *tg_raw_copy_dup(const char *raw, size_t len, size_t max)
+{
+    size_t n = len < max ? len : max;
+    while (n > 0 && n < len && ((unsigned char)raw[n] & 0xC0) == 0x80)
+        n--; /* do not end inside a character */
+    char *out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        size_t k = 1;
+        while (k < 4 && i + k < n && ((unsigned char)raw[i + k] & 0xC0) == 0x80)
+            k++;
+        int ok = raw[i] != '\0' && tg_utf8_valid(raw + i, k);
+        for (size_t j = 0; j < k; j++)
+            out[i + j] = ok ? raw[i + j] : '?';
+        i += k;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+int tg_raw_update_id(const char *json, size_t len, int64_t *id)
+{
+    const char *end = json + len, *p = skip_ws(json, end);
+    if (p >= end || *p != '{')
+        return KB_EPARSE;
+    p++;
+    struct tg_span key, val;
+    int r;
+    while ((r = next_member(&p, end, &key, &val)) == 1) {
+        if (!span_is(&key, "update_id"))
+            continue;
+        /* every digit counts: a double would round ids beyond 2^53 */
+        int64_t v = 0;
+        if (val.len == 0 || val.len > 19)
+            return KB_EPARSE;
+        for (size_t i = 0; i < val.len; i++) {
+            int d = val.p[i] - '0';
+            if (d < 0 || d > 9 || v > (INT64_MAX - d) / 10)
+                return KB_EPARSE;
+            v = v * 10 + d;
+        }
+        *id = v;
+        return KB_OK;
+    }
+    return KB_EPARSE;
+}
+
 int tg_parse_me(const cJSON *result, char *username, size_t cap)
 {
     const char *name = str_field(result, "username");
@@ -569,7 +836,8 @@ int tg_parse_admins(const cJSON *result, int64_t **ids, size_t *n)
  *   no answer, cancelled      -> RETRY_ONCE (it may have been delivered)
  *   400 chat not found, 403   -> CHAT_GONE
  *   400 other                 -> FAILED (edit "message is not modified": OK)
- *   401                       -> FATAL
+ *   401, or 4xx that is no Bot API answer -> RETRY (getMe at start-up is
+ *                                the only judge of the token)
  *   200 with a body we cannot read -> RETRY_ONCE (it probably went)
  */
 void tg_classify_send(const struct kb_http_response *resp, enum tg_method m,
@@ -605,10 +873,10 @@ void tg_classify_send(const struct kb_http_response *resp, enum tg_method m,
         out->outcome = KB_SEND_RETRY;
         out->retry_after_ms = (prc == 0 && env.retry_after_s >= 0)
                                   ? env.retry_after_s * 1000L : 0;
-    } else if (st >= 500 || st == 409) {
+    } else if (st >= 500 || st == 409 || prc != 0 || st == 401) {
+        /* not Telegram's answer (a proxy, a portal): a network fault; a
+           401 is for getMe to judge, on the receive side */
         out->outcome = KB_SEND_RETRY;
-    } else if (st == 401) {
-        out->outcome = KB_SEND_FATAL;
     } else if (st == 403) {
         out->outcome = KB_SEND_CHAT_GONE;
     } else if (st == 400 && strstr(out->description, "chat not found")) {

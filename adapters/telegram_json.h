@@ -92,6 +92,27 @@ int tg_decode_update(const cJSON *upd, const char *bot_username,
                      int64_t now_s, struct tg_update *out);
 void tg_update_clear(struct tg_update *u);
 
+/* A slice of a response body. */
+struct tg_span {
+    const char *p;
+    size_t len;
+};
+
+/* The elements of a getUpdates answer {"ok":true,"result":[...]}, found by
+   a structural scan that does not decode strings: one element cJSON would
+   refuse (a lone surrogate escape) leaves the others readable.  0 with
+   *items (malloc'd, pointing into body; may be empty) or KB_EPARSE when the
+   answer is not ok:true with a result array (KB_ENOMEM). */
+int tg_split_updates(const char *body, size_t len, struct tg_span **items, size_t *n);
+/* An element's update_id read from its text, every digit kept (ids past
+   2^53 too), non-negative within int64.  0 or KB_EPARSE. */
+int tg_raw_update_id(const char *json, size_t len, int64_t *id);
+
+/* A malloc'd copy of at most max bytes of a raw element, for the record:
+   bytes that are not valid UTF-8 (or NUL) become '?'.  NULL on OOM. */
+char *tg_raw_copy_dup(const char *raw, size_t len, size_t max);
+#define TG_RAW_KEEP_MAX 4096
+
 /* getMe result -> username (without '@').  0 or KB_EPARSE. */
 int tg_parse_me(const cJSON *result, char *username, size_t cap);
 

@@ -329,6 +329,20 @@ static int start_stdin(struct app *a)
 
 /* ==== signals and shutdown ============================================== */
 
+static void stop_signals_mask(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(how, &set, NULL);
+}
+
+void app_hold_stop_signals(void)
+{
+    stop_signals_mask(SIG_BLOCK);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct app *a = h->data;
@@ -402,6 +416,7 @@ static int make_adapter(struct app *a)
             log_error("bot", "cannot start the HTTP client");
             return 70;
         }
+        http_client_set_max_connections(a->http, c->max_connections);
         struct tg_options o = {.token = c->telegram.token, .api_base = c->telegram.api_base,
                                .poll_timeout_s = c->telegram.poll_timeout_s,
                                .admin_cache_s = c->telegram.admin_cache_s,
@@ -423,14 +438,25 @@ int app_run(const struct kb_config *cfg)
     clock_init(cfg->fake_now, cfg->fake_speed);
     int code = 0;
     char err[512];
-    if (engine_open(&cfg->engine, &a->engine, err, sizeof err)) {
-        log_error("bot", "%s", err);
-        free(a);
-        return 1;
-    }
-    engine_set_log(a->engine, engine_logger, NULL);
+    /* the signal handlers first: a SIGTERM while the database opens is a
+       clean stop (main blocked the signals until now) */
     uv_loop_init(&a->loop);
     a->loop.data = a;
+    uv_timer_init(&a->loop, &a->sched);
+    a->sched.data = a;
+    uv_signal_init(&a->loop, &a->sigint);
+    uv_signal_init(&a->loop, &a->sigterm);
+    a->sigint.data = a->sigterm.data = a;
+    uv_signal_start(&a->sigint, on_signal, SIGINT);
+    uv_signal_start(&a->sigterm, on_signal, SIGTERM);
+    signal(SIGPIPE, SIG_IGN);
+    stop_signals_mask(SIG_UNBLOCK);
+    if (engine_open(&cfg->engine, &a->engine, err, sizeof err)) {
+        log_error("bot", "%s", err);
+        code = 1;
+        goto out;
+    }
+    engine_set_log(a->engine, engine_logger, NULL);
     a->svc = (struct adapter_services){
         .ctx = a, .now_ms = svc_now_ms, .http = svc_http, .timer_start = svc_timer_start,
         .timer_cancel = svc_timer_cancel, .deliver = svc_deliver, .cursor_load = svc_cursor_load,
@@ -445,14 +471,6 @@ int app_run(const struct kb_config *cfg)
         .coalesce = console ? 0 : cfg->limits.coalesce};
     a->sender = sender_new(&a->loop, a->engine, a->adapter, &lim, drained, a);
     sender_on_sent(a->sender, on_sent, a);
-    uv_timer_init(&a->loop, &a->sched);
-    a->sched.data = a;
-    uv_signal_init(&a->loop, &a->sigint);
-    uv_signal_init(&a->loop, &a->sigterm);
-    a->sigint.data = a->sigterm.data = a;
-    uv_signal_start(&a->sigint, on_signal, SIGINT);
-    uv_signal_start(&a->sigterm, on_signal, SIGTERM);
-    signal(SIGPIPE, SIG_IGN);
 
     log_info("bot", "kocbot starting: adapter %s, database %s", a->adapter->ops->name,
              cfg->engine.db_path);

@@ -44,6 +44,7 @@ struct kb_config {
         char *user;                 /* console user id (default "you") */
         char *chat;                 /* console chat id (default "console") */
     } console;
+    int max_connections;            /* HTTP connections open at once, 1..1024 (16) */
     int64_t fake_now;               /* test clock start, UTC seconds; 0 = real */
     double fake_speed;              /* test clock rate (1.0) */
     int token_from_file;            /* 1: the file held telegram.token (warned) */

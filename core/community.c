@@ -164,31 +164,6 @@ int community_is_operator(struct engine *e, int64_t community_id, const char *pl
                      VALS(SI(community_id), ST(platform), ST(user_id))) == KB_OK;
 }
 
-int member_find(struct engine *e, int64_t community_id, const char *who, int64_t *member_id)
-{
-    if (!who || !*who)
-        return KB_ENOTFOUND;
-    if (who[0] == '@') {
-        int rc = store_i64(e->st, member_id,
-                           "SELECT id FROM members WHERE community_id = ? AND handle = ? COLLATE NOCASE"
-                           " ORDER BY last_seen DESC LIMIT 1",
-                           VALS(SI(community_id), ST(who + 1)));
-        if (rc != KB_ENOTFOUND)
-            return rc;
-        who++;
-    }
-    int rc = store_i64(e->st, member_id,
-                       "SELECT id FROM members WHERE community_id = ? AND user_id = ?"
-                       " ORDER BY last_seen DESC LIMIT 1",
-                       VALS(SI(community_id), ST(who)));
-    if (rc != KB_ENOTFOUND)
-        return rc;
-    return store_i64(e->st, member_id,
-                     "SELECT id FROM members WHERE community_id = ? AND name = ?"
-                     " ORDER BY last_seen DESC LIMIT 1",
-                     VALS(SI(community_id), ST(who)));
-}
-
 void member_name(struct engine *e, int64_t member_id, struct sbuf *out)
 {
     sqlite3_stmt *s = store_query(e->st, "SELECT name FROM members WHERE id = ?", VALS(SI(member_id)));

@@ -11,6 +11,7 @@
 
 #include "command.h"
 #include "community.h"
+#include "testhook.h"
 
 /* ==== lifecycle ======================================================== */
 
@@ -196,17 +197,26 @@ static int rate_limited(struct cmd_ctx *c, int *notify)
     return 1;
 }
 
+int ctx_refuse(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n)
+{
+    if (c->ev->kind != KB_EV_CALLBACK)
+        return ctx_reply(c, key, a, n);
+    c->toast.len = 0;
+    text_format(&c->toast, c->lang, key, a, n);
+    return KB_OK;
+}
+
 static int run_command(struct cmd_ctx *c)
 {
     const struct cmd_spec *spec = find_command(c->name);
     if (!spec)
-        return ctx_reply(c, "engine.unknown", ARGS(TS("cmd", c->name)));
+        return ctx_refuse(c, "engine.unknown", ARGS(TS("cmd", c->name)));
     if ((spec->flags & CMD_LEDGER) && !c->is_operator)
-        return ctx_reply(c, "engine.operators_only", NOARGS);
+        return ctx_refuse(c, "engine.operators_only", NOARGS);
     if ((spec->flags & CMD_OPERATOR) && !c->is_admin)
-        return ctx_reply(c, "engine.operators_only", NOARGS);
+        return ctx_refuse(c, "engine.operators_only", NOARGS);
     if ((spec->flags & CMD_GROUP) && c->ev->chat_type == KB_CHAT_PRIVATE)
-        return ctx_reply(c, "engine.group_only", NOARGS);
+        return ctx_refuse(c, "engine.group_only", NOARGS);
     return spec->fn(c);
 }
 
@@ -251,6 +261,8 @@ static int run_reply_hooks(struct cmd_ctx *c, const char *ref)
 
 static int apply_command(struct engine *e, const struct kb_event *ev, int64_t now)
 {
+    if (ev->kind == KB_EV_MESSAGE && ev->forwarded)
+        return KB_OK; /* someone else's words: running them would lend them our sender's rights */
     const char *text = ev->kind == KB_EV_CALLBACK ? ev->callback_data : ev->text;
     struct command cmd;
     enum command_status status = command_parse(text, ev->bot_username, e->set.checkin.triggers,
@@ -287,7 +299,7 @@ static int apply_command(struct engine *e, const struct kb_event *ev, int64_t no
     if (rc < 0)
         goto out;
     if (rc == 1) {
-        rc = notify ? ctx_reply(&c, "engine.slow_down", NOARGS) : KB_OK;
+        rc = notify ? ctx_refuse(&c, "engine.slow_down", NOARGS) : KB_OK;
     } else if (reply_ref) {
         c.name = "";
         c.args = command_skip_space(ev->text);
@@ -360,6 +372,8 @@ static int apply_one(struct engine *e, const struct kb_event *ev, int64_t now)
     case KB_EV_MESSAGE:
     case KB_EV_CALLBACK:
         return apply_command(e, ev, now);
+    case KB_EV_UNDECODABLE:
+        return KB_EPARSE; /* recorded with its raw text, then skipped */
     default:
         return KB_EINVAL;
     }
@@ -374,7 +388,10 @@ static void record_failure(struct engine *e, const struct kb_event *ev, int err,
 {
     const char *text = ev->kind == KB_EV_CALLBACK ? ev->callback_data : ev->text;
     struct sbuf msg = {0};
-    sbuf_addf(&msg, "%s: %s", kb_strerror(err), store_errmsg(e->st));
+    if (err == KB_ESTORE || err == KB_EFULL)
+        sbuf_addf(&msg, "%s: %s", kb_strerror(err), store_errmsg(e->st));
+    else
+        sbuf_add(&msg, kb_strerror(err));
     /* keep a bounded, valid copy of the text for inspection */
     char *kept = NULL;
     if (text) {
@@ -415,6 +432,7 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
         rc = store_release(e->st);
         if (rc)
             goto out;
+        TESTHOOK_EVENT_APPLIED();
     }
     if (cursor_key) {
         rc = store_exec(e->st,

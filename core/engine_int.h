@@ -65,6 +65,10 @@ void engine_log(struct engine *e, int level, const char *fmt, ...) __attribute__
 
 /* Queue a reply to the sender's message with a catalogue text. */
 int ctx_reply(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n);
+/* A refusal: to a button press, the press's private answer (anyone may press
+   a button in a group; the group need not see who was refused); to a
+   message, a reply. */
+int ctx_refuse(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n);
 /* Queue a reply with ready markup; coalesce = may be merged with other
    short acknowledgements for the same chat. */
 int ctx_reply_markup(struct cmd_ctx *c, const char *markup, int coalesce);
@@ -82,8 +86,9 @@ int community_load(struct engine *e, int64_t id, struct community *out);
 /* 1 when the sender is the configured owner: the one operator who may
    approve (or grant) their own rewards. */
 int ctx_is_owner(const struct cmd_ctx *c);
-/* Find a member of a community by "@handle", a platform user id, or a
-   display name; KB_ENOTFOUND when none. */
+/* Find the one member of a community "@handle", "@<platform user id>" or
+   "#<member number>" names (never a display name); KB_ENOTFOUND when none
+   or several do.  Commands with one target use who_resolve (who.h). */
 int member_find(struct engine *e, int64_t community_id, const char *who, int64_t *member_id);
 /* Append a member's display name (escaped, isolated) to out. */
 void member_name(struct engine *e, int64_t member_id, struct sbuf *out);

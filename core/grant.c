@@ -18,6 +18,7 @@
 #include "ledger.h"
 #include "standing.h"
 #include "task.h"
+#include "who.h"
 
 #define ITEM_NAME_MAX 32     /* characters of a title or badge name */
 #define REASON_MAX 200       /* characters of a reason */
@@ -172,11 +173,11 @@ static int do_revoke_owed(struct cmd_ctx *c, const char *kind, struct grant_args
     const char *p = a->rest;
     char *who = xstrdup(a->who), *unit = NULL;
     int rc = KB_OK, replied = 0;
-    if (cash && currency_word(who, cur)) { /* the currency came before the member */
+    if (cash && who && currency_word(who, cur)) { /* the currency came before the member */
         free(who);
-        who = command_next_word(&p);
+        who = who_next_target(c, &p);
     }
-    if (!who || (cash && (task_parse_cents(a->what, &amount) || amount <= 0))) {
+    if ((!who && !who_has_reply(c)) || (cash && (task_parse_cents(a->what, &amount) || amount <= 0))) {
         rc = usage(c, 1);
         goto out;
     }
@@ -184,9 +185,9 @@ static int do_revoke_owed(struct cmd_ctx *c, const char *kind, struct grant_args
     rc = reason_ok(c, reason, &replied);
     if (rc || replied)
         goto out;
-    rc = member_find(c->e, c->comm.id, who, &member);
+    rc = who_resolve(c, who, &member);
     if (rc == KB_ENOTFOUND) {
-        rc = ctx_reply(c, "standing.no_member", ARGS(TU("who", who)));
+        rc = KB_OK; /* who_resolve said why */
         goto out;
     }
     if (rc)
@@ -272,7 +273,7 @@ static int grant_or_revoke(struct cmd_ctx *c, int revoke)
     const char *p = c->args;
     a.kind_word = command_next_word(&p);
     a.what = command_next_word(&p);
-    a.who = command_next_word(&p);
+    a.who = who_next_target(c, &p);
     a.rest = p;
     int rc;
     const char *kind = NULL;
@@ -287,12 +288,12 @@ static int grant_or_revoke(struct cmd_ctx *c, int revoke)
     else if (revoke && a.kind_word && ascii_casecmp(a.kind_word, "gift") == 0)
         kind = "gift";
     int64_t member = 0;
-    if (!kind || !a.what || !a.who || !*a.what) {
+    if (!kind || !a.what || (!a.who && !who_has_reply(c)) || !*a.what) {
         rc = usage(c, revoke);
     } else if (!strcmp(kind, "cash") || !strcmp(kind, "gift")) {
         rc = do_revoke_owed(c, kind, &a);
-    } else if ((rc = member_find(c->e, c->comm.id, a.who, &member)) == KB_ENOTFOUND) {
-        rc = ctx_reply(c, "standing.no_member", ARGS(TU("who", a.who)));
+    } else if ((rc = who_resolve(c, a.who, &member)) == KB_ENOTFOUND) {
+        rc = KB_OK; /* who_resolve said why */
     } else if (!rc && !revoke && member == c->member_id && !ctx_is_owner(c)) {
         rc = ctx_reply(c, "grant.self", NOARGS); /* nobody rewards themselves */
     } else if (!rc) {

@@ -404,6 +404,10 @@ const char *const store_migrations[] = {
     /* 10: a rejection opens a revision window (settings.revision_window_s)
            that may run past the task's deadline: the claim's own due time */
     "ALTER TABLE claims ADD COLUMN revise_until INTEGER;",
+
+    /* 11: delivered and failed replies are pruned after a retention, oldest
+           first (core/prune.c); pending rows stay out of this index */
+    "CREATE INDEX outbox_done ON outbox(created_at) WHERE state <> 0;",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

@@ -11,6 +11,7 @@
 #include "standing.h"
 #include "top.h"
 #include "schedule.h"
+#include "who.h"
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
@@ -22,6 +23,7 @@ const struct kb_module *const kb_modules[] = {
     &standing_module,
     &pool_module,
     &grant_module,
+    &who_module,
     &schedule_module,
     &prune_module,
 };

@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "command.h"
 #include "standing.h"
+#include "who.h"
 
 #define POOL_NAME_MAX 32   /* characters */
 #define POOL_LINK_MAX 300  /* bytes */
@@ -303,12 +304,12 @@ out:
 static int pool_decide(struct cmd_ctx *c, const char **p, int accept)
 {
     char *pool = command_next_word(p);
-    char *who = command_next_word(p);
+    char *who = who_next_target(c, p);
     char *extra = command_next_word(p);
     struct sbuf name = {0};
     int64_t member = 0, app = 0;
     int rc = KB_OK;
-    if (!pool || !who || extra) {
+    if (!pool || (!who && !who_has_reply(c)) || extra) {
         rc = ctx_reply(c, "pool.decide_usage", NOARGS);
         goto out;
     }
@@ -317,10 +318,8 @@ static int pool_decide(struct cmd_ctx *c, const char **p, int accept)
         rc = ctx_reply(c, "pool.unknown", ARGS(TU("pool", pool)));
         goto out;
     }
-    if (!rc)
-        rc = member_find(c->e, c->comm.id, who, &member);
-    if (rc == KB_ENOTFOUND) {
-        rc = ctx_reply(c, "standing.no_member", ARGS(TU("who", who)));
+    if (!rc && (rc = who_resolve(c, who, &member)) == KB_ENOTFOUND) {
+        rc = KB_OK; /* who_resolve said why */
         goto out;
     }
     if (!rc)
@@ -328,7 +327,10 @@ static int pool_decide(struct cmd_ctx *c, const char **p, int accept)
                        "SELECT id FROM pool_applications WHERE member_id = ? AND pool = ? AND state = 'pending'",
                        VALS(SI(member), ST(name.s)));
     if (rc == KB_ENOTFOUND) {
-        rc = ctx_reply(c, "pool.no_application", ARGS(TU("who", who), TU("pool", name.s)));
+        struct sbuf member_text = {0};
+        member_name(c->e, member, &member_text);
+        rc = ctx_reply(c, "pool.no_application", ARGS(TS("who", member_text.s), TU("pool", name.s)));
+        sbuf_free(&member_text);
         goto out;
     }
     if (rc)

@@ -27,6 +27,7 @@
 #include "standing.h"
 #include "top.h"
 #include "tz.h"
+#include "who.h"
 
 #define REVIEW_MAX 20
 #define AWARD_REF_MAX 80 /* "task:<id>:claim:<id>:<n>", three 64-bit numbers */
@@ -678,20 +679,20 @@ static int payout_refuse(struct cmd_ctx *c, const struct payout_req *r, const st
 static int cmd_payout(struct cmd_ctx *c)
 {
     const char *p = c->args;
-    char *who = command_next_word(&p);
+    char *who = who_next_target(c, &p);
     struct payout_req req = {0};
     struct owed o[32];
     size_t n = 0;
     int64_t member = 0;
     int rc = KB_OK;
     struct sbuf what = {0}, name = {0};
-    if (!who || payout_parse(p, &req)) {
+    if ((!who && !who_has_reply(c)) || payout_parse(p, &req)) {
         rc = ctx_reply(c, "review.payout_usage", NOARGS);
         goto out;
     }
-    rc = member_find(c->e, c->comm.id, who, &member);
+    rc = who_resolve(c, who, &member);
     if (rc == KB_ENOTFOUND) {
-        rc = ctx_reply(c, "task.unknown_member", ARGS(TU("who", who)));
+        rc = KB_OK; /* who_resolve said why */
         goto out;
     }
     if (!rc)

@@ -14,6 +14,7 @@
 #include "ledger.h"
 #include "top.h"
 #include "tz.h"
+#include "who.h"
 
 const char *const standing_tiers[STANDING_N_TIERS] = {"basic", "explore", "precision", "cobuild"};
 
@@ -493,18 +494,18 @@ static int cmd_level(struct cmd_ctx *c)
     if (!c->is_operator)
         return ctx_reply(c, "engine.operators_only", NOARGS);
     char *num = command_next_word(&p);
-    char *who = command_next_word(&p);
+    char *who = who_next_target(c, &p);
     char *extra = command_next_word(&p);
     size_t n;
     standing_rules(c->e, &n);
     int64_t level = 0, member = 0;
     int rc = KB_OK;
-    if (!num || !who || extra) {
+    if (!num || (!who && !who_has_reply(c)) || extra) {
         rc = ctx_reply(c, "standing.level_usage", NOARGS);
     } else if (parse_i64(num[0] == 'L' || num[0] == 'l' ? num + 1 : num, 1, (int64_t)n, &level)) {
         rc = ctx_reply(c, "standing.bad_level", ARGS(TU("got", num), TI("max", n)));
-    } else if ((rc = member_find(c->e, c->comm.id, who, &member)) == KB_ENOTFOUND) {
-        rc = ctx_reply(c, "standing.no_member", ARGS(TU("who", who)));
+    } else if ((rc = who_resolve(c, who, &member)) == KB_ENOTFOUND) {
+        rc = KB_OK; /* who_resolve said why */
     } else if (!rc && member == c->member_id && !ctx_is_owner(c)) {
         rc = ctx_reply(c, "grant.self", NOARGS); /* nobody sets their own standing */
     } else if (!rc) {
@@ -662,18 +663,15 @@ static int why_grants(struct cmd_ctx *c, int64_t member, struct sbuf *b)
 static int cmd_why(struct cmd_ctx *c)
 {
     const char *p = c->args;
-    char *who = command_next_word(&p);
+    char *who = who_next_target(c, &p);
     int64_t member = 0;
     int rc;
-    if (!who) {
-        rc = ctx_reply(c, "standing.why_usage", NOARGS);
-        free(who);
-        return rc;
-    }
-    rc = member_find(c->e, c->comm.id, who, &member);
-    if (rc == KB_ENOTFOUND)
-        rc = ctx_reply(c, "standing.no_member", ARGS(TU("who", who)));
+    if (!who && !who_has_reply(c))
+        return ctx_reply(c, "standing.why_usage", NOARGS);
+    rc = who_resolve(c, who, &member);
     free(who);
+    if (rc == KB_ENOTFOUND)
+        return KB_OK; /* who_resolve said why */
     if (rc || !member)
         return rc;
     int level = 1;
@@ -763,8 +761,6 @@ static const struct text_entry texts[] = {
      "⚠️ The level ladder ends at {top}: nobody can reach L{level}, so nobody could take part."},
     {"standing.no_such_pool", "⚠️ 还没有名为 {pool} 的人才库，没人能参与。可先用 /pool add {pool} @成员 建立。",
      "⚠️ There is no talent pool called {pool}, so nobody could take part. /pool add {pool} @member creates it."},
-    {"standing.no_member", "找不到成员 {who}（他们需要先在群里发过命令）。",
-     "I don't know {who} yet (they need to have used a command here)."},
     {"standing.level_set", "✅ {name} 的等级已设为 <b>{level}</b>。", "✅ {name} is now at <b>{level}</b>."},
     {"standing.why_usage", "用法：/why @成员", "Usage: /why @member"},
     {"standing.why_head", "🔎 {name} 为什么是 <b>{level}</b>", "🔎 Why {name} is <b>{level}</b>"},

@@ -279,15 +279,15 @@ static int refuse_ineligible(struct cmd_ctx *c, const struct task_row *t, enum e
     if (why == ELIG_LEVEL) {
         int level = 1;
         standing_level(c->e, c->member_id, &level);
-        return ctx_reply(c, "task.refuse.level", ARGS(TI("need", t->min_level), TI("have", level)));
+        return ctx_refuse(c, "task.refuse.level", ARGS(TI("need", t->min_level), TI("have", level)));
     }
     if (why == ELIG_POOL) {
         char *pools = task_pools_dup(c->e, t->id);
-        int rc = ctx_reply(c, "task.refuse.pool", ARGS(TU("pools", pools ? pools : "")));
+        int rc = ctx_refuse(c, "task.refuse.pool", ARGS(TU("pools", pools ? pools : "")));
         free(pools);
         return rc;
     }
-    return ctx_reply(c, "task.refuse.invite", NOARGS);
+    return ctx_refuse(c, "task.refuse.invite", NOARGS);
 }
 
 /* ==== small helpers ==================================================== */
@@ -1026,15 +1026,15 @@ static int cmd_claim(struct cmd_ctx *c)
         return rc == KB_ENOTFOUND ? KB_OK : rc;
     enum elig why = ELIG_OK;
     if (!strcmp(t.state, "cancelled")) {
-        rc = ctx_reply(c, "task.refuse.cancelled", ARGS(TI("id", t.id)));
+        rc = ctx_refuse(c, "task.refuse.cancelled", ARGS(TI("id", t.id)));
     } else if (!strcmp(mine.state, "approved")) {
-        rc = ctx_reply(c, "task.refuse.already_approved", ARGS(TI("id", t.id)));
+        rc = ctx_refuse(c, "task.refuse.already_approved", ARGS(TI("id", t.id)));
     } else if (live_claim(mine.state)) {
-        rc = ctx_reply(c, "task.refuse.already_claimed", ARGS(TI("id", t.id)));
+        rc = ctx_refuse(c, "task.refuse.already_claimed", ARGS(TI("id", t.id)));
     } else if (strcmp(t.state, "open")) {
-        rc = ctx_reply(c, "task.refuse.closed", ARGS(TI("id", t.id)));
+        rc = ctx_refuse(c, "task.refuse.closed", ARGS(TI("id", t.id)));
     } else if (t.deadline && t.deadline <= c->now) {
-        rc = ctx_reply(c, "task.refuse.deadline", ARGS(TI("id", t.id)));
+        rc = ctx_refuse(c, "task.refuse.deadline", ARGS(TI("id", t.id)));
     } else if ((rc = task_eligible(c->e, &t, c->member_id, &why)) != KB_OK) {
         ;
     } else if (why != ELIG_OK) {
@@ -1047,7 +1047,7 @@ static int cmd_claim(struct cmd_ctx *c)
                         " AND (quota = 0 OR claimed < quota) AND (deadline IS NULL OR deadline > ?2)",
                         VALS(SI(t.id), SI(c->now)));
         if (!rc && store_changes(c->st) == 0) {
-            rc = ctx_reply(c, "task.refuse.full", ARGS(TI("id", t.id), TI("quota", t.quota)));
+            rc = ctx_refuse(c, "task.refuse.full", ARGS(TI("id", t.id), TI("quota", t.quota)));
             goto out;
         }
         if (!rc)

@@ -260,6 +260,7 @@ TEST(upgrade_keeps_balances_and_boards)
                          "DROP INDEX period_points;"
                          "CREATE INDEX period_points ON period_tallies(community_id, span, period, points DESC);"
                          "ALTER TABLE claims DROP COLUMN revise_until;"
+                         "DROP INDEX outbox_done;"
                          "PRAGMA user_version = 8;",
                          NULL, NULL, NULL),
               SQLITE_OK);

@@ -403,8 +403,13 @@ TEST(send_classification)
     c = classify("err_403.json", 403, TG_M_SEND);
     CHECK_INT(c.outcome, KB_SEND_CHAT_GONE);
     CHECK_CONTAINS(c.description, "kicked");
+    /* the token is getMe's to judge; a proxy's page is a network fault */
     c = classify("err_401.json", 401, TG_M_SEND);
-    CHECK_INT(c.outcome, KB_SEND_FATAL);
+    CHECK_INT(c.outcome, KB_SEND_RETRY);
+    c = classify("not_json.json", 403, TG_M_SEND);
+    CHECK_INT(c.outcome, KB_SEND_RETRY);
+    c = classify("not_json.json", 400, TG_M_SEND);
+    CHECK_INT(c.outcome, KB_SEND_RETRY);
     c = classify("err_400_not_modified.json", 400, TG_M_EDIT);
     CHECK_INT(c.outcome, KB_SEND_OK);
     c = classify("err_400_not_modified.json", 400, TG_M_SEND);
