@@ -22,7 +22,7 @@ FLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O1 -g -fno-omit-fra
 LIBS="$(pkg-config --libs libcjson sqlite3) -lm"
 # shared sources once, instrumented for coverage
 objs=()
-for src in core/*.c adapters/telegram_json.c config/config.c; do
+for src in core/*.c adapters/*.c config/config.c; do
     o="$OUT/obj/$(echo "$src" | tr / _).o"
     if [ ! -f "$o" ] || [ "$src" -nt "$o" ]; then
         # shellcheck disable=SC2086
