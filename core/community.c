@@ -61,10 +61,10 @@ int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now
         if (is_private && ev->user_id)
             rc = store_i64(e->st, &id,
                            "SELECT community_id FROM members m WHERE platform = ? AND user_id = ? "
-                           "AND NOT EXISTS (SELECT 1 FROM chats c WHERE c.community_id = m.community_id "
-                           "  AND c.is_private = 1 AND c.platform = m.platform AND c.chat_id <> ?)"
+                           "AND EXISTS (SELECT 1 FROM chats c WHERE c.community_id = m.community_id "
+                           "  AND c.is_private = 0)" /* a community with a group, not someone's DM */
                            " ORDER BY last_seen DESC LIMIT 1",
-                           VALS(ST(ev->platform), ST(ev->user_id), ST(ev->chat_id)));
+                           VALS(ST(ev->platform), ST(ev->user_id)));
         if (rc == KB_ENOTFOUND || !is_private)
             rc = community_create(e, ev->chat_title, now, &id);
         if (rc)

@@ -407,7 +407,7 @@ const char *const store_migrations[] = {
            one-time code, the second identity then stands for the first
            (members.linked_to) and what moved is recorded row by row
            (identity_moves) so an operator can undo it. */
-    "ALTER TABLE members ADD COLUMN linked_to INTEGER REFERENCES members(id);"
+    "ALTER TABLE members ADD COLUMN linked_to INTEGER;" /* members(id) of the first identity */
     "CREATE TABLE link_codes ("
     "  code TEXT PRIMARY KEY,"
     "  kind TEXT NOT NULL CHECK (kind IN ('community','identity')),"

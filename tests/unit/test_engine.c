@@ -250,6 +250,8 @@ TEST(upgrade_keeps_balances_and_boards)
     CHECK(total > 0);
     /* put the database back the way schema 8 left it */
     CHECK_INT(sqlite3_exec(store_db(f.e->st),
+                         "DROP TABLE identity_moves; DROP TABLE identity_links; DROP TABLE chat_links;"
+                         "DROP TABLE link_codes; ALTER TABLE members DROP COLUMN linked_to;"
                          "CREATE TABLE tallies (member_id INTEGER PRIMARY KEY, community_id INTEGER NOT NULL,"
                          " points INTEGER NOT NULL DEFAULT 0) STRICT;"
                          "CREATE INDEX tallies_rank ON tallies(community_id, points DESC);"
