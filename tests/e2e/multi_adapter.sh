@@ -5,7 +5,8 @@
 #     (/community link on one side, /community join CODE on the other) shares
 #     one ledger; a person links their two identities (/me link in a
 #     Telegram private chat, the code typed on the console); a check-in on
-#     one side and /me on the other agree;
+#     one side and /me on the other agree; a task is announced in every
+#     group or in one;
 #  2. identity codes that are wrong, expired, used twice, typed by a third
 #     person or on the same platform are refused with a clear message and
 #     change 0 rows; an operator's /identity unlink undoes the merge;
@@ -88,6 +89,15 @@ tg "$GROUP" supergroup 1 opuser "/community join $CODE"
 wait_for 20 answered 2
 check "a link code works once" bash -c "sqlite3 '$DB' \"SELECT text FROM outbox WHERE platform = 'tg' ORDER BY id DESC LIMIT 1\" | grep -q 'already part of that community\|already been used'"
 
+# a task for every group, and one for this group only
+console "op: /task new Morning photo --tier basic --reward points 5 --groups all"
+console "op: /task new Console only --tier basic --reward points 5"
+wait_for 20 answered 5
+check "a task posted with --groups all is announced in the Telegram group too" \
+    [ "$(q "SELECT count(*) FROM outbox WHERE platform = 'tg' AND chat_id = '$GROUP' AND text LIKE '%Morning photo%'")" = 1 ]
+check "a task without it only in the group it was posted in" \
+    [ "$(q "SELECT count(*) FROM outbox WHERE platform = 'tg' AND text LIKE '%Console only%'")" = 0 ]
+
 # alice checks in on Telegram, links her console identity, /me agrees on both
 tg "$GROUP" supergroup 1001 alice "/checkin"
 tg 1001 private 1001 alice "/me link console:alice"
@@ -99,7 +109,7 @@ before=$(fingerprint)
 console "bob: /me link $ICODE"
 console "alice: /me link 0BADC0DE"
 tg "$GROUP" supergroup 1001 alice "/me link $ICODE"
-wait_for 20 answered 8
+wait_for 20 answered 10
 check "refused: a third person's code (console bob)" grep -q 'made for someone else' "$WORK/console.out"
 check "refused: a wrong code" grep -q 'That code is not right' "$WORK/console.out"
 check "refused: the same platform" bash -c "sqlite3 '$DB' \"SELECT text FROM outbox WHERE platform = 'tg' ORDER BY id DESC LIMIT 1\" | grep -q 'only link an identity on another platform'"
@@ -107,14 +117,14 @@ check "refusals changed 0 rows" [ "$(fingerprint)" = "$before" ]
 
 console "alice: /me link $ICODE"
 console "alice: /me"
-wait_for 20 answered 10
+wait_for 20 answered 12
 check "console alice is linked to Telegram alice" \
     [ "$(q "SELECT count(*) FROM members WHERE platform = 'console' AND user_id = 'alice' AND linked_to IS NOT NULL")" = 1 ]
 check "the link wrote one audit row" [ "$(q "SELECT count(*) FROM audit WHERE action = 'identity.link'")" = 1 ]
 check "console /me shows the Telegram check-in" bash -c "grep -A2 '👤 alice' '$WORK/console.out' | grep -q 'Points: 10'"
 console "alice: /checkin"
 tg "$GROUP" supergroup 1001 alice "/me"
-wait_for 20 answered 12
+wait_for 20 answered 14
 check "a second check-in the same day is refused on the other side" grep -q 'already checked in today' "$WORK/console.out"
 check "telegram /me agrees with the console (10 points, one day)" bash -c "sqlite3 '$DB' \"SELECT text FROM outbox WHERE platform = 'tg' ORDER BY id DESC LIMIT 1\" | grep -q 'Points: <b>10</b>'"
 check "one ledger: alice has one check-in row" \
@@ -122,7 +132,7 @@ check "one ledger: alice has one check-in row" \
 
 before=$(fingerprint)
 console "alice: /me link $ICODE"
-wait_for 20 answered 13
+wait_for 20 answered 15
 check "refused: a code used twice" grep -q 'already been used' "$WORK/console.out"
 tg "$GROUP" supergroup 1002 carol "/me"
 tg 1002 private 1002 carol "/me link console:carol"
@@ -130,12 +140,12 @@ wait_for 20 bash -c "sqlite3 '$DB' \"SELECT text FROM outbox WHERE chat_id = '10
 CCODE=$(last_text_to tg 1002 | grep -o '<code>[0-9A-F]\{8\}</code>' | head -1 | sed 's/<[^>]*>//g')
 sleep 11   # 11 minutes of the test clock
 console "carol: /me link $CCODE"
-wait_for 20 answered 16
+wait_for 20 answered 18
 check "refused: an expired code" grep -q 'That code has expired' "$WORK/console.out"
 check "these refusals changed 0 rows" [ "$(fingerprint)" = "$before" ]
 
 console "op: /identity unlink @alice"
-wait_for 20 answered 17
+wait_for 20 answered 19
 check "an operator unlinks the identity" \
     [ "$(q "SELECT count(*) FROM members WHERE linked_to IS NOT NULL")" = 0 ]
 check "the unlink wrote an audit row" [ "$(q "SELECT count(*) FROM audit WHERE action = 'identity.unlink'")" = 1 ]
