@@ -372,7 +372,8 @@ static void record_failure(struct engine *e, const struct kb_event *ev, int err,
 {
     const char *text = ev->kind == KB_EV_CALLBACK ? ev->callback_data : ev->text;
     struct sbuf msg = {0};
-    sbuf_addf(&msg, "%s: %s", kb_strerror(err), store_errmsg(e->st));
+    const char *detail = store_errmsg(e->st); /* "" unless the store failed */
+    sbuf_addf(&msg, "%s%s%s", kb_strerror(err), *detail ? ": " : "", detail);
     /* keep a bounded, valid copy of the text for inspection */
     char *kept = NULL;
     if (text) {

@@ -177,6 +177,10 @@ static sqlite3_stmt *cached(struct store *st, const char *sql)
 
 sqlite3_stmt *store_query(struct store *st, const char *sql, const struct sval *v, size_t n)
 {
+    /* every call starts clean: an old failure's text must never be read as
+       the reason of a later, unrelated one */
+    st->err[0] = '\0';
+    st->last_rc = SQLITE_OK;
     sqlite3_stmt *s = cached(st, sql);
     if (!s)
         return NULL;

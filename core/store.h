@@ -32,7 +32,7 @@ struct sval {
 int store_open(const char *path, struct store **out, char *err, size_t errcap);
 void store_close(struct store *st);
 sqlite3 *store_db(struct store *st);
-/* Detail of the last failure ("" if none). */
+/* Detail of the failure of the last call ("" if it succeeded). */
 const char *store_errmsg(const struct store *st);
 /* KB_EFULL when the last failure was a full/read-only disk, else KB_ESTORE. */
 int store_failure(const struct store *st);

@@ -53,6 +53,12 @@ TEST(a_bad_event_is_skipped_and_kept_for_inspection)
     CHECK_INT(engine_apply(f.e, evs, 3, "k", "v", T0), 0);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM checkins"), 2);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM failed_events WHERE message_id = '2'"), 1);
+    /* the reason is this event's, not an older, unrelated SQLite message */
+    CHECK(store_exec(f.e->st, "SELECT * FROM no_such_table", NOVALS) < 0);
+    struct kb_event bad = msg("9", NULL, "/checkin");
+    CHECK_INT(engine_apply(f.e, &bad, 1, NULL, NULL, T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM failed_events WHERE message_id = '9'"
+                         " AND error = 'invalid argument'"), 1);
     /* a bad event last in a batch without a cursor: the others still commit */
     struct kb_event tail[2] = {msg("4", "d", "/checkin"), msg("5", NULL, "/checkin")};
     CHECK_INT(engine_apply(f.e, tail, 2, NULL, NULL, T0), 0);
