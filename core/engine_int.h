@@ -60,6 +60,11 @@ struct cmd_ctx {
     struct sbuf toast;    /* answer to a button press ("" = plain ack) */
 };
 
+/* Keep the store's failure text as the engine's (engine_errmsg); returns rc. */
+int engine_fail(struct engine *e, int rc);
+/* End the transaction the caller began: commit when rc is 0, else roll back.
+   Returns rc, or the commit's failure. */
+int engine_finish(struct engine *e, int rc);
 /* Log through the engine's log hook. */
 void engine_log(struct engine *e, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
