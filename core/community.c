@@ -45,7 +45,7 @@ static int community_create(struct engine *e, const char *name, int64_t now, int
                         VALS(ST(name ? name : ""), ST(e->set.locale), ST(e->set.tz), SI(now)));
     if (rc)
         return rc;
-    *id = sqlite3_last_insert_rowid(store_db(e->st));
+    *id = store_last_id(e->st);
     return schedule_community_created(e, *id, now);
 }
 

@@ -418,7 +418,7 @@ static int identity_redeem(struct cmd_ctx *c, const char *code)
                     " VALUES (?, ?, ?, ?, ?)",
                     VALS(SI(c->comm.id), SI(r.member_id), SI(self), had_level ? SI(level_before) : SN,
                          SI(c->now)));
-    int64_t link_id = sqlite3_last_insert_rowid(store_db(c->st));
+    int64_t link_id = store_last_id(c->st);
     if (!rc)
         rc = identity_merge(c, link_id, r.member_id, self);
     if (!rc)

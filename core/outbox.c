@@ -49,7 +49,7 @@ int engine_outbox_fetch(struct engine *e, const char *platform, int64_t now_ms, 
         r->kind = (enum kb_reply_kind)store_int(s, 1);
         r->platform = xstrdup(platform);
         r->chat_id = xstrdup(store_text(s, 2));
-#define OPT(col) (sqlite3_column_type(s, col) == SQLITE_NULL ? NULL : xstrdup(store_text(s, col)))
+#define OPT(col) (store_is_null(s, col) ? NULL : xstrdup(store_text(s, col)))
         r->thread_id = OPT(3);
         r->reply_to = OPT(4);
         r->text = xstrdup(store_text(s, 5));

@@ -1,6 +1,8 @@
 /* SQLite store; see store.h. */
 #include "store.h"
 
+#include <sqlite3.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +259,16 @@ int store_i64(struct store *st, int64_t *out, const char *sql, const struct sval
     }
     store_done(s);
     return rc;
+}
+
+int store_is_null(sqlite3_stmt *s, int col)
+{
+    return sqlite3_column_type(s, col) == SQLITE_NULL;
+}
+
+int64_t store_last_id(struct store *st)
+{
+    return sqlite3_last_insert_rowid(st->db);
 }
 
 int64_t store_changes(struct store *st)

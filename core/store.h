@@ -9,9 +9,12 @@
 #ifndef KB_CORE_STORE_H
 #define KB_CORE_STORE_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* SQLite's handles, opaque here: only store.c includes sqlite3.h */
+typedef struct sqlite3 sqlite3;
+typedef struct sqlite3_stmt sqlite3_stmt;
 
 struct store;
 
@@ -51,6 +54,10 @@ void store_done(sqlite3_stmt *s);
 /* Column text, or "" for NULL. */
 const char *store_text(sqlite3_stmt *s, int col);
 int64_t store_int(sqlite3_stmt *s, int col);
+/* 1 when the column is SQL NULL. */
+int store_is_null(sqlite3_stmt *s, int col);
+/* The rowid of the last INSERT. */
+int64_t store_last_id(struct store *st);
 /* Rows changed by the last statement. */
 int64_t store_changes(struct store *st);
 

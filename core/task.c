@@ -1123,7 +1123,7 @@ static int cmd_submit(struct cmd_ctx *c)
                             VALS(SI(mine.id), SI(t.id), SI(c->member_id), SI(c->comm.id), ST(text),
                                  ST(att), ST(c->ev->platform), ST(c->ev->chat_id), SI(c->now)));
         if (!rc)
-            sub = sqlite3_last_insert_rowid(store_db(c->st));
+            sub = store_last_id(c->st);
         if (!rc)
             rc = store_exec(c->st, "UPDATE claims SET state = 'submitted', updated_at = ? WHERE id = ?",
                             VALS(SI(c->now), SI(mine.id)));

@@ -1,6 +1,7 @@
 /* The engine's guarantees: one transaction per batch with its cursor,
    de-duplication, isolation of a bad event, the outbox life cycle,
    migrations, chat migration, button answers and per-member rate limits. */
+#include <sqlite3.h>
 #include "../test.h"
 #include "../support/fixture.h"
 
