@@ -258,16 +258,11 @@ static int chk_operator(const char *s, char *why, size_t cap)
                shown(s, b, sizeof b));
         return -1;
     }
-    if (plen == 2 && strncmp(s, "tg", 2) == 0) {
-        /* Telegram ids are numbers (negative for a chat's anonymous admin) */
-        const char *p = colon + 1;
-        if (*p == '-')
-            p++;
-        size_t nd = strspn(p, "0123456789");
-        if (nd == 0 || nd > 19 || p[nd] != '\0') {
-            seterr(why, cap,
-                   "Telegram user ids are numbers, not @names (got \"%s\")",
-                   shown(s, b, sizeof b));
+    for (size_t i = 0; i < adapter_n_kinds; i++) { /* the platform's own id rules */
+        const struct adapter_kind *k = adapter_kinds[i];
+        if (k->check_user_id && strlen(k->platform) == plen && strncmp(s, k->platform, plen) == 0 &&
+            k->check_user_id(colon + 1) != 0) {
+            seterr(why, cap, "%s (got \"%s\")", k->user_id_rule, shown(s, b, sizeof b));
             return -1;
         }
     }
