@@ -31,11 +31,6 @@ DATE=1795395600        # 2026-11-23 09:00 in Shanghai
 GROUP=-1005000
 DB=$WORK/bot.db
 q() { sqlite3 "$DB" "$1" 2>/dev/null; }
-wait_for() { # wait_for SECONDS command...: poll until the command succeeds
-    local limit=$(( $1 * 10 )); shift
-    for _ in $(seq 1 "$limit"); do "$@" && return 0; sleep 0.1; done
-    return 1
-}
 MSG=100
 # tg CHAT TYPE USER NAME TEXT: one Telegram update (type "supergroup" or "private")
 tg() {
