@@ -41,6 +41,12 @@ int engine_open(const struct engine_settings *s, struct engine **out, char *err,
         d->tmpl = xstrdup(s->schedules[i].tmpl);
     }
     int rc = store_open(e->set.db_path, &e->st, err, errcap);
+    for (size_t m = 0; !rc && m < kb_n_modules; m++) {
+        const struct kb_module *mod = kb_modules[m];
+        if (mod->n_migrations && (rc = store_migrate_module(e->st, mod->name, mod->migrations,
+                                                            mod->n_migrations)) != 0)
+            snprintf(err, errcap, "database %s: %s", e->set.db_path, store_errmsg(e->st));
+    }
     if (rc) {
         engine_close(e);
         return rc;

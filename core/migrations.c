@@ -400,53 +400,6 @@ const char *const store_migrations[] = {
     "CREATE INDEX period_points ON period_tallies(community_id, span, period, points DESC) WHERE points > 0;"
     "CREATE INDEX period_checkins ON period_tallies(community_id, span, period, checkins DESC) WHERE checkins > 0;"
     "CREATE INDEX period_tasks ON period_tallies(community_id, span, period, tasks DESC) WHERE tasks > 0;",
-
-    /* 10: one brand, many groups, one person on many platforms.  A group
-           joins another community with a one-time code (chat_links keeps
-           where it came from); a person proves two identities with a
-           one-time code, the second identity then stands for the first
-           (members.linked_to) and what moved is recorded row by row
-           (identity_moves) so an operator can undo it. */
-    "ALTER TABLE members ADD COLUMN linked_to INTEGER;" /* members(id) of the first identity */
-    "CREATE TABLE link_codes ("
-    "  code TEXT PRIMARY KEY,"
-    "  kind TEXT NOT NULL CHECK (kind IN ('community','identity')),"
-    "  community_id INTEGER NOT NULL,"
-    "  member_id INTEGER NOT NULL,"      /* who asked for it */
-    "  platform TEXT NOT NULL,"          /* where it was asked for */
-    "  target TEXT,"                     /* identity: \"platform:user_id\" or \"@handle\" */
-    "  expires_at INTEGER NOT NULL,"
-    "  used_at INTEGER"
-    ") STRICT, WITHOUT ROWID;"
-    "CREATE TABLE chat_links ("
-    "  id INTEGER PRIMARY KEY,"
-    "  platform TEXT NOT NULL,"
-    "  chat_id TEXT NOT NULL,"
-    "  from_community INTEGER NOT NULL,"
-    "  to_community INTEGER NOT NULL,"
-    "  by_member INTEGER NOT NULL,"
-    "  at INTEGER NOT NULL,"
-    "  unlinked_at INTEGER"
-    ") STRICT;"
-    "CREATE INDEX chat_links_chat ON chat_links(platform, chat_id, id);"
-    "CREATE TABLE identity_links ("
-    "  id INTEGER PRIMARY KEY,"
-    "  community_id INTEGER NOT NULL,"
-    "  primary_id INTEGER NOT NULL REFERENCES members(id),"
-    "  alias_id INTEGER NOT NULL REFERENCES members(id),"
-    "  primary_level_before INTEGER,"    /* member_levels.level, NULL = none */
-    "  at INTEGER NOT NULL,"
-    "  unlinked_at INTEGER,"
-    "  unlinked_by INTEGER"
-    ") STRICT;"
-    "CREATE UNIQUE INDEX identity_links_alias ON identity_links(alias_id) WHERE unlinked_at IS NULL;"
-    "CREATE TABLE identity_moves ("
-    "  link_id INTEGER NOT NULL,"
-    "  tbl TEXT NOT NULL,"               /* ledger, checkins, task_completions, pool_members */
-    "  key_i INTEGER NOT NULL DEFAULT 0,"/* ledger id, check-in day */
-    "  key_t TEXT NOT NULL DEFAULT '',"  /* task ref, pool */
-    "  PRIMARY KEY (link_id, tbl, key_i, key_t)"
-    ") STRICT, WITHOUT ROWID;",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

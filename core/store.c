@@ -99,6 +99,44 @@ static int migrate(struct store *st)
     return KB_OK;
 }
 
+int store_migrate_module(struct store *st, const char *module, const char *const *migrations,
+                         size_t n)
+{
+    int rc = exec_plain(st, "CREATE TABLE IF NOT EXISTS schema_versions ("
+                            " module TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT, WITHOUT ROWID");
+    int64_t version = 0;
+    if (!rc) {
+        rc = store_i64(st, &version, "SELECT version FROM schema_versions WHERE module = ?",
+                       VALS(ST(module)));
+        if (rc == KB_ENOTFOUND)
+            rc = KB_OK, version = 0;
+    }
+    if (!rc && version > (int64_t)n) {
+        snprintf(st->err, sizeof st->err, "module %s: schema version %lld is newer than this kocbot (%zu)",
+                 module, (long long)version, n);
+        return KB_ESTORE;
+    }
+    for (size_t v = (size_t)version; !rc && v < n; v++) {
+        rc = store_begin(st);
+        if (rc)
+            return rc;
+        rc = exec_plain(st, migrations[v]);
+        if (!rc)
+            rc = store_exec(st, "INSERT INTO schema_versions(module, version) VALUES (?, ?)"
+                                " ON CONFLICT(module) DO UPDATE SET version = excluded.version",
+                            VALS(ST(module), SI((int64_t)v + 1)));
+        if (rc) {
+            char detail[512];
+            snprintf(detail, sizeof detail, "module %s migration %zu: %.400s", module, v + 1, st->err);
+            store_rollback(st);
+            memcpy(st->err, detail, sizeof st->err);
+            return rc;
+        }
+        rc = store_commit(st);
+    }
+    return rc;
+}
+
 int store_open(const char *path, struct store **out, char *err, size_t errcap)
 {
     struct store *st = xcalloc(1, sizeof *st);

@@ -68,7 +68,13 @@ int store_savepoint(struct store *st);  /* SAVEPOINT ev */
 int store_release(struct store *st);
 void store_rollback_savepoint(struct store *st);
 
-/* The schema, oldest first; migrations.c. */
+/* Bring one feature module's own tables to its latest version: migrations
+   (oldest first, never edited once released) above the version recorded
+   for module in schema_versions run each in its own transaction. */
+int store_migrate_module(struct store *st, const char *module, const char *const *migrations,
+                         size_t n);
+
+/* The core schema, oldest first; migrations.c. */
 extern const char *const store_migrations[];
 extern const size_t store_n_migrations;
 

@@ -257,8 +257,6 @@ TEST(upgrade_keeps_balances_and_boards)
     CHECK(total > 0);
     /* put the database back the way schema 8 left it */
     CHECK_INT(sqlite3_exec(store_db(f.e->st),
-                         "DROP TABLE identity_moves; DROP TABLE identity_links; DROP TABLE chat_links;"
-                         "DROP TABLE link_codes; ALTER TABLE members DROP COLUMN linked_to;"
                          "CREATE TABLE tallies (member_id INTEGER PRIMARY KEY, community_id INTEGER NOT NULL,"
                          " points INTEGER NOT NULL DEFAULT 0) STRICT;"
                          "CREATE INDEX tallies_rank ON tallies(community_id, points DESC);"
@@ -281,6 +279,27 @@ TEST(upgrade_keeps_balances_and_boards)
     CHECK_CONTAINS(r, "🥈 ⁨bob⁩ — 21");
     CHECK_CONTAINS(r, "You: #2 — 21");
     free(r);
+    fx_close(&f);
+}
+
+/* A feature module's own tables are versioned apart from the core schema:
+   created once, left alone on reopen, and a newer version is refused. */
+TEST(module_migrations_run_once_per_module)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    CHECK_INT(fx_i64(&f, "SELECT version FROM schema_versions WHERE module = 'link'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM sqlite_master WHERE name = 'link_codes'"), 1);
+    fx_reopen(&f);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schema_versions"), 1);
+    CHECK_INT(store_exec(f.e->st, "UPDATE schema_versions SET version = 99 WHERE module = 'link'", NOVALS), 0);
+    engine_close(f.e);
+    f.e = NULL;
+    char err[256] = "";
+    struct engine *e = NULL;
+    CHECK(engine_open(&f.set, &e, err, sizeof err) < 0);
+    CHECK_CONTAINS(err, "module link: schema version 99 is newer");
+    CHECK(e == NULL);
     fx_close(&f);
 }
 
@@ -327,4 +346,5 @@ TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(sent_reply_with_ref_is_remembered_for_edits), T(group_migration_keeps_the_streak),
           T(button_press_is_answered_once), T(flooding_member_gets_one_notice_others_unaffected),
           T(unknown_long_and_garbled_commands_get_a_clear_reply), T(private_chat_shares_the_group_standing),
-          T(upgrade_keeps_balances_and_boards), T(old_dedup_marks_are_pruned))
+          T(upgrade_keeps_balances_and_boards), T(module_migrations_run_once_per_module),
+          T(old_dedup_marks_are_pruned))
