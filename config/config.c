@@ -1034,6 +1034,10 @@ static int load_schedules(struct kb_config *c, const struct cfg_key *k,
 static int load_value(struct kb_config *c, const struct cfg_key *k, cJSON *v,
                       const char *path, char *err, size_t cap)
 {
+    if (k->kind_idx && !c->adapter_options[k->kind_idx - 1]) {
+        seterr(err, cap, "%s: the configuration was not set up with cfg_defaults", path);
+        return KB_EINVAL;
+    }
     switch (k->kind) {
     case K_SECTION:
         if (!cJSON_IsObject(v)) {
@@ -1581,7 +1585,8 @@ static const struct cfg_key *missing_required(const struct kb_config *c,
     int idx = adapter_kind_index(ak) + 1;
     for (size_t i = 0; i < n_adapter_keys; i++) {
         const struct cfg_key *k = &adapter_keys[i];
-        if (k->kind_idx == idx && (k->flags & F_REQUIRED) && !*(char *const *)cfield(c, k))
+        if (k->kind_idx == idx && (k->flags & F_REQUIRED) &&
+            (!c->adapter_options[idx - 1] || !*(char *const *)cfield(c, k)))
             return k;
     }
     return NULL;
@@ -1669,7 +1674,12 @@ int cfg_validate(const struct kb_config *c, char *err, size_t errcap)
         return KB_EINVAL;
     }
     for (size_t i = 0, n = n_keys(); i < n; i++) {
-        int rc = validate_key(c, key_at(i), err, errcap);
+        const struct cfg_key *k = key_at(i);
+        if (k->kind_idx && !c->adapter_options[k->kind_idx - 1]) {
+            seterr(err, errcap, "%s: the configuration was not set up with cfg_defaults", k->path);
+            return KB_EINVAL;
+        }
+        int rc = validate_key(c, k, err, errcap);
         if (rc)
             return rc;
     }
