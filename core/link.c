@@ -133,8 +133,9 @@ static int community_link(struct cmd_ctx *c)
     return rc ? rc : ctx_reply(c, "link.community_code", ARGS(TS("code", code), TI("minutes", CODE_TTL_S / 60)));
 }
 
-static int community_join(struct cmd_ctx *c, const char *code)
+static int community_join(struct cmd_ctx *c)
 {
+    const char *code = c->args;
     if (!is_code(code))
         return ctx_reply(c, "link.community_usage", NOARGS);
     struct code_row r;
@@ -212,8 +213,9 @@ static int community_groups(struct cmd_ctx *c)
 
 /* Unlink "platform:chat_id" (this group when where is empty): the group
    goes back to the community it came from. */
-static int community_unlink(struct cmd_ctx *c, const char *where)
+static int community_unlink(struct cmd_ctx *c)
 {
+    const char *where = c->args;
     char platform[32], chat[160];
     if (!*where) {
         snprintf(platform, sizeof platform, "%s", c->ev->platform);
@@ -250,25 +252,10 @@ static int community_unlink(struct cmd_ctx *c, const char *where)
     return rc ? rc : ctx_reply(c, "link.unlinked", ARGS(TU("where", target + 5)));
 }
 
-static int cmd_community(struct cmd_ctx *c)
+/* /community with no (fitting) subcommand */
+static int community_usage(struct cmd_ctx *c)
 {
-    const char *p = c->args;
-    char *sub = command_next_word(&p);
-    char *arg = command_next_word(&p);
-    int rc;
-    if (sub && strcmp(sub, "link") == 0 && !arg)
-        rc = community_link(c);
-    else if (sub && strcmp(sub, "join") == 0 && arg)
-        rc = community_join(c, arg);
-    else if (sub && strcmp(sub, "groups") == 0 && !arg)
-        rc = community_groups(c);
-    else if (sub && strcmp(sub, "unlink") == 0)
-        rc = community_unlink(c, arg ? arg : "");
-    else
-        rc = ctx_reply(c, "link.community_usage", NOARGS);
-    free(sub);
-    free(arg);
-    return rc;
+    return ctx_reply(c, "link.community_usage", NOARGS);
 }
 
 /* ==== /lang ============================================================== */
@@ -443,19 +430,18 @@ int link_me_command(struct cmd_ctx *c, const char *args)
     return rc;
 }
 
+static int identity_usage(struct cmd_ctx *c)
+{
+    return ctx_reply(c, "link.identity_usage", NOARGS);
+}
+
 /* /identity unlink @member: move back what the link moved. */
-static int cmd_identity(struct cmd_ctx *c)
+static int identity_unlink(struct cmd_ctx *c)
 {
     const char *p = c->args;
-    char *sub = command_next_word(&p);
     char *who = command_next_word(&p);
     int64_t member = 0, link_id = 0, primary = 0, alias = 0, level_before = -1;
-    int rc = KB_OK;
-    if (!sub || strcmp(sub, "unlink") != 0 || !who) {
-        rc = ctx_reply(c, "link.identity_usage", NOARGS);
-        goto out;
-    }
-    rc = member_find_identity(c->e, c->comm.id, who, &member);
+    int rc = member_find_identity(c->e, c->comm.id, who, &member);
     if (!rc)
         rc = store_i64(c->st, &link_id,
                        "SELECT id FROM identity_links WHERE (alias_id = ?1 OR primary_id = ?1)"
@@ -509,10 +495,10 @@ static int cmd_identity(struct cmd_ctx *c)
     if (!rc)
         rc = ctx_reply(c, "link.identity_unlinked", ARGS(TU("who", who)));
 out:
-    free(sub);
     free(who);
     return rc;
 }
+
 
 /* ==== the module ========================================================= */
 
@@ -566,9 +552,17 @@ static const char *const migrations[] = {
 };
 
 static const struct cmd_spec commands[] = {
-    {"community", cmd_community, CMD_OPERATOR | CMD_GROUP, "link.help_community"},
+    {"community", community_usage, CMD_OPERATOR | CMD_GROUP, "link.help_community"},
     {"lang", cmd_lang, CMD_OPERATOR, "link.help_lang"},
-    {"identity", cmd_identity, CMD_LEDGER, "link.help_identity"},
+    {"identity", identity_usage, CMD_LEDGER, "link.help_identity"},
+};
+
+static const struct cmd_sub subs[] = {
+    {"community", "link", community_link, 0, 0, 0},
+    {"community", "join", community_join, 0, 1, 1},
+    {"community", "groups", community_groups, 0, 0, 0},
+    {"community", "unlink", community_unlink, 0, 0, 1},
+    {"identity", "unlink", identity_unlink, 0, 1, 1},
 };
 
 static const struct text_entry texts[] = {
@@ -624,6 +618,8 @@ const struct kb_module link_module = {
     .n_commands = KB_COUNT(commands),
     .texts = texts,
     .n_texts = KB_COUNT(texts),
+    .subs = subs,
+    .n_subs = KB_COUNT(subs),
     .migrations = migrations,
     .n_migrations = KB_COUNT(migrations),
 };

@@ -30,12 +30,25 @@ struct cmd_spec {
     const char *help_key;           /* catalogue key of the /help line, or NULL */
 };
 
+/* A subcommand: "/host name words…" runs fn once the dispatcher checked the
+   host command's flags, these flags and the arity; the host's own fn
+   answers anything else (its usage).  fn's c->args are the words after name. */
+struct cmd_sub {
+    const char *host;               /* the command it belongs to */
+    const char *name;
+    int (*fn)(struct cmd_ctx *c);
+    unsigned flags;                 /* on top of the host's */
+    int min_args, max_args;         /* words after name; max -1 = any number */
+};
+
 struct kb_module {
     const char *name;
     const struct cmd_spec *commands;
     size_t n_commands;
     const struct text_entry *texts;
     size_t n_texts;
+    const struct cmd_sub *subs;     /* subcommands of this module's commands */
+    size_t n_subs;
     /* scheduled work (optional): both run inside the engine's transaction */
     int (*tick)(struct engine *e, int64_t now);
     int64_t (*next_due)(struct engine *e, int64_t now); /* -1 = nothing */
