@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "schedule.h"
 
 static void copy_field(char *dst, size_t cap, const char *src)
 {
@@ -46,7 +45,10 @@ static int community_create(struct engine *e, const char *name, int64_t now, int
     if (rc)
         return rc;
     *id = store_last_id(e->st);
-    return schedule_community_created(e, *id, now);
+    for (size_t m = 0; !rc && m < kb_n_modules; m++) /* e.g. the default schedules */
+        if (kb_modules[m]->community_created)
+            rc = kb_modules[m]->community_created(e, *id, now);
+    return rc;
 }
 
 int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now,

@@ -61,6 +61,9 @@ struct kb_module {
        posted with a ref (see ctx_post); c->args is the message text, c->name
        is "".  Return KB_OK when the ref is not this module's. */
     int (*on_reply)(struct cmd_ctx *c, const char *ref);
+    /* a community was just created (optional): set up its defaults, inside
+       the engine's transaction */
+    int (*community_created)(struct engine *e, int64_t community_id, int64_t now);
     /* the module's own tables (optional): its migrations, oldest first,
        versioned per module (store_migrate_module) */
     const char *const *migrations;

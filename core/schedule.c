@@ -1217,4 +1217,5 @@ const struct kb_module schedule_module = {
     .tick = sched_tick,
     .next_due = sched_next_due,
     .template_var = sched_template_var,
+    .community_created = schedule_community_created,
 };
