@@ -47,6 +47,10 @@ struct kb_http_response {
 
 typedef void (*kb_http_done_fn)(void *ud, const struct kb_http_response *resp);
 typedef void (*kb_timer_fn)(void *ud);
+/* one input line without its newline; line == NULL marks the end of one
+   read (what arrived together may be delivered as one batch) */
+typedef void (*kb_line_fn)(void *ud, const char *line, size_t len);
+typedef void (*kb_input_end_fn)(void *ud);
 
 /* ---- the result of sending one reply -------------------------------- */
 
@@ -68,8 +72,6 @@ struct kb_send_result {
 
 typedef void (*kb_send_done_fn)(void *ud, const struct kb_send_result *res);
 
-enum kb_log_level { KB_LOG_DEBUG = 0, KB_LOG_INFO, KB_LOG_WARN, KB_LOG_ERROR };
-
 /* ---- services bot/ provides ----------------------------------------- */
 
 struct adapter_services {
@@ -89,11 +91,20 @@ struct adapter_services {
                    const char *cursor_key, const char *cursor_value);
     /* read a stored cursor into buf (empty string when none); 0 or KB_E* */
     int (*cursor_load)(void *ctx, const char *key, char *buf, size_t cap);
-    /* print text to the user's terminal (console adapter only) */
-    void (*output)(void *ctx, const char *text, size_t len);
+    /* a line source: the process's standard input, read by bot/'s loop,
+       split into lines (over-long lines are dropped with a warning); end is
+       called once at end of input.  0 or a negative KB_E*. */
+    int (*stdin_lines)(void *ctx, kb_line_fn line, kb_input_end_fn end, void *ud);
+    /* write text to the process's standard output */
+    void (*stdout_write)(void *ctx, const char *text, size_t len);
+    /* this adapter will receive nothing more (its input ended): bot/ stops
+       it once its replies are sent, and the process when no adapter is left */
+    void (*finished)(void *ctx);
     /* a log line; the adapter never passes secrets here */
     void (*log)(void *ctx, enum kb_log_level level, const char *msg);
-    /* the adapter cannot continue (e.g. 401): bot/ shuts down with exit_code */
+    /* the adapter cannot continue (e.g. 401): bot/ stops this adapter and
+       starts it again later while other adapters serve; with none left it
+       exits with exit_code */
     void (*fatal)(void *ctx, int exit_code, const char *msg);
 };
 
@@ -111,8 +122,6 @@ struct adapter_ops {
     /* encode and send one reply; done is called exactly once */
     int (*send)(struct adapter *a, const struct kb_reply *r,
                 kb_send_done_fn done, void *ud);
-    /* console only: one line of input (without the newline); NULL otherwise */
-    int (*feed_line)(struct adapter *a, const char *line, size_t len);
     void (*destroy)(struct adapter *a);
 };
 

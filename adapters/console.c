@@ -1,9 +1,12 @@
 /* The console adapter; see console.h. */
 #include "console.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../core/markup.h"
 
 #define MAX_BATCH 256
 #define CURSOR_KEY "console:lines"
@@ -84,15 +87,20 @@ static int flush(struct adapter *a)
     return rc;
 }
 
-static int console_feed(struct adapter *a, const char *line, size_t len)
+/* The line source: one message per line; NULL ends one read, which is
+   delivered as one batch. */
+static void console_line(void *ud, const char *line, size_t len)
 {
+    struct adapter *a = ud;
     struct console *c = a->priv;
-    if (!line)
-        return flush(a);
+    if (!line) {
+        flush(a);
+        return;
+    }
     if (len && line[len - 1] == '\r')
         len--;
     if (len == 0)
-        return 0;
+        return;
     size_t name_len = speaker_prefix(line, len);
     struct pending *p = &c->batch[c->n];
     if (name_len) {
@@ -107,54 +115,20 @@ static int console_feed(struct adapter *a, const char *line, size_t len)
     }
     snprintf(p->msg_id, sizeof p->msg_id, "%lld", (long long)++c->line_no);
     c->n++;
-    return c->n == MAX_BATCH ? flush(a) : 0;
+    if (c->n == MAX_BATCH)
+        flush(a);
 }
 
-char *console_plain_text(const char *m)
+static void console_input_end(void *ud)
 {
-    size_t n = strlen(m);
-    char *out = malloc(n + 1);
-    if (!out)
-        abort();
-    size_t o = 0;
-    static const struct { const char *ent; char ch; } ents[] = {
-        {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}};
-    for (size_t i = 0; i < n;) {
-        if (m[i] == '<') {
-            const char *end = strchr(m + i, '>');
-            if (end) {
-                i = (size_t)(end - m) + 1;
-                continue;
-            }
-        }
-        if (m[i] == '&') {
-            int hit = 0;
-            for (size_t k = 0; k < sizeof ents / sizeof ents[0]; k++) {
-                size_t el = strlen(ents[k].ent);
-                if (strncmp(m + i, ents[k].ent, el) == 0) {
-                    out[o++] = ents[k].ch;
-                    i += el;
-                    hit = 1;
-                    break;
-                }
-            }
-            if (hit)
-                continue;
-        }
-        /* U+2068 / U+2069 direction isolates: invisible, drop for terminals */
-        if (strncmp(m + i, "\xE2\x81\xA8", 3) == 0 || strncmp(m + i, "\xE2\x81\xA9", 3) == 0) {
-            i += 3;
-            continue;
-        }
-        out[o++] = m[i++];
-    }
-    out[o] = '\0';
-    return out;
+    struct adapter *a = ud;
+    flush(a);
+    a->svc->finished(a->svc->ctx);
 }
 
 static void print_prefixed(struct adapter *a, const char *prefix, const char *markup)
 {
-    char *plain = console_plain_text(markup);
+    char *plain = markup_plain_dup(markup);
     size_t cap = strlen(plain) * 2 + strlen(prefix) + 64;
     char *buf = malloc(cap);
     if (!buf)
@@ -168,7 +142,7 @@ static void print_prefixed(struct adapter *a, const char *prefix, const char *ma
         }
     }
     buf[o++] = '\n';
-    a->svc->output(a->svc->ctx, buf, o);
+    a->svc->stdout_write(a->svc->ctx, buf, o);
     free(buf);
     free(plain);
 }
@@ -182,7 +156,7 @@ static int console_send(struct adapter *a, const struct kb_reply *r, kb_send_don
         print_prefixed(a, r->kind == KB_REPLY_EDIT ? "kocbot (edit)> " : "kocbot> ", r->text);
         if (r->buttons && *r->buttons) {
             /* rows '\n', buttons '\t', "label\x1f data" */
-            char *plain = console_plain_text(r->buttons);
+            char *plain = markup_plain_dup(r->buttons);
             for (char *p = plain; *p; p++) {
                 if (*p == KB_BUTTON_FIELD_SEP)
                     *p = '=';
@@ -207,7 +181,7 @@ static int console_start(struct adapter *a)
     char buf[32];
     if (a->svc->cursor_load(a->svc->ctx, CURSOR_KEY, buf, sizeof buf) == 0 && buf[0])
         c->line_no = strtoll(buf, NULL, 10);
-    return 0;
+    return a->svc->stdin_lines(a->svc->ctx, console_line, console_input_end, a);
 }
 
 static void console_stop(struct adapter *a)
@@ -234,27 +208,50 @@ static const struct adapter_ops console_ops = {
     .start = console_start,
     .stop = console_stop,
     .send = console_send,
-    .feed_line = console_feed,
     .destroy = console_destroy,
 };
 
-int console_adapter_new(const struct console_options *o, const struct adapter_services *svc,
-                        struct adapter **out)
+int console_adapter_new(const void *opts, const struct adapter_host *host,
+                        const struct adapter_services *svc, struct adapter **out)
 {
+    const struct console_options *o = opts;
     struct adapter *a = calloc(1, sizeof *a);
     struct console *c = calloc(1, sizeof *c);
     if (!a || !c)
         abort();
     const char *user = o->user && *o->user ? o->user : "you";
     const char *chat = o->chat && *o->chat ? o->chat : "console";
-    const char *bot = o->bot_name && *o->bot_name ? o->bot_name : "kocbot";
+    const char *bot = host->bot_name && *host->bot_name ? host->bot_name : "kocbot";
     c->user = dup_str(user, strlen(user));
     c->chat = dup_str(chat, strlen(chat));
     c->bot_name = dup_str(bot, strlen(bot));
     a->ops = &console_ops;
     a->svc = svc;
-    a->max_text = 1u << 20;
+    a->max_text = CONSOLE_MAX_TEXT;
     a->priv = c;
     *out = a;
     return 0;
 }
+
+/* ==== the registry row ================================================= */
+
+#define CONSOLE_OFF(f) offsetof(struct console_options, f)
+
+static const struct adapter_key console_keys[] = {
+    {.name = "user", .type = ADAPTER_KEY_STR, .off = CONSOLE_OFF(user), .max_len = 64,
+     .dstr = "you", .flags = ADAPTER_KEY_IDENT},
+    {.name = "chat", .type = ADAPTER_KEY_STR, .off = CONSOLE_OFF(chat), .max_len = 64,
+     .dstr = "console", .flags = ADAPTER_KEY_IDENT},
+};
+
+const struct adapter_kind console_adapter_kind = {
+    .name = "console",
+    .platform = "console",
+    .section = "console",
+    .keys = console_keys,
+    .n_keys = sizeof console_keys / sizeof console_keys[0],
+    .options_size = sizeof(struct console_options),
+    .fallback = 1,
+    .caps = {.max_text = CONSOLE_MAX_TEXT, .buttons = 1, .edits = 1},
+    .create = console_adapter_new,
+};

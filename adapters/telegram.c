@@ -36,6 +36,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,8 @@ struct tg {
     size_t nadmins, cap_admins;
     struct tg_req *reqs;
     struct tg_send *sends;
+    const struct kb_menu *menus;  /* borrowed: bot/ keeps them while we run */
+    size_t n_menus;
 };
 
 static void run_step(struct tg *tg);
@@ -639,6 +642,14 @@ static void control_done(void *ud, const struct kb_http_response *resp)
     tg_envelope_free(&env);
 }
 
+static const struct kb_menu *menu_for(const struct tg *tg, const char *locale)
+{
+    for (size_t i = 0; i < tg->n_menus; i++)
+        if (strcmp(tg->menus[i].locale, locale) == 0)
+            return &tg->menus[i];
+    return NULL;
+}
+
 static void run_step(struct tg *tg)
 {
     if (tg->stopped || tg->fatal)
@@ -648,13 +659,16 @@ static void run_step(struct tg *tg)
         send_control(tg, "getMe", strdup("{}"), tg->request_ms);
         break;
     case STEP_CMDS_EN:
-        send_control(tg, "setMyCommands", tg_encode_commands_dup("en"),
-                     tg->request_ms);
+    case STEP_CMDS_ZH: {
+        const struct kb_menu *m = menu_for(tg, tg->step == STEP_CMDS_EN ? "en" : "zh-CN");
+        if (!m) { /* no menu in this language: nothing to publish */
+            tg->step = tg->step == STEP_CMDS_EN ? STEP_CMDS_ZH : STEP_POLL;
+            run_step(tg);
+            break;
+        }
+        send_control(tg, "setMyCommands", tg_encode_commands_dup(m), tg->request_ms);
         break;
-    case STEP_CMDS_ZH:
-        send_control(tg, "setMyCommands", tg_encode_commands_dup("zh"),
-                     tg->request_ms);
-        break;
+    }
     case STEP_POLL:
         tg->poll_started_ms = tg->svc->now_ms(tg->svc->ctx);
         send_control(tg, "getUpdates",
@@ -1010,7 +1024,6 @@ static const struct adapter_ops tg_ops = {
     .start = tg_start,
     .stop = tg_stop,
     .send = tg_send_op,
-    .feed_line = NULL,
     .destroy = tg_destroy,
 };
 
@@ -1053,6 +1066,8 @@ int tg_adapter_new(const struct tg_options *o, const struct adapter_services *sv
     tg->backoff_max_ms = o->backoff_max_s > 0 ? o->backoff_max_s * 1000L : TG_BACKOFF_MAX_MS;
     tg->admin_cache_s = o->admin_cache_s > 0 ? o->admin_cache_s : 300;
     tg->admins_are_operators = o->admins_are_operators;
+    tg->menus = o->menus;
+    tg->n_menus = o->n_menus;
     tg->backoff_ms = TG_BACKOFF_MIN_MS;
     tg->rng = (uint64_t)svc->now_ms(svc->ctx) ^ (uint64_t)(uintptr_t)tg ^
               0x9E3779B97F4A7C15ULL;
@@ -1060,8 +1075,82 @@ int tg_adapter_new(const struct tg_options *o, const struct adapter_services *sv
         tg->rng = 1;
     tg->base.ops = &tg_ops;
     tg->base.svc = svc;
-    tg->base.max_text = 4096;
+    tg->base.max_text = TG_MAX_TEXT;
     tg->base.priv = tg;
     *out = &tg->base;
     return 0;
 }
+
+/* ==== the registry row ================================================= */
+
+/* "<bot id>:<secret>"; the message never quotes the value */
+static int check_token(const char *s, char *why, size_t cap)
+{
+    size_t nd = strspn(s, "0123456789");
+    const char *rest = s + nd;
+    int ok = nd > 0 && *rest == ':' && rest[1] != '\0' &&
+             rest[1 + strspn(rest + 1, "abcdefghijklmnopqrstuvwxyz"
+                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789_-")] == '\0';
+    if (!ok) {
+        snprintf(why, cap, "does not look like a Telegram bot token (expected "
+                 "<digits>:<secret>, as BotFather prints it, without "
+                 "\"bot\" or quotes)");
+        return -1;
+    }
+    return 0;
+}
+
+/* Telegram user ids are numbers (negative for a chat's anonymous admin) */
+static int check_user_id(const char *id)
+{
+    const char *p = id;
+    if (*p == '-')
+        p++;
+    size_t nd = strspn(p, "0123456789");
+    return nd == 0 || nd > 19 || p[nd] != '\0' ? -1 : 0;
+}
+
+static int tg_create(const void *opts, const struct adapter_host *host,
+                     const struct adapter_services *svc, struct adapter **out)
+{
+    struct tg_options o = *(const struct tg_options *)opts;
+    o.admins_are_operators = host->admins_are_operators;
+    o.menus = host->menus;
+    o.n_menus = host->n_menus;
+    return tg_adapter_new(&o, svc, out);
+}
+
+#define TG_OFF(f) offsetof(struct tg_options, f)
+
+static const struct adapter_key tg_keys[] = {
+    {.name = "token", .type = ADAPTER_KEY_STR, .off = TG_OFF(token), .max_len = 256,
+     .flags = ADAPTER_KEY_SECRET | ADAPTER_KEY_REQUIRED, .env = "KOCBOT_TELEGRAM_TOKEN",
+     .check = check_token},
+    {.name = "api_base", .type = ADAPTER_KEY_STR, .off = TG_OFF(api_base), .max_len = 512,
+     .dstr = "https://api.telegram.org", .flags = ADAPTER_KEY_URL, .env = "KOCBOT_TELEGRAM_API"},
+    {.name = "poll_timeout_s", .type = ADAPTER_KEY_INT, .off = TG_OFF(poll_timeout_s),
+     .min = 1, .max = 50, .dnum = 25},
+    {.name = "admin_cache_s", .type = ADAPTER_KEY_INT, .off = TG_OFF(admin_cache_s),
+     .min = 0, .max = 86400, .dnum = 300},
+    {.name = "request_timeout_s", .type = ADAPTER_KEY_INT, .off = TG_OFF(request_timeout_s),
+     .min = 1, .max = 300, .dnum = 30},
+    {.name = "conflict_wait_s", .type = ADAPTER_KEY_INT, .off = TG_OFF(conflict_wait_s),
+     .min = 1, .max = 3600, .dnum = 30},
+    {.name = "backoff_max_s", .type = ADAPTER_KEY_INT, .off = TG_OFF(backoff_max_s),
+     .min = 1, .max = 3600, .dnum = 60},
+};
+
+const struct adapter_kind tg_adapter_kind = {
+    .name = "telegram",
+    .platform = "tg",
+    .section = "telegram",
+    .keys = tg_keys,
+    .n_keys = sizeof tg_keys / sizeof tg_keys[0],
+    .options_size = sizeof(struct tg_options),
+    .caps = {.max_text = TG_MAX_TEXT, .paced = 1, .buttons = 1, .edits = 1, .reactions = 1,
+             .topics = 1, .direct_messages = 1, .sender_role = 1},
+    .check_user_id = check_user_id,
+    .user_id_rule = "Telegram user ids are numbers, not @names",
+    .create = tg_create,
+};

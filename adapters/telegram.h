@@ -27,11 +27,13 @@
 #ifndef KB_ADAPTERS_TELEGRAM_H
 #define KB_ADAPTERS_TELEGRAM_H
 
-#include "adapter.h"
+#include "registry.h"
+
+#define TG_MAX_TEXT 4096        /* UTF-16 units after parsing the HTML */
 
 struct tg_options {
-    const char *token;          /* required; copied */
-    const char *api_base;       /* default "https://api.telegram.org"; copied */
+    char *token;                /* required; copied */
+    char *api_base;             /* default "https://api.telegram.org"; copied */
     int poll_timeout_s;         /* long-poll timeout, default 25 (<= 0: default) */
     int admin_cache_s;          /* getChatAdministrators cache, default 300 */
     int admins_are_operators;   /* look up chat admins for group commands */
@@ -39,7 +41,12 @@ struct tg_options {
                                    poll gets poll_timeout_s + min(this, 15) */
     int conflict_wait_s;        /* wait after 409 Conflict (<= 0: 30) */
     int backoff_max_s;          /* poll backoff doubles up to this (<= 0: 60) */
+    const struct kb_menu *menus;/* the command menu ("en", "zh-CN"); borrowed, may be none */
+    size_t n_menus;
 };
+
+/* The registry row (adapters/registry.c). */
+extern const struct adapter_kind tg_adapter_kind;
 
 /* Create a Telegram adapter.  svc must outlive it.  Returns 0 and *out
    (release with (*out)->ops->destroy(*out)), or KB_EINVAL / KB_ENOMEM. */

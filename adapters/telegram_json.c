@@ -12,46 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ==== numbers and text ================================================ */
+#include "../core/util.h"
 
-int tg_utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        size_t need;
-        unsigned cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (len - i - 1 < need)
-            return 0;
-        for (size_t k = 1; k <= need; k++) {
-            unsigned cc = p[i + k];
-            if ((cc & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += need + 1;
-    }
-    return 1;
-}
+/* ==== numbers and text ================================================ */
 
 int tg_read_id(const cJSON *item, int64_t *out)
 {
@@ -125,7 +88,7 @@ int tg_envelope_parse(const char *body, size_t len, struct tg_envelope *env)
         env->error_code = (long)v;
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "description");
     if (cJSON_IsString(d) && d->valuestring &&
-        tg_utf8_valid(d->valuestring, strlen(d->valuestring)))
+        utf8_valid(d->valuestring, strlen(d->valuestring)))
         copy_str(env->description, sizeof env->description, d->valuestring);
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "parameters");
     if (tg_read_id(cJSON_GetObjectItemCaseSensitive(params, "retry_after"), &v) == 0 &&
@@ -176,7 +139,7 @@ static int keep_field(struct tg_update *u, const cJSON *obj, const char *name,
     if (!cJSON_IsString(it) || !it->valuestring)
         return 0;
     size_t len = strlen(it->valuestring);
-    if (!tg_utf8_valid(it->valuestring, len))
+    if (!utf8_valid(it->valuestring, len))
         return KB_EPARSE;
     *out = keep(u, it->valuestring, len);
     return *out ? 0 : KB_ENOMEM;
@@ -223,7 +186,7 @@ static int keep_attachment(struct tg_update *u, const cJSON *msg,
     if (!fid)
         return 0;
     size_t kl = strlen(kind), fl = strlen(fid);
-    if (!fl || fl > 1024 || !tg_utf8_valid(fid, fl))
+    if (!fl || fl > 1024 || !utf8_valid(fid, fl))
         return KB_EPARSE;
     char buf[1100];
     memcpy(buf, kind, kl);
@@ -755,7 +718,7 @@ char *tg_raw_copy_dup(const char *raw, size_t len, size_t max)
         size_t k = 1;
         while (k < 4 && i + k < n && ((unsigned char)raw[i + k] & 0xC0) == 0x80)
             k++;
-        int ok = raw[i] != '\0' && tg_utf8_valid(raw + i, k);
+        int ok = raw[i] != '\0' && utf8_valid(raw + i, k);
         for (size_t j = 0; j < k; j++)
             out[i + j] = ok ? raw[i + j] : '?';
         i += k;
@@ -794,7 +757,7 @@ int tg_raw_update_id(const char *json, size_t len, int64_t *id)
 int tg_parse_me(const cJSON *result, char *username, size_t cap)
 {
     const char *name = str_field(result, "username");
-    if (!name || !*name || strlen(name) >= cap || !tg_utf8_valid(name, strlen(name)))
+    if (!name || !*name || strlen(name) >= cap || !utf8_valid(name, strlen(name)))
         return KB_EPARSE;
     copy_str(username, cap, name);
     return 0;
@@ -935,46 +898,6 @@ static size_t match_entity(const char *p)
     return 0;
 }
 
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-
-static char *sb_finish(struct sbuf *b)
-{
-    if (b->oom) {
-        free(b->p);
-        return NULL;
-    }
-    if (!b->p)
-        sb_add(b, "", 0);
-    return b->oom ? NULL : b->p;
-}
-
 char *tg_markup_sanitize_dup(const char *text)
 {
     struct sbuf b = {0};
@@ -990,41 +913,41 @@ char *tg_markup_sanitize_dup(const char *text)
                 depth < 3) {
                 stack[depth++] = idx;
                 open_bits |= bit;
-                sb_add(&b, p, l);
+                sbuf_addn(&b, p, l);
                 p += l;
                 continue;
             }
             if (closing && depth && stack[depth - 1] == idx) {
                 depth--;
                 open_bits &= ~bit;
-                sb_add(&b, p, l);
+                sbuf_addn(&b, p, l);
                 p += l;
                 continue;
             }
-            sb_str(&b, "&lt;"); /* a tag out of place becomes text */
+            sbuf_add(&b, "&lt;"); /* a tag out of place becomes text */
             p++;
         } else if (*p == '<') {
-            sb_str(&b, "&lt;");
+            sbuf_add(&b, "&lt;");
             p++;
         } else if (*p == '>') {
-            sb_str(&b, "&gt;");
+            sbuf_add(&b, "&gt;");
             p++;
         } else if (*p == '&') {
             if ((l = match_entity(p))) {
-                sb_add(&b, p, l);
+                sbuf_addn(&b, p, l);
                 p += l;
             } else {
-                sb_str(&b, "&amp;");
+                sbuf_add(&b, "&amp;");
                 p++;
             }
         } else {
-            sb_add(&b, p, 1);
+            sbuf_addn(&b, p, 1);
             p++;
         }
     }
     while (depth > 0)
-        sb_str(&b, tags[stack[--depth]].close);
-    return sb_finish(&b);
+        sbuf_add(&b, tags[stack[--depth]].close);
+    return sbuf_take(&b);
 }
 
 /* One token of sanitized markup: a tag, an entity or one UTF-8 character.
@@ -1078,13 +1001,13 @@ char *tg_markup_plain_dup(const char *text, size_t max_units)
         } else if (*p == '&' && l > 1) {
             for (size_t i = 0; i < 4; i++)
                 if (!strncmp(p, entities[i], l))
-                    sb_str(&b, plain[i]);
+                    sbuf_add(&b, plain[i]);
         } else {
-            sb_add(&b, p, l);
+            sbuf_addn(&b, p, l);
         }
         p += l;
     }
-    return sb_finish(&b);
+    return sbuf_take(&b);
 }
 
 struct parts {
@@ -1113,11 +1036,11 @@ static void emit_part(struct parts *ps, const int *st0, int d0, const char *from
 {
     struct sbuf b = {0};
     for (int i = 0; i < d0; i++)
-        sb_str(&b, tags[st0[i]].open);
-    sb_add(&b, from, (size_t)(to - from));
+        sbuf_add(&b, tags[st0[i]].open);
+    sbuf_addn(&b, from, (size_t)(to - from));
     for (int i = d1; i > 0; i--)
-        sb_str(&b, tags[st1[i - 1]].close);
-    char *s = sb_finish(&b);
+        sbuf_add(&b, tags[st1[i - 1]].close);
+    char *s = sbuf_take(&b);
     if (!s) {
         ps->oom = 1;
         return;
@@ -1353,29 +1276,22 @@ char *tg_encode_get_updates_dup(const char *offset, int timeout_s)
     return finish(o, ok && a);
 }
 
-char *tg_encode_commands_dup(const char *lang)
+char *tg_encode_commands_dup(const struct kb_menu *menu)
 {
-    static const char *const names[] = {"checkin", "me", "tasks", "claim", "submit",
-                                        "mytasks", "vote", "polls", "top", "help"};
-    static const char *const en[] = {
-        "Daily check-in", "My points and level", "Open tasks", "Claim a task",
-        "Submit a task", "My claimed tasks", "Vote in a poll", "Open polls",
-        "Leaderboard", "Help"};
-    static const char *const zh[] = {
-        "每日签到", "我的积分和等级", "任务列表", "领取任务", "提交任务",
-        "我的任务", "投票", "投票列表", "排行榜", "帮助"};
-    int is_zh = lang && !strcmp(lang, "zh");
+    /* Telegram's language codes are bare ISO 639-1: "zh-CN" -> "zh" */
+    char lang[8];
+    snprintf(lang, sizeof lang, "%.*s", (int)strcspn(menu->locale, "-"), menu->locale);
     cJSON *o = cJSON_CreateObject();
     cJSON *cmds = o ? cJSON_AddArrayToObject(o, "commands") : NULL;
     int ok = cmds != NULL;
-    for (size_t i = 0; ok && i < sizeof names / sizeof names[0]; i++) {
+    for (size_t i = 0; ok && i < menu->n; i++) {
         cJSON *c = cJSON_CreateObject();
-        ok = c && cJSON_AddStringToObject(c, "command", names[i]) &&
-             cJSON_AddStringToObject(c, "description", is_zh ? zh[i] : en[i]);
+        ok = c && cJSON_AddStringToObject(c, "command", menu->entries[i].command) &&
+             cJSON_AddStringToObject(c, "description", menu->entries[i].description);
         if (c)
             cJSON_AddItemToArray(cmds, c);
     }
-    ok = ok && cJSON_AddStringToObject(o, "language_code", is_zh ? "zh" : "en");
+    ok = ok && cJSON_AddStringToObject(o, "language_code", lang);
     return finish(o, ok);
 }
 

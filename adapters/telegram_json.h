@@ -19,6 +19,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../core/menu.h"
 #include "adapter.h"
 
 #define TG_ID_MAX 9007199254740992.0 /* 2^53 */
@@ -63,10 +64,6 @@ struct tg_send_class {
 };
 
 /* ---- numbers and text ------------------------------------------------ */
-
-/* 1 when s[0..len) is well-formed UTF-8 (no overlongs, surrogates or
-   code points above U+10FFFF), else 0. */
-int tg_utf8_valid(const char *s, size_t len);
 
 /* Read an integer id: finite, integral, |v| <= 2^53.  0 or KB_EPARSE. */
 int tg_read_id(const cJSON *item, int64_t *out);
@@ -169,8 +166,8 @@ char *tg_encode_edit_dup(const struct kb_reply *r, const char *text);
 char *tg_encode_answer_dup(const struct kb_reply *r);
 /* getUpdates: offset may be NULL or "" (omitted). */
 char *tg_encode_get_updates_dup(const char *offset, int timeout_s);
-/* setMyCommands for the member commands in lang ("en" or "zh"). */
-char *tg_encode_commands_dup(const char *lang);
+/* setMyCommands for a command menu (language_code from its locale). */
+char *tg_encode_commands_dup(const struct kb_menu *menu);
 /* {"chat_id": id} */
 char *tg_encode_chat_dup(int64_t chat_id);
 

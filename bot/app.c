@@ -8,51 +8,65 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "../adapters/console.h"
-#include "../adapters/telegram.h"
+#include "../adapters/registry.h"
 #include "../core/engine.h"
+#include "../core/menu.h"
 #include "../core/util.h"
 #include "clock.h"
 #include "http.h"
+#include "lines.h"
 #include "log.h"
 #include "outbox.h"
 
 #define SCHED_RETRY_MS 5000     /* after a failed tick (disk full, …) */
 #define SCHED_CAP_MS 60000      /* re-arm at least every minute: survives clock jumps */
-#define STDIN_CHUNK 65536
-#define LINE_MAX_BYTES (1u << 20)
+#define RESTART_MIN_MS 5000     /* a failed adapter is started again after this, */
+#define RESTART_MAX_MS 300000   /* doubling up to this */
+
+struct slot;
 
 struct app_timer {
     uv_timer_t handle;
     int64_t id;
+    struct slot *owner;
     kb_timer_fn fire;
     void *ud;
     struct app_timer *next;
+};
+
+enum slot_state {
+    SLOT_RUNNING = 0,
+    SLOT_FINISHED,                /* its input ended: stops once its replies are out */
+    SLOT_DOWN,                    /* failed (bad token …): started again later */
+    SLOT_STOPPED
+};
+
+/* One adapter with its own services, HTTP client, sender and pacing. */
+struct slot {
+    struct app *app;
+    const struct adapter_kind *kind;
+    struct adapter *adapter;
+    struct adapter_services svc;
+    struct http_client *http;
+    struct sender *sender;
+    struct line_reader *input;
+    uv_timer_t restart;
+    uint64_t restart_ms;
+    enum slot_state state;
+    int exit_code;                /* SLOT_DOWN: what the process exits with when alone */
+    int drain_ticks;              /* ticks run while draining at end of input */
 };
 
 struct app {
     const struct kb_config *cfg;
     uv_loop_t loop;
     struct engine *engine;
-    struct adapter *adapter;
-    struct adapter_services svc;
-    struct http_client *http;
-    struct sender *sender;
+    struct slot slots[ADAPTER_MAX_KINDS];
+    size_t n_slots;
+    struct kb_menu menus[2];      /* the command menu, "en" and "zh-CN" */
     uv_timer_t sched;
     uv_signal_t sigint, sigterm;
-    /* stdin (console) */
-    int stdin_kind;               /* 0 none, 1 stream, 2 file */
-    union {
-        uv_tty_t tty;
-        uv_pipe_t pipe;
-    } in;
-    uv_fs_t fs_req;
-    char *chunk;
-    struct sbuf line;
-    int line_overflow;
-    int input_done;
-    int drain_ticks;              /* ticks run while draining at end of input */
-    /* timers handed to the adapter */
+    /* timers handed to the adapters */
     struct app_timer *timers;
     int64_t next_timer_id;
     int stopping;
@@ -60,6 +74,7 @@ struct app {
 };
 
 static void app_stop(struct app *a, int exit_code);
+static void kick_all(struct app *a);
 
 /* ==== services for the adapter ========================================== */
 
@@ -71,10 +86,10 @@ static int64_t svc_now_ms(void *ctx)
 
 static int svc_http(void *ctx, const struct kb_http_request *req, kb_http_done_fn done, void *ud)
 {
-    struct app *a = ctx;
-    if (a->stopping || !a->http)
+    struct slot *sl = ctx;
+    if (sl->app->stopping || sl->state != SLOT_RUNNING || !sl->http)
         return KB_ESHUTDOWN;
-    return http_request_start(a->http, req, done, ud);
+    return http_request_start(sl->http, req, done, ud);
 }
 
 static void timer_closed(uv_handle_t *h)
@@ -105,11 +120,13 @@ static void timer_fired(uv_timer_t *h)
 
 static int64_t svc_timer_start(void *ctx, uint64_t ms, kb_timer_fn fire, void *ud)
 {
-    struct app *a = ctx;
+    struct slot *sl = ctx;
+    struct app *a = sl->app;
     if (a->stopping)
         return KB_ESHUTDOWN;
     struct app_timer *t = xcalloc(1, sizeof *t);
     t->id = ++a->next_timer_id;
+    t->owner = sl;
     t->fire = fire;
     t->ud = ud;
     uv_timer_init(&a->loop, &t->handle);
@@ -122,7 +139,7 @@ static int64_t svc_timer_start(void *ctx, uint64_t ms, kb_timer_fn fire, void *u
 
 static void svc_timer_cancel(void *ctx, int64_t id)
 {
-    struct app *a = ctx;
+    struct app *a = ((struct slot *)ctx)->app;
     for (struct app_timer *t = a->timers; t; t = t->next) {
         if (t->id == id) {
             timer_unlink(a, t);
@@ -136,42 +153,79 @@ static void arm_scheduler(struct app *a);
 
 static int svc_deliver(void *ctx, const struct kb_event *ev, size_t n, const char *key, const char *value)
 {
-    struct app *a = ctx;
+    struct app *a = ((struct slot *)ctx)->app;
     int rc = engine_apply(a->engine, ev, n, key, value, clock_now_ms() / 1000);
     if (rc) {
         log_error("engine", "batch of %zu not applied (%s): %s", n, kb_strerror(rc),
                   engine_errmsg(a->engine));
         return rc;
     }
-    sender_kick(a->sender);
+    kick_all(a); /* a community may span platforms: replies may be for any adapter */
     arm_scheduler(a); /* new polls or tasks may be due sooner */
     return KB_OK;
 }
 
 static int svc_cursor_load(void *ctx, const char *key, char *buf, size_t cap)
 {
-    struct app *a = ctx;
-    return engine_cursor_load(a->engine, key, buf, cap);
+    struct slot *sl = ctx;
+    return engine_cursor_load(sl->app->engine, key, buf, cap);
 }
 
-static void svc_output(void *ctx, const char *text, size_t len)
+static int svc_stdin_lines(void *ctx, kb_line_fn line, kb_input_end_fn end, void *ud)
+{
+    struct slot *sl = ctx;
+    if (sl->input)
+        return KB_EINVAL; /* one reader per adapter */
+    sl->input = line_reader_start(&sl->app->loop, 0, line, end, ud);
+    return sl->input ? KB_OK : KB_ETRANSPORT;
+}
+
+static void svc_stdout_write(void *ctx, const char *text, size_t len)
 {
     (void)ctx;
     fwrite(text, 1, len, stdout);
     fflush(stdout);
 }
 
-static void svc_log(void *ctx, enum kb_log_level level, const char *msg)
+static void svc_finished(void *ctx)
 {
-    (void)ctx;
-    LOG_AT(level, "adapter", "%s", msg);
+    struct slot *sl = ctx;
+    if (sl->state != SLOT_RUNNING)
+        return;
+    sl->state = SLOT_FINISHED;
+    sender_kick(sl->sender); /* once its outbox is empty, drained() stops it */
 }
 
+static void svc_log(void *ctx, enum kb_log_level level, const char *msg)
+{
+    struct slot *sl = ctx;
+    LOG_AT(level, sl->kind->name, "%s", msg);
+}
+
+static void slot_halt(struct slot *sl);
+static void check_alive(struct app *a);
+static void restart_fired(uv_timer_t *h);
+
+/* One adapter failed: the others keep serving; it is started again later. */
 static void svc_fatal(void *ctx, int exit_code, const char *msg)
 {
-    struct app *a = ctx;
-    log_error("bot", "%s", msg);
-    app_stop(a, exit_code);
+    struct slot *sl = ctx;
+    struct app *a = sl->app;
+    if (sl->state == SLOT_DOWN || sl->state == SLOT_STOPPED)
+        return;
+    log_error(sl->kind->name, "%s", msg);
+    slot_halt(sl);
+    sl->state = SLOT_DOWN;
+    sl->exit_code = exit_code;
+    sl->restart_ms = sl->restart_ms ? sl->restart_ms * 2 : RESTART_MIN_MS;
+    if (sl->restart_ms > RESTART_MAX_MS)
+        sl->restart_ms = RESTART_MAX_MS;
+    check_alive(a);
+    if (!a->stopping) {
+        log_warn(sl->kind->name, "adapter stopped; the others keep serving; retrying in %llu s",
+                 (unsigned long long)(sl->restart_ms / 1000));
+        uv_timer_start(&sl->restart, restart_fired, sl->restart_ms, 0);
+    }
 }
 
 static void engine_logger(void *ud, int level, const char *msg)
@@ -194,7 +248,7 @@ static void sched_fire(uv_timer_t *h)
         uv_timer_start(&a->sched, sched_fire, SCHED_RETRY_MS, 0);
         return;
     }
-    sender_kick(a->sender);
+    kick_all(a);
     arm_scheduler(a);
 }
 
@@ -220,111 +274,84 @@ static void arm_scheduler(struct app *a)
     uv_timer_start(&a->sched, sched_fire, delay, 0);
 }
 
-/* ==== console input ===================================================== */
+/* ==== adapters: draining, stopping, restarting ========================= */
 
-static void feed_chunk(struct app *a, const char *buf, size_t n)
+static void kick_all(struct app *a)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (buf[i] != '\n') {
-            if (a->line.len < LINE_MAX_BYTES)
-                sbuf_addc(&a->line, buf[i]);
-            else
-                a->line_overflow = 1;
-            continue;
-        }
-        if (a->line_overflow)
-            log_warn("console", "input line over %u bytes dropped", LINE_MAX_BYTES);
-        else
-            a->adapter->ops->feed_line(a->adapter, sbuf_str(&a->line), a->line.len);
-        a->line.len = 0;
-        if (a->line.s)
-            a->line.s[0] = '\0';
-        a->line_overflow = 0;
-    }
-    a->adapter->ops->feed_line(a->adapter, NULL, 0); /* deliver this read as one batch */
+    for (size_t i = 0; i < a->n_slots; i++)
+        if (a->slots[i].sender)
+            sender_kick(a->slots[i].sender);
 }
 
-static void sched_fire(uv_timer_t *h);
+/* Stop receiving: the adapter, its timers, its requests, its input. */
+static void slot_halt(struct slot *sl)
+{
+    struct app *a = sl->app;
+    if (sl->adapter)
+        sl->adapter->ops->stop(sl->adapter);
+    for (struct app_timer **p = &a->timers; *p;) {
+        struct app_timer *t = *p;
+        if (t->owner != sl) {
+            p = &t->next;
+            continue;
+        }
+        *p = t->next;
+        uv_close((uv_handle_t *)&t->handle, timer_closed);
+    }
+    if (sl->http)
+        http_cancel_all(sl->http);
+    line_reader_close(sl->input);
+    sl->input = NULL;
+}
 
-/* The outbox is empty.  After the end of input, stop — but first let work
-   that is already due (a closed poll's final edit) take its turn; the cap
-   keeps a tick that cannot make progress from holding the exit. */
+/* No adapter left serving: the process ends (with a failed adapter's code). */
+static void check_alive(struct app *a)
+{
+    int code = 0;
+    for (size_t i = 0; i < a->n_slots; i++) {
+        if (a->slots[i].state == SLOT_RUNNING || a->slots[i].state == SLOT_FINISHED)
+            return;
+        if (a->slots[i].state == SLOT_DOWN && !code)
+            code = a->slots[i].exit_code;
+    }
+    app_stop(a, code);
+}
+
+/* A slot's outbox is empty.  After the end of its input, stop it — but
+   first let work that is already due (a closed poll's final edit) take its
+   turn; the cap keeps a tick that cannot make progress from holding the exit. */
 static void drained(void *ud)
 {
-    struct app *a = ud;
-    if (!a->input_done)
+    struct slot *sl = ud;
+    struct app *a = sl->app;
+    if (sl->state != SLOT_FINISHED || a->stopping)
         return;
     int64_t now = clock_now_ms() / 1000;
     int64_t due = engine_next_due(a->engine, now);
-    if (due >= 0 && due <= now && a->drain_ticks++ < 10) {
+    if (due >= 0 && due <= now && sl->drain_ticks++ < 10) {
         sched_fire(&a->sched);
         return;
     }
-    app_stop(a, 0);
+    slot_halt(sl);
+    sl->state = SLOT_STOPPED;
+    check_alive(a);
 }
 
-static void input_finished(struct app *a)
-{
-    if (a->line.len && !a->line_overflow) /* last line without a newline */
-        feed_chunk(a, "\n", 1);
-    a->input_done = 1;
-    sender_kick(a->sender); /* once the outbox is empty, drained() stops us */
-}
+static int slot_start(struct slot *sl);
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void restart_fired(uv_timer_t *h)
 {
-    struct app *a = h->loop->data;
-    (void)suggested;
-    *buf = uv_buf_init(a->chunk, STDIN_CHUNK);
-}
-
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-    struct app *a = s->loop->data;
-    if (n > 0) {
-        feed_chunk(a, buf->base, (size_t)n);
-    } else if (n < 0) {
-        uv_read_stop(s);
-        input_finished(a);
-    }
-}
-
-static void on_file_read(uv_fs_t *req)
-{
-    struct app *a = req->loop->data;
-    ssize_t n = req->result;
-    uv_fs_req_cleanup(req);
-    if (n > 0 && !a->stopping) {
-        feed_chunk(a, a->chunk, (size_t)n);
-        uv_buf_t b = uv_buf_init(a->chunk, STDIN_CHUNK);
-        uv_fs_read(&a->loop, &a->fs_req, 0, &b, 1, -1, on_file_read);
+    struct slot *sl = h->data;
+    if (sl->app->stopping || sl->state != SLOT_DOWN)
         return;
-    }
-    a->stdin_kind = 0;
-    if (!a->stopping)
-        input_finished(a);
-}
-
-static int start_stdin(struct app *a)
-{
-    a->chunk = xmalloc(STDIN_CHUNK);
-    uv_handle_type t = uv_guess_handle(0);
-    int rc = -1;
-    if (t == UV_TTY) {
-        rc = uv_tty_init(&a->loop, &a->in.tty, 0, 1);
-    } else if (t == UV_NAMED_PIPE) {
-        rc = uv_pipe_init(&a->loop, &a->in.pipe, 0);
-        if (!rc)
-            rc = uv_pipe_open(&a->in.pipe, 0);
-    }
-    if (rc == 0) {
-        a->stdin_kind = 1;
-        return uv_read_start((uv_stream_t *)&a->in, on_alloc, on_read);
-    }
-    /* a regular file (or anything else): read it through the thread pool */
-    a->stdin_kind = 2;
-    uv_buf_t b = uv_buf_init(a->chunk, STDIN_CHUNK);
-    return uv_fs_read(&a->loop, &a->fs_req, 0, &b, 1, -1, on_file_read);
+    sender_close(sl->sender);
+    sl->sender = NULL;
+    sl->adapter->ops->destroy(sl->adapter);
+    sl->adapter = NULL;
+    log_info(sl->kind->name, "starting the adapter again");
+    sl->state = SLOT_RUNNING;
+    if (slot_start(sl))
+        svc_fatal(sl, 70, "the adapter failed to start");
 }
 
 /* ==== signals and shutdown ============================================== */
@@ -363,21 +390,11 @@ static void app_stop(struct app *a, int exit_code)
         return;
     a->stopping = 1;
     a->exit_code = exit_code;
-    if (a->adapter)
-        a->adapter->ops->stop(a->adapter);
-    while (a->timers) {
-        struct app_timer *t = a->timers;
-        a->timers = t->next;
-        uv_close((uv_handle_t *)&t->handle, timer_closed);
+    for (size_t i = 0; i < a->n_slots; i++) {
+        slot_halt(&a->slots[i]);
+        uv_timer_stop(&a->slots[i].restart);
     }
-    if (a->http)
-        http_cancel_all(a->http);
     uv_timer_stop(&a->sched);
-    if (a->stdin_kind == 1) {
-        uv_read_stop((uv_stream_t *)&a->in);
-        uv_close((uv_handle_t *)&a->in, NULL);
-        a->stdin_kind = 0;
-    }
     uv_signal_stop(&a->sigint);
     uv_signal_stop(&a->sigterm);
     uv_stop(&a->loop);
@@ -386,14 +403,13 @@ static void app_stop(struct app *a, int exit_code)
 static void shutdown_loop(struct app *a)
 {
     /* in order: senders and curl while the loop lives, then every handle */
-    if (a->sender)
-        sender_close(a->sender);
-    a->sender = NULL;
-    if (a->http)
-        http_client_free(a->http);
-    a->http = NULL;
-    if (a->stdin_kind == 2)
-        uv_cancel((uv_req_t *)&a->fs_req);
+    for (size_t i = 0; i < a->n_slots; i++) {
+        struct slot *sl = &a->slots[i];
+        sender_close(sl->sender);
+        sl->sender = NULL;
+        http_client_free(sl->http);
+        sl->http = NULL;
+    }
     uv_walk(&a->loop, close_walk, NULL);
     for (int i = 0; i < 100 && uv_run(&a->loop, UV_RUN_DEFAULT) != 0; i++)
         ;
@@ -403,32 +419,31 @@ static void shutdown_loop(struct app *a)
 
 /* ==== start ============================================================= */
 
-static int make_adapter(struct app *a)
+/* Create the slot's adapter and sender and start receiving. */
+static int slot_start(struct slot *sl)
 {
+    struct app *a = sl->app;
     const struct kb_config *c = a->cfg;
-    int telegram = c->adapter ? strcmp(c->adapter, "telegram") == 0 : c->telegram.token != NULL;
-    if (telegram) {
-        if (!c->telegram.token) {
-            log_error("bot", "the telegram adapter needs KOCBOT_TELEGRAM_TOKEN");
-            return 1;
-        }
-        if (http_client_new(&a->loop, &a->http)) {
-            log_error("bot", "cannot start the HTTP client");
-            return 70;
-        }
-        http_client_set_max_connections(a->http, c->max_connections);
-        struct tg_options o = {.token = c->telegram.token, .api_base = c->telegram.api_base,
-                               .poll_timeout_s = c->telegram.poll_timeout_s,
-                               .admin_cache_s = c->telegram.admin_cache_s,
-                               .request_timeout_s = c->telegram.request_timeout_s,
-                               .conflict_wait_s = c->telegram.conflict_wait_s,
-                               .backoff_max_s = c->telegram.backoff_max_s,
-                               .admins_are_operators = c->engine.admins_are_operators};
-        return tg_adapter_new(&o, &a->svc, &a->adapter) ? 70 : 0;
+    struct adapter_host host = {.bot_name = c->engine.bot_name,
+                                .admins_are_operators = c->engine.admins_are_operators,
+                                .menus = a->menus, .n_menus = 2};
+    if (sl->kind->create(cfg_adapter_options(c, sl->kind), &host, &sl->svc, &sl->adapter)) {
+        log_error(sl->kind->name, "cannot create the adapter");
+        return 70;
     }
-    struct console_options o = {.user = c->console.user, .chat = c->console.chat,
-                                .bot_name = c->engine.bot_name};
-    return console_adapter_new(&o, &a->svc, &a->adapter) ? 70 : 0;
+    int paced = sl->kind->caps.paced;
+    struct sender_limits lim = {
+        .enabled = paced ? c->limits.enabled : 0, .per_chat_per_s = c->limits.per_chat_per_s,
+        .per_group_per_min = c->limits.per_group_per_min, .global_per_s = c->limits.global_per_s,
+        .coalesce = paced ? c->limits.coalesce : 0};
+    sl->sender = sender_new(&a->loop, a->engine, sl->adapter, &lim, drained, sl);
+    sender_on_sent(sl->sender, on_sent, a);
+    if (sl->adapter->ops->start(sl->adapter)) {
+        log_error(sl->kind->name, "the adapter failed to start");
+        return 70;
+    }
+    sender_kick(sl->sender); /* replies left from a previous run */
+    return 0;
 }
 
 int app_run(const struct kb_config *cfg)
@@ -438,6 +453,7 @@ int app_run(const struct kb_config *cfg)
     clock_init(cfg->fake_now, cfg->fake_speed);
     int code = 0;
     char err[512];
+    struct sbuf names = {0};
     /* the signal handlers first: a SIGTERM while the database opens is a
        clean stop (main blocked the signals until now) */
     uv_loop_init(&a->loop);
@@ -457,45 +473,51 @@ int app_run(const struct kb_config *cfg)
         goto out;
     }
     engine_set_log(a->engine, engine_logger, NULL);
-    a->svc = (struct adapter_services){
-        .ctx = a, .now_ms = svc_now_ms, .http = svc_http, .timer_start = svc_timer_start,
-        .timer_cancel = svc_timer_cancel, .deliver = svc_deliver, .cursor_load = svc_cursor_load,
-        .output = svc_output, .log = svc_log, .fatal = svc_fatal};
-    code = make_adapter(a);
-    if (code)
-        goto out;
-    int console = strcmp(a->adapter->ops->platform, "console") == 0;
-    struct sender_limits lim = {
-        .enabled = console ? 0 : cfg->limits.enabled, .per_chat_per_s = cfg->limits.per_chat_per_s,
-        .per_group_per_min = cfg->limits.per_group_per_min, .global_per_s = cfg->limits.global_per_s,
-        .coalesce = console ? 0 : cfg->limits.coalesce};
-    a->sender = sender_new(&a->loop, a->engine, a->adapter, &lim, drained, a);
-    sender_on_sent(a->sender, on_sent, a);
+    menu_build(&a->menus[0], "en");
+    menu_build(&a->menus[1], "zh-CN");
 
-    log_info("bot", "kocbot starting: adapter %s, database %s", a->adapter->ops->name,
-             cfg->engine.db_path);
-    if (a->adapter->ops->start(a->adapter)) {
-        log_error("bot", "adapter %s failed to start", a->adapter->ops->name);
-        code = 70;
-        app_stop(a, code);
-    } else {
-        if (console && start_stdin(a)) {
-            log_error("bot", "cannot read standard input");
-            app_stop(a, 70);
+    const struct adapter_kind *kinds[ADAPTER_MAX_KINDS];
+    a->n_slots = cfg_adapters(cfg, kinds);
+    for (size_t i = 0; i < a->n_slots; i++) {
+        struct slot *sl = &a->slots[i];
+        sl->app = a;
+        sl->kind = kinds[i];
+        sl->svc = (struct adapter_services){
+            .ctx = sl, .now_ms = svc_now_ms, .http = svc_http, .timer_start = svc_timer_start,
+            .timer_cancel = svc_timer_cancel, .deliver = svc_deliver,
+            .cursor_load = svc_cursor_load, .stdin_lines = svc_stdin_lines,
+            .stdout_write = svc_stdout_write, .finished = svc_finished, .log = svc_log,
+            .fatal = svc_fatal};
+        uv_timer_init(&a->loop, &sl->restart);
+        sl->restart.data = sl;
+        if (http_client_new(&a->loop, &sl->http)) {
+            log_error("bot", "cannot start the HTTP client");
+            code = 70;
+            goto out;
         }
-        sender_kick(a->sender); /* replies left from a previous run */
-        arm_scheduler(a);
+        http_client_set_max_connections(sl->http, cfg->max_connections);
+        sbuf_addf(&names, "%s%s", i ? ", " : "", sl->kind->name);
     }
+    log_info("bot", "kocbot starting: adapter %s, database %s", sbuf_str(&names),
+             cfg->engine.db_path);
+    for (size_t i = 0; i < a->n_slots && !a->stopping; i++) {
+        if ((code = slot_start(&a->slots[i])) != 0)
+            app_stop(a, code);
+    }
+    if (!a->stopping)
+        arm_scheduler(a);
     uv_run(&a->loop, UV_RUN_DEFAULT);
     app_stop(a, a->exit_code);
     code = a->exit_code;
 out:
+    sbuf_free(&names);
     shutdown_loop(a);
-    if (a->adapter)
-        a->adapter->ops->destroy(a->adapter);
+    for (size_t i = 0; i < a->n_slots; i++)
+        if (a->slots[i].adapter)
+            a->slots[i].adapter->ops->destroy(a->slots[i].adapter);
     engine_close(a->engine);
-    sbuf_free(&a->line);
-    free(a->chunk);
+    menu_free(&a->menus[0]);
+    menu_free(&a->menus[1]);
     free(a);
     return code;
 }

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../adapters/registry.h"
 #include "../config/config.h"
+#include "../core/util.h"
 #include "app.h"
 #include "log.h"
 
@@ -15,18 +17,32 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: kocbot [options]\n"
-          "  --config FILE        load configuration from a JSON file\n"
-          "  --check-config FILE  validate FILE (plus environment) and exit\n"
-          "  --adapter NAME       console | telegram (default: telegram when a token is set)\n"
-          "  --db PATH            SQLite database file (default ./kocbot.db)\n"
-          "  --help, --version\n"
-          "environment: KOCBOT_DB KOCBOT_LOCALE KOCBOT_TZ KOCBOT_LOG_LEVEL KOCBOT_OPERATORS\n"
-          "             KOCBOT_TELEGRAM_TOKEN KOCBOT_TELEGRAM_API\n"
-          "test clock:  KOCBOT_FAKE_NOW (unix seconds or ISO 8601) KOCBOT_FAKE_SPEED\n"
-          "The console adapter reads one message per line from stdin; \"alice: /checkin\"\n"
-          "speaks as alice.  See README.md for every command.\n",
-          out);
+    struct sbuf names = {0}, vars = {0};
+    const char *fallback = "none";
+    for (size_t i = 0; i < adapter_n_kinds; i++) {
+        const struct adapter_kind *k = adapter_kinds[i];
+        if (k->fallback)
+            fallback = k->name;
+        sbuf_addf(&names, "%s%s", i ? "," : "", k->name);
+        for (size_t j = 0; j < k->n_keys; j++)
+            if (k->keys[j].env)
+                sbuf_addf(&vars, " %s", k->keys[j].env);
+    }
+    fprintf(out,
+            "usage: kocbot [options]\n"
+            "  --config FILE        load configuration from a JSON file\n"
+            "  --check-config FILE  validate FILE (plus environment) and exit\n"
+            "  --adapter LIST       adapters to run, comma-separated: %s\n"
+            "                       (default: every adapter whose token is set, else %s)\n"
+            "  --db PATH            SQLite database file (default ./kocbot.db)\n"
+            "  --help, --version\n"
+            "environment: KOCBOT_DB KOCBOT_LOCALE KOCBOT_TZ KOCBOT_LOG_LEVEL KOCBOT_OPERATORS\n"
+            "            %s\n"
+            "test clock:  KOCBOT_FAKE_NOW (unix seconds or ISO 8601) KOCBOT_FAKE_SPEED\n"
+            "See README.md for every adapter and command.\n",
+            sbuf_str(&names), fallback, sbuf_str(&vars));
+    sbuf_free(&names);
+    sbuf_free(&vars);
 }
 
 static int replace(char **field, const char *value)
@@ -66,11 +82,6 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    if (adapter && strcmp(adapter, "console") != 0 && strcmp(adapter, "telegram") != 0) {
-        fprintf(stderr, "kocbot: --adapter must be console or telegram, not '%s'\n", adapter);
-        return 1;
-    }
-
     struct kb_config cfg;
     char err[1024] = "";
     cfg_defaults(&cfg);
@@ -84,8 +95,10 @@ int main(int argc, char **argv)
         err[0] = '\0';
         rc = cfg_apply_env(&cfg, err, sizeof err);
     }
-    if (!rc && adapter)
-        rc = replace(&cfg.adapter, adapter);
+    if (!rc && adapter) {
+        err[0] = '\0';
+        rc = cfg_set_adapters(&cfg, adapter, err, sizeof err);
+    }
     if (!rc && db)
         rc = replace(&cfg.engine.db_path, db);
     if (!rc)
@@ -96,8 +109,14 @@ int main(int argc, char **argv)
         return 1;
     }
     if (check_only) {
+        const struct adapter_kind *kinds[ADAPTER_MAX_KINDS];
+        size_t n = cfg_adapters(&cfg, kinds);
+        struct sbuf names = {0};
+        for (size_t i = 0; i < n; i++)
+            sbuf_addf(&names, "%s%s", i ? ", " : "", kinds[i]->name);
         printf("%s: ok (adapter %s, database %s, locale %s, time zone %s)\n", config_path,
-               cfg_adapter_name(&cfg), cfg.engine.db_path, cfg.engine.locale, cfg.engine.tz);
+               sbuf_str(&names), cfg.engine.db_path, cfg.engine.locale, cfg.engine.tz);
+        sbuf_free(&names);
         cfg_free(&cfg);
         return 0;
     }

@@ -15,7 +15,9 @@
  */
 #include "config.h"
 
+#include "../adapters/registry.h"
 #include "../core/schedule.h"
+#include "../core/util.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -58,39 +60,6 @@ static void seterr(char *err, size_t cap, const char *fmt, ...)
         i--;
     if (i > 0 && ((unsigned char)err[i - 1] & 0x80))
         err[i - 1] = '\0';
-}
-
-static int utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s, *e = p + n;
-    while (p < e) {
-        unsigned c = *p, cp, min;
-        size_t len;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if ((size_t)(e - p) < len)
-            return 0;
-        for (size_t i = 1; i < len; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i] & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        p += len;
-    }
-    return 1;
 }
 
 static int has_control(const char *s)
@@ -167,11 +136,13 @@ static int chk_locale(const char *s, char *why, size_t cap)
 static int chk_adapter(const char *s, char *why, size_t cap)
 {
     char b[64];
-    if (strcmp(s, "console") == 0 || strcmp(s, "telegram") == 0)
+    if (adapter_kind_find(s))
         return 0;
-    seterr(why, cap,
-           "must be \"console\", \"telegram\" or \"auto\" (got \"%s\")",
-           shown(s, b, sizeof b));
+    char names[256] = "";
+    for (size_t i = 0; i < adapter_n_kinds; i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s\"%s\"",
+                 i ? (i + 1 == adapter_n_kinds ? " or " : ", ") : "", adapter_kinds[i]->name);
+    seterr(why, cap, "must be %s (got \"%s\")", names, shown(s, b, sizeof b));
     return -1;
 }
 
@@ -287,37 +258,13 @@ static int chk_operator(const char *s, char *why, size_t cap)
                shown(s, b, sizeof b));
         return -1;
     }
-    if (plen == 2 && strncmp(s, "tg", 2) == 0) {
-        /* Telegram ids are numbers (negative for a chat's anonymous admin) */
-        const char *p = colon + 1;
-        if (*p == '-')
-            p++;
-        size_t nd = strspn(p, "0123456789");
-        if (nd == 0 || nd > 19 || p[nd] != '\0') {
-            seterr(why, cap,
-                   "Telegram user ids are numbers, not @names (got \"%s\")",
-                   shown(s, b, sizeof b));
+    for (size_t i = 0; i < adapter_n_kinds; i++) { /* the platform's own id rules */
+        const struct adapter_kind *k = adapter_kinds[i];
+        if (k->check_user_id && strlen(k->platform) == plen && strncmp(s, k->platform, plen) == 0 &&
+            k->check_user_id(colon + 1) != 0) {
+            seterr(why, cap, "%s (got \"%s\")", k->user_id_rule, shown(s, b, sizeof b));
             return -1;
         }
-    }
-    return 0;
-}
-
-/* "<bot id>:<secret>"; the message never quotes the value */
-static int chk_token(const char *s, char *why, size_t cap)
-{
-    size_t nd = strspn(s, "0123456789");
-    const char *rest = s + nd;
-    int ok = nd > 0 && *rest == ':' && rest[1] != '\0' &&
-             rest[1 + strspn(rest + 1, "abcdefghijklmnopqrstuvwxyz"
-                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                       "0123456789_-")] == '\0';
-    if (!ok) {
-        seterr(why, cap,
-               "does not look like a Telegram bot token (expected "
-               "<digits>:<secret>, as BotFather prints it, without "
-               "\"bot\" or quotes)");
-        return -1;
     }
     return 0;
 }
@@ -328,21 +275,25 @@ enum key_kind { K_SECTION, K_STR, K_INT, K_BOOL, K_DOUBLE, K_LIST, K_LEVEL, K_RU
 
 #define F_NULLABLE 1u /* JSON null allowed: stored as NULL */
 #define F_SECRET 2u   /* never quoted, wiped when freed */
-#define F_AUTO 4u     /* the string "auto" means NULL */
+#define F_REQUIRED 4u /* an adapter key its adapter cannot start without */
 
 struct cfg_key {
     const char *path;         /* dotted path in the file */
     enum key_kind kind;
-    size_t off;               /* field offset in struct kb_config */
+    size_t off;               /* field offset in struct kb_config, or in the
+                                 options of adapter kind_idx - 1 */
+    int kind_idx;             /* 0: struct kb_config; i + 1: adapter_kinds[i] */
     size_t count_off;         /* K_LIST: offset of the size_t count */
     size_t list_cap;          /* K_LIST: capacity of the array */
     double min, max;          /* K_INT/K_DOUBLE range, in file units */
     int scale;                /* K_INT: stored value = file value * scale */
     size_t max_len;           /* K_STR/K_LIST: longest string in bytes */
     str_check_fn check;       /* K_STR/K_LIST: extra check, or NULL */
+    str_check_fn check2;      /* K_STR: a second check (an adapter's own) */
     unsigned flags;
     const char *dstr;         /* default string (NULL: none) */
     double dnum;              /* default number / bool / level, file units */
+    const char *env;          /* adapter keys: environment override, or NULL */
 };
 
 #define OFF(f) offsetof(struct kb_config, f)
@@ -350,9 +301,9 @@ struct cfg_key {
 static const struct cfg_key cfg_keys[] = {
     {.path = "db", .kind = K_STR, .off = OFF(engine.db_path),
      .max_len = CFG_MAX_STR, .dstr = "./kocbot.db"},
-    {.path = "adapter", .kind = K_STR, .off = OFF(adapter),
-     .max_len = CFG_MAX_NAME, .check = chk_adapter,
-     .flags = F_NULLABLE | F_AUTO},
+    {.path = "adapters", .kind = K_LIST, .off = OFF(adapters),
+     .count_off = OFF(n_adapters), .list_cap = ADAPTER_MAX_KINDS,
+     .max_len = CFG_MAX_NAME, .check = chk_adapter},
     {.path = "locale", .kind = K_STR, .off = OFF(engine.locale),
      .max_len = CFG_MAX_NAME, .check = chk_locale, .dstr = "zh-CN"},
     {.path = "timezone", .kind = K_STR, .off = OFF(engine.tz),
@@ -396,27 +347,6 @@ static const struct cfg_key cfg_keys[] = {
      .dnum = 7},
     {.path = "levels", .kind = K_RULES},
     {.path = "schedules", .kind = K_SCHEDULES, .list_cap = KB_MAX_SCHEDULES},
-    {.path = "telegram", .kind = K_SECTION},
-    {.path = "telegram.token", .kind = K_STR, .off = OFF(telegram.token),
-     .max_len = CFG_MAX_TOKEN, .check = chk_token,
-     .flags = F_NULLABLE | F_SECRET},
-    {.path = "telegram.api_base", .kind = K_STR, .off = OFF(telegram.api_base),
-     .max_len = 512, .check = chk_url, .dstr = "https://api.telegram.org"},
-    {.path = "telegram.poll_timeout_s", .kind = K_INT,
-     .off = OFF(telegram.poll_timeout_s), .min = 1, .max = 50, .scale = 1,
-     .dnum = 25},
-    {.path = "telegram.admin_cache_s", .kind = K_INT,
-     .off = OFF(telegram.admin_cache_s), .max = 86400, .scale = 1,
-     .dnum = 300},
-    {.path = "telegram.request_timeout_s", .kind = K_INT,
-     .off = OFF(telegram.request_timeout_s), .min = 1, .max = 300, .scale = 1,
-     .dnum = 30},
-    {.path = "telegram.conflict_wait_s", .kind = K_INT,
-     .off = OFF(telegram.conflict_wait_s), .min = 1, .max = 3600, .scale = 1,
-     .dnum = 30},
-    {.path = "telegram.backoff_max_s", .kind = K_INT,
-     .off = OFF(telegram.backoff_max_s), .min = 1, .max = 3600, .scale = 1,
-     .dnum = 60},
     {.path = "limits", .kind = K_SECTION},
     {.path = "limits.per_chat_per_s", .kind = K_DOUBLE,
      .off = OFF(limits.per_chat_per_s), .min = 0.01, .max = 1000, .dnum = 1.0},
@@ -432,52 +362,109 @@ static const struct cfg_key cfg_keys[] = {
      .dnum = 1},
     {.path = "max_connections", .kind = K_INT, .off = OFF(max_connections), .min = 1,
      .max = 1024, .scale = 1, .dnum = 16},
-    {.path = "console", .kind = K_SECTION},
-    {.path = "console.user", .kind = K_STR, .off = OFF(console.user),
-     .max_len = CFG_MAX_NAME, .check = chk_ident, .dstr = "you"},
-    {.path = "console.chat", .kind = K_STR, .off = OFF(console.chat),
-     .max_len = CFG_MAX_NAME, .check = chk_ident, .dstr = "console"},
 };
 
+
 #define N_KEYS (sizeof cfg_keys / sizeof cfg_keys[0])
+
+/* Every adapter's section and keys, from the registry ("telegram",
+   "telegram.token", …), built once. */
+#define MAX_ADAPTER_KEYS (ADAPTER_MAX_KINDS * 17)
+static struct cfg_key adapter_keys[MAX_ADAPTER_KEYS];
+static char adapter_paths[MAX_ADAPTER_KEYS][96];
+static size_t n_adapter_keys;
+
+static void build_adapter_keys(void)
+{
+    if (n_adapter_keys)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < adapter_n_kinds && n < MAX_ADAPTER_KEYS; i++) {
+        const struct adapter_kind *ak = adapter_kinds[i];
+        snprintf(adapter_paths[n], sizeof adapter_paths[n], "%s", ak->section);
+        adapter_keys[n] = (struct cfg_key){.path = adapter_paths[n], .kind = K_SECTION,
+                                           .kind_idx = (int)i + 1};
+        n++;
+        for (size_t j = 0; j < ak->n_keys && n < MAX_ADAPTER_KEYS; j++) {
+            const struct adapter_key *ax = &ak->keys[j];
+            struct cfg_key *k = &adapter_keys[n];
+            snprintf(adapter_paths[n], sizeof adapter_paths[n], "%s.%s", ak->section, ax->name);
+            *k = (struct cfg_key){.path = adapter_paths[n], .off = ax->off,
+                                  .kind_idx = (int)i + 1, .min = ax->min, .max = ax->max,
+                                  .scale = 1, .max_len = ax->max_len, .check2 = ax->check,
+                                  .dstr = ax->dstr, .dnum = ax->dnum, .env = ax->env};
+            k->kind = ax->type == ADAPTER_KEY_INT ? K_INT : ax->type == ADAPTER_KEY_BOOL ? K_BOOL
+                                                                                       : K_STR;
+            if (ax->flags & ADAPTER_KEY_SECRET)
+                k->flags |= F_SECRET;
+            if (ax->flags & ADAPTER_KEY_REQUIRED)
+                k->flags |= F_REQUIRED | F_NULLABLE;
+            if (ax->flags & ADAPTER_KEY_URL)
+                k->check = chk_url;
+            if (ax->flags & ADAPTER_KEY_IDENT)
+                k->check = chk_ident;
+            n++;
+        }
+    }
+    n_adapter_keys = n;
+}
+
+/* All keys: the table above, then the adapters' (i < n_keys()). */
+static size_t n_keys(void)
+{
+    build_adapter_keys();
+    return N_KEYS + n_adapter_keys;
+}
+
+static const struct cfg_key *key_at(size_t i)
+{
+    return i < N_KEYS ? &cfg_keys[i] : &adapter_keys[i - N_KEYS];
+}
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 static const struct cfg_key *find_key(const char *path)
 {
-    for (size_t i = 0; i < N_KEYS; i++)
-        if (strcmp(cfg_keys[i].path, path) == 0)
-            return &cfg_keys[i];
+    for (size_t i = 0, n = n_keys(); i < n; i++)
+        if (strcmp(key_at(i)->path, path) == 0)
+            return key_at(i);
     return NULL;
 }
 
-static void *field(struct kb_config *c, size_t off)
+static void *base_of(struct kb_config *c, const struct cfg_key *k)
 {
-    return (char *)c + off;
+    return k->kind_idx ? c->adapter_options[k->kind_idx - 1] : (void *)c;
 }
 
-static const void *cfield(const struct kb_config *c, size_t off)
+static void *field(struct kb_config *c, const struct cfg_key *k)
 {
-    return (const char *)c + off;
+    return (char *)base_of(c, k) + k->off;
+}
+
+static const void *cfield(const struct kb_config *c, const struct cfg_key *k)
+{
+    const void *base = k->kind_idx ? c->adapter_options[k->kind_idx - 1] : (const void *)c;
+    return (const char *)base + k->off;
 }
 
 /* ==== Ownership: every owned string slot ==== */
 
-#define N_SLOTS (10 + KB_MAX_TRIGGERS + KB_MAX_OPERATORS + 4 * KB_MAX_SCHEDULES)
+#define N_SLOTS (5 + ADAPTER_MAX_KINDS + KB_MAX_TRIGGERS + KB_MAX_OPERATORS + \
+                 4 * KB_MAX_SCHEDULES + MAX_ADAPTER_KEYS)
 
-static size_t string_slots(struct kb_config *c, char **slots[N_SLOTS])
+/* Every owned string of c; secret[i] marks the ones to wipe.  The adapters'
+   options blocks must exist (see cfg_dup). */
+static size_t string_slots(struct kb_config *c, char **slots[N_SLOTS], int secret[N_SLOTS])
 {
     size_t n = 0;
-    slots[n++] = &c->telegram.token; /* first: the one to wipe */
+    memset(secret, 0, N_SLOTS * sizeof secret[0]);
     slots[n++] = &c->engine.db_path;
     slots[n++] = &c->engine.locale;
     slots[n++] = &c->engine.tz;
     slots[n++] = &c->engine.bot_name;
     slots[n++] = &c->engine.owner;
-    slots[n++] = &c->adapter;
-    slots[n++] = &c->telegram.api_base;
-    slots[n++] = &c->console.user;
-    slots[n++] = &c->console.chat;
+    for (size_t i = 0; i < ADAPTER_MAX_KINDS; i++)
+        slots[n++] = &c->adapters[i];
     for (size_t i = 0; i < KB_MAX_TRIGGERS; i++)
         slots[n++] = &c->engine.checkin.triggers[i];
     for (size_t i = 0; i < KB_MAX_OPERATORS; i++)
@@ -487,6 +474,14 @@ static size_t string_slots(struct kb_config *c, char **slots[N_SLOTS])
         slots[n++] = &c->engine.schedules[i].at;
         slots[n++] = &c->engine.schedules[i].days;
         slots[n++] = &c->engine.schedules[i].tmpl;
+    }
+    build_adapter_keys();
+    for (size_t i = 0; i < n_adapter_keys; i++) {
+        const struct cfg_key *k = &adapter_keys[i];
+        if (k->kind != K_STR || !c->adapter_options[k->kind_idx - 1])
+            continue;
+        secret[n] = (k->flags & F_SECRET) != 0;
+        slots[n++] = field(c, k);
     }
     return n;
 }
@@ -500,7 +495,7 @@ static void free_secret(char *s)
 }
 
 /*
- * cfg_free: free every string c owns (wiping the token first) and zero the
+ * cfg_free: free every string c owns (wiping secrets first) and zero the
  * whole struct, so a second cfg_free is harmless and cfg_defaults can
  * refill it.
  */
@@ -509,10 +504,16 @@ void cfg_free(struct kb_config *c)
     if (!c)
         return;
     char **slots[N_SLOTS];
-    size_t n = string_slots(c, slots);
-    free_secret(*slots[0]);
-    for (size_t i = 1; i < n; i++)
-        free(*slots[i]);
+    int secret[N_SLOTS];
+    size_t n = string_slots(c, slots, secret);
+    for (size_t i = 0; i < n; i++) {
+        if (secret[i])
+            free_secret(*slots[i]);
+        else
+            free(*slots[i]);
+    }
+    for (size_t i = 0; i < ADAPTER_MAX_KINDS; i++)
+        free(c->adapter_options[i]);
     memset(c, 0, sizeof *c);
 }
 
@@ -520,8 +521,21 @@ void cfg_free(struct kb_config *c)
 static int cfg_dup(struct kb_config *dst, const struct kb_config *src)
 {
     *dst = *src;
+    for (size_t i = 0; i < adapter_n_kinds; i++) {
+        if (!src->adapter_options[i])
+            continue;
+        dst->adapter_options[i] = malloc(adapter_kinds[i]->options_size);
+        if (!dst->adapter_options[i]) {
+            for (size_t j = 0; j < i; j++)
+                free(dst->adapter_options[j]);
+            memset(dst, 0, sizeof *dst);
+            return KB_ENOMEM;
+        }
+        memcpy(dst->adapter_options[i], src->adapter_options[i], adapter_kinds[i]->options_size);
+    }
     char **slots[N_SLOTS];
-    size_t n = string_slots(dst, slots);
+    int secret[N_SLOTS];
+    size_t n = string_slots(dst, slots, secret);
     for (size_t i = 0; i < n; i++) {
         if (!*slots[i])
             continue;
@@ -554,32 +568,33 @@ static int set_str(char **slot, const char *value, int secret)
 /* ==== Defaults ==== */
 
 /*
- * cfg_defaults: fill c with the built-in defaults from cfg_keys (c need not
- * be initialised; anything in it is overwritten, not freed).  On out of
- * memory a string stays NULL and cfg_validate reports it.
+ * cfg_defaults: fill c with the built-in defaults from the key tables (c
+ * need not be initialised; anything in it is overwritten, not freed).  On
+ * out of memory a string stays NULL and cfg_validate reports it.
  */
 void cfg_defaults(struct kb_config *c)
 {
     memset(c, 0, sizeof *c);
-    for (size_t i = 0; i < N_KEYS; i++) {
-        const struct cfg_key *k = &cfg_keys[i];
+    for (size_t i = 0; i < adapter_n_kinds; i++)
+        c->adapter_options[i] = xcalloc(1, adapter_kinds[i]->options_size);
+    for (size_t i = 0, nk = n_keys(); i < nk; i++) {
+        const struct cfg_key *k = key_at(i);
         switch (k->kind) {
         case K_STR:
             if (k->dstr)
-                *(char **)field(c, k->off) = strdup(k->dstr);
+                *(char **)field(c, k) = strdup(k->dstr);
             break;
         case K_INT:
-            *(int *)field(c, k->off) = (int)k->dnum * k->scale;
+            *(int *)field(c, k) = (int)k->dnum * k->scale;
             break;
         case K_BOOL:
-            *(int *)field(c, k->off) = (int)k->dnum;
+            *(int *)field(c, k) = (int)k->dnum;
             break;
         case K_DOUBLE:
-            *(double *)field(c, k->off) = k->dnum;
+            *(double *)field(c, k) = k->dnum;
             break;
         case K_LEVEL:
-            *(enum kb_log_level *)field(c, k->off) =
-                (enum kb_log_level)(int)k->dnum;
+            *(enum kb_log_level *)field(c, k) = (enum kb_log_level)(int)k->dnum;
             break;
         case K_SECTION:
         case K_LIST:
@@ -606,7 +621,8 @@ static int check_string(const struct cfg_key *k, const char *s,
     char why[256];
     int secret = (k->flags & F_SECRET) != 0;
     if (basic_string(s, k->max_len, secret, why, sizeof why) != 0 ||
-        (k->check && k->check(s, why, sizeof why) != 0)) {
+        (k->check && k->check(s, why, sizeof why) != 0) ||
+        (k->check2 && k->check2(s, why, sizeof why) != 0)) {
         seterr(err, cap, "%s: %s", name, why);
         return KB_EINVAL;
     }
@@ -617,9 +633,7 @@ static int set_string_key(struct kb_config *c, const struct cfg_key *k,
                           const char *s, const char *name, char *err,
                           size_t cap)
 {
-    char **slot = field(c, k->off);
-    if ((k->flags & F_AUTO) && s && strcmp(s, "auto") == 0)
-        s = NULL;
+    char **slot = field(c, k);
     if (s) {
         int rc = check_string(k, s, name, err, cap);
         if (rc)
@@ -639,7 +653,7 @@ static int set_level_key(struct kb_config *c, const struct cfg_key *k,
     char b[64];
     for (int i = 0; i < 4; i++) {
         if (strcmp(s, level_names[i]) == 0) {
-            *(enum kb_log_level *)field(c, k->off) = (enum kb_log_level)i;
+            *(enum kb_log_level *)field(c, k) = (enum kb_log_level)i;
             return KB_OK;
         }
     }
@@ -726,8 +740,8 @@ static int load_list(struct kb_config *c, const struct cfg_key *k,
             free(items[i]);
         return rc;
     }
-    char **arr = field(c, k->off);
-    size_t *count = field(c, k->count_off);
+    char **arr = field(c, k);
+    size_t *count = (void *)((char *)c + k->count_off);
     for (size_t i = 0; i < k->list_cap; i++) {
         free(arr[i]);
         arr[i] = i < n ? items[i] : NULL;
@@ -1031,6 +1045,10 @@ static int load_schedules(struct kb_config *c, const struct cfg_key *k,
 static int load_value(struct kb_config *c, const struct cfg_key *k, cJSON *v,
                       const char *path, char *err, size_t cap)
 {
+    if (k->kind_idx && !c->adapter_options[k->kind_idx - 1]) {
+        seterr(err, cap, "%s: the configuration was not set up with cfg_defaults", path);
+        return KB_EINVAL;
+    }
     switch (k->kind) {
     case K_SECTION:
         if (!cJSON_IsObject(v)) {
@@ -1051,7 +1069,7 @@ static int load_value(struct kb_config *c, const struct cfg_key *k, cJSON *v,
         if (k->flags & F_SECRET) {
             wipe_node(v);
             if (rc == KB_OK)
-                c->token_from_file = 1;
+                c->secret_in_file = k->path;
         }
         return rc;
     }
@@ -1062,7 +1080,7 @@ static int load_value(struct kb_config *c, const struct cfg_key *k, cJSON *v,
                    k->min, k->max);
             return KB_EINVAL;
         }
-        *(int *)field(c, k->off) = (int)d * k->scale;
+        *(int *)field(c, k) = (int)d * k->scale;
         return KB_OK;
     }
     case K_DOUBLE: {
@@ -1072,7 +1090,7 @@ static int load_value(struct kb_config *c, const struct cfg_key *k, cJSON *v,
                    k->min, k->max);
             return KB_EINVAL;
         }
-        *(double *)field(c, k->off) = d;
+        *(double *)field(c, k) = d;
         return KB_OK;
     }
     case K_BOOL:
@@ -1081,7 +1099,7 @@ static int load_value(struct kb_config *c, const struct cfg_key *k, cJSON *v,
                    json_type(v));
             return KB_EINVAL;
         }
-        *(int *)field(c, k->off) = cJSON_IsTrue(v) ? 1 : 0;
+        *(int *)field(c, k) = cJSON_IsTrue(v) ? 1 : 0;
         return KB_OK;
     case K_LEVEL:
         if (!cJSON_IsString(v)) {
@@ -1129,6 +1147,23 @@ static int load_object(struct kb_config *c, cJSON *obj, const char *prefix,
             return rc;
     }
     return KB_OK;
+}
+
+/* Wipe every secret's text in the parse tree, whether or not loading got
+   that far. */
+static void wipe_secrets(cJSON *root)
+{
+    for (size_t i = 0, n = n_keys(); i < n; i++) {
+        const struct cfg_key *k = key_at(i);
+        if (!(k->flags & F_SECRET))
+            continue;
+        const char *dot = strchr(k->path, '.');
+        char section[96];
+        snprintf(section, sizeof section, "%.*s", dot ? (int)(dot - k->path) : 0, k->path);
+        cJSON *sec = dot ? cJSON_GetObjectItemCaseSensitive(root, section) : root;
+        if (cJSON_IsObject(sec))
+            wipe_node(cJSON_GetObjectItemCaseSensitive(sec, dot ? dot + 1 : k->path));
+    }
 }
 
 /* "\u0000" would silently cut a string short in cJSON: refuse it. */
@@ -1227,10 +1262,10 @@ static void syntax_error(const char *path, const char *text, size_t len,
  * keys, wrong types, out-of-range numbers, bad strings and JSON syntax
  * errors fail with a message naming the key path (or file:line:column).
  * Returns 0, KB_ENOTFOUND (no file), KB_EDENIED (unreadable, or it holds
- * telegram.token while readable by others), KB_EPARSE (syntax),
- * KB_ETOOBIG, KB_EINVAL or KB_ENOMEM; on failure c is unchanged.  On
- * success err is "" or a warning (the file held a token: token_from_file
- * is then set).
+ * a secret such as telegram.token while readable by others), KB_EPARSE
+ * (syntax), KB_ETOOBIG, KB_EINVAL or KB_ENOMEM; on failure c is unchanged.
+ * On success err is "" or a warning (the file held a secret: secret_in_file
+ * then names its key).
  */
 int cfg_load_file(struct kb_config *c, const char *path, char *err,
                   size_t errcap)
@@ -1271,24 +1306,22 @@ int cfg_load_file(struct kb_config *c, const char *path, char *err,
         seterr(err, errcap, "%s: out of memory", path);
     } else {
         have_tmp = 1;
-        tmp.token_from_file = 0;
+        tmp.secret_in_file = NULL;
         rc = load_object(&tmp, root, "", err, errcap);
     }
     if (root) {
-        cJSON *tg = cJSON_GetObjectItemCaseSensitive(root, "telegram");
-        if (cJSON_IsObject(tg))
-            wipe_node(cJSON_GetObjectItemCaseSensitive(tg, "token"));
+        wipe_secrets(root);
         cJSON_Delete(root);
     }
     explicit_bzero(text, len);
     free(text);
 
-    if (rc == KB_OK && tmp.token_from_file && (st.st_mode & S_IROTH)) {
+    if (rc == KB_OK && tmp.secret_in_file && (st.st_mode & S_IROTH)) {
+        const struct cfg_key *k = find_key(tmp.secret_in_file);
         seterr(err, errcap,
-               "%s: holds telegram.token but is readable by other users; "
-               "move the token to KOCBOT_TELEGRAM_TOKEN or run "
-               "\"chmod 600 %s\"",
-               path, path);
+               "%s: holds %s but is readable by other users; "
+               "move it to %s or run \"chmod 600 %s\"",
+               path, k->path, k->env ? k->env : "the environment", path);
         rc = KB_EDENIED;
     }
     if (rc) {
@@ -1296,16 +1329,17 @@ int cfg_load_file(struct kb_config *c, const char *path, char *err,
             cfg_free(&tmp);
         return rc;
     }
-    int had_token = c->token_from_file || tmp.token_from_file;
+    const char *secret = tmp.secret_in_file ? tmp.secret_in_file : c->secret_in_file;
     cfg_free(c);
     *c = tmp;
-    c->token_from_file = had_token;
-    if (c->token_from_file)
+    c->secret_in_file = secret;
+    if (secret) {
+        const struct cfg_key *k = find_key(secret);
         seterr(err, errcap,
-               "%s: warning: telegram.token is set in the file; prefer the "
-               "KOCBOT_TELEGRAM_TOKEN environment variable and keep the file "
-               "private (chmod 600)",
-               path);
+               "%s: warning: %s is set in the file; prefer the %s environment "
+               "variable and keep the file private (chmod 600)",
+               path, k->path, k->env ? k->env : "");
+    }
     return KB_OK;
 }
 
@@ -1470,13 +1504,12 @@ static const struct {
     {"KOCBOT_TZ", "timezone"},
     {"KOCBOT_LOG_LEVEL", "log_level"},
     {"KOCBOT_OWNER", "owner"},
-    {"KOCBOT_TELEGRAM_TOKEN", "telegram.token"},
-    {"KOCBOT_TELEGRAM_API", "telegram.api_base"},
 };
 
 static int apply_env(struct kb_config *c, char *err, size_t cap)
 {
     char b[64];
+    build_adapter_keys();
     const char *v;
     for (size_t i = 0; i < sizeof env_keys / sizeof env_keys[0]; i++) {
         if (!(v = env(env_keys[i].var)))
@@ -1485,6 +1518,14 @@ static int apply_env(struct kb_config *c, char *err, size_t cap)
         int rc = k->kind == K_LEVEL
                      ? set_level_key(c, k, v, env_keys[i].var, err, cap)
                      : set_string_key(c, k, v, env_keys[i].var, err, cap);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < n_adapter_keys; i++) { /* the adapters' own variables */
+        const struct cfg_key *k = &adapter_keys[i];
+        if (k->kind != K_STR || !k->env || !(v = env(k->env)))
+            continue;
+        int rc = set_string_key(c, k, v, k->env, err, cap);
         if (rc)
             return rc;
     }
@@ -1548,18 +1589,33 @@ int cfg_apply_env(struct kb_config *c, char *err, size_t errcap)
 
 /* ==== Validation ==== */
 
+/* The first required key of adapter ak that is not set, or NULL. */
+static const struct cfg_key *missing_required(const struct kb_config *c,
+                                              const struct adapter_kind *ak)
+{
+    build_adapter_keys();
+    int idx = adapter_kind_index(ak) + 1;
+    for (size_t i = 0; i < n_adapter_keys; i++) {
+        const struct cfg_key *k = &adapter_keys[i];
+        if (k->kind_idx == idx && (k->flags & F_REQUIRED) &&
+            (!c->adapter_options[idx - 1] || !*(char *const *)cfield(c, k)))
+            return k;
+    }
+    return NULL;
+}
+
 static int validate_key(const struct kb_config *c, const struct cfg_key *k,
                         char *err, size_t cap)
 {
     switch (k->kind) {
     case K_STR: {
-        const char *s = *(char *const *)cfield(c, k->off);
+        const char *s = *(char *const *)cfield(c, k);
         if (!s && (k->flags & F_NULLABLE))
             return KB_OK;
         return check_string(k, s, k->path, err, cap);
     }
     case K_INT: {
-        int v = *(const int *)cfield(c, k->off);
+        int v = *(const int *)cfield(c, k);
         if (v < k->min * k->scale || v > k->max * k->scale) {
             seterr(err, cap, "%s: must be an integer from %.0f to %.0f",
                    k->path, k->min, k->max);
@@ -1568,7 +1624,7 @@ static int validate_key(const struct kb_config *c, const struct cfg_key *k,
         return KB_OK;
     }
     case K_DOUBLE: {
-        double v = *(const double *)cfield(c, k->off);
+        double v = *(const double *)cfield(c, k);
         if (!isfinite(v) || v < k->min || v > k->max) {
             seterr(err, cap, "%s: must be a number from %g to %g", k->path,
                    k->min, k->max);
@@ -1577,7 +1633,7 @@ static int validate_key(const struct kb_config *c, const struct cfg_key *k,
         return KB_OK;
     }
     case K_BOOL: {
-        int v = *(const int *)cfield(c, k->off);
+        int v = *(const int *)cfield(c, k);
         if (v != 0 && v != 1) {
             seterr(err, cap, "%s: must be true or false", k->path);
             return KB_EINVAL;
@@ -1585,7 +1641,7 @@ static int validate_key(const struct kb_config *c, const struct cfg_key *k,
         return KB_OK;
     }
     case K_LEVEL: {
-        int v = (int)*(const enum kb_log_level *)cfield(c, k->off);
+        int v = (int)*(const enum kb_log_level *)cfield(c, k);
         if (v < KB_LOG_DEBUG || v > KB_LOG_ERROR) {
             seterr(err, cap, "%s: unknown level", k->path);
             return KB_EINVAL;
@@ -1593,8 +1649,8 @@ static int validate_key(const struct kb_config *c, const struct cfg_key *k,
         return KB_OK;
     }
     case K_LIST: {
-        char *const *arr = cfield(c, k->off);
-        size_t n = *(const size_t *)cfield(c, k->count_off);
+        char *const *arr = cfield(c, k);
+        size_t n = *(const size_t *)(const void *)((const char *)c + k->count_off);
         if (n > k->list_cap) {
             seterr(err, cap, "%s: at most %zu entries", k->path, k->list_cap);
             return KB_EINVAL;
@@ -1629,17 +1685,24 @@ int cfg_validate(const struct kb_config *c, char *err, size_t errcap)
         seterr(err, errcap, "config: missing");
         return KB_EINVAL;
     }
-    for (size_t i = 0; i < N_KEYS; i++) {
-        int rc = validate_key(c, &cfg_keys[i], err, errcap);
+    for (size_t i = 0, n = n_keys(); i < n; i++) {
+        const struct cfg_key *k = key_at(i);
+        if (k->kind_idx && !c->adapter_options[k->kind_idx - 1]) {
+            seterr(err, errcap, "%s: the configuration was not set up with cfg_defaults", k->path);
+            return KB_EINVAL;
+        }
+        int rc = validate_key(c, k, err, errcap);
         if (rc)
             return rc;
     }
-    if (c->adapter && strcmp(c->adapter, "telegram") == 0 &&
-        !c->telegram.token) {
-        seterr(err, errcap,
-               "adapter: \"telegram\" needs a bot token; set "
-               "KOCBOT_TELEGRAM_TOKEN");
-        return KB_EINVAL;
+    for (size_t i = 0; i < c->n_adapters; i++) {
+        const struct adapter_kind *ak = adapter_kind_find(c->adapters[i]);
+        const struct cfg_key *k = ak ? missing_required(c, ak) : NULL;
+        if (k) {
+            seterr(err, errcap, "adapters: \"%s\" needs %s; set %s", ak->name, k->path,
+                   k->env ? k->env : k->path);
+            return KB_EINVAL;
+        }
     }
     if (c->fake_now < 0) {
         seterr(err, errcap, "KOCBOT_FAKE_NOW: must not be before 1970");
@@ -1656,12 +1719,75 @@ int cfg_validate(const struct kb_config *c, char *err, size_t errcap)
 }
 
 /*
- * cfg_adapter_name: the adapter to start: c->adapter when set, else
- * "telegram" when a token is configured, else "console".  Borrowed.
+ * cfg_adapters: the adapters to start, in registry order of c->adapters:
+ * the ones listed, or when the list is empty every adapter whose required
+ * keys are all set, or else the fallback (the console).  Returns how many
+ * (at most ADAPTER_MAX_KINDS) were written to out.
  */
-const char *cfg_adapter_name(const struct kb_config *c)
+size_t cfg_adapters(const struct kb_config *c, const struct adapter_kind **out)
 {
-    if (c->adapter)
-        return c->adapter;
-    return c->telegram.token ? "telegram" : "console";
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_adapters; i++) {
+        const struct adapter_kind *ak = adapter_kind_find(c->adapters[i]);
+        if (ak)
+            out[n++] = ak;
+    }
+    if (c->n_adapters)
+        return n;
+    for (size_t i = 0; i < adapter_n_kinds; i++) {
+        const struct adapter_kind *ak = adapter_kinds[i];
+        int has_required = 0;
+        for (size_t j = 0; j < ak->n_keys; j++)
+            has_required |= (ak->keys[j].flags & ADAPTER_KEY_REQUIRED) != 0;
+        if (has_required && !missing_required(c, ak))
+            out[n++] = ak;
+    }
+    for (size_t i = 0; n == 0 && i < adapter_n_kinds; i++)
+        if (adapter_kinds[i]->fallback)
+            out[n++] = adapter_kinds[i];
+    return n;
+}
+
+const void *cfg_adapter_options(const struct kb_config *c, const struct adapter_kind *k)
+{
+    int i = adapter_kind_index(k);
+    return i < 0 ? NULL : c->adapter_options[i];
+}
+
+/*
+ * cfg_set_adapters: replace the adapter list with the comma-separated
+ * names in list ("telegram,console"; "auto" or "" empties it).  0, or
+ * KB_EINVAL / KB_ENOMEM with a message naming the bad name.
+ */
+int cfg_set_adapters(struct kb_config *c, const char *list, char *err, size_t errcap)
+{
+    char *names[ADAPTER_MAX_KINDS] = {0};
+    size_t n = 0;
+    int rc = KB_OK;
+    for (const char *p = list; strcmp(list, "auto") != 0 && *p && rc == KB_OK;) {
+        size_t len = strcspn(p, ",");
+        char name[CFG_MAX_NAME + 1], why[256];
+        snprintf(name, sizeof name, "%.*s", (int)(len < CFG_MAX_NAME ? len : CFG_MAX_NAME), p);
+        if (chk_adapter(name, why, sizeof why)) {
+            seterr(err, errcap, "adapters: %s", why);
+            rc = KB_EINVAL;
+        } else if (!list_contains(names, n, name)) {
+            if (n == ADAPTER_MAX_KINDS || !(names[n] = strdup(name)))
+                rc = KB_ENOMEM;
+            else
+                n++;
+        }
+        p += len + (p[len] == ',');
+    }
+    if (rc) {
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        return rc;
+    }
+    for (size_t i = 0; i < ADAPTER_MAX_KINDS; i++) {
+        free(c->adapters[i]);
+        c->adapters[i] = names[i];
+    }
+    c->n_adapters = n;
+    return KB_OK;
 }

@@ -7,8 +7,9 @@
  *
  * Errors: functions return 0 or a negative KB_E* (core/event.h) and write
  * one English line naming the bad key path or variable into err (errcap
- * bytes, may be NULL/0).  On failure the config is left unchanged.  The
- * Telegram token never appears in any message.
+ * bytes, may be NULL/0).  On failure the config is left unchanged.  A
+ * secret (an adapter's token) never appears in any message.  The adapters'
+ * sections and keys come from the registry (adapters/registry.h).
  */
 #ifndef KB_CONFIG_CONFIG_H
 #define KB_CONFIG_CONFIG_H
@@ -16,23 +17,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../adapters/adapter.h"
+#include "../adapters/registry.h"
 #include "../core/event.h"
 #include "../core/settings.h"
 
 struct kb_config {
     struct engine_settings engine;  /* the domain part, handed to the engine */
-    char *adapter;                  /* "console" | "telegram" | NULL = auto */
+    char *adapters[ADAPTER_MAX_KINDS]; /* names to start; none = automatic */
+    size_t n_adapters;
+    void *adapter_options[ADAPTER_MAX_KINDS]; /* per adapter_kinds[i]: its
+                                       options struct, filled from its section */
     enum kb_log_level log_level;    /* default info */
-    struct {
-        char *token;                /* secret; NULL when unset */
-        char *api_base;             /* default "https://api.telegram.org" */
-        int poll_timeout_s;         /* long-poll timeout, 1..50 (25) */
-        int admin_cache_s;          /* chat-admin list cache, 0..86400 (300) */
-        int request_timeout_s;      /* sends and control calls, 1..300 (30) */
-        int conflict_wait_s;        /* wait after a 409 Conflict, 1..3600 (30) */
-        int backoff_max_s;          /* cap of the doubling poll backoff, 1..3600 (60) */
-    } telegram;
     struct {
         double per_chat_per_s;      /* messages per second per chat (1.0) */
         int per_group_per_min;      /* messages per minute per group (20) */
@@ -40,14 +35,10 @@ struct kb_config {
         int coalesce;               /* merge short acknowledgements (1) */
         int enabled;                /* 0 switches the outbox limiter off (1) */
     } limits;
-    struct {
-        char *user;                 /* console user id (default "you") */
-        char *chat;                 /* console chat id (default "console") */
-    } console;
-    int max_connections;            /* HTTP connections open at once, 1..1024 (16) */
+    int max_connections;            /* HTTP connections open at once, per adapter, 1..1024 (16) */
     int64_t fake_now;               /* test clock start, UTC seconds; 0 = real */
     double fake_speed;              /* test clock rate (1.0) */
-    int token_from_file;            /* 1: the file held telegram.token (warned) */
+    const char *secret_in_file;     /* the secret key the file held (warned), or NULL */
 };
 
 /* Fill c with the built-in defaults (c need not be initialised). */
@@ -59,8 +50,12 @@ int cfg_load_file(struct kb_config *c, const char *path, char *err,
 int cfg_apply_env(struct kb_config *c, char *err, size_t errcap);
 /* Check every field and the cross-field rules of a finished config. */
 int cfg_validate(const struct kb_config *c, char *err, size_t errcap);
-/* The adapter to run: c->adapter, or "telegram"/"console" when automatic. */
-const char *cfg_adapter_name(const struct kb_config *c);
+/* The adapters to start (out has room for ADAPTER_MAX_KINDS); how many. */
+size_t cfg_adapters(const struct kb_config *c, const struct adapter_kind **out);
+/* Adapter k's options struct (k's own type, e.g. struct tg_options). */
+const void *cfg_adapter_options(const struct kb_config *c, const struct adapter_kind *k);
+/* Replace the adapter list with comma-separated names ("auto": automatic). */
+int cfg_set_adapters(struct kb_config *c, const char *list, char *err, size_t errcap);
 /* Free every owned string (wiping the token) and zero c. */
 void cfg_free(struct kb_config *c);
 /* Parse unix seconds or ISO 8601 with Z/offset into UTC seconds. */

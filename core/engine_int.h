@@ -60,6 +60,11 @@ struct cmd_ctx {
     struct sbuf toast;    /* answer to a button press ("" = plain ack) */
 };
 
+/* Keep the store's failure text as the engine's (engine_errmsg); returns rc. */
+int engine_fail(struct engine *e, int rc);
+/* End the transaction the caller began: commit when rc is 0, else roll back.
+   Returns rc, or the commit's failure. */
+int engine_finish(struct engine *e, int rc);
 /* Log through the engine's log hook. */
 void engine_log(struct engine *e, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -88,8 +93,12 @@ int community_load(struct engine *e, int64_t id, struct community *out);
 int ctx_is_owner(const struct cmd_ctx *c);
 /* Find the one member of a community "@handle", "@<platform user id>" or
    "#<member number>" names (never a display name); KB_ENOTFOUND when none
-   or several do.  Commands with one target use who_resolve (who.h). */
+   or several do; a linked identity gives the person's first one (link.c).
+   Commands with one target use who_resolve (who.h). */
 int member_find(struct engine *e, int64_t community_id, const char *who, int64_t *member_id);
+/* The same, without following an identity link to the person's first one. */
+int member_find_identity(struct engine *e, int64_t community_id, const char *who,
+                         int64_t *member_id);
 /* Append a member's display name (escaped, isolated) to out. */
 void member_name(struct engine *e, int64_t member_id, struct sbuf *out);
 

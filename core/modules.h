@@ -1,7 +1,8 @@
 /*
  * The feature registry: every feature module (check-in, ledger, polls, …)
  * contributes commands, catalogue texts and optionally scheduled work.
- * modules.c lists them; adding a feature is one file plus one line there.
+ * modules.c lists them; adding a feature is one file plus one line there
+ * (its own tables come with it: kb_module.migrations).
  */
 #ifndef KB_CORE_MODULES_H
 #define KB_CORE_MODULES_H
@@ -29,12 +30,25 @@ struct cmd_spec {
     const char *help_key;           /* catalogue key of the /help line, or NULL */
 };
 
+/* A subcommand: "/host name words…" runs fn once the dispatcher checked the
+   host command's flags, these flags and the arity; the host's own fn
+   answers anything else (its usage).  fn's c->args are the words after name. */
+struct cmd_sub {
+    const char *host;               /* the command it belongs to */
+    const char *name;
+    int (*fn)(struct cmd_ctx *c);
+    unsigned flags;                 /* on top of the host's */
+    int min_args, max_args;         /* words after name; max -1 = any number */
+};
+
 struct kb_module {
     const char *name;
     const struct cmd_spec *commands;
     size_t n_commands;
     const struct text_entry *texts;
     size_t n_texts;
+    const struct cmd_sub *subs;     /* subcommands of this module's commands */
+    size_t n_subs;
     /* scheduled work (optional): both run inside the engine's transaction */
     int (*tick)(struct engine *e, int64_t now);
     int64_t (*next_due)(struct engine *e, int64_t now); /* -1 = nothing */
@@ -47,6 +61,13 @@ struct kb_module {
        posted with a ref (see ctx_post); c->args is the message text, c->name
        is "".  Return KB_OK when the ref is not this module's. */
     int (*on_reply)(struct cmd_ctx *c, const char *ref);
+    /* a community was just created (optional): set up its defaults, inside
+       the engine's transaction */
+    int (*community_created)(struct engine *e, int64_t community_id, int64_t now);
+    /* the module's own tables (optional): its migrations, oldest first,
+       versioned per module (store_migrate_module) */
+    const char *const *migrations;
+    size_t n_migrations;
 };
 
 extern const struct kb_module *const kb_modules[];

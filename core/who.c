@@ -71,10 +71,25 @@ static int find_identity(struct engine *e, int64_t community_id, const char *who
                       community_id, w, member_id, several);
 }
 
-int member_find(struct engine *e, int64_t community_id, const char *who, int64_t *member_id)
+int member_find_identity(struct engine *e, int64_t community_id, const char *who,
+                         int64_t *member_id)
 {
     int several;
     return find_identity(e, community_id, who, member_id, &several);
+}
+
+/* A linked second identity stands for the person's first one. */
+static int member_resolve(struct engine *e, int rc, int64_t *member_id)
+{
+    if (rc != KB_OK)
+        return rc;
+    return store_i64(e->st, member_id, "SELECT coalesce(linked_to, id) FROM members WHERE id = ?",
+                     VALS(SI(*member_id)));
+}
+
+int member_find(struct engine *e, int64_t community_id, const char *who, int64_t *member_id)
+{
+    return member_resolve(e, member_find_identity(e, community_id, who, member_id), member_id);
 }
 
 /* One line per member: "#12 Alice (@alice · tg 123)": the number picks
@@ -134,12 +149,12 @@ int who_resolve(struct cmd_ctx *c, const char *who, int64_t *member_id)
             rc = ctx_reply(c, "who.reply_unknown", NOARGS);
             return rc ? rc : KB_ENOTFOUND;
         }
-        return rc;
+        return member_resolve(c->e, rc, member_id);
     }
     int several;
     int rc = find_identity(c->e, c->comm.id, who, member_id, &several);
     if (rc != KB_ENOTFOUND)
-        return rc;
+        return member_resolve(c->e, rc, member_id);
     return refuse_with_candidates(c, who);
 }
 

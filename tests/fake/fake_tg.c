@@ -9,6 +9,8 @@
  */
 #include "fake_tg.h"
 
+#include "../../core/util.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -26,48 +28,9 @@
 
 /* ---- small containers -------------------------------------------------- */
 
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
-
-static void sb_reserve(struct sbuf *b, size_t extra)
-{
-    if (b->oom || b->len + extra + 1 <= b->cap)
-        return;
-    size_t ncap = b->cap ? b->cap : 256;
-    while (ncap < b->len + extra + 1)
-        ncap *= 2;
-    char *np = realloc(b->p, ncap);
-    if (!np) {
-        b->oom = 1;
-        return;
-    }
-    b->p = np;
-    b->cap = ncap;
-}
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-    sb_reserve(b, n);
-    if (b->oom)
-        return;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
 static void sb_i64(struct sbuf *b, int64_t v)
 {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
-    sb_add(b, tmp, (size_t)n);
+    sbuf_addf(b, "%lld", (long long)v);
 }
 
 /* a JSON string literal for s */
@@ -75,10 +38,7 @@ static void sb_jstr(struct sbuf *b, const char *s)
 {
     cJSON *str = cJSON_CreateString(s);
     char *txt = str ? cJSON_PrintUnformatted(str) : NULL;
-    if (txt)
-        sb_str(b, txt);
-    else
-        b->oom = 1;
+    sbuf_add(b, txt ? txt : "\"\""); /* cJSON out of memory: an empty string */
     free(txt);
     cJSON_Delete(str);
 }
@@ -344,27 +304,23 @@ static void respond(struct conn *c, int status, const char *body)
 
 static void respond_sb(struct conn *c, int status, struct sbuf *b)
 {
-    if (b->oom)
-        respond(c, 500, "{\"ok\":false,\"error_code\":500,\"description\":\"out of memory\"}");
-    else
-        respond_ex(c, status, b->p ? b->p : "", b->len, 0);
-    free(b->p);
-    b->p = NULL;
+    respond_ex(c, status, sbuf_str(b), b->len, 0);
+    sbuf_free(b);
 }
 
 static void respond_error(struct conn *c, int code, const char *desc, int retry_after)
 {
     struct sbuf b = {0};
-    sb_str(&b, "{\"ok\":false,\"error_code\":");
+    sbuf_add(&b, "{\"ok\":false,\"error_code\":");
     sb_i64(&b, code);
-    sb_str(&b, ",\"description\":");
+    sbuf_add(&b, ",\"description\":");
     sb_jstr(&b, desc);
     if (retry_after > 0) {
-        sb_str(&b, ",\"parameters\":{\"retry_after\":");
+        sbuf_add(&b, ",\"parameters\":{\"retry_after\":");
         sb_i64(&b, retry_after);
-        sb_str(&b, "}");
+        sbuf_add(&b, "}");
     }
-    sb_str(&b, "}");
+    sbuf_add(&b, "}");
     if (code == 429 && c->s)
         c->s->st.sent_429++;
     respond_sb(c, code, &b);
@@ -909,7 +865,7 @@ static void answer_updates(struct conn *c, int64_t limit)
 {
     struct fake_tg *s = c->s;
     struct sbuf b = {0};
-    sb_str(&b, "{\"ok\":true,\"result\":[");
+    sbuf_add(&b, "{\"ok\":true,\"result\":[");
     size_t n = q_count(s);
     if (limit < 1 || limit > 100)
         limit = 100;
@@ -917,10 +873,10 @@ static void answer_updates(struct conn *c, int64_t limit)
         n = (size_t)limit;
     for (size_t i = 0; i < n; i++) {
         if (i)
-            sb_add(&b, ",", 1);
-        sb_str(&b, s->q[s->q_head + i].json);
+            sbuf_addn(&b, ",", 1);
+        sbuf_add(&b, s->q[s->q_head + i].json);
     }
-    sb_str(&b, "]}");
+    sbuf_add(&b, "]}");
     respond_sb(c, 200, &b);
 }
 
@@ -1286,8 +1242,6 @@ int fake_tg_generate_from(struct fake_tg *s, size_t first, size_t n, size_t chat
         start_time = wall_ms() / 1000;
     struct sbuf esc = {0};
     sb_jstr(&esc, text);
-    if (esc.oom)
-        return -ENOMEM;
     size_t cmd_len = 0;
     if (text[0] == '/')
         cmd_len = strcspn(text, " \n\t");
@@ -1298,7 +1252,7 @@ int fake_tg_generate_from(struct fake_tg *s, size_t first, size_t n, size_t chat
     size_t cap = esc.len + 512;
     char *tmp = malloc(cap);
     if (!tmp) {
-        free(esc.p);
+        sbuf_free(&esc);
         return -ENOMEM;
     }
     int rc = 0;
@@ -1322,7 +1276,7 @@ int fake_tg_generate_from(struct fake_tg *s, size_t first, size_t n, size_t chat
                            (long long)id, (long long)s->next_message_id++,
                            (long long)(100000 + (int64_t)ui), ui, ui,
                            (long long)(-1001000000000LL - (int64_t)ci), ci,
-                           (long long)start_time, esc.p, entities);
+                           (long long)start_time, sbuf_str(&esc), entities);
         char *j = (len > 0 && (size_t)len < cap) ? dup_n(tmp, (size_t)len) : NULL;
         if (!j || q_push(s, id, j) != 0) {
             free(j);
@@ -1331,7 +1285,7 @@ int fake_tg_generate_from(struct fake_tg *s, size_t first, size_t n, size_t chat
         }
     }
     free(tmp);
-    free(esc.p);
+    sbuf_free(&esc);
     wake_poller(s);
     return rc < 0 ? rc : (int)n;
 }
@@ -1404,30 +1358,26 @@ const struct fake_tg_request *fake_tg_request_at(const struct fake_tg *s, const 
 char *fake_tg_requests_json(const struct fake_tg *s, const char *method, int accepted_only)
 {
     struct sbuf b = {0};
-    sb_str(&b, "[");
+    sbuf_add(&b, "[");
     int first = 1;
     for (size_t k = 0; s && k < s->n_recs; k++) {
         const struct rec *r = &s->recs[k];
         if ((method && strcmp(r->method, method) != 0) || (accepted_only && !r->accepted))
             continue;
-        sb_str(&b, first ? "{\"method\":" : ",{\"method\":");
+        sbuf_add(&b, first ? "{\"method\":" : ",{\"method\":");
         first = 0;
         sb_jstr(&b, r->method);
-        sb_str(&b, ",\"body\":");
+        sbuf_add(&b, ",\"body\":");
         if (r->body_is_json)
-            sb_str(&b, r->body);
+            sbuf_add(&b, r->body);
         else
             sb_jstr(&b, r->body);
-        sb_str(&b, r->accepted ? ",\"accepted\":true,\"time_ms\":" : ",\"accepted\":false,\"time_ms\":");
+        sbuf_add(&b, r->accepted ? ",\"accepted\":true,\"time_ms\":" : ",\"accepted\":false,\"time_ms\":");
         sb_i64(&b, r->time_ms);
-        sb_str(&b, "}");
+        sbuf_add(&b, "}");
     }
-    sb_str(&b, "]");
-    if (b.oom) {
-        free(b.p);
-        return NULL;
-    }
-    return b.p;
+    sbuf_add(&b, "]");
+    return sbuf_take(&b);
 }
 
 size_t fake_tg_pending_updates(const struct fake_tg *s)

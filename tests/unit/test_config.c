@@ -10,6 +10,31 @@
 #include <unistd.h>
 
 #include "../../config/config.h"
+#include "../../adapters/console.h"
+#include "../../adapters/telegram.h"
+
+/* The adapters' own option structs inside a config. */
+static struct tg_options *TG(struct kb_config *c)
+{
+    return c->adapter_options[adapter_kind_index(&tg_adapter_kind)];
+}
+
+static struct console_options *CON(struct kb_config *c)
+{
+    return c->adapter_options[adapter_kind_index(&console_adapter_kind)];
+}
+
+/* The names of the adapters that would start, "a,b". */
+static const char *started(const struct kb_config *c)
+{
+    static char buf[128];
+    const struct adapter_kind *k[ADAPTER_MAX_KINDS];
+    size_t n = cfg_adapters(c, k);
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? "," : "", k[i]->name);
+    return buf;
+}
 
 #define TOKEN "123456789:AAHsecretSECRETsecret_0123-xyz"
 
@@ -72,25 +97,25 @@ TEST(defaults)
     CHECK_INT(c.engine.admins_are_operators, 1);
     CHECK_INT(c.engine.member_rate_per_min, 20);
     CHECK_INT(c.engine.schedule_grace_s, 1800);
-    CHECK(c.adapter == NULL);
+    CHECK_INT(c.n_adapters, 0);
     CHECK_INT(c.log_level, KB_LOG_INFO);
-    CHECK(c.telegram.token == NULL);
-    CHECK_STR(c.telegram.api_base, "https://api.telegram.org");
-    CHECK_INT(c.telegram.poll_timeout_s, 25);
-    CHECK_INT(c.telegram.admin_cache_s, 300);
+    CHECK(TG(&c)->token == NULL);
+    CHECK_STR(TG(&c)->api_base, "https://api.telegram.org");
+    CHECK_INT(TG(&c)->poll_timeout_s, 25);
+    CHECK_INT(TG(&c)->admin_cache_s, 300);
     CHECK(c.limits.per_chat_per_s == 1.0);
     CHECK_INT(c.limits.per_group_per_min, 20);
     CHECK_INT(c.limits.global_per_s, 30);
     CHECK_INT(c.limits.coalesce, 1);
     CHECK_INT(c.limits.enabled, 1);
-    CHECK_STR(c.console.user, "you");
-    CHECK_STR(c.console.chat, "console");
+    CHECK_STR(CON(&c)->user, "you");
+    CHECK_STR(CON(&c)->chat, "console");
     CHECK_INT(c.fake_now, 0);
     CHECK(c.fake_speed == 1.0);
-    CHECK_INT(c.token_from_file, 0);
+    CHECK(c.secret_in_file == NULL);
     CHECK_INT(cfg_validate(&c, err, sizeof err), 0);
     CHECK_STR(err, "");
-    CHECK_STR(cfg_adapter_name(&c), "console");
+    CHECK_STR(started(&c), "console");
     cfg_free(&c);
     CHECK(c.engine.db_path == NULL);
     cfg_free(&c); /* a second free is harmless */
@@ -99,7 +124,7 @@ TEST(defaults)
 static const char full_json[] =
     "{\n"
     "  \"db\": \"/srv/kb.db\",\n"
-    "  \"adapter\": \"console\",\n"
+    "  \"adapters\": [\"console\", \"console\"],\n"
     "  \"locale\": \"en\",\n"
     "  \"timezone\": \"America/New_York\",\n"
     "  \"log_level\": \"debug\",\n"
@@ -127,7 +152,8 @@ TEST(full_file)
     CHECK_INT(load_text(&c, full_json, err, sizeof err), 0);
     CHECK_STR(err, "");
     CHECK_STR(c.engine.db_path, "/srv/kb.db");
-    CHECK_STR(c.adapter, "console");
+    CHECK_INT(c.n_adapters, 1); /* the repeat is dropped */
+    CHECK_STR(c.adapters[0], "console");
     CHECK_STR(c.engine.locale, "en");
     CHECK_STR(c.engine.tz, "America/New_York");
     CHECK_INT(c.log_level, KB_LOG_DEBUG);
@@ -145,30 +171,30 @@ TEST(full_file)
     CHECK_STR(c.engine.checkin.triggers[1], "签到");
     CHECK_INT(c.engine.member_rate_per_min, 0);
     CHECK_INT(c.engine.schedule_grace_s, 300);
-    CHECK_STR(c.telegram.api_base, "http://127.0.0.1:8081");
-    CHECK_INT(c.telegram.poll_timeout_s, 50);
-    CHECK_INT(c.telegram.admin_cache_s, 0);
+    CHECK_STR(TG(&c)->api_base, "http://127.0.0.1:8081");
+    CHECK_INT(TG(&c)->poll_timeout_s, 50);
+    CHECK_INT(TG(&c)->admin_cache_s, 0);
     CHECK(c.limits.per_chat_per_s == 0.5);
     CHECK_INT(c.limits.per_group_per_min, 10);
     CHECK_INT(c.limits.global_per_s, 25);
     CHECK_INT(c.limits.coalesce, 0);
     CHECK_INT(c.limits.enabled, 0);
-    CHECK_STR(c.console.user, "alice");
-    CHECK_STR(c.console.chat, "room1");
-    CHECK_INT(c.token_from_file, 0);
+    CHECK_STR(CON(&c)->user, "alice");
+    CHECK_STR(CON(&c)->chat, "room1");
+    CHECK(c.secret_in_file == NULL);
     CHECK_INT(cfg_validate(&c, err, sizeof err), 0);
 
     /* a second, partial file overrides only what it names */
-    CHECK_INT(load_text(&c, "{\"adapter\": null, \"checkin\": "
+    CHECK_INT(load_text(&c, "{\"adapters\": [], \"checkin\": "
                             "{\"triggers\": []}}",
                         err, sizeof err),
               0);
-    CHECK(c.adapter == NULL);
+    CHECK_INT(c.n_adapters, 0);
     CHECK_INT(c.engine.checkin.n_triggers, 0);
     CHECK(c.engine.checkin.triggers[0] == NULL);
     CHECK_STR(c.engine.locale, "en");
-    CHECK_INT(load_text(&c, "{\"adapter\": \"auto\"}", err, sizeof err), 0);
-    CHECK(c.adapter == NULL);
+    CHECK_INT(cfg_set_adapters(&c, "auto", err, sizeof err), 0);
+    CHECK_INT(c.n_adapters, 0);
     cfg_free(&c);
 }
 
@@ -247,8 +273,10 @@ static const struct {
     {"{\"db\": \"\"}", KB_EINVAL, "db: must not be empty"},
     {"{\"db\": null}", KB_EINVAL, "db: must be a string"},
     {"{\"db\": \"a\\nb\"}", KB_EINVAL, "db: must not contain control"},
-    {"{\"adapter\": \"irc\"}", KB_EINVAL, "adapter: must be \"console\""},
-    {"{\"adapter\": true}", KB_EINVAL, "adapter: must be a string or null"},
+    {"{\"adapters\": [\"irc\"]}", KB_EINVAL,
+     "adapters[0]: must be \"telegram\" or \"console\" (got \"irc\")"},
+    {"{\"adapters\": true}", KB_EINVAL, "adapters: must be an array of strings"},
+    {"{\"adapter\": \"console\"}", KB_EINVAL, "\"adapter\": unknown key"},
     {"{\"locale\": \"fr\"}", KB_EINVAL,
      "locale: must be \"zh-CN\" or \"en\" (got \"fr\")"},
     {"{\"locale\": [\"en\"]}", KB_EINVAL, "locale: must be a string (got an"},
@@ -528,8 +556,8 @@ TEST(token_in_world_readable_file_is_refused)
     CHECK_CONTAINS(err, "readable by other users");
     CHECK_CONTAINS(err, "KOCBOT_TELEGRAM_TOKEN");
     CHECK(!strstr(err, "AAHsecret"));
-    CHECK(c.telegram.token == NULL);
-    CHECK_INT(c.token_from_file, 0);
+    CHECK(TG(&c)->token == NULL);
+    CHECK(c.secret_in_file == NULL);
 
     /* private file: accepted, with a warning and the flag */
     CHECK_INT(chmod(p, 0600), 0);
@@ -537,16 +565,16 @@ TEST(token_in_world_readable_file_is_refused)
     CHECK_CONTAINS(err, "warning");
     CHECK_CONTAINS(err, "KOCBOT_TELEGRAM_TOKEN");
     CHECK(!strstr(err, "AAHsecret"));
-    CHECK_STR(c.telegram.token, TOKEN);
-    CHECK_INT(c.token_from_file, 1);
-    CHECK_STR(cfg_adapter_name(&c), "telegram");
+    CHECK_STR(TG(&c)->token, TOKEN);
+    CHECK_STR(c.secret_in_file, "telegram.token");
+    CHECK_STR(started(&c), "telegram");
     unlink(p);
 
     /* a readable file without a token is fine */
     CHECK_INT(load_text(&c, "{\"telegram\": {\"token\": null}}", err,
                         sizeof err),
               0);
-    CHECK(c.telegram.token == NULL);
+    CHECK(TG(&c)->token == NULL);
     p = write_tmp("{\"locale\": \"en\"}", 0644);
     CHECK_INT(cfg_load_file(&c, p, err, sizeof err), 0);
     unlink(p);
@@ -579,7 +607,7 @@ TEST(token_never_in_messages)
     clear_env();
     CHECK_CONTAINS(err, "KOCBOT_TELEGRAM_TOKEN: does not look like");
     CHECK(!strstr(err, "AAHsecret"));
-    CHECK(c.telegram.token == NULL);
+    CHECK(TG(&c)->token == NULL);
     cfg_free(&c);
 }
 
@@ -608,12 +636,12 @@ TEST(env_overrides)
     CHECK_STR(c.engine.locale, "zh-CN");
     CHECK_STR(c.engine.tz, "UTC");
     CHECK_INT(c.log_level, KB_LOG_WARN);
-    CHECK_STR(c.telegram.token, TOKEN);
-    CHECK_INT(c.token_from_file, 0);
-    CHECK_STR(c.telegram.api_base, "http://127.0.0.1:9000");
+    CHECK_STR(TG(&c)->token, TOKEN);
+    CHECK(c.secret_in_file == NULL);
+    CHECK_STR(TG(&c)->api_base, "http://127.0.0.1:9000");
     CHECK_INT(c.fake_now, 1795391940);
     CHECK(c.fake_speed == 60.0);
-    CHECK_STR(cfg_adapter_name(&c), "telegram");
+    CHECK_STR(started(&c), "telegram");
     CHECK_INT(cfg_validate(&c, err, sizeof err), 0);
 
     /* empty variables count as unset */
@@ -793,13 +821,23 @@ TEST(validate_cross_field)
 {
     struct kb_config c;
     char err[256];
-    cfg_defaults(&c);
-    c.adapter = strdup("telegram");
+    /* a config that never saw cfg_defaults is refused, not dereferenced */
+    memset(&c, 0, sizeof c);
     CHECK_INT(cfg_validate(&c, err, sizeof err), KB_EINVAL);
-    CHECK_CONTAINS(err, "adapter: \"telegram\" needs a bot token");
-    c.telegram.token = strdup(TOKEN);
+    CHECK_STR(started(&c), "console");
+    cfg_defaults(&c);
+    CHECK_INT(cfg_set_adapters(&c, "telegram", err, sizeof err), 0);
+    CHECK_INT(cfg_validate(&c, err, sizeof err), KB_EINVAL);
+    CHECK_CONTAINS(err, "adapters: \"telegram\" needs telegram.token; set KOCBOT_TELEGRAM_TOKEN");
+    CHECK_INT(cfg_set_adapters(&c, "telegram,irc", err, sizeof err), KB_EINVAL);
+    CHECK_CONTAINS(err, "adapters: must be \"telegram\" or \"console\" (got \"irc\")");
+    CHECK_INT(cfg_set_adapters(&c, "console,telegram", err, sizeof err), 0);
+    CHECK_INT(c.n_adapters, 2);
+    CHECK_STR(started(&c), "console,telegram");
+    CHECK_INT(cfg_set_adapters(&c, "telegram", err, sizeof err), 0);
+    TG(&c)->token = strdup(TOKEN);
     CHECK_INT(cfg_validate(&c, err, sizeof err), 0);
-    CHECK_STR(cfg_adapter_name(&c), "telegram");
+    CHECK_STR(started(&c), "telegram");
 
     free(c.engine.locale);
     c.engine.locale = strdup("de");
@@ -818,10 +856,10 @@ TEST(validate_cross_field)
     CHECK_CONTAINS(err, "timezone: must be set");
     c.engine.tz = strdup("Europe/Berlin");
 
-    c.telegram.poll_timeout_s = 99;
+    TG(&c)->poll_timeout_s = 99;
     CHECK_INT(cfg_validate(&c, err, sizeof err), KB_EINVAL);
     CHECK_CONTAINS(err, "telegram.poll_timeout_s: must be an integer from 1");
-    c.telegram.poll_timeout_s = 25;
+    TG(&c)->poll_timeout_s = 25;
 
     c.engine.schedule_grace_s = 1441 * 60;
     CHECK_INT(cfg_validate(&c, err, sizeof err), KB_EINVAL);

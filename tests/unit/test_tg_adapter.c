@@ -162,7 +162,6 @@ static const struct adapter_services SVC = {
     .timer_cancel = f_timer_cancel,
     .deliver = f_deliver,
     .cursor_load = f_cursor_load,
-    .output = NULL,
     .log = f_log,
     .fatal = f_fatal,
 };
@@ -285,9 +284,16 @@ static long fire(void)
     return (long)F.timer[k].ms;
 }
 
+/* the command menu, as bot/ builds it from the module registry */
+static struct kb_menu MENUS[2];
+
 static struct adapter *make(int admins)
 {
-    struct tg_options o = {TOKEN, "http://127.0.0.1:9/", 25, 300, admins, 0, 0, 0};
+    if (!MENUS[0].locale) {
+        menu_build(&MENUS[0], "en");
+        menu_build(&MENUS[1], "zh-CN");
+    }
+    struct tg_options o = {TOKEN, "http://127.0.0.1:9/", 25, 300, admins, 0, 0, 0, MENUS, 2};
     struct adapter *a = NULL;
     if (tg_adapter_new(&o, &SVC, &a) || !a)
         TEST_FAIL("tg_adapter_new failed");
@@ -330,14 +336,15 @@ TEST(construct_and_ops)
     CHECK_STR(a->ops->name, "telegram");
     CHECK_STR(a->ops->platform, "tg");
     CHECK_INT(a->max_text, 4096);
-    CHECK(a->ops->feed_line == NULL);
+    CHECK_INT(tg_adapter_kind.caps.max_text, 4096);
+    CHECK(adapter_kind_find("telegram") == &tg_adapter_kind);
     CHECK(a->ops->start && a->ops->stop && a->ops->send && a->ops->destroy);
     finish(a);
-    struct tg_options bad = {NULL, NULL, 0, 0, 0, 0, 0, 0};
+    struct tg_options bad = {.token = NULL};
     struct adapter *b = (struct adapter *)1;
     CHECK_INT(tg_adapter_new(&bad, &SVC, &b), KB_EINVAL);
     CHECK(b == NULL);
-    struct tg_options bad2 = {"12/../x", NULL, 0, 0, 0, 0, 0, 0};
+    struct tg_options bad2 = {.token = "12/../x"};
     CHECK_INT(tg_adapter_new(&bad2, &SVC, &b), KB_EINVAL);
 }
 
@@ -360,6 +367,7 @@ TEST(start_sequence)
     q = pending();
     CHECK_STR(q->method, "setMyCommands");
     CHECK_CONTAINS(q->body, "\"language_code\":\"zh\"");
+    CHECK_CONTAINS(q->body, "\"description\":\"每日签到");
     answer(q, 200, "{\"ok\":true,\"result\":true}");
     q = pending();
     CHECK_STR(q->method, "getUpdates");

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "../../adapters/telegram_json.h"
+#include "../../core/util.h"
 #include "../test.h"
 
 #define FIX "tests/fixtures/telegram/"
@@ -304,15 +305,15 @@ TEST(read_id_limits)
 
 TEST(utf8_validator)
 {
-    CHECK(tg_utf8_valid("abc", 3));
-    CHECK(tg_utf8_valid("签到 ✅ \xF0\x9F\x98\x80", strlen("签到 ✅ \xF0\x9F\x98\x80")));
-    CHECK(!tg_utf8_valid("\xC0\xAF", 2));          /* overlong '/' */
-    CHECK(!tg_utf8_valid("\xE0\x80\xAF", 3));      /* overlong */
-    CHECK(!tg_utf8_valid("\xED\xA0\x80", 3));      /* surrogate */
-    CHECK(!tg_utf8_valid("\xF4\x90\x80\x80", 4));  /* above U+10FFFF */
-    CHECK(!tg_utf8_valid("\xE7\xAD", 2));          /* truncated */
-    CHECK(!tg_utf8_valid("\xFF", 1));
-    CHECK(!tg_utf8_valid("a\x80", 2));
+    CHECK(utf8_valid("abc", 3));
+    CHECK(utf8_valid("签到 ✅ \xF0\x9F\x98\x80", strlen("签到 ✅ \xF0\x9F\x98\x80")));
+    CHECK(!utf8_valid("\xC0\xAF", 2));          /* overlong '/' */
+    CHECK(!utf8_valid("\xE0\x80\xAF", 3));      /* overlong */
+    CHECK(!utf8_valid("\xED\xA0\x80", 3));      /* surrogate */
+    CHECK(!utf8_valid("\xF4\x90\x80\x80", 4));  /* above U+10FFFF */
+    CHECK(!utf8_valid("\xE7\xAD", 2));          /* truncated */
+    CHECK(!utf8_valid("\xFF", 1));
+    CHECK(!utf8_valid("a\x80", 2));
 }
 
 /* ==== responses ==== */
@@ -579,15 +580,18 @@ TEST(encode_edit_answer_updates_commands)
     free(b);
     CHECK(ok);
 
-    b = tg_encode_commands_dup("zh");
+    struct kb_menu menu;
+    menu_build(&menu, "zh-CN");
+    b = tg_encode_commands_dup(&menu);
+    menu_free(&menu);
     cJSON *j = parse_free(b);
     CHECK(j);
     const cJSON *cmds = cJSON_GetObjectItem(j, "commands");
-    ok = cJSON_GetArraySize(cmds) == 10 &&
+    ok = cJSON_GetArraySize(cmds) >= 10 &&
          !strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(cmds, 0), "command")->valuestring,
                  "checkin") &&
          !strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(cmds, 0), "description")->valuestring,
-                 "每日签到") &&
+                 "每日签到（也可以直接发“签到”或“打卡”）") &&
          !strcmp(cJSON_GetObjectItem(j, "language_code")->valuestring, "zh") &&
          !cJSON_GetObjectItem(j, "scope");
     cJSON_Delete(j);
@@ -659,7 +663,7 @@ TEST(split_overlong_line_keeps_utf8_tags_entities)
     size_t total = 0;
     for (size_t i = 0; ok && i < n; i++) {
         size_t len = strlen(parts[i]);
-        ok = tg_utf8_valid(parts[i], len) && !strncmp(parts[i], "<b>", 3) &&
+        ok = utf8_valid(parts[i], len) && !strncmp(parts[i], "<b>", 3) &&
              !strcmp(parts[i] + len - 4, "</b>") && tg_markup_length(parts[i]) <= 4096;
         total += tg_markup_length(parts[i]);
     }
@@ -681,7 +685,7 @@ TEST(split_overlong_line_keeps_utf8_tags_entities)
     total = 0;
     for (size_t i = 0; ok && i < n; i++) {
         size_t len = strlen(parts[i]);
-        ok = tg_utf8_valid(parts[i], len) &&
+        ok = utf8_valid(parts[i], len) &&
              count(parts[i], "&amp;") * 5 + count(parts[i], "\xF0\x9F\x98\x80") * 4 ==
                  (int)len &&
              tg_markup_length(parts[i]) <= 100;

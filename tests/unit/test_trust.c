@@ -3,6 +3,7 @@
  * names), forwarded messages, refused button presses, undecodable updates,
  * the outbox retention and the database's file mode.
  */
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
