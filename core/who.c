@@ -137,7 +137,8 @@ static int refuse_with_candidates(struct cmd_ctx *c, const char *who)
     return rc ? rc : KB_ENOTFOUND;
 }
 
-int who_resolve(struct cmd_ctx *c, const char *who, int64_t *member_id)
+/* follow_link: a linked second identity stands for the person's first one */
+static int resolve(struct cmd_ctx *c, const char *who, int64_t *member_id, int follow_link)
 {
     if (!who) {
         int rc = who_has_reply(c)
@@ -149,13 +150,23 @@ int who_resolve(struct cmd_ctx *c, const char *who, int64_t *member_id)
             rc = ctx_reply(c, "who.reply_unknown", NOARGS);
             return rc ? rc : KB_ENOTFOUND;
         }
-        return member_resolve(c->e, rc, member_id);
+        return follow_link ? member_resolve(c->e, rc, member_id) : rc;
     }
     int several;
     int rc = find_identity(c->e, c->comm.id, who, member_id, &several);
     if (rc != KB_ENOTFOUND)
-        return member_resolve(c->e, rc, member_id);
+        return follow_link ? member_resolve(c->e, rc, member_id) : rc;
     return refuse_with_candidates(c, who);
+}
+
+int who_resolve(struct cmd_ctx *c, const char *who, int64_t *member_id)
+{
+    return resolve(c, who, member_id, 1);
+}
+
+int who_resolve_identity(struct cmd_ctx *c, const char *who, int64_t *member_id)
+{
+    return resolve(c, who, member_id, 0);
 }
 
 /* /who [text]: members whose name or handle contains text (all when

@@ -21,6 +21,8 @@ char *who_next_target(struct cmd_ctx *c, const char **p);
    *member_id; KB_ENOTFOUND after replying why (nobody, or whom it could
    mean); any other negative is a store failure. */
 int who_resolve(struct cmd_ctx *c, const char *who, int64_t *member_id);
+/* The same, without following an identity link to the person's first one. */
+int who_resolve_identity(struct cmd_ctx *c, const char *who, int64_t *member_id);
 
 extern const struct kb_module who_module;
 

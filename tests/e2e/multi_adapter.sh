@@ -139,7 +139,7 @@ wait_for 20 answered 18
 check "refused: an expired code" grep -q 'That code has expired' "$WORK/console.out"
 check "these refusals changed 0 rows" [ "$(fingerprint)" = "$before" ]
 
-console "op: /identity unlink @alice"
+console "op: /identity unlink @1001"   # @alice names both identities: refused as ambiguous
 wait_for 20 answered 19
 check "an operator unlinks the identity" \
     [ "$(q "SELECT count(*) FROM members WHERE linked_to IS NOT NULL")" = 0 ]
