@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/markup.h"
 #include "telegram_json.h"
 
 #define TG_BACKOFF_MIN_MS 1000L
@@ -689,7 +690,7 @@ static void run_step(struct tg *tg)
 
 static void send_free(struct tg_send *s)
 {
-    tg_parts_free(s->parts, s->nparts);
+    markup_parts_free(s->parts, s->nparts);
     free(s->answer_body);
     free(s->chat_id);
     free(s->thread_id);
@@ -906,12 +907,12 @@ static int tg_send_op(struct adapter *a, const struct kb_reply *r,
             rc = KB_EINVAL;
             goto fail;
         }
-        char *clean = tg_markup_sanitize_dup(r->text ? r->text : "");
+        char *clean = markup_sanitize_dup(r->text ? r->text : "");
         if (!clean) {
             rc = KB_ENOMEM;
             goto fail;
         }
-        rc = tg_split_markup(clean, a->max_text, &s->parts, &s->nparts);
+        rc = markup_split(clean, a->max_text, &s->parts, &s->nparts);
         free(clean);
         if (rc == 0 && s->nparts == 0)
             rc = KB_EINVAL; /* Telegram refuses empty texts */

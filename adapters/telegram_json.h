@@ -122,33 +122,6 @@ int tg_parse_admins(const cJSON *result, int64_t **ids, size_t *n);
 void tg_classify_send(const struct kb_http_response *resp, enum tg_method m,
                       struct tg_send_class *out);
 
-/* ---- markup ---------------------------------------------------------- */
-
-/* Return a malloc'd copy of kb markup that Telegram's HTML parser accepts:
-   only <b>, <i>, <code> (well nested, no tags inside <code>, all closed at
-   the end) and the entities &amp; &lt; &gt; &quot; survive; any other '<',
-   '>' or '&' is escaped.  NULL on out-of-memory. */
-char *tg_markup_sanitize_dup(const char *text);
-
-/* Return a malloc'd plain-text rendering (tags dropped, the four entities
-   decoded), cut to at most max_units UTF-16 units at a character
-   boundary (0 = no limit).  For callback answers and button labels. */
-char *tg_markup_plain_dup(const char *text, size_t max_units);
-
-/* Rendered length of sanitized markup in UTF-16 code units (what Telegram
-   counts): tags count 0, an entity 1, astral characters 2. */
-size_t tg_markup_length(const char *markup);
-
-/* Split sanitized markup into parts of at most max_units rendered UTF-16
-   units each: at line boundaries when possible, otherwise at a character,
-   tag or entity boundary.  Tags open at a cut are closed at the end of the
-   part and reopened at the start of the next.  Blank parts are dropped.
-   *parts is a malloc'd array of malloc'd strings (tg_parts_free).
-   0 or KB_ENOMEM / KB_EINVAL. */
-int tg_split_markup(const char *markup, size_t max_units, char ***parts,
-                    size_t *n);
-void tg_parts_free(char **parts, size_t n);
-
 /* ---- request bodies (all malloc'd JSON text, NULL on failure) --------- */
 
 /* inline_keyboard reply_markup from the kb buttons encoding (NULL when
