@@ -2,7 +2,7 @@
 #ifndef KB_CORE_AUDIT_H
 #define KB_CORE_AUDIT_H
 
-#include "engine_int.h"
+#include "ctx.h"
 
 /* Record an operator action by the command's sender: action is a short
    verb ("task.post", "grant.points"), target what it acted on ("task:3",

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "modules.h"
+#include "outbox.h"
+#include "text.h"
 
 static void copy_field(char *dst, size_t cap, const char *src)
 {
@@ -144,11 +147,6 @@ static int same_identity(const char *entry, const char *platform, const char *us
 int community_is_owner(const struct engine *e, const char *platform, const char *user_id)
 {
     return platform && user_id && same_identity(e->set.owner, platform, user_id);
-}
-
-int ctx_is_owner(const struct cmd_ctx *c)
-{
-    return c->ev->role != KB_ROLE_ANON_ADMIN && community_is_owner(c->e, c->ev->platform, c->ev->user_id);
 }
 
 int community_is_operator(struct engine *e, int64_t community_id, const char *platform,

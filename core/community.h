@@ -3,6 +3,22 @@
 #define KB_CORE_COMMUNITY_H
 
 #include "engine_int.h"
+#include "util.h"
+
+struct community {
+    int64_t id;
+    char tz[64];
+    char locale[16];
+};
+
+/* Load a community by id. */
+int community_load(struct engine *e, int64_t id, struct community *out);
+/* Post markup to every active chat of a community (announcements). */
+int community_post(struct engine *e, int64_t community_id, const char *markup,
+                   const char *buttons, const char *ref, int64_t now);
+
+/* Append a member's display name (escaped, isolated) to out. */
+void member_name(struct engine *e, int64_t member_id, struct sbuf *out);
 
 /* The community of the event's chat, creating chat and community on first
    sight with the configured default locale and time zone. */

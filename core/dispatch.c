@@ -11,6 +11,7 @@
 
 #include "command.h"
 #include "community.h"
+#include "outbox.h"
 
 static const struct cmd_spec *find_command(const char *name)
 {
@@ -87,15 +88,6 @@ static const struct cmd_sub *find_sub(const char *host, const char *args, const 
     for (char *w; (w = command_next_word(&p)) != NULL; n++)
         free(w);
     return n >= sub->min_args && (sub->max_args < 0 || n <= sub->max_args) ? sub : NULL;
-}
-
-int ctx_refuse(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n)
-{
-    if (c->ev->kind != KB_EV_CALLBACK)
-        return ctx_reply(c, key, a, n);
-    c->toast.len = 0;
-    text_format(&c->toast, c->lang, key, a, n);
-    return KB_OK;
 }
 
 static int run_command(struct cmd_ctx *c)

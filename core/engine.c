@@ -91,61 +91,6 @@ const char *engine_errmsg(const struct engine *e)
     return e->err[0] ? e->err : store_errmsg(e->st);
 }
 
-void engine_log(struct engine *e, int level, const char *fmt, ...)
-{
-    if (!e->log)
-        return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    e->log(e->log_ud, level, msg);
-}
-
-int engine_fail(struct engine *e, int rc)
-{
-    snprintf(e->err, sizeof e->err, "%s", store_errmsg(e->st));
-    return rc;
-}
-
-int engine_finish(struct engine *e, int rc)
-{
-    if (!rc)
-        rc = store_commit(e->st); /* rolls back itself when it fails */
-    else
-        store_rollback(e->st);
-    return rc ? engine_fail(e, rc) : KB_OK;
-}
-
-/* ==== replies ========================================================== */
-
-int ctx_reply_markup(struct cmd_ctx *c, const char *markup, int coalesce)
-{
-    struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = c->ev->platform,
-                         .chat_id = c->ev->chat_id, .thread_id = c->ev->thread_id,
-                         .reply_to = c->ev->kind == KB_EV_MESSAGE ? c->ev->message_id : NULL,
-                         .text = markup, .coalesce = coalesce};
-    return outbox_add(c->e, &r, NULL, c->now);
-}
-
-int ctx_reply(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n)
-{
-    struct sbuf b = {0};
-    text_format(&b, c->lang, key, a, n);
-    int rc = ctx_reply_markup(c, b.s, 0);
-    sbuf_free(&b);
-    return rc;
-}
-
-int ctx_post(struct cmd_ctx *c, const char *markup, const char *buttons, const char *ref)
-{
-    struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = c->ev->platform,
-                         .chat_id = c->ev->chat_id, .thread_id = c->ev->thread_id,
-                         .text = markup, .buttons = buttons};
-    return outbox_add(c->e, &r, ref, c->now);
-}
-
 /* Record the message as seen; 0 when it was already processed. */
 static int first_sight(struct engine *e, const struct kb_event *ev, int64_t now, int *fresh)
 {

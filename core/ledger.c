@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "top.h"
+#include "tally.h"
 
 int ledger_add(struct engine *e, const struct ledger_entry *le, int *added)
 {

@@ -28,7 +28,7 @@
 #include "audit.h"
 #include "command.h"
 #include "standing.h"
-#include "top.h"
+#include "tally.h"
 
 #define CODE_LEN 8
 #define CODE_TTL_S 600

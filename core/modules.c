@@ -5,6 +5,7 @@
 #include "poll.h"
 #include "profile.h"
 #include "task.h"
+#include "review.h"
 #include "grant.h"
 #include "link.h"
 #include "pool.h"

@@ -4,10 +4,12 @@
  * recorded (sent with the platform's message id, retried with backoff,
  * failed, the chat gone).  The public half is declared in engine.h.
  */
-#include "engine_int.h"
+#include "outbox.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 int outbox_add(struct engine *e, const struct kb_reply *r, const char *ref, int64_t now)
 {

@@ -20,7 +20,7 @@
 #include "command.h"
 #include "csv.h"
 #include "defn.h"
-#include "engine_int.h"
+#include "outbox.h"
 #include "ledger.h"
 #include "once.h"
 #include "standing.h"

@@ -9,7 +9,7 @@
 #ifndef KB_CORE_PRUNE_H
 #define KB_CORE_PRUNE_H
 
-#include "engine_int.h"
+#include "ctx.h"
 
 #define PRUNE_PROCESSED_AFTER_S (7 * 86400)
 #define PRUNE_CHUNK 5000

@@ -18,9 +18,9 @@
 #include "modules.h"
 #include "command.h"
 #include "defn.h"
-#include "engine_int.h"
+#include "ctx.h"
 #include "once.h"
-#include "top.h"
+#include "tally.h"
 #include "tz.h"
 
 #define SCHED_MAX_PER_COMMUNITY 20

@@ -12,7 +12,7 @@
 #include "command.h"
 #include "defn.h"
 #include "ledger.h"
-#include "top.h"
+#include "tally.h"
 #include "tz.h"
 #include "who.h"
 

@@ -16,7 +16,7 @@
 #ifndef KB_CORE_STANDING_H
 #define KB_CORE_STANDING_H
 
-#include "engine_int.h"
+#include "ctx.h"
 
 enum { STANDING_N_TIERS = 4 };
 /* Task tiers, in the order of struct standing_facts.tasks. */

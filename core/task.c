@@ -15,9 +15,11 @@
 #include <string.h>
 
 #include "audit.h"
+#include "award.h"
 #include "command.h"
 #include "defn.h"
 #include "standing.h"
+#include "who.h"
 
 #define SUBMIT_MAX 2000
 #define NOTE_MAX 500

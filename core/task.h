@@ -8,7 +8,7 @@
 #ifndef KB_CORE_TASK_H
 #define KB_CORE_TASK_H
 
-#include "engine_int.h"
+#include "ctx.h"
 
 /* Which fields a definition gave (for /task edit). */
 enum task_field {
@@ -88,12 +88,6 @@ int task_parse_id(const char *s, int64_t *id);
     "(CASE WHEN t.deadline IS NULL THEN NULL ELSE max(t.deadline, coalesce(c.revise_until, 0)) END)"
 /* The same from the two values (0 = none). */
 int64_t task_claim_due(int64_t deadline, int64_t revise_until);
-/* Grant the task's rewards for an approved submission of a claim, exactly
-   once per claim (ledger ref "task:<t>:claim:<c>").  reviewer 0 = system. */
-int task_grant(struct engine *e, const struct task_row *t, int64_t claim_id, int64_t member_id,
-               int64_t submission_id, int64_t reviewer, const char *note, int64_t now);
-
 extern const struct kb_module task_module;
-extern const struct kb_module review_module;
 
 #endif

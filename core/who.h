@@ -9,7 +9,16 @@
 #ifndef KB_CORE_WHO_H
 #define KB_CORE_WHO_H
 
-#include "engine_int.h"
+#include "ctx.h"
+
+/* Find the one member of a community "@handle", "@<platform user id>" or
+   "#<member number>" names (never a display name); KB_ENOTFOUND when none
+   or several do; a linked identity gives the person's first one (link.c).
+   Commands with one target use who_resolve (who.h). */
+int member_find(struct engine *e, int64_t community_id, const char *who, int64_t *member_id);
+/* The same, without following an identity link to the person's first one. */
+int member_find_identity(struct engine *e, int64_t community_id, const char *who,
+                         int64_t *member_id);
 
 /* 1 when the command replies to another person's message. */
 int who_has_reply(const struct cmd_ctx *c);

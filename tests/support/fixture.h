@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "../../core/engine_int.h"
+#include "../../core/ctx.h"
 
 struct fx {
     struct engine *e;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../../core/ledger.h"
+#include "../../core/outbox.h"
 #include "../../core/prune.h"
 
 static const int64_t T0 = 1795391940;

@@ -7,6 +7,7 @@
 #include "../../core/standing.h"
 #include "../../core/top.h"
 #include "../../core/tz.h"
+#include "../../core/who.h"
 
 #define DAY 86400
 static const int64_t T0 = 1795392000; /* 2026-11-23 08:00 Asia/Shanghai, a Monday */

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../core/award.h"
 #include "../../core/defn.h"
 #include "../../core/ledger.h"
 #include "../../core/top.h"
