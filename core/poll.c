@@ -188,6 +188,11 @@ static int parse_flags(struct poll_def *d, const struct defn *df, const char *tz
         if (parse_i64(v, 0, 100000, &d->reward))
             return set_err(d, err_key, "poll.err_flag_value", "reward");
     }
+    if ((v = defn_get(df, "groups"))) { /* where the poll is posted */
+        if (ascii_casecmp(v, "all") != 0 && ascii_casecmp(v, "here") != 0)
+            return set_err(d, err_key, "poll.err_flag_value", "groups");
+        d->all_groups = ascii_casecmp(v, "all") == 0;
+    }
     return KB_OK;
 }
 
@@ -195,7 +200,7 @@ int poll_definition_parse(const char *text, const char *tz, int64_t now, struct 
                           const char **err_key)
 {
     static const char *const allowed[] = {"multi", "anonymous", "hidden", "closes", "reason",
-                                          "min-level", "pool", "reward", "options", NULL};
+                                          "min-level", "pool", "reward", "options", "groups", NULL};
     memset(d, 0, sizeof *d);
     d->max_choices = 1;
     *err_key = NULL;
@@ -360,7 +365,7 @@ static int poll_load(struct engine *e, int64_t id, int64_t community_id, struct 
         e->st,
         "SELECT community_id, platform, chat_id, thread_id, question, n_options, max_choices,"
         " anonymous, hidden, reason_required, min_level, pool, reward, coalesce(closes_at, 0),"
-        " coalesce(closed_at, 0), last_edit_at, edit_pending, created_by FROM polls"
+        " coalesce(closed_at, 0), last_edit_at, edit_pending, created_by, all_groups FROM polls"
         " WHERE id = ?1 AND (?2 = 0 OR community_id = ?2)",
         VALS(SI(id), SI(community_id)));
     if (!s)
@@ -387,6 +392,7 @@ static int poll_load(struct engine *e, int64_t id, int64_t community_id, struct 
         p->last_edit_at = store_int(s, 15);
         p->edit_pending = (int)store_int(s, 16);
         p->created_by = store_int(s, 17);
+        p->d.all_groups = (int)store_int(s, 18);
         rc = KB_OK;
     } else if (rc == 0) {
         rc = KB_ENOTFOUND;
@@ -573,42 +579,56 @@ static int render_results(struct engine *e, const struct poll *p, const char *la
 
 /* ==== live edits and closing ============================================= */
 
-/* Queue an edit of the poll message to its current state, unless one was
-   sent less than POLL_EDIT_GAP_S ago or the message is not known yet: then
-   mark it owed, for the tick. */
+/* Queue an edit of each message the poll was posted as (one per group) to
+   its current state, unless one was sent less than POLL_EDIT_GAP_S ago or
+   no message is known yet: then mark it owed, for the tick. */
 static int poll_touch(struct engine *e, const struct poll *p, int64_t now)
 {
-    char ref[32], msg[64] = "";
+    char ref[32];
     snprintf(ref, sizeof ref, "poll:%lld", (long long)p->id);
-    sqlite3_stmt *s = store_query(e->st,
-                                  "SELECT message_id FROM posted WHERE ref = ? AND platform = ? AND chat_id = ?",
-                                  VALS(ST(ref), ST(p->platform), ST(p->chat_id)));
+    sqlite3_stmt *s = store_query(e->st, "SELECT platform, chat_id, message_id FROM posted WHERE ref = ?",
+                                  VALS(ST(ref)));
     if (!s)
         return store_failure(e->st);
-    int rc = store_step(e->st, s);
-    if (rc == 1)
-        copy_text(msg, sizeof msg, store_text(s, 0));
+    /* copy the messages first: outbox_add reuses the statement cache */
+    struct sbuf msgs = {0};
+    size_t count = 0;
+    int rc;
+    while ((rc = store_step(e->st, s)) == 1) {
+        for (int col = 0; col < 3; col++) {
+            sbuf_add(&msgs, store_text(s, col));
+            sbuf_addc(&msgs, '\0');
+        }
+        count++;
+    }
     store_done(s);
-    if (rc < 0)
-        return rc;
-    if (!msg[0] || now - p->last_edit_at < POLL_EDIT_GAP_S)
-        return store_exec(e->st, "UPDATE polls SET edit_pending = 1 WHERE id = ?", VALS(SI(p->id)));
+    if (rc >= 0 && (!count || now - p->last_edit_at < POLL_EDIT_GAP_S))
+        rc = store_exec(e->st, "UPDATE polls SET edit_pending = 1 WHERE id = ?", VALS(SI(p->id)));
+    if (rc < 0 || !count || now - p->last_edit_at < POLL_EDIT_GAP_S) {
+        sbuf_free(&msgs);
+        return rc < 0 ? rc : KB_OK;
+    }
     struct community comm;
     rc = community_load(e, p->community_id, &comm);
-    if (rc)
-        return rc;
     struct sbuf text = {0}, buttons = {0};
-    rc = render_post(e, p, comm.locale, comm.tz, now, &text);
+    if (!rc)
+        rc = render_post(e, p, comm.locale, comm.tz, now, &text);
     if (!poll_is_closed(p, now))
         render_buttons(p, &buttons);
-    struct kb_reply r = {.kind = KB_REPLY_EDIT, .platform = p->platform, .chat_id = p->chat_id,
-                         .thread_id = p->has_thread ? p->thread_id : NULL, .text = text.s,
-                         .buttons = buttons.s, .edit_message_id = msg};
-    if (!rc)
+    const char *m = msgs.s;
+    for (size_t i = 0; i < count && !rc; i++) {
+        const char *platform = m, *chat = platform + strlen(platform) + 1, *msg = chat + strlen(chat) + 1;
+        m = msg + strlen(msg) + 1;
+        int own = !strcmp(platform, p->platform) && !strcmp(chat, p->chat_id);
+        struct kb_reply r = {.kind = KB_REPLY_EDIT, .platform = platform, .chat_id = chat,
+                             .thread_id = own && p->has_thread ? p->thread_id : NULL, .text = text.s,
+                             .buttons = buttons.s, .edit_message_id = msg};
         rc = outbox_add(e, &r, NULL, now);
+    }
     if (!rc)
         rc = store_exec(e->st, "UPDATE polls SET last_edit_at = ?, edit_pending = 0 WHERE id = ?",
                         VALS(SI(now), SI(p->id)));
+    sbuf_free(&msgs);
     sbuf_free(&text);
     sbuf_free(&buttons);
     return rc;
@@ -635,7 +655,9 @@ static int poll_close(struct engine *e, struct poll *p, int64_t at, int64_t now)
     rc = render_results(e, p, comm.locale, now, &text);
     struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = p->platform, .chat_id = p->chat_id,
                          .thread_id = p->has_thread ? p->thread_id : NULL, .text = text.s};
-    if (!rc)
+    if (!rc && p->d.all_groups)
+        rc = community_post(e, p->community_id, text.s, NULL, NULL, now);
+    else if (!rc)
         rc = outbox_add(e, &r, NULL, now);
     sbuf_free(&text);
     if (!rc)
@@ -1005,11 +1027,13 @@ static int poll_new(struct cmd_ctx *c, const char *def_text)
         c->st,
         "INSERT INTO polls(community_id, platform, chat_id, thread_id, question, n_options,"
         " max_choices, anonymous, hidden, reason_required, min_level, pool, reward, closes_at,"
-        " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        " created_by, created_at, all_groups) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " RETURNING id",
         VALS(SI(c->comm.id), ST(c->ev->platform), ST(c->ev->chat_id), ST(c->ev->thread_id),
              ST(p.d.question), SI(p.d.n_options), SI(p.d.max_choices), SI(p.d.anonymous),
              SI(p.d.hidden), SI(p.d.reason_required), SI(p.d.min_level), ST(p.d.pool),
-             SI(p.d.reward), p.d.closes_at ? SI(p.d.closes_at) : SN, SI(c->member_id), SI(c->now)));
+             SI(p.d.reward), p.d.closes_at ? SI(p.d.closes_at) : SN, SI(c->member_id), SI(c->now),
+             SI(p.d.all_groups)));
     if (!s)
         return store_failure(c->st);
     rc = store_step(c->st, s);
@@ -1031,7 +1055,9 @@ static int poll_new(struct cmd_ctx *c, const char *def_text)
     snprintf(ref, sizeof ref, "poll:%lld", (long long)p.id);
     rc = render_post(c->e, &p, c->lang, c->comm.tz, c->now, &text);
     render_buttons(&p, &buttons);
-    if (!rc)
+    if (!rc && p.d.all_groups) /* each group's message is kept under the ref */
+        rc = community_post(c->e, c->comm.id, text.s, buttons.s, ref, c->now);
+    else if (!rc)
         rc = ctx_post(c, text.s, buttons.s, ref);
     if (!rc)
         rc = audit_add(c, "poll.new", ref, p.d.question);
@@ -1217,8 +1243,7 @@ static int cmd_poll(struct cmd_ctx *c)
    POLL_EDIT_GAP_S: SQL texts must be literals). */
 #define POLL_EDIT_DUE_SQL                                                                  \
     "SELECT p.id, p.last_edit_at + 5 AS due FROM polls p WHERE p.edit_pending = 1 AND EXISTS"     \
-    " (SELECT 1 FROM posted d WHERE d.ref = 'poll:' || p.id AND d.platform = p.platform"  \
-    "  AND d.chat_id = p.chat_id)"
+    " (SELECT 1 FROM posted d WHERE d.ref = 'poll:' || p.id)"
 
 static int collect_ids(struct engine *e, sqlite3_stmt *s, int64_t **ids, size_t *n)
 {
@@ -1306,8 +1331,8 @@ static const struct text_entry texts[] = {
     {"poll.err_bad_text", "投票内容里有无法识别的字符。", "The poll text contains characters I can't read."},
     {"poll.err_syntax", "投票格式有误：{what}", "The poll definition is malformed: {what}"},
     {"poll.err_unknown_flag",
-     "不认识的选项 {what}。可用：--multi --anonymous --hidden --closes --reason --min-level --pool --reward",
-     "Unknown setting {what}. Known: --multi --anonymous --hidden --closes --reason --min-level --pool --reward"},
+     "不认识的选项 {what}。可用：--multi --anonymous --hidden --closes --reason --min-level --pool --reward --groups",
+     "Unknown setting {what}. Known: --multi --anonymous --hidden --closes --reason --min-level --pool --reward --groups"},
     {"poll.err_no_question", "请写上问题，例如：/poll new 选哪张海报？ | 日落 | 夜景",
      "Please give a question, e.g. /poll new Which poster? | Sunset | City night"},
     {"poll.err_question_long", "问题太长了（最多 {qmax} 字）。", "The question is too long (at most {qmax} characters)."},
@@ -1378,8 +1403,17 @@ static const struct text_entry texts[] = {
     {"poll.none_open", "现在没有进行中的投票。", "There are no open polls right now."},
 };
 
+/* The poll module's own changes to its tables (the tables themselves are
+   in the core list, core/migrations.c), versioned on their own. */
+static const char *const migrations[] = {
+    /* 1: a poll posted in every group of the community (--groups all) */
+    "ALTER TABLE polls ADD COLUMN all_groups INTEGER NOT NULL DEFAULT 0;",
+};
+
 const struct kb_module poll_module = {
     .name = "poll",
+    .migrations = migrations,
+    .n_migrations = KB_COUNT(migrations),
     .commands = commands,
     .n_commands = KB_COUNT(commands),
     .texts = texts,

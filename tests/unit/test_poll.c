@@ -597,6 +597,45 @@ TEST(buttons_vote_with_a_toast_and_live_edits_are_throttled)
     fx_close(&f);
 }
 
+/* --groups all: the poll goes to every group of the community, a vote in
+   any of them edits each group's message, the result is posted in each;
+   without it the poll stays in its own group. */
+TEST(polls_posted_in_every_group)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "op", T0, "/community link");
+    char *r = out(&f);
+    const char *at = strstr(r, "<code>");
+    char join[64];
+    snprintf(join, sizeof join, "/community join %.8s", at ? at + 6 : "");
+    free(r);
+    fx_say(&f, "g2", "op", T0 + 1, join);
+    drop(&f);
+    fx_say(&f, "g1", "op", T0 + 2, "/poll new Which? | Sunset | City night --groups all");
+    CHECK_INT(q(&f, "SELECT count(DISTINCT chat_id) FROM outbox WHERE state = 0 AND chat_id IN ('g1', 'g2')"
+                    " AND text LIKE '%Poll #1%' AND buttons LIKE '%/vote 1 1%'"), 2);
+    drop(&f);
+    CHECK_INT(fx_say(&f, "g2", "u2", T0 + 10, "/vote 1 2"), 0);
+    CHECK_INT(q(&f, "SELECT count(DISTINCT chat_id) FROM outbox WHERE state = 0"
+                    " AND edit_message_id IS NOT NULL AND text LIKE '%City night%1 (100%'"), 2);
+    drop(&f);
+    CHECK_INT(fx_say(&f, "g1", "op", T0 + 20, "/poll close 1"), 0);
+    CHECK_INT(q(&f, "SELECT count(DISTINCT chat_id) FROM outbox WHERE state = 0 AND edit_message_id IS NULL"
+                    " AND text LIKE '%Poll #1, final result%'"), 2);
+    drop(&f);
+    fx_say(&f, "g1", "op", T0 + 30, "/poll new Here only? | Yes | No");
+    CHECK_INT(q(&f, "SELECT count(*) FROM outbox WHERE state = 0 AND text LIKE '%Poll #2%'"), 1);
+    CHECK_INT(q(&f, "SELECT count(*) FROM outbox WHERE state = 0 AND chat_id = 'g2'"), 0);
+    drop(&f);
+    fx_say(&f, "g1", "op", T0 + 40, "/poll new Where? | A | B --groups some");
+    r = out(&f);
+    CHECK_CONTAINS(r, "groups");
+    free(r);
+    CHECK_INT(q(&f, "SELECT count(*) FROM polls"), 2);
+    fx_close(&f);
+}
+
 TEST(hidden_polls_show_no_counts_until_close)
 {
     struct fx f;
@@ -779,7 +818,7 @@ TEST(chinese_catalogue)
     fx_close(&f);
 }
 
-TEST_MAIN(T(definition_one_line_with_every_flag), T(definition_multi_line_forms),
+TEST_MAIN(T(polls_posted_in_every_group), T(definition_one_line_with_every_flag), T(definition_multi_line_forms),
           T(definition_refusals_name_the_problem), T(choices_by_number_list_and_text),
           T(parsers_survive_random_input), T(revote_is_an_upsert_and_pays_once),
           T(multiple_choice_and_reasons), T(anonymous_polls_never_show_voters),
