@@ -20,6 +20,7 @@
 #include "defn.h"
 #include "ctx.h"
 #include "once.h"
+#include "outbox.h"
 #include "tally.h"
 #include "tz.h"
 
@@ -223,6 +224,8 @@ struct sched {
     int days;
     char *tmpl;           /* owned; "" = catalogue default */
     int64_t created_at;
+    char platform[32];    /* the one group it is limited to ("" = every group) */
+    char chat_id[256];
 };
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -242,6 +245,8 @@ static void sched_row(sqlite3_stmt *s, struct sched *x)
     x->created_at = store_int(s, 6);
     copy_str(x->comm.tz, sizeof x->comm.tz, store_text(s, 7));
     copy_str(x->comm.locale, sizeof x->comm.locale, store_text(s, 8));
+    copy_str(x->platform, sizeof x->platform, store_text(s, 9));
+    copy_str(x->chat_id, sizeof x->chat_id, store_text(s, 10));
 }
 
 static void sched_free(struct sched *a, size_t n)
@@ -258,7 +263,8 @@ static int load_active(struct engine *e, struct sched **out, size_t *n)
     *n = 0;
     sqlite3_stmt *s = store_query(e->st,
                                   "SELECT s.id, s.community_id, s.kind, s.at_min, s.days, s.template,"
-                                  " s.created_at, c.tz, c.locale FROM schedules s"
+                                  " s.created_at, c.tz, c.locale, coalesce(s.platform, ''), coalesce(s.chat_id, '')"
+                                  " FROM schedules s"
                                   " JOIN communities c ON c.id = s.community_id"
                                   " WHERE s.active = 1 ORDER BY s.id",
                                   NOVALS);
@@ -288,7 +294,8 @@ static int load_one(struct engine *e, int64_t community_id, int64_t id, struct s
 {
     sqlite3_stmt *s = store_query(e->st,
                                   "SELECT s.id, s.community_id, s.kind, s.at_min, s.days, s.template,"
-                                  " s.created_at, c.tz, c.locale FROM schedules s"
+                                  " s.created_at, c.tz, c.locale, coalesce(s.platform, ''), coalesce(s.chat_id, '')"
+                                  " FROM schedules s"
                                   " JOIN communities c ON c.id = s.community_id"
                                   " WHERE s.id = ? AND s.community_id = ? AND s.active = 1",
                                   VALS(SI(id), SI(community_id)));
@@ -603,6 +610,29 @@ static int grace_s(const struct engine *e)
     return g < SCHED_MIN_GRACE_S ? SCHED_MIN_GRACE_S : g;
 }
 
+/* A schedule limited to one group posts there while that group is still an
+   active group of the community; otherwise it is skipped, never sent
+   outside the community. */
+static int post_limited(struct engine *e, const struct sched *x, const char *markup, const char *ref,
+                        int64_t now)
+{
+    int64_t here = 0;
+    int rc = store_i64(e->st, &here,
+                       "SELECT count(*) FROM chats WHERE platform = ? AND chat_id = ? AND community_id = ?"
+                       " AND active = 1 AND is_private = 0",
+                       VALS(ST(x->platform), ST(x->chat_id), SI(x->comm.id)));
+    if (rc)
+        return rc;
+    if (here) {
+        struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = x->platform, .chat_id = x->chat_id,
+                             .text = markup};
+        return outbox_add(e, &r, ref, now);
+    }
+    engine_log(e, 2, "schedule %lld (community %lld) is limited to %s:%s, no longer one of its groups: skipped",
+               (long long)x->id, (long long)x->comm.id, x->platform, x->chat_id);
+    return KB_OK;
+}
+
 static int fire_due(struct engine *e, const struct sched *x, int64_t now)
 {
     int64_t today = tz_day(x->comm.tz, now);
@@ -641,7 +671,8 @@ static int fire_due(struct engine *e, const struct sched *x, int64_t now)
         int empty;
         post_text(e, x, now, &text, &empty);
         if (!empty)
-            rc = community_post(e, x->comm.id, text.s, NULL, key, now);
+            rc = x->chat_id[0] ? post_limited(e, x, text.s, key, now)
+                               : community_post(e, x->comm.id, text.s, NULL, key, now);
         sbuf_free(&text);
         if (rc)
             return rc;
@@ -850,7 +881,7 @@ static int add_schedule(struct cmd_ctx *c, const char *kind, const char *rest, i
 static int list_schedules(struct cmd_ctx *c)
 {
     sqlite3_stmt *s = store_query(c->st,
-                                  "SELECT id, kind, at_min, days, template FROM schedules"
+                                  "SELECT id, kind, at_min, days, template, platform, chat_id FROM schedules"
                                   " WHERE community_id = ? AND active = 1 ORDER BY at_min, id",
                                   VALS(SI(c->comm.id)));
     if (!s)
@@ -880,6 +911,11 @@ static int list_schedules(struct cmd_ctx *c)
         text_format(&b, c->lang, "sched.list_line",
                     ARGS(TI("id", store_int(s, 0)), TS("kind", text_get(c->lang, kkey)),
                          TS("time", hhmm), TS("days", dd.s), TS("text", tp.s)));
+        if (!store_is_null(s, 6)) {
+            char group[300];
+            snprintf(group, sizeof group, "%s:%s", store_text(s, 5), store_text(s, 6));
+            text_format(&b, c->lang, "sched.list_only", ARGS(TU("group", group)));
+        }
         sbuf_free(&dd);
         sbuf_free(&tp);
     }
@@ -955,6 +991,36 @@ static int schedule_test(struct cmd_ctx *c, const char *rest)
     sbuf_free(&text);
     free(x.tmpl);
     return rc;
+}
+
+/* /schedule group <id> here|all: post only in this group, or in every
+   group of the community again. */
+static int schedule_group(struct cmd_ctx *c, const char *rest)
+{
+    const char *p = rest;
+    char *w = next_word(&p);
+    int64_t id = 0;
+    const char *where = command_skip_space(p);
+    int here = ascii_casecmp(where, "here") == 0, all = ascii_casecmp(where, "all") == 0;
+    int bad = !w || id_arg(w, &id) || (!here && !all);
+    free(w);
+    if (bad)
+        return ctx_reply(c, "sched.group_usage", NOARGS);
+    if (here && c->ev->chat_type == KB_CHAT_PRIVATE)
+        return ctx_reply(c, "engine.group_only", NOARGS);
+    int rc = store_exec(c->st,
+                        "UPDATE schedules SET platform = ?, chat_id = ? WHERE id = ? AND community_id = ?"
+                        " AND active = 1",
+                        VALS(here ? ST(c->ev->platform) : SN, here ? ST(c->ev->chat_id) : SN, SI(id),
+                             SI(c->comm.id)));
+    if (rc)
+        return rc;
+    if (store_changes(c->st) == 0)
+        return ctx_reply(c, "sched.not_found", ARGS(TI("id", id)));
+    char target[32];
+    snprintf(target, sizeof target, "schedule:%lld", (long long)id);
+    rc = audit_add(c, "schedule.group", target, here ? c->ev->chat_id : "all");
+    return rc ? rc : ctx_reply(c, here ? "sched.group_here" : "sched.group_all", ARGS(TI("id", id)));
 }
 
 static int schedule_quiet(struct cmd_ctx *c, const char *rest)
@@ -1075,6 +1141,8 @@ static int cmd_schedule(struct cmd_ctx *c)
         rc = schedule_test(c, rest);
     else if (strcmp(sub, "quiet") == 0)
         rc = schedule_quiet(c, rest);
+    else if (strcmp(sub, "group") == 0)
+        rc = schedule_group(c, rest);
     else if (strcmp(sub, "quote") == 0)
         rc = schedule_quote(c, rest);
     else
@@ -1099,6 +1167,7 @@ static const struct text_entry texts[] = {
      "/schedule weekly mon 09:00 leaderboard — 每周积分榜\n"
      "/schedule streak 21:00 — 提醒连签 3 天以上、今天还没签到的成员\n"
      "/schedule list · /schedule off &lt;id&gt; · /schedule test &lt;id&gt;\n"
+     "/schedule group &lt;id&gt; here|all — 只发本群 / 发到社群的所有群（默认）\n"
      "/schedule quiet 23:00-07:00 · /schedule quiet off\n"
      "/schedule quote add|list|del — 轮换语录\n"
      "日期：daily、weekdays、weekends、mon-fri、mon,wed,fri（或 --days …）\n"
@@ -1109,6 +1178,7 @@ static const struct text_entry texts[] = {
      "/schedule weekly mon 09:00 leaderboard — weekly leaderboard\n"
      "/schedule streak 21:00 — remind members on a 3+ day streak who have not checked in today\n"
      "/schedule list · /schedule off &lt;id&gt; · /schedule test &lt;id&gt;\n"
+     "/schedule group &lt;id&gt; here|all — only this group / every group of the community (the default)\n"
      "/schedule quiet 23:00-07:00 · /schedule quiet off\n"
      "/schedule quote add|list|del — rotating lines\n"
      "Days: daily, weekdays, weekends, mon-fri, mon,wed,fri (or --days …)\n"
@@ -1135,6 +1205,12 @@ static const struct text_entry texts[] = {
      "#{id} has nothing to post right now (nobody to remind)."},
     {"sched.list_header", "<b>自动发帖</b>", "<b>Automatic posts</b>"},
     {"sched.list_line", "#{id} {kind} · {days} {time} · {text}", "#{id} {kind} · {days} {time} · {text}"},
+    {"sched.list_only", " · 只发 {group}", " · only in {group}"},
+    {"sched.group_usage", "用法：/schedule group 编号 here|all，例如在要发的群里发 /schedule group 3 here。",
+     "Usage: /schedule group id here|all, e.g. /schedule group 3 here in the group it should go to."},
+    {"sched.group_here", "好的，自动帖 #{id} 以后只发在本群。", "OK: automatic post #{id} now goes to this group only."},
+    {"sched.group_all", "好的，自动帖 #{id} 以后发到社群的所有群。",
+     "OK: automatic post #{id} now goes to every group of the community."},
     {"sched.list_empty", "（还没有，发送 /schedule 查看用法）", "(none yet; send /schedule for usage)"},
     {"sched.default_text", "（默认内容）", "(default text)"},
     {"sched.quiet_line", "🔕 免打扰：{from}–{to}", "🔕 Quiet hours: {from}–{to}"},
@@ -1214,8 +1290,18 @@ static const struct text_entry texts[] = {
     {"sched.quote.10", "好的社区，是每个人一起把它变好。", "A good community is one everyone makes better together."},
 };
 
+/* The schedule module's own changes to its tables (the tables themselves
+   are in the core list, core/migrations.c), versioned on their own. */
+static const char *const migrations[] = {
+    /* 1: a schedule limited to one group (NULL: every group of the community) */
+    "ALTER TABLE schedules ADD COLUMN platform TEXT;"
+    "ALTER TABLE schedules ADD COLUMN chat_id TEXT;",
+};
+
 const struct kb_module schedule_module = {
     .name = "schedule",
+    .migrations = migrations,
+    .n_migrations = KB_COUNT(migrations),
     .commands = commands,
     .n_commands = KB_COUNT(commands),
     .texts = texts,

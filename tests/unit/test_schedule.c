@@ -178,6 +178,54 @@ TEST(greeting_fires_once_a_day_stepping_through_days)
     fx_close(&f);
 }
 
+/* A post goes to every group of the community unless it is limited to
+   one (/schedule group ID here|all); a limited post is never sent to a
+   group that left the community. */
+TEST(posts_go_to_every_group_unless_limited)
+{
+    struct fx f;
+    open_with_log(&f, NULL);
+    op(&f, T0 - 7200, "/community link");
+    char *r = fx_replies(&f);
+    const char *at = strstr(r, "<code>");
+    char join[64];
+    snprintf(join, sizeof join, "/community join %.8s", at ? at + 6 : "");
+    free(r);
+    CHECK_INT(fx_say(&f, "g2", "op", T0 - 7100, join), 0);
+    op(&f, T0 - 3600, "/schedule greet 08:00 Morning!");
+    free(fx_replies(&f));
+    CHECK_INT(engine_tick(f.e, AT8), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(DISTINCT chat_id) FROM outbox WHERE state = 0 AND text = 'Morning!'"), 2);
+    free(fx_replies(&f));
+
+    CHECK_INT(fx_say(&f, "g2", "op", AT8 + MIN, "/schedule group 1 here"), 0);
+    CHECK_INT(fx_say(&f, "g2", "op", AT8 + MIN, "/schedule list"), 0);
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "automatic post #1 now goes to this group only");
+    CHECK_CONTAINS(r, "only in \xE2\x81\xA8" "console:g2");
+    free(r);
+    CHECK_INT(engine_tick(f.e, AT8 + DAY), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 0 AND text = 'Morning!'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 0 AND text = 'Morning!' AND chat_id = 'g2'"), 1);
+    free(fx_replies(&f));
+
+    op(&f, AT8 + DAY + MIN, "/community unlink console:g2");
+    free(fx_replies(&f));
+    CHECK_INT(engine_tick(f.e, AT8 + 2 * DAY), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 0 AND text = 'Morning!'"), 0);
+    CHECK_CONTAINS(logbuf.s, "no longer one of its groups: skipped");
+
+    op(&f, AT8 + 2 * DAY + MIN, "/schedule group 1 all");
+    op(&f, AT8 + 2 * DAY + MIN, "/schedule group 1 somewhere");
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "now goes to every group of the community");
+    CHECK_CONTAINS(r, "Usage: /schedule group id here|all");
+    free(r);
+    CHECK_INT(engine_tick(f.e, AT8 + 3 * DAY), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 0 AND text = 'Morning!' AND chat_id = 'g1'"), 1);
+    fx_close(&f);
+}
+
 TEST(created_after_todays_time_starts_tomorrow)
 {
     struct fx f;
@@ -565,7 +613,7 @@ TEST(config_defaults_apply_to_new_communities)
     fx_close(&f);
 }
 
-TEST_MAIN(T(parsers), T(add_list_off_and_refusals), T(greeting_fires_once_a_day_stepping_through_days),
+TEST_MAIN(T(parsers), T(posts_go_to_every_group_unless_limited), T(add_list_off_and_refusals), T(greeting_fires_once_a_day_stepping_through_days),
           T(created_after_todays_time_starts_tomorrow), T(weekday_filters_and_weekly),
           T(berlin_dst_spring_and_autumn), T(downtime_within_grace_posts_late_once),
           T(downtime_beyond_grace_skips_and_logs), T(restart_mid_day_never_repeats),
