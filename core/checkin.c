@@ -7,7 +7,9 @@
  */
 #include "checkin.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ledger.h"
 #include "standing.h"
@@ -122,8 +124,39 @@ static const struct text_entry texts[] = {
      "☑️ {name}, you already checked in today (streak {streak}). See you tomorrow!"},
 };
 
+/* A trigger is matched against the whole trimmed message: edge spaces could
+   never match. */
+static int check_trigger(const char *s, char *why, size_t cap)
+{
+    size_t n = strlen(s);
+    if (n && (s[0] == ' ' || s[n - 1] == ' ')) {
+        snprintf(why, cap, "must not start or end with a space");
+        return -1;
+    }
+    return 0;
+}
+
+static const char *const default_triggers[] = {"签到", "打卡", NULL};
+
+#define CHECKIN_OFF(f) offsetof(struct engine_settings, checkin.f)
+
+static const struct kb_setting settings[] = {
+    {.path = "checkin", .type = KB_SETTING_SECTION},
+    {.path = "checkin.base_points", .type = KB_SETTING_INT, .off = CHECKIN_OFF(base_points),
+     .max = 100000, .scale = 1, .dnum = 10},
+    {.path = "checkin.streak_bonus", .type = KB_SETTING_INT, .off = CHECKIN_OFF(streak_bonus),
+     .max = 100000, .scale = 1, .dnum = 1},
+    {.path = "checkin.streak_bonus_cap", .type = KB_SETTING_INT, .off = CHECKIN_OFF(streak_bonus_cap),
+     .max = 100000, .scale = 1, .dnum = 10},
+    {.path = "checkin.triggers", .type = KB_SETTING_LIST, .off = CHECKIN_OFF(triggers),
+     .count_off = CHECKIN_OFF(n_triggers), .list_cap = KB_MAX_TRIGGERS, .max_len = 64,
+     .dlist = default_triggers, .check = check_trigger},
+};
+
 const struct kb_module checkin_module = {
     .name = "checkin",
+    .settings = settings,
+    .n_settings = KB_COUNT(settings),
     .commands = commands,
     .n_commands = KB_COUNT(commands),
     .texts = texts,

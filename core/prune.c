@@ -60,8 +60,16 @@ static int prune_tick(struct engine *e, int64_t now)
     return rc ? rc : outbox_prune(e, now);
 }
 
+static const struct kb_setting settings[] = {
+    {.path = "outbox_retention_days", .type = KB_SETTING_INT,
+     .off = offsetof(struct engine_settings, outbox_retention_s), .min = 1, .max = 3650, .scale = 86400,
+     .dnum = 7},
+};
+
 const struct kb_module prune_module = {
     .name = "prune",
+    .settings = settings,
+    .n_settings = KB_COUNT(settings),
     .tick = prune_tick,
     .next_due = prune_next_due,
 };

@@ -1222,8 +1222,15 @@ static const struct text_entry texts[] = {
      "📋 {n} submission(s) have waited more than 48 hours for review: {list}. Operators: send /review."},
 };
 
+static const struct kb_setting settings[] = {
+    {.path = "revision_window_hours", .type = KB_SETTING_INT,
+     .off = offsetof(struct engine_settings, revision_window_s), .max = 720, .scale = 3600, .dnum = 24},
+};
+
 const struct kb_module review_module = {
     .name = "review",
+    .settings = settings,
+    .n_settings = KB_COUNT(settings),
     .commands = commands,
     .n_commands = KB_COUNT(commands),
     .texts = texts,

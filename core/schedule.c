@@ -1298,8 +1298,15 @@ static const char *const migrations[] = {
     "ALTER TABLE schedules ADD COLUMN chat_id TEXT;",
 };
 
+static const struct kb_setting settings[] = {
+    {.path = "schedule_grace_minutes", .type = KB_SETTING_INT,
+     .off = offsetof(struct engine_settings, schedule_grace_s), .max = 1440, .scale = 60, .dnum = 30},
+};
+
 const struct kb_module schedule_module = {
     .name = "schedule",
+    .settings = settings,
+    .n_settings = KB_COUNT(settings),
     .migrations = migrations,
     .n_migrations = KB_COUNT(migrations),
     .commands = commands,
