@@ -1293,9 +1293,9 @@ static int64_t poll_next_due(struct engine *e, int64_t now)
 /* ==== the module ========================================================== */
 
 static const struct cmd_spec commands[] = {
-    {"vote", cmd_vote, 0, "poll.help_vote"},
-    {"polls", cmd_polls, 0, "poll.help_polls"},
-    {"poll", cmd_poll, CMD_OPERATOR, "poll.help_poll"},
+    {"vote", cmd_vote, 0, "poll.help_vote", "投票"},
+    {"polls", cmd_polls, 0, "poll.help_polls", "投票列表"},
+    {"poll", cmd_poll, CMD_OPERATOR, "poll.help_poll", NULL},
 };
 
 static const struct text_entry texts[] = {

@@ -387,7 +387,7 @@ static int cmd_pool(struct cmd_ctx *c)
 }
 
 static const struct cmd_spec commands[] = {
-    {"pool", cmd_pool, 0, "pool.help"},
+    {"pool", cmd_pool, 0, "pool.help", "人才库"},
 };
 
 static const struct text_entry texts[] = {

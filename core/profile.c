@@ -43,6 +43,8 @@ static void help_section(struct cmd_ctx *c, struct sbuf *b, int operator_part)
                 continue;
             sbuf_addc(b, '\n');
             text_format(b, c->lang, s->help_key, NOARGS);
+            if (s->alias)
+                text_format(b, c->lang, "help.alias", ARGS(TS("alias", s->alias)));
         }
     }
 }
@@ -63,9 +65,9 @@ static int cmd_help(struct cmd_ctx *c)
 }
 
 static const struct cmd_spec commands[] = {
-    {"me", cmd_me, 0, "me.help"},
-    {"help", cmd_help, 0, "help.help"},
-    {"start", cmd_help, CMD_HIDDEN, NULL},
+    {"me", cmd_me, 0, "me.help", "我的"},
+    {"help", cmd_help, 0, "help.help", "帮助"},
+    {"start", cmd_help, CMD_HIDDEN, NULL, NULL},
 };
 
 static const struct text_entry texts[] = {
@@ -74,6 +76,7 @@ static const struct text_entry texts[] = {
      "👤 {name}\n积分：<b>{points}</b>\n连续签到：{streak} 天（最长 {best} 天）\n累计签到：{days} 天",
      "👤 {name}\nPoints: <b>{points}</b>\nStreak: {streak} day(s) (best {best})\nCheck-in days: {days}"},
     {"help.help", "/help — 查看可用命令", "/help — list the commands you can use"},
+    {"help.alias", " · /{alias}", ""},
     {"help.header", "<b>可用命令</b>", "<b>Commands</b>"},
     {"help.operator_header", "<b>运营命令</b>", "<b>Operator commands</b>"},
     {"engine.unknown", "🤔 没有 /{cmd} 这个命令，发送 /help 查看可用命令。",

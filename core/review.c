@@ -885,12 +885,12 @@ static int64_t review_next_due(struct engine *e, int64_t now)
 }
 
 static const struct cmd_spec commands[] = {
-    {"review", cmd_review, CMD_OPERATOR, "review.help.review"},
-    {"approve", cmd_approve, CMD_LEDGER, "review.help.approve"},
-    {"reject", cmd_reject, CMD_OPERATOR, "review.help.reject"},
-    {"payout", cmd_payout, CMD_LEDGER, "review.help.payout"},
-    {"tally", cmd_tally, CMD_OPERATOR, "review.help.tally"},
-    {"audit", cmd_audit, CMD_OPERATOR, "review.help.audit"},
+    {"review", cmd_review, CMD_OPERATOR, "review.help.review", NULL},
+    {"approve", cmd_approve, CMD_LEDGER, "review.help.approve", NULL},
+    {"reject", cmd_reject, CMD_OPERATOR, "review.help.reject", NULL},
+    {"payout", cmd_payout, CMD_LEDGER, "review.help.payout", NULL},
+    {"tally", cmd_tally, CMD_OPERATOR, "review.help.tally", NULL},
+    {"audit", cmd_audit, CMD_OPERATOR, "review.help.audit", NULL},
 };
 
 static const struct text_entry texts[] = {

@@ -1080,7 +1080,7 @@ static int cmd_schedule(struct cmd_ctx *c)
 /* ==== the module ======================================================= */
 
 static const struct cmd_spec commands[] = {
-    {"schedule", cmd_schedule, CMD_OPERATOR, "sched.help"},
+    {"schedule", cmd_schedule, CMD_OPERATOR, "sched.help", NULL},
 };
 
 static const struct text_entry texts[] = {

@@ -661,8 +661,8 @@ static int cmd_why(struct cmd_ctx *c)
 }
 
 static const struct cmd_spec commands[] = {
-    {"level", cmd_level, 0, "standing.level_help"},
-    {"why", cmd_why, CMD_OPERATOR, "standing.why_help"},
+    {"level", cmd_level, 0, "standing.level_help", "等级"},
+    {"why", cmd_why, CMD_OPERATOR, "standing.why_help", NULL},
 };
 
 static const struct text_entry texts[] = {

@@ -1221,12 +1221,12 @@ static int cmd_task(struct cmd_ctx *c)
 }
 
 static const struct cmd_spec commands[] = {
-    {"tasks", cmd_tasks, 0, "task.help.tasks"},
-    {"task", cmd_task, 0, "task.help.task"},
-    {"claim", cmd_claim, 0, "task.help.claim"},
-    {"unclaim", cmd_unclaim, 0, "task.help.unclaim"},
-    {"submit", cmd_submit, 0, "task.help.submit"},
-    {"mytasks", cmd_mytasks, 0, "task.help.mytasks"},
+    {"tasks", cmd_tasks, 0, "task.help.tasks", "任务"},
+    {"task", cmd_task, 0, "task.help.task", "任务详情"},
+    {"claim", cmd_claim, 0, "task.help.claim", "领取"},
+    {"unclaim", cmd_unclaim, 0, "task.help.unclaim", "放弃"},
+    {"submit", cmd_submit, 0, "task.help.submit", "提交"},
+    {"mytasks", cmd_mytasks, 0, "task.help.mytasks", "我的任务"},
 };
 
 static const struct text_entry texts[] = {

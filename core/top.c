@@ -403,8 +403,8 @@ static int cmd_stats(struct cmd_ctx *c)
 }
 
 static const struct cmd_spec commands[] = {
-    {"top", cmd_top, 0, "top.help"},
-    {"stats", cmd_stats, CMD_OPERATOR, "stats.help"},
+    {"top", cmd_top, 0, "top.help", "排行"},
+    {"stats", cmd_stats, CMD_OPERATOR, "stats.help", NULL},
 };
 
 static const struct text_entry texts[] = {
