@@ -1388,6 +1388,21 @@ static const struct text_entry texts[] = {
     {"poll.none_open", "现在没有进行中的投票。", "There are no open polls right now."},
 };
 
+/* {open_polls} in scheduled posts: how many polls take votes now. */
+static int poll_template_var(struct engine *e, const struct community *comm, const char *name,
+                             int64_t now, struct sbuf *out)
+{
+    if (strcmp(name, "open_polls") != 0)
+        return 0;
+    int64_t n = 0;
+    store_i64(e->st, &n,
+              "SELECT count(*) FROM polls WHERE community_id = ? AND closed_at IS NULL"
+              " AND (closes_at IS NULL OR closes_at > ?)",
+              VALS(SI(comm->id), SI(now)));
+    sbuf_addf(out, "%lld", (long long)n);
+    return 1;
+}
+
 const struct kb_module poll_module = {
     .name = "poll",
     .commands = commands,
@@ -1397,4 +1412,5 @@ const struct kb_module poll_module = {
     .tick = poll_tick,
     .next_due = poll_next_due,
     .on_reply = poll_on_reply,
+    .template_var = poll_template_var,
 };

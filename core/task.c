@@ -1411,10 +1411,26 @@ static const struct text_entry texts[] = {
     {"task.mytasks_none", "你还没有领取任务，发送 /tasks 看看。", "You have no claims yet. Send /tasks to find one."},
 };
 
+/* {open_tasks} in scheduled posts: how many tasks may be claimed now. */
+static int task_template_var(struct engine *e, const struct community *comm, const char *name,
+                             int64_t now, struct sbuf *out)
+{
+    if (strcmp(name, "open_tasks") != 0)
+        return 0;
+    int64_t n = 0;
+    store_i64(e->st, &n,
+              "SELECT count(*) FROM tasks WHERE community_id = ? AND state = 'open'"
+              " AND (deadline IS NULL OR deadline > ?)",
+              VALS(SI(comm->id), SI(now)));
+    sbuf_addf(out, "%lld", (long long)n);
+    return 1;
+}
+
 const struct kb_module task_module = {
     .name = "task",
     .commands = commands,
     .n_commands = KB_COUNT(commands),
     .texts = texts,
     .n_texts = KB_COUNT(texts),
+    .template_var = task_template_var,
 };
