@@ -141,6 +141,28 @@ static int parse_bool(const char *v, int *out)
     return KB_EINVAL;
 }
 
+/* A vote reward in points, written as a task's is: "5", "points 5",
+   "5 points", "积分 5", "5 积分". */
+static int parse_points(const char *v, int64_t *points)
+{
+    static const char *const units[] = {"points", "point", "积分"};
+    char buf[64];
+    copy_clip(buf, sizeof buf, v, strlen(v));
+    char *num = buf;
+    for (size_t i = 0; i < KB_COUNT(units); i++) {
+        size_t n = strlen(units[i]), len = strlen(num);
+        if (strncmp(num, units[i], n) == 0 && num[n] == ' ') {
+            num += n + 1;
+            break;
+        }
+        if (len > n && strcmp(num + len - n, units[i]) == 0 && num[len - n - 1] == ' ') {
+            num[len - n - 1] = '\0';
+            break;
+        }
+    }
+    return parse_i64(num, 0, 100000, points);
+}
+
 static int parse_flags(struct poll_def *d, const struct defn *df, const char *tz, int64_t now,
                        const char **err_key)
 {
@@ -184,7 +206,7 @@ static int parse_flags(struct poll_def *d, const struct defn *df, const char *tz
         copy_clip(d->pool, sizeof d->pool, v, len);
     }
     if ((v = defn_get(df, "reward"))) {
-        if (parse_i64(v, 0, 100000, &d->reward))
+        if (parse_points(v, &d->reward))
             return set_err(d, err_key, "poll.err_flag_value", "reward");
     }
     return KB_OK;
@@ -1304,9 +1326,9 @@ static const struct text_entry texts[] = {
     {"poll.help_polls", "/polls — 进行中的投票", "/polls — open polls"},
     {"poll.help_poll",
      "/poll new 问题 | 选项1 | 选项2 [--multi N --anonymous --hidden --closes 2d --reason required"
-     " --min-level N --pool 名称 --reward 积分] · /poll close|results|reasons|export 编号",
+     " --min-level N --pool 名称 --reward 积分数] · /poll close|results|reasons|export 编号",
      "/poll new Question | opt1 | opt2 [--multi N --anonymous --hidden --closes 2d --reason required"
-     " --min-level N --pool NAME --reward points] · /poll close|results|reasons|export id"},
+     " --min-level N --pool NAME --reward N] · /poll close|results|reasons|export id"},
     {"poll.usage",
      "用法：/poll new 问题 | 选项1 | 选项2 …，或 /poll close|results|reasons|export 编号",
      "Usage: /poll new Question | option 1 | option 2 …, or /poll close|results|reasons|export id"},

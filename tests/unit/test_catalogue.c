@@ -53,5 +53,169 @@ TEST(unknown_commands_are_answered_in_both_forms)
     fx_close(&f);
 }
 
+/* The reply to a command shown in a usage line means "I could not read
+   that" (in either locale). */
+static int is_refusal(const char *r)
+{
+    static const char *const marks[] = {"Usage", "用法", "看不懂", "can't read", "not valid", "不对",
+                                        "Unknown", "不认识", "must be", "必须", "格式"};
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        if (strstr(r, marks[i]))
+            return 1;
+    return 0;
+}
+
+/* Run text as the operator and fail when it is refused. */
+static void must_parse(struct fx *f, const char *key, const char *text)
+{
+    CHECK_INT(fx_say(f, "g", "op", T0, text), 0);
+    char *r = fx_replies(f);
+    if (is_refusal(r))
+        TEST_FAIL("%s shows \"%s\", refused: %s", key, text, r);
+    free(r);
+}
+
+/* Placeholder words of usage lines and a value that fits them. */
+static const char *sample_for(const char *w)
+{
+    static const char *const map[][2] = {{"N", "2"}, {"NAME", "p"}, {"名称", "p"}, {"积分数", "5"},
+                                         {"YYYY-MM", "2026-11"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(w, map[i][0]) == 0)
+            return map[i][1];
+    return w;
+}
+
+/* Every "--flag value" pair of a task or poll usage line, tried alone. */
+static void walk_flags(struct fx *f, const char *key, const char *line, const char *prefix)
+{
+    for (const char *p = strstr(line, "--"); p; p = strstr(p + 2, "--")) {
+        struct sbuf cmd = {0};
+        sbuf_add(&cmd, prefix);
+        const char *q = p;
+        /* the flag and its value words, up to the next flag or the end */
+        while (*q && *q != ']' && strncmp(q, "…", 3) != 0 && strncmp(q, " · ", 4) != 0) {
+            const char *end = q;
+            while (*end && *end != ' ' && *end != ']')
+                end++;
+            char word[64];
+            snprintf(word, sizeof word, "%.*s", (int)(end - q), q);
+            if (q != p && word[0] == '-')
+                break;
+            sbuf_addf(&cmd, " %s", sample_for(word));
+            q = *end == ' ' ? end + 1 : end;
+        }
+        must_parse(f, key, cmd.s);
+        sbuf_free(&cmd);
+    }
+}
+
+/* Every alternative of "/cmd words [a|b|c]" tried alone. */
+static void walk_alternatives(struct fx *f, const char *key, const char *line)
+{
+    for (const char *slash = strchr(line, '/'); slash; slash = strchr(slash + 1, '/')) {
+        const char *p = slash;
+        struct sbuf head = {0};
+        while (*p && *p != ' ' && *p != '[')
+            sbuf_addc(&head, *p++);
+        while (*p == ' ' && p[1] >= 'a' && p[1] <= 'z' && !strchr("|", p[1])) { /* literal words */
+            const char *end = p + 1;
+            while (*end >= 'a' && *end <= 'z')
+                end++;
+            if (*end == '|')
+                break;
+            sbuf_addn(&head, p, (size_t)(end - p));
+            p = end;
+        }
+        while (*p == ' ' && p[1] == '[' && strchr(p, ']')) {
+            const char *close = strchr(p, ']');
+            const char *alt = p + 2;
+            if (!memchr(alt, '|', (size_t)(close - alt))) {
+                p = close + 1;
+                continue;
+            }
+            while (alt < close) {
+                const char *bar = alt;
+                while (bar < close && *bar != '|')
+                    bar++;
+                char word[64];
+                snprintf(word, sizeof word, "%.*s", (int)(bar - alt), alt);
+                struct sbuf cmd = {0};
+                sbuf_addf(&cmd, "%s %s", head.s, sample_for(word));
+                must_parse(f, key, cmd.s);
+                sbuf_free(&cmd);
+                alt = bar + 1;
+            }
+            p = close + 1;
+        }
+        sbuf_free(&head);
+    }
+}
+
+/* The tier words of the task usage ("basic（筑基）explore（探索）…"). */
+static void walk_tiers(struct fx *f, const char *key, const char *text)
+{
+    const char *line = strstr(text, "层级：");
+    line = line ? line + strlen("层级：") : strstr(text, "Tiers: ");
+    if (!line)
+        return;
+    if (strncmp(line, "Tiers: ", 7) == 0)
+        line += 7;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%.*s", (int)strcspn(line, "。."), line);
+    static const char *const seps[] = {"（", "）", "、", ","};
+    for (size_t i = 0; i < sizeof seps / sizeof seps[0]; i++)
+        for (char *x; (x = strstr(buf, seps[i])) != NULL;)
+            memset(x, ' ', strlen(seps[i]));
+    int n = 0;
+    for (char *w = strtok(buf, " "); w; w = strtok(NULL, " "), n++) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "/task new %s Sample task", w);
+        must_parse(f, key, cmd);
+    }
+    CHECK(n >= 4);
+}
+
+struct walk {
+    struct fx *f;
+    int lines;
+};
+
+static void walk_entry(const struct text_entry *e, void *ud)
+{
+    struct walk *w = ud;
+    if (!strstr(e->key, "usage") && !strstr(e->key, "help"))
+        return;
+    for (int l = 0; l < 2; l++) {
+        const char *text = l ? e->en : e->zh;
+        if (!text)
+            continue;
+        w->lines++;
+        walk_alternatives(w->f, e->key, text);
+        if (strncmp(e->key, "task.", 5) == 0 && strstr(text, "/task new")) {
+            walk_flags(w->f, e->key, text, "/task new basic Sample task");
+            walk_tiers(w->f, e->key, text);
+        }
+        if (strncmp(e->key, "poll.", 5) == 0 && strstr(text, "/poll new"))
+            walk_flags(w->f, e->key, text, "/poll new Sample? | yes | no");
+    }
+}
+
+/* Every word and flag form a usage or /help line shows is accepted. */
+TEST(every_usage_line_parses)
+{
+    const char *langs[] = {"en", "zh-CN"};
+    for (int l = 0; l < 2; l++) {
+        struct fx f;
+        fx_open(&f, NULL, langs[l]);
+        fx_say(&f, "g", "alice", T0, "/checkin");
+        free(fx_replies(&f));
+        struct walk w = {.f = &f};
+        text_each(walk_entry, &w);
+        CHECK(w.lines > 40);
+        fx_close(&f);
+    }
+}
+
 TEST_MAIN(T(every_member_command_has_a_chinese_alias_that_dispatches),
-          T(unknown_commands_are_answered_in_both_forms))
+          T(unknown_commands_are_answered_in_both_forms), T(every_usage_line_parses))
