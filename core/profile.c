@@ -4,6 +4,8 @@
  */
 #include "profile.h"
 
+#include <stdio.h>
+
 #include "checkin.h"
 #include "ledger.h"
 #include "standing.h"
@@ -31,19 +33,37 @@ static int cmd_me(struct cmd_ctx *c)
     return rc;
 }
 
+/* The operator lines of a member command with operator subcommands
+   ("/task new|…", "/pool new|add|…"): catalogue keys help_key + ".op"
+   (operators and admins) and + ".ledger" (configured operators). */
+static void help_operator_subcommands(struct cmd_ctx *c, struct sbuf *b, const struct cmd_spec *s)
+{
+    static const char *const suffixes[] = {".op", ".ledger"};
+    for (int k = 0; k < 2; k++) {
+        char key[96];
+        snprintf(key, sizeof key, "%s%s", s->help_key, suffixes[k]);
+        if (!text_has(key) || (k == 1 && !c->is_operator))
+            continue;
+        sbuf_addc(b, '\n');
+        text_format(b, c->lang, key, NOARGS);
+    }
+}
+
 static void help_section(struct cmd_ctx *c, struct sbuf *b, int operator_part)
 {
     for (size_t m = 0; m < kb_n_modules; m++) {
         for (size_t i = 0; i < kb_modules[m]->n_commands; i++) {
             const struct cmd_spec *s = &kb_modules[m]->commands[i];
             int is_op = (s->flags & (CMD_OPERATOR | CMD_LEDGER)) != 0;
+            if (operator_part && !is_op && s->help_key && !(s->flags & CMD_HIDDEN))
+                help_operator_subcommands(c, b, s);
             if (!s->help_key || (s->flags & CMD_HIDDEN) || is_op != operator_part)
                 continue;
             if ((s->flags & CMD_LEDGER) && !c->is_operator)
                 continue;
             sbuf_addc(b, '\n');
             text_format(b, c->lang, s->help_key, NOARGS);
-            if (s->alias)
+            if (s->alias && !text_lang_is_en(c->lang)) /* Chinese names for Chinese readers */
                 text_format(b, c->lang, "help.alias", ARGS(TS("alias", s->alias)));
         }
     }
@@ -76,7 +96,7 @@ static const struct text_entry texts[] = {
      "👤 {name}\n积分：<b>{points}</b>\n连续签到：{streak} 天（最长 {best} 天）\n累计签到：{days} 天",
      "👤 {name}\nPoints: <b>{points}</b>\nStreak: {streak} day(s) (best {best})\nCheck-in days: {days}"},
     {"help.help", "/help — 查看可用命令", "/help — list the commands you can use"},
-    {"help.alias", " · /{alias}", ""},
+    {"help.alias", " · /{alias}", " · /{alias}"},
     {"help.header", "<b>可用命令</b>", "<b>Commands</b>"},
     {"help.operator_header", "<b>运营命令</b>", "<b>Operator commands</b>"},
     {"engine.unknown", "🤔 没有 /{cmd} 这个命令，发送 /help 查看可用命令。",

@@ -425,8 +425,8 @@ static int cmd_level(struct cmd_ctx *c)
     }
     int is_set = ascii_casecmp(sub, "set") == 0;
     free(sub);
-    if (!is_set)
-        return ctx_reply(c, "standing.level_usage", NOARGS);
+    if (!is_set) /* members are shown the ladder, not an operator's usage */
+        return c->is_operator ? ctx_reply(c, "standing.level_usage", NOARGS) : show_ladder(c);
     if (!c->is_operator)
         return ctx_reply(c, "engine.operators_only", NOARGS);
     char *num = command_next_word(&p);
@@ -666,8 +666,9 @@ static const struct cmd_spec commands[] = {
 };
 
 static const struct text_entry texts[] = {
-    {"standing.level_help", "/level — 等级阶梯；/level set &lt;n&gt; @成员（运营）",
-     "/level — the level ladder; /level set &lt;n&gt; @member (operators)"},
+    {"standing.level_help", "/level — 等级阶梯", "/level — the level ladder"},
+    {"standing.level_help.ledger", "/level set &lt;n&gt; @成员 — 直接设定成员等级",
+     "/level set &lt;n&gt; @member — set a member's level"},
     {"standing.why_help", "/why @成员 — 等级的依据（账本条目）", "/why @member — the entries behind a member's level"},
     {"standing.sep", "、", ", "},
     {"standing.need_points", "{n} 积分", "{n} points"},

@@ -1233,8 +1233,9 @@ static const struct text_entry texts[] = {
     /* help */
     {"task.help.tasks", "/tasks [all] — 我可以领取的任务（all：全部任务及不能领取的原因）",
      "/tasks [all] — tasks I can claim (all: every task, and why not)"},
-    {"task.help.task", "/task &lt;编号&gt; — 查看任务简报；运营：/task new|edit|close|cancel|invite|list|show",
-     "/task &lt;id&gt; — a task's brief; operators: /task new|edit|close|cancel|invite|list|show"},
+    {"task.help.task", "/task &lt;编号&gt; — 查看任务简报", "/task &lt;id&gt; — a task's brief"},
+    {"task.help.task.op", "/task new|edit|close|cancel|invite|list|show — 发布和管理任务（/task new 查看字段）",
+     "/task new|edit|close|cancel|invite|list|show — post and manage tasks (/task new for the fields)"},
     {"task.help.claim", "/claim &lt;编号&gt; — 领取任务", "/claim &lt;id&gt; — claim a task"},
     {"task.help.unclaim", "/unclaim &lt;编号&gt; — 放弃已领取的任务", "/unclaim &lt;id&gt; — give a claimed task back"},
     {"task.help.submit", "/submit &lt;编号&gt; &lt;内容或链接&gt; — 提交作品（也可回复自己的图片/文件）",
@@ -1268,7 +1269,7 @@ static const struct text_entry texts[] = {
     /* definition errors: {field} names the field */
     {"task.bad.syntax", "⚠️ 任务定义无法解析。", "⚠️ I can't read that task definition."},
     {"task.bad.unknown", "⚠️ 不认识的字段：{field}", "⚠️ Unknown field: {field}"},
-    {"task.bad.tier", "⚠️ 字段 tier：层级必须是 basic、explore、precision 或 cobuild 之一。",
+    {"task.bad.tier", "⚠️ 字段 tier：层级必须是 筑基（basic）、探索（explore）、精准（precision）或 共建（cobuild）之一。",
      "⚠️ Field tier: the tier must be one of basic, explore, precision, cobuild."},
     {"task.bad.title", "⚠️ 字段 title：标题不能为空，且不超过 200 字节、只占一行。",
      "⚠️ Field title: a title is required, one line, at most 200 bytes."},

@@ -217,5 +217,48 @@ TEST(every_usage_line_parses)
     }
 }
 
+/* A member's /help names no operator command or subcommand; an
+   operator's lists them all, the pool subcommands included. */
+TEST(help_splits_member_and_operator_commands)
+{
+    const char *langs[] = {"en", "zh-CN"};
+    for (int l = 0; l < 2; l++) {
+        struct fx f;
+        fx_open(&f, NULL, langs[l]);
+        CHECK_INT(fx_say(&f, "g", "alice", T0, "/help"), 0);
+        char *member = fx_replies(&f);
+        CHECK_INT(fx_say(&f, "g", "op", T0, "/help"), 0);
+        char *op = fx_replies(&f);
+        for (size_t m = 0; m < kb_n_modules; m++) {
+            for (size_t i = 0; i < kb_modules[m]->n_commands; i++) {
+                const struct cmd_spec *s = &kb_modules[m]->commands[i];
+                char name[48];
+                snprintf(name, sizeof name, "/%s ", s->name);
+                if ((s->flags & (CMD_OPERATOR | CMD_LEDGER)) && strstr(member, name))
+                    TEST_FAIL("member /help shows %s: %s", name, member);
+                if (s->help_key && !(s->flags & CMD_HIDDEN) && !strstr(op, name))
+                    TEST_FAIL("operator /help lacks %s", name);
+            }
+        }
+        static const char *const op_only[] = {"/task new", "/level set", "/pool new|add|remove",
+                                              "accept|decline", "/review", "operator", "运营"};
+        for (size_t i = 0; i < sizeof op_only / sizeof op_only[0]; i++) {
+            if (strstr(member, op_only[i]))
+                TEST_FAIL("member /help shows \"%s\": %s", op_only[i], member);
+            if (i < 5 && !strstr(op, op_only[i]))
+                TEST_FAIL("operator /help lacks \"%s\"", op_only[i]);
+        }
+        free(member);
+        free(op);
+        /* a member asking for an operator's subcommand gets no operator usage */
+        CHECK_INT(fx_say(&f, "g", "alice", T0, "/level foo"), 0);
+        member = fx_replies(&f);
+        CHECK(strstr(member, "/level set") == NULL);
+        free(member);
+        fx_close(&f);
+    }
+}
+
 TEST_MAIN(T(every_member_command_has_a_chinese_alias_that_dispatches),
-          T(unknown_commands_are_answered_in_both_forms), T(every_usage_line_parses))
+          T(unknown_commands_are_answered_in_both_forms), T(every_usage_line_parses),
+          T(help_splits_member_and_operator_commands))

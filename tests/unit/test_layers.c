@@ -207,11 +207,11 @@ TEST(pool_workflow)
     fx_say(&f, "g1", "ann", T0 + 5, "/pool apply photo https://example.com/ann");
     fx_say(&f, "g1", "ann", T0 + 6, "/pool apply photo");
     char *r = replies(&f);
-    CHECK_CONTAINS(r, "There is no talent pool called");
+    CHECK_CONTAINS(r, "There are no talent pools yet");
     CHECK_CONTAINS(r, "✅ Added to Photo: ben");
     CHECK_CONTAINS(r, "Members I don't know: ");
     CHECK_CONTAINS(r, "only operators");
-    CHECK_CONTAINS(r, "must start with http:// or https://");
+    CHECK_CONTAINS(r, "must start with http:// or https://"); /* ftp:// */
     CHECK_CONTAINS(r, "applied to the Photo pool");
     CHECK_CONTAINS(r, "already waiting for review");
     free(r);
@@ -251,6 +251,58 @@ TEST(pool_workflow)
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM pool_applications"), 2);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit WHERE action LIKE 'pool.%'"), 4);
     fx_close(&f);
+}
+
+/* A link error names the real problem; schemes ignore case; a cloud-drive
+   link keeps its access code.  Pools can be created empty, and members are
+   shown the pools instead of an operator command. */
+TEST(pool_links_and_empty_pools)
+{
+    const char *langs[] = {"en", "zh-CN"};
+    for (int l = 0; l < 2; l++) {
+        struct fx f;
+        fx_open(&f, NULL, langs[l]);
+        fx_say(&f, "g1", "ann", T0, "/pool apply photo");
+        char *r = replies(&f);
+        CHECK(strstr(r, "/pool list") == NULL);
+        CHECK_CONTAINS(r, l ? "还没有人才库" : "no talent pools yet");
+        free(r);
+        fx_say(&f, "g1", "op", T0 + 1, "/pool new Photo");
+        fx_say(&f, "g1", "op", T0 + 1, "/pool new photo");
+        fx_say(&f, "g1", "op", T0 + 1, "/pool new Video");
+        r = replies(&f);
+        CHECK_CONTAINS(r, l ? "已创建人才库 Photo" : "Talent pool Photo created");
+        CHECK_CONTAINS(r, l ? "已经有人才库 Photo" : "There is already a talent pool Photo");
+        free(r);
+        fx_say(&f, "g1", "ann", T0 + 2, "/pool apply nosuch");
+        r = replies(&f);
+        CHECK(strstr(r, "/pool list") == NULL);
+        CHECK_CONTAINS(r, "Photo");
+        CHECK_CONTAINS(r, "Video");
+        free(r);
+        fx_say(&f, "g1", "ann", T0 + 3, "/pool apply photo http://x");
+        fx_say(&f, "g1", "ann", T0 + 3, "/pool apply photo example.com/ann");
+        fx_say(&f, "g1", "ann", T0 + 3, "/pool apply photo https://pan.example.com/s/1 and more");
+        r = replies(&f);
+        CHECK_CONTAINS(r, l ? "缺少网站地址" : "has no site address");
+        CHECK(strstr(r, l ? "需以 http:// 或 https:// 开头" : "must start with") == NULL ||
+              strstr(r, "example.com/ann"));
+        CHECK_CONTAINS(r, l ? "开头加上 https://" : "Add https:// in front");
+        CHECK_CONTAINS(r, l ? "只能跟网盘提取码" : "only a cloud-drive access code");
+        free(r);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM pool_applications"), 0);
+        fx_say(&f, "g1", "ann", T0 + 4, "/pool apply photo HTTPS://pan.example.com/s/1abc 提取码 xyz8");
+        fx_say(&f, "g1", "ben", T0 + 4, "/pool apply photo Http://example.com/ben");
+        fx_say(&f, "g1", "cat", T0 + 4, "/pool apply video https://pan.example.com/s/2 提取码：ab12");
+        r = replies(&f);
+        CHECK_INT(strstr(r, l ? "申请加入人才库" : "applied to the") != NULL, 1);
+        free(r);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM pool_applications"), 3);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM pool_applications WHERE link ="
+                             " 'HTTPS://pan.example.com/s/1abc 提取码 xyz8'"), 1);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM pool_applications WHERE link LIKE '%提取码：ab12'"), 1);
+        fx_close(&f);
+    }
 }
 
 TEST(grant_and_revoke_titles_badges_points)
@@ -430,7 +482,7 @@ TEST(every_catalogue_text_has_both_languages)
 
 TEST_MAIN(T(promotion_at_the_threshold_announced_once), T(progress_numbers_on_me),
           T(task_tiers_promote_and_repeat_is_ignored), T(granted_only_level_and_no_implicit_demotion),
-          T(pool_workflow), T(grant_and_revoke_titles_badges_points),
+          T(pool_workflow), T(pool_links_and_empty_pools), T(grant_and_revoke_titles_badges_points),
           T(leaderboard_periods_follow_the_local_midnight), T(top_ranks_the_caller_beyond_the_first_ten),
           T(stats_for_operators), T(configured_ladder_replaces_the_default),
           T(every_catalogue_text_has_both_languages))
