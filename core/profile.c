@@ -9,6 +9,7 @@
 #include "checkin.h"
 #include "ledger.h"
 #include "standing.h"
+#include "top.h"
 #include "tz.h"
 
 static int cmd_me(struct cmd_ctx *c)
@@ -25,7 +26,17 @@ static int cmd_me(struct cmd_ctx *c)
     text_format(&b, c->lang, "me.show",
                 ARGS(TS("name", who.s), TI("points", points), TI("streak", cs.current_streak),
                      TI("best", cs.best_streak), TI("days", cs.days)));
-    rc = standing_describe(c, &b); /* level, progress, titles, badges, pools */
+    struct top_row rows[10];
+    size_t n;
+    int64_t rank = 0, value = 0;
+    rc = top_query(c->e, c->comm.id, TOP_ALL, top_period(c->comm.tz, TOP_ALL, c->at), TOP_POINTS,
+                   c->member_id, rows, &n, &rank, &value);
+    if (!rc && rank > 0) {
+        sbuf_addc(&b, '\n');
+        text_format(&b, c->lang, "me.rank", ARGS(TI("rank", rank)));
+    }
+    if (!rc)
+        rc = standing_describe(c, &b); /* level, progress, titles, badges, pools */
     if (!rc)
         rc = ctx_reply_markup(c, b.s, 0);
     sbuf_free(&b);
@@ -95,6 +106,7 @@ static const struct text_entry texts[] = {
     {"me.show",
      "👤 {name}\n积分：<b>{points}</b>\n连续签到：{streak} 天（最长 {best} 天）\n累计签到：{days} 天",
      "👤 {name}\nPoints: <b>{points}</b>\nStreak: {streak} day(s) (best {best})\nCheck-in days: {days}"},
+    {"me.rank", "积分排名：第 {rank} 名（并列同名次）", "Rank: #{rank} by points (ties share a rank)"},
     {"help.help", "/help — 查看可用命令", "/help — list the commands you can use"},
     {"help.alias", " · /{alias}", " · /{alias}"},
     {"help.header", "<b>可用命令</b>", "<b>Commands</b>"},

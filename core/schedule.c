@@ -20,6 +20,7 @@
 #include "defn.h"
 #include "engine_int.h"
 #include "once.h"
+#include "top.h"
 #include "tz.h"
 
 #define SCHED_MAX_PER_COMMUNITY 20
@@ -471,13 +472,15 @@ int schedule_leaderboard_text(struct engine *e, const struct community *comm, in
         return rc;
     if (!p.n)
         text_format(out, comm->locale, "sched.lb_empty", NOARGS);
+    int64_t rank = 0;
     for (size_t i = 0; i < p.n; i++) {
         struct sbuf who = {0};
         member_name(e, p.v[i][0], &who);
         if (i)
             sbuf_addc(out, '\n');
+        rank = top_shared_rank(i, p.v[i][1], i ? p.v[i - 1][1] : 0, rank);
         text_format(out, comm->locale, "sched.lb_line",
-                    ARGS(TI("rank", i + 1), TS("name", who.s), TI("points", p.v[i][1])));
+                    ARGS(TI("rank", rank), TS("name", who.s), TI("points", p.v[i][1])));
         sbuf_free(&who);
     }
     free(p.v);

@@ -305,6 +305,47 @@ TEST(pool_links_and_empty_pools)
     }
 }
 
+/* Equal values share a rank (1, 1, 3) on /top, the weekly post and /me. */
+TEST(ties_share_a_rank_everywhere)
+{
+    const char *langs[] = {"en", "zh-CN"};
+    for (int l = 0; l < 2; l++) {
+        struct fx f;
+        fx_open(&f, NULL, langs[l]);
+        fx_say(&f, "g1", "ann", T0 - DAY, "/checkin");
+        fx_say(&f, "g1", "ben", T0 - DAY, "/checkin");
+        fx_say(&f, "g1", "cat", T0 - DAY, "/checkin");
+        fx_say(&f, "g1", "op", T0 - DAY, "/grant points 5 @cat bonus");
+        fx_say(&f, "g1", "dan", T0 - DAY, "/checkin");
+        fx_say(&f, "g1", "op", T0 - DAY, "/revoke points 5 @dan fix");
+        free(replies(&f));
+        /* cat 15, ann 10, ben 10, dan 5 */
+        fx_say(&f, "g1", "ben", T0, "/top");
+        char *r = replies(&f);
+        CHECK_INT(count_of(r, "🥇"), 1);
+        CHECK_INT(count_of(r, "🥈"), 2);
+        CHECK_INT(count_of(r, "🥉"), 0);
+        CHECK_CONTAINS(r, "4.");
+        CHECK_CONTAINS(r, l ? "你：第 2 名" : "You: #2");
+        free(r);
+        fx_say(&f, "g1", "ben", T0, "/me");
+        fx_say(&f, "g1", "ann", T0, "/me");
+        r = replies(&f);
+        CHECK_INT(count_of(r, l ? "积分排名：第 2 名" : "Rank: #2"), 2);
+        free(r);
+        fx_say(&f, "g1", "op", T0, "/schedule weekly mon 09:00");
+        free(replies(&f));
+        CHECK_INT(engine_tick(f.e, T0 + 3600), 0);
+        r = replies(&f);
+        CHECK_INT(count_of(r, "\n1. "), 1);
+        CHECK_INT(count_of(r, "\n2. "), 2);
+        CHECK_INT(count_of(r, "\n3. "), 0);
+        CHECK_INT(count_of(r, "\n4. "), 1);
+        free(r);
+        fx_close(&f);
+    }
+}
+
 TEST(grant_and_revoke_titles_badges_points)
 {
     struct fx f;
@@ -392,7 +433,7 @@ TEST(leaderboard_periods_follow_the_local_midnight)
     fx_say(&f, "g1", "mon", mon_0800, "/top month");
     fx_say(&f, "g1", "mon", mon_0800, "/top yearly");
     r = replies(&f);
-    CHECK_CONTAINS(r, "🥇 sun — 1\n🥈 mon — 1\nYou: #1 — 1"); /* ties share a rank */
+    CHECK_CONTAINS(r, "🥇 sun — 1\n🥇 mon — 1\nYou: #1 — 1"); /* ties share a rank and a medal */
     CHECK_CONTAINS(r, "this month (2026-11)");
     CHECK_CONTAINS(r, "I don't understand yearly");
     free(r);
@@ -482,7 +523,7 @@ TEST(every_catalogue_text_has_both_languages)
 
 TEST_MAIN(T(promotion_at_the_threshold_announced_once), T(progress_numbers_on_me),
           T(task_tiers_promote_and_repeat_is_ignored), T(granted_only_level_and_no_implicit_demotion),
-          T(pool_workflow), T(pool_links_and_empty_pools), T(grant_and_revoke_titles_badges_points),
+          T(pool_workflow), T(pool_links_and_empty_pools), T(ties_share_a_rank_everywhere), T(grant_and_revoke_titles_badges_points),
           T(leaderboard_periods_follow_the_local_midnight), T(top_ranks_the_caller_beyond_the_first_ten),
           T(stats_for_operators), T(configured_ladder_replaces_the_default),
           T(every_catalogue_text_has_both_languages))
