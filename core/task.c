@@ -642,11 +642,11 @@ static int op_cancel(struct cmd_ctx *c, const char *rest)
         rc = store_exec(c->st,
                         "UPDATE submissions SET state = 'cancelled' WHERE task_id = ? AND state = 'pending'",
                         VALS(SI(t.id)));
+    /* claimed keeps the places taken when it was cancelled, as the
+       claimers list shows them */
     if (!rc)
         rc = store_exec(c->st,
-                        "UPDATE tasks SET state = 'cancelled', note = ?1, updated_at = ?2,"
-                        " claimed = (SELECT count(*) FROM claims WHERE task_id = ?3 AND state = 'approved')"
-                        " WHERE id = ?3",
+                        "UPDATE tasks SET state = 'cancelled', note = ?1, updated_at = ?2 WHERE id = ?3",
                         VALS(ST(note), SI(c->now), SI(t.id)));
     char target[32];
     snprintf(target, sizeof target, "task:%lld", (long long)t.id);
@@ -655,7 +655,9 @@ static int op_cancel(struct cmd_ctx *c, const char *rest)
     if (!rc) {
         struct sbuf b = {0};
         text_format(&b, c->lang, *note ? "task.cancelled_notice" : "task.cancelled_notice_plain",
-                    ARGS(TI("id", t.id), TU("title", t.title), TU("note", note), TS("who", who.s)));
+                    ARGS(TI("id", t.id), TU("title", t.title), TU("note", note)));
+        if (who.len) /* the claimers, mentioned on a line of their own */
+            sbuf_addf(&b, "\n%s", who.s);
         rc = announce(c, b.s, NULL, NULL);
         sbuf_free(&b);
     }
@@ -807,8 +809,15 @@ static int op_show(struct cmd_ctx *c, const char *rest)
     if (rc < 0)
         goto out;
     rc = KB_OK;
+    /* the header counts the places taken, as the card's "claimed" does;
+       those who gave the task back are listed after them */
+    int64_t held = 0;
+    for (size_t i = 0; i < n; i++)
+        held += strcmp(rows[i].state, "withdrawn") != 0;
     sbuf_add(&b, "\n\n");
-    text_format(&b, c->lang, n ? "task.claimers" : "task.no_claimers", ARGS(TI("n", (int64_t)n)));
+    text_format(&b, c->lang, n ? "task.claimers" : "task.no_claimers", ARGS(TI("n", held)));
+    if (held < (int64_t)n)
+        text_format(&b, c->lang, "task.claimers_withdrawn", ARGS(TI("n", (int64_t)n - held)));
     for (size_t i = 0; i < n; i++) {
         struct sbuf who = {0}, st = {0};
         task_mention(c->e, rows[i].member, &who);
@@ -1349,16 +1358,17 @@ static const struct text_entry texts[] = {
     {"task.closed_ok", "🔒 任务 #{id}「{title}」停止领取（已领取的成员仍可在截止前提交）。",
      "🔒 Task #{id} “{title}” is closed to new claims (claimers may still submit before the deadline)."},
     {"task.already_closed", "任务 #{id} 已经停止领取了。", "Task #{id} is already closed."},
-    {"task.cancelled_notice", "🚫 任务 #{id}「{title}」已取消：{note}\n{who}",
-     "🚫 Task #{id} “{title}” has been cancelled: {note}\n{who}"},
-    {"task.cancelled_notice_plain", "🚫 任务 #{id}「{title}」已取消。\n{who}",
-     "🚫 Task #{id} “{title}” has been cancelled.\n{who}"},
+    {"task.cancelled_notice", "🚫 任务 #{id}「{title}」已取消：{note}",
+     "🚫 Task #{id} “{title}” has been cancelled: {note}"},
+    {"task.cancelled_notice_plain", "🚫 任务 #{id}「{title}」已取消。",
+     "🚫 Task #{id} “{title}” has been cancelled."},
     {"task.cancelled_ok", "✅ 任务 #{id} 已取消，领取者已收到通知。", "✅ Task #{id} cancelled; claimers were told."},
     {"task.list_header", "<b>任务</b>", "<b>Tasks</b>"},
     {"task.list_line", "#{id} [{tier}] {title} — 领取 {quota} · 待审 {pending} · ⏰ {deadline} · {state}",
      "#{id} [{tier}] {title} — claimed {quota} · pending {pending} · ⏰ {deadline} · {state}"},
     {"task.list_empty", "没有符合条件的任务。", "No tasks to list."},
     {"task.claimers", "<b>领取者（{n}）</b>", "<b>Claimers ({n})</b>"},
+    {"task.claimers_withdrawn", "，另有 {n} 人已放弃", ", {n} gave it back"},
     {"task.no_claimers", "还没有人领取。", "Nobody has claimed it yet."},
     {"task.claimer", "• {who} — {state}", "• {who} — {state}"},
     {"task.claimer_sub", "• {who} — {state}（提交 #{sub}）", "• {who} — {state} (submission #{sub})"},

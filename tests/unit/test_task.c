@@ -775,8 +775,39 @@ TEST(whole_story_precision_task_for_the_photography_pool)
     fx_close(&f);
 }
 
+/* A cancelled task's card and its claimers list count the same people;
+   the cancel notice has no empty last line. */
+TEST(cancelled_task_counts_agree)
+{
+    const char *langs[] = {"en", "zh-CN"};
+    for (int l = 0; l < 2; l++) {
+        struct fx f;
+        fx_open(&f, NULL, langs[l]);
+        op(&f, T0, "/task new basic Wheel photo --reward points 20 --quota 3");
+        op(&f, T0, "/task new basic Nobody --reward points 5");
+        fx_say(&f, "g1", "alice", T0, "/claim 1");
+        fx_say(&f, "g1", "bob", T0, "/claim 1");
+        fx_say(&f, "g1", "bob", T0, "/unclaim 1");
+        said(&f);
+        op(&f, T0, "/task show 1");
+        CHECK_CONTAINS(said(&f), l ? "1/3" : "Claimed: 1/3");
+        CHECK_CONTAINS(last, l ? "领取者（1）" : "Claimers (1)");
+        op(&f, T0, "/task cancel 1 changed plans");
+        op(&f, T0, "/task cancel 2");
+        const char *r = said(&f);
+        CHECK(strstr(r, "\n---") != NULL);
+        CHECK(strstr(r, "\n\n---") == NULL && r[strlen(r) - 1] != '\n');
+        op(&f, T0, "/task show 1");
+        CHECK_CONTAINS(said(&f), l ? "1/3" : "Claimed: 1/3");
+        CHECK_CONTAINS(last, l ? "领取者（1）" : "Claimers (1)");
+        op(&f, T0, "/task list all");
+        CHECK_CONTAINS(said(&f), l ? "领取 1/3" : "claimed 1/3");
+        fx_close(&f);
+    }
+}
+
 TEST_MAIN(T(one_line_definition), T(multi_line_definition_with_brief_sections), T(tier_defaults),
-          T(malformed_definitions_name_the_field), T(cash_amounts),
+          T(malformed_definitions_name_the_field), T(cash_amounts), T(cancelled_task_counts_agree),
           T(post_announces_audits_and_shows_the_brief), T(basic_task_is_approved_on_submission),
           T(each_refusal_is_specific), T(tasks_lists_only_what_the_member_may_claim), T(invitations),
           T(last_slot_goes_once_in_one_batch), T(last_slot_goes_once_across_processes),
