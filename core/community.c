@@ -6,6 +6,7 @@
 #include "community.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "schedule.h"
@@ -214,6 +215,39 @@ int community_post(struct engine *e, int64_t community_id, const char *markup, c
     }
     sbuf_free(&targets);
     return rc;
+}
+
+int community_post_after(struct engine *e, int64_t community_id, const char *markup,
+                         const char *ref, int64_t now)
+{
+    if (!e->in_event)
+        return community_post(e, community_id, markup, NULL, ref, now);
+    if (e->n_deferred == e->cap_deferred) {
+        e->cap_deferred = e->cap_deferred ? e->cap_deferred * 2 : 4;
+        e->deferred = xrealloc(e->deferred, e->cap_deferred * sizeof *e->deferred);
+    }
+    e->deferred[e->n_deferred++] = (struct deferred_post){
+        .community_id = community_id, .markup = xstrdup(markup), .ref = ref ? xstrdup(ref) : NULL};
+    return KB_OK;
+}
+
+int community_post_held(struct engine *e, int64_t now)
+{
+    int rc = KB_OK;
+    for (size_t i = 0; i < e->n_deferred && !rc; i++)
+        rc = community_post(e, e->deferred[i].community_id, e->deferred[i].markup, NULL,
+                            e->deferred[i].ref, now);
+    community_drop_held(e);
+    return rc;
+}
+
+void community_drop_held(struct engine *e)
+{
+    for (size_t i = 0; i < e->n_deferred; i++) {
+        free(e->deferred[i].markup);
+        free(e->deferred[i].ref);
+    }
+    e->n_deferred = 0;
 }
 
 int chat_migrate(struct engine *e, const char *platform, const char *old_id, const char *new_id)

@@ -29,6 +29,12 @@ struct rate_table {
     struct rate_slot slots[RATE_SLOTS];
 };
 
+/* A community post held back until the event's own replies are queued. */
+struct deferred_post {
+    int64_t community_id;
+    char *markup, *ref;
+};
+
 struct engine {
     struct store *st;
     struct engine_settings set;   /* owned copies */
@@ -36,6 +42,9 @@ struct engine {
     engine_log_fn log;
     void *log_ud;
     struct rate_table rates;
+    int in_event;                 /* applying an event: community_post_after defers */
+    struct deferred_post *deferred;
+    size_t n_deferred, cap_deferred;
 };
 
 struct community {
@@ -76,6 +85,16 @@ int outbox_add(struct engine *e, const struct kb_reply *r, const char *ref, int6
 /* Post markup to every active chat of a community (announcements). */
 int community_post(struct engine *e, int64_t community_id, const char *markup,
                    const char *buttons, const char *ref, int64_t now);
+
+/* Post markup to every active chat of a community after the replies of
+   the event being applied (a promotion after the check-in that earned
+   it); at once outside an event. */
+int community_post_after(struct engine *e, int64_t community_id, const char *markup,
+                         const char *ref, int64_t now);
+/* Queue the held posts (the event succeeded) or drop them (it rolled
+   back); both empty the list. */
+int community_post_held(struct engine *e, int64_t now);
+void community_drop_held(struct engine *e);
 
 /* Load a community by id. */
 int community_load(struct engine *e, int64_t id, struct community *out);

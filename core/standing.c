@@ -270,7 +270,7 @@ static int announce_promotion(struct engine *e, int64_t community_id, int64_t me
     text_format(&b, comm.locale, "standing.promoted", ARGS(TS("name", who.s), TS("level", name.s)));
     char ref[48];
     snprintf(ref, sizeof ref, "level:%lld:%d", (long long)member_id, level);
-    rc = community_post(e, community_id, b.s, NULL, ref, now);
+    rc = community_post_after(e, community_id, b.s, ref, now);
     sbuf_free(&who);
     sbuf_free(&name);
     sbuf_free(&b);

@@ -99,6 +99,47 @@ TEST(promotion_at_the_threshold_announced_once)
     fx_close(&f);
 }
 
+/* The reply that caused a promotion comes first in the outbox, whatever
+   caused it: a check-in, a grant, a poll reward, an approved task. */
+TEST(promotion_follows_the_reply_that_caused_it)
+{
+    const char *causes[] = {"/checkin", "/grant points 20 @alice meetup", "/vote 1 1",
+                            "/submit 1 done", "/approve 1"};
+    const char *acks[] = {"checked in", "+20", "voted", "completed task #1", "approved"};
+    for (int k = 0; k < 5; k++) {
+        struct fx f;
+        fx_open(&f, NULL, "en");
+        int64_t t = T0 + 7 * DAY;
+        if (k == 0) { /* 6 days and 95 points: the 7th check-in promotes */
+            checkin_days(&f, "alice", 0, 6);
+            fx_say(&f, "g1", "op", T0, "/grant points 20 @alice meetup");
+            t = T0 + 6 * DAY;
+        } else { /* 7 days and 91 points: 20 more promote */
+            checkin_days(&f, "alice", 0, 7);
+        }
+        if (k == 2)
+            fx_say(&f, "g1", "op", t - 10, "/poll new Best? | a | b --reward 20");
+        if (k >= 3) {
+            fx_say(&f, "g1", "op", t - 10,
+                   k == 3 ? "/task new basic Photo --reward points 20" : "/task new explore Photo --reward points 20 --everyone");
+            fx_say(&f, "g1", "alice", t - 9, "/claim 1");
+        }
+        if (k == 4)
+            fx_say(&f, "g1", "alice", t - 8, "/submit 1 done");
+        CHECK_INT(level_of(&f, "alice"), 1);
+        free(replies(&f));
+        const char *who = k == 1 || k == 4 ? "op" : "alice";
+        CHECK_INT(fx_say(&f, "g1", who, t, causes[k]), 0);
+        CHECK_INT(level_of(&f, "alice"), 2);
+        char *r = replies(&f);
+        const char *ack = strstr(r, acks[k]), *promo = strstr(r, "is now");
+        if (!ack || !promo || promo < ack)
+            TEST_FAIL("%s: the promotion is not after the reply: %s", causes[k], r);
+        free(r);
+        fx_close(&f);
+    }
+}
+
 TEST(progress_numbers_on_me)
 {
     struct fx f;
@@ -521,7 +562,7 @@ TEST(every_catalogue_text_has_both_languages)
     CHECK_INT(missing, 0);
 }
 
-TEST_MAIN(T(promotion_at_the_threshold_announced_once), T(progress_numbers_on_me),
+TEST_MAIN(T(promotion_at_the_threshold_announced_once), T(promotion_follows_the_reply_that_caused_it), T(progress_numbers_on_me),
           T(task_tiers_promote_and_repeat_is_ignored), T(granted_only_level_and_no_implicit_demotion),
           T(pool_workflow), T(pool_links_and_empty_pools), T(ties_share_a_rank_everywhere), T(grant_and_revoke_titles_badges_points),
           T(leaderboard_periods_follow_the_local_midnight), T(top_ranks_the_caller_beyond_the_first_ten),
