@@ -713,14 +713,18 @@ static int cmd_audit(struct cmd_ctx *c)
     while ((rc = store_step(c->st, q)) == 1) {
         char when[32];
         when_format(store_int(q, 1), c->comm.tz, when, sizeof when);
-        struct sbuf who = {0};
+        struct sbuf who = {0}, action = {0}, target = {0};
         member_name(c->e, store_int(q, 2), &who);
+        audit_action_text(c, store_text(q, 3), &action);
+        audit_target_text(c, store_text(q, 4), &target);
         sbuf_addc(&b, '\n');
         text_format(&b, c->lang, *store_text(q, 5) ? "review.audit_line_detail" : "review.audit_line",
                     ARGS(TI("id", store_int(q, 0)), TS("when", when), TS("who", who.s),
-                         TU("action", store_text(q, 3)), TU("target", store_text(q, 4)),
+                         TS("action", action.s), TS("target", target.s),
                          TU("detail", store_text(q, 5))));
         sbuf_free(&who);
+        sbuf_free(&action);
+        sbuf_free(&target);
         rows++;
     }
     store_done(q);

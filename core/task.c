@@ -197,6 +197,40 @@ static void quota_text(struct cmd_ctx *c, const struct task_row *t, struct sbuf 
         text_format(out, c->lang, "task.quota.unlimited", ARGS(TI("claimed", t->claimed)));
 }
 
+/* A brief as stored ("background: …" lines for the creative-brief
+   sections, see taskdef.c), with the section names in the reader's
+   language. */
+static void brief_text(struct cmd_ctx *c, const char *brief, struct sbuf *out)
+{
+    static const char *const sections[] = {"background", "messages", "style", "deliverables"};
+    for (const char *line = brief; line;) {
+        const char *end = strchr(line, '\n');
+        char *copy = end ? xstrndup(line, (size_t)(end - line)) : xstrdup(line);
+        const char *label = NULL, *rest = copy;
+        for (size_t i = 0; i < KB_COUNT(sections) && !label; i++) {
+            size_t n = strlen(sections[i]);
+            if (strncmp(copy, sections[i], n) == 0 && copy[n] == ':' && copy[n + 1] == ' ') {
+                char key[40];
+                snprintf(key, sizeof key, "task.section.%s", sections[i]);
+                label = text_get(c->lang, key);
+                rest = copy + n + 2;
+            }
+        }
+        if (line != brief)
+            sbuf_addc(out, '\n');
+        if (label) {
+            struct sbuf body = {0};
+            text_user_block(&body, rest);
+            text_format(out, c->lang, "task.section", ARGS(TS("label", label), TS("text", body.s)));
+            sbuf_free(&body);
+        } else {
+            text_user_block(out, copy);
+        }
+        free(copy);
+        line = end ? end + 1 : NULL;
+    }
+}
+
 /* The full card: header, reward, deadline, quota, who, review, brief. */
 static void task_card(struct cmd_ctx *c, const struct task_row *t, struct sbuf *out)
 {
@@ -217,7 +251,7 @@ static void task_card(struct cmd_ctx *c, const struct task_row *t, struct sbuf *
                      TS("state", state.s)));
     if (*t->brief) {
         sbuf_add(out, "\n\n");
-        text_user_block(out, t->brief);
+        brief_text(c, t->brief, out);
     }
     sbuf_free(&tier);
     sbuf_free(&reward);
@@ -1367,6 +1401,11 @@ static const struct text_entry texts[] = {
     {"task.list_line", "#{id} [{tier}] {title} — 领取 {quota} · 待审 {pending} · ⏰ {deadline} · {state}",
      "#{id} [{tier}] {title} — claimed {quota} · pending {pending} · ⏰ {deadline} · {state}"},
     {"task.list_empty", "没有符合条件的任务。", "No tasks to list."},
+    {"task.section", "{label}：{text}", "{label}: {text}"},
+    {"task.section.background", "背景", "Background"},
+    {"task.section.messages", "核心信息", "Key messages"},
+    {"task.section.style", "风格", "Style"},
+    {"task.section.deliverables", "交付物", "Deliverables"},
     {"task.claimers", "<b>领取者（{n}）</b>", "<b>Claimers ({n})</b>"},
     {"task.claimers_withdrawn", "，另有 {n} 人已放弃", ", {n} gave it back"},
     {"task.no_claimers", "还没有人领取。", "Nobody has claimed it yet."},

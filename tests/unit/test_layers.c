@@ -82,7 +82,7 @@ TEST(promotion_at_the_threshold_announced_once)
     checkin_days(&f, "alice", 6, 7);                  /* +16: 111 points, 7 days */
     CHECK_INT(level_of(&f, "alice"), 2);
     r = replies(&f);
-    CHECK_CONTAINS(r, "🎉 alice is now <b>L2 活跃 Active</b>!");
+    CHECK_CONTAINS(r, "🎉 alice is now <b>L2 Active</b>!");
     CHECK_INT(count_of(r, "is now"), 1);
     free(r);
     /* more standing changes and a replayed message: no second announcement */
@@ -148,8 +148,8 @@ TEST(progress_numbers_on_me)
     free(replies(&f));
     fx_say(&f, "g1", "bob", T0 + 60, "/me");
     char *r = replies(&f);
-    CHECK_CONTAINS(r, "Level: <b>L1 新人 Newcomer</b>");
-    CHECK_CONTAINS(r, "Next: L2 活跃 Active — still missing: 90 points, 6 check-in days");
+    CHECK_CONTAINS(r, "Level: <b>L1 Newcomer</b>");
+    CHECK_CONTAINS(r, "Next: L2 Active — still missing: 90 points, 6 check-in days");
     free(r);
     checkin_days(&f, "bob", 1, 7);
     fx_say(&f, "g1", "op", T0 + 7 * DAY, "/grant points 300 @bob launch");
@@ -158,7 +158,7 @@ TEST(progress_numbers_on_me)
     fx_say(&f, "g1", "bob", T0 + 7 * DAY + 60, "/me");
     r = replies(&f);
     /* 91 + 300 = 391 points: 109 and two explore tasks to go */
-    CHECK_CONTAINS(r, "Level: <b>L2 活跃 Active</b>");
+    CHECK_CONTAINS(r, "Level: <b>L2 Active</b>");
     CHECK_CONTAINS(r, "still missing: 109 points, 2 explore task(s)");
     free(r);
     fx_close(&f);
@@ -184,7 +184,7 @@ TEST(task_tiers_promote_and_repeat_is_ignored)
     CHECK_INT(complete_task(&f, "cat", "task:4", "explore", T0 + 8 * DAY), 0);
     CHECK_INT(level_of(&f, "cat"), 3);
     char *r = replies(&f);
-    CHECK_CONTAINS(r, "cat is now <b>L3 中坚 Contributor</b>");
+    CHECK_CONTAINS(r, "cat is now <b>L3 Contributor</b>");
     free(r);
     CHECK_INT(fx_i64(&f, "SELECT tasks FROM period_tallies WHERE span = 0"), 4);
     fx_close(&f);
@@ -209,7 +209,7 @@ TEST(granted_only_level_and_no_implicit_demotion)
     fx_say(&f, "g1", "op", T0 + 8 * DAY, "/level set 5 @dan");
     CHECK_INT(level_of(&f, "dan"), 5);
     char *r = replies(&f);
-    CHECK_CONTAINS(r, "dan is now <b>L5 伙伴 Partner</b>!");
+    CHECK_CONTAINS(r, "dan is now <b>L5 Partner</b>!");
     free(r);
     fx_say(&f, "g1", "op", T0 + 8 * DAY, "/level set 2 @dan");
     CHECK_INT(level_of(&f, "dan"), 2);
@@ -223,10 +223,10 @@ TEST(granted_only_level_and_no_implicit_demotion)
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit WHERE action = 'level.set'"), 2);
     fx_say(&f, "g1", "op", T0 + 8 * DAY, "/why @dan");
     r = replies(&f);
-    CHECK_CONTAINS(r, "Why dan is <b>L2 活跃 Active</b>");
-    CHECK_CONTAINS(r, "checkin: 7 entries, 91 in total");
-    CHECK_CONTAINS(r, "revoke: 1 entries, -4900 in total");
-    CHECK_CONTAINS(r, "explore: 3 (task:0, task:1, task:2)");
+    CHECK_CONTAINS(r, "Why dan is <b>L2 Active</b>");
+    CHECK_CONTAINS(r, "check-ins: 7 entries, 91 in total");
+    CHECK_CONTAINS(r, "revocations: 1 entries, -4900 in total");
+    CHECK_CONTAINS(r, "Exploration: 3 (#0, #1, #2)");
     CHECK_CONTAINS(r, "L1 → L2 (requirements met)");
     CHECK_CONTAINS(r, "L4 → L5 (set by op)");
     CHECK_CONTAINS(r, "-4900 points — mistake (by op)");
@@ -385,6 +385,72 @@ TEST(ties_share_a_rank_everywhere)
         free(r);
         fx_close(&f);
     }
+}
+
+/* 1 when s holds a Han character. */
+static int has_han(const char *s)
+{
+    for (size_t i = 0; s[i];) {
+        uint32_t cp;
+        size_t len = utf8_decode(s + i, strlen(s + i), &cp);
+        if (cp >= 0x4E00 && cp <= 0x9FFF)
+            return 1;
+        i += len ? len : 1;
+    }
+    return 0;
+}
+
+/* zh-CN reads as Chinese (brief labels, /why, /audit), en has no Chinese
+   where the catalogue or the ladder has an English word. */
+TEST(each_locale_reads_natively)
+{
+    struct fx f;
+    fx_open(&f, NULL, "zh-CN");
+    fx_say(&f, "g1", "alice", T0, "/checkin");
+    fx_say(&f, "g1", "op", T0, "/grant points 5 @alice 活动");
+    fx_say(&f, "g1", "op", T0, "/grant title 评委 @alice");
+    fx_say(&f, "g1", "op", T0, "/task new explore 夏季\nbackground: 夏季促销\ndeliverables: 一条视频\nreward: points 5");
+    fx_say(&f, "g1", "op", T0, "/pool add 摄影 @alice");
+    free(replies(&f));
+    fx_say(&f, "g1", "alice", T0, "/task 1");
+    char *r = replies(&f);
+    CHECK_CONTAINS(r, "背景：夏季促销");
+    CHECK_CONTAINS(r, "交付物：一条视频");
+    CHECK(strstr(r, "background") == NULL);
+    free(r);
+    fx_say(&f, "g1", "op", T0, "/why @alice");
+    r = replies(&f);
+    CHECK_CONTAINS(r, "签到：1 条");
+    CHECK_CONTAINS(r, "运营授予：1 条");
+    CHECK_CONTAINS(r, "头衔");
+    CHECK(strstr(r, "checkin") == NULL && strstr(r, "grant") == NULL && strstr(r, "title ") == NULL);
+    free(r);
+    fx_say(&f, "g1", "op", T0, "/audit");
+    r = replies(&f);
+    CHECK_CONTAINS(r, "发布任务 任务 #1");
+    CHECK_CONTAINS(r, "授予头衔 alice");
+    CHECK_CONTAINS(r, "加入人才库");
+    CHECK(strstr(r, "member:") == NULL && strstr(r, "task.post") == NULL && strstr(r, "grant.") == NULL);
+    free(r);
+    fx_close(&f);
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "alice", T0, "/checkin");
+    fx_say(&f, "g1", "op", T0, "/task new basic Summer --reward points 5");
+    fx_say(&f, "g1", "op", T0, "/poll new Best? | a | b");
+    fx_say(&f, "g1", "alice", T0, "/me");
+    fx_say(&f, "g1", "alice", T0, "/level");
+    fx_say(&f, "g1", "alice", T0, "/tasks all");
+    fx_say(&f, "g1", "alice", T0, "/task 1");
+    fx_say(&f, "g1", "alice", T0, "/polls");
+    fx_say(&f, "g1", "op", T0, "/why @alice");
+    fx_say(&f, "g1", "op", T0, "/audit");
+    fx_say(&f, "g1", "op", T0, "/task list");
+    r = replies(&f);
+    if (has_han(r))
+        TEST_FAIL("en shows Chinese: %s", r);
+    CHECK_CONTAINS(r, "L1 Newcomer");
+    free(r);
+    fx_close(&f);
 }
 
 TEST(grant_and_revoke_titles_badges_points)
@@ -564,7 +630,7 @@ TEST(every_catalogue_text_has_both_languages)
 
 TEST_MAIN(T(promotion_at_the_threshold_announced_once), T(promotion_follows_the_reply_that_caused_it), T(progress_numbers_on_me),
           T(task_tiers_promote_and_repeat_is_ignored), T(granted_only_level_and_no_implicit_demotion),
-          T(pool_workflow), T(pool_links_and_empty_pools), T(ties_share_a_rank_everywhere), T(grant_and_revoke_titles_badges_points),
+          T(pool_workflow), T(pool_links_and_empty_pools), T(ties_share_a_rank_everywhere), T(each_locale_reads_natively), T(grant_and_revoke_titles_badges_points),
           T(leaderboard_periods_follow_the_local_midnight), T(top_ranks_the_caller_beyond_the_first_ten),
           T(stats_for_operators), T(configured_ladder_replaces_the_default),
           T(every_catalogue_text_has_both_languages))

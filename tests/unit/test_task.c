@@ -719,9 +719,9 @@ TEST(edit_close_list_and_audit)
     CHECK_CONTAINS(said(&f), "Usage: /task list");
     op(&f, T0, "/audit 2");
     const char *r = said(&f);
-    CHECK_CONTAINS(r, "task.close");
-    CHECK_CONTAINS(r, "task.edit");
-    CHECK(!strstr(r, "task.post"));
+    CHECK_CONTAINS(r, "closed task #1");
+    CHECK_CONTAINS(r, "edited task #1");
+    CHECK(!strstr(r, "posted"));
     fx_close(&f);
 }
 
