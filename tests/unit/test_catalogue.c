@@ -259,6 +259,28 @@ TEST(help_splits_member_and_operator_commands)
     }
 }
 
+/* A phone's dashes and a Chinese keyboard's digits reach every command's
+   parser as "--" and ASCII digits. */
+TEST(phone_dashes_and_fullwidth_digits_reach_the_commands)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    CHECK_INT(fx_say(&f, "g", "op", T0, "/task new basic Wheel photo \xE2\x80\x94reward points 20 \xE2\x80\x93" "deadline 2d"), 0);
+    CHECK_INT(fx_say(&f, "g", "op", T0, "/poll new Best? | a | b \xEF\xBC\x8D\xEF\xBC\x8Dmulti 2 \xE2\x80\x94\xE2\x80\x94hidden"), 0);
+    CHECK_INT(fx_say(&f, "g", "op", T0, "/schedule greet 08:00 \xE2\x80\x94" "days mon-fri Hi"), 0);
+    free(fx_replies(&f));
+    CHECK_INT(fx_i64(&f, "SELECT points FROM tasks WHERE id = 1"), 20);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM tasks WHERE title = 'Wheel photo' AND deadline IS NOT NULL"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT max_choices * 10 + hidden FROM polls WHERE id = 1"), 21);
+    CHECK_INT(fx_i64(&f, "SELECT days FROM schedules WHERE template = 'Hi'"), 0x3E);
+    CHECK_INT(fx_say(&f, "g", "alice", T0, "/vote 1 \xEF\xBC\x92"), 0);
+    CHECK_INT(fx_say(&f, "g", "alice", T0, "/claim \xEF\xBC\x91"), 0);
+    free(fx_replies(&f));
+    CHECK_INT(fx_i64(&f, "SELECT choices FROM poll_votes"), 2); /* option 2 = bit 1 */
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM claims WHERE task_id = 1"), 1);
+    fx_close(&f);
+}
+
 TEST_MAIN(T(every_member_command_has_a_chinese_alias_that_dispatches),
           T(unknown_commands_are_answered_in_both_forms), T(every_usage_line_parses),
-          T(help_splits_member_and_operator_commands))
+          T(help_splits_member_and_operator_commands), T(phone_dashes_and_fullwidth_digits_reach_the_commands))
