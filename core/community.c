@@ -71,10 +71,18 @@ int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now
         if (rc)
             return rc;
         rc = store_exec(e->st,
-                        "INSERT INTO chats(platform, chat_id, community_id, title, is_private, created_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO chats(platform, chat_id, community_id, title, is_private, user_id, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
                         VALS(ST(ev->platform), ST(ev->chat_id), SI(id),
-                             ST(ev->chat_title ? ev->chat_title : ""), SI(is_private), SI(now)));
+                             ST(ev->chat_title ? ev->chat_title : ""), SI(is_private),
+                             is_private ? ST(ev->user_id) : SN, SI(now)));
+    } else if (rc == KB_OK && ev->chat_type == KB_CHAT_PRIVATE) {
+        /* the person writes again: a chat that refused a message (blocked
+           bot) takes private messages again */
+        rc = store_exec(e->st,
+                        "UPDATE chats SET active = 1, user_id = ? WHERE platform = ? AND chat_id = ?"
+                        " AND (active = 0 OR user_id IS NULL)",
+                        VALS(ST(ev->user_id), ST(ev->platform), ST(ev->chat_id)));
     }
     if (rc)
         return rc;
@@ -248,6 +256,38 @@ void community_drop_held(struct engine *e)
         free(e->deferred[i].ref);
     }
     e->n_deferred = 0;
+}
+
+int member_tell_privately(struct engine *e, int64_t member_id, const char *markup,
+                          const char *buttons, int64_t now, int *sent)
+{
+    *sent = 0;
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT c.platform, c.chat_id FROM members m JOIN chats c"
+                                  " ON c.platform = m.platform AND c.user_id = m.user_id AND c.is_private = 1"
+                                  " WHERE m.id = ? AND c.active = 1 ORDER BY c.created_at DESC LIMIT 1",
+                                  VALS(SI(member_id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    char *platform = rc == 1 ? xstrdup(store_text(s, 0)) : NULL;
+    char *chat = rc == 1 ? xstrdup(store_text(s, 1)) : NULL;
+    store_done(s);
+    if (rc == 1) {
+        struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = platform, .chat_id = chat,
+                             .text = markup, .buttons = buttons};
+        rc = outbox_add(e, &r, NULL, now);
+        *sent = rc == KB_OK;
+    }
+    free(platform);
+    free(chat);
+    return rc < 0 ? rc : KB_OK;
+}
+
+void member_private_note(const char *lang, const char *who, struct sbuf *out)
+{
+    sbuf_addc(out, '\n');
+    text_format(out, lang, "direct.fallback", ARGS(TS("who", who)));
 }
 
 int chat_migrate(struct engine *e, const char *platform, const char *old_id, const char *new_id)

@@ -96,6 +96,16 @@ int community_post_after(struct engine *e, int64_t community_id, const char *mar
 int community_post_held(struct engine *e, int64_t now);
 void community_drop_held(struct engine *e);
 
+/* Send markup (and buttons, may be NULL) to a member in their private chat
+   with the bot when there is one that takes messages (*sent = 1); else
+   nothing is queued (*sent = 0) and the caller posts in the group with
+   member_private_note appended. */
+int member_tell_privately(struct engine *e, int64_t member_id, const char *markup,
+                          const char *buttons, int64_t now, int *sent);
+/* Append the note that says why a private matter for who (markup: names
+   or mentions) is in the group. */
+void member_private_note(const char *lang, const char *who, struct sbuf *out);
+
 /* Load a community by id. */
 int community_load(struct engine *e, int64_t id, struct community *out);
 /* Find a member of a community by "@handle", a platform user id, or a

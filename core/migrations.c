@@ -400,6 +400,11 @@ const char *const store_migrations[] = {
     "CREATE INDEX period_points ON period_tallies(community_id, span, period, points DESC) WHERE points > 0;"
     "CREATE INDEX period_checkins ON period_tallies(community_id, span, period, checkins DESC) WHERE checkins > 0;"
     "CREATE INDEX period_tasks ON period_tallies(community_id, span, period, tasks DESC) WHERE tasks > 0;",
+
+    /* 10: whose private chat a private chat is, so private matters
+           (rejections, invitations, fees) can go to the person */
+    "ALTER TABLE chats ADD COLUMN user_id TEXT;"
+    "CREATE INDEX chats_private_user ON chats(platform, user_id) WHERE is_private = 1;",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

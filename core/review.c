@@ -135,17 +135,39 @@ static int sub_from_args(struct cmd_ctx *c, const char **rest, struct sub_row *s
     return rc;
 }
 
-/* Tell the member (in the chat they submitted from) and the reviewer: one
-   message when that is the same chat. */
+/* Tell the member a verdict (a private matter): in their private chat
+   with the bot when there is one, else in the chat they submitted from,
+   saying why; and the reviewer: one message when that is the same chat. */
 static int tell(struct cmd_ctx *c, const struct sub_row *s, const char *member_text, const char *ack_key)
 {
-    if (!strcmp(s->platform, c->ev->platform) && !strcmp(s->chat_id, c->ev->chat_id))
-        return ctx_reply_markup(c, member_text, 0);
-    struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = s->platform, .chat_id = s->chat_id,
-                         .text = member_text};
-    int rc = outbox_add(c->e, &r, NULL, c->now);
-    if (!rc)
-        rc = ctx_reply(c, ack_key, ARGS(TI("sub", s->id)));
+    int sent = 0;
+    int rc = member_tell_privately(c->e, s->member_id, member_text, NULL, c->now, &sent);
+    if (rc)
+        return rc;
+    if (sent) {
+        struct sbuf b = {0};
+        text_format(&b, c->lang, ack_key, ARGS(TI("sub", s->id)));
+        text_format(&b, c->lang, "direct.sent", NOARGS);
+        rc = ctx_reply_markup(c, b.s, 0);
+        sbuf_free(&b);
+        return rc;
+    }
+    struct sbuf text = {0};
+    struct sbuf who = {0};
+    sbuf_add(&text, member_text);
+    member_name(c->e, s->member_id, &who);
+    member_private_note(c->lang, who.s, &text);
+    sbuf_free(&who);
+    if (!strcmp(s->platform, c->ev->platform) && !strcmp(s->chat_id, c->ev->chat_id)) {
+        rc = ctx_reply_markup(c, text.s, 0);
+    } else {
+        struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = s->platform, .chat_id = s->chat_id,
+                             .text = text.s};
+        rc = outbox_add(c->e, &r, NULL, c->now);
+        if (!rc)
+            rc = ctx_reply(c, ack_key, ARGS(TI("sub", s->id)));
+    }
+    sbuf_free(&text);
     return rc;
 }
 

@@ -197,6 +197,24 @@ static void quota_text(struct cmd_ctx *c, const struct task_row *t, struct sbuf 
         text_format(out, c->lang, "task.quota.unlimited", ARGS(TI("claimed", t->claimed)));
 }
 
+/* The reward as the chat may see it: the fee of an invitation-only task
+   is a private term, shown only in private chats (the invitees got it
+   with their invitation). */
+static void reward_text(struct cmd_ctx *c, const struct task_row *t, struct sbuf *out)
+{
+    if (c->ev->chat_type == KB_CHAT_PRIVATE || !t->cash || strcmp(t->access, "invite") != 0) {
+        task_reward_format(c->lang, t, out);
+        return;
+    }
+    struct task_row rest = *t;
+    rest.cash = 0;
+    if (rest.points || *rest.gift || *rest.badge || *rest.title_reward) {
+        task_reward_format(c->lang, &rest, out);
+        sbuf_add(out, ", ");
+    }
+    text_format(out, c->lang, "task.reward.cash_private", NOARGS);
+}
+
 /* A brief as stored ("background: …" lines for the creative-brief
    sections, see taskdef.c), with the section names in the reader's
    language. */
@@ -236,7 +254,7 @@ static void task_card(struct cmd_ctx *c, const struct task_row *t, struct sbuf *
 {
     struct sbuf tier = {0}, reward = {0}, dl = {0}, who = {0}, quota = {0}, state = {0};
     tier_text(c, t->tier, &tier);
-    task_reward_format(c->lang, t, &reward);
+    reward_text(c, t, &reward);
     deadline_text(c, t->deadline, &dl);
     access_text(c, t, &who);
     quota_text(c, t, &quota);
@@ -421,23 +439,43 @@ static int set_pools(struct cmd_ctx *c, int64_t task_id, const char *pools)
     return rc;
 }
 
+/* An invitation is personal and carries the terms (a fee among them): each
+   invitee gets it privately; those the bot cannot write to privately are
+   mentioned in one group post without the terms, saying why. */
 static int notify_invited(struct cmd_ctx *c, const struct task_row *t, const int64_t *ids, size_t n)
 {
     if (n == 0)
         return KB_OK;
-    struct sbuf who = {0}, b = {0};
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            sbuf_addc(&who, ' ');
-        task_mention(c->e, ids[i], &who);
-    }
-    text_format(&b, c->lang, "task.invited",
-                ARGS(TS("who", who.s), TI("id", t->id), TU("title", t->title)));
     char btn[96];
     snprintf(btn, sizeof btn, "%s\x1f/claim %lld", text_get(c->lang, "task.button.claim"), (long long)t->id);
-    int rc = announce(c, b.s, btn, NULL);
-    sbuf_free(&who);
-    sbuf_free(&b);
+    struct sbuf reward = {0}, group = {0};
+    task_reward_format(c->lang, t, &reward);
+    int rc = KB_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct sbuf who = {0}, b = {0};
+        task_mention(c->e, ids[i], &who);
+        text_format(&b, c->lang, "task.invited_private",
+                    ARGS(TS("who", who.s), TI("id", t->id), TU("title", t->title), TS("reward", reward.s)));
+        int sent = 0;
+        rc = member_tell_privately(c->e, ids[i], b.s, btn, c->now, &sent);
+        if (!rc && !sent) {
+            if (group.len)
+                sbuf_addc(&group, ' ');
+            sbuf_add(&group, who.s);
+        }
+        sbuf_free(&who);
+        sbuf_free(&b);
+    }
+    if (!rc && group.len) {
+        struct sbuf b = {0};
+        text_format(&b, c->lang, "task.invited",
+                    ARGS(TS("who", group.s), TI("id", t->id), TU("title", t->title)));
+        member_private_note(c->lang, group.s, &b);
+        rc = announce(c, b.s, btn, NULL);
+        sbuf_free(&b);
+    }
+    sbuf_free(&reward);
+    sbuf_free(&group);
     return rc;
 }
 
@@ -977,7 +1015,7 @@ static int cmd_tasks(struct cmd_ctx *c)
         if (!rc && (all || !why)) {
             struct sbuf tier = {0}, reward = {0}, dl = {0}, reason = {0};
             tier_text(c, t.tier, &tier);
-            task_reward_format(c->lang, &t, &reward);
+            reward_text(c, &t, &reward);
             deadline_text(c, t.deadline, &dl);
             if (why)
                 text_format(&reason, c->lang, why,
@@ -1387,6 +1425,9 @@ static const struct text_entry texts[] = {
      "📢 <b>New task</b>\n{card}\n\nSend /task {id} for the brief, /claim {id} to take it."},
     {"task.invited", "💌 {who}：你被邀请参加任务 #{id}「{title}」，发送 /claim {id} 领取。",
      "💌 {who}: you are invited to task #{id} “{title}”. Send /claim {id} to take it."},
+    {"task.reward.cash_private", "现金报酬（已私信受邀者）", "a fee (sent privately to the invited)"},
+    {"task.invited_private", "💌 {who}：你被邀请参加任务 #{id}「{title}」。报酬：{reward}。发送 /task {id} 查看简报，/claim {id} 领取。",
+     "💌 {who}: you are invited to task #{id} “{title}”. Terms: {reward}. Send /task {id} for the brief, /claim {id} to take it."},
     {"task.invited_ok", "✅ 已邀请 {n} 人参加任务 #{id}。", "✅ Invited {n} member(s) to task #{id}."},
     {"task.edited", "✅ 任务 #{id} 已更新：{fields}", "✅ Task #{id} updated: {fields}"},
     {"task.closed_ok", "🔒 任务 #{id}「{title}」停止领取（已领取的成员仍可在截止前提交）。",

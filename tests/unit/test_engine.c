@@ -259,6 +259,8 @@ TEST(upgrade_keeps_balances_and_boards)
                          "CREATE INDEX members_user ON members(platform, user_id, last_seen);"
                          "DROP INDEX period_points;"
                          "CREATE INDEX period_points ON period_tallies(community_id, span, period, points DESC);"
+                         "DROP INDEX chats_private_user;"
+                         "ALTER TABLE chats DROP COLUMN user_id;"
                          "PRAGMA user_version = 8;",
                          NULL, NULL, NULL),
               SQLITE_OK);

@@ -519,6 +519,57 @@ TEST(verdict_reaches_the_members_chat)
     fx_close(&f);
 }
 
+/* A message from user in their private chat with the bot. */
+static void say_privately(struct fx *f, const char *user, const char *msg_id, const char *text)
+{
+    char chat[32];
+    snprintf(chat, sizeof chat, "dm-%s", user);
+    struct kb_event ev = {.kind = KB_EV_MESSAGE, .platform = "console", .chat_id = chat,
+                          .chat_type = KB_CHAT_PRIVATE, .user_id = user, .user_name = user,
+                          .message_id = msg_id, .time = T0, .text = text};
+    CHECK_INT(engine_apply(f->e, &ev, 1, NULL, NULL, T0), 0);
+}
+
+/* Rejection reasons, invitations and their terms go to the person when the
+   bot can write to them privately; otherwise to the group, saying why. */
+TEST(private_matters_go_by_direct_message)
+{
+    const char *langs[] = {"en", "zh-CN"};
+    for (int l = 0; l < 2; l++) {
+        struct fx f;
+        fx_open(&f, NULL, langs[l]);
+        fx_say(&f, "g1", "bob", T0, "/checkin");
+        fx_say(&f, "g1", "cat", T0, "/checkin");
+        say_privately(&f, "bob", "p1", "/start");  /* bob has a private chat with the bot */
+        said(&f);
+        op(&f, T0, "/task new explore A --everyone --points 1");
+        fx_say(&f, "g1", "bob", T0, "/claim 1");
+        fx_say(&f, "g1", "bob", T0, "/submit 1 draft");
+        fx_say(&f, "g1", "cat", T0, "/claim 1");
+        fx_say(&f, "g1", "cat", T0, "/submit 1 draft");
+        said(&f);
+        op(&f, T0, "/reject 1 the logo is cut off");
+        op(&f, T0, "/reject 2 too dark");
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'dm-bob' AND text LIKE '%logo is cut off%'"), 1);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '%logo is cut off%'"), 0);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '%too dark%'"), 1);
+        CHECK_INT(fx_i64(&f, l ? "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '%too dark%私聊%/start%'"
+                               : "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '%too dark%privately%/start%'"), 1);
+        CHECK_CONTAINS(said(&f), l ? "已私信" : "privately");
+        /* an invitation with a fee: the terms reach the invitee alone */
+        op(&f, T0, "/task new cobuild Launch film --cash 5000 --invite @bob @cat");
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'dm-bob' AND text LIKE '%#2%' AND text LIKE '%5000%'"), 1);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '%5000%'"), 0);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '💌%cat%/start%'"), 1);
+        said(&f);
+        fx_say(&f, "g1", "cat", T0, "/task 2");
+        CHECK(strstr(said(&f), "5000") == NULL); /* asked in the group: no fee shown there */
+        say_privately(&f, "bob", "p2", "/task 2");
+        CHECK_CONTAINS(said(&f), "5000");
+        fx_close(&f);
+    }
+}
+
 TEST(submit_by_replying_to_own_photo)
 {
     struct fx f;
@@ -814,6 +865,7 @@ TEST_MAIN(T(one_line_definition), T(multi_line_definition_with_brief_sections), 
           T(the_database_refuses_an_overfull_task), T(unclaim_frees_the_slot),
           T(approve_twice_pays_once_and_resubmission_pays_once),
           T(review_lists_oldest_first_and_unknown_ids_are_refused), T(verdict_reaches_the_members_chat),
+          T(private_matters_go_by_direct_message),
           T(submit_by_replying_to_own_photo), T(deadline_expires_unfinished_claims), T(reminders_fire_once),
           T(payouts_and_tally), T(csv_defuses_formulas), T(members_cannot_run_operator_commands),
           T(edit_close_list_and_audit), T(chinese_catalogue_is_complete),
