@@ -538,7 +538,6 @@ static void csv_field(struct sbuf *out, const char *s)
 struct tally_member {
     int64_t member, points;
     struct sbuf cash, gifts, badges, titles;              /* markup */
-    struct sbuf csv_cash[3], csv_gifts, csv_badges, csv_titles; /* plain */
 };
 
 static void tally_reset(struct tally_member *m, int64_t member)
@@ -547,11 +546,6 @@ static void tally_reset(struct tally_member *m, int64_t member)
     sbuf_free(&m->gifts);
     sbuf_free(&m->badges);
     sbuf_free(&m->titles);
-    for (int i = 0; i < 3; i++)
-        sbuf_free(&m->csv_cash[i]);
-    sbuf_free(&m->csv_gifts);
-    sbuf_free(&m->csv_badges);
-    sbuf_free(&m->csv_titles);
     m->member = member;
     m->points = 0;
 }
@@ -562,30 +556,49 @@ static void sep(struct sbuf *b, const char *s)
         sbuf_add(b, s);
 }
 
-static void tally_flush(struct cmd_ctx *c, struct tally_member *m, int csv, struct sbuf *out)
+/* The CSV columns of /tally export: one row per member, kind and unit,
+   amounts as plain numbers (cash in units with two decimals), the
+   currency or item in its own column. */
+#define TALLY_CSV_HEADER "member,handle,kind,unit,earned,paid,owed\n"
+
+static void csv_number(char *buf, size_t cap, int64_t n, int cents)
+{
+    if (!cents) {
+        snprintf(buf, cap, "%lld", (long long)n);
+        return;
+    }
+    int64_t a = n < 0 ? -n : n;
+    snprintf(buf, cap, "%s%lld.%02lld", n < 0 ? "-" : "", (long long)(a / 100), (long long)(a % 100));
+}
+
+static void tally_csv_row(struct cmd_ctx *c, struct sbuf *out, int64_t member, const char *kind,
+                          const char *unit, int64_t earned, int64_t paid, int64_t owed)
+{
+    int cash = !strcmp(kind, "cash"), points = !strcmp(kind, "points"), settled = cash || !strcmp(kind, "gift");
+    char e[32], p[32] = "", o[32] = "";
+    csv_number(e, sizeof e, earned, cash);
+    if (settled) { /* only cash and gifts are paid out and owed */
+        csv_number(p, sizeof p, paid, cash);
+        csv_number(o, sizeof o, owed, cash);
+    }
+    sqlite3_stmt *q = store_query(c->st, "SELECT name, coalesce(handle, '') FROM members WHERE id = ?",
+                                  VALS(SI(member)));
+    int ok = q && store_step(c->st, q) == 1;
+    const char *fields[] = {ok ? store_text(q, 0) : "?", ok ? store_text(q, 1) : "", kind,
+                            points ? "points" : unit, e, p, o};
+    for (size_t i = 0; i < KB_COUNT(fields); i++) {
+        if (i)
+            sbuf_addc(out, ',');
+        csv_field(out, fields[i]);
+    }
+    sbuf_addc(out, '\n');
+    store_done(q);
+}
+
+static void tally_flush(struct cmd_ctx *c, struct tally_member *m, struct sbuf *out)
 {
     if (!m->member)
         return;
-    if (csv) {
-        sqlite3_stmt *q = store_query(c->st, "SELECT name, coalesce(handle, '') FROM members WHERE id = ?",
-                                      VALS(SI(m->member)));
-        int ok = q && store_step(c->st, q) == 1;
-        char points[24];
-        snprintf(points, sizeof points, "%lld", (long long)m->points);
-        csv_field(out, ok ? store_text(q, 0) : "?");
-        sbuf_addc(out, ',');
-        csv_field(out, ok ? store_text(q, 1) : "");
-        store_done(q);
-        const char *fields[] = {points, sbuf_str(&m->csv_cash[0]), sbuf_str(&m->csv_cash[1]),
-                                sbuf_str(&m->csv_cash[2]), sbuf_str(&m->csv_gifts),
-                                sbuf_str(&m->csv_badges), sbuf_str(&m->csv_titles)};
-        for (size_t i = 0; i < 7; i++) {
-            sbuf_addc(out, ',');
-            csv_field(out, fields[i]);
-        }
-        sbuf_addc(out, '\n');
-        return;
-    }
     struct sbuf who = {0}, parts = {0};
     task_mention(c->e, m->member, &who);
     text_format(&parts, c->lang, "task.reward.points", ARGS(TI("n", m->points)));
@@ -637,12 +650,21 @@ static int cmd_tally(struct cmd_ctx *c)
     struct tally_member m = {0};
     struct sbuf body = {0};
     size_t members = 0;
+    int64_t csv_member = 0;
     while ((rc = store_step(c->st, q)) == 1) {
         int64_t member = store_int(q, 0);
         const char *kind = store_text(q, 1), *unit = store_text(q, 2);
         int64_t earned = store_int(q, 3), paid = store_int(q, 4), owed = store_int(q, 5);
+        int revoked = (!strcmp(kind, "badge") || !strcmp(kind, "title")) && owed <= 0;
+        if (csv) { /* row by row; m stays empty */
+            if (!revoked)
+                tally_csv_row(c, &body, member, kind, unit, earned, paid, owed);
+            members += member != csv_member;
+            csv_member = member;
+            continue;
+        }
         if (member != m.member) {
-            tally_flush(c, &m, csv, &body);
+            tally_flush(c, &m, &body);
             tally_reset(&m, member);
             members++;
         }
@@ -656,11 +678,6 @@ static int cmd_tally(struct cmd_ctx *c)
             sep(&m.cash, " · ");
             text_format(&m.cash, c->lang, "review.tally.cash",
                         ARGS(TU("earned", e.s), TU("paid", pd.s), TU("owed", ow.s)));
-            struct sbuf *cols[] = {&e, &pd, &ow};
-            for (int i = 0; i < 3; i++) {
-                sep(&m.csv_cash[i], "; ");
-                sbuf_add(&m.csv_cash[i], cols[i]->s);
-            }
             sbuf_free(&e);
             sbuf_free(&pd);
             sbuf_free(&ow);
@@ -668,21 +685,17 @@ static int cmd_tally(struct cmd_ctx *c)
             sep(&m.gifts, ", ");
             text_format(&m.gifts, c->lang, "review.tally.gift",
                         ARGS(TU("name", unit), TI("n", earned), TI("owed", owed)));
-            sep(&m.csv_gifts, "; ");
-            sbuf_addf(&m.csv_gifts, "%s x%lld (owed %lld)", unit, (long long)earned, (long long)owed);
         } else {
             int badge = !strcmp(kind, "badge");
-            if (owed <= 0)
-                continue; /* revoked */
+            if (revoked)
+                continue;
             sep(badge ? &m.badges : &m.titles, ", ");
             text_user(badge ? &m.badges : &m.titles, unit);
-            sep(badge ? &m.csv_badges : &m.csv_titles, "; ");
-            sbuf_add(badge ? &m.csv_badges : &m.csv_titles, unit);
         }
     }
     store_done(q);
     if (rc >= 0) {
-        tally_flush(c, &m, csv, &body);
+        tally_flush(c, &m, &body);
         rc = KB_OK;
     }
     tally_reset(&m, 0);
@@ -690,7 +703,7 @@ static int cmd_tally(struct cmd_ctx *c)
         rc = ctx_reply(c, "review.tally_empty", ARGS(TS("period", label.s)));
     } else if (!rc && csv) {
         struct sbuf all = {0};
-        sbuf_add(&all, "member,handle,points,cash_earned,cash_paid,cash_owed,gifts,badges,titles\n");
+        sbuf_add(&all, TALLY_CSV_HEADER);
         sbuf_add(&all, sbuf_str(&body));
         if (all.len && all.s[all.len - 1] == '\n')
             all.s[--all.len] = '\0';
