@@ -135,8 +135,9 @@ static size_t flag_dash_len(const char *s)
     return 0;
 }
 
-/* A word of digits only, some of them full-width ("２", "１0"): appends its
-   ASCII form and returns its length; 0 (nothing appended) otherwise. */
+/* A word of digits, some of them full-width ("２", "１0"), maybe a list
+   ("１、３", "1，２"): appends it with ASCII digits and returns its length;
+   0 (nothing appended) otherwise. */
 static size_t fullwidth_number(const char *s, size_t n, struct sbuf *out)
 {
     size_t i = 0;
@@ -147,8 +148,8 @@ static size_t fullwidth_number(const char *s, size_t n, struct sbuf *out)
         size_t len = utf8_decode(s + i, n - i, &cp);
         if (command_is_space(cp))
             break;
-        if (cp >= '0' && cp <= '9') {
-            sbuf_addc(&digits, (char)cp);
+        if ((cp >= '0' && cp <= '9') || cp == ',' || cp == 0xFF0C /* ， */ || cp == 0x3001 /* 、 */) {
+            sbuf_addn(&digits, s + i, len);
         } else if (cp >= 0xFF10 && cp <= 0xFF19) {
             sbuf_addc(&digits, (char)('0' + (cp - 0xFF10)));
             wide = 1;

@@ -139,6 +139,9 @@ TEST(fullwidth_digits_and_punctuation)
     CHECK_INT(parse("/claim \xEF\xBC\x91\xEF\xBC\x90", &c), COMMAND_OK);
     CHECK_STR(c.args, "10");
     command_clear(&c);
+    CHECK_INT(parse("/vote 1 \xEF\xBC\x91\xE3\x80\x81\xEF\xBC\x93", &c), COMMAND_OK); /* "１、３" */
+    CHECK_STR(c.args, "1 1\xE3\x80\x81" "3");
+    command_clear(&c);
     CHECK_INT(parse("/submit 1 \xEF\xBC\x91\xE5\x8F\xB7", &c), COMMAND_OK); /* "１号" is text */
     CHECK_STR(c.args, "1 \xEF\xBC\x91\xE5\x8F\xB7");
     command_clear(&c);
