@@ -22,6 +22,7 @@
 #include "engine_int.h"
 #include "ledger.h"
 #include "once.h"
+#include "schedule.h"
 #include "standing.h"
 
 #define POLL_REPLY_CAP 3500 /* bytes of listing before we cut it short */
@@ -1414,15 +1415,11 @@ static const struct text_entry texts[] = {
 static int poll_template_var(struct engine *e, const struct community *comm, const char *name,
                              int64_t now, struct sbuf *out)
 {
-    if (strcmp(name, "open_polls") != 0)
-        return 0;
-    int64_t n = 0;
-    store_i64(e->st, &n,
-              "SELECT count(*) FROM polls WHERE community_id = ? AND closed_at IS NULL"
-              " AND (closes_at IS NULL OR closes_at > ?)",
-              VALS(SI(comm->id), SI(now)));
-    sbuf_addf(out, "%lld", (long long)n);
-    return 1;
+    return strcmp(name, "open_polls") == 0 &&
+           schedule_count_var(e, comm,
+                              "SELECT count(*) FROM polls WHERE community_id = ? AND closed_at IS NULL"
+                              " AND (closes_at IS NULL OR closes_at > ?)",
+                              now, out);
 }
 
 const struct kb_module poll_module = {

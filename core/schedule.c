@@ -487,6 +487,15 @@ int schedule_leaderboard_text(struct engine *e, const struct community *comm, in
     return KB_OK;
 }
 
+int schedule_count_var(struct engine *e, const struct community *comm, const char *sql, int64_t now,
+                       struct sbuf *out)
+{
+    int64_t n = 0;
+    store_i64(e->st, &n, sql, VALS(SI(comm->id), SI(now)));
+    sbuf_addf(out, "%lld", (long long)n);
+    return 1;
+}
+
 /* The variables of docs/schedules.md, for the refusal of an unknown one. */
 #define SCHED_VARIABLES "{date} {weekday} {yesterday_checkins} {streak_leaders} {quote} {leaderboard} " \
     "{at_risk} {open_tasks} {open_polls}"

@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "command.h"
 #include "defn.h"
+#include "schedule.h"
 #include "standing.h"
 
 #define SUBMIT_MAX 2000
@@ -1506,15 +1507,11 @@ static const struct text_entry texts[] = {
 static int task_template_var(struct engine *e, const struct community *comm, const char *name,
                              int64_t now, struct sbuf *out)
 {
-    if (strcmp(name, "open_tasks") != 0)
-        return 0;
-    int64_t n = 0;
-    store_i64(e->st, &n,
-              "SELECT count(*) FROM tasks WHERE community_id = ? AND state = 'open'"
-              " AND (deadline IS NULL OR deadline > ?)",
-              VALS(SI(comm->id), SI(now)));
-    sbuf_addf(out, "%lld", (long long)n);
-    return 1;
+    return strcmp(name, "open_tasks") == 0 &&
+           schedule_count_var(e, comm,
+                              "SELECT count(*) FROM tasks WHERE community_id = ? AND state = 'open'"
+                              " AND (deadline IS NULL OR deadline > ?)",
+                              now, out);
 }
 
 const struct kb_module task_module = {
