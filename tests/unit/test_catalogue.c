@@ -3,6 +3,8 @@
 #include "../test.h"
 #include "../support/fixture.h"
 
+#include "../../core/command.h"
+
 static const int64_t T0 = 1795391940;
 
 TEST(every_member_command_has_a_chinese_alias_that_dispatches)
@@ -168,9 +170,11 @@ static void walk_tiers(struct fx *f, const char *key, const char *text)
         for (char *x; (x = strstr(buf, seps[i])) != NULL;)
             memset(x, ' ', strlen(seps[i]));
     int n = 0;
-    for (char *w = strtok(buf, " "); w; w = strtok(NULL, " "), n++) {
+    const char *p = buf;
+    for (char *w; (w = command_next_word(&p)) != NULL; n++) {
         char cmd[128];
         snprintf(cmd, sizeof cmd, "/task new %s Sample task", w);
+        free(w);
         must_parse(f, key, cmd);
     }
     CHECK(n >= 4);
