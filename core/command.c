@@ -128,8 +128,10 @@ static size_t flag_dash_len(const char *s)
                                          "\xE2\x80\x94", "\xE2\x80\x93"};
     for (size_t i = 0; i < sizeof dashes / sizeof dashes[0]; i++) {
         size_t n = strlen(dashes[i]);
-        char next = s[n];
-        if (strncmp(s, dashes[i], n) == 0 && ((next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z')))
+        if (strncmp(s, dashes[i], n) != 0)
+            continue;
+        char next = s[n]; /* inside s: the dash matched */
+        if ((next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z'))
             return n;
     }
     return 0;

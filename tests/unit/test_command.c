@@ -123,6 +123,9 @@ TEST(dashes_become_flags)
               COMMAND_OK);
     CHECK_STR(c.args, "new Q | a | b --multi 2 --hidden");
     command_clear(&c);
+    CHECK_INT(parse("/vote 1 2 \xE2\x80\x93", &c), COMMAND_OK); /* a dash at the very end */
+    CHECK_STR(c.args, "1 2 \xE2\x80\x93");
+    command_clear(&c);
     CHECK_INT(parse("/submit 1 Wheel \xE2\x80\x94 photo \xE2\x80\x93 7", &c), COMMAND_OK);
     CHECK_STR(c.args, "1 Wheel \xE2\x80\x94 photo \xE2\x80\x93 7");
     command_clear(&c);
