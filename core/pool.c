@@ -457,7 +457,15 @@ static int pool_decide(struct cmd_ctx *c, const char **p, int accept)
     member_label(c->e, member, &label);
     text_format(&b, c->lang, accept ? "pool.accepted" : "pool.declined",
                 ARGS(TS("name", label.s), TU("pool", name.s)));
-    rc = ctx_post(c, b.s, NULL, NULL);
+    int sent = 0; /* a welcome is public; a refusal is the applicant's own business */
+    if (!accept)
+        rc = member_tell_privately(c->e, member, b.s, NULL, c->now, &sent);
+    if (!rc && !accept)
+        rc = ctx_reply(c, "pool.declined_ack", ARGS(TS("name", label.s), TU("pool", name.s)));
+    if (!accept && !sent)
+        member_private_note(c->lang, label.s, &b);
+    if (!rc && !sent)
+        rc = ctx_post(c, b.s, NULL, NULL);
     sbuf_free(&label);
     sbuf_free(&b);
 out:
@@ -554,6 +562,7 @@ static const struct text_entry texts[] = {
      "📝 {name} applied to the {pool} pool; an operator will review it soon."},
     {"pool.no_application", "{who} 没有待审核的 {pool} 申请。", "{who} has no pending application to {pool}."},
     {"pool.accepted", "🎉 {name}，欢迎加入人才库 {pool}！", "🎉 {name}, welcome to the {pool} talent pool!"},
+    {"pool.declined_ack", "已拒绝 {name} 加入 {pool} 的申请。", "Declined the application of {name} to {pool}."},
     {"pool.declined", "{name}，你对人才库 {pool} 的申请这次没有通过，欢迎继续参与后再申请。",
      "{name}, your application to the {pool} pool was not accepted this time; keep going and apply again later."},
 };

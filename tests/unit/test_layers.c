@@ -286,6 +286,8 @@ TEST(pool_workflow)
     r = replies(&f);
     CHECK_CONTAINS(r, "Removed from Photo: ann");
     CHECK_CONTAINS(r, "was not accepted this time");
+    CHECK_CONTAINS(r, "I can't message you privately"); /* no private chat: in the group, saying so */
+    CHECK_CONTAINS(r, "Declined the application of");
     free(r);
     CHECK_INT(standing_in_pool(f.e, member_id(&f, "ann"), "photo", &yes), 0);
     CHECK_INT(yes, 0);

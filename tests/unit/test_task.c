@@ -566,6 +566,16 @@ TEST(private_matters_go_by_direct_message)
         CHECK(strstr(said(&f), "5000") == NULL); /* asked in the group: no fee shown there */
         say_privately(&f, "bob", "p2", "/task 2");
         CHECK_CONTAINS(said(&f), "5000");
+        /* a declined pool application is the applicant's own business */
+        op(&f, T0, "/pool new photo");
+        fx_say(&f, "g1", "bob", T0, "/pool apply photo");
+        said(&f);
+        op(&f, T0, "/pool decline photo @bob");
+        /* (literal queries: the store caches statements by their text's address) */
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'dm-bob'"
+                             " AND (text LIKE '%not accepted%' OR text LIKE '%没有通过%')"), 1);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'g1'"
+                             " AND (text LIKE '%not accepted%' OR text LIKE '%没有通过%')"), 0);
         fx_close(&f);
     }
 }
