@@ -276,11 +276,74 @@ int member_tell_privately(struct engine *e, int64_t member_id, const char *marku
     if (rc == 1) {
         struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = platform, .chat_id = chat,
                              .text = markup, .buttons = buttons};
-        rc = outbox_add(e, &r, NULL, now);
+        char ref[40]; /* what private_messages_refused needs if the chat refuses it */
+        snprintf(ref, sizeof ref, "private:%lld", (long long)member_id);
+        rc = outbox_add(e, &r, ref, now);
         *sent = rc == KB_OK;
     }
     free(platform);
     free(chat);
+    return rc < 0 ? rc : KB_OK;
+}
+
+/* One refused private message (outbox row id) again, in the member's
+   group with the note. */
+static int private_to_group(struct engine *e, int64_t id, int64_t now)
+{
+    sqlite3_stmt *s = store_query(
+        e->st,
+        "SELECT o.text, coalesce(o.buttons, ''), m.id, g.platform, g.chat_id, k.locale"
+        " FROM outbox o JOIN members m ON m.id = CAST(substr(o.ref, 9) AS INTEGER)"
+        " JOIN communities k ON k.id = m.community_id"
+        " JOIN chats g ON g.community_id = m.community_id AND g.platform = m.platform"
+        "  AND g.is_private = 0 AND g.active = 1"
+        " WHERE o.id = ? AND o.ref LIKE 'private:%' ORDER BY g.created_at DESC LIMIT 1",
+        VALS(SI(id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    if (rc != 1) {
+        store_done(s);
+        return rc < 0 ? rc : KB_OK; /* not a private message, or no group to fall back to */
+    }
+    struct sbuf text = {0}, who = {0};
+    sbuf_add(&text, store_text(s, 0));
+    char *buttons = xstrdup(store_text(s, 1)), *platform = xstrdup(store_text(s, 3));
+    char *chat = xstrdup(store_text(s, 4)), *lang = xstrdup(store_text(s, 5));
+    int64_t member = store_int(s, 2);
+    store_done(s);
+    member_name(e, member, &who);
+    member_private_note(lang, who.s, &text);
+    struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = platform, .chat_id = chat, .text = text.s,
+                         .buttons = *buttons ? buttons : NULL};
+    rc = outbox_add(e, &r, NULL, now);
+    sbuf_free(&text);
+    sbuf_free(&who);
+    free(buttons);
+    free(platform);
+    free(chat);
+    free(lang);
+    return rc;
+}
+
+int private_messages_refused(struct engine *e, int64_t outbox_id, int64_t now)
+{
+    /* this row and the private messages still waiting for the same chat */
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT id FROM outbox WHERE id = ?1 OR (state = 0 AND ref LIKE 'private:%'"
+                                  " AND (platform, chat_id) = (SELECT platform, chat_id FROM outbox WHERE id = ?1))"
+                                  " ORDER BY id LIMIT 100",
+                                  VALS(SI(outbox_id)));
+    if (!s)
+        return store_failure(e->st);
+    int64_t ids[100];
+    size_t n = 0;
+    int rc;
+    while ((rc = store_step(e->st, s)) == 1 && n < 100)
+        ids[n++] = store_int(s, 0);
+    store_done(s);
+    for (size_t i = 0; i < n && rc >= 0; i++)
+        rc = private_to_group(e, ids[i], now);
     return rc < 0 ? rc : KB_OK;
 }
 

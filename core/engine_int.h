@@ -102,6 +102,10 @@ void community_drop_held(struct engine *e);
    member_private_note appended. */
 int member_tell_privately(struct engine *e, int64_t member_id, const char *markup,
                           const char *buttons, int64_t now, int *sent);
+/* The chat of outbox row outbox_id refused messages (the member blocked
+   the bot): the private messages among them are posted in the member's
+   group instead, with the note. */
+int private_messages_refused(struct engine *e, int64_t outbox_id, int64_t now);
 /* Append the note that says why a private matter for who (markup: names
    or mentions) is in the group. */
 void member_private_note(const char *lang, const char *who, struct sbuf *out);

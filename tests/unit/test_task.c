@@ -556,6 +556,14 @@ TEST(private_matters_go_by_direct_message)
         CHECK_INT(fx_i64(&f, l ? "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '%too dark%私聊%/start%'"
                                : "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '%too dark%privately%/start%'"), 1);
         CHECK_CONTAINS(said(&f), l ? "已私信" : "privately");
+        /* bob blocks the bot: the refused message comes to the group, saying so */
+        int64_t dm = fx_i64(&f, "SELECT id FROM outbox WHERE chat_id = 'dm-bob' AND text LIKE '%logo is cut off%'");
+        CHECK_INT(engine_outbox_done(f.e, dm, OUTBOX_CHAT_GONE, NULL, 0, "blocked", T0 * 1000), 0);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND state = 0"
+                             " AND text LIKE '%logo is cut off%/start%'"), 1);
+        said(&f);
+        say_privately(&f, "bob", "p1b", "/me"); /* writing again opens the private chat again */
+        said(&f);
         /* an invitation with a fee: the terms reach the invitee alone */
         op(&f, T0, "/task new cobuild Launch film --cash 5000 --invite @bob @cat");
         CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'dm-bob' AND text LIKE '%#2%' AND text LIKE '%5000%'"), 1);
