@@ -111,8 +111,16 @@ static int cmd_checkin(struct cmd_ctx *c)
     return rc;
 }
 
+/* Missed days cannot be made up (a streak means every day); say so rather
+   than leave "/补签" unanswered. */
+static int cmd_makeup(struct cmd_ctx *c)
+{
+    return ctx_reply(c, "checkin.no_makeup", NOARGS);
+}
+
 static const struct cmd_spec commands[] = {
-    {"checkin", cmd_checkin, 0, "checkin.help"},
+    {"checkin", cmd_checkin, 0, "checkin.help", "签到"},
+    {"makeup", cmd_makeup, CMD_HIDDEN, NULL, "补签"},
 };
 
 static const struct text_entry texts[] = {
@@ -120,6 +128,8 @@ static const struct text_entry texts[] = {
      "/checkin — daily check-in (or just say 签到 / 打卡)"},
     {"checkin.ok", "✅ {name} 签到成功！连续 <b>{streak}</b> 天，+{points} 积分（共 {total}），今日第 {rank} 位",
      "✅ {name} checked in! Streak <b>{streak}</b> day(s), +{points} points (total {total}), #{rank} today"},
+    {"checkin.no_makeup", "没有补签：错过的日子不能补，连续签到从下一次签到重新算起。今天还没签到的话，发 /签到 即可。",
+     "There are no make-up check-ins: a missed day can't be filled in, and the streak starts again from your next check-in. Send /checkin if you haven't today."},
     {"checkin.already", "☑️ {name} 今天已经签到过了，当前连续 {streak} 天，明天再来！",
      "☑️ {name}, you already checked in today (streak {streak}). See you tomorrow!"},
 };

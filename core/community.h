@@ -20,6 +20,30 @@ int community_post(struct engine *e, int64_t community_id, const char *markup,
 /* Append a member's display name (escaped, isolated) to out. */
 void member_name(struct engine *e, int64_t member_id, struct sbuf *out);
 
+/* Post markup to every active chat of a community after the replies of
+   the event being applied (a promotion after the check-in that earned
+   it); at once outside an event. */
+int community_post_after(struct engine *e, int64_t community_id, const char *markup,
+                         const char *ref, int64_t now);
+/* Queue the held posts (the event succeeded) or drop them (it rolled
+   back); both empty the list. */
+int community_post_held(struct engine *e, int64_t now);
+void community_drop_held(struct engine *e);
+
+/* Send markup (and buttons, may be NULL) to a member in their private chat
+   with the bot when there is one that takes messages (*sent = 1); else
+   nothing is queued (*sent = 0) and the caller posts in the group with
+   member_private_note appended. */
+int member_tell_privately(struct engine *e, int64_t member_id, const char *markup,
+                          const char *buttons, int64_t now, int *sent);
+/* The chat of outbox row outbox_id refused messages (the member blocked
+   the bot): the private messages among them are posted in the member's
+   group instead, with the note. */
+int private_messages_refused(struct engine *e, int64_t outbox_id, int64_t now);
+/* Append the note that says why a private matter for who (markup: names
+   or mentions) is in the group. */
+void member_private_note(const char *lang, const char *who, struct sbuf *out);
+
 /* The community of the event's chat, creating chat and community on first
    sight with the configured default locale and time zone. */
 int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now,

@@ -17,7 +17,8 @@ static const struct cmd_spec *find_command(const char *name)
 {
     for (size_t m = 0; m < kb_n_modules; m++)
         for (size_t i = 0; i < kb_modules[m]->n_commands; i++)
-            if (strcmp(kb_modules[m]->commands[i].name, name) == 0)
+            if (strcmp(kb_modules[m]->commands[i].name, name) == 0 ||
+                (kb_modules[m]->commands[i].alias && strcmp(kb_modules[m]->commands[i].alias, name) == 0))
                 return &kb_modules[m]->commands[i];
     return NULL;
 }

@@ -62,6 +62,8 @@ void engine_close(struct engine *e)
     if (!e)
         return;
     store_close(e->st);
+    community_drop_held(e);
+    free(e->deferred);
     free(e->set.db_path);
     free(e->set.locale);
     free(e->set.tz);
@@ -185,7 +187,13 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
         rc = store_savepoint(e->st);
         if (rc)
             goto out;
+        e->in_event = 1;
         rc = apply_one(e, &events[i], now);
+        e->in_event = 0;
+        if (!rc)
+            rc = community_post_held(e, now); /* after the event's own replies */
+        else
+            community_drop_held(e);
         if (rc && fatal_store_error(rc))
             goto out;
         if (rc) {

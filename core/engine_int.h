@@ -27,6 +27,12 @@ struct rate_table {
     struct rate_slot slots[RATE_SLOTS];
 };
 
+/* A community post held back until the event's own replies are queued. */
+struct deferred_post {
+    int64_t community_id;
+    char *markup, *ref;
+};
+
 struct engine {
     struct store *st;
     struct engine_settings set;   /* owned copies */
@@ -34,6 +40,9 @@ struct engine {
     engine_log_fn log;
     void *log_ud;
     struct rate_table rates;
+    int in_event;                 /* applying an event: community_post_after defers */
+    struct deferred_post *deferred;
+    size_t n_deferred, cap_deferred;
 };
 
 /* Keep the store's failure text as the engine's (engine_errmsg); returns rc. */

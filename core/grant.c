@@ -315,8 +315,8 @@ static int cmd_revoke(struct cmd_ctx *c)
 }
 
 static const struct cmd_spec commands[] = {
-    {"grant", cmd_grant, CMD_LEDGER, "grant.help"},
-    {"revoke", cmd_revoke, CMD_LEDGER, "grant.revoke_help"},
+    {"grant", cmd_grant, CMD_LEDGER, "grant.help", NULL},
+    {"revoke", cmd_revoke, CMD_LEDGER, "grant.revoke_help", NULL},
 };
 
 static const struct text_entry texts[] = {

@@ -571,9 +571,9 @@ static const char *const migrations[] = {
 };
 
 static const struct cmd_spec commands[] = {
-    {"community", community_usage, CMD_OPERATOR | CMD_GROUP, "link.help_community"},
-    {"lang", cmd_lang, CMD_OPERATOR, "link.help_lang"},
-    {"identity", identity_usage, CMD_LEDGER, "link.help_identity"},
+    {"community", community_usage, CMD_OPERATOR | CMD_GROUP, "link.help_community", NULL},
+    {"lang", cmd_lang, CMD_OPERATOR, "link.help_lang", NULL},
+    {"identity", identity_usage, CMD_LEDGER, "link.help_identity", NULL},
 };
 
 static const struct cmd_sub subs[] = {

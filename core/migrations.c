@@ -408,6 +408,11 @@ const char *const store_migrations[] = {
     /* 11: delivered and failed replies are pruned after a retention, oldest
            first (core/prune.c); pending rows stay out of this index */
     "CREATE INDEX outbox_done ON outbox(created_at) WHERE state <> 0;",
+
+    /* 12: whose private chat a private chat is, so private matters
+           (rejections, invitations, fees) can go to the person */
+    "ALTER TABLE chats ADD COLUMN user_id TEXT;"
+    "CREATE INDEX chats_private_user ON chats(platform, user_id) WHERE is_private = 1;",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

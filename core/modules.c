@@ -1,6 +1,7 @@
 /* The list of feature modules (see modules.h).  Order = /help order. */
 #include "modules.h"
 
+#include "audit.h"
 #include "checkin.h"
 #include "poll.h"
 #include "profile.h"
@@ -29,6 +30,7 @@ const struct kb_module *const kb_modules[] = {
     &schedule_module,
     &link_module,
     &prune_module,
+    &audit_module,
 };
 
 const size_t kb_n_modules = KB_COUNT(kb_modules);

@@ -52,6 +52,7 @@ struct cmd_spec {
     int (*fn)(struct cmd_ctx *c);   /* KB_OK, or a negative KB_E* (rolls back this event) */
     unsigned flags;
     const char *help_key;           /* catalogue key of the /help line, or NULL */
+    const char *alias;              /* Chinese name ("签到"), or NULL; every member command has one */
 };
 
 /* A subcommand: "/host name words…" runs fn once the dispatcher checked the

@@ -23,6 +23,7 @@
 #include "outbox.h"
 #include "ledger.h"
 #include "once.h"
+#include "schedule.h"
 #include "standing.h"
 
 #define POLL_REPLY_CAP 3500 /* bytes of listing before we cut it short */
@@ -142,6 +143,28 @@ static int parse_bool(const char *v, int *out)
     return KB_EINVAL;
 }
 
+/* A vote reward in points, written as a task's is: "5", "points 5",
+   "5 points", "积分 5", "5 积分". */
+static int parse_points(const char *v, int64_t *points)
+{
+    static const char *const units[] = {"points", "point", "积分"};
+    char buf[64];
+    copy_clip(buf, sizeof buf, v, strlen(v));
+    char *num = buf;
+    for (size_t i = 0; i < KB_COUNT(units); i++) {
+        size_t n = strlen(units[i]), len = strlen(num);
+        if (strncmp(num, units[i], n) == 0 && num[n] == ' ') {
+            num += n + 1;
+            break;
+        }
+        if (len > n && strcmp(num + len - n, units[i]) == 0 && num[len - n - 1] == ' ') {
+            num[len - n - 1] = '\0';
+            break;
+        }
+    }
+    return parse_i64(num, 0, 100000, points);
+}
+
 static int parse_flags(struct poll_def *d, const struct defn *df, const char *tz, int64_t now,
                        const char **err_key)
 {
@@ -185,7 +208,7 @@ static int parse_flags(struct poll_def *d, const struct defn *df, const char *tz
         copy_clip(d->pool, sizeof d->pool, v, len);
     }
     if ((v = defn_get(df, "reward"))) {
-        if (parse_i64(v, 0, 100000, &d->reward))
+        if (parse_points(v, &d->reward))
             return set_err(d, err_key, "poll.err_flag_value", "reward");
     }
     if ((v = defn_get(df, "groups"))) { /* where the poll is posted */
@@ -1308,9 +1331,9 @@ static int64_t poll_next_due(struct engine *e, int64_t now)
 /* ==== the module ========================================================== */
 
 static const struct cmd_spec commands[] = {
-    {"vote", cmd_vote, 0, "poll.help_vote"},
-    {"polls", cmd_polls, 0, "poll.help_polls"},
-    {"poll", cmd_poll, CMD_OPERATOR, "poll.help_poll"},
+    {"vote", cmd_vote, 0, "poll.help_vote", "投票"},
+    {"polls", cmd_polls, 0, "poll.help_polls", "投票列表"},
+    {"poll", cmd_poll, CMD_OPERATOR, "poll.help_poll", NULL},
 };
 
 static const struct text_entry texts[] = {
@@ -1319,9 +1342,9 @@ static const struct text_entry texts[] = {
     {"poll.help_polls", "/polls — 进行中的投票", "/polls — open polls"},
     {"poll.help_poll",
      "/poll new 问题 | 选项1 | 选项2 [--multi N --anonymous --hidden --closes 2d --reason required"
-     " --min-level N --pool 名称 --reward 积分] · /poll close|results|reasons|export 编号",
+     " --min-level N --pool 名称 --reward 积分数] · /poll close|results|reasons|export 编号",
      "/poll new Question | opt1 | opt2 [--multi N --anonymous --hidden --closes 2d --reason required"
-     " --min-level N --pool NAME --reward points] · /poll close|results|reasons|export id"},
+     " --min-level N --pool NAME --reward N] · /poll close|results|reasons|export id"},
     {"poll.usage",
      "用法：/poll new 问题 | 选项1 | 选项2 …，或 /poll close|results|reasons|export 编号",
      "Usage: /poll new Question | option 1 | option 2 …, or /poll close|results|reasons|export id"},
@@ -1410,6 +1433,17 @@ static const char *const migrations[] = {
     "ALTER TABLE polls ADD COLUMN all_groups INTEGER NOT NULL DEFAULT 0;",
 };
 
+/* {open_polls} in scheduled posts: how many polls take votes now. */
+static int poll_template_var(struct engine *e, const struct community *comm, const char *name,
+                             int64_t now, struct sbuf *out)
+{
+    return strcmp(name, "open_polls") == 0 &&
+           schedule_count_var(e, comm,
+                              "SELECT count(*) FROM polls WHERE community_id = ? AND closed_at IS NULL"
+                              " AND (closes_at IS NULL OR closes_at > ?)",
+                              now, out);
+}
+
 const struct kb_module poll_module = {
     .name = "poll",
     .migrations = migrations,
@@ -1421,4 +1455,5 @@ const struct kb_module poll_module = {
     .tick = poll_tick,
     .next_due = poll_next_due,
     .on_reply = poll_on_reply,
+    .template_var = poll_template_var,
 };

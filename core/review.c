@@ -97,17 +97,39 @@ static int sub_from_args(struct cmd_ctx *c, const char **rest, struct sub_row *s
     return rc;
 }
 
-/* Tell the member (in the chat they submitted from) and the reviewer: one
-   message when that is the same chat. */
+/* Tell the member a verdict (a private matter): in their private chat
+   with the bot when there is one, else in the chat they submitted from,
+   saying why; and the reviewer: one message when that is the same chat. */
 static int tell(struct cmd_ctx *c, const struct sub_row *s, const char *member_text, const char *ack_key)
 {
-    if (!strcmp(s->platform, c->ev->platform) && !strcmp(s->chat_id, c->ev->chat_id))
-        return ctx_reply_markup(c, member_text, 0);
-    struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = s->platform, .chat_id = s->chat_id,
-                         .text = member_text};
-    int rc = outbox_add(c->e, &r, NULL, c->now);
-    if (!rc)
-        rc = ctx_reply(c, ack_key, ARGS(TI("sub", s->id)));
+    int sent = 0;
+    int rc = member_tell_privately(c->e, s->member_id, member_text, NULL, c->now, &sent);
+    if (rc)
+        return rc;
+    if (sent) {
+        struct sbuf b = {0};
+        text_format(&b, c->lang, ack_key, ARGS(TI("sub", s->id)));
+        text_format(&b, c->lang, "direct.sent", NOARGS);
+        rc = ctx_reply_markup(c, b.s, 0);
+        sbuf_free(&b);
+        return rc;
+    }
+    struct sbuf text = {0};
+    struct sbuf who = {0};
+    sbuf_add(&text, member_text);
+    member_name(c->e, s->member_id, &who);
+    member_private_note(c->lang, who.s, &text);
+    sbuf_free(&who);
+    if (!strcmp(s->platform, c->ev->platform) && !strcmp(s->chat_id, c->ev->chat_id)) {
+        rc = ctx_reply_markup(c, text.s, 0);
+    } else {
+        struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = s->platform, .chat_id = s->chat_id,
+                             .text = text.s};
+        rc = outbox_add(c->e, &r, NULL, c->now);
+        if (!rc)
+            rc = ctx_reply(c, ack_key, ARGS(TI("sub", s->id)));
+    }
+    sbuf_free(&text);
     return rc;
 }
 
@@ -713,7 +735,6 @@ static int tally_period(struct cmd_ctx *c, const char *w, int64_t *from, int64_t
 struct tally_member {
     int64_t member, points;
     struct sbuf cash, gifts, badges, titles;              /* markup */
-    struct sbuf csv_cash[3], csv_gifts, csv_badges, csv_titles; /* plain */
 };
 
 static void tally_reset(struct tally_member *m, int64_t member)
@@ -722,11 +743,6 @@ static void tally_reset(struct tally_member *m, int64_t member)
     sbuf_free(&m->gifts);
     sbuf_free(&m->badges);
     sbuf_free(&m->titles);
-    for (int i = 0; i < 3; i++)
-        sbuf_free(&m->csv_cash[i]);
-    sbuf_free(&m->csv_gifts);
-    sbuf_free(&m->csv_badges);
-    sbuf_free(&m->csv_titles);
     m->member = member;
     m->points = 0;
 }
@@ -737,24 +753,44 @@ static void sep(struct sbuf *b, const char *s)
         sbuf_add(b, s);
 }
 
-static void tally_flush(struct cmd_ctx *c, struct tally_member *m, int csv, struct sbuf *out)
+/* The CSV columns of /tally export: one row per member, kind and unit,
+   amounts as plain numbers (cash in units with two decimals), the
+   currency or item in its own column. */
+#define TALLY_CSV_HEADER "member,handle,kind,unit,earned,paid,owed\n"
+
+static void csv_number(char *buf, size_t cap, int64_t n, int cents)
+{
+    if (!cents) {
+        snprintf(buf, cap, "%lld", (long long)n);
+        return;
+    }
+    int64_t a = n < 0 ? -n : n;
+    snprintf(buf, cap, "%s%lld.%02lld", n < 0 ? "-" : "", (long long)(a / 100), (long long)(a % 100));
+}
+
+static void tally_csv_row(struct cmd_ctx *c, struct sbuf *out, int64_t member, const char *kind,
+                          const char *unit, int64_t earned, int64_t paid, int64_t owed)
+{
+    int cash = !strcmp(kind, "cash"), points = !strcmp(kind, "points"), settled = cash || !strcmp(kind, "gift");
+    char e[32], p[32] = "", o[32] = "";
+    csv_number(e, sizeof e, earned, cash);
+    if (settled) { /* only cash and gifts are paid out and owed */
+        csv_number(p, sizeof p, paid, cash);
+        csv_number(o, sizeof o, owed, cash);
+    }
+    sqlite3_stmt *q = store_query(c->st, "SELECT name, coalesce(handle, '') FROM members WHERE id = ?",
+                                  VALS(SI(member)));
+    int ok = q && store_step(c->st, q) == 1;
+    const char *fields[] = {ok ? store_text(q, 0) : "?", ok ? store_text(q, 1) : "", kind,
+                            points ? "points" : unit, e, p, o};
+    csv_row(out, fields, KB_COUNT(fields));
+    store_done(q);
+}
+
+static void tally_flush(struct cmd_ctx *c, struct tally_member *m, struct sbuf *out)
 {
     if (!m->member)
         return;
-    if (csv) {
-        sqlite3_stmt *q = store_query(c->st, "SELECT name, coalesce(handle, '') FROM members WHERE id = ?",
-                                      VALS(SI(m->member)));
-        int ok = q && store_step(c->st, q) == 1;
-        char points[24];
-        snprintf(points, sizeof points, "%lld", (long long)m->points);
-        const char *fields[] = {ok ? store_text(q, 0) : "?", ok ? store_text(q, 1) : "", points,
-                                sbuf_str(&m->csv_cash[0]), sbuf_str(&m->csv_cash[1]),
-                                sbuf_str(&m->csv_cash[2]), sbuf_str(&m->csv_gifts),
-                                sbuf_str(&m->csv_badges), sbuf_str(&m->csv_titles)};
-        csv_row(out, fields, KB_COUNT(fields));
-        store_done(q);
-        return;
-    }
     struct sbuf who = {0}, parts = {0};
     task_mention(c->e, m->member, &who);
     text_format(&parts, c->lang, "task.reward.points", ARGS(TI("n", m->points)));
@@ -806,12 +842,21 @@ static int cmd_tally(struct cmd_ctx *c)
     struct tally_member m = {0};
     struct sbuf body = {0};
     size_t members = 0;
+    int64_t csv_member = 0;
     while ((rc = store_step(c->st, q)) == 1) {
         int64_t member = store_int(q, 0);
         const char *kind = store_text(q, 1), *unit = store_text(q, 2);
         int64_t earned = store_int(q, 3), paid = store_int(q, 4), owed = store_int(q, 5);
+        int revoked = (!strcmp(kind, "badge") || !strcmp(kind, "title")) && owed <= 0;
+        if (csv) { /* row by row; m stays empty */
+            if (!revoked)
+                tally_csv_row(c, &body, member, kind, unit, earned, paid, owed);
+            members += member != csv_member;
+            csv_member = member;
+            continue;
+        }
         if (member != m.member) {
-            tally_flush(c, &m, csv, &body);
+            tally_flush(c, &m, &body);
             tally_reset(&m, member);
             members++;
         }
@@ -828,11 +873,6 @@ static int cmd_tally(struct cmd_ctx *c)
             text_format(&m.cash, c->lang, owed < 0 ? "review.tally.cash_owes" : "review.tally.cash",
                         ARGS(TU("earned", e.s), TU("paid", pd.s), TU("owed", owed < 0 ? back.s : ow.s)));
             sbuf_free(&back);
-            struct sbuf *cols[] = {&e, &pd, &ow};
-            for (int i = 0; i < 3; i++) {
-                sep(&m.csv_cash[i], "; ");
-                sbuf_add(&m.csv_cash[i], cols[i]->s);
-            }
             sbuf_free(&e);
             sbuf_free(&pd);
             sbuf_free(&ow);
@@ -840,21 +880,17 @@ static int cmd_tally(struct cmd_ctx *c)
             sep(&m.gifts, ", ");
             text_format(&m.gifts, c->lang, owed < 0 ? "review.tally.gift_owes" : "review.tally.gift",
                         ARGS(TU("name", unit), TI("n", earned), TI("owed", owed < 0 ? -owed : owed)));
-            sep(&m.csv_gifts, "; ");
-            sbuf_addf(&m.csv_gifts, "%s x%lld (owed %lld)", unit, (long long)earned, (long long)owed);
         } else {
             int badge = !strcmp(kind, "badge");
-            if (owed <= 0)
-                continue; /* revoked */
+            if (revoked)
+                continue;
             sep(badge ? &m.badges : &m.titles, ", ");
             text_user(badge ? &m.badges : &m.titles, unit);
-            sep(badge ? &m.csv_badges : &m.csv_titles, "; ");
-            sbuf_add(badge ? &m.csv_badges : &m.csv_titles, unit);
         }
     }
     store_done(q);
     if (rc >= 0) {
-        tally_flush(c, &m, csv, &body);
+        tally_flush(c, &m, &body);
         rc = KB_OK;
     }
     tally_reset(&m, 0);
@@ -862,9 +898,7 @@ static int cmd_tally(struct cmd_ctx *c)
         rc = ctx_reply(c, "review.tally_empty", ARGS(TS("period", label.s)));
     } else if (!rc && csv) {
         struct sbuf all = {0};
-        static const char *const header[] = {"member", "handle", "points", "cash_earned", "cash_paid",
-                                             "cash_owed", "gifts", "badges", "titles"};
-        csv_row(&all, header, KB_COUNT(header));
+        sbuf_add(&all, TALLY_CSV_HEADER);
         sbuf_add(&all, sbuf_str(&body));
         if (all.len && all.s[all.len - 1] == '\n')
             all.s[--all.len] = '\0';
@@ -909,14 +943,18 @@ static int cmd_audit(struct cmd_ctx *c)
     while ((rc = store_step(c->st, q)) == 1) {
         char when[32];
         when_format(store_int(q, 1), c->comm.tz, when, sizeof when);
-        struct sbuf who = {0};
+        struct sbuf who = {0}, action = {0}, target = {0};
         member_name(c->e, store_int(q, 2), &who);
+        audit_action_text(c, store_text(q, 3), &action);
+        audit_target_text(c, store_text(q, 4), &target);
         sbuf_addc(&b, '\n');
         text_format(&b, c->lang, *store_text(q, 5) ? "review.audit_line_detail" : "review.audit_line",
                     ARGS(TI("id", store_int(q, 0)), TS("when", when), TS("who", who.s),
-                         TU("action", store_text(q, 3)), TU("target", store_text(q, 4)),
+                         TS("action", action.s), TS("target", target.s),
                          TU("detail", store_text(q, 5))));
         sbuf_free(&who);
+        sbuf_free(&action);
+        sbuf_free(&target);
         rows++;
     }
     store_done(q);
@@ -1100,13 +1138,13 @@ static int64_t review_next_due(struct engine *e, int64_t now)
 }
 
 static const struct cmd_spec commands[] = {
-    {"review", cmd_review, CMD_OPERATOR, "review.help.review"},
-    {"approve", cmd_approve, CMD_LEDGER, "review.help.approve"},
-    {"reject", cmd_reject, CMD_OPERATOR, "review.help.reject"},
-    {"unapprove", cmd_unapprove, CMD_LEDGER, "review.help.unapprove"},
-    {"payout", cmd_payout, CMD_LEDGER, "review.help.payout"},
-    {"tally", cmd_tally, CMD_OPERATOR, "review.help.tally"},
-    {"audit", cmd_audit, CMD_OPERATOR, "review.help.audit"},
+    {"review", cmd_review, CMD_OPERATOR, "review.help.review", NULL},
+    {"approve", cmd_approve, CMD_LEDGER, "review.help.approve", NULL},
+    {"reject", cmd_reject, CMD_OPERATOR, "review.help.reject", NULL},
+    {"unapprove", cmd_unapprove, CMD_LEDGER, "review.help.unapprove", NULL},
+    {"payout", cmd_payout, CMD_LEDGER, "review.help.payout", NULL},
+    {"tally", cmd_tally, CMD_OPERATOR, "review.help.tally", NULL},
+    {"audit", cmd_audit, CMD_OPERATOR, "review.help.audit", NULL},
 };
 
 static const struct text_entry texts[] = {

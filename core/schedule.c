@@ -22,6 +22,7 @@
 #include "once.h"
 #include "outbox.h"
 #include "tally.h"
+#include "top.h"
 #include "tz.h"
 
 #define SCHED_MAX_PER_COMMUNITY 20
@@ -484,18 +485,33 @@ int schedule_leaderboard_text(struct engine *e, const struct community *comm, in
         return rc;
     if (!p.n)
         text_format(out, comm->locale, "sched.lb_empty", NOARGS);
+    int64_t rank = 0;
     for (size_t i = 0; i < p.n; i++) {
         struct sbuf who = {0};
         member_name(e, p.v[i][0], &who);
         if (i)
             sbuf_addc(out, '\n');
+        rank = top_shared_rank(i, p.v[i][1], i ? p.v[i - 1][1] : 0, rank);
         text_format(out, comm->locale, "sched.lb_line",
-                    ARGS(TI("rank", i + 1), TS("name", who.s), TI("points", p.v[i][1])));
+                    ARGS(TI("rank", rank), TS("name", who.s), TI("points", p.v[i][1])));
         sbuf_free(&who);
     }
     free(p.v);
     return KB_OK;
 }
+
+int schedule_count_var(struct engine *e, const struct community *comm, const char *sql, int64_t now,
+                       struct sbuf *out)
+{
+    int64_t n = 0;
+    store_i64(e->st, &n, sql, VALS(SI(comm->id), SI(now)));
+    sbuf_addf(out, "%lld", (long long)n);
+    return 1;
+}
+
+/* The variables of docs/schedules.md, for the refusal of an unknown one. */
+#define SCHED_VARIABLES "{date} {weekday} {yesterday_checkins} {streak_leaders} {quote} {leaderboard} " \
+    "{at_risk} {open_tasks} {open_polls}"
 
 static int sched_template_var(struct engine *e, const struct community *comm, const char *name,
                               int64_t now, struct sbuf *out)
@@ -578,6 +594,29 @@ void schedule_render(struct engine *e, const struct community *comm, const char 
             add_literal(out, open, len, trusted); /* unknown: stays visible */
         p = open + len;
     }
+}
+
+/* The first "{name}" in tmpl that no module knows, copied into name (cap
+   34); 0 when every variable is known. */
+static int unknown_variable(struct engine *e, const struct community *comm, const char *tmpl,
+                            int64_t now, char *name)
+{
+    for (const char *open = strchr(tmpl, '{'); open; open = strchr(open + 1, '{')) {
+        size_t len = var_at(open);
+        if (!len)
+            continue;
+        memcpy(name, open + 1, len - 2);
+        name[len - 2] = '\0';
+        int found = 0;
+        struct sbuf probe = {0};
+        for (size_t m = 0; m < kb_n_modules && !found; m++)
+            if (kb_modules[m]->template_var)
+                found = kb_modules[m]->template_var(e, comm, name, now, &probe);
+        sbuf_free(&probe);
+        if (!found)
+            return 1;
+    }
+    return 0;
 }
 
 /* The text of one post; *empty = 1 when there is nothing to say (a streak
@@ -797,6 +836,71 @@ static char *next_word(const char **p)
     return command_next_word(p);
 }
 
+static int is_ascii_alpha(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+/* 1 when w, the first word of what would become the post's text, was
+   most likely meant as the days: a misspelt day word ("weekday",
+   "mon-fr"), a date or a time ("2026-12-10"), or Chinese day words the
+   parser does not take ("周一到周五").  alone = w is the whole text. */
+static int looks_like_days(const char *w, int alone)
+{
+    size_t n = strlen(w), letters = 0, digits = 0, marks = 0;
+    if (n && strchr(",.:", w[n - 1]))
+        return 0; /* "everyone," starts a sentence */
+    for (size_t i = 0; i < n; i++) {
+        if (is_ascii_alpha(w[i]))
+            letters++;
+        else if (w[i] >= '0' && w[i] <= '9')
+            digits++;
+        else if (strchr("-,/.:", w[i]))
+            marks++;
+    }
+    if (letters + digits + marks == n) {
+        if (digits && !letters)
+            return 1; /* a date or a time */
+        static const char *const day_starts[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun",
+                                                 "dai", "week", "every"};
+        char head[6] = {0};
+        for (size_t i = 0; i < 5 && i < n; i++)
+            head[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] + 32 : w[i]);
+        for (size_t i = 0; i < KB_COUNT(day_starts) && letters == n - marks; i++)
+            if (strncmp(head, day_starts[i], strlen(day_starts[i])) == 0 && (alone || marks))
+                return 1;
+        return 0;
+    }
+    /* Chinese: only day characters, at most 8 of them */
+    static const char day_chars[] = "周星期一二三四五六日天每工作末到至、，-";
+    size_t chars = 0;
+    for (size_t i = 0; i < n; chars++) {
+        uint32_t cp;
+        size_t len = utf8_decode(w + i, n - i, &cp);
+        char one[8];
+        memcpy(one, w + i, len);
+        one[len] = '\0';
+        if (len == 1 && !strchr("-", w[i]))
+            return 0;
+        if (!strstr(day_chars, one))
+            return 0;
+        i += len;
+    }
+    return chars >= 2 && chars <= 8 && (strncmp(w, "周", 3) == 0 || strncmp(w, "星期", 6) == 0 ||
+                                        strncmp(w, "每", 3) == 0 || strncmp(w, "工作", 6) == 0);
+}
+
+/* The id of an active post identical to this one, or 0. */
+static int identical_schedule(struct cmd_ctx *c, const char *kind, int at, int days,
+                              const char *tmpl, int64_t *id)
+{
+    *id = 0;
+    return store_i64(c->st, id,
+                     "SELECT coalesce(min(id), 0) FROM schedules WHERE community_id = ? AND active = 1"
+                     " AND kind = ? AND at_min = ? AND days = ? AND template = ?",
+                     VALS(SI(c->comm.id), ST(kind), SI(at), SI(days), ST(tmpl)));
+}
+
 static int add_schedule(struct cmd_ctx *c, const char *kind, const char *rest, int days_first)
 {
     const char *p = rest;
@@ -839,8 +943,38 @@ static int add_schedule(struct cmd_ctx *c, const char *kind, const char *rest, i
         tmpl = "";
     if (strlen(tmpl) > SCHED_TEMPLATE_MAX)
         return ctx_reply(c, "sched.too_long", ARGS(TI("max", SCHED_TEMPLATE_MAX)));
+    if (!days_first) {
+        const char *q = tmpl;
+        w = next_word(&q);
+        int ambiguous = w && looks_like_days(w, *command_skip_space(q) == '\0');
+        if (ambiguous) {
+            struct sbuf b = {0};
+            text_format(&b, c->lang, "sched.ambiguous", ARGS(TU("got", w)));
+            sbuf_addc(&b, '\n');
+            text_format(&b, c->lang, "sched.usage", NOARGS);
+            int rc = ctx_reply_markup(c, b.s, 0);
+            sbuf_free(&b);
+            free(w);
+            return rc;
+        }
+        free(w);
+    }
+    char var[34];
+    if (unknown_variable(c->e, &c->comm, tmpl, c->now, var)) {
+        struct sbuf got = {0};
+        sbuf_addf(&got, "{%s}", var);
+        int rc = ctx_reply(c, "sched.unknown_var", ARGS(TU("got", got.s), TS("known", SCHED_VARIABLES)));
+        sbuf_free(&got);
+        return rc;
+    }
+    int64_t same = 0;
+    int rc = identical_schedule(c, kind, at, days, tmpl, &same);
+    if (rc)
+        return rc;
+    if (same)
+        return ctx_reply(c, "sched.duplicate", ARGS(TI("id", same)));
     int64_t count = 0;
-    int rc = store_i64(c->st, &count,
+    rc = store_i64(c->st, &count,
                        "SELECT count(*) FROM schedules WHERE community_id = ? AND active = 1",
                        VALS(SI(c->comm.id)));
     if (rc)
@@ -1154,7 +1288,7 @@ static int cmd_schedule(struct cmd_ctx *c)
 /* ==== the module ======================================================= */
 
 static const struct cmd_spec commands[] = {
-    {"schedule", cmd_schedule, CMD_OPERATOR, "sched.help"},
+    {"schedule", cmd_schedule, CMD_OPERATOR, "sched.help", NULL},
 };
 
 static const struct text_entry texts[] = {
@@ -1185,6 +1319,12 @@ static const struct text_entry texts[] = {
      "Template variables: {date} {weekday} {yesterday_checkins} {streak_leaders} {quote} {leaderboard}"},
     {"sched.bad_time", "时间格式不对：“{got}”。请用 24 小时制，例如 08:00 或 22:30。",
      "I can't read the time \"{got}\". Use 24-hour HH:MM, e.g. 08:00 or 22:30."},
+    {"sched.ambiguous", "“{got}”是日期吗？日期要写成 daily、weekdays、mon-fri、工作日、周一-周五 这样的形式；要发这段文字，请在前面写上日期，例如 /schedule greet 08:00 daily 文字。",
+     "Is \"{got}\" meant as the days? Write days as daily, weekdays, mon-fri or mon,wed,fri; to post that text, put the days before it, e.g. /schedule greet 08:00 daily text."},
+    {"sched.unknown_var", "模板里有不认识的变量 {got}。可用的变量：{known}",
+     "The template has an unknown variable {got}. Known variables: {known}"},
+    {"sched.duplicate", "#{id} 已经在发这条（同样的时间、日期和内容）。发送 /schedule list 查看。",
+     "#{id} already posts this (same time, days and text). Send /schedule list to see it."},
     {"sched.bad_days", "日期格式不对：“{got}”。可用 daily、weekdays、weekends、mon-fri、mon,wed,fri。",
      "I can't read the days \"{got}\". Use daily, weekdays, weekends, mon-fri or mon,wed,fri."},
     {"sched.bad_id", "请给出编号，例如 /schedule off 3（收到“{got}”）。",

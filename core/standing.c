@@ -130,11 +130,7 @@ void standing_level_name(const struct engine *e, int level, const char *lang, st
         return;
     const struct kb_level_rule *x = &r[level - 1];
     sbuf_addc(out, ' ');
-    text_user_block(out, x->name_zh);
-    if (text_lang_is_en(lang) && strcmp(x->name_zh, x->name_en) != 0) {
-        sbuf_addc(out, ' ');
-        text_user_block(out, x->name_en);
-    }
+    text_user_block(out, text_lang_is_en(lang) ? x->name_en : x->name_zh);
 }
 
 static void add_item(struct sbuf *out, int *count, const char *lang, const char *key, int64_t n)
@@ -297,7 +293,7 @@ static int announce_promotion(struct engine *e, int64_t community_id, int64_t me
     text_format(&b, comm.locale, "standing.promoted", ARGS(TS("name", who.s), TS("level", name.s)));
     char ref[48];
     snprintf(ref, sizeof ref, "level:%lld:%d", (long long)member_id, level);
-    rc = community_post(e, community_id, b.s, NULL, ref, now);
+    rc = community_post_after(e, community_id, b.s, ref, now);
     sbuf_free(&who);
     sbuf_free(&name);
     sbuf_free(&b);
@@ -489,8 +485,8 @@ static int cmd_level(struct cmd_ctx *c)
     }
     int is_set = ascii_casecmp(sub, "set") == 0;
     free(sub);
-    if (!is_set)
-        return ctx_reply(c, "standing.level_usage", NOARGS);
+    if (!is_set) /* members are shown the ladder, not an operator's usage */
+        return c->is_operator ? ctx_reply(c, "standing.level_usage", NOARGS) : show_ladder(c);
     if (!c->is_operator)
         return ctx_reply(c, "engine.operators_only", NOARGS);
     char *num = command_next_word(&p);
@@ -549,6 +545,18 @@ static void none_line(struct sbuf *b, int rows)
         sbuf_add(b, "\n  —");
 }
 
+/* The catalogue's word for a stored code ("ledger.reason.checkin" for
+   "checkin"); the code itself, escaped, when the catalogue has none. */
+static void code_label(struct cmd_ctx *c, const char *prefix, const char *code, struct sbuf *out)
+{
+    char key[80];
+    snprintf(key, sizeof key, "%s.%s", prefix, code);
+    if (text_has(key))
+        text_format(out, c->lang, key, NOARGS);
+    else
+        text_user(out, code);
+}
+
 static int why_points(struct cmd_ctx *c, int64_t member, struct sbuf *b)
 {
     sqlite3_stmt *s = store_query(c->st,
@@ -559,10 +567,13 @@ static int why_points(struct cmd_ctx *c, int64_t member, struct sbuf *b)
         return store_failure(c->st);
     int rc;
     while ((rc = store_step(c->st, s)) == 1) {
+        struct sbuf reason = {0};
+        code_label(c, "ledger.reason", store_text(s, 0), &reason);
         sbuf_add(b, "\n  ");
         text_format(b, c->lang, "standing.why_reason",
-                    ARGS(TU("reason", store_text(s, 0)), TI("count", store_int(s, 1)),
+                    ARGS(TS("reason", reason.s), TI("count", store_int(s, 1)),
                          TI("sum", store_int(s, 2))));
+        sbuf_free(&reason);
     }
     store_done(s);
     return rc < 0 ? rc : KB_OK;
@@ -571,7 +582,7 @@ static int why_points(struct cmd_ctx *c, int64_t member, struct sbuf *b)
 static int why_tasks(struct cmd_ctx *c, int64_t member, struct sbuf *b)
 {
     sqlite3_stmt *s = store_query(c->st,
-                                  "SELECT tier, count(*), group_concat(task_ref, ', ') FROM"
+                                  "SELECT tier, count(*), group_concat(replace(task_ref, 'task:', '#'), ', ') FROM"
                                   " (SELECT tier, task_ref FROM task_completions WHERE member_id = ?"
                                   "  ORDER BY at) GROUP BY tier ORDER BY tier",
                                   VALS(SI(member)));
@@ -580,10 +591,13 @@ static int why_tasks(struct cmd_ctx *c, int64_t member, struct sbuf *b)
     int rc, rows = 0;
     while ((rc = store_step(c->st, s)) == 1) {
         rows++;
+        struct sbuf tier = {0};
+        code_label(c, "task.tier", store_text(s, 0), &tier);
         sbuf_add(b, "\n  ");
         text_format(b, c->lang, "standing.why_tier",
-                    ARGS(TU("tier", store_text(s, 0)), TI("count", store_int(s, 1)),
+                    ARGS(TS("tier", tier.s), TI("count", store_int(s, 1)),
                          TU("refs", store_text(s, 2))));
+        sbuf_free(&tier);
     }
     store_done(s);
     none_line(b, rows);
@@ -649,10 +663,13 @@ static int why_grants(struct cmd_ctx *c, int64_t member, struct sbuf *b)
         int points = strcmp(store_text(s, 1), "points") == 0;
         char amount[32];
         snprintf(amount, sizeof amount, "%+lld", (long long)store_int(s, 2));
+        struct sbuf kind = {0};
+        code_label(c, "ledger.kind", store_text(s, 1), &kind);
         text_format(b, c->lang, points ? "standing.why_grant_points" : "standing.why_grant_item",
-                    ARGS(TS("when", when.s), TU("kind", store_text(s, 1)), TS("amount", amount),
+                    ARGS(TS("when", when.s), TS("kind", kind.s), TS("amount", amount),
                          TU("unit", store_text(s, 3)), TU("note", store_text(s, 4)),
                          TU("by", store_text(s, 5))));
+        sbuf_free(&kind);
         sbuf_free(&when);
     }
     store_done(s);
@@ -724,13 +741,14 @@ static int cmd_why(struct cmd_ctx *c)
 }
 
 static const struct cmd_spec commands[] = {
-    {"level", cmd_level, 0, "standing.level_help"},
-    {"why", cmd_why, CMD_OPERATOR, "standing.why_help"},
+    {"level", cmd_level, 0, "standing.level_help", "等级"},
+    {"why", cmd_why, CMD_OPERATOR, "standing.why_help", NULL},
 };
 
 static const struct text_entry texts[] = {
-    {"standing.level_help", "/level — 等级阶梯；/level set &lt;n&gt; @成员（运营）",
-     "/level — the level ladder; /level set &lt;n&gt; @member (operators)"},
+    {"standing.level_help", "/level — 等级阶梯", "/level — the level ladder"},
+    {"standing.level_help.ledger", "/level set &lt;n&gt; @成员 — 直接设定成员等级",
+     "/level set &lt;n&gt; @member — set a member's level"},
     {"standing.why_help", "/why @成员 — 等级的依据（账本条目）", "/why @member — the entries behind a member's level"},
     {"standing.sep", "、", ", "},
     {"standing.need_points", "{n} 积分", "{n} points"},
@@ -766,6 +784,17 @@ static const struct text_entry texts[] = {
     {"standing.why_head", "🔎 {name} 为什么是 <b>{level}</b>", "🔎 Why {name} is <b>{level}</b>"},
     {"standing.why_points", "积分余额 {points}，来自：", "Points {points}, from:"},
     {"standing.why_reason", "{reason}：{count} 条，合计 {sum}", "{reason}: {count} entries, {sum} in total"},
+    {"ledger.reason.checkin", "签到", "check-ins"},
+    {"ledger.reason.grant", "运营授予", "grants"},
+    {"ledger.reason.revoke", "撤销", "revocations"},
+    {"ledger.reason.task", "任务奖励", "task rewards"},
+    {"ledger.reason.poll", "投票奖励", "poll rewards"},
+    {"ledger.reason.payout", "发放", "payouts"},
+    {"ledger.kind.points", "积分", "points"},
+    {"ledger.kind.cash", "现金", "cash"},
+    {"ledger.kind.gift", "礼品", "gift"},
+    {"ledger.kind.badge", "徽章", "badge"},
+    {"ledger.kind.title", "头衔", "title"},
     {"standing.why_days", "签到天数：{days}", "Check-in days: {days}"},
     {"standing.why_tasks", "已通过的任务：", "Approved tasks:"},
     {"standing.why_tier", "{tier}：{count}（{refs}）", "{tier}: {count} ({refs})"},

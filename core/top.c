@@ -68,6 +68,11 @@ int top_query(struct engine *e, int64_t community_id, enum top_span span, int64_
     return rc;
 }
 
+int64_t top_shared_rank(size_t i, int64_t value, int64_t prev_value, int64_t prev_rank)
+{
+    return i > 0 && value == prev_value ? prev_rank : (int64_t)i + 1;
+}
+
 /* ==== /top =============================================================== */
 
 static const char *const span_words[] = {"all", "week", "month"};
@@ -116,13 +121,15 @@ static int cmd_top(struct cmd_ctx *c)
                 ARGS(TS("span", span_s.s), TS("metric", text_get(c->lang, metric_keys[metric]))));
     sbuf_free(&span_s);
     static const char *const medals[] = {"🥇", "🥈", "🥉"};
+    int64_t rank = 0;
     for (size_t i = 0; i < n; i++) {
         struct sbuf who = {0}, pos = {0};
         member_label(c->e, rows[i].member_id, &who);
-        if (i < 3)
-            sbuf_add(&pos, medals[i]);
+        rank = top_shared_rank(i, rows[i].value, i ? rows[i - 1].value : 0, rank);
+        if (rank <= 3)
+            sbuf_add(&pos, medals[rank - 1]);
         else
-            sbuf_addf(&pos, "%zu.", i + 1);
+            sbuf_addf(&pos, "%lld.", (long long)rank);
         sbuf_addc(&b, '\n');
         text_format(&b, c->lang, "top.line", ARGS(TS("pos", pos.s), TS("name", who.s), TI("value", rows[i].value)));
         sbuf_free(&who);
@@ -294,8 +301,8 @@ static int cmd_stats(struct cmd_ctx *c)
 }
 
 static const struct cmd_spec commands[] = {
-    {"top", cmd_top, 0, "top.help"},
-    {"stats", cmd_stats, CMD_OPERATOR, "stats.help"},
+    {"top", cmd_top, 0, "top.help", "排行"},
+    {"stats", cmd_stats, CMD_OPERATOR, "stats.help", NULL},
 };
 
 static const struct text_entry texts[] = {

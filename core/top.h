@@ -13,6 +13,9 @@ struct top_row {
     int64_t member_id;
     int64_t value;
 };
+/* The competition rank ("1, 1, 3") of the i-th value of a list sorted
+   best first, given the previous value and rank: equal values share. */
+int64_t top_shared_rank(size_t i, int64_t value, int64_t prev_value, int64_t prev_rank);
 /* The first n (<= 10) rows of a leaderboard and the member's own rank
    (0 = not on the board) and value. */
 int top_query(struct engine *e, int64_t community_id, enum top_span span, int64_t period,

@@ -198,7 +198,7 @@ static int cmd_who(struct cmd_ctx *c)
 }
 
 static const struct cmd_spec commands[] = {
-    {"who", cmd_who, CMD_OPERATOR, "who.help"},
+    {"who", cmd_who, CMD_OPERATOR, "who.help", NULL},
 };
 
 static const struct text_entry texts[] = {

@@ -267,6 +267,8 @@ TEST(upgrade_keeps_balances_and_boards)
                          "CREATE INDEX members_user ON members(platform, user_id, last_seen);"
                          "DROP INDEX period_points;"
                          "CREATE INDEX period_points ON period_tallies(community_id, span, period, points DESC);"
+                         "DROP INDEX chats_private_user;"
+                         "ALTER TABLE chats DROP COLUMN user_id;"
                          "ALTER TABLE claims DROP COLUMN revise_until;"
                          "DROP INDEX outbox_done;"
                          "PRAGMA user_version = 8;",

@@ -415,12 +415,12 @@ TEST(template_variables)
     for (int d = 2; d >= 1; d--)
         fx_say(&f, "g1", "b", T0 - d * DAY, "/checkin");
     fx_say(&f, "g1", "c", T0 - DAY, "/checkin");
-    op(&f, T0, "/schedule greet 08:00 {date}|{weekday}|{yesterday_checkins}|{streak_leaders}|{nope}|<b>{quote}");
+    op(&f, T0, "/schedule greet 08:00 {date}|{weekday}|{yesterday_checkins}|{streak_leaders}|{ nope }|<b>{quote}");
     free(fx_replies(&f));
     char *r = run(&f, AT8, AT8, 1);
     CHECK_CONTAINS(r, "November 23, 2026|Monday|3|");
     CHECK_CONTAINS(r, "a\xE2\x81\xA9 (4 days), \xE2\x81\xA8" "b\xE2\x81\xA9 (2 days)");
-    CHECK_CONTAINS(r, "|{nope}|&lt;b&gt;");
+    CHECK_CONTAINS(r, "|{ nope }|&lt;b&gt;"); /* not a variable: literal */
     /* the shipped line of the day */
     struct community comm;
     CHECK_INT(community_load(f.e, 1, &comm), 0);
@@ -461,6 +461,108 @@ TEST(template_variables)
     CHECK_CONTAINS(r, "昨天有 0 人签到");
     free(r);
     fx_close(&z);
+    fx_close(&f);
+}
+
+/* A typo in a variable is caught when the post is set, not posted daily. */
+TEST(unknown_template_variables_are_refused)
+{
+    const char *langs[] = {"en", "zh-CN"};
+    const char *says[] = {"{open_taks}", "{open_taks}"};
+    for (int l = 0; l < 2; l++) {
+        struct fx f;
+        fx_open(&f, NULL, langs[l]);
+        op(&f, T0, "/schedule greet 08:00 Open tasks: {open_taks} Polls: {open_polls}");
+        op(&f, T0, "/schedule weekly mon 09:00 Top: {leaderbord}");
+        char *r = fx_replies(&f);
+        CHECK_CONTAINS(r, says[l]);
+        CHECK_CONTAINS(r, l ? "不认识的变量" : "unknown variable");
+        CHECK_CONTAINS(r, "{leaderbord}");
+        CHECK_CONTAINS(r, "{weekday}"); /* the reply lists the known ones */
+        free(r);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schedules"), 0);
+        fx_close(&f);
+    }
+}
+
+/* Every variable docs/schedules.md lists expands to something. */
+TEST(every_documented_variable_expands)
+{
+    FILE *doc = fopen("docs/schedules.md", "r");
+    CHECK(doc != NULL);
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    for (int d = 3; d >= 1; d--) /* on a streak, not yet in today: at risk */
+        fx_say(&f, "g1", "a", T0 - d * DAY, "/checkin");
+    op(&f, T0, "/task new basic Wheel photo --reward points 5");
+    op(&f, T0, "/poll new Best? | a | b");
+    free(fx_replies(&f));
+    struct community comm;
+    CHECK_INT(community_load(f.e, 1, &comm), 0);
+    char line[1024];
+    int seen = 0;
+    while (fgets(line, sizeof line, doc)) {
+        if (strncmp(line, "| `{", 4) != 0)
+            continue;
+        char *end = strstr(line + 3, "}`");
+        CHECK(end != NULL);
+        end[1] = '\0';
+        struct sbuf out = {0};
+        schedule_render(f.e, &comm, line + 3, 0, AT8, &out);
+        if (strchr(out.s ? out.s : "{", '{') || out.len == 0)
+            TEST_FAIL("%s renders as \"%s\"", line + 3, out.s ? out.s : "");
+        sbuf_free(&out);
+        seen++;
+    }
+    fclose(doc);
+    CHECK(seen >= 9);
+    /* and the examples of the issue: a number each */
+    op(&f, T0, "/schedule greet 08:00 Open tasks: {open_tasks} Polls: {open_polls}");
+    free(fx_replies(&f));
+    char *r = run(&f, AT8, AT8, 1);
+    CHECK_CONTAINS(r, "Open tasks: 1 Polls: 1");
+    free(r);
+    fx_close(&f);
+}
+
+/* A word that was meant as the days is not taken for the post's text, and
+   the same post twice is refused. */
+TEST(ambiguous_days_and_duplicates_are_refused)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/schedule greet 08:00 weekday");
+    op(&f, T0, "/schedule greet 08:00 mon-fr Good morning");
+    op(&f, T0, "/schedule night 22:00 2026-12-10");
+    char *r = fx_replies(&f);
+    CHECK_INT(count_of(r, "Is \"\xE2\x81\xA8"), 3);
+    CHECK_CONTAINS(r, "weekday\xE2\x81\xA9\" meant as the days?");
+    CHECK_CONTAINS(r, "<b>Automatic posts</b>\n/schedule greet"); /* with the usage */
+    free(r);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schedules"), 0);
+    op(&f, T0, "/schedule greet 08:00 weekdays Good morning");
+    op(&f, T0, "/schedule greet 08:00 --days mon-fri Good morning");
+    op(&f, T0, "/schedule greet 08:00 Good morning"); /* other days: a different post */
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "#1 already posts this");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schedules"), 2);
+    free(r);
+    op(&f, T0, "/schedule greet 08:00 Good morning, all"); /* real text stays text */
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "Scheduled #3");
+    free(r);
+    fx_close(&f);
+    fx_open(&f, NULL, "zh-CN");
+    op(&f, T0, "/schedule greet 08:00 2026-12-10");
+    op(&f, T0, "/schedule greet 08:00 周一到周五 早上好");
+    op(&f, T0, "/schedule greet 08:00 每天都要开心");
+    op(&f, T0, "/schedule greet 08:00 每天都要开心");
+    r = fx_replies(&f);
+    CHECK_INT(count_of(r, "是日期吗"), 2);
+    CHECK_CONTAINS(r, "已设置 #1");
+    CHECK_CONTAINS(r, "#1 已经在发这条");
+    free(r);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schedules"), 1);
     fx_close(&f);
 }
 
@@ -613,7 +715,9 @@ TEST(config_defaults_apply_to_new_communities)
     fx_close(&f);
 }
 
-TEST_MAIN(T(parsers), T(posts_go_to_every_group_unless_limited), T(add_list_off_and_refusals), T(greeting_fires_once_a_day_stepping_through_days),
+TEST_MAIN(T(parsers), T(posts_go_to_every_group_unless_limited), T(unknown_template_variables_are_refused),
+          T(every_documented_variable_expands), T(ambiguous_days_and_duplicates_are_refused),
+          T(add_list_off_and_refusals), T(greeting_fires_once_a_day_stepping_through_days),
           T(created_after_todays_time_starts_tomorrow), T(weekday_filters_and_weekly),
           T(berlin_dst_spring_and_autumn), T(downtime_within_grace_posts_late_once),
           T(downtime_beyond_grace_skips_and_logs), T(restart_mid_day_never_repeats),

@@ -564,6 +564,75 @@ TEST(verdict_reaches_the_members_chat)
     fx_close(&f);
 }
 
+/* A message from user in their private chat with the bot. */
+static void say_privately(struct fx *f, const char *user, const char *msg_id, const char *text)
+{
+    char chat[32];
+    snprintf(chat, sizeof chat, "dm-%s", user);
+    struct kb_event ev = {.kind = KB_EV_MESSAGE, .platform = "console", .chat_id = chat,
+                          .chat_type = KB_CHAT_PRIVATE, .user_id = user, .user_name = user,
+                          .message_id = msg_id, .time = T0, .text = text};
+    CHECK_INT(engine_apply(f->e, &ev, 1, NULL, NULL, T0), 0);
+}
+
+/* Rejection reasons, invitations and their terms go to the person when the
+   bot can write to them privately; otherwise to the group, saying why. */
+TEST(private_matters_go_by_direct_message)
+{
+    const char *langs[] = {"en", "zh-CN"};
+    for (int l = 0; l < 2; l++) {
+        struct fx f;
+        fx_open(&f, NULL, langs[l]);
+        fx_say(&f, "g1", "bob", T0, "/checkin");
+        fx_say(&f, "g1", "cat", T0, "/checkin");
+        say_privately(&f, "bob", "p1", "/start");  /* bob has a private chat with the bot */
+        said(&f);
+        op(&f, T0, "/task new explore A --everyone --points 1");
+        fx_say(&f, "g1", "bob", T0, "/claim 1");
+        fx_say(&f, "g1", "bob", T0, "/submit 1 draft");
+        fx_say(&f, "g1", "cat", T0, "/claim 1");
+        fx_say(&f, "g1", "cat", T0, "/submit 1 draft");
+        said(&f);
+        op(&f, T0, "/reject 1 the logo is cut off");
+        op(&f, T0, "/reject 2 too dark");
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'dm-bob' AND text LIKE '%logo is cut off%'"), 1);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '%logo is cut off%'"), 0);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '%too dark%'"), 1);
+        CHECK_INT(fx_i64(&f, l ? "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '%too dark%私聊%/start%'"
+                               : "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '%too dark%privately%/start%'"), 1);
+        CHECK_CONTAINS(said(&f), l ? "已私信" : "privately");
+        /* bob blocks the bot: the refused message comes to the group, saying so */
+        int64_t dm = fx_i64(&f, "SELECT id FROM outbox WHERE chat_id = 'dm-bob' AND text LIKE '%logo is cut off%'");
+        CHECK_INT(engine_outbox_done(f.e, dm, OUTBOX_CHAT_GONE, NULL, 0, "blocked", T0 * 1000), 0);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND state = 0"
+                             " AND text LIKE '%logo is cut off%/start%'"), 1);
+        said(&f);
+        say_privately(&f, "bob", "p1b", "/me"); /* writing again opens the private chat again */
+        said(&f);
+        /* an invitation with a fee: the terms reach the invitee alone */
+        op(&f, T0, "/task new cobuild Launch film --cash 5000 --invite @bob @cat");
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'dm-bob' AND text LIKE '%#2%' AND text LIKE '%5000%'"), 1);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '%5000%'"), 0);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'g1' AND text LIKE '💌%cat%/start%'"), 1);
+        said(&f);
+        fx_say(&f, "g1", "cat", T0, "/task 2");
+        CHECK(strstr(said(&f), "5000") == NULL); /* asked in the group: no fee shown there */
+        say_privately(&f, "bob", "p2", "/task 2");
+        CHECK_CONTAINS(said(&f), "5000");
+        /* a declined pool application is the applicant's own business */
+        op(&f, T0, "/pool new photo");
+        fx_say(&f, "g1", "bob", T0, "/pool apply photo");
+        said(&f);
+        op(&f, T0, "/pool decline photo @bob");
+        /* (literal queries: the store caches statements by their text's address) */
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'dm-bob'"
+                             " AND (text LIKE '%not accepted%' OR text LIKE '%没有通过%')"), 1);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'g1'"
+                             " AND (text LIKE '%not accepted%' OR text LIKE '%没有通过%')"), 0);
+        fx_close(&f);
+    }
+}
+
 TEST(submit_by_replying_to_own_photo)
 {
     struct fx f;
@@ -910,8 +979,12 @@ TEST(payouts_and_tally)
     CHECK_INT(fx_i64(&f, "SELECT -sum(amount) FROM ledger WHERE kind = 'cash' AND reason = 'payout'"), 30000);
     op(&f, T0, "/tally export");
     r = said(&f);
-    CHECK_CONTAINS(r, "member,handle,points,cash_earned,cash_paid,cash_owed,gifts,badges,titles");
-    CHECK_CONTAINS(r, "bob,bob,20,300.00 CNY,300.00 CNY,0.00 CNY,tote bag x1 (owed 0),,");
+    /* one row per kind and unit: amounts are plain numbers, the unit has
+       its own column */
+    CHECK_CONTAINS(r, "member,handle,kind,unit,earned,paid,owed\n");
+    CHECK_CONTAINS(r, "bob,bob,points,points,20,,");
+    CHECK_CONTAINS(r, "bob,bob,cash,CNY,300.00,300.00,0.00\n");
+    CHECK_CONTAINS(r, "bob,bob,gift,tote bag,1,1,0");
     op(&f, T0, "/tally 2026-10");
     CHECK_CONTAINS(said(&f), "2026-10: no rewards recorded");
     op(&f, T0, "/tally 2026-11");
@@ -1055,9 +1128,9 @@ TEST(edit_close_list_and_audit)
     CHECK_CONTAINS(said(&f), "Usage: /task list");
     op(&f, T0, "/audit 2");
     const char *r = said(&f);
-    CHECK_CONTAINS(r, "task.close");
-    CHECK_CONTAINS(r, "task.edit");
-    CHECK(!strstr(r, "task.post"));
+    CHECK_CONTAINS(r, "closed task #1");
+    CHECK_CONTAINS(r, "edited task #1");
+    CHECK(!strstr(r, "posted"));
     fx_close(&f);
 }
 
@@ -1111,8 +1184,39 @@ TEST(whole_story_precision_task_for_the_photography_pool)
     fx_close(&f);
 }
 
+/* A cancelled task's card and its claimers list count the same people;
+   the cancel notice has no empty last line. */
+TEST(cancelled_task_counts_agree)
+{
+    const char *langs[] = {"en", "zh-CN"};
+    for (int l = 0; l < 2; l++) {
+        struct fx f;
+        fx_open(&f, NULL, langs[l]);
+        op(&f, T0, "/task new basic Wheel photo --reward points 20 --quota 3");
+        op(&f, T0, "/task new basic Nobody --reward points 5");
+        fx_say(&f, "g1", "alice", T0, "/claim 1");
+        fx_say(&f, "g1", "bob", T0, "/claim 1");
+        fx_say(&f, "g1", "bob", T0, "/unclaim 1");
+        said(&f);
+        op(&f, T0, "/task show 1");
+        CHECK_CONTAINS(said(&f), l ? "1/3" : "Claimed: 1/3");
+        CHECK_CONTAINS(last, l ? "领取者（1）" : "Claimers (1)");
+        op(&f, T0, "/task cancel 1 changed plans");
+        op(&f, T0, "/task cancel 2");
+        const char *r = said(&f);
+        CHECK(strstr(r, "\n---") != NULL);
+        CHECK(strstr(r, "\n\n---") == NULL && r[strlen(r) - 1] != '\n');
+        op(&f, T0, "/task show 1");
+        CHECK_CONTAINS(said(&f), l ? "1/3" : "Claimed: 1/3");
+        CHECK_CONTAINS(last, l ? "领取者（1）" : "Claimers (1)");
+        op(&f, T0, "/task list all");
+        CHECK_CONTAINS(said(&f), l ? "领取 1/3" : "claimed 1/3");
+        fx_close(&f);
+    }
+}
+
 TEST_MAIN(T(one_line_definition), T(multi_line_definition_with_brief_sections), T(tier_defaults),
-          T(malformed_definitions_name_the_field), T(cash_amounts),
+          T(malformed_definitions_name_the_field), T(cash_amounts), T(cancelled_task_counts_agree),
           T(tasks_nobody_can_claim_are_refused),
           T(post_announces_audits_and_shows_the_brief), T(basic_task_is_approved_on_submission),
           T(each_refusal_is_specific), T(tasks_lists_only_what_the_member_may_claim), T(invitations),
@@ -1120,6 +1224,7 @@ TEST_MAIN(T(one_line_definition), T(multi_line_definition_with_brief_sections), 
           T(the_database_refuses_an_overfull_task), T(unclaim_frees_the_slot),
           T(approve_twice_pays_once_and_resubmission_pays_once),
           T(review_lists_oldest_first_and_unknown_ids_are_refused), T(verdict_reaches_the_members_chat),
+          T(private_matters_go_by_direct_message),
           T(submit_by_replying_to_own_photo), T(deadline_expires_unfinished_claims), T(reminders_fire_once),
           T(late_reminders_give_the_real_time_left),
           T(rejection_after_the_deadline_gives_a_fresh_window), T(nobody_approves_their_own_work), T(unapprove_reverses_every_reward_exactly_once),
