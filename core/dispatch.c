@@ -79,7 +79,7 @@ static const struct cmd_sub *find_sub(const char *host, const char *args, const 
     for (size_t m = 0; word && m < kb_n_modules && !sub; m++)
         for (size_t i = 0; i < kb_modules[m]->n_subs && !sub; i++)
             if (strcmp(kb_modules[m]->subs[i].host, host) == 0 &&
-                strcmp(kb_modules[m]->subs[i].name, word) == 0)
+                ascii_casecmp(kb_modules[m]->subs[i].name, word) == 0)
                 sub = &kb_modules[m]->subs[i];
     free(word);
     if (!sub)

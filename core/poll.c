@@ -1024,8 +1024,9 @@ static int poll_on_reply(struct cmd_ctx *c, const char *ref)
 
 /* ==== /poll (operators) =================================================== */
 
-static int poll_new(struct cmd_ctx *c, const char *def_text)
+static int poll_new(struct cmd_ctx *c)
 {
+    const char *def_text = c->args;
     if (c->ev->chat_type == KB_CHAT_PRIVATE)
         return ctx_reply(c, "engine.group_only", NOARGS);
     struct poll p;
@@ -1089,8 +1090,9 @@ static int poll_new(struct cmd_ctx *c, const char *def_text)
     return rc;
 }
 
-static int poll_close_cmd(struct cmd_ctx *c, const char *rest)
+static int poll_close_cmd(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     struct poll p;
     int rc = load_arg(c, &rest, "poll.usage", &p);
     if (rc || !p.id)
@@ -1111,8 +1113,9 @@ static int poll_close_cmd(struct cmd_ctx *c, const char *rest)
     return rc;
 }
 
-static int poll_results_cmd(struct cmd_ctx *c, const char *rest)
+static int poll_results_cmd(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     struct poll p;
     int rc = load_arg(c, &rest, "poll.usage", &p);
     if (rc || !p.id)
@@ -1125,8 +1128,9 @@ static int poll_results_cmd(struct cmd_ctx *c, const char *rest)
     return rc;
 }
 
-static int poll_reasons_cmd(struct cmd_ctx *c, const char *rest)
+static int poll_reasons_cmd(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     struct poll p;
     int rc = load_arg(c, &rest, "poll.usage", &p);
     if (rc || !p.id)
@@ -1177,8 +1181,9 @@ static int poll_reasons_cmd(struct cmd_ctx *c, const char *rest)
     return rc;
 }
 
-static int poll_export_cmd(struct cmd_ctx *c, const char *rest)
+static int poll_export_cmd(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     struct poll p;
     int rc = load_arg(c, &rest, "poll.usage", &p);
     if (rc || !p.id)
@@ -1237,27 +1242,11 @@ static int poll_export_cmd(struct cmd_ctx *c, const char *rest)
     return rc;
 }
 
+/* /poll alone or with an unknown subcommand: the usage (the subcommands
+   are the table below, dispatched by the engine). */
 static int cmd_poll(struct cmd_ctx *c)
 {
-    const char *rest = c->args;
-    char *sub = command_next_word(&rest);
-    int rc;
-    if (!sub)
-        rc = ctx_reply(c, "poll.usage", NOARGS);
-    else if (ascii_casecmp(sub, "new") == 0)
-        rc = poll_new(c, command_skip_space(rest));
-    else if (ascii_casecmp(sub, "close") == 0)
-        rc = poll_close_cmd(c, rest);
-    else if (ascii_casecmp(sub, "results") == 0)
-        rc = poll_results_cmd(c, rest);
-    else if (ascii_casecmp(sub, "reasons") == 0)
-        rc = poll_reasons_cmd(c, rest);
-    else if (ascii_casecmp(sub, "export") == 0)
-        rc = poll_export_cmd(c, rest);
-    else
-        rc = ctx_reply(c, "poll.usage", NOARGS);
-    free(sub);
-    return rc;
+    return ctx_reply(c, "poll.usage", NOARGS);
 }
 
 /* ==== scheduled work ====================================================== */
@@ -1334,6 +1323,14 @@ static const struct cmd_spec commands[] = {
     {"vote", cmd_vote, 0, "poll.help_vote", "投票"},
     {"polls", cmd_polls, 0, "poll.help_polls", "投票列表"},
     {"poll", cmd_poll, CMD_OPERATOR, "poll.help_poll", NULL},
+};
+
+static const struct cmd_sub subs[] = {
+    {"poll", "new", poll_new, 0, 0, -1},
+    {"poll", "close", poll_close_cmd, 0, 1, -1},
+    {"poll", "results", poll_results_cmd, 0, 1, -1},
+    {"poll", "reasons", poll_reasons_cmd, 0, 1, -1},
+    {"poll", "export", poll_export_cmd, 0, 1, -1},
 };
 
 static const struct text_entry texts[] = {
@@ -1450,6 +1447,8 @@ const struct kb_module poll_module = {
     .n_migrations = KB_COUNT(migrations),
     .commands = commands,
     .n_commands = KB_COUNT(commands),
+    .subs = subs,
+    .n_subs = KB_COUNT(subs),
     .texts = texts,
     .n_texts = KB_COUNT(texts),
     .tick = poll_tick,
