@@ -1087,8 +1087,9 @@ static int id_arg(const char *rest, int64_t *id)
     return rc;
 }
 
-static int schedule_off(struct cmd_ctx *c, const char *rest)
+static int schedule_off(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     int64_t id;
     if (id_arg(rest, &id))
         return ctx_reply(c, "sched.bad_id", ARGS(TU("got", rest)));
@@ -1104,8 +1105,9 @@ static int schedule_off(struct cmd_ctx *c, const char *rest)
     return rc ? rc : ctx_reply(c, "sched.off", ARGS(TI("id", id)));
 }
 
-static int schedule_test(struct cmd_ctx *c, const char *rest)
+static int schedule_test(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     int64_t id;
     if (id_arg(rest, &id))
         return ctx_reply(c, "sched.bad_id", ARGS(TU("got", rest)));
@@ -1129,8 +1131,9 @@ static int schedule_test(struct cmd_ctx *c, const char *rest)
 
 /* /schedule group <id> here|all: post only in this group, or in every
    group of the community again. */
-static int schedule_group(struct cmd_ctx *c, const char *rest)
+static int schedule_group(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     const char *p = rest;
     char *w = next_word(&p);
     int64_t id = 0;
@@ -1157,8 +1160,9 @@ static int schedule_group(struct cmd_ctx *c, const char *rest)
     return rc ? rc : ctx_reply(c, here ? "sched.group_here" : "sched.group_all", ARGS(TI("id", id)));
 }
 
-static int schedule_quiet(struct cmd_ctx *c, const char *rest)
+static int schedule_quiet(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     if (ascii_casecmp(rest, "off") == 0) {
         int rc = store_exec(c->st, "DELETE FROM schedule_quiet WHERE community_id = ?", VALS(SI(c->comm.id)));
         if (!rc)
@@ -1185,8 +1189,9 @@ static int schedule_quiet(struct cmd_ctx *c, const char *rest)
     return rc ? rc : ctx_reply(c, "sched.quiet_set", ARGS(TS("from", sa), TS("to", sz)));
 }
 
-static int schedule_quote(struct cmd_ctx *c, const char *rest)
+static int schedule_quote(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     const char *p = rest;
     char *verb = next_word(&p);
     const char *arg = command_skip_space(p);
@@ -1255,40 +1260,51 @@ static int schedule_quote(struct cmd_ctx *c, const char *rest)
     return rc;
 }
 
+/* The four kinds of post; weekly takes its days first. */
+static int schedule_greet(struct cmd_ctx *c)
+{
+    return add_schedule(c, "greet", c->args, 0);
+}
+
+static int schedule_night(struct cmd_ctx *c)
+{
+    return add_schedule(c, "night", c->args, 0);
+}
+
+static int schedule_streak(struct cmd_ctx *c)
+{
+    return add_schedule(c, "streak", c->args, 0);
+}
+
+static int schedule_weekly(struct cmd_ctx *c)
+{
+    return add_schedule(c, "weekly", c->args, 1);
+}
+
+/* /schedule alone or with an unknown subcommand: the usage (the
+   subcommands are the table below, dispatched by the engine). */
 static int cmd_schedule(struct cmd_ctx *c)
 {
-    const char *p = c->args;
-    char *sub = next_word(&p);
-    const char *rest = command_skip_space(p);
-    int rc;
-    if (!sub)
-        rc = reply_usage(c);
-    else if (strcmp(sub, "greet") == 0 || strcmp(sub, "night") == 0 || strcmp(sub, "streak") == 0)
-        rc = add_schedule(c, sub, rest, 0);
-    else if (strcmp(sub, "weekly") == 0)
-        rc = add_schedule(c, sub, rest, 1);
-    else if (strcmp(sub, "list") == 0)
-        rc = list_schedules(c);
-    else if (strcmp(sub, "off") == 0)
-        rc = schedule_off(c, rest);
-    else if (strcmp(sub, "test") == 0)
-        rc = schedule_test(c, rest);
-    else if (strcmp(sub, "quiet") == 0)
-        rc = schedule_quiet(c, rest);
-    else if (strcmp(sub, "group") == 0)
-        rc = schedule_group(c, rest);
-    else if (strcmp(sub, "quote") == 0)
-        rc = schedule_quote(c, rest);
-    else
-        rc = reply_usage(c);
-    free(sub);
-    return rc;
+    return reply_usage(c);
 }
 
 /* ==== the module ======================================================= */
 
 static const struct cmd_spec commands[] = {
     {"schedule", cmd_schedule, CMD_OPERATOR, "sched.help", NULL},
+};
+
+static const struct cmd_sub subs[] = {
+    {"schedule", "greet", schedule_greet, 0, 0, -1},
+    {"schedule", "night", schedule_night, 0, 0, -1},
+    {"schedule", "streak", schedule_streak, 0, 0, -1},
+    {"schedule", "weekly", schedule_weekly, 0, 0, -1},
+    {"schedule", "list", list_schedules, 0, 0, -1},
+    {"schedule", "off", schedule_off, 0, 0, -1},
+    {"schedule", "test", schedule_test, 0, 0, -1},
+    {"schedule", "quiet", schedule_quiet, 0, 0, -1},
+    {"schedule", "group", schedule_group, 0, 0, -1},
+    {"schedule", "quote", schedule_quote, 0, 0, -1},
 };
 
 static const struct text_entry texts[] = {
@@ -1451,6 +1467,8 @@ const struct kb_module schedule_module = {
     .n_migrations = KB_COUNT(migrations),
     .commands = commands,
     .n_commands = KB_COUNT(commands),
+    .subs = subs,
+    .n_subs = KB_COUNT(subs),
     .texts = texts,
     .n_texts = KB_COUNT(texts),
     .tick = sched_tick,
