@@ -478,37 +478,71 @@ out:
     return rc;
 }
 
-static int cmd_pool(struct cmd_ctx *c)
+/* The subcommands (the table below, dispatched by the engine, which also
+   keeps all but apply for operators). */
+static int pool_apply_cmd(struct cmd_ctx *c)
 {
     const char *p = c->args;
-    char *sub = command_next_word(&p);
-    int rc;
-    if (!sub)
-        return ctx_reply(c, c->is_admin ? "pool.usage_operator" : "pool.usage", NOARGS);
-    if (ascii_casecmp(sub, "apply") == 0) {
-        rc = pool_apply(c, &p);
-    } else if (ascii_casecmp(sub, "add") && ascii_casecmp(sub, "remove") && ascii_casecmp(sub, "list") &&
-               ascii_casecmp(sub, "accept") && ascii_casecmp(sub, "decline") && ascii_casecmp(sub, "new")) {
-        rc = ctx_reply(c, c->is_admin ? "pool.usage_operator" : "pool.usage", NOARGS);
-    } else if (!c->is_admin) {
-        rc = ctx_reply(c, "engine.operators_only", NOARGS);
-    } else if (ascii_casecmp(sub, "new") == 0) {
-        rc = pool_new(c, &p);
-    } else if (ascii_casecmp(sub, "add") == 0 || ascii_casecmp(sub, "remove") == 0) {
-        rc = pool_members_change(c, &p, ascii_casecmp(sub, "add") == 0);
-    } else if (ascii_casecmp(sub, "list") == 0) {
-        char *pool = command_next_word(&p);
-        rc = pool ? pool_list_one(c, pool) : pool_list_all(c);
-        free(pool);
-    } else {
-        rc = pool_decide(c, &p, ascii_casecmp(sub, "accept") == 0);
-    }
-    free(sub);
+    return pool_apply(c, &p);
+}
+
+static int pool_new_cmd(struct cmd_ctx *c)
+{
+    const char *p = c->args;
+    return pool_new(c, &p);
+}
+
+static int pool_add_cmd(struct cmd_ctx *c)
+{
+    const char *p = c->args;
+    return pool_members_change(c, &p, 1);
+}
+
+static int pool_remove_cmd(struct cmd_ctx *c)
+{
+    const char *p = c->args;
+    return pool_members_change(c, &p, 0);
+}
+
+static int pool_list_cmd(struct cmd_ctx *c)
+{
+    const char *p = c->args;
+    char *pool = command_next_word(&p);
+    int rc = pool ? pool_list_one(c, pool) : pool_list_all(c);
+    free(pool);
     return rc;
+}
+
+static int pool_accept_cmd(struct cmd_ctx *c)
+{
+    const char *p = c->args;
+    return pool_decide(c, &p, 1);
+}
+
+static int pool_decline_cmd(struct cmd_ctx *c)
+{
+    const char *p = c->args;
+    return pool_decide(c, &p, 0);
+}
+
+/* /pool alone or with an unknown subcommand: the usage for who asks. */
+static int cmd_pool(struct cmd_ctx *c)
+{
+    return ctx_reply(c, c->is_admin ? "pool.usage_operator" : "pool.usage", NOARGS);
 }
 
 static const struct cmd_spec commands[] = {
     {"pool", cmd_pool, 0, "pool.help", "人才库"},
+};
+
+static const struct cmd_sub subs[] = {
+    {"pool", "apply", pool_apply_cmd, 0, 0, -1},
+    {"pool", "new", pool_new_cmd, CMD_OPERATOR, 0, -1},
+    {"pool", "add", pool_add_cmd, CMD_OPERATOR, 0, -1},
+    {"pool", "remove", pool_remove_cmd, CMD_OPERATOR, 0, -1},
+    {"pool", "list", pool_list_cmd, CMD_OPERATOR, 0, 1},
+    {"pool", "accept", pool_accept_cmd, CMD_OPERATOR, 0, -1},
+    {"pool", "decline", pool_decline_cmd, CMD_OPERATOR, 0, -1},
 };
 
 static const struct text_entry texts[] = {
@@ -573,6 +607,8 @@ const struct kb_module pool_module = {
     .name = "pool",
     .commands = commands,
     .n_commands = KB_COUNT(commands),
+    .subs = subs,
+    .n_subs = KB_COUNT(subs),
     .texts = texts,
     .n_texts = KB_COUNT(texts),
 };
