@@ -476,19 +476,19 @@ static int show_ladder(struct cmd_ctx *c)
     return rc;
 }
 
+/* /level, or anything but a well-formed /level set (subs below): the
+   ladder; an operator who meant to set a level gets the usage. */
 static int cmd_level(struct cmd_ctx *c)
 {
-    const char *p = c->args;
-    char *sub = command_next_word(&p);
-    if (!sub) {
+    if (!*c->args || !c->is_operator) /* members are shown the ladder, not an operator's usage */
         return show_ladder(c);
-    }
-    int is_set = ascii_casecmp(sub, "set") == 0;
-    free(sub);
-    if (!is_set) /* members are shown the ladder, not an operator's usage */
-        return c->is_operator ? ctx_reply(c, "standing.level_usage", NOARGS) : show_ladder(c);
-    if (!c->is_operator)
-        return ctx_reply(c, "engine.operators_only", NOARGS);
+    return ctx_reply(c, "standing.level_usage", NOARGS);
+}
+
+/* /level set N @member (or replying to them): configured operators. */
+static int level_set(struct cmd_ctx *c)
+{
+    const char *p = c->args;
     char *num = command_next_word(&p);
     char *who = who_next_target(c, &p);
     char *extra = command_next_word(&p);
@@ -745,6 +745,10 @@ static const struct cmd_spec commands[] = {
     {"why", cmd_why, CMD_OPERATOR, "standing.why_help", NULL},
 };
 
+static const struct cmd_sub subs[] = {
+    {"level", "set", level_set, CMD_LEDGER, 1, 2},
+};
+
 static const struct text_entry texts[] = {
     {"standing.level_help", "/level — 等级阶梯", "/level — the level ladder"},
     {"standing.level_help.ledger", "/level set &lt;n&gt; @成员 — 直接设定成员等级",
@@ -812,6 +816,8 @@ const struct kb_module standing_module = {
     .name = "standing",
     .commands = commands,
     .n_commands = KB_COUNT(commands),
+    .subs = subs,
+    .n_subs = KB_COUNT(subs),
     .texts = texts,
     .n_texts = KB_COUNT(texts),
 };
