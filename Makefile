@@ -7,8 +7,9 @@
 
 VARIANT ?= debug
 BUILD := build/$(VARIANT)
-PKGS := libcurl libuv libcjson sqlite3
+PKGS := libcurl libuv libcjson sqlite3 libmicrohttpd libcrypto
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libcjson-dev libsqlite3-dev \
+            libmicrohttpd-dev libssl-dev \
             tzdata ca-certificates sqlite3 curl python3
 
 CC ?= cc
