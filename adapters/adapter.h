@@ -25,6 +25,7 @@ struct kb_http_request {
     const char *body;          /* POST body or NULL */
     size_t body_len;
     const char *content_type;  /* e.g. "application/json"; NULL for none */
+    const char *bearer;        /* "Authorization: Bearer" token or NULL; never logged */
     long timeout_ms;           /* whole transfer, must exceed a long poll */
     long connect_timeout_ms;   /* 0 = default */
     size_t max_response;       /* larger bodies fail the transfer; 0 = default */
