@@ -117,7 +117,7 @@ static void go_fatal(struct ob *ob, const char *msg)
     if (ob->fatal)
         return;
     ob->fatal = 1;
-    ob_log(ob, KB_LOG_ERROR, "onebot: %s", msg);
+    ob_log(ob, KB_LOG_ERROR, "%s", msg);
     if (ob->svc->fatal)
         ob->svc->fatal(ob->svc->ctx, 2, msg); /* last: it may stop us */
 }
@@ -214,7 +214,7 @@ static void schedule_receive(struct ob *ob)
     ob->timer = ob->svc->timer_start(ob->svc->ctx, (uint64_t)ms, on_timer, ob);
     if (ob->timer <= 0)
         ob->timer = 0;
-    ob_log(ob, KB_LOG_INFO, "onebot: %s again in %ld ms",
+    ob_log(ob, KB_LOG_INFO, "%s again in %ld ms",
            ob->self_id ? "connecting" : "get_login_info", ms);
 }
 
@@ -291,7 +291,7 @@ static void flush(struct ob *ob)
     if (rc < 0) {
         long ms = ob->flush_backoff_ms;
         ob->flush_backoff_ms = ms * 2 > 60000 ? 60000 : ms * 2;
-        ob_log(ob, KB_LOG_WARN, "onebot: %zu events not applied (%s); retry in %ld ms",
+        ob_log(ob, KB_LOG_WARN, "%zu events not applied (%s); retry in %ld ms",
                ob->npending, kb_strerror(rc), ms);
         schedule_flush(ob, ms);
         return;
@@ -310,8 +310,8 @@ static int enqueue(struct ob *ob, const cJSON *obj, const char *source)
     int rc = ob_decode_event(obj, ob->self_id, ob->o.bot_name, &e);
     if (rc) {
         char *raw = cJSON_PrintUnformatted(obj);
-        ob_log(ob, KB_LOG_WARN, "onebot: undecodable event from %s skipped", source);
-        ob_log(ob, KB_LOG_DEBUG, "onebot: undecodable event: %.900s", raw ? raw : "?");
+        ob_log(ob, KB_LOG_WARN, "undecodable event from %s skipped", source);
+        ob_log(ob, KB_LOG_DEBUG, "undecodable event: %.900s", raw ? raw : "?");
         free(raw);
         return rc;
     }
@@ -319,7 +319,7 @@ static int enqueue(struct ob *ob, const cJSON *obj, const char *source)
         return 0;
     if (ob->npending >= OB_MAX_PENDING) {
         if (!ob->overflow_logged)
-            ob_log(ob, KB_LOG_ERROR, "onebot: %d events wait for the database; later ones "
+            ob_log(ob, KB_LOG_ERROR, "%d events wait for the database; later ones "
                    "are left to the history catch-up", OB_MAX_PENDING);
         ob->overflow_logged = 1;
         ob_event_clear(&e);
@@ -346,7 +346,7 @@ static int take_text(struct ob *ob, const char *data, size_t len, const char *so
     cJSON *root = cJSON_ParseWithLength(data, len);
     int rc = 0;
     if (!cJSON_IsObject(root)) {
-        ob_log(ob, KB_LOG_WARN, "onebot: unreadable JSON from %s (%zu bytes) skipped", source, len);
+        ob_log(ob, KB_LOG_WARN, "unreadable JSON from %s (%zu bytes) skipped", source, len);
         rc = KB_EPARSE;
     } else if (cJSON_GetObjectItemCaseSensitive(root, "post_type")) {
         rc = enqueue(ob, root, source);
@@ -383,7 +383,7 @@ static void catch_up(struct ob *ob)
     else if (ob->ngroups && ob->o.history_count > 0) {
         ob->hist_running = 1;
         ob->hist_next = 0;
-        ob_log(ob, KB_LOG_INFO, "onebot: fetching the recent history of %zu group(s)", ob->ngroups);
+        ob_log(ob, KB_LOG_INFO, "fetching the recent history of %zu group(s)", ob->ngroups);
         history_next(ob);
     }
 }
@@ -414,9 +414,9 @@ static void history_done(void *ud, const struct kb_http_response *resp)
             if (enqueue(ob, m, "history") == 0)
                 n++;
         }
-        ob_log(ob, KB_LOG_DEBUG, "onebot: history of group %" PRId64 ": %zu messages", g, n);
+        ob_log(ob, KB_LOG_DEBUG, "history of group %" PRId64 ": %zu messages", g, n);
     } else {
-        ob_log(ob, KB_LOG_WARN, "onebot: no history for group %" PRId64 " (%s); what it said "
+        ob_log(ob, KB_LOG_WARN, "no history for group %" PRId64 " (%s); what it said "
                "while we were away is lost", g, a.description);
     }
     ob_answer_free(&a);
@@ -433,7 +433,7 @@ static void ws_opened(void *ud)
 {
     struct ob *ob = ud;
     ob->backoff_ms = OB_BACKOFF_MIN_MS;
-    ob_log(ob, KB_LOG_INFO, "onebot: event socket open");
+    ob_log(ob, KB_LOG_INFO, "event socket open");
     catch_up(ob);
 }
 
@@ -448,7 +448,7 @@ static void ws_closed(void *ud, const char *why)
     ob->ws = 0;
     if (!live(ob))
         return;
-    ob_log(ob, KB_LOG_WARN, "onebot: event socket closed: %s", why);
+    ob_log(ob, KB_LOG_WARN, "event socket closed: %s", why);
     schedule_receive(ob);
 }
 
@@ -478,12 +478,12 @@ static void login_done(void *ud, const struct kb_http_response *resp)
     if (a.outcome == KB_SEND_OK && ob_read_id(a.data, "user_id", 1, 9007199254740991.0, &self) == 0) {
         ob->self_id = self;
         ob->backoff_ms = OB_BACKOFF_MIN_MS;
-        ob_log(ob, KB_LOG_INFO, "onebot: logged in as QQ %" PRId64, self);
+        ob_log(ob, KB_LOG_INFO, "logged in as QQ %" PRId64, self);
         ob_answer_free(&a);
         run_receive(ob);
         return;
     }
-    ob_log(ob, KB_LOG_WARN, "onebot: get_login_info failed (%s)", a.description);
+    ob_log(ob, KB_LOG_WARN, "get_login_info failed (%s)", a.description);
     ob_answer_free(&a);
     if (a.outcome == KB_SEND_FATAL)
         go_fatal(ob, "the OneBot implementation refused the access token");
@@ -539,7 +539,7 @@ static int serve_post(void *ud, const struct kb_http_incoming *req)
             ob->svc->hmac_sha1(ob->svc->ctx, ob->o.post_secret, strlen(ob->o.post_secret),
                                req->body, req->body_len, mac) ||
             !hex_eq(mac, sig + 5)) {
-            ob_log(ob, KB_LOG_WARN, "onebot: POST event with a %s signature refused",
+            ob_log(ob, KB_LOG_WARN, "POST event with a %s signature refused",
                    sig ? "wrong" : "missing");
             return 403;
         }
@@ -579,7 +579,7 @@ static void send_finish(struct ob_send *s, enum kb_send_outcome outcome, const c
                                  .message_id = outcome == KB_SEND_OK && s->first_id[0]
                                                    ? s->first_id : NULL};
     if (outcome == KB_SEND_FAILED)
-        ob_log(ob, KB_LOG_WARN, "onebot: send to %s dropped (%s)", s->chat_id, desc ? desc : "-");
+        ob_log(ob, KB_LOG_WARN, "send to %s dropped (%s)", s->chat_id, desc ? desc : "-");
     send_unlink(ob, s);
     s->done(s->ud, &res);
     send_free(s);
@@ -846,8 +846,8 @@ int ob_adapter_new(const struct ob_options *o, const struct adapter_services *sv
 
 static int check_ws_url(const char *s, char *why, size_t cap)
 {
-    if (*s && (strncmp(s, "ws://", 5) || !s[5] || strpbrk(s, " \r\n"))) {
-        snprintf(why, cap, "must be a ws:// URL (wss: put a TLS proxy in front) or empty");
+    if ((strncmp(s, "ws://", 5) || !s[5] || strpbrk(s, " \r\n"))) {
+        snprintf(why, cap, "must be a ws:// URL (wss: put a TLS proxy in front) ");
         return -1;
     }
     return 0;
@@ -857,8 +857,8 @@ static int check_listen(const char *s, char *why, size_t cap)
 {
     const char *colon = strrchr(s, ':');
     int64_t port;
-    if (*s && (!colon || colon == s || parse_i64(colon + 1, 1, 65535, &port))) {
-        snprintf(why, cap, "must be <IPv4 address>:<port> (e.g. 127.0.0.1:5701) or empty");
+    if ((!colon || colon == s || parse_i64(colon + 1, 1, 65535, &port))) {
+        snprintf(why, cap, "must be <IPv4 address>:<port> (e.g. 127.0.0.1:5701) ");
         return -1;
     }
     return 0;
@@ -887,15 +887,15 @@ static const struct adapter_key ob_keys[] = {
     {.name = "api", .type = ADAPTER_KEY_STR, .off = OB_OFF(api), .max_len = 512,
      .flags = ADAPTER_KEY_URL | ADAPTER_KEY_REQUIRED, .env = "KOCBOT_ONEBOT_API"},
     {.name = "ws_url", .type = ADAPTER_KEY_STR, .off = OB_OFF(ws_url), .max_len = 512,
-     .dstr = "", .env = "KOCBOT_ONEBOT_WS", .check = check_ws_url},
+     .flags = ADAPTER_KEY_OPTIONAL, .env = "KOCBOT_ONEBOT_WS", .check = check_ws_url},
     {.name = "access_token", .type = ADAPTER_KEY_STR, .off = OB_OFF(access_token),
-     .max_len = 256, .dstr = "", .flags = ADAPTER_KEY_SECRET, .env = "KOCBOT_ONEBOT_TOKEN"},
+     .max_len = 256, .flags = ADAPTER_KEY_SECRET | ADAPTER_KEY_OPTIONAL, .env = "KOCBOT_ONEBOT_TOKEN"},
     {.name = "post_listen", .type = ADAPTER_KEY_STR, .off = OB_OFF(post_listen), .max_len = 64,
-     .dstr = "", .env = "KOCBOT_ONEBOT_LISTEN", .check = check_listen},
+     .flags = ADAPTER_KEY_OPTIONAL, .env = "KOCBOT_ONEBOT_LISTEN", .check = check_listen},
     {.name = "post_path", .type = ADAPTER_KEY_STR, .off = OB_OFF(post_path), .max_len = 128,
      .dstr = "/onebot", .check = check_path},
     {.name = "post_secret", .type = ADAPTER_KEY_STR, .off = OB_OFF(post_secret), .max_len = 256,
-     .dstr = "", .flags = ADAPTER_KEY_SECRET, .env = "KOCBOT_ONEBOT_SECRET"},
+     .flags = ADAPTER_KEY_SECRET | ADAPTER_KEY_OPTIONAL, .env = "KOCBOT_ONEBOT_SECRET"},
     {.name = "request_timeout_s", .type = ADAPTER_KEY_INT, .off = OB_OFF(request_timeout_s),
      .min = 1, .max = 300, .dnum = 15},
     {.name = "backoff_max_s", .type = ADAPTER_KEY_INT, .off = OB_OFF(backoff_max_s),
