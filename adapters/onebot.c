@@ -901,7 +901,7 @@ static const struct adapter_key ob_keys[] = {
     {.name = "backoff_max_s", .type = ADAPTER_KEY_INT, .off = OB_OFF(backoff_max_s),
      .min = 1, .max = 3600, .dnum = 60},
     {.name = "history_count", .type = ADAPTER_KEY_INT, .off = OB_OFF(history_count),
-     .min = 0, .max = 1000, .dnum = 50},
+     .min = 0, .max = 20000, .dnum = 50},
     {.name = "chat_gap_ms", .type = ADAPTER_KEY_INT, .off = OB_OFF(chat_gap_ms),
      .min = 1, .max = 600000, .dnum = 1500},
     {.name = "per_group_per_min", .type = ADAPTER_KEY_INT, .off = OB_OFF(per_group_per_min),

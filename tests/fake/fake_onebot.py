@@ -47,7 +47,7 @@ class State:
         self.clients = []          # open WebSocket sockets
         self.faults = []           # pending action faults
         self.stats = {"ws_connects": 0, "ws_rejected": 0, "actions": 0, "pushed": 0}
-        self.out_id = args.first_id + 1000000
+        self.out_id = -2**31 + 10  # our sends get negative ids
 
     def new_id(self):
         with self.lock:
@@ -110,8 +110,8 @@ def drop_client(c):
 
 
 def make_event(group, user, role="member", name=None, message="", msg_id=None, t=None,
-               message_type="group"):
-    if isinstance(message, str) and S.args.cq:
+               message_type="group", cq=False):
+    if isinstance(message, str) and cq:
         raw = message
     elif isinstance(message, str):
         raw = message
@@ -234,7 +234,7 @@ class Handler(BaseHTTPRequestHandler):
         if what == "event":
             ev = make_event(p.get("group", 0), p["user"], p.get("role", "member"), p.get("name"),
                             p.get("message", ""), p.get("id"), p.get("time"),
-                            p.get("message_type", "group"))
+                            p.get("message_type", "group"), p.get("cq", False))
             if "raw" in p:  # send this exact text as the frame
                 return self.raw_frame(p["raw"])
             with S.lock:
@@ -400,7 +400,6 @@ def main():
     ap.add_argument("--post-url", default="")
     ap.add_argument("--self-id", type=int, default=10001)
     ap.add_argument("--first-id", type=int, default=1)
-    ap.add_argument("--cq", action="store_true", help="events carry CQ-code strings")
     ap.add_argument("--heartbeat-s", type=int, default=5)
     ap.add_argument("--max-seconds", type=int, default=600)
     args = ap.parse_args()

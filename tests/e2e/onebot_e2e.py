@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""QQ through the real binary and our fake OneBot v11 implementation
+(tests/fake/fake_onebot.py), 127.0.0.1 only.  Prints ok/not ok lines and
+"N passed, N failed".  Usage: onebot_e2e.py KOCBOT WORKDIR
+
+ 1. forward WebSocket with an access token, message ids starting at the
+    32-bit edge (they wrap to negative): check-ins from an array message
+    with @bot and from a CQ-code string; a reply carries reply and at
+    segments; a member is refused an operator command; an admin (by
+    sender.role) opens a poll whose card prints the /vote lines; votes; a
+    task with an image submission, approved by a configured operator;
+ 2. faults: dropped sockets (an event sent meanwhile comes back from the
+    history), a frame with reserved bits, unreadable JSON, a frame sent a
+    byte at a time, a fragmented frame after a ping, the same event twice,
+    a retcode error on a send (retried), a refused WebSocket handshake;
+ 3. a 10,000-event burst with kill -9 in the middle: after a restart every
+    event is applied exactly once;
+ 4. HTTP POST events with X-Signature: applied when signed, refused (403)
+    and not applied when the signature is wrong.
+"""
+import hashlib
+import hmac
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+
+KOCBOT, WORK = sys.argv[1], sys.argv[2]
+FAKE = os.path.join(os.path.dirname(__file__), "..", "fake", "fake_onebot.py")
+PASS = FAIL = 0
+SELF = 10001
+G = 555000111
+
+
+def report(ok, name):
+    global PASS, FAIL
+    print(("ok " if ok else "not ok ") + name, flush=True)
+    if ok:
+        PASS += 1
+    else:
+        FAIL += 1
+
+
+def wait_for(fn, seconds=15):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            if fn():
+                return True
+        except Exception:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+class Fake:
+    def __init__(self, name, *args):
+        self.port_file = os.path.join(WORK, name + ".port")
+        self.log = open(os.path.join(WORK, name + ".log"), "w")
+        self.p = subprocess.Popen([sys.executable, FAKE, "--port-file", self.port_file,
+                                   "--max-seconds", "400"] + list(args),
+                                  stdout=self.log, stderr=self.log)
+        wait_for(lambda: os.path.exists(self.port_file), 10)
+        self.http = int(open(self.port_file).read())
+        self.ws = int(open(self.port_file + ".ws").read()) if os.path.exists(self.port_file + ".ws") else 0
+        self.base = "http://127.0.0.1:%d" % self.http
+
+    def ctl(self, what, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + "/_ctl/" + what, data=data,
+                                     method="POST" if data is not None else "GET")
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read())
+
+    def say(self, user, message, role="member", name=None, **kw):
+        return self.ctl("event", dict(group=G, user=user, role=role, name=name or "u%d" % user,
+                                      message=message, **kw))
+
+    def texts(self):
+        out = []
+        for s in self.ctl("sent"):
+            out.append("".join(seg["data"].get("text", "") for seg in s["params"]["message"]
+                               if seg["type"] == "text"))
+        return out
+
+    def has(self, needle, n=1):
+        return sum(1 for t in self.texts() if needle in t) >= n
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait()
+
+
+class Bot:
+    def __init__(self, name, env):
+        self.db = os.path.join(WORK, name + ".db")
+        self.err = os.path.join(WORK, name + ".err")
+        self.env = dict(os.environ, KOCBOT_LOCALE="en", KOCBOT_LOG_LEVEL="info", **env)
+        self.p = None
+
+    def start(self):
+        self.p = subprocess.Popen([KOCBOT, "--adapter", "onebot", "--db", self.db],
+                                  env=self.env, stdout=subprocess.DEVNULL,
+                                  stderr=open(self.err, "a"))
+
+    def kill9(self):
+        self.p.send_signal(signal.SIGKILL)
+        self.p.wait()
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            return self.p.wait(15)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            return -9
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def q(self, sql, *args):
+        con = sqlite3.connect(self.db, timeout=10)
+        try:
+            return con.execute(sql, args).fetchone()[0]
+        finally:
+            con.close()
+
+
+def checkins(bot):
+    return bot.q("SELECT count(*) FROM checkins")
+
+
+def main():
+    token = "s3cret-token"
+    fake = Fake("fake", "--ws-port", "-1", "--token", token, "--first-id", str(2**31 - 3))
+    bot = Bot("bot", {"KOCBOT_ONEBOT_API": fake.base, "KOCBOT_ONEBOT_WS": "ws://127.0.0.1:%d" % fake.ws,
+                      "KOCBOT_ONEBOT_TOKEN": token, "KOCBOT_OPERATORS": "qq:1"})
+    bot.start()
+    try:
+        part1(fake, bot)
+        part2(fake, bot)
+        report(bot.alive(), "the bot is still running after every fault")
+        report(bot.stop() == 0, "SIGTERM stops it cleanly (exit 0)")
+        errlog = open(bot.err).read()
+        report(token not in errlog, "the access token never appears in the log")
+    finally:
+        if bot.alive():
+            bot.kill9()
+        fake.stop()
+    part3()
+    part4()
+    print("%d passed, %d failed" % (PASS, FAIL))
+    sys.exit(1 if FAIL else 0)
+
+
+def part1(fake, bot):
+    report(wait_for(lambda: fake.ctl("stats")["clients"] == 1), "kocbot connects to the forward WebSocket with the token")
+    e1 = fake.say(42, [{"type": "at", "data": {"qq": str(SELF)}}, {"type": "text", "data": {"text": " /checkin"}}],
+                  name="alice")
+    fake.say(43, "[CQ:at,qq=%d] /checkin" % SELF, name="bob", cq=True)
+    fake.say(44, "签到", name="carol")  # message ids wrap to negative here
+    report(wait_for(lambda: checkins(bot) == 3), "three check-ins: @bot array, CQ-code string, check-in word")
+    report(wait_for(lambda: fake.has("alice checked in") and fake.has("bob checked in")
+                    and fake.has("carol checked in")), "each check-in is acknowledged")
+    sent = fake.ctl("sent")
+    first = next(s for s in sent if "alice" in json.dumps(s, ensure_ascii=False))
+    segs = first["params"]["message"]
+    report(first["action"] == "send_group_msg" and first["params"]["group_id"] == G
+           and segs[0] == {"type": "reply", "data": {"id": str(e1["message_id"])}}
+           and segs[1] == {"type": "at", "data": {"qq": "42"}},
+           "the answer goes to send_group_msg with reply and at segments")
+    fake.say(44, "/poll new Best colour? | red | blue", name="carol")
+    report(wait_for(lambda: fake.has("only operators") or fake.has("operator")), "a member is refused /poll new")
+    fake.say(7, "/poll new Best colour? | red | blue", role="admin", name="admin7")
+    report(wait_for(lambda: fake.has("/vote 1 2")), "an admin by sender.role opens a poll; the card prints /vote lines")
+    report(bot.q("SELECT count(*) FROM processed WHERE platform='qq' AND message_id = ?", str(-2**31)) == 1,
+           "message ids past the 32-bit edge arrive negative and are keys like any other")
+    fake.say(42, "/vote 1 2")
+    fake.say(43, "/vote 1 1")
+    report(wait_for(lambda: bot.q("SELECT count(*) FROM poll_votes WHERE poll_id = 1") == 2), "two votes counted")
+    fake.say(7, "/task new basic Poster shoot --reward points 20 --review yes", role="owner", name="owner7")
+    report(wait_for(lambda: bot.q("SELECT count(*) FROM tasks") == 1), "the group owner posts a task")
+    fake.say(42, "/claim 1")
+    wait_for(lambda: bot.q("SELECT count(*) FROM claims") == 1)
+    fake.say(42, [{"type": "image", "data": {"file": "ABCD1234.jpg", "url": "http://127.0.0.1/x.jpg"}},
+                  {"type": "text", "data": {"text": "/submit 1"}}])
+    report(wait_for(lambda: bot.q("SELECT attachment FROM submissions") == "photo:ABCD1234.jpg"),
+           "an image with /submit becomes the submission's attachment")
+    fake.say(7, "/approve 1", role="admin")
+    report(wait_for(lambda: fake.has("only operators") or fake.has("operator", 2)),
+           "a chat admin may not /approve (ledger: configured operators only)")
+    fake.say(1, "/approve 1", name="op")
+    report(wait_for(lambda: bot.q("SELECT count(*) FROM ledger WHERE reason LIKE 'task%'") >= 1),
+           "the configured operator approves and the reward is paid")
+
+
+def part2(fake, bot):
+    n0 = checkins(bot)
+    fake.ctl("fault", {"kind": "drop"})
+    fake.say(51, "/checkin", history_only=True)   # said while the socket was down
+    report(wait_for(lambda: fake.ctl("stats")["ws_connects"] >= 2, 20), "a dropped socket is reconnected")
+    report(wait_for(lambda: checkins(bot) == n0 + 1, 20), "an event missed while disconnected comes back from the history")
+    fake.ctl("fault", {"kind": "bad_frame"})
+    report(wait_for(lambda: fake.ctl("stats")["ws_connects"] >= 3, 20), "a malformed frame closes the socket; it reconnects")
+    fake.ctl("event", {"raw": "{not json", "user": 1})
+    fake.ctl("fault", {"kind": "slow", "group": G, "user": 52, "delay": 0.001})
+    fake.ctl("fault", {"kind": "fragmented", "group": G, "user": 53})
+    report(wait_for(lambda: checkins(bot) == n0 + 3), "unreadable JSON is skipped; slow and fragmented frames are applied")
+    e = fake.say(54, "/checkin")
+    fake.say(54, "/checkin", id=e["message_id"])
+    wait_for(lambda: checkins(bot) == n0 + 4)
+    time.sleep(1)
+    report(bot.q("SELECT count(*) FROM processed WHERE platform='qq' AND message_id = ?",
+                 str(e["message_id"])) == 1, "the same event twice is applied once")
+    fake.ctl("fault", {"kind": "retcode", "action": "send_group_msg", "retcode": 103, "count": 1})
+    fake.say(55, "/me", name="erin")
+    report(wait_for(lambda: fake.has("erin"), 30), "a send answered with a retcode error is retried")
+    fake.ctl("fault", {"kind": "reject_ws", "count": 2})
+    fake.ctl("fault", {"kind": "drop"})
+    c0 = fake.ctl("stats")["ws_connects"]
+    report(wait_for(lambda: fake.ctl("stats")["ws_connects"] > c0, 30),
+           "refused handshakes are retried with backoff until accepted")
+
+
+def part3():
+    fake = Fake("burst", "--ws-port", "-1", "--first-id", str(-2**31))
+    env = {"KOCBOT_ONEBOT_API": fake.base, "KOCBOT_ONEBOT_WS": "ws://127.0.0.1:%d" % fake.ws}
+    cfg = os.path.join(WORK, "burst.json")
+    with open(cfg, "w") as fh:
+        json.dump({"onebot": {"history_count": 10000}}, fh)
+    os.chmod(cfg, 0o600)
+    bot = Bot("burst", env)
+    bot.env["KOCBOT_CONFIG_UNUSED"] = "1"
+    bot_args = [KOCBOT, "--adapter", "onebot", "--db", bot.db, "--config", cfg]
+    bot.p = subprocess.Popen(bot_args, env=bot.env, stdout=subprocess.DEVNULL, stderr=open(bot.err, "a"))
+    try:
+        wait_for(lambda: fake.ctl("stats")["clients"] == 1)
+        fake.say(99, "/checkin")  # the group becomes known
+        wait_for(lambda: checkins(bot) == 1)
+        t0 = time.time()
+        fake.ctl("burst", {"group": G, "n": 10000, "text": "/checkin"})
+        wait_for(lambda: checkins(bot) > 2000, 60)
+        bot.kill9()
+        mid = checkins(bot)
+        bot.p = subprocess.Popen(bot_args, env=bot.env, stdout=subprocess.DEVNULL, stderr=open(bot.err, "a"))
+        done = wait_for(lambda: checkins(bot) == 10001, 120)
+        took = time.time() - t0
+        report(done, "kill -9 after %d of 10,000 burst events: after the restart all 10,001 check-ins (%.1f s)" % (mid - 1, took))
+        report(bot.q("SELECT count(*) FROM processed WHERE platform='qq'") == 10001
+               and bot.q("SELECT count(*) FROM ledger") == 10001,
+               "nothing doubled: 10,001 events processed, 10,001 ledger rows")
+        report(bot.stop() == 0, "the restarted bot stops cleanly")
+    finally:
+        if bot.alive():
+            bot.kill9()
+        fake.stop()
+
+
+def part4():
+    secret = "post-secret"
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    url = "http://127.0.0.1:%d/onebot" % port
+    fake = Fake("post", "--post-url", url, "--secret", secret)
+    bot = Bot("post", {"KOCBOT_ONEBOT_API": fake.base, "KOCBOT_ONEBOT_LISTEN": "127.0.0.1:%d" % port,
+                       "KOCBOT_ONEBOT_SECRET": secret})
+    bot.start()
+    try:
+        def up():
+            try:
+                urllib.request.urlopen(urllib.request.Request(url, data=b"{}", method="POST"), timeout=2)
+            except urllib.error.HTTPError as e:
+                return e.code == 403
+            return False
+        report(wait_for(up), "the POST listener answers; an unsigned POST is refused (403)")
+        fake.say(61, "/checkin", name="post-user")
+        report(wait_for(lambda: checkins(bot) == 1), "a signed POST event is applied")
+        body = json.dumps({"post_type": "message", "message_type": "group", "group_id": G, "user_id": 62,
+                           "message_id": 77, "time": int(time.time()), "message": "/checkin",
+                           "sender": {"user_id": 62, "role": "member"}}).encode()
+        bad = "sha1=" + hmac.new(b"wrong", body, hashlib.sha1).hexdigest()
+        req = urllib.request.Request(url, data=body, method="POST", headers={"X-Signature": bad})
+        try:
+            urllib.request.urlopen(req, timeout=5)
+            code = 204
+        except urllib.error.HTTPError as e:
+            code = e.code
+        time.sleep(0.5)
+        report(code == 403 and checkins(bot) == 1, "a POST with a wrong signature is refused and not applied")
+        report(wait_for(lambda: fake.has("post-user checked in")), "the POST-mode bot answers through the HTTP actions")
+        report(bot.stop() == 0, "the POST-mode bot stops cleanly")
+    finally:
+        if bot.alive():
+            bot.kill9()
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
