@@ -4,9 +4,10 @@ NapCat / LLOneBot / Lagrange.OneBot:
 
   - HTTP actions on --http-port: get_login_info, send_group_msg,
     send_private_msg, get_group_msg_history, get_group_member_info,
-    get_group_info, delete_msg; answers {status, retcode, data, message};
+    get_group_info, get_msg, delete_msg; answers {status, retcode, data, message};
     "Authorization: Bearer <token>" required when --token is given;
-  - a forward WebSocket on --ws-port (same token check) pushing events;
+  - a forward WebSocket on --ws-port (same token check) pushing events and
+    answering actions sent over it ({action, params, echo});
   - HTTP POST events to --post-url, signed X-Signature: sha1=<HMAC> with
     --secret.
 
@@ -137,6 +138,69 @@ def make_event(group, user, role="member", name=None, message="", msg_id=None, t
     return ev
 
 
+# ---- actions (over HTTP, and over the WebSocket with an echo) -----------------
+
+def ok(data):
+    return 200, {"status": "ok", "retcode": 0, "data": data, "message": "", "wording": ""}
+
+
+def record(name, p):
+    with S.lock:
+        S.out_id += 1
+        mid = S.out_id
+        S.sent.append({"action": name, "params": p, "message_id": mid, "at": time.time()})
+    return mid
+
+
+def run_action(name, p):
+    """(HTTP status, answer); answer None for an injected timeout."""
+    with S.lock:
+        S.stats["actions"] += 1
+        S.stats.setdefault("by_action", {}).setdefault(name, 0)
+        S.stats["by_action"][name] += 1
+        fault = next((f for f in S.faults if f.get("action") in (None, name)), None)
+        if fault:
+            fault["count"] = fault.get("count", 1) - 1
+            if fault["count"] <= 0:
+                S.faults.remove(fault)
+    if fault and fault["kind"] == "retcode":
+        return 200, {"status": "failed", "retcode": fault.get("retcode", 100),
+                     "data": None, "message": "injected", "wording": "injected"}
+    if fault and fault["kind"] == "timeout":
+        if fault.get("after"):  # the action happens, the answer never comes
+            record(name, p)
+        time.sleep(fault.get("seconds", 30))
+        return 200, None
+    if name == "get_login_info":
+        return ok({"user_id": S.args.self_id, "nickname": "kocbot"})
+    if name in ("send_group_msg", "send_private_msg", "send_msg"):
+        return ok({"message_id": record(name, p)})
+    if name == "get_group_msg_history":
+        g = int(p.get("group_id", 0))
+        n = int(p.get("count", 20))
+        with S.lock:
+            msgs = list(S.history.get(g, []))[-n:]
+        return ok({"messages": msgs})
+    if name == "get_group_member_info":
+        g, u = int(p.get("group_id", 0)), int(p.get("user_id", 0))
+        return ok({"group_id": g, "user_id": u, "nickname": "user%d" % u, "card": "",
+                   "role": S.args.roles.get(str(u), "member")})
+    if name == "get_group_info":
+        g = int(p.get("group_id", 0))
+        return ok({"group_id": g, "group_name": "group %d" % g, "member_count": 10,
+                   "max_member_count": 500})
+    if name == "get_msg":
+        mid = int(p.get("message_id", 0))
+        with S.lock:
+            found = [e for h in S.history.values() for e in h if e["message_id"] == mid]
+        if found:
+            return ok(found[0])
+        return 200, {"status": "failed", "retcode": 100, "data": None, "message": "no such message"}
+    if name == "delete_msg":
+        return ok(None)
+    return 404, {"status": "failed", "retcode": 1404, "data": None, "message": "no such action"}
+
+
 # ---- HTTP: actions and control ---------------------------------------------
 
 class Handler(BaseHTTPRequestHandler):
@@ -181,54 +245,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(400, {"status": "failed", "retcode": 1400, "data": None})
         self.action(path.strip("/"), p)
 
-    def ok(self, data):
-        self.reply(200, {"status": "ok", "retcode": 0, "data": data, "message": "", "wording": ""})
-
     def action(self, name, p):
-        with S.lock:
-            S.stats["actions"] += 1
-            fault = next((f for f in S.faults if f.get("action") in (None, name)), None)
-            if fault:
-                fault["count"] = fault.get("count", 1) - 1
-                if fault["count"] <= 0:
-                    S.faults.remove(fault)
-        if fault and fault["kind"] == "retcode":
-            return self.reply(200, {"status": "failed", "retcode": fault.get("retcode", 100),
-                                    "data": None, "message": "injected", "wording": "injected"})
-        if fault and fault["kind"] == "timeout":
-            if fault.get("after"):  # the action happens, the answer never comes
-                self.record(name, p)
-            time.sleep(fault.get("seconds", 30))
+        code, obj = run_action(name, p)
+        if obj is None:  # an injected timeout: no answer at all
             self.close_connection = True
             return
-        if name == "get_login_info":
-            return self.ok({"user_id": S.args.self_id, "nickname": "kocbot"})
-        if name in ("send_group_msg", "send_private_msg", "send_msg"):
-            return self.ok({"message_id": self.record(name, p)})
-        if name == "get_group_msg_history":
-            g = int(p.get("group_id", 0))
-            n = int(p.get("count", 20))
-            with S.lock:
-                msgs = list(S.history.get(g, []))[-n:]
-            return self.ok({"messages": msgs})
-        if name == "get_group_member_info":
-            g, u = int(p.get("group_id", 0)), int(p.get("user_id", 0))
-            return self.ok({"group_id": g, "user_id": u, "nickname": "user%d" % u, "card": "",
-                            "role": S.args.roles.get(str(u), "member")})
-        if name == "get_group_info":
-            g = int(p.get("group_id", 0))
-            return self.ok({"group_id": g, "group_name": "group %d" % g, "member_count": 10,
-                            "max_member_count": 500})
-        if name == "delete_msg":
-            return self.ok(None)
-        self.reply(404, {"status": "failed", "retcode": 1404, "data": None, "message": "no such action"})
-
-    def record(self, name, p):
-        with S.lock:
-            S.out_id += 1
-            mid = S.out_id
-            S.sent.append({"action": name, "params": p, "message_id": mid, "at": time.time()})
-        return mid
+        self.reply(code, obj)
 
     def control(self, what, p):
         if what == "event":
@@ -243,6 +265,10 @@ class Handler(BaseHTTPRequestHandler):
             if not p.get("history_only"):
                 push(ev)
             return self.reply(200, ev)
+        if what == "sent_reset":
+            with S.lock:
+                S.sent = []
+            return self.reply(200, {})
         if what == "burst":
             g, n, u0 = p["group"], p["n"], p.get("first_user", 100000)
             evs = [make_event(g, u0 + i, "member", None, p.get("text", "/checkin")) for i in range(n)]
@@ -362,6 +388,17 @@ def ws_serve(sock, addr):
             if op == 9:
                 with c["lock"]:
                     sock.sendall(ws_frame(data, 10))
+            elif op == 1:  # an action over the socket: answer with its echo
+                try:
+                    req = json.loads(data)
+                    code, ans = run_action(req.get("action", ""), req.get("params") or {})
+                except ValueError:
+                    code, ans = 400, {"status": "failed", "retcode": 1400, "data": None}
+                    req = {}
+                if ans is not None:
+                    ans = dict(ans, echo=req.get("echo"))
+                    with c["lock"]:
+                        sock.sendall(ws_frame(json.dumps(ans).encode()))
             elif op == 8:
                 break
         drop_client(c)
