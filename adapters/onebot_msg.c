@@ -370,6 +370,15 @@ void ob_parts_free(char **parts, size_t n)
     free(parts);
 }
 
+/* Bytes of the longest prefix of s[0..n) holding at most max code points. */
+static size_t clip_code_points(const char *s, size_t n, size_t max)
+{
+    size_t off = 0;
+    for (size_t k = 0; k < max && off < n; k++)
+        off += utf8_seq_len((const unsigned char *)s + off, n - off);
+    return off;
+}
+
 int ob_split(const char *text, size_t max, char ***parts, size_t *n)
 {
     *parts = NULL;
@@ -378,7 +387,7 @@ int ob_split(const char *text, size_t max, char ***parts, size_t *n)
     if (!max)
         return KB_EINVAL;
     for (size_t off = 0; off < len;) {
-        size_t take = utf8_clip(text + off, len - off, max);
+        size_t take = clip_code_points(text + off, len - off, max);
         if (off + take < len) { /* prefer to cut after the last line break */
             for (size_t k = take; k > take / 2; k--) {
                 if (text[off + k - 1] == '\n') {
@@ -387,8 +396,6 @@ int ob_split(const char *text, size_t max, char ***parts, size_t *n)
                 }
             }
         }
-        if (!take)
-            take = utf8_seq_len((const unsigned char *)text + off, len - off);
         if (*n == cap) {
             cap = cap ? cap * 2 : 4;
             char **np = realloc(*parts, cap * sizeof *np);
