@@ -101,9 +101,10 @@ class Bot:
         self.err = os.path.join(WORK, name + ".err")
         self.env = dict(os.environ, KOCBOT_LOCALE="en", KOCBOT_LOG_LEVEL="info", **env)
         self.p = None
+        self.args = []
 
     def start(self):
-        self.p = subprocess.Popen([KOCBOT, "--adapter", "onebot", "--db", self.db],
+        self.p = subprocess.Popen([KOCBOT, "--adapter", "onebot", "--db", self.db] + self.args,
                                   env=self.env, stdout=subprocess.DEVNULL,
                                   stderr=open(self.err, "a"))
 
@@ -139,6 +140,11 @@ def main():
     fake = Fake("fake", "--ws-port", "-1", "--token", token, "--first-id", str(2**31 - 3))
     bot = Bot("bot", {"KOCBOT_ONEBOT_API": fake.base, "KOCBOT_ONEBOT_WS": "ws://127.0.0.1:%d" % fake.ws,
                       "KOCBOT_ONEBOT_TOKEN": token, "KOCBOT_OPERATORS": "qq:1"})
+    cfg = os.path.join(WORK, "bot.json")
+    with open(cfg, "w") as fh:  # sends time out after 2 s; pacing kept short for the test
+        json.dump({"onebot": {"request_timeout_s": 2, "chat_gap_ms": 300}}, fh)
+    os.chmod(cfg, 0o600)
+    bot.args = ["--config", cfg]
     bot.start()
     try:
         part1(fake, bot)
@@ -219,6 +225,14 @@ def part2(fake, bot):
     fake.ctl("fault", {"kind": "retcode", "action": "send_group_msg", "retcode": 103, "count": 1})
     fake.say(55, "/me", name="erin")
     report(wait_for(lambda: fake.has("erin"), 30), "a send answered with a retcode error is retried")
+    # a send that reached the implementation but whose answer never came: retried at most once
+    fake.ctl("fault", {"kind": "timeout", "action": "send_group_msg", "after": True, "seconds": 4,
+                       "count": 3})
+    fake.say(56, "/me", name="frank")
+    report(wait_for(lambda: fake.has("frank", 2), 30), "a send that timed out is sent again")
+    time.sleep(6)
+    report(sum(1 for t in fake.texts() if "frank" in t) == 2,
+           "a send that timed out is retried at most once (no idempotency key)")
     fake.ctl("fault", {"kind": "reject_ws", "count": 2})
     fake.ctl("fault", {"kind": "drop"})
     c0 = fake.ctl("stats")["ws_connects"]
