@@ -199,6 +199,19 @@ static void run_timers(uint64_t ms)
     }
 }
 
+/* Destroy a, then cancel what is still in flight, as bot/ does. */
+static void finish(struct adapter *a)
+{
+    a->ops->destroy(a);
+    for (int i = 0; i < F.nreq; i++) {
+        if (F.reqs[i].answered)
+            continue;
+        F.reqs[i].answered = 1;
+        struct kb_http_response r = {.outcome = KB_HTTP_CANCELLED};
+        F.reqs[i].done(F.reqs[i].ud, &r);
+    }
+}
+
 static struct adapter *make(const char *post_listen)
 {
     struct ob_options o = {.api = "http://127.0.0.1:3000/", .ws_url = "ws://127.0.0.1:3001",
@@ -255,7 +268,7 @@ TEST(login_then_socket_then_history_of_known_groups)
     CHECK_INT(F.events, 2);
     CHECK_STR(F.last_ids, "555/-3,666/9");
     CHECK_STR(F.cursor, "555,666");
-    a->ops->destroy(a);
+    finish(a);
 }
 
 TEST(socket_events_batch_and_new_groups_join_the_cursor)
@@ -277,7 +290,7 @@ TEST(socket_events_batch_and_new_groups_join_the_cursor)
     CHECK_INT(F.deliveries, 1);
     CHECK_STR(F.last_ids, "777/1,888/2");
     CHECK_STR(F.cursor, "777,888");
-    a->ops->destroy(a);
+    finish(a);
 }
 
 TEST(failed_delivery_keeps_the_events)
@@ -296,7 +309,7 @@ TEST(failed_delivery_keeps_the_events)
     run_timers(1000); /* the retry */
     CHECK_INT(F.events, 1);
     CHECK_STR(F.last_ids, "777/1");
-    a->ops->destroy(a);
+    finish(a);
 }
 
 TEST(closed_socket_reconnects_with_backoff_and_catches_up)
@@ -324,7 +337,7 @@ TEST(closed_socket_reconnects_with_backoff_and_catches_up)
     F.ws_open(F.ws_ud);
     CHECK_INT(F.nreq, before + 1);
     CHECK_STR(F.reqs[before].body, "{\"group_id\":777,\"count\":20}");
-    a->ops->destroy(a);
+    finish(a);
 }
 
 TEST(refused_token_is_fatal)
@@ -335,7 +348,7 @@ TEST(refused_token_is_fatal)
     answer(0, 401, "");
     CHECK_INT(F.fatal, 1);
     CHECK_INT(F.ws_opens, 0);
-    a->ops->destroy(a);
+    finish(a);
 }
 
 static void on_sent(void *ud, const struct kb_send_result *r)
@@ -385,7 +398,7 @@ TEST(long_text_goes_in_parts_and_edits_are_reposted_sparingly)
     F.now_ms += 300000;
     CHECK_INT(a->ops->send(a, &e, on_sent, NULL), 0);
     CHECK(F.nreq > n1);
-    a->ops->destroy(a);
+    finish(a);
 }
 
 static const char *hdr_sig;
@@ -418,7 +431,7 @@ TEST(post_events_need_the_signature)
     CHECK_INT(post("sha1=000102030405060708090a0b0c0d0e0f101112", m), 403);
     CHECK_INT(post("sha1=000102030405060708090a0b0c0d0e0f10111213", "{nope"), 400);
     CHECK_INT(F.events, 2);
-    a->ops->destroy(a);
+    finish(a);
 }
 
 TEST_MAIN(T(login_then_socket_then_history_of_known_groups),
