@@ -873,6 +873,14 @@ static int check_path(const char *s, char *why, size_t cap)
     return 0;
 }
 
+/* QQ numbers: digits, no sign, no leading zero */
+static int check_user_id(const char *id)
+{
+    int64_t v;
+    return id[0] != '0' && parse_i64(id, 1, INT64_MAX, &v) == 0 && id[strspn(id, "0123456789")] == '\0'
+               ? 0 : -1;
+}
+
 static int ob_create(const void *opts, const struct adapter_host *host,
                      const struct adapter_services *svc, struct adapter **out)
 {
@@ -921,5 +929,7 @@ const struct adapter_kind ob_adapter_kind = {
     .options_size = sizeof(struct ob_options),
     .caps = {.max_text = 3000, .paced = 1, .buttons = 0, .edits = 0, .reactions = 0,
              .topics = 0, .direct_messages = 1, .sender_role = 1},
+    .check_user_id = check_user_id,
+    .user_id_rule = "QQ user ids are QQ numbers (digits)",
     .create = ob_create,
 };

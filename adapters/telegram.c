@@ -1052,6 +1052,16 @@ static int check_token(const char *s, char *why, size_t cap)
     return 0;
 }
 
+/* Telegram user ids are numbers (negative for a chat's anonymous admin) */
+static int check_user_id(const char *id)
+{
+    const char *p = id;
+    if (*p == '-')
+        p++;
+    size_t nd = strspn(p, "0123456789");
+    return nd == 0 || nd > 19 || p[nd] != '\0' ? -1 : 0;
+}
+
 static int tg_create(const void *opts, const struct adapter_host *host,
                      const struct adapter_services *svc, struct adapter **out)
 {
@@ -1091,5 +1101,7 @@ const struct adapter_kind tg_adapter_kind = {
     .options_size = sizeof(struct tg_options),
     .caps = {.max_text = TG_MAX_TEXT, .paced = 1, .buttons = 1, .edits = 1, .reactions = 1,
              .topics = 1, .direct_messages = 1, .sender_role = 1},
+    .check_user_id = check_user_id,
+    .user_id_rule = "Telegram user ids are numbers, not @names",
     .create = tg_create,
 };

@@ -258,16 +258,11 @@ static int chk_operator(const char *s, char *why, size_t cap)
                shown(s, b, sizeof b));
         return -1;
     }
-    if (plen == 2 && strncmp(s, "tg", 2) == 0) {
-        /* Telegram ids are numbers (negative for a chat's anonymous admin) */
-        const char *p = colon + 1;
-        if (*p == '-')
-            p++;
-        size_t nd = strspn(p, "0123456789");
-        if (nd == 0 || nd > 19 || p[nd] != '\0') {
-            seterr(why, cap,
-                   "Telegram user ids are numbers, not @names (got \"%s\")",
-                   shown(s, b, sizeof b));
+    for (size_t i = 0; i < adapter_n_kinds; i++) { /* the platform's own id rules */
+        const struct adapter_kind *k = adapter_kinds[i];
+        if (k->check_user_id && strlen(k->platform) == plen && strncmp(s, k->platform, plen) == 0 &&
+            k->check_user_id(colon + 1) != 0) {
+            seterr(why, cap, "%s (got \"%s\")", k->user_id_rule, shown(s, b, sizeof b));
             return -1;
         }
     }
@@ -1041,6 +1036,10 @@ static int load_schedules(struct kb_config *c, const struct cfg_key *k,
 static int load_value(struct kb_config *c, const struct cfg_key *k, cJSON *v,
                       const char *path, char *err, size_t cap)
 {
+    if (k->kind_idx && !c->adapter_options[k->kind_idx - 1]) {
+        seterr(err, cap, "%s: the configuration was not set up with cfg_defaults", path);
+        return KB_EINVAL;
+    }
     switch (k->kind) {
     case K_SECTION:
         if (!cJSON_IsObject(v)) {
@@ -1588,7 +1587,8 @@ static const struct cfg_key *missing_required(const struct kb_config *c,
     int idx = adapter_kind_index(ak) + 1;
     for (size_t i = 0; i < n_adapter_keys; i++) {
         const struct cfg_key *k = &adapter_keys[i];
-        if (k->kind_idx == idx && (k->flags & F_REQUIRED) && !*(char *const *)cfield(c, k))
+        if (k->kind_idx == idx && (k->flags & F_REQUIRED) &&
+            (!c->adapter_options[idx - 1] || !*(char *const *)cfield(c, k)))
             return k;
     }
     return NULL;
@@ -1676,7 +1676,12 @@ int cfg_validate(const struct kb_config *c, char *err, size_t errcap)
         return KB_EINVAL;
     }
     for (size_t i = 0, n = n_keys(); i < n; i++) {
-        int rc = validate_key(c, key_at(i), err, errcap);
+        const struct cfg_key *k = key_at(i);
+        if (k->kind_idx && !c->adapter_options[k->kind_idx - 1]) {
+            seterr(err, errcap, "%s: the configuration was not set up with cfg_defaults", k->path);
+            return KB_EINVAL;
+        }
+        int rc = validate_key(c, k, err, errcap);
         if (rc)
             return rc;
     }

@@ -45,7 +45,7 @@ static int community_create(struct engine *e, const char *name, int64_t now, int
                         VALS(ST(name ? name : ""), ST(e->set.locale), ST(e->set.tz), SI(now)));
     if (rc)
         return rc;
-    *id = sqlite3_last_insert_rowid(store_db(e->st));
+    *id = store_last_id(e->st);
     return schedule_community_created(e, *id, now);
 }
 
@@ -61,10 +61,10 @@ int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now
         if (is_private && ev->user_id)
             rc = store_i64(e->st, &id,
                            "SELECT community_id FROM members m WHERE platform = ? AND user_id = ? "
-                           "AND NOT EXISTS (SELECT 1 FROM chats c WHERE c.community_id = m.community_id "
-                           "  AND c.is_private = 1 AND c.platform = m.platform AND c.chat_id <> ?)"
+                           "AND EXISTS (SELECT 1 FROM chats c WHERE c.community_id = m.community_id "
+                           "  AND c.is_private = 0)" /* a community with a group, not someone's DM */
                            " ORDER BY last_seen DESC LIMIT 1",
-                           VALS(ST(ev->platform), ST(ev->user_id), ST(ev->chat_id)));
+                           VALS(ST(ev->platform), ST(ev->user_id)));
         if (rc == KB_ENOTFOUND || !is_private)
             rc = community_create(e, ev->chat_title, now, &id);
         if (rc)
@@ -89,7 +89,7 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
        last_seen is one row rewrite, no index */
     sqlite3_stmt *s = store_query(
         e->st,
-        "SELECT id, last_seen >= ?6 - 3600 FROM members"
+        "SELECT coalesce(linked_to, id), last_seen >= ?6 - 3600 FROM members"
         " WHERE community_id = ?1 AND platform = ?2 AND user_id = ?3"
         " AND name = ?4 AND (?5 IS NULL OR handle = ?5)",
         VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name), ST(ev->user_handle),
@@ -103,8 +103,9 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
     }
     store_done(s);
     if (found == 1 && !recent)
-        return store_exec(e->st, "UPDATE members SET last_seen = max(last_seen, ?) WHERE id = ?",
-                          VALS(SI(now), SI(*member_id)));
+        return store_exec(e->st, "UPDATE members SET last_seen = max(last_seen, ?)"
+                          " WHERE community_id = ? AND platform = ? AND user_id = ?",
+                          VALS(SI(now), SI(community_id), ST(ev->platform), ST(ev->user_id)));
     if (found != 0)
         return found == 1 ? KB_OK : found;
     s = store_query(
@@ -114,7 +115,7 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
         " ON CONFLICT(community_id, platform, user_id) DO UPDATE SET"
         "  name = excluded.name, handle = coalesce(excluded.handle, handle),"
         "  last_seen = max(last_seen, excluded.last_seen)"
-        " RETURNING id",
+        " RETURNING coalesce(linked_to, id)",
         VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name), ST(ev->user_handle),
              SI(now)));
     if (!s)
@@ -147,7 +148,22 @@ int community_is_operator(struct engine *e, int64_t community_id, const char *pl
                      VALS(SI(community_id), ST(platform), ST(user_id))) == KB_OK;
 }
 
+/* A linked second identity stands for the person's first one. */
+static int member_resolve(struct engine *e, int rc, int64_t *member_id)
+{
+    if (rc != KB_OK)
+        return rc;
+    return store_i64(e->st, member_id, "SELECT coalesce(linked_to, id) FROM members WHERE id = ?",
+                     VALS(SI(*member_id)));
+}
+
 int member_find(struct engine *e, int64_t community_id, const char *who, int64_t *member_id)
+{
+    return member_resolve(e, member_find_identity(e, community_id, who, member_id), member_id);
+}
+
+int member_find_identity(struct engine *e, int64_t community_id, const char *who,
+                         int64_t *member_id)
 {
     if (!who || !*who)
         return KB_ENOTFOUND;

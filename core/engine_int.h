@@ -60,6 +60,11 @@ struct cmd_ctx {
     struct sbuf toast;    /* answer to a button press ("" = plain ack) */
 };
 
+/* Keep the store's failure text as the engine's (engine_errmsg); returns rc. */
+int engine_fail(struct engine *e, int rc);
+/* End the transaction the caller began: commit when rc is 0, else roll back.
+   Returns rc, or the commit's failure. */
+int engine_finish(struct engine *e, int rc);
 /* Log through the engine's log hook. */
 void engine_log(struct engine *e, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -80,8 +85,12 @@ int community_post(struct engine *e, int64_t community_id, const char *markup,
 /* Load a community by id. */
 int community_load(struct engine *e, int64_t id, struct community *out);
 /* Find a member of a community by "@handle", a platform user id, or a
-   display name; KB_ENOTFOUND when none. */
+   display name; KB_ENOTFOUND when none.  A linked identity gives the
+   person's first one (see link.c). */
 int member_find(struct engine *e, int64_t community_id, const char *who, int64_t *member_id);
+/* The same, without following an identity link to the person's first one. */
+int member_find_identity(struct engine *e, int64_t community_id, const char *who,
+                         int64_t *member_id);
 /* Append a member's display name (escaped, isolated) to out. */
 void member_name(struct engine *e, int64_t member_id, struct sbuf *out);
 

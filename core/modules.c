@@ -6,6 +6,7 @@
 #include "profile.h"
 #include "task.h"
 #include "grant.h"
+#include "link.h"
 #include "pool.h"
 #include "prune.h"
 #include "standing.h"
@@ -23,6 +24,7 @@ const struct kb_module *const kb_modules[] = {
     &pool_module,
     &grant_module,
     &schedule_module,
+    &link_module,
     &prune_module,
 };
 

@@ -1,7 +1,8 @@
 /*
  * The feature registry: every feature module (check-in, ledger, polls, …)
  * contributes commands, catalogue texts and optionally scheduled work.
- * modules.c lists them; adding a feature is one file plus one line there.
+ * modules.c lists them; adding a feature is one file plus one line there
+ * (its own tables come with it: kb_module.migrations).
  */
 #ifndef KB_CORE_MODULES_H
 #define KB_CORE_MODULES_H
@@ -47,6 +48,10 @@ struct kb_module {
        posted with a ref (see ctx_post); c->args is the message text, c->name
        is "".  Return KB_OK when the ref is not this module's. */
     int (*on_reply)(struct cmd_ctx *c, const char *ref);
+    /* the module's own tables (optional): its migrations, oldest first,
+       versioned per module (store_migrate_module) */
+    const char *const *migrations;
+    size_t n_migrations;
 };
 
 extern const struct kb_module *const kb_modules[];

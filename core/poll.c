@@ -369,7 +369,7 @@ static int poll_load(struct engine *e, int64_t id, int64_t community_id, struct 
         p->community_id = store_int(s, 0);
         copy_text(p->platform, sizeof p->platform, store_text(s, 1));
         copy_text(p->chat_id, sizeof p->chat_id, store_text(s, 2));
-        p->has_thread = sqlite3_column_type(s, 3) != SQLITE_NULL;
+        p->has_thread = !store_is_null(s, 3);
         copy_text(p->thread_id, sizeof p->thread_id, store_text(s, 3));
         copy_text(p->d.question, sizeof p->d.question, store_text(s, 4));
         p->d.n_options = (int)store_int(s, 5);

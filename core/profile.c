@@ -4,13 +4,18 @@
  */
 #include "profile.h"
 
+#include <string.h>
+
 #include "checkin.h"
 #include "ledger.h"
+#include "link.h"
 #include "standing.h"
 #include "tz.h"
 
 static int cmd_me(struct cmd_ctx *c)
 {
+    if (strncmp(c->args, "link", 4) == 0 && (c->args[4] == '\0' || c->args[4] == ' '))
+        return link_me_command(c, c->args + 4);
     int64_t points = 0;
     struct checkin_stats cs;
     int rc = ledger_points(c->e, c->member_id, &points);

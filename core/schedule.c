@@ -997,7 +997,7 @@ static int schedule_quote(struct cmd_ctx *c, const char *rest)
             rc = store_exec(c->st,
                             "INSERT INTO schedule_lines(community_id, text, created_at) VALUES (?, ?, ?)",
                             VALS(SI(c->comm.id), ST(arg), SI(c->now)));
-            int64_t id = sqlite3_last_insert_rowid(store_db(c->st));
+            int64_t id = store_last_id(c->st);
             char target[32];
             snprintf(target, sizeof target, "line:%lld", (long long)id);
             if (!rc)

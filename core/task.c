@@ -483,7 +483,9 @@ static int op_new(struct cmd_ctx *c, const char *rest)
     char btn[96];
     snprintf(btn, sizeof btn, "%s\x1f/claim %lld", text_get(c->lang, "task.button.claim"), (long long)id);
     rc = ctx_reply(c, "task.posted", ARGS(TI("id", id)));
-    if (!rc) /* the announcement's message ids are kept under "task:<id>" */
+    if (!rc && d.all_groups) /* the announcement's message ids are kept under "task:<id>" */
+        rc = community_post(c->e, c->comm.id, post.s, btn, target, c->now);
+    else if (!rc)
         rc = announce(c, post.s, btn, target);
     if (!rc)
         rc = notify_invited(c, &t, inv, n_inv);
@@ -1121,7 +1123,7 @@ static int cmd_submit(struct cmd_ctx *c)
                             VALS(SI(mine.id), SI(t.id), SI(c->member_id), SI(c->comm.id), ST(text),
                                  ST(att), ST(c->ev->platform), ST(c->ev->chat_id), SI(c->now)));
         if (!rc)
-            sub = sqlite3_last_insert_rowid(store_db(c->st));
+            sub = store_last_id(c->st);
         if (!rc)
             rc = store_exec(c->st, "UPDATE claims SET state = 'submitted', updated_at = ? WHERE id = ?",
                             VALS(SI(c->now), SI(mine.id)));
@@ -1295,6 +1297,8 @@ static const struct text_entry texts[] = {
     {"task.bad.invite", "⚠️ 字段 invite：请写被邀请成员，如 @alice @bob。",
      "⚠️ Field invite: list the invited members, e.g. @alice @bob."},
     {"task.bad.review", "⚠️ 字段 review：请写 yes 或 no。", "⚠️ Field review: write yes or no."},
+    {"task.bad.groups", "⚠️ 字段 groups：请写 here（只发本群）或 all（发到社群的所有群）。",
+     "⚠️ Field groups: write here (this group only) or all (every group of the community)."},
     {"task.bad.nothing", "⚠️ 没有要修改的字段。", "⚠️ Nothing to change: give at least one field."},
     {"task.unknown_member", "⚠️ 找不到成员 {who}（他们需要先在群里发过言）。",
      "⚠️ I don't know the member {who} (they need to have spoken in the group first)."},

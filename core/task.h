@@ -39,6 +39,7 @@ struct task_def {
     char *pools;            /* "a,b" (NUL-free, comma separated), or NULL */
     char *invites;          /* "@a @b" as typed, resolved by the caller */
     int review;             /* 1/0, -1 = tier default */
+    int all_groups;         /* announce in every group of the community */
     unsigned given;         /* TD_* */
     char field[40];         /* the bad (or unknown) field, for the message */
 };

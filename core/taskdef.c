@@ -24,7 +24,7 @@ static const char *const tiers[] = {"basic", "explore", "precision", "cobuild", 
 static const char *const new_keys[] = {
     "tier", "title", "brief", "background", "messages", "style", "deliverables", "reward",
     "points", "cash", "gift", "badge", "deadline", "quota", "level", "pools", "pool",
-    "everyone", "invite", "review", NULL};
+    "everyone", "invite", "review", "groups", NULL};
 
 static int is_tier(const char *s)
 {
@@ -449,6 +449,13 @@ static int parse_def(const char *text, const char *tz, int64_t now, struct task_
             rc = bad(d, err_key, "task.bad.review", "review");
             goto out;
         }
+    }
+    if ((v = defn_get(&df, "groups")) != NULL) { /* where /task new announces it */
+        if (ascii_casecmp(v, "all") != 0 && ascii_casecmp(v, "here") != 0) {
+            rc = bad(d, err_key, "task.bad.groups", "groups");
+            goto out;
+        }
+        d->all_groups = ascii_casecmp(v, "all") == 0;
     }
     if (!is_new && d->given == 0)
         rc = bad(d, err_key, "task.bad.nothing", "");

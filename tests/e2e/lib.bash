@@ -25,6 +25,11 @@ finish() {
 sql() { # sql DB "query" -> prints the first column (through the bot's own build of SQLite-free tools)
     sqlite3 "$1" "$2"
 }
+wait_for() { # wait_for SECONDS command...: poll until the command succeeds
+    local limit=$(( $1 * 10 )); shift
+    for _ in $(seq 1 "$limit"); do "$@" && return 0; sleep 0.1; done
+    return 1
+}
 # Start the fake Bot API; sets FAKE_PORT, FAKE_PID.  Extra args pass through.
 start_fake() {
     rm -f "$WORK/port"

@@ -821,6 +821,10 @@ TEST(validate_cross_field)
 {
     struct kb_config c;
     char err[256];
+    /* a config that never saw cfg_defaults is refused, not dereferenced */
+    memset(&c, 0, sizeof c);
+    CHECK_INT(cfg_validate(&c, err, sizeof err), KB_EINVAL);
+    CHECK_STR(started(&c), "console");
     cfg_defaults(&c);
     CHECK_INT(cfg_set_adapters(&c, "telegram", err, sizeof err), 0);
     CHECK_INT(cfg_validate(&c, err, sizeof err), KB_EINVAL);

@@ -1,6 +1,7 @@
 /* The engine's guarantees: one transaction per batch with its cursor,
    de-duplication, isolation of a bad event, the outbox life cycle,
    migrations, chat migration, button answers and per-member rate limits. */
+#include <sqlite3.h>
 #include "../test.h"
 #include "../support/fixture.h"
 
@@ -53,6 +54,12 @@ TEST(a_bad_event_is_skipped_and_kept_for_inspection)
     CHECK_INT(engine_apply(f.e, evs, 3, "k", "v", T0), 0);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM checkins"), 2);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM failed_events WHERE message_id = '2'"), 1);
+    /* the reason is this event's, not an older, unrelated SQLite message */
+    CHECK(store_exec(f.e->st, "SELECT * FROM no_such_table", NOVALS) < 0);
+    struct kb_event bad = msg("9", NULL, "/checkin");
+    CHECK_INT(engine_apply(f.e, &bad, 1, NULL, NULL, T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM failed_events WHERE message_id = '9'"
+                         " AND error = 'invalid argument'"), 1);
     /* a bad event last in a batch without a cursor: the others still commit */
     struct kb_event tail[2] = {msg("4", "d", "/checkin"), msg("5", NULL, "/checkin")};
     CHECK_INT(engine_apply(f.e, tail, 2, NULL, NULL, T0), 0);
@@ -275,6 +282,27 @@ TEST(upgrade_keeps_balances_and_boards)
     fx_close(&f);
 }
 
+/* A feature module's own tables are versioned apart from the core schema:
+   created once, left alone on reopen, and a newer version is refused. */
+TEST(module_migrations_run_once_per_module)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    CHECK_INT(fx_i64(&f, "SELECT version FROM schema_versions WHERE module = 'link'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM sqlite_master WHERE name = 'link_codes'"), 1);
+    fx_reopen(&f);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schema_versions"), 1);
+    CHECK_INT(store_exec(f.e->st, "UPDATE schema_versions SET version = 99 WHERE module = 'link'", NOVALS), 0);
+    engine_close(f.e);
+    f.e = NULL;
+    char err[256] = "";
+    struct engine *e = NULL;
+    CHECK(engine_open(&f.set, &e, err, sizeof err) < 0);
+    CHECK_CONTAINS(err, "module link: schema version 99 is newer");
+    CHECK(e == NULL);
+    fx_close(&f);
+}
+
 /* De-duplication marks are kept a week (Telegram keeps an update a day),
    then pruned by the tick in chunks, so the table does not grow forever. */
 TEST(old_dedup_marks_are_pruned)
@@ -318,4 +346,5 @@ TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(sent_reply_with_ref_is_remembered_for_edits), T(group_migration_keeps_the_streak),
           T(button_press_is_answered_once), T(flooding_member_gets_one_notice_others_unaffected),
           T(unknown_long_and_garbled_commands_get_a_clear_reply), T(private_chat_shares_the_group_standing),
-          T(upgrade_keeps_balances_and_boards), T(old_dedup_marks_are_pruned))
+          T(upgrade_keeps_balances_and_boards), T(module_migrations_run_once_per_module),
+          T(old_dedup_marks_are_pruned))
