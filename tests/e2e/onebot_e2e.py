@@ -16,12 +16,17 @@
  3. a 10,000-event burst with kill -9 in the middle: after a restart every
     event is applied exactly once;
  4. HTTP POST events with X-Signature: applied when signed, refused (403)
-    and not applied when the signature is wrong.
+    and not applied when the signature is wrong;
+ 5. a QQ group and a Telegram group in one process, linked into one
+    community (/community link by the QQ group's owner, /community join on
+    Telegram): check-ins on both sides land in one ledger and one
+    leaderboard.
 """
 import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -102,9 +107,10 @@ class Bot:
         self.env = dict(os.environ, KOCBOT_LOCALE="en", KOCBOT_LOG_LEVEL="info", **env)
         self.p = None
         self.args = []
+        self.adapters = "onebot"
 
     def start(self):
-        self.p = subprocess.Popen([KOCBOT, "--adapter", "onebot", "--db", self.db] + self.args,
+        self.p = subprocess.Popen([KOCBOT, "--adapter", self.adapters, "--db", self.db] + self.args,
                                   env=self.env, stdout=subprocess.DEVNULL,
                                   stderr=open(self.err, "a"))
 
@@ -159,6 +165,7 @@ def main():
         fake.stop()
     part3()
     part4()
+    part5()
     print("%d passed, %d failed" % (PASS, FAIL))
     sys.exit(1 if FAIL else 0)
 
@@ -314,6 +321,74 @@ def part4():
         if bot.alive():
             bot.kill9()
         fake.stop()
+
+
+def part5():
+    fake_tg_bin = os.path.join(os.path.dirname(KOCBOT), "fake_tg")
+    tg_token = "123456:TEST-token_secret"
+    tg_port_file = os.path.join(WORK, "tg.port")
+    tg = subprocess.Popen([fake_tg_bin, "--port-file", tg_port_file, "--max-seconds", "300",
+                           "--token", tg_token], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    fake = Fake("linked", "--ws-port", "-1")
+    wait_for(lambda: os.path.exists(tg_port_file) and open(tg_port_file).read().strip(), 10)
+    tg_api = "http://127.0.0.1:%s" % open(tg_port_file).read().strip()
+    cfg = os.path.join(WORK, "linked.json")
+    with open(cfg, "w") as fh:
+        json.dump({"telegram": {"poll_timeout_s": 2},
+                   "limits": {"enabled": False}, "onebot": {"chat_gap_ms": 100}}, fh)
+    os.chmod(cfg, 0o600)
+    bot = Bot("linked", {"KOCBOT_ONEBOT_API": fake.base, "KOCBOT_ONEBOT_WS": "ws://127.0.0.1:%d" % fake.ws,
+                         "KOCBOT_TELEGRAM_TOKEN": tg_token, "KOCBOT_TELEGRAM_API": tg_api,
+                         "KOCBOT_OPERATORS": "tg:1"})
+    bot.args = ["--config", cfg]
+    bot.adapters = "onebot,telegram"
+    bot.start()
+    tg_group = -1005000
+    mid = [200]
+
+    def tg_say(uid, name, text):
+        mid[0] += 1
+        upd = [{"update_id": mid[0], "message": {
+            "message_id": mid[0], "date": int(time.time()), "text": text,
+            "chat": {"id": tg_group, "type": "supergroup", "title": "KOC TG"},
+            "from": {"id": uid, "is_bot": False, "first_name": name, "username": name}}}]
+        req = urllib.request.Request(tg_api + "/control/updates", data=json.dumps(upd).encode(), method="POST")
+        urllib.request.urlopen(req, timeout=10).read()
+
+    try:
+        wait_for(lambda: fake.ctl("stats")["clients"] == 1)
+        fake.say(7, "/community link", role="owner", name="qqowner")
+        code = []
+
+        def got_code():
+            for t in fake.texts():
+                m = re.search(r"/community join ([0-9A-F]{8})", t)
+                if m:
+                    code.append(m.group(1))
+                    return True
+            return False
+        report(wait_for(got_code, 20), "the QQ group's owner (sender.role) gets a /community link code")
+        tg_say(1, "opuser", "/community join %s" % (code[0] if code else "NONE"))
+        report(wait_for(lambda: bot.q("SELECT count(DISTINCT community_id) FROM chats WHERE is_private = 0") == 1
+                        and bot.q("SELECT count(*) FROM chats WHERE is_private = 0") == 2, 20),
+               "the Telegram group joined the QQ group's community")
+        fake.say(42, "/checkin", name="qqalice")
+        tg_say(1001, "tgbob", "/checkin")
+        report(wait_for(lambda: bot.q("SELECT count(*) FROM ledger WHERE reason = 'checkin'") == 2, 20)
+               and bot.q("SELECT count(DISTINCT community_id) FROM ledger") == 1,
+               "check-ins from QQ and Telegram land in one community's ledger")
+        tg_say(1001, "tgbob", "/top")
+        report(wait_for(lambda: bot.q("SELECT count(*) FROM outbox WHERE platform = 'tg' AND text LIKE '%qqalice%'") >= 1, 20),
+               "the Telegram group's /top lists the QQ member (one leaderboard)")
+        fake.say(42, "/checkin", name="qqalice")
+        report(wait_for(lambda: fake.has("already checked in"), 20), "a second QQ check-in the same day is refused")
+        report(bot.stop() == 0, "the two-platform bot stops cleanly")
+    finally:
+        if bot.alive():
+            bot.kill9()
+        fake.stop()
+        tg.kill()
+        tg.wait()
 
 
 if __name__ == "__main__":
