@@ -8,7 +8,11 @@
  * Events from the socket, the POST listener and the history all go into
  * one pending queue, delivered on the next loop turn as one batch (so a
  * burst becomes a few transactions); a failed delivery keeps the queue and
- * retries.  The cursor stored with each batch ("qq:groups") is the list of
+ * retries.  Before a batch goes, two lookups may hold it: the name of a
+ * group seen for the first time in this run (get_group_info, once), and
+ * the role of a command's sender when the message did not say it
+ * (get_group_member_info, cached ROLE_CACHE_MS; a failed lookup means
+ * "member").  The cursor stored with each batch ("qq:groups") is the list of
  * groups seen, so a restart knows whose history to fetch.
  *
  * Lifetime: every HTTP request carries a heap record pointing back to the
@@ -34,8 +38,10 @@
 #define OB_RECENT 1024             /* who wrote the recent messages (for at segments) */
 #define OB_REPOSTS 64
 #define OB_CURSOR_KEY "qq:groups"
+#define OB_ROLES 512               /* cached sender roles */
+#define ROLE_CACHE_MS 300000
 
-enum req_kind { RQ_LOGIN = 0, RQ_HISTORY, RQ_SEND };
+enum req_kind { RQ_LOGIN = 0, RQ_HISTORY, RQ_SEND, RQ_GROUP_INFO, RQ_MEMBER_INFO, RQ_DELETE };
 
 struct ob;
 struct ob_send;
@@ -44,7 +50,8 @@ struct ob_req {
     struct ob *ob;             /* NULL once the adapter was destroyed */
     struct ob_req *prev, *next;
     enum req_kind kind;
-    int64_t group;             /* RQ_HISTORY */
+    int64_t group;             /* RQ_HISTORY, RQ_GROUP_INFO, RQ_MEMBER_INFO */
+    int64_t user;              /* RQ_MEMBER_INFO */
     struct ob_send *send;      /* RQ_SEND */
 };
 
@@ -52,6 +59,7 @@ struct ob_send {
     struct ob *ob;
     struct ob_send *prev, *next;
     char *chat_id, *reply_to, *at_user;
+    char *repost_of;           /* an edit re-posted: the message it stands for */
     char **parts;
     size_t nparts, idx;
     char first_id[16];
@@ -66,7 +74,14 @@ struct recent {
 
 struct repost {
     char msg[16];
+    char copy[16];             /* our latest copy of it, deleted when the next one is out */
     int64_t at_ms;
+};
+
+struct role_entry {
+    int64_t group, user;
+    enum kb_role role;
+    int64_t at_ms;             /* -1: being asked */
 };
 
 struct ob {
@@ -87,7 +102,12 @@ struct ob {
     int overflow_logged;
     /* groups seen (the cursor), and the catch-up going through them */
     int64_t groups[OB_MAX_GROUPS];
+    char *titles[OB_MAX_GROUPS];  /* get_group_info's name, once asked */
+    unsigned char title_asked[OB_MAX_GROUPS];
     size_t ngroups;
+    struct role_entry roles[OB_ROLES];
+    size_t role_at;
+    size_t lookups;               /* lookups in flight: the batch waits */
     size_t hist_next;
     int hist_running;
     struct recent recent[OB_RECENT];
@@ -251,6 +271,113 @@ static const char *recent_sender(const struct ob *ob, const char *chat, const ch
 
 static void flush(struct ob *ob);
 
+static size_t group_index(const struct ob *ob, int64_t g)
+{
+    for (size_t i = 0; i < ob->ngroups; i++)
+        if (ob->groups[i] == g)
+            return i;
+    return SIZE_MAX;
+}
+
+static struct role_entry *role_find(struct ob *ob, int64_t g, int64_t u)
+{
+    for (size_t i = 0; i < OB_ROLES; i++)
+        if (ob->roles[i].group == g && ob->roles[i].user == u)
+            return &ob->roles[i];
+    return NULL;
+}
+
+/* A group command whose sender's role the message did not tell. */
+static int needs_role(const struct ob_event *e)
+{
+    return e->group && !e->role_known && e->ev.text && e->ev.text[0] == '/';
+}
+
+static void lookup_done(void *ud, const struct kb_http_response *resp);
+
+static void start_lookup(struct ob *ob, enum req_kind kind, int64_t g, int64_t u)
+{
+    struct sbuf body = {0};
+    if (kind == RQ_GROUP_INFO)
+        sbuf_addf(&body, "{\"group_id\":%" PRId64 "}", g);
+    else
+        sbuf_addf(&body, "{\"group_id\":%" PRId64 ",\"user_id\":%" PRId64 "}", g, u);
+    struct ob_req *q = req_new(kind);
+    q->group = g;
+    q->user = u;
+    if (start_req(ob, kind == RQ_GROUP_INFO ? "get_group_info" : "get_group_member_info",
+                  sbuf_take(&body), lookup_done, q)) {
+        free(q);
+        return; /* not asked: the batch goes without it */
+    }
+    ob->lookups++;
+}
+
+/* Ask what the waiting events need; returns the lookups in flight. */
+static size_t start_lookups(struct ob *ob)
+{
+    int64_t now = ob->svc->now_ms(ob->svc->ctx);
+    for (size_t i = 0; i < ob->npending; i++) {
+        const struct ob_event *e = &ob->pending[i];
+        size_t gi = e->group ? group_index(ob, e->group) : SIZE_MAX;
+        if (gi != SIZE_MAX && !ob->title_asked[gi]) {
+            ob->title_asked[gi] = 1;
+            start_lookup(ob, RQ_GROUP_INFO, e->group, 0);
+        }
+        if (!needs_role(e))
+            continue;
+        struct role_entry *r = role_find(ob, e->group, e->user);
+        if (r && (r->at_ms < 0 || now - r->at_ms < ROLE_CACHE_MS))
+            continue; /* asked already, or fresh */
+        if (!r)
+            r = &ob->roles[ob->role_at++ % OB_ROLES];
+        *r = (struct role_entry){.group = e->group, .user = e->user, .at_ms = -1};
+        start_lookup(ob, RQ_MEMBER_INFO, e->group, e->user);
+    }
+    return ob->lookups;
+}
+
+static void lookup_done(void *ud, const struct kb_http_response *resp)
+{
+    struct ob_req *q = ud;
+    struct ob *ob = q->ob;
+    enum req_kind kind = q->kind;
+    int64_t g = q->group, u = q->user;
+    req_unlink(ob, q);
+    free(q);
+    if (!ob)
+        return;
+    ob->lookups--;
+    struct ob_answer a;
+    ob_classify(resp, &a);
+    if (kind == RQ_GROUP_INFO) {
+        size_t gi = group_index(ob, g);
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(a.data, "group_name");
+        if (a.outcome == KB_SEND_OK && gi != SIZE_MAX && cJSON_IsString(name) &&
+            utf8_valid(name->valuestring, strlen(name->valuestring)) && !ob->titles[gi])
+            ob->titles[gi] = xstrdup(name->valuestring);
+    } else {
+        struct role_entry *r = role_find(ob, g, u);
+        const cJSON *role = cJSON_GetObjectItemCaseSensitive(a.data, "role");
+        const char *rs = cJSON_IsString(role) ? role->valuestring : "";
+        if (r) {
+            r->role = a.outcome == KB_SEND_OK && (!strcmp(rs, "owner") || !strcmp(rs, "admin"))
+                          ? KB_ROLE_CHAT_ADMIN : KB_ROLE_MEMBER;
+            r->at_ms = ob->svc->now_ms(ob->svc->ctx);
+        }
+        if (a.outcome != KB_SEND_OK)
+            ob_log(ob, KB_LOG_WARN, "get_group_member_info failed (%s): treated as a member",
+                   a.description);
+    }
+    ob_answer_free(&a);
+    if (a.outcome == KB_SEND_FATAL) {
+        go_fatal(ob, "the OneBot implementation refused the access token");
+        return;
+    }
+    if (ob->lookups == 0)
+        flush(ob);
+}
+
 static void on_flush_timer(void *ud)
 {
     struct ob *ob = ud;
@@ -277,11 +404,19 @@ static void pending_clear(struct ob *ob)
 /* Apply every waiting event in one transaction with the groups cursor. */
 static void flush(struct ob *ob)
 {
-    if (!ob->npending || !live(ob))
+    if (!ob->npending || !live(ob) || start_lookups(ob) > 0)
         return;
     struct kb_event *evs = xcalloc(ob->npending, sizeof *evs);
-    for (size_t i = 0; i < ob->npending; i++)
-        evs[i] = ob->pending[i].ev;
+    for (size_t i = 0; i < ob->npending; i++) {
+        const struct ob_event *e = &ob->pending[i];
+        evs[i] = e->ev;
+        size_t gi = e->group ? group_index(ob, e->group) : SIZE_MAX;
+        if (gi != SIZE_MAX && ob->titles[gi])
+            evs[i].chat_title = ob->titles[gi];
+        const struct role_entry *r = needs_role(e) ? role_find(ob, e->group, e->user) : NULL;
+        if (r && r->at_ms >= 0)
+            evs[i].role = r->role;
+    }
     struct sbuf cursor = {0};
     for (size_t i = 0; i < ob->ngroups; i++)
         sbuf_addf(&cursor, "%s%" PRId64, i ? "," : "", ob->groups[i]);
@@ -546,7 +681,7 @@ static int serve_post(void *ud, const struct kb_http_incoming *req)
     }
     if (take_text(ob, req->body, req->body_len, "a POST") == KB_EPARSE)
         return 400;
-    flush(ob); /* answer only once the event is applied (or queued for retry) */
+    flush(ob); /* answer once the event is applied, or queued (a lookup, a retry) */
     return 204;
 }
 
@@ -555,6 +690,7 @@ static int serve_post(void *ud, const struct kb_http_incoming *req)
 static void send_free(struct ob_send *s)
 {
     ob_parts_free(s->parts, s->nparts);
+    free(s->repost_of);
     free(s->chat_id);
     free(s->reply_to);
     free(s->at_user);
@@ -572,9 +708,43 @@ static void send_unlink(struct ob *ob, struct ob_send *s)
     s->prev = s->next = NULL;
 }
 
+static struct repost *repost_find(struct ob *ob, const char *msg)
+{
+    for (size_t i = 0; msg && i < OB_REPOSTS; i++)
+        if (!strcmp(ob->reposts[i].msg, msg))
+            return &ob->reposts[i];
+    return NULL;
+}
+
+static void delete_done(void *ud, const struct kb_http_response *resp)
+{
+    struct ob_req *q = ud;
+    (void)resp; /* a copy left behind is untidy, not wrong */
+    req_unlink(q->ob, q);
+    free(q);
+}
+
+/* A card was re-posted: remove our previous copy (never the original). */
+static void replace_copy(struct ob *ob, const char *of, const char *new_id)
+{
+    struct repost *r = repost_find(ob, of);
+    if (!r)
+        return;
+    if (r->copy[0]) {
+        struct sbuf body = {0};
+        sbuf_addf(&body, "{\"message_id\":%s}", r->copy);
+        struct ob_req *q = req_new(RQ_DELETE);
+        if (start_req(ob, "delete_msg", sbuf_take(&body), delete_done, q))
+            free(q);
+    }
+    snprintf(r->copy, sizeof r->copy, "%s", new_id);
+}
+
 static void send_finish(struct ob_send *s, enum kb_send_outcome outcome, const char *desc)
 {
     struct ob *ob = s->ob;
+    if (outcome == KB_SEND_OK && s->repost_of && s->first_id[0] && s->idx)
+        replace_copy(ob, s->repost_of, s->first_id);
     struct kb_send_result res = {.outcome = outcome, .description = desc && *desc ? desc : NULL,
                                  .message_id = outcome == KB_SEND_OK && s->first_id[0]
                                                    ? s->first_id : NULL};
@@ -645,17 +815,14 @@ static void skipped_report(void *ud)
 static int repost_too_soon(struct ob *ob, const char *msg)
 {
     int64_t now = ob->svc->now_ms(ob->svc->ctx);
-    for (size_t i = 0; i < OB_REPOSTS; i++) {
-        struct repost *r = &ob->reposts[i];
-        if (strcmp(r->msg, msg) != 0)
-            continue;
-        if (now - r->at_ms < ob->o.repost_gap_s * 1000L)
-            return 1;
-        r->at_ms = now;
-        return 0;
+    struct repost *r = repost_find(ob, msg);
+    if (r && now - r->at_ms < ob->o.repost_gap_s * 1000L)
+        return 1;
+    if (!r) {
+        r = &ob->reposts[ob->repost_at++ % OB_REPOSTS];
+        *r = (struct repost){.at_ms = now};
+        snprintf(r->msg, sizeof r->msg, "%s", msg);
     }
-    struct repost *r = &ob->reposts[ob->repost_at++ % OB_REPOSTS];
-    snprintf(r->msg, sizeof r->msg, "%s", msg);
     r->at_ms = now;
     return 0;
 }
@@ -694,6 +861,8 @@ static int ob_send_op(struct adapter *ad, const struct kb_reply *r, kb_send_done
         s->timer = ob->svc->timer_start(ob->svc->ctx, 0, skipped_report, s);
         rc = s->timer > 0 ? 0 : KB_ESHUTDOWN;
     } else {
+        if (r->kind == KB_REPLY_EDIT)
+            s->repost_of = xstrdup(r->edit_message_id);
         rc = send_part(s);
     }
     if (rc) {
@@ -778,6 +947,8 @@ static void ob_destroy(struct adapter *ad)
     }
     pending_clear(ob);
     free(ob->pending);
+    for (size_t i = 0; i < ob->ngroups; i++)
+        free(ob->titles[i]);
     char **strs[] = {&ob->o.api, &ob->o.ws_url, &ob->o.access_token, &ob->o.post_listen,
                      &ob->o.post_path, &ob->o.post_secret};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {

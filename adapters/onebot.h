@@ -21,7 +21,13 @@
  * an at segment for its sender; texts split at max_text code points; no
  * buttons, so each button becomes a line with the command to type; an
  * edit is re-posted as a new message, at most once per repost_gap_s per
- * message (the final state of a closed poll is posted by the core anyway).
+ * message (the final state of a closed poll is posted by the core anyway),
+ * and our previous copy is removed with delete_msg (never the original,
+ * which replies refer to).
+ *
+ * Roles come with every message (sender.role); when a group command comes
+ * without it, get_group_member_info decides (cached 5 minutes).  A group's
+ * name is read once per run with get_group_info.
  * Default pacing: one message per 1.5 s per group and 20 per minute.
  */
 #ifndef KB_ADAPTERS_ONEBOT_H

@@ -236,6 +236,7 @@ static int decode_message(const cJSON *obj, int64_t self_id, struct ob_event *e)
     if (name && *name && utf8_valid(name, strlen(name)))
         e->ev.user_name = own(e, xstrdup(name));
     const char *role = str_field(sender, "role");
+    e->role_known = role != NULL;
     if (group && role && (!strcmp(role, "owner") || !strcmp(role, "admin")))
         e->ev.role = KB_ROLE_CHAT_ADMIN;
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(obj, "message");

@@ -36,6 +36,7 @@ struct ob_event {
     int has_event;             /* 0: nothing to deliver (heartbeat, our own message, …) */
     int64_t group;             /* group number, 0 for a private chat */
     int64_t user;
+    int role_known;            /* a group message that said sender.role */
     struct kb_event ev;
     char *owned[OB_STRINGS];
     size_t n_owned;

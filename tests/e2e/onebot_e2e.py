@@ -192,6 +192,12 @@ def part1(fake, bot):
     report(wait_for(lambda: fake.has("/vote 1 2")), "an admin by sender.role opens a poll; the card prints /vote lines")
     report(bot.q("SELECT count(*) FROM processed WHERE platform='qq' AND message_id = ?", str(-2**31)) == 1,
            "message ids past the 32-bit edge arrive negative and are keys like any other")
+    fake.ctl("role", {"user": 8, "role": "admin"})
+    fake.say(8, "/poll new Second? | yes | no", name="admin8", no_role=True)
+    report(wait_for(lambda: bot.q("SELECT count(*) FROM polls") == 2),
+           "a message without sender.role: get_group_member_info decides (admin)")
+    report(bot.q("SELECT title FROM chats WHERE chat_id = ?", str(G)) == "group %d" % G,
+           "the group's name comes from get_group_info")
     fake.say(42, "/vote 1 2")
     fake.say(43, "/vote 1 1")
     report(wait_for(lambda: bot.q("SELECT count(*) FROM poll_votes WHERE poll_id = 1") == 2), "two votes counted")

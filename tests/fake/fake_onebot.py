@@ -15,7 +15,8 @@ Control (JSON over HTTP on the action port, path /_ctl/...):
   POST event {group, user, role, name, message (array or CQ string), id?, time?}
        -> the event is stored in the group's history and pushed (ws and/or post)
   POST burst {group, n, first_user, text} -> n messages from n members
-  POST fault {kind: drop|malformed|slow|bad_frame|retcode|timeout, ...}
+  POST fault {kind: drop|bad_frame|slow|fragmented|retcode|timeout|reject_ws, ...}
+  POST role {user, role} -> what get_group_member_info answers for that user
   GET  sent  -> every send_* action received, in order
   GET  stats -> counters
 Message ids count from --first-id (wrapping at the 32-bit signed bounds),
@@ -259,12 +260,17 @@ class Handler(BaseHTTPRequestHandler):
                             p.get("message_type", "group"), p.get("cq", False))
             if "raw" in p:  # send this exact text as the frame
                 return self.raw_frame(p["raw"])
+            if p.get("no_role"):  # as some implementations send it: no sender.role
+                del ev["sender"]["role"]
             with S.lock:
                 if ev["message_type"] == "group":
                     S.history.setdefault(ev["group_id"], []).append(ev)
             if not p.get("history_only"):
                 push(ev)
             return self.reply(200, ev)
+        if what == "role":  # what get_group_member_info answers for a user
+            S.args.roles[str(p["user"])] = p["role"]
+            return self.reply(200, {})
         if what == "sent_reset":
             with S.lock:
                 S.sent = []

@@ -46,6 +46,8 @@ static struct fake {
     char last_ids[4096];
     char cursor[256];
     char stored_cursor[256];
+    enum kb_role last_role;
+    char last_title[64];
     int fatal;
     /* sends */
     int sent;
@@ -101,6 +103,8 @@ static int f_deliver(void *ctx, const struct kb_event *evs, size_t n, const char
                  evs[i].message_id ? evs[i].message_id : "-");
     }
     snprintf(F.cursor, sizeof F.cursor, "%s", value);
+    F.last_role = evs[n - 1].role;
+    snprintf(F.last_title, sizeof F.last_title, "%s", evs[n - 1].chat_title ? evs[n - 1].chat_title : "");
     return 0;
 }
 
@@ -187,6 +191,32 @@ static void answer(int i, long status, const char *body)
     q->done(q->ud, &r);
 }
 
+/* Answer every open get_group_info (name "G<id>") and get_group_member_info
+   (role `role`); returns how many. */
+static int answer_lookups(const char *role)
+{
+    int n = 0;
+    for (int i = 0; i < F.nreq; i++) {
+        struct fake_req *q = &F.reqs[i];
+        char body[256];
+        if (q->answered)
+            continue;
+        if (strstr(q->url, "/get_group_info")) {
+            long long g = 0;
+            sscanf(q->body, "{\"group_id\":%lld", &g);
+            snprintf(body, sizeof body,
+                     "{\"status\":\"ok\",\"retcode\":0,\"data\":{\"group_name\":\"G%lld\"}}", g);
+        } else if (strstr(q->url, "/get_group_member_info")) {
+            snprintf(body, sizeof body, "{\"status\":\"ok\",\"retcode\":0,\"data\":{\"role\":\"%s\"}}", role);
+        } else {
+            continue;
+        }
+        answer(i, 200, body);
+        n++;
+    }
+    return n;
+}
+
 /* Fire every live timer due within ms (in order of creation). */
 static void run_timers(uint64_t ms)
 {
@@ -265,7 +295,10 @@ TEST(login_then_socket_then_history_of_known_groups)
                    "{\"message_type\":\"group\",\"user_id\":43,\"message_id\":9,\"time\":1,"
                    "\"message\":\"hi\"}]}}");
     run_timers(0);
+    CHECK_INT(F.events, 0); /* the groups' names are asked first, once */
+    CHECK_INT(answer_lookups("member"), 2);
     CHECK_INT(F.events, 2);
+    CHECK_STR(F.last_title, "G666");
     CHECK_STR(F.last_ids, "555/-3,666/9");
     CHECK_STR(F.cursor, "555,666");
     finish(a);
@@ -287,6 +320,7 @@ TEST(socket_events_batch_and_new_groups_join_the_cursor)
     F.ws_message(F.ws_ud, hb, strlen(hb));
     CHECK_INT(F.deliveries, 0); /* on the next loop turn */
     run_timers(0);
+    answer_lookups("member");
     CHECK_INT(F.deliveries, 1);
     CHECK_STR(F.last_ids, "777/1,888/2");
     CHECK_STR(F.cursor, "777,888");
@@ -304,6 +338,8 @@ TEST(failed_delivery_keeps_the_events)
     F.ws_message(F.ws_ud, m1, strlen(m1));
     F.deliver_fail = 1;
     run_timers(0);
+    answer_lookups("member");
+    CHECK_INT(F.deliveries, 1);
     CHECK_INT(F.events, 0);
     F.deliver_fail = 0;
     run_timers(1000); /* the retry */
@@ -401,6 +437,63 @@ TEST(long_text_goes_in_parts_and_edits_are_reposted_sparingly)
     finish(a);
 }
 
+TEST(role_is_asked_when_the_message_does_not_say_it)
+{
+    reset();
+    struct adapter *a = make(NULL);
+    a->ops->start(a);
+    answer(0, 200, LOGIN_OK);
+    F.ws_open(F.ws_ud);
+    const char *cmd = "{\"post_type\":\"message\",\"message_type\":\"group\",\"group_id\":555,"
+                      "\"user_id\":42,\"message_id\":1,\"message\":\"/poll new a | b | c\"}";
+    F.ws_message(F.ws_ud, cmd, strlen(cmd));
+    run_timers(0);
+    CHECK_INT(F.events, 0);
+    int n0 = F.nreq;
+    CHECK_INT(answer_lookups("admin"), 2); /* the group's name and the sender's role */
+    CHECK_CONTAINS(F.reqs[n0 - 1].body, "\"user_id\":42");
+    CHECK_INT(F.events, 1);
+    CHECK_INT(F.last_role, KB_ROLE_CHAT_ADMIN);
+    CHECK_STR(F.last_title, "G555");
+    /* cached: the next command goes at once */
+    F.ws_message(F.ws_ud, cmd, strlen(cmd));
+    run_timers(0);
+    CHECK_INT(F.nreq, n0);
+    CHECK_INT(F.events, 2);
+    CHECK_INT(F.last_role, KB_ROLE_CHAT_ADMIN);
+    /* expired: asked again; a failed lookup means member */
+    F.now_ms += 300001;
+    F.ws_message(F.ws_ud, cmd, strlen(cmd));
+    run_timers(0);
+    CHECK_INT(F.nreq, n0 + 1);
+    answer(n0, 200, "{\"status\":\"failed\",\"retcode\":100}");
+    CHECK_INT(F.events, 3);
+    CHECK_INT(F.last_role, KB_ROLE_MEMBER);
+    finish(a);
+}
+
+TEST(a_reposted_card_replaces_our_previous_copy)
+{
+    reset();
+    struct adapter *a = make(NULL);
+    a->ops->start(a);
+    answer(0, 200, LOGIN_OK);
+    struct kb_reply e = {.kind = KB_REPLY_EDIT, .platform = "qq", .chat_id = "555",
+                         .text = "Poll #1", .edit_message_id = "5"};
+    CHECK_INT(a->ops->send(a, &e, on_sent, NULL), 0);
+    answer(F.nreq - 1, 200, "{\"status\":\"ok\",\"retcode\":0,\"data\":{\"message_id\":70}}");
+    int n0 = F.nreq;
+    F.now_ms += 301000;
+    CHECK_INT(a->ops->send(a, &e, on_sent, NULL), 0);
+    answer(F.nreq - 1, 200, "{\"status\":\"ok\",\"retcode\":0,\"data\":{\"message_id\":71}}");
+    CHECK_INT(F.nreq, n0 + 2); /* the re-post, then delete_msg of copy 70 (never of 5, the original) */
+    CHECK_CONTAINS(F.reqs[n0 + 1].url, "/delete_msg");
+    CHECK_STR(F.reqs[n0 + 1].body, "{\"message_id\":70}");
+    answer(n0 + 1, 200, "{\"status\":\"failed\",\"retcode\":100}"); /* ignored */
+    CHECK_INT(F.last.outcome, KB_SEND_OK);
+    finish(a);
+}
+
 static const char *hdr_sig;
 static const char *get_hdr(const struct kb_http_incoming *req, const char *name)
 {
@@ -425,16 +518,18 @@ TEST(post_events_need_the_signature)
     const char *m = MSG("555", "4");
     CHECK_INT(post(NULL, m), 403);
     CHECK_INT(post("sha1=000102030405060708090a0b0c0d0e0f10111213", m), 204);
-    CHECK_INT(F.events, 1); /* applied before the answer */
+    CHECK_INT(answer_lookups("member"), 1); /* the group's name, then it is applied */
+    CHECK_INT(F.events, 1);
     CHECK_INT(post("sha1=000102030405060708090a0b0c0d0e0f10111214", m), 403);
     CHECK_INT(post("sha1=000102030405060708090A0B0C0D0E0F10111213", m), 204); /* hex in capitals */
+    CHECK_INT(F.events, 2); /* applied before the answer */
     CHECK_INT(post("sha1=000102030405060708090a0b0c0d0e0f101112", m), 403);
     CHECK_INT(post("sha1=000102030405060708090a0b0c0d0e0f10111213", "{nope"), 400);
-    CHECK_INT(F.events, 2);
     finish(a);
 }
 
 TEST_MAIN(T(login_then_socket_then_history_of_known_groups),
           T(socket_events_batch_and_new_groups_join_the_cursor), T(failed_delivery_keeps_the_events),
           T(closed_socket_reconnects_with_backoff_and_catches_up), T(refused_token_is_fatal),
-          T(long_text_goes_in_parts_and_edits_are_reposted_sparingly), T(post_events_need_the_signature))
+          T(long_text_goes_in_parts_and_edits_are_reposted_sparingly), T(post_events_need_the_signature),
+          T(role_is_asked_when_the_message_does_not_say_it), T(a_reposted_card_replaces_our_previous_copy))
