@@ -311,10 +311,16 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "drop":           # sockets cut without a close frame
             for c in clients:
                 drop_client(c)
-        elif kind == "bad_frame":    # reserved bits set: a protocol error
+        elif kind == "bad_frame":    # protocol errors, by name
+            frames = {"rsv": b"\xf1\x02{}",                        # reserved bits set
+                      "masked": b"\x81\x82abcd\x1a\x1f",          # a masked server frame
+                      "huge": b"\x81\x7f" + struct.pack("!Q", 2**40),  # a 1 TB message announced
+                      "control": b"\x89\x7e\x00\x80" + b"x" * 128,  # a ping over 125 bytes
+                      "continuation": b"\x80\x02{}",              # a continuation with nothing to continue
+                      "close": b"\x88\x02\x03\xe8"}[p.get("frame", "rsv")]
             for c in clients:
                 with c["lock"]:
-                    c["sock"].sendall(b"\xf1\x02{}")
+                    c["sock"].sendall(frames)
         elif kind == "slow":         # one event, one byte at a time
             ev = make_event(p["group"], p["user"], "member", None, p.get("message", "/checkin"))
             with S.lock:
@@ -344,6 +350,8 @@ class Handler(BaseHTTPRequestHandler):
                 S.faults.append(dict(p))
         elif kind == "reject_ws":
             S.args.reject_ws = p.get("count", 1)
+        elif kind == "bad_accept":
+            S.args.bad_accept = p.get("count", 1)
         return self.reply(200, {"clients": len(clients)})
 
 
@@ -361,15 +369,21 @@ def ws_serve(sock, addr):
             k, _, v = h.partition(":")
             headers[k.strip().lower()] = v.strip()
         auth_ok = not S.args.token or headers.get("authorization") == "Bearer " + S.args.token
+        bad_accept = False
         if getattr(S.args, "reject_ws", 0) > 0:
             S.args.reject_ws -= 1
             auth_ok = False
+        elif getattr(S.args, "bad_accept", 0) > 0:
+            S.args.bad_accept -= 1
+            bad_accept = True
         if not line.startswith("GET ") or "sec-websocket-key" not in headers or not auth_ok:
             S.stats["ws_rejected"] += 1
             sock.sendall(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n")
             sock.close()
             return
         accept = base64.b64encode(hashlib.sha1((headers["sec-websocket-key"] + GUID).encode()).digest())
+        if bad_accept:  # a server that is no WebSocket server
+            accept = base64.b64encode(b"0" * 20)
         sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                      b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
         c = {"sock": sock, "lock": threading.Lock()}
@@ -448,6 +462,7 @@ def main():
     args = ap.parse_args()
     args.roles = {}
     args.reject_ws = 0
+    args.bad_accept = 0
     S = State(args)
     httpd = ThreadingHTTPServer(("127.0.0.1", args.http_port), Handler)
     httpd.daemon_threads = True
