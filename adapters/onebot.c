@@ -240,14 +240,17 @@ static void schedule_receive(struct ob *ob)
 
 /* ==== delivery ========================================================== */
 
-static void remember_group(struct ob *ob, int64_t g)
+static size_t group_index(const struct ob *ob, int64_t g)
 {
-    if (!g)
-        return;
     for (size_t i = 0; i < ob->ngroups; i++)
         if (ob->groups[i] == g)
-            return;
-    if (ob->ngroups < OB_MAX_GROUPS)
+            return i;
+    return SIZE_MAX;
+}
+
+static void remember_group(struct ob *ob, int64_t g)
+{
+    if (g && group_index(ob, g) == SIZE_MAX && ob->ngroups < OB_MAX_GROUPS)
         ob->groups[ob->ngroups++] = g;
 }
 
@@ -271,14 +274,6 @@ static const char *recent_sender(const struct ob *ob, const char *chat, const ch
 
 static void flush(struct ob *ob);
 
-static size_t group_index(const struct ob *ob, int64_t g)
-{
-    for (size_t i = 0; i < ob->ngroups; i++)
-        if (ob->groups[i] == g)
-            return i;
-    return SIZE_MAX;
-}
-
 static struct role_entry *role_find(struct ob *ob, int64_t g, int64_t u)
 {
     for (size_t i = 0; i < OB_ROLES; i++)
@@ -295,7 +290,8 @@ static int needs_role(const struct ob_event *e)
 
 static void lookup_done(void *ud, const struct kb_http_response *resp);
 
-static void start_lookup(struct ob *ob, enum req_kind kind, int64_t g, int64_t u)
+/* 0 when the lookup left (lookup_done will follow), else it was not asked. */
+static int start_lookup(struct ob *ob, enum req_kind kind, int64_t g, int64_t u)
 {
     struct sbuf body = {0};
     if (kind == RQ_GROUP_INFO)
@@ -308,9 +304,10 @@ static void start_lookup(struct ob *ob, enum req_kind kind, int64_t g, int64_t u
     if (start_req(ob, kind == RQ_GROUP_INFO ? "get_group_info" : "get_group_member_info",
                   sbuf_take(&body), lookup_done, q)) {
         free(q);
-        return; /* not asked: the batch goes without it */
+        return -1;
     }
     ob->lookups++;
+    return 0;
 }
 
 /* Ask what the waiting events need; returns the lookups in flight. */
@@ -321,7 +318,7 @@ static size_t start_lookups(struct ob *ob)
         const struct ob_event *e = &ob->pending[i];
         size_t gi = e->group ? group_index(ob, e->group) : SIZE_MAX;
         if (gi != SIZE_MAX && !ob->title_asked[gi]) {
-            ob->title_asked[gi] = 1;
+            ob->title_asked[gi] = 1; /* once, whatever comes of it: the name is cosmetic */
             start_lookup(ob, RQ_GROUP_INFO, e->group, 0);
         }
         if (!needs_role(e))
@@ -332,7 +329,8 @@ static size_t start_lookups(struct ob *ob)
         if (!r)
             r = &ob->roles[ob->role_at++ % OB_ROLES];
         *r = (struct role_entry){.group = e->group, .user = e->user, .at_ms = -1};
-        start_lookup(ob, RQ_MEMBER_INFO, e->group, e->user);
+        if (start_lookup(ob, RQ_MEMBER_INFO, e->group, e->user))
+            r->at_ms = now; /* not asked: a member, for now */
     }
     return ob->lookups;
 }
