@@ -186,6 +186,10 @@ def part1(fake, bot):
            and segs[0] == {"type": "reply", "data": {"id": str(e1["message_id"])}}
            and segs[1] == {"type": "at", "data": {"qq": "42"}},
            "the answer goes to send_group_msg with reply and at segments")
+    fake.ctl("event", {"user": 46, "name": "dan", "message": "/me", "message_type": "private"})
+    report(wait_for(lambda: any(x["action"] == "send_private_msg" and x["params"].get("user_id") == 46
+                                for x in fake.ctl("sent"))),
+           "a private message is answered with send_private_msg to that person")
     fake.say(44, "/poll new Best colour? | red | blue", name="carol")
     report(wait_for(lambda: fake.has("only operators") or fake.has("operator")), "a member is refused /poll new")
     fake.say(7, "/poll new Best colour? | red | blue", role="admin", name="admin7")
