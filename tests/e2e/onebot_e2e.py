@@ -344,6 +344,17 @@ def part4():
         time.sleep(0.5)
         report(code == 403 and checkins(bot) == 1, "a POST with a wrong signature is refused and not applied")
         report(wait_for(lambda: fake.has("post-user checked in")), "the POST-mode bot answers through the HTTP actions")
+
+        def status(path, data, method="POST"):
+            try:
+                urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
+                                                              method=method), timeout=10)
+                return 200
+            except urllib.error.HTTPError as e:
+                return e.code
+        report(status("/onebot", None, "GET") == 405 and status("/other", b"{}") == 404
+               and status("/onebot", b"x" * (2 << 20)) == 413,
+               "the listener answers GET 405, an unknown path 404, a 2 MB body 413")
         report(bot.stop() == 0, "the POST-mode bot stops cleanly")
     finally:
         if bot.alive():
