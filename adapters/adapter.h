@@ -124,7 +124,7 @@ struct adapter_services {
                        kb_ws_message_fn message, kb_ws_closed_fn closed, void *ud);
     /* close it without further callbacks (unknown ids are ignored) */
     void (*ws_close)(void *ctx, int64_t id);
-    /* serve POSTs to path on listen ("host:port"), sharing one listener per
+    /* serve requests to path on listen ("host:port"), sharing one listener per
        address with other users; until the adapter stops.  0 or KB_E* */
     int (*http_serve)(void *ctx, const char *listen, const char *path, kb_serve_fn serve,
                       void *ud);
