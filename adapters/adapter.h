@@ -71,8 +71,16 @@ struct kb_http_incoming {
     const char *(*header)(const struct kb_http_incoming *req, const char *name);
     void *priv;                /* bot/'s */
 };
-/* Handle a request; returns the HTTP status of the (empty) answer. */
-typedef int (*kb_serve_fn)(void *ud, const struct kb_http_incoming *req);
+/* What a handler may answer besides the status; empty by default. */
+struct kb_http_body {
+    char *data;                /* malloc'ed; bot/ frees it after sending */
+    size_t len;
+    const char *content_type;  /* a static string, e.g. "application/json" */
+};
+/* Handle a request; returns the HTTP status of the answer, whose body the
+   handler may fill in. */
+typedef int (*kb_serve_fn)(void *ud, const struct kb_http_incoming *req,
+                           struct kb_http_body *body);
 
 /* ---- the result of sending one reply -------------------------------- */
 

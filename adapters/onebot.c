@@ -658,9 +658,12 @@ static int hex_eq(const unsigned char *mac, const char *hex)
     return diff == 0;
 }
 
-static int serve_post(void *ud, const struct kb_http_incoming *req)
+/* An event POSTed to us; the answer has no body (OneBot's "quick
+   operations" are not used: replies go through the outbox). */
+static int serve_post(void *ud, const struct kb_http_incoming *req, struct kb_http_body *body)
 {
     struct ob *ob = ud;
+    (void)body;
     if (!live(ob))
         return 503;
     if (strcmp(req->method, "POST") != 0)

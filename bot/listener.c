@@ -41,11 +41,20 @@ static const char *get_header(const struct kb_http_incoming *req, const char *na
     return MHD_lookup_connection_value(req->priv, MHD_HEADER_KIND, name);
 }
 
-static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status)
+/* Queue the answer; body (may be empty) is freed here. */
+static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, struct kb_http_body *body)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (!r)
+    struct MHD_Response *r =
+        body && body->data
+            ? MHD_create_response_from_buffer(body->len, body->data, MHD_RESPMEM_MUST_FREE)
+            : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        if (body)
+            free(body->data);
         return MHD_NO;
+    }
+    if (body && body->data && body->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, body->content_type);
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return rc;
@@ -71,17 +80,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (u->too_big)
-        return answer(conn, MHD_HTTP_CONTENT_TOO_LARGE);
+        return answer(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL);
     for (size_t i = 0; i < l->n_routes; i++) {
         if (strcmp(l->routes[i].path, url) != 0)
             continue;
         struct kb_http_incoming req = {.method = method, .path = url,
                                        .body = sbuf_str(&u->body), .body_len = u->body.len,
                                        .header = get_header, .priv = conn};
-        int status = l->routes[i].fn(l->routes[i].ud, &req);
-        return answer(conn, status >= 100 && status <= 599 ? (unsigned)status : 500u);
+        struct kb_http_body body = {0};
+        int status = l->routes[i].fn(l->routes[i].ud, &req, &body);
+        return answer(conn, status >= 100 && status <= 599 ? (unsigned)status : 500u, &body);
     }
-    return answer(conn, MHD_HTTP_NOT_FOUND);
+    return answer(conn, MHD_HTTP_NOT_FOUND, NULL);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

@@ -3,7 +3,8 @@
  * (its epoll descriptor watched by a uv_poll handle, its timeouts by a
  * uv_timer), so a request is handled on the loop thread like every other
  * event.  One listener per address; users (an adapter's webhook, later a
- * web console) register paths on it and remove them when they stop.
+ * web console) register paths on it and remove them when they stop; a
+ * handler answers a status and, if it likes, a body (struct kb_http_body).
  * Bodies over LISTENER_MAX_BODY are answered 413, unknown paths 404.
  */
 #ifndef KB_BOT_LISTENER_H

@@ -504,7 +504,10 @@ static int post(const char *sig, const char *body)
     hdr_sig = sig;
     struct kb_http_incoming req = {.method = "POST", .path = "/onebot", .body = body,
                                    .body_len = strlen(body), .header = get_hdr};
-    return F.serve(F.serve_ud, &req);
+    struct kb_http_body answer_body = {0};
+    int status = F.serve(F.serve_ud, &req, &answer_body);
+    CHECK(answer_body.data == NULL);
+    return status;
 }
 
 TEST(post_events_need_the_signature)
