@@ -241,6 +241,10 @@ def part2(fake, bot):
     fake.ctl("fault", {"kind": "slow", "group": G, "user": 52, "delay": 0.001})
     fake.ctl("fault", {"kind": "fragmented", "group": G, "user": 53})
     report(wait_for(lambda: checkins(bot) == n0 + 3), "unreadable JSON is skipped; slow and fragmented frames are applied")
+    big = fake.say(57, "长" * 30000)  # 90 KB of UTF-8: a frame with a 64-bit length
+    report(wait_for(lambda: bot.q("SELECT count(*) FROM processed WHERE platform='qq' AND message_id = ?",
+                                  str(big["message_id"])) == 1),
+           "a 90 KB event (64-bit frame length) arrives whole")
     e = fake.say(54, "/checkin")
     fake.say(54, "/checkin", id=e["message_id"])
     wait_for(lambda: checkins(bot) == n0 + 4)
