@@ -460,9 +460,7 @@ static int enqueue(struct ob *ob, const cJSON *obj, const char *source)
     }
     if (ob->npending == ob->cap_pending) {
         ob->cap_pending = ob->cap_pending ? ob->cap_pending * 2 : 256;
-        ob->pending = realloc(ob->pending, ob->cap_pending * sizeof *ob->pending);
-        if (!ob->pending)
-            abort();
+        ob->pending = xrealloc(ob->pending, ob->cap_pending * sizeof *ob->pending);
     }
     remember_group(ob, e.group);
     ob->pending[ob->npending++] = e;
