@@ -104,6 +104,7 @@ struct ob {
     int64_t groups[OB_MAX_GROUPS];
     char *titles[OB_MAX_GROUPS];  /* get_group_info's name, once asked */
     unsigned char title_asked[OB_MAX_GROUPS];
+    unsigned char history_warned[OB_MAX_GROUPS]; /* "no history" said once per run */
     size_t ngroups;
     struct role_entry roles[OB_ROLES];
     size_t role_at;
@@ -547,8 +548,12 @@ static void history_done(void *ud, const struct kb_http_response *resp)
         }
         ob_log(ob, KB_LOG_DEBUG, "history of group %" PRId64 ": %zu messages", g, n);
     } else {
-        ob_log(ob, KB_LOG_WARN, "no history for group %" PRId64 " (%s); what it said "
-               "while we were away is lost", g, a.description);
+        size_t gi = group_index(ob, g);
+        int first = gi != SIZE_MAX && !ob->history_warned[gi];
+        if (first)
+            ob->history_warned[gi] = 1;
+        ob_log(ob, first ? KB_LOG_WARN : KB_LOG_DEBUG, "no history for group %" PRId64
+               " (%s); what it said while we were away is lost", g, a.description);
     }
     ob_answer_free(&a);
     if (a.outcome == KB_SEND_FATAL) {
