@@ -683,6 +683,14 @@ static int serve_post(void *ud, const struct kb_http_incoming *req, struct kb_ht
             return 403;
         }
     }
+    /* events of another account (several implementations posting here)
+       would be answered through ours: refuse them */
+    const char *sid = req->header(req, "X-Self-ID");
+    int64_t self;
+    if (sid && ob->self_id && (parse_i64(sid, 1, INT64_MAX, &self) || self != ob->self_id)) {
+        ob_log(ob, KB_LOG_WARN, "POST event for QQ %.20s refused: we are %" PRId64, sid, ob->self_id);
+        return 403;
+    }
     if (take_text(ob, req->body, req->body_len, "a POST") == KB_EPARSE)
         return 400;
     flush(ob); /* answer once the event is applied, or queued (a lookup, a retry) */
