@@ -10,7 +10,7 @@ RUN make deps && make VARIANT=release all
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libcurl4 libuv1 libcjson1 libsqlite3-0 tzdata ca-certificates \
+ && apt-get install -y --no-install-recommends libcurl4 libuv1 libcjson1 libsqlite3-0 libmicrohttpd12 libssl3 tzdata ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /data --shell /usr/sbin/nologin kocbot \
  && mkdir -p /data && chown kocbot /data

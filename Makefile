@@ -7,10 +7,11 @@
 
 VARIANT ?= debug
 BUILD := build/$(VARIANT)
-PKGS := libcurl libuv libcjson sqlite3
+PKGS := libcurl libuv libcjson sqlite3 libmicrohttpd libcrypto
 # the build packages, then what the tests need (clang links the libFuzzer
 # smoke test, which fails rather than skips without it)
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libcjson-dev libsqlite3-dev \
+            libmicrohttpd-dev libssl-dev \
             tzdata ca-certificates sqlite3 curl python3 clang
 
 CC ?= cc

@@ -25,6 +25,7 @@ struct kb_http_request {
     const char *body;          /* POST body or NULL */
     size_t body_len;
     const char *content_type;  /* e.g. "application/json"; NULL for none */
+    const char *bearer;        /* "Authorization: Bearer" token or NULL; never logged */
     long timeout_ms;           /* whole transfer, must exceed a long poll */
     long connect_timeout_ms;   /* 0 = default */
     size_t max_response;       /* larger bodies fail the transfer; 0 = default */
@@ -51,6 +52,35 @@ typedef void (*kb_timer_fn)(void *ud);
    read (what arrived together may be delivered as one batch) */
 typedef void (*kb_line_fn)(void *ud, const char *line, size_t len);
 typedef void (*kb_input_end_fn)(void *ud);
+
+/* ---- WebSocket (receive side) and incoming HTTP as services ----------- */
+
+typedef void (*kb_ws_open_fn)(void *ud);
+/* one complete message, borrowed for the duration of the call */
+typedef void (*kb_ws_message_fn)(void *ud, const char *data, size_t len);
+/* the connection ended (or never opened); called once, then it is gone */
+typedef void (*kb_ws_closed_fn)(void *ud, const char *why);
+
+/* One HTTP request received by bot/'s listener, complete with its body. */
+struct kb_http_incoming {
+    const char *method;
+    const char *path;
+    const char *body;          /* borrowed for the duration of the call */
+    size_t body_len;
+    /* a request header (case-insensitive name), or NULL */
+    const char *(*header)(const struct kb_http_incoming *req, const char *name);
+    void *priv;                /* bot/'s */
+};
+/* What a handler may answer besides the status; empty by default. */
+struct kb_http_body {
+    char *data;                /* malloc'ed; bot/ frees it after sending */
+    size_t len;
+    const char *content_type;  /* a static string, e.g. "application/json" */
+};
+/* Handle a request; returns the HTTP status of the answer, whose body the
+   handler may fill in. */
+typedef int (*kb_serve_fn)(void *ud, const struct kb_http_incoming *req,
+                           struct kb_http_body *body);
 
 /* ---- the result of sending one reply -------------------------------- */
 
@@ -95,6 +125,20 @@ struct adapter_services {
        split into lines (over-long lines are dropped with a warning); end is
        called once at end of input.  0 or a negative KB_E*. */
     int (*stdin_lines)(void *ctx, kb_line_fn line, kb_input_end_fn end, void *ud);
+    /* open a WebSocket (ws://) with an optional bearer token; returns an
+       id > 0 (every outcome then arrives through the callbacks) or a
+       negative KB_E* (a URL that cannot work) */
+    int64_t (*ws_open)(void *ctx, const char *url, const char *bearer, kb_ws_open_fn open,
+                       kb_ws_message_fn message, kb_ws_closed_fn closed, void *ud);
+    /* close it without further callbacks (unknown ids are ignored) */
+    void (*ws_close)(void *ctx, int64_t id);
+    /* serve requests to path on listen ("host:port"), sharing one listener per
+       address with other users; until the adapter stops.  0 or KB_E* */
+    int (*http_serve)(void *ctx, const char *listen, const char *path, kb_serve_fn serve,
+                      void *ud);
+    /* HMAC-SHA1 of data under key, into out[20]; 0 or KB_E* */
+    int (*hmac_sha1)(void *ctx, const void *key, size_t key_len, const void *data, size_t len,
+                     unsigned char out[20]);
     /* write text to the process's standard output */
     void (*stdout_write)(void *ctx, const char *text, size_t len);
     /* this adapter will receive nothing more (its input ended): bot/ stops
@@ -129,6 +173,9 @@ struct adapter {
     const struct adapter_ops *ops;
     const struct adapter_services *svc;
     size_t max_text;           /* longest text one message may carry */
+    /* the adapter's own pacing, overriding the "limits" section when > 0 */
+    int pace_chat_gap_ms;      /* least time between two messages to one chat */
+    int pace_per_group_per_min;
     void *priv;
 };
 

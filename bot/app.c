@@ -15,15 +15,34 @@
 #include "clock.h"
 #include "http.h"
 #include "lines.h"
+#include "listener.h"
 #include "log.h"
 #include "outbox.h"
+#include "ws.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #define SCHED_RETRY_MS 5000     /* after a failed tick (disk full, …) */
 #define SCHED_CAP_MS 60000      /* re-arm at least every minute: survives clock jumps */
 #define RESTART_MIN_MS 5000     /* a failed adapter is started again after this, */
 #define RESTART_MAX_MS 300000   /* doubling up to this */
 
+#define MAX_LISTENERS 4
+
 struct slot;
+
+/* A WebSocket handed to an adapter: its id, and the adapter's callbacks. */
+struct app_ws {
+    int64_t id;
+    struct ws_conn *conn;
+    struct slot *owner;
+    kb_ws_open_fn open;
+    kb_ws_message_fn message;
+    kb_ws_closed_fn closed;
+    void *ud;
+    struct app_ws *next;
+};
 
 struct app_timer {
     uv_timer_t handle;
@@ -69,6 +88,8 @@ struct app {
     /* timers handed to the adapters */
     struct app_timer *timers;
     int64_t next_timer_id;
+    struct app_ws *sockets;
+    struct http_listener *listeners[MAX_LISTENERS];
     int stopping;
     int exit_code;
 };
@@ -145,6 +166,131 @@ static void svc_timer_cancel(void *ctx, int64_t id)
             timer_unlink(a, t);
             uv_close((uv_handle_t *)&t->handle, timer_closed);
             return;
+        }
+    }
+}
+
+static struct app_ws *ws_unlink(struct app *a, int64_t id)
+{
+    for (struct app_ws **p = &a->sockets; *p; p = &(*p)->next) {
+        if ((*p)->id == id) {
+            struct app_ws *w = *p;
+            *p = w->next;
+            return w;
+        }
+    }
+    return NULL;
+}
+
+static void ws_opened(void *ud)
+{
+    struct app_ws *w = ud;
+    w->open(w->ud);
+}
+
+static void ws_message(void *ud, const char *data, size_t len)
+{
+    struct app_ws *w = ud;
+    w->message(w->ud, data, len);
+}
+
+static void ws_closed(void *ud, const char *why)
+{
+    struct app_ws *w = ud;
+    ws_unlink(w->owner->app, w->id);
+    kb_ws_closed_fn closed = w->closed;
+    void *cud = w->ud;
+    free(w);
+    closed(cud, why);
+}
+
+static int64_t svc_ws_open(void *ctx, const char *url, const char *bearer, kb_ws_open_fn open,
+                           kb_ws_message_fn message, kb_ws_closed_fn closed, void *ud)
+{
+    struct slot *sl = ctx;
+    struct app *a = sl->app;
+    if (a->stopping || sl->state != SLOT_RUNNING)
+        return KB_ESHUTDOWN;
+    struct app_ws *w = xcalloc(1, sizeof *w);
+    *w = (struct app_ws){.id = ++a->next_timer_id, .owner = sl, .open = open,
+                         .message = message, .closed = closed, .ud = ud};
+    char err[160];
+    w->conn = ws_connect(&a->loop, url, bearer, ws_opened, ws_message, ws_closed, w, err,
+                         sizeof err);
+    if (!w->conn) {
+        log_error(sl->kind->name, "WebSocket: %s", err);
+        free(w);
+        return KB_EINVAL;
+    }
+    w->next = a->sockets;
+    a->sockets = w;
+    return w->id;
+}
+
+static void svc_ws_close(void *ctx, int64_t id)
+{
+    struct app_ws *w = ws_unlink(((struct slot *)ctx)->app, id);
+    if (w) {
+        ws_close(w->conn);
+        free(w);
+    }
+}
+
+static int svc_http_serve(void *ctx, const char *addr, const char *path, kb_serve_fn serve,
+                          void *ud)
+{
+    struct slot *sl = ctx;
+    struct app *a = sl->app;
+    int free_at = -1;
+    for (int i = 0; i < MAX_LISTENERS; i++) {
+        if (!a->listeners[i]) {
+            if (free_at < 0)
+                free_at = i;
+        } else if (!strcmp(listener_addr(a->listeners[i]), addr)) {
+            return listener_route(a->listeners[i], path, serve, ud, sl);
+        }
+    }
+    if (free_at < 0)
+        return KB_EFULL;
+    char err[160];
+    int rc = listener_open(&a->loop, addr, &a->listeners[free_at], err, sizeof err);
+    if (rc) {
+        log_error(sl->kind->name, "HTTP listener: %s", err);
+        return rc;
+    }
+    log_info(sl->kind->name, "listening on http://%s%s", addr, path);
+    return listener_route(a->listeners[free_at], path, serve, ud, sl);
+}
+
+static int svc_hmac_sha1(void *ctx, const void *key, size_t key_len, const void *data,
+                         size_t len, unsigned char out[20])
+{
+    (void)ctx;
+    unsigned olen = 0;
+    if (key_len > INT32_MAX ||
+        !HMAC(EVP_sha1(), key, (int)key_len, data, len, out, &olen) || olen != 20)
+        return KB_EINVAL;
+    return KB_OK;
+}
+
+/* Close the slot's sockets and paths (a listener nobody uses any more too). */
+static void slot_release_network(struct slot *sl)
+{
+    struct app *a = sl->app;
+    for (struct app_ws **p = &a->sockets; *p;) {
+        struct app_ws *w = *p;
+        if (w->owner != sl) {
+            p = &w->next;
+            continue;
+        }
+        *p = w->next;
+        ws_close(w->conn);
+        free(w);
+    }
+    for (int i = 0; i < MAX_LISTENERS; i++) {
+        if (a->listeners[i] && listener_unroute(a->listeners[i], sl) == 0) {
+            listener_close(a->listeners[i]);
+            a->listeners[i] = NULL;
         }
     }
 }
@@ -300,6 +446,7 @@ static void slot_halt(struct slot *sl)
     }
     if (sl->http)
         http_cancel_all(sl->http);
+    slot_release_network(sl);
     line_reader_close(sl->input);
     sl->input = NULL;
 }
@@ -436,6 +583,10 @@ static int slot_start(struct slot *sl)
         .enabled = paced ? c->limits.enabled : 0, .per_chat_per_s = c->limits.per_chat_per_s,
         .per_group_per_min = c->limits.per_group_per_min, .global_per_s = c->limits.global_per_s,
         .coalesce = paced ? c->limits.coalesce : 0};
+    if (sl->adapter->pace_chat_gap_ms > 0)
+        lim.per_chat_per_s = 1000.0 / sl->adapter->pace_chat_gap_ms;
+    if (sl->adapter->pace_per_group_per_min > 0)
+        lim.per_group_per_min = sl->adapter->pace_per_group_per_min;
     sl->sender = sender_new(&a->loop, a->engine, sl->adapter, &lim, drained, sl);
     sender_on_sent(sl->sender, on_sent, a);
     if (sl->adapter->ops->start(sl->adapter)) {
@@ -486,6 +637,8 @@ int app_run(const struct kb_config *cfg)
             .ctx = sl, .now_ms = svc_now_ms, .http = svc_http, .timer_start = svc_timer_start,
             .timer_cancel = svc_timer_cancel, .deliver = svc_deliver,
             .cursor_load = svc_cursor_load, .stdin_lines = svc_stdin_lines,
+            .ws_open = svc_ws_open, .ws_close = svc_ws_close, .http_serve = svc_http_serve,
+            .hmac_sha1 = svc_hmac_sha1,
             .stdout_write = svc_stdout_write, .finished = svc_finished, .log = svc_log,
             .fatal = svc_fatal};
         uv_timer_init(&a->loop, &sl->restart);

@@ -466,6 +466,10 @@ int http_request_start(struct http_client *c, const struct kb_http_request *req,
     SETOPT(e, CURLOPT_WRITEFUNCTION, on_write);
     SETOPT(e, CURLOPT_WRITEDATA, (void *)x);
     SETOPT(e, CURLOPT_HTTPHEADER, x->headers);
+    if (req->bearer && *req->bearer) {
+        SETOPT(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+        SETOPT(e, CURLOPT_XOAUTH2_BEARER, req->bearer);
+    }
     SETOPT(e, CURLOPT_NOSIGNAL, 1L);
     SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
     SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L);

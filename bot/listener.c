@@ -1,0 +1,241 @@
+/* The embedded HTTP listener; see listener.h. */
+#include "listener.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/util.h"
+#include "log.h"
+
+#define MAX_ROUTES 8
+
+struct route {
+    char *path;
+    kb_serve_fn fn;
+    void *ud;
+    const void *owner;
+};
+
+struct http_listener {
+    uv_loop_t *loop;
+    struct MHD_Daemon *d;
+    uv_poll_t poll;
+    uv_timer_t timer;
+    int handles_open;
+    char addr[96];
+    struct route routes[MAX_ROUTES];
+    size_t n_routes;
+};
+
+/* One request's body being received. */
+struct upload {
+    struct sbuf body;
+    int too_big;
+};
+
+static const char *get_header(const struct kb_http_incoming *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->priv, MHD_HEADER_KIND, name);
+}
+
+/* Queue the answer; body (may be empty) is freed here. */
+static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, struct kb_http_body *body)
+{
+    struct MHD_Response *r =
+        body && body->data
+            ? MHD_create_response_from_buffer(body->len, body->data, MHD_RESPMEM_MUST_FREE)
+            : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        if (body)
+            free(body->data);
+        return MHD_NO;
+    }
+    if (body && body->data && body->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, body->content_type);
+    enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *data, size_t *data_size, void **con_cls)
+{
+    struct http_listener *l = cls;
+    (void)version;
+    struct upload *u = *con_cls;
+    if (!u) { /* headers only so far */
+        *con_cls = xcalloc(1, sizeof *u);
+        return MHD_YES;
+    }
+    if (*data_size) {
+        if (u->body.len + *data_size > LISTENER_MAX_BODY)
+            u->too_big = 1;
+        else
+            sbuf_addn(&u->body, data, *data_size);
+        *data_size = 0;
+        return MHD_YES;
+    }
+    if (u->too_big)
+        return answer(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL);
+    for (size_t i = 0; i < l->n_routes; i++) {
+        if (strcmp(l->routes[i].path, url) != 0)
+            continue;
+        struct kb_http_incoming req = {.method = method, .path = url,
+                                       .body = sbuf_str(&u->body), .body_len = u->body.len,
+                                       .header = get_header, .priv = conn};
+        struct kb_http_body body = {0};
+        int status = l->routes[i].fn(l->routes[i].ud, &req, &body);
+        return answer(conn, status >= 100 && status <= 599 ? (unsigned)status : 500u, &body);
+    }
+    return answer(conn, MHD_HTTP_NOT_FOUND, NULL);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+    (void)cls;
+    (void)conn;
+    (void)why;
+    struct upload *u = *con_cls;
+    if (u) {
+        sbuf_free(&u->body);
+        free(u);
+    }
+    *con_cls = NULL;
+}
+
+static void on_timer(uv_timer_t *t);
+
+/* Let MHD work, then wake again when it next needs to (a timeout). */
+static void run_daemon(struct http_listener *l)
+{
+    MHD_run(l->d);
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (MHD_get_timeout(l->d, &ms) == MHD_YES)
+        uv_timer_start(&l->timer, on_timer, ms, 0);
+    else
+        uv_timer_stop(&l->timer);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    run_daemon(t->data);
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+    (void)status;
+    (void)events;
+    run_daemon(p->data);
+}
+
+static int parse_addr(const char *addr, struct sockaddr_in *sa)
+{
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr || colon - addr >= 64)
+        return -1;
+    char host[64];
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 1 || port > 65535)
+        return -1;
+    if (!strcmp(host, "localhost"))
+        snprintf(host, sizeof host, "127.0.0.1");
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+int listener_open(uv_loop_t *loop, const char *addr, struct http_listener **out, char *err,
+                  size_t cap)
+{
+    *out = NULL;
+    struct sockaddr_in sa;
+    if (!addr || strlen(addr) >= sizeof((struct http_listener *)0)->addr || parse_addr(addr, &sa)) {
+        snprintf(err, cap, "listen address must be <IPv4 address>:<port>");
+        return KB_EINVAL;
+    }
+    struct http_listener *l = xcalloc(1, sizeof *l);
+    l->loop = loop;
+    snprintf(l->addr, sizeof l->addr, "%s", addr);
+    l->d = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, l,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
+    const union MHD_DaemonInfo *info =
+        l->d ? MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+    if (!info) {
+        snprintf(err, cap, "cannot listen on %s (address in use or not ours?)", addr);
+        if (l->d)
+            MHD_stop_daemon(l->d);
+        free(l);
+        return KB_ETRANSPORT;
+    }
+    uv_poll_init(loop, &l->poll, info->epoll_fd);
+    uv_timer_init(loop, &l->timer);
+    l->poll.data = l->timer.data = l;
+    l->handles_open = 2;
+    uv_poll_start(&l->poll, UV_READABLE, on_poll);
+    run_daemon(l);
+    *out = l;
+    return KB_OK;
+}
+
+const char *listener_addr(const struct http_listener *l)
+{
+    return l->addr;
+}
+
+int listener_route(struct http_listener *l, const char *path, kb_serve_fn fn, void *ud,
+                   const void *owner)
+{
+    if (!path || path[0] != '/' || l->n_routes == MAX_ROUTES)
+        return KB_EINVAL;
+    for (size_t i = 0; i < l->n_routes; i++)
+        if (!strcmp(l->routes[i].path, path))
+            return KB_EINVAL;
+    l->routes[l->n_routes++] = (struct route){xstrdup(path), fn, ud, owner};
+    return KB_OK;
+}
+
+size_t listener_unroute(struct http_listener *l, const void *owner)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->n_routes; i++) {
+        if (l->routes[i].owner == owner)
+            free(l->routes[i].path);
+        else
+            l->routes[k++] = l->routes[i];
+    }
+    l->n_routes = k;
+    return k;
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+    struct http_listener *l = h->data;
+    if (--l->handles_open == 0)
+        free(l);
+}
+
+void listener_close(struct http_listener *l)
+{
+    if (!l)
+        return;
+    uv_poll_stop(&l->poll);
+    for (size_t i = 0; i < l->n_routes; i++)
+        free(l->routes[i].path);
+    l->n_routes = 0;
+    MHD_stop_daemon(l->d);
+    l->d = NULL;
+    uv_close((uv_handle_t *)&l->poll, handle_closed);
+    uv_close((uv_handle_t *)&l->timer, handle_closed);
+}
