@@ -332,6 +332,26 @@ static int first_sight(struct engine *e, const struct kb_event *ev, int64_t now,
     return rc;
 }
 
+static int outbox_record(struct engine *e, int64_t id, enum outbox_outcome outcome,
+                         const char *message_id, int64_t retry_at_ms, const char *error, int64_t now_ms);
+
+/* Our own message came back from the platform: its outbox row arrived, even
+   when the answer to the send was lost in a crash.  Only a row of the same
+   platform and chat that is not yet marked sent is touched. */
+static int echo_delivered(struct engine *e, const struct kb_event *ev, int64_t now)
+{
+    if (!ev->chat_id || !ev->message_id || ev->outbox_id <= 0)
+        return KB_EINVAL;
+    int64_t n = 0;
+    int rc = store_i64(e->st, &n,
+                       "SELECT count(*) FROM outbox WHERE id = ? AND platform = ? AND chat_id = ?"
+                       " AND state <> 1",
+                       VALS(SI(ev->outbox_id), ST(ev->platform), ST(ev->chat_id)));
+    if (rc || n == 0)
+        return rc;
+    return outbox_record(e, ev->outbox_id, OUTBOX_SENT, ev->message_id, 0, NULL, now * 1000);
+}
+
 static int apply_one(struct engine *e, const struct kb_event *ev, int64_t now)
 {
     if (!ev->platform)
@@ -355,6 +375,8 @@ static int apply_one(struct engine *e, const struct kb_event *ev, int64_t now)
                 return rc;
         }
         return chat_set_active(e, ev->platform, ev->chat_id, ev->bot_active);
+    case KB_EV_DELIVERED:
+        return echo_delivered(e, ev, now);
     case KB_EV_MESSAGE:
     case KB_EV_CALLBACK:
         return apply_command(e, ev, now);
