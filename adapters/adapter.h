@@ -19,8 +19,10 @@
 /* ---- HTTP as a service ---------------------------------------------- */
 
 struct kb_http_request {
-    const char *method;        /* "GET" or "POST" */
+    const char *method;        /* "GET", "POST" or "PUT" */
     const char *url;           /* full URL; may contain a secret: never logged */
+    const char *bearer;        /* "Authorization: Bearer" credential, or NULL;
+                                  a secret: never logged */
     const char *log_name;      /* what logs may show instead, e.g. "getUpdates" */
     const char *body;          /* POST body or NULL */
     size_t body_len;
@@ -97,6 +99,12 @@ struct adapter_services {
        split into lines (over-long lines are dropped with a warning); end is
        called once at end of input.  0 or a negative KB_E*. */
     int (*stdin_lines)(void *ctx, kb_line_fn line, kb_input_end_fn end, void *ud);
+    /* a credential the adapter obtained itself (the access token a password
+       login returned), kept by bot/ outside the database in a file only the
+       process's user may read.  load: 0 with buf ("" when none) or KB_E*;
+       save: 0 (durably written) or KB_E*.  key: [a-z0-9_.-]+ */
+    int (*secret_load)(void *ctx, const char *key, char *buf, size_t cap);
+    int (*secret_save)(void *ctx, const char *key, const char *value);
     /* write text to the process's standard output */
     void (*stdout_write)(void *ctx, const char *text, size_t len);
     /* this adapter will receive nothing more (its input ended): bot/ stops

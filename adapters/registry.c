@@ -4,10 +4,12 @@
 #include <string.h>
 
 #include "console.h"
+#include "matrix.h"
 #include "telegram.h"
 
 const struct adapter_kind *const adapter_kinds[] = {
     &tg_adapter_kind,
+    &mx_adapter_kind,
     &console_adapter_kind,
 };
 

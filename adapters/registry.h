@@ -26,7 +26,8 @@ enum adapter_key_flags {
     ADAPTER_KEY_REQUIRED = 1u << 1, /* the adapter cannot start without it;
                                        when set, the adapter starts by default */
     ADAPTER_KEY_URL = 1u << 2,      /* an http:// or https:// URL, no trailing '/' */
-    ADAPTER_KEY_IDENT = 1u << 3     /* a short name without spaces or commas */
+    ADAPTER_KEY_IDENT = 1u << 3,    /* a short name without spaces or commas */
+    ADAPTER_KEY_OPTIONAL = 1u << 4  /* may be left unset (NULL in the options) */
 };
 
 struct adapter_key {

@@ -409,11 +409,13 @@ int http_request_start(struct http_client *c, const struct kb_http_request *req,
         return KB_EINVAL;
     if (c->shutting_down)
         return KB_ESHUTDOWN;
-    int post;
+    int post, put = 0;
     if (!req->method || strcmp(req->method, "GET") == 0)
         post = 0;
     else if (strcmp(req->method, "POST") == 0)
         post = 1;
+    else if (strcmp(req->method, "PUT") == 0)
+        post = put = 1; /* a body like POST's, under another verb */
     else
         return KB_EINVAL;
 
@@ -447,6 +449,21 @@ int http_request_start(struct http_client *c, const struct kb_http_request *req,
             goto nomem;
         x->headers = h;
     }
+    if (req->bearer) {
+        /* the header list lives only as long as the transfer */
+        size_t n = strlen(req->bearer);
+        char *line = malloc(n + sizeof "Authorization: Bearer ");
+        if (!line)
+            goto nomem;
+        memcpy(line, "Authorization: Bearer ", sizeof "Authorization: Bearer " - 1);
+        memcpy(line + sizeof "Authorization: Bearer " - 1, req->bearer, n + 1);
+        h = curl_slist_append(x->headers, line);
+        memset(line, 0, n + sizeof "Authorization: Bearer ");
+        free(line);
+        if (!h)
+            goto nomem;
+        x->headers = h;
+    }
 
     int bad = 0;
     CURL *e = x->easy;
@@ -473,6 +490,8 @@ int http_request_start(struct http_client *c, const struct kb_http_request *req,
         SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
         /* copied: the caller's body may go away after we return */
         SETOPT(e, CURLOPT_COPYPOSTFIELDS, len ? req->body : "");
+        if (put)
+            SETOPT(e, CURLOPT_CUSTOMREQUEST, "PUT");
     } else {
         SETOPT(e, CURLOPT_HTTPGET, 1L);
     }

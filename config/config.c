@@ -394,6 +394,8 @@ static void build_adapter_keys(void)
                 k->flags |= F_SECRET;
             if (ax->flags & ADAPTER_KEY_REQUIRED)
                 k->flags |= F_REQUIRED | F_NULLABLE;
+            if (ax->flags & ADAPTER_KEY_OPTIONAL)
+                k->flags |= F_NULLABLE;
             if (ax->flags & ADAPTER_KEY_URL)
                 k->check = chk_url;
             if (ax->flags & ADAPTER_KEY_IDENT)
