@@ -224,6 +224,7 @@ class Handler(BaseHTTPRequestHandler):
             if eid is None:
                 return self.error(404, "M_UNRECOGNIZED", "Unrecognized request")
             if fault and fault["kind"] == "swallow":
+                time.sleep(fault.get("seconds", 0))
                 self.close_connection = True
                 return
             return self.reply(200, {"event_id": eid}, cut)
