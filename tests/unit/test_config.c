@@ -274,7 +274,7 @@ static const struct {
     {"{\"db\": null}", KB_EINVAL, "db: must be a string"},
     {"{\"db\": \"a\\nb\"}", KB_EINVAL, "db: must not contain control"},
     {"{\"adapters\": [\"irc\"]}", KB_EINVAL,
-     "adapters[0]: must be \"telegram\" or \"console\" (got \"irc\")"},
+     "adapters[0]: must be \"telegram\", \"matrix\" or \"console\" (got \"irc\")"},
     {"{\"adapters\": true}", KB_EINVAL, "adapters: must be an array of strings"},
     {"{\"adapter\": \"console\"}", KB_EINVAL, "\"adapter\": unknown key"},
     {"{\"locale\": \"fr\"}", KB_EINVAL,
@@ -826,7 +826,7 @@ TEST(validate_cross_field)
     CHECK_INT(cfg_validate(&c, err, sizeof err), KB_EINVAL);
     CHECK_CONTAINS(err, "adapters: \"telegram\" needs telegram.token; set KOCBOT_TELEGRAM_TOKEN");
     CHECK_INT(cfg_set_adapters(&c, "telegram,irc", err, sizeof err), KB_EINVAL);
-    CHECK_CONTAINS(err, "adapters: must be \"telegram\" or \"console\" (got \"irc\")");
+    CHECK_CONTAINS(err, "adapters: must be \"telegram\", \"matrix\" or \"console\" (got \"irc\")");
     CHECK_INT(cfg_set_adapters(&c, "console,telegram", err, sizeof err), 0);
     CHECK_INT(c.n_adapters, 2);
     CHECK_STR(started(&c), "console,telegram");
