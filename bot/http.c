@@ -402,6 +402,25 @@ int http_client_new(uv_loop_t *loop, struct http_client **out)
             bad = 1;                                            \
     } while (0)
 
+/* Append "name: value" to the transfer's headers; the temporary line is
+   wiped (a value may be a credential).  0, or -1 when out of memory. */
+static int add_header(struct http_xfer *x, const char *name, const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value);
+    char *line = malloc(nl + vl + 1);
+    if (!line)
+        return -1;
+    memcpy(line, name, nl);
+    memcpy(line + nl, value, vl + 1);
+    struct curl_slist *h = curl_slist_append(x->headers, line);
+    memset(line, 0, nl + vl);
+    free(line);
+    if (!h)
+        return -1;
+    x->headers = h;
+    return 0;
+}
+
 int http_request_start(struct http_client *c, const struct kb_http_request *req,
                        kb_http_done_fn done, void *ud)
 {
@@ -436,34 +455,9 @@ int http_request_start(struct http_client *c, const struct kb_http_request *req,
     if (!h)
         goto nomem;
     x->headers = h;
-    if (req->content_type) {
-        size_t n = strlen(req->content_type);
-        char *line = malloc(n + sizeof "Content-Type: ");
-        if (!line)
-            goto nomem;
-        memcpy(line, "Content-Type: ", sizeof "Content-Type: " - 1);
-        memcpy(line + sizeof "Content-Type: " - 1, req->content_type, n + 1);
-        h = curl_slist_append(x->headers, line);
-        free(line);
-        if (!h)
-            goto nomem;
-        x->headers = h;
-    }
-    if (req->bearer) {
-        /* the header list lives only as long as the transfer */
-        size_t n = strlen(req->bearer);
-        char *line = malloc(n + sizeof "Authorization: Bearer ");
-        if (!line)
-            goto nomem;
-        memcpy(line, "Authorization: Bearer ", sizeof "Authorization: Bearer " - 1);
-        memcpy(line + sizeof "Authorization: Bearer " - 1, req->bearer, n + 1);
-        h = curl_slist_append(x->headers, line);
-        memset(line, 0, n + sizeof "Authorization: Bearer ");
-        free(line);
-        if (!h)
-            goto nomem;
-        x->headers = h;
-    }
+    if ((req->content_type && add_header(x, "Content-Type: ", req->content_type)) ||
+        (req->bearer && add_header(x, "Authorization: Bearer ", req->bearer)))
+        goto nomem;
 
     int bad = 0;
     CURL *e = x->easy;

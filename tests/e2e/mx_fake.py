@@ -229,6 +229,10 @@ ok("kill -9 three times during 80 check-ins: every one answered exactly once",
    counts.count(1) == len(ids), "counts %s" % {n: counts.count(n) for n in set(counts)})
 ok("... and applied once", sql(DB, "SELECT count(*) FROM checkins c JOIN members m ON m.id = c.member_id "
                                    "WHERE m.user_id LIKE '@u%'") == "80")
+fake.c("event", {"room": ROOM2, "type": "m.room.member", "state_key": ME, "sender": "@alice:fake.test",
+                 "content": {"membership": "leave", "reason": "bye"}})
+ok("kicked: the room is recorded inactive (like my_chat_member)",
+   wait_for(10, lambda: sql(DB, "SELECT active FROM chats WHERE chat_id='%s'" % ROOM2) == "0"))
 bot.stop()
 text = open(os.path.join(WORK, "bot.log")).read() + open(os.path.join(WORK, "burst.log")).read()
 ok("the token never appears in a log", TOKEN not in text)

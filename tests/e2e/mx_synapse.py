@@ -240,6 +240,9 @@ counts = [len(bot_replies(ROOM, alice, x)) for x in burst]
 ok("kill -9 three times during %d commands: each answered exactly once" % len(burst),
    burst and counts.count(1) == len(burst), "counts %s" % {n: counts.count(n) for n in set(counts)})
 ok("... and the outbox holds nothing pending", sql(DB, "SELECT count(*) FROM outbox WHERE state = 0") == "0")
+st, _ = api("POST", "/rooms/%s/kick" % q(ROOM), {"user_id": BOT, "reason": "test over"}, alice)
+ok("alice kicks the bot: the room is recorded inactive",
+   st == 200 and wait_for(20, lambda: sql(DB, "SELECT active FROM chats WHERE chat_id='%s'" % ROOM) == "0", 0.3))
 bot.stop()
 log = bot.log_text()
 secret = DB + "-matrix.login.secret"

@@ -20,8 +20,9 @@ flock 9
 
 if [ -f "$READY" ]; then echo "$ROOT"; exit 0; fi
 if ! command -v debootstrap >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >>"$LOG" 2>&1 \
-        || skip "debootstrap is missing and apt-get could not install it (see $LOG)"
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap ||
+      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap; }
+    } >>"$LOG" 2>&1 || skip "debootstrap is missing and apt-get could not install it (see $LOG)"
 fi
 rm -rf "$ROOT"
 if ! debootstrap --variant=minbase sid "$ROOT" "$MIRROR" >>"$LOG" 2>&1; then
