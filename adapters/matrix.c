@@ -44,9 +44,11 @@
 #define MX_REACTIONS 2048          /* recent vote reactions, for their redaction */
 #define MX_NAMES 4096              /* display names seen in member events */
 #define MX_API "/_matrix/client/v3"
+#define MX_GAP_PAGES 20            /* a limited timeline is filled up to 20 x 500 events */
+#define MX_GAP_KEY "org.kocbot.gap" /* where fetched older events wait in the sync JSON */
 
 enum step { STEP_NONE = 0, STEP_LOGIN, STEP_WHOAMI, STEP_SYNC, STEP_PREPARE, STEP_DELIVER };
-enum req_kind { RQ_CONTROL = 0, RQ_POWER, RQ_CARD, RQ_INVITE, RQ_SEND };
+enum req_kind { RQ_CONTROL = 0, RQ_POWER, RQ_CARD, RQ_INVITE, RQ_GAP, RQ_SEND };
 
 struct mx;
 
@@ -55,8 +57,9 @@ struct mx_req {
     struct mx_req *prev, *next;
     enum req_kind kind;
     enum step step;                /* RQ_CONTROL */
-    char *room;                    /* RQ_POWER, RQ_CARD, RQ_INVITE */
+    char *room;                    /* RQ_POWER, RQ_CARD, RQ_INVITE, RQ_GAP */
     char *event_id;                /* RQ_CARD */
+    int pages;                     /* RQ_GAP: pages fetched so far */
     struct mx_send *send;          /* RQ_SEND */
 };
 
@@ -603,11 +606,13 @@ static char *room_path_dup(const char *room, const char *tail)
     return sbuf_take(&p);
 }
 
-static void prepare_room(struct mx *mx, const char *room_id, const cJSON *room, int64_t now)
+/* Start the lookups events (of room_id) need: cards of reactions, the
+   room's power levels. */
+static void prepare_events(struct mx *mx, const char *room_id, const cJSON *events, int64_t now)
 {
     int wants_role = 0;
     const cJSON *ev;
-    cJSON_ArrayForEach(ev, events_of(room, "timeline")) {
+    cJSON_ArrayForEach(ev, events) {
         const char *type = str_at(ev, "type"), *sender = str_at(ev, "sender");
         if (!type || !sender || strcmp(sender, mx->me) == 0)
             continue;
@@ -644,6 +649,66 @@ static void prepare_room(struct mx *mx, const char *room_id, const cJSON *room, 
     }
 }
 
+static void gap_done(void *ud, const struct kb_http_response *resp);
+
+/* The events a limited timeline left out, older first: fetched back from
+   prev_batch to our since token, kept in the room's sync JSON. */
+static void fetch_gap(struct mx *mx, const char *room_id, const char *from, int pages)
+{
+    char *ef = mx_url_escape_dup(from), *es = mx_url_escape_dup(mx->since);
+    struct sbuf tail = {0};
+    sbuf_addf(&tail, "/messages?dir=b&limit=500&from=%s&to=%s", ef, es);
+    char *path = room_path_dup(room_id, tail.s);
+    struct mx_req *q = xcalloc(1, sizeof *q);
+    q->kind = RQ_GAP;
+    q->room = xstrdup(room_id);
+    q->pages = pages + 1;
+    if (start_req(mx, "GET", path, NULL, "messages", mx->request_ms, gap_done, q)) {
+        mx_log(mx, KB_LOG_WARN, "%s: older events not fetched (request not started)", room_id);
+        req_free(q);
+    } else {
+        mx->pending++;
+    }
+    free(path);
+    free(ef);
+    free(es);
+    sbuf_free(&tail);
+}
+
+static void gap_done(void *ud, const struct kb_http_response *resp)
+{
+    struct mx_req *q = ud;
+    struct mx *mx = q->mx;
+    req_unlink(mx, q);
+    if (mx && mx->sync) {
+        cJSON *root = resp->outcome == KB_HTTP_DONE && resp->status == 200
+                          ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
+        cJSON *room = cJSON_GetObjectItemCaseSensitive(obj_at(obj_at(mx->sync, "rooms"), "join"), q->room);
+        cJSON *chunk = cJSON_GetObjectItemCaseSensitive(root, "chunk");
+        if (cJSON_IsArray(chunk) && cJSON_IsObject(room)) {
+            cJSON *gap = cJSON_GetObjectItemCaseSensitive(room, MX_GAP_KEY);
+            if (!gap)
+                gap = cJSON_AddArrayToObject(room, MX_GAP_KEY);
+            prepare_events(mx, q->room, chunk, mx->svc->now_ms(mx->svc->ctx));
+            cJSON *it;
+            while ((it = cJSON_DetachItemFromArray(chunk, 0)) != NULL)
+                cJSON_AddItemToArray(gap, it); /* newest first, as /messages gives them */
+            const char *end = str_at(root, "end");
+            if (end && cJSON_GetArraySize(gap) > 0 && q->pages < MX_GAP_PAGES)
+                fetch_gap(mx, q->room, end, q->pages);
+            else if (end)
+                mx_log(mx, KB_LOG_WARN, "%s: more than %d older events missed; the oldest are skipped",
+                       q->room, MX_GAP_PAGES * 500);
+        } else {
+            mx_log(mx, KB_LOG_WARN, "%s: older events not fetched (status %ld); they are skipped",
+                   q->room, resp->status);
+        }
+        cJSON_Delete(root);
+        prepare_done_one(mx);
+    }
+    req_free(q);
+}
+
 /* The inviter of the bot in an invited room, or NULL. */
 static const char *inviter_of(const struct mx *mx, const cJSON *room)
 {
@@ -666,8 +731,15 @@ static void prepare(struct mx *mx)
     const cJSON *rooms = obj_at(mx->sync, "rooms");
     const cJSON *room;
     cJSON_ArrayForEach(room, obj_at(rooms, "join")) {
-        if (room->string && mx->since[0])
-            prepare_room(mx, room->string, room, now);
+        if (!room->string || !mx->since[0])
+            continue;
+        /* a retried batch fetches its gap afresh */
+        cJSON_DeleteItemFromObjectCaseSensitive((cJSON *)room, MX_GAP_KEY);
+        prepare_events(mx, room->string, events_of(room, "timeline"), now);
+        const cJSON *tl = obj_at(room, "timeline");
+        const char *prev = str_at(tl, "prev_batch");
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tl, "limited")) && prev)
+            fetch_gap(mx, room->string, prev, 0);
     }
     cJSON_ArrayForEach(room, obj_at(rooms, "invite")) {
         if (!room->string)
@@ -800,46 +872,48 @@ static void redaction_event(struct mx *mx, const char *room_id, const cJSON *ev)
     sbuf_free(&cmd);
 }
 
+/* One timeline event, in order. */
+static void timeline_event(struct mx *mx, const char *room_id, const cJSON *ev, int history)
+{
+    const char *type = str_at(ev, "type"), *sender = str_at(ev, "sender");
+    if (!type || !sender)
+        return;
+    if (cJSON_GetObjectItemCaseSensitive(ev, "state_key")) {
+        state_event(mx, room_id, ev, !history);
+    } else if (strcmp(sender, mx->me) == 0) {
+        own_event(mx, room_id, ev);
+    } else if (history) {
+        return;
+    } else if (strcmp(type, "m.room.message") == 0) {
+        const char *text = message_text(ev);
+        if (!text)
+            return;
+        struct kb_event *e = new_event(mx, KB_EV_MESSAGE, room_id);
+        set_sender(mx, e, ev, room_id);
+        e->text = keep(mx, text);
+        const cJSON *irt = obj_at(relation(obj_at(ev, "content")), "m.in_reply_to");
+        e->reply_to_message_id = keep(mx, str_at(irt, "event_id"));
+    } else if (strcmp(type, "m.reaction") == 0) {
+        reaction_event(mx, room_id, ev);
+    } else if (strcmp(type, "m.room.redaction") == 0) {
+        redaction_event(mx, room_id, ev);
+    }
+}
+
 static void build_room(struct mx *mx, const char *room_id, const cJSON *room, int history)
 {
+    /* what a limited timeline left out comes first (it was fetched newest
+       first); then the state at the timeline's start, then the timeline */
+    const cJSON *gap = cJSON_GetObjectItemCaseSensitive(room, MX_GAP_KEY);
+    for (int i = cJSON_IsArray(gap) ? cJSON_GetArraySize(gap) - 1 : -1; i >= 0; i--)
+        timeline_event(mx, room_id, cJSON_GetArrayItem(gap, i), history);
     const cJSON *ev;
     cJSON_ArrayForEach(ev, events_of(room, "state"))
         state_event(mx, room_id, ev, 0);
     if (history) /* a new database: note the room, do not replay its past */
         membership_event(mx, room_id, "joined-before", 1);
-    cJSON_ArrayForEach(ev, events_of(room, "timeline")) {
-        const char *type = str_at(ev, "type"), *sender = str_at(ev, "sender");
-        if (!type || !sender)
-            continue;
-        if (cJSON_GetObjectItemCaseSensitive(ev, "state_key")) {
-            state_event(mx, room_id, ev, !history);
-            continue;
-        }
-        if (strcmp(sender, mx->me) == 0) {
-            own_event(mx, room_id, ev);
-            continue;
-        }
-        if (history)
-            continue;
-        if (strcmp(type, "m.room.message") == 0) {
-            const char *text = message_text(ev);
-            if (!text)
-                continue;
-            struct kb_event *e = new_event(mx, KB_EV_MESSAGE, room_id);
-            set_sender(mx, e, ev, room_id);
-            e->text = keep(mx, text);
-            const cJSON *irt = obj_at(relation(obj_at(ev, "content")), "m.in_reply_to");
-            e->reply_to_message_id = keep(mx, str_at(irt, "event_id"));
-        } else if (strcmp(type, "m.reaction") == 0) {
-            reaction_event(mx, room_id, ev);
-        } else if (strcmp(type, "m.room.redaction") == 0) {
-            redaction_event(mx, room_id, ev);
-        }
-    }
-    const cJSON *limited = cJSON_GetObjectItemCaseSensitive(obj_at(room, "timeline"), "limited");
-    if (!history && cJSON_IsTrue(limited))
-        mx_log(mx, KB_LOG_WARN, "%s: the sync skipped older events (timeline limited)",
-               room_id);
+    cJSON_ArrayForEach(ev, events_of(room, "timeline"))
+        timeline_event(mx, room_id, ev, history);
 }
 
 static void build_left_room(struct mx *mx, const char *room_id, const cJSON *room)

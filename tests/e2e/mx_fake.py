@@ -138,6 +138,19 @@ e5 = fake.say("@erin:fake.test", "/checkin")
 ok("a sync that never answers: timed out, retried, answered once",
    wait_for(20, lambda: len(fake.replies_to(e5)) == 1))
 
+# a limited timeline: the events it left out are fetched with /messages
+# (the sync in flight answers the chatter, the next one hangs while the
+# events arrive, and the one after it is limited)
+fake.c("fault", {"kind": "hang", "path": "/sync", "count": 1, "seconds": 6})
+fake.say("@alice:fake.test", "just chatting")
+time.sleep(1)
+fake.c("fault", {"kind": "limit", "path": "/sync", "count": 1, "keep": 2})
+gap_ids = fake.c("events", [{"room": ROOM, "type": "m.room.message", "sender": "@gap%d:fake.test" % i,
+                             "content": {"msgtype": "m.text", "body": "/checkin"}} for i in range(6)])["event_ids"]
+ok("a limited timeline (2 of 6 events): the gap is fetched, all 6 answered once",
+   wait_for(20, lambda: all(len(fake.replies_to(x)) == 1 for x in gap_ids)) and fake.requests("/messages"),
+   "%s" % [len(fake.replies_to(x)) for x in gap_ids])
+
 # a send whose answer is lost while the event arrived: the echo tells
 fake.c("fault", {"kind": "swallow", "path": "/send/", "count": 1, "seconds": 4})
 e6 = fake.say("@frank:fake.test", "/checkin")

@@ -17,6 +17,8 @@ path substring:
   hang      hold the request for "seconds" and then close it unanswered
   repeat    /sync only: answer as if "since" were "back" positions earlier
   swallow   PUT /send only: store the event but close the connection
+  limit     /sync only: each room's timeline cut to its last "keep" events,
+            limited, with a prev_batch for GET /messages to fill the gap
 Every request is logged with its arrival time (GET /control/requests).
 """
 import argparse
@@ -70,7 +72,7 @@ def take_fault(path):
     return None
 
 
-def sync_body(since, me):
+def sync_body(since, me, keep=None):
     rooms = {"join": {}, "invite": {}, "leave": {}}
     for pos, room, ev in STATE["events"]:
         if pos <= since:
@@ -89,6 +91,13 @@ def sync_body(since, me):
             continue
         rooms["join"].setdefault(room, {"timeline": {"events": [], "limited": False},
                                         "state": {"events": []}})["timeline"]["events"].append(ev)
+    if keep is not None:
+        for room, r in rooms["join"].items():
+            evs = r["timeline"]["events"]
+            if len(evs) > keep:
+                cut = evs[len(evs) - keep:]
+                first = next(pos for pos, rm, ev in STATE["events"] if ev is cut[0])
+                r["timeline"] = {"events": cut, "limited": True, "prev_batch": "p%d" % (first - 1)}
     body = {"next_batch": "s%d" % len(STATE["events"])}
     if any(rooms.values()):
         body["rooms"] = {k: v for k, v in rooms.items() if v}
@@ -180,7 +189,7 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 while len(STATE["events"]) <= since and time.time() < deadline:
                     LOCK.wait(max(0.01, deadline - time.time()))
-                out = sync_body(since, me)
+                out = sync_body(since, me, fault.get("keep", 2) if fault and fault["kind"] == "limit" else None)
             return self.reply(200, out, cut)
         parts = path.split("/")
         # /_matrix/client/v3/rooms/{room}/...
@@ -204,6 +213,16 @@ class Handler(BaseHTTPRequestHandler):
                     if r["power"] is None:
                         return self.error(404, "M_NOT_FOUND", "no power levels")
                     return self.reply(200, r["power"], cut)
+                if rest[0] == "messages":
+                    upto = int(q.get("from", "s0")[1:] or 0)
+                    down = int(q.get("to", "s0")[1:] or 0)
+                    limit = int(q.get("limit", "10"))
+                    found = [(pos, ev) for pos, rm, ev in reversed(STATE["events"])
+                             if rm == room and down < pos <= upto][:limit]
+                    out = {"chunk": [ev for _, ev in found], "start": q.get("from")}
+                    if found and found[-1][0] - 1 > down:
+                        out["end"] = "p%d" % (found[-1][0] - 1)
+                    return self.reply(200, out)
                 if rest[0] == "event":
                     for _, rm, ev in STATE["events"]:
                         if rm == room and ev["event_id"] == rest[1]:
