@@ -511,6 +511,10 @@ static void power_done(void *ud, const struct kb_http_response *resp)
                           ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
         if (cJSON_IsObject(root)) {
             room_set_power(mx, r, root);
+        } else if (resp->outcome == KB_HTTP_DONE && resp->status == 404) {
+            cJSON *none = cJSON_CreateObject(); /* no levels set: the spec's defaults */
+            room_set_power(mx, r, none);
+            cJSON_Delete(none);
         } else {
             struct mx_error err;
             mx_error_read(resp, &err);
@@ -763,7 +767,7 @@ static void membership_event(struct mx *mx, const char *room, const char *key, i
     ev->message_id = keep(mx, key);
     ev->bot_active = active;
     struct mx_room *r = room_get(mx, room);
-    ev->chat_title = r->title;
+    ev->chat_title = keep(mx, r->title);
     ev->time = mx->svc->now_ms(mx->svc->ctx) / 1000;
 }
 
@@ -806,7 +810,7 @@ static void set_sender(struct mx *mx, struct kb_event *e, const cJSON *ev, const
     e->time = cJSON_IsNumber(ts) && ts->valuedouble > 0 && ts->valuedouble < 1e15
                   ? (int64_t)(ts->valuedouble / 1000) : mx->svc->now_ms(mx->svc->ctx) / 1000;
     struct mx_room *r = room_get(mx, room_id);
-    e->chat_title = r->title;
+    e->chat_title = keep(mx, r->title); /* a later m.room.name in the batch replaces it */
     e->role = KB_ROLE_MEMBER;
     if (mx->admins_are_operators && r->power_ms >= 0 && sender &&
         mx_power_of(&r->power, sender) >= r->power.state_default)
@@ -820,11 +824,12 @@ static void own_event(struct mx *mx, const char *room_id, const cJSON *ev)
         return;
     const cJSON *content = obj_at(ev, "content");
     struct mx_buttons bt;
-    if (mx_content_buttons(content, &bt) == 0) {
-        const cJSON *rel = relation(content);
-        const char *rt = str_at(rel, "rel_type"), *orig = str_at(rel, "event_id");
-        card_put(mx, rt && orig && strcmp(rt, "m.replace") == 0 ? orig : id, &bt);
-    }
+    const cJSON *rel = relation(content);
+    const char *rt = str_at(rel, "rel_type"), *orig = str_at(rel, "event_id");
+    int edit = rt && orig && strcmp(rt, "m.replace") == 0;
+    /* an edit without buttons (a closed poll) ends the card's reactions */
+    if (mx_content_buttons(content, &bt) == 0 || edit)
+        card_put(mx, edit ? orig : id, &bt);
     mx_buttons_free(&bt);
     int64_t row = mx_txn_row(mx->nonce, str_at(obj_at(ev, "unsigned"), "transaction_id"));
     if (row > 0) {
@@ -1177,9 +1182,9 @@ static void send_done(void *ud, const struct kb_http_response *resp)
         return; /* adapter destroyed meanwhile */
     struct mx_send_class c;
     mx_classify_send(resp, &c);
-    if (c.outcome == KB_SEND_OK && s->buttons) {
+    if (c.outcome == KB_SEND_OK && (s->buttons || s->card_id)) {
         struct mx_buttons bt;
-        mx_buttons_parse(s->buttons, &bt);
+        mx_buttons_parse(s->buttons, &bt); /* none: an edit that ends the card */
         card_put(mx, s->card_id ? s->card_id : c.event_id, &bt);
         mx_buttons_free(&bt);
     }
