@@ -470,6 +470,13 @@ static const cJSON *events_of(const cJSON *room, const char *section)
     return cJSON_IsArray(arr) ? arr : NULL;
 }
 
+/* A room id we can store and put in a URL: "!…", valid UTF-8, bounded.
+   (A sync's room ids are object keys, which cJSON does not validate.) */
+static int room_id_ok(const char *id)
+{
+    return id && id[0] == '!' && strlen(id) < 256 && utf8_valid(id, strlen(id));
+}
+
 /* m.relates_to of an event's content, or NULL */
 static const cJSON *relation(const cJSON *content)
 {
@@ -735,7 +742,7 @@ static void prepare(struct mx *mx)
     const cJSON *rooms = obj_at(mx->sync, "rooms");
     const cJSON *room;
     cJSON_ArrayForEach(room, obj_at(rooms, "join")) {
-        if (!room->string || !mx->since[0])
+        if (!room_id_ok(room->string) || !mx->since[0])
             continue;
         /* a retried batch fetches its gap afresh */
         cJSON_DeleteItemFromObjectCaseSensitive((cJSON *)room, MX_GAP_KEY);
@@ -746,7 +753,7 @@ static void prepare(struct mx *mx)
             fetch_gap(mx, room->string, prev, 0);
     }
     cJSON_ArrayForEach(room, obj_at(rooms, "invite")) {
-        if (!room->string)
+        if (!room_id_ok(room->string))
             continue;
         const char *inviter = inviter_of(mx, room);
         int ok = mx_invite_allowed(mx->invites, mx->me, inviter);
@@ -944,10 +951,10 @@ static void build_and_deliver(struct mx *mx)
     const cJSON *rooms = obj_at(mx->sync, "rooms");
     const cJSON *room;
     cJSON_ArrayForEach(room, obj_at(rooms, "join"))
-        if (room->string)
+        if (room_id_ok(room->string))
             build_room(mx, room->string, room, history);
     cJSON_ArrayForEach(room, obj_at(rooms, "leave"))
-        if (room->string)
+        if (room_id_ok(room->string))
             build_left_room(mx, room->string, room);
     mx->step = STEP_DELIVER;
     int rc = mx->svc->deliver(mx->svc->ctx, mx->evs, mx->nevs, MX_CURSOR_SINCE, mx->next_batch);

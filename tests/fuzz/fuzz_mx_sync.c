@@ -3,6 +3,7 @@
    lookup that batch starts (power levels, cards, gaps, invitations).  Every
    delivered event must carry valid UTF-8 strings. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
