@@ -113,6 +113,8 @@ struct mx {
     cJSON *sync;
     char *next_batch;
     size_t pending;
+    long lookup_wait_ms;           /* a lookup must be repeated: 0 none, -1 back off,
+                                      > 0 the server's retry_after_ms */
     struct kb_event *evs;
     size_t nevs, cap_evs;
     char **owned;
@@ -503,7 +505,7 @@ static const char *message_text(const cJSON *ev)
 
 /* ==== PREPARE: lookups the batch needs ================================= */
 
-static void prepare_done_one(struct mx *mx);
+static void prepare_done_one(struct mx *mx, const struct kb_http_response *resp);
 static void build_and_deliver(struct mx *mx);
 
 static void power_done(void *ud, const struct kb_http_response *resp)
@@ -536,7 +538,7 @@ static void power_done(void *ud, const struct kb_http_response *resp)
             token_rejected(mx, &err);
             return;
         }
-        prepare_done_one(mx);
+        prepare_done_one(mx, resp);
     }
     req_free(q);
 }
@@ -560,7 +562,7 @@ static void card_done(void *ud, const struct kb_http_response *resp)
                    "the reaction is ignored", q->event_id, resp->status);
         mx_buttons_free(&bt);
         cJSON_Delete(root);
-        prepare_done_one(mx);
+        prepare_done_one(mx, resp);
     }
     req_free(q);
 }
@@ -577,17 +579,39 @@ static void invite_done(void *ud, const struct kb_http_response *resp)
             mx_log(mx, KB_LOG_WARN, "answering the invitation to %s failed "
                    "(status %ld %s: %s)", q->room, err.status, err.errcode, err.error);
         }
-        prepare_done_one(mx);
+        prepare_done_one(mx, resp);
     }
     req_free(q);
 }
 
-static void prepare_done_one(struct mx *mx)
+/* One lookup finished (resp == NULL: all have been started).  A lookup
+   the server asked us to repeat (429, 5xx, no answer) holds the batch: it is
+   prepared again after retry_after_ms or a back-off, so a rate limit never
+   turns an admin into a member or loses an invitation.  Other failures
+   count as "not found". */
+static void prepare_done_one(struct mx *mx, const struct kb_http_response *resp)
 {
+    if (resp && (resp->outcome != KB_HTTP_DONE || resp->status == 429 || resp->status >= 500)) {
+        struct mx_error err;
+        mx_error_read(resp, &err);
+        long wait = resp->status == 429 && err.retry_after_ms >= 0 ? err.retry_after_ms : -1;
+        if (wait < 0 || (mx->lookup_wait_ms >= 0 && wait > mx->lookup_wait_ms))
+            mx->lookup_wait_ms = wait;
+    }
     if (mx->pending)
         mx->pending--;
-    if (mx->pending == 0 && mx->step == STEP_PREPARE && !mx->stopped && !mx->fatal)
+    if (mx->pending || mx->step != STEP_PREPARE || mx->stopped || mx->fatal)
+        return;
+    long wait = mx->lookup_wait_ms;
+    mx->lookup_wait_ms = 0;
+    if (wait == 0) {
         build_and_deliver(mx);
+    } else if (wait > 0) {
+        mx_log(mx, KB_LOG_WARN, "a lookup was rate limited: the batch waits %ld ms", wait);
+        schedule(mx, wait);
+    } else {
+        backoff(mx);
+    }
 }
 
 static void lookup(struct mx *mx, enum req_kind kind, const char *method, const char *path,
@@ -715,7 +739,7 @@ static void gap_done(void *ud, const struct kb_http_response *resp)
                    q->room, resp->status);
         }
         cJSON_Delete(root);
-        prepare_done_one(mx);
+        prepare_done_one(mx, resp);
     }
     req_free(q);
 }
@@ -738,6 +762,7 @@ static void prepare(struct mx *mx)
 {
     mx->step = STEP_PREPARE;
     mx->pending = 1; /* held until every lookup has started */
+    mx->lookup_wait_ms = 0;
     int64_t now = mx->svc->now_ms(mx->svc->ctx);
     const cJSON *rooms = obj_at(mx->sync, "rooms");
     const cJSON *room;
@@ -763,7 +788,7 @@ static void prepare(struct mx *mx)
         lookup(mx, RQ_INVITE, "POST", path, room->string, NULL, invite_done);
         free(path);
     }
-    prepare_done_one(mx);
+    prepare_done_one(mx, NULL);
 }
 
 /* ==== BUILD: sync JSON -> events ======================================== */

@@ -237,6 +237,25 @@ TEST(a_failed_deliver_keeps_the_cursor_and_retries_the_batch)
     stop(a);
 }
 
+TEST(a_rate_limited_power_lookup_holds_the_batch_exactly_retry_after_ms)
+{
+    struct adapter *a = start();
+    answer(200, WHOAMI);
+    answer(200, "{\"next_batch\":\"s1\"}");
+    answer(200, ROOM_SYNC("s2", "/poll new a | b"));
+    CHECK_CONTAINS(F.req[F.nreq - 1].url, "m.room.power_levels");
+    answer(429, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":777}");
+    CHECK_INT(F.nbatch, 1);               /* not delivered with a guessed role */
+    CHECK_INT(F.timer[F.ntimer - 1].ms, 777);
+    fire_last_timer();
+    CHECK_CONTAINS(F.req[F.nreq - 1].url, "m.room.power_levels");
+    answer(200, "{\"users\":{\"@mod:hs.test\":60},\"state_default\":50}");
+    CHECK_INT(F.nbatch, 2);
+    CHECK_INT(F.roles[1][0], KB_ROLE_CHAT_ADMIN);
+    CHECK_STR(F.cursor, "s2");
+    stop(a);
+}
+
 TEST(truncated_sync_backs_off_and_asks_again)
 {
     struct adapter *a = start();
@@ -253,4 +272,5 @@ TEST(truncated_sync_backs_off_and_asks_again)
 TEST_MAIN(T(token_travels_as_bearer_and_401_stops_the_adapter), T(sync_429_waits_exactly_retry_after_ms),
           T(first_sync_records_rooms_not_history_then_roles_from_power_levels),
           T(a_failed_deliver_keeps_the_cursor_and_retries_the_batch),
+          T(a_rate_limited_power_lookup_holds_the_batch_exactly_retry_after_ms),
           T(truncated_sync_backs_off_and_asks_again))
