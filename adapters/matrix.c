@@ -11,8 +11,10 @@
  * PREPARE starts what the batch needs before it can be committed: the
  * power levels of rooms whose cache is stale, the cards (our own messages
  * with buttons) that reactions point at and that are not cached, and the
- * answers to invitations (join, or reject).  The batch is built once all of
- * them have finished; a failed lookup means "member" / "not a card".
+ * answers to invitations (join, or reject), and the events a limited
+ * timeline left out (/messages).  The batch is built once all of them have
+ * finished; a lookup answered 429/5xx (or not at all) prepares the batch
+ * again later, any other failure means "member" / "not a card".
  *
  * Failures: transport errors, 5xx and unreadable answers back off (1 s
  * doubling to backoff_max_s, with jitter); 429 M_LIMIT_EXCEEDED waits
