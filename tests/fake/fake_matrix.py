@@ -151,9 +151,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.control(path[len("/control/"):], body)
         auth = self.headers.get("Authorization", "")
         with LOCK:
-            STATE["requests"].append({"t": time.time(), "method": method, "path": path,
-                                      "auth": bool(auth), "query_token": "access_token" in q})
             fault = take_fault(path)
+            STATE["requests"].append({"t": time.time(), "method": method, "path": path,
+                                      "auth": bool(auth), "query_token": "access_token" in q,
+                                      "fault": fault["kind"] if fault else None})
         if fault and fault["kind"] == "hang":
             time.sleep(fault.get("seconds", 5))
             self.close_connection = True
