@@ -276,6 +276,12 @@ static const struct {
     {"{\"adapters\": [\"irc\"]}", KB_EINVAL,
      "adapters[0]: must be \"telegram\", \"matrix\" or \"console\" (got \"irc\")"},
     {"{\"adapters\": true}", KB_EINVAL, "adapters: must be an array of strings"},
+    {"{\"matrix\": {\"homeserver\": \"matrix.example.org\"}}", KB_EINVAL, "matrix.homeserver: must"},
+    {"{\"matrix\": {\"invites\": \"alice@example.org\"}}", KB_EINVAL,
+     "matrix.invites: expected \"everyone\" or a comma-separated list"},
+    {"{\"matrix\": {\"user_id\": \"kocbot\"}}", KB_EINVAL,
+     "matrix.user_id: expected a full Matrix user id"},
+    {"{\"matrix\": {\"device_id\": \"my device\"}}", KB_EINVAL, "matrix.device_id: must not contain spaces"},
     {"{\"adapter\": \"console\"}", KB_EINVAL, "\"adapter\": unknown key"},
     {"{\"locale\": \"fr\"}", KB_EINVAL,
      "locale: must be \"zh-CN\" or \"en\" (got \"fr\")"},
@@ -889,6 +895,25 @@ TEST(small_error_buffer)
     cfg_free(&c);
 }
 
+TEST(matrix_section)
+{
+    struct kb_config c;
+    char err[512];
+    clear_env();
+    cfg_defaults(&c);
+    CHECK_INT(load_text(&c, "{\"matrix\": {\"homeserver\": \"https://hs.example\","
+                            " \"invites\": \"everyone\"}}", err, sizeof err), 0);
+    CHECK_STR(started(&c), "matrix"); /* the homeserver alone starts it */
+    /* the access token is a secret: a world-readable file may not hold it */
+    const char *p = write_tmp("{\"matrix\": {\"homeserver\": \"https://hs.example\","
+                              " \"access_token\": \"syt_SECRETvalue\"}}", 0644);
+    CHECK_INT(cfg_load_file(&c, p, err, sizeof err), KB_EDENIED);
+    CHECK_CONTAINS(err, "matrix.access_token");
+    CHECK(!strstr(err, "SECRETvalue"));
+    unlink(p);
+    cfg_free(&c);
+}
+
 TEST_MAIN(T(defaults), T(full_file), T(schedules_section), T(example_file_is_valid),
           T(bad_values_name_the_key), T(levels_load_and_validate),
           T(failed_load_leaves_config_unchanged),
@@ -896,4 +921,4 @@ TEST_MAIN(T(defaults), T(full_file), T(schedules_section), T(example_file_is_val
           T(long_strings_are_bounded), T(token_in_world_readable_file_is_refused),
           T(token_never_in_messages), T(env_overrides), T(env_bad_values),
           T(env_operators), T(parse_time), T(validate_cross_field),
-          T(small_error_buffer))
+          T(small_error_buffer), T(matrix_section))
