@@ -358,12 +358,25 @@ static void schedule(struct mx *mx, long ms)
     }
 }
 
+static const char *step_name(enum step s)
+{
+    switch (s) {
+    case STEP_LOGIN: return "login";
+    case STEP_WHOAMI: return "whoami";
+    case STEP_SYNC: return "sync";
+    case STEP_PREPARE: return "prepare";
+    case STEP_DELIVER: return "deliver";
+    case STEP_NONE:
+    default: return "none";
+    }
+}
+
 static void backoff(struct mx *mx)
 {
     long base = mx->backoff_ms;
     long ms = base - (long)(next_rand(mx) % (uint64_t)(base / 4 + 1));
     mx->backoff_ms = base * 2 > mx->backoff_max_ms ? mx->backoff_max_ms : base * 2;
-    mx_log(mx, KB_LOG_INFO, "retry in %ld ms", ms);
+    mx_log(mx, KB_LOG_INFO, "%s: retry in %ld ms", step_name(mx->step), ms);
     schedule(mx, ms);
 }
 
