@@ -81,6 +81,7 @@ struct mx_room {
     int64_t power_ms;              /* when the power levels were read; -1: never */
     struct mx_power power;
     int asked;                     /* a power-levels lookup is in flight */
+    int encrypted;                 /* m.room.encryption seen: we cannot read it */
 };
 
 struct mx_card {
@@ -827,6 +828,11 @@ static void state_event(struct mx *mx, const char *room_id, const cJSON *ev, int
     struct mx_room *r = room_get(mx, room_id);
     if (strcmp(type, "m.room.power_levels") == 0 && !*sk) {
         room_set_power(mx, r, content); /* the new levels count from here on */
+    } else if (strcmp(type, "m.room.encryption") == 0 && !*sk) {
+        if (!r->encrypted) /* once per room and run */
+            mx_log(mx, KB_LOG_WARN, "%s is end-to-end encrypted: kocbot cannot read its messages "
+                   "(use a room without encryption)", room_id);
+        r->encrypted = 1;
     } else if (strcmp(type, "m.room.name") == 0 && !*sk) {
         const char *name = str_at(content, "name");
         free(r->title);

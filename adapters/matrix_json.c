@@ -411,10 +411,12 @@ const char *mx_sync_filter(void)
 {
     return "{\"presence\":{\"types\":[]},\"account_data\":{\"types\":[]},"
            "\"room\":{\"ephemeral\":{\"types\":[]},\"account_data\":{\"types\":[]},"
-           "\"state\":{\"types\":[\"m.room.member\",\"m.room.power_levels\",\"m.room.name\"],"
+           "\"state\":{\"types\":[\"m.room.member\",\"m.room.power_levels\",\"m.room.name\","
+           "\"m.room.encryption\"],"
            "\"lazy_load_members\":true},"
            "\"timeline\":{\"limit\":200,\"types\":[\"m.room.message\",\"m.reaction\","
-           "\"m.room.redaction\",\"m.room.member\",\"m.room.power_levels\",\"m.room.name\"]}}}";
+           "\"m.room.redaction\",\"m.room.member\",\"m.room.power_levels\",\"m.room.name\","
+           "\"m.room.encryption\"]}}}";
 }
 
 char *mx_encode_login_dup(const char *user, const char *password, const char *device_id)
