@@ -1313,7 +1313,12 @@ static int mx_send_op(struct adapter *a, const struct kb_reply *r, kb_send_done_
 static void load_stored_login(struct mx *mx)
 {
     char buf[4096];
-    if (!mx->svc->secret_load || mx->svc->secret_load(mx->svc->ctx, MX_SECRET_LOGIN, buf, sizeof buf))
+    int rc = mx->svc->secret_load ? mx->svc->secret_load(mx->svc->ctx, MX_SECRET_LOGIN, buf, sizeof buf)
+                                  : KB_ENOTFOUND;
+    if (rc == KB_EDENIED)
+        mx_log(mx, KB_LOG_WARN, "the stored login is readable by other users or not ours: "
+               "ignored (chmod 600 it, or delete it to log in again)");
+    if (rc)
         return;
     cJSON *root = buf[0] ? cJSON_Parse(buf) : NULL;
     memset(buf, 0, sizeof buf);
