@@ -306,5 +306,11 @@ ok("a restart without the password uses the stored login",
    wait_for(10, lambda: len(fake.requests("/whoami")) >= 2) and len(fake.requests("/login")) == n_login
    and "running as " + ME in bot.log_text())
 bot.stop()
+os.chmod(secret, 0o644)
+bot = Bot(KOCBOT, WORK, config(fake, "login", device_id="KOCBOTTEST"), DB4, env4, name="login3").start()
+ok("a stored login readable by others is refused with a warning",
+   wait_for(10, lambda: "readable by other users" in bot.log_text() and "no credentials" in bot.log_text()),
+   bot.log_text()[-300:])
+bot.stop()
 fake.stop()
 finish()
