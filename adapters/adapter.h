@@ -74,8 +74,6 @@ struct kb_send_result {
 
 typedef void (*kb_send_done_fn)(void *ud, const struct kb_send_result *res);
 
-enum kb_log_level { KB_LOG_DEBUG = 0, KB_LOG_INFO, KB_LOG_WARN, KB_LOG_ERROR };
-
 /* ---- services bot/ provides ----------------------------------------- */
 
 struct adapter_services {

@@ -1522,9 +1522,21 @@ static int check_invites(const char *s, char *why, size_t cap)
     return 0;
 }
 
+/* "@localpart:server" */
+static int is_user_id(const char *s)
+{
+    const char *colon = strchr(s, ':');
+    return s[0] == '@' && colon && colon > s + 1 && colon[1] && !strpbrk(s, " ,");
+}
+
+static int check_user_id(const char *id)
+{
+    return is_user_id(id) ? 0 : -1;
+}
+
 static int check_user(const char *s, char *why, size_t cap)
 {
-    if (*s && (s[0] != '@' || !strchr(s, ':'))) {
+    if (*s && !is_user_id(s)) {
         snprintf(why, cap, "expected a full Matrix user id such as @kocbot:example.org");
         return -1;
     }
@@ -1574,5 +1586,7 @@ const struct adapter_kind mx_adapter_kind = {
     .options_size = sizeof(struct mx_options),
     .caps = {.max_text = MX_MAX_TEXT, .paced = 0, .buttons = 0, .edits = 1, .reactions = 1,
              .topics = 0, .direct_messages = 0, .sender_role = 1},
+    .check_user_id = check_user_id,
+    .user_id_rule = "Matrix user ids look like @name:server",
     .create = mx_create,
 };

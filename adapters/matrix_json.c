@@ -110,34 +110,20 @@ int64_t mx_txn_row(const char *nonce, const char *txn)
 
 /* ---- markup ----------------------------------------------------------- */
 
-static const char *const kept_tokens[] = {"<b>", "</b>", "<i>", "</i>", "<code>", "</code>",
-                                          "&amp;", "&lt;", "&gt;", "&quot;"};
-
 char *mx_html_dup(const char *markup)
 {
+    /* the shared sanitizer keeps kb markup's tags and entities; Matrix HTML
+       wants its line breaks as <br> */
+    char *clean = markup_sanitize_dup(markup ? markup : "");
     struct sbuf b = {0};
-    for (const char *p = markup ? markup : ""; *p;) {
-        size_t kept = 0;
-        for (size_t i = 0; i < sizeof kept_tokens / sizeof kept_tokens[0] && !kept; i++)
-            if (strncmp(p, kept_tokens[i], strlen(kept_tokens[i])) == 0)
-                kept = strlen(kept_tokens[i]);
-        if (kept) {
-            sbuf_addn(&b, p, kept);
-            p += kept;
-            continue;
-        }
-        switch (*p) {
-        case '<': sbuf_add(&b, "&lt;"); break;
-        case '>': sbuf_add(&b, "&gt;"); break;
-        case '&': sbuf_add(&b, "&amp;"); break;
-        case '\n': sbuf_add(&b, "<br>"); break;
-        default: sbuf_addc(&b, *p);
-        }
-        p++;
+    for (const char *p = clean; *p; p++) {
+        if (*p == '\n')
+            sbuf_add(&b, "<br>");
+        else
+            sbuf_addc(&b, *p);
     }
-    if (!b.s)
-        return xstrdup("");
-    return sbuf_take(&b);
+    free(clean);
+    return b.s ? sbuf_take(&b) : xstrdup("");
 }
 
 /* ---- buttons as keycap reactions ---------------------------------------- */
@@ -259,7 +245,7 @@ char *mx_encode_message_dup(const struct kb_reply *r, size_t max_bytes)
         sbuf_addc(&markup, ' ');
         sbuf_add(&markup, bt.label[i]);
     }
-    char *plain = markup_plain_dup(sbuf_str(&markup));
+    char *plain = markup_plain_dup(sbuf_str(&markup), 0, 0);
     char *html = mx_html_dup(sbuf_str(&markup));
     sbuf_free(&markup);
     cJSON *root = cJSON_CreateObject();

@@ -53,9 +53,9 @@ int64_t mx_txn_row(const char *nonce, const char *txn);
 
 /* ---- markup and message content -------------------------------------- */
 
-/* kb markup -> Matrix HTML (org.matrix.custom.html): <b>, <i>, <code> and
-   the four entities kept, any other '<', '>', '&' escaped, newlines as
-   <br>.  Owned (free). */
+/* kb markup -> Matrix HTML (org.matrix.custom.html): markup_sanitize_dup
+   (<b>, <i>, <code> and the four entities kept, any other '<', '>', '&'
+   escaped), newlines as <br>.  Owned (free). */
 char *mx_html_dup(const char *markup);
 
 /* The kb buttons encoding split into labels and command data (at most

@@ -75,6 +75,10 @@ struct adapter_kind {
     size_t options_size;            /* sizeof the options struct */
     int fallback;                   /* started when nothing else is configured */
     struct adapter_caps caps;
+    /* the platform's rule for user ids ("platform:id" in operator lists):
+       0 when id follows it; user_id_rule says it in words */
+    int (*check_user_id)(const char *id);
+    const char *user_id_rule;
     /* opts: the options struct filled from the section; 0 or a negative KB_E* */
     int (*create)(const void *opts, const struct adapter_host *host,
                   const struct adapter_services *svc, struct adapter **out);

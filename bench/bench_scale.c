@@ -14,6 +14,7 @@
  * The database is kept (default /tmp/kocbot-bench-N-M-K.db) and reused when
  * it is complete, so a second run only measures.
  */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -18,8 +18,11 @@
 static void usage(FILE *out)
 {
     struct sbuf names = {0}, vars = {0};
+    const char *fallback = "none";
     for (size_t i = 0; i < adapter_n_kinds; i++) {
         const struct adapter_kind *k = adapter_kinds[i];
+        if (k->fallback)
+            fallback = k->name;
         sbuf_addf(&names, "%s%s", i ? "," : "", k->name);
         for (size_t j = 0; j < k->n_keys; j++)
             if (k->keys[j].env)
@@ -30,15 +33,14 @@ static void usage(FILE *out)
             "  --config FILE        load configuration from a JSON file\n"
             "  --check-config FILE  validate FILE (plus environment) and exit\n"
             "  --adapter LIST       adapters to run, comma-separated: %s\n"
-            "                       (default: every adapter whose token is set, else the console)\n"
+            "                       (default: every adapter whose token is set, else %s)\n"
             "  --db PATH            SQLite database file (default ./kocbot.db)\n"
             "  --help, --version\n"
             "environment: KOCBOT_DB KOCBOT_LOCALE KOCBOT_TZ KOCBOT_LOG_LEVEL KOCBOT_OPERATORS\n"
             "            %s\n"
             "test clock:  KOCBOT_FAKE_NOW (unix seconds or ISO 8601) KOCBOT_FAKE_SPEED\n"
-            "The console adapter reads one message per line from stdin; \"alice: /checkin\"\n"
-            "speaks as alice.  See README.md for every command.\n",
-            sbuf_str(&names), sbuf_str(&vars));
+            "See README.md for every adapter and command.\n",
+            sbuf_str(&names), fallback, sbuf_str(&vars));
     sbuf_free(&names);
     sbuf_free(&vars);
 }
@@ -52,6 +54,7 @@ static int replace(char **field, const char *value)
 
 int main(int argc, char **argv)
 {
+    app_hold_stop_signals(); /* a SIGTERM in the first milliseconds is a clean stop */
     const char *config_path = NULL, *adapter = NULL, *db = NULL;
     int check_only = 0;
     for (int i = 1; i < argc; i++) {

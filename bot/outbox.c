@@ -10,7 +10,8 @@
 
 #define FETCH_MAX 500
 #define WINDOW_MAX 64
-#define MERGE_MAX_CHARS 3800   /* leaves room under Telegram's 4096 characters */
+#define MERGE_HEADROOM 296     /* a merged text stays this far under the adapter's
+                                  max_text (3800 of Telegram's 4096): never split */
 
 struct chat_state {
     char *chat_id;
@@ -231,6 +232,8 @@ static struct send_job *make_job(struct sender *s, struct outbox_batch *b, size_
     job->ids[job->n++] = first->id;
     if (!(first->coalesce && s->lim.coalesce && first->kind == KB_REPLY_SEND))
         return job;
+    size_t merge_max = s->a->max_text > 2 * MERGE_HEADROOM ? s->a->max_text - MERGE_HEADROOM
+                                                           : s->a->max_text / 2;
     struct sbuf text = {0};
     sbuf_add(&text, first->text);
     size_t chars = utf8_count(text.s, text.len);
@@ -241,7 +244,7 @@ static struct send_job *make_job(struct sender *s, struct outbox_batch *b, size_
         int same_topic = (!r->thread_id && !first->thread_id) ||
                          (r->thread_id && first->thread_id && strcmp(r->thread_id, first->thread_id) == 0);
         size_t more = utf8_count(r->text, strlen(r->text)) + 1;
-        if (!r->coalesce || r->kind != KB_REPLY_SEND || !same_topic || chars + more > MERGE_MAX_CHARS)
+        if (!r->coalesce || r->kind != KB_REPLY_SEND || !same_topic || chars + more > merge_max)
             break; /* keep the chat's order: stop at the first row that can't merge */
         chars += more;
         sbuf_addc(&text, '\n');

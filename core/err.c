@@ -1,5 +1,5 @@
-/* kb_strerror: one English line per error code (see event.h). */
-#include "event.h"
+/* kb_strerror: one English line per error code (see err.h). */
+#include "err.h"
 
 const char *kb_strerror(int err)
 {

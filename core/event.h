@@ -6,7 +6,7 @@
  * Ownership: every pointer inside a kb_event or kb_reply is borrowed for the
  * duration of the call that receives it; whoever keeps data copies it.
  * Ids are strings so Telegram's 64-bit numbers, Matrix room ids and QQ
- * numbers all fit.  All text is UTF-8.
+ * numbers all fit.  All text is UTF-8.  Error codes: err.h.
  */
 #ifndef KB_CORE_EVENT_H
 #define KB_CORE_EVENT_H
@@ -14,33 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Error codes: 0 is success, failures are negative. */
-enum kb_err {
-    KB_OK = 0,
-    KB_ENOMEM = -1,      /* out of memory */
-    KB_EINVAL = -2,      /* bad argument or malformed input */
-    KB_ENOTFOUND = -3,   /* no such row / key */
-    KB_EDENIED = -4,     /* not allowed */
-    KB_ESTORE = -5,      /* SQLite failure (detail in engine_errmsg) */
-    KB_EPARSE = -6,      /* undecodable platform payload */
-    KB_ETRANSPORT = -7,  /* network failure */
-    KB_EHTTP = -8,       /* unexpected HTTP status */
-    KB_ERATELIMIT = -9,  /* platform said slow down */
-    KB_ECONFLICT = -10,  /* another poller / webhook (Telegram 409) */
-    KB_EAUTH = -11,      /* bad token (Telegram 401) */
-    KB_ESHUTDOWN = -12,  /* the process is stopping */
-    KB_EFULL = -13,      /* storage full or read-only */
-    KB_ETOOBIG = -14     /* input over a size limit */
-};
-
-/* Short English description of an error code (never NULL). */
-const char *kb_strerror(int err);
+#include "err.h"
 
 enum kb_event_kind {
     KB_EV_MESSAGE = 0,     /* a text/caption message (maybe a command) */
     KB_EV_CALLBACK,        /* a button press; callback_data carries a command */
     KB_EV_CHAT_MIGRATED,   /* chat_id moved to new_chat_id (Telegram supergroup) */
     KB_EV_BOT_MEMBERSHIP,  /* the bot was added to (bot_active=1) or removed from a chat */
+    KB_EV_UNDECODABLE,     /* an update the adapter could not read: text is its raw form,
+                              kept in failed_events and skipped */
     KB_EV_DELIVERED        /* the platform echoed our own message: outbox row
                               outbox_id arrived as message_id (after a crash
                               the send's own answer may have been lost) */
@@ -78,6 +60,7 @@ struct kb_event {
     const char *reply_to_message_id;  /* the message this one answers, or NULL */
     const char *reply_to_user_id;
     const char *reply_to_attachment;  /* attachment of the replied-to message */
+    int forwarded;             /* a copy of someone's message: never a command */
     const char *callback_id;   /* KB_EV_CALLBACK: id to answer */
     const char *callback_data; /* KB_EV_CALLBACK: command text, e.g. "/vote 3 2" */
     const char *new_chat_id;   /* KB_EV_CHAT_MIGRATED */

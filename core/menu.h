@@ -1,6 +1,6 @@
 /*
- * The command menu a platform shows next to its input box (Telegram's
- * setMyCommands, later others): the member commands of the module
+ * The command menu a platform shows next to its input box (an adapter
+ * publishes it in its platform's way): the member commands of the module
  * registry's command table, each described by the text after " — " in its
  * /help line of the locale catalogue.  Operator, ledger and hidden
  * commands are never listed.

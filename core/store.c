@@ -1,9 +1,14 @@
 /* SQLite store; see store.h. */
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "event.h"
 #include "util.h"
@@ -97,8 +102,73 @@ static int migrate(struct store *st)
     return KB_OK;
 }
 
+/* Member names, ids and cash owed are nobody else's business: the database
+   is created 0600 before SQLite opens it (its -wal and -shm take the
+   database's mode), and files an older version left readable are narrowed. */
+static int make_private(const char *path, char *err, size_t errcap)
+{
+    if (!strcmp(path, ":memory:") || !strncmp(path, "file:", 5) || !*path)
+        return KB_OK;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || fchmod(fd, 0600) != 0) {
+        snprintf(err, errcap, "cannot open database %s as a private file (mode 0600): %s", path,
+                 strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return KB_ESTORE;
+    }
+    close(fd);
+    static const char *const sidecars[] = {"-wal", "-shm"};
+    for (size_t i = 0; i < 2; i++) {
+        char side[4096];
+        if (snprintf(side, sizeof side, "%s%s", path, sidecars[i]) < (int)sizeof side)
+            chmod(side, 0600); /* absent is fine: SQLite creates it 0600 */
+    }
+    return KB_OK;
+}
+
+int store_migrate_module(struct store *st, const char *module, const char *const *migrations,
+                         size_t n)
+{
+    int rc = exec_plain(st, "CREATE TABLE IF NOT EXISTS schema_versions ("
+                            " module TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT, WITHOUT ROWID");
+    int64_t version = 0;
+    if (!rc) {
+        rc = store_i64(st, &version, "SELECT version FROM schema_versions WHERE module = ?",
+                       VALS(ST(module)));
+        if (rc == KB_ENOTFOUND)
+            rc = KB_OK, version = 0;
+    }
+    if (!rc && version > (int64_t)n) {
+        snprintf(st->err, sizeof st->err, "module %s: schema version %lld is newer than this kocbot (%zu)",
+                 module, (long long)version, n);
+        return KB_ESTORE;
+    }
+    for (size_t v = (size_t)version; !rc && v < n; v++) {
+        rc = store_begin(st);
+        if (rc)
+            return rc;
+        rc = exec_plain(st, migrations[v]);
+        if (!rc)
+            rc = store_exec(st, "INSERT INTO schema_versions(module, version) VALUES (?, ?)"
+                                " ON CONFLICT(module) DO UPDATE SET version = excluded.version",
+                            VALS(ST(module), SI((int64_t)v + 1)));
+        if (rc) {
+            char detail[512];
+            snprintf(detail, sizeof detail, "module %s migration %zu: %.400s", module, v + 1, st->err);
+            store_rollback(st);
+            memcpy(st->err, detail, sizeof st->err);
+            return rc;
+        }
+        rc = store_commit(st);
+    }
+    return rc;
+}
+
 int store_open(const char *path, struct store **out, char *err, size_t errcap)
 {
+    if (make_private(path, err, errcap))
+        return KB_ESTORE;
     struct store *st = xcalloc(1, sizeof *st);
     int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
@@ -177,6 +247,10 @@ static sqlite3_stmt *cached(struct store *st, const char *sql)
 
 sqlite3_stmt *store_query(struct store *st, const char *sql, const struct sval *v, size_t n)
 {
+    /* every call starts clean: an old failure's text must never be read as
+       the reason of a later, unrelated one */
+    st->err[0] = '\0';
+    st->last_rc = SQLITE_OK;
     sqlite3_stmt *s = cached(st, sql);
     if (!s)
         return NULL;
@@ -253,6 +327,16 @@ int store_i64(struct store *st, int64_t *out, const char *sql, const struct sval
     }
     store_done(s);
     return rc;
+}
+
+int store_is_null(sqlite3_stmt *s, int col)
+{
+    return sqlite3_column_type(s, col) == SQLITE_NULL;
+}
+
+int64_t store_last_id(struct store *st)
+{
+    return sqlite3_last_insert_rowid(st->db);
 }
 
 int64_t store_changes(struct store *st)

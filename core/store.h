@@ -9,9 +9,12 @@
 #ifndef KB_CORE_STORE_H
 #define KB_CORE_STORE_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* SQLite's handles, opaque here: only store.c includes sqlite3.h */
+typedef struct sqlite3 sqlite3;
+typedef struct sqlite3_stmt sqlite3_stmt;
 
 struct store;
 
@@ -32,7 +35,7 @@ struct sval {
 int store_open(const char *path, struct store **out, char *err, size_t errcap);
 void store_close(struct store *st);
 sqlite3 *store_db(struct store *st);
-/* Detail of the last failure ("" if none). */
+/* Detail of the failure of the last call ("" if it succeeded). */
 const char *store_errmsg(const struct store *st);
 /* KB_EFULL when the last failure was a full/read-only disk, else KB_ESTORE. */
 int store_failure(const struct store *st);
@@ -51,6 +54,10 @@ void store_done(sqlite3_stmt *s);
 /* Column text, or "" for NULL. */
 const char *store_text(sqlite3_stmt *s, int col);
 int64_t store_int(sqlite3_stmt *s, int col);
+/* 1 when the column is SQL NULL. */
+int store_is_null(sqlite3_stmt *s, int col);
+/* The rowid of the last INSERT. */
+int64_t store_last_id(struct store *st);
 /* Rows changed by the last statement. */
 int64_t store_changes(struct store *st);
 
@@ -61,7 +68,13 @@ int store_savepoint(struct store *st);  /* SAVEPOINT ev */
 int store_release(struct store *st);
 void store_rollback_savepoint(struct store *st);
 
-/* The schema, oldest first; migrations.c. */
+/* Bring one feature module's own tables to its latest version: migrations
+   (oldest first, never edited once released) above the version recorded
+   for module in schema_versions run each in its own transaction. */
+int store_migrate_module(struct store *st, const char *module, const char *const *migrations,
+                         size_t n);
+
+/* The core schema, oldest first; migrations.c. */
 extern const char *const store_migrations[];
 extern const size_t store_n_migrations;
 

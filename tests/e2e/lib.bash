@@ -25,6 +25,11 @@ finish() {
 sql() { # sql DB "query" -> prints the first column (through the bot's own build of SQLite-free tools)
     sqlite3 "$1" "$2"
 }
+wait_for() { # wait_for SECONDS command...: poll until the command succeeds
+    local limit=$(( $1 * 10 )); shift
+    for _ in $(seq 1 "$limit"); do "$@" && return 0; sleep 0.1; done
+    return 1
+}
 # Start the fake Bot API; sets FAKE_PORT, FAKE_PID.  Extra args pass through.
 start_fake() {
     rm -f "$WORK/port"
@@ -34,6 +39,17 @@ start_fake() {
     for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
     FAKE_PORT=$(cat "$WORK/port")
     FAKE=http://127.0.0.1:$FAKE_PORT
+}
+wait_for() { # wait_for SECONDS command...: poll until the command succeeds
+    local limit=$(( $1 * 10 )); shift
+    for _ in $(seq 1 "$limit"); do "$@" && return 0; sleep 0.1; done
+    return 1
+}
+# The fake's updates not yet confirmed by a getUpdates offset.
+pending_updates() { control stats | grep -o '"pending_updates":[0-9]*' | cut -d: -f2; }
+# Every update confirmed and every reply in $DB sent (or given up).
+settled() {
+    [ "$(pending_updates)" = 0 ] && [ "$(sqlite3 "$DB" 'SELECT count(*) FROM outbox WHERE state = 0' 2>/dev/null)" = 0 ]
 }
 control() { # control PATH [JSON or @FILE]
     if [ $# -gt 1 ]; then curl -s -m 30 -X POST "$FAKE/control/$1" --data-binary "$2"

@@ -24,7 +24,8 @@ LIBS="$(pkg-config --libs libcjson sqlite3) -lm"
 objs=()
 for src in core/*.c adapters/*.c config/config.c; do
     o="$OUT/obj/$(echo "$src" | tr / _).o"
-    if [ ! -f "$o" ] || [ "$src" -nt "$o" ]; then
+    # rebuilt when the source or any header is newer (a header may change a struct's layout)
+    if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ -n "$(find core adapters config -name '*.h' -newer "$o" | head -1)" ]; then
         # shellcheck disable=SC2086
         $CC_FUZZ $FLAGS -fsanitize=fuzzer-no-link -c "$src" -o "$o" || { echo "cannot compile $src"; exit 1; }
     fi

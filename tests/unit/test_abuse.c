@@ -71,6 +71,13 @@ static const char *const SUBCOMMANDS[] = {
     "cancel 1 no", "invite 1 @bob", "list", "show 1", "delete 1", "add photo", "remove photo",
     "set @bob 3", "grant @bob photo", "revoke @bob photo", "greet 09:00", "off 1"};
 
+/* Append " word" to buf (cut when full). */
+static void strcat_word(char *buf, size_t cap, const char *word)
+{
+    size_t n = strlen(buf);
+    snprintf(buf + n, cap - n, " %s", word);
+}
+
 TEST(members_refused_every_operator_command)
 {
     struct fx f;
@@ -110,6 +117,34 @@ TEST(members_refused_every_operator_command)
                 if (now != before)
                     TEST_FAIL("%s by a member changed state", text);
                 before = now;
+            }
+        }
+    }
+    /* subcommands declared in the modules' tables, with as many words as they take */
+    for (size_t m = 0; m < kb_n_modules; m++) {
+        for (size_t k = 0; k < kb_modules[m]->n_subs; k++) {
+            const struct cmd_sub *sub = &kb_modules[m]->subs[k];
+            const struct cmd_spec *host = NULL;
+            for (size_t hm = 0; hm < kb_n_modules && !host; hm++)
+                for (size_t i = 0; i < kb_modules[hm]->n_commands && !host; i++)
+                    if (strcmp(kb_modules[hm]->commands[i].name, sub->host) == 0)
+                        host = &kb_modules[hm]->commands[i];
+            CHECK(host != NULL);
+            if (!host || !((host->flags | sub->flags) & (CMD_OPERATOR | CMD_LEDGER)))
+                continue;
+            int words = sub->max_args < 0 ? sub->min_args + 2 : sub->max_args;
+            for (int n = sub->min_args; n <= words; n++) {
+                snprintf(text, sizeof text, "/%s %s", sub->host, sub->name);
+                for (int w = 0; w < n; w++)
+                    strcat_word(text, sizeof text, w % 2 ? "@bob" : "0123ABCD");
+                CHECK_INT(fx_say(&f, "g1", "bob", T0 + 60 + tried, text), 0);
+                char *r = fx_replies(&f);
+                if (!r || !strstr(r, "only operators"))
+                    TEST_FAIL("%s by a member was not refused: %s", text, r ? r : "(no reply)");
+                free(r);
+                tried++;
+                if (state_hash(&f) != before)
+                    TEST_FAIL("%s by a member changed state", text);
             }
         }
     }

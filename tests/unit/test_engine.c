@@ -1,12 +1,14 @@
 /* The engine's guarantees: one transaction per batch with its cursor,
    de-duplication, isolation of a bad event, the outbox life cycle,
    migrations, chat migration, button answers and per-member rate limits. */
+#include <sqlite3.h>
 #include "../test.h"
 #include "../support/fixture.h"
 
 #include <unistd.h>
 
 #include "../../core/ledger.h"
+#include "../../core/outbox.h"
 #include "../../core/prune.h"
 
 static const int64_t T0 = 1795391940;
@@ -53,6 +55,12 @@ TEST(a_bad_event_is_skipped_and_kept_for_inspection)
     CHECK_INT(engine_apply(f.e, evs, 3, "k", "v", T0), 0);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM checkins"), 2);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM failed_events WHERE message_id = '2'"), 1);
+    /* the reason is this event's, not an older, unrelated SQLite message */
+    CHECK(store_exec(f.e->st, "SELECT * FROM no_such_table", NOVALS) < 0);
+    struct kb_event bad = msg("9", NULL, "/checkin");
+    CHECK_INT(engine_apply(f.e, &bad, 1, NULL, NULL, T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM failed_events WHERE message_id = '9'"
+                         " AND error = 'invalid argument'"), 1);
     /* a bad event last in a batch without a cursor: the others still commit */
     struct kb_event tail[2] = {msg("4", "d", "/checkin"), msg("5", NULL, "/checkin")};
     CHECK_INT(engine_apply(f.e, tail, 2, NULL, NULL, T0), 0);
@@ -259,6 +267,10 @@ TEST(upgrade_keeps_balances_and_boards)
                          "CREATE INDEX members_user ON members(platform, user_id, last_seen);"
                          "DROP INDEX period_points;"
                          "CREATE INDEX period_points ON period_tallies(community_id, span, period, points DESC);"
+                         "DROP INDEX chats_private_user;"
+                         "ALTER TABLE chats DROP COLUMN user_id;"
+                         "ALTER TABLE claims DROP COLUMN revise_until;"
+                         "DROP INDEX outbox_done;"
                          "PRAGMA user_version = 8;",
                          NULL, NULL, NULL),
               SQLITE_OK);
@@ -272,6 +284,30 @@ TEST(upgrade_keeps_balances_and_boards)
     CHECK_CONTAINS(r, "🥈 ⁨bob⁩ — 21");
     CHECK_CONTAINS(r, "You: #2 — 21");
     free(r);
+    fx_close(&f);
+}
+
+/* A feature module's own tables are versioned apart from the core schema:
+   created once, left alone on reopen, and a newer version is refused. */
+TEST(module_migrations_run_once_per_module)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    CHECK_INT(fx_i64(&f, "SELECT version FROM schema_versions WHERE module = 'link'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM sqlite_master WHERE name = 'link_codes'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT version FROM schema_versions WHERE module = 'poll'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM pragma_table_info('polls') WHERE name = 'all_groups'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM pragma_table_info('schedules') WHERE name = 'chat_id'"), 1);
+    fx_reopen(&f); /* link, poll, schedule: one row each, not run again */
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schema_versions"), 3);
+    CHECK_INT(store_exec(f.e->st, "UPDATE schema_versions SET version = 99 WHERE module = 'link'", NOVALS), 0);
+    engine_close(f.e);
+    f.e = NULL;
+    char err[256] = "";
+    struct engine *e = NULL;
+    CHECK(engine_open(&f.set, &e, err, sizeof err) < 0);
+    CHECK_CONTAINS(err, "module link: schema version 99 is newer");
+    CHECK(e == NULL);
     fx_close(&f);
 }
 
@@ -344,5 +380,5 @@ TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(sent_reply_with_ref_is_remembered_for_edits), T(group_migration_keeps_the_streak),
           T(button_press_is_answered_once), T(flooding_member_gets_one_notice_others_unaffected),
           T(unknown_long_and_garbled_commands_get_a_clear_reply), T(private_chat_shares_the_group_standing),
-          T(upgrade_keeps_balances_and_boards), T(old_dedup_marks_are_pruned),
-          T(echo_of_an_own_message_marks_its_row_delivered))
+          T(upgrade_keeps_balances_and_boards), T(module_migrations_run_once_per_module),
+          T(old_dedup_marks_are_pruned), T(echo_of_an_own_message_marks_its_row_delivered))

@@ -1,0 +1,11 @@
+/* Command dispatch (see dispatch.c). */
+#ifndef KB_CORE_DISPATCH_H
+#define KB_CORE_DISPATCH_H
+
+#include "ctx.h"
+
+/* Apply one message or button press inside the engine's transaction:
+   0, or a negative KB_E* (the engine rolls this event back). */
+int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now);
+
+#endif

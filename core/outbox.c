@@ -1,0 +1,207 @@
+/*
+ * The outbox table: replies are queued in the event's transaction
+ * (outbox_add), fetched by bot/'s sender per platform, and their delivery
+ * recorded (sent with the platform's message id, retried with backoff,
+ * failed, the chat gone).  The public half is declared in engine.h.
+ */
+#include "outbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "community.h"
+#include "util.h"
+
+int outbox_add(struct engine *e, const struct kb_reply *r, const char *ref, int64_t now)
+{
+    return store_exec(e->st,
+                      "INSERT INTO outbox(platform, chat_id, thread_id, reply_to, kind, text, buttons,"
+                      " edit_message_id, callback_id, coalesce, ref, created_at)"
+                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      VALS(ST(r->platform), ST(r->chat_id), ST(r->thread_id), ST(r->reply_to),
+                           SI(r->kind), ST(r->text ? r->text : ""), ST(r->buttons),
+                           ST(r->edit_message_id), ST(r->callback_id), SI(r->coalesce), ST(ref),
+                           SI(now)));
+}
+
+/* ==== outbox =========================================================== */
+
+int engine_outbox_fetch(struct engine *e, const char *platform, int64_t now_ms, size_t max,
+                        struct outbox_batch *out)
+{
+    out->rows = NULL;
+    out->n = 0;
+    sqlite3_stmt *s = store_query(
+        e->st,
+        "SELECT id, kind, chat_id, thread_id, reply_to, text, buttons, edit_message_id,"
+        " callback_id, coalesce FROM outbox"
+        " WHERE state = 0 AND platform = ? AND not_before_ms <= ? ORDER BY id LIMIT ?",
+        VALS(ST(platform), SI(now_ms), SI(max)));
+    if (!s)
+        return engine_fail(e, store_failure(e->st));
+    size_t cap = 0;
+    int rc;
+    while ((rc = store_step(e->st, s)) == 1) {
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            out->rows = xrealloc(out->rows, cap * sizeof *out->rows);
+        }
+        struct kb_reply *r = &out->rows[out->n++];
+        memset(r, 0, sizeof *r);
+        r->id = store_int(s, 0);
+        r->kind = (enum kb_reply_kind)store_int(s, 1);
+        r->platform = xstrdup(platform);
+        r->chat_id = xstrdup(store_text(s, 2));
+#define OPT(col) (store_is_null(s, col) ? NULL : xstrdup(store_text(s, col)))
+        r->thread_id = OPT(3);
+        r->reply_to = OPT(4);
+        r->text = xstrdup(store_text(s, 5));
+        r->buttons = OPT(6);
+        r->edit_message_id = OPT(7);
+        r->callback_id = OPT(8);
+#undef OPT
+        r->coalesce = (int)store_int(s, 9);
+    }
+    store_done(s);
+    if (rc < 0) {
+        outbox_batch_free(out);
+        return engine_fail(e, rc);
+    }
+    return KB_OK;
+}
+
+void outbox_batch_free(struct outbox_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        struct kb_reply *r = &b->rows[i];
+        free((char *)r->platform);
+        free((char *)r->chat_id);
+        free((char *)r->thread_id);
+        free((char *)r->reply_to);
+        free((char *)r->text);
+        free((char *)r->buttons);
+        free((char *)r->edit_message_id);
+        free((char *)r->callback_id);
+    }
+    free(b->rows);
+    b->rows = NULL;
+    b->n = 0;
+}
+
+int64_t engine_outbox_next_ms(struct engine *e, const char *platform)
+{
+    int64_t t = -1;
+    if (store_i64(e->st, &t, "SELECT min(not_before_ms) FROM outbox WHERE state = 0 AND platform = ?",
+                  VALS(ST(platform))) != KB_OK)
+        return -1;
+    return t;
+}
+
+int64_t engine_outbox_pending(struct engine *e, const char *platform)
+{
+    int64_t n = 0;
+    store_i64(e->st, &n, "SELECT count(*) FROM outbox WHERE state = 0 AND platform = ?",
+              VALS(ST(platform)));
+    return n;
+}
+
+/* ?3 = the platform's retry time, or 0: back off 1 s doubling to 60 s, plus
+   up to 1 s of jitter derived from the row id so bursts spread out */
+#define BACKOFF_SQL \
+    " not_before_ms = CASE WHEN ?3 > 0 THEN ?3 ELSE" \
+    " ?4 + min(60000, 1000 << min(attempts, 6)) + (id * 7919) % 1000 END"
+
+static int outbox_record(struct engine *e, int64_t id, enum outbox_outcome outcome,
+                         const char *message_id, int64_t retry_at_ms, const char *error, int64_t now_ms)
+{
+    int64_t now = now_ms / 1000;
+    int rc;
+    switch (outcome) {
+    case OUTBOX_SENT:
+        rc = store_exec(e->st,
+                        "UPDATE outbox SET state = 1, sent_message_id = ?, sent_at = ?, error = NULL"
+                        " WHERE id = ?",
+                        VALS(ST(message_id), SI(now), SI(id)));
+        if (!rc && message_id)
+            rc = store_exec(e->st,
+                            "INSERT OR REPLACE INTO posted(ref, platform, chat_id, message_id, at)"
+                            " SELECT ref, platform, chat_id, ?, ? FROM outbox WHERE id = ? AND ref IS NOT NULL",
+                            VALS(ST(message_id), SI(now), SI(id)));
+        break;
+    case OUTBOX_RETRY_ONCE:
+        /* a send that may have arrived is repeated at most once */
+        rc = store_exec(e->st,
+                        "UPDATE outbox SET state = CASE WHEN uncertain >= 1 THEN 2 ELSE 0 END,"
+                        " uncertain = uncertain + 1, attempts = attempts + 1, error = ?2,"
+                        BACKOFF_SQL " WHERE id = ?1",
+                        VALS(SI(id), ST(error), SI(retry_at_ms), SI(now_ms)));
+        break;
+    case OUTBOX_RETRY:
+        rc = store_exec(e->st,
+                        "UPDATE outbox SET attempts = attempts + 1, error = ?2," BACKOFF_SQL
+                        " WHERE id = ?1",
+                        VALS(SI(id), ST(error), SI(retry_at_ms), SI(now_ms)));
+        break;
+    case OUTBOX_FAILED:
+        rc = store_exec(e->st, "UPDATE outbox SET state = 2, error = ? WHERE id = ?",
+                        VALS(ST(error), SI(id)));
+        break;
+    case OUTBOX_CHAT_GONE:
+        rc = private_messages_refused(e, id, now); /* they go to the group instead */
+        if (!rc)
+            rc = store_exec(e->st,
+                            "UPDATE chats SET active = 0 WHERE (platform, chat_id) ="
+                            " (SELECT platform, chat_id FROM outbox WHERE id = ?)",
+                            VALS(SI(id)));
+        if (!rc)
+            rc = store_exec(e->st,
+                            "UPDATE outbox SET state = 2, error = ? WHERE state = 0 AND"
+                            " (platform, chat_id) = (SELECT platform, chat_id FROM outbox WHERE id = ?)",
+                            VALS(ST(error), SI(id)));
+        if (!rc)
+            rc = store_exec(e->st, "UPDATE outbox SET state = 2, error = ? WHERE id = ?",
+                            VALS(ST(error), SI(id)));
+        break;
+    default:
+        rc = KB_EINVAL;
+    }
+    return rc;
+}
+
+/* Our own message came back from the platform: its outbox row arrived, even
+   when the answer to the send was lost in a crash.  Only a row of the same
+   platform and chat that is not yet marked sent is touched. */
+int outbox_echoed(struct engine *e, const struct kb_event *ev, int64_t now)
+{
+    if (!ev->chat_id || !ev->message_id || ev->outbox_id <= 0)
+        return KB_EINVAL;
+    int64_t n = 0;
+    int rc = store_i64(e->st, &n,
+                       "SELECT count(*) FROM outbox WHERE id = ? AND platform = ? AND chat_id = ?"
+                       " AND state <> 1",
+                       VALS(SI(ev->outbox_id), ST(ev->platform), ST(ev->chat_id)));
+    if (rc || n == 0)
+        return rc;
+    return outbox_record(e, ev->outbox_id, OUTBOX_SENT, ev->message_id, 0, NULL, now * 1000);
+}
+
+int engine_outbox_done_many(struct engine *e, const struct outbox_done *d, size_t n, int64_t now_ms)
+{
+    if (n == 0)
+        return KB_OK;
+    int rc = store_begin(e->st);
+    if (rc)
+        return engine_fail(e, rc);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = outbox_record(e, d[i].id, d[i].outcome, d[i].message_id, d[i].retry_at_ms, d[i].error,
+                           now_ms);
+    return engine_finish(e, rc);
+}
+
+int engine_outbox_done(struct engine *e, int64_t id, enum outbox_outcome outcome,
+                       const char *message_id, int64_t retry_at_ms, const char *error, int64_t now_ms)
+{
+    struct outbox_done d = {.id = id, .outcome = outcome, .message_id = message_id,
+                            .retry_at_ms = retry_at_ms, .error = error};
+    return engine_outbox_done_many(e, &d, 1, now_ms);
+}
