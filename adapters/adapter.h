@@ -19,13 +19,14 @@
 /* ---- HTTP as a service ---------------------------------------------- */
 
 struct kb_http_request {
-    const char *method;        /* "GET" or "POST" */
+    const char *method;        /* "GET", "POST" or "PUT" */
     const char *url;           /* full URL; may contain a secret: never logged */
+    const char *bearer;        /* "Authorization: Bearer" credential, or NULL;
+                                  a secret: never logged */
     const char *log_name;      /* what logs may show instead, e.g. "getUpdates" */
     const char *body;          /* POST body or NULL */
     size_t body_len;
     const char *content_type;  /* e.g. "application/json"; NULL for none */
-    const char *bearer;        /* "Authorization: Bearer" token or NULL; never logged */
     long timeout_ms;           /* whole transfer, must exceed a long poll */
     long connect_timeout_ms;   /* 0 = default */
     size_t max_response;       /* larger bodies fail the transfer; 0 = default */
@@ -139,6 +140,12 @@ struct adapter_services {
     /* HMAC-SHA1 of data under key, into out[20]; 0 or KB_E* */
     int (*hmac_sha1)(void *ctx, const void *key, size_t key_len, const void *data, size_t len,
                      unsigned char out[20]);
+    /* a credential the adapter obtained itself (the access token a password
+       login returned), kept by bot/ outside the database in a file only the
+       process's user may read.  load: 0 with buf ("" when none) or KB_E*;
+       save: 0 (durably written) or KB_E*.  key: [a-z0-9_.-]+ */
+    int (*secret_load)(void *ctx, const char *key, char *buf, size_t cap);
+    int (*secret_save)(void *ctx, const char *key, const char *value);
     /* write text to the process's standard output */
     void (*stdout_write)(void *ctx, const char *text, size_t len);
     /* this adapter will receive nothing more (its input ended): bot/ stops

@@ -5,11 +5,13 @@
 
 #include "console.h"
 #include "onebot.h"
+#include "matrix.h"
 #include "telegram.h"
 
 const struct adapter_kind *const adapter_kinds[] = {
     &tg_adapter_kind,
     &ob_adapter_kind,
+    &mx_adapter_kind,
     &console_adapter_kind,
 };
 

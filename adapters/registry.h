@@ -27,7 +27,7 @@ enum adapter_key_flags {
                                        when set, the adapter starts by default */
     ADAPTER_KEY_URL = 1u << 2,      /* an http:// or https:// URL, no trailing '/' */
     ADAPTER_KEY_IDENT = 1u << 3,    /* a short name without spaces or commas */
-    ADAPTER_KEY_OPTIONAL = 1u << 4  /* STR: may stay unset (NULL, or JSON null) */
+    ADAPTER_KEY_OPTIONAL = 1u << 4  /* may stay unset (NULL in the options, or JSON null) */
 };
 
 struct adapter_key {

@@ -22,6 +22,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include "secrets.h"
 
 #define SCHED_RETRY_MS 5000     /* after a failed tick (disk full, …) */
 #define SCHED_CAP_MS 60000      /* re-arm at least every minute: survives clock jumps */
@@ -324,6 +325,18 @@ static int svc_stdin_lines(void *ctx, kb_line_fn line, kb_input_end_fn end, void
         return KB_EINVAL; /* one reader per adapter */
     sl->input = line_reader_start(&sl->app->loop, 0, line, end, ud);
     return sl->input ? KB_OK : KB_ETRANSPORT;
+}
+
+static int svc_secret_load(void *ctx, const char *key, char *buf, size_t cap)
+{
+    struct slot *sl = ctx;
+    return secret_load(sl->app->cfg->engine.db_path, key, buf, cap);
+}
+
+static int svc_secret_save(void *ctx, const char *key, const char *value)
+{
+    struct slot *sl = ctx;
+    return secret_save(sl->app->cfg->engine.db_path, key, value);
 }
 
 static void svc_stdout_write(void *ctx, const char *text, size_t len)
@@ -639,6 +652,7 @@ int app_run(const struct kb_config *cfg)
             .cursor_load = svc_cursor_load, .stdin_lines = svc_stdin_lines,
             .ws_open = svc_ws_open, .ws_close = svc_ws_close, .http_serve = svc_http_serve,
             .hmac_sha1 = svc_hmac_sha1,
+            .secret_load = svc_secret_load, .secret_save = svc_secret_save,
             .stdout_write = svc_stdout_write, .finished = svc_finished, .log = svc_log,
             .fatal = svc_fatal};
         uv_timer_init(&a->loop, &sl->restart);

@@ -410,6 +410,25 @@ void http_client_set_max_connections(struct http_client *c, long n)
             bad = 1;                                            \
     } while (0)
 
+/* Append "name: value" to the transfer's headers; the temporary line is
+   wiped (a value may be a credential).  0, or -1 when out of memory. */
+static int add_header(struct http_xfer *x, const char *name, const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value);
+    char *line = malloc(nl + vl + 1);
+    if (!line)
+        return -1;
+    memcpy(line, name, nl);
+    memcpy(line + nl, value, vl + 1);
+    struct curl_slist *h = curl_slist_append(x->headers, line);
+    memset(line, 0, nl + vl);
+    free(line);
+    if (!h)
+        return -1;
+    x->headers = h;
+    return 0;
+}
+
 int http_request_start(struct http_client *c, const struct kb_http_request *req,
                        kb_http_done_fn done, void *ud)
 {
@@ -417,11 +436,13 @@ int http_request_start(struct http_client *c, const struct kb_http_request *req,
         return KB_EINVAL;
     if (c->shutting_down)
         return KB_ESHUTDOWN;
-    int post;
+    int post, put = 0;
     if (!req->method || strcmp(req->method, "GET") == 0)
         post = 0;
     else if (strcmp(req->method, "POST") == 0)
         post = 1;
+    else if (strcmp(req->method, "PUT") == 0)
+        post = put = 1; /* a body like POST's, under another verb */
     else
         return KB_EINVAL;
 
@@ -442,19 +463,9 @@ int http_request_start(struct http_client *c, const struct kb_http_request *req,
     if (!h)
         goto nomem;
     x->headers = h;
-    if (req->content_type) {
-        size_t n = strlen(req->content_type);
-        char *line = malloc(n + sizeof "Content-Type: ");
-        if (!line)
-            goto nomem;
-        memcpy(line, "Content-Type: ", sizeof "Content-Type: " - 1);
-        memcpy(line + sizeof "Content-Type: " - 1, req->content_type, n + 1);
-        h = curl_slist_append(x->headers, line);
-        free(line);
-        if (!h)
-            goto nomem;
-        x->headers = h;
-    }
+    if ((req->content_type && add_header(x, "Content-Type: ", req->content_type)) ||
+        (req->bearer && add_header(x, "Authorization: Bearer ", req->bearer)))
+        goto nomem;
 
     int bad = 0;
     CURL *e = x->easy;
@@ -466,10 +477,6 @@ int http_request_start(struct http_client *c, const struct kb_http_request *req,
     SETOPT(e, CURLOPT_WRITEFUNCTION, on_write);
     SETOPT(e, CURLOPT_WRITEDATA, (void *)x);
     SETOPT(e, CURLOPT_HTTPHEADER, x->headers);
-    if (req->bearer && *req->bearer) {
-        SETOPT(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
-        SETOPT(e, CURLOPT_XOAUTH2_BEARER, req->bearer);
-    }
     SETOPT(e, CURLOPT_NOSIGNAL, 1L);
     SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
     SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L);
@@ -485,6 +492,8 @@ int http_request_start(struct http_client *c, const struct kb_http_request *req,
         SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
         /* copied: the caller's body may go away after we return */
         SETOPT(e, CURLOPT_COPYPOSTFIELDS, len ? req->body : "");
+        if (put)
+            SETOPT(e, CURLOPT_CUSTOMREQUEST, "PUT");
     } else {
         SETOPT(e, CURLOPT_HTTPGET, 1L);
     }

@@ -5,6 +5,7 @@
  * dispatch.c; the outbox table is outbox.c's.
  */
 #include "engine_int.h"
+#include "outbox.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -138,6 +139,8 @@ static int apply_one(struct engine *e, const struct kb_event *ev, int64_t now)
                 return rc;
         }
         return chat_set_active(e, ev->platform, ev->chat_id, ev->bot_active);
+    case KB_EV_DELIVERED:
+        return outbox_echoed(e, ev, now);
     case KB_EV_MESSAGE:
     case KB_EV_CALLBACK:
         return dispatch_event(e, ev, now);

@@ -21,8 +21,11 @@ enum kb_event_kind {
     KB_EV_CALLBACK,        /* a button press; callback_data carries a command */
     KB_EV_CHAT_MIGRATED,   /* chat_id moved to new_chat_id (Telegram supergroup) */
     KB_EV_BOT_MEMBERSHIP,  /* the bot was added to (bot_active=1) or removed from a chat */
-    KB_EV_UNDECODABLE      /* an update the adapter could not read: text is its raw form,
+    KB_EV_UNDECODABLE,     /* an update the adapter could not read: text is its raw form,
                               kept in failed_events and skipped */
+    KB_EV_DELIVERED        /* the platform echoed our own message: outbox row
+                              outbox_id arrived as message_id (after a crash
+                              the send's own answer may have been lost) */
 };
 
 enum kb_chat_type {
@@ -62,6 +65,7 @@ struct kb_event {
     const char *callback_data; /* KB_EV_CALLBACK: command text, e.g. "/vote 3 2" */
     const char *new_chat_id;   /* KB_EV_CHAT_MIGRATED */
     int bot_active;            /* KB_EV_BOT_MEMBERSHIP */
+    int64_t outbox_id;         /* KB_EV_DELIVERED */
 };
 
 enum kb_reply_kind {

@@ -168,6 +168,23 @@ static int outbox_record(struct engine *e, int64_t id, enum outbox_outcome outco
     return rc;
 }
 
+/* Our own message came back from the platform: its outbox row arrived, even
+   when the answer to the send was lost in a crash.  Only a row of the same
+   platform and chat that is not yet marked sent is touched. */
+int outbox_echoed(struct engine *e, const struct kb_event *ev, int64_t now)
+{
+    if (!ev->chat_id || !ev->message_id || ev->outbox_id <= 0)
+        return KB_EINVAL;
+    int64_t n = 0;
+    int rc = store_i64(e->st, &n,
+                       "SELECT count(*) FROM outbox WHERE id = ? AND platform = ? AND chat_id = ?"
+                       " AND state <> 1",
+                       VALS(SI(ev->outbox_id), ST(ev->platform), ST(ev->chat_id)));
+    if (rc || n == 0)
+        return rc;
+    return outbox_record(e, ev->outbox_id, OUTBOX_SENT, ev->message_id, 0, NULL, now * 1000);
+}
+
 int engine_outbox_done_many(struct engine *e, const struct outbox_done *d, size_t n, int64_t now_ms)
 {
     if (n == 0)

@@ -984,6 +984,49 @@ static int cmd_vote(struct cmd_ctx *c)
     return rc;
 }
 
+/* /unvote <id> [option]: withdraw the vote, or only one option of it (a
+   removed reaction on platforms that vote by reactions).  A reward already
+   paid stays: the ledger is append-only. */
+static int cmd_unvote(struct cmd_ctx *c)
+{
+    const char *rest = c->args;
+    struct poll p;
+    int rc = load_arg(c, &rest, "poll.unvote_usage", &p);
+    if (rc || !p.id)
+        return rc;
+    if (poll_is_closed(&p, c->at))
+        return refuse(c, "poll.err_closed", &p, 0, NULL);
+    unsigned drop = ~0u;
+    const char *why = NULL, *reason;
+    if (*command_skip_space(rest) && poll_choice_parse(rest, &p.d, &drop, &reason, &why)) {
+        char *w = command_next_word(&rest);
+        rc = refuse(c, why, &p, 0, w);
+        free(w);
+        return rc;
+    }
+    int64_t had = 0;
+    rc = store_i64(c->st, &had, "SELECT choices FROM poll_votes WHERE poll_id = ? AND member_id = ?",
+                   VALS(SI(p.id), SI(c->member_id)));
+    if (rc == KB_ENOTFOUND || (rc == KB_OK && (had & (int64_t)drop) == 0))
+        return refuse(c, "poll.err_no_vote", &p, 0, NULL);
+    if (rc)
+        return rc;
+    int64_t left = had & ~(int64_t)drop;
+    rc = left ? store_exec(c->st, "UPDATE poll_votes SET choices = ? WHERE poll_id = ? AND member_id = ?",
+                           VALS(SI(left), SI(p.id), SI(c->member_id)))
+              : store_exec(c->st, "DELETE FROM poll_votes WHERE poll_id = ? AND member_id = ?",
+                           VALS(SI(p.id), SI(c->member_id)));
+    if (!rc && !p.d.hidden)
+        rc = poll_touch(c->e, &p, c->now);
+    if (rc)
+        return rc;
+    struct sbuf who = {0};
+    member_name(c->e, c->member_id, &who);
+    rc = say(c, left ? "poll.unvoted_part" : "poll.unvoted", ARGS(TS("name", who.s), TI("id", p.id)));
+    sbuf_free(&who);
+    return rc;
+}
+
 /* A reply to the poll message: the text becomes the reason of the member's
    vote. */
 static int poll_on_reply(struct cmd_ctx *c, const char *ref)
@@ -1321,6 +1364,7 @@ static int64_t poll_next_due(struct engine *e, int64_t now)
 
 static const struct cmd_spec commands[] = {
     {"vote", cmd_vote, 0, "poll.help_vote", "投票"},
+    {"unvote", cmd_unvote, 0, "poll.help_unvote", "撤票"},
     {"polls", cmd_polls, 0, "poll.help_polls", "投票列表"},
     {"poll", cmd_poll, CMD_OPERATOR, "poll.help_poll", NULL},
 };
@@ -1336,6 +1380,13 @@ static const struct cmd_sub subs[] = {
 static const struct text_entry texts[] = {
     {"poll.help_vote", "/vote 编号 选项 [理由] — 投票（再次投票可修改）",
      "/vote id option [reason] — vote (vote again to change it)"},
+    {"poll.help_unvote", "/unvote 编号 [选项] — 撤回投票（或其中一项）",
+     "/unvote id [option] — withdraw your vote (or one option of it)"},
+    {"poll.unvote_usage", "用法：/unvote 编号 [选项序号]，例如 /unvote 3",
+     "Usage: /unvote id [option number], e.g. /unvote 3"},
+    {"poll.err_no_vote", "你在投票 #{id} 中没有可撤回的选择。", "You have no such vote on poll #{id} to withdraw."},
+    {"poll.unvoted", "↩️ {name} 撤回了投票 #{id}", "↩️ {name} withdrew their vote on #{id}"},
+    {"poll.unvoted_part", "↩️ {name} 撤回了投票 #{id} 中的一项", "↩️ {name} withdrew one option of their vote on #{id}"},
     {"poll.help_polls", "/polls — 进行中的投票", "/polls — open polls"},
     {"poll.help_poll",
      "/poll new 问题 | 选项1 | 选项2 [--multi N --anonymous --hidden --closes 2d --reason required"

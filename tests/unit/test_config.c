@@ -276,8 +276,14 @@ static const struct {
     {"{\"db\": null}", KB_EINVAL, "db: must be a string"},
     {"{\"db\": \"a\\nb\"}", KB_EINVAL, "db: must not contain control"},
     {"{\"adapters\": [\"irc\"]}", KB_EINVAL,
-     "adapters[0]: must be \"telegram\", \"onebot\" or \"console\" (got \"irc\")"},
+     "adapters[0]: must be \"telegram\", \"onebot\", \"matrix\" or \"console\" (got \"irc\")"},
     {"{\"adapters\": true}", KB_EINVAL, "adapters: must be an array of strings"},
+    {"{\"matrix\": {\"homeserver\": \"matrix.example.org\"}}", KB_EINVAL, "matrix.homeserver: must"},
+    {"{\"matrix\": {\"invites\": \"alice@example.org\"}}", KB_EINVAL,
+     "matrix.invites: expected \"everyone\" or a comma-separated list"},
+    {"{\"matrix\": {\"user_id\": \"kocbot\"}}", KB_EINVAL,
+     "matrix.user_id: expected a full Matrix user id"},
+    {"{\"matrix\": {\"device_id\": \"my device\"}}", KB_EINVAL, "matrix.device_id: must not contain spaces"},
     {"{\"adapter\": \"console\"}", KB_EINVAL, "\"adapter\": unknown key"},
     {"{\"locale\": \"fr\"}", KB_EINVAL,
      "locale: must be \"zh-CN\" or \"en\" (got \"fr\")"},
@@ -836,7 +842,7 @@ TEST(validate_cross_field)
     CHECK_INT(cfg_validate(&c, err, sizeof err), KB_EINVAL);
     CHECK_CONTAINS(err, "adapters: \"telegram\" needs telegram.token; set KOCBOT_TELEGRAM_TOKEN");
     CHECK_INT(cfg_set_adapters(&c, "telegram,irc", err, sizeof err), KB_EINVAL);
-    CHECK_CONTAINS(err, "adapters: must be \"telegram\", \"onebot\" or \"console\" (got \"irc\")");
+    CHECK_CONTAINS(err, "adapters: must be \"telegram\", \"onebot\", \"matrix\" or \"console\" (got \"irc\")");
     CHECK_INT(cfg_set_adapters(&c, "console,telegram", err, sizeof err), 0);
     CHECK_INT(c.n_adapters, 2);
     CHECK_STR(started(&c), "console,telegram");
@@ -899,6 +905,25 @@ TEST(small_error_buffer)
     cfg_free(&c);
 }
 
+TEST(matrix_section)
+{
+    struct kb_config c;
+    char err[512];
+    clear_env();
+    cfg_defaults(&c);
+    CHECK_INT(load_text(&c, "{\"matrix\": {\"homeserver\": \"https://hs.example\","
+                            " \"invites\": \"everyone\"}}", err, sizeof err), 0);
+    CHECK_STR(started(&c), "matrix"); /* the homeserver alone starts it */
+    /* the access token is a secret: a world-readable file may not hold it */
+    const char *p = write_tmp("{\"matrix\": {\"homeserver\": \"https://hs.example\","
+                              " \"access_token\": \"syt_SECRETvalue\"}}", 0644);
+    CHECK_INT(cfg_load_file(&c, p, err, sizeof err), KB_EDENIED);
+    CHECK_CONTAINS(err, "matrix.access_token");
+    CHECK(!strstr(err, "SECRETvalue"));
+    unlink(p);
+    cfg_free(&c);
+}
+
 TEST_MAIN(T(defaults), T(full_file), T(schedules_section), T(example_file_is_valid),
           T(bad_values_name_the_key), T(levels_load_and_validate),
           T(failed_load_leaves_config_unchanged),
@@ -906,4 +931,4 @@ TEST_MAIN(T(defaults), T(full_file), T(schedules_section), T(example_file_is_val
           T(long_strings_are_bounded), T(token_in_world_readable_file_is_refused),
           T(token_never_in_messages), T(env_overrides), T(env_bad_values),
           T(env_operators), T(parse_time), T(validate_cross_field),
-          T(small_error_buffer))
+          T(small_error_buffer), T(matrix_section))

@@ -347,6 +347,32 @@ TEST(old_dedup_marks_are_pruned)
     fx_close(&f);
 }
 
+TEST(echo_of_an_own_message_marks_its_row_delivered)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g", "a", T0, "/me");
+    fx_say(&f, "h", "b", T0, "/me");
+    int64_t id = fx_i64(&f, "SELECT min(id) FROM outbox");
+    struct kb_event echo = {.kind = KB_EV_DELIVERED, .platform = "console", .chat_id = "g",
+                            .message_id = "$echo1", .outbox_id = id};
+    CHECK_INT(engine_apply(f.e, &echo, 1, "c", "2", T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT state FROM outbox ORDER BY id LIMIT 1"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE sent_message_id = '$echo1'"), 1);
+    /* another chat's row, another platform's or an unknown row: untouched */
+    struct kb_event wrong[3] = {echo, echo, echo};
+    wrong[0].chat_id = "g", wrong[0].message_id = "$x1", wrong[0].outbox_id = id + 1;
+    wrong[1].platform = "tg", wrong[1].message_id = "$x2", wrong[1].chat_id = "h", wrong[1].outbox_id = id + 1;
+    wrong[2].message_id = "$x3", wrong[2].outbox_id = 999;
+    CHECK_INT(engine_apply(f.e, wrong, 3, "c", "3", T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT state FROM outbox ORDER BY id DESC LIMIT 1"), 0);
+    /* a later echo of a row already marked sent keeps the first id */
+    echo.message_id = "$echo2";
+    CHECK_INT(engine_apply(f.e, &echo, 1, "c", "4", T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE sent_message_id = '$echo1'"), 1);
+    fx_close(&f);
+}
+
 TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(a_bad_event_is_skipped_and_kept_for_inspection),
           T(read_only_database_refuses_the_batch_and_keeps_the_cursor),
@@ -355,4 +381,4 @@ TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(button_press_is_answered_once), T(flooding_member_gets_one_notice_others_unaffected),
           T(unknown_long_and_garbled_commands_get_a_clear_reply), T(private_chat_shares_the_group_standing),
           T(upgrade_keeps_balances_and_boards), T(module_migrations_run_once_per_module),
-          T(old_dedup_marks_are_pruned))
+          T(old_dedup_marks_are_pruned), T(echo_of_an_own_message_marks_its_row_delivered))

@@ -818,6 +818,32 @@ TEST(chinese_catalogue)
     fx_close(&f);
 }
 
+TEST(unvote_withdraws_a_vote_or_one_option)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "op", T0, "/poll new Which? | A | B | C --multi 2");
+    fx_say(&f, "g1", "alice", T0 + 1, "/vote 1 1,3");
+    fx_say(&f, "g1", "bob", T0 + 2, "/vote 1 2");
+    free(out(&f));
+    fx_say(&f, "g1", "alice", T0 + 3, "/unvote 1 3");
+    CHECK_INT(q(&f, "SELECT choices FROM poll_votes p JOIN members m ON m.id = p.member_id"
+                    " WHERE m.user_id = 'alice'"), 1);
+    fx_say(&f, "g1", "alice", T0 + 4, "/unvote 1 2");
+    fx_say(&f, "g1", "bob", T0 + 5, "/unvote 1");
+    char *r = out(&f);
+    CHECK_CONTAINS(r, "withdrew one option of their vote on #1");
+    CHECK_CONTAINS(r, "no such vote on poll #1");
+    CHECK_CONTAINS(r, "withdrew their vote on #1");
+    free(r);
+    CHECK_INT(q(&f, "SELECT count(*) FROM poll_votes"), 1);
+    fx_say(&f, "g1", "op", T0 + 6, "/poll close 1");
+    free(out(&f));
+    fx_say(&f, "g1", "alice", T0 + 7, "/unvote 1");
+    CHECK_INT(q(&f, "SELECT count(*) FROM poll_votes"), 1); /* closed: the result stands */
+    fx_close(&f);
+}
+
 TEST_MAIN(T(polls_posted_in_every_group), T(definition_one_line_with_every_flag), T(definition_multi_line_forms),
           T(definition_refusals_name_the_problem), T(choices_by_number_list_and_text),
           T(parsers_survive_random_input), T(revote_is_an_upsert_and_pays_once),
@@ -830,4 +856,5 @@ TEST_MAIN(T(polls_posted_in_every_group), T(definition_one_line_with_every_flag)
           T(hidden_polls_show_no_counts_until_close),
           T(reason_required_button_points_to_vote_command),
           T(reply_to_the_poll_message_sets_the_reason), T(vote_without_arguments_and_polls_list),
-          T(polls_nobody_can_vote_in_are_refused), T(export_defuses_formulas), T(export_is_truncated_with_a_note), T(chinese_catalogue))
+          T(polls_nobody_can_vote_in_are_refused), T(export_defuses_formulas), T(export_is_truncated_with_a_note), T(chinese_catalogue),
+          T(unvote_withdraws_a_vote_or_one_option))

@@ -1,0 +1,65 @@
+/*
+ * The Matrix adapter (client-server API v3): /sync long polls into engine
+ * batches, kb_reply -> PUT /rooms/{room}/send/m.room.message/{txnId}.
+ * It reaches the network, timers, clock, log, engine and the credential
+ * store only through struct adapter_services.  The access token and the
+ * password never appear in a log line, a URL or the database.
+ *
+ * Behaviour worth knowing (details in matrix.c / matrix_json.c):
+ *  - Credentials: matrix.access_token when set; else the login stored by an
+ *    earlier password login (services->secret_load "matrix.login"); else a
+ *    one-time password login (matrix.user_id + matrix.password) with the
+ *    fixed matrix.device_id, whose token is stored through
+ *    services->secret_save before it is used.  whoami runs at every start;
+ *    401 M_UNKNOWN_TOKEN stops this adapter (bot/ keeps the others).
+ *  - The sync's next_batch is the cursor "mx:since", committed with the
+ *    batch's effects; events are de-duplicated by event_id (a repeated
+ *    `since` returns them again).  The first sync of a new database only
+ *    records rooms and the token: history is not replayed as commands.
+ *  - Invitations are accepted when matrix.invites allows the inviter
+ *    (mx_invite_allowed), otherwise rejected; joins and leaves/kicks of the
+ *    bot itself become KB_EV_BOT_MEMBERSHIP.
+ *  - Replies are m.notice with HTML; the txnId "kb<nonce>.<outbox row>"
+ *    (the nonce is the cursor "mx:txn", drawn once per database) makes a
+ *    retried send the same transaction, so unanswered sends are retried
+ *    freely.  An echo of our own event carrying unsigned.transaction_id
+ *    becomes KB_EV_DELIVERED for that row.
+ *  - Buttons: listed as keycap lines; a keycap reaction (1️⃣ …) on the card
+ *    is the button press (KB_EV_CALLBACK), the redaction of a /vote
+ *    reaction is "/unvote <poll> <option>".  Answers to presses have no
+ *    Matrix equivalent (no toast): they are not posted.
+ *  - Roles: power level >= the room's state_default is a chat admin when
+ *    admins_are_operators is on; m.room.power_levels is cached for
+ *    matrix.power_cache_s and replaced by a power-levels event in the sync.
+ */
+#ifndef KB_ADAPTERS_MATRIX_H
+#define KB_ADAPTERS_MATRIX_H
+
+#include "registry.h"
+
+#define MX_MAX_TEXT 16000       /* bytes of body; events are capped at 64 KiB */
+
+struct mx_options {
+    char *homeserver;           /* required, e.g. "https://matrix.example.org" */
+    char *access_token;         /* secret; NULL: stored login or password login */
+    char *user_id;              /* "@kocbot:example.org": the password login's user */
+    char *password;             /* secret; used once, when no token is known */
+    char *device_id;            /* fixed device for the login (txn ids are scoped to it) */
+    char *invites;              /* who may invite the bot (mx_invite_allowed) */
+    int sync_timeout_s;         /* long-poll timeout */
+    int power_cache_s;          /* m.room.power_levels cache */
+    int request_timeout_s;      /* sends and control calls */
+    int backoff_max_s;          /* sync backoff doubles up to this */
+    int admins_are_operators;   /* from the host */
+    const char *bot_name;       /* from the host, may be NULL */
+};
+
+/* The registry row (adapters/registry.c). */
+extern const struct adapter_kind mx_adapter_kind;
+
+/* Create a Matrix adapter.  svc must outlive it.  Returns 0 and *out
+   (release with (*out)->ops->destroy(*out)), or KB_EINVAL / KB_ENOMEM. */
+int mx_adapter_new(const struct mx_options *o, const struct adapter_services *svc,
+                   struct adapter **out);
+
+#endif

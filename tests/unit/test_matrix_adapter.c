@@ -1,0 +1,276 @@
+/* The Matrix adapter's state machine, driven by a scripted services struct:
+   fake HTTP (requests recorded, answered by the test), fake timers (fired by
+   the test), fake deliver (records batches, can fail), fake cursors. */
+#include <cjson/cJSON.h>
+
+#include "../../adapters/matrix.h"
+#include "../test.h"
+
+#define TOKEN "syt_unit_SECRET"
+#define MAXR 64
+
+static struct {
+    int64_t now_ms;
+    struct {
+        char method[8], url[2048], bearer[64];
+        kb_http_done_fn done;
+        void *ud;
+        int answered;
+    } req[MAXR];
+    size_t nreq;
+    struct {
+        uint64_t ms;
+        kb_timer_fn fn;
+        void *ud;
+        int active;
+    } timer[MAXR];
+    size_t ntimer;
+    size_t delivered[16];        /* events per committed batch */
+    int kinds[16][8], roles[16][8];
+    char cursor[64], txn[64];
+    size_t nbatch;
+    int deliver_fail;
+    int fatal_calls;
+    char fatal_msg[512], logs[8192];
+} F;
+
+static int64_t f_now(void *c) { (void)c; return F.now_ms; }
+
+static int f_http(void *c, const struct kb_http_request *r, kb_http_done_fn done, void *ud)
+{
+    (void)c;
+    if (F.nreq >= MAXR)
+        return KB_ETRANSPORT;
+    size_t i = F.nreq++;
+    memset(&F.req[i], 0, sizeof F.req[i]);
+    snprintf(F.req[i].method, sizeof F.req[i].method, "%s", r->method);
+    snprintf(F.req[i].url, sizeof F.req[i].url, "%s", r->url);
+    snprintf(F.req[i].bearer, sizeof F.req[i].bearer, "%s", r->bearer ? r->bearer : "");
+    F.req[i].done = done;
+    F.req[i].ud = ud;
+    return 0;
+}
+
+static int64_t f_timer(void *c, uint64_t ms, kb_timer_fn fn, void *ud)
+{
+    (void)c;
+    F.timer[F.ntimer].ms = ms;
+    F.timer[F.ntimer].fn = fn;
+    F.timer[F.ntimer].ud = ud;
+    F.timer[F.ntimer].active = 1;
+    return (int64_t)++F.ntimer;
+}
+
+static void f_cancel(void *c, int64_t id)
+{
+    (void)c;
+    if (id > 0 && (size_t)id <= F.ntimer)
+        F.timer[id - 1].active = 0;
+}
+
+static int f_deliver(void *c, const struct kb_event *evs, size_t n, const char *key, const char *value)
+{
+    (void)c;
+    if (F.deliver_fail > 0) {
+        F.deliver_fail--;
+        return KB_ESTORE;
+    }
+    if (strcmp(key, "mx:txn") == 0) {
+        snprintf(F.txn, sizeof F.txn, "%s", value);
+        return 0;
+    }
+    F.delivered[F.nbatch] = n;
+    for (size_t i = 0; i < n && i < 8; i++) {
+        F.kinds[F.nbatch][i] = evs[i].kind;
+        F.roles[F.nbatch][i] = evs[i].role;
+    }
+    F.nbatch++;
+    snprintf(F.cursor, sizeof F.cursor, "%s", value);
+    return 0;
+}
+
+static int f_cursor_load(void *c, const char *key, char *buf, size_t cap)
+{
+    (void)c;
+    snprintf(buf, cap, "%s", strcmp(key, "mx:since") == 0 ? F.cursor : F.txn);
+    return 0;
+}
+
+static void f_log(void *c, enum kb_log_level l, const char *msg)
+{
+    (void)c;
+    (void)l;
+    size_t n = strlen(F.logs);
+    snprintf(F.logs + n, sizeof F.logs - n, "%s\n", msg);
+}
+
+static void f_fatal(void *c, int code, const char *msg)
+{
+    (void)c;
+    (void)code;
+    F.fatal_calls++;
+    snprintf(F.fatal_msg, sizeof F.fatal_msg, "%s", msg);
+}
+
+static const struct adapter_services SVC = {
+    .now_ms = f_now, .http = f_http, .timer_start = f_timer, .timer_cancel = f_cancel,
+    .deliver = f_deliver, .cursor_load = f_cursor_load, .log = f_log, .fatal = f_fatal};
+
+static struct adapter *start(void)
+{
+    memset(&F, 0, sizeof F);
+    F.now_ms = 1795391940000;
+    struct mx_options o = {.homeserver = "http://hs.test", .access_token = TOKEN,
+                           .sync_timeout_s = 30, .power_cache_s = 300, .admins_are_operators = 1};
+    struct adapter *a = NULL;
+    if (mx_adapter_new(&o, &SVC, &a) || a->ops->start(a))
+        TEST_FAIL("adapter did not start");
+    return a;
+}
+
+/* Answer the last request. */
+static void answer(long status, const char *body)
+{
+    size_t i = F.nreq - 1;
+    struct kb_http_response r = {.outcome = KB_HTTP_DONE, .status = status, .body = body,
+                                 .body_len = strlen(body)};
+    F.req[i].answered = 1;
+    F.req[i].done(F.req[i].ud, &r);
+}
+
+static void fire_last_timer(void)
+{
+    size_t i = F.ntimer - 1;
+    CHECK(F.timer[i].active);
+    F.timer[i].active = 0;
+    F.timer[i].fn(F.timer[i].ud);
+}
+
+/* Destroy, then cancel what was in flight (as bot/ does at shutdown). */
+static void stop(struct adapter *a)
+{
+    a->ops->destroy(a);
+    struct kb_http_response r = {.outcome = KB_HTTP_CANCELLED};
+    for (size_t i = 0; i < F.nreq; i++)
+        if (!F.req[i].answered) {
+            F.req[i].answered = 1;
+            F.req[i].done(F.req[i].ud, &r);
+        }
+}
+
+#define WHOAMI "{\"user_id\":\"@bot:hs.test\",\"device_id\":\"KOCBOT\"}"
+#define ROOM_SYNC(batch, body)                                                          \
+    "{\"next_batch\":\"" batch "\",\"rooms\":{\"join\":{\"!r:hs.test\":{\"timeline\":{\"events\":[" \
+    "{\"type\":\"m.room.message\",\"event_id\":\"$m" batch "\",\"sender\":\"@mod:hs.test\","   \
+    "\"origin_server_ts\":1795391940000,\"content\":{\"msgtype\":\"m.text\",\"body\":\"" body "\"}}]}}}}}"
+
+TEST(token_travels_as_bearer_and_401_stops_the_adapter)
+{
+    struct adapter *a = start();
+    CHECK_INT(F.nreq, 1);
+    CHECK_CONTAINS(F.req[0].url, "/_matrix/client/v3/account/whoami");
+    CHECK(!strstr(F.req[0].url, TOKEN));
+    CHECK_STR(F.req[0].bearer, TOKEN);
+    answer(401, "{\"errcode\":\"M_UNKNOWN_TOKEN\",\"error\":\"Invalid access token passed.\"}");
+    CHECK_INT(F.fatal_calls, 1);
+    CHECK_CONTAINS(F.fatal_msg, "rejected the access token (401 M_UNKNOWN_TOKEN");
+    CHECK(!strstr(F.logs, TOKEN));
+    struct kb_reply r = {.id = 1, .kind = KB_REPLY_SEND, .chat_id = "!r:hs.test", .text = "x"};
+    CHECK_INT(a->ops->send(a, &r, NULL, NULL), KB_ESHUTDOWN);
+    stop(a);
+}
+
+TEST(sync_429_waits_exactly_retry_after_ms)
+{
+    struct adapter *a = start();
+    answer(200, WHOAMI);
+    CHECK_CONTAINS(F.req[1].url, "/sync?timeout=0&filter=");
+    answer(429, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":2345}");
+    CHECK_INT(F.ntimer, 1);
+    CHECK_INT(F.timer[0].ms, 2345);
+    CHECK_INT(F.nreq, 2);
+    fire_last_timer();
+    CHECK_INT(F.nreq, 3);
+    CHECK_CONTAINS(F.req[2].url, "/sync?");
+    stop(a);
+}
+
+TEST(first_sync_records_rooms_not_history_then_roles_from_power_levels)
+{
+    struct adapter *a = start();
+    answer(200, WHOAMI);
+    answer(200, ROOM_SYNC("s1", "/checkin"));
+    CHECK_INT(F.nbatch, 1);
+    CHECK_INT(F.delivered[0], 1); /* the room is noted; its past is not replayed */
+    CHECK_INT(F.kinds[0][0], KB_EV_BOT_MEMBERSHIP);
+    CHECK_STR(F.cursor, "s1");
+    CHECK_CONTAINS(F.req[2].url, "since=s1");
+    CHECK_CONTAINS(F.req[2].url, "timeout=30000");
+    /* a new message: the room's power levels are read before delivery */
+    answer(200, ROOM_SYNC("s2", "/poll new a | b | c"));
+    CHECK_CONTAINS(F.req[3].url, "/rooms/%21r%3Ahs.test/state/m.room.power_levels/");
+    CHECK_INT(F.nbatch, 1);
+    answer(200, "{\"users\":{\"@mod:hs.test\":50},\"state_default\":50}");
+    CHECK_INT(F.nbatch, 2);
+    CHECK_INT(F.kinds[1][0], KB_EV_MESSAGE);
+    CHECK_INT(F.roles[1][0], KB_ROLE_CHAT_ADMIN);
+    stop(a);
+}
+
+TEST(a_failed_deliver_keeps_the_cursor_and_retries_the_batch)
+{
+    struct adapter *a = start();
+    answer(200, WHOAMI);
+    answer(200, "{\"next_batch\":\"s1\"}");
+    CHECK_STR(F.cursor, "s1");
+    F.deliver_fail = 1;
+    answer(200, ROOM_SYNC("s2", "/checkin"));
+    answer(200, "{\"users\":{},\"state_default\":50}");
+    CHECK_STR(F.cursor, "s1");
+    size_t before = F.nreq;
+    fire_last_timer(); /* the back-off: the same batch again, then the next sync */
+    CHECK_STR(F.cursor, "s2");
+    CHECK_INT(F.nreq, before + 1);
+    CHECK_CONTAINS(F.req[F.nreq - 1].url, "since=s2");
+    CHECK_INT(F.delivered[F.nbatch - 1], 1);
+    CHECK_INT(F.roles[F.nbatch - 1][0], KB_ROLE_MEMBER);
+    stop(a);
+}
+
+TEST(a_rate_limited_power_lookup_holds_the_batch_exactly_retry_after_ms)
+{
+    struct adapter *a = start();
+    answer(200, WHOAMI);
+    answer(200, "{\"next_batch\":\"s1\"}");
+    answer(200, ROOM_SYNC("s2", "/poll new a | b"));
+    CHECK_CONTAINS(F.req[F.nreq - 1].url, "m.room.power_levels");
+    answer(429, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":777}");
+    CHECK_INT(F.nbatch, 1);               /* not delivered with a guessed role */
+    CHECK_INT(F.timer[F.ntimer - 1].ms, 777);
+    fire_last_timer();
+    CHECK_CONTAINS(F.req[F.nreq - 1].url, "m.room.power_levels");
+    answer(200, "{\"users\":{\"@mod:hs.test\":60},\"state_default\":50}");
+    CHECK_INT(F.nbatch, 2);
+    CHECK_INT(F.roles[1][0], KB_ROLE_CHAT_ADMIN);
+    CHECK_STR(F.cursor, "s2");
+    stop(a);
+}
+
+TEST(truncated_sync_backs_off_and_asks_again)
+{
+    struct adapter *a = start();
+    answer(200, WHOAMI);
+    answer(200, "{\"next_batch\":\"s1\",\"rooms\":{\"jo");
+    CHECK_INT(F.nbatch, 0);
+    CHECK_INT(F.ntimer, 1);
+    CHECK(F.timer[0].ms >= 750 && F.timer[0].ms <= 1000);
+    fire_last_timer();
+    CHECK_CONTAINS(F.req[F.nreq - 1].url, "/sync?");
+    stop(a);
+}
+
+TEST_MAIN(T(token_travels_as_bearer_and_401_stops_the_adapter), T(sync_429_waits_exactly_retry_after_ms),
+          T(first_sync_records_rooms_not_history_then_roles_from_power_levels),
+          T(a_failed_deliver_keeps_the_cursor_and_retries_the_batch),
+          T(a_rate_limited_power_lookup_holds_the_batch_exactly_retry_after_ms),
+          T(truncated_sync_backs_off_and_asks_again))
