@@ -43,6 +43,7 @@
 #define MX_CURSOR_TXN "mx:txn"
 #define MX_SECRET_LOGIN "matrix.login"
 #define MX_CARDS 256               /* recent messages with buttons (or known not to be) */
+#define MX_RAW_KEEP_MAX 4096       /* bytes of an unreadable event kept for inspection */
 #define MX_REACTIONS 2048          /* recent vote reactions, for their redaction */
 #define MX_NAMES 4096              /* display names seen in member events */
 #define MX_API "/_matrix/client/v3"
@@ -930,12 +931,31 @@ static void redaction_event(struct mx *mx, const char *room_id, const cJSON *ev)
     sbuf_free(&cmd);
 }
 
+/* An event without a type or a sender cannot be read: it is logged and kept
+   with its raw JSON in failed_events (the engine skips it), never dropped
+   silently and never a stall. */
+static void undecodable_event(struct mx *mx, const char *room_id, const cJSON *ev)
+{
+    char *raw = cJSON_PrintUnformatted(ev);
+    if (raw && strlen(raw) > MX_RAW_KEEP_MAX)
+        raw[MX_RAW_KEEP_MAX] = '\0'; /* the engine keeps a valid UTF-8 prefix of it */
+    struct kb_event *e = new_event(mx, KB_EV_UNDECODABLE, room_id);
+    e->text = keep(mx, raw ? raw : "");
+    e->message_id = keep(mx, str_at(ev, "event_id"));
+    free(raw);
+    mx_log(mx, KB_LOG_WARN, "%s: an event without type or sender skipped; kept in failed_events",
+           room_id);
+}
+
 /* One timeline event, in order. */
 static void timeline_event(struct mx *mx, const char *room_id, const cJSON *ev, int history)
 {
     const char *type = str_at(ev, "type"), *sender = str_at(ev, "sender");
-    if (!type || !sender)
+    if (!type || !sender) {
+        if (!history)
+            undecodable_event(mx, room_id, ev);
         return;
+    }
     if (cJSON_GetObjectItemCaseSensitive(ev, "state_key")) {
         state_event(mx, room_id, ev, !history);
     } else if (strcmp(sender, mx->me) == 0) {

@@ -256,6 +256,26 @@ TEST(a_rate_limited_power_lookup_holds_the_batch_exactly_retry_after_ms)
     stop(a);
 }
 
+TEST(an_event_without_type_or_sender_is_kept_as_undecodable)
+{
+    struct adapter *a = start();
+    answer(200, WHOAMI);
+    answer(200, "{\"next_batch\":\"s1\"}");
+    answer(200, "{\"next_batch\":\"s2\",\"rooms\":{\"join\":{\"!r:hs.test\":{\"timeline\":{\"events\":["
+                "{\"event_id\":\"$bad\",\"content\":{\"body\":\"x\"}},"
+                "{\"type\":\"m.room.message\",\"event_id\":\"$ok\",\"sender\":\"@mod:hs.test\","
+                "\"origin_server_ts\":1795391940000,\"content\":{\"msgtype\":\"m.text\",\"body\":\"/checkin\"}}]}}}}}");
+    if (F.nbatch == 1)
+        answer(200, "{\"users\":{},\"state_default\":50}"); /* the room's power levels */
+    CHECK_INT(F.nbatch, 2);
+    CHECK_INT(F.delivered[1], 2); /* the unreadable event travels (to failed_events), the next one too */
+    CHECK_INT(F.kinds[1][0], KB_EV_UNDECODABLE);
+    CHECK_INT(F.kinds[1][1], KB_EV_MESSAGE);
+    CHECK_STR(F.cursor, "s2");
+    CHECK_CONTAINS(F.logs, "kept in failed_events");
+    stop(a);
+}
+
 TEST(truncated_sync_backs_off_and_asks_again)
 {
     struct adapter *a = start();
@@ -273,4 +293,5 @@ TEST_MAIN(T(token_travels_as_bearer_and_401_stops_the_adapter), T(sync_429_waits
           T(first_sync_records_rooms_not_history_then_roles_from_power_levels),
           T(a_failed_deliver_keeps_the_cursor_and_retries_the_batch),
           T(a_rate_limited_power_lookup_holds_the_batch_exactly_retry_after_ms),
+          T(an_event_without_type_or_sender_is_kept_as_undecodable),
           T(truncated_sync_backs_off_and_asks_again))
