@@ -69,9 +69,16 @@ struct kb_http_incoming {
     size_t body_len;
     /* a request header (case-insensitive name), or NULL */
     const char *(*header)(const struct kb_http_incoming *req, const char *name);
+    /* the answer's body (copied) and Content-Type; without it the answer is empty */
+    void (*reply_body)(const struct kb_http_incoming *req, const char *content_type,
+                       const char *body, size_t len);
+    /* answer later: returns a ticket > 0 (0 when it cannot), the handler then
+       returns KB_HTTP_LATER and answers through services->http_answer */
+    int64_t (*defer)(const struct kb_http_incoming *req);
     void *priv;                /* bot/'s */
 };
-/* Handle a request; returns the HTTP status of the (empty) answer. */
+#define KB_HTTP_LATER 0
+/* Handle a request; returns the HTTP status of the answer, or KB_HTTP_LATER. */
 typedef int (*kb_serve_fn)(void *ud, const struct kb_http_incoming *req);
 
 /* ---- the result of sending one reply -------------------------------- */
@@ -128,6 +135,11 @@ struct adapter_services {
        address with other users; until the adapter stops.  0 or KB_E* */
     int (*http_serve)(void *ctx, const char *listen, const char *path, kb_serve_fn serve,
                       void *ud);
+    /* answer a deferred request (its ticket from req->defer); unknown
+       tickets (the client or the listener went away) are ignored */
+    void (*http_answer)(void *ctx, int64_t ticket, int status);
+    /* fill buf with n unpredictable bytes; 0 or KB_E* */
+    int (*random_bytes)(void *ctx, void *buf, size_t n);
     /* HMAC-SHA1 of data under key, into out[20]; 0 or KB_E* */
     int (*hmac_sha1)(void *ctx, const void *key, size_t key_len, const void *data, size_t len,
                      unsigned char out[20]);

@@ -10,7 +10,7 @@
 #include "../core/util.h"
 #include "log.h"
 
-#define MAX_ROUTES 8
+#define MAX_ROUTES 16
 
 struct route {
     char *path;
@@ -28,24 +28,76 @@ struct http_listener {
     char addr[96];
     struct route routes[MAX_ROUTES];
     size_t n_routes;
+    struct upload *deferred;      /* suspended requests waiting for an answer */
 };
 
-/* One request's body being received. */
+/* One request: its body being received, then its answer. */
 struct upload {
     struct sbuf body;
     int too_big;
+    struct MHD_Connection *conn;
+    struct http_listener *l;
+    const void *owner;            /* the route that deferred it */
+    int64_t ticket;               /* > 0 while suspended, waiting for its answer */
+    unsigned status;              /* the deferred answer, once given */
+    struct sbuf reply;            /* the answer's body */
+    char content_type[64];
+    struct upload *prev, *next;   /* the listener's deferred requests */
 };
+
+static int64_t next_ticket;       /* tickets are unique across listeners */
 
 static const char *get_header(const struct kb_http_incoming *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->priv, MHD_HEADER_KIND, name);
+    struct upload *u = req->priv;
+    return MHD_lookup_connection_value(u->conn, MHD_HEADER_KIND, name);
 }
 
-static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status)
+static void set_reply_body(const struct kb_http_incoming *req, const char *content_type,
+                           const char *body, size_t len)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    struct upload *u = req->priv;
+    u->reply.len = 0;
+    sbuf_addn(&u->reply, body, len);
+    snprintf(u->content_type, sizeof u->content_type, "%s", content_type ? content_type : "");
+}
+
+static int64_t defer_request(const struct kb_http_incoming *req)
+{
+    struct upload *u = req->priv;
+    if (u->ticket)
+        return u->ticket;
+    u->ticket = ++next_ticket;
+    u->prev = NULL;
+    u->next = u->l->deferred;
+    if (u->next)
+        u->next->prev = u;
+    u->l->deferred = u;
+    return u->ticket;
+}
+
+static void deferred_unlink(struct upload *u)
+{
+    if (u->prev)
+        u->prev->next = u->next;
+    else if (u->l->deferred == u)
+        u->l->deferred = u->next;
+    if (u->next)
+        u->next->prev = u->prev;
+    u->prev = u->next = NULL;
+}
+
+static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, struct upload *u)
+{
+    struct MHD_Response *r =
+        u && u->reply.len
+            ? MHD_create_response_from_buffer(u->reply.len, u->reply.s, MHD_RESPMEM_MUST_COPY)
+            : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!r)
         return MHD_NO;
+    if (u && u->reply.len && u->content_type[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, u->content_type);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return rc;
@@ -59,9 +111,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     struct upload *u = *con_cls;
     if (!u) { /* headers only so far */
-        *con_cls = xcalloc(1, sizeof *u);
+        u = xcalloc(1, sizeof *u);
+        u->conn = conn;
+        u->l = l;
+        *con_cls = u;
         return MHD_YES;
     }
+    if (u->status) /* resumed with its deferred answer */
+        return answer(conn, u->status, u);
     if (*data_size) {
         if (u->body.len + *data_size > LISTENER_MAX_BODY)
             u->too_big = 1;
@@ -71,17 +128,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (u->too_big)
-        return answer(conn, MHD_HTTP_CONTENT_TOO_LARGE);
+        return answer(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL);
     for (size_t i = 0; i < l->n_routes; i++) {
         if (strcmp(l->routes[i].path, url) != 0)
             continue;
         struct kb_http_incoming req = {.method = method, .path = url,
                                        .body = sbuf_str(&u->body), .body_len = u->body.len,
-                                       .header = get_header, .priv = conn};
+                                       .header = get_header, .reply_body = set_reply_body,
+                                       .defer = defer_request, .priv = u};
         int status = l->routes[i].fn(l->routes[i].ud, &req);
-        return answer(conn, status >= 100 && status <= 599 ? (unsigned)status : 500u);
+        if (status == KB_HTTP_LATER && u->ticket) {
+            u->owner = l->routes[i].owner;
+            MHD_suspend_connection(conn);
+            return MHD_YES;
+        }
+        if (u->ticket) /* deferred, then answered at once after all */
+            deferred_unlink(u);
+        return answer(conn, status >= 100 && status <= 599 ? (unsigned)status : 500u, u);
     }
-    return answer(conn, MHD_HTTP_NOT_FOUND);
+    return answer(conn, MHD_HTTP_NOT_FOUND, NULL);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -92,7 +157,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)why;
     struct upload *u = *con_cls;
     if (u) {
+        if (u->ticket && !u->status)
+            deferred_unlink(u);
         sbuf_free(&u->body);
+        sbuf_free(&u->reply);
         free(u);
     }
     *con_cls = NULL;
@@ -155,9 +223,10 @@ int listener_open(uv_loop_t *loop, const char *addr, struct http_listener **out,
     struct http_listener *l = xcalloc(1, sizeof *l);
     l->loop = loop;
     snprintf(l->addr, sizeof l->addr, "%s", addr);
-    l->d = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, l,
+    l->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_request, l,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LISTENER_IDLE_S,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
@@ -196,8 +265,33 @@ int listener_route(struct http_listener *l, const char *path, kb_serve_fn fn, vo
     return KB_OK;
 }
 
+/* Give a suspended request its answer; MHD's own wake-up descriptor makes
+   the loop run it (never re-enter MHD_run from here: we may be inside it). */
+static void resume_with(struct upload *u, unsigned status)
+{
+    deferred_unlink(u);
+    u->status = status;
+    MHD_resume_connection(u->conn);
+}
+
+int listener_answer(struct http_listener *l, int64_t ticket, int status)
+{
+    for (struct upload *u = l->deferred; u; u = u->next) {
+        if (u->ticket == ticket) {
+            resume_with(u, status >= 100 && status <= 599 ? (unsigned)status : 500u);
+            return KB_OK;
+        }
+    }
+    return KB_ENOTFOUND;
+}
+
 size_t listener_unroute(struct http_listener *l, const void *owner)
 {
+    for (struct upload *u = l->deferred, *next; u; u = next) {
+        next = u->next;
+        if (u->owner == owner)
+            resume_with(u, MHD_HTTP_SERVICE_UNAVAILABLE);
+    }
     size_t k = 0;
     for (size_t i = 0; i < l->n_routes; i++) {
         if (l->routes[i].owner == owner)
@@ -224,6 +318,8 @@ void listener_close(struct http_listener *l)
     for (size_t i = 0; i < l->n_routes; i++)
         free(l->routes[i].path);
     l->n_routes = 0;
+    while (l->deferred)
+        resume_with(l->deferred, MHD_HTTP_SERVICE_UNAVAILABLE);
     MHD_stop_daemon(l->d);
     l->d = NULL;
     uv_close((uv_handle_t *)&l->poll, handle_closed);

@@ -210,6 +210,21 @@ static int chk_url(const char *s, char *why, size_t cap)
     return 0;
 }
 
+/* the HTTP listener: "<IPv4 address>:<port>" (or localhost) */
+static int chk_listen(const char *s, char *why, size_t cap)
+{
+    char b[64];
+    const char *colon = strrchr(s, ':');
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+    if (!colon || colon == s || !end || *end || port < 1 || port > 65535) {
+        seterr(why, cap, "must be <IPv4 address>:<port>, e.g. 127.0.0.1:8080 (got \"%s\")",
+               shown(s, b, sizeof b));
+        return -1;
+    }
+    return 0;
+}
+
 /* bot names and console ids: short, no spaces */
 static int chk_ident(const char *s, char *why, size_t cap)
 {
@@ -339,6 +354,9 @@ static const struct cfg_key cfg_keys[] = {
      .dnum = 30},
     {.path = "levels", .kind = K_RULES},
     {.path = "schedules", .kind = K_SCHEDULES, .list_cap = KB_MAX_SCHEDULES},
+    {.path = "http", .kind = K_SECTION},
+    {.path = "http.listen", .kind = K_STR, .off = OFF(http.listen), .max_len = 64,
+     .check = chk_listen, .flags = F_NULLABLE},
     {.path = "limits", .kind = K_SECTION},
     {.path = "limits.per_chat_per_s", .kind = K_DOUBLE,
      .off = OFF(limits.per_chat_per_s), .min = 0.01, .max = 1000, .dnum = 1.0},
@@ -1494,6 +1512,7 @@ static const struct {
     {"KOCBOT_LOCALE", "locale"},
     {"KOCBOT_TZ", "timezone"},
     {"KOCBOT_LOG_LEVEL", "log_level"},
+    {"KOCBOT_HTTP_LISTEN", "http.listen"},
 };
 
 static int apply_env(struct kb_config *c, char *err, size_t cap)

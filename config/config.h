@@ -35,6 +35,9 @@ struct kb_config {
         int coalesce;               /* merge short acknowledgements (1) */
         int enabled;                /* 0 switches the outbox limiter off (1) */
     } limits;
+    struct {
+        char *listen;               /* "host:port" of health, metrics and webhooks; NULL = off */
+    } http;
     int64_t fake_now;               /* test clock start, UTC seconds; 0 = real */
     double fake_speed;              /* test clock rate (1.0) */
     const char *secret_in_file;     /* the secret key the file held (warned), or NULL */

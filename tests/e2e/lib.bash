@@ -44,3 +44,6 @@ control() { # control PATH [JSON or @FILE]
     if [ $# -gt 1 ]; then curl -s -m 30 -X POST "$FAKE/control/$1" --data-binary "$2"
     else curl -s -m 10 "$FAKE/control/$1"; fi
 }
+free_port() { # a TCP port on 127.0.0.1 nobody listens on right now
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
