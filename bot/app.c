@@ -667,7 +667,8 @@ static int slot_start(struct slot *sl)
     const struct kb_config *c = a->cfg;
     struct adapter_host host = {.bot_name = c->engine.bot_name,
                                 .admins_are_operators = c->engine.admins_are_operators,
-                                .menus = a->menus, .n_menus = 2};
+                                .menus = a->menus, .n_menus = 2,
+                                .http_listen = c->http.listen};
     if (sl->kind->create(cfg_adapter_options(c, sl->kind), &host, &sl->svc, &sl->adapter)) {
         log_error(sl->kind->name, "cannot create the adapter");
         return 70;

@@ -29,6 +29,7 @@ struct http_listener {
     struct route routes[MAX_ROUTES];
     size_t n_routes;
     struct upload *deferred;      /* suspended requests waiting for an answer */
+    size_t resumed;               /* answered, not yet handed to MHD */
 };
 
 /* One request: its body being received, then its answer. */
@@ -117,8 +118,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = u;
         return MHD_YES;
     }
-    if (u->status) /* resumed with its deferred answer */
+    if (u->status) { /* resumed with its deferred answer */
+        l->resumed--;
         return answer(conn, u->status, u);
+    }
     if (*data_size) {
         if (u->body.len + *data_size > LISTENER_MAX_BODY)
             u->too_big = 1;
@@ -265,13 +268,16 @@ int listener_route(struct http_listener *l, const char *path, kb_serve_fn fn, vo
     return KB_OK;
 }
 
-/* Give a suspended request its answer; MHD's own wake-up descriptor makes
-   the loop run it (never re-enter MHD_run from here: we may be inside it). */
+/* Give a suspended request its answer; MHD sends it on its next run, which
+   a zero timer brings (never re-enter MHD_run from here: we may be inside it). */
 static void resume_with(struct upload *u, unsigned status)
 {
+    struct http_listener *l = u->l;
     deferred_unlink(u);
     u->status = status;
+    l->resumed++;
     MHD_resume_connection(u->conn);
+    uv_timer_start(&l->timer, on_timer, 0, 0);
 }
 
 int listener_answer(struct http_listener *l, int64_t ticket, int status)
@@ -320,6 +326,8 @@ void listener_close(struct http_listener *l)
     l->n_routes = 0;
     while (l->deferred)
         resume_with(l->deferred, MHD_HTTP_SERVICE_UNAVAILABLE);
+    for (int i = 0; l->resumed && i < 3; i++)
+        MHD_run(l->d); /* let late answers out (non-blocking) before the sockets close */
     MHD_stop_daemon(l->d);
     l->d = NULL;
     uv_close((uv_handle_t *)&l->poll, handle_closed);
