@@ -116,6 +116,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         u->conn = conn;
         u->l = l;
         *con_cls = u;
+        /* a body announced too big is refused before it is sent */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > LISTENER_MAX_BODY) {
+            u->too_big = 1;
+            return answer(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL);
+        }
         return MHD_YES;
     }
     if (u->status) { /* resumed with its deferred answer */
@@ -167,6 +174,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(u);
     }
     *con_cls = NULL;
+}
+
+/* Paths are matched byte for byte as sent: no %-decoding, so "%00" or
+   "%2e%2e" can never turn into a path we serve. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return strlen(s);
 }
 
 static void on_timer(uv_timer_t *t);
@@ -230,6 +246,8 @@ int listener_open(uv_loop_t *loop, const char *addr, struct http_listener **out,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LISTENER_IDLE_S,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                            MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+                            MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =

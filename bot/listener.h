@@ -7,7 +7,11 @@
  * Bodies over LISTENER_MAX_BODY are answered 413, unknown paths 404; a
  * handler may answer later (req->defer), the connection then waits
  * suspended until listener_answer.  A client idle for LISTENER_IDLE_S is
- * dropped, at most 64 connections are open at once.
+ * dropped, at most 64 connections are open at once, a body announced
+ * larger than LISTENER_MAX_BODY is refused before it is sent, requests
+ * HTTP/1.1 forbids (no Host, bad header lines) are 400, and paths are
+ * matched byte for byte as sent (no %-decoding: "%00" or "%2e%2e" never
+ * reach a route).
  */
 #ifndef KB_BOT_LISTENER_H
 #define KB_BOT_LISTENER_H

@@ -234,10 +234,12 @@ try:
                 failures.append(u["update_id"])
 
     ts = [threading.Thread(target=worker) for _ in range(16)]
+    t0 = time.time()
     for t in ts:
         t.start()
     for t in ts:
         t.join()
+    print("# 360 POSTs by 16 threads answered in %.2f s" % (time.time() - t0))
     check("16 concurrent posters: every POST answered 2xx", not failures, failures[:5])
     check("300 distinct check-ins, none doubled",
           q("SELECT count(*) FROM checkins") == 303, q("SELECT count(*) FROM checkins"))
