@@ -147,8 +147,8 @@ def main():
     bot = Bot("bot", {"KOCBOT_ONEBOT_API": fake.base, "KOCBOT_ONEBOT_WS": "ws://127.0.0.1:%d" % fake.ws,
                       "KOCBOT_ONEBOT_TOKEN": token, "KOCBOT_OPERATORS": "qq:1"})
     cfg = os.path.join(WORK, "bot.json")
-    with open(cfg, "w") as fh:  # sends time out after 2 s; pacing kept short for the test
-        json.dump({"onebot": {"request_timeout_s": 2, "chat_gap_ms": 300}}, fh)
+    with open(cfg, "w") as fh:  # sends time out after 2 s; pacing loose here (part 3 checks the default)
+        json.dump({"onebot": {"request_timeout_s": 2, "chat_gap_ms": 300, "per_group_per_min": 1000}}, fh)
     os.chmod(cfg, 0o600)
     bot.args = ["--config", cfg]
     bot.start()
@@ -223,8 +223,16 @@ def part2(fake, bot):
     fake.say(51, "/checkin", history_only=True)   # said while the socket was down
     report(wait_for(lambda: fake.ctl("stats")["ws_connects"] >= 2, 20), "a dropped socket is reconnected")
     report(wait_for(lambda: checkins(bot) == n0 + 1, 20), "an event missed while disconnected comes back from the history")
-    fake.ctl("fault", {"kind": "bad_frame"})
-    report(wait_for(lambda: fake.ctl("stats")["ws_connects"] >= 3, 20), "a malformed frame closes the socket; it reconnects")
+    for frame in ("rsv", "masked", "huge", "control", "continuation", "close"):
+        c0 = fake.ctl("stats")["ws_connects"]
+        fake.ctl("fault", {"kind": "bad_frame", "frame": frame})
+        report(wait_for(lambda: fake.ctl("stats")["ws_connects"] > c0, 20),
+               "a bad frame (%s) closes the socket; it reconnects" % frame)
+    c0 = fake.ctl("stats")["ws_connects"]
+    fake.ctl("fault", {"kind": "bad_accept", "count": 1})
+    fake.ctl("fault", {"kind": "drop"})
+    report(wait_for(lambda: fake.ctl("stats")["ws_connects"] > c0 + 1, 30),
+           "a handshake with a wrong Sec-WebSocket-Accept is refused; the next one is taken")
     fake.ctl("event", {"raw": "{not json", "user": 1})
     fake.ctl("fault", {"kind": "slow", "group": G, "user": 52, "delay": 0.001})
     fake.ctl("fault", {"kind": "fragmented", "group": G, "user": 53})
@@ -273,6 +281,7 @@ def part3():
         wait_for(lambda: checkins(bot) > 2000, 60)
         bot.kill9()
         mid = checkins(bot)
+        restarted = time.time()
         bot.p = subprocess.Popen(bot_args, env=bot.env, stdout=subprocess.DEVNULL, stderr=open(bot.err, "a"))
         done = wait_for(lambda: checkins(bot) == 10001, 120)
         took = time.time() - t0
@@ -280,6 +289,15 @@ def part3():
         report(bot.q("SELECT count(*) FROM processed WHERE platform='qq'") == 10001
                and bot.q("SELECT count(*) FROM ledger") == 10001,
                "nothing doubled: 10,001 events processed, 10,001 ledger rows")
+        time.sleep(7)
+        # pacing is per process: count the restarted one's messages
+        sent = [x for x in fake.ctl("sent") if x["params"].get("group_id") == G and x["at"] > restarted]
+        gaps = [b["at"] - a["at"] for a, b in zip(sent, sent[1:])]
+        merged = max((json.dumps(x["params"], ensure_ascii=False).count("checked in") for x in sent), default=0)
+        report(len(sent) >= 3 and min(gaps) >= 1.45,
+               "default pacing: %d messages into the group, at least 1.5 s apart (closest %.2f s)"
+               % (len(sent), min(gaps) if gaps else 0))
+        report(merged >= 10, "acknowledgements are merged (up to %d check-ins in one message)" % merged)
         report(bot.stop() == 0, "the restarted bot stops cleanly")
     finally:
         if bot.alive():

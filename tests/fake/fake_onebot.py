@@ -74,19 +74,28 @@ def ws_frame(payload, opcode=1):
     return head + payload
 
 
+def broadcast(data, slow_delay=0):
+    """Send raw bytes to every open socket (a byte at a time when slow_delay)."""
+    with S.lock:
+        clients = list(S.clients)
+    for c in clients:
+        try:
+            with c["lock"]:
+                if slow_delay:
+                    for b in data:
+                        c["sock"].sendall(bytes([b]))
+                        time.sleep(slow_delay)
+                else:
+                    c["sock"].sendall(data)
+        except OSError:
+            drop_client(c)
+    return len(clients)
+
+
 def push(event):
     data = json.dumps(event, ensure_ascii=False).encode()
     if S.args.ws_port:
-        frame = ws_frame(data)
-        with S.lock:
-            clients = list(S.clients)
-        for c in clients:
-            try:
-                with c["lock"]:
-                    c["sock"].sendall(frame)
-                S.stats["pushed"] += 1
-            except OSError:
-                drop_client(c)
+        S.stats["pushed"] += broadcast(ws_frame(data))
     if S.args.post_url:
         sig = hmac.new(S.args.secret.encode(), data, hashlib.sha1).hexdigest() if S.args.secret else None
         req = urllib.request.Request(S.args.post_url, data=data, method="POST")
@@ -281,27 +290,15 @@ class Handler(BaseHTTPRequestHandler):
             with S.lock:
                 S.history.setdefault(g, []).extend(evs)
             frames = b"".join(ws_frame(json.dumps(e).encode()) for e in evs)
-            if p.get("history_only"):
-                return self.reply(200, {"n": n})
-            with S.lock:
-                clients = list(S.clients)
-            for c in clients:
-                try:
-                    with c["lock"]:
-                        c["sock"].sendall(frames)
-                except OSError:
-                    drop_client(c)
+            if not p.get("history_only"):
+                broadcast(frames)
             return self.reply(200, {"n": n, "first": evs[0]["message_id"], "last": evs[-1]["message_id"]})
         if what == "fault":
             return self.fault(p)
         self.reply(404, {})
 
     def raw_frame(self, text):
-        with S.lock:
-            clients = list(S.clients)
-        for c in clients:
-            with c["lock"]:
-                c["sock"].sendall(ws_frame(text.encode()))
+        broadcast(ws_frame(text.encode()))
         return self.reply(200, {})
 
     def fault(self, p):
@@ -311,20 +308,19 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "drop":           # sockets cut without a close frame
             for c in clients:
                 drop_client(c)
-        elif kind == "bad_frame":    # reserved bits set: a protocol error
-            for c in clients:
-                with c["lock"]:
-                    c["sock"].sendall(b"\xf1\x02{}")
+        elif kind == "bad_frame":    # protocol errors, by name
+            frames = {"rsv": b"\xf1\x02{}",                        # reserved bits set
+                      "masked": b"\x81\x82abcd\x1a\x1f",          # a masked server frame
+                      "huge": b"\x81\x7f" + struct.pack("!Q", 2**40),  # a 1 TB message announced
+                      "control": b"\x89\x7e\x00\x80" + b"x" * 128,  # a ping over 125 bytes
+                      "continuation": b"\x80\x02{}",              # a continuation with nothing to continue
+                      "close": b"\x88\x02\x03\xe8"}[p.get("frame", "rsv")]
+            broadcast(frames)
         elif kind == "slow":         # one event, one byte at a time
             ev = make_event(p["group"], p["user"], "member", None, p.get("message", "/checkin"))
             with S.lock:
                 S.history.setdefault(p["group"], []).append(ev)
-            frame = ws_frame(json.dumps(ev).encode())
-            for c in clients:
-                with c["lock"]:
-                    for b in frame:
-                        c["sock"].sendall(bytes([b]))
-                        time.sleep(p.get("delay", 0.002))
+            broadcast(ws_frame(json.dumps(ev).encode()), p.get("delay", 0.002))
         elif kind == "fragmented":   # one event in three continuation frames
             ev = make_event(p["group"], p["user"], "member", None, p.get("message", "/checkin"))
             with S.lock:
@@ -336,14 +332,14 @@ class Handler(BaseHTTPRequestHandler):
             for op, chunk in parts:
                 n = len(chunk)
                 out += (struct.pack("!BB", op, n) if n < 126 else struct.pack("!BBH", op, 126, n)) + chunk
-            for c in clients:
-                with c["lock"]:
-                    c["sock"].sendall(ws_frame(b"ping", 9) + out)
+            broadcast(ws_frame(b"ping", 9) + out)
         elif kind in ("retcode", "timeout"):
             with S.lock:
                 S.faults.append(dict(p))
         elif kind == "reject_ws":
             S.args.reject_ws = p.get("count", 1)
+        elif kind == "bad_accept":
+            S.args.bad_accept = p.get("count", 1)
         return self.reply(200, {"clients": len(clients)})
 
 
@@ -361,15 +357,21 @@ def ws_serve(sock, addr):
             k, _, v = h.partition(":")
             headers[k.strip().lower()] = v.strip()
         auth_ok = not S.args.token or headers.get("authorization") == "Bearer " + S.args.token
+        bad_accept = False
         if getattr(S.args, "reject_ws", 0) > 0:
             S.args.reject_ws -= 1
             auth_ok = False
+        elif getattr(S.args, "bad_accept", 0) > 0:
+            S.args.bad_accept -= 1
+            bad_accept = True
         if not line.startswith("GET ") or "sec-websocket-key" not in headers or not auth_ok:
             S.stats["ws_rejected"] += 1
             sock.sendall(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n")
             sock.close()
             return
         accept = base64.b64encode(hashlib.sha1((headers["sec-websocket-key"] + GUID).encode()).digest())
+        if bad_accept:  # a server that is no WebSocket server
+            accept = base64.b64encode(b"0" * 20)
         sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                      b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
         c = {"sock": sock, "lock": threading.Lock()}
@@ -448,6 +450,7 @@ def main():
     args = ap.parse_args()
     args.roles = {}
     args.reject_ws = 0
+    args.bad_accept = 0
     S = State(args)
     httpd = ThreadingHTTPServer(("127.0.0.1", args.http_port), Handler)
     httpd.daemon_threads = True

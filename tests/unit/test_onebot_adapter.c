@@ -262,6 +262,16 @@ static void reset(void)
 
 static const char LOGIN_OK[] = "{\"status\":\"ok\",\"retcode\":0,\"data\":{\"user_id\":10001}}";
 
+/* An adapter logged in, its socket open. */
+static struct adapter *connected(void)
+{
+    struct adapter *a = make(NULL);
+    a->ops->start(a);
+    answer(0, 200, LOGIN_OK);
+    F.ws_open(F.ws_ud);
+    return a;
+}
+
 #define MSG(group, id)                                                                   \
     "{\"post_type\":\"message\",\"message_type\":\"group\",\"group_id\":" group          \
     ",\"user_id\":42,\"message_id\":" id ",\"time\":1,\"sender\":{\"role\":\"member\"}," \
@@ -307,10 +317,7 @@ TEST(login_then_socket_then_history_of_known_groups)
 TEST(socket_events_batch_and_new_groups_join_the_cursor)
 {
     reset();
-    struct adapter *a = make(NULL);
-    a->ops->start(a);
-    answer(0, 200, LOGIN_OK);
-    F.ws_open(F.ws_ud); /* no known group: no history */
+    struct adapter *a = connected(); /* no known group: no history */
     CHECK_INT(F.nreq, 1);
     const char *m1 = MSG("777", "1"), *m2 = MSG("888", "2");
     F.ws_message(F.ws_ud, m1, strlen(m1));
@@ -330,10 +337,7 @@ TEST(socket_events_batch_and_new_groups_join_the_cursor)
 TEST(failed_delivery_keeps_the_events)
 {
     reset();
-    struct adapter *a = make(NULL);
-    a->ops->start(a);
-    answer(0, 200, LOGIN_OK);
-    F.ws_open(F.ws_ud);
+    struct adapter *a = connected();
     const char *m1 = MSG("777", "1");
     F.ws_message(F.ws_ud, m1, strlen(m1));
     F.deliver_fail = 1;
@@ -351,10 +355,7 @@ TEST(failed_delivery_keeps_the_events)
 TEST(closed_socket_reconnects_with_backoff_and_catches_up)
 {
     reset();
-    struct adapter *a = make(NULL);
-    a->ops->start(a);
-    answer(0, 200, LOGIN_OK);
-    F.ws_open(F.ws_ud);
+    struct adapter *a = connected();
     const char *m1 = MSG("777", "1");
     F.ws_message(F.ws_ud, m1, strlen(m1));
     run_timers(0);
@@ -440,10 +441,7 @@ TEST(long_text_goes_in_parts_and_edits_are_reposted_sparingly)
 TEST(role_is_asked_when_the_message_does_not_say_it)
 {
     reset();
-    struct adapter *a = make(NULL);
-    a->ops->start(a);
-    answer(0, 200, LOGIN_OK);
-    F.ws_open(F.ws_ud);
+    struct adapter *a = connected();
     const char *cmd = "{\"post_type\":\"message\",\"message_type\":\"group\",\"group_id\":555,"
                       "\"user_id\":42,\"message_id\":1,\"message\":\"/poll new a | b | c\"}";
     F.ws_message(F.ws_ud, cmd, strlen(cmd));
