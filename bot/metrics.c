@@ -180,15 +180,33 @@ static void render_histogram(struct sbuf *out, const char *name, const char *hel
               name, h->count, name, h->sum, name, h->count);
 }
 
-/* One counter (or gauge) per adapter. */
+/* The per-adapter counters, as rendered. */
+static const struct {
+    const char *name, *help;
+    size_t field;
+} adapter_counters[] = {
+    {"kocbot_updates_applied_total", "Platform events committed by the engine.",
+     offsetof(struct per_adapter, updates)},
+    {"kocbot_replies_sent_total",
+     "Sends the platform accepted (merged acknowledgements count once).",
+     offsetof(struct per_adapter, replies_sent)},
+    {"kocbot_rate_limited_total", "Sends answered 429 (retry_after).",
+     offsetof(struct per_adapter, rate_limited)},
+    {"kocbot_send_retries_total", "Sends that will be tried again.",
+     offsetof(struct per_adapter, retries)},
+    {"kocbot_send_failures_total", "Sends given up (refused by the platform, chat gone).",
+     offsetof(struct per_adapter, failed)},
+};
+
+/* One series per adapter: values[i], or the counter at field of ad[i]. */
 static void render_per_adapter(struct sbuf *out, const struct metrics *m, const char *name,
                                const char *type, const char *help, size_t field,
-                               const int64_t *gauge)
+                               const int64_t *values)
 {
     sbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
     for (size_t i = 0; i < m->n_ad; i++) {
-        uint64_t v = gauge ? (uint64_t)(gauge[i] > 0 ? gauge[i] : 0)
-                           : *(const uint64_t *)((const char *)&m->ad[i] + field);
+        uint64_t v = values ? (uint64_t)(values[i] > 0 ? values[i] : 0)
+                            : *(const uint64_t *)((const char *)&m->ad[i] + field);
         sbuf_addf(out, "%s{adapter=\"%s\"} %" PRIu64 "\n", name, m->ad[i].name, v);
     }
 }
@@ -199,25 +217,13 @@ void metrics_render(const struct metrics *m, const int64_t *outbox_depth, const 
     int64_t ups[METRICS_MAX_ADAPTERS];
     for (size_t i = 0; i < m->n_ad; i++)
         ups[i] = up[i];
-    render_per_adapter(out, m, "kocbot_adapter_up", "gauge",
-                       "1 while the adapter is serving.", 0, ups);
-    render_per_adapter(out, m, "kocbot_updates_applied_total", "counter",
-                       "Platform events committed by the engine.",
-                       offsetof(struct per_adapter, updates), NULL);
-    render_per_adapter(out, m, "kocbot_replies_sent_total", "counter",
-                       "Sends the platform accepted (merged acknowledgements count once).",
-                       offsetof(struct per_adapter, replies_sent), NULL);
-    render_per_adapter(out, m, "kocbot_rate_limited_total", "counter",
-                       "Sends answered 429 (retry_after).",
-                       offsetof(struct per_adapter, rate_limited), NULL);
-    render_per_adapter(out, m, "kocbot_send_retries_total", "counter",
-                       "Sends that will be tried again.",
-                       offsetof(struct per_adapter, retries), NULL);
-    render_per_adapter(out, m, "kocbot_send_failures_total", "counter",
-                       "Sends given up (refused by the platform, chat gone).",
-                       offsetof(struct per_adapter, failed), NULL);
-    render_per_adapter(out, m, "kocbot_outbox_depth", "gauge",
-                       "Replies waiting in the outbox.", 0, outbox_depth);
+    render_per_adapter(out, m, "kocbot_adapter_up", "gauge", "1 while the adapter is serving.",
+                       0, ups);
+    for (size_t k = 0; k < sizeof adapter_counters / sizeof adapter_counters[0]; k++)
+        render_per_adapter(out, m, adapter_counters[k].name, "counter", adapter_counters[k].help,
+                           adapter_counters[k].field, NULL);
+    render_per_adapter(out, m, "kocbot_outbox_depth", "gauge", "Replies waiting in the outbox.",
+                       0, outbox_depth);
     sbuf_addf(out, "# HELP kocbot_commands_total Commands received, by name.\n"
                    "# TYPE kocbot_commands_total counter\n");
     for (size_t i = 0; i <= m->n_commands; i++)

@@ -7,57 +7,19 @@ every check-in of the burst is still applied and answered, and the listener
 serves again once the abuse stops.
 Environment: KOCBOT, FAKE_TG, WORK.  Prints ok/not ok lines and the summary.
 """
-import json
 import os
 import socket
-import sqlite3
 import subprocess
-import sys
 import threading
 import time
-import urllib.request
 
-KOCBOT, FAKE_TG, WORK = os.environ["KOCBOT"], os.environ["FAKE_TG"], os.environ["WORK"]
-TOKEN = "123456:TEST-token_secret"
+from http_e2e import (KOCBOT, TOKEN, WORK, check, control, finish, free_port, query,
+                      start_fake, write_config)
+
 BURST = 1500
-PASS = FAIL = 0
-
-
-def check(name, cond, detail=""):
-    global PASS, FAIL
-    if cond:
-        PASS += 1
-        print("ok", name)
-    else:
-        FAIL += 1
-        print("not ok", name, ("# " + str(detail)) if detail else "")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-port_file = os.path.join(WORK, "fake.port")
-fake = subprocess.Popen([FAKE_TG, "--port-file", port_file, "--max-seconds", "300",
-                         "--token", TOKEN], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-for _ in range(100):
-    if os.path.exists(port_file) and open(port_file).read().strip():
-        break
-    time.sleep(0.05)
-FAKE = "http://127.0.0.1:%s" % open(port_file).read().strip()
+fake, FAKE = start_fake()
 PORT = free_port()
 DB = os.path.join(WORK, "abuse.db")
-
-
-def control(path, body):
-    req = urllib.request.Request(FAKE + "/control/" + path, data=json.dumps(body).encode(),
-                                 method="POST")
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return r.read()
 
 
 def raw(data, timeout=15, read=True):
@@ -84,20 +46,14 @@ def get(path):
 
 
 def q(sql):
-    con = sqlite3.connect(DB, timeout=10)
-    try:
-        return con.execute(sql).fetchone()[0]
-    finally:
-        con.close()
+    return query(DB, sql)
 
 
-cfg = {"log_level": "warn", "limits": {"enabled": False}, "http": {"listen": "127.0.0.1:%d" % PORT},
-       "telegram": {"poll_timeout_s": 1}}
-with open(os.path.join(WORK, "bot.json"), "w") as f:
-    json.dump(cfg, f)
-os.chmod(os.path.join(WORK, "bot.json"), 0o600)
+config = write_config({"log_level": "warn", "limits": {"enabled": False},
+                       "http": {"listen": "127.0.0.1:%d" % PORT},
+                       "telegram": {"poll_timeout_s": 1}})
 log = open(os.path.join(WORK, "bot.log"), "ab")
-bot = subprocess.Popen([KOCBOT, "--config", os.path.join(WORK, "bot.json"), "--db", DB],
+bot = subprocess.Popen([KOCBOT, "--config", config, "--db", DB],
                        stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                        env=dict(os.environ, KOCBOT_TELEGRAM_TOKEN=TOKEN, KOCBOT_TELEGRAM_API=FAKE,
                                 KOCBOT_LOCALE="en"))
@@ -109,7 +65,7 @@ try:
     # the burst: BURST check-ins from as many members, in 30 chats, arriving
     # in three waves while the abuse below runs
     def wave(k):
-        control("generate", {"n": BURST // 3, "chats": 30, "users": BURST, "text": "/checkin",
+        control(FAKE, "generate", {"n": BURST // 3, "chats": 30, "users": BURST, "text": "/checkin",
                              "first": k * (BURST // 3)})
 
     wave(0)
@@ -219,5 +175,4 @@ finally:
     if bot.poll() is None:
         bot.kill()
     fake.kill()
-print("%d passed, %d failed" % (PASS, FAIL))
-sys.exit(1 if FAIL else 0)
+finish()

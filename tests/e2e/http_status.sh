@@ -32,7 +32,7 @@ metric() { curl -s -m 5 "$H/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
 start_fake --token "$TOKEN"
 # ---- 1. off by default ----------------------------------------------------
 run_bot '{"limits": {"enabled": false}, "telegram": {"poll_timeout_s": 1}}'
-wait_for 10 grep -q 'running as' "$WORK/bot.log"
+wait_for 10 grep -qs 'running as' "$WORK/bot.log"
 check "off by default: nothing listens" bash -c "! curl -s -m 2 -o /dev/null $H/healthz"
 stop_bot
 

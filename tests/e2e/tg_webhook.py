@@ -23,65 +23,19 @@ import json
 import os
 import random
 import signal
-import socket
-import sqlite3
 import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
-KOCBOT, FAKE_TG, WORK = os.environ["KOCBOT"], os.environ["FAKE_TG"], os.environ["WORK"]
-TOKEN = "123456:TEST-token_secret"
-PASS = FAIL = 0
+from http_e2e import (KOCBOT, TOKEN, WORK, check, finish, free_port, http, query,
+                      start_fake, write_config)
+from http_e2e import control as fake_control
 
-
-def check(name, cond, detail=""):
-    global PASS, FAIL
-    if cond:
-        PASS += 1
-        print("ok", name)
-    else:
-        FAIL += 1
-        print("not ok", name, ("# " + str(detail)) if detail else "")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def http(method, url, body=None, headers=None, timeout=30):
-    """(status, body); status 0 when no answer came (refused, reset, timeout)."""
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-    except (OSError, urllib.error.URLError):
-        return 0, b""
-
-
-# ---- the fake Bot API ----------------------------------------------------
-port_file = os.path.join(WORK, "fake.port")
-fake = subprocess.Popen([FAKE_TG, "--port-file", port_file, "--max-seconds", "300",
-                         "--token", TOKEN], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-for _ in range(100):
-    if os.path.exists(port_file) and open(port_file).read().strip():
-        break
-    time.sleep(0.05)
-FAKE = "http://127.0.0.1:%s" % open(port_file).read().strip()
+fake, FAKE = start_fake()
 
 
 def control(path, body=None):
-    st, out = http("POST" if body is not None else "GET", FAKE + "/control/" + path,
-                   json.dumps(body).encode() if body is not None else None)
-    return json.loads(out) if out else None
+    return fake_control(FAKE, path, body)
 
 
 def set_webhooks():
@@ -97,14 +51,10 @@ LOG = open(os.path.join(WORK, "bot.log"), "ab")
 
 
 def start_bot(mode="webhook"):
-    cfg = {"limits": {"enabled": False}, "log_level": "warn",
-           "http": {"listen": "127.0.0.1:%d" % PORT},
-           "telegram": {"mode": mode, "webhook_url": "https://bot.example.test/tg/hook",
-                        "poll_timeout_s": 1}}
-    path = os.path.join(WORK, "bot.json")
-    with open(path, "w") as f:
-        json.dump(cfg, f)
-    os.chmod(path, 0o600)
+    path = write_config({"limits": {"enabled": False}, "log_level": "warn",
+                         "http": {"listen": "127.0.0.1:%d" % PORT},
+                         "telegram": {"mode": mode, "poll_timeout_s": 1,
+                                      "webhook_url": "https://bot.example.test/tg/hook"}})
     env = dict(os.environ, KOCBOT_TELEGRAM_TOKEN=TOKEN, KOCBOT_TELEGRAM_API=FAKE,
                KOCBOT_LOCALE="en", KOCBOT_OPERATORS="tg:1")
     n_before = len(set_webhooks()) if mode == "webhook" else 0
@@ -124,11 +74,7 @@ def secret():
 
 
 def q(sql):
-    con = sqlite3.connect(DB, timeout=10)
-    try:
-        return con.execute(sql).fetchone()[0]
-    finally:
-        con.close()
+    return query(DB, sql)
 
 
 def update(uid, mid, chat=-100500, text="/checkin"):
@@ -318,5 +264,4 @@ finally:
     if bot.poll() is None:
         bot.kill()
     fake.kill()
-print("%d passed, %d failed" % (PASS, FAIL))
-sys.exit(1 if FAIL else 0)
+finish()

@@ -3,8 +3,4 @@
 # de-duplication, concurrency, role lookups, kill -9, back to polling.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.bash
-export KOCBOT FAKE_TG WORK
-python3 tests/e2e/tg_webhook.py
-rc=$?
-[ $rc -ne 0 ] && tail -n 20 "$WORK/bot.log" | sed 's/^/# /'
-exit $rc
+run_py tests/e2e/tg_webhook.py
