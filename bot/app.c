@@ -749,7 +749,8 @@ int app_run(const struct kb_config *cfg)
     const char *metric_names[ADAPTER_MAX_KINDS];
     for (size_t i = 0; i < a->n_slots; i++)
         metric_names[i] = a->slots[i].kind->name;
-    a->metrics = metrics_new(metric_names, a->n_slots, engine_outbox_last_id(a->engine));
+    a->metrics = metrics_new(metric_names, a->n_slots, cfg->engine.checkin.triggers,
+                             cfg->engine.checkin.n_triggers, engine_outbox_last_id(a->engine));
     if ((code = open_status_routes(a)) != 0)
         app_stop(a, code);
     for (size_t i = 0; i < a->n_slots && !a->stopping; i++) {

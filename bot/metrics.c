@@ -39,15 +39,20 @@ struct metrics {
     const char *command_names[MAX_COMMANDS];
     uint64_t command_count[MAX_COMMANDS + 1]; /* [n_commands]: "other" */
     size_t n_commands;
+    char *const *triggers;        /* plain-text check-in words, borrowed */
+    size_t n_triggers;
     struct histogram latency, commit;
     int64_t last_commit_ms;
     struct commit_mark ring[RING];
     size_t ring_head, ring_len;   /* oldest at ring_head */
 };
 
-struct metrics *metrics_new(const char *const *names, size_t n, int64_t last_outbox_id)
+struct metrics *metrics_new(const char *const *names, size_t n, char *const *triggers,
+                            size_t n_triggers, int64_t last_outbox_id)
 {
     struct metrics *m = xcalloc(1, sizeof *m);
+    m->triggers = triggers;
+    m->n_triggers = n_triggers;
     m->n_ad = n < METRICS_MAX_ADAPTERS ? n : METRICS_MAX_ADAPTERS;
     for (size_t i = 0; i < m->n_ad; i++)
         m->ad[i].name = names[i];
@@ -79,7 +84,7 @@ static void observe(struct histogram *h, const double *le, size_t n, double v)
 static void count_command(struct metrics *m, const char *text, const char *bot_username)
 {
     struct command cmd;
-    if (command_parse(text, bot_username, NULL, 0, &cmd) != COMMAND_OK)
+    if (command_parse(text, bot_username, m->triggers, m->n_triggers, &cmd) != COMMAND_OK)
         return;
     size_t i = 0;
     while (i < m->n_commands && strcmp(m->command_names[i], cmd.name) != 0)

@@ -21,10 +21,12 @@
 
 struct metrics;
 
-/* names[0..n): the adapters' names (borrowed, must outlive it);
-   last_outbox_id: the highest outbox row before this run (rows left from
-   an earlier run have no arrival time). */
-struct metrics *metrics_new(const char *const *names, size_t n, int64_t last_outbox_id);
+/* names[0..n): the adapters' names; triggers: the plain-text check-in
+   words (both borrowed, must outlive it); last_outbox_id: the highest
+   outbox row before this run (rows left from an earlier run have no
+   arrival time). */
+struct metrics *metrics_new(const char *const *names, size_t n, char *const *triggers,
+                            size_t n_triggers, int64_t last_outbox_id);
 void metrics_free(struct metrics *m);
 
 /* Adapter i committed a batch of n events. */

@@ -41,14 +41,15 @@ control fault '{"kind":"429","count":1,"method":"sendMessage","retry_after":1}' 
 control fault '{"kind":"500","count":1,"method":"sendMessage"}' >/dev/null
 control updates "$(updates 20 /checkin 1)" >/dev/null
 control updates "$(updates 5 /me 101)" >/dev/null
+control updates "$(updates 3 签到 301 | sed 's/"id":100\([0-9]\),/"id":300\1,/g')" >/dev/null
 control updates "$(updates 1 /nosuchcommand 201)" >/dev/null
 run_bot "{\"limits\": {\"enabled\": false}, \"telegram\": {\"poll_timeout_s\": 1}, \"http\": {\"listen\": \"127.0.0.1:$PORT\"}}"
-answered() { [ "$(q 'SELECT (SELECT count(*) FROM processed) = 26 AND NOT EXISTS (SELECT 1 FROM outbox WHERE state = 0)')" = 1 ]; }
-check "burst: all 26 updates applied and answered" wait_for 30 answered
+answered() { [ "$(q 'SELECT (SELECT count(*) FROM processed) = 29 AND NOT EXISTS (SELECT 1 FROM outbox WHERE state = 0)')" = 1 ]; }
+check "burst: all 29 updates applied and answered" wait_for 30 answered
 curl -s -m 5 -D "$WORK/h" "$H/metrics" >"$WORK/metrics"
 check "metrics: Prometheus text content type" grep -qi '^content-type: text/plain; version=0.0.4' "$WORK/h"
-check "metrics: 26 updates applied by telegram" [ "$(metric 'kocbot_updates_applied_total{adapter="telegram"}')" = 26 ]
-check "metrics: 20 check-ins, 5 /me, 1 other" [ "$(metric 'kocbot_commands_total{command="checkin"}') $(metric 'kocbot_commands_total{command="me"}') $(metric 'kocbot_commands_total{command="other"}')" = "20 5 1" ]
+check "metrics: 29 updates applied by telegram" [ "$(metric 'kocbot_updates_applied_total{adapter="telegram"}')" = 29 ]
+check "metrics: 23 check-ins (3 by the word 签到), 5 /me, 1 other" [ "$(metric 'kocbot_commands_total{command="checkin"}') $(metric 'kocbot_commands_total{command="me"}') $(metric 'kocbot_commands_total{command="other"}')" = "23 5 1" ]
 sent=$(metric 'kocbot_replies_sent_total{adapter="telegram"}')
 check "metrics: replies sent = the fake's successful sendMessage ($sent)" [ "$sent" = "$(control stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages_sent"])')" ]
 check "metrics: one 429" [ "$(metric 'kocbot_rate_limited_total{adapter="telegram"}')" = 1 ]
