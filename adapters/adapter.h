@@ -72,6 +72,10 @@ struct kb_http_incoming {
     /* the answer's body (copied) and Content-Type; without it the answer is empty */
     void (*reply_body)(const struct kb_http_incoming *req, const char *content_type,
                        const char *body, size_t len);
+    /* a query-string argument (as sent, not %-decoded), or NULL */
+    const char *(*query)(const struct kb_http_incoming *req, const char *name);
+    /* add a header to the answer (copied; at most 4) */
+    void (*reply_header)(const struct kb_http_incoming *req, const char *name, const char *value);
     /* answer later: returns a ticket > 0 (0 when it cannot), the handler then
        returns KB_HTTP_LATER and answers through services->http_answer */
     int64_t (*defer)(const struct kb_http_incoming *req);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "webconsole.h"
 #include "ws.h"
 
 #include <openssl/evp.h>
@@ -93,6 +94,7 @@ struct app {
     struct app_ws *sockets;
     struct http_listener *listeners[MAX_LISTENERS];
     struct metrics *metrics;
+    struct webconsole *console;   /* the operator web console, when configured */
     int stopping;
     int exit_code;
 };
@@ -645,7 +647,25 @@ static int serve_metrics(void *ud, const struct kb_http_incoming *req)
     return 200;
 }
 
-/* The process's own paths on the configured listener (http.listen). */
+/* A console action: one event, applied as a chat's would be. */
+static int console_apply(void *ud, const struct kb_event *ev)
+{
+    struct app *a = ud;
+    uint64_t t0 = uv_hrtime();
+    int rc = engine_apply(a->engine, ev, 1, NULL, NULL, clock_now_ms() / 1000);
+    if (rc) {
+        log_error("console", "action not applied (%s): %s", kb_strerror(rc),
+                  engine_errmsg(a->engine));
+        return rc;
+    }
+    note_commit(a, t0, clock_real_ms());
+    kick_all(a);
+    arm_scheduler(a);
+    return KB_OK;
+}
+
+/* The process's own paths on the configured listener (http.listen):
+   health, metrics, and the console when it has a public URL. */
 static int open_status_routes(struct app *a)
 {
     const char *addr = a->cfg->http.listen;
@@ -655,6 +675,13 @@ static int open_status_routes(struct app *a)
     if (!l || listener_route(l, "/healthz", serve_healthz, a, a) ||
         listener_route(l, "/metrics", serve_metrics, a, a))
         return 70;
+    if (a->cfg->engine.console_url) {
+        a->console = webconsole_new(a->engine, a->cfg->engine.locale, console_apply, a);
+        if (webconsole_route(a->console, l))
+            return 70;
+        log_info("bot", "operator console on %s/console/ (sign in with /console)",
+                 a->cfg->engine.console_url);
+    }
     return 0;
 }
 
@@ -770,6 +797,7 @@ out:
             a->slots[i].adapter->ops->destroy(a->slots[i].adapter);
     engine_close(a->engine);
     metrics_free(a->metrics);
+    webconsole_free(a->console);
     menu_free(&a->menus[0]);
     menu_free(&a->menus[1]);
     free(a);

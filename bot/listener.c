@@ -11,6 +11,7 @@
 #include "log.h"
 
 #define MAX_ROUTES 16
+#define MAX_REPLY_HEADERS 4
 
 struct route {
     char *path;
@@ -43,6 +44,8 @@ struct upload {
     unsigned status;              /* the deferred answer, once given */
     struct sbuf reply;            /* the answer's body */
     char content_type[64];
+    char *headers[2 * MAX_REPLY_HEADERS]; /* name, value, ... */
+    size_t n_headers;
     struct upload *prev, *next;   /* the listener's deferred requests */
 };
 
@@ -61,6 +64,23 @@ static void set_reply_body(const struct kb_http_incoming *req, const char *conte
     u->reply.len = 0;
     sbuf_addn(&u->reply, body, len);
     snprintf(u->content_type, sizeof u->content_type, "%s", content_type ? content_type : "");
+}
+
+static const char *get_query(const struct kb_http_incoming *req, const char *name)
+{
+    struct upload *u = req->priv;
+    return MHD_lookup_connection_value(u->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void add_reply_header(const struct kb_http_incoming *req, const char *name,
+                             const char *value)
+{
+    struct upload *u = req->priv;
+    if (u->n_headers == MAX_REPLY_HEADERS)
+        return;
+    u->headers[2 * u->n_headers] = xstrdup(name);
+    u->headers[2 * u->n_headers + 1] = xstrdup(value);
+    u->n_headers++;
 }
 
 static int64_t defer_request(const struct kb_http_incoming *req)
@@ -99,6 +119,8 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, stru
     if (u && u->reply.len && u->content_type[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, u->content_type);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    for (size_t i = 0; u && i < u->n_headers; i++)
+        MHD_add_response_header(r, u->headers[2 * i], u->headers[2 * i + 1]);
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return rc;
@@ -144,7 +166,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             continue;
         struct kb_http_incoming req = {.method = method, .path = url,
                                        .body = sbuf_str(&u->body), .body_len = u->body.len,
-                                       .header = get_header, .reply_body = set_reply_body,
+                                       .header = get_header, .query = get_query,
+                                       .reply_header = add_reply_header,
+                                       .reply_body = set_reply_body,
                                        .defer = defer_request, .priv = u};
         int status = l->routes[i].fn(l->routes[i].ud, &req);
         if (status == KB_HTTP_LATER && u->ticket) {
@@ -171,6 +195,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             deferred_unlink(u);
         sbuf_free(&u->body);
         sbuf_free(&u->reply);
+        for (size_t i = 0; i < 2 * u->n_headers; i++)
+            free(u->headers[i]);
         free(u);
     }
     *con_cls = NULL;

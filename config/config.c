@@ -357,6 +357,8 @@ static const struct cfg_key cfg_keys[] = {
     {.path = "http", .kind = K_SECTION},
     {.path = "http.listen", .kind = K_STR, .off = OFF(http.listen), .max_len = 64,
      .check = chk_listen, .flags = F_NULLABLE},
+    {.path = "http.public_url", .kind = K_STR, .off = OFF(engine.console_url), .max_len = 256,
+     .check = chk_url, .flags = F_NULLABLE},
     {.path = "limits", .kind = K_SECTION},
     {.path = "limits.per_chat_per_s", .kind = K_DOUBLE,
      .off = OFF(limits.per_chat_per_s), .min = 0.01, .max = 1000, .dnum = 1.0},
@@ -459,7 +461,7 @@ static const void *cfield(const struct kb_config *c, const struct cfg_key *k)
 
 /* ==== Ownership: every owned string slot ==== */
 
-#define N_SLOTS (4 + ADAPTER_MAX_KINDS + KB_MAX_TRIGGERS + KB_MAX_OPERATORS + \
+#define N_SLOTS (6 + ADAPTER_MAX_KINDS + KB_MAX_TRIGGERS + KB_MAX_OPERATORS + \
                  4 * KB_MAX_SCHEDULES + MAX_ADAPTER_KEYS)
 
 /* Every owned string of c; secret[i] marks the ones to wipe.  The adapters'
@@ -472,6 +474,8 @@ static size_t string_slots(struct kb_config *c, char **slots[N_SLOTS], int secre
     slots[n++] = &c->engine.locale;
     slots[n++] = &c->engine.tz;
     slots[n++] = &c->engine.bot_name;
+    slots[n++] = &c->engine.console_url;
+    slots[n++] = &c->http.listen;
     for (size_t i = 0; i < ADAPTER_MAX_KINDS; i++)
         slots[n++] = &c->adapters[i];
     for (size_t i = 0; i < KB_MAX_TRIGGERS; i++)
@@ -1513,6 +1517,7 @@ static const struct {
     {"KOCBOT_TZ", "timezone"},
     {"KOCBOT_LOG_LEVEL", "log_level"},
     {"KOCBOT_HTTP_LISTEN", "http.listen"},
+    {"KOCBOT_HTTP_PUBLIC_URL", "http.public_url"},
 };
 
 static int apply_env(struct kb_config *c, char *err, size_t cap)

@@ -2,6 +2,7 @@
 #include "modules.h"
 
 #include "checkin.h"
+#include "webconsole.h"
 #include "poll.h"
 #include "profile.h"
 #include "task.h"
@@ -25,6 +26,7 @@ const struct kb_module *const kb_modules[] = {
     &grant_module,
     &schedule_module,
     &link_module,
+    &webconsole_module,
     &prune_module,
 };
 
