@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/rand.h>
 
@@ -45,7 +46,10 @@ static const char style_css[] =
     "button{font:inherit;padding:8px 16px;margin:6px 6px 0 0;border:0;border-radius:6px;"
     "cursor:pointer}.ok{background:#1f8a4c;color:#fff}.no{background:#b3261e;color:#fff}"
     ".plain{background:#e4e7ee}.notice{background:#e7f3ea;border-left:4px solid #1f8a4c;"
-    "padding:8px 12px}@media (max-width:520px){button{width:100%}}";
+    "padding:8px 12px}nav a{color:#fff;margin-right:4px}input{font:inherit;padding:6px;width:60%}"
+    ".ledger{width:100%;border-collapse:collapse;font-size:14px;margin-top:8px}"
+    ".ledger td{border-top:1px solid #e4e7ee;padding:4px}.amount{white-space:nowrap}"
+    "@media (max-width:520px){button{width:100%}}";
 
 static void random_hex(char out[TOKEN_HEX + 1])
 {
@@ -167,8 +171,29 @@ static int hexval(char c)
                                         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
+/* %-decode s[0..n) ('+' is a space) into out (at most cap - 1 bytes, one
+   line); 0 when it does not fit or holds a NUL. */
+static int url_decode(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t k = 0; k < n; k++) {
+        char ch = s[k];
+        if (ch == '+') {
+            ch = ' ';
+        } else if (ch == '%' && k + 2 < n + 1 && hexval(s[k + 1]) >= 0 && hexval(s[k + 2]) >= 0) {
+            ch = (char)(hexval(s[k + 1]) * 16 + hexval(s[k + 2]));
+            k += 2;
+        }
+        if (o + 1 >= cap || ch == '\0')
+            return 0;
+        out[o++] = ch == '\r' || ch == '\n' ? ' ' : ch; /* a note is one line */
+    }
+    out[o] = '\0';
+    return 1;
+}
+
 /* Field name of an application/x-www-form-urlencoded body, decoded into
-   out (at most cap - 1 bytes); 1 when present and it fitted. */
+   out; 1 when present and it fitted. */
 static int form_field(const char *body, size_t len, const char *name, char *out, size_t cap)
 {
     size_t nl = strlen(name);
@@ -176,24 +201,8 @@ static int form_field(const char *body, size_t len, const char *name, char *out,
         size_t end = i;
         while (end < len && body[end] != '&')
             end++;
-        if (end - i > nl && !memcmp(body + i, name, nl) && body[i + nl] == '=') {
-            size_t o = 0;
-            for (size_t k = i + nl + 1; k < end; k++) {
-                char ch = body[k];
-                if (ch == '+')
-                    ch = ' ';
-                else if (ch == '%' && k + 2 < end + 1 && hexval(body[k + 1]) >= 0 &&
-                         hexval(body[k + 2]) >= 0) {
-                    ch = (char)(hexval(body[k + 1]) * 16 + hexval(body[k + 2]));
-                    k += 2;
-                }
-                if (o + 1 >= cap || ch == '\0')
-                    return 0;
-                out[o++] = ch == '\r' || ch == '\n' ? ' ' : ch; /* a note is one line */
-            }
-            out[o] = '\0';
-            return 1;
-        }
+        if (end - i > nl && !memcmp(body + i, name, nl) && body[i + nl] == '=')
+            return url_decode(body + i + nl + 1, end - i - nl - 1, out, cap);
         i = end + 1;
     }
     return 0;
@@ -212,6 +221,11 @@ static void page_open(struct webconsole *w, struct sbuf *b, const struct session
     say(w, b, "console.page.title");
     sbuf_add(b, "</h1>");
     if (s) {
+        sbuf_add(b, "<nav><a href=\"/console/review\">");
+        say(w, b, "console.nav.review");
+        sbuf_add(b, "</a> · <a href=\"/console/members\">");
+        say(w, b, "console.nav.members");
+        sbuf_add(b, "</a></nav>");
         struct sbuf who = {0};
         text_format(&who, w->lang, "console.signed_in_as", ARGS(TS("name", s->who.name)));
         sbuf_add(b, "<span>");
@@ -369,7 +383,101 @@ static int review_action(struct webconsole *w, const struct kb_http_incoming *re
     return 303;
 }
 
+struct members_page {
+    struct webconsole *w;
+    struct sbuf *b;
+    size_t n;
+};
+
+static void member_card(void *ud, const struct console_member *m)
+{
+    struct members_page *p = ud;
+    struct sbuf *b = p->b;
+    p->n++;
+    sbuf_addf(b, "<section class=\"card\" id=\"member-%" PRId64 "\"><b>", m->id);
+    html_escape(b, m->name);
+    sbuf_add(b, "</b> <span class=\"meta\">");
+    html_escape(b, m->platform);
+    sbuf_addc(b, ':');
+    html_escape(b, m->user_id);
+    sbuf_add(b, " · ");
+    html_escape(b, m->community);
+    sbuf_add(b, " · ");
+    say(p->w, b, "console.members.points");
+    sbuf_addf(b, " <b class=\"points\">%" PRId64 "</b></span>", m->points);
+    if (!m->n_ledger) {
+        sbuf_add(b, "<p class=\"meta\">");
+        say(p->w, b, "console.members.no_ledger");
+        sbuf_add(b, "</p></section>");
+        return;
+    }
+    sbuf_add(b, "<table class=\"ledger\">");
+    for (size_t i = 0; i < m->n_ledger; i++) {
+        const struct console_ledger_row *r = &m->ledger[i];
+        char day[32];
+        time_t t = (time_t)r->at;
+        struct tm tm;
+        strftime(day, sizeof day, "%Y-%m-%d %H:%M UTC", gmtime_r(&t, &tm));
+        sbuf_addf(b, "<tr><td>%s</td><td class=\"amount\">%+" PRId64 " ", day, r->amount);
+        html_escape(b, strcmp(r->kind, "points") ? r->unit : r->kind);
+        sbuf_add(b, "</td><td>");
+        html_escape(b, r->reason);
+        if (r->ref[0]) {
+            sbuf_add(b, " <code>");
+            html_escape(b, r->ref);
+            sbuf_add(b, "</code>");
+        }
+        sbuf_add(b, "</td><td>");
+        html_escape(b, r->note);
+        sbuf_add(b, "</td></tr>");
+    }
+    sbuf_add(b, "</table></section>");
+}
+
+static int page_members(struct webconsole *w, const struct kb_http_incoming *req,
+                        const struct session *s)
+{
+    /* the search as typed: %-decoded here (the listener keeps paths raw) */
+    char search[128] = "";
+    const char *raw = req->query(req, "q");
+    if (raw && !url_decode(raw, strlen(raw), search, sizeof search))
+        search[0] = '\0';
+    struct sbuf b = {0};
+    page_open(w, &b, s);
+    sbuf_add(&b, "<h2>");
+    say(w, &b, "console.members.title");
+    sbuf_add(&b, "</h2><form method=\"get\" action=\"/console/members\" class=\"card\">"
+                 "<input name=\"q\" value=\"");
+    html_escape(&b, search);
+    sbuf_add(&b, "\" placeholder=\"");
+    say(w, &b, "console.members.search");
+    sbuf_add(&b, "\"><button class=\"plain\">");
+    say(w, &b, "console.members.find");
+    sbuf_add(&b, "</button></form>");
+    struct members_page p = {w, &b, 0};
+    if (engine_console_members(w->e, &s->who, search, member_card, &p)) {
+        sbuf_free(&b);
+        return 500;
+    }
+    if (!p.n) {
+        sbuf_add(&b, "<p class=\"card\">");
+        say(w, &b, "console.members.none");
+        sbuf_add(&b, "</p>");
+    }
+    return page_send(req, &b, 200);
+}
+
 /* ==== routes ================================================================ */
+
+static int serve_members(void *ud, const struct kb_http_incoming *req)
+{
+    struct webconsole *w = ud;
+    struct session *s = session_of(w, req);
+    if (!s)
+        return page_message(w, req, NULL, "console.need_login", 401);
+    return strcmp(req->method, "GET") ? 405 : page_members(w, req, s);
+}
+
 
 static int serve_login(void *ud, const struct kb_http_incoming *req)
 {
@@ -444,6 +552,8 @@ int webconsole_route(struct webconsole *w, struct http_listener *l)
     int rc = listener_route(l, "/console/login", serve_login, w, w);
     if (!rc)
         rc = listener_route(l, "/console/review", serve_review, w, w);
+    if (!rc)
+        rc = listener_route(l, "/console/members", serve_members, w, w);
     if (!rc)
         rc = listener_route(l, "/console/logout", serve_logout, w, w);
     if (!rc)

@@ -115,6 +115,90 @@ int engine_console_may_review(struct engine *e, const struct console_identity *w
                           SI(id))) == KB_OK;
 }
 
+/* Up to CONSOLE_LEDGER_ROWS rows of member id, newest first, into m. */
+static int member_ledger(struct engine *e, struct console_member *m,
+                         struct console_ledger_row *rows, struct sbuf *strings)
+{
+    sqlite3_stmt *q = store_query(e->st,
+                                  "SELECT kind, unit, reason, ref, note, amount, at FROM ledger"
+                                  " WHERE member_id = ? ORDER BY id DESC LIMIT ?",
+                                  VALS(SI(m->id), SI(CONSOLE_LEDGER_ROWS)));
+    if (!q)
+        return KB_ESTORE;
+    int rc;
+    size_t offs[CONSOLE_LEDGER_ROWS][5];
+    m->n_ledger = 0;
+    while ((rc = store_step(e->st, q)) == 1 && m->n_ledger < CONSOLE_LEDGER_ROWS) {
+        for (int k = 0; k < 5; k++) { /* strings outlive the statement in one buffer */
+            offs[m->n_ledger][k] = strings->len;
+            sbuf_add(strings, store_text(q, k));
+            sbuf_addc(strings, '\0');
+        }
+        rows[m->n_ledger].amount = store_int(q, 5);
+        rows[m->n_ledger].at = store_int(q, 6);
+        m->n_ledger++;
+    }
+    store_done(q);
+    for (size_t i = 0; i < m->n_ledger; i++) {
+        const char **f[5] = {&rows[i].kind, &rows[i].unit, &rows[i].reason, &rows[i].ref,
+                             &rows[i].note};
+        for (int k = 0; k < 5; k++)
+            *f[k] = strings->s + offs[i][k];
+    }
+    m->ledger = rows;
+    return rc < 0 ? rc : KB_OK;
+}
+
+int engine_console_members(struct engine *e, const struct console_identity *who,
+                           const char *search,
+                           void (*row)(void *ud, const struct console_member *m), void *ud)
+{
+    sqlite3_stmt *q = store_query(
+        e->st,
+        "SELECT m.id, c.name, m.name, m.platform, m.user_id,"
+        " (SELECT coalesce(sum(amount), 0) FROM ledger l WHERE l.member_id = m.id"
+        "  AND l.kind = 'points') AS points FROM members m"
+        " JOIN communities c ON c.id = m.community_id"
+        " WHERE m.linked_to IS NULL AND (?3 OR m.community_id IN" OPERATED_SQL ")"
+        " AND (?4 = '' OR instr(m.name, ?4) OR instr(coalesce(m.handle, ''), ?4)"
+        "  OR m.user_id = ?4)"
+        " ORDER BY points DESC, m.id LIMIT 50",
+        VALS(ST(who->platform), ST(who->user_id), SI(operates_all(e, who)), ST(search)));
+    if (!q)
+        return KB_ESTORE;
+    /* read the members first: the ledger queries need the store's statements */
+    struct sbuf strings = {0};
+    struct { int64_t id, points; size_t off[4]; } found[50];
+    size_t n = 0;
+    int rc;
+    while ((rc = store_step(e->st, q)) == 1 && n < 50) {
+        found[n].id = store_int(q, 0);
+        found[n].points = store_int(q, 5);
+        for (int k = 0; k < 4; k++) {
+            found[n].off[k] = strings.len;
+            sbuf_add(&strings, store_text(q, k + 1));
+            sbuf_addc(&strings, '\0');
+        }
+        n++;
+    }
+    store_done(q);
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        struct console_ledger_row rows[CONSOLE_LEDGER_ROWS];
+        struct sbuf lstrings = {0};
+        struct console_member m = {.id = found[i].id, .points = found[i].points,
+                                   .community = strings.s + found[i].off[0],
+                                   .name = strings.s + found[i].off[1],
+                                   .platform = strings.s + found[i].off[2],
+                                   .user_id = strings.s + found[i].off[3]};
+        rc = member_ledger(e, &m, rows, &lstrings);
+        if (rc >= 0)
+            row(ud, &m);
+        sbuf_free(&lstrings);
+    }
+    sbuf_free(&strings);
+    return rc < 0 ? rc : KB_OK;
+}
+
 int engine_console_submission_chat(struct engine *e, int64_t id, char *chat, size_t cap)
 {
     sqlite3_stmt *q = store_query(e->st, "SELECT chat_id FROM submissions WHERE id = ?",
@@ -140,6 +224,14 @@ static const struct text_entry texts[] = {
     {"console.link", "运营后台登录链接（{minutes} 分钟内有效，仅可使用一次）：\n{url}",
      "Your operator console sign-in link (valid {minutes} minutes, works once):\n{url}"},
     /* the web pages' words */
+    {"console.nav.review", "审核", "Review"},
+    {"console.nav.members", "成员", "Members"},
+    {"console.members.title", "成员与积分流水", "Members and their ledger"},
+    {"console.members.search", "按名字、用户名或 ID 搜索", "Search by name, handle or id"},
+    {"console.members.find", "搜索", "Search"},
+    {"console.members.none", "没有找到成员。", "No member found."},
+    {"console.members.points", "积分", "Points"},
+    {"console.members.no_ledger", "还没有流水。", "No ledger rows yet."},
     {"console.page.title", "运营后台", "Operator console"},
     {"console.review.title", "待审核的提交", "Submissions to review"},
     {"console.review.empty", "没有待审核的提交。", "Nothing waiting for review."},

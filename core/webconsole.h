@@ -51,6 +51,26 @@ int engine_console_reviews(struct engine *e, const struct console_identity *who,
    actions only there; the command checks again). */
 int engine_console_may_review(struct engine *e, const struct console_identity *who, int64_t id);
 
+/* One member and their latest ledger rows, as the members page shows them. */
+struct console_ledger_row {
+    const char *kind, *unit, *reason, *ref, *note;
+    int64_t amount, at;
+};
+struct console_member {
+    int64_t id;
+    const char *community, *name, *platform, *user_id;
+    int64_t points;
+    const struct console_ledger_row *ledger; /* newest first */
+    size_t n_ledger;
+};
+#define CONSOLE_LEDGER_ROWS 20
+
+/* Members of the communities who operates whose name, handle or user id
+   contains search ("" = all), most points first, at most 50. */
+int engine_console_members(struct engine *e, const struct console_identity *who,
+                           const char *search,
+                           void (*row)(void *ud, const struct console_member *m), void *ud);
+
 /* The chat submission id was made in (its verdict is announced there). */
 int engine_console_submission_chat(struct engine *e, int64_t id, char *chat, size_t cap);
 

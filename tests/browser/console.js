@@ -77,6 +77,20 @@ function check(name, cond, detail) {
         const missing = await post({ form: form.form, id: form.id, verdict: 'approve' });
         check('a form without the CSRF token is refused (403)', missing === 403, missing);
 
+        const alice = async () => {
+            await page.goto(BASE + '/console/members?q=' + encodeURIComponent('<i>alice'));
+            return page.evaluate(() => {
+                const card = [...document.querySelectorAll('section.card')]
+                    .find(c => c.querySelector('b').textContent === '<i>alice</i>');
+                return card ? { points: card.querySelector('.points').textContent,
+                                rows: [...card.querySelectorAll('.ledger tr')].map(r => r.textContent) }
+                            : null;
+            });
+        };
+        const before = await alice();
+        check('members: alice found by a search, 0 points, no task row yet',
+              before && before.points === '0' && !before.rows.some(r => r.includes('task')), before);
+        await page.goto(BASE + '/console/review');
         await page.type('#submission-1 textarea', 'great shot');
         await Promise.all([page.waitForNavigation(),
                            page.click('#submission-1 button[value=approve]')]);
@@ -84,6 +98,12 @@ function check(name, cond, detail) {
         check('approve: back on the review page with a notice', page.url().endsWith('?sent=1') &&
               after.includes('the group has been told'), page.url());
         check('the submission left the queue', !after.includes('submission-1'));
+        const after_ledger = await alice();
+        check('members: the ledger now shows the task reward (+20 points)',
+              after_ledger && after_ledger.points === '20' &&
+              after_ledger.rows.some(r => r.includes('+20 points') && r.includes('task')),
+              after_ledger);
+        await page.screenshot({ path: path.join(path.dirname(SHOT), 'console-members.png'), fullPage: true });
         const replay = await post({ ...form, verdict: 'approve', note: 'great shot' });
         check('the same form again is accepted (303) ...', replay === 303, replay);
 

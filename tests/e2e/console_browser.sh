@@ -62,7 +62,7 @@ LINK=$(python3 $TG q "$WORK/sent.json" "[re.search(r'http\S+', r['body']['text']
 check "the link is for the configured public URL" [ "${LINK%%/console/*}" = "$BASE" ]
 BASE=$BASE LINK=$LINK SHOT=$WORK/console-review.png timeout 120 node "$BROWSER/console.js" | tee "$WORK/browser.out"
 grep -q '^0 failed\|, 0 failed$' "$WORK/browser.out" && ok "the browser run" || not_ok "the browser run"
-[ "${UPDATE_SCREENSHOT:-0}" = 1 ] && cp "$WORK/console-review.png" docs/console-review.png
+[ "${UPDATE_SCREENSHOT:-0}" = 1 ] && cp "$WORK/console-review.png" "$WORK/console-members.png" docs/
 check "screenshot taken" [ -s "$WORK/console-review.png" ]
 check "approved exactly once: one ledger row of 20 points for alice" \
     [ "$(q "SELECT count(*) || ':' || sum(l.amount) FROM ledger l JOIN members m ON m.id = l.member_id WHERE l.reason = 'task' AND m.user_id = '101'")" = 1:20 ]
