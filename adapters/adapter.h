@@ -69,9 +69,6 @@ struct kb_http_incoming {
     size_t body_len;
     /* a request header (case-insensitive name), or NULL */
     const char *(*header)(const struct kb_http_incoming *req, const char *name);
-    /* the answer's body (copied) and Content-Type; without it the answer is empty */
-    void (*reply_body)(const struct kb_http_incoming *req, const char *content_type,
-                       const char *body, size_t len);
     /* a query-string argument (as sent, not %-decoded), or NULL */
     const char *(*query)(const struct kb_http_incoming *req, const char *name);
     /* add a header to the answer (copied; at most 4) */
@@ -81,9 +78,17 @@ struct kb_http_incoming {
     int64_t (*defer)(const struct kb_http_incoming *req);
     void *priv;                /* bot/'s */
 };
+/* What a handler may answer besides the status; empty by default. */
+struct kb_http_body {
+    char *data;                /* malloc'ed; bot/ frees it after sending */
+    size_t len;
+    const char *content_type;  /* a static string, e.g. "application/json" */
+};
 #define KB_HTTP_LATER 0
-/* Handle a request; returns the HTTP status of the answer, or KB_HTTP_LATER. */
-typedef int (*kb_serve_fn)(void *ud, const struct kb_http_incoming *req);
+/* Handle a request; returns the HTTP status of the answer, whose body the
+   handler may fill in, or KB_HTTP_LATER (see defer). */
+typedef int (*kb_serve_fn)(void *ud, const struct kb_http_incoming *req,
+                           struct kb_http_body *body);
 
 /* ---- the result of sending one reply -------------------------------- */
 
@@ -135,7 +140,7 @@ struct adapter_services {
                        kb_ws_message_fn message, kb_ws_closed_fn closed, void *ud);
     /* close it without further callbacks (unknown ids are ignored) */
     void (*ws_close)(void *ctx, int64_t id);
-    /* serve POSTs to path on listen ("host:port"), sharing one listener per
+    /* serve requests to path on listen ("host:port"), sharing one listener per
        address with other users; until the adapter stops.  0 or KB_E* */
     int (*http_serve)(void *ctx, const char *listen, const char *path, kb_serve_fn serve,
                       void *ud);

@@ -104,6 +104,7 @@ struct ob {
     int64_t groups[OB_MAX_GROUPS];
     char *titles[OB_MAX_GROUPS];  /* get_group_info's name, once asked */
     unsigned char title_asked[OB_MAX_GROUPS];
+    unsigned char history_warned[OB_MAX_GROUPS]; /* "no history" said once per run */
     size_t ngroups;
     struct role_entry roles[OB_ROLES];
     size_t role_at;
@@ -240,14 +241,17 @@ static void schedule_receive(struct ob *ob)
 
 /* ==== delivery ========================================================== */
 
-static void remember_group(struct ob *ob, int64_t g)
+static size_t group_index(const struct ob *ob, int64_t g)
 {
-    if (!g)
-        return;
     for (size_t i = 0; i < ob->ngroups; i++)
         if (ob->groups[i] == g)
-            return;
-    if (ob->ngroups < OB_MAX_GROUPS)
+            return i;
+    return SIZE_MAX;
+}
+
+static void remember_group(struct ob *ob, int64_t g)
+{
+    if (g && group_index(ob, g) == SIZE_MAX && ob->ngroups < OB_MAX_GROUPS)
         ob->groups[ob->ngroups++] = g;
 }
 
@@ -271,14 +275,6 @@ static const char *recent_sender(const struct ob *ob, const char *chat, const ch
 
 static void flush(struct ob *ob);
 
-static size_t group_index(const struct ob *ob, int64_t g)
-{
-    for (size_t i = 0; i < ob->ngroups; i++)
-        if (ob->groups[i] == g)
-            return i;
-    return SIZE_MAX;
-}
-
 static struct role_entry *role_find(struct ob *ob, int64_t g, int64_t u)
 {
     for (size_t i = 0; i < OB_ROLES; i++)
@@ -295,7 +291,8 @@ static int needs_role(const struct ob_event *e)
 
 static void lookup_done(void *ud, const struct kb_http_response *resp);
 
-static void start_lookup(struct ob *ob, enum req_kind kind, int64_t g, int64_t u)
+/* 0 when the lookup left (lookup_done will follow), else it was not asked. */
+static int start_lookup(struct ob *ob, enum req_kind kind, int64_t g, int64_t u)
 {
     struct sbuf body = {0};
     if (kind == RQ_GROUP_INFO)
@@ -308,9 +305,10 @@ static void start_lookup(struct ob *ob, enum req_kind kind, int64_t g, int64_t u
     if (start_req(ob, kind == RQ_GROUP_INFO ? "get_group_info" : "get_group_member_info",
                   sbuf_take(&body), lookup_done, q)) {
         free(q);
-        return; /* not asked: the batch goes without it */
+        return -1;
     }
     ob->lookups++;
+    return 0;
 }
 
 /* Ask what the waiting events need; returns the lookups in flight. */
@@ -321,7 +319,7 @@ static size_t start_lookups(struct ob *ob)
         const struct ob_event *e = &ob->pending[i];
         size_t gi = e->group ? group_index(ob, e->group) : SIZE_MAX;
         if (gi != SIZE_MAX && !ob->title_asked[gi]) {
-            ob->title_asked[gi] = 1;
+            ob->title_asked[gi] = 1; /* once, whatever comes of it: the name is cosmetic */
             start_lookup(ob, RQ_GROUP_INFO, e->group, 0);
         }
         if (!needs_role(e))
@@ -332,7 +330,8 @@ static size_t start_lookups(struct ob *ob)
         if (!r)
             r = &ob->roles[ob->role_at++ % OB_ROLES];
         *r = (struct role_entry){.group = e->group, .user = e->user, .at_ms = -1};
-        start_lookup(ob, RQ_MEMBER_INFO, e->group, e->user);
+        if (start_lookup(ob, RQ_MEMBER_INFO, e->group, e->user))
+            r->at_ms = now; /* not asked: a member, for now */
     }
     return ob->lookups;
 }
@@ -462,9 +461,7 @@ static int enqueue(struct ob *ob, const cJSON *obj, const char *source)
     }
     if (ob->npending == ob->cap_pending) {
         ob->cap_pending = ob->cap_pending ? ob->cap_pending * 2 : 256;
-        ob->pending = realloc(ob->pending, ob->cap_pending * sizeof *ob->pending);
-        if (!ob->pending)
-            abort();
+        ob->pending = xrealloc(ob->pending, ob->cap_pending * sizeof *ob->pending);
     }
     remember_group(ob, e.group);
     ob->pending[ob->npending++] = e;
@@ -551,8 +548,12 @@ static void history_done(void *ud, const struct kb_http_response *resp)
         }
         ob_log(ob, KB_LOG_DEBUG, "history of group %" PRId64 ": %zu messages", g, n);
     } else {
-        ob_log(ob, KB_LOG_WARN, "no history for group %" PRId64 " (%s); what it said "
-               "while we were away is lost", g, a.description);
+        size_t gi = group_index(ob, g);
+        int first = gi != SIZE_MAX && !ob->history_warned[gi];
+        if (first)
+            ob->history_warned[gi] = 1;
+        ob_log(ob, first ? KB_LOG_WARN : KB_LOG_DEBUG, "no history for group %" PRId64
+               " (%s); what it said while we were away is lost", g, a.description);
     }
     ob_answer_free(&a);
     if (a.outcome == KB_SEND_FATAL) {
@@ -660,9 +661,12 @@ static int hex_eq(const unsigned char *mac, const char *hex)
     return diff == 0;
 }
 
-static int serve_post(void *ud, const struct kb_http_incoming *req)
+/* An event POSTed to us; the answer has no body (OneBot's "quick
+   operations" are not used: replies go through the outbox). */
+static int serve_post(void *ud, const struct kb_http_incoming *req, struct kb_http_body *body)
 {
     struct ob *ob = ud;
+    (void)body;
     if (!live(ob))
         return 503;
     if (strcmp(req->method, "POST") != 0)
@@ -678,6 +682,14 @@ static int serve_post(void *ud, const struct kb_http_incoming *req)
                    sig ? "wrong" : "missing");
             return 403;
         }
+    }
+    /* events of another account (several implementations posting here)
+       would be answered through ours: refuse them */
+    const char *sid = req->header(req, "X-Self-ID");
+    int64_t self;
+    if (sid && ob->self_id && (parse_i64(sid, 1, INT64_MAX, &self) || self != ob->self_id)) {
+        ob_log(ob, KB_LOG_WARN, "POST event for QQ %.20s refused: we are %" PRId64, sid, ob->self_id);
+        return 403;
     }
     if (take_text(ob, req->body, req->body_len, "a POST") == KB_EPARSE)
         return 400;

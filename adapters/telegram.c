@@ -667,9 +667,11 @@ static int webhook_hold(struct tg *tg, const struct kb_http_incoming *req,
 }
 
 /* One POSTed Update (Telegram sends one per request). */
-static int serve_webhook(void *ud, const struct kb_http_incoming *req)
+static int serve_webhook(void *ud, const struct kb_http_incoming *req,
+                         struct kb_http_body *out)
 {
     struct tg *tg = ud;
+    (void)out; /* Telegram reads only the status */
     if (tg->stopped || tg->fatal || tg->step != STEP_WEBHOOK)
         return 503;
     if (strcmp(req->method, "POST") != 0)

@@ -603,7 +603,7 @@ static int slot_up(const struct slot *sl)
 }
 
 /* 200 while every adapter serves, 503 otherwise; the body says which. */
-static int serve_healthz(void *ud, const struct kb_http_incoming *req)
+static int serve_healthz(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
 {
     struct app *a = ud;
     if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
@@ -624,12 +624,13 @@ static int serve_healthz(void *ud, const struct kb_http_incoming *req)
     else
         sbuf_addf(&b, "],\"last_commit_age_s\":%.3f", (double)(clock_real_ms() - last) / 1e3);
     sbuf_addf(&b, ",\"status\":\"%s\"}\n", all_up ? "ok" : "degraded");
-    req->reply_body(req, "application/json", b.s, b.len);
-    sbuf_free(&b);
+    out->len = b.len;
+    out->data = sbuf_take(&b);
+    out->content_type = "application/json";
     return all_up ? 200 : 503;
 }
 
-static int serve_metrics(void *ud, const struct kb_http_incoming *req)
+static int serve_metrics(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
 {
     struct app *a = ud;
     if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
@@ -642,8 +643,9 @@ static int serve_metrics(void *ud, const struct kb_http_incoming *req)
     }
     struct sbuf b = {0};
     metrics_render(a->metrics, depth, up, &b);
-    req->reply_body(req, "text/plain; version=0.0.4; charset=utf-8", b.s, b.len);
-    sbuf_free(&b);
+    out->len = b.len;
+    out->data = sbuf_take(&b);
+    out->content_type = "text/plain; version=0.0.4; charset=utf-8";
     return 200;
 }
 

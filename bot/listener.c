@@ -42,8 +42,6 @@ struct upload {
     const void *owner;            /* the route that deferred it */
     int64_t ticket;               /* > 0 while suspended, waiting for its answer */
     unsigned status;              /* the deferred answer, once given */
-    struct sbuf reply;            /* the answer's body */
-    char content_type[64];
     char *headers[2 * MAX_REPLY_HEADERS]; /* name, value, ... */
     size_t n_headers;
     struct upload *prev, *next;   /* the listener's deferred requests */
@@ -55,15 +53,6 @@ static const char *get_header(const struct kb_http_incoming *req, const char *na
 {
     struct upload *u = req->priv;
     return MHD_lookup_connection_value(u->conn, MHD_HEADER_KIND, name);
-}
-
-static void set_reply_body(const struct kb_http_incoming *req, const char *content_type,
-                           const char *body, size_t len)
-{
-    struct upload *u = req->priv;
-    u->reply.len = 0;
-    sbuf_addn(&u->reply, body, len);
-    snprintf(u->content_type, sizeof u->content_type, "%s", content_type ? content_type : "");
 }
 
 static const char *get_query(const struct kb_http_incoming *req, const char *name)
@@ -108,16 +97,22 @@ static void deferred_unlink(struct upload *u)
     u->prev = u->next = NULL;
 }
 
-static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, struct upload *u)
+/* Queue the answer: body (may be NULL or empty) is freed here, u's headers
+   (u may be NULL) are added. */
+static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, struct upload *u,
+                              struct kb_http_body *body)
 {
     struct MHD_Response *r =
-        u && u->reply.len
-            ? MHD_create_response_from_buffer(u->reply.len, u->reply.s, MHD_RESPMEM_MUST_COPY)
+        body && body->data
+            ? MHD_create_response_from_buffer(body->len, body->data, MHD_RESPMEM_MUST_FREE)
             : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (!r)
+    if (!r) {
+        if (body)
+            free(body->data);
         return MHD_NO;
-    if (u && u->reply.len && u->content_type[0])
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, u->content_type);
+    }
+    if (body && body->data && body->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, body->content_type);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     for (size_t i = 0; u && i < u->n_headers; i++)
         MHD_add_response_header(r, u->headers[2 * i], u->headers[2 * i + 1]);
@@ -138,18 +133,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         u->conn = conn;
         u->l = l;
         *con_cls = u;
-        /* a body announced too big is refused before it is sent */
+        /* a body announced far too big is refused before it is sent; a
+           little too big is read and dropped, so the client sees the 413
+           rather than a reset in the middle of its upload */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > LISTENER_MAX_BODY) {
+        if (cl && strtoull(cl, NULL, 10) > LISTENER_DRAIN_MAX) {
             u->too_big = 1;
-            return answer(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL);
+            return answer(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL, NULL);
         }
         return MHD_YES;
     }
     if (u->status) { /* resumed with its deferred answer */
         l->resumed--;
-        return answer(conn, u->status, u);
+        return answer(conn, u->status, u, NULL);
     }
     if (*data_size) {
         if (u->body.len + *data_size > LISTENER_MAX_BODY)
@@ -160,7 +157,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (u->too_big)
-        return answer(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL);
+        return answer(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL, NULL);
     for (size_t i = 0; i < l->n_routes; i++) {
         if (strcmp(l->routes[i].path, url) != 0)
             continue;
@@ -168,19 +165,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                        .body = sbuf_str(&u->body), .body_len = u->body.len,
                                        .header = get_header, .query = get_query,
                                        .reply_header = add_reply_header,
-                                       .reply_body = set_reply_body,
                                        .defer = defer_request, .priv = u};
-        int status = l->routes[i].fn(l->routes[i].ud, &req);
+        struct kb_http_body body = {0};
+        int status = l->routes[i].fn(l->routes[i].ud, &req, &body);
         if (status == KB_HTTP_LATER && u->ticket) {
+            free(body.data); /* a deferred answer has no body */
             u->owner = l->routes[i].owner;
             MHD_suspend_connection(conn);
             return MHD_YES;
         }
         if (u->ticket) /* deferred, then answered at once after all */
             deferred_unlink(u);
-        return answer(conn, status >= 100 && status <= 599 ? (unsigned)status : 500u, u);
+        return answer(conn, status >= 100 && status <= 599 ? (unsigned)status : 500u, u, &body);
     }
-    return answer(conn, MHD_HTTP_NOT_FOUND, NULL);
+    return answer(conn, MHD_HTTP_NOT_FOUND, NULL, NULL);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -194,7 +192,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         if (u->ticket && !u->status)
             deferred_unlink(u);
         sbuf_free(&u->body);
-        sbuf_free(&u->reply);
         for (size_t i = 0; i < 2 * u->n_headers; i++)
             free(u->headers[i]);
         free(u);

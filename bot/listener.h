@@ -3,12 +3,13 @@
  * (its epoll descriptor watched by a uv_poll handle, its timeouts by a
  * uv_timer), so a request is handled on the loop thread like every other
  * event.  One listener per address; users (an adapter's webhook, later a
- * web console) register paths on it and remove them when they stop.
- * Bodies over LISTENER_MAX_BODY are answered 413, unknown paths 404; a
- * handler may answer later (req->defer), the connection then waits
- * suspended until listener_answer.  A client idle for LISTENER_IDLE_S is
- * dropped, at most 64 connections are open at once, a body announced
- * larger than LISTENER_MAX_BODY is refused before it is sent, requests
+ * web console) register paths on it and remove them when they stop; a
+ * handler answers a status and, if it likes, a body (struct kb_http_body)
+ * and headers.  Bodies over LISTENER_MAX_BODY are answered 413, unknown
+ * paths 404; a handler may answer later (req->defer), the connection then
+ * waits suspended until listener_answer.  A client idle for LISTENER_IDLE_S
+ * is dropped, at most 64 connections are open at once, a body announced
+ * larger than LISTENER_DRAIN_MAX is refused before it is sent, requests
  * HTTP/1.1 forbids (no Host, bad header lines) are 400, and paths are
  * matched byte for byte as sent (no %-decoding: "%00" or "%2e%2e" never
  * reach a route).
@@ -22,6 +23,7 @@
 #include "../adapters/adapter.h"
 
 #define LISTENER_MAX_BODY (1u << 20)
+#define LISTENER_DRAIN_MAX (8u << 20) /* announced larger: refused before it is sent */
 #define LISTENER_IDLE_S 10u
 
 struct http_listener;

@@ -240,28 +240,31 @@ static void page_open(struct webconsole *w, struct sbuf *b, const struct session
     sbuf_add(b, "</header><main>");
 }
 
-static int page_send(const struct kb_http_incoming *req, struct sbuf *b, int status)
+static int page_send(const struct kb_http_incoming *req, struct kb_http_body *out,
+                     struct sbuf *b, int status)
 {
     sbuf_add(b, "</main></body></html>\n");
     req->reply_header(req, "Cache-Control", "no-store");
     req->reply_header(req, "Content-Security-Policy",
                       "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                       "frame-ancestors 'none'");
-    req->reply_body(req, "text/html; charset=utf-8", b->s, b->len);
-    sbuf_free(b);
+    out->len = b->len;
+    out->data = sbuf_take(b);
+    out->content_type = "text/html; charset=utf-8";
     return status;
 }
 
 /* A page that only says one catalogue text. */
 static int page_message(struct webconsole *w, const struct kb_http_incoming *req,
-                        const struct session *s, const char *key, int status)
+                        struct kb_http_body *out, const struct session *s, const char *key,
+                        int status)
 {
     struct sbuf b = {0};
     page_open(w, &b, s);
     sbuf_add(&b, "<p class=\"card\">");
     say(w, &b, key);
     sbuf_add(&b, "</p>");
-    return page_send(req, &b, status);
+    return page_send(req, out, &b, status);
 }
 
 struct review_page {
@@ -320,7 +323,7 @@ static void review_card(void *ud, const struct console_review *r)
 }
 
 static int page_review(struct webconsole *w, const struct kb_http_incoming *req,
-                       const struct session *s)
+                       struct kb_http_body *out, const struct session *s)
 {
     struct sbuf b = {0};
     page_open(w, &b, s);
@@ -343,12 +346,12 @@ static int page_review(struct webconsole *w, const struct kb_http_incoming *req,
         say(w, &b, "console.review.empty");
         sbuf_add(&b, "</p>");
     }
-    return page_send(req, &b, 200);
+    return page_send(req, out, &b, 200);
 }
 
 /* The verdict as the chat command it is, applied like a button press. */
 static int review_action(struct webconsole *w, const struct kb_http_incoming *req,
-                         const struct session *s)
+                         struct kb_http_body *out, const struct session *s)
 {
     char csrf[TOKEN_HEX + 1], form_id[TOKEN_HEX + 1], id[24], verdict[16], note[MAX_NOTE + 1] = "";
     char *end = NULL;
@@ -359,14 +362,14 @@ static int review_action(struct webconsole *w, const struct kb_http_incoming *re
         !form_field(req->body, req->body_len, "id", id, sizeof id) ||
         !form_field(req->body, req->body_len, "verdict", verdict, sizeof verdict) ||
         (strcmp(verdict, "approve") && strcmp(verdict, "reject")))
-        return page_message(w, req, s, "console.forbidden", 403);
+        return page_message(w, req, out, s, "console.forbidden", 403);
     form_field(req->body, req->body_len, "note", note, sizeof note);
     long long sub = strtoll(id, &end, 10);
     if (!end || *end || sub <= 0 || !engine_console_may_review(w->e, &s->who, sub))
-        return page_message(w, req, s, "console.forbidden", 403);
+        return page_message(w, req, out, s, "console.forbidden", 403);
     char chat[160] = "", message_id[TOKEN_HEX + 16];
     if (engine_console_submission_chat(w->e, sub, chat, sizeof chat))
-        return page_message(w, req, s, "console.forbidden", 403);
+        return page_message(w, req, out, s, "console.forbidden", 403);
     struct sbuf cmd = {0};
     sbuf_addf(&cmd, "/%s %lld%s%s", verdict, sub, note[0] ? " " : "", note);
     snprintf(message_id, sizeof message_id, "console:%s", form_id);
@@ -435,7 +438,7 @@ static void member_card(void *ud, const struct console_member *m)
 }
 
 static int page_members(struct webconsole *w, const struct kb_http_incoming *req,
-                        const struct session *s)
+                        struct kb_http_body *out, const struct session *s)
 {
     /* the search as typed: %-decoded here (the listener keeps paths raw) */
     char search[128] = "";
@@ -464,22 +467,22 @@ static int page_members(struct webconsole *w, const struct kb_http_incoming *req
         say(w, &b, "console.members.none");
         sbuf_add(&b, "</p>");
     }
-    return page_send(req, &b, 200);
+    return page_send(req, out, &b, 200);
 }
 
 /* ==== routes ================================================================ */
 
-static int serve_members(void *ud, const struct kb_http_incoming *req)
+static int serve_members(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
 {
     struct webconsole *w = ud;
     struct session *s = session_of(w, req);
     if (!s)
-        return page_message(w, req, NULL, "console.need_login", 401);
-    return strcmp(req->method, "GET") ? 405 : page_members(w, req, s);
+        return page_message(w, req, out, NULL, "console.need_login", 401);
+    return strcmp(req->method, "GET") ? 405 : page_members(w, req, out, s);
 }
 
 
-static int serve_login(void *ud, const struct kb_http_incoming *req)
+static int serve_login(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
 {
     struct webconsole *w = ud;
     if (strcmp(req->method, "GET"))
@@ -489,7 +492,7 @@ static int serve_login(void *ud, const struct kb_http_incoming *req)
     int rc = engine_console_redeem(w->e, t, clock_now_ms() / 1000, &who);
     if (rc) {
         log_warn("console", "a sign-in link was refused (%s)", rc == KB_EDENIED ? "wrong, used or expired" : kb_strerror(rc));
-        return page_message(w, req, NULL, "console.link_refused", 403);
+        return page_message(w, req, out, NULL, "console.link_refused", 403);
     }
     struct session *s = session_new(w, &who);
     log_info("console", "%s:%s signed in", who.platform, who.user_id);
@@ -498,20 +501,20 @@ static int serve_login(void *ud, const struct kb_http_incoming *req)
     return 303;
 }
 
-static int serve_review(void *ud, const struct kb_http_incoming *req)
+static int serve_review(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
 {
     struct webconsole *w = ud;
     struct session *s = session_of(w, req);
     if (!s)
-        return page_message(w, req, NULL, "console.need_login", 401);
+        return page_message(w, req, out, NULL, "console.need_login", 401);
     if (!strcmp(req->method, "GET"))
-        return page_review(w, req, s);
+        return page_review(w, req, out, s);
     if (!strcmp(req->method, "POST"))
-        return review_action(w, req, s);
+        return review_action(w, req, out, s);
     return 405;
 }
 
-static int serve_logout(void *ud, const struct kb_http_incoming *req)
+static int serve_logout(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
 {
     struct webconsole *w = ud;
     struct session *s = session_of(w, req);
@@ -520,19 +523,22 @@ static int serve_logout(void *ud, const struct kb_http_incoming *req)
         return 405;
     if (!s || !form_field(req->body, req->body_len, "csrf", csrf, sizeof csrf) ||
         !same_token(csrf, s->csrf))
-        return page_message(w, req, NULL, "console.forbidden", 403);
+        return page_message(w, req, out, NULL, "console.forbidden", 403);
     memset(s, 0, sizeof *s);
     set_cookie(req, "", 0);
-    return page_message(w, req, NULL, "console.signed_out", 200);
+    return page_message(w, req, out, NULL, "console.signed_out", 200);
 }
 
-static int serve_style(void *ud, const struct kb_http_incoming *req)
+static int serve_style(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
 {
     (void)ud;
     if (strcmp(req->method, "GET"))
         return 405;
     req->reply_header(req, "Cache-Control", "max-age=3600");
-    req->reply_body(req, "text/css; charset=utf-8", style_css, sizeof style_css - 1);
+    out->len = sizeof style_css - 1;
+    out->data = xmalloc(out->len);
+    memcpy(out->data, style_css, out->len);
+    out->content_type = "text/css; charset=utf-8";
     return 200;
 }
 

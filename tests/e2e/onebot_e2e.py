@@ -186,6 +186,10 @@ def part1(fake, bot):
            and segs[0] == {"type": "reply", "data": {"id": str(e1["message_id"])}}
            and segs[1] == {"type": "at", "data": {"qq": "42"}},
            "the answer goes to send_group_msg with reply and at segments")
+    fake.ctl("event", {"user": 46, "name": "dan", "message": "/me", "message_type": "private"})
+    report(wait_for(lambda: any(x["action"] == "send_private_msg" and x["params"].get("user_id") == 46
+                                for x in fake.ctl("sent"))),
+           "a private message is answered with send_private_msg to that person")
     fake.say(44, "/poll new Best colour? | red | blue", name="carol")
     report(wait_for(lambda: fake.has("only operators") or fake.has("operator")), "a member is refused /poll new")
     fake.say(7, "/poll new Best colour? | red | blue", role="admin", name="admin7")
@@ -237,6 +241,10 @@ def part2(fake, bot):
     fake.ctl("fault", {"kind": "slow", "group": G, "user": 52, "delay": 0.001})
     fake.ctl("fault", {"kind": "fragmented", "group": G, "user": 53})
     report(wait_for(lambda: checkins(bot) == n0 + 3), "unreadable JSON is skipped; slow and fragmented frames are applied")
+    big = fake.say(57, "长" * 30000)  # 90 KB of UTF-8: a frame with a 64-bit length
+    report(wait_for(lambda: bot.q("SELECT count(*) FROM processed WHERE platform='qq' AND message_id = ?",
+                                  str(big["message_id"])) == 1),
+           "a 90 KB event (64-bit frame length) arrives whole")
     e = fake.say(54, "/checkin")
     fake.say(54, "/checkin", id=e["message_id"])
     wait_for(lambda: checkins(bot) == n0 + 4)
@@ -340,6 +348,17 @@ def part4():
         time.sleep(0.5)
         report(code == 403 and checkins(bot) == 1, "a POST with a wrong signature is refused and not applied")
         report(wait_for(lambda: fake.has("post-user checked in")), "the POST-mode bot answers through the HTTP actions")
+
+        def status(path, data, method="POST"):
+            try:
+                urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
+                                                              method=method), timeout=10)
+                return 200
+            except urllib.error.HTTPError as e:
+                return e.code
+        report(status("/onebot", None, "GET") == 405 and status("/other", b"{}") == 404
+               and status("/onebot", b"x" * (2 << 20)) == 413,
+               "the listener answers GET 405, an unknown path 404, a 2 MB body 413")
         report(bot.stop() == 0, "the POST-mode bot stops cleanly")
     finally:
         if bot.alive():

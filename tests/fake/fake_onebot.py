@@ -12,10 +12,14 @@ NapCat / LLOneBot / Lagrange.OneBot:
     --secret.
 
 Control (JSON over HTTP on the action port, path /_ctl/...):
-  POST event {group, user, role, name, message (array or CQ string), id?, time?}
-       -> the event is stored in the group's history and pushed (ws and/or post)
+  POST event {group, user, role, name, message, id?, time?, cq?, no_role?,
+              message_type?, history_only?, raw?}
+       -> the event is stored in the group's history and pushed (ws and/or post);
+          a string message is sent as one text segment, or as it is with cq
+          (a CQ-code string); raw sends that exact text as a frame
+  POST sent_reset -> forget the sends recorded so far
   POST burst {group, n, first_user, text} -> n messages from n members
-  POST fault {kind: drop|bad_frame|slow|fragmented|retcode|timeout|reject_ws, ...}
+  POST fault {kind: drop|bad_frame|slow|fragmented|retcode|timeout|reject_ws|bad_accept, ...}
   POST role {user, role} -> what get_group_member_info answers for that user
   GET  sent  -> every send_* action received, in order
   GET  stats -> counters

@@ -492,11 +492,11 @@ TEST(a_reposted_card_replaces_our_previous_copy)
     finish(a);
 }
 
-static const char *hdr_sig;
+static const char *hdr_sig, *hdr_self;
 static const char *get_hdr(const struct kb_http_incoming *req, const char *name)
 {
     (void)req;
-    return strcmp(name, "X-Signature") == 0 ? hdr_sig : NULL;
+    return strcmp(name, "X-Signature") == 0 ? hdr_sig : strcmp(name, "X-Self-ID") == 0 ? hdr_self : NULL;
 }
 
 static int post(const char *sig, const char *body)
@@ -504,7 +504,10 @@ static int post(const char *sig, const char *body)
     hdr_sig = sig;
     struct kb_http_incoming req = {.method = "POST", .path = "/onebot", .body = body,
                                    .body_len = strlen(body), .header = get_hdr};
-    return F.serve(F.serve_ud, &req);
+    struct kb_http_body answer_body = {0};
+    int status = F.serve(F.serve_ud, &req, &answer_body);
+    CHECK(answer_body.data == NULL);
+    return status;
 }
 
 TEST(post_events_need_the_signature)
@@ -523,6 +526,11 @@ TEST(post_events_need_the_signature)
     CHECK_INT(F.events, 2); /* applied before the answer */
     CHECK_INT(post("sha1=000102030405060708090a0b0c0d0e0f101112", m), 403);
     CHECK_INT(post("sha1=000102030405060708090a0b0c0d0e0f10111213", "{nope"), 400);
+    hdr_self = "10002"; /* another account's implementation */
+    CHECK_INT(post("sha1=000102030405060708090a0b0c0d0e0f10111213", m), 403);
+    hdr_self = "10001";
+    CHECK_INT(post("sha1=000102030405060708090a0b0c0d0e0f10111213", m), 204);
+    hdr_self = NULL;
     finish(a);
 }
 
