@@ -338,7 +338,7 @@ char *ob_encode_send_dup(const char *chat_id, const char *reply_to, const char *
 
 char *ob_render_text_dup(const char *markup, const char *buttons)
 {
-    char *plain = markup_plain_dup(markup ? markup : "");
+    char *plain = markup_plain_dup(markup ? markup : "", 0, 0);
     if (!buttons || !*buttons)
         return plain;
     struct sbuf b = {0};
@@ -351,7 +351,7 @@ char *ob_render_text_dup(const char *markup, const char *buttons)
         if (sep) {
             struct sbuf label = {0};
             sbuf_addn(&label, p, (size_t)(sep - p));
-            char *lp = markup_plain_dup(sbuf_str(&label));
+            char *lp = markup_plain_dup(sbuf_str(&label), 0, 0);
             sbuf_addf(&b, "\n%s → ", lp);
             sbuf_addn(&b, sep + 1, n - (size_t)(sep + 1 - p));
             free(lp);

@@ -35,6 +35,7 @@ struct kb_config {
         int coalesce;               /* merge short acknowledgements (1) */
         int enabled;                /* 0 switches the outbox limiter off (1) */
     } limits;
+    int max_connections;            /* HTTP connections open at once, per adapter, 1..1024 (16) */
     struct {
         char *listen;               /* "host:port" of health, metrics and webhooks; NULL = off */
     } http;

@@ -11,12 +11,14 @@
 
 #include "command.h"
 #include "community.h"
+#include "outbox.h"
 
 static const struct cmd_spec *find_command(const char *name)
 {
     for (size_t m = 0; m < kb_n_modules; m++)
         for (size_t i = 0; i < kb_modules[m]->n_commands; i++)
-            if (strcmp(kb_modules[m]->commands[i].name, name) == 0)
+            if (strcmp(kb_modules[m]->commands[i].name, name) == 0 ||
+                (kb_modules[m]->commands[i].alias && strcmp(kb_modules[m]->commands[i].alias, name) == 0))
                 return &kb_modules[m]->commands[i];
     return NULL;
 }
@@ -55,18 +57,56 @@ static int rate_limited(struct cmd_ctx *c, int *notify)
     return 1;
 }
 
+/* The catalogue key refusing c a command with these flags, or NULL. */
+static const char *refusal(const struct cmd_ctx *c, unsigned flags)
+{
+    if ((flags & CMD_LEDGER) && !c->is_operator)
+        return "engine.operators_only";
+    if ((flags & CMD_OPERATOR) && !c->is_admin)
+        return "engine.operators_only";
+    if ((flags & CMD_GROUP) && c->ev->chat_type == KB_CHAT_PRIVATE)
+        return "engine.group_only";
+    return NULL;
+}
+
+/* The subcommand of host named by the first word of args whose arity fits,
+   or NULL; *rest receives the words after its name. */
+static const struct cmd_sub *find_sub(const char *host, const char *args, const char **rest)
+{
+    const char *p = args;
+    char *word = command_next_word(&p);
+    const struct cmd_sub *sub = NULL;
+    for (size_t m = 0; word && m < kb_n_modules && !sub; m++)
+        for (size_t i = 0; i < kb_modules[m]->n_subs && !sub; i++)
+            if (strcmp(kb_modules[m]->subs[i].host, host) == 0 &&
+                ascii_casecmp(kb_modules[m]->subs[i].name, word) == 0)
+                sub = &kb_modules[m]->subs[i];
+    free(word);
+    if (!sub)
+        return NULL;
+    *rest = command_skip_space(p);
+    int n = 0;
+    for (char *w; (w = command_next_word(&p)) != NULL; n++)
+        free(w);
+    return n >= sub->min_args && (sub->max_args < 0 || n <= sub->max_args) ? sub : NULL;
+}
+
 static int run_command(struct cmd_ctx *c)
 {
     const struct cmd_spec *spec = find_command(c->name);
     if (!spec)
-        return ctx_reply(c, "engine.unknown", ARGS(TS("cmd", c->name)));
-    if ((spec->flags & CMD_LEDGER) && !c->is_operator)
-        return ctx_reply(c, "engine.operators_only", NOARGS);
-    if ((spec->flags & CMD_OPERATOR) && !c->is_admin)
-        return ctx_reply(c, "engine.operators_only", NOARGS);
-    if ((spec->flags & CMD_GROUP) && c->ev->chat_type == KB_CHAT_PRIVATE)
-        return ctx_reply(c, "engine.group_only", NOARGS);
-    return spec->fn(c);
+        return ctx_refuse(c, "engine.unknown", ARGS(TS("cmd", c->name)));
+    const char *no = refusal(c, spec->flags);
+    if (no)
+        return ctx_refuse(c, no, NOARGS);
+    const char *rest = NULL;
+    const struct cmd_sub *sub = find_sub(spec->name, c->args, &rest);
+    if (!sub)
+        return spec->fn(c);
+    if ((no = refusal(c, sub->flags)) != NULL)
+        return ctx_refuse(c, no, NOARGS);
+    c->args = rest;
+    return sub->fn(c);
 }
 
 static int answer_callback(struct cmd_ctx *c)
@@ -110,6 +150,8 @@ static int run_reply_hooks(struct cmd_ctx *c, const char *ref)
 
 int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
 {
+    if (ev->kind == KB_EV_MESSAGE && ev->forwarded)
+        return KB_OK; /* someone else's words: running them would lend them our sender's rights */
     const char *text = ev->kind == KB_EV_CALLBACK ? ev->callback_data : ev->text;
     struct command cmd;
     enum command_status status = command_parse(text, ev->bot_username, e->set.checkin.triggers,
@@ -146,7 +188,7 @@ int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
     if (rc < 0)
         goto out;
     if (rc == 1) {
-        rc = notify ? ctx_reply(&c, "engine.slow_down", NOARGS) : KB_OK;
+        rc = notify ? ctx_refuse(&c, "engine.slow_down", NOARGS) : KB_OK;
     } else if (reply_ref) {
         c.name = "";
         c.args = command_skip_space(ev->text);

@@ -19,6 +19,7 @@
  * /lang zh-CN|en switches a community's language.
  */
 #include "link.h"
+#include "who.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@
 #include "audit.h"
 #include "command.h"
 #include "standing.h"
-#include "top.h"
+#include "tally.h"
 
 #define CODE_LEN 8
 #define CODE_TTL_S 600
@@ -133,8 +134,9 @@ static int community_link(struct cmd_ctx *c)
     return rc ? rc : ctx_reply(c, "link.community_code", ARGS(TS("code", code), TI("minutes", CODE_TTL_S / 60)));
 }
 
-static int community_join(struct cmd_ctx *c, const char *code)
+static int community_join(struct cmd_ctx *c)
 {
+    const char *code = c->args;
     if (!is_code(code))
         return ctx_reply(c, "link.community_usage", NOARGS);
     struct code_row r;
@@ -212,8 +214,9 @@ static int community_groups(struct cmd_ctx *c)
 
 /* Unlink "platform:chat_id" (this group when where is empty): the group
    goes back to the community it came from. */
-static int community_unlink(struct cmd_ctx *c, const char *where)
+static int community_unlink(struct cmd_ctx *c)
 {
+    const char *where = c->args;
     char platform[32], chat[160];
     if (!*where) {
         snprintf(platform, sizeof platform, "%s", c->ev->platform);
@@ -250,25 +253,10 @@ static int community_unlink(struct cmd_ctx *c, const char *where)
     return rc ? rc : ctx_reply(c, "link.unlinked", ARGS(TU("where", target + 5)));
 }
 
-static int cmd_community(struct cmd_ctx *c)
+/* /community with no (fitting) subcommand */
+static int community_usage(struct cmd_ctx *c)
 {
-    const char *p = c->args;
-    char *sub = command_next_word(&p);
-    char *arg = command_next_word(&p);
-    int rc;
-    if (sub && strcmp(sub, "link") == 0 && !arg)
-        rc = community_link(c);
-    else if (sub && strcmp(sub, "join") == 0 && arg)
-        rc = community_join(c, arg);
-    else if (sub && strcmp(sub, "groups") == 0 && !arg)
-        rc = community_groups(c);
-    else if (sub && strcmp(sub, "unlink") == 0)
-        rc = community_unlink(c, arg ? arg : "");
-    else
-        rc = ctx_reply(c, "link.community_usage", NOARGS);
-    free(sub);
-    free(arg);
-    return rc;
+    return ctx_reply(c, "link.community_usage", NOARGS);
 }
 
 /* ==== /lang ============================================================== */
@@ -443,26 +431,42 @@ int link_me_command(struct cmd_ctx *c, const char *args)
     return rc;
 }
 
+static int identity_usage(struct cmd_ctx *c)
+{
+    return ctx_reply(c, "link.identity_usage", NOARGS);
+}
+
+/* The member's display name (escaped), for a reply. */
+static const char *shown_name(struct cmd_ctx *c, int64_t member, struct sbuf *out)
+{
+    out->len = 0;
+    member_name(c->e, member, out);
+    return sbuf_str(out);
+}
+
 /* /identity unlink @member: move back what the link moved. */
-static int cmd_identity(struct cmd_ctx *c)
+static int identity_unlink(struct cmd_ctx *c)
 {
     const char *p = c->args;
-    char *sub = command_next_word(&p);
-    char *who = command_next_word(&p);
+    char *who = who_next_target(c, &p);
     int64_t member = 0, link_id = 0, primary = 0, alias = 0, level_before = -1;
-    int rc = KB_OK;
-    if (!sub || strcmp(sub, "unlink") != 0 || !who) {
-        rc = ctx_reply(c, "link.identity_usage", NOARGS);
+    struct sbuf shown = {0};
+    if (!who && !who_has_reply(c)) {
+        free(who);
+        return identity_usage(c);
+    }
+    int rc = who_resolve_identity(c, who, &member);
+    if (rc == KB_ENOTFOUND) {
+        rc = KB_OK; /* who_resolve_identity said why */
         goto out;
     }
-    rc = member_find_identity(c->e, c->comm.id, who, &member);
     if (!rc)
         rc = store_i64(c->st, &link_id,
                        "SELECT id FROM identity_links WHERE (alias_id = ?1 OR primary_id = ?1)"
                        " AND unlinked_at IS NULL ORDER BY id DESC LIMIT 1",
                        VALS(SI(member)));
     if (rc == KB_ENOTFOUND) {
-        rc = ctx_reply(c, "link.identity_none", ARGS(TU("who", who)));
+        rc = ctx_reply(c, "link.identity_none", ARGS(TS("who", shown_name(c, member, &shown))));
         goto out;
     }
     if (!rc)
@@ -507,12 +511,13 @@ static int cmd_identity(struct cmd_ctx *c)
     if (!rc)
         rc = standing_changed(c->e, c->comm.id, alias, c->now);
     if (!rc)
-        rc = ctx_reply(c, "link.identity_unlinked", ARGS(TU("who", who)));
+        rc = ctx_reply(c, "link.identity_unlinked", ARGS(TS("who", shown_name(c, member, &shown))));
 out:
-    free(sub);
+    sbuf_free(&shown);
     free(who);
     return rc;
 }
+
 
 /* ==== the module ========================================================= */
 
@@ -566,9 +571,17 @@ static const char *const migrations[] = {
 };
 
 static const struct cmd_spec commands[] = {
-    {"community", cmd_community, CMD_OPERATOR | CMD_GROUP, "link.help_community"},
-    {"lang", cmd_lang, CMD_OPERATOR, "link.help_lang"},
-    {"identity", cmd_identity, CMD_LEDGER, "link.help_identity"},
+    {"community", community_usage, CMD_OPERATOR | CMD_GROUP, "link.help_community", NULL},
+    {"lang", cmd_lang, CMD_OPERATOR, "link.help_lang", NULL},
+    {"identity", identity_usage, CMD_LEDGER, "link.help_identity", NULL},
+};
+
+static const struct cmd_sub subs[] = {
+    {"community", "link", community_link, 0, 0, 0},
+    {"community", "join", community_join, 0, 1, 1},
+    {"community", "groups", community_groups, 0, 0, 0},
+    {"community", "unlink", community_unlink, 0, 0, 1},
+    {"identity", "unlink", identity_unlink, 0, 1, 1},
 };
 
 static const struct text_entry texts[] = {
@@ -624,6 +637,8 @@ const struct kb_module link_module = {
     .n_commands = KB_COUNT(commands),
     .texts = texts,
     .n_texts = KB_COUNT(texts),
+    .subs = subs,
+    .n_subs = KB_COUNT(subs),
     .migrations = migrations,
     .n_migrations = KB_COUNT(migrations),
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "community.h"
+#include "ctx.h"
 
 /* A configured operator of every community (the "operators" setting). */
 static int operates_all(const struct engine *e, const struct console_identity *who)
@@ -211,7 +212,7 @@ int engine_console_submission_chat(struct engine *e, int64_t id, char *chat, siz
 }
 
 static const struct cmd_spec commands[] = {
-    {"console", cmd_console, CMD_LEDGER, "console.help"},
+    {"console", cmd_console, CMD_LEDGER, "console.help", "后台"},
 };
 
 static const struct text_entry texts[] = {

@@ -88,8 +88,9 @@ class Fake:
     def texts(self):
         out = []
         for s in self.ctl("sent"):
-            out.append("".join(seg["data"].get("text", "") for seg in s["params"]["message"]
-                               if seg["type"] == "text"))
+            text = "".join(seg["data"].get("text", "") for seg in s["params"]["message"]
+                           if seg["type"] == "text")
+            out.append(text.replace("\u2068", "").replace("\u2069", ""))  # names come isolated
         return out
 
     def has(self, needle, n=1):
