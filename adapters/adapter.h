@@ -70,6 +70,13 @@ struct kb_http_incoming {
     size_t body_len;
     /* a request header (case-insensitive name), or NULL */
     const char *(*header)(const struct kb_http_incoming *req, const char *name);
+    /* a query-string argument (as sent, not %-decoded), or NULL */
+    const char *(*query)(const struct kb_http_incoming *req, const char *name);
+    /* add a header to the answer (copied; at most 4) */
+    void (*reply_header)(const struct kb_http_incoming *req, const char *name, const char *value);
+    /* answer later: returns a ticket > 0 (0 when it cannot), the handler then
+       returns KB_HTTP_LATER and answers through services->http_answer */
+    int64_t (*defer)(const struct kb_http_incoming *req);
     void *priv;                /* bot/'s */
 };
 /* What a handler may answer besides the status; empty by default. */
@@ -78,8 +85,9 @@ struct kb_http_body {
     size_t len;
     const char *content_type;  /* a static string, e.g. "application/json" */
 };
+#define KB_HTTP_LATER 0
 /* Handle a request; returns the HTTP status of the answer, whose body the
-   handler may fill in. */
+   handler may fill in, or KB_HTTP_LATER (see defer). */
 typedef int (*kb_serve_fn)(void *ud, const struct kb_http_incoming *req,
                            struct kb_http_body *body);
 
@@ -137,6 +145,11 @@ struct adapter_services {
        address with other users; until the adapter stops.  0 or KB_E* */
     int (*http_serve)(void *ctx, const char *listen, const char *path, kb_serve_fn serve,
                       void *ud);
+    /* answer a deferred request (its ticket from req->defer); unknown
+       tickets (the client or the listener went away) are ignored */
+    void (*http_answer)(void *ctx, int64_t ticket, int status);
+    /* fill buf with n unpredictable bytes; 0 or KB_E* */
+    int (*random_bytes)(void *ctx, void *buf, size_t n);
     /* HMAC-SHA1 of data under key, into out[20]; 0 or KB_E* */
     int (*hmac_sha1)(void *ctx, const void *key, size_t key_len, const void *data, size_t len,
                      unsigned char out[20]);

@@ -64,6 +64,7 @@ struct adapter_host {
     int admins_are_operators;       /* chat admins count as operators */
     const struct kb_menu *menus;    /* the command menu, one per locale */
     size_t n_menus;
+    const char *http_listen;        /* the "http.listen" address, or NULL */
 };
 
 struct adapter_kind {

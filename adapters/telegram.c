@@ -23,6 +23,10 @@
  * per chat for admin_cache_s, the batch is held until every lookup has
  * finished, and a failed lookup means "member".
  *
+ * Webhook mode: GETME -> CMDS_EN -> CMDS_ZH -> SET_WEBHOOK -> WEBHOOK (idle:
+ * updates arrive through serve_webhook, one per POST; see telegram.h).
+ * Polling mode meeting a webhook (409) goes DELETE_WEBHOOK -> POLL.
+ *
  * Send side: each send op is independent; a text longer than max_text is
  * split into parts sent in order (buttons on the last part).
  *
@@ -53,9 +57,12 @@
 #define TG_SEND_RETRIES 5          /* in-adapter retries of a later part */
 #define TG_MAX_RESPONSE (16u << 20)
 #define TG_CURSOR_KEY "tg:offset"
+#define TG_WEBHOOK_MAX_CONN 40     /* Telegram's default: POSTs in flight at once */
+#define TG_WEBHOOK_MAX_WAITING 256 /* updates held for a role lookup; more: 503 */
+#define TG_SECRET_BYTES 32         /* secret_token: 64 hex digits (Telegram allows 256) */
 
 enum step { STEP_NONE = 0, STEP_GETME, STEP_CMDS_EN, STEP_CMDS_ZH, STEP_POLL,
-            STEP_ROLES, STEP_DELIVER };
+            STEP_ROLES, STEP_DELIVER, STEP_SET_WEBHOOK, STEP_WEBHOOK, STEP_DELETE_WEBHOOK };
 
 enum req_kind { RQ_CONTROL = 0, RQ_ADMINS, RQ_SEND };
 
@@ -98,6 +105,14 @@ struct tg_send {
     void *ud;
 };
 
+/* A webhook update waiting for its chat's role lookup; its POST is
+   answered once it is applied. */
+struct tg_hook {
+    struct tg_update u;
+    int64_t ticket;
+    struct tg_hook *next;
+};
+
 struct tg {
     struct adapter base;
     const struct adapter_services *svc;
@@ -121,11 +136,18 @@ struct tg {
     size_t nadmins, cap_admins;
     struct tg_req *reqs;
     struct tg_send *sends;
+    /* webhook mode */
+    int webhook;
+    char *webhook_url, *webhook_path, *http_listen;
+    char secret[2 * TG_SECRET_BYTES + 1];
+    struct tg_hook *waiting;      /* updates held for a role lookup, oldest first */
+    size_t n_waiting;
     const struct kb_menu *menus;  /* borrowed: bot/ keeps them while we run */
     size_t n_menus;
 };
 
 static void run_step(struct tg *tg);
+static enum step after_menu(const struct tg *tg);
 
 /* ==== logging (token scrubbed) ========================================= */
 
@@ -166,6 +188,9 @@ static const char *step_method(enum step s)
     case STEP_POLL: return "getUpdates";
     case STEP_ROLES: return "getChatAdministrators";
     case STEP_DELIVER: return "deliver";
+    case STEP_SET_WEBHOOK: return "setWebhook";
+    case STEP_DELETE_WEBHOOK: return "deleteWebhook";
+    case STEP_WEBHOOK: return "webhook";
     case STEP_NONE:
     default: return "none";
     }
@@ -350,6 +375,19 @@ static int admin_fresh(struct tg *tg, const struct admin_entry *e, int64_t now)
            now - e->fetched_ms < (int64_t)tg->admin_cache_s * 1000;
 }
 
+/* A group command's role from the admin cache (stale or missing: member). */
+static void set_role(struct tg *tg, struct tg_update *u, int64_t now)
+{
+    if (!u->needs_role)
+        return;
+    struct admin_entry *e = admin_find(tg, u->chat_num);
+    u->ev.role = KB_ROLE_MEMBER;
+    if (tg->admins_are_operators && admin_fresh(tg, e, now))
+        for (size_t k = 0; k < e->n; k++)
+            if (e->ids[k] == u->user_num)
+                u->ev.role = KB_ROLE_CHAT_ADMIN;
+}
+
 static void deliver_batch(struct tg *tg)
 {
     size_t n = 0;
@@ -363,14 +401,7 @@ static void deliver_batch(struct tg *tg)
         struct tg_update *u = &tg->batch[i];
         if (!u->has_event)
             continue;
-        if (u->needs_role) {
-            struct admin_entry *e = admin_find(tg, u->chat_num);
-            u->ev.role = KB_ROLE_MEMBER;
-            if (tg->admins_are_operators && admin_fresh(tg, e, now))
-                for (size_t k = 0; k < e->n; k++)
-                    if (e->ids[k] == u->user_num)
-                        u->ev.role = KB_ROLE_CHAT_ADMIN;
-        }
+        set_role(tg, u, now);
         evs[n++] = u->ev;
     }
     tg->step = STEP_DELIVER;
@@ -393,6 +424,34 @@ static void deliver_batch(struct tg *tg)
 }
 
 static void admins_done(void *ud, const struct kb_http_response *resp);
+static void webhook_release(struct tg *tg, int64_t chat);
+
+/* Start a lookup of chat's admins unless the cache is fresh or one is
+   already out; 1 when one is (now) in flight. */
+static int ask_admins(struct tg *tg, int64_t chat, int64_t now)
+{
+    struct admin_entry *e = admin_get(tg, chat);
+    if (!e || admin_fresh(tg, e, now))
+        return 0;
+    if (e->asked)
+        return 1;
+    struct tg_req *q = calloc(1, sizeof *q);
+    if (!q)
+        return 0;
+    q->kind = RQ_ADMINS;
+    q->chat = chat;
+    e->asked = 1;
+    if (start_req(tg, "getChatAdministrators", tg_encode_chat_dup(chat), tg->request_ms,
+                  admins_done, q)) {
+        e->asked = 0;
+        free(q);
+        tg_log(tg, KB_LOG_WARN, "telegram: getChatAdministrators not started; "
+               "chat=%" PRId64 " treated as members", chat);
+        return 0;
+    }
+    tg->admin_pending++;
+    return 1;
+}
 
 /* Start lookups for stale chats; deliver once none is outstanding. */
 static void resolve_roles(struct tg *tg)
@@ -404,24 +463,7 @@ static void resolve_roles(struct tg *tg)
             struct tg_update *u = &tg->batch[i];
             if (!u->has_event || !u->needs_role)
                 continue;
-            struct admin_entry *e = admin_get(tg, u->chat_num);
-            if (!e || admin_fresh(tg, e, now) || e->asked)
-                continue;
-            struct tg_req *q = calloc(1, sizeof *q);
-            if (!q)
-                continue;
-            q->kind = RQ_ADMINS;
-            q->chat = u->chat_num;
-            e->asked = 1;
-            if (start_req(tg, "getChatAdministrators", tg_encode_chat_dup(u->chat_num),
-                          tg->request_ms, admins_done, q)) {
-                e->asked = 0;
-                free(q);
-                tg_log(tg, KB_LOG_WARN, "telegram: getChatAdministrators not started; "
-                       "chat=%" PRId64 " treated as members", u->chat_num);
-                continue;
-            }
-            tg->admin_pending++;
+            ask_admins(tg, u->chat_num, now);
         }
     }
     if (tg->admin_pending == 0)
@@ -464,7 +506,9 @@ static void admins_done(void *ud, const struct kb_http_response *resp)
     }
     if (prc == 0)
         tg_envelope_free(&env);
-    if (tg->admin_pending == 0 && tg->step == STEP_ROLES)
+    if (tg->webhook)
+        webhook_release(tg, chat);
+    else if (tg->admin_pending == 0 && tg->step == STEP_ROLES)
         deliver_batch(tg);
 }
 
@@ -552,6 +596,180 @@ static void got_updates(struct tg *tg, const struct tg_span *items, size_t count
     resolve_roles(tg);
 }
 
+/* ==== webhook ========================================================== */
+
+static int secret_matches(const struct tg *tg, const char *got)
+{
+    size_t n = strlen(tg->secret);
+    if (!got || strlen(got) != n)
+        return 0;
+    unsigned diff = 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned)(got[i] ^ tg->secret[i]);
+    return diff == 0;
+}
+
+/* Apply events of n updates in one transaction: 200 when committed, 503
+   (Telegram will redeliver) when not. */
+static int webhook_deliver(struct tg *tg, struct tg_update *const *us, size_t n)
+{
+    struct kb_event evs[TG_WEBHOOK_MAX_WAITING];
+    size_t k = 0;
+    int64_t now = tg->svc->now_ms(tg->svc->ctx);
+    for (size_t i = 0; i < n && k < TG_WEBHOOK_MAX_WAITING; i++) {
+        set_role(tg, us[i], now);
+        evs[k++] = us[i]->ev;
+    }
+    int rc = tg->svc->deliver(tg->svc->ctx, evs, k, NULL, NULL);
+    if (rc < 0) {
+        tg_log(tg, KB_LOG_WARN, "telegram: webhook: %zu updates not applied (%s); "
+               "answered 503 for Telegram to redeliver", k, kb_strerror(rc));
+        return 503;
+    }
+    return 200;
+}
+
+static int waiting_for_chat(const struct tg *tg, int64_t chat)
+{
+    for (const struct tg_hook *h = tg->waiting; h; h = h->next)
+        if (h->u.chat_num == chat)
+            return 1;
+    return 0;
+}
+
+/* chat's lookup finished (or failed): apply its held updates, in order, in
+   one transaction, and answer their POSTs. */
+static void webhook_release(struct tg *tg, int64_t chat)
+{
+    struct tg_update *batch[TG_WEBHOOK_MAX_WAITING];
+    struct tg_hook *mine = NULL, **tail = &mine;
+    size_t n = 0;
+    for (struct tg_hook **p = &tg->waiting; *p;) {
+        struct tg_hook *h = *p;
+        if (h->u.chat_num != chat) {
+            p = &h->next;
+            continue;
+        }
+        *p = h->next;
+        h->next = NULL;
+        *tail = h;
+        tail = &h->next;
+        batch[n++] = &h->u;
+        tg->n_waiting--;
+    }
+    if (!n)
+        return;
+    int status = webhook_deliver(tg, batch, n);
+    while (mine) {
+        struct tg_hook *h = mine;
+        mine = h->next;
+        tg->svc->http_answer(tg->svc->ctx, h->ticket, status);
+        tg_update_clear(&h->u);
+        free(h);
+    }
+}
+
+/* Hold u until its chat's roles are known; KB_HTTP_LATER, or 503 when the
+   answer cannot wait (Telegram then redelivers). */
+static int webhook_hold(struct tg *tg, const struct kb_http_incoming *req,
+                        struct tg_update *u)
+{
+    struct tg_hook *h;
+    if (tg->n_waiting >= TG_WEBHOOK_MAX_WAITING || !(h = calloc(1, sizeof *h)))
+        return 503;
+    if (!(h->ticket = req->defer(req))) {
+        free(h);
+        return 503;
+    }
+    h->u = *u;
+    memset(u, 0, sizeof *u); /* its strings now belong to h */
+    struct tg_hook **p = &tg->waiting;
+    while (*p)
+        p = &(*p)->next;
+    *p = h;
+    tg->n_waiting++;
+    return KB_HTTP_LATER;
+}
+
+/* One POSTed Update (Telegram sends one per request). */
+static int serve_webhook(void *ud, const struct kb_http_incoming *req,
+                         struct kb_http_body *out)
+{
+    struct tg *tg = ud;
+    (void)out; /* Telegram reads only the status */
+    if (tg->stopped || tg->fatal || tg->step != STEP_WEBHOOK)
+        return 503;
+    if (strcmp(req->method, "POST") != 0)
+        return 405;
+    if (!secret_matches(tg, req->header(req, "X-Telegram-Bot-Api-Secret-Token"))) {
+        tg_log(tg, KB_LOG_WARN, "telegram: webhook POST without the right secret refused");
+        return 403;
+    }
+    cJSON *root = cJSON_ParseWithLength(req->body, req->body_len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        tg_log(tg, KB_LOG_WARN, "telegram: webhook body is not a JSON object (%zu bytes)",
+               req->body_len);
+        return 400;
+    }
+    struct tg_update u;
+    int rc = tg_decode_update(root, tg->username, tg->svc->now_ms(tg->svc->ctx) / 1000, &u);
+    int status = 200; /* undecodable or nothing to apply: logged, never redelivered */
+    if (rc) {
+        char *raw = cJSON_PrintUnformatted(root);
+        tg_log(tg, KB_LOG_WARN, "telegram: webhook update %" PRId64 " skipped: %s",
+               u.has_update_id ? u.update_id : -1, kb_strerror(rc));
+        if (raw)
+            tg_log(tg, KB_LOG_DEBUG, "telegram: undecodable update: %.900s", raw);
+        free(raw);
+    } else if (u.has_event) {
+        int64_t now = tg->svc->now_ms(tg->svc->ctx);
+        /* behind a lookup, or behind an earlier update of the same chat */
+        int hold = (u.needs_role && tg->admins_are_operators && ask_admins(tg, u.chat_num, now)) ||
+                   waiting_for_chat(tg, u.chat_num);
+        struct tg_update *one = &u;
+        status = hold ? webhook_hold(tg, req, &u) : webhook_deliver(tg, &one, 1);
+    }
+    tg_update_clear(&u);
+    cJSON_Delete(root);
+    return status;
+}
+
+/* A fresh secret for this run, then the route (before setWebhook: the
+   first POST may come at once). */
+static int webhook_open(struct tg *tg)
+{
+    unsigned char raw[TG_SECRET_BYTES];
+    static const char hex[] = "0123456789abcdef";
+    if (!tg->svc->random_bytes || tg->svc->random_bytes(tg->svc->ctx, raw, sizeof raw))
+        return KB_EINVAL;
+    for (size_t i = 0; i < sizeof raw; i++) {
+        tg->secret[2 * i] = hex[raw[i] >> 4];
+        tg->secret[2 * i + 1] = hex[raw[i] & 15];
+    }
+    tg->secret[2 * sizeof raw] = '\0';
+    int rc = tg->svc->http_serve(tg->svc->ctx, tg->http_listen, tg->webhook_path, serve_webhook,
+                                 tg);
+    if (rc)
+        tg_log(tg, KB_LOG_ERROR, "telegram: cannot serve the webhook path %s on %s (%s)",
+               tg->webhook_path, tg->http_listen, kb_strerror(rc));
+    return rc;
+}
+
+/* Stopping: held updates are answered 503 (Telegram redelivers them). */
+static void webhook_drop_waiting(struct tg *tg)
+{
+    while (tg->waiting) {
+        struct tg_hook *h = tg->waiting;
+        tg->waiting = h->next;
+        if (tg->svc->http_answer)
+            tg->svc->http_answer(tg->svc->ctx, h->ticket, 503);
+        tg_update_clear(&h->u);
+        free(h);
+    }
+    tg->n_waiting = 0;
+}
+
 static void control_done(void *ud, const struct kb_http_response *resp)
 {
     struct tg_req *q = ud;
@@ -566,7 +784,7 @@ static void control_done(void *ud, const struct kb_http_response *resp)
         tg_log(tg, KB_LOG_WARN, "telegram: %s transport error: %s", method,
                resp->error ? resp->error : "no answer");
         if (step == STEP_CMDS_EN || step == STEP_CMDS_ZH) {
-            tg->step = step == STEP_CMDS_EN ? STEP_CMDS_ZH : STEP_POLL;
+            tg->step = step == STEP_CMDS_EN ? STEP_CMDS_ZH : after_menu(tg);
             run_step(tg);
             return;
         }
@@ -600,7 +818,16 @@ static void control_done(void *ud, const struct kb_http_response *resp)
                 run_step(tg);
             }
         } else if (step == STEP_CMDS_EN || step == STEP_CMDS_ZH) {
-            tg->step = step == STEP_CMDS_EN ? STEP_CMDS_ZH : STEP_POLL;
+            tg->step = step == STEP_CMDS_EN ? STEP_CMDS_ZH : after_menu(tg);
+            run_step(tg);
+        } else if (step == STEP_SET_WEBHOOK) {
+            tg_log(tg, KB_LOG_INFO, "telegram: webhook set; updates arrive on %s",
+                   tg->webhook_path);
+            tg->backoff_ms = TG_BACKOFF_MIN_MS;
+            tg->step = STEP_WEBHOOK;
+        } else if (step == STEP_DELETE_WEBHOOK) {
+            tg_log(tg, KB_LOG_INFO, "telegram: webhook deleted; polling");
+            tg->step = STEP_POLL;
             run_step(tg);
         } else {
             tg_log(tg, KB_LOG_WARN, "telegram: getUpdates result is not an array");
@@ -611,6 +838,10 @@ static void control_done(void *ud, const struct kb_http_response *resp)
         go_fatal(tg, st == 401 ? "Telegram rejected the token (401)"
                                : "Telegram rejected the token (404)");
         return;
+    } else if (st == 409 && step == STEP_POLL && strstr(desc, "webhook")) {
+        tg_log(tg, KB_LOG_WARN, "telegram: a webhook is set (%s); polling mode deletes it", desc);
+        tg->step = STEP_DELETE_WEBHOOK;
+        run_step(tg);
     } else if (rejected) {
         /* the token may have been revoked: getMe decides, after a pause */
         tg_log(tg, KB_LOG_ERROR, "telegram: %s answered %ld (%s); checking the token with getMe",
@@ -628,7 +859,7 @@ static void control_done(void *ud, const struct kb_http_response *resp)
     } else if (step == STEP_CMDS_EN || step == STEP_CMDS_ZH) {
         /* the command menu is cosmetic: never hold polling for it */
         tg_log(tg, KB_LOG_WARN, "telegram: setMyCommands failed (status %ld: %s)", st, desc);
-        tg->step = step == STEP_CMDS_EN ? STEP_CMDS_ZH : STEP_POLL;
+        tg->step = step == STEP_CMDS_EN ? STEP_CMDS_ZH : after_menu(tg);
         run_step(tg);
     } else {
         char *seen = prc == 0 ? NULL : tg_raw_copy_dup(resp->body ? resp->body : "", resp->body_len, 200);
@@ -651,6 +882,12 @@ static const struct kb_menu *menu_for(const struct tg *tg, const char *locale)
     return NULL;
 }
 
+/* What follows the command menu: polling, or setting the webhook. */
+static enum step after_menu(const struct tg *tg)
+{
+    return tg->webhook ? STEP_SET_WEBHOOK : STEP_POLL;
+}
+
 static void run_step(struct tg *tg)
 {
     if (tg->stopped || tg->fatal)
@@ -663,7 +900,7 @@ static void run_step(struct tg *tg)
     case STEP_CMDS_ZH: {
         const struct kb_menu *m = menu_for(tg, tg->step == STEP_CMDS_EN ? "en" : "zh-CN");
         if (!m) { /* no menu in this language: nothing to publish */
-            tg->step = tg->step == STEP_CMDS_EN ? STEP_CMDS_ZH : STEP_POLL;
+            tg->step = tg->step == STEP_CMDS_EN ? STEP_CMDS_ZH : after_menu(tg);
             run_step(tg);
             break;
         }
@@ -680,6 +917,15 @@ static void run_step(struct tg *tg)
     case STEP_DELIVER:
         resolve_roles(tg);
         break;
+    case STEP_SET_WEBHOOK:
+        send_control(tg, "setWebhook",
+                     tg_encode_set_webhook_dup(tg->webhook_url, tg->secret, TG_WEBHOOK_MAX_CONN),
+                     tg->request_ms);
+        break;
+    case STEP_DELETE_WEBHOOK:
+        send_control(tg, "deleteWebhook", strdup("{}"), tg->request_ms);
+        break;
+    case STEP_WEBHOOK: /* updates come to serve_webhook */
     case STEP_NONE:
     default:
         break;
@@ -963,6 +1209,8 @@ static int tg_start(struct adapter *a)
         snprintf(tg->offset, sizeof tg->offset, "%lld", v);
     else if (buf[0])
         tg_log(tg, KB_LOG_WARN, "telegram: stored offset unreadable; starting without");
+    if (tg->webhook && (rc = webhook_open(tg)) != 0)
+        return rc;
     tg->started = 1;
     tg->step = STEP_GETME;
     run_step(tg);
@@ -978,6 +1226,7 @@ static void tg_stop(struct adapter *a)
     if (tg->timer > 0)
         tg->svc->timer_cancel(tg->svc->ctx, tg->timer);
     tg->timer = 0;
+    webhook_drop_waiting(tg);
     /* sends waiting for a retry timer are reported now (done exactly once) */
     struct tg_send *s = tg->sends;
     while (s) {
@@ -1016,6 +1265,9 @@ static void tg_destroy(struct adapter *a)
     free(tg->admins);
     free(tg->token);
     free(tg->api_base);
+    free(tg->webhook_url);
+    free(tg->webhook_path);
+    free(tg->http_listen);
     free(tg);
 }
 
@@ -1027,6 +1279,23 @@ static const struct adapter_ops tg_ops = {
     .send = tg_send_op,
     .destroy = tg_destroy,
 };
+
+/* Webhook mode's settings: the public URL, its path on our listener. */
+static int webhook_config(struct tg *tg, const struct tg_options *o)
+{
+    const char *url = o->webhook_url, *host = url ? strstr(url, "://") : NULL;
+    if (!host || !o->http_listen || !*o->http_listen || !tg->svc->http_serve ||
+        !tg->svc->http_answer) {
+        tg_log(tg, KB_LOG_ERROR, "telegram: webhook mode needs telegram.webhook_url "
+               "and http.listen");
+        return KB_EINVAL;
+    }
+    const char *path = strchr(host + 3, '/');
+    tg->webhook_url = strdup(url);
+    tg->webhook_path = strndup(path ? path : "/", path ? strcspn(path, "?#") : 1);
+    tg->http_listen = strdup(o->http_listen);
+    return tg->webhook_url && tg->webhook_path && tg->http_listen ? 0 : KB_ENOMEM;
+}
 
 /*
  * Create the adapter.  The options' strings are copied; svc is borrowed and
@@ -1061,6 +1330,12 @@ int tg_adapter_new(const struct tg_options *o, const struct adapter_services *sv
         return KB_ENOMEM;
     }
     tg->svc = svc;
+    tg->base.priv = tg;
+    tg->webhook = o->mode && strcmp(o->mode, "webhook") == 0;
+    if (tg->webhook && webhook_config(tg, o) != 0) {
+        tg_destroy(&tg->base);
+        return KB_EINVAL;
+    }
     tg->poll_timeout_s = o->poll_timeout_s > 0 ? o->poll_timeout_s : 25;
     tg->request_ms = o->request_timeout_s > 0 ? o->request_timeout_s * 1000L : TG_CONTROL_TIMEOUT_MS;
     tg->conflict_ms = o->conflict_wait_s > 0 ? o->conflict_wait_s * 1000L : TG_CONFLICT_MS;
@@ -1112,6 +1387,15 @@ static int check_user_id(const char *id)
     return nd == 0 || nd > 19 || p[nd] != '\0' ? -1 : 0;
 }
 
+static int check_mode(const char *s, char *why, size_t cap)
+{
+    if (strcmp(s, "polling") && strcmp(s, "webhook")) {
+        snprintf(why, cap, "must be \"polling\" or \"webhook\"");
+        return -1;
+    }
+    return 0;
+}
+
 static int tg_create(const void *opts, const struct adapter_host *host,
                      const struct adapter_services *svc, struct adapter **out)
 {
@@ -1119,6 +1403,7 @@ static int tg_create(const void *opts, const struct adapter_host *host,
     o.admins_are_operators = host->admins_are_operators;
     o.menus = host->menus;
     o.n_menus = host->n_menus;
+    o.http_listen = host->http_listen;
     return tg_adapter_new(&o, svc, out);
 }
 
@@ -1140,6 +1425,10 @@ static const struct adapter_key tg_keys[] = {
      .min = 1, .max = 3600, .dnum = 30},
     {.name = "backoff_max_s", .type = ADAPTER_KEY_INT, .off = TG_OFF(backoff_max_s),
      .min = 1, .max = 3600, .dnum = 60},
+    {.name = "mode", .type = ADAPTER_KEY_STR, .off = TG_OFF(mode), .max_len = 16,
+     .dstr = "polling", .env = "KOCBOT_TELEGRAM_MODE", .check = check_mode},
+    {.name = "webhook_url", .type = ADAPTER_KEY_STR, .off = TG_OFF(webhook_url), .max_len = 512,
+     .flags = ADAPTER_KEY_URL | ADAPTER_KEY_OPTIONAL, .env = "KOCBOT_TELEGRAM_WEBHOOK_URL"},
 };
 
 const struct adapter_kind tg_adapter_kind = {

@@ -1,5 +1,6 @@
 /*
- * The Telegram adapter: long polling (getUpdates) into engine batches, and
+ * The Telegram adapter: long polling (getUpdates) or a webhook (setWebhook,
+ * updates POSTed to bot/'s listener) into engine batches, and
  * kb_reply -> sendMessage / editMessageText / answerCallbackQuery.
  * It reaches the network, timers, clock, log and engine only through
  * struct adapter_services.  The token never appears in a log line.
@@ -21,6 +22,15 @@
  *  - edited_message updates are decoded (validated) but never delivered:
  *    re-running a command because its text was edited would vote, claim or
  *    submit twice.  The batch's cursor still moves past them.
+ *  - webhook mode: setWebhook with a fresh random secret_token at every
+ *    start; a POST without that X-Telegram-Bot-Api-Secret-Token is refused
+ *    (403); an update is answered 200 only after the transaction that
+ *    applied it committed (503 otherwise, so Telegram redelivers it); a
+ *    group command whose sender's role must be looked up waits (the answer
+ *    is deferred) behind the lookup, and later updates of that chat behind
+ *    it.  Redeliveries are de-duplicated by the engine (message ids).
+ *  - polling mode after a webhook: getUpdates' 409 "webhook is active"
+ *    leads to deleteWebhook, then polling.
  *  - my_chat_member events carry message_id "member:<date>:<active>" as
  *    their de-duplication key (Telegram gives them no message id).
  */
@@ -43,6 +53,10 @@ struct tg_options {
     int backoff_max_s;          /* poll backoff doubles up to this (<= 0: 60) */
     const struct kb_menu *menus;/* the command menu ("en", "zh-CN"); borrowed, may be none */
     size_t n_menus;
+    char *mode;                 /* "polling" (default) or "webhook"; copied */
+    char *webhook_url;          /* webhook: the public https URL Telegram POSTs to
+                                   (a TLS proxy forwards its path to http_listen) */
+    const char *http_listen;    /* webhook: bot/'s listener "host:port"; borrowed */
 };
 
 /* The registry row (adapters/registry.c). */

@@ -987,19 +987,35 @@ char *tg_encode_answer_dup(const struct kb_reply *r)
     return finish(o, ok);
 }
 
-char *tg_encode_get_updates_dup(const char *offset, int timeout_s)
+/* The update kinds we decode, for getUpdates and setWebhook alike. */
+static int add_allowed_updates(cJSON *o)
 {
     static const char *const kinds[] = {"message", "edited_message",
                                         "callback_query", "my_chat_member"};
+    cJSON *a = cJSON_CreateStringArray(kinds, 4);
+    if (!a)
+        return 0;
+    cJSON_AddItemToObject(o, "allowed_updates", a);
+    return 1;
+}
+
+char *tg_encode_get_updates_dup(const char *offset, int timeout_s)
+{
     cJSON *o = cJSON_CreateObject();
     int ok = o != NULL;
     if (ok && offset && *offset)
         ok = add_id(o, "offset", offset) == 0;
     ok = ok && cJSON_AddNumberToObject(o, "timeout", timeout_s);
-    cJSON *a = ok ? cJSON_CreateStringArray(kinds, 4) : NULL;
-    if (a)
-        cJSON_AddItemToObject(o, "allowed_updates", a);
-    return finish(o, ok && a);
+    return finish(o, ok && add_allowed_updates(o));
+}
+
+char *tg_encode_set_webhook_dup(const char *url, const char *secret_token, int max_connections)
+{
+    cJSON *o = cJSON_CreateObject();
+    int ok = o && cJSON_AddStringToObject(o, "url", url) &&
+             cJSON_AddStringToObject(o, "secret_token", secret_token) &&
+             cJSON_AddNumberToObject(o, "max_connections", max_connections);
+    return finish(o, ok && add_allowed_updates(o));
 }
 
 char *tg_encode_commands_dup(const struct kb_menu *menu)

@@ -139,6 +139,9 @@ char *tg_encode_edit_dup(const struct kb_reply *r, const char *text);
 char *tg_encode_answer_dup(const struct kb_reply *r);
 /* getUpdates: offset may be NULL or "" (omitted). */
 char *tg_encode_get_updates_dup(const char *offset, int timeout_s);
+/* setWebhook: Telegram POSTs updates to url with secret_token in the
+   X-Telegram-Bot-Api-Secret-Token header, at most max_connections at once. */
+char *tg_encode_set_webhook_dup(const char *url, const char *secret_token, int max_connections);
 /* setMyCommands for a command menu (language_code from its locale). */
 char *tg_encode_commands_dup(const struct kb_menu *menu);
 /* {"chat_id": id} */

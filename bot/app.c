@@ -17,12 +17,15 @@
 #include "lines.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "outbox.h"
+#include "secrets.h"
+#include "webconsole.h"
 #include "ws.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include "secrets.h"
+#include <openssl/rand.h>
 
 #define SCHED_RETRY_MS 5000     /* after a failed tick (disk full, …) */
 #define SCHED_CAP_MS 60000      /* re-arm at least every minute: survives clock jumps */
@@ -91,6 +94,8 @@ struct app {
     int64_t next_timer_id;
     struct app_ws *sockets;
     struct http_listener *listeners[MAX_LISTENERS];
+    struct metrics *metrics;
+    struct webconsole *console;   /* the operator web console, when configured */
     int stopping;
     int exit_code;
 };
@@ -237,30 +242,49 @@ static void svc_ws_close(void *ctx, int64_t id)
     }
 }
 
-static int svc_http_serve(void *ctx, const char *addr, const char *path, kb_serve_fn serve,
-                          void *ud)
+/* The listener on addr, opened on first use (one per address). */
+static struct http_listener *listener_for(struct app *a, const char *addr, const char *who)
 {
-    struct slot *sl = ctx;
-    struct app *a = sl->app;
     int free_at = -1;
     for (int i = 0; i < MAX_LISTENERS; i++) {
         if (!a->listeners[i]) {
             if (free_at < 0)
                 free_at = i;
         } else if (!strcmp(listener_addr(a->listeners[i]), addr)) {
-            return listener_route(a->listeners[i], path, serve, ud, sl);
+            return a->listeners[i];
         }
     }
     if (free_at < 0)
-        return KB_EFULL;
+        return NULL;
     char err[160];
-    int rc = listener_open(&a->loop, addr, &a->listeners[free_at], err, sizeof err);
-    if (rc) {
-        log_error(sl->kind->name, "HTTP listener: %s", err);
-        return rc;
+    if (listener_open(&a->loop, addr, &a->listeners[free_at], err, sizeof err)) {
+        log_error(who, "HTTP listener: %s", err);
+        return NULL;
     }
-    log_info(sl->kind->name, "listening on http://%s%s", addr, path);
-    return listener_route(a->listeners[free_at], path, serve, ud, sl);
+    log_info(who, "listening on http://%s", addr);
+    return a->listeners[free_at];
+}
+
+static int svc_http_serve(void *ctx, const char *addr, const char *path, kb_serve_fn serve,
+                          void *ud)
+{
+    struct slot *sl = ctx;
+    struct http_listener *l = listener_for(sl->app, addr, sl->kind->name);
+    return l ? listener_route(l, path, serve, ud, sl) : KB_ETRANSPORT;
+}
+
+static void svc_http_answer(void *ctx, int64_t ticket, int status)
+{
+    struct app *a = ((struct slot *)ctx)->app;
+    for (int i = 0; i < MAX_LISTENERS; i++)
+        if (a->listeners[i] && listener_answer(a->listeners[i], ticket, status) == KB_OK)
+            return;
+}
+
+static int svc_random_bytes(void *ctx, void *buf, size_t n)
+{
+    (void)ctx;
+    return n <= INT32_MAX && RAND_bytes(buf, (int)n) == 1 ? KB_OK : KB_EINVAL;
 }
 
 static int svc_hmac_sha1(void *ctx, const void *key, size_t key_len, const void *data,
@@ -298,15 +322,27 @@ static void slot_release_network(struct slot *sl)
 
 static void arm_scheduler(struct app *a);
 
+/* A transaction committed: its time, and where its replies start. */
+static void note_commit(struct app *a, uint64_t t0_ns, int64_t received_ms)
+{
+    metrics_commit(a->metrics, (int64_t)((uv_hrtime() - t0_ns) / 1000), clock_real_ms(),
+                   engine_outbox_last_id(a->engine), received_ms);
+}
+
 static int svc_deliver(void *ctx, const struct kb_event *ev, size_t n, const char *key, const char *value)
 {
-    struct app *a = ((struct slot *)ctx)->app;
+    struct slot *sl = ctx;
+    struct app *a = sl->app;
+    int64_t received_ms = clock_real_ms();
+    uint64_t t0 = uv_hrtime();
     int rc = engine_apply(a->engine, ev, n, key, value, clock_now_ms() / 1000);
     if (rc) {
         log_error("engine", "batch of %zu not applied (%s): %s", n, kb_strerror(rc),
                   engine_errmsg(a->engine));
         return rc;
     }
+    note_commit(a, t0, received_ms);
+    metrics_updates(a->metrics, (size_t)(sl - a->slots), ev, n);
     kick_all(a); /* a community may span platforms: replies may be for any adapter */
     arm_scheduler(a); /* new polls or tasks may be due sooner */
     return KB_OK;
@@ -400,7 +436,10 @@ static void sched_fire(uv_timer_t *h)
     struct app *a = h->data;
     if (a->stopping)
         return;
+    uint64_t t0 = uv_hrtime();
     int rc = engine_tick(a->engine, clock_now_ms() / 1000);
+    if (!rc)
+        note_commit(a, t0, -1);
     if (rc) {
         /* the post is still due: wait before trying again rather than spin */
         log_error("sched", "tick failed (%s): %s", kb_strerror(rc), engine_errmsg(a->engine));
@@ -554,6 +593,10 @@ static void app_stop(struct app *a, int exit_code)
         slot_halt(&a->slots[i]);
         uv_timer_stop(&a->slots[i].restart);
     }
+    for (int i = 0; i < MAX_LISTENERS; i++) { /* the process's own paths hold them open */
+        listener_close(a->listeners[i]);
+        a->listeners[i] = NULL;
+    }
     uv_timer_stop(&a->sched);
     uv_signal_stop(&a->sigint);
     uv_signal_stop(&a->sigterm);
@@ -577,6 +620,100 @@ static void shutdown_loop(struct app *a)
         log_error("bot", "event loop closed with handles still open");
 }
 
+/* ==== health and metrics (GET /healthz, GET /metrics) =================== */
+
+static const char *const slot_state_names[] = {"running", "finished", "down", "stopped"};
+
+static int slot_up(const struct slot *sl)
+{
+    return sl->state == SLOT_RUNNING || sl->state == SLOT_FINISHED;
+}
+
+/* 200 while every adapter serves, 503 otherwise; the body says which. */
+static int serve_healthz(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
+{
+    struct app *a = ud;
+    if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
+        return 405;
+    int all_up = 1;
+    struct sbuf b = {0};
+    sbuf_add(&b, "{\"adapters\":[");
+    for (size_t i = 0; i < a->n_slots; i++) {
+        const struct slot *sl = &a->slots[i];
+        all_up &= slot_up(sl);
+        sbuf_addf(&b, "%s{\"name\":\"%s\",\"state\":\"%s\",\"outbox_depth\":%lld}",
+                  i ? "," : "", sl->kind->name, slot_state_names[sl->state],
+                  (long long)engine_outbox_pending(a->engine, sl->kind->platform));
+    }
+    int64_t last = metrics_last_commit_ms(a->metrics);
+    if (last < 0)
+        sbuf_add(&b, "],\"last_commit_age_s\":null");
+    else
+        sbuf_addf(&b, "],\"last_commit_age_s\":%.3f", (double)(clock_real_ms() - last) / 1e3);
+    sbuf_addf(&b, ",\"status\":\"%s\"}\n", all_up ? "ok" : "degraded");
+    out->len = b.len;
+    out->data = sbuf_take(&b);
+    out->content_type = "application/json";
+    return all_up ? 200 : 503;
+}
+
+static int serve_metrics(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
+{
+    struct app *a = ud;
+    if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
+        return 405;
+    int64_t depth[ADAPTER_MAX_KINDS];
+    int up[ADAPTER_MAX_KINDS];
+    for (size_t i = 0; i < a->n_slots; i++) {
+        depth[i] = engine_outbox_pending(a->engine, a->slots[i].kind->platform);
+        up[i] = slot_up(&a->slots[i]);
+    }
+    struct sbuf b = {0};
+    metrics_render(a->metrics, depth, up, &b);
+    out->len = b.len;
+    out->data = sbuf_take(&b);
+    out->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return 200;
+}
+
+/* A console action: one event, applied as a chat's would be. */
+static int console_apply(void *ud, const struct kb_event *ev)
+{
+    struct app *a = ud;
+    uint64_t t0 = uv_hrtime();
+    int rc = engine_apply(a->engine, ev, 1, NULL, NULL, clock_now_ms() / 1000);
+    if (rc) {
+        log_error("console", "action not applied (%s): %s", kb_strerror(rc),
+                  engine_errmsg(a->engine));
+        return rc;
+    }
+    note_commit(a, t0, clock_real_ms());
+    kick_all(a);
+    arm_scheduler(a);
+    return KB_OK;
+}
+
+/* The process's own paths on the configured listener (http.listen):
+   health, metrics, and the console when it has a public URL. */
+static int open_status_routes(struct app *a)
+{
+    const char *addr = a->cfg->http.listen;
+    if (!addr || !*addr)
+        return 0;
+    struct http_listener *l = listener_for(a, addr, "bot");
+    if (!l || listener_route(l, "/healthz", serve_healthz, a, a) ||
+        listener_route(l, "/metrics", serve_metrics, a, a))
+        return 70;
+    if (a->cfg->engine.console_url) {
+        a->console = webconsole_new(a->engine, a->cfg->engine.locale, console_apply, a);
+        if (webconsole_route(a->console, l))
+            return 70;
+        log_info("bot", "operator console on %s/console/ (sign in with /console)",
+                 a->cfg->engine.console_url);
+    }
+    return 0;
+}
+
 /* ==== start ============================================================= */
 
 /* Create the slot's adapter and sender and start receiving. */
@@ -586,7 +723,8 @@ static int slot_start(struct slot *sl)
     const struct kb_config *c = a->cfg;
     struct adapter_host host = {.bot_name = c->engine.bot_name,
                                 .admins_are_operators = c->engine.admins_are_operators,
-                                .menus = a->menus, .n_menus = 2};
+                                .menus = a->menus, .n_menus = 2,
+                                .http_listen = c->http.listen};
     if (sl->kind->create(cfg_adapter_options(c, sl->kind), &host, &sl->svc, &sl->adapter)) {
         log_error(sl->kind->name, "cannot create the adapter");
         return 70;
@@ -602,6 +740,7 @@ static int slot_start(struct slot *sl)
         lim.per_group_per_min = sl->adapter->pace_per_group_per_min;
     sl->sender = sender_new(&a->loop, a->engine, sl->adapter, &lim, drained, sl);
     sender_on_sent(sl->sender, on_sent, a);
+    sender_set_metrics(sl->sender, a->metrics, (size_t)(sl - a->slots));
     if (sl->adapter->ops->start(sl->adapter)) {
         log_error(sl->kind->name, "the adapter failed to start");
         return 70;
@@ -651,6 +790,7 @@ int app_run(const struct kb_config *cfg)
             .timer_cancel = svc_timer_cancel, .deliver = svc_deliver,
             .cursor_load = svc_cursor_load, .stdin_lines = svc_stdin_lines,
             .ws_open = svc_ws_open, .ws_close = svc_ws_close, .http_serve = svc_http_serve,
+            .http_answer = svc_http_answer, .random_bytes = svc_random_bytes,
             .hmac_sha1 = svc_hmac_sha1,
             .secret_load = svc_secret_load, .secret_save = svc_secret_save,
             .stdout_write = svc_stdout_write, .finished = svc_finished, .log = svc_log,
@@ -667,6 +807,13 @@ int app_run(const struct kb_config *cfg)
     }
     log_info("bot", "kocbot starting: adapter %s, database %s", sbuf_str(&names),
              cfg->engine.db_path);
+    const char *metric_names[ADAPTER_MAX_KINDS];
+    for (size_t i = 0; i < a->n_slots; i++)
+        metric_names[i] = a->slots[i].kind->name;
+    a->metrics = metrics_new(metric_names, a->n_slots, cfg->engine.checkin.triggers,
+                             cfg->engine.checkin.n_triggers, engine_outbox_last_id(a->engine));
+    if ((code = open_status_routes(a)) != 0)
+        app_stop(a, code);
     for (size_t i = 0; i < a->n_slots && !a->stopping; i++) {
         if ((code = slot_start(&a->slots[i])) != 0)
             app_stop(a, code);
@@ -683,6 +830,8 @@ out:
         if (a->slots[i].adapter)
             a->slots[i].adapter->ops->destroy(a->slots[i].adapter);
     engine_close(a->engine);
+    metrics_free(a->metrics);
+    webconsole_free(a->console);
     menu_free(&a->menus[0]);
     menu_free(&a->menus[1]);
     free(a);

@@ -10,7 +10,8 @@
 #include "../core/util.h"
 #include "log.h"
 
-#define MAX_ROUTES 8
+#define MAX_ROUTES 16
+#define MAX_REPLY_HEADERS 4
 
 struct route {
     char *path;
@@ -28,21 +29,78 @@ struct http_listener {
     char addr[96];
     struct route routes[MAX_ROUTES];
     size_t n_routes;
+    struct upload *deferred;      /* suspended requests waiting for an answer */
+    size_t resumed;               /* answered, not yet handed to MHD */
 };
 
-/* One request's body being received. */
+/* One request: its body being received, then its answer. */
 struct upload {
     struct sbuf body;
     int too_big;
+    struct MHD_Connection *conn;
+    struct http_listener *l;
+    const void *owner;            /* the route that deferred it */
+    int64_t ticket;               /* > 0 while suspended, waiting for its answer */
+    unsigned status;              /* the deferred answer, once given */
+    char *headers[2 * MAX_REPLY_HEADERS]; /* name, value, ... */
+    size_t n_headers;
+    struct upload *prev, *next;   /* the listener's deferred requests */
 };
+
+static int64_t next_ticket;       /* tickets are unique across listeners */
 
 static const char *get_header(const struct kb_http_incoming *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->priv, MHD_HEADER_KIND, name);
+    struct upload *u = req->priv;
+    return MHD_lookup_connection_value(u->conn, MHD_HEADER_KIND, name);
 }
 
-/* Queue the answer; body (may be empty) is freed here. */
-static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, struct kb_http_body *body)
+static const char *get_query(const struct kb_http_incoming *req, const char *name)
+{
+    struct upload *u = req->priv;
+    return MHD_lookup_connection_value(u->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void add_reply_header(const struct kb_http_incoming *req, const char *name,
+                             const char *value)
+{
+    struct upload *u = req->priv;
+    if (u->n_headers == MAX_REPLY_HEADERS)
+        return;
+    u->headers[2 * u->n_headers] = xstrdup(name);
+    u->headers[2 * u->n_headers + 1] = xstrdup(value);
+    u->n_headers++;
+}
+
+static int64_t defer_request(const struct kb_http_incoming *req)
+{
+    struct upload *u = req->priv;
+    if (u->ticket)
+        return u->ticket;
+    u->ticket = ++next_ticket;
+    u->prev = NULL;
+    u->next = u->l->deferred;
+    if (u->next)
+        u->next->prev = u;
+    u->l->deferred = u;
+    return u->ticket;
+}
+
+static void deferred_unlink(struct upload *u)
+{
+    if (u->prev)
+        u->prev->next = u->next;
+    else if (u->l->deferred == u)
+        u->l->deferred = u->next;
+    if (u->next)
+        u->next->prev = u->prev;
+    u->prev = u->next = NULL;
+}
+
+/* Queue the answer: body (may be NULL or empty) is freed here, u's headers
+   (u may be NULL) are added. */
+static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, struct upload *u,
+                              struct kb_http_body *body)
 {
     struct MHD_Response *r =
         body && body->data
@@ -55,6 +113,9 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, stru
     }
     if (body && body->data && body->content_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, body->content_type);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    for (size_t i = 0; u && i < u->n_headers; i++)
+        MHD_add_response_header(r, u->headers[2 * i], u->headers[2 * i + 1]);
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return rc;
@@ -68,8 +129,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     struct upload *u = *con_cls;
     if (!u) { /* headers only so far */
-        *con_cls = xcalloc(1, sizeof *u);
+        u = xcalloc(1, sizeof *u);
+        u->conn = conn;
+        u->l = l;
+        *con_cls = u;
+        /* a body announced far too big is refused before it is sent; a
+           little too big is read and dropped, so the client sees the 413
+           rather than a reset in the middle of its upload */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > LISTENER_DRAIN_MAX) {
+            u->too_big = 1;
+            return answer(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL, NULL);
+        }
         return MHD_YES;
+    }
+    if (u->status) { /* resumed with its deferred answer */
+        l->resumed--;
+        return answer(conn, u->status, u, NULL);
     }
     if (*data_size) {
         if (u->body.len + *data_size > LISTENER_MAX_BODY)
@@ -80,18 +157,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (u->too_big)
-        return answer(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL);
+        return answer(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL, NULL);
     for (size_t i = 0; i < l->n_routes; i++) {
         if (strcmp(l->routes[i].path, url) != 0)
             continue;
         struct kb_http_incoming req = {.method = method, .path = url,
                                        .body = sbuf_str(&u->body), .body_len = u->body.len,
-                                       .header = get_header, .priv = conn};
+                                       .header = get_header, .query = get_query,
+                                       .reply_header = add_reply_header,
+                                       .defer = defer_request, .priv = u};
         struct kb_http_body body = {0};
         int status = l->routes[i].fn(l->routes[i].ud, &req, &body);
-        return answer(conn, status >= 100 && status <= 599 ? (unsigned)status : 500u, &body);
+        if (status == KB_HTTP_LATER && u->ticket) {
+            free(body.data); /* a deferred answer has no body */
+            u->owner = l->routes[i].owner;
+            MHD_suspend_connection(conn);
+            return MHD_YES;
+        }
+        if (u->ticket) /* deferred, then answered at once after all */
+            deferred_unlink(u);
+        return answer(conn, status >= 100 && status <= 599 ? (unsigned)status : 500u, u, &body);
     }
-    return answer(conn, MHD_HTTP_NOT_FOUND, NULL);
+    return answer(conn, MHD_HTTP_NOT_FOUND, NULL, NULL);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -102,10 +189,23 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)why;
     struct upload *u = *con_cls;
     if (u) {
+        if (u->ticket && !u->status)
+            deferred_unlink(u);
         sbuf_free(&u->body);
+        for (size_t i = 0; i < 2 * u->n_headers; i++)
+            free(u->headers[i]);
         free(u);
     }
     *con_cls = NULL;
+}
+
+/* Paths are matched byte for byte as sent: no %-decoding, so "%00" or
+   "%2e%2e" can never turn into a path we serve. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return strlen(s);
 }
 
 static void on_timer(uv_timer_t *t);
@@ -165,9 +265,12 @@ int listener_open(uv_loop_t *loop, const char *addr, struct http_listener **out,
     struct http_listener *l = xcalloc(1, sizeof *l);
     l->loop = loop;
     snprintf(l->addr, sizeof l->addr, "%s", addr);
-    l->d = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, l,
+    l->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_request, l,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LISTENER_IDLE_S,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                            MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+                            MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
@@ -206,8 +309,36 @@ int listener_route(struct http_listener *l, const char *path, kb_serve_fn fn, vo
     return KB_OK;
 }
 
+/* Give a suspended request its answer; MHD sends it on its next run, which
+   a zero timer brings (never re-enter MHD_run from here: we may be inside it). */
+static void resume_with(struct upload *u, unsigned status)
+{
+    struct http_listener *l = u->l;
+    deferred_unlink(u);
+    u->status = status;
+    l->resumed++;
+    MHD_resume_connection(u->conn);
+    uv_timer_start(&l->timer, on_timer, 0, 0);
+}
+
+int listener_answer(struct http_listener *l, int64_t ticket, int status)
+{
+    for (struct upload *u = l->deferred; u; u = u->next) {
+        if (u->ticket == ticket) {
+            resume_with(u, status >= 100 && status <= 599 ? (unsigned)status : 500u);
+            return KB_OK;
+        }
+    }
+    return KB_ENOTFOUND;
+}
+
 size_t listener_unroute(struct http_listener *l, const void *owner)
 {
+    for (struct upload *u = l->deferred, *next; u; u = next) {
+        next = u->next;
+        if (u->owner == owner)
+            resume_with(u, MHD_HTTP_SERVICE_UNAVAILABLE);
+    }
     size_t k = 0;
     for (size_t i = 0; i < l->n_routes; i++) {
         if (l->routes[i].owner == owner)
@@ -234,6 +365,10 @@ void listener_close(struct http_listener *l)
     for (size_t i = 0; i < l->n_routes; i++)
         free(l->routes[i].path);
     l->n_routes = 0;
+    while (l->deferred)
+        resume_with(l->deferred, MHD_HTTP_SERVICE_UNAVAILABLE);
+    for (int i = 0; l->resumed && i < 3; i++)
+        MHD_run(l->d); /* let late answers out (non-blocking) before the sockets close */
     MHD_stop_daemon(l->d);
     l->d = NULL;
     uv_close((uv_handle_t *)&l->poll, handle_closed);

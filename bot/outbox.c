@@ -7,6 +7,7 @@
 #include "../core/util.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 
 #define FETCH_MAX 500
 #define WINDOW_MAX 64
@@ -43,6 +44,8 @@ struct sender {
     void (*sent)(void *ud);
     void *sent_ud;
     int sent_unreported;           /* a delivery happened since sent() was last called */
+    struct metrics *metrics;       /* may be NULL */
+    size_t metrics_idx;
 };
 
 struct send_job {
@@ -208,6 +211,8 @@ static void send_done(void *ud, const struct kb_send_result *res)
                  res->description ? res->description : "(no description)");
     for (size_t i = 0; i < job->n; i++)
         done_push(s, job->ids[i], out, res->message_id, retry_at, res->description);
+    if (s->metrics)
+        metrics_send(s->metrics, s->metrics_idx, res, job->ids, job->n, now);
     if (s->closing)
         done_flush(s); /* no pump will come */
     c->busy = 0;
@@ -336,6 +341,12 @@ struct sender *sender_new(uv_loop_t *loop, struct engine *e, struct adapter *a,
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;
     return s;
+}
+
+void sender_set_metrics(struct sender *s, struct metrics *m, size_t adapter)
+{
+    s->metrics = m;
+    s->metrics_idx = adapter;
 }
 
 void sender_on_sent(struct sender *s, void (*sent)(void *ud), void *ud)

@@ -29,6 +29,9 @@ struct sender *sender_new(uv_loop_t *loop, struct engine *e, struct adapter *a,
 /* sent(ud) is called after a delivery is recorded: a message the engine
    waits for (a poll's, to edit later) may now be known. */
 void sender_on_sent(struct sender *s, void (*sent)(void *ud), void *ud);
+struct metrics;
+/* Count every send's outcome in m as adapter number `adapter`'s. */
+void sender_set_metrics(struct sender *s, struct metrics *m, size_t adapter);
 /* Look at the outbox soon (after a commit that may have queued replies). */
 void sender_kick(struct sender *s);
 /* Sends in flight. */

@@ -214,6 +214,21 @@ static int chk_url(const char *s, char *why, size_t cap)
     return 0;
 }
 
+/* the HTTP listener: "<IPv4 address>:<port>" (or localhost) */
+static int chk_listen(const char *s, char *why, size_t cap)
+{
+    char b[64];
+    const char *colon = strrchr(s, ':');
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+    if (!colon || colon == s || !end || *end || port < 1 || port > 65535) {
+        seterr(why, cap, "must be <IPv4 address>:<port>, e.g. 127.0.0.1:8080 (got \"%s\")",
+               shown(s, b, sizeof b));
+        return -1;
+    }
+    return 0;
+}
+
 /* bot names and console ids: short, no spaces */
 static int chk_ident(const char *s, char *why, size_t cap)
 {
@@ -315,6 +330,11 @@ static const struct cfg_key cfg_keys[] = {
      .dnum = 20},
     {.path = "levels", .kind = K_RULES},
     {.path = "schedules", .kind = K_SCHEDULES, .list_cap = KB_MAX_SCHEDULES},
+    {.path = "http", .kind = K_SECTION},
+    {.path = "http.listen", .kind = K_STR, .off = OFF(http.listen), .max_len = 64,
+     .check = chk_listen, .flags = F_NULLABLE},
+    {.path = "http.public_url", .kind = K_STR, .off = OFF(engine.console_url), .max_len = 256,
+     .check = chk_url, .flags = F_NULLABLE},
     {.path = "limits", .kind = K_SECTION},
     {.path = "limits.per_chat_per_s", .kind = K_DOUBLE,
      .off = OFF(limits.per_chat_per_s), .min = 0.01, .max = 1000, .dnum = 1.0},
@@ -458,7 +478,7 @@ static const void *cfield(const struct kb_config *c, const struct cfg_key *k)
 
 /* ==== Ownership: every owned string slot ==== */
 
-#define N_SLOTS (5 + ADAPTER_MAX_KINDS + MODULE_LIST_SLOTS + KB_MAX_OPERATORS + \
+#define N_SLOTS (7 + ADAPTER_MAX_KINDS + MODULE_LIST_SLOTS + KB_MAX_OPERATORS + \
                  4 * KB_MAX_SCHEDULES + MAX_ADAPTER_KEYS)
 
 /* Every owned string of c; secret[i] marks the ones to wipe.  The adapters'
@@ -472,6 +492,8 @@ static size_t string_slots(struct kb_config *c, char **slots[N_SLOTS], int secre
     slots[n++] = &c->engine.tz;
     slots[n++] = &c->engine.bot_name;
     slots[n++] = &c->engine.owner;
+    slots[n++] = &c->engine.console_url;
+    slots[n++] = &c->http.listen;
     for (size_t i = 0; i < ADAPTER_MAX_KINDS; i++)
         slots[n++] = &c->adapters[i];
     build_module_keys();
@@ -1517,6 +1539,8 @@ static const struct {
     {"KOCBOT_TZ", "timezone"},
     {"KOCBOT_LOG_LEVEL", "log_level"},
     {"KOCBOT_OWNER", "owner"},
+    {"KOCBOT_HTTP_LISTEN", "http.listen"},
+    {"KOCBOT_HTTP_PUBLIC_URL", "http.public_url"},
 };
 
 static int apply_env(struct kb_config *c, char *err, size_t cap)

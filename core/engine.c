@@ -32,6 +32,7 @@ int engine_open(const struct engine_settings *s, struct engine **out, char *err,
     e->set.tz = dup_or(s->tz, "Asia/Shanghai");
     e->set.bot_name = dup_or(s->bot_name, "kocbot");
     e->set.owner = xstrdup(s->owner);
+    e->set.console_url = s->console_url ? xstrdup(s->console_url) : NULL;
     for (size_t i = 0; i < s->checkin.n_triggers; i++)
         e->set.checkin.triggers[i] = xstrdup(s->checkin.triggers[i]);
     for (size_t i = 0; i < s->n_operators; i++)
@@ -70,6 +71,7 @@ void engine_close(struct engine *e)
     free(e->set.tz);
     free(e->set.bot_name);
     free(e->set.owner);
+    free(e->set.console_url);
     for (size_t i = 0; i < e->set.checkin.n_triggers; i++)
         free(e->set.checkin.triggers[i]);
     for (size_t i = 0; i < e->set.n_operators; i++)

@@ -55,6 +55,9 @@ void outbox_batch_free(struct outbox_batch *b);
 int64_t engine_outbox_next_ms(struct engine *e, const char *platform);
 /* Number of pending replies for platform. */
 int64_t engine_outbox_pending(struct engine *e, const char *platform);
+/* The highest outbox row id so far (0 when empty): rows a later commit
+   writes have higher ids. */
+int64_t engine_outbox_last_id(struct engine *e);
 
 enum outbox_outcome {
     OUTBOX_SENT = 0,

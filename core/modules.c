@@ -3,6 +3,7 @@
 
 #include "audit.h"
 #include "checkin.h"
+#include "webconsole.h"
 #include "poll.h"
 #include "profile.h"
 #include "task.h"
@@ -29,6 +30,7 @@ const struct kb_module *const kb_modules[] = {
     &who_module,
     &schedule_module,
     &link_module,
+    &webconsole_module,
     &prune_module,
     &audit_module,
 };

@@ -105,6 +105,13 @@ int64_t engine_outbox_pending(struct engine *e, const char *platform)
     return n;
 }
 
+int64_t engine_outbox_last_id(struct engine *e)
+{
+    int64_t id = 0;
+    store_i64(e->st, &id, "SELECT coalesce(max(id), 0) FROM outbox", NOVALS);
+    return id;
+}
+
 /* ?3 = the platform's retry time, or 0: back off 1 s doubling to 60 s, plus
    up to 1 s of jitter derived from the row id so bursts spread out */
 #define BACKOFF_SQL \

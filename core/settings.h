@@ -70,6 +70,7 @@ struct engine_settings {
     size_t n_levels;
     struct kb_schedule_default schedules[KB_MAX_SCHEDULES];
     size_t n_schedules;
+    char *console_url;          /* the web console's public base URL; NULL = no console */
 };
 
 #endif

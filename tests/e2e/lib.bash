@@ -55,3 +55,13 @@ control() { # control PATH [JSON or @FILE]
     if [ $# -gt 1 ]; then curl -s -m 30 -X POST "$FAKE/control/$1" --data-binary "$2"
     else curl -s -m 10 "$FAKE/control/$1"; fi
 }
+free_port() { # a TCP port on 127.0.0.1 nobody listens on right now
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+run_py() { # run_py SCRIPT: a Python e2e script (it prints its own summary); the log tail on failure
+    export KOCBOT FAKE_TG WORK
+    python3 "$1"
+    local rc=$?
+    [ $rc -ne 0 ] && [ -f "$WORK/bot.log" ] && tail -n 20 "$WORK/bot.log" | sed 's/^/# /'
+    return $rc
+}

@@ -123,6 +123,7 @@ struct fake_tg {
     long fault_delay_ms;       /* random DELAY faults last this long (0: 20..320 ms) */
     char fault_method[40];     /* random faults only for this method ("" = any) */
     int enforce_limits;
+    int webhook_set;           /* setWebhook seen since the last deleteWebhook */
     /* retry_after bookkeeping: a 429 sets until_ms for its chat (0 for
        getUpdates); a request for it before then is an early retry */
     struct { int64_t chat, until_ms; } waits[64];
@@ -1117,8 +1118,26 @@ static void dispatch_api(struct conn *c)
     c->state = CS_IDLE;
     if (strcmp(m, "getMe") == 0)
         respond_result(c, bot_user(s));
+    else if (strcmp(m, "getUpdates") == 0 && s->webhook_set)
+        respond_error(c, 409, "Conflict: can't use getUpdates method while webhook is active; "
+                              "use deleteWebhook to delete the webhook first", 0);
     else if (strcmp(m, "getUpdates") == 0)
         get_updates(c);
+    else if (strcmp(m, "setWebhook") == 0) {
+        const char *url = param_str(c->params, "url"), *secret = param_str(c->params, "secret_token");
+        if (!url || strncmp(url, "http", 4) != 0)
+            respond_error(c, 400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook", 0);
+        else if (secret && (strlen(secret) > 256 ||
+                            secret[strspn(secret, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")]))
+            respond_error(c, 400, "Bad Request: secret token contains unallowed characters", 0);
+        else {
+            s->webhook_set = 1;
+            respond_true(c);
+        }
+    } else if (strcmp(m, "deleteWebhook") == 0) {
+        s->webhook_set = 0;
+        respond_true(c);
+    }
     else if (strcmp(m, "sendMessage") == 0)
         send_message(c);
     else if (strcmp(m, "editMessageText") == 0)
@@ -1131,7 +1150,7 @@ static void dispatch_api(struct conn *c)
             respond_true(c);
     } else if (strcmp(m, "getChatAdministrators") == 0)
         get_chat_admins(c);
-    else if (strcmp(m, "setMyCommands") == 0 || strcmp(m, "deleteWebhook") == 0)
+    else if (strcmp(m, "setMyCommands") == 0)
         respond_true(c);
     else
         respond_error(c, 404, "Not Found", 0);
@@ -1472,6 +1491,7 @@ void fake_tg_reset(struct fake_tg *s)
     s->st.open_connections = open;
     s->next_update_id = 500000001;
     s->next_message_id = 1;
+    s->webhook_set = 0;
     s->rng = s->seed;
 }
 

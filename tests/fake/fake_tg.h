@@ -9,7 +9,9 @@
  * Bot API paths are /bot<token>/<method>; a wrong token gets 401.  Methods:
  * getMe, getUpdates (Telegram's offset/limit/timeout semantics, long poll),
  * sendMessage, editMessageText, answerCallbackQuery, getChatAdministrators,
- * setMyCommands, deleteWebhook.  Every Bot API request is recorded.
+ * setMyCommands, setWebhook, deleteWebhook (while a webhook is set,
+ * getUpdates answers 409 as Telegram does; updates are then POSTed by the
+ * test itself, playing Telegram).  Every Bot API request is recorded.
  *
  * Control endpoints (plain JSON, never faulted, never recorded):
  *   POST /control/updates   [Update, ...] or one Update; update_id assigned

@@ -299,7 +299,8 @@ TEST(module_migrations_run_once_per_module)
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM pragma_table_info('polls') WHERE name = 'all_groups'"), 1);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM pragma_table_info('schedules') WHERE name = 'chat_id'"), 1);
     fx_reopen(&f); /* link, poll, schedule: one row each, not run again */
-    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schema_versions"), 3);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schema_versions"
+                         " WHERE module IN ('link', 'poll', 'schedule')"), 3);
     CHECK_INT(store_exec(f.e->st, "UPDATE schema_versions SET version = 99 WHERE module = 'link'", NOVALS), 0);
     engine_close(f.e);
     f.e = NULL;

@@ -293,7 +293,7 @@ static struct adapter *make(int admins)
         menu_build(&MENUS[0], "en");
         menu_build(&MENUS[1], "zh-CN");
     }
-    struct tg_options o = {TOKEN, "http://127.0.0.1:9/", 25, 300, admins, 0, 0, 0, MENUS, 2};
+    struct tg_options o = {TOKEN, "http://127.0.0.1:9/", 25, 300, admins, 0, 0, 0, MENUS, 2, NULL, NULL, NULL};
     struct adapter *a = NULL;
     if (tg_adapter_new(&o, &SVC, &a) || !a)
         TEST_FAIL("tg_adapter_new failed");

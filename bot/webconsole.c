@@ -1,0 +1,573 @@
+/* The operator web console's pages; see webconsole.h. */
+#include "webconsole.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "../core/text.h"
+#include "../core/util.h"
+#include "../core/webconsole.h"
+#include "clock.h"
+#include "log.h"
+
+#define MAX_SESSIONS 64
+#define TOKEN_HEX 64                 /* session ids, CSRF tokens, form ids: 32 random bytes */
+#define MAX_NOTE 500                 /* bytes of a reviewer's note */
+#define COOKIE "kb_console"
+
+struct session {
+    char id[TOKEN_HEX + 1];          /* "" = free slot */
+    char csrf[TOKEN_HEX + 1];
+    struct console_identity who;
+    int64_t expires_ms;
+};
+
+struct webconsole {
+    struct engine *e;
+    const char *lang;
+    int (*apply)(void *ud, const struct kb_event *ev);
+    void *ud;
+    struct session sessions[MAX_SESSIONS];
+};
+
+static const char style_css[] =
+    "*{box-sizing:border-box}body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f5f6f8;"
+    "color:#1d2330}header{display:flex;flex-wrap:wrap;justify-content:space-between;"
+    "align-items:center;gap:8px;padding:12px 16px;background:#23395d;color:#fff}"
+    "header h1{font-size:18px;margin:0}header form{margin:0}main{max-width:860px;margin:0 auto;"
+    "padding:12px}.card{background:#fff;border-radius:10px;padding:14px;margin:12px 0;"
+    "box-shadow:0 1px 3px rgba(0,0,0,.12)}.meta{color:#5a6375;font-size:14px}"
+    ".sub{white-space:pre-wrap;margin:8px 0}textarea{width:100%;min-height:3em;font:inherit}"
+    "button{font:inherit;padding:8px 16px;margin:6px 6px 0 0;border:0;border-radius:6px;"
+    "cursor:pointer}.ok{background:#1f8a4c;color:#fff}.no{background:#b3261e;color:#fff}"
+    ".plain{background:#e4e7ee}.notice{background:#e7f3ea;border-left:4px solid #1f8a4c;"
+    "padding:8px 12px}nav a{color:#fff;margin-right:4px}input{font:inherit;padding:6px;width:60%}"
+    ".ledger{width:100%;border-collapse:collapse;font-size:14px;margin-top:8px}"
+    ".ledger td{border-top:1px solid #e4e7ee;padding:4px}.amount{white-space:nowrap}"
+    "@media (max-width:520px){button{width:100%}}";
+
+static void random_hex(char out[TOKEN_HEX + 1])
+{
+    unsigned char raw[TOKEN_HEX / 2];
+    static const char hex[] = "0123456789abcdef";
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        abort(); /* no randomness: no safe session; never hand out a guessable one */
+    for (size_t i = 0; i < sizeof raw; i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[TOKEN_HEX] = '\0';
+}
+
+static int same_token(const char *a, const char *b)
+{
+    if (!a || !b || strlen(a) != TOKEN_HEX || strlen(b) != TOKEN_HEX)
+        return 0;
+    unsigned diff = 0;
+    for (size_t i = 0; i < TOKEN_HEX; i++)
+        diff |= (unsigned)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+static void html_escape(struct sbuf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': sbuf_add(b, "&amp;"); break;
+        case '<': sbuf_add(b, "&lt;"); break;
+        case '>': sbuf_add(b, "&gt;"); break;
+        case '"': sbuf_add(b, "&quot;"); break;
+        case '\'': sbuf_add(b, "&#39;"); break;
+        default: sbuf_addc(b, *s);
+        }
+    }
+}
+
+/* A catalogue text, escaped for HTML. */
+static void say(struct webconsole *w, struct sbuf *b, const char *key)
+{
+    html_escape(b, text_get(w->lang, key));
+}
+
+/* ==== sessions ============================================================ */
+
+/* The value of our cookie in the Cookie header, copied into out. */
+static int cookie_value(const struct kb_http_incoming *req, char out[TOKEN_HEX + 1])
+{
+    const char *h = req->header(req, "Cookie");
+    for (const char *p = h; p && (p = strstr(p, COOKIE "=")) != NULL; p += sizeof COOKIE) {
+        if (p != h && p[-1] != ' ' && p[-1] != ';')
+            continue;
+        const char *v = p + sizeof COOKIE;
+        size_t n = strcspn(v, "; ");
+        if (n != TOKEN_HEX)
+            return 0;
+        memcpy(out, v, n);
+        out[n] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
+static struct session *session_of(struct webconsole *w, const struct kb_http_incoming *req)
+{
+    char id[TOKEN_HEX + 1];
+    if (!cookie_value(req, id))
+        return NULL;
+    int64_t now = clock_real_ms();
+    for (size_t i = 0; i < MAX_SESSIONS; i++) {
+        struct session *s = &w->sessions[i];
+        if (s->id[0] && s->expires_ms <= now)
+            memset(s, 0, sizeof *s); /* expired */
+        else if (s->id[0] && same_token(s->id, id))
+            return s;
+    }
+    return NULL;
+}
+
+/* A new session for who (the oldest one makes room when all are taken). */
+static struct session *session_new(struct webconsole *w, const struct console_identity *who)
+{
+    struct session *slot = &w->sessions[0];
+    for (size_t i = 0; i < MAX_SESSIONS; i++) {
+        if (!w->sessions[i].id[0]) {
+            slot = &w->sessions[i];
+            break;
+        }
+        if (w->sessions[i].expires_ms < slot->expires_ms)
+            slot = &w->sessions[i];
+    }
+    random_hex(slot->id);
+    random_hex(slot->csrf);
+    slot->who = *who;
+    slot->expires_ms = clock_real_ms() + WEBCONSOLE_SESSION_S * 1000LL;
+    return slot;
+}
+
+static int behind_tls(const struct kb_http_incoming *req)
+{
+    const char *proto = req->header(req, "X-Forwarded-Proto");
+    return proto && !strcmp(proto, "https");
+}
+
+static void set_cookie(const struct kb_http_incoming *req, const char *id, long max_age)
+{
+    char c[256];
+    snprintf(c, sizeof c, COOKIE "=%s; Path=/console; Max-Age=%ld; HttpOnly; SameSite=Strict%s",
+             id, max_age, behind_tls(req) ? "; Secure" : "");
+    req->reply_header(req, "Set-Cookie", c);
+}
+
+/* ==== forms ================================================================ */
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                        : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* %-decode s[0..n) ('+' is a space) into out (at most cap - 1 bytes, one
+   line); 0 when it does not fit or holds a NUL. */
+static int url_decode(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t k = 0; k < n; k++) {
+        char ch = s[k];
+        if (ch == '+') {
+            ch = ' ';
+        } else if (ch == '%' && k + 2 < n + 1 && hexval(s[k + 1]) >= 0 && hexval(s[k + 2]) >= 0) {
+            ch = (char)(hexval(s[k + 1]) * 16 + hexval(s[k + 2]));
+            k += 2;
+        }
+        if (o + 1 >= cap || ch == '\0')
+            return 0;
+        out[o++] = ch == '\r' || ch == '\n' ? ' ' : ch; /* a note is one line */
+    }
+    out[o] = '\0';
+    return 1;
+}
+
+/* Field name of an application/x-www-form-urlencoded body, decoded into
+   out; 1 when present and it fitted. */
+static int form_field(const char *body, size_t len, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < len;) {
+        size_t end = i;
+        while (end < len && body[end] != '&')
+            end++;
+        if (end - i > nl && !memcmp(body + i, name, nl) && body[i + nl] == '=')
+            return url_decode(body + i + nl + 1, end - i - nl - 1, out, cap);
+        i = end + 1;
+    }
+    return 0;
+}
+
+/* ==== pages ================================================================ */
+
+static void page_open(struct webconsole *w, struct sbuf *b, const struct session *s)
+{
+    sbuf_addf(b, "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                 "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                 "<title>", text_lang_is_en(w->lang) ? "en" : "zh-CN");
+    say(w, b, "console.page.title");
+    sbuf_add(b, "</title><link rel=\"stylesheet\" href=\"/console/style.css\"></head><body>"
+                "<header><h1>");
+    say(w, b, "console.page.title");
+    sbuf_add(b, "</h1>");
+    if (s) {
+        sbuf_add(b, "<nav><a href=\"/console/review\">");
+        say(w, b, "console.nav.review");
+        sbuf_add(b, "</a> · <a href=\"/console/members\">");
+        say(w, b, "console.nav.members");
+        sbuf_add(b, "</a></nav>");
+        struct sbuf who = {0};
+        text_format(&who, w->lang, "console.signed_in_as", ARGS(TS("name", s->who.name)));
+        sbuf_add(b, "<span>");
+        sbuf_add(b, who.s); /* text_format escaped the name */
+        sbuf_addf(b, "</span><form method=\"post\" action=\"/console/logout\">"
+                     "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+                     "<button class=\"plain\">", s->csrf);
+        say(w, b, "console.logout");
+        sbuf_add(b, "</button></form>");
+        sbuf_free(&who);
+    }
+    sbuf_add(b, "</header><main>");
+}
+
+static int page_send(const struct kb_http_incoming *req, struct kb_http_body *out,
+                     struct sbuf *b, int status)
+{
+    sbuf_add(b, "</main></body></html>\n");
+    req->reply_header(req, "Cache-Control", "no-store");
+    req->reply_header(req, "Content-Security-Policy",
+                      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                      "frame-ancestors 'none'");
+    out->len = b->len;
+    out->data = sbuf_take(b);
+    out->content_type = "text/html; charset=utf-8";
+    return status;
+}
+
+/* A page that only says one catalogue text. */
+static int page_message(struct webconsole *w, const struct kb_http_incoming *req,
+                        struct kb_http_body *out, const struct session *s, const char *key,
+                        int status)
+{
+    struct sbuf b = {0};
+    page_open(w, &b, s);
+    sbuf_add(&b, "<p class=\"card\">");
+    say(w, &b, key);
+    sbuf_add(&b, "</p>");
+    return page_send(req, out, &b, status);
+}
+
+struct review_page {
+    struct webconsole *w;
+    const struct session *s;
+    struct sbuf *b;
+    size_t n;
+};
+
+static void review_card(void *ud, const struct console_review *r)
+{
+    struct review_page *p = ud;
+    struct sbuf *b = p->b;
+    p->n++;
+    sbuf_addf(b, "<section class=\"card\" id=\"submission-%" PRId64 "\"><div class=\"meta\">#%"
+                 PRId64 " · ", r->id, r->id);
+    html_escape(b, r->community);
+    sbuf_add(b, " · ");
+    say(p->w, b, "console.review.task");
+    sbuf_add(b, ": <b>");
+    html_escape(b, r->task);
+    sbuf_add(b, "</b> · ");
+    say(p->w, b, "console.review.by");
+    sbuf_add(b, ": ");
+    html_escape(b, r->member);
+    sbuf_add(b, "</div><p class=\"sub\">");
+    html_escape(b, r->text);
+    sbuf_add(b, "</p>");
+    if (r->attachment[0]) {
+        sbuf_add(b, "<p class=\"meta\">");
+        say(p->w, b, "console.review.attachment");
+        sbuf_add(b, ": <code>");
+        html_escape(b, r->attachment);
+        sbuf_add(b, "</code></p>");
+    }
+    if (strcmp(r->platform, p->s->who.platform) != 0) {
+        sbuf_add(b, "<p class=\"meta\">");
+        say(p->w, b, "console.review.elsewhere");
+        sbuf_add(b, "</p></section>");
+        return;
+    }
+    char form_id[TOKEN_HEX + 1];
+    random_hex(form_id); /* one id per form: a second submit is the same event */
+    sbuf_addf(b, "<form method=\"post\" action=\"/console/review\">"
+                 "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+                 "<input type=\"hidden\" name=\"form\" value=\"%s\">"
+                 "<input type=\"hidden\" name=\"id\" value=\"%" PRId64 "\"><label>",
+              p->s->csrf, form_id, r->id);
+    say(p->w, b, "console.review.note");
+    sbuf_addf(b, "<textarea name=\"note\" maxlength=\"%d\"></textarea></label>"
+                 "<button class=\"ok\" name=\"verdict\" value=\"approve\">", MAX_NOTE);
+    say(p->w, b, "console.review.approve");
+    sbuf_add(b, "</button><button class=\"no\" name=\"verdict\" value=\"reject\">");
+    say(p->w, b, "console.review.reject");
+    sbuf_add(b, "</button></form></section>");
+}
+
+static int page_review(struct webconsole *w, const struct kb_http_incoming *req,
+                       struct kb_http_body *out, const struct session *s)
+{
+    struct sbuf b = {0};
+    page_open(w, &b, s);
+    const char *sent = req->query(req, "sent");
+    if (sent && !strcmp(sent, "1")) {
+        sbuf_add(&b, "<p class=\"notice\">");
+        say(w, &b, "console.review.sent");
+        sbuf_add(&b, "</p>");
+    }
+    sbuf_add(&b, "<h2>");
+    say(w, &b, "console.review.title");
+    sbuf_add(&b, "</h2>");
+    struct review_page p = {w, s, &b, 0};
+    if (engine_console_reviews(w->e, &s->who, review_card, &p)) {
+        sbuf_free(&b);
+        return 500;
+    }
+    if (!p.n) {
+        sbuf_add(&b, "<p class=\"card\">");
+        say(w, &b, "console.review.empty");
+        sbuf_add(&b, "</p>");
+    }
+    return page_send(req, out, &b, 200);
+}
+
+/* The verdict as the chat command it is, applied like a button press. */
+static int review_action(struct webconsole *w, const struct kb_http_incoming *req,
+                         struct kb_http_body *out, const struct session *s)
+{
+    char csrf[TOKEN_HEX + 1], form_id[TOKEN_HEX + 1], id[24], verdict[16], note[MAX_NOTE + 1] = "";
+    char *end = NULL;
+    if (!form_field(req->body, req->body_len, "csrf", csrf, sizeof csrf) ||
+        !same_token(csrf, s->csrf) ||
+        !form_field(req->body, req->body_len, "form", form_id, sizeof form_id) ||
+        strlen(form_id) != TOKEN_HEX ||
+        !form_field(req->body, req->body_len, "id", id, sizeof id) ||
+        !form_field(req->body, req->body_len, "verdict", verdict, sizeof verdict) ||
+        (strcmp(verdict, "approve") && strcmp(verdict, "reject")))
+        return page_message(w, req, out, s, "console.forbidden", 403);
+    form_field(req->body, req->body_len, "note", note, sizeof note);
+    long long sub = strtoll(id, &end, 10);
+    if (!end || *end || sub <= 0 || !engine_console_may_review(w->e, &s->who, sub))
+        return page_message(w, req, out, s, "console.forbidden", 403);
+    char chat[160] = "", message_id[TOKEN_HEX + 16];
+    if (engine_console_submission_chat(w->e, sub, chat, sizeof chat))
+        return page_message(w, req, out, s, "console.forbidden", 403);
+    struct sbuf cmd = {0};
+    sbuf_addf(&cmd, "/%s %lld%s%s", verdict, sub, note[0] ? " " : "", note);
+    snprintf(message_id, sizeof message_id, "console:%s", form_id);
+    struct kb_event ev = {.kind = KB_EV_CALLBACK, .platform = s->who.platform, .chat_id = chat,
+                          .chat_type = KB_CHAT_GROUP, .user_id = s->who.user_id,
+                          .user_name = s->who.name, .role = KB_ROLE_MEMBER,
+                          .message_id = message_id, .time = clock_now_ms() / 1000,
+                          .callback_data = cmd.s};
+    int rc = w->apply(w->ud, &ev);
+    sbuf_free(&cmd);
+    if (rc)
+        return 503;
+    req->reply_header(req, "Location", "/console/review?sent=1");
+    return 303;
+}
+
+struct members_page {
+    struct webconsole *w;
+    struct sbuf *b;
+    size_t n;
+};
+
+static void member_card(void *ud, const struct console_member *m)
+{
+    struct members_page *p = ud;
+    struct sbuf *b = p->b;
+    p->n++;
+    sbuf_addf(b, "<section class=\"card\" id=\"member-%" PRId64 "\"><b>", m->id);
+    html_escape(b, m->name);
+    sbuf_add(b, "</b> <span class=\"meta\">");
+    html_escape(b, m->platform);
+    sbuf_addc(b, ':');
+    html_escape(b, m->user_id);
+    sbuf_add(b, " · ");
+    html_escape(b, m->community);
+    sbuf_add(b, " · ");
+    say(p->w, b, "console.members.points");
+    sbuf_addf(b, " <b class=\"points\">%" PRId64 "</b></span>", m->points);
+    if (!m->n_ledger) {
+        sbuf_add(b, "<p class=\"meta\">");
+        say(p->w, b, "console.members.no_ledger");
+        sbuf_add(b, "</p></section>");
+        return;
+    }
+    sbuf_add(b, "<table class=\"ledger\">");
+    for (size_t i = 0; i < m->n_ledger; i++) {
+        const struct console_ledger_row *r = &m->ledger[i];
+        char day[32];
+        time_t t = (time_t)r->at;
+        struct tm tm;
+        strftime(day, sizeof day, "%Y-%m-%d %H:%M UTC", gmtime_r(&t, &tm));
+        sbuf_addf(b, "<tr><td>%s</td><td class=\"amount\">%+" PRId64 " ", day, r->amount);
+        html_escape(b, strcmp(r->kind, "points") ? r->unit : r->kind);
+        sbuf_add(b, "</td><td>");
+        html_escape(b, r->reason);
+        if (r->ref[0]) {
+            sbuf_add(b, " <code>");
+            html_escape(b, r->ref);
+            sbuf_add(b, "</code>");
+        }
+        sbuf_add(b, "</td><td>");
+        html_escape(b, r->note);
+        sbuf_add(b, "</td></tr>");
+    }
+    sbuf_add(b, "</table></section>");
+}
+
+static int page_members(struct webconsole *w, const struct kb_http_incoming *req,
+                        struct kb_http_body *out, const struct session *s)
+{
+    /* the search as typed: %-decoded here (the listener keeps paths raw) */
+    char search[128] = "";
+    const char *raw = req->query(req, "q");
+    if (raw && !url_decode(raw, strlen(raw), search, sizeof search))
+        search[0] = '\0';
+    struct sbuf b = {0};
+    page_open(w, &b, s);
+    sbuf_add(&b, "<h2>");
+    say(w, &b, "console.members.title");
+    sbuf_add(&b, "</h2><form method=\"get\" action=\"/console/members\" class=\"card\">"
+                 "<input name=\"q\" value=\"");
+    html_escape(&b, search);
+    sbuf_add(&b, "\" placeholder=\"");
+    say(w, &b, "console.members.search");
+    sbuf_add(&b, "\"><button class=\"plain\">");
+    say(w, &b, "console.members.find");
+    sbuf_add(&b, "</button></form>");
+    struct members_page p = {w, &b, 0};
+    if (engine_console_members(w->e, &s->who, search, member_card, &p)) {
+        sbuf_free(&b);
+        return 500;
+    }
+    if (!p.n) {
+        sbuf_add(&b, "<p class=\"card\">");
+        say(w, &b, "console.members.none");
+        sbuf_add(&b, "</p>");
+    }
+    return page_send(req, out, &b, 200);
+}
+
+/* ==== routes ================================================================ */
+
+static int serve_members(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
+{
+    struct webconsole *w = ud;
+    struct session *s = session_of(w, req);
+    if (!s)
+        return page_message(w, req, out, NULL, "console.need_login", 401);
+    return strcmp(req->method, "GET") ? 405 : page_members(w, req, out, s);
+}
+
+
+static int serve_login(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
+{
+    struct webconsole *w = ud;
+    if (strcmp(req->method, "GET"))
+        return 405;
+    struct console_identity who;
+    const char *t = req->query(req, "t");
+    int rc = engine_console_redeem(w->e, t, clock_now_ms() / 1000, &who);
+    if (rc) {
+        log_warn("console", "a sign-in link was refused (%s)", rc == KB_EDENIED ? "wrong, used or expired" : kb_strerror(rc));
+        return page_message(w, req, out, NULL, "console.link_refused", 403);
+    }
+    struct session *s = session_new(w, &who);
+    log_info("console", "%s:%s signed in", who.platform, who.user_id);
+    set_cookie(req, s->id, WEBCONSOLE_SESSION_S);
+    req->reply_header(req, "Location", "/console/review");
+    return 303;
+}
+
+static int serve_review(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
+{
+    struct webconsole *w = ud;
+    struct session *s = session_of(w, req);
+    if (!s)
+        return page_message(w, req, out, NULL, "console.need_login", 401);
+    if (!strcmp(req->method, "GET"))
+        return page_review(w, req, out, s);
+    if (!strcmp(req->method, "POST"))
+        return review_action(w, req, out, s);
+    return 405;
+}
+
+static int serve_logout(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
+{
+    struct webconsole *w = ud;
+    struct session *s = session_of(w, req);
+    char csrf[TOKEN_HEX + 1];
+    if (strcmp(req->method, "POST"))
+        return 405;
+    if (!s || !form_field(req->body, req->body_len, "csrf", csrf, sizeof csrf) ||
+        !same_token(csrf, s->csrf))
+        return page_message(w, req, out, NULL, "console.forbidden", 403);
+    memset(s, 0, sizeof *s);
+    set_cookie(req, "", 0);
+    return page_message(w, req, out, NULL, "console.signed_out", 200);
+}
+
+static int serve_style(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
+{
+    (void)ud;
+    if (strcmp(req->method, "GET"))
+        return 405;
+    req->reply_header(req, "Cache-Control", "max-age=3600");
+    out->len = sizeof style_css - 1;
+    out->data = xmalloc(out->len);
+    memcpy(out->data, style_css, out->len);
+    out->content_type = "text/css; charset=utf-8";
+    return 200;
+}
+
+struct webconsole *webconsole_new(struct engine *e, const char *locale,
+                                  int (*apply)(void *ud, const struct kb_event *ev), void *ud)
+{
+    struct webconsole *w = xcalloc(1, sizeof *w);
+    w->e = e;
+    w->lang = locale;
+    w->apply = apply;
+    w->ud = ud;
+    return w;
+}
+
+int webconsole_route(struct webconsole *w, struct http_listener *l)
+{
+    int rc = listener_route(l, "/console/login", serve_login, w, w);
+    if (!rc)
+        rc = listener_route(l, "/console/review", serve_review, w, w);
+    if (!rc)
+        rc = listener_route(l, "/console/members", serve_members, w, w);
+    if (!rc)
+        rc = listener_route(l, "/console/logout", serve_logout, w, w);
+    if (!rc)
+        rc = listener_route(l, "/console/style.css", serve_style, w, w);
+    return rc;
+}
+
+void webconsole_free(struct webconsole *w)
+{
+    free(w);
+}

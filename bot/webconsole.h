@@ -1,0 +1,31 @@
+/*
+ * The operator web console's HTTP side: sign-in by a one-time link (from
+ * /console in a direct message) into a session cookie (HttpOnly,
+ * SameSite=Strict, Secure behind TLS), a CSRF token on every form, and the
+ * pages.  It holds no rules of its own: what it shows comes from the
+ * engine's read models (core/webconsole.h), what it does is a command
+ * applied through `apply` exactly like a button press in the chat (same
+ * permission checks, audit rows, and de-duplication by a per-form id).
+ * Sessions live in memory: they expire after WEBCONSOLE_SESSION_S, end at
+ * sign-out, and all end when the process restarts.
+ */
+#ifndef KB_BOT_WEBCONSOLE_H
+#define KB_BOT_WEBCONSOLE_H
+
+#include "../adapters/adapter.h"
+#include "../core/engine.h"
+#include "listener.h"
+
+#define WEBCONSOLE_SESSION_S (8 * 3600)
+
+struct webconsole;
+
+/* apply(ud, ev): apply one event as the chat's would be (0 = committed).
+   locale: the pages' language ("zh-CN" or "en"). */
+struct webconsole *webconsole_new(struct engine *e, const char *locale,
+                                  int (*apply)(void *ud, const struct kb_event *ev), void *ud);
+/* Serve the console's paths on l (owner: w).  0 or KB_E*. */
+int webconsole_route(struct webconsole *w, struct http_listener *l);
+void webconsole_free(struct webconsole *w);
+
+#endif

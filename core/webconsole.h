@@ -1,0 +1,77 @@
+/*
+ * The operator web console's side in the core: the /console command (a
+ * one-time sign-in link, valid CONSOLE_LINK_TTL_S, sent in a direct
+ * message), redeeming such a link, and the read models the console's pages
+ * show.  The console changes nothing itself: its actions are commands
+ * applied through engine_apply like a button press in the chat.
+ */
+#ifndef KB_CORE_WEBCONSOLE_H
+#define KB_CORE_WEBCONSOLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine_int.h"
+
+#define CONSOLE_LINK_TTL_S 600
+
+extern const struct kb_module webconsole_module;
+
+/* Who a redeemed link signs in. */
+struct console_identity {
+    char platform[32];
+    char user_id[128];
+    char name[128];             /* as the chat last showed it (members keep it) */
+};
+
+/* Redeem token once: KB_OK and *who, or KB_EDENIED (unknown, used or
+   expired: indistinguishable to the caller on purpose). */
+int engine_console_redeem(struct engine *e, const char *token, int64_t now,
+                          struct console_identity *who);
+
+/* One pending submission as the review page shows it; strings borrowed
+   for the duration of the callback. */
+struct console_review {
+    int64_t id;
+    int64_t community_id;
+    const char *community;      /* its title */
+    const char *task;           /* the task's title */
+    const char *member;         /* the member's name */
+    const char *text;           /* the submission's text */
+    const char *attachment;     /* "photo:<id>", "document:<id>" or "" */
+    const char *platform, *chat_id; /* where the verdict is announced */
+    int64_t at;
+};
+
+/* The pending submissions of the communities who operates, oldest first. */
+int engine_console_reviews(struct engine *e, const struct console_identity *who,
+                           void (*row)(void *ud, const struct console_review *r), void *ud);
+
+/* 1 when who operates the community of submission id (the console offers
+   actions only there; the command checks again). */
+int engine_console_may_review(struct engine *e, const struct console_identity *who, int64_t id);
+
+/* One member and their latest ledger rows, as the members page shows them. */
+struct console_ledger_row {
+    const char *kind, *unit, *reason, *ref, *note;
+    int64_t amount, at;
+};
+struct console_member {
+    int64_t id;
+    const char *community, *name, *platform, *user_id;
+    int64_t points;
+    const struct console_ledger_row *ledger; /* newest first */
+    size_t n_ledger;
+};
+#define CONSOLE_LEDGER_ROWS 20
+
+/* Members of the communities who operates whose name, handle or user id
+   contains search ("" = all), most points first, at most 50. */
+int engine_console_members(struct engine *e, const struct console_identity *who,
+                           const char *search,
+                           void (*row)(void *ud, const struct console_member *m), void *ud);
+
+/* The chat submission id was made in (its verdict is announced there). */
+int engine_console_submission_chat(struct engine *e, int64_t id, char *chat, size_t cap);
+
+#endif
