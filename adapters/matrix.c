@@ -936,13 +936,14 @@ static void redaction_event(struct mx *mx, const char *room_id, const cJSON *ev)
    silently and never a stall. */
 static void undecodable_event(struct mx *mx, const char *room_id, const cJSON *ev)
 {
-    char *raw = cJSON_PrintUnformatted(ev);
-    if (raw && strlen(raw) > MX_RAW_KEEP_MAX)
-        raw[MX_RAW_KEEP_MAX] = '\0'; /* the engine keeps a valid UTF-8 prefix of it */
+    char *printed = cJSON_PrintUnformatted(ev);
+    char *raw = utf8_sanitized_dup(printed ? printed : "", printed ? strlen(printed) : 0, MX_RAW_KEEP_MAX);
     struct kb_event *e = new_event(mx, KB_EV_UNDECODABLE, room_id);
-    e->text = keep(mx, raw ? raw : "");
-    e->message_id = keep(mx, str_at(ev, "event_id"));
+    e->text = keep(mx, raw);
+    const char *id = str_at(ev, "event_id");
+    e->message_id = id && utf8_valid(id, strlen(id)) ? keep(mx, id) : NULL;
     free(raw);
+    free(printed);
     mx_log(mx, KB_LOG_WARN, "%s: an event without type or sender skipped; kept in failed_events",
            room_id);
 }

@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "../core/markup.h"
+#include "../core/util.h"
 #include "telegram_json.h"
 
 #define TG_BACKOFF_MIN_MS 1000L
@@ -526,7 +527,7 @@ static int keep_undecodable(struct tg *tg, struct tg_update *u, const struct tg_
            have_id ? id : -1, kb_strerror(why));
     char key[32];
     snprintf(key, sizeof key, "update:%" PRId64, have_id ? id : -1);
-    u->owned[0] = tg_raw_copy_dup(raw->p, raw->len, TG_RAW_KEEP_MAX);
+    u->owned[0] = utf8_sanitized_dup(raw->p, raw->len, TG_RAW_KEEP_MAX);
     u->owned[1] = strdup(key);
     u->n_owned = 2;
     if (!u->owned[0] || !u->owned[1])
@@ -862,7 +863,7 @@ static void control_done(void *ud, const struct kb_http_response *resp)
         tg->step = step == STEP_CMDS_EN ? STEP_CMDS_ZH : after_menu(tg);
         run_step(tg);
     } else {
-        char *seen = prc == 0 ? NULL : tg_raw_copy_dup(resp->body ? resp->body : "", resp->body_len, 200);
+        char *seen = prc == 0 ? NULL : utf8_sanitized_dup(resp->body ? resp->body : "", resp->body_len, 200);
         for (char *c = seen; c && *c; c++)
             if ((unsigned char)*c < ' ')
                 *c = ' ';

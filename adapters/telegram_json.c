@@ -707,27 +707,6 @@ int tg_split_updates(const char *body, size_t len, struct tg_span **items, size_
     }
 }
 
-char *tg_raw_copy_dup(const char *raw, size_t len, size_t max)
-{
-    size_t n = len < max ? len : max;
-    while (n > 0 && n < len && ((unsigned char)raw[n] & 0xC0) == 0x80)
-        n--; /* do not end inside a character */
-    char *out = malloc(n + 1);
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n;) {
-        size_t k = 1;
-        while (k < 4 && i + k < n && ((unsigned char)raw[i + k] & 0xC0) == 0x80)
-            k++;
-        int ok = raw[i] != '\0' && utf8_valid(raw + i, k);
-        for (size_t j = 0; j < k; j++)
-            out[i + j] = ok ? raw[i + j] : '?';
-        i += k;
-    }
-    out[n] = '\0';
-    return out;
-}
-
 int tg_raw_update_id(const char *json, size_t len, int64_t *id)
 {
     const char *end = json + len, *p = skip_ws(json, end);

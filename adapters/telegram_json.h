@@ -105,9 +105,7 @@ int tg_split_updates(const char *body, size_t len, struct tg_span **items, size_
    2^53 too), non-negative within int64.  0 or KB_EPARSE. */
 int tg_raw_update_id(const char *json, size_t len, int64_t *id);
 
-/* A malloc'd copy of at most max bytes of a raw element, for the record:
-   bytes that are not valid UTF-8 (or NUL) become '?'.  NULL on OOM. */
-char *tg_raw_copy_dup(const char *raw, size_t len, size_t max);
+/* bytes of a raw element kept for the record (utf8_sanitized_dup) */
 #define TG_RAW_KEEP_MAX 4096
 
 /* getMe result -> username (without '@').  0 or KB_EPARSE. */

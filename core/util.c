@@ -215,3 +215,22 @@ int ascii_casecmp(const char *a, const char *b)
             return ca - cb;
     }
 }
+
+char *utf8_sanitized_dup(const char *raw, size_t len, size_t max)
+{
+    size_t n = len < max ? len : max;
+    while (n > 0 && n < len && ((unsigned char)raw[n] & 0xC0) == 0x80)
+        n--; /* do not end inside a character */
+    char *out = xmalloc(n + 1);
+    for (size_t i = 0; i < n;) {
+        size_t k = 1;
+        while (k < 4 && i + k < n && ((unsigned char)raw[i + k] & 0xC0) == 0x80)
+            k++;
+        int ok = raw[i] != '\0' && utf8_valid(raw + i, k);
+        for (size_t j = 0; j < k; j++)
+            out[i + j] = ok ? raw[i + j] : '?';
+        i += k;
+    }
+    out[n] = '\0';
+    return out;
+}

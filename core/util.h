@@ -45,6 +45,10 @@ size_t utf8_decode(const char *s, size_t n, uint32_t *cp);
 size_t utf8_count(const char *s, size_t n);
 /* Largest prefix of s no longer than max bytes that ends on a boundary. */
 size_t utf8_clip(const char *s, size_t n, size_t max);
+/* A copy (owned) of at most max bytes of raw[0..len), cut at a character
+   boundary, each invalid or NUL byte sequence replaced by '?': raw text
+   kept for inspection must be valid UTF-8. */
+char *utf8_sanitized_dup(const char *raw, size_t len, size_t max);
 
 /* Parse a whole decimal integer in [min,max]; 0 or KB_EINVAL. */
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../adapters/telegram_json.h"
+#include "../../core/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < n_items; i++) {
             int64_t id;
             tg_raw_update_id(items[i].p, items[i].len, &id);
-            free(tg_raw_copy_dup(items[i].p, items[i].len, 64));
+            free(utf8_sanitized_dup(items[i].p, items[i].len, 64));
         }
         free(items);
     }
