@@ -249,6 +249,8 @@ int chat_migrate(struct engine *e, const char *platform, const char *old_id, con
         rc = store_exec(e->st, "UPDATE outbox SET chat_id = ? WHERE platform = ? AND chat_id = ? AND state = 0",
                         VALS(ST(new_id), ST(platform), ST(old_id)));
     if (!rc)
+        outbox_mem_stale(e, platform); /* the sender's copies name the old chat */
+    if (!rc)
         rc = store_exec(e->st, "UPDATE OR REPLACE posted SET chat_id = ? WHERE platform = ? AND chat_id = ?",
                         VALS(ST(new_id), ST(platform), ST(old_id)));
     /* where polls close and task verdicts and reminders are posted */

@@ -60,6 +60,7 @@ void engine_close(struct engine *e)
     if (!e)
         return;
     store_close(e->st);
+    outbox_mem_free(e);
     free(e->set.db_path);
     free(e->set.locale);
     free(e->set.tz);
@@ -112,6 +113,10 @@ int engine_finish(struct engine *e, int rc)
         rc = store_commit(e->st); /* rolls back itself when it fails */
     else
         store_rollback(e->st);
+    if (rc)
+        outbox_mem_rollback(e, 0);
+    else
+        outbox_mem_commit(e);
     return rc ? engine_fail(e, rc) : KB_OK;
 }
 
@@ -235,11 +240,13 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
         rc = store_savepoint(e->st);
         if (rc)
             goto out;
+        size_t mark = outbox_mem_mark(e);
         rc = apply_one(e, &events[i], now);
         if (rc && fatal_store_error(rc))
             goto out;
         if (rc) {
             store_rollback_savepoint(e->st);
+            outbox_mem_rollback(e, mark);
             record_failure(e, &events[i], rc, now);
             rc = KB_OK; /* that event alone is skipped; the batch goes on */
             continue;

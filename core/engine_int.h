@@ -29,6 +29,23 @@ struct rate_table {
     struct rate_slot slots[RATE_SLOTS];
 };
 
+/* Outbox rows in memory (outbox.c): those queued in the open transaction,
+   and per platform those committed and not yet taken by its sender, so the
+   sender need not read back what the engine just wrote. */
+struct outbox_lane {
+    char *platform;
+    struct kb_reply **rows;       /* committed, oldest first; each one allocation */
+    size_t n, cap;
+    int spilled;                  /* rows were dropped (over the cap): the table has more */
+    int stale;                    /* pending rows changed in the table: read it again */
+};
+struct outbox_mem {
+    struct kb_reply **staged;     /* queued in the open transaction */
+    size_t n_staged, cap_staged;
+    struct outbox_lane *lanes;
+    size_t n_lanes;
+};
+
 struct engine {
     struct store *st;
     struct engine_settings set;   /* owned copies */
@@ -36,6 +53,7 @@ struct engine {
     engine_log_fn log;
     void *log_ud;
     struct rate_table rates;
+    struct outbox_mem outbox;
 };
 
 struct community {
@@ -78,6 +96,17 @@ int ctx_reply_markup(struct cmd_ctx *c, const char *markup, int coalesce);
 int ctx_post(struct cmd_ctx *c, const char *markup, const char *buttons, const char *ref);
 /* Queue any reply (ticks, edits, other chats). */
 int outbox_add(struct engine *e, const struct kb_reply *r, const char *ref, int64_t now);
+/* The in-memory outbox follows the transaction: rows staged since mark are
+   dropped when a savepoint rolls back (mark = outbox_mem_mark() taken when
+   it began), all staged rows when the transaction does, and they join their
+   platform's lane when it commits (engine_finish does both). */
+size_t outbox_mem_mark(const struct engine *e);
+void outbox_mem_rollback(struct engine *e, size_t mark);
+void outbox_mem_commit(struct engine *e);
+void outbox_mem_free(struct engine *e);
+/* Pending rows of platform were changed in the table (a chat migrated): its
+   sender reads them again. */
+void outbox_mem_stale(struct engine *e, const char *platform);
 /* Post markup to every active chat of a community (announcements). */
 int community_post(struct engine *e, int64_t community_id, const char *markup,
                    const char *buttons, const char *ref, int64_t now);
