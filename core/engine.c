@@ -40,6 +40,10 @@ int engine_open(const struct engine_settings *s, struct engine **out, char *err,
         d->days = xstrdup(s->schedules[i].days);
         d->tmpl = xstrdup(s->schedules[i].tmpl);
     }
+    cache_init(&e->cache.chats, 8192);
+    cache_init(&e->cache.communities, 4096);
+    cache_init(&e->cache.members, 65536);
+    cache_init(&e->cache.names, 65536);
     int rc = store_open(e->set.db_path, &e->st, err, errcap);
     for (size_t m = 0; !rc && m < kb_n_modules; m++) {
         const struct kb_module *mod = kb_modules[m];
@@ -61,6 +65,10 @@ void engine_close(struct engine *e)
         return;
     store_close(e->st);
     outbox_mem_free(e);
+    cache_free(&e->cache.chats);
+    cache_free(&e->cache.communities);
+    cache_free(&e->cache.members);
+    cache_free(&e->cache.names);
     free(e->set.db_path);
     free(e->set.locale);
     free(e->set.tz);
@@ -113,11 +121,21 @@ int engine_finish(struct engine *e, int rc)
         rc = store_commit(e->st); /* rolls back itself when it fails */
     else
         store_rollback(e->st);
-    if (rc)
+    if (rc) {
         outbox_mem_rollback(e, 0);
-    else
+        engine_caches_clear(e);
+    } else {
         outbox_mem_commit(e);
+    }
     return rc ? engine_fail(e, rc) : KB_OK;
+}
+
+void engine_caches_clear(struct engine *e)
+{
+    cache_clear(&e->cache.chats);
+    cache_clear(&e->cache.communities);
+    cache_clear(&e->cache.members);
+    cache_clear(&e->cache.names);
 }
 
 /* ==== replies ========================================================== */
@@ -247,6 +265,7 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
         if (rc) {
             store_rollback_savepoint(e->st);
             outbox_mem_rollback(e, mark);
+            engine_caches_clear(e);
             record_failure(e, &events[i], rc, now);
             rc = KB_OK; /* that event alone is skipped; the batch goes on */
             continue;

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "cache.h"
 #include "engine.h"
 #include "event.h"
 #include "modules.h"
@@ -46,6 +47,16 @@ struct outbox_mem {
     size_t n_lanes;
 };
 
+/* What events look up, kept in step with the rows (community.c, link.c);
+   dropped whole when a transaction or savepoint rolls back. */
+struct engine_caches {
+    struct cache chats;           /* "platform\x1fchat_id" -> community id */
+    struct cache communities;     /* id -> locale (text), tz (text2) */
+    struct cache members;         /* "community\x1fplatform\x1fuser_id" -> member id
+                                     (linked: the first identity), name, handle, last_seen */
+    struct cache names;           /* member id -> display name */
+};
+
 struct engine {
     struct store *st;
     struct engine_settings set;   /* owned copies */
@@ -54,6 +65,7 @@ struct engine {
     void *log_ud;
     struct rate_table rates;
     struct outbox_mem outbox;
+    struct engine_caches cache;
 };
 
 struct community {
@@ -96,6 +108,9 @@ int ctx_reply_markup(struct cmd_ctx *c, const char *markup, int coalesce);
 int ctx_post(struct cmd_ctx *c, const char *markup, const char *buttons, const char *ref);
 /* Queue any reply (ticks, edits, other chats). */
 int outbox_add(struct engine *e, const struct kb_reply *r, const char *ref, int64_t now);
+/* Forget every cached lookup (a rollback, or a write too wide to follow). */
+void engine_caches_clear(struct engine *e);
+
 /* The in-memory outbox follows the transaction: rows staged since mark are
    dropped when a savepoint rolls back (mark = outbox_mem_mark() taken when
    it began), all staged rows when the transaction does, and they join their
