@@ -10,6 +10,8 @@
 
 #define QUEUE_MAX 2048         /* rows the sender holds in memory */
 #define WINDOW_MAX 64
+#define DONE_BATCH 128         /* outcomes recorded together (one commit, one sync) */
+#define DONE_DELAY_MS 5        /* at most this long after the first of them */
 #define MERGE_HEADROOM 296     /* a merged text stays this far under the adapter's
                                   max_text (3800 of Telegram's 4096): never split */
 
@@ -55,6 +57,7 @@ struct sender {
        pump (one sync per round of sends, not one per message) */
     struct outbox_done *done;
     size_t n_done, cap_done;
+    int64_t done_since_ms;         /* when the oldest unrecorded outcome came */
     void (*sent)(void *ud);
     void *sent_ud;
     int sent_unreported;           /* a delivery happened since sent() was last called */
@@ -226,6 +229,8 @@ size_t sender_in_flight(const struct sender *s)
 static void done_push(struct sender *s, const struct kb_reply *r, enum outbox_outcome out,
                       const char *message_id, int64_t retry_at, const char *error)
 {
+    if (s->n_done == 0)
+        s->done_since_ms = clock_real_ms();
     if (s->n_done == s->cap_done) {
         s->cap_done = s->cap_done ? s->cap_done * 2 : 64;
         s->done = xrealloc(s->done, s->cap_done * sizeof *s->done);
@@ -379,6 +384,8 @@ static int refill(struct sender *s)
     if (s->reload == RELOAD_NONE || s->in_flight > 0 ||
         (s->reload == RELOAD_WHEN_EMPTY && s->queued > 0))
         return s->reload == RELOAD_NOW ? -1 : 0; /* a reload waits for the sends in flight */
+    if (done_flush(s))
+        return -1; /* sent rows would still look pending: reading them would resend */
     queues_clear(s);
     if (engine_outbox_reload(s->e, platform, QUEUE_MAX, &rows)) {
         outbox_rows_free(&rows);
@@ -396,8 +403,11 @@ static void pump(uv_timer_t *t)
     if (s->closing)
         return;
     s->kicked = 0;
-    if (done_flush(s)) {
-        arm(s, 1000); /* the rows still look pending: reading them would resend */
+    int64_t now = clock_real_ms(); /* Telegram's limits run on real time, not the test clock */
+    /* outcomes are recorded in rounds: one sync for many sends */
+    if ((s->n_done >= DONE_BATCH || now - s->done_since_ms >= DONE_DELAY_MS ||
+         (s->in_flight == 0 && s->queued == 0)) && done_flush(s)) {
+        arm(s, 1000);
         return;
     }
     if (refill(s)) {
@@ -405,8 +415,7 @@ static void pump(uv_timer_t *t)
             arm(s, 1000); /* the table could not be read: try again */
         return;           /* else the last send in flight kicks */
     }
-    int64_t now = clock_real_ms(); /* Telegram's limits run on real time, not the test clock */
-    int64_t wake = -1;
+    int64_t wake = s->n_done ? s->done_since_ms + DONE_DELAY_MS : -1;
     for (size_t ci = 0; ci < s->n_chats && !s->closing; ci++) {
         struct chat_state *c = &s->chats[ci];
         while (c->n > 0 && !c->busy) {
@@ -449,7 +458,8 @@ static void pump(uv_timer_t *t)
         arm(s, 0);
     else if (wake >= 0)
         arm(s, wake > now ? (uint64_t)(wake - now) : 1);
-    else if (s->in_flight == 0 && s->queued == 0 && s->reload == RELOAD_NONE && s->idle)
+    else if (s->in_flight == 0 && s->queued == 0 && s->reload == RELOAD_NONE && s->n_done == 0 &&
+             s->idle)
         s->idle(s->idle_ud);
 }
 

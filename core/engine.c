@@ -42,8 +42,8 @@ int engine_open(const struct engine_settings *s, struct engine **out, char *err,
     }
     cache_init(&e->cache.chats, 8192);
     cache_init(&e->cache.communities, 4096);
-    cache_init(&e->cache.members, 65536);
-    cache_init(&e->cache.names, 65536);
+    cache_init(&e->cache.members, 16384);
+    cache_init(&e->cache.names, 16384);
     int rc = store_open(e->set.db_path, &e->st, err, errcap);
     for (size_t m = 0; !rc && m < kb_n_modules; m++) {
         const struct kb_module *mod = kb_modules[m];
