@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/cache.h"
 #include "../core/util.h"
 #include "clock.h"
 #include "log.h"
@@ -45,8 +46,7 @@ struct sender {
     size_t in_flight;
     struct chat_state *chats;
     size_t n_chats, cap_chats;
-    size_t *index;                 /* open-addressed hash of chats by key (+1; 0 free) */
-    size_t index_cap;
+    struct cache index;            /* lane key -> index into chats */
     size_t queued;                 /* rows waiting in all lanes */
     enum reload reload;
     int64_t global[WINDOW_MAX];
@@ -73,36 +73,15 @@ struct send_job {
 
 static void pump(uv_timer_t *t);
 
-static uint64_t key_hash(const char *prefix, const char *chat_id)
-{
-    uint64_t h = 1469598103934665603u;
-    for (const char *p = prefix; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211u;
-    for (const char *p = chat_id; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211u;
-    return h;
-}
-
-static void index_put(struct sender *s, size_t chat)
-{
-    const char *key = s->chats[chat].key;
-    size_t mask = s->index_cap - 1;
-    size_t i = (size_t)key_hash("", key) & mask;
-    while (s->index[i])
-        i = (i + 1) & mask;
-    s->index[i] = chat + 1;
-}
-
 static size_t lane_index(struct sender *s, const char *prefix, const char *chat_id)
 {
-    size_t plen = strlen(prefix);
-    if (s->index_cap) {
-        size_t mask = s->index_cap - 1;
-        for (size_t i = (size_t)key_hash(prefix, chat_id) & mask; s->index[i]; i = (i + 1) & mask) {
-            const char *key = s->chats[s->index[i] - 1].key;
-            if (strncmp(key, prefix, plen) == 0 && strcmp(key + plen, chat_id) == 0)
-                return s->index[i] - 1;
-        }
+    struct sbuf key = {0};
+    sbuf_add(&key, prefix);
+    sbuf_add(&key, chat_id);
+    const struct cache_entry *hit = cache_get(&s->index, key.s);
+    if (hit) {
+        sbuf_free(&key);
+        return (size_t)hit->num;
     }
     if (s->n_chats == s->cap_chats) {
         s->cap_chats = s->cap_chats ? s->cap_chats * 2 : 16;
@@ -110,21 +89,9 @@ static size_t lane_index(struct sender *s, const char *prefix, const char *chat_
     }
     struct chat_state *c = &s->chats[s->n_chats];
     memset(c, 0, sizeof *c);
-    struct sbuf key = {0};
-    sbuf_add(&key, prefix);
-    sbuf_add(&key, chat_id);
+    cache_put(&s->index, key.s, (int64_t)s->n_chats, NULL, NULL, 0);
     c->key = sbuf_take(&key);
-    size_t chat = s->n_chats++;
-    if (2 * s->n_chats > s->index_cap) { /* keep the table at most half full */
-        free(s->index);
-        s->index_cap = s->index_cap ? s->index_cap * 2 : 64;
-        s->index = xcalloc(s->index_cap, sizeof *s->index);
-        for (size_t i = 0; i < s->n_chats; i++)
-            index_put(s, i);
-    } else {
-        index_put(s, chat);
-    }
-    return chat;
+    return s->n_chats++;
 }
 
 /* Answers to button presses (the presser's toast) are not messages in the
@@ -474,6 +441,7 @@ struct sender *sender_new(uv_loop_t *loop, struct engine *e, struct adapter *a,
     s->idle = idle;
     s->idle_ud = ud;
     s->reload = RELOAD_NOW; /* replies left from a previous run wait in the table */
+    cache_init(&s->index, SIZE_MAX); /* an index: never starts over */
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;
     return s;
@@ -500,7 +468,7 @@ static void sender_closed(uv_handle_t *h)
         free(s->chats[i].queue);
     }
     free(s->chats);
-    free(s->index);
+    cache_free(&s->index);
     free(s);
 }
 
