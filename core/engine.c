@@ -44,6 +44,7 @@ int engine_open(const struct engine_settings *s, struct engine **out, char *err,
     cache_init(&e->cache.communities, 4096);
     cache_init(&e->cache.members, 16384);
     cache_init(&e->cache.names, 16384);
+    cache_init(&e->cache.checkins_per_day, 4096);
     int rc = store_open(e->set.db_path, &e->st, err, errcap);
     for (size_t m = 0; !rc && m < kb_n_modules; m++) {
         const struct kb_module *mod = kb_modules[m];
@@ -69,6 +70,7 @@ void engine_close(struct engine *e)
     cache_free(&e->cache.communities);
     cache_free(&e->cache.members);
     cache_free(&e->cache.names);
+    cache_free(&e->cache.checkins_per_day);
     free(e->set.db_path);
     free(e->set.locale);
     free(e->set.tz);
@@ -136,6 +138,7 @@ void engine_caches_clear(struct engine *e)
     cache_clear(&e->cache.communities);
     cache_clear(&e->cache.members);
     cache_clear(&e->cache.names);
+    cache_clear(&e->cache.checkins_per_day);
 }
 
 /* ==== replies ========================================================== */

@@ -55,6 +55,7 @@ struct engine_caches {
     struct cache members;         /* "community\x1fplatform\x1fuser_id" -> member id
                                      (linked: the first identity), name, handle, last_seen */
     struct cache names;           /* member id -> display name */
+    struct cache checkins_per_day;/* "community\x1fday" -> check-ins that day (the rank) */
 };
 
 struct engine {

@@ -361,6 +361,15 @@ TEST(a_rolled_back_event_leaves_no_cached_lookup)
     free(r);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM checkins c JOIN members m ON m.id = c.member_id"
                          " JOIN chats h ON h.community_id = m.community_id"), 1);
+    /* a check-in whose reply cannot be queued is undone, and so is its rank */
+    CHECK_INT(store_exec(f.e->st, "CREATE TRIGGER planted BEFORE INSERT ON outbox"
+                                  " BEGIN SELECT RAISE(ABORT, 'planted'); END", NOVALS), 0);
+    CHECK_INT(fx_say(&f, "new", "bob", T0 + 2, "/checkin"), 0);
+    CHECK_INT(store_exec(f.e->st, "DROP TRIGGER planted", NOVALS), 0);
+    CHECK_INT(fx_say(&f, "new", "carol", T0 + 3, "/checkin"), 0);
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "#2 today");
+    free(r);
     /* a renamed member is named by the new name, not a cached old one */
     CHECK_INT(store_exec(f.e->st, "CREATE TRIGGER planted BEFORE INSERT ON checkins"
                                   " BEGIN SELECT RAISE(ABORT, 'planted'); END", NOVALS), 0);
