@@ -128,7 +128,7 @@ static void console_input_end(void *ud)
 
 static void print_prefixed(struct adapter *a, const char *prefix, const char *markup)
 {
-    char *plain = markup_plain_dup(markup);
+    char *plain = markup_plain_dup(markup, 0, MARKUP_DROP_ISOLATES);
     size_t cap = strlen(plain) * 2 + strlen(prefix) + 64;
     char *buf = malloc(cap);
     if (!buf)
@@ -156,7 +156,7 @@ static int console_send(struct adapter *a, const struct kb_reply *r, kb_send_don
         print_prefixed(a, r->kind == KB_REPLY_EDIT ? "kocbot (edit)> " : "kocbot> ", r->text);
         if (r->buttons && *r->buttons) {
             /* rows '\n', buttons '\t', "label\x1f data" */
-            char *plain = markup_plain_dup(r->buttons);
+            char *plain = markup_plain_dup(r->buttons, 0, MARKUP_DROP_ISOLATES);
             for (char *p = plain; *p; p++) {
                 if (*p == KB_BUTTON_FIELD_SEP)
                     *p = '=';

@@ -12,8 +12,10 @@
  * Any step that fails is retried after a timer (the same step, with the
  * same batch): transport errors, 5xx and unreadable answers back off
  * exponentially with jitter (1 s doubling to 60 s, reset on success); 429
- * waits exactly retry_after; 409 waits 30 s; 401 (and 404 on getMe /
- * getUpdates) is fatal.  The offset advances only when deliver() committed
+ * waits exactly retry_after; 409 waits 30 s.  Only Telegram's own
+ * {"ok":false,"error_code":401|404} to getMe is fatal; the same from
+ * another method sends us back to getMe, and any other answer (a proxy's
+ * page) is a network fault.  The offset advances only when deliver() committed
  * the batch together with the cursor "tg:offset".
  *
  * ROLES: when admins_are_operators is set, group commands and button
@@ -32,6 +34,7 @@
  */
 #include "telegram.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -39,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/markup.h"
 #include "telegram_json.h"
 
 #define TG_BACKOFF_MIN_MS 1000L
@@ -460,25 +464,45 @@ static void admins_done(void *ud, const struct kb_http_response *resp)
     }
     if (prc == 0)
         tg_envelope_free(&env);
-    if (resp->outcome == KB_HTTP_DONE && resp->status == 401) {
-        go_fatal(tg, "Telegram rejected the token (401)");
-        return;
-    }
     if (tg->admin_pending == 0 && tg->step == STEP_ROLES)
         deliver_batch(tg);
 }
 
-/* A getUpdates result array: decode, then resolve roles and deliver. */
-static void got_updates(struct tg *tg, const cJSON *result)
+/* An update that cannot be read is delivered as such: the engine keeps its
+   raw JSON in failed_events in the same transaction that moves the offset
+   past it, so it is neither lost from view nor read again. */
+static int keep_undecodable(struct tg *tg, struct tg_update *u, const struct tg_span *raw,
+                            int64_t id, int have_id, int why)
 {
-    if (!cJSON_IsArray(result)) {
-        tg_log(tg, KB_LOG_WARN, "telegram: getUpdates result is not an array");
-        backoff(tg);
-        return;
-    }
-    int count = cJSON_GetArraySize(result);
+    tg_update_clear(u);
+    memset(u, 0, sizeof *u);
+    u->update_id = id;
+    u->has_update_id = have_id;
+    tg_log(tg, KB_LOG_WARN, "telegram: update %" PRId64 " skipped (%s); kept in failed_events",
+           have_id ? id : -1, kb_strerror(why));
+    char key[32];
+    snprintf(key, sizeof key, "update:%" PRId64, have_id ? id : -1);
+    u->owned[0] = tg_raw_copy_dup(raw->p, raw->len, TG_RAW_KEEP_MAX);
+    u->owned[1] = strdup(key);
+    u->n_owned = 2;
+    if (!u->owned[0] || !u->owned[1])
+        return KB_ENOMEM;
+    u->ev.kind = KB_EV_UNDECODABLE;
+    u->ev.platform = "tg";
+    u->ev.bot_username = tg->username;
+    u->ev.text = u->owned[0];
+    u->ev.message_id = u->owned[1];
+    u->has_event = 1;
+    return 0;
+}
+
+/* The elements of a getUpdates answer: decode each on its own, then resolve
+   roles and deliver.  The offset moves past every element whose update_id
+   can be read, decodable or not. */
+static void got_updates(struct tg *tg, const struct tg_span *items, size_t count)
+{
     tg->backoff_ms = TG_BACKOFF_MIN_MS;
-    if (count <= 0) {
+    if (count == 0) {
         /* a long poll that came back empty at once (a proxy or an emulator
            ignoring `timeout`) must not turn into a busy loop */
         int64_t took = tg->svc->now_ms(tg->svc->ctx) - tg->poll_started_ms;
@@ -488,7 +512,7 @@ static void got_updates(struct tg *tg, const cJSON *result)
             run_step(tg); /* step is still POLL */
         return;
     }
-    tg->batch = calloc((size_t)count, sizeof *tg->batch);
+    tg->batch = calloc(count, sizeof *tg->batch);
     if (!tg->batch) {
         backoff(tg);
         return;
@@ -496,28 +520,29 @@ static void got_updates(struct tg *tg, const cJSON *result)
     int64_t now_s = tg->svc->now_ms(tg->svc->ctx) / 1000;
     int have_max = 0;
     int64_t max_id = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach(item, result) {
+    for (size_t i = 0; i < count; i++) {
         struct tg_update *u = &tg->batch[tg->nbatch++];
-        int rc = tg_decode_update(item, tg->username, now_s, u);
-        if (u->has_update_id && (!have_max || u->update_id > max_id)) {
-            max_id = u->update_id;
+        int64_t id = -1;
+        int have_id = tg_raw_update_id(items[i].p, items[i].len, &id) == 0;
+        if (have_id && (!have_max || id > max_id)) {
+            max_id = id;
             have_max = 1;
         }
+        cJSON *item = cJSON_ParseWithLength(items[i].p, items[i].len);
+        int rc = item ? tg_decode_update(item, tg->username, now_s, u) : KB_EPARSE;
+        cJSON_Delete(item);
         if (rc) {
-            tg_log(tg, KB_LOG_WARN, "telegram: update %" PRId64 " skipped: %s",
-                   u->has_update_id ? u->update_id : -1, kb_strerror(rc));
-            char *raw = cJSON_PrintUnformatted(item);
-            if (raw) {
-                tg_log(tg, KB_LOG_DEBUG, "telegram: undecodable update: %.900s", raw);
-                free(raw);
+            if (keep_undecodable(tg, u, &items[i], id, have_id, rc)) {
+                batch_free(tg);
+                backoff(tg);
+                return;
             }
         } else if (u->edited) {
             tg_log(tg, KB_LOG_DEBUG, "telegram: update %" PRId64 ": edit ignored",
                    u->update_id);
         }
     }
-    if (!have_max || max_id >= (int64_t)TG_ID_MAX) {
+    if (!have_max || max_id == INT64_MAX) {
         tg_log(tg, KB_LOG_ERROR, "telegram: getUpdates batch without usable update ids");
         batch_free(tg);
         backoff(tg);
@@ -548,10 +573,21 @@ static void control_done(void *ud, const struct kb_http_response *resp)
         backoff(tg);
         return;
     }
+    long st = resp->status;
+    struct tg_span *items = NULL;
+    size_t n_items = 0;
+    if (step == STEP_POLL && st == 200 &&
+        tg_split_updates(resp->body, resp->body_len, &items, &n_items) == 0) {
+        got_updates(tg, items, n_items); /* the items point into resp->body */
+        free(items);
+        return;
+    }
     struct tg_envelope env;
     int prc = tg_envelope_parse(resp->body, resp->body_len, &env);
-    long st = resp->status;
     const char *desc = prc == 0 && env.description[0] ? env.description : "-";
+    /* only Telegram itself saying so counts, never a proxy's or a captive
+       portal's page that happens to carry the same status */
+    int rejected = prc == 0 && !env.ok && env.error_code == st && (st == 401 || st == 404);
     if (st == 200 && prc == 0 && env.ok) {
         if (step == STEP_GETME) {
             if (tg_parse_me(env.result, tg->username, sizeof tg->username)) {
@@ -567,13 +603,20 @@ static void control_done(void *ud, const struct kb_http_response *resp)
             tg->step = step == STEP_CMDS_EN ? STEP_CMDS_ZH : STEP_POLL;
             run_step(tg);
         } else {
-            got_updates(tg, env.result);
+            tg_log(tg, KB_LOG_WARN, "telegram: getUpdates result is not an array");
+            backoff(tg);
         }
-    } else if (st == 401 || (st == 404 && (step == STEP_GETME || step == STEP_POLL))) {
+    } else if (rejected && step == STEP_GETME) {
         tg_envelope_free(&env);
         go_fatal(tg, st == 401 ? "Telegram rejected the token (401)"
                                : "Telegram rejected the token (404)");
         return;
+    } else if (rejected) {
+        /* the token may have been revoked: getMe decides, after a pause */
+        tg_log(tg, KB_LOG_ERROR, "telegram: %s answered %ld (%s); checking the token with getMe",
+               method, st, desc);
+        tg->step = STEP_GETME;
+        backoff(tg);
     } else if (st == 409) {
         tg_log(tg, KB_LOG_ERROR, "telegram: %s 409 Conflict: another instance is polling "
                "or a webhook is set (%s); retrying in 30 s", method, desc);
@@ -588,8 +631,13 @@ static void control_done(void *ud, const struct kb_http_response *resp)
         tg->step = step == STEP_CMDS_EN ? STEP_CMDS_ZH : STEP_POLL;
         run_step(tg);
     } else {
-        tg_log(tg, KB_LOG_WARN, "telegram: %s failed (status %ld: %s)", method, st,
-               prc == 0 ? desc : "malformed answer");
+        char *seen = prc == 0 ? NULL : tg_raw_copy_dup(resp->body ? resp->body : "", resp->body_len, 200);
+        for (char *c = seen; c && *c; c++)
+            if ((unsigned char)*c < ' ')
+                *c = ' ';
+        tg_log(tg, KB_LOG_WARN, "telegram: %s failed (status %ld: %s%s%s)", method, st,
+               prc == 0 ? desc : "not a Bot API answer", seen ? ": " : "", seen ? seen : "");
+        free(seen);
         backoff(tg);
     }
     tg_envelope_free(&env);
@@ -642,7 +690,7 @@ static void run_step(struct tg *tg)
 
 static void send_free(struct tg_send *s)
 {
-    tg_parts_free(s->parts, s->nparts);
+    markup_parts_free(s->parts, s->nparts);
     free(s->answer_body);
     free(s->chat_id);
     free(s->thread_id);
@@ -859,12 +907,12 @@ static int tg_send_op(struct adapter *a, const struct kb_reply *r,
             rc = KB_EINVAL;
             goto fail;
         }
-        char *clean = tg_markup_sanitize_dup(r->text ? r->text : "");
+        char *clean = markup_sanitize_dup(r->text ? r->text : "");
         if (!clean) {
             rc = KB_ENOMEM;
             goto fail;
         }
-        rc = tg_split_markup(clean, a->max_text, &s->parts, &s->nparts);
+        rc = markup_split(clean, a->max_text, &s->parts, &s->nparts);
         free(clean);
         if (rc == 0 && s->nparts == 0)
             rc = KB_EINVAL; /* Telegram refuses empty texts */
@@ -908,9 +956,11 @@ static int tg_start(struct adapter *a)
                                   : 0;
     if (rc < 0)
         return rc;
-    int64_t v;
-    if (buf[0] && tg_parse_id_str(buf, &v) == 0)
-        snprintf(tg->offset, sizeof tg->offset, "%" PRId64, v);
+    char *end = NULL;
+    errno = 0;
+    long long v = buf[0] ? strtoll(buf, &end, 10) : -1;
+    if (buf[0] && !errno && !*end && v >= 0) /* any int64: ids past 2^53 are confirmed too */
+        snprintf(tg->offset, sizeof tg->offset, "%lld", v);
     else if (buf[0])
         tg_log(tg, KB_LOG_WARN, "telegram: stored offset unreadable; starting without");
     tg->started = 1;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/markup.h"
 #include "../core/util.h"
 
 /* ==== numbers and text ================================================ */
@@ -289,6 +290,74 @@ static int command_for_other_bot(const char *text, const char *me)
     return 0;
 }
 
+/* Byte offset of UTF-16 unit `units` in valid UTF-8 text (Telegram counts
+   entity offsets in UTF-16 units), or (size_t)-1 past the end or inside a
+   character. */
+static size_t utf16_byte_offset(const char *text, size_t len, int64_t units)
+{
+    size_t i = 0;
+    int64_t u = 0;
+    while (u < units && i < len) {
+        unsigned char ch = (unsigned char)text[i];
+        size_t n = ch < 0x80 ? 1 : ch < 0xE0 ? 2 : ch < 0xF0 ? 3 : 4;
+        u += n == 4 ? 2 : 1;
+        i += n;
+    }
+    return u == units && i <= len ? i : (size_t)-1;
+}
+
+/* A command names people it mentions: a text_mention (a user without a
+   username, picked in the client) becomes "@<user id>", an identity the
+   core resolves, instead of the display name it shows. */
+static int keep_mentions(struct tg_update *u, const cJSON *msg)
+{
+    const char *text = u->ev.text;
+    const cJSON *ents = cJSON_GetObjectItemCaseSensitive(msg, "entities");
+    if (!text || text[0] != '/' || !cJSON_IsArray(ents))
+        return 0;
+    size_t len = strlen(text), done = 0;
+    char *out = NULL;
+    size_t olen = 0;
+    int changed = 0, rc = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, ents) {
+        const char *type = str_field(e, "type");
+        int64_t off, n, uid;
+        if (!type || strcmp(type, "text_mention") || read_id_field(e, "offset", &off) ||
+            read_id_field(e, "length", &n) ||
+            read_id_field(cJSON_GetObjectItemCaseSensitive(e, "user"), "id", &uid))
+            continue;
+        size_t from = utf16_byte_offset(text, len, off), to = utf16_byte_offset(text, len, off + n);
+        if (from == (size_t)-1 || to == (size_t)-1 || from < done || to < from)
+            continue; /* out of range or overlapping: leave the text as it is */
+        char *grown = realloc(out, olen + (from - done) + 24);
+        if (!grown) {
+            rc = KB_ENOMEM;
+            break;
+        }
+        out = grown;
+        memcpy(out + olen, text + done, from - done);
+        olen += from - done;
+        olen += (size_t)snprintf(out + olen, 24, "@%" PRId64, uid);
+        done = to;
+        changed = 1;
+    }
+    if (!rc && changed) {
+        char *grown = realloc(out, olen + (len - done) + 1);
+        if (!grown) {
+            rc = KB_ENOMEM;
+        } else {
+            out = grown;
+            memcpy(out + olen, text + done, len - done);
+            olen += len - done;
+            u->ev.text = keep(u, out, olen);
+            rc = u->ev.text ? 0 : KB_ENOMEM;
+        }
+    }
+    free(out);
+    return rc;
+}
+
 static int decode_message(struct tg_update *u, const cJSON *msg)
 {
     int rc;
@@ -341,6 +410,8 @@ static int decode_message(struct tg_update *u, const cJSON *msg)
         return rc;
     if (!ev->text && (rc = keep_field(u, msg, "caption", &ev->text)))
         return rc;
+    if ((rc = keep_mentions(u, msg)))
+        return rc;
     if ((rc = keep_attachment(u, msg, &ev->attachment)))
         return rc;
 
@@ -361,11 +432,20 @@ static int decode_message(struct tg_update *u, const cJSON *msg)
             return rc;
     }
 
+    /* a forward carries its origin (forward_origin since Bot API 7.0, the
+       forward_* fields before) or is a channel post copied into a linked group */
+    ev->forwarded = cJSON_GetObjectItemCaseSensitive(msg, "forward_origin") ||
+                    cJSON_GetObjectItemCaseSensitive(msg, "forward_from") ||
+                    cJSON_GetObjectItemCaseSensitive(msg, "forward_from_chat") ||
+                    cJSON_GetObjectItemCaseSensitive(msg, "forward_sender_name") ||
+                    cJSON_GetObjectItemCaseSensitive(msg, "forward_date") ||
+                    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "is_automatic_forward"));
+
     if (!ev->text && !ev->attachment)
         return 0; /* service messages, stickers, ...: nothing for core */
     ev->kind = KB_EV_MESSAGE;
     u->has_event = 1;
-    if (ev->chat_type == KB_CHAT_GROUP && ev->role != KB_ROLE_ANON_ADMIN &&
+    if (ev->chat_type == KB_CHAT_GROUP && ev->role != KB_ROLE_ANON_ADMIN && !ev->forwarded &&
         ev->text && ev->text[0] == '/' &&
         !command_for_other_bot(ev->text, ev->bot_username))
         u->needs_role = 1;
@@ -487,6 +567,194 @@ void tg_update_clear(struct tg_update *u)
     u->n_owned = 0;
 }
 
+/* ==== tolerant reading of a getUpdates answer ========================== */
+
+/* A structural scan (strings are skipped, never decoded), so one element
+   that cJSON refuses — a lone surrogate escape, a bad byte — does not make
+   its neighbours unreadable. */
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* p at '"': just past the closing quote, or NULL. */
+static const char *skip_string(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        if (*p == '\\')
+            p++;
+        else if (*p == '"')
+            return p + 1;
+    }
+    return NULL;
+}
+
+/* Just past the value at p, or NULL when it does not end. */
+static const char *skip_value(const char *p, const char *end)
+{
+    if (p >= end)
+        return NULL;
+    if (*p == '"')
+        return skip_string(p, end);
+    if (*p != '{' && *p != '[') {
+        const char *q = p;
+        while (q < end && !strchr(",]} \t\r\n", *q))
+            q++;
+        return q > p ? q : NULL;
+    }
+    int depth = 0;
+    while (p < end) {
+        if (*p == '"') {
+            if (!(p = skip_string(p, end)))
+                return NULL;
+            continue;
+        }
+        if (*p == '{' || *p == '[')
+            depth++;
+        else if ((*p == '}' || *p == ']') && --depth == 0)
+            return p + 1;
+        p++;
+    }
+    return NULL;
+}
+
+/* Next "key": value of the object whose members start at *p (just past
+   '{' or a ','): 1 with key and value spans, 0 at the closing '}', -1 when
+   malformed. */
+static int next_member(const char **p, const char *end, struct tg_span *key, struct tg_span *val)
+{
+    const char *q = skip_ws(*p, end);
+    if (q < end && *q == ',')
+        q = skip_ws(q + 1, end);
+    if (q < end && *q == '}') {
+        *p = q + 1;
+        return 0;
+    }
+    if (q >= end || *q != '"')
+        return -1;
+    const char *k_end = skip_string(q, end);
+    if (!k_end)
+        return -1;
+    key->p = q + 1;
+    key->len = (size_t)(k_end - q - 2);
+    q = skip_ws(k_end, end);
+    if (q >= end || *q != ':')
+        return -1;
+    q = skip_ws(q + 1, end);
+    const char *v_end = skip_value(q, end);
+    if (!v_end)
+        return -1;
+    val->p = q;
+    val->len = (size_t)(v_end - q);
+    *p = v_end;
+    return 1;
+}
+
+static int span_is(const struct tg_span *s, const char *lit)
+{
+    return s->len == strlen(lit) && memcmp(s->p, lit, s->len) == 0;
+}
+
+int tg_split_updates(const char *body, size_t len, struct tg_span **items, size_t *n)
+{
+    *items = NULL;
+    *n = 0;
+    const char *end = body + len, *p = skip_ws(body, end);
+    if (p >= end || *p != '{')
+        return KB_EPARSE;
+    p++;
+    struct tg_span key, val, result = {0};
+    int ok = 0, r;
+    while ((r = next_member(&p, end, &key, &val)) == 1) {
+        if (span_is(&key, "ok"))
+            ok = span_is(&val, "true");
+        else if (span_is(&key, "result") && val.p[0] == '[')
+            result = val;
+    }
+    if (r < 0 || !ok || !result.p)
+        return KB_EPARSE;
+    size_t cap = 0;
+    const char *q = result.p + 1, *rend = result.p + result.len - 1; /* inside [ ] */
+    for (;;) {
+        q = skip_ws(q, rend);
+        if (q >= rend)
+            return KB_OK;
+        const char *v_end = skip_value(q, rend);
+        if (!v_end) {
+            free(*items);
+            *items = NULL;
+            *n = 0;
+            return KB_EPARSE;
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct tg_span *grown = realloc(*items, cap * sizeof *grown);
+            if (!grown) {
+                free(*items);
+                *items = NULL;
+                *n = 0;
+                return KB_ENOMEM;
+            }
+            *items = grown;
+        }
+        (*items)[(*n)++] = (struct tg_span){q, (size_t)(v_end - q)};
+        q = skip_ws(v_end, rend);
+        if (q < rend && *q == ',')
+            q++;
+    }
+}
+
+char *tg_raw_copy_dup(const char *raw, size_t len, size_t max)
+{
+    size_t n = len < max ? len : max;
+    while (n > 0 && n < len && ((unsigned char)raw[n] & 0xC0) == 0x80)
+        n--; /* do not end inside a character */
+    char *out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        size_t k = 1;
+        while (k < 4 && i + k < n && ((unsigned char)raw[i + k] & 0xC0) == 0x80)
+            k++;
+        int ok = raw[i] != '\0' && utf8_valid(raw + i, k);
+        for (size_t j = 0; j < k; j++)
+            out[i + j] = ok ? raw[i + j] : '?';
+        i += k;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+int tg_raw_update_id(const char *json, size_t len, int64_t *id)
+{
+    const char *end = json + len, *p = skip_ws(json, end);
+    if (p >= end || *p != '{')
+        return KB_EPARSE;
+    p++;
+    struct tg_span key, val;
+    int r;
+    while ((r = next_member(&p, end, &key, &val)) == 1) {
+        if (!span_is(&key, "update_id"))
+            continue;
+        /* every digit counts: a double would round ids beyond 2^53 */
+        int64_t v = 0;
+        if (val.len == 0 || val.len > 19)
+            return KB_EPARSE;
+        for (size_t i = 0; i < val.len; i++) {
+            int d = val.p[i] - '0';
+            if (d < 0 || d > 9 || v > (INT64_MAX - d) / 10)
+                return KB_EPARSE;
+            v = v * 10 + d;
+        }
+        *id = v;
+        return KB_OK;
+    }
+    return KB_EPARSE;
+}
+
 int tg_parse_me(const cJSON *result, char *username, size_t cap)
 {
     const char *name = str_field(result, "username");
@@ -532,7 +800,8 @@ int tg_parse_admins(const cJSON *result, int64_t **ids, size_t *n)
  *   no answer, cancelled      -> RETRY_ONCE (it may have been delivered)
  *   400 chat not found, 403   -> CHAT_GONE
  *   400 other                 -> FAILED (edit "message is not modified": OK)
- *   401                       -> FATAL
+ *   401, or 4xx that is no Bot API answer -> RETRY (getMe at start-up is
+ *                                the only judge of the token)
  *   200 with a body we cannot read -> RETRY_ONCE (it probably went)
  */
 void tg_classify_send(const struct kb_http_response *resp, enum tg_method m,
@@ -568,10 +837,10 @@ void tg_classify_send(const struct kb_http_response *resp, enum tg_method m,
         out->outcome = KB_SEND_RETRY;
         out->retry_after_ms = (prc == 0 && env.retry_after_s >= 0)
                                   ? env.retry_after_s * 1000L : 0;
-    } else if (st >= 500 || st == 409) {
+    } else if (st >= 500 || st == 409 || prc != 0 || st == 401) {
+        /* not Telegram's answer (a proxy, a portal): a network fault; a
+           401 is for getMe to judge, on the receive side */
         out->outcome = KB_SEND_RETRY;
-    } else if (st == 401) {
-        out->outcome = KB_SEND_FATAL;
     } else if (st == 403) {
         out->outcome = KB_SEND_CHAT_GONE;
     } else if (st == 400 && strstr(out->description, "chat not found")) {
@@ -587,281 +856,6 @@ void tg_classify_send(const struct kb_http_response *resp, enum tg_method m,
     if (!out->description[0] && out->outcome != KB_SEND_OK)
         snprintf(out->description, sizeof out->description, "HTTP %ld", st);
     tg_envelope_free(&env);
-}
-
-/* ==== markup =========================================================== */
-
-enum { TAG_B = 1, TAG_I = 2, TAG_CODE = 4 };
-
-static const struct {
-    const char *open, *close;
-    int bit;
-} tags[] = {
-    {"<b>", "</b>", TAG_B}, {"<i>", "</i>", TAG_I}, {"<code>", "</code>", TAG_CODE},
-};
-static const char *const entities[] = {"&amp;", "&lt;", "&gt;", "&quot;"};
-
-/* Length of a recognised tag at p (and which / whether closing), else 0. */
-static size_t match_tag(const char *p, int *idx, int *closing)
-{
-    for (int i = 0; i < 3; i++) {
-        size_t ol = strlen(tags[i].open), cl = strlen(tags[i].close);
-        if (!strncmp(p, tags[i].open, ol)) {
-            *idx = i;
-            *closing = 0;
-            return ol;
-        }
-        if (!strncmp(p, tags[i].close, cl)) {
-            *idx = i;
-            *closing = 1;
-            return cl;
-        }
-    }
-    return 0;
-}
-
-static size_t match_entity(const char *p)
-{
-    for (size_t i = 0; i < sizeof entities / sizeof entities[0]; i++) {
-        size_t l = strlen(entities[i]);
-        if (!strncmp(p, entities[i], l))
-            return l;
-    }
-    return 0;
-}
-
-char *tg_markup_sanitize_dup(const char *text)
-{
-    struct sbuf b = {0};
-    int stack[3], depth = 0, open_bits = 0;
-    if (!text)
-        text = "";
-    for (const char *p = text; *p;) {
-        int idx, closing;
-        size_t l;
-        if (*p == '<' && (l = match_tag(p, &idx, &closing))) {
-            int bit = tags[idx].bit;
-            if (!closing && !(open_bits & bit) && !(open_bits & TAG_CODE) &&
-                depth < 3) {
-                stack[depth++] = idx;
-                open_bits |= bit;
-                sbuf_addn(&b, p, l);
-                p += l;
-                continue;
-            }
-            if (closing && depth && stack[depth - 1] == idx) {
-                depth--;
-                open_bits &= ~bit;
-                sbuf_addn(&b, p, l);
-                p += l;
-                continue;
-            }
-            sbuf_add(&b, "&lt;"); /* a tag out of place becomes text */
-            p++;
-        } else if (*p == '<') {
-            sbuf_add(&b, "&lt;");
-            p++;
-        } else if (*p == '>') {
-            sbuf_add(&b, "&gt;");
-            p++;
-        } else if (*p == '&') {
-            if ((l = match_entity(p))) {
-                sbuf_addn(&b, p, l);
-                p += l;
-            } else {
-                sbuf_add(&b, "&amp;");
-                p++;
-            }
-        } else {
-            sbuf_addn(&b, p, 1);
-            p++;
-        }
-    }
-    while (depth > 0)
-        sbuf_add(&b, tags[stack[--depth]].close);
-    return sbuf_take(&b);
-}
-
-/* One token of sanitized markup: a tag, an entity or one UTF-8 character.
-   Returns its byte length; *units its rendered UTF-16 length. */
-static size_t next_token(const char *p, size_t *units, int *tag_idx, int *closing)
-{
-    size_t l;
-    *tag_idx = -1;
-    if (*p == '<' && (l = match_tag(p, tag_idx, closing))) {
-        *units = 0;
-        return l;
-    }
-    *tag_idx = -1;
-    if (*p == '&' && (l = match_entity(p))) {
-        *units = 1;
-        return l;
-    }
-    unsigned char c = (unsigned char)*p;
-    l = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    for (size_t k = 1; k < l; k++)
-        if (!p[k])
-            return k; /* truncated sequence: never read past the end */
-    *units = l == 4 ? 2 : 1;
-    return l;
-}
-
-size_t tg_markup_length(const char *markup)
-{
-    size_t total = 0, u;
-    int ti, cl;
-    for (const char *p = markup; p && *p;) {
-        p += next_token(p, &u, &ti, &cl);
-        total += u;
-    }
-    return total;
-}
-
-char *tg_markup_plain_dup(const char *text, size_t max_units)
-{
-    struct sbuf b = {0};
-    size_t total = 0, u;
-    int ti, cl;
-    static const char *const plain[] = {"&", "<", ">", "\""};
-    for (const char *p = text ? text : ""; *p;) {
-        size_t l = next_token(p, &u, &ti, &cl);
-        if (max_units && total + u > max_units)
-            break;
-        total += u;
-        if (ti >= 0) {
-            /* tag: dropped */
-        } else if (*p == '&' && l > 1) {
-            for (size_t i = 0; i < 4; i++)
-                if (!strncmp(p, entities[i], l))
-                    sbuf_add(&b, plain[i]);
-        } else {
-            sbuf_addn(&b, p, l);
-        }
-        p += l;
-    }
-    return sbuf_take(&b);
-}
-
-struct parts {
-    char **v;
-    size_t n, cap;
-    int oom;
-};
-
-static int only_blank(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '<') { /* skip tags */
-            while (i < n && s[i] != '>')
-                i++;
-            continue;
-        }
-        if (s[i] != ' ' && s[i] != '\n' && s[i] != '\t' && s[i] != '\r')
-            return 0;
-    }
-    return 1;
-}
-
-/* Emit reopen(stack_at_start) + text[from,to) + close(stack_at_end). */
-static void emit_part(struct parts *ps, const int *st0, int d0, const char *from,
-                      const char *to, const int *st1, int d1)
-{
-    struct sbuf b = {0};
-    for (int i = 0; i < d0; i++)
-        sbuf_add(&b, tags[st0[i]].open);
-    sbuf_addn(&b, from, (size_t)(to - from));
-    for (int i = d1; i > 0; i--)
-        sbuf_add(&b, tags[st1[i - 1]].close);
-    char *s = sbuf_take(&b);
-    if (!s) {
-        ps->oom = 1;
-        return;
-    }
-    if (only_blank(s, strlen(s))) {
-        free(s);
-        return;
-    }
-    if (ps->n == ps->cap) {
-        size_t cap = ps->cap ? ps->cap * 2 : 4;
-        char **nv = realloc(ps->v, cap * sizeof *nv);
-        if (!nv) {
-            free(s);
-            ps->oom = 1;
-            return;
-        }
-        ps->v = nv;
-        ps->cap = cap;
-    }
-    ps->v[ps->n++] = s;
-}
-
-int tg_split_markup(const char *markup, size_t max_units, char ***parts,
-                    size_t *n)
-{
-    struct parts ps = {0};
-    *parts = NULL;
-    *n = 0;
-    if (!markup || max_units < 2)
-        return KB_EINVAL;
-    int st0[3], d0 = 0;          /* tags open at the start of this part */
-    int st[3], d = 0;            /* tags open now */
-    int stnl[3], dnl = 0;        /* tags open at the last newline */
-    const char *start = markup, *nl = NULL;
-    size_t len = 0, len_nl = 0;
-    const char *p = markup;
-    while (*p) {
-        size_t u;
-        int ti, cl;
-        size_t l = next_token(p, &u, &ti, &cl);
-        if (len + u > max_units) {
-            if (nl) { /* cut at the last line boundary, drop the '\n' */
-                emit_part(&ps, st0, d0, start, nl, stnl, dnl);
-                memcpy(st0, stnl, sizeof stnl);
-                d0 = dnl;
-                start = nl + 1;
-                len -= len_nl;
-            } else { /* one overlong line: cut before this token */
-                emit_part(&ps, st0, d0, start, p, st, d);
-                memcpy(st0, st, sizeof st);
-                d0 = d;
-                start = p;
-                len = 0;
-            }
-            nl = NULL;
-            len_nl = 0;
-            continue; /* re-measure this token against the new part */
-        }
-        if (ti >= 0) {
-            if (!cl && d < 3)
-                st[d++] = ti;
-            else if (cl && d > 0)
-                d--;
-        } else if (*p == '\n') {
-            nl = p;
-            len_nl = len + u;
-            memcpy(stnl, st, sizeof st);
-            dnl = d;
-        }
-        len += u;
-        p += l;
-    }
-    emit_part(&ps, st0, d0, start, p, st, d);
-    if (ps.oom) {
-        tg_parts_free(ps.v, ps.n);
-        return KB_ENOMEM;
-    }
-    *parts = ps.v;
-    *n = ps.n;
-    return 0;
-}
-
-void tg_parts_free(char **parts, size_t n)
-{
-    if (!parts)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(parts[i]);
-    free(parts);
 }
 
 /* ==== request bodies =================================================== */
@@ -914,7 +908,7 @@ cJSON *tg_buttons_markup(const char *buttons)
                     label[sep - b] = '\0';
                     memcpy(data, sep + 1, (size_t)(b_end - sep - 1));
                     data[b_end - sep - 1] = '\0';
-                    plain = tg_markup_plain_dup(label, 0);
+                    plain = markup_plain_dup(label, 0, 0);
                 }
                 cJSON *btn = cJSON_CreateObject();
                 ok = plain && btn &&
@@ -982,7 +976,7 @@ char *tg_encode_edit_dup(const struct kb_reply *r, const char *text)
 
 char *tg_encode_answer_dup(const struct kb_reply *r)
 {
-    char *plain = tg_markup_plain_dup(r->text, 200);
+    char *plain = markup_plain_dup(r->text, 200, 0);
     cJSON *o = cJSON_CreateObject();
     int ok = plain && o &&
              cJSON_AddStringToObject(o, "callback_query_id",

@@ -89,6 +89,27 @@ int tg_decode_update(const cJSON *upd, const char *bot_username,
                      int64_t now_s, struct tg_update *out);
 void tg_update_clear(struct tg_update *u);
 
+/* A slice of a response body. */
+struct tg_span {
+    const char *p;
+    size_t len;
+};
+
+/* The elements of a getUpdates answer {"ok":true,"result":[...]}, found by
+   a structural scan that does not decode strings: one element cJSON would
+   refuse (a lone surrogate escape) leaves the others readable.  0 with
+   *items (malloc'd, pointing into body; may be empty) or KB_EPARSE when the
+   answer is not ok:true with a result array (KB_ENOMEM). */
+int tg_split_updates(const char *body, size_t len, struct tg_span **items, size_t *n);
+/* An element's update_id read from its text, every digit kept (ids past
+   2^53 too), non-negative within int64.  0 or KB_EPARSE. */
+int tg_raw_update_id(const char *json, size_t len, int64_t *id);
+
+/* A malloc'd copy of at most max bytes of a raw element, for the record:
+   bytes that are not valid UTF-8 (or NUL) become '?'.  NULL on OOM. */
+char *tg_raw_copy_dup(const char *raw, size_t len, size_t max);
+#define TG_RAW_KEEP_MAX 4096
+
 /* getMe result -> username (without '@').  0 or KB_EPARSE. */
 int tg_parse_me(const cJSON *result, char *username, size_t cap);
 
@@ -100,33 +121,6 @@ int tg_parse_admins(const cJSON *result, int64_t **ids, size_t *n);
    telegram.c).  Pure; never fails. */
 void tg_classify_send(const struct kb_http_response *resp, enum tg_method m,
                       struct tg_send_class *out);
-
-/* ---- markup ---------------------------------------------------------- */
-
-/* Return a malloc'd copy of kb markup that Telegram's HTML parser accepts:
-   only <b>, <i>, <code> (well nested, no tags inside <code>, all closed at
-   the end) and the entities &amp; &lt; &gt; &quot; survive; any other '<',
-   '>' or '&' is escaped.  NULL on out-of-memory. */
-char *tg_markup_sanitize_dup(const char *text);
-
-/* Return a malloc'd plain-text rendering (tags dropped, the four entities
-   decoded), cut to at most max_units UTF-16 units at a character
-   boundary (0 = no limit).  For callback answers and button labels. */
-char *tg_markup_plain_dup(const char *text, size_t max_units);
-
-/* Rendered length of sanitized markup in UTF-16 code units (what Telegram
-   counts): tags count 0, an entity 1, astral characters 2. */
-size_t tg_markup_length(const char *markup);
-
-/* Split sanitized markup into parts of at most max_units rendered UTF-16
-   units each: at line boundaries when possible, otherwise at a character,
-   tag or entity boundary.  Tags open at a cut are closed at the end of the
-   part and reopened at the start of the next.  Blank parts are dropped.
-   *parts is a malloc'd array of malloc'd strings (tg_parts_free).
-   0 or KB_ENOMEM / KB_EINVAL. */
-int tg_split_markup(const char *markup, size_t max_units, char ***parts,
-                    size_t *n);
-void tg_parts_free(char **parts, size_t n);
 
 /* ---- request bodies (all malloc'd JSON text, NULL on failure) --------- */
 

@@ -356,6 +356,20 @@ static void restart_fired(uv_timer_t *h)
 
 /* ==== signals and shutdown ============================================== */
 
+static void stop_signals_mask(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(how, &set, NULL);
+}
+
+void app_hold_stop_signals(void)
+{
+    stop_signals_mask(SIG_BLOCK);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct app *a = h->data;
@@ -439,14 +453,9 @@ int app_run(const struct kb_config *cfg)
     clock_init(cfg->fake_now, cfg->fake_speed);
     int code = 0;
     char err[512];
-    if (engine_open(&cfg->engine, &a->engine, err, sizeof err)) {
-        log_error("bot", "%s", err);
-        free(a);
-        return 1;
-    }
-    engine_set_log(a->engine, engine_logger, NULL);
-    menu_build(&a->menus[0], "en");
-    menu_build(&a->menus[1], "zh-CN");
+    struct sbuf names = {0};
+    /* the signal handlers first: a SIGTERM while the database opens is a
+       clean stop (main blocked the signals until now) */
     uv_loop_init(&a->loop);
     a->loop.data = a;
     uv_timer_init(&a->loop, &a->sched);
@@ -457,10 +466,18 @@ int app_run(const struct kb_config *cfg)
     uv_signal_start(&a->sigint, on_signal, SIGINT);
     uv_signal_start(&a->sigterm, on_signal, SIGTERM);
     signal(SIGPIPE, SIG_IGN);
+    stop_signals_mask(SIG_UNBLOCK);
+    if (engine_open(&cfg->engine, &a->engine, err, sizeof err)) {
+        log_error("bot", "%s", err);
+        code = 1;
+        goto out;
+    }
+    engine_set_log(a->engine, engine_logger, NULL);
+    menu_build(&a->menus[0], "en");
+    menu_build(&a->menus[1], "zh-CN");
 
     const struct adapter_kind *kinds[ADAPTER_MAX_KINDS];
     a->n_slots = cfg_adapters(cfg, kinds);
-    struct sbuf names = {0};
     for (size_t i = 0; i < a->n_slots; i++) {
         struct slot *sl = &a->slots[i];
         sl->app = a;
@@ -478,6 +495,7 @@ int app_run(const struct kb_config *cfg)
             code = 70;
             goto out;
         }
+        http_client_set_max_connections(sl->http, cfg->max_connections);
         sbuf_addf(&names, "%s%s", i ? ", " : "", sl->kind->name);
     }
     log_info("bot", "kocbot starting: adapter %s, database %s", sbuf_str(&names),

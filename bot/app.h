@@ -12,5 +12,8 @@
    error.  Returns the process exit code: 0 clean, 1 configuration or
    database error, 2 platform refused us (bad token), 70 internal error. */
 int app_run(const struct kb_config *cfg);
+/* Hold SIGINT and SIGTERM until app_run has its handlers in place (main's
+   first call): a signal in between is then a clean stop, not a kill. */
+void app_hold_stop_signals(void);
 
 #endif

@@ -392,8 +392,16 @@ int http_client_new(uv_loop_t *loop, struct http_client **out)
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    http_client_set_max_connections(c, HTTP_DEFAULT_MAX_CONNECTIONS);
     *out = c;
     return KB_OK;
+}
+
+void http_client_set_max_connections(struct http_client *c, long n)
+{
+    /* beyond the cap, transfers wait in curl's queue for a free connection */
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, n);
 }
 
 #define SETOPT(easy, opt, val)                                  \

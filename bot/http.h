@@ -18,6 +18,12 @@ struct http_client;
    or a negative KB_E*.  Calls curl_global_init once per process. */
 int http_client_new(uv_loop_t *loop, struct http_client **out);
 
+#define HTTP_DEFAULT_MAX_CONNECTIONS 16L
+
+/* At most n connections open at once (kept alive and in use together),
+   whatever the number of chats; more requests queue.  Default 16. */
+void http_client_set_max_connections(struct http_client *c, long n);
+
 /* Start a request.  The request's strings are copied.  done(ud, resp) is
    called exactly once from the loop, never from inside this call.
    Returns 0 or a negative KB_E* (then done is never called). */

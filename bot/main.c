@@ -54,6 +54,7 @@ static int replace(char **field, const char *value)
 
 int main(int argc, char **argv)
 {
+    app_hold_stop_signals(); /* a SIGTERM in the first milliseconds is a clean stop */
     const char *config_path = NULL, *adapter = NULL, *db = NULL;
     int check_only = 0;
     for (int i = 1; i < argc; i++) {

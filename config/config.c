@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include "../adapters/registry.h"
+#include "../core/modules.h"
 #include "../core/schedule.h"
 #include "../core/util.h"
 
@@ -31,7 +32,10 @@
 #include <unistd.h>
 
 #define CFG_MAX_STR 4096            /* any string value, in bytes */
-#define CFG_MAX_NAME 64             /* names, ids and triggers */
+#define CFG_MAX_NAME 64             /* names and ids */
+#define CFG_MAX_LIST 64             /* entries of any list */
+#define MODULE_LIST_SLOTS 64        /* entries of all the modules' lists together */
+_Static_assert(KB_MAX_OPERATORS <= CFG_MAX_LIST, "operators fit a list");
 #define CFG_MAX_TOKEN 256
 #define CFG_MAX_FILE (1024 * 1024)
 #define CFG_MAX_PLATFORM 16
@@ -226,20 +230,6 @@ static int chk_ident(const char *s, char *why, size_t cap)
     return 0;
 }
 
-static int chk_trigger(const char *s, char *why, size_t cap)
-{
-    size_t n = strlen(s);
-    if (n > CFG_MAX_NAME) {
-        seterr(why, cap, "must be at most %d bytes", CFG_MAX_NAME);
-        return -1;
-    }
-    if (s[0] == ' ' || s[n - 1] == ' ') {
-        seterr(why, cap, "must not start or end with a space");
-        return -1;
-    }
-    return 0;
-}
-
 static int chk_operator(const char *s, char *why, size_t cap)
 {
     char b[64];
@@ -294,6 +284,7 @@ struct cfg_key {
     const char *dstr;         /* default string (NULL: none) */
     double dnum;              /* default number / bool / level, file units */
     const char *env;          /* adapter keys: environment override, or NULL */
+    const char *const *dlist; /* K_LIST: default entries, NULL-terminated */
 };
 
 #define OFF(f) offsetof(struct kb_config, f)
@@ -317,26 +308,11 @@ static const struct cfg_key cfg_keys[] = {
      .max_len = 160, .check = chk_operator},
     {.path = "admins_are_operators", .kind = K_BOOL,
      .off = OFF(engine.admins_are_operators), .dnum = 1},
-    {.path = "checkin", .kind = K_SECTION},
-    {.path = "checkin.base_points", .kind = K_INT,
-     .off = OFF(engine.checkin.base_points), .max = 100000, .scale = 1,
-     .dnum = 10},
-    {.path = "checkin.streak_bonus", .kind = K_INT,
-     .off = OFF(engine.checkin.streak_bonus), .max = 100000, .scale = 1,
-     .dnum = 1},
-    {.path = "checkin.streak_bonus_cap", .kind = K_INT,
-     .off = OFF(engine.checkin.streak_bonus_cap), .max = 100000, .scale = 1,
-     .dnum = 10},
-    {.path = "checkin.triggers", .kind = K_LIST,
-     .off = OFF(engine.checkin.triggers),
-     .count_off = OFF(engine.checkin.n_triggers), .list_cap = KB_MAX_TRIGGERS,
-     .max_len = CFG_MAX_NAME, .check = chk_trigger},
+    {.path = "owner", .kind = K_STR, .off = OFF(engine.owner),
+     .max_len = 160, .check = chk_operator, .flags = F_NULLABLE},
     {.path = "member_rate_per_min", .kind = K_INT,
      .off = OFF(engine.member_rate_per_min), .max = 10000, .scale = 1,
      .dnum = 20},
-    {.path = "schedule_grace_minutes", .kind = K_INT,
-     .off = OFF(engine.schedule_grace_s), .max = 1440, .scale = 60,
-     .dnum = 30},
     {.path = "levels", .kind = K_RULES},
     {.path = "schedules", .kind = K_SCHEDULES, .list_cap = KB_MAX_SCHEDULES},
     {.path = "limits", .kind = K_SECTION},
@@ -352,6 +328,8 @@ static const struct cfg_key cfg_keys[] = {
      .dnum = 1},
     {.path = "limits.enabled", .kind = K_BOOL, .off = OFF(limits.enabled),
      .dnum = 1},
+    {.path = "max_connections", .kind = K_INT, .off = OFF(max_connections), .min = 1,
+     .max = 1024, .scale = 1, .dnum = 16},
 };
 
 
@@ -399,16 +377,55 @@ static void build_adapter_keys(void)
     n_adapter_keys = n;
 }
 
-/* All keys: the table above, then the adapters' (i < n_keys()). */
+/* Every feature module's keys, from the module registry ("checkin",
+   "checkin.base_points", …), built once: fields of the engine settings. */
+#define MAX_MODULE_KEYS 64
+static struct cfg_key module_keys[MAX_MODULE_KEYS];
+static size_t n_module_keys;
+
+static void build_module_keys(void)
+{
+    if (n_module_keys)
+        return;
+    size_t n = 0, list_slots = 0;
+    for (size_t i = 0; i < kb_n_modules; i++)
+        for (size_t j = 0; j < kb_modules[i]->n_settings; j++) {
+            const struct kb_setting *ms = &kb_modules[i]->settings[j];
+            if (ms->type == KB_SETTING_LIST)
+                list_slots += ms->list_cap;
+            if (n == MAX_MODULE_KEYS || ms->list_cap > CFG_MAX_LIST || list_slots > MODULE_LIST_SLOTS) {
+                /* a module declares more than this file has room for: a build mistake */
+                fprintf(stderr, "config: module %s: key %s does not fit (raise MAX_MODULE_KEYS,"
+                        " CFG_MAX_LIST or MODULE_LIST_SLOTS)\n", kb_modules[i]->name, ms->path);
+                abort();
+            }
+            module_keys[n++] = (struct cfg_key){
+                .path = ms->path, .off = OFF(engine) + ms->off,
+                .kind = ms->type == KB_SETTING_SECTION ? K_SECTION
+                        : ms->type == KB_SETTING_INT   ? K_INT
+                                                       : K_LIST,
+                .count_off = OFF(engine) + ms->count_off, .list_cap = ms->list_cap,
+                .min = ms->min, .max = ms->max, .scale = ms->scale, .max_len = ms->max_len,
+                .check = ms->check, .dnum = ms->dnum, .dlist = ms->dlist};
+        }
+    n_module_keys = n;
+}
+
+/* All keys: the table above, then the adapters', then the modules'
+   (i < n_keys()). */
 static size_t n_keys(void)
 {
     build_adapter_keys();
-    return N_KEYS + n_adapter_keys;
+    build_module_keys();
+    return N_KEYS + n_adapter_keys + n_module_keys;
 }
 
 static const struct cfg_key *key_at(size_t i)
 {
-    return i < N_KEYS ? &cfg_keys[i] : &adapter_keys[i - N_KEYS];
+    if (i < N_KEYS)
+        return &cfg_keys[i];
+    i -= N_KEYS;
+    return i < n_adapter_keys ? &adapter_keys[i] : &module_keys[i - n_adapter_keys];
 }
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
@@ -439,7 +456,7 @@ static const void *cfield(const struct kb_config *c, const struct cfg_key *k)
 
 /* ==== Ownership: every owned string slot ==== */
 
-#define N_SLOTS (4 + ADAPTER_MAX_KINDS + KB_MAX_TRIGGERS + KB_MAX_OPERATORS + \
+#define N_SLOTS (5 + ADAPTER_MAX_KINDS + MODULE_LIST_SLOTS + KB_MAX_OPERATORS + \
                  4 * KB_MAX_SCHEDULES + MAX_ADAPTER_KEYS)
 
 /* Every owned string of c; secret[i] marks the ones to wipe.  The adapters'
@@ -452,10 +469,15 @@ static size_t string_slots(struct kb_config *c, char **slots[N_SLOTS], int secre
     slots[n++] = &c->engine.locale;
     slots[n++] = &c->engine.tz;
     slots[n++] = &c->engine.bot_name;
+    slots[n++] = &c->engine.owner;
     for (size_t i = 0; i < ADAPTER_MAX_KINDS; i++)
         slots[n++] = &c->adapters[i];
-    for (size_t i = 0; i < KB_MAX_TRIGGERS; i++)
-        slots[n++] = &c->engine.checkin.triggers[i];
+    build_module_keys();
+    for (size_t i = 0; i < n_module_keys; i++) {
+        const struct cfg_key *k = &module_keys[i];
+        for (size_t j = 0; k->kind == K_LIST && j < k->list_cap; j++)
+            slots[n++] = (char **)field(c, k) + j;
+    }
     for (size_t i = 0; i < KB_MAX_OPERATORS; i++)
         slots[n++] = &c->engine.operators[i];
     for (size_t i = 0; i < KB_MAX_SCHEDULES; i++) {
@@ -585,17 +607,18 @@ void cfg_defaults(struct kb_config *c)
         case K_LEVEL:
             *(enum kb_log_level *)field(c, k) = (enum kb_log_level)(int)k->dnum;
             break;
-        case K_SECTION:
         case K_LIST:
+            for (size_t j = 0; k->dlist && k->dlist[j] && j < k->list_cap; j++) {
+                char **slot = (char **)field(c, k) + j;
+                *slot = strdup(k->dlist[j]);
+                if (*slot)
+                    ++*(size_t *)((char *)c + k->count_off);
+            }
+            break;
+        case K_SECTION:
         default:
             break;
         }
-    }
-    static const char *const triggers[] = {"签到", "打卡"};
-    for (size_t i = 0; i < sizeof triggers / sizeof triggers[0]; i++) {
-        c->engine.checkin.triggers[i] = strdup(triggers[i]);
-        if (c->engine.checkin.triggers[i])
-            c->engine.checkin.n_triggers++;
     }
     c->fake_now = 0;
     c->fake_speed = 1.0;
@@ -690,8 +713,7 @@ static void wipe_node(cJSON *v)
 static int load_list(struct kb_config *c, const struct cfg_key *k,
                      const cJSON *v, const char *path, char *err, size_t cap)
 {
-    char *items[KB_MAX_OPERATORS > KB_MAX_TRIGGERS ? KB_MAX_OPERATORS
-                                                   : KB_MAX_TRIGGERS];
+    char *items[CFG_MAX_LIST];
     size_t n = 0;
     int rc = KB_OK, idx = 0;
     if (!cJSON_IsArray(v)) {
@@ -1492,6 +1514,7 @@ static const struct {
     {"KOCBOT_LOCALE", "locale"},
     {"KOCBOT_TZ", "timezone"},
     {"KOCBOT_LOG_LEVEL", "log_level"},
+    {"KOCBOT_OWNER", "owner"},
 };
 
 static int apply_env(struct kb_config *c, char *err, size_t cap)

@@ -35,6 +35,7 @@ struct kb_config {
         int coalesce;               /* merge short acknowledgements (1) */
         int enabled;                /* 0 switches the outbox limiter off (1) */
     } limits;
+    int max_connections;            /* HTTP connections open at once, per adapter, 1..1024 (16) */
     int64_t fake_now;               /* test clock start, UTC seconds; 0 = real */
     double fake_speed;              /* test clock rate (1.0) */
     const char *secret_in_file;     /* the secret key the file held (warned), or NULL */

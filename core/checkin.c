@@ -7,7 +7,9 @@
  */
 #include "checkin.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ledger.h"
 #include "standing.h"
@@ -116,8 +118,16 @@ static int cmd_checkin(struct cmd_ctx *c)
     return rc;
 }
 
+/* Missed days cannot be made up (a streak means every day); say so rather
+   than leave "/补签" unanswered. */
+static int cmd_makeup(struct cmd_ctx *c)
+{
+    return ctx_reply(c, "checkin.no_makeup", NOARGS);
+}
+
 static const struct cmd_spec commands[] = {
-    {"checkin", cmd_checkin, 0, "checkin.help"},
+    {"checkin", cmd_checkin, 0, "checkin.help", "签到"},
+    {"makeup", cmd_makeup, CMD_HIDDEN, NULL, "补签"},
 };
 
 static const struct text_entry texts[] = {
@@ -125,12 +135,45 @@ static const struct text_entry texts[] = {
      "/checkin — daily check-in (or just say 签到 / 打卡)"},
     {"checkin.ok", "✅ {name} 签到成功！连续 <b>{streak}</b> 天，+{points} 积分（共 {total}），今日第 {rank} 位",
      "✅ {name} checked in! Streak <b>{streak}</b> day(s), +{points} points (total {total}), #{rank} today"},
+    {"checkin.no_makeup", "没有补签：错过的日子不能补，连续签到从下一次签到重新算起。今天还没签到的话，发 /签到 即可。",
+     "There are no make-up check-ins: a missed day can't be filled in, and the streak starts again from your next check-in. Send /checkin if you haven't today."},
     {"checkin.already", "☑️ {name} 今天已经签到过了，当前连续 {streak} 天，明天再来！",
      "☑️ {name}, you already checked in today (streak {streak}). See you tomorrow!"},
 };
 
+/* A trigger is matched against the whole trimmed message: edge spaces could
+   never match. */
+static int check_trigger(const char *s, char *why, size_t cap)
+{
+    size_t n = strlen(s);
+    if (n && (s[0] == ' ' || s[n - 1] == ' ')) {
+        snprintf(why, cap, "must not start or end with a space");
+        return -1;
+    }
+    return 0;
+}
+
+static const char *const default_triggers[] = {"签到", "打卡", NULL};
+
+#define CHECKIN_OFF(f) offsetof(struct engine_settings, checkin.f)
+
+static const struct kb_setting settings[] = {
+    {.path = "checkin", .type = KB_SETTING_SECTION},
+    {.path = "checkin.base_points", .type = KB_SETTING_INT, .off = CHECKIN_OFF(base_points),
+     .max = 100000, .scale = 1, .dnum = 10},
+    {.path = "checkin.streak_bonus", .type = KB_SETTING_INT, .off = CHECKIN_OFF(streak_bonus),
+     .max = 100000, .scale = 1, .dnum = 1},
+    {.path = "checkin.streak_bonus_cap", .type = KB_SETTING_INT, .off = CHECKIN_OFF(streak_bonus_cap),
+     .max = 100000, .scale = 1, .dnum = 10},
+    {.path = "checkin.triggers", .type = KB_SETTING_LIST, .off = CHECKIN_OFF(triggers),
+     .count_off = CHECKIN_OFF(n_triggers), .list_cap = KB_MAX_TRIGGERS, .max_len = 64,
+     .dlist = default_triggers, .check = check_trigger},
+};
+
 const struct kb_module checkin_module = {
     .name = "checkin",
+    .settings = settings,
+    .n_settings = KB_COUNT(settings),
     .commands = commands,
     .n_commands = KB_COUNT(commands),
     .texts = texts,

@@ -2,7 +2,7 @@
 #ifndef KB_CORE_CHECKIN_H
 #define KB_CORE_CHECKIN_H
 
-#include "engine_int.h"
+#include "ctx.h"
 
 extern const struct kb_module checkin_module;
 

@@ -59,6 +59,147 @@ static int is_name_char(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+static int is_han(uint32_t cp)
+{
+    return (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
+           (cp >= 0xF900 && cp <= 0xFAFF);
+}
+
+/* Length of the command word at s: ASCII name characters, or Han
+   characters for a Chinese alias ("/签到"), not mixed. */
+static size_t name_len(const char *s)
+{
+    size_t k = 0;
+    while (is_name_char(s[k]) && k <= COMMAND_NAME_MAX)
+        k++;
+    if (k > 0)
+        return k;
+    for (;;) {
+        uint32_t cp;
+        size_t len = utf8_decode(s + k, strlen(s + k), &cp);
+        if (len == 0 || !is_han(cp) || k > COMMAND_NAME_MAX)
+            return k;
+        k += len;
+    }
+}
+
+/* Sentence punctuation people add after a command word or trigger
+   ("签到！", "/checkin!"). */
+static const char *const end_marks[] = {"!", ".", "~", "\xEF\xBC\x81" /* ！ */,
+                                        "\xE3\x80\x82" /* 。 */, "\xEF\xBD\x9E" /* ～ */};
+#define N_END_MARKS (sizeof end_marks / sizeof end_marks[0])
+
+/* Length of the run of such marks at s. */
+static size_t leading_marks_len(const char *s)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < N_END_MARKS;) {
+        size_t n = strlen(end_marks[i]);
+        if (strncmp(s + total, end_marks[i], n) == 0) {
+            total += n;
+            i = 0;
+        } else {
+            i++;
+        }
+    }
+    return total;
+}
+
+/* len of s[0..len) without such marks at its end. */
+static size_t without_trailing_marks(const char *s, size_t len)
+{
+    for (size_t i = 0; i < N_END_MARKS;) {
+        size_t n = strlen(end_marks[i]);
+        if (len >= n && memcmp(s + len - n, end_marks[i], n) == 0) {
+            len -= n;
+            i = 0;
+        } else {
+            i++;
+        }
+    }
+    return len;
+}
+
+/* Length of a dash a phone or an IME typed for "--" at s when a flag name
+   follows ("—reward", "–deadline", "－－multi", "——hidden"), else 0. */
+static size_t flag_dash_len(const char *s)
+{
+    static const char *const dashes[] = {"\xE2\x80\x94\xE2\x80\x94", "\xEF\xBC\x8D\xEF\xBC\x8D",
+                                         "\xE2\x80\x94", "\xE2\x80\x93"};
+    for (size_t i = 0; i < sizeof dashes / sizeof dashes[0]; i++) {
+        size_t n = strlen(dashes[i]);
+        if (strncmp(s, dashes[i], n) != 0)
+            continue;
+        char next = s[n]; /* inside s: the dash matched */
+        if ((next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z'))
+            return n;
+    }
+    return 0;
+}
+
+/* A word of digits, some of them full-width ("２", "１0"), maybe a list
+   ("１、３", "1，２"): appends it with ASCII digits and returns its length;
+   0 (nothing appended) otherwise. */
+static size_t fullwidth_number(const char *s, size_t n, struct sbuf *out)
+{
+    size_t i = 0;
+    int wide = 0;
+    struct sbuf digits = {0};
+    while (i < n) {
+        uint32_t cp;
+        size_t len = utf8_decode(s + i, n - i, &cp);
+        if (command_is_space(cp))
+            break;
+        if ((cp >= '0' && cp <= '9') || cp == ',' || cp == 0xFF0C /* ， */ || cp == 0x3001 /* 、 */) {
+            sbuf_addn(&digits, s + i, len);
+        } else if (cp >= 0xFF10 && cp <= 0xFF19) {
+            sbuf_addc(&digits, (char)('0' + (cp - 0xFF10)));
+            wide = 1;
+        } else {
+            wide = 0;
+            break;
+        }
+        i += len;
+    }
+    if (wide)
+        sbuf_add(out, digits.s);
+    sbuf_free(&digits);
+    return wide ? i : 0;
+}
+
+/* The argument text with the forms above normalised once, for every
+   command's parser. */
+static char *normalised_args_dup(const char *s, size_t n)
+{
+    struct sbuf out = {0};
+    sbuf_add(&out, "");
+    size_t i = 0;
+    int word_start = 1;
+    while (i < n) {
+        if (word_start) {
+            size_t dash = flag_dash_len(s + i);
+            if (dash) {
+                sbuf_add(&out, "--");
+                i += dash;
+                word_start = 0;
+                continue;
+            }
+            size_t digits = fullwidth_number(s + i, n - i, &out);
+            if (digits) {
+                i += digits;
+                word_start = 0;
+                continue;
+            }
+        }
+        uint32_t cp;
+        size_t len = utf8_decode(s + i, n - i, &cp);
+        sbuf_addn(&out, s + i, len);
+        word_start = command_is_space(cp);
+        i += len;
+    }
+    return sbuf_take(&out);
+}
+
 enum command_status command_parse(const char *text, const char *bot_username,
                                   char *const *triggers, size_t n_triggers,
                                   struct command *cmd)
@@ -75,6 +216,7 @@ enum command_status command_parse(const char *text, const char *bot_username,
     }
     if (!slash) {
         size_t len = trimmed_len(s);
+        len = without_trailing_marks(s, len);
         for (size_t i = 0; i < n_triggers; i++) {
             if (triggers[i] && strlen(triggers[i]) == len && memcmp(triggers[i], s, len) == 0) {
                 memcpy(cmd->name, "checkin", 8);
@@ -85,9 +227,7 @@ enum command_status command_parse(const char *text, const char *bot_username,
         return COMMAND_NONE;
     }
     s++;
-    size_t k = 0;
-    while (is_name_char(s[k]) && k < COMMAND_NAME_MAX + 1)
-        k++;
+    size_t k = name_len(s);
     if (k == 0 || k > COMMAND_NAME_MAX)
         return COMMAND_NONE; /* "/", "/ hello", "/😀" or an absurd name: chatter */
     const char *after = s + k;
@@ -109,6 +249,7 @@ enum command_status command_parse(const char *text, const char *bot_username,
         }
         after = target + t;
     }
+    after += leading_marks_len(after);
     uint32_t cp;
     size_t len = utf8_decode(after, strlen(after), &cp);
     if (len != 0 && !command_is_space(cp) && *after != '\0')
@@ -122,7 +263,7 @@ enum command_status command_parse(const char *text, const char *bot_username,
         cmd->name[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
     }
     const char *args = command_skip_space(after);
-    cmd->args = xstrndup(args, trimmed_len(args));
+    cmd->args = normalised_args_dup(args, trimmed_len(args));
     return COMMAND_OK;
 }
 

@@ -6,8 +6,12 @@
 #include "community.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "modules.h"
+#include "outbox.h"
+#include "text.h"
 
 static void copy_field(char *dst, size_t cap, const char *src)
 {
@@ -87,7 +91,9 @@ int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now
     int64_t id = 0;
     char key[256];
     chat_key(key, sizeof key, ev->platform, ev->chat_id);
-    const struct cache_entry *hit = cache_get(&e->cache.chats, key);
+    /* private chats always read their row: writing again may reopen one */
+    int cached = ev->chat_type != KB_CHAT_PRIVATE;
+    const struct cache_entry *hit = cached ? cache_get(&e->cache.chats, key) : NULL;
     if (hit)
         return community_load(e, hit->num, out);
     int rc = store_i64(e->st, &id,
@@ -107,14 +113,23 @@ int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now
         if (rc)
             return rc;
         rc = store_exec(e->st,
-                        "INSERT INTO chats(platform, chat_id, community_id, title, is_private, created_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO chats(platform, chat_id, community_id, title, is_private, user_id, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
                         VALS(ST(ev->platform), ST(ev->chat_id), SI(id),
-                             ST(ev->chat_title ? ev->chat_title : ""), SI(is_private), SI(now)));
+                             ST(ev->chat_title ? ev->chat_title : ""), SI(is_private),
+                             is_private ? ST(ev->user_id) : SN, SI(now)));
+    } else if (rc == KB_OK && ev->chat_type == KB_CHAT_PRIVATE) {
+        /* the person writes again: a chat that refused a message (blocked
+           bot) takes private messages again */
+        rc = store_exec(e->st,
+                        "UPDATE chats SET active = 1, user_id = ? WHERE platform = ? AND chat_id = ?"
+                        " AND (active = 0 OR user_id IS NULL)",
+                        VALS(ST(ev->user_id), ST(ev->platform), ST(ev->chat_id)));
     }
     if (rc)
         return rc;
-    cache_put(&e->cache.chats, key, id, NULL, NULL, 0);
+    if (cached)
+        cache_put(&e->cache.chats, key, id, NULL, NULL, 0);
     return community_load(e, id, out);
 }
 
@@ -189,61 +204,33 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
     return rc;
 }
 
+/* 1 when entry is "platform:user_id" */
+static int same_identity(const char *entry, const char *platform, const char *user_id)
+{
+    size_t plen = strlen(platform);
+    return entry && strncmp(entry, platform, plen) == 0 && entry[plen] == ':' &&
+           strcmp(entry + plen + 1, user_id) == 0;
+}
+
+int community_is_owner(const struct engine *e, const char *platform, const char *user_id)
+{
+    return platform && user_id && same_identity(e->set.owner, platform, user_id);
+}
+
 int community_is_operator(struct engine *e, int64_t community_id, const char *platform,
                           const char *user_id)
 {
     if (!platform || !user_id)
         return 0;
-    size_t plen = strlen(platform);
-    for (size_t i = 0; i < e->set.n_operators; i++) {
-        const char *op = e->set.operators[i];
-        if (strncmp(op, platform, plen) == 0 && op[plen] == ':' && strcmp(op + plen + 1, user_id) == 0)
+    if (community_is_owner(e, platform, user_id))
+        return 1;
+    for (size_t i = 0; i < e->set.n_operators; i++)
+        if (same_identity(e->set.operators[i], platform, user_id))
             return 1;
-    }
     int64_t one = 0;
     return store_i64(e->st, &one,
                      "SELECT 1 FROM operators WHERE community_id = ? AND platform = ? AND user_id = ?",
                      VALS(SI(community_id), ST(platform), ST(user_id))) == KB_OK;
-}
-
-/* A linked second identity stands for the person's first one. */
-static int member_resolve(struct engine *e, int rc, int64_t *member_id)
-{
-    if (rc != KB_OK)
-        return rc;
-    return store_i64(e->st, member_id, "SELECT coalesce(linked_to, id) FROM members WHERE id = ?",
-                     VALS(SI(*member_id)));
-}
-
-int member_find(struct engine *e, int64_t community_id, const char *who, int64_t *member_id)
-{
-    return member_resolve(e, member_find_identity(e, community_id, who, member_id), member_id);
-}
-
-int member_find_identity(struct engine *e, int64_t community_id, const char *who,
-                         int64_t *member_id)
-{
-    if (!who || !*who)
-        return KB_ENOTFOUND;
-    if (who[0] == '@') {
-        int rc = store_i64(e->st, member_id,
-                           "SELECT id FROM members WHERE community_id = ? AND handle = ? COLLATE NOCASE"
-                           " ORDER BY last_seen DESC LIMIT 1",
-                           VALS(SI(community_id), ST(who + 1)));
-        if (rc != KB_ENOTFOUND)
-            return rc;
-        who++;
-    }
-    int rc = store_i64(e->st, member_id,
-                       "SELECT id FROM members WHERE community_id = ? AND user_id = ?"
-                       " ORDER BY last_seen DESC LIMIT 1",
-                       VALS(SI(community_id), ST(who)));
-    if (rc != KB_ENOTFOUND)
-        return rc;
-    return store_i64(e->st, member_id,
-                     "SELECT id FROM members WHERE community_id = ? AND name = ?"
-                     " ORDER BY last_seen DESC LIMIT 1",
-                     VALS(SI(community_id), ST(who)));
 }
 
 void member_name(struct engine *e, int64_t member_id, struct sbuf *out)
@@ -297,6 +284,134 @@ int community_post(struct engine *e, int64_t community_id, const char *markup, c
     }
     sbuf_free(&targets);
     return rc;
+}
+
+int community_post_after(struct engine *e, int64_t community_id, const char *markup,
+                         const char *ref, int64_t now)
+{
+    if (!e->in_event)
+        return community_post(e, community_id, markup, NULL, ref, now);
+    if (e->n_deferred == e->cap_deferred) {
+        e->cap_deferred = e->cap_deferred ? e->cap_deferred * 2 : 4;
+        e->deferred = xrealloc(e->deferred, e->cap_deferred * sizeof *e->deferred);
+    }
+    e->deferred[e->n_deferred++] = (struct deferred_post){
+        .community_id = community_id, .markup = xstrdup(markup), .ref = ref ? xstrdup(ref) : NULL};
+    return KB_OK;
+}
+
+int community_post_held(struct engine *e, int64_t now)
+{
+    int rc = KB_OK;
+    for (size_t i = 0; i < e->n_deferred && !rc; i++)
+        rc = community_post(e, e->deferred[i].community_id, e->deferred[i].markup, NULL,
+                            e->deferred[i].ref, now);
+    community_drop_held(e);
+    return rc;
+}
+
+void community_drop_held(struct engine *e)
+{
+    for (size_t i = 0; i < e->n_deferred; i++) {
+        free(e->deferred[i].markup);
+        free(e->deferred[i].ref);
+    }
+    e->n_deferred = 0;
+}
+
+int member_tell_privately(struct engine *e, int64_t member_id, const char *markup,
+                          const char *buttons, int64_t now, int *sent)
+{
+    *sent = 0;
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT c.platform, c.chat_id FROM members m JOIN chats c"
+                                  " ON c.platform = m.platform AND c.user_id = m.user_id AND c.is_private = 1"
+                                  " WHERE m.id = ? AND c.active = 1 ORDER BY c.created_at DESC LIMIT 1",
+                                  VALS(SI(member_id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    char *platform = rc == 1 ? xstrdup(store_text(s, 0)) : NULL;
+    char *chat = rc == 1 ? xstrdup(store_text(s, 1)) : NULL;
+    store_done(s);
+    if (rc == 1) {
+        struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = platform, .chat_id = chat,
+                             .text = markup, .buttons = buttons};
+        char ref[40]; /* what private_messages_refused needs if the chat refuses it */
+        snprintf(ref, sizeof ref, "private:%lld", (long long)member_id);
+        rc = outbox_add(e, &r, ref, now);
+        *sent = rc == KB_OK;
+    }
+    free(platform);
+    free(chat);
+    return rc < 0 ? rc : KB_OK;
+}
+
+/* One refused private message (outbox row id) again, in the member's
+   group with the note. */
+static int private_to_group(struct engine *e, int64_t id, int64_t now)
+{
+    sqlite3_stmt *s = store_query(
+        e->st,
+        "SELECT o.text, coalesce(o.buttons, ''), m.id, g.platform, g.chat_id, k.locale"
+        " FROM outbox o JOIN members m ON m.id = CAST(substr(o.ref, 9) AS INTEGER)"
+        " JOIN communities k ON k.id = m.community_id"
+        " JOIN chats g ON g.community_id = m.community_id AND g.platform = m.platform"
+        "  AND g.is_private = 0 AND g.active = 1"
+        " WHERE o.id = ? AND o.ref LIKE 'private:%' ORDER BY g.created_at DESC LIMIT 1",
+        VALS(SI(id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    if (rc != 1) {
+        store_done(s);
+        return rc < 0 ? rc : KB_OK; /* not a private message, or no group to fall back to */
+    }
+    struct sbuf text = {0}, who = {0};
+    sbuf_add(&text, store_text(s, 0));
+    char *buttons = xstrdup(store_text(s, 1)), *platform = xstrdup(store_text(s, 3));
+    char *chat = xstrdup(store_text(s, 4)), *lang = xstrdup(store_text(s, 5));
+    int64_t member = store_int(s, 2);
+    store_done(s);
+    member_name(e, member, &who);
+    member_private_note(lang, who.s, &text);
+    struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = platform, .chat_id = chat, .text = text.s,
+                         .buttons = *buttons ? buttons : NULL};
+    rc = outbox_add(e, &r, NULL, now);
+    sbuf_free(&text);
+    sbuf_free(&who);
+    free(buttons);
+    free(platform);
+    free(chat);
+    free(lang);
+    return rc;
+}
+
+int private_messages_refused(struct engine *e, int64_t outbox_id, int64_t now)
+{
+    /* this row and the private messages still waiting for the same chat */
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT id FROM outbox WHERE id = ?1 OR (state = 0 AND ref LIKE 'private:%'"
+                                  " AND (platform, chat_id) = (SELECT platform, chat_id FROM outbox WHERE id = ?1))"
+                                  " ORDER BY id LIMIT 100",
+                                  VALS(SI(outbox_id)));
+    if (!s)
+        return store_failure(e->st);
+    int64_t ids[100];
+    size_t n = 0;
+    int rc;
+    while ((rc = store_step(e->st, s)) == 1 && n < 100)
+        ids[n++] = store_int(s, 0);
+    store_done(s);
+    for (size_t i = 0; i < n && rc >= 0; i++)
+        rc = private_to_group(e, ids[i], now);
+    return rc < 0 ? rc : KB_OK;
+}
+
+void member_private_note(const char *lang, const char *who, struct sbuf *out)
+{
+    sbuf_addc(out, '\n');
+    text_format(out, lang, "direct.fallback", ARGS(TS("who", who)));
 }
 
 int chat_migrate(struct engine *e, const char *platform, const char *old_id, const char *new_id)

@@ -3,6 +3,46 @@
 #define KB_CORE_COMMUNITY_H
 
 #include "engine_int.h"
+#include "util.h"
+
+struct community {
+    int64_t id;
+    char tz[64];
+    char locale[16];
+};
+
+/* Load a community by id. */
+int community_load(struct engine *e, int64_t id, struct community *out);
+/* Post markup to every active chat of a community (announcements). */
+int community_post(struct engine *e, int64_t community_id, const char *markup,
+                   const char *buttons, const char *ref, int64_t now);
+
+/* Append a member's display name (escaped, isolated) to out. */
+void member_name(struct engine *e, int64_t member_id, struct sbuf *out);
+
+/* Post markup to every active chat of a community after the replies of
+   the event being applied (a promotion after the check-in that earned
+   it); at once outside an event. */
+int community_post_after(struct engine *e, int64_t community_id, const char *markup,
+                         const char *ref, int64_t now);
+/* Queue the held posts (the event succeeded) or drop them (it rolled
+   back); both empty the list. */
+int community_post_held(struct engine *e, int64_t now);
+void community_drop_held(struct engine *e);
+
+/* Send markup (and buttons, may be NULL) to a member in their private chat
+   with the bot when there is one that takes messages (*sent = 1); else
+   nothing is queued (*sent = 0) and the caller posts in the group with
+   member_private_note appended. */
+int member_tell_privately(struct engine *e, int64_t member_id, const char *markup,
+                          const char *buttons, int64_t now, int *sent);
+/* The chat of outbox row outbox_id refused messages (the member blocked
+   the bot): the private messages among them are posted in the member's
+   group instead, with the note. */
+int private_messages_refused(struct engine *e, int64_t outbox_id, int64_t now);
+/* Append the note that says why a private matter for who (markup: names
+   or mentions) is in the group. */
+void member_private_note(const char *lang, const char *who, struct sbuf *out);
 
 /* The community of the event's chat, creating chat and community on first
    sight with the configured default locale and time zone. */
@@ -11,7 +51,10 @@ int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now
 /* Insert or refresh the sender as a member; returns their member id. */
 int member_ensure(struct engine *e, int64_t community_id, const struct kb_event *ev, int64_t now,
                   int64_t *member_id);
-/* 1 when platform:user_id is a configured operator of the community. */
+/* 1 when platform:user_id is the configured owner (settings.owner). */
+int community_is_owner(const struct engine *e, const char *platform, const char *user_id);
+/* 1 when platform:user_id is a configured operator of the community (the
+   owner is one). */
 int community_is_operator(struct engine *e, int64_t community_id, const char *platform,
                           const char *user_id);
 /* Telegram group -> supergroup: the chat's records follow the new id. */

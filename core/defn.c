@@ -264,11 +264,10 @@ int when_parse(const char *s, const char *tz, int64_t now, int64_t *out)
             return KB_EINVAL;
     } else if ((y = local.tm_year + 1900, sscanf(buf, "%2d-%2d%n", &mon, &d, &n) == 2) &&
                (buf[n] == ' ' || buf[n] == '\0')) {
+        /* this year's day, even when it has passed: the caller refuses a
+           past time; next year's would be a silent surprise */
         if (buf[n] && scan_hm(buf + n + 1, &h, &mi))
             return KB_EINVAL;
-        int64_t t = tz_instant(tz, y, mon, d, h, mi);
-        if (t <= now)
-            y++;
     } else if (scan_hm(buf, &h, &mi) == KB_OK) {
         y = local.tm_year + 1900; /* the failed scans above may have touched it */
         mon = local.tm_mon + 1;

@@ -39,7 +39,8 @@ const char *defn_unknown(const struct defn *d, const char *const *allowed);
 
 /* A point in time from operator input, in the community's zone tz:
    "2d", "3h", "90m", "1w" (from now), "2026-12-01 20:00", "2026-12-01"
-   (end of that day, 23:59), "12-01 20:00" (this year, or next if past),
+   (end of that day, 23:59), "12-01 20:00" (this year, even when past: callers
+   refuse a past time rather than guess next year),
    "20:00" (today, or tomorrow if past).  0 or KB_EINVAL. */
 int when_parse(const char *s, const char *tz, int64_t now, int64_t *out);
 /* Format an instant as "2026-12-01 20:00" in tz into buf. */

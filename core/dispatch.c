@@ -11,12 +11,14 @@
 
 #include "command.h"
 #include "community.h"
+#include "outbox.h"
 
 static const struct cmd_spec *find_command(const char *name)
 {
     for (size_t m = 0; m < kb_n_modules; m++)
         for (size_t i = 0; i < kb_modules[m]->n_commands; i++)
-            if (strcmp(kb_modules[m]->commands[i].name, name) == 0)
+            if (strcmp(kb_modules[m]->commands[i].name, name) == 0 ||
+                (kb_modules[m]->commands[i].alias && strcmp(kb_modules[m]->commands[i].alias, name) == 0))
                 return &kb_modules[m]->commands[i];
     return NULL;
 }
@@ -77,7 +79,7 @@ static const struct cmd_sub *find_sub(const char *host, const char *args, const 
     for (size_t m = 0; word && m < kb_n_modules && !sub; m++)
         for (size_t i = 0; i < kb_modules[m]->n_subs && !sub; i++)
             if (strcmp(kb_modules[m]->subs[i].host, host) == 0 &&
-                strcmp(kb_modules[m]->subs[i].name, word) == 0)
+                ascii_casecmp(kb_modules[m]->subs[i].name, word) == 0)
                 sub = &kb_modules[m]->subs[i];
     free(word);
     if (!sub)
@@ -93,16 +95,16 @@ static int run_command(struct cmd_ctx *c)
 {
     const struct cmd_spec *spec = find_command(c->name);
     if (!spec)
-        return ctx_reply(c, "engine.unknown", ARGS(TS("cmd", c->name)));
+        return ctx_refuse(c, "engine.unknown", ARGS(TS("cmd", c->name)));
     const char *no = refusal(c, spec->flags);
     if (no)
-        return ctx_reply(c, no, NOARGS);
+        return ctx_refuse(c, no, NOARGS);
     const char *rest = NULL;
     const struct cmd_sub *sub = find_sub(spec->name, c->args, &rest);
     if (!sub)
         return spec->fn(c);
     if ((no = refusal(c, sub->flags)) != NULL)
-        return ctx_reply(c, no, NOARGS);
+        return ctx_refuse(c, no, NOARGS);
     c->args = rest;
     return sub->fn(c);
 }
@@ -148,6 +150,8 @@ static int run_reply_hooks(struct cmd_ctx *c, const char *ref)
 
 int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
 {
+    if (ev->kind == KB_EV_MESSAGE && ev->forwarded)
+        return KB_OK; /* someone else's words: running them would lend them our sender's rights */
     const char *text = ev->kind == KB_EV_CALLBACK ? ev->callback_data : ev->text;
     struct command cmd;
     enum command_status status = command_parse(text, ev->bot_username, e->set.checkin.triggers,
@@ -184,7 +188,7 @@ int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
     if (rc < 0)
         goto out;
     if (rc == 1) {
-        rc = notify ? ctx_reply(&c, "engine.slow_down", NOARGS) : KB_OK;
+        rc = notify ? ctx_refuse(&c, "engine.slow_down", NOARGS) : KB_OK;
     } else if (reply_ref) {
         c.name = "";
         c.args = command_skip_space(ev->text);

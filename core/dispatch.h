@@ -2,7 +2,7 @@
 #ifndef KB_CORE_DISPATCH_H
 #define KB_CORE_DISPATCH_H
 
-#include "engine_int.h"
+#include "ctx.h"
 
 /* Apply one message or button press inside the engine's transaction:
    0, or a negative KB_E* (the engine rolls this event back). */

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "community.h"
+#include "testhook.h"
 #include "dispatch.h"
+#include "outbox.h"
 
 /* ==== lifecycle ======================================================== */
 
@@ -29,6 +31,7 @@ int engine_open(const struct engine_settings *s, struct engine **out, char *err,
     e->set.locale = dup_or(s->locale, "zh-CN");
     e->set.tz = dup_or(s->tz, "Asia/Shanghai");
     e->set.bot_name = dup_or(s->bot_name, "kocbot");
+    e->set.owner = xstrdup(s->owner);
     for (size_t i = 0; i < s->checkin.n_triggers; i++)
         e->set.checkin.triggers[i] = xstrdup(s->checkin.triggers[i]);
     for (size_t i = 0; i < s->n_operators; i++)
@@ -71,10 +74,13 @@ void engine_close(struct engine *e)
     cache_free(&e->cache.members);
     cache_free(&e->cache.names);
     cache_free(&e->cache.checkins_per_day);
+    community_drop_held(e);
+    free(e->deferred);
     free(e->set.db_path);
     free(e->set.locale);
     free(e->set.tz);
     free(e->set.bot_name);
+    free(e->set.owner);
     for (size_t i = 0; i < e->set.checkin.n_triggers; i++)
         free(e->set.checkin.triggers[i]);
     for (size_t i = 0; i < e->set.n_operators; i++)
@@ -97,76 +103,6 @@ void engine_set_log(struct engine *e, engine_log_fn fn, void *ud)
 const char *engine_errmsg(const struct engine *e)
 {
     return e->err[0] ? e->err : store_errmsg(e->st);
-}
-
-void engine_log(struct engine *e, int level, const char *fmt, ...)
-{
-    if (!e->log)
-        return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    e->log(e->log_ud, level, msg);
-}
-
-int engine_fail(struct engine *e, int rc)
-{
-    snprintf(e->err, sizeof e->err, "%s", store_errmsg(e->st));
-    return rc;
-}
-
-int engine_finish(struct engine *e, int rc)
-{
-    if (!rc)
-        rc = store_commit(e->st); /* rolls back itself when it fails */
-    else
-        store_rollback(e->st);
-    if (rc) {
-        outbox_mem_rollback(e, 0);
-        engine_caches_clear(e);
-    } else {
-        outbox_mem_commit(e);
-    }
-    return rc ? engine_fail(e, rc) : KB_OK;
-}
-
-void engine_caches_clear(struct engine *e)
-{
-    cache_clear(&e->cache.chats);
-    cache_clear(&e->cache.communities);
-    cache_clear(&e->cache.members);
-    cache_clear(&e->cache.names);
-    cache_clear(&e->cache.checkins_per_day);
-}
-
-/* ==== replies ========================================================== */
-
-int ctx_reply_markup(struct cmd_ctx *c, const char *markup, int coalesce)
-{
-    struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = c->ev->platform,
-                         .chat_id = c->ev->chat_id, .thread_id = c->ev->thread_id,
-                         .reply_to = c->ev->kind == KB_EV_MESSAGE ? c->ev->message_id : NULL,
-                         .text = markup, .coalesce = coalesce};
-    return outbox_add(c->e, &r, NULL, c->now);
-}
-
-int ctx_reply(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n)
-{
-    struct sbuf b = {0};
-    text_format(&b, c->lang, key, a, n);
-    int rc = ctx_reply_markup(c, b.s, 0);
-    sbuf_free(&b);
-    return rc;
-}
-
-int ctx_post(struct cmd_ctx *c, const char *markup, const char *buttons, const char *ref)
-{
-    struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = c->ev->platform,
-                         .chat_id = c->ev->chat_id, .thread_id = c->ev->thread_id,
-                         .text = markup, .buttons = buttons};
-    return outbox_add(c->e, &r, ref, c->now);
 }
 
 /* Record the message as seen; 0 when it was already processed. */
@@ -217,6 +153,8 @@ static int apply_one(struct engine *e, const struct kb_event *ev, int64_t now)
     case KB_EV_MESSAGE:
     case KB_EV_CALLBACK:
         return dispatch_event(e, ev, now);
+    case KB_EV_UNDECODABLE:
+        return KB_EPARSE; /* recorded with its raw text, then skipped */
     default:
         return KB_EINVAL;
     }
@@ -262,7 +200,13 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
         if (rc)
             goto out;
         size_t mark = outbox_mem_mark(e);
+        e->in_event = 1;
         rc = apply_one(e, &events[i], now);
+        e->in_event = 0;
+        if (!rc)
+            rc = community_post_held(e, now); /* after the event's own replies */
+        else
+            community_drop_held(e);
         if (rc && fatal_store_error(rc))
             goto out;
         if (rc) {
@@ -276,6 +220,7 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
         rc = store_release(e->st);
         if (rc)
             goto out;
+        TESTHOOK_EVENT_APPLIED();
     }
     if (cursor_key) {
         rc = store_exec(e->st,

@@ -20,7 +20,9 @@ enum kb_event_kind {
     KB_EV_MESSAGE = 0,     /* a text/caption message (maybe a command) */
     KB_EV_CALLBACK,        /* a button press; callback_data carries a command */
     KB_EV_CHAT_MIGRATED,   /* chat_id moved to new_chat_id (Telegram supergroup) */
-    KB_EV_BOT_MEMBERSHIP   /* the bot was added to (bot_active=1) or removed from a chat */
+    KB_EV_BOT_MEMBERSHIP,  /* the bot was added to (bot_active=1) or removed from a chat */
+    KB_EV_UNDECODABLE      /* an update the adapter could not read: text is its raw form,
+                              kept in failed_events and skipped */
 };
 
 enum kb_chat_type {
@@ -55,6 +57,7 @@ struct kb_event {
     const char *reply_to_message_id;  /* the message this one answers, or NULL */
     const char *reply_to_user_id;
     const char *reply_to_attachment;  /* attachment of the replied-to message */
+    int forwarded;             /* a copy of someone's message: never a command */
     const char *callback_id;   /* KB_EV_CALLBACK: id to answer */
     const char *callback_data; /* KB_EV_CALLBACK: command text, e.g. "/vote 3 2" */
     const char *new_chat_id;   /* KB_EV_CHAT_MIGRATED */

@@ -3,7 +3,9 @@
  * reason "grant" (or a negative amount with reason "revoke"), titles and
  * badges as kind 'title'/'badge' rows of +1 / -1 for the name.  A revocation
  * is a correcting entry, never a deletion; a member holds a title or badge
- * while the sum of its rows is positive.
+ * while the sum of its rows is positive.  /revoke cash|gift takes back an
+ * awarded amount of cash or a gift (reason "revoke", negative); when it had
+ * been paid out already, the member's balance goes below zero: they owe it.
  */
 #include "grant.h"
 
@@ -15,6 +17,8 @@
 #include "command.h"
 #include "ledger.h"
 #include "standing.h"
+#include "task.h"
+#include "who.h"
 
 #define ITEM_NAME_MAX 32     /* characters of a title or badge name */
 #define REASON_MAX 200       /* characters of a reason */
@@ -39,18 +43,30 @@ static int usage(struct cmd_ctx *c, int revoke)
     return ctx_reply(c, revoke ? "grant.revoke_usage" : "grant.usage", NOARGS);
 }
 
+/* A reason is required and bounded; *replied = 1 when refused. */
+static int reason_ok(struct cmd_ctx *c, const char *reason, int *replied)
+{
+    *replied = 1;
+    if (!*reason)
+        return ctx_reply(c, "grant.need_reason", NOARGS);
+    if (utf8_count(reason, strlen(reason)) > REASON_MAX)
+        return ctx_reply(c, "grant.reason_long", ARGS(TI("max", REASON_MAX)));
+    *replied = 0;
+    return KB_OK;
+}
+
 static int do_points(struct cmd_ctx *c, int revoke, struct grant_args *a, int64_t member)
 {
     int64_t n = 0;
     if (parse_i64(a->what, 1, GRANT_POINTS_MAX, &n))
         return ctx_reply(c, "grant.bad_points", ARGS(TU("got", a->what), TI("max", GRANT_POINTS_MAX)));
     const char *reason = command_skip_space(a->rest);
-    if (!*reason)
-        return ctx_reply(c, "grant.need_reason", NOARGS);
-    if (utf8_count(reason, strlen(reason)) > REASON_MAX)
-        return ctx_reply(c, "grant.reason_long", ARGS(TI("max", REASON_MAX)));
+    int replied = 0;
+    int rc = reason_ok(c, reason, &replied);
+    if (rc || replied)
+        return rc;
     int64_t balance = 0;
-    int rc = ledger_points(c->e, member, &balance);
+    rc = ledger_points(c->e, member, &balance);
     if (rc)
         return rc;
     struct sbuf who = {0};
@@ -124,6 +140,132 @@ static int do_item(struct cmd_ctx *c, int revoke, const char *kind, struct grant
     return rc;
 }
 
+/* A three-letter currency code ("cny" -> "CNY"), or 0. */
+static int currency_word(const char *w, char out[4])
+{
+    if (!w || strlen(w) != 3)
+        return 0;
+    for (int i = 0; i < 3; i++) {
+        char ch = w[i] >= 'a' && w[i] <= 'z' ? (char)(w[i] - 32) : w[i];
+        if (ch < 'A' || ch > 'Z')
+            return 0;
+        out[i] = ch;
+    }
+    out[3] = '\0';
+    return 1;
+}
+
+/* What was awarded of kind/unit, payouts aside (what a revocation may take back). */
+static int awarded(struct cmd_ctx *c, int64_t member, const char *kind, const char *unit, int64_t *sum)
+{
+    return store_i64(c->st, sum,
+                     "SELECT coalesce(sum(amount), 0) FROM ledger WHERE member_id = ? AND kind = ? AND unit = ?"
+                     " AND reason <> 'payout'",
+                     VALS(SI(member), ST(kind), ST(unit)));
+}
+
+/* /revoke cash <amount> [currency] @user <reason>, /revoke gift <name> @user <reason> */
+static int do_revoke_owed(struct cmd_ctx *c, const char *kind, struct grant_args *a)
+{
+    int cash = !strcmp(kind, "cash");
+    int64_t amount = 1, member = 0, sum = 0;
+    char cur[4] = "";
+    const char *p = a->rest;
+    char *who = xstrdup(a->who), *unit = NULL;
+    int rc = KB_OK, replied = 0;
+    if (cash && who && currency_word(who, cur)) { /* the currency came before the member */
+        free(who);
+        who = who_next_target(c, &p);
+    }
+    if ((!who && !who_has_reply(c)) || (cash && (task_parse_cents(a->what, &amount) || amount <= 0))) {
+        rc = usage(c, 1);
+        goto out;
+    }
+    const char *reason = command_skip_space(p);
+    rc = reason_ok(c, reason, &replied);
+    if (rc || replied)
+        goto out;
+    rc = who_resolve(c, who, &member);
+    if (rc == KB_ENOTFOUND) {
+        rc = KB_OK; /* who_resolve said why */
+        goto out;
+    }
+    if (rc)
+        goto out;
+    if (cash && !*cur) { /* the currency the member was awarded, when there is only one */
+        sqlite3_stmt *q = store_query(c->st,
+                                      "SELECT count(DISTINCT unit), coalesce(min(unit), 'CNY') FROM ledger"
+                                      " WHERE member_id = ? AND kind = 'cash'",
+                                      VALS(SI(member)));
+        int row = q && store_step(c->st, q) == 1, several = row && store_int(q, 0) > 1;
+        snprintf(cur, sizeof cur, "%s", row ? store_text(q, 1) : "CNY");
+        store_done(q);
+        if (several) {
+            rc = ctx_reply(c, "grant.which_currency", NOARGS);
+            goto out;
+        }
+    }
+    unit = xstrdup(cash ? cur : a->what);
+    if (!rc)
+        rc = awarded(c, member, kind, unit, &sum);
+    struct sbuf name = {0}, what = {0};
+    member_name(c->e, member, &name);
+    if (cash)
+        task_money(&what, amount, unit);
+    else
+        sbuf_add(&what, unit);
+    if (!rc && sum < amount) {
+        struct sbuf have = {0};
+        task_money(&have, sum, unit);
+        rc = cash ? ctx_reply(c, "grant.cash_too_much", ARGS(TS("name", name.s), TU("have", have.s)))
+                  : ctx_reply(c, "grant.gift_not_awarded", ARGS(TS("name", name.s), TU("item", unit)));
+        sbuf_free(&have);
+        replied = 1;
+    }
+    struct ledger_entry le = {.community_id = c->comm.id, .member_id = member, .kind = kind, .amount = -amount,
+                              .unit = unit, .reason = "revoke", .granted_by = c->member_id, .note = reason,
+                              .at = c->now};
+    if (!rc && !replied)
+        rc = ledger_add(c->e, &le, NULL);
+    char target[32], action[32];
+    snprintf(target, sizeof target, "member:%lld", (long long)member);
+    snprintf(action, sizeof action, "revoke.%s", kind);
+    struct sbuf detail = {0};
+    sbuf_addf(&detail, "-%s: %s", what.s, reason);
+    if (!rc && !replied)
+        rc = audit_add(c, action, target, detail.s);
+    int64_t balance = 0;
+    if (!rc && !replied)
+        rc = ledger_balance(c->e, member, kind, unit, &balance);
+    if (!rc && !replied) {
+        struct sbuf b = {0}, owes = {0};
+        text_format(&b, c->lang, cash ? "grant.cash_revoked" : "grant.gift_revoked",
+                    ARGS(TS("name", name.s), TU("item", what.s), TU("reason", reason)));
+        if (balance < 0) { /* it had been paid out: now the member owes it */
+            if (cash) {
+                struct sbuf m = {0};
+                task_money(&m, -balance, unit);
+                text_user(&owes, m.s);
+                sbuf_free(&m);
+            } else {
+                text_format(&owes, c->lang, "review.gift_n", ARGS(TU("name", unit), TI("n", -balance)));
+            }
+            sbuf_addc(&b, '\n');
+            text_format(&b, c->lang, "grant.owes_back", ARGS(TS("name", name.s), TS("owes", owes.s)));
+        }
+        rc = ctx_reply_markup(c, b.s, 0);
+        sbuf_free(&b);
+        sbuf_free(&owes);
+    }
+    sbuf_free(&detail);
+    sbuf_free(&name);
+    sbuf_free(&what);
+out:
+    free(who);
+    free(unit);
+    return rc;
+}
+
 /* /grant|/revoke points <n> @user <reason>, title|badge <name> @user */
 static int grant_or_revoke(struct cmd_ctx *c, int revoke)
 {
@@ -131,7 +273,7 @@ static int grant_or_revoke(struct cmd_ctx *c, int revoke)
     const char *p = c->args;
     a.kind_word = command_next_word(&p);
     a.what = command_next_word(&p);
-    a.who = command_next_word(&p);
+    a.who = who_next_target(c, &p);
     a.rest = p;
     int rc;
     const char *kind = NULL;
@@ -141,11 +283,19 @@ static int grant_or_revoke(struct cmd_ctx *c, int revoke)
         kind = "title";
     else if (a.kind_word && ascii_casecmp(a.kind_word, "badge") == 0)
         kind = "badge";
+    else if (revoke && a.kind_word && ascii_casecmp(a.kind_word, "cash") == 0)
+        kind = "cash";
+    else if (revoke && a.kind_word && ascii_casecmp(a.kind_word, "gift") == 0)
+        kind = "gift";
     int64_t member = 0;
-    if (!kind || !a.what || !a.who || !*a.what) {
+    if (!kind || !a.what || (!a.who && !who_has_reply(c)) || !*a.what) {
         rc = usage(c, revoke);
-    } else if ((rc = member_find(c->e, c->comm.id, a.who, &member)) == KB_ENOTFOUND) {
-        rc = ctx_reply(c, "standing.no_member", ARGS(TU("who", a.who)));
+    } else if (!strcmp(kind, "cash") || !strcmp(kind, "gift")) {
+        rc = do_revoke_owed(c, kind, &a);
+    } else if ((rc = who_resolve(c, a.who, &member)) == KB_ENOTFOUND) {
+        rc = KB_OK; /* who_resolve said why */
+    } else if (!rc && !revoke && member == c->member_id && !ctx_is_owner(c)) {
+        rc = ctx_reply(c, "grant.self", NOARGS); /* nobody rewards themselves */
     } else if (!rc) {
         rc = strcmp(kind, "points") == 0 ? do_points(c, revoke, &a, member)
                                          : do_item(c, revoke, kind, &a, member);
@@ -165,21 +315,33 @@ static int cmd_revoke(struct cmd_ctx *c)
 }
 
 static const struct cmd_spec commands[] = {
-    {"grant", cmd_grant, CMD_LEDGER, "grant.help"},
-    {"revoke", cmd_revoke, CMD_LEDGER, "grant.revoke_help"},
+    {"grant", cmd_grant, CMD_LEDGER, "grant.help", NULL},
+    {"revoke", cmd_revoke, CMD_LEDGER, "grant.revoke_help", NULL},
 };
 
 static const struct text_entry texts[] = {
     {"grant.help", "/grant points|title|badge … — 授予积分、头衔或徽章",
      "/grant points|title|badge … — grant points, a title or a badge"},
-    {"grant.revoke_help", "/revoke points|title|badge … — 撤销（记一笔更正）",
-     "/revoke points|title|badge … — revoke (a correcting entry)"},
+    {"grant.revoke_help", "/revoke points|title|badge|cash|gift … — 撤销（记一笔更正）",
+     "/revoke points|title|badge|cash|gift … — revoke (a correcting entry)"},
     {"grant.usage",
      "用法：/grant points &lt;数量&gt; @成员 &lt;原因&gt;｜/grant title &lt;头衔&gt; @成员｜/grant badge &lt;徽章&gt; @成员",
      "Usage: /grant points &lt;n&gt; @member &lt;reason&gt;, /grant title &lt;name&gt; @member, /grant badge &lt;name&gt; @member"},
     {"grant.revoke_usage",
-     "用法：/revoke points &lt;数量&gt; @成员 &lt;原因&gt;｜/revoke title &lt;头衔&gt; @成员｜/revoke badge &lt;徽章&gt; @成员",
-     "Usage: /revoke points &lt;n&gt; @member &lt;reason&gt;, /revoke title &lt;name&gt; @member, /revoke badge &lt;name&gt; @member"},
+     "用法：/revoke points &lt;数量&gt; @成员 &lt;原因&gt;｜/revoke title &lt;头衔&gt; @成员｜/revoke badge &lt;徽章&gt; @成员｜"
+     "/revoke cash &lt;金额&gt; [币种] @成员 &lt;原因&gt;｜/revoke gift &lt;礼品&gt; @成员 &lt;原因&gt;",
+     "Usage: /revoke points &lt;n&gt; @member &lt;reason&gt;, /revoke title &lt;name&gt; @member, /revoke badge &lt;name&gt; @member, "
+     "/revoke cash &lt;amount&gt; [currency] @member &lt;reason&gt;, /revoke gift &lt;name&gt; @member &lt;reason&gt;"},
+    {"grant.self", "⚠️ 不能给自己发放奖励，请由另一位运营（或品牌负责人）操作。",
+     "⚠️ You can't reward yourself: another operator (or the owner) must do it."},
+    {"grant.which_currency", "⚠️ 该成员获得过多种币种的现金，请写明币种，如 /revoke cash 100 CNY @alice 原因。",
+     "⚠️ Cash in several currencies was awarded; name one, e.g. /revoke cash 100 CNY @alice reason."},
+    {"grant.cash_too_much", "{name} 在该币种只获得过 {have}，不能撤销更多。",
+     "{name} was awarded only {have} in that currency; I can't revoke more than that."},
+    {"grant.gift_not_awarded", "{name} 没有获得过礼品 {item}。", "{name} was never awarded the gift {item}."},
+    {"grant.cash_revoked", "↩️ 已撤销 {name} 的现金 {item} — {reason}", "↩️ Revoked cash {item} from {name} — {reason}"},
+    {"grant.gift_revoked", "↩️ 已撤销 {name} 的礼品 {item} — {reason}", "↩️ Revoked the gift {item} from {name} — {reason}"},
+    {"grant.owes_back", "💸 这笔已经发放过了：{name} 现需退还 {owes}。", "💸 It had already been paid out: {name} now owes back {owes}."},
     {"grant.bad_points", "积分数量 {got} 无效，请输入 1 到 {max} 的整数。",
      "{got} is not a valid number of points; give a whole number from 1 to {max}."},
     {"grant.need_reason", "请写上原因，例如：/grant points 50 @alice 线下活动志愿者",

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "top.h"
+#include "tally.h"
 
 int ledger_add(struct engine *e, const struct ledger_entry *le, int *added)
 {
@@ -24,6 +24,13 @@ int ledger_add(struct engine *e, const struct ledger_entry *le, int *added)
         rc = top_tally_add(e, le->community_id, le->member_id, le->at, le->amount,
                            strcmp(le->reason, "checkin") == 0, 0);
     return rc;
+}
+
+int ledger_balance(struct engine *e, int64_t member_id, const char *kind, const char *unit, int64_t *sum)
+{
+    return store_i64(e->st, sum,
+                     "SELECT coalesce(sum(amount), 0) FROM ledger WHERE member_id = ? AND kind = ? AND unit = ?",
+                     VALS(SI(member_id), ST(kind), ST(unit)));
 }
 
 int ledger_points(struct engine *e, int64_t member_id, int64_t *points)

@@ -27,6 +27,9 @@ struct ledger_entry {
    entry with the same member, reason, ref, kind and unit is ignored:
    *added (may be NULL) tells which happened. */
 int ledger_add(struct engine *e, const struct ledger_entry *le, int *added);
+/* The sum of a member's rows of kind and unit: cash or gifts still owed
+   (below zero: owed back by the member), a title or badge held (> 0). */
+int ledger_balance(struct engine *e, int64_t member_id, const char *kind, const char *unit, int64_t *sum);
 /* A member's point balance (the all-time tally). */
 int ledger_points(struct engine *e, int64_t member_id, int64_t *points);
 

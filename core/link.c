@@ -19,6 +19,7 @@
  * /lang zh-CN|en switches a community's language.
  */
 #include "link.h"
+#include "who.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@
 #include "community.h"
 #include "command.h"
 #include "standing.h"
-#include "top.h"
+#include "tally.h"
 
 #define CODE_LEN 8
 #define CODE_TTL_S 600
@@ -440,20 +441,37 @@ static int identity_usage(struct cmd_ctx *c)
     return ctx_reply(c, "link.identity_usage", NOARGS);
 }
 
+/* The member's display name (escaped), for a reply. */
+static const char *shown_name(struct cmd_ctx *c, int64_t member, struct sbuf *out)
+{
+    out->len = 0;
+    member_name(c->e, member, out);
+    return sbuf_str(out);
+}
+
 /* /identity unlink @member: move back what the link moved. */
 static int identity_unlink(struct cmd_ctx *c)
 {
     const char *p = c->args;
-    char *who = command_next_word(&p);
+    char *who = who_next_target(c, &p);
     int64_t member = 0, link_id = 0, primary = 0, alias = 0, level_before = -1;
-    int rc = member_find_identity(c->e, c->comm.id, who, &member);
+    struct sbuf shown = {0};
+    if (!who && !who_has_reply(c)) {
+        free(who);
+        return identity_usage(c);
+    }
+    int rc = who_resolve_identity(c, who, &member);
+    if (rc == KB_ENOTFOUND) {
+        rc = KB_OK; /* who_resolve_identity said why */
+        goto out;
+    }
     if (!rc)
         rc = store_i64(c->st, &link_id,
                        "SELECT id FROM identity_links WHERE (alias_id = ?1 OR primary_id = ?1)"
                        " AND unlinked_at IS NULL ORDER BY id DESC LIMIT 1",
                        VALS(SI(member)));
     if (rc == KB_ENOTFOUND) {
-        rc = ctx_reply(c, "link.identity_none", ARGS(TU("who", who)));
+        rc = ctx_reply(c, "link.identity_none", ARGS(TS("who", shown_name(c, member, &shown))));
         goto out;
     }
     if (!rc)
@@ -499,8 +517,9 @@ static int identity_unlink(struct cmd_ctx *c)
     if (!rc)
         rc = standing_changed(c->e, c->comm.id, alias, c->now);
     if (!rc)
-        rc = ctx_reply(c, "link.identity_unlinked", ARGS(TU("who", who)));
+        rc = ctx_reply(c, "link.identity_unlinked", ARGS(TS("who", shown_name(c, member, &shown))));
 out:
+    sbuf_free(&shown);
     free(who);
     return rc;
 }
@@ -558,9 +577,9 @@ static const char *const migrations[] = {
 };
 
 static const struct cmd_spec commands[] = {
-    {"community", community_usage, CMD_OPERATOR | CMD_GROUP, "link.help_community"},
-    {"lang", cmd_lang, CMD_OPERATOR, "link.help_lang"},
-    {"identity", identity_usage, CMD_LEDGER, "link.help_identity"},
+    {"community", community_usage, CMD_OPERATOR | CMD_GROUP, "link.help_community", NULL},
+    {"lang", cmd_lang, CMD_OPERATOR, "link.help_lang", NULL},
+    {"identity", identity_usage, CMD_LEDGER, "link.help_identity", NULL},
 };
 
 static const struct cmd_sub subs[] = {

@@ -3,7 +3,7 @@
 #ifndef KB_CORE_LINK_H
 #define KB_CORE_LINK_H
 
-#include "engine_int.h"
+#include "ctx.h"
 
 extern const struct kb_module link_module;
 

@@ -15,7 +15,7 @@ static char *describe(const char *locale, const char *help_key)
 {
     const char *line = text_get(locale, help_key);
     const char *dash = strstr(line, " — ");
-    char *plain = markup_plain_dup(dash ? dash + strlen(" — ") : line);
+    char *plain = markup_plain_dup(dash ? dash + strlen(" — ") : line, 0, MARKUP_DROP_ISOLATES);
     plain[utf8_clip(plain, strlen(plain), MENU_DESCRIPTION_MAX)] = '\0';
     return plain;
 }

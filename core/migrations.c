@@ -400,6 +400,19 @@ const char *const store_migrations[] = {
     "CREATE INDEX period_points ON period_tallies(community_id, span, period, points DESC) WHERE points > 0;"
     "CREATE INDEX period_checkins ON period_tallies(community_id, span, period, checkins DESC) WHERE checkins > 0;"
     "CREATE INDEX period_tasks ON period_tallies(community_id, span, period, tasks DESC) WHERE tasks > 0;",
+
+    /* 10: a rejection opens a revision window (settings.revision_window_s)
+           that may run past the task's deadline: the claim's own due time */
+    "ALTER TABLE claims ADD COLUMN revise_until INTEGER;",
+
+    /* 11: delivered and failed replies are pruned after a retention, oldest
+           first (core/prune.c); pending rows stay out of this index */
+    "CREATE INDEX outbox_done ON outbox(created_at) WHERE state <> 0;",
+
+    /* 12: whose private chat a private chat is, so private matters
+           (rejections, invitations, fees) can go to the person */
+    "ALTER TABLE chats ADD COLUMN user_id TEXT;"
+    "CREATE INDEX chats_private_user ON chats(platform, user_id) WHERE is_private = 1;",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

@@ -1,10 +1,12 @@
 /* The list of feature modules (see modules.h).  Order = /help order. */
 #include "modules.h"
 
+#include "audit.h"
 #include "checkin.h"
 #include "poll.h"
 #include "profile.h"
 #include "task.h"
+#include "review.h"
 #include "grant.h"
 #include "link.h"
 #include "pool.h"
@@ -12,6 +14,7 @@
 #include "standing.h"
 #include "top.h"
 #include "schedule.h"
+#include "who.h"
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
@@ -23,9 +26,11 @@ const struct kb_module *const kb_modules[] = {
     &standing_module,
     &pool_module,
     &grant_module,
+    &who_module,
     &schedule_module,
     &link_module,
     &prune_module,
+    &audit_module,
 };
 
 const size_t kb_n_modules = KB_COUNT(kb_modules);

@@ -2,7 +2,8 @@
  * The feature registry: every feature module (check-in, ledger, polls, …)
  * contributes commands, catalogue texts and optionally scheduled work.
  * modules.c lists them; adding a feature is one file plus one line there
- * (its own tables come with it: kb_module.migrations).
+ * (its own tables and configuration keys come with it: kb_module.migrations,
+ * kb_module.settings).
  */
 #ifndef KB_CORE_MODULES_H
 #define KB_CORE_MODULES_H
@@ -16,6 +17,29 @@ struct cmd_ctx;
 struct community;
 struct engine;
 
+/* A configuration key a module owns: config/ reads, checks, defaults and
+   lists it like its own keys, into a field of struct engine_settings. */
+enum kb_setting_type {
+    KB_SETTING_SECTION, /* an object holding the keys below it ("checkin") */
+    KB_SETTING_INT,
+    KB_SETTING_LIST     /* an array of strings */
+};
+
+struct kb_setting {
+    const char *path;               /* dotted path in the file */
+    enum kb_setting_type type;
+    size_t off;                     /* offsetof(struct engine_settings, …) */
+    double min, max;                /* INT: range, in file units */
+    int scale;                      /* INT: stored value = file value * scale */
+    double dnum;                    /* INT: default, in file units */
+    size_t count_off;               /* LIST: offset of its size_t count */
+    size_t list_cap;                /* LIST: capacity of the array */
+    size_t max_len;                 /* LIST: longest string, in bytes */
+    const char *const *dlist;       /* LIST: default entries, NULL-terminated */
+    /* LIST: a check of each entry (0, or -1 with why filled), or NULL */
+    int (*check)(const char *s, char *why, size_t cap);
+};
+
 enum cmd_flags {
     CMD_OPERATOR = 1u << 0, /* operators, and chat admins when enabled */
     CMD_LEDGER = 1u << 1,   /* configured operators only: touches the ledger */
@@ -28,6 +52,7 @@ struct cmd_spec {
     int (*fn)(struct cmd_ctx *c);   /* KB_OK, or a negative KB_E* (rolls back this event) */
     unsigned flags;
     const char *help_key;           /* catalogue key of the /help line, or NULL */
+    const char *alias;              /* Chinese name ("签到"), or NULL; every member command has one */
 };
 
 /* A subcommand: "/host name words…" runs fn once the dispatcher checked the
@@ -68,6 +93,9 @@ struct kb_module {
        versioned per module (store_migrate_module) */
     const char *const *migrations;
     size_t n_migrations;
+    /* the module's configuration keys (optional) */
+    const struct kb_setting *settings;
+    size_t n_settings;
 };
 
 extern const struct kb_module *const kb_modules[];

@@ -4,10 +4,13 @@
  * recorded (sent with the platform's message id, retried with backoff,
  * failed, the chat gone).  The public half is declared in engine.h.
  */
-#include "engine_int.h"
+#include "outbox.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "community.h"
+#include "util.h"
 
 #define OUTBOX_MEM_MAX 2048   /* committed rows kept per platform for its sender */
 
@@ -323,10 +326,12 @@ static int outbox_record(struct engine *e, int64_t id, enum outbox_outcome outco
                         VALS(ST(error), SI(id)));
         break;
     case OUTBOX_CHAT_GONE:
-        rc = store_exec(e->st,
-                        "UPDATE chats SET active = 0 WHERE (platform, chat_id) ="
-                        " (SELECT platform, chat_id FROM outbox WHERE id = ?)",
-                        VALS(SI(id)));
+        rc = private_messages_refused(e, id, now); /* they go to the group instead */
+        if (!rc)
+            rc = store_exec(e->st,
+                            "UPDATE chats SET active = 0 WHERE (platform, chat_id) ="
+                            " (SELECT platform, chat_id FROM outbox WHERE id = ?)",
+                            VALS(SI(id)));
         if (!rc)
             rc = store_exec(e->st,
                             "UPDATE outbox SET state = 2, error = ? WHERE state = 0 AND"

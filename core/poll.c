@@ -18,10 +18,12 @@
 
 #include "audit.h"
 #include "command.h"
+#include "csv.h"
 #include "defn.h"
-#include "engine_int.h"
+#include "outbox.h"
 #include "ledger.h"
 #include "once.h"
+#include "schedule.h"
 #include "standing.h"
 
 #define POLL_REPLY_CAP 3500 /* bytes of listing before we cut it short */
@@ -141,6 +143,28 @@ static int parse_bool(const char *v, int *out)
     return KB_EINVAL;
 }
 
+/* A vote reward in points, written as a task's is: "5", "points 5",
+   "5 points", "积分 5", "5 积分". */
+static int parse_points(const char *v, int64_t *points)
+{
+    static const char *const units[] = {"points", "point", "积分"};
+    char buf[64];
+    copy_clip(buf, sizeof buf, v, strlen(v));
+    char *num = buf;
+    for (size_t i = 0; i < KB_COUNT(units); i++) {
+        size_t n = strlen(units[i]), len = strlen(num);
+        if (strncmp(num, units[i], n) == 0 && num[n] == ' ') {
+            num += n + 1;
+            break;
+        }
+        if (len > n && strcmp(num + len - n, units[i]) == 0 && num[len - n - 1] == ' ') {
+            num[len - n - 1] = '\0';
+            break;
+        }
+    }
+    return parse_i64(num, 0, 100000, points);
+}
+
 static int parse_flags(struct poll_def *d, const struct defn *df, const char *tz, int64_t now,
                        const char **err_key)
 {
@@ -184,8 +208,13 @@ static int parse_flags(struct poll_def *d, const struct defn *df, const char *tz
         copy_clip(d->pool, sizeof d->pool, v, len);
     }
     if ((v = defn_get(df, "reward"))) {
-        if (parse_i64(v, 0, 100000, &d->reward))
+        if (parse_points(v, &d->reward))
             return set_err(d, err_key, "poll.err_flag_value", "reward");
+    }
+    if ((v = defn_get(df, "groups"))) { /* where the poll is posted */
+        if (ascii_casecmp(v, "all") != 0 && ascii_casecmp(v, "here") != 0)
+            return set_err(d, err_key, "poll.err_flag_value", "groups");
+        d->all_groups = ascii_casecmp(v, "all") == 0;
     }
     return KB_OK;
 }
@@ -194,7 +223,7 @@ int poll_definition_parse(const char *text, const char *tz, int64_t now, struct 
                           const char **err_key)
 {
     static const char *const allowed[] = {"multi", "anonymous", "hidden", "closes", "reason",
-                                          "min-level", "pool", "reward", "options", NULL};
+                                          "min-level", "pool", "reward", "options", "groups", NULL};
     memset(d, 0, sizeof *d);
     d->max_choices = 1;
     *err_key = NULL;
@@ -343,6 +372,7 @@ struct poll {
     int64_t closed_at;     /* 0 = not closed by hand or tick */
     int64_t last_edit_at;
     int edit_pending;
+    int64_t created_by;    /* member id: gets no reward for voting in their own poll */
 };
 
 static void copy_text(char *dst, size_t cap, const char *s)
@@ -358,7 +388,7 @@ static int poll_load(struct engine *e, int64_t id, int64_t community_id, struct 
         e->st,
         "SELECT community_id, platform, chat_id, thread_id, question, n_options, max_choices,"
         " anonymous, hidden, reason_required, min_level, pool, reward, coalesce(closes_at, 0),"
-        " coalesce(closed_at, 0), last_edit_at, edit_pending FROM polls"
+        " coalesce(closed_at, 0), last_edit_at, edit_pending, created_by, all_groups FROM polls"
         " WHERE id = ?1 AND (?2 = 0 OR community_id = ?2)",
         VALS(SI(id), SI(community_id)));
     if (!s)
@@ -384,6 +414,8 @@ static int poll_load(struct engine *e, int64_t id, int64_t community_id, struct 
         p->closed_at = store_int(s, 14);
         p->last_edit_at = store_int(s, 15);
         p->edit_pending = (int)store_int(s, 16);
+        p->created_by = store_int(s, 17);
+        p->d.all_groups = (int)store_int(s, 18);
         rc = KB_OK;
     } else if (rc == 0) {
         rc = KB_ENOTFOUND;
@@ -570,42 +602,56 @@ static int render_results(struct engine *e, const struct poll *p, const char *la
 
 /* ==== live edits and closing ============================================= */
 
-/* Queue an edit of the poll message to its current state, unless one was
-   sent less than POLL_EDIT_GAP_S ago or the message is not known yet: then
-   mark it owed, for the tick. */
+/* Queue an edit of each message the poll was posted as (one per group) to
+   its current state, unless one was sent less than POLL_EDIT_GAP_S ago or
+   no message is known yet: then mark it owed, for the tick. */
 static int poll_touch(struct engine *e, const struct poll *p, int64_t now)
 {
-    char ref[32], msg[64] = "";
+    char ref[32];
     snprintf(ref, sizeof ref, "poll:%lld", (long long)p->id);
-    sqlite3_stmt *s = store_query(e->st,
-                                  "SELECT message_id FROM posted WHERE ref = ? AND platform = ? AND chat_id = ?",
-                                  VALS(ST(ref), ST(p->platform), ST(p->chat_id)));
+    sqlite3_stmt *s = store_query(e->st, "SELECT platform, chat_id, message_id FROM posted WHERE ref = ?",
+                                  VALS(ST(ref)));
     if (!s)
         return store_failure(e->st);
-    int rc = store_step(e->st, s);
-    if (rc == 1)
-        copy_text(msg, sizeof msg, store_text(s, 0));
+    /* copy the messages first: outbox_add reuses the statement cache */
+    struct sbuf msgs = {0};
+    size_t count = 0;
+    int rc;
+    while ((rc = store_step(e->st, s)) == 1) {
+        for (int col = 0; col < 3; col++) {
+            sbuf_add(&msgs, store_text(s, col));
+            sbuf_addc(&msgs, '\0');
+        }
+        count++;
+    }
     store_done(s);
-    if (rc < 0)
-        return rc;
-    if (!msg[0] || now - p->last_edit_at < POLL_EDIT_GAP_S)
-        return store_exec(e->st, "UPDATE polls SET edit_pending = 1 WHERE id = ?", VALS(SI(p->id)));
+    if (rc >= 0 && (!count || now - p->last_edit_at < POLL_EDIT_GAP_S))
+        rc = store_exec(e->st, "UPDATE polls SET edit_pending = 1 WHERE id = ?", VALS(SI(p->id)));
+    if (rc < 0 || !count || now - p->last_edit_at < POLL_EDIT_GAP_S) {
+        sbuf_free(&msgs);
+        return rc < 0 ? rc : KB_OK;
+    }
     struct community comm;
     rc = community_load(e, p->community_id, &comm);
-    if (rc)
-        return rc;
     struct sbuf text = {0}, buttons = {0};
-    rc = render_post(e, p, comm.locale, comm.tz, now, &text);
+    if (!rc)
+        rc = render_post(e, p, comm.locale, comm.tz, now, &text);
     if (!poll_is_closed(p, now))
         render_buttons(p, &buttons);
-    struct kb_reply r = {.kind = KB_REPLY_EDIT, .platform = p->platform, .chat_id = p->chat_id,
-                         .thread_id = p->has_thread ? p->thread_id : NULL, .text = text.s,
-                         .buttons = buttons.s, .edit_message_id = msg};
-    if (!rc)
+    const char *m = msgs.s;
+    for (size_t i = 0; i < count && !rc; i++) {
+        const char *platform = m, *chat = platform + strlen(platform) + 1, *msg = chat + strlen(chat) + 1;
+        m = msg + strlen(msg) + 1;
+        int own = !strcmp(platform, p->platform) && !strcmp(chat, p->chat_id);
+        struct kb_reply r = {.kind = KB_REPLY_EDIT, .platform = platform, .chat_id = chat,
+                             .thread_id = own && p->has_thread ? p->thread_id : NULL, .text = text.s,
+                             .buttons = buttons.s, .edit_message_id = msg};
         rc = outbox_add(e, &r, NULL, now);
+    }
     if (!rc)
         rc = store_exec(e->st, "UPDATE polls SET last_edit_at = ?, edit_pending = 0 WHERE id = ?",
                         VALS(SI(now), SI(p->id)));
+    sbuf_free(&msgs);
     sbuf_free(&text);
     sbuf_free(&buttons);
     return rc;
@@ -632,7 +678,9 @@ static int poll_close(struct engine *e, struct poll *p, int64_t at, int64_t now)
     rc = render_results(e, p, comm.locale, now, &text);
     struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = p->platform, .chat_id = p->chat_id,
                          .thread_id = p->has_thread ? p->thread_id : NULL, .text = text.s};
-    if (!rc)
+    if (!rc && p->d.all_groups)
+        rc = community_post(e, p->community_id, text.s, NULL, NULL, now);
+    else if (!rc)
         rc = outbox_add(e, &r, NULL, now);
     sbuf_free(&text);
     if (!rc)
@@ -847,8 +895,8 @@ static int vote_show_open(struct cmd_ctx *c)
 static int pay_reward(struct cmd_ctx *c, const struct poll *p, int64_t *paid)
 {
     *paid = 0;
-    if (p->d.reward <= 0)
-        return KB_OK;
+    if (p->d.reward <= 0 || (p->created_by == c->member_id && !ctx_is_owner(c)))
+        return KB_OK; /* nobody rewards themselves */
     char ref[32];
     snprintf(ref, sizeof ref, "poll:%lld", (long long)p->id);
     struct ledger_entry le = {.community_id = c->comm.id, .member_id = c->member_id,
@@ -976,8 +1024,9 @@ static int poll_on_reply(struct cmd_ctx *c, const char *ref)
 
 /* ==== /poll (operators) =================================================== */
 
-static int poll_new(struct cmd_ctx *c, const char *def_text)
+static int poll_new(struct cmd_ctx *c)
 {
+    const char *def_text = c->args;
     if (c->ev->chat_type == KB_CHAT_PRIVATE)
         return ctx_reply(c, "engine.group_only", NOARGS);
     struct poll p;
@@ -990,18 +1039,28 @@ static int poll_new(struct cmd_ctx *c, const char *def_text)
                               TI("omax", POLL_OPTION_MAX)));
     if (p.d.reward && !c->is_operator)
         return ctx_reply(c, "poll.err_reward_operator", NOARGS);
+    struct sbuf why = {0};
+    int rc = standing_audience_check(c->e, c->comm.id, p.d.min_level, p.d.pool, c->lang, &why);
+    int nobody = rc == KB_EINVAL; /* nobody could vote */
+    if (nobody)
+        rc = ctx_reply_markup(c, why.s, 0);
+    sbuf_free(&why);
+    if (rc || nobody)
+        return rc;
     sqlite3_stmt *s = store_query(
         c->st,
         "INSERT INTO polls(community_id, platform, chat_id, thread_id, question, n_options,"
         " max_choices, anonymous, hidden, reason_required, min_level, pool, reward, closes_at,"
-        " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        " created_by, created_at, all_groups) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " RETURNING id",
         VALS(SI(c->comm.id), ST(c->ev->platform), ST(c->ev->chat_id), ST(c->ev->thread_id),
              ST(p.d.question), SI(p.d.n_options), SI(p.d.max_choices), SI(p.d.anonymous),
              SI(p.d.hidden), SI(p.d.reason_required), SI(p.d.min_level), ST(p.d.pool),
-             SI(p.d.reward), p.d.closes_at ? SI(p.d.closes_at) : SN, SI(c->member_id), SI(c->now)));
+             SI(p.d.reward), p.d.closes_at ? SI(p.d.closes_at) : SN, SI(c->member_id), SI(c->now),
+             SI(p.d.all_groups)));
     if (!s)
         return store_failure(c->st);
-    int rc = store_step(c->st, s);
+    rc = store_step(c->st, s);
     if (rc == 1)
         p.id = store_int(s, 0);
     if (rc == 1)
@@ -1020,7 +1079,9 @@ static int poll_new(struct cmd_ctx *c, const char *def_text)
     snprintf(ref, sizeof ref, "poll:%lld", (long long)p.id);
     rc = render_post(c->e, &p, c->lang, c->comm.tz, c->now, &text);
     render_buttons(&p, &buttons);
-    if (!rc)
+    if (!rc && p.d.all_groups) /* each group's message is kept under the ref */
+        rc = community_post(c->e, c->comm.id, text.s, buttons.s, ref, c->now);
+    else if (!rc)
         rc = ctx_post(c, text.s, buttons.s, ref);
     if (!rc)
         rc = audit_add(c, "poll.new", ref, p.d.question);
@@ -1029,8 +1090,9 @@ static int poll_new(struct cmd_ctx *c, const char *def_text)
     return rc;
 }
 
-static int poll_close_cmd(struct cmd_ctx *c, const char *rest)
+static int poll_close_cmd(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     struct poll p;
     int rc = load_arg(c, &rest, "poll.usage", &p);
     if (rc || !p.id)
@@ -1051,8 +1113,9 @@ static int poll_close_cmd(struct cmd_ctx *c, const char *rest)
     return rc;
 }
 
-static int poll_results_cmd(struct cmd_ctx *c, const char *rest)
+static int poll_results_cmd(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     struct poll p;
     int rc = load_arg(c, &rest, "poll.usage", &p);
     if (rc || !p.id)
@@ -1065,8 +1128,9 @@ static int poll_results_cmd(struct cmd_ctx *c, const char *rest)
     return rc;
 }
 
-static int poll_reasons_cmd(struct cmd_ctx *c, const char *rest)
+static int poll_reasons_cmd(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     struct poll p;
     int rc = load_arg(c, &rest, "poll.usage", &p);
     if (rc || !p.id)
@@ -1117,25 +1181,9 @@ static int poll_reasons_cmd(struct cmd_ctx *c, const char *rest)
     return rc;
 }
 
-/* One CSV field per RFC 4180: quoted when it holds a comma, quote or line
-   break, quotes doubled. */
-static void csv_field(struct sbuf *b, const char *s)
+static int poll_export_cmd(struct cmd_ctx *c)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
-        sbuf_add(b, s);
-        return;
-    }
-    sbuf_addc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            sbuf_addc(b, '"');
-        sbuf_addc(b, *s);
-    }
-    sbuf_addc(b, '"');
-}
-
-static int poll_export_cmd(struct cmd_ctx *c, const char *rest)
-{
+    const char *rest = c->args;
     struct poll p;
     int rc = load_arg(c, &rest, "poll.usage", &p);
     if (rc || !p.id)
@@ -1148,7 +1196,8 @@ static int poll_export_cmd(struct cmd_ctx *c, const char *rest)
     if (!s)
         return store_failure(c->st);
     struct sbuf csv = {0}, row = {0};
-    sbuf_add(&csv, "option,voter,reason,time");
+    static const char *const header[] = {"option", "voter", "reason", "time"};
+    csv_row(&csv, header, 4);
     int64_t rows = 0, shown = 0;
     while ((rc = store_step(c->st, s)) == 1) {
         int64_t bits = store_int(s, 0);
@@ -1159,17 +1208,11 @@ static int poll_export_cmd(struct cmd_ctx *c, const char *rest)
                 continue;
             rows++;
             row.len = 0;
-            sbuf_add(&row, ""); /* keeps row.s non-NULL */
-            csv_field(&row, p.d.options[i]);
-            sbuf_addc(&row, ',');
-            csv_field(&row, p.d.anonymous ? "" : store_text(s, 1));
-            sbuf_addc(&row, ',');
-            csv_field(&row, store_text(s, 2));
-            sbuf_addc(&row, ',');
-            csv_field(&row, when);
-            if (csv.len + row.len + 1 > POLL_REPLY_CAP)
+            const char *fields[] = {p.d.options[i], p.d.anonymous ? "" : store_text(s, 1), store_text(s, 2),
+                                    when};
+            csv_row(&row, fields, 4);
+            if (csv.len + row.len > POLL_REPLY_CAP)
                 continue;
-            sbuf_addc(&csv, '\n'); /* LF, not CRLF: chat clients show \r as a space */
             sbuf_add(&csv, row.s);
             shown++;
         }
@@ -1177,6 +1220,7 @@ static int poll_export_cmd(struct cmd_ctx *c, const char *rest)
     store_done(s);
     struct sbuf b = {0};
     if (rc >= 0) {
+        csv.s[--csv.len] = '\0'; /* the last line feed: the block ends there */
         text_format(&b, c->lang, "poll.export_title", ARGS(TI("id", p.id), TI("rows", rows)));
         sbuf_add(&b, "\n<code>");
         text_user_block(&b, csv.s);
@@ -1198,27 +1242,11 @@ static int poll_export_cmd(struct cmd_ctx *c, const char *rest)
     return rc;
 }
 
+/* /poll alone or with an unknown subcommand: the usage (the subcommands
+   are the table below, dispatched by the engine). */
 static int cmd_poll(struct cmd_ctx *c)
 {
-    const char *rest = c->args;
-    char *sub = command_next_word(&rest);
-    int rc;
-    if (!sub)
-        rc = ctx_reply(c, "poll.usage", NOARGS);
-    else if (ascii_casecmp(sub, "new") == 0)
-        rc = poll_new(c, command_skip_space(rest));
-    else if (ascii_casecmp(sub, "close") == 0)
-        rc = poll_close_cmd(c, rest);
-    else if (ascii_casecmp(sub, "results") == 0)
-        rc = poll_results_cmd(c, rest);
-    else if (ascii_casecmp(sub, "reasons") == 0)
-        rc = poll_reasons_cmd(c, rest);
-    else if (ascii_casecmp(sub, "export") == 0)
-        rc = poll_export_cmd(c, rest);
-    else
-        rc = ctx_reply(c, "poll.usage", NOARGS);
-    free(sub);
-    return rc;
+    return ctx_reply(c, "poll.usage", NOARGS);
 }
 
 /* ==== scheduled work ====================================================== */
@@ -1227,8 +1255,7 @@ static int cmd_poll(struct cmd_ctx *c)
    POLL_EDIT_GAP_S: SQL texts must be literals). */
 #define POLL_EDIT_DUE_SQL                                                                  \
     "SELECT p.id, p.last_edit_at + 5 AS due FROM polls p WHERE p.edit_pending = 1 AND EXISTS"     \
-    " (SELECT 1 FROM posted d WHERE d.ref = 'poll:' || p.id AND d.platform = p.platform"  \
-    "  AND d.chat_id = p.chat_id)"
+    " (SELECT 1 FROM posted d WHERE d.ref = 'poll:' || p.id)"
 
 static int collect_ids(struct engine *e, sqlite3_stmt *s, int64_t **ids, size_t *n)
 {
@@ -1293,9 +1320,17 @@ static int64_t poll_next_due(struct engine *e, int64_t now)
 /* ==== the module ========================================================== */
 
 static const struct cmd_spec commands[] = {
-    {"vote", cmd_vote, 0, "poll.help_vote"},
-    {"polls", cmd_polls, 0, "poll.help_polls"},
-    {"poll", cmd_poll, CMD_OPERATOR, "poll.help_poll"},
+    {"vote", cmd_vote, 0, "poll.help_vote", "投票"},
+    {"polls", cmd_polls, 0, "poll.help_polls", "投票列表"},
+    {"poll", cmd_poll, CMD_OPERATOR, "poll.help_poll", NULL},
+};
+
+static const struct cmd_sub subs[] = {
+    {"poll", "new", poll_new, 0, 0, -1},
+    {"poll", "close", poll_close_cmd, 0, 1, -1},
+    {"poll", "results", poll_results_cmd, 0, 1, -1},
+    {"poll", "reasons", poll_reasons_cmd, 0, 1, -1},
+    {"poll", "export", poll_export_cmd, 0, 1, -1},
 };
 
 static const struct text_entry texts[] = {
@@ -1304,9 +1339,9 @@ static const struct text_entry texts[] = {
     {"poll.help_polls", "/polls — 进行中的投票", "/polls — open polls"},
     {"poll.help_poll",
      "/poll new 问题 | 选项1 | 选项2 [--multi N --anonymous --hidden --closes 2d --reason required"
-     " --min-level N --pool 名称 --reward 积分] · /poll close|results|reasons|export 编号",
+     " --min-level N --pool 名称 --reward 积分数] · /poll close|results|reasons|export 编号",
      "/poll new Question | opt1 | opt2 [--multi N --anonymous --hidden --closes 2d --reason required"
-     " --min-level N --pool NAME --reward points] · /poll close|results|reasons|export id"},
+     " --min-level N --pool NAME --reward N] · /poll close|results|reasons|export id"},
     {"poll.usage",
      "用法：/poll new 问题 | 选项1 | 选项2 …，或 /poll close|results|reasons|export 编号",
      "Usage: /poll new Question | option 1 | option 2 …, or /poll close|results|reasons|export id"},
@@ -1316,8 +1351,8 @@ static const struct text_entry texts[] = {
     {"poll.err_bad_text", "投票内容里有无法识别的字符。", "The poll text contains characters I can't read."},
     {"poll.err_syntax", "投票格式有误：{what}", "The poll definition is malformed: {what}"},
     {"poll.err_unknown_flag",
-     "不认识的选项 {what}。可用：--multi --anonymous --hidden --closes --reason --min-level --pool --reward",
-     "Unknown setting {what}. Known: --multi --anonymous --hidden --closes --reason --min-level --pool --reward"},
+     "不认识的选项 {what}。可用：--multi --anonymous --hidden --closes --reason --min-level --pool --reward --groups",
+     "Unknown setting {what}. Known: --multi --anonymous --hidden --closes --reason --min-level --pool --reward --groups"},
     {"poll.err_no_question", "请写上问题，例如：/poll new 选哪张海报？ | 日落 | 夜景",
      "Please give a question, e.g. /poll new Which poster? | Sunset | City night"},
     {"poll.err_question_long", "问题太长了（最多 {qmax} 字）。", "The question is too long (at most {qmax} characters)."},
@@ -1388,13 +1423,36 @@ static const struct text_entry texts[] = {
     {"poll.none_open", "现在没有进行中的投票。", "There are no open polls right now."},
 };
 
+/* The poll module's own changes to its tables (the tables themselves are
+   in the core list, core/migrations.c), versioned on their own. */
+static const char *const migrations[] = {
+    /* 1: a poll posted in every group of the community (--groups all) */
+    "ALTER TABLE polls ADD COLUMN all_groups INTEGER NOT NULL DEFAULT 0;",
+};
+
+/* {open_polls} in scheduled posts: how many polls take votes now. */
+static int poll_template_var(struct engine *e, const struct community *comm, const char *name,
+                             int64_t now, struct sbuf *out)
+{
+    return strcmp(name, "open_polls") == 0 &&
+           schedule_count_var(e, comm,
+                              "SELECT count(*) FROM polls WHERE community_id = ? AND closed_at IS NULL"
+                              " AND (closes_at IS NULL OR closes_at > ?)",
+                              now, out);
+}
+
 const struct kb_module poll_module = {
     .name = "poll",
+    .migrations = migrations,
+    .n_migrations = KB_COUNT(migrations),
     .commands = commands,
     .n_commands = KB_COUNT(commands),
+    .subs = subs,
+    .n_subs = KB_COUNT(subs),
     .texts = texts,
     .n_texts = KB_COUNT(texts),
     .tick = poll_tick,
     .next_due = poll_next_due,
     .on_reply = poll_on_reply,
+    .template_var = poll_template_var,
 };

@@ -32,6 +32,7 @@ struct poll_def {
     char pool[POLL_POOL_MAX * 4 + 1]; /* "" = anyone */
     int64_t reward;           /* points per voter, 0 = none */
     int64_t closes_at;        /* 0 = open until closed by hand */
+    int all_groups;           /* posted in every group of the community */
     char err_detail[80];      /* on failure: the offending flag or value, for {what} */
 };
 

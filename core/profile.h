@@ -2,7 +2,7 @@
 #ifndef KB_CORE_PROFILE_H
 #define KB_CORE_PROFILE_H
 
-#include "engine_int.h"
+#include "ctx.h"
 
 extern const struct kb_module profile_module;
 

@@ -12,65 +12,27 @@
  *     owed = sum(amount) over their cash (or gift) rows,
  *     paid = -sum(amount) over the payout rows.
  */
-#include "task.h"
+#include "review.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
+#include "award.h"
 #include "command.h"
+#include "csv.h"
 #include "defn.h"
 #include "ledger.h"
 #include "once.h"
+#include "outbox.h"
 #include "standing.h"
+#include "tally.h"
 #include "tz.h"
+#include "who.h"
 
 #define REVIEW_MAX 20
 #define NOTE_MAX 500
-
-/* ==== granting ========================================================= */
-
-int task_grant(struct engine *e, const struct task_row *t, int64_t claim_id, int64_t member_id,
-               int64_t submission_id, int64_t reviewer, const char *note, int64_t now)
-{
-    char ref[64], why[600];
-    snprintf(ref, sizeof ref, "task:%lld:claim:%lld", (long long)t->id, (long long)claim_id);
-    snprintf(why, sizeof why, "submission:%lld%s%s", (long long)submission_id, note && *note ? " " : "",
-             note ? note : "");
-    struct ledger_entry le = {.community_id = t->community_id, .member_id = member_id, .reason = "task",
-                              .ref = ref, .granted_by = reviewer, .note = why, .at = now};
-    int rc = KB_OK;
-    if (t->points) {
-        le.kind = "points";
-        le.amount = t->points;
-        le.unit = NULL;
-        rc = ledger_add(e, &le, NULL);
-    }
-    if (!rc && t->cash) {
-        le.kind = "cash";
-        le.amount = t->cash;
-        le.unit = t->currency;
-        rc = ledger_add(e, &le, NULL);
-    }
-    const struct { const char *kind, *name; } items[] = {
-        {"gift", t->gift}, {"badge", t->badge}, {"title", t->title_reward}};
-    for (size_t i = 0; i < 3 && !rc; i++) {
-        if (!*items[i].name)
-            continue;
-        le.kind = items[i].kind;
-        le.amount = 1;
-        le.unit = items[i].name;
-        rc = ledger_add(e, &le, NULL);
-    }
-    if (!rc) {
-        /* records the tier once per task (level rules count them) and re-levels */
-        char task_ref[32];
-        snprintf(task_ref, sizeof task_ref, "task:%lld", (long long)t->id);
-        rc = standing_task_completed(e, t->community_id, member_id, task_ref, t->tier, now);
-    }
-    return rc;
-}
 
 /* ==== review =========================================================== */
 
@@ -135,17 +97,39 @@ static int sub_from_args(struct cmd_ctx *c, const char **rest, struct sub_row *s
     return rc;
 }
 
-/* Tell the member (in the chat they submitted from) and the reviewer: one
-   message when that is the same chat. */
+/* Tell the member a verdict (a private matter): in their private chat
+   with the bot when there is one, else in the chat they submitted from,
+   saying why; and the reviewer: one message when that is the same chat. */
 static int tell(struct cmd_ctx *c, const struct sub_row *s, const char *member_text, const char *ack_key)
 {
-    if (!strcmp(s->platform, c->ev->platform) && !strcmp(s->chat_id, c->ev->chat_id))
-        return ctx_reply_markup(c, member_text, 0);
-    struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = s->platform, .chat_id = s->chat_id,
-                         .text = member_text};
-    int rc = outbox_add(c->e, &r, NULL, c->now);
-    if (!rc)
-        rc = ctx_reply(c, ack_key, ARGS(TI("sub", s->id)));
+    int sent = 0;
+    int rc = member_tell_privately(c->e, s->member_id, member_text, NULL, c->now, &sent);
+    if (rc)
+        return rc;
+    if (sent) {
+        struct sbuf b = {0};
+        text_format(&b, c->lang, ack_key, ARGS(TI("sub", s->id)));
+        text_format(&b, c->lang, "direct.sent", NOARGS);
+        rc = ctx_reply_markup(c, b.s, 0);
+        sbuf_free(&b);
+        return rc;
+    }
+    struct sbuf text = {0};
+    struct sbuf who = {0};
+    sbuf_add(&text, member_text);
+    member_name(c->e, s->member_id, &who);
+    member_private_note(c->lang, who.s, &text);
+    sbuf_free(&who);
+    if (!strcmp(s->platform, c->ev->platform) && !strcmp(s->chat_id, c->ev->chat_id)) {
+        rc = ctx_reply_markup(c, text.s, 0);
+    } else {
+        struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = s->platform, .chat_id = s->chat_id,
+                             .text = text.s};
+        rc = outbox_add(c->e, &r, NULL, c->now);
+        if (!rc)
+            rc = ctx_reply(c, ack_key, ARGS(TI("sub", s->id)));
+    }
+    sbuf_free(&text);
     return rc;
 }
 
@@ -234,6 +218,10 @@ static int cmd_approve(struct cmd_ctx *c)
         rc = refuse_state(c, &s);
         goto out;
     }
+    if (s.member_id == c->member_id && !ctx_is_owner(c)) {
+        rc = ctx_reply(c, "review.self_approve", ARGS(TI("sub", s.id)));
+        goto out;
+    }
     rc = task_load(c->e, c->comm.id, s.task_id, &t);
     if (!rc)
         rc = store_exec(c->st,
@@ -273,6 +261,28 @@ out:
     return rc;
 }
 
+/* Back to "rejected" after a rejection or a reversed approval: the member
+   may resubmit until the deadline or, when that is sooner, for the
+   configured revision window from now.  Appends to again the sentence
+   that tells them until when, or plainly that they cannot. */
+static int reopen_claim(struct cmd_ctx *c, const struct task_row *t, int64_t claim_id, struct sbuf *again)
+{
+    int64_t window = c->e->set.revision_window_s;
+    int64_t revise_until = t->deadline && window > 0 ? c->now + window : 0;
+    int rc = store_exec(c->st, "UPDATE claims SET state = 'rejected', updated_at = ?, revise_until = ? WHERE id = ?",
+                        VALS(SI(c->now), revise_until ? SI(revise_until) : SN, SI(claim_id)));
+    int64_t due = task_claim_due(t->deadline, revise_until);
+    char when[32];
+    when_format(due, c->comm.tz, when, sizeof when);
+    if (!t->deadline)
+        text_format(again, c->lang, "review.again_anytime", ARGS(TI("id", t->id)));
+    else if (due > c->now)
+        text_format(again, c->lang, "review.again_before", ARGS(TI("id", t->id), TS("due", when)));
+    else
+        text_format(again, c->lang, "review.again_never", ARGS(TI("id", t->id), TS("due", when)));
+    return rc;
+}
+
 static int cmd_reject(struct cmd_ctx *c)
 {
     const char *reason;
@@ -290,7 +300,7 @@ static int cmd_reject(struct cmd_ctx *c)
         goto out;
     }
     if (strcmp(s.state, "pending")) {
-        rc = !strcmp(s.state, "approved") ? ctx_reply(c, "review.already_approved", ARGS(TI("sub", s.id)))
+        rc = !strcmp(s.state, "approved") ? ctx_reply(c, "review.reject_approved", ARGS(TI("sub", s.id)))
                                           : refuse_state(c, &s);
         goto out;
     }
@@ -300,40 +310,216 @@ static int cmd_reject(struct cmd_ctx *c)
                         "UPDATE submissions SET state = 'rejected', reviewed_by = ?, reviewed_at = ?, note = ?"
                         " WHERE id = ?",
                         VALS(SI(c->member_id), SI(c->now), ST(reason), SI(s.id)));
+    struct sbuf again = {0};
     if (!rc)
-        rc = store_exec(c->st, "UPDATE claims SET state = 'rejected', updated_at = ? WHERE id = ?",
-                        VALS(SI(c->now), SI(s.claim_id)));
+        rc = reopen_claim(c, &t, s.claim_id, &again);
     char target[48];
     snprintf(target, sizeof target, "submission:%lld", (long long)s.id);
     if (!rc)
         rc = audit_add(c, "task.reject", target, reason);
     if (!rc) {
-        struct sbuf who = {0}, dl = {0}, b = {0};
+        struct sbuf who = {0}, b = {0};
         task_mention(c->e, s.member_id, &who);
-        if (t.deadline) {
-            char buf[32];
-            when_format(t.deadline, c->comm.tz, buf, sizeof buf);
-            sbuf_add(&dl, buf);
-        } else {
-            text_format(&dl, c->lang, "task.no_deadline", NOARGS);
-        }
         text_format(&b, c->lang, "review.rejected",
                     ARGS(TS("who", who.s), TI("sub", s.id), TI("id", t.id), TU("title", t.title),
-                         TU("reason", reason), TS("deadline", dl.s)));
+                         TU("reason", reason), TS("again", again.s)));
         rc = tell(c, &s, b.s, "review.rejected_ack");
         sbuf_free(&who);
-        sbuf_free(&dl);
         sbuf_free(&b);
     }
+    sbuf_free(&again);
 out:
     task_row_free(&t);
     sub_free(&s);
     return rc;
 }
 
-/* ==== payouts ========================================================== */
-
+/* Cash per currency or a gift per description, and an amount of it. */
 struct owed { char kind[8]; char *unit; int64_t amount; };
+
+/* Append "12.50 CNY" or "Bag ×2", ", "-separated. */
+static void owed_text(struct cmd_ctx *c, const struct owed *o, int64_t amount, struct sbuf *out)
+{
+    if (out->len)
+        sbuf_add(out, ", ");
+    if (!strcmp(o->kind, "cash")) {
+        struct sbuf m = {0};
+        task_money(&m, amount, o->unit);
+        text_user(out, m.s);
+        sbuf_free(&m);
+    } else {
+        text_format(out, c->lang, "review.gift_n", ARGS(TU("name", o->unit), TI("n", amount)));
+    }
+}
+
+/* ==== reversing an approval ============================================ */
+
+/* Reverse the claim's current award: one opposite row (reason "unapprove",
+   the award's ref) per reward row, so the ledger stays append-only and its
+   uniqueness lets an award be reversed once.  *got is the award as a task
+   row (for the text; task_row_free); owes lists what had already been paid
+   out and is now owed back by the member. */
+static int reverse_award(struct cmd_ctx *c, const struct sub_row *s, const char *why, struct task_row *got,
+                         struct sbuf *owes)
+{
+    char ref[AWARD_REF_MAX];
+    memset(got, 0, sizeof *got);
+    got->gift = xstrdup("");
+    got->badge = xstrdup("");
+    got->title_reward = xstrdup("");
+    int rc = task_award_ref(c->e, s->task_id, s->claim_id, s->member_id, ref, sizeof ref);
+    if (rc)
+        return rc;
+    sqlite3_stmt *q = store_query(c->st,
+                                  "SELECT kind, unit, amount FROM ledger WHERE member_id = ? AND reason = 'task'"
+                                  " AND ref = ? ORDER BY id LIMIT 8",
+                                  VALS(SI(s->member_id), ST(ref)));
+    if (!q)
+        return store_failure(c->st);
+    struct owed rows[8];
+    size_t n = 0;
+    while (n < 8 && (rc = store_step(c->st, q)) == 1) {
+        snprintf(rows[n].kind, sizeof rows[n].kind, "%s", store_text(q, 0));
+        rows[n].unit = xstrdup(store_text(q, 1));
+        rows[n].amount = store_int(q, 2);
+        n++;
+    }
+    store_done(q);
+    rc = rc < 0 ? rc : KB_OK;
+    struct ledger_entry le = {.community_id = c->comm.id, .member_id = s->member_id, .reason = "unapprove",
+                              .ref = ref, .granted_by = c->member_id, .note = why, .at = c->now};
+    for (size_t i = 0; i < n; i++) {
+        struct owed *r = &rows[i];
+        if (!strcmp(r->kind, "points")) {
+            got->points = r->amount;
+        } else if (!strcmp(r->kind, "cash")) {
+            got->cash = r->amount;
+            free(got->currency);
+            got->currency = xstrdup(r->unit);
+        } else {
+            char **slot = !strcmp(r->kind, "gift") ? &got->gift : !strcmp(r->kind, "badge") ? &got->badge
+                                                                                           : &got->title_reward;
+            free(*slot);
+            *slot = xstrdup(r->unit);
+        }
+        le.kind = r->kind;
+        le.unit = r->unit;
+        le.amount = -r->amount;
+        if (!rc)
+            rc = ledger_add(c->e, &le, NULL);
+        /* cash or a gift already handed over: the member now owes it */
+        int64_t balance = 0;
+        if (!rc && (!strcmp(r->kind, "cash") || !strcmp(r->kind, "gift")))
+            rc = ledger_balance(c->e, s->member_id, r->kind, r->unit, &balance);
+        if (!rc && balance < 0)
+            owed_text(c, r, -balance, owes);
+        free(r->unit);
+    }
+    if (!got->currency)
+        got->currency = xstrdup("");
+    return rc;
+}
+
+static int cmd_unapprove(struct cmd_ctx *c)
+{
+    const char *reason;
+    struct sub_row s;
+    int rc = sub_from_args(c, &reason, &s, "review.unapprove_usage");
+    if (rc)
+        return rc == KB_ENOTFOUND ? KB_OK : rc;
+    struct task_row t = {0}, got = {0};
+    struct sbuf owes = {0}, again = {0}, why = {0};
+    if (!*reason || strlen(reason) > NOTE_MAX) {
+        rc = *reason ? ctx_reply(c, "task.note_too_long", ARGS(TI("max", NOTE_MAX)))
+                     : ctx_reply(c, "review.unapprove_usage", NOARGS);
+        goto out;
+    }
+    if (strcmp(s.state, "approved")) {
+        char key[40];
+        snprintf(key, sizeof key, "task.sub.%s", s.state);
+        rc = !strcmp(s.state, "pending")
+                 ? ctx_reply(c, "review.unapprove_pending", ARGS(TI("sub", s.id)))
+                 : ctx_reply(c, "review.not_approved", ARGS(TI("sub", s.id), TS("state", text_get(c->lang, key))));
+        goto out;
+    }
+    rc = task_load(c->e, c->comm.id, s.task_id, &t);
+    sbuf_addf(&why, "submission:%lld %s", (long long)s.id, reason);
+    if (!rc)
+        rc = reverse_award(c, &s, why.s, &got, &owes);
+    char task_ref[32];
+    snprintf(task_ref, sizeof task_ref, "task:%lld", (long long)t.id);
+    int from = 1, to = 1;
+    if (!rc)
+        rc = standing_task_reversed(c->e, c->comm.id, s.member_id, task_ref, c->member_id, c->now, &from, &to);
+    if (!rc)
+        rc = store_exec(c->st,
+                        "UPDATE submissions SET state = 'rejected', reviewed_by = ?, reviewed_at = ?, note = ?"
+                        " WHERE id = ? AND state = 'approved'",
+                        VALS(SI(c->member_id), SI(c->now), ST(reason), SI(s.id)));
+    if (!rc && store_changes(c->st) != 1)
+        rc = KB_ESTORE;
+    if (!rc && !strcmp(t.state, "cancelled"))
+        rc = store_exec(c->st, "UPDATE claims SET state = 'cancelled', updated_at = ? WHERE id = ?",
+                        VALS(SI(c->now), SI(s.claim_id)));
+    else if (!rc)
+        rc = reopen_claim(c, &t, s.claim_id, &again);
+    char target[48];
+    snprintf(target, sizeof target, "submission:%lld", (long long)s.id);
+    /* the audit detail is plain text (shown escaped by /audit) */
+    struct sbuf detail = {0}, reward = {0};
+    sbuf_addf(&detail, "task:%lld member:%lld reversed", (long long)t.id, (long long)s.member_id);
+    if (got.points)
+        sbuf_addf(&detail, " points %lld", (long long)got.points);
+    if (got.cash) {
+        sbuf_add(&detail, " cash ");
+        task_money(&detail, got.cash, got.currency);
+    }
+    const char *items[][2] = {{"gift", got.gift}, {"badge", got.badge}, {"title", got.title_reward}};
+    for (size_t i = 0; i < 3; i++)
+        if (*items[i][1])
+            sbuf_addf(&detail, " %s %s", items[i][0], items[i][1]);
+    sbuf_addf(&detail, ": %s", reason);
+    task_reward_format(c->lang, &got, &reward);
+    if (!rc)
+        rc = audit_add(c, "task.unapprove", target, detail.s);
+    sbuf_free(&detail);
+    if (!rc) {
+        struct sbuf who = {0}, b = {0};
+        task_mention(c->e, s.member_id, &who);
+        text_format(&b, c->lang, "review.unapproved",
+                    ARGS(TS("who", who.s), TI("sub", s.id), TI("id", t.id), TU("title", t.title),
+                         TU("reason", reason), TS("reward", reward.s)));
+        if (owes.len) {
+            sbuf_addc(&b, '\n');
+            text_format(&b, c->lang, "review.unapproved_owes", ARGS(TS("owes", owes.s)));
+        }
+        if (to < from) {
+            struct sbuf lv = {0};
+            standing_level_name(c->e, to, c->lang, &lv);
+            sbuf_addc(&b, '\n');
+            text_format(&b, c->lang, "review.unapproved_level", ARGS(TS("level", lv.s)));
+            sbuf_free(&lv);
+        }
+        if (again.len) {
+            sbuf_addc(&b, '\n');
+            sbuf_add(&b, again.s);
+        }
+        rc = tell(c, &s, b.s, "review.unapproved_ack");
+        sbuf_free(&who);
+        sbuf_free(&b);
+    }
+    sbuf_free(&reward);
+out:
+    sbuf_free(&owes);
+    sbuf_free(&again);
+    sbuf_free(&why);
+    task_row_free(&got);
+    task_row_free(&t);
+    sub_free(&s);
+    return rc;
+}
+
+/* ==== payouts ========================================================== */
 
 /* What the member is owed: cash per currency, gifts per description. */
 static int owed_load(struct cmd_ctx *c, int64_t member_id, struct owed *o, size_t cap, size_t *n)
@@ -357,107 +543,166 @@ static int owed_load(struct cmd_ctx *c, int64_t member_id, struct owed *o, size_
     return rc < 0 ? rc : KB_OK;
 }
 
-static void owed_text(struct cmd_ctx *c, const struct owed *o, int64_t amount, struct sbuf *out)
+/* What /payout settles: everything owed, cash (all of it, or an amount in
+   one currency) or gifts (all, or n of one), each on its own. */
+struct payout_req {
+    const char *kind;      /* NULL = cash and gifts, "cash", "gift" */
+    int64_t amount;        /* cents or gifts; 0 = all that is owed */
+    char *unit;            /* currency or gift name; NULL = any */
+};
+
+static int is_word(const char *w, const char *en, const char *zh)
 {
-    if (out->len)
-        sbuf_add(out, ", ");
-    if (!strcmp(o->kind, "cash")) {
-        struct sbuf m = {0};
-        task_money(&m, amount, o->unit);
-        text_user(out, m.s);
-        sbuf_free(&m);
+    return w && (!ascii_casecmp(w, en) || !strcmp(w, zh));
+}
+
+/* Parse the words after the member: "", "cash [CUR]", "gift [name]",
+   "<amount> [CUR]", "<n> gift [name]".  0 or KB_EINVAL. */
+static int payout_parse(const char *p, struct payout_req *r)
+{
+    memset(r, 0, sizeof *r);
+    char *w = command_next_word(&p);
+    if (!w)
+        return KB_OK;
+    int rc = KB_OK;
+    if (is_word(w, "cash", "现金") || is_word(w, "gift", "礼品")) {
+        r->kind = is_word(w, "cash", "现金") ? "cash" : "gift";
+    } else if (task_parse_cents(w, &r->amount) || r->amount <= 0) {
+        rc = KB_EINVAL;
     } else {
-        text_format(out, c->lang, "review.gift_n", ARGS(TU("name", o->unit), TI("n", amount)));
+        const char *q = p;
+        char *k = command_next_word(&q);
+        r->kind = is_word(k, "gift", "礼品") ? "gift" : "cash";
+        if (k && !strcmp(r->kind, "gift")) {
+            p = q;
+            rc = r->amount % 100 ? KB_EINVAL : KB_OK; /* gifts are counted whole */
+            r->amount /= 100;
+        }
+        free(k);
     }
+    free(w);
+    /* the rest names the currency (one word) or the gift */
+    const char *rest = command_skip_space(p);
+    if (!rc && *rest) {
+        r->unit = xstrdup(rest);
+        if (!strcmp(r->kind, "cash") && strchr(r->unit, ' '))
+            rc = KB_EINVAL;
+    }
+    if (rc) {
+        free(r->unit);
+        r->unit = NULL;
+    }
+    return rc;
+}
+
+static int owed_matches(const struct owed *o, const struct payout_req *r)
+{
+    if (r->kind && strcmp(o->kind, r->kind))
+        return 0;
+    return !r->unit || !ascii_casecmp(r->unit, o->unit);
+}
+
+/* "88.00 CNY, Bag ×1": what is owed of a kind (NULL = all). */
+static void owed_list(struct cmd_ctx *c, const struct owed *o, size_t n, const char *kind, struct sbuf *out)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!kind || !strcmp(o[i].kind, kind))
+            owed_text(c, &o[i], o[i].amount, out);
+}
+
+/* The refusal when the request matches nothing owed, or is ambiguous. */
+static int payout_refuse(struct cmd_ctx *c, const struct payout_req *r, const struct owed *o, size_t n,
+                         size_t hits, const char *who)
+{
+    struct sbuf owed = {0}, what = {0};
+    owed_list(c, o, n, r->kind, &owed);
+    int rc;
+    if (!owed.len) {
+        rc = ctx_reply(c, !r->kind ? "review.nothing_owed" : !strcmp(r->kind, "cash") ? "review.nothing_owed_cash"
+                                                                                     : "review.nothing_owed_gift",
+                       ARGS(TS("who", who)));
+    } else if (hits == 0) { /* a currency or gift that is not owed, named as such */
+        if (!strcmp(r->kind, "cash"))
+            text_user(&what, r->unit);
+        else
+            text_format(&what, c->lang, "review.gift_named", ARGS(TU("name", r->unit)));
+        rc = ctx_reply(c, "review.payout_not_owed", ARGS(TS("who", who), TS("what", what.s), TS("owed", owed.s)));
+    } else {
+        rc = ctx_reply(c, !strcmp(r->kind, "cash") ? "review.payout_which_currency" : "review.payout_which_gift",
+                       ARGS(TS("owed", owed.s)));
+    }
+    sbuf_free(&owed);
+    sbuf_free(&what);
+    return rc;
 }
 
 static int cmd_payout(struct cmd_ctx *c)
 {
     const char *p = c->args;
-    char *who = command_next_word(&p);
-    char *amount_w = command_next_word(&p);
-    char *cur_w = command_next_word(&p);
-    char *extra = command_next_word(&p);
+    char *who = who_next_target(c, &p);
+    struct payout_req req = {0};
     struct owed o[32];
     size_t n = 0;
-    int64_t member = 0, cents = 0;
+    int64_t member = 0;
     int rc = KB_OK;
-    struct sbuf what = {0};
-    if (!who || extra || (amount_w && task_parse_cents(amount_w, &cents)) || (amount_w && cents <= 0)) {
+    struct sbuf what = {0}, name = {0};
+    if ((!who && !who_has_reply(c)) || payout_parse(p, &req)) {
         rc = ctx_reply(c, "review.payout_usage", NOARGS);
         goto out;
     }
-    rc = member_find(c->e, c->comm.id, who, &member);
+    rc = who_resolve(c, who, &member);
     if (rc == KB_ENOTFOUND) {
-        rc = ctx_reply(c, "task.unknown_member", ARGS(TU("who", who)));
+        rc = KB_OK; /* who_resolve said why */
         goto out;
     }
     if (!rc)
         rc = owed_load(c, member, o, 32, &n);
     if (rc)
         goto out;
+    task_mention(c->e, member, &name);
+    size_t hits = 0, hit = 0;
+    for (size_t i = 0; i < n; i++)
+        if (owed_matches(&o[i], &req)) {
+            hits++;
+            hit = i;
+        }
+    /* an amount is of one currency or one gift */
+    if (hits == 0 || (req.amount && hits > 1)) {
+        rc = payout_refuse(c, &req, o, n, hits, name.s);
+        goto out;
+    }
+    if (req.amount > o[hit].amount) {
+        struct sbuf m = {0};
+        owed_text(c, &o[hit], o[hit].amount, &m);
+        rc = ctx_reply(c, "review.payout_too_much", ARGS(TS("owed", m.s)));
+        sbuf_free(&m);
+        goto out;
+    }
     struct ledger_entry le = {.community_id = c->comm.id, .member_id = member, .reason = "payout",
                               .ref = "payout", .granted_by = c->member_id, .at = c->now};
-    if (amount_w) {
-        /* a partial cash payout in one currency */
-        const struct owed *hit = NULL;
-        size_t n_cash = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (strcmp(o[i].kind, "cash"))
-                continue;
-            n_cash++;
-            if (cur_w ? !ascii_casecmp(cur_w, o[i].unit) : n_cash == 1)
-                hit = &o[i];
-        }
-        if (!cur_w && n_cash > 1) {
-            rc = ctx_reply(c, "review.payout_which_currency", NOARGS);
-            goto out;
-        }
-        if (hit && cents > hit->amount) {
-            struct sbuf m = {0};
-            task_money(&m, hit->amount, hit->unit);
-            rc = ctx_reply(c, "review.payout_too_much", ARGS(TU("owed", m.s)));
-            sbuf_free(&m);
-            goto out;
-        }
-        if (hit) { /* else: nothing owed in that currency, said below */
-            le.kind = "cash";
-            le.unit = hit->unit;
-            le.amount = -cents;
-            rc = ledger_add(c->e, &le, NULL);
-            owed_text(c, hit, cents, &what);
-        }
-    } else {
-        for (size_t i = 0; i < n && !rc; i++) {
-            le.kind = o[i].kind;
-            le.unit = o[i].unit;
-            le.amount = -o[i].amount;
-            rc = ledger_add(c->e, &le, NULL);
-            owed_text(c, &o[i], o[i].amount, &what);
-        }
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (!owed_matches(&o[i], &req))
+            continue;
+        int64_t amount = req.amount ? req.amount : o[i].amount;
+        le.kind = o[i].kind;
+        le.unit = o[i].unit;
+        le.amount = -amount;
+        rc = ledger_add(c->e, &le, NULL);
+        owed_text(c, &o[i], amount, &what);
     }
-    if (rc)
-        goto out;
-    struct sbuf name = {0};
-    task_mention(c->e, member, &name);
-    if (what.len == 0) {
-        rc = ctx_reply(c, "review.nothing_owed", ARGS(TS("who", name.s)));
-    } else {
-        char target[40];
-        snprintf(target, sizeof target, "member:%lld", (long long)member);
+    char target[40];
+    snprintf(target, sizeof target, "member:%lld", (long long)member);
+    if (!rc)
         rc = audit_add(c, "payout", target, what.s);
-        if (!rc)
-            rc = ctx_reply(c, "review.paid", ARGS(TS("who", name.s), TS("what", what.s)));
-    }
-    sbuf_free(&name);
+    if (!rc)
+        rc = ctx_reply(c, "review.paid", ARGS(TS("who", name.s), TS("what", what.s)));
 out:
     for (size_t i = 0; i < n; i++)
         free(o[i].unit);
     sbuf_free(&what);
+    sbuf_free(&name);
+    free(req.unit);
     free(who);
-    free(amount_w);
-    free(cur_w);
-    free(extra);
     return rc;
 }
 
@@ -472,51 +717,24 @@ static int tally_period(struct cmd_ctx *c, const char *w, int64_t *from, int64_t
         text_format(label, c->lang, "review.period.all", NOARGS);
         return KB_OK;
     }
-    if (!strcmp(w, "week")) {
-        *from = c->now - 7 * 86400;
-        text_format(label, c->lang, "review.period.week", NOARGS);
+    if (!strcmp(w, "week") || !strcmp(w, "month")) { /* the calendar periods /top uses */
+        enum top_span span = !strcmp(w, "week") ? TOP_WEEK : TOP_MONTH;
+        top_period_range(c->comm.tz, span, c->now, 0, from, to);
+        top_period_name(c->comm.tz, c->lang, span, c->now, 0, label);
         return KB_OK;
     }
     int y, m, used = 0;
-    if (!strcmp(w, "month")) {
-        struct tm tm;
-        tz_local(c->comm.tz, c->now, &tm);
-        y = tm.tm_year + 1900;
-        m = tm.tm_mon + 1;
-    } else if (sscanf(w, "%4d-%2d%n", &y, &m, &used) != 2 || w[used] || m < 1 || m > 12 || y < 1970 ||
-               y > 2200) {
+    if (sscanf(w, "%4d-%2d%n", &y, &m, &used) != 2 || w[used] || m < 1 || m > 12 || y < 1970 || y > 2200)
         return KB_EINVAL;
-    }
     *from = tz_instant(c->comm.tz, y, m, 1, 0, 0);
     *to = m == 12 ? tz_instant(c->comm.tz, y + 1, 1, 1, 0, 0) : tz_instant(c->comm.tz, y, m + 1, 1, 0, 0);
     sbuf_addf(label, "%04d-%02d", y, m);
     return KB_OK;
 }
 
-/* A CSV field, quoted when needed; a leading = + - @ is defused so a
-   spreadsheet does not run it as a formula. */
-static void csv_field(struct sbuf *out, const char *s)
-{
-    int quote = strpbrk(s, ",\"\n\r") != NULL || (*s && strchr("=+-@", *s));
-    if (!quote) {
-        sbuf_add(out, s);
-        return;
-    }
-    sbuf_addc(out, '"');
-    if (*s && strchr("=+-@", *s))
-        sbuf_addc(out, '\'');
-    for (; *s; s++) {
-        if (*s == '"')
-            sbuf_addc(out, '"');
-        sbuf_addc(out, *s);
-    }
-    sbuf_addc(out, '"');
-}
-
 struct tally_member {
     int64_t member, points;
     struct sbuf cash, gifts, badges, titles;              /* markup */
-    struct sbuf csv_cash[3], csv_gifts, csv_badges, csv_titles; /* plain */
 };
 
 static void tally_reset(struct tally_member *m, int64_t member)
@@ -525,11 +743,6 @@ static void tally_reset(struct tally_member *m, int64_t member)
     sbuf_free(&m->gifts);
     sbuf_free(&m->badges);
     sbuf_free(&m->titles);
-    for (int i = 0; i < 3; i++)
-        sbuf_free(&m->csv_cash[i]);
-    sbuf_free(&m->csv_gifts);
-    sbuf_free(&m->csv_badges);
-    sbuf_free(&m->csv_titles);
     m->member = member;
     m->points = 0;
 }
@@ -540,30 +753,44 @@ static void sep(struct sbuf *b, const char *s)
         sbuf_add(b, s);
 }
 
-static void tally_flush(struct cmd_ctx *c, struct tally_member *m, int csv, struct sbuf *out)
+/* The CSV columns of /tally export: one row per member, kind and unit,
+   amounts as plain numbers (cash in units with two decimals), the
+   currency or item in its own column. */
+#define TALLY_CSV_HEADER "member,handle,kind,unit,earned,paid,owed\n"
+
+static void csv_number(char *buf, size_t cap, int64_t n, int cents)
+{
+    if (!cents) {
+        snprintf(buf, cap, "%lld", (long long)n);
+        return;
+    }
+    int64_t a = n < 0 ? -n : n;
+    snprintf(buf, cap, "%s%lld.%02lld", n < 0 ? "-" : "", (long long)(a / 100), (long long)(a % 100));
+}
+
+static void tally_csv_row(struct cmd_ctx *c, struct sbuf *out, int64_t member, const char *kind,
+                          const char *unit, int64_t earned, int64_t paid, int64_t owed)
+{
+    int cash = !strcmp(kind, "cash"), points = !strcmp(kind, "points"), settled = cash || !strcmp(kind, "gift");
+    char e[32], p[32] = "", o[32] = "";
+    csv_number(e, sizeof e, earned, cash);
+    if (settled) { /* only cash and gifts are paid out and owed */
+        csv_number(p, sizeof p, paid, cash);
+        csv_number(o, sizeof o, owed, cash);
+    }
+    sqlite3_stmt *q = store_query(c->st, "SELECT name, coalesce(handle, '') FROM members WHERE id = ?",
+                                  VALS(SI(member)));
+    int ok = q && store_step(c->st, q) == 1;
+    const char *fields[] = {ok ? store_text(q, 0) : "?", ok ? store_text(q, 1) : "", kind,
+                            points ? "points" : unit, e, p, o};
+    csv_row(out, fields, KB_COUNT(fields));
+    store_done(q);
+}
+
+static void tally_flush(struct cmd_ctx *c, struct tally_member *m, struct sbuf *out)
 {
     if (!m->member)
         return;
-    if (csv) {
-        sqlite3_stmt *q = store_query(c->st, "SELECT name, coalesce(handle, '') FROM members WHERE id = ?",
-                                      VALS(SI(m->member)));
-        int ok = q && store_step(c->st, q) == 1;
-        char points[24];
-        snprintf(points, sizeof points, "%lld", (long long)m->points);
-        csv_field(out, ok ? store_text(q, 0) : "?");
-        sbuf_addc(out, ',');
-        csv_field(out, ok ? store_text(q, 1) : "");
-        store_done(q);
-        const char *fields[] = {points, sbuf_str(&m->csv_cash[0]), sbuf_str(&m->csv_cash[1]),
-                                sbuf_str(&m->csv_cash[2]), sbuf_str(&m->csv_gifts),
-                                sbuf_str(&m->csv_badges), sbuf_str(&m->csv_titles)};
-        for (size_t i = 0; i < 7; i++) {
-            sbuf_addc(out, ',');
-            csv_field(out, fields[i]);
-        }
-        sbuf_addc(out, '\n');
-        return;
-    }
     struct sbuf who = {0}, parts = {0};
     task_mention(c->e, m->member, &who);
     text_format(&parts, c->lang, "task.reward.points", ARGS(TI("n", m->points)));
@@ -615,12 +842,21 @@ static int cmd_tally(struct cmd_ctx *c)
     struct tally_member m = {0};
     struct sbuf body = {0};
     size_t members = 0;
+    int64_t csv_member = 0;
     while ((rc = store_step(c->st, q)) == 1) {
         int64_t member = store_int(q, 0);
         const char *kind = store_text(q, 1), *unit = store_text(q, 2);
         int64_t earned = store_int(q, 3), paid = store_int(q, 4), owed = store_int(q, 5);
+        int revoked = (!strcmp(kind, "badge") || !strcmp(kind, "title")) && owed <= 0;
+        if (csv) { /* row by row; m stays empty */
+            if (!revoked)
+                tally_csv_row(c, &body, member, kind, unit, earned, paid, owed);
+            members += member != csv_member;
+            csv_member = member;
+            continue;
+        }
         if (member != m.member) {
-            tally_flush(c, &m, csv, &body);
+            tally_flush(c, &m, &body);
             tally_reset(&m, member);
             members++;
         }
@@ -632,35 +868,29 @@ static int cmd_tally(struct cmd_ctx *c)
             task_money(&pd, paid, unit);
             task_money(&ow, owed, unit);
             sep(&m.cash, " · ");
-            text_format(&m.cash, c->lang, "review.tally.cash",
-                        ARGS(TU("earned", e.s), TU("paid", pd.s), TU("owed", ow.s)));
-            struct sbuf *cols[] = {&e, &pd, &ow};
-            for (int i = 0; i < 3; i++) {
-                sep(&m.csv_cash[i], "; ");
-                sbuf_add(&m.csv_cash[i], cols[i]->s);
-            }
+            struct sbuf back = {0}; /* below zero: an award reversed after it was paid, owed back */
+            task_money(&back, -owed, unit);
+            text_format(&m.cash, c->lang, owed < 0 ? "review.tally.cash_owes" : "review.tally.cash",
+                        ARGS(TU("earned", e.s), TU("paid", pd.s), TU("owed", owed < 0 ? back.s : ow.s)));
+            sbuf_free(&back);
             sbuf_free(&e);
             sbuf_free(&pd);
             sbuf_free(&ow);
         } else if (!strcmp(kind, "gift")) {
             sep(&m.gifts, ", ");
-            text_format(&m.gifts, c->lang, "review.tally.gift",
-                        ARGS(TU("name", unit), TI("n", earned), TI("owed", owed)));
-            sep(&m.csv_gifts, "; ");
-            sbuf_addf(&m.csv_gifts, "%s x%lld (owed %lld)", unit, (long long)earned, (long long)owed);
+            text_format(&m.gifts, c->lang, owed < 0 ? "review.tally.gift_owes" : "review.tally.gift",
+                        ARGS(TU("name", unit), TI("n", earned), TI("owed", owed < 0 ? -owed : owed)));
         } else {
             int badge = !strcmp(kind, "badge");
-            if (owed <= 0)
-                continue; /* revoked */
+            if (revoked)
+                continue;
             sep(badge ? &m.badges : &m.titles, ", ");
             text_user(badge ? &m.badges : &m.titles, unit);
-            sep(badge ? &m.csv_badges : &m.csv_titles, "; ");
-            sbuf_add(badge ? &m.csv_badges : &m.csv_titles, unit);
         }
     }
     store_done(q);
     if (rc >= 0) {
-        tally_flush(c, &m, csv, &body);
+        tally_flush(c, &m, &body);
         rc = KB_OK;
     }
     tally_reset(&m, 0);
@@ -668,7 +898,7 @@ static int cmd_tally(struct cmd_ctx *c)
         rc = ctx_reply(c, "review.tally_empty", ARGS(TS("period", label.s)));
     } else if (!rc && csv) {
         struct sbuf all = {0};
-        sbuf_add(&all, "member,handle,points,cash_earned,cash_paid,cash_owed,gifts,badges,titles\n");
+        sbuf_add(&all, TALLY_CSV_HEADER);
         sbuf_add(&all, sbuf_str(&body));
         if (all.len && all.s[all.len - 1] == '\n')
             all.s[--all.len] = '\0';
@@ -713,14 +943,18 @@ static int cmd_audit(struct cmd_ctx *c)
     while ((rc = store_step(c->st, q)) == 1) {
         char when[32];
         when_format(store_int(q, 1), c->comm.tz, when, sizeof when);
-        struct sbuf who = {0};
+        struct sbuf who = {0}, action = {0}, target = {0};
         member_name(c->e, store_int(q, 2), &who);
+        audit_action_text(c, store_text(q, 3), &action);
+        audit_target_text(c, store_text(q, 4), &target);
         sbuf_addc(&b, '\n');
         text_format(&b, c->lang, *store_text(q, 5) ? "review.audit_line_detail" : "review.audit_line",
                     ARGS(TI("id", store_int(q, 0)), TS("when", when), TS("who", who.s),
-                         TU("action", store_text(q, 3)), TU("target", store_text(q, 4)),
+                         TS("action", action.s), TS("target", target.s),
                          TU("detail", store_text(q, 5))));
         sbuf_free(&who);
+        sbuf_free(&action);
+        sbuf_free(&target);
         rows++;
     }
     store_done(q);
@@ -740,19 +974,37 @@ struct due_claim {
     char *platform, *chat, *title;
 };
 
+/* "1 h 50 min": the real time left, in whole minutes (at least one), so a
+   reminder sent late (the bot was down) does not promise hours. */
+static void time_left_text(const char *lang, int64_t secs, struct sbuf *out)
+{
+    int64_t minutes = secs / 60 > 0 ? secs / 60 : 1, h = minutes / 60, m = minutes % 60;
+    text_format(out, lang, !h ? "review.left_m" : !m ? "review.left_h" : "review.left_h_m",
+                ARGS(TI("h", h), TI("m", m)));
+}
+
+/* Unfinished claims on live tasks with a due time (the deadline, or the
+   revision window a rejection opened) and since when that time holds (the
+   claim, or the rejection that told the member their new due time). */
+#define DUE_CLAIMS                                                                                   \
+    "(SELECT c.id, c.member_id, c.task_id, c.platform, c.chat_id, t.title, t.community_id,"         \
+    " CASE WHEN c.state = 'rejected' THEN c.updated_at ELSE c.claimed_at END AS since,"            \
+    " " TASK_CLAIM_DUE_SQL " AS due FROM claims c JOIN tasks t ON t.id = c.task_id"                  \
+    " WHERE c.state IN ('claimed','rejected') AND t.state <> 'cancelled' AND t.deadline IS NOT NULL)"
+
 /* Remind claimers who have not submitted, once per claim and window:
-   window seconds before the deadline (claims taken inside it are skipped). */
+   window seconds before their due time (claims taken, or reopened by a
+   rejection, inside it are skipped). */
 static int remind_window(struct engine *e, int64_t now, int64_t window, int64_t until, const char *suffix,
                          const char *key)
 {
     sqlite3_stmt *q = store_query(
         e->st,
-        "SELECT c.id, c.member_id, t.id, t.deadline, t.community_id, c.platform, c.chat_id, t.title"
-        " FROM claims c JOIN tasks t ON t.id = c.task_id"
-        " WHERE c.state IN ('claimed','rejected') AND t.state <> 'cancelled' AND t.deadline IS NOT NULL"
-        " AND t.deadline > ?1 + ?4 AND t.deadline <= ?1 + ?2 AND c.claimed_at <= t.deadline - ?2"
-        " AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || c.id || ?3)"
-        " ORDER BY c.id LIMIT 200",
+        "SELECT d.id, d.member_id, d.task_id, d.due, d.community_id, d.platform, d.chat_id, d.title"
+        " FROM " DUE_CLAIMS " d"
+        " WHERE d.due > ?1 + ?4 AND d.due <= ?1 + ?2 AND d.since < d.due - ?2"
+        " AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || d.id || ?3)"
+        " ORDER BY d.id LIMIT 200",
         VALS(SI(now), SI(window), ST(suffix), SI(until)));
     if (!q)
         return store_failure(e->st);
@@ -777,12 +1029,15 @@ static int remind_window(struct engine *e, int64_t now, int64_t window, int64_t 
         if (!rc && first)
             rc = community_load(e, d[i].community, &comm);
         if (!rc && first) {
-            struct sbuf who = {0}, b = {0};
+            struct sbuf who = {0}, left = {0}, b = {0};
             char when[32];
             when_format(d[i].deadline, comm.tz, when, sizeof when);
             task_mention(e, d[i].member, &who);
+            time_left_text(comm.locale, d[i].deadline - now, &left);
             text_format(&b, comm.locale, key,
-                        ARGS(TS("who", who.s), TI("id", d[i].task), TU("title", d[i].title), TS("deadline", when)));
+                        ARGS(TS("who", who.s), TI("id", d[i].task), TU("title", d[i].title), TS("deadline", when),
+                             TS("left", left.s)));
+            sbuf_free(&left);
             struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = d[i].platform, .chat_id = d[i].chat,
                                  .text = b.s};
             rc = outbox_add(e, &r, NULL, now);
@@ -866,15 +1121,13 @@ static int64_t review_next_due(struct engine *e, int64_t now)
     int rc = store_i64(
         e->st, &t,
         "SELECT min(x) FROM ("
-        " SELECT t.deadline - 86400 AS x FROM claims c JOIN tasks t ON t.id = c.task_id"
-        "  WHERE c.state IN ('claimed','rejected') AND t.state <> 'cancelled' AND t.deadline > ?1 + 7200"
-        "  AND c.claimed_at <= t.deadline - 86400"
-        "  AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || c.id || ':24h')"
+        " SELECT d.due - 86400 AS x FROM " DUE_CLAIMS " d WHERE d.due > ?1 + 7200"
+        "  AND d.since < d.due - 86400"
+        "  AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || d.id || ':24h')"
         " UNION ALL"
-        " SELECT t.deadline - 7200 FROM claims c JOIN tasks t ON t.id = c.task_id"
-        "  WHERE c.state IN ('claimed','rejected') AND t.state <> 'cancelled' AND t.deadline > ?1"
-        "  AND c.claimed_at <= t.deadline - 7200"
-        "  AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || c.id || ':2h')"
+        " SELECT d.due - 7200 FROM " DUE_CLAIMS " d WHERE d.due > ?1"
+        "  AND d.since < d.due - 7200"
+        "  AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-remind:' || d.id || ':2h')"
         " UNION ALL"
         " SELECT s.at + ?2 FROM submissions s WHERE s.state = 'pending'"
         "  AND NOT EXISTS (SELECT 1 FROM fired f WHERE f.key = 'task-review:' || s.id))",
@@ -885,22 +1138,25 @@ static int64_t review_next_due(struct engine *e, int64_t now)
 }
 
 static const struct cmd_spec commands[] = {
-    {"review", cmd_review, CMD_OPERATOR, "review.help.review"},
-    {"approve", cmd_approve, CMD_LEDGER, "review.help.approve"},
-    {"reject", cmd_reject, CMD_OPERATOR, "review.help.reject"},
-    {"payout", cmd_payout, CMD_LEDGER, "review.help.payout"},
-    {"tally", cmd_tally, CMD_OPERATOR, "review.help.tally"},
-    {"audit", cmd_audit, CMD_OPERATOR, "review.help.audit"},
+    {"review", cmd_review, CMD_OPERATOR, "review.help.review", NULL},
+    {"approve", cmd_approve, CMD_LEDGER, "review.help.approve", NULL},
+    {"reject", cmd_reject, CMD_OPERATOR, "review.help.reject", NULL},
+    {"unapprove", cmd_unapprove, CMD_LEDGER, "review.help.unapprove", NULL},
+    {"payout", cmd_payout, CMD_LEDGER, "review.help.payout", NULL},
+    {"tally", cmd_tally, CMD_OPERATOR, "review.help.tally", NULL},
+    {"audit", cmd_audit, CMD_OPERATOR, "review.help.audit", NULL},
 };
 
 static const struct text_entry texts[] = {
     {"review.help.review", "/review — 待审核的提交（最早的在前）", "/review — submissions waiting for review, oldest first"},
     {"review.help.approve", "/approve &lt;提交编号&gt; [备注] — 通过并发放奖励",
      "/approve &lt;submission&gt; [note] — approve and grant the rewards"},
-    {"review.help.reject", "/reject &lt;提交编号&gt; &lt;原因&gt; — 退回，成员可在截止前重新提交",
-     "/reject &lt;submission&gt; &lt;reason&gt; — return it; the member may resubmit before the deadline"},
-    {"review.help.payout", "/payout @成员 [金额 [币种]] — 标记现金/礼品已发放",
-     "/payout @member [amount [currency]] — mark owed cash and gifts as paid"},
+    {"review.help.reject", "/reject &lt;提交编号&gt; &lt;原因&gt; — 退回，成员可在截止前（或修改期限内）重新提交",
+     "/reject &lt;submission&gt; &lt;reason&gt; — return it; the member may resubmit before the deadline or within the revision window"},
+    {"review.help.unapprove", "/unapprove &lt;提交编号&gt; &lt;原因&gt; — 撤销一次通过，收回它发放的全部奖励",
+     "/unapprove &lt;submission&gt; &lt;reason&gt; — reverse an approval and every reward it paid"},
+    {"review.help.payout", "/payout @成员 [金额 [币种] | 礼品 [名称]] — 标记现金/礼品已发放",
+     "/payout @member [amount [currency] | gift [name]] — mark owed cash and gifts as paid"},
     {"review.help.tally", "/tally [all|week|month|YYYY-MM] — 奖励汇总；/tally export 导出 CSV",
      "/tally [all|week|month|YYYY-MM] — reward totals; /tally export for CSV"},
     {"review.help.audit", "/audit [条数] — 最近的运营操作记录", "/audit [n] — recent operator actions"},
@@ -925,26 +1181,54 @@ static const struct text_entry texts[] = {
      "Usage: /reject &lt;submission&gt; &lt;reason&gt; (a reason is required)"},
     {"review.already_approved", "🏅 提交 #{sub} 已经通过过了，奖励不会重复发放。",
      "🏅 Submission #{sub} was already approved; rewards are never paid twice."},
+    {"review.reject_approved", "⚠️ 提交 #{sub} 已经通过了。要撤销并收回奖励，请用 /unapprove {sub} &lt;原因&gt;。",
+     "⚠️ Submission #{sub} was already approved. To reverse it and take the rewards back, use /unapprove {sub} &lt;reason&gt;."},
     {"review.approved", "🎉 {who}，你的任务 #{id}「{title}」提交（#{sub}）已通过！获得：{reward}",
      "🎉 {who}, your submission #{sub} for task #{id} “{title}” was approved! You earned: {reward}"},
     {"review.approved_note", "🎉 {who}，你的任务 #{id}「{title}」提交（#{sub}）已通过！获得：{reward}\n💬 {note}",
      "🎉 {who}, your submission #{sub} for task #{id} “{title}” was approved! You earned: {reward}\n💬 {note}"},
     {"review.approved_ack", "✅ 提交 #{sub} 已通过，已通知成员。", "✅ Submission #{sub} approved; the member was told."},
-    {"review.rejected",
-     "↩️ {who}，你的任务 #{id}「{title}」提交（#{sub}）被退回：{reason}\n请在 {deadline} 前修改后重新 /submit {id}。",
-     "↩️ {who}, your submission #{sub} for task #{id} “{title}” was returned: {reason}\n"
-     "You may /submit {id} again before {deadline}."},
+    {"review.rejected", "↩️ {who}，你的任务 #{id}「{title}」提交（#{sub}）被退回：{reason}\n{again}",
+     "↩️ {who}, your submission #{sub} for task #{id} “{title}” was returned: {reason}\n{again}"},
+    {"review.again_before", "请在 {due} 前修改后重新 /submit {id}。", "You may /submit {id} again before {due}."},
+    {"review.again_anytime", "修改后可随时重新 /submit {id}。", "You may /submit {id} again at any time."},
+    {"review.again_never", "任务已于 {due} 截止，且没有设置修改期限，所以不能再提交了。",
+     "The task closed at {due} and no revision window is set, so it cannot be submitted again."},
+    {"review.unapprove_usage", "用法：/unapprove &lt;提交编号&gt; &lt;原因&gt;（原因必填）",
+     "Usage: /unapprove &lt;submission&gt; &lt;reason&gt; (a reason is required)"},
+    {"review.unapprove_pending", "⚠️ 提交 #{sub} 还没有通过；要退回请用 /reject {sub} &lt;原因&gt;。",
+     "⚠️ Submission #{sub} has not been approved; to return it, use /reject {sub} &lt;reason&gt;."},
+    {"review.not_approved", "⚠️ 提交 #{sub} 没有处于已通过状态（{state}），没有可撤销的奖励。",
+     "⚠️ Submission #{sub} is not approved ({state}): there is nothing to reverse."},
+    {"review.unapproved", "↩️ {who}，你的任务 #{id}「{title}」提交（#{sub}）的通过已被撤销：{reason}\n已收回：{reward}",
+     "↩️ {who}, the approval of your submission #{sub} for task #{id} “{title}” was reversed: {reason}\n"
+     "Taken back: {reward}"},
+    {"review.unapproved_owes", "💸 其中已经发放给你的需要退还：{owes}", "💸 Already paid out to you, so now owed back: {owes}"},
+    {"review.unapproved_level", "📉 等级调整为 {level}。", "📉 Your level is now {level}."},
+    {"review.unapproved_ack", "✅ 提交 #{sub} 的通过已撤销，奖励已收回，已通知成员。",
+     "✅ The approval of submission #{sub} was reversed and its rewards taken back; the member was told."},
+    {"review.self_approve", "⚠️ 提交 #{sub} 是你自己的，需由另一位运营（或品牌负责人）审核通过。",
+     "⚠️ Submission #{sub} is your own: another operator (or the owner) must approve it."},
     {"review.rejected_ack", "✅ 提交 #{sub} 已退回，已通知成员。", "✅ Submission #{sub} returned; the member was told."},
     {"review.gift_n", "{name}×{n}", "{name} ×{n}"},
-    {"review.payout_usage", "用法：/payout @成员 [金额 [币种]]（不写金额 = 结清全部现金和礼品）",
-     "Usage: /payout @member [amount [currency]] (no amount = settle all owed cash and gifts)"},
-    {"review.payout_which_currency", "⚠️ 该成员有多种币种待付，请写明币种，如 /payout @alice 100 CNY。",
-     "⚠️ Several currencies are owed; name one, e.g. /payout @alice 100 CNY."},
-    {"review.payout_too_much", "⚠️ 超过了待付金额（待付 {owed}）。", "⚠️ That is more than is owed ({owed})."},
+    {"review.payout_usage",
+     "用法：/payout @成员 — 结清全部现金和礼品；/payout @成员 现金|cash [币种]；/payout @成员 &lt;金额&gt; [币种]；"
+     "/payout @成员 礼品|gift [礼品名]；/payout @成员 &lt;件数&gt; gift [礼品名]",
+     "Usage: /payout @member — settle all owed cash and gifts; /payout @member cash [currency]; "
+     "/payout @member &lt;amount&gt; [currency]; /payout @member gift [name]; /payout @member &lt;n&gt; gift [name]"},
+    {"review.payout_which_currency", "⚠️ 待付的现金有多种币种（{owed}），请写明币种，如 /payout @alice 100 CNY。",
+     "⚠️ Cash is owed in several currencies ({owed}); name one, e.g. /payout @alice 100 CNY."},
+    {"review.payout_which_gift", "⚠️ 待发的礼品不止一种（{owed}），请写明礼品名，如 /payout @alice 1 gift 帆布袋。",
+     "⚠️ Several gifts are owed ({owed}); name one, e.g. /payout @alice 1 gift tote bag."},
+    {"review.payout_not_owed", "⚠️ {who} 没有待付的 {what}。目前待付：{owed}。",
+     "⚠️ Nothing is owed to {who} in {what}. Owed: {owed}."},
+    {"review.gift_named", "礼品 {name}", "the gift {name}"},
+    {"review.payout_too_much", "⚠️ 超过了待付数量（待付 {owed}）。", "⚠️ That is more than is owed ({owed})."},
     {"review.nothing_owed", "👌 {who} 没有待发放的现金或礼品。", "👌 Nothing is owed to {who}."},
+    {"review.nothing_owed_cash", "👌 {who} 没有待付的现金。", "👌 No cash is owed to {who}."},
+    {"review.nothing_owed_gift", "👌 {who} 没有待发的礼品。", "👌 No gift is owed to {who}."},
     {"review.paid", "💸 已记录发放给 {who}：{what}", "💸 Recorded as paid to {who}: {what}"},
     {"review.period.all", "全部", "all time"},
-    {"review.period.week", "最近 7 天", "last 7 days"},
     {"review.tally_usage", "用法：/tally [all|week|month|YYYY-MM]，或 /tally export [时段]",
      "Usage: /tally [all|week|month|YYYY-MM], or /tally export [period]"},
     {"review.tally_empty", "{period}：没有奖励记录。", "{period}: no rewards recorded."},
@@ -953,6 +1237,9 @@ static const struct text_entry texts[] = {
     {"review.tally.line", "• {who}：{parts}", "• {who}: {parts}"},
     {"review.tally.cash", "现金 {earned}（已付 {paid}，待付 {owed}）", "cash {earned} (paid {paid}, owed {owed})"},
     {"review.tally.gift", "{name}×{n}（待发 {owed}）", "{name} ×{n} (owed {owed})"},
+    {"review.tally.cash_owes", "现金 {earned}（已付 {paid}，成员需退还 {owed}）",
+     "cash {earned} (paid {paid}, the member owes back {owed})"},
+    {"review.tally.gift_owes", "{name}×{n}（成员需退还 {owed}）", "{name} ×{n} (the member owes back {owed})"},
     {"review.tally.gifts", "礼品：{list}", "gifts: {list}"},
     {"review.tally.badges", "徽章：{list}", "badges: {list}"},
     {"review.tally.titles", "称号：{list}", "titles: {list}"},
@@ -962,16 +1249,26 @@ static const struct text_entry texts[] = {
     {"review.audit_line_detail", "#{id} {when} {who} {action} {target} — {detail}",
      "#{id} {when} {who} {action} {target} — {detail}"},
     {"review.audit_empty", "还没有运营操作记录。", "No operator actions recorded yet."},
-    {"review.remind_24h", "⏰ {who}：任务 #{id}「{title}」将在 {deadline} 截止（还剩约 24 小时），完成后发送 /submit {id}。",
-     "⏰ {who}: task #{id} “{title}” is due {deadline} (about 24 hours left). Send /submit {id} when done."},
-    {"review.remind_2h", "⏰ {who}：任务 #{id}「{title}」将在 {deadline} 截止，只剩约 2 小时了！",
-     "⏰ {who}: task #{id} “{title}” is due {deadline} — about 2 hours left!"},
+    {"review.remind_24h", "⏰ {who}：任务 #{id}「{title}」将在 {deadline} 截止（还剩 {left}），完成后发送 /submit {id}。",
+     "⏰ {who}: task #{id} “{title}” is due {deadline} ({left} left). Send /submit {id} when done."},
+    {"review.remind_2h", "⏰ {who}：任务 #{id}「{title}」将在 {deadline} 截止，只剩 {left} 了！",
+     "⏰ {who}: task #{id} “{title}” is due {deadline} — only {left} left!"},
+    {"review.left_h_m", "{h} 小时 {m} 分钟", "{h} h {m} min"},
+    {"review.left_h", "{h} 小时", "{h} h"},
+    {"review.left_m", "{m} 分钟", "{m} min"},
     {"review.stale", "📋 有 {n} 个提交已等待审核超过 48 小时：{list}。运营请发送 /review 查看。",
      "📋 {n} submission(s) have waited more than 48 hours for review: {list}. Operators: send /review."},
 };
 
+static const struct kb_setting settings[] = {
+    {.path = "revision_window_hours", .type = KB_SETTING_INT,
+     .off = offsetof(struct engine_settings, revision_window_s), .max = 720, .scale = 3600, .dnum = 24},
+};
+
 const struct kb_module review_module = {
     .name = "review",
+    .settings = settings,
+    .n_settings = KB_COUNT(settings),
     .commands = commands,
     .n_commands = KB_COUNT(commands),
     .texts = texts,

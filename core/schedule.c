@@ -18,8 +18,11 @@
 #include "modules.h"
 #include "command.h"
 #include "defn.h"
-#include "engine_int.h"
+#include "ctx.h"
 #include "once.h"
+#include "outbox.h"
+#include "tally.h"
+#include "top.h"
 #include "tz.h"
 
 #define SCHED_MAX_PER_COMMUNITY 20
@@ -222,6 +225,8 @@ struct sched {
     int days;
     char *tmpl;           /* owned; "" = catalogue default */
     int64_t created_at;
+    char platform[32];    /* the one group it is limited to ("" = every group) */
+    char chat_id[256];
 };
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -241,6 +246,8 @@ static void sched_row(sqlite3_stmt *s, struct sched *x)
     x->created_at = store_int(s, 6);
     copy_str(x->comm.tz, sizeof x->comm.tz, store_text(s, 7));
     copy_str(x->comm.locale, sizeof x->comm.locale, store_text(s, 8));
+    copy_str(x->platform, sizeof x->platform, store_text(s, 9));
+    copy_str(x->chat_id, sizeof x->chat_id, store_text(s, 10));
 }
 
 static void sched_free(struct sched *a, size_t n)
@@ -257,7 +264,8 @@ static int load_active(struct engine *e, struct sched **out, size_t *n)
     *n = 0;
     sqlite3_stmt *s = store_query(e->st,
                                   "SELECT s.id, s.community_id, s.kind, s.at_min, s.days, s.template,"
-                                  " s.created_at, c.tz, c.locale FROM schedules s"
+                                  " s.created_at, c.tz, c.locale, coalesce(s.platform, ''), coalesce(s.chat_id, '')"
+                                  " FROM schedules s"
                                   " JOIN communities c ON c.id = s.community_id"
                                   " WHERE s.active = 1 ORDER BY s.id",
                                   NOVALS);
@@ -287,7 +295,8 @@ static int load_one(struct engine *e, int64_t community_id, int64_t id, struct s
 {
     sqlite3_stmt *s = store_query(e->st,
                                   "SELECT s.id, s.community_id, s.kind, s.at_min, s.days, s.template,"
-                                  " s.created_at, c.tz, c.locale FROM schedules s"
+                                  " s.created_at, c.tz, c.locale, coalesce(s.platform, ''), coalesce(s.chat_id, '')"
+                                  " FROM schedules s"
                                   " JOIN communities c ON c.id = s.community_id"
                                   " WHERE s.id = ? AND s.community_id = ? AND s.active = 1",
                                   VALS(SI(id), SI(community_id)));
@@ -456,8 +465,13 @@ static void quote_of_day(struct engine *e, const struct community *comm, int64_t
 int schedule_leaderboard_text(struct engine *e, const struct community *comm, int64_t now,
                               struct sbuf *out)
 {
-    int64_t today = tz_day(comm->tz, now);
-    int64_t from = tz_day_start(comm->tz, today - 7), to = tz_day_start(comm->tz, today);
+    /* the calendar week /top uses: on a Monday the week that just ended,
+       on other days this week so far; named in the post */
+    int64_t from, to;
+    int last_week = top_period(comm->tz, TOP_WEEK, now) == tz_day(comm->tz, now);
+    top_period_range(comm->tz, TOP_WEEK, now, last_week, &from, &to);
+    top_period_name(comm->tz, comm->locale, TOP_WEEK, now, last_week, out);
+    sbuf_addc(out, '\n');
     struct pairs p;
     int rc = collect_pairs(e,
                            store_query(e->st,
@@ -471,18 +485,33 @@ int schedule_leaderboard_text(struct engine *e, const struct community *comm, in
         return rc;
     if (!p.n)
         text_format(out, comm->locale, "sched.lb_empty", NOARGS);
+    int64_t rank = 0;
     for (size_t i = 0; i < p.n; i++) {
         struct sbuf who = {0};
         member_name(e, p.v[i][0], &who);
         if (i)
             sbuf_addc(out, '\n');
+        rank = top_shared_rank(i, p.v[i][1], i ? p.v[i - 1][1] : 0, rank);
         text_format(out, comm->locale, "sched.lb_line",
-                    ARGS(TI("rank", i + 1), TS("name", who.s), TI("points", p.v[i][1])));
+                    ARGS(TI("rank", rank), TS("name", who.s), TI("points", p.v[i][1])));
         sbuf_free(&who);
     }
     free(p.v);
     return KB_OK;
 }
+
+int schedule_count_var(struct engine *e, const struct community *comm, const char *sql, int64_t now,
+                       struct sbuf *out)
+{
+    int64_t n = 0;
+    store_i64(e->st, &n, sql, VALS(SI(comm->id), SI(now)));
+    sbuf_addf(out, "%lld", (long long)n);
+    return 1;
+}
+
+/* The variables of docs/schedules.md, for the refusal of an unknown one. */
+#define SCHED_VARIABLES "{date} {weekday} {yesterday_checkins} {streak_leaders} {quote} {leaderboard} " \
+    "{at_risk} {open_tasks} {open_polls}"
 
 static int sched_template_var(struct engine *e, const struct community *comm, const char *name,
                               int64_t now, struct sbuf *out)
@@ -567,6 +596,29 @@ void schedule_render(struct engine *e, const struct community *comm, const char 
     }
 }
 
+/* The first "{name}" in tmpl that no module knows, copied into name (cap
+   34); 0 when every variable is known. */
+static int unknown_variable(struct engine *e, const struct community *comm, const char *tmpl,
+                            int64_t now, char *name)
+{
+    for (const char *open = strchr(tmpl, '{'); open; open = strchr(open + 1, '{')) {
+        size_t len = var_at(open);
+        if (!len)
+            continue;
+        memcpy(name, open + 1, len - 2);
+        name[len - 2] = '\0';
+        int found = 0;
+        struct sbuf probe = {0};
+        for (size_t m = 0; m < kb_n_modules && !found; m++)
+            if (kb_modules[m]->template_var)
+                found = kb_modules[m]->template_var(e, comm, name, now, &probe);
+        sbuf_free(&probe);
+        if (!found)
+            return 1;
+    }
+    return 0;
+}
+
 /* The text of one post; *empty = 1 when there is nothing to say (a streak
    keeper with nobody at risk). */
 static void post_text(struct engine *e, const struct sched *x, int64_t now, struct sbuf *out,
@@ -595,6 +647,29 @@ static int grace_s(const struct engine *e)
 {
     int g = e->set.schedule_grace_s;
     return g < SCHED_MIN_GRACE_S ? SCHED_MIN_GRACE_S : g;
+}
+
+/* A schedule limited to one group posts there while that group is still an
+   active group of the community; otherwise it is skipped, never sent
+   outside the community. */
+static int post_limited(struct engine *e, const struct sched *x, const char *markup, const char *ref,
+                        int64_t now)
+{
+    int64_t here = 0;
+    int rc = store_i64(e->st, &here,
+                       "SELECT count(*) FROM chats WHERE platform = ? AND chat_id = ? AND community_id = ?"
+                       " AND active = 1 AND is_private = 0",
+                       VALS(ST(x->platform), ST(x->chat_id), SI(x->comm.id)));
+    if (rc)
+        return rc;
+    if (here) {
+        struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = x->platform, .chat_id = x->chat_id,
+                             .text = markup};
+        return outbox_add(e, &r, ref, now);
+    }
+    engine_log(e, 2, "schedule %lld (community %lld) is limited to %s:%s, no longer one of its groups: skipped",
+               (long long)x->id, (long long)x->comm.id, x->platform, x->chat_id);
+    return KB_OK;
 }
 
 static int fire_due(struct engine *e, const struct sched *x, int64_t now)
@@ -635,7 +710,8 @@ static int fire_due(struct engine *e, const struct sched *x, int64_t now)
         int empty;
         post_text(e, x, now, &text, &empty);
         if (!empty)
-            rc = community_post(e, x->comm.id, text.s, NULL, key, now);
+            rc = x->chat_id[0] ? post_limited(e, x, text.s, key, now)
+                               : community_post(e, x->comm.id, text.s, NULL, key, now);
         sbuf_free(&text);
         if (rc)
             return rc;
@@ -760,6 +836,71 @@ static char *next_word(const char **p)
     return command_next_word(p);
 }
 
+static int is_ascii_alpha(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+/* 1 when w, the first word of what would become the post's text, was
+   most likely meant as the days: a misspelt day word ("weekday",
+   "mon-fr"), a date or a time ("2026-12-10"), or Chinese day words the
+   parser does not take ("周一到周五").  alone = w is the whole text. */
+static int looks_like_days(const char *w, int alone)
+{
+    size_t n = strlen(w), letters = 0, digits = 0, marks = 0;
+    if (n && strchr(",.:", w[n - 1]))
+        return 0; /* "everyone," starts a sentence */
+    for (size_t i = 0; i < n; i++) {
+        if (is_ascii_alpha(w[i]))
+            letters++;
+        else if (w[i] >= '0' && w[i] <= '9')
+            digits++;
+        else if (strchr("-,/.:", w[i]))
+            marks++;
+    }
+    if (letters + digits + marks == n) {
+        if (digits && !letters)
+            return 1; /* a date or a time */
+        static const char *const day_starts[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun",
+                                                 "dai", "week", "every"};
+        char head[6] = {0};
+        for (size_t i = 0; i < 5 && i < n; i++)
+            head[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] + 32 : w[i]);
+        for (size_t i = 0; i < KB_COUNT(day_starts) && letters == n - marks; i++)
+            if (strncmp(head, day_starts[i], strlen(day_starts[i])) == 0 && (alone || marks))
+                return 1;
+        return 0;
+    }
+    /* Chinese: only day characters, at most 8 of them */
+    static const char day_chars[] = "周星期一二三四五六日天每工作末到至、，-";
+    size_t chars = 0;
+    for (size_t i = 0; i < n; chars++) {
+        uint32_t cp;
+        size_t len = utf8_decode(w + i, n - i, &cp);
+        char one[8];
+        memcpy(one, w + i, len);
+        one[len] = '\0';
+        if (len == 1 && !strchr("-", w[i]))
+            return 0;
+        if (!strstr(day_chars, one))
+            return 0;
+        i += len;
+    }
+    return chars >= 2 && chars <= 8 && (strncmp(w, "周", 3) == 0 || strncmp(w, "星期", 6) == 0 ||
+                                        strncmp(w, "每", 3) == 0 || strncmp(w, "工作", 6) == 0);
+}
+
+/* The id of an active post identical to this one, or 0. */
+static int identical_schedule(struct cmd_ctx *c, const char *kind, int at, int days,
+                              const char *tmpl, int64_t *id)
+{
+    *id = 0;
+    return store_i64(c->st, id,
+                     "SELECT coalesce(min(id), 0) FROM schedules WHERE community_id = ? AND active = 1"
+                     " AND kind = ? AND at_min = ? AND days = ? AND template = ?",
+                     VALS(SI(c->comm.id), ST(kind), SI(at), SI(days), ST(tmpl)));
+}
+
 static int add_schedule(struct cmd_ctx *c, const char *kind, const char *rest, int days_first)
 {
     const char *p = rest;
@@ -802,8 +943,38 @@ static int add_schedule(struct cmd_ctx *c, const char *kind, const char *rest, i
         tmpl = "";
     if (strlen(tmpl) > SCHED_TEMPLATE_MAX)
         return ctx_reply(c, "sched.too_long", ARGS(TI("max", SCHED_TEMPLATE_MAX)));
+    if (!days_first) {
+        const char *q = tmpl;
+        w = next_word(&q);
+        int ambiguous = w && looks_like_days(w, *command_skip_space(q) == '\0');
+        if (ambiguous) {
+            struct sbuf b = {0};
+            text_format(&b, c->lang, "sched.ambiguous", ARGS(TU("got", w)));
+            sbuf_addc(&b, '\n');
+            text_format(&b, c->lang, "sched.usage", NOARGS);
+            int rc = ctx_reply_markup(c, b.s, 0);
+            sbuf_free(&b);
+            free(w);
+            return rc;
+        }
+        free(w);
+    }
+    char var[34];
+    if (unknown_variable(c->e, &c->comm, tmpl, c->now, var)) {
+        struct sbuf got = {0};
+        sbuf_addf(&got, "{%s}", var);
+        int rc = ctx_reply(c, "sched.unknown_var", ARGS(TU("got", got.s), TS("known", SCHED_VARIABLES)));
+        sbuf_free(&got);
+        return rc;
+    }
+    int64_t same = 0;
+    int rc = identical_schedule(c, kind, at, days, tmpl, &same);
+    if (rc)
+        return rc;
+    if (same)
+        return ctx_reply(c, "sched.duplicate", ARGS(TI("id", same)));
     int64_t count = 0;
-    int rc = store_i64(c->st, &count,
+    rc = store_i64(c->st, &count,
                        "SELECT count(*) FROM schedules WHERE community_id = ? AND active = 1",
                        VALS(SI(c->comm.id)));
     if (rc)
@@ -844,7 +1015,7 @@ static int add_schedule(struct cmd_ctx *c, const char *kind, const char *rest, i
 static int list_schedules(struct cmd_ctx *c)
 {
     sqlite3_stmt *s = store_query(c->st,
-                                  "SELECT id, kind, at_min, days, template FROM schedules"
+                                  "SELECT id, kind, at_min, days, template, platform, chat_id FROM schedules"
                                   " WHERE community_id = ? AND active = 1 ORDER BY at_min, id",
                                   VALS(SI(c->comm.id)));
     if (!s)
@@ -874,6 +1045,11 @@ static int list_schedules(struct cmd_ctx *c)
         text_format(&b, c->lang, "sched.list_line",
                     ARGS(TI("id", store_int(s, 0)), TS("kind", text_get(c->lang, kkey)),
                          TS("time", hhmm), TS("days", dd.s), TS("text", tp.s)));
+        if (!store_is_null(s, 6)) {
+            char group[300];
+            snprintf(group, sizeof group, "%s:%s", store_text(s, 5), store_text(s, 6));
+            text_format(&b, c->lang, "sched.list_only", ARGS(TU("group", group)));
+        }
         sbuf_free(&dd);
         sbuf_free(&tp);
     }
@@ -911,8 +1087,9 @@ static int id_arg(const char *rest, int64_t *id)
     return rc;
 }
 
-static int schedule_off(struct cmd_ctx *c, const char *rest)
+static int schedule_off(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     int64_t id;
     if (id_arg(rest, &id))
         return ctx_reply(c, "sched.bad_id", ARGS(TU("got", rest)));
@@ -928,8 +1105,9 @@ static int schedule_off(struct cmd_ctx *c, const char *rest)
     return rc ? rc : ctx_reply(c, "sched.off", ARGS(TI("id", id)));
 }
 
-static int schedule_test(struct cmd_ctx *c, const char *rest)
+static int schedule_test(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     int64_t id;
     if (id_arg(rest, &id))
         return ctx_reply(c, "sched.bad_id", ARGS(TU("got", rest)));
@@ -951,8 +1129,40 @@ static int schedule_test(struct cmd_ctx *c, const char *rest)
     return rc;
 }
 
-static int schedule_quiet(struct cmd_ctx *c, const char *rest)
+/* /schedule group <id> here|all: post only in this group, or in every
+   group of the community again. */
+static int schedule_group(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
+    const char *p = rest;
+    char *w = next_word(&p);
+    int64_t id = 0;
+    const char *where = command_skip_space(p);
+    int here = ascii_casecmp(where, "here") == 0, all = ascii_casecmp(where, "all") == 0;
+    int bad = !w || id_arg(w, &id) || (!here && !all);
+    free(w);
+    if (bad)
+        return ctx_reply(c, "sched.group_usage", NOARGS);
+    if (here && c->ev->chat_type == KB_CHAT_PRIVATE)
+        return ctx_reply(c, "engine.group_only", NOARGS);
+    int rc = store_exec(c->st,
+                        "UPDATE schedules SET platform = ?, chat_id = ? WHERE id = ? AND community_id = ?"
+                        " AND active = 1",
+                        VALS(here ? ST(c->ev->platform) : SN, here ? ST(c->ev->chat_id) : SN, SI(id),
+                             SI(c->comm.id)));
+    if (rc)
+        return rc;
+    if (store_changes(c->st) == 0)
+        return ctx_reply(c, "sched.not_found", ARGS(TI("id", id)));
+    char target[32];
+    snprintf(target, sizeof target, "schedule:%lld", (long long)id);
+    rc = audit_add(c, "schedule.group", target, here ? c->ev->chat_id : "all");
+    return rc ? rc : ctx_reply(c, here ? "sched.group_here" : "sched.group_all", ARGS(TI("id", id)));
+}
+
+static int schedule_quiet(struct cmd_ctx *c)
+{
+    const char *rest = c->args;
     if (ascii_casecmp(rest, "off") == 0) {
         int rc = store_exec(c->st, "DELETE FROM schedule_quiet WHERE community_id = ?", VALS(SI(c->comm.id)));
         if (!rc)
@@ -979,8 +1189,9 @@ static int schedule_quiet(struct cmd_ctx *c, const char *rest)
     return rc ? rc : ctx_reply(c, "sched.quiet_set", ARGS(TS("from", sa), TS("to", sz)));
 }
 
-static int schedule_quote(struct cmd_ctx *c, const char *rest)
+static int schedule_quote(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     const char *p = rest;
     char *verb = next_word(&p);
     const char *arg = command_skip_space(p);
@@ -1049,38 +1260,51 @@ static int schedule_quote(struct cmd_ctx *c, const char *rest)
     return rc;
 }
 
+/* The four kinds of post; weekly takes its days first. */
+static int schedule_greet(struct cmd_ctx *c)
+{
+    return add_schedule(c, "greet", c->args, 0);
+}
+
+static int schedule_night(struct cmd_ctx *c)
+{
+    return add_schedule(c, "night", c->args, 0);
+}
+
+static int schedule_streak(struct cmd_ctx *c)
+{
+    return add_schedule(c, "streak", c->args, 0);
+}
+
+static int schedule_weekly(struct cmd_ctx *c)
+{
+    return add_schedule(c, "weekly", c->args, 1);
+}
+
+/* /schedule alone or with an unknown subcommand: the usage (the
+   subcommands are the table below, dispatched by the engine). */
 static int cmd_schedule(struct cmd_ctx *c)
 {
-    const char *p = c->args;
-    char *sub = next_word(&p);
-    const char *rest = command_skip_space(p);
-    int rc;
-    if (!sub)
-        rc = reply_usage(c);
-    else if (strcmp(sub, "greet") == 0 || strcmp(sub, "night") == 0 || strcmp(sub, "streak") == 0)
-        rc = add_schedule(c, sub, rest, 0);
-    else if (strcmp(sub, "weekly") == 0)
-        rc = add_schedule(c, sub, rest, 1);
-    else if (strcmp(sub, "list") == 0)
-        rc = list_schedules(c);
-    else if (strcmp(sub, "off") == 0)
-        rc = schedule_off(c, rest);
-    else if (strcmp(sub, "test") == 0)
-        rc = schedule_test(c, rest);
-    else if (strcmp(sub, "quiet") == 0)
-        rc = schedule_quiet(c, rest);
-    else if (strcmp(sub, "quote") == 0)
-        rc = schedule_quote(c, rest);
-    else
-        rc = reply_usage(c);
-    free(sub);
-    return rc;
+    return reply_usage(c);
 }
 
 /* ==== the module ======================================================= */
 
 static const struct cmd_spec commands[] = {
-    {"schedule", cmd_schedule, CMD_OPERATOR, "sched.help"},
+    {"schedule", cmd_schedule, CMD_OPERATOR, "sched.help", NULL},
+};
+
+static const struct cmd_sub subs[] = {
+    {"schedule", "greet", schedule_greet, 0, 0, -1},
+    {"schedule", "night", schedule_night, 0, 0, -1},
+    {"schedule", "streak", schedule_streak, 0, 0, -1},
+    {"schedule", "weekly", schedule_weekly, 0, 0, -1},
+    {"schedule", "list", list_schedules, 0, 0, -1},
+    {"schedule", "off", schedule_off, 0, 0, -1},
+    {"schedule", "test", schedule_test, 0, 0, -1},
+    {"schedule", "quiet", schedule_quiet, 0, 0, -1},
+    {"schedule", "group", schedule_group, 0, 0, -1},
+    {"schedule", "quote", schedule_quote, 0, 0, -1},
 };
 
 static const struct text_entry texts[] = {
@@ -1093,6 +1317,7 @@ static const struct text_entry texts[] = {
      "/schedule weekly mon 09:00 leaderboard — 每周积分榜\n"
      "/schedule streak 21:00 — 提醒连签 3 天以上、今天还没签到的成员\n"
      "/schedule list · /schedule off &lt;id&gt; · /schedule test &lt;id&gt;\n"
+     "/schedule group &lt;id&gt; here|all — 只发本群 / 发到社群的所有群（默认）\n"
      "/schedule quiet 23:00-07:00 · /schedule quiet off\n"
      "/schedule quote add|list|del — 轮换语录\n"
      "日期：daily、weekdays、weekends、mon-fri、mon,wed,fri（或 --days …）\n"
@@ -1103,12 +1328,19 @@ static const struct text_entry texts[] = {
      "/schedule weekly mon 09:00 leaderboard — weekly leaderboard\n"
      "/schedule streak 21:00 — remind members on a 3+ day streak who have not checked in today\n"
      "/schedule list · /schedule off &lt;id&gt; · /schedule test &lt;id&gt;\n"
+     "/schedule group &lt;id&gt; here|all — only this group / every group of the community (the default)\n"
      "/schedule quiet 23:00-07:00 · /schedule quiet off\n"
      "/schedule quote add|list|del — rotating lines\n"
      "Days: daily, weekdays, weekends, mon-fri, mon,wed,fri (or --days …)\n"
      "Template variables: {date} {weekday} {yesterday_checkins} {streak_leaders} {quote} {leaderboard}"},
     {"sched.bad_time", "时间格式不对：“{got}”。请用 24 小时制，例如 08:00 或 22:30。",
      "I can't read the time \"{got}\". Use 24-hour HH:MM, e.g. 08:00 or 22:30."},
+    {"sched.ambiguous", "“{got}”是日期吗？日期要写成 daily、weekdays、mon-fri、工作日、周一-周五 这样的形式；要发这段文字，请在前面写上日期，例如 /schedule greet 08:00 daily 文字。",
+     "Is \"{got}\" meant as the days? Write days as daily, weekdays, mon-fri or mon,wed,fri; to post that text, put the days before it, e.g. /schedule greet 08:00 daily text."},
+    {"sched.unknown_var", "模板里有不认识的变量 {got}。可用的变量：{known}",
+     "The template has an unknown variable {got}. Known variables: {known}"},
+    {"sched.duplicate", "#{id} 已经在发这条（同样的时间、日期和内容）。发送 /schedule list 查看。",
+     "#{id} already posts this (same time, days and text). Send /schedule list to see it."},
     {"sched.bad_days", "日期格式不对：“{got}”。可用 daily、weekdays、weekends、mon-fri、mon,wed,fri。",
      "I can't read the days \"{got}\". Use daily, weekdays, weekends, mon-fri or mon,wed,fri."},
     {"sched.bad_id", "请给出编号，例如 /schedule off 3（收到“{got}”）。",
@@ -1129,6 +1361,12 @@ static const struct text_entry texts[] = {
      "#{id} has nothing to post right now (nobody to remind)."},
     {"sched.list_header", "<b>自动发帖</b>", "<b>Automatic posts</b>"},
     {"sched.list_line", "#{id} {kind} · {days} {time} · {text}", "#{id} {kind} · {days} {time} · {text}"},
+    {"sched.list_only", " · 只发 {group}", " · only in {group}"},
+    {"sched.group_usage", "用法：/schedule group 编号 here|all，例如在要发的群里发 /schedule group 3 here。",
+     "Usage: /schedule group id here|all, e.g. /schedule group 3 here in the group it should go to."},
+    {"sched.group_here", "好的，自动帖 #{id} 以后只发在本群。", "OK: automatic post #{id} now goes to this group only."},
+    {"sched.group_all", "好的，自动帖 #{id} 以后发到社群的所有群。",
+     "OK: automatic post #{id} now goes to every group of the community."},
     {"sched.list_empty", "（还没有，发送 /schedule 查看用法）", "(none yet; send /schedule for usage)"},
     {"sched.default_text", "（默认内容）", "(default text)"},
     {"sched.quiet_line", "🔕 免打扰：{from}–{to}", "🔕 Quiet hours: {from}–{to}"},
@@ -1181,7 +1419,7 @@ static const struct text_entry texts[] = {
     {"sched.leader", "{name}（{streak} 天）", "{name} ({streak} days)"},
     {"sched.no_leaders", "暂无", "nobody yet"},
     {"sched.lb_line", "{rank}. {name} — {points} 分", "{rank}. {name} — {points} points"},
-    {"sched.lb_empty", "这一周还没有人获得积分。", "Nobody earned points this week."},
+    {"sched.lb_empty", "这段时间还没有人获得积分。", "Nobody earned points in that week."},
     {"sched.default.greet",
      "☀️ 早上好！今天是 {date} {weekday}。\n"
      "昨天有 {yesterday_checkins} 人签到，连签榜：{streak_leaders}\n"
@@ -1193,7 +1431,7 @@ static const struct text_entry texts[] = {
      "Send /checkin to check in for today!"},
     {"sched.default.night", "🌙 晚安，今天辛苦了！\n{quote}\n明天见～",
      "🌙 Good night, thanks for today!\n{quote}\nSee you tomorrow."},
-    {"sched.default.weekly", "🏆 <b>本周积分榜</b>\n{leaderboard}", "🏆 <b>This week's leaderboard</b>\n{leaderboard}"},
+    {"sched.default.weekly", "🏆 <b>每周积分榜</b>\n{leaderboard}", "🏆 <b>Weekly leaderboard</b>\n{leaderboard}"},
     {"sched.default.streak", "🔥 连签快要断啦：{at_risk}\n今天还没签到，发送 /checkin 保住连签！",
      "🔥 Streaks at risk: {at_risk}\nYou haven't checked in today; send /checkin to keep your streak!"},
     {"sched.quote.1", "每天进步一点点，就是最好的开始。", "A little progress each day adds up to big results."},
@@ -1208,10 +1446,29 @@ static const struct text_entry texts[] = {
     {"sched.quote.10", "好的社区，是每个人一起把它变好。", "A good community is one everyone makes better together."},
 };
 
+/* The schedule module's own changes to its tables (the tables themselves
+   are in the core list, core/migrations.c), versioned on their own. */
+static const char *const migrations[] = {
+    /* 1: a schedule limited to one group (NULL: every group of the community) */
+    "ALTER TABLE schedules ADD COLUMN platform TEXT;"
+    "ALTER TABLE schedules ADD COLUMN chat_id TEXT;",
+};
+
+static const struct kb_setting settings[] = {
+    {.path = "schedule_grace_minutes", .type = KB_SETTING_INT,
+     .off = offsetof(struct engine_settings, schedule_grace_s), .max = 1440, .scale = 60, .dnum = 30},
+};
+
 const struct kb_module schedule_module = {
     .name = "schedule",
+    .settings = settings,
+    .n_settings = KB_COUNT(settings),
+    .migrations = migrations,
+    .n_migrations = KB_COUNT(migrations),
     .commands = commands,
     .n_commands = KB_COUNT(commands),
+    .subs = subs,
+    .n_subs = KB_COUNT(subs),
     .texts = texts,
     .n_texts = KB_COUNT(texts),
     .tick = sched_tick,

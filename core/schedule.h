@@ -49,6 +49,10 @@ int schedule_leaderboard_text(struct engine *e, const struct community *comm, in
    modules' reminders may consult it). */
 int schedule_quiet_at(struct engine *e, const struct community *comm, int64_t now);
 /* Give a new community the configured default posts (engine settings). */
+/* For a module's template_var: append the count that sql (parameters:
+   community id, now) gives and return 1. */
+int schedule_count_var(struct engine *e, const struct community *comm, const char *sql, int64_t now,
+                       struct sbuf *out);
 int schedule_community_created(struct engine *e, int64_t community_id, int64_t now);
 
 #endif

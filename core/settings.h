@@ -57,8 +57,13 @@ struct engine_settings {
     char *operators[KB_MAX_OPERATORS];
     size_t n_operators;
     int admins_are_operators;   /* chat admins get non-monetary operator commands */
+    /* "platform:user_id" of the brand's owner: an operator in every community
+       and the one person who may approve their own work (NULL = none) */
+    char *owner;
+    int revision_window_s;      /* a rejection gives this long to resubmit, even past the deadline (0 = none) */
     int member_rate_per_min;    /* per-member command limit (0 = off) */
     int schedule_grace_s;       /* late scheduled posts are sent within this */
+    int outbox_retention_s;     /* delivered replies are kept this long (0 = a week) */
     /* the level ladder, lowest first; n_levels = 0 means the built-in
        default (core/standing.c).  One ladder for every community. */
     struct kb_level_rule levels[KB_MAX_LEVELS];

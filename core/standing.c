@@ -12,8 +12,9 @@
 #include "command.h"
 #include "defn.h"
 #include "ledger.h"
-#include "top.h"
+#include "tally.h"
 #include "tz.h"
+#include "who.h"
 
 const char *const standing_tiers[STANDING_N_TIERS] = {"basic", "explore", "precision", "cobuild"};
 
@@ -129,11 +130,7 @@ void standing_level_name(const struct engine *e, int level, const char *lang, st
         return;
     const struct kb_level_rule *x = &r[level - 1];
     sbuf_addc(out, ' ');
-    text_user_block(out, x->name_zh);
-    if (text_lang_is_en(lang) && strcmp(x->name_zh, x->name_en) != 0) {
-        sbuf_addc(out, ' ');
-        text_user_block(out, x->name_en);
-    }
+    text_user_block(out, text_lang_is_en(lang) ? x->name_en : x->name_zh);
 }
 
 static void add_item(struct sbuf *out, int *count, const char *lang, const char *key, int64_t n)
@@ -190,10 +187,7 @@ int standing_has_item(struct engine *e, int64_t member_id, const char *kind, con
                       int *yes)
 {
     int64_t sum = 0;
-    int rc = store_i64(e->st, &sum,
-                       "SELECT coalesce(sum(amount), 0) FROM ledger"
-                       " WHERE member_id = ? AND kind = ? AND unit = ?",
-                       VALS(SI(member_id), ST(kind), ST(name)));
+    int rc = ledger_balance(e, member_id, kind, name, &sum);
     *yes = rc == KB_OK && sum > 0;
     return rc;
 }
@@ -206,6 +200,35 @@ int standing_eligible(struct engine *e, int64_t member_id, int min_level, const 
         rc = standing_in_pool(e, member_id, pool, &in);
     *ok = !rc && level >= min_level && in;
     return rc;
+}
+
+int standing_audience_check(struct engine *e, int64_t community_id, int64_t min_level, const char *pools,
+                            const char *lang, struct sbuf *out)
+{
+    size_t n_levels;
+    standing_rules(e, &n_levels);
+    if (min_level > (int64_t)n_levels) {
+        struct sbuf top = {0};
+        standing_level_name(e, (int)n_levels, lang, &top);
+        text_format(out, lang, "standing.level_beyond_ladder",
+                    ARGS(TI("level", min_level), TS("top", top.s)));
+        sbuf_free(&top);
+        return KB_EINVAL;
+    }
+    for (const char *p = pools ? pools : ""; *p;) {
+        size_t len = strcspn(p, ",");
+        char *pool = xstrndup(p, len);
+        int64_t one = 0;
+        int rc = store_i64(e->st, &one, "SELECT 1 FROM pools WHERE community_id = ? AND name = ?",
+                           VALS(SI(community_id), ST(pool)));
+        if (rc == KB_ENOTFOUND)
+            text_format(out, lang, "standing.no_such_pool", ARGS(TU("pool", pool)));
+        free(pool);
+        if (rc)
+            return rc == KB_ENOTFOUND ? KB_EINVAL : rc;
+        p += len + (p[len] == ',');
+    }
+    return KB_OK;
 }
 
 /* Append the names of the member's current titles or badges, joined. */
@@ -270,7 +293,7 @@ static int announce_promotion(struct engine *e, int64_t community_id, int64_t me
     text_format(&b, comm.locale, "standing.promoted", ARGS(TS("name", who.s), TS("level", name.s)));
     char ref[48];
     snprintf(ref, sizeof ref, "level:%lld:%d", (long long)member_id, level);
-    rc = community_post(e, community_id, b.s, NULL, ref, now);
+    rc = community_post_after(e, community_id, b.s, ref, now);
     sbuf_free(&who);
     sbuf_free(&name);
     sbuf_free(&b);
@@ -308,6 +331,43 @@ int standing_task_completed(struct engine *e, int64_t community_id, int64_t memb
     if (!rc)
         rc = standing_changed(e, community_id, member_id, now);
     return rc;
+}
+
+int standing_task_reversed(struct engine *e, int64_t community_id, int64_t member_id, const char *task_ref,
+                           int64_t by_member, int64_t now, int *from, int *to)
+{
+    int64_t done_at = 0;
+    int rc = store_i64(e->st, &done_at, "SELECT at FROM task_completions WHERE member_id = ? AND task_ref = ?",
+                       VALS(SI(member_id), ST(task_ref)));
+    if (rc == KB_OK)
+        rc = store_exec(e->st, "DELETE FROM task_completions WHERE member_id = ? AND task_ref = ?",
+                        VALS(SI(member_id), ST(task_ref)));
+    if (rc == KB_OK)
+        rc = top_tally_add(e, community_id, member_id, done_at, 0, 0, -1);
+    if (rc == KB_ENOTFOUND)
+        rc = KB_OK; /* no completion recorded: only the level to check */
+    struct standing_facts f;
+    if (!rc)
+        rc = standing_level(e, member_id, from);
+    if (!rc)
+        rc = standing_facts(e, member_id, &f);
+    if (rc)
+        return rc;
+    int64_t floor = 1;
+    rc = store_i64(e->st, &floor,
+                   "SELECT to_level FROM level_changes WHERE member_id = ? AND cause = 'set' ORDER BY id DESC LIMIT 1",
+                   VALS(SI(member_id)));
+    if (rc == KB_ENOTFOUND)
+        floor = 1;
+    else if (rc)
+        return rc;
+    int earned = standing_earned_level(e, &f);
+    *to = earned > (int)floor ? earned : (int)floor;
+    if (*to >= *from) {
+        *to = *from;
+        return KB_OK;
+    }
+    return record_level(e, community_id, member_id, *from, *to, "rules", by_member, now);
 }
 
 int standing_set_level(struct engine *e, int64_t community_id, int64_t member_id, int level,
@@ -416,32 +476,34 @@ static int show_ladder(struct cmd_ctx *c)
     return rc;
 }
 
+/* /level, or anything but a well-formed /level set (subs below): the
+   ladder; an operator who meant to set a level gets the usage. */
 static int cmd_level(struct cmd_ctx *c)
 {
-    const char *p = c->args;
-    char *sub = command_next_word(&p);
-    if (!sub) {
+    if (!*c->args || !c->is_operator) /* members are shown the ladder, not an operator's usage */
         return show_ladder(c);
-    }
-    int is_set = ascii_casecmp(sub, "set") == 0;
-    free(sub);
-    if (!is_set)
-        return ctx_reply(c, "standing.level_usage", NOARGS);
-    if (!c->is_operator)
-        return ctx_reply(c, "engine.operators_only", NOARGS);
+    return ctx_reply(c, "standing.level_usage", NOARGS);
+}
+
+/* /level set N @member (or replying to them): configured operators. */
+static int level_set(struct cmd_ctx *c)
+{
+    const char *p = c->args;
     char *num = command_next_word(&p);
-    char *who = command_next_word(&p);
+    char *who = who_next_target(c, &p);
     char *extra = command_next_word(&p);
     size_t n;
     standing_rules(c->e, &n);
     int64_t level = 0, member = 0;
     int rc = KB_OK;
-    if (!num || !who || extra) {
+    if (!num || (!who && !who_has_reply(c)) || extra) {
         rc = ctx_reply(c, "standing.level_usage", NOARGS);
     } else if (parse_i64(num[0] == 'L' || num[0] == 'l' ? num + 1 : num, 1, (int64_t)n, &level)) {
         rc = ctx_reply(c, "standing.bad_level", ARGS(TU("got", num), TI("max", n)));
-    } else if ((rc = member_find(c->e, c->comm.id, who, &member)) == KB_ENOTFOUND) {
-        rc = ctx_reply(c, "standing.no_member", ARGS(TU("who", who)));
+    } else if ((rc = who_resolve(c, who, &member)) == KB_ENOTFOUND) {
+        rc = KB_OK; /* who_resolve said why */
+    } else if (!rc && member == c->member_id && !ctx_is_owner(c)) {
+        rc = ctx_reply(c, "grant.self", NOARGS); /* nobody sets their own standing */
     } else if (!rc) {
         int before = 1;
         rc = standing_level(c->e, member, &before);
@@ -483,6 +545,18 @@ static void none_line(struct sbuf *b, int rows)
         sbuf_add(b, "\n  —");
 }
 
+/* The catalogue's word for a stored code ("ledger.reason.checkin" for
+   "checkin"); the code itself, escaped, when the catalogue has none. */
+static void code_label(struct cmd_ctx *c, const char *prefix, const char *code, struct sbuf *out)
+{
+    char key[80];
+    snprintf(key, sizeof key, "%s.%s", prefix, code);
+    if (text_has(key))
+        text_format(out, c->lang, key, NOARGS);
+    else
+        text_user(out, code);
+}
+
 static int why_points(struct cmd_ctx *c, int64_t member, struct sbuf *b)
 {
     sqlite3_stmt *s = store_query(c->st,
@@ -493,10 +567,13 @@ static int why_points(struct cmd_ctx *c, int64_t member, struct sbuf *b)
         return store_failure(c->st);
     int rc;
     while ((rc = store_step(c->st, s)) == 1) {
+        struct sbuf reason = {0};
+        code_label(c, "ledger.reason", store_text(s, 0), &reason);
         sbuf_add(b, "\n  ");
         text_format(b, c->lang, "standing.why_reason",
-                    ARGS(TU("reason", store_text(s, 0)), TI("count", store_int(s, 1)),
+                    ARGS(TS("reason", reason.s), TI("count", store_int(s, 1)),
                          TI("sum", store_int(s, 2))));
+        sbuf_free(&reason);
     }
     store_done(s);
     return rc < 0 ? rc : KB_OK;
@@ -505,7 +582,7 @@ static int why_points(struct cmd_ctx *c, int64_t member, struct sbuf *b)
 static int why_tasks(struct cmd_ctx *c, int64_t member, struct sbuf *b)
 {
     sqlite3_stmt *s = store_query(c->st,
-                                  "SELECT tier, count(*), group_concat(task_ref, ', ') FROM"
+                                  "SELECT tier, count(*), group_concat(replace(task_ref, 'task:', '#'), ', ') FROM"
                                   " (SELECT tier, task_ref FROM task_completions WHERE member_id = ?"
                                   "  ORDER BY at) GROUP BY tier ORDER BY tier",
                                   VALS(SI(member)));
@@ -514,10 +591,13 @@ static int why_tasks(struct cmd_ctx *c, int64_t member, struct sbuf *b)
     int rc, rows = 0;
     while ((rc = store_step(c->st, s)) == 1) {
         rows++;
+        struct sbuf tier = {0};
+        code_label(c, "task.tier", store_text(s, 0), &tier);
         sbuf_add(b, "\n  ");
         text_format(b, c->lang, "standing.why_tier",
-                    ARGS(TU("tier", store_text(s, 0)), TI("count", store_int(s, 1)),
+                    ARGS(TS("tier", tier.s), TI("count", store_int(s, 1)),
                          TU("refs", store_text(s, 2))));
+        sbuf_free(&tier);
     }
     store_done(s);
     none_line(b, rows);
@@ -583,10 +663,13 @@ static int why_grants(struct cmd_ctx *c, int64_t member, struct sbuf *b)
         int points = strcmp(store_text(s, 1), "points") == 0;
         char amount[32];
         snprintf(amount, sizeof amount, "%+lld", (long long)store_int(s, 2));
+        struct sbuf kind = {0};
+        code_label(c, "ledger.kind", store_text(s, 1), &kind);
         text_format(b, c->lang, points ? "standing.why_grant_points" : "standing.why_grant_item",
-                    ARGS(TS("when", when.s), TU("kind", store_text(s, 1)), TS("amount", amount),
+                    ARGS(TS("when", when.s), TS("kind", kind.s), TS("amount", amount),
                          TU("unit", store_text(s, 3)), TU("note", store_text(s, 4)),
                          TU("by", store_text(s, 5))));
+        sbuf_free(&kind);
         sbuf_free(&when);
     }
     store_done(s);
@@ -597,18 +680,15 @@ static int why_grants(struct cmd_ctx *c, int64_t member, struct sbuf *b)
 static int cmd_why(struct cmd_ctx *c)
 {
     const char *p = c->args;
-    char *who = command_next_word(&p);
+    char *who = who_next_target(c, &p);
     int64_t member = 0;
     int rc;
-    if (!who) {
-        rc = ctx_reply(c, "standing.why_usage", NOARGS);
-        free(who);
-        return rc;
-    }
-    rc = member_find(c->e, c->comm.id, who, &member);
-    if (rc == KB_ENOTFOUND)
-        rc = ctx_reply(c, "standing.no_member", ARGS(TU("who", who)));
+    if (!who && !who_has_reply(c))
+        return ctx_reply(c, "standing.why_usage", NOARGS);
+    rc = who_resolve(c, who, &member);
     free(who);
+    if (rc == KB_ENOTFOUND)
+        return KB_OK; /* who_resolve said why */
     if (rc || !member)
         return rc;
     int level = 1;
@@ -661,13 +741,18 @@ static int cmd_why(struct cmd_ctx *c)
 }
 
 static const struct cmd_spec commands[] = {
-    {"level", cmd_level, 0, "standing.level_help"},
-    {"why", cmd_why, CMD_OPERATOR, "standing.why_help"},
+    {"level", cmd_level, 0, "standing.level_help", "等级"},
+    {"why", cmd_why, CMD_OPERATOR, "standing.why_help", NULL},
+};
+
+static const struct cmd_sub subs[] = {
+    {"level", "set", level_set, CMD_LEDGER, 1, 2},
 };
 
 static const struct text_entry texts[] = {
-    {"standing.level_help", "/level — 等级阶梯；/level set &lt;n&gt; @成员（运营）",
-     "/level — the level ladder; /level set &lt;n&gt; @member (operators)"},
+    {"standing.level_help", "/level — 等级阶梯", "/level — the level ladder"},
+    {"standing.level_help.ledger", "/level set &lt;n&gt; @成员 — 直接设定成员等级",
+     "/level set &lt;n&gt; @member — set a member's level"},
     {"standing.why_help", "/why @成员 — 等级的依据（账本条目）", "/why @member — the entries behind a member's level"},
     {"standing.sep", "、", ", "},
     {"standing.need_points", "{n} 积分", "{n} points"},
@@ -694,13 +779,26 @@ static const struct text_entry texts[] = {
      "Usage: /level set &lt;level&gt; @member (e.g. /level set 5 @alice)"},
     {"standing.bad_level", "等级 {got} 不存在，请输入 1 到 {max}。",
      "There is no level {got}; give a number from 1 to {max}."},
-    {"standing.no_member", "找不到成员 {who}（他们需要先在群里发过命令）。",
-     "I don't know {who} yet (they need to have used a command here)."},
+    {"standing.level_beyond_ladder", "⚠️ 等级最高只到 {top}，没有人能达到 L{level}，也就没人能参与。",
+     "⚠️ The level ladder ends at {top}: nobody can reach L{level}, so nobody could take part."},
+    {"standing.no_such_pool", "⚠️ 还没有名为 {pool} 的人才库，没人能参与。可先用 /pool add {pool} @成员 建立。",
+     "⚠️ There is no talent pool called {pool}, so nobody could take part. /pool add {pool} @member creates it."},
     {"standing.level_set", "✅ {name} 的等级已设为 <b>{level}</b>。", "✅ {name} is now at <b>{level}</b>."},
     {"standing.why_usage", "用法：/why @成员", "Usage: /why @member"},
     {"standing.why_head", "🔎 {name} 为什么是 <b>{level}</b>", "🔎 Why {name} is <b>{level}</b>"},
     {"standing.why_points", "积分余额 {points}，来自：", "Points {points}, from:"},
     {"standing.why_reason", "{reason}：{count} 条，合计 {sum}", "{reason}: {count} entries, {sum} in total"},
+    {"ledger.reason.checkin", "签到", "check-ins"},
+    {"ledger.reason.grant", "运营授予", "grants"},
+    {"ledger.reason.revoke", "撤销", "revocations"},
+    {"ledger.reason.task", "任务奖励", "task rewards"},
+    {"ledger.reason.poll", "投票奖励", "poll rewards"},
+    {"ledger.reason.payout", "发放", "payouts"},
+    {"ledger.kind.points", "积分", "points"},
+    {"ledger.kind.cash", "现金", "cash"},
+    {"ledger.kind.gift", "礼品", "gift"},
+    {"ledger.kind.badge", "徽章", "badge"},
+    {"ledger.kind.title", "头衔", "title"},
     {"standing.why_days", "签到天数：{days}", "Check-in days: {days}"},
     {"standing.why_tasks", "已通过的任务：", "Approved tasks:"},
     {"standing.why_tier", "{tier}：{count}（{refs}）", "{tier}: {count} ({refs})"},
@@ -718,6 +816,8 @@ const struct kb_module standing_module = {
     .name = "standing",
     .commands = commands,
     .n_commands = KB_COUNT(commands),
+    .subs = subs,
+    .n_subs = KB_COUNT(subs),
     .texts = texts,
     .n_texts = KB_COUNT(texts),
 };

@@ -16,7 +16,7 @@
 #ifndef KB_CORE_STANDING_H
 #define KB_CORE_STANDING_H
 
-#include "engine_int.h"
+#include "ctx.h"
 
 enum { STANDING_N_TIERS = 4 };
 /* Task tiers, in the order of struct standing_facts.tasks. */
@@ -57,6 +57,14 @@ int standing_has_item(struct engine *e, int64_t member_id, const char *kind, con
 int standing_eligible(struct engine *e, int64_t member_id, int min_level, const char *pool,
                       int *ok);
 
+/* Whether anyone can ever meet an audience (tasks' --level/--pools, polls'
+   --min-level/--pool): the level must be on the ladder and every pool
+   (comma-separated; NULL or "" = none) must exist in the community.
+   KB_OK, or KB_EINVAL with a reply appended to out (the catalogue text
+   naming the level or the unknown pool), or a store error. */
+int standing_audience_check(struct engine *e, int64_t community_id, int64_t min_level, const char *pools,
+                            const char *lang, struct sbuf *out);
+
 /* Re-evaluate the member's level after their standing changed; records and
    announces a promotion in the community's chats.  Never demotes. */
 int standing_changed(struct engine *e, int64_t community_id, int64_t member_id, int64_t now);
@@ -64,6 +72,13 @@ int standing_changed(struct engine *e, int64_t community_id, int64_t member_id, 
    re-evaluate the level.  A repeated call for the same task changes nothing. */
 int standing_task_completed(struct engine *e, int64_t community_id, int64_t member_id,
                             const char *task_ref, const char *tier, int64_t now);
+/* An approval was reversed (/unapprove): forget the completion of task_ref
+   (its tier count and the task boards of the week and month it was done
+   in), then re-evaluate the level.  Unlike standing_changed this may
+   demote, but never below what the rules now give nor below the last level
+   an operator set; *from and *to are the levels before and after. */
+int standing_task_reversed(struct engine *e, int64_t community_id, int64_t member_id, const char *task_ref,
+                           int64_t by_member, int64_t now, int *from, int *to);
 /* Set a member's level (operator); records it and announces a promotion. */
 int standing_set_level(struct engine *e, int64_t community_id, int64_t member_id, int level,
                        int64_t by_member, int64_t now);

@@ -1,11 +1,14 @@
 /* SQLite store; see store.h. */
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "event.h"
 #include "util.h"
@@ -99,6 +102,31 @@ static int migrate(struct store *st)
     return KB_OK;
 }
 
+/* Member names, ids and cash owed are nobody else's business: the database
+   is created 0600 before SQLite opens it (its -wal and -shm take the
+   database's mode), and files an older version left readable are narrowed. */
+static int make_private(const char *path, char *err, size_t errcap)
+{
+    if (!strcmp(path, ":memory:") || !strncmp(path, "file:", 5) || !*path)
+        return KB_OK;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || fchmod(fd, 0600) != 0) {
+        snprintf(err, errcap, "cannot open database %s as a private file (mode 0600): %s", path,
+                 strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return KB_ESTORE;
+    }
+    close(fd);
+    static const char *const sidecars[] = {"-wal", "-shm"};
+    for (size_t i = 0; i < 2; i++) {
+        char side[4096];
+        if (snprintf(side, sizeof side, "%s%s", path, sidecars[i]) < (int)sizeof side)
+            chmod(side, 0600); /* absent is fine: SQLite creates it 0600 */
+    }
+    return KB_OK;
+}
+
 int store_migrate_module(struct store *st, const char *module, const char *const *migrations,
                          size_t n)
 {
@@ -139,6 +167,8 @@ int store_migrate_module(struct store *st, const char *module, const char *const
 
 int store_open(const char *path, struct store **out, char *err, size_t errcap)
 {
+    if (make_private(path, err, errcap))
+        return KB_ESTORE;
     struct store *st = xcalloc(1, sizeof *st);
     int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {

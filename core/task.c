@@ -15,9 +15,12 @@
 #include <string.h>
 
 #include "audit.h"
+#include "award.h"
 #include "command.h"
 #include "defn.h"
+#include "schedule.h"
 #include "standing.h"
+#include "who.h"
 
 #define SUBMIT_MAX 2000
 #define NOTE_MAX 500
@@ -197,12 +200,64 @@ static void quota_text(struct cmd_ctx *c, const struct task_row *t, struct sbuf 
         text_format(out, c->lang, "task.quota.unlimited", ARGS(TI("claimed", t->claimed)));
 }
 
+/* The reward as the chat may see it: the fee of an invitation-only task
+   is a private term, shown only in private chats (the invitees got it
+   with their invitation). */
+static void reward_text(struct cmd_ctx *c, const struct task_row *t, struct sbuf *out)
+{
+    if (c->ev->chat_type == KB_CHAT_PRIVATE || !t->cash || strcmp(t->access, "invite") != 0) {
+        task_reward_format(c->lang, t, out);
+        return;
+    }
+    struct task_row rest = *t;
+    rest.cash = 0;
+    if (rest.points || *rest.gift || *rest.badge || *rest.title_reward) {
+        task_reward_format(c->lang, &rest, out);
+        sbuf_add(out, ", ");
+    }
+    text_format(out, c->lang, "task.reward.cash_private", NOARGS);
+}
+
+/* A brief as stored ("background: …" lines for the creative-brief
+   sections, see taskdef.c), with the section names in the reader's
+   language. */
+static void brief_text(struct cmd_ctx *c, const char *brief, struct sbuf *out)
+{
+    static const char *const sections[] = {"background", "messages", "style", "deliverables"};
+    for (const char *line = brief; line;) {
+        const char *end = strchr(line, '\n');
+        char *copy = end ? xstrndup(line, (size_t)(end - line)) : xstrdup(line);
+        const char *label = NULL, *rest = copy;
+        for (size_t i = 0; i < KB_COUNT(sections) && !label; i++) {
+            size_t n = strlen(sections[i]);
+            if (strncmp(copy, sections[i], n) == 0 && copy[n] == ':' && copy[n + 1] == ' ') {
+                char key[40];
+                snprintf(key, sizeof key, "task.section.%s", sections[i]);
+                label = text_get(c->lang, key);
+                rest = copy + n + 2;
+            }
+        }
+        if (line != brief)
+            sbuf_addc(out, '\n');
+        if (label) {
+            struct sbuf body = {0};
+            text_user_block(&body, rest);
+            text_format(out, c->lang, "task.section", ARGS(TS("label", label), TS("text", body.s)));
+            sbuf_free(&body);
+        } else {
+            text_user_block(out, copy);
+        }
+        free(copy);
+        line = end ? end + 1 : NULL;
+    }
+}
+
 /* The full card: header, reward, deadline, quota, who, review, brief. */
 static void task_card(struct cmd_ctx *c, const struct task_row *t, struct sbuf *out)
 {
     struct sbuf tier = {0}, reward = {0}, dl = {0}, who = {0}, quota = {0}, state = {0};
     tier_text(c, t->tier, &tier);
-    task_reward_format(c->lang, t, &reward);
+    reward_text(c, t, &reward);
     deadline_text(c, t->deadline, &dl);
     access_text(c, t, &who);
     quota_text(c, t, &quota);
@@ -217,7 +272,7 @@ static void task_card(struct cmd_ctx *c, const struct task_row *t, struct sbuf *
                      TS("state", state.s)));
     if (*t->brief) {
         sbuf_add(out, "\n\n");
-        text_user_block(out, t->brief);
+        brief_text(c, t->brief, out);
     }
     sbuf_free(&tier);
     sbuf_free(&reward);
@@ -279,15 +334,15 @@ static int refuse_ineligible(struct cmd_ctx *c, const struct task_row *t, enum e
     if (why == ELIG_LEVEL) {
         int level = 1;
         standing_level(c->e, c->member_id, &level);
-        return ctx_reply(c, "task.refuse.level", ARGS(TI("need", t->min_level), TI("have", level)));
+        return ctx_refuse(c, "task.refuse.level", ARGS(TI("need", t->min_level), TI("have", level)));
     }
     if (why == ELIG_POOL) {
         char *pools = task_pools_dup(c->e, t->id);
-        int rc = ctx_reply(c, "task.refuse.pool", ARGS(TU("pools", pools ? pools : "")));
+        int rc = ctx_refuse(c, "task.refuse.pool", ARGS(TU("pools", pools ? pools : "")));
         free(pools);
         return rc;
     }
-    return ctx_reply(c, "task.refuse.invite", NOARGS);
+    return ctx_refuse(c, "task.refuse.invite", NOARGS);
 }
 
 /* ==== small helpers ==================================================== */
@@ -387,23 +442,43 @@ static int set_pools(struct cmd_ctx *c, int64_t task_id, const char *pools)
     return rc;
 }
 
+/* An invitation is personal and carries the terms (a fee among them): each
+   invitee gets it privately; those the bot cannot write to privately are
+   mentioned in one group post without the terms, saying why. */
 static int notify_invited(struct cmd_ctx *c, const struct task_row *t, const int64_t *ids, size_t n)
 {
     if (n == 0)
         return KB_OK;
-    struct sbuf who = {0}, b = {0};
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            sbuf_addc(&who, ' ');
-        task_mention(c->e, ids[i], &who);
-    }
-    text_format(&b, c->lang, "task.invited",
-                ARGS(TS("who", who.s), TI("id", t->id), TU("title", t->title)));
     char btn[96];
     snprintf(btn, sizeof btn, "%s\x1f/claim %lld", text_get(c->lang, "task.button.claim"), (long long)t->id);
-    int rc = announce(c, b.s, btn, NULL);
-    sbuf_free(&who);
-    sbuf_free(&b);
+    struct sbuf reward = {0}, group = {0};
+    task_reward_format(c->lang, t, &reward);
+    int rc = KB_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct sbuf who = {0}, b = {0};
+        task_mention(c->e, ids[i], &who);
+        text_format(&b, c->lang, "task.invited_private",
+                    ARGS(TS("who", who.s), TI("id", t->id), TU("title", t->title), TS("reward", reward.s)));
+        int sent = 0;
+        rc = member_tell_privately(c->e, ids[i], b.s, btn, c->now, &sent);
+        if (!rc && !sent) {
+            if (group.len)
+                sbuf_addc(&group, ' ');
+            sbuf_add(&group, who.s);
+        }
+        sbuf_free(&who);
+        sbuf_free(&b);
+    }
+    if (!rc && group.len) {
+        struct sbuf b = {0};
+        text_format(&b, c->lang, "task.invited",
+                    ARGS(TS("who", group.s), TI("id", t->id), TU("title", t->title)));
+        member_private_note(c->lang, group.s, &b);
+        rc = announce(c, b.s, btn, NULL);
+        sbuf_free(&b);
+    }
+    sbuf_free(&reward);
+    sbuf_free(&group);
     return rc;
 }
 
@@ -445,6 +520,20 @@ static int reply_bad_def(struct cmd_ctx *c, const char *err_key, const struct ta
     return rc;
 }
 
+/* A task nobody could ever claim (a level above the ladder, a pool that
+   does not exist) is refused: KB_EINVAL once the reply is queued. */
+static int refuse_unreachable(struct cmd_ctx *c, const struct task_def *d)
+{
+    struct sbuf b = {0};
+    int rc = standing_audience_check(c->e, c->comm.id, d->min_level, d->pools, c->lang, &b);
+    if (rc == KB_EINVAL) {
+        int sent = ctx_reply_markup(c, b.s, 0);
+        rc = sent ? sent : KB_EINVAL;
+    }
+    sbuf_free(&b);
+    return rc;
+}
+
 static int op_new(struct cmd_ctx *c, const char *rest)
 {
     struct task_def d;
@@ -456,7 +545,12 @@ static int op_new(struct cmd_ctx *c, const char *rest)
     int64_t *inv = NULL;
     size_t n_inv = 0;
     char *unknown = NULL;
-    int rc = d.invites ? resolve_members(c, d.invites, &inv, &n_inv, &unknown) : KB_OK;
+    int rc = refuse_unreachable(c, &d);
+    if (rc) {
+        rc = rc == KB_EINVAL ? KB_OK : rc;
+        goto out;
+    }
+    rc = d.invites ? resolve_members(c, d.invites, &inv, &n_inv, &unknown) : KB_OK;
     if (!rc && unknown) {
         rc = ctx_reply(c, "task.unknown_member", ARGS(TU("who", unknown)));
         goto out;
@@ -519,6 +613,10 @@ static int op_edit(struct cmd_ctx *c, const char *rest)
         rc = reply_bad_def(c, err_key, &d);
         task_row_free(&t);
         return rc;
+    }
+    if ((d.given & TD_ACCESS) && (rc = refuse_unreachable(c, &d)) != KB_OK) {
+        rc = rc == KB_EINVAL ? KB_OK : rc;
+        goto out;
     }
     if (d.given & TD_INVITE) {
         rc = resolve_members(c, d.invites, &inv, &n_inv, &unknown);
@@ -644,11 +742,11 @@ static int op_cancel(struct cmd_ctx *c, const char *rest)
         rc = store_exec(c->st,
                         "UPDATE submissions SET state = 'cancelled' WHERE task_id = ? AND state = 'pending'",
                         VALS(SI(t.id)));
+    /* claimed keeps the places taken when it was cancelled, as the
+       claimers list shows them */
     if (!rc)
         rc = store_exec(c->st,
-                        "UPDATE tasks SET state = 'cancelled', note = ?1, updated_at = ?2,"
-                        " claimed = (SELECT count(*) FROM claims WHERE task_id = ?3 AND state = 'approved')"
-                        " WHERE id = ?3",
+                        "UPDATE tasks SET state = 'cancelled', note = ?1, updated_at = ?2 WHERE id = ?3",
                         VALS(ST(note), SI(c->now), SI(t.id)));
     char target[32];
     snprintf(target, sizeof target, "task:%lld", (long long)t.id);
@@ -657,7 +755,9 @@ static int op_cancel(struct cmd_ctx *c, const char *rest)
     if (!rc) {
         struct sbuf b = {0};
         text_format(&b, c->lang, *note ? "task.cancelled_notice" : "task.cancelled_notice_plain",
-                    ARGS(TI("id", t.id), TU("title", t.title), TU("note", note), TS("who", who.s)));
+                    ARGS(TI("id", t.id), TU("title", t.title), TU("note", note)));
+        if (who.len) /* the claimers, mentioned on a line of their own */
+            sbuf_addf(&b, "\n%s", who.s);
         rc = announce(c, b.s, NULL, NULL);
         sbuf_free(&b);
     }
@@ -769,7 +869,7 @@ static int op_list(struct cmd_ctx *c, const char *rest)
 /* Effective claim state: claimed/rejected past the deadline reads "expired". */
 #define CLAIM_STATE_SQL                                                               \
     "CASE WHEN c.state IN ('claimed','rejected') AND t.deadline IS NOT NULL"          \
-    " AND t.deadline <= ?2 THEN 'expired' ELSE c.state END"
+    " AND " TASK_CLAIM_DUE_SQL " <= ?2 THEN 'expired' ELSE c.state END"
 
 static void claim_state_text(struct cmd_ctx *c, const char *state, struct sbuf *out)
 {
@@ -809,8 +909,15 @@ static int op_show(struct cmd_ctx *c, const char *rest)
     if (rc < 0)
         goto out;
     rc = KB_OK;
+    /* the header counts the places taken, as the card's "claimed" does;
+       those who gave the task back are listed after them */
+    int64_t held = 0;
+    for (size_t i = 0; i < n; i++)
+        held += strcmp(rows[i].state, "withdrawn") != 0;
     sbuf_add(&b, "\n\n");
-    text_format(&b, c->lang, n ? "task.claimers" : "task.no_claimers", ARGS(TI("n", (int64_t)n)));
+    text_format(&b, c->lang, n ? "task.claimers" : "task.no_claimers", ARGS(TI("n", held)));
+    if (held < (int64_t)n)
+        text_format(&b, c->lang, "task.claimers_withdrawn", ARGS(TI("n", (int64_t)n - held)));
     for (size_t i = 0; i < n; i++) {
         struct sbuf who = {0}, st = {0};
         task_mention(c->e, rows[i].member, &who);
@@ -835,12 +942,20 @@ out:
 struct own_claim {
     int64_t id;
     char state[16];
+    int64_t revise_until;   /* 0 = no revision window */
 };
+
+int64_t task_claim_due(int64_t deadline, int64_t revise_until)
+{
+    return deadline && revise_until > deadline ? revise_until : deadline;
+}
 
 static int my_claim(struct cmd_ctx *c, int64_t task_id, struct own_claim *out)
 {
     *out = (struct own_claim){0};
-    sqlite3_stmt *s = store_query(c->st, "SELECT id, state FROM claims WHERE task_id = ? AND member_id = ?",
+    sqlite3_stmt *s = store_query(c->st,
+                                  "SELECT id, state, coalesce(revise_until, 0) FROM claims"
+                                  " WHERE task_id = ? AND member_id = ?",
                                   VALS(SI(task_id), SI(c->member_id)));
     if (!s)
         return store_failure(c->st);
@@ -848,6 +963,7 @@ static int my_claim(struct cmd_ctx *c, int64_t task_id, struct own_claim *out)
     if (rc == 1) {
         out->id = store_int(s, 0);
         snprintf(out->state, sizeof out->state, "%s", store_text(s, 1));
+        out->revise_until = store_int(s, 2);
     }
     store_done(s);
     return rc < 0 ? rc : KB_OK;
@@ -936,7 +1052,7 @@ static int cmd_tasks(struct cmd_ctx *c)
         if (!rc && (all || !why)) {
             struct sbuf tier = {0}, reward = {0}, dl = {0}, reason = {0};
             tier_text(c, t.tier, &tier);
-            task_reward_format(c->lang, &t, &reward);
+            reward_text(c, &t, &reward);
             deadline_text(c, t.deadline, &dl);
             if (why)
                 text_format(&reason, c->lang, why,
@@ -996,15 +1112,15 @@ static int cmd_claim(struct cmd_ctx *c)
         return rc == KB_ENOTFOUND ? KB_OK : rc;
     enum elig why = ELIG_OK;
     if (!strcmp(t.state, "cancelled")) {
-        rc = ctx_reply(c, "task.refuse.cancelled", ARGS(TI("id", t.id)));
+        rc = ctx_refuse(c, "task.refuse.cancelled", ARGS(TI("id", t.id)));
     } else if (!strcmp(mine.state, "approved")) {
-        rc = ctx_reply(c, "task.refuse.already_approved", ARGS(TI("id", t.id)));
+        rc = ctx_refuse(c, "task.refuse.already_approved", ARGS(TI("id", t.id)));
     } else if (live_claim(mine.state)) {
-        rc = ctx_reply(c, "task.refuse.already_claimed", ARGS(TI("id", t.id)));
+        rc = ctx_refuse(c, "task.refuse.already_claimed", ARGS(TI("id", t.id)));
     } else if (strcmp(t.state, "open")) {
-        rc = ctx_reply(c, "task.refuse.closed", ARGS(TI("id", t.id)));
+        rc = ctx_refuse(c, "task.refuse.closed", ARGS(TI("id", t.id)));
     } else if (t.deadline && t.deadline <= c->now) {
-        rc = ctx_reply(c, "task.refuse.deadline", ARGS(TI("id", t.id)));
+        rc = ctx_refuse(c, "task.refuse.deadline", ARGS(TI("id", t.id)));
     } else if ((rc = task_eligible(c->e, &t, c->member_id, &why)) != KB_OK) {
         ;
     } else if (why != ELIG_OK) {
@@ -1017,7 +1133,7 @@ static int cmd_claim(struct cmd_ctx *c)
                         " AND (quota = 0 OR claimed < quota) AND (deadline IS NULL OR deadline > ?2)",
                         VALS(SI(t.id), SI(c->now)));
         if (!rc && store_changes(c->st) == 0) {
-            rc = ctx_reply(c, "task.refuse.full", ARGS(TI("id", t.id), TI("quota", t.quota)));
+            rc = ctx_refuse(c, "task.refuse.full", ARGS(TI("id", t.id), TI("quota", t.quota)));
             goto out;
         }
         if (!rc)
@@ -1104,7 +1220,7 @@ static int cmd_submit(struct cmd_ctx *c)
         rc = ctx_reply(c, "task.refuse.already_approved", ARGS(TI("id", t.id)));
     } else if (!live_claim(mine.state)) {
         rc = ctx_reply(c, "task.refuse.not_claimed", ARGS(TI("id", t.id)));
-    } else if (t.deadline && t.deadline <= c->now) {
+    } else if (t.deadline && task_claim_due(t.deadline, mine.revise_until) <= c->now) {
         rc = ctx_reply(c, "task.refuse.deadline", ARGS(TI("id", t.id)));
     } else if (!*text && !att) {
         rc = ctx_reply(c, "task.submit_usage", NOARGS);
@@ -1129,8 +1245,11 @@ static int cmd_submit(struct cmd_ctx *c)
                             VALS(SI(c->now), SI(mine.id)));
         if (rc)
             goto out;
-        if (t.review) {
-            rc = ctx_reply(c, "task.submitted", ARGS(TI("id", t.id), TI("sub", sub)));
+        /* an operator's (or chat admin's) own work is never approved by
+           itself: it waits for another operator, even without review */
+        int own = c->is_admin && !ctx_is_owner(c);
+        if (t.review || own) {
+            rc = ctx_reply(c, t.review ? "task.submitted" : "task.submitted_own", ARGS(TI("id", t.id), TI("sub", sub)));
             goto out;
         }
         /* no review needed: approve at once */
@@ -1160,7 +1279,7 @@ out:
 static int cmd_mytasks(struct cmd_ctx *c)
 {
     sqlite3_stmt *s = store_query(c->st,
-                                  "SELECT t.id, t.title, " CLAIM_STATE_SQL ", coalesce(t.deadline, 0),"
+                                  "SELECT t.id, t.title, " CLAIM_STATE_SQL ", coalesce(" TASK_CLAIM_DUE_SQL ", 0),"
                                   " (SELECT max(id) FROM submissions WHERE claim_id = c.id)"
                                   " FROM claims c JOIN tasks t ON t.id = c.task_id"
                                   " WHERE c.member_id = ?1 AND c.state <> 'withdrawn'"
@@ -1223,20 +1342,21 @@ static int cmd_task(struct cmd_ctx *c)
 }
 
 static const struct cmd_spec commands[] = {
-    {"tasks", cmd_tasks, 0, "task.help.tasks"},
-    {"task", cmd_task, 0, "task.help.task"},
-    {"claim", cmd_claim, 0, "task.help.claim"},
-    {"unclaim", cmd_unclaim, 0, "task.help.unclaim"},
-    {"submit", cmd_submit, 0, "task.help.submit"},
-    {"mytasks", cmd_mytasks, 0, "task.help.mytasks"},
+    {"tasks", cmd_tasks, 0, "task.help.tasks", "任务"},
+    {"task", cmd_task, 0, "task.help.task", "任务详情"},
+    {"claim", cmd_claim, 0, "task.help.claim", "领取"},
+    {"unclaim", cmd_unclaim, 0, "task.help.unclaim", "放弃"},
+    {"submit", cmd_submit, 0, "task.help.submit", "提交"},
+    {"mytasks", cmd_mytasks, 0, "task.help.mytasks", "我的任务"},
 };
 
 static const struct text_entry texts[] = {
     /* help */
     {"task.help.tasks", "/tasks [all] — 我可以领取的任务（all：全部任务及不能领取的原因）",
      "/tasks [all] — tasks I can claim (all: every task, and why not)"},
-    {"task.help.task", "/task &lt;编号&gt; — 查看任务简报；运营：/task new|edit|close|cancel|invite|list|show",
-     "/task &lt;id&gt; — a task's brief; operators: /task new|edit|close|cancel|invite|list|show"},
+    {"task.help.task", "/task &lt;编号&gt; — 查看任务简报", "/task &lt;id&gt; — a task's brief"},
+    {"task.help.task.op", "/task new|edit|close|cancel|invite|list|show — 发布和管理任务（/task new 查看字段）",
+     "/task new|edit|close|cancel|invite|list|show — post and manage tasks (/task new for the fields)"},
     {"task.help.claim", "/claim &lt;编号&gt; — 领取任务", "/claim &lt;id&gt; — claim a task"},
     {"task.help.unclaim", "/unclaim &lt;编号&gt; — 放弃已领取的任务", "/unclaim &lt;id&gt; — give a claimed task back"},
     {"task.help.submit", "/submit &lt;编号&gt; &lt;内容或链接&gt; — 提交作品（也可回复自己的图片/文件）",
@@ -1270,7 +1390,7 @@ static const struct text_entry texts[] = {
     /* definition errors: {field} names the field */
     {"task.bad.syntax", "⚠️ 任务定义无法解析。", "⚠️ I can't read that task definition."},
     {"task.bad.unknown", "⚠️ 不认识的字段：{field}", "⚠️ Unknown field: {field}"},
-    {"task.bad.tier", "⚠️ 字段 tier：层级必须是 basic、explore、precision 或 cobuild 之一。",
+    {"task.bad.tier", "⚠️ 字段 tier：层级必须是 筑基（basic）、探索（explore）、精准（precision）或 共建（cobuild）之一。",
      "⚠️ Field tier: the tier must be one of basic, explore, precision, cobuild."},
     {"task.bad.title", "⚠️ 字段 title：标题不能为空，且不超过 200 字节、只占一行。",
      "⚠️ Field title: a title is required, one line, at most 200 bytes."},
@@ -1347,21 +1467,30 @@ static const struct text_entry texts[] = {
      "📢 <b>New task</b>\n{card}\n\nSend /task {id} for the brief, /claim {id} to take it."},
     {"task.invited", "💌 {who}：你被邀请参加任务 #{id}「{title}」，发送 /claim {id} 领取。",
      "💌 {who}: you are invited to task #{id} “{title}”. Send /claim {id} to take it."},
+    {"task.reward.cash_private", "现金报酬（已私信受邀者）", "a fee (sent privately to the invited)"},
+    {"task.invited_private", "💌 {who}：你被邀请参加任务 #{id}「{title}」。报酬：{reward}。发送 /task {id} 查看简报，/claim {id} 领取。",
+     "💌 {who}: you are invited to task #{id} “{title}”. Terms: {reward}. Send /task {id} for the brief, /claim {id} to take it."},
     {"task.invited_ok", "✅ 已邀请 {n} 人参加任务 #{id}。", "✅ Invited {n} member(s) to task #{id}."},
     {"task.edited", "✅ 任务 #{id} 已更新：{fields}", "✅ Task #{id} updated: {fields}"},
     {"task.closed_ok", "🔒 任务 #{id}「{title}」停止领取（已领取的成员仍可在截止前提交）。",
      "🔒 Task #{id} “{title}” is closed to new claims (claimers may still submit before the deadline)."},
     {"task.already_closed", "任务 #{id} 已经停止领取了。", "Task #{id} is already closed."},
-    {"task.cancelled_notice", "🚫 任务 #{id}「{title}」已取消：{note}\n{who}",
-     "🚫 Task #{id} “{title}” has been cancelled: {note}\n{who}"},
-    {"task.cancelled_notice_plain", "🚫 任务 #{id}「{title}」已取消。\n{who}",
-     "🚫 Task #{id} “{title}” has been cancelled.\n{who}"},
+    {"task.cancelled_notice", "🚫 任务 #{id}「{title}」已取消：{note}",
+     "🚫 Task #{id} “{title}” has been cancelled: {note}"},
+    {"task.cancelled_notice_plain", "🚫 任务 #{id}「{title}」已取消。",
+     "🚫 Task #{id} “{title}” has been cancelled."},
     {"task.cancelled_ok", "✅ 任务 #{id} 已取消，领取者已收到通知。", "✅ Task #{id} cancelled; claimers were told."},
     {"task.list_header", "<b>任务</b>", "<b>Tasks</b>"},
     {"task.list_line", "#{id} [{tier}] {title} — 领取 {quota} · 待审 {pending} · ⏰ {deadline} · {state}",
      "#{id} [{tier}] {title} — claimed {quota} · pending {pending} · ⏰ {deadline} · {state}"},
     {"task.list_empty", "没有符合条件的任务。", "No tasks to list."},
+    {"task.section", "{label}：{text}", "{label}: {text}"},
+    {"task.section.background", "背景", "Background"},
+    {"task.section.messages", "核心信息", "Key messages"},
+    {"task.section.style", "风格", "Style"},
+    {"task.section.deliverables", "交付物", "Deliverables"},
     {"task.claimers", "<b>领取者（{n}）</b>", "<b>Claimers ({n})</b>"},
+    {"task.claimers_withdrawn", "，另有 {n} 人已放弃", ", {n} gave it back"},
     {"task.no_claimers", "还没有人领取。", "Nobody has claimed it yet."},
     {"task.claimer", "• {who} — {state}", "• {who} — {state}"},
     {"task.claimer_sub", "• {who} — {state}（提交 #{sub}）", "• {who} — {state} (submission #{sub})"},
@@ -1408,6 +1537,8 @@ static const struct text_entry texts[] = {
      "⚠️ That submission is too long (at most {max} bytes); send a link instead."},
     {"task.submitted", "📨 已收到任务 #{id} 的提交（#{sub}），等待审核。",
      "📨 Submission #{sub} for task #{id} received; it is waiting for review."},
+    {"task.submitted_own", "📨 已收到任务 #{id} 的提交（#{sub}）。运营自己的提交不会自动通过，需由另一位运营审核。",
+     "📨 Submission #{sub} for task #{id} received. An operator's own work is not approved automatically: another operator reviews it."},
     {"task.auto_approved", "🎉 {who} 完成了任务 #{id}「{title}」，获得 {reward}！",
      "🎉 {who} completed task #{id} “{title}” and earned {reward}!"},
     {"task.mytasks_header", "<b>我的任务</b>", "<b>My tasks</b>"},
@@ -1415,10 +1546,22 @@ static const struct text_entry texts[] = {
     {"task.mytasks_none", "你还没有领取任务，发送 /tasks 看看。", "You have no claims yet. Send /tasks to find one."},
 };
 
+/* {open_tasks} in scheduled posts: how many tasks may be claimed now. */
+static int task_template_var(struct engine *e, const struct community *comm, const char *name,
+                             int64_t now, struct sbuf *out)
+{
+    return strcmp(name, "open_tasks") == 0 &&
+           schedule_count_var(e, comm,
+                              "SELECT count(*) FROM tasks WHERE community_id = ? AND state = 'open'"
+                              " AND (deadline IS NULL OR deadline > ?)",
+                              now, out);
+}
+
 const struct kb_module task_module = {
     .name = "task",
     .commands = commands,
     .n_commands = KB_COUNT(commands),
     .texts = texts,
     .n_texts = KB_COUNT(texts),
+    .template_var = task_template_var,
 };

@@ -8,7 +8,7 @@
 #ifndef KB_CORE_TASK_H
 #define KB_CORE_TASK_H
 
-#include "engine_int.h"
+#include "ctx.h"
 
 /* Which fields a definition gave (for /task edit). */
 enum task_field {
@@ -81,12 +81,13 @@ void task_mention(struct engine *e, int64_t member_id, struct sbuf *out);
 void task_money(struct sbuf *out, int64_t cents, const char *currency);
 /* Parse a "#12" / "12" id; 0 or KB_EINVAL. */
 int task_parse_id(const char *s, int64_t *id);
-/* Grant the task's rewards for an approved submission of a claim, exactly
-   once per claim (ledger ref "task:<t>:claim:<c>").  reviewer 0 = system. */
-int task_grant(struct engine *e, const struct task_row *t, int64_t claim_id, int64_t member_id,
-               int64_t submission_id, int64_t reviewer, const char *note, int64_t now);
-
+/* A claim's due time (SQL over claims c JOIN tasks t): the task's deadline,
+   or the end of the revision window a rejection opened when that is later;
+   NULL when the task has no deadline. */
+#define TASK_CLAIM_DUE_SQL \
+    "(CASE WHEN t.deadline IS NULL THEN NULL ELSE max(t.deadline, coalesce(c.revise_until, 0)) END)"
+/* The same from the two values (0 = none). */
+int64_t task_claim_due(int64_t deadline, int64_t revise_until);
 extern const struct kb_module task_module;
-extern const struct kb_module review_module;
 
 #endif

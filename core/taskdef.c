@@ -20,18 +20,26 @@
 /* ==== definitions (pure) =============================================== */
 
 static const char *const tiers[] = {"basic", "explore", "precision", "cobuild", NULL};
+/* the same tiers by their Chinese names, which the usage shows */
+static const char *const tiers_zh[] = {"筑基", "探索", "精准", "共建", NULL};
 
 static const char *const new_keys[] = {
     "tier", "title", "brief", "background", "messages", "style", "deliverables", "reward",
     "points", "cash", "gift", "badge", "deadline", "quota", "level", "pools", "pool",
     "everyone", "invite", "review", "groups", NULL};
 
+/* The canonical tier of s ("explore" for "Explore" or "探索"), or NULL. */
+static const char *tier_of(const char *s)
+{
+    for (size_t i = 0; tiers[i]; i++)
+        if (ascii_casecmp(tiers[i], s) == 0 || strcmp(tiers_zh[i], s) == 0)
+            return tiers[i];
+    return NULL;
+}
+
 static int is_tier(const char *s)
 {
-    for (const char *const *t = tiers; *t; t++)
-        if (ascii_casecmp(*t, s) == 0)
-            return 1;
-    return 0;
+    return tier_of(s) != NULL;
 }
 
 static int bad(struct task_def *d, const char **err_key, const char *key, const char *field)
@@ -255,10 +263,7 @@ static int parse_yes_no(const char *v, int *out)
 
 static void set_tier(struct task_def *d, const char *v)
 {
-    size_t i = 0;
-    for (; v[i] && i + 1 < sizeof d->tier; i++)
-        d->tier[i] = (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i]);
-    d->tier[i] = '\0';
+    snprintf(d->tier, sizeof d->tier, "%s", tier_of(v));
 }
 
 void task_def_free(struct task_def *def)

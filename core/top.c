@@ -11,109 +11,6 @@
 #include "standing.h"
 #include "tz.h"
 
-/* ==== period tallies ===================================================== */
-
-int64_t top_period(const char *tz, enum top_span span, int64_t at)
-{
-    if (span == TOP_ALL)
-        return 0;
-    int64_t day = tz_day(tz, at);
-    int y, mon, d, wday;
-    tz_day_ymd(day, &y, &mon, &d, &wday);
-    if (span == TOP_WEEK)
-        return day - (wday + 6) % 7; /* weeks start on Monday */
-    return (int64_t)y * 100 + mon;
-}
-
-/* An UPDATE rewrites only the rank indexes of the columns it sets (an
-   upsert rewrites them all), so a check-in leaves the task boards alone.
-   One literal per shape of change, each binding the first n parameters;
-   rows not there yet are inserted after. */
-#define TALLY_ROWS \
-    " WHERE member_id = ?1 AND span IN (0, 1, 2) AND period IN (0, ?2, ?3)" \
-    " AND period = CASE span WHEN 0 THEN 0 WHEN 1 THEN ?2 ELSE ?3 END"
-static const struct {
-    const char *sql;
-    size_t n;
-} tally_update[4] = {
-    {"UPDATE period_tallies SET points = points + ?4" TALLY_ROWS, 4},
-    {"UPDATE period_tallies SET points = points + ?4, checkins = checkins + ?5" TALLY_ROWS, 5},
-    {"UPDATE period_tallies SET tasks = tasks + ?6" TALLY_ROWS, 6},
-    {"UPDATE period_tallies SET points = points + ?4, checkins = checkins + ?5, tasks = tasks + ?6" TALLY_ROWS, 6},
-};
-
-int top_tally_add(struct engine *e, int64_t community_id, int64_t member_id, int64_t at,
-                  int64_t points, int64_t checkins, int64_t tasks)
-{
-    struct community comm;
-    int rc = community_load(e, community_id, &comm);
-    if (rc)
-        return rc;
-    size_t shape = !checkins && !tasks ? 0 : !tasks ? 1 : !points && !checkins ? 2 : 3;
-    const struct sval v[] = {SI(member_id), SI(top_period(comm.tz, TOP_WEEK, at)),
-                             SI(top_period(comm.tz, TOP_MONTH, at)), SI(points), SI(checkins), SI(tasks),
-                             SI(community_id)};
-    rc = store_exec(e->st, tally_update[shape].sql, v, tally_update[shape].n);
-    if (rc || store_changes(e->st) == 3)
-        return rc;
-    /* the member's first event of the week, month or ever: rows updated
-       above are left alone */
-    return store_exec(e->st,
-                      "INSERT OR IGNORE INTO period_tallies(community_id, span, period, member_id, points, checkins, tasks)"
-                      " VALUES (?7, 0, 0, ?1, ?4, ?5, ?6), (?7, 1, ?2, ?1, ?4, ?5, ?6), (?7, 2, ?3, ?1, ?4, ?5, ?6)",
-                      v, sizeof v / sizeof v[0]);
-}
-
-int top_rebuild(struct engine *e, int64_t community_id)
-{
-    int rc = store_exec(e->st, "DELETE FROM period_tallies WHERE community_id = ?", VALS(SI(community_id)));
-    if (rc)
-        return rc;
-    /* Aggregate per member and quarter hour in SQL (every zone offset and
-       DST switch is a whole number of quarter hours, so a bucket never
-       straddles a local midnight), then place each bucket in C. */
-    sqlite3_stmt *s = store_query(e->st,
-                                  "SELECT member_id, at / 900, sum(amount), sum(reason = 'checkin') FROM ledger"
-                                  " WHERE community_id = ? AND kind = 'points' GROUP BY member_id, at / 900",
-                                  VALS(SI(community_id)));
-    if (!s)
-        return store_failure(e->st);
-    while ((rc = store_step(e->st, s)) == 1) {
-        rc = top_tally_add(e, community_id, store_int(s, 0), store_int(s, 1) * 900, store_int(s, 2),
-                           store_int(s, 3), 0);
-        if (rc)
-            break;
-    }
-    store_done(s);
-    if (rc < 0)
-        return rc;
-    s = store_query(e->st, "SELECT member_id, at FROM task_completions WHERE community_id = ?",
-                    VALS(SI(community_id)));
-    if (!s)
-        return store_failure(e->st);
-    while ((rc = store_step(e->st, s)) == 1) {
-        rc = top_tally_add(e, community_id, store_int(s, 0), store_int(s, 1), 0, 0, 1);
-        if (rc)
-            break;
-    }
-    store_done(s);
-    return rc < 0 ? rc : KB_OK;
-}
-
-int top_tallies_agree(struct engine *e, int64_t community_id)
-{
-    int64_t bad = 1;
-    int rc = store_i64(e->st, &bad,
-                       "SELECT count(*) FROM ("
-                       " SELECT member_id, sum(amount) AS p, sum(reason = 'checkin') AS c FROM ledger"
-                       "  WHERE community_id = ?1 AND kind = 'points' GROUP BY member_id) l"
-                       " FULL OUTER JOIN (SELECT member_id, points, checkins FROM period_tallies"
-                       "  WHERE community_id = ?1 AND span = 0) t USING (member_id)"
-                       " WHERE coalesce(l.p, 0) <> coalesce(t.points, 0) OR coalesce(l.c, 0) <> coalesce(t.checkins, 0)",
-                       VALS(SI(community_id)));
-    return rc == KB_OK && bad == 0;
-}
-
 /* ==== queries ============================================================ */
 
 /* One literal per metric: each reads its own index, which holds only rows
@@ -171,11 +68,15 @@ int top_query(struct engine *e, int64_t community_id, enum top_span span, int64_
     return rc;
 }
 
+int64_t top_shared_rank(size_t i, int64_t value, int64_t prev_value, int64_t prev_rank)
+{
+    return i > 0 && value == prev_value ? prev_rank : (int64_t)i + 1;
+}
+
 /* ==== /top =============================================================== */
 
 static const char *const span_words[] = {"all", "week", "month"};
 static const char *const metric_words[] = {"points", "checkins", "tasks"};
-static const char *const span_keys[] = {"top.span_all", "top.span_week", "top.span_month"};
 static const char *const metric_keys[] = {"top.metric_points", "top.metric_checkins", "top.metric_tasks"};
 
 static int word_index(const char *w, const char *const *list, size_t n)
@@ -214,27 +115,21 @@ static int cmd_top(struct cmd_ctx *c)
     int rc = top_query(c->e, c->comm.id, span, period, metric, c->member_id, rows, &n, &my_rank, &my_value);
     if (rc)
         return rc;
-    struct sbuf b = {0}, since = {0};
-    if (span == TOP_WEEK) {
-        int y, mon, d, wd;
-        tz_day_ymd(period, &y, &mon, &d, &wd);
-        sbuf_addf(&since, "%04d-%02d-%02d", y, mon, d);
-    } else if (span == TOP_MONTH) {
-        sbuf_addf(&since, "%04lld-%02lld", (long long)(period / 100), (long long)(period % 100));
-    }
-    struct sbuf span_s = {0};
-    text_format(&span_s, c->lang, span_keys[span], ARGS(TS("since", sbuf_str(&since))));
+    struct sbuf b = {0}, span_s = {0};
+    top_period_name(c->comm.tz, c->lang, span, c->at, 0, &span_s);
     text_format(&b, c->lang, "top.head",
                 ARGS(TS("span", span_s.s), TS("metric", text_get(c->lang, metric_keys[metric]))));
     sbuf_free(&span_s);
     static const char *const medals[] = {"🥇", "🥈", "🥉"};
+    int64_t rank = 0;
     for (size_t i = 0; i < n; i++) {
         struct sbuf who = {0}, pos = {0};
         member_label(c->e, rows[i].member_id, &who);
-        if (i < 3)
-            sbuf_add(&pos, medals[i]);
+        rank = top_shared_rank(i, rows[i].value, i ? rows[i - 1].value : 0, rank);
+        if (rank <= 3)
+            sbuf_add(&pos, medals[rank - 1]);
         else
-            sbuf_addf(&pos, "%zu.", i + 1);
+            sbuf_addf(&pos, "%lld.", (long long)rank);
         sbuf_addc(&b, '\n');
         text_format(&b, c->lang, "top.line", ARGS(TS("pos", pos.s), TS("name", who.s), TI("value", rows[i].value)));
         sbuf_free(&who);
@@ -251,7 +146,6 @@ static int cmd_top(struct cmd_ctx *c)
         text_format(&b, c->lang, "top.mine_none", NOARGS);
     rc = ctx_reply_markup(c, b.s, 0);
     sbuf_free(&b);
-    sbuf_free(&since);
     return rc;
 }
 
@@ -377,8 +271,12 @@ static int stats_points(struct cmd_ctx *c, struct sbuf *b)
                        VALS(SI(c->comm.id), SI(tz_day_start(c->comm.tz, week))));
     if (rc)
         return rc;
+    struct sbuf period = {0};
+    top_period_name(c->comm.tz, c->lang, TOP_WEEK, c->at, 0, &period);
     sbuf_addc(b, '\n');
-    text_format(b, c->lang, "stats.points", ARGS(TI("awarded", awarded), TI("granted", granted)));
+    text_format(b, c->lang, "stats.points",
+                ARGS(TS("period", period.s), TI("awarded", awarded), TI("granted", granted)));
+    sbuf_free(&period);
     return KB_OK;
 }
 
@@ -403,8 +301,8 @@ static int cmd_stats(struct cmd_ctx *c)
 }
 
 static const struct cmd_spec commands[] = {
-    {"top", cmd_top, 0, "top.help"},
-    {"stats", cmd_stats, CMD_OPERATOR, "stats.help"},
+    {"top", cmd_top, 0, "top.help", "排行"},
+    {"stats", cmd_stats, CMD_OPERATOR, "stats.help", NULL},
 };
 
 static const struct text_entry texts[] = {
@@ -413,8 +311,10 @@ static const struct text_entry texts[] = {
     {"top.usage", "看不懂 {got}。用法：/top [week|month|all] [points|checkins|tasks]",
      "I don't understand {got}. Usage: /top [week|month|all] [points|checkins|tasks]"},
     {"top.span_all", "总榜", "all time"},
-    {"top.span_week", "周榜（{since} 起）", "this week (from {since})"},
-    {"top.span_month", "月榜（{since}）", "this month ({since})"},
+    {"top.this_week", "本周（{from} 周一至今）", "this week, Mon {from} – today"},
+    {"top.last_week", "上周（{from} 周一至 {to} 周日）", "last week, Mon {from} – Sun {to}"},
+    {"top.this_month", "本月（{from} 至今）", "this month, {from} – today"},
+    {"top.last_month", "上月（{from} 至 {to}）", "last month, {from} – {to}"},
     {"top.metric_points", "积分", "points"},
     {"top.metric_checkins", "签到", "check-ins"},
     {"top.metric_tasks", "任务", "tasks"},
@@ -432,8 +332,8 @@ static const struct text_entry texts[] = {
      "Check-ins, last 14 days: {spark} (today {today}, peak {max})"},
     {"stats.tasks", "任务：进行中 {open} 个，认领中 {claims} 份，待审核 {pending} 份",
      "Tasks: {open} open, {claims} claims in progress, {pending} submissions awaiting review"},
-    {"stats.points", "本周发放积分：{awarded}（其中运营授予 {granted}）",
-     "Points awarded this week: {awarded} (operator grants: {granted})"},
+    {"stats.points", "{period}发放积分：{awarded}（其中运营授予 {granted}）",
+     "Points awarded {period}: {awarded} (operator grants: {granted})"},
 };
 
 const struct kb_module top_module = {

@@ -40,6 +40,17 @@ start_fake() {
     FAKE_PORT=$(cat "$WORK/port")
     FAKE=http://127.0.0.1:$FAKE_PORT
 }
+wait_for() { # wait_for SECONDS command...: poll until the command succeeds
+    local limit=$(( $1 * 10 )); shift
+    for _ in $(seq 1 "$limit"); do "$@" && return 0; sleep 0.1; done
+    return 1
+}
+# The fake's updates not yet confirmed by a getUpdates offset.
+pending_updates() { control stats | grep -o '"pending_updates":[0-9]*' | cut -d: -f2; }
+# Every update confirmed and every reply in $DB sent (or given up).
+settled() {
+    [ "$(pending_updates)" = 0 ] && [ "$(sqlite3 "$DB" 'SELECT count(*) FROM outbox WHERE state = 0' 2>/dev/null)" = 0 ]
+}
 control() { # control PATH [JSON or @FILE]
     if [ $# -gt 1 ]; then curl -s -m 30 -X POST "$FAKE/control/$1" --data-binary "$2"
     else curl -s -m 10 "$FAKE/control/$1"; fi

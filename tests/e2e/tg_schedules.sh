@@ -51,8 +51,8 @@ run_bot() { # run_bot START [SPEED]: the bot on the test clock from START
     cleanup_hooks+=("kill $BOT 2>/dev/null")
 }
 GREETING='Good morning! Today is Monday, November 23, 2026'
-REMINDER='⏰ .*task #1 .* about 2 hours left'
-WEEKLY="This week's leaderboard"
+REMINDER='⏰ .*task #1 .* only (2 h|1 h 59 min) left'
+WEEKLY="Weekly leaderboard</b>\nlast week, Mon 11-16 – Sun 11-22"
 
 start_fake --token "$TOKEN"
 # Everything is queued before the bot starts, so it is all applied at about
@@ -83,7 +83,7 @@ check "greeting: exactly once" [ "$(sent_count "$GREETING")" = 1 ]
 check "greeting: counts yesterday's check-in" [ "$(sent_count '^☀️ Good morning.*\n1 checked in yesterday')" = 1 ]
 check "reminder: exactly once" [ "$(sent_count "$REMINDER")" = 1 ]
 check "reminder: mentions bob" [ "$(sent_count '⏰ .*bob')" = 1 ]
-check "reminder: no 24-hour reminder (claimed inside that window)" [ "$(sent_count 'about 24 hours left')" = 0 ]
+check "reminder: no 24-hour reminder (claimed inside that window)" [ "$(sent_count 'left\)\. Send /submit')" = 0 ]
 check "leaderboard: exactly once" [ "$(sent_count "$WEEKLY")" = 1 ]
 check "leaderboard: ranks last week's points" \
     [ "$(sent_count "$WEEKLY"'.*\n1\. ⁨@?bob⁩ — 20 points\n2\. ⁨@?alice⁩ — 10 points')" = 1 ]

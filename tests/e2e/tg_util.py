@@ -3,7 +3,9 @@
 
   tg_util.py msg CHAT USER NAME MSG_ID DATE TEXT [key=value ...]
       one Update with a message; keys: reply=MSG_ID reply_from=USER
-      reply_photo=FILE_ID photo=FILE_ID thread=THREAD_ID
+      reply_photo=FILE_ID photo=FILE_ID thread=THREAD_ID nohandle=1 (no
+      username) handle=USERNAME forward=USER (forwarded from USER) auto_forward=1
+      mention=USER:OFFSET:LENGTH (a text_mention entity, UTF-16 units)
   tg_util.py cb CALLBACK_ID CHAT USER NAME MSG_ID DATA [thread=THREAD_ID]
       one Update with a callback_query pressed on message MSG_ID
   tg_util.py q REQUESTS.json 'python expression'
@@ -43,6 +45,19 @@ def cmd_msg(a):
     cid, uid, name, mid, date, text = a[:6]
     o = kv(a[6:])
     m = {"message_id": int(mid), "date": int(date), "chat": chat(cid), "from": user(uid, name)}
+    if "nohandle" in o:
+        del m["from"]["username"]
+    if "handle" in o:
+        m["from"]["username"] = o["handle"]
+    if "forward" in o:
+        m["forward_origin"] = {"type": "user", "date": int(date) - 60,
+                               "sender_user": user(o["forward"], "u" + o["forward"])}
+    if "auto_forward" in o:
+        m["is_automatic_forward"] = True
+    if "mention" in o:
+        muid, off, length = o["mention"].split(":")
+        m["entities"] = [{"type": "text_mention", "offset": int(off), "length": int(length),
+                          "user": {"id": int(muid), "is_bot": False, "first_name": "x"}}]
     if text:
         m["caption" if "photo" in o else "text"] = text
     if "photo" in o:

@@ -76,6 +76,7 @@ struct rec {
     char *method;
     char *body;
     int body_is_json;
+    int accepted;      /* sendMessage: delivered into the chat (200 with a message) */
     int64_t time_ms;
 };
 
@@ -120,6 +121,7 @@ struct fake_tg {
     double fault_rate;
     unsigned fault_kinds;      /* random faults: bit per kind; 0 = every kind */
     long fault_delay_ms;       /* random DELAY faults last this long (0: 20..320 ms) */
+    char fault_method[40];     /* random faults only for this method ("" = any) */
     int enforce_limits;
     /* retry_after bookkeeping: a 429 sets until_ms for its chat (0 for
        getUpdates); a request for it before then is an early retry */
@@ -176,6 +178,7 @@ struct conn {
     int close_after;           /* close once the current answer is written */
     enum conn_state state;
     char api_method[40];
+    size_t rec;        /* 1 + index of this request's record, 0 = none */
     cJSON *params;
     char *buf;
     size_t start, len, cap;    /* unconsumed bytes are buf[start .. len) */
@@ -574,6 +577,7 @@ static void record(struct fake_tg *s, const char *method, char *body, int body_i
     r->method = dup_s(method);
     r->body = body;
     r->body_is_json = body_is_json;
+    r->accepted = 0;
     r->time_ms = wall_ms();
     if (!r->method) {
         free(body);
@@ -653,7 +657,8 @@ static int pick_fault(struct fake_tg *s, const char *method, struct rule *out)
         r->remaining--;
         return 1;
     }
-    if (s->fault_rate > 0 && rng_unit(s) < s->fault_rate) {
+    if (s->fault_rate > 0 && (!s->fault_method[0] || !strcmp(s->fault_method, method)) &&
+        rng_unit(s) < s->fault_rate) {
         memset(out, 0, sizeof *out);
         unsigned kinds = s->fault_kinds ? s->fault_kinds : (1u << FAKE_TG_FAULT_KINDS) - 1;
         int k;
@@ -1044,6 +1049,8 @@ static void send_message(struct conn *c)
         s->st.first_send_ms = now;
     s->st.last_send_ms = now;
     s->st.messages_sent++;
+    if (c->rec && c->rec <= s->n_recs)
+        s->recs[c->rec - 1].accepted = 1;
     note_latency(s, c->params, now);
     respond_result(c, make_message(s, c->params, s->next_message_id++));
 }
@@ -1201,6 +1208,19 @@ int fake_tg_push_update(struct fake_tg *s, const char *json)
     return rc < 0 && n == 0 ? rc : n;
 }
 
+int fake_tg_push_raw_update(struct fake_tg *s, int64_t id, const char *json, size_t len)
+{
+    char *txt = s && json ? dup_n(json, len) : NULL;
+    if (!txt || q_push(s, id, txt) != 0) {
+        free(txt);
+        return -ENOMEM;
+    }
+    if (id >= s->next_update_id)
+        s->next_update_id = id + 1;
+    wake_poller(s);
+    return 1;
+}
+
 int fake_tg_generate(struct fake_tg *s, size_t n, size_t chats, size_t users,
                      const char *text, int64_t start_time)
 {
@@ -1335,14 +1355,14 @@ const struct fake_tg_request *fake_tg_request_at(const struct fake_tg *s, const 
     return NULL;
 }
 
-char *fake_tg_requests_json(const struct fake_tg *s, const char *method)
+char *fake_tg_requests_json(const struct fake_tg *s, const char *method, int accepted_only)
 {
     struct sbuf b = {0};
     sbuf_add(&b, "[");
     int first = 1;
     for (size_t k = 0; s && k < s->n_recs; k++) {
         const struct rec *r = &s->recs[k];
-        if (method && strcmp(r->method, method) != 0)
+        if ((method && strcmp(r->method, method) != 0) || (accepted_only && !r->accepted))
             continue;
         sbuf_add(&b, first ? "{\"method\":" : ",{\"method\":");
         first = 0;
@@ -1352,7 +1372,7 @@ char *fake_tg_requests_json(const struct fake_tg *s, const char *method)
             sbuf_add(&b, r->body);
         else
             sb_jstr(&b, r->body);
-        sbuf_add(&b, ",\"time_ms\":");
+        sbuf_add(&b, r->accepted ? ",\"accepted\":true,\"time_ms\":" : ",\"accepted\":false,\"time_ms\":");
         sb_i64(&b, r->time_ms);
         sbuf_add(&b, "}");
     }
@@ -1480,6 +1500,16 @@ static void handle_control(struct conn *c, const char *what, const char *query, 
             control_bad(c, "expected an Update object or an array of them");
         else
             control_ok_n(c, n);
+    } else if (strcmp(what, "raw_update") == 0) {
+        cJSON *q = query ? parse_form(query, strlen(query)) : NULL;
+        int64_t id;
+        if (!body_len || !param_i64(q, "id", &id) || id < 0)
+            control_bad(c, "expected ?id=N and one Update as the body");
+        else if (fake_tg_push_raw_update(s, id, body, body_len) < 0)
+            control_bad(c, "out of memory");
+        else
+            control_ok_n(c, 1);
+        cJSON_Delete(q);
     } else if (strcmp(what, "generate") == 0) {
         int64_t n = 0, chats = 1, users = 1, start = 0, first = 0;
         param_i64(p, "n", &n);
@@ -1513,6 +1543,8 @@ static void handle_control(struct conn *c, const char *what, const char *query, 
                 s->rng = s->seed = (uint64_t)v;
             if (param_i64(p, "delay_ms", &v))
                 s->fault_delay_ms = (long)v;
+            const char *only = param_str(p, "method");
+            snprintf(s->fault_method, sizeof s->fault_method, "%s", only ? only : "");
             const cJSON *ks = cJSON_GetObjectItemCaseSensitive(p, "kinds"), *kj;
             s->fault_kinds = 0;
             cJSON_ArrayForEach(kj, ks) {
@@ -1562,7 +1594,8 @@ static void handle_control(struct conn *c, const char *what, const char *query, 
         const char *m = param_str(q, "method");
         if (!m)
             m = param_str(p, "method");
-        char *txt = fake_tg_requests_json(s, m);
+        const char *acc = param_str(q, "accepted");
+        char *txt = fake_tg_requests_json(s, m, acc && !strcmp(acc, "1"));
         cJSON_Delete(q);
         if (!txt) {
             respond_error(c, 500, "out of memory", 0);
@@ -1660,8 +1693,11 @@ static void handle_request(struct conn *c, char *target, const char *body, size_
         return;
     }
     char *rec_body = (body_len && !form) ? dup_n(body, body_len) : cJSON_PrintUnformatted(params);
-    if (rec_body)
+    c->rec = 0;
+    if (rec_body) {
         record(s, api, rec_body, 1);
+        c->rec = s->n_recs;
+    }
     c->params = params;
     wait_check(s, c);
 

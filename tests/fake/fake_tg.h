@@ -13,6 +13,8 @@
  *
  * Control endpoints (plain JSON, never faulted, never recorded):
  *   POST /control/updates   [Update, ...] or one Update; update_id assigned
+ *   POST /control/raw_update?id=N   one Update served byte for byte as
+ *                           given (JSON cJSON would refuse, ids past 2^53)
  *   POST /control/generate  {"n":N,"chats":C,"users":U,"text":"/checkin",
  *                            "start_time":T,"first":K}
  *                           message i (K <= i < K+N) is from user
@@ -20,10 +22,15 @@
  *   POST /control/fault     {"kind":"429","count":N,"method":"sendMessage",
  *                            "retry_after":S,"description":"...","delay_ms":M}
  *                           or random faults: {"rate":P,"seed":N,
- *                            "kinds":["429","500",...],"delay_ms":M}
+ *                            "kinds":["429","500",...],"delay_ms":M,
+ *                            "method":"sendMessage"} (method: only it)
  *                            (kinds default: all; delay default 20..320 ms)
  *   POST /control/admins    {"chat_id":ID,"user_ids":[...]}
- *   GET  /control/requests[?method=M]   [{"method","body","time_ms"}, ...]
+ *   GET  /control/requests[?method=M][&accepted=1]
+ *                           [{"method","body","accepted","time_ms"}, ...];
+ *                           accepted: a sendMessage the fake delivered into
+ *                           its chat (not one it answered with a fault or
+ *                           429); accepted=1 lists only those
  *   GET  /control/stats     counts per method, 429s, pending updates, and
  *                           latency_ms {n,p50,p99,max}: for each sendMessage
  *                           replying to a /control/generate message, the
@@ -115,6 +122,8 @@ void fake_tg_set_username(struct fake_tg *s, const char *username);
    assigned when missing.  Wakes held getUpdates.  Returns the number queued
    or a negative value for invalid JSON. */
 int fake_tg_push_update(struct fake_tg *s, const char *json);
+/* Queue one Update's text verbatim under update_id id. */
+int fake_tg_push_raw_update(struct fake_tg *s, int64_t id, const char *json, size_t len);
 /* Synthesize n group text messages spread over chats/users (cheap). */
 int fake_tg_generate(struct fake_tg *s, size_t n, size_t chats, size_t users,
                      const char *text, int64_t start_time);
@@ -132,7 +141,7 @@ size_t fake_tg_request_count(const struct fake_tg *s, const char *method);
 const struct fake_tg_request *fake_tg_request_at(const struct fake_tg *s, const char *method,
                                                  size_t i);
 /* JSON array of recorded requests; free() the result. */
-char *fake_tg_requests_json(const struct fake_tg *s, const char *method);
+char *fake_tg_requests_json(const struct fake_tg *s, const char *method, int accepted_only);
 void fake_tg_get_stats(const struct fake_tg *s, struct fake_tg_stats *out);
 /* Stats as the JSON GET /control/stats serves; free() the result. */
 char *fake_tg_stats_json(const struct fake_tg *s);

@@ -9,7 +9,7 @@
 #include "../test.h"
 #include "../../core/prune.h"
 
-static char *op_list[] = {"console:op"};
+static char *op_list[] = {"console:op", "console:op2"}; /* two: nobody approves their own work */
 static char *triggers[] = {"签到", "打卡"};
 
 void fx_open(struct fx *f, const char *tz, const char *locale)
@@ -30,9 +30,11 @@ void fx_open(struct fx *f, const char *tz, const char *locale)
     f->set.checkin.triggers[1] = triggers[1];
     f->set.checkin.n_triggers = 2;
     f->set.operators[0] = op_list[0];
-    f->set.n_operators = 1;
+    f->set.operators[1] = op_list[1];
+    f->set.n_operators = 2;
     f->set.admins_are_operators = 1;
     f->set.schedule_grace_s = 1800;
+    f->set.revision_window_s = 24 * 3600; /* the configured default */
     f->platform = "console";
     char err[256];
     if (engine_open(&f->set, &f->e, err, sizeof err))

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "../../core/engine_int.h"
+#include "../../core/ctx.h"
 
 struct fx {
     struct engine *e;
@@ -16,7 +16,7 @@ struct fx {
     const char *platform;
 };
 
-/* Open with tz/locale (NULL = defaults); operators: "console:op". */
+/* Open with tz/locale (NULL = defaults); operators: "console:op" and "console:op2". */
 void fx_open(struct fx *f, const char *tz, const char *locale);
 void fx_reopen(struct fx *f);
 void fx_close(struct fx *f);

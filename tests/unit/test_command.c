@@ -110,5 +110,76 @@ TEST(next_word_and_quotes)
     CHECK(command_next_word(&p) == NULL);
 }
 
+/* Phones type em/en dashes and full-width hyphens where a flag's "--" was
+   meant; a dash inside the text stays. */
+TEST(dashes_become_flags)
+{
+    struct command c;
+    CHECK_INT(parse("/task new basic Wheel photo \xE2\x80\x94reward points 20 \xE2\x80\x93" "deadline 2d", &c),
+              COMMAND_OK);
+    CHECK_STR(c.args, "new basic Wheel photo --reward points 20 --deadline 2d");
+    command_clear(&c);
+    CHECK_INT(parse("/poll new Q | a | b \xEF\xBC\x8D\xEF\xBC\x8Dmulti 2 \xE2\x80\x94\xE2\x80\x94hidden", &c),
+              COMMAND_OK);
+    CHECK_STR(c.args, "new Q | a | b --multi 2 --hidden");
+    command_clear(&c);
+    CHECK_INT(parse("/vote 1 2 \xE2\x80\x93", &c), COMMAND_OK); /* a dash at the very end */
+    CHECK_STR(c.args, "1 2 \xE2\x80\x93");
+    command_clear(&c);
+    CHECK_INT(parse("/submit 1 Wheel \xE2\x80\x94 photo \xE2\x80\x93 7", &c), COMMAND_OK);
+    CHECK_STR(c.args, "1 Wheel \xE2\x80\x94 photo \xE2\x80\x93 7");
+    command_clear(&c);
+}
+
+/* Full-width digits typed with a Chinese keyboard are numbers; full-width
+   or ASCII sentence punctuation after a command word or trigger is ignored. */
+TEST(fullwidth_digits_and_punctuation)
+{
+    struct command c;
+    CHECK_INT(parse("/vote 1 \xEF\xBC\x92", &c), COMMAND_OK);
+    CHECK_STR(c.args, "1 2");
+    command_clear(&c);
+    CHECK_INT(parse("/claim \xEF\xBC\x91\xEF\xBC\x90", &c), COMMAND_OK);
+    CHECK_STR(c.args, "10");
+    command_clear(&c);
+    CHECK_INT(parse("/vote 1 \xEF\xBC\x91\xE3\x80\x81\xEF\xBC\x93", &c), COMMAND_OK); /* "１、３" */
+    CHECK_STR(c.args, "1 1\xE3\x80\x81" "3");
+    command_clear(&c);
+    CHECK_INT(parse("/submit 1 \xEF\xBC\x91\xE5\x8F\xB7", &c), COMMAND_OK); /* "１号" is text */
+    CHECK_STR(c.args, "1 \xEF\xBC\x91\xE5\x8F\xB7");
+    command_clear(&c);
+    CHECK_INT(parse("签到！", &c), COMMAND_OK);
+    CHECK_STR(c.name, "checkin");
+    command_clear(&c);
+    CHECK_INT(parse("打卡!!", &c), COMMAND_OK);
+    command_clear(&c);
+    CHECK_INT(parse("/checkin！", &c), COMMAND_OK);
+    CHECK_STR(c.name, "checkin");
+    command_clear(&c);
+    CHECK_INT(parse("/me。", &c), COMMAND_OK);
+    command_clear(&c);
+}
+
+/* Chinese command words parse (the engine maps them to commands). */
+TEST(chinese_command_names)
+{
+    struct command c;
+    CHECK_INT(parse("/签到", &c), COMMAND_OK);
+    CHECK_STR(c.name, "签到");
+    command_clear(&c);
+    CHECK_INT(parse("／任务 3", &c), COMMAND_OK);
+    CHECK_STR(c.name, "任务");
+    CHECK_STR(c.args, "3");
+    command_clear(&c);
+    CHECK_INT(parse("/补签！", &c), COMMAND_OK);
+    CHECK_STR(c.name, "补签");
+    command_clear(&c);
+    CHECK_INT(parse("/投票@OurBot 1 2", &c), COMMAND_OK);
+    CHECK_STR(c.name, "投票");
+    command_clear(&c);
+    CHECK_INT(parse("/😀", &c), COMMAND_NONE);
+}
+
 TEST_MAIN(T(plain_command_and_args), T(addressed_commands), T(spaces_case_and_fullwidth),
-          T(triggers_and_chatter), T(oversized_and_invalid_text), T(next_word_and_quotes))
+          T(triggers_and_chatter), T(oversized_and_invalid_text), T(next_word_and_quotes),
+          T(dashes_become_flags), T(fullwidth_digits_and_punctuation), T(chinese_command_names))

@@ -97,6 +97,8 @@ TEST(defaults)
     CHECK_INT(c.engine.admins_are_operators, 1);
     CHECK_INT(c.engine.member_rate_per_min, 20);
     CHECK_INT(c.engine.schedule_grace_s, 1800);
+    CHECK_INT(c.engine.outbox_retention_s, 7 * 86400);
+    CHECK_INT(c.engine.revision_window_s, 24 * 3600);
     CHECK_INT(c.n_adapters, 0);
     CHECK_INT(c.log_level, KB_LOG_INFO);
     CHECK(TG(&c)->token == NULL);
@@ -326,6 +328,10 @@ static const struct {
      "member_rate_per_min: must be an integer from 0 to 10000"},
     {"{\"schedule_grace_minutes\": 1441}", KB_EINVAL,
      "schedule_grace_minutes: must be an integer from 0 to 1440"},
+    {"{\"outbox_retention_days\": 0}", KB_EINVAL,
+     "outbox_retention_days: must be an integer from 1 to 3650"},
+    {"{\"revision_window_hours\": 721}", KB_EINVAL,
+     "revision_window_hours: must be an integer from 0 to 720"},
     {"{\"telegram\": []}", KB_EINVAL, "telegram: must be an object"},
     {"{\"telegram\": {\"api_base\": \"ftp://x\"}}", KB_EINVAL,
      "telegram.api_base: must be an http:// or https:// URL"},

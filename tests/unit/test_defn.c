@@ -3,6 +3,7 @@
 
 #include "../../core/defn.h"
 #include "../../core/event.h"
+#include "../../core/tz.h"
 
 static const int64_t NOW = 1795391940; /* 2026-11-23 07:59 Asia/Shanghai */
 
@@ -74,6 +75,20 @@ TEST(relative_and_absolute_times)
     CHECK_STR(buf, "2026-12-01 20:00");
 }
 
+/* A month-day that has passed this year is that past day, which callers
+   refuse ("already passed"), never the same day next year. */
+TEST(past_month_day_stays_in_this_year)
+{
+    int64_t t;
+    CHECK_INT(when_parse("11-20 20:00", "Asia/Shanghai", NOW, &t), 0);
+    CHECK_INT(t, tz_instant("Asia/Shanghai", 2026, 11, 20, 20, 0));
+    CHECK(t < NOW);
+    CHECK_INT(when_parse("11-23", "Asia/Shanghai", NOW, &t), 0); /* today, 23:59 */
+    CHECK_INT(t, tz_instant("Asia/Shanghai", 2026, 11, 23, 23, 59));
+    CHECK_INT(when_parse("12-25 09:00", "Asia/Shanghai", NOW, &t), 0);
+    CHECK_INT(t, tz_instant("Asia/Shanghai", 2026, 12, 25, 9, 0));
+}
+
 TEST(bad_times_are_refused)
 {
     int64_t t;
@@ -85,4 +100,5 @@ TEST(bad_times_are_refused)
 }
 
 TEST_MAIN(T(one_line_flags), T(multi_line_with_continuations_and_fullwidth_colon),
-          T(dashes_inside_words_are_not_flags), T(relative_and_absolute_times), T(bad_times_are_refused))
+          T(dashes_inside_words_are_not_flags), T(relative_and_absolute_times),
+          T(past_month_day_stays_in_this_year), T(bad_times_are_refused))

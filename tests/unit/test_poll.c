@@ -162,6 +162,7 @@ TEST(definition_refusals_name_the_problem)
         {"Q | a | b --multi 3", "poll.err_multi", "3"},
         {"Q | a | b --multi x", "poll.err_multi", "x"},
         {"Q | a | b --closes 2020-01-01", "poll.err_closes_past", "2020-01-01"},
+        {"Q | a | b --closes 11-20 20:00", "poll.err_closes_past", "11-20 20:00"}, /* not next year */
         {"Q | a | b --closes someday", "poll.err_closes", "someday"},
         {"Q | a | b --colour red", "poll.err_unknown_flag", "colour"},
         {"Q | a | b --reason maybe", "poll.err_flag_value", "reason"},
@@ -420,6 +421,9 @@ TEST(eligibility_by_level_and_pool)
 {
     struct fx f;
     fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "op", T0, "/polls"); /* the community, then its pool */
+    drop(&f);
+    store_exec(f.e->st, "INSERT INTO pools(community_id, name, created_at) VALUES (1, 'photo', 0)", NOVALS);
     fx_say(&f, "g1", "op", T0, "/poll new Pros only? | a | b --min-level 3 --pool Photo");
     fx_say(&f, "g1", "alice", T0 + 1, "/vote 1 1");
     char *r = out(&f);
@@ -438,6 +442,23 @@ TEST(eligibility_by_level_and_pool)
     CHECK_CONTAINS(r, "voted on #1");
     free(r);
     CHECK_INT(q(&f, "SELECT count(*) FROM poll_votes"), 1);
+    fx_close(&f);
+}
+
+/* Nobody rewards themselves: the operator who set a vote reward earns
+   nothing voting in their own poll (another operator does). */
+TEST(no_reward_for_voting_in_ones_own_poll)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "op", T0, "/poll new Q? | a | b --reward 100000");
+    fx_say(&f, "g1", "op", T0 + 1, "/vote 1 1");
+    fx_say(&f, "g1", "op2", T0 + 2, "/vote 1 2");
+    char *r = out(&f);
+    CHECK_CONTAINS(r, "op" PDI " voted on #1: " FSI "a" PDI "\n");
+    CHECK_CONTAINS(r, "op2" PDI " voted on #1: " FSI "b" PDI " (+100000 points)");
+    free(r);
+    CHECK_INT(q(&f, "SELECT count(*) FROM ledger WHERE reason = 'poll'"), 1);
     fx_close(&f);
 }
 
@@ -576,6 +597,45 @@ TEST(buttons_vote_with_a_toast_and_live_edits_are_throttled)
     fx_close(&f);
 }
 
+/* --groups all: the poll goes to every group of the community, a vote in
+   any of them edits each group's message, the result is posted in each;
+   without it the poll stays in its own group. */
+TEST(polls_posted_in_every_group)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "op", T0, "/community link");
+    char *r = out(&f);
+    const char *at = strstr(r, "<code>");
+    char join[64];
+    snprintf(join, sizeof join, "/community join %.8s", at ? at + 6 : "");
+    free(r);
+    fx_say(&f, "g2", "op", T0 + 1, join);
+    drop(&f);
+    fx_say(&f, "g1", "op", T0 + 2, "/poll new Which? | Sunset | City night --groups all");
+    CHECK_INT(q(&f, "SELECT count(DISTINCT chat_id) FROM outbox WHERE state = 0 AND chat_id IN ('g1', 'g2')"
+                    " AND text LIKE '%Poll #1%' AND buttons LIKE '%/vote 1 1%'"), 2);
+    drop(&f);
+    CHECK_INT(fx_say(&f, "g2", "u2", T0 + 10, "/vote 1 2"), 0);
+    CHECK_INT(q(&f, "SELECT count(DISTINCT chat_id) FROM outbox WHERE state = 0"
+                    " AND edit_message_id IS NOT NULL AND text LIKE '%City night%1 (100%'"), 2);
+    drop(&f);
+    CHECK_INT(fx_say(&f, "g1", "op", T0 + 20, "/poll close 1"), 0);
+    CHECK_INT(q(&f, "SELECT count(DISTINCT chat_id) FROM outbox WHERE state = 0 AND edit_message_id IS NULL"
+                    " AND text LIKE '%Poll #1, final result%'"), 2);
+    drop(&f);
+    fx_say(&f, "g1", "op", T0 + 30, "/poll new Here only? | Yes | No");
+    CHECK_INT(q(&f, "SELECT count(*) FROM outbox WHERE state = 0 AND text LIKE '%Poll #2%'"), 1);
+    CHECK_INT(q(&f, "SELECT count(*) FROM outbox WHERE state = 0 AND chat_id = 'g2'"), 0);
+    drop(&f);
+    fx_say(&f, "g1", "op", T0 + 40, "/poll new Where? | A | B --groups some");
+    r = out(&f);
+    CHECK_CONTAINS(r, "groups");
+    free(r);
+    CHECK_INT(q(&f, "SELECT count(*) FROM polls"), 2);
+    fx_close(&f);
+}
+
 TEST(hidden_polls_show_no_counts_until_close)
 {
     struct fx f;
@@ -684,6 +744,40 @@ TEST(vote_without_arguments_and_polls_list)
     fx_close(&f);
 }
 
+/* The issue's case: a voter named =x and a formula reason, exported raw
+   before poll.c used the one CSV writer (csv.h). */
+/* The same rule as tasks: a poll nobody could vote in is refused. */
+TEST(polls_nobody_can_vote_in_are_refused)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "op", T0, "/poll new Q | a | b --min-level 6");
+    fx_say(&f, "g1", "op", T0, "/poll new Q | a | b --pool nix");
+    char *r = out(&f);
+    CHECK_CONTAINS(r, "The level ladder ends at L5");
+    CHECK_CONTAINS(r, "no talent pool called " FSI "nix" PDI);
+    free(r);
+    CHECK_INT(q(&f, "SELECT count(*) FROM polls"), 0);
+    fx_close(&f);
+}
+
+TEST(export_defuses_formulas)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "op", T0, "/poll new Q | =SUM(A1) | -5");
+    fx_say(&f, "g1", "=x", T0 + 1, "/vote 1 1 =HYPERLINK(\"http://e\",\"c\")");
+    fx_say(&f, "g1", "@y", T0 + 2, "/vote 1 2 +1 agreed");
+    drop(&f);
+    fx_say(&f, "g1", "op", T0 + 3, "/poll export 1");
+    char *r = out(&f);
+    CHECK_CONTAINS(r, "\n&quot;'=SUM(A1)&quot;,&quot;'=x&quot;,"
+                      "&quot;'=HYPERLINK(&quot;&quot;http://e&quot;&quot;,&quot;&quot;c&quot;&quot;)&quot;,");
+    CHECK_CONTAINS(r, "\n-5,&quot;'@y&quot;,&quot;'+1 agreed&quot;,"); /* a plain number stays a number */
+    free(r);
+    fx_close(&f);
+}
+
 TEST(export_is_truncated_with_a_note)
 {
     struct fx f;
@@ -724,16 +818,16 @@ TEST(chinese_catalogue)
     fx_close(&f);
 }
 
-TEST_MAIN(T(definition_one_line_with_every_flag), T(definition_multi_line_forms),
+TEST_MAIN(T(polls_posted_in_every_group), T(definition_one_line_with_every_flag), T(definition_multi_line_forms),
           T(definition_refusals_name_the_problem), T(choices_by_number_list_and_text),
           T(parsers_survive_random_input), T(revote_is_an_upsert_and_pays_once),
           T(multiple_choice_and_reasons), T(anonymous_polls_never_show_voters),
           T(refusals_are_clear), T(eligibility_by_level_and_pool),
-          T(reward_needs_a_configured_operator),
+          T(no_reward_for_voting_in_ones_own_poll), T(reward_needs_a_configured_operator),
           T(deadline_closes_once_and_refuses_votes_before_the_tick),
           T(early_close_posts_result_and_refuses_a_second_close),
           T(buttons_vote_with_a_toast_and_live_edits_are_throttled),
           T(hidden_polls_show_no_counts_until_close),
           T(reason_required_button_points_to_vote_command),
           T(reply_to_the_poll_message_sets_the_reason), T(vote_without_arguments_and_polls_list),
-          T(export_is_truncated_with_a_note), T(chinese_catalogue))
+          T(polls_nobody_can_vote_in_are_refused), T(export_defuses_formulas), T(export_is_truncated_with_a_note), T(chinese_catalogue))

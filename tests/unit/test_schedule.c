@@ -165,12 +165,64 @@ TEST(greeting_fires_once_a_day_stepping_through_days)
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM fired WHERE key LIKE 'sched:1:%'"), 7);
     /* right after a firing, the next is tomorrow 08:00 */
     CHECK_INT(engine_tick(f.e, AT8 + 18 * DAY), 0);
-    CHECK_INT(engine_next_due(f.e, AT8 + 18 * DAY), AT8 + 19 * DAY);
+    /* (the greeting of a week ago leaves the outbox soon after) */
+    int64_t prune_at = engine_next_due(f.e, AT8 + 18 * DAY);
+    CHECK(prune_at > AT8 + 18 * DAY && prune_at < AT8 + 18 * DAY + 30 * MIN);
+    CHECK_INT(engine_tick(f.e, prune_at), 0);
+    CHECK_INT(engine_next_due(f.e, prune_at), AT8 + 19 * DAY);
     /* a second tick at the same instant adds nothing */
     CHECK_INT(engine_tick(f.e, AT8 + 18 * DAY), 0);
     r = fx_replies(&f);
     CHECK_INT(count_of(r, "Morning!"), 1);
     free(r);
+    fx_close(&f);
+}
+
+/* A post goes to every group of the community unless it is limited to
+   one (/schedule group ID here|all); a limited post is never sent to a
+   group that left the community. */
+TEST(posts_go_to_every_group_unless_limited)
+{
+    struct fx f;
+    open_with_log(&f, NULL);
+    op(&f, T0 - 7200, "/community link");
+    char *r = fx_replies(&f);
+    const char *at = strstr(r, "<code>");
+    char join[64];
+    snprintf(join, sizeof join, "/community join %.8s", at ? at + 6 : "");
+    free(r);
+    CHECK_INT(fx_say(&f, "g2", "op", T0 - 7100, join), 0);
+    op(&f, T0 - 3600, "/schedule greet 08:00 Morning!");
+    free(fx_replies(&f));
+    CHECK_INT(engine_tick(f.e, AT8), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(DISTINCT chat_id) FROM outbox WHERE state = 0 AND text = 'Morning!'"), 2);
+    free(fx_replies(&f));
+
+    CHECK_INT(fx_say(&f, "g2", "op", AT8 + MIN, "/schedule group 1 here"), 0);
+    CHECK_INT(fx_say(&f, "g2", "op", AT8 + MIN, "/schedule list"), 0);
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "automatic post #1 now goes to this group only");
+    CHECK_CONTAINS(r, "only in \xE2\x81\xA8" "console:g2");
+    free(r);
+    CHECK_INT(engine_tick(f.e, AT8 + DAY), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 0 AND text = 'Morning!'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 0 AND text = 'Morning!' AND chat_id = 'g2'"), 1);
+    free(fx_replies(&f));
+
+    op(&f, AT8 + DAY + MIN, "/community unlink console:g2");
+    free(fx_replies(&f));
+    CHECK_INT(engine_tick(f.e, AT8 + 2 * DAY), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 0 AND text = 'Morning!'"), 0);
+    CHECK_CONTAINS(logbuf.s, "no longer one of its groups: skipped");
+
+    op(&f, AT8 + 2 * DAY + MIN, "/schedule group 1 all");
+    op(&f, AT8 + 2 * DAY + MIN, "/schedule group 1 somewhere");
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "now goes to every group of the community");
+    CHECK_CONTAINS(r, "Usage: /schedule group id here|all");
+    free(r);
+    CHECK_INT(engine_tick(f.e, AT8 + 3 * DAY), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 0 AND text = 'Morning!' AND chat_id = 'g1'"), 1);
     fx_close(&f);
 }
 
@@ -201,7 +253,7 @@ TEST(weekday_filters_and_weekly)
     char *r = run(&f, T0, T0 + 14 * DAY, 10 * MIN);
     CHECK_INT(count_of(r, "Workday"), 10);
     CHECK_INT(count_of(r, "Weekend night"), 4);
-    CHECK_INT(count_of(r, "This week's leaderboard"), 2);
+    CHECK_INT(count_of(r, "Weekly leaderboard"), 2);
     free(r);
     fx_close(&f);
 }
@@ -363,12 +415,12 @@ TEST(template_variables)
     for (int d = 2; d >= 1; d--)
         fx_say(&f, "g1", "b", T0 - d * DAY, "/checkin");
     fx_say(&f, "g1", "c", T0 - DAY, "/checkin");
-    op(&f, T0, "/schedule greet 08:00 {date}|{weekday}|{yesterday_checkins}|{streak_leaders}|{nope}|<b>{quote}");
+    op(&f, T0, "/schedule greet 08:00 {date}|{weekday}|{yesterday_checkins}|{streak_leaders}|{ nope }|<b>{quote}");
     free(fx_replies(&f));
     char *r = run(&f, AT8, AT8, 1);
     CHECK_CONTAINS(r, "November 23, 2026|Monday|3|");
     CHECK_CONTAINS(r, "a\xE2\x81\xA9 (4 days), \xE2\x81\xA8" "b\xE2\x81\xA9 (2 days)");
-    CHECK_CONTAINS(r, "|{nope}|&lt;b&gt;");
+    CHECK_CONTAINS(r, "|{ nope }|&lt;b&gt;"); /* not a variable: literal */
     /* the shipped line of the day */
     struct community comm;
     CHECK_INT(community_load(f.e, 1, &comm), 0);
@@ -412,12 +464,114 @@ TEST(template_variables)
     fx_close(&f);
 }
 
-TEST(weekly_leaderboard_counts_the_last_seven_days)
+/* A typo in a variable is caught when the post is set, not posted daily. */
+TEST(unknown_template_variables_are_refused)
+{
+    const char *langs[] = {"en", "zh-CN"};
+    const char *says[] = {"{open_taks}", "{open_taks}"};
+    for (int l = 0; l < 2; l++) {
+        struct fx f;
+        fx_open(&f, NULL, langs[l]);
+        op(&f, T0, "/schedule greet 08:00 Open tasks: {open_taks} Polls: {open_polls}");
+        op(&f, T0, "/schedule weekly mon 09:00 Top: {leaderbord}");
+        char *r = fx_replies(&f);
+        CHECK_CONTAINS(r, says[l]);
+        CHECK_CONTAINS(r, l ? "不认识的变量" : "unknown variable");
+        CHECK_CONTAINS(r, "{leaderbord}");
+        CHECK_CONTAINS(r, "{weekday}"); /* the reply lists the known ones */
+        free(r);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schedules"), 0);
+        fx_close(&f);
+    }
+}
+
+/* Every variable docs/schedules.md lists expands to something. */
+TEST(every_documented_variable_expands)
+{
+    FILE *doc = fopen("docs/schedules.md", "r");
+    CHECK(doc != NULL);
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    for (int d = 3; d >= 1; d--) /* on a streak, not yet in today: at risk */
+        fx_say(&f, "g1", "a", T0 - d * DAY, "/checkin");
+    op(&f, T0, "/task new basic Wheel photo --reward points 5");
+    op(&f, T0, "/poll new Best? | a | b");
+    free(fx_replies(&f));
+    struct community comm;
+    CHECK_INT(community_load(f.e, 1, &comm), 0);
+    char line[1024];
+    int seen = 0;
+    while (fgets(line, sizeof line, doc)) {
+        if (strncmp(line, "| `{", 4) != 0)
+            continue;
+        char *end = strstr(line + 3, "}`");
+        CHECK(end != NULL);
+        end[1] = '\0';
+        struct sbuf out = {0};
+        schedule_render(f.e, &comm, line + 3, 0, AT8, &out);
+        if (strchr(out.s ? out.s : "{", '{') || out.len == 0)
+            TEST_FAIL("%s renders as \"%s\"", line + 3, out.s ? out.s : "");
+        sbuf_free(&out);
+        seen++;
+    }
+    fclose(doc);
+    CHECK(seen >= 9);
+    /* and the examples of the issue: a number each */
+    op(&f, T0, "/schedule greet 08:00 Open tasks: {open_tasks} Polls: {open_polls}");
+    free(fx_replies(&f));
+    char *r = run(&f, AT8, AT8, 1);
+    CHECK_CONTAINS(r, "Open tasks: 1 Polls: 1");
+    free(r);
+    fx_close(&f);
+}
+
+/* A word that was meant as the days is not taken for the post's text, and
+   the same post twice is refused. */
+TEST(ambiguous_days_and_duplicates_are_refused)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    op(&f, T0, "/schedule greet 08:00 weekday");
+    op(&f, T0, "/schedule greet 08:00 mon-fr Good morning");
+    op(&f, T0, "/schedule night 22:00 2026-12-10");
+    char *r = fx_replies(&f);
+    CHECK_INT(count_of(r, "Is \"\xE2\x81\xA8"), 3);
+    CHECK_CONTAINS(r, "weekday\xE2\x81\xA9\" meant as the days?");
+    CHECK_CONTAINS(r, "<b>Automatic posts</b>\n/schedule greet"); /* with the usage */
+    free(r);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schedules"), 0);
+    op(&f, T0, "/schedule greet 08:00 weekdays Good morning");
+    op(&f, T0, "/schedule greet 08:00 --days mon-fri Good morning");
+    op(&f, T0, "/schedule greet 08:00 Good morning"); /* other days: a different post */
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "#1 already posts this");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schedules"), 2);
+    free(r);
+    op(&f, T0, "/schedule greet 08:00 Good morning, all"); /* real text stays text */
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "Scheduled #3");
+    free(r);
+    fx_close(&f);
+    fx_open(&f, NULL, "zh-CN");
+    op(&f, T0, "/schedule greet 08:00 2026-12-10");
+    op(&f, T0, "/schedule greet 08:00 周一到周五 早上好");
+    op(&f, T0, "/schedule greet 08:00 每天都要开心");
+    op(&f, T0, "/schedule greet 08:00 每天都要开心");
+    r = fx_replies(&f);
+    CHECK_INT(count_of(r, "是日期吗"), 2);
+    CHECK_CONTAINS(r, "已设置 #1");
+    CHECK_CONTAINS(r, "#1 已经在发这条");
+    free(r);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schedules"), 1);
+    fx_close(&f);
+}
+
+TEST(weekly_leaderboard_on_monday_counts_the_week_that_ended)
 {
     struct fx f;
     fx_open(&f, NULL, "en");
     /* the week before Monday 2026-11-23: alice 5 days, bob 2 days; carol
-       checked in 8 days ago (outside) and today (after the post) */
+       checked in 8 days ago (the week before) */
     for (int d = 5; d >= 1; d--)
         fx_say(&f, "g1", "alice", T0 - d * DAY, "/checkin");
     fx_say(&f, "g1", "bob", T0 - 2 * DAY, "/checkin");
@@ -426,7 +580,7 @@ TEST(weekly_leaderboard_counts_the_last_seven_days)
     op(&f, T0 - 3600, "/schedule weekly mon 09:00");
     free(fx_replies(&f));
     char *r = run(&f, AT8 + 3600, AT8 + 3600, 1);
-    CHECK_CONTAINS(r, "This week's leaderboard");
+    CHECK_CONTAINS(r, "Weekly leaderboard</b>\nlast week, Mon 11-16 – Sun 11-22\n");
     CHECK_CONTAINS(r, "1. \xE2\x81\xA8" "alice\xE2\x81\xA9 — 60 points"); /* 10+11+12+13+14 */
     CHECK_CONTAINS(r, "2. \xE2\x81\xA8" "bob\xE2\x81\xA9 — 21 points");
     CHECK(!strstr(r, "carol"));
@@ -436,10 +590,50 @@ TEST(weekly_leaderboard_counts_the_last_seven_days)
     fx_say(&g, "g1", "op", T0, "/schedule weekly mon 09:00 leaderboard");
     free(fx_replies(&g));
     r = run(&g, AT8 + 3600, AT8 + 3600, 1);
-    CHECK_CONTAINS(r, "Nobody earned points this week.");
+    CHECK_CONTAINS(r, "Nobody earned points in that week.");
     free(r);
     fx_close(&g);
     fx_close(&f);
+}
+
+/* The issue's case: at one moment /top week, /tally week and the weekly post
+   gave three different "week" totals (calendar week, the 7 days before
+   today, a rolling 7 days).  Now all three are the calendar week, named. */
+TEST(one_week_for_top_tally_and_the_weekly_post)
+{
+    const int64_t wed_9 = AT8 + 2 * DAY + 3600; /* Wed 2026-11-25 09:00 */
+    const char *langs[] = {"en", "zh-CN"};
+    const char *names[] = {"this week, Mon 11-23 – today", "本周（11-23 周一至今）"};
+    for (int l = 0; l < 2; l++) {
+        struct fx f;
+        fx_open(&f, NULL, langs[l]);
+        fx_say(&f, "g1", "alice", AT8 - 2 * DAY, "/checkin");  /* Saturday: last week */
+        fx_say(&f, "g1", "alice", AT8 + 60, "/checkin");       /* Monday */
+        fx_say(&f, "g1", "alice", AT8 + 2 * DAY, "/checkin");  /* Wednesday 08:00 */
+        op(&f, AT8, "/schedule weekly wed 09:00 leaderboard");
+        free(fx_replies(&f));
+        /* this week: Monday 10 points, Wednesday 10 (no streak: Sunday and Tuesday were missed) */
+        char *r = run(&f, wed_9, wed_9, 1);
+        CHECK_CONTAINS(r, names[l]);
+        CHECK_CONTAINS(r, "alice\xE2\x81\xA9 — 20");
+        free(r);
+        op(&f, wed_9, "/top week");
+        r = fx_replies(&f);
+        CHECK_CONTAINS(r, names[l]);
+        CHECK_CONTAINS(r, "alice\xE2\x81\xA9 — 20");
+        free(r);
+        op(&f, wed_9, "/tally week");
+        r = fx_replies(&f);
+        CHECK_CONTAINS(r, names[l]);
+        CHECK_CONTAINS(r, l ? "20 积分" : "20 points");
+        free(r);
+        op(&f, wed_9, "/tally month");
+        r = fx_replies(&f);
+        CHECK_CONTAINS(r, l ? "本月（11-01 至今）" : "this month, 11-01 – today");
+        CHECK_CONTAINS(r, l ? "30 积分" : "30 points");
+        free(r);
+        fx_close(&f);
+    }
 }
 
 TEST(streak_keeper_mentions_members_at_risk)
@@ -516,15 +710,18 @@ TEST(config_defaults_apply_to_new_communities)
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM schedules"), 4);
     char *r = run(&f, AT8, AT8 + 3600, MIN);
     CHECK_INT(count_of(r, "Default hello"), 2);
-    CHECK_INT(count_of(r, "This week's leaderboard"), 2);
+    CHECK_INT(count_of(r, "Weekly leaderboard"), 2);
     free(r);
     fx_close(&f);
 }
 
-TEST_MAIN(T(parsers), T(add_list_off_and_refusals), T(greeting_fires_once_a_day_stepping_through_days),
+TEST_MAIN(T(parsers), T(posts_go_to_every_group_unless_limited), T(unknown_template_variables_are_refused),
+          T(every_documented_variable_expands), T(ambiguous_days_and_duplicates_are_refused),
+          T(add_list_off_and_refusals), T(greeting_fires_once_a_day_stepping_through_days),
           T(created_after_todays_time_starts_tomorrow), T(weekday_filters_and_weekly),
           T(berlin_dst_spring_and_autumn), T(downtime_within_grace_posts_late_once),
           T(downtime_beyond_grace_skips_and_logs), T(restart_mid_day_never_repeats),
           T(quiet_hours_skip_posts), T(template_variables),
-          T(weekly_leaderboard_counts_the_last_seven_days), T(streak_keeper_mentions_members_at_risk),
+          T(weekly_leaderboard_on_monday_counts_the_week_that_ended), T(one_week_for_top_tally_and_the_weekly_post),
+          T(streak_keeper_mentions_members_at_risk),
           T(test_posts_now_without_marking), T(config_defaults_apply_to_new_communities))

@@ -22,7 +22,7 @@ struct fake_req {
 
 struct fake_ev {
     int kind, role;
-    char chat[32], user[32], text[64];
+    char chat[32], user[32], message_id[32], text[512];
 };
 
 struct fake_batch {
@@ -119,6 +119,8 @@ static int f_deliver(void *ctx, const struct kb_event *evs, size_t n, const char
         b->ev[i].role = evs[i].role;
         snprintf(b->ev[i].chat, sizeof b->ev[i].chat, "%s", evs[i].chat_id ? evs[i].chat_id : "");
         snprintf(b->ev[i].user, sizeof b->ev[i].user, "%s", evs[i].user_id ? evs[i].user_id : "");
+        snprintf(b->ev[i].message_id, sizeof b->ev[i].message_id, "%s",
+                 evs[i].message_id ? evs[i].message_id : "");
         snprintf(b->ev[i].text, sizeof b->ev[i].text, "%s", evs[i].text ? evs[i].text : "");
         if (!evs[i].bot_username || strcmp(evs[i].bot_username, "KocTestBot"))
             snprintf(b->ev[i].text, sizeof b->ev[i].text, "NO BOT USERNAME");
@@ -480,12 +482,18 @@ TEST(empty_and_undecodable_batches_move_cursor)
     answer(pending(), 200, body);
     free(body);
     CHECK_INT(F.nbatch, 2);
-    CHECK_INT(F.batch[1].n, 1);
-    CHECK_STR(F.batch[1].ev[0].chat, "-1001234567890123");
+    /* the undecodable two are delivered as such, for failed_events */
+    CHECK_INT(F.batch[1].n, 3);
+    CHECK_INT(F.batch[1].ev[0].kind, KB_EV_UNDECODABLE);
+    CHECK_STR(F.batch[1].ev[0].message_id, "update:900000016");
+    CHECK_CONTAINS(F.batch[1].ev[0].text, "\"update_id\": 900000016");
+    CHECK_CONTAINS(F.batch[1].ev[0].text, "bad ?? bytes ??");
+    CHECK_INT(F.batch[1].ev[1].kind, KB_EV_UNDECODABLE);
+    CHECK_CONTAINS(F.batch[1].ev[1].text, "1e400");
+    CHECK_STR(F.batch[1].ev[2].chat, "-1001234567890123");
     CHECK_STR(F.batch[1].cursor, "900000017");
     CHECK_CONTAINS(F.logs, "W telegram: update 900000016 skipped");
     CHECK_CONTAINS(F.logs, "W telegram: update 900000014 skipped");
-    CHECK_CONTAINS(F.logs, "D telegram: undecodable update");
     CHECK_CONTAINS(pending()->body, "\"offset\":900000017");
     finish(a);
 }
@@ -549,6 +557,12 @@ TEST(unauthorized_is_fatal)
 {
     fake_reset();
     struct adapter *a = started(0);
+    /* Telegram's 401 to a poll sends us back to getMe, which decides */
+    answer_fixture(pending(), 401, "err_401.json");
+    CHECK_INT(F.fatal_calls, 0);
+    CHECK_CONTAINS(F.logs, "checking the token with getMe");
+    fire();
+    CHECK_STR(pending()->method, "getMe");
     answer_fixture(pending(), 401, "err_401.json");
     CHECK_INT(F.fatal_calls, 1);
     CHECK_INT(F.fatal_code, 2);
@@ -564,6 +578,26 @@ TEST(unauthorized_is_fatal)
     CHECK_INT(F.fatal_code, 2);
     CHECK_INT(n_pending(), 0);
     CHECK_INT(n_active_timers(), 0);
+    finish(a);
+}
+
+/* A 404 (or 401) page from a proxy, a captive portal or a wrong base URL
+   is a network fault: retried with backoff, logged with what came back. */
+TEST(not_telegram_rejection_is_retried)
+{
+    fake_reset();
+    struct adapter *a = make(0);
+    CHECK_INT(a->ops->start(a), 0);
+    answer_fixture(pending(), 404, "not_json.json");
+    CHECK_INT(F.fatal_calls, 0);
+    CHECK_CONTAINS(F.logs, "getMe failed (status 404: not a Bot API answer: <html>");
+    long ms = fire();
+    CHECK(ms >= 750 && ms <= 1000);
+    answer(pending(), 401, "{\"ok\":false}");
+    CHECK_INT(F.fatal_calls, 0);
+    fire();
+    answer_fixture(pending(), 200, "get_me.json");
+    CHECK_INT(F.fatal_calls, 0);
     finish(a);
 }
 
@@ -732,9 +766,8 @@ TEST(send_classification_through_adapter)
                            "Forbidden: bot was kicked");
     CHECK_INT(F.fatal_calls, 0);
     s = send_one(a, &p, 401, "err_401.json", KB_HTTP_DONE);
-    CHECK_INT(s.outcome, KB_SEND_FATAL);
-    CHECK_INT(F.fatal_calls, 1);
-    CHECK_INT(F.fatal_code, 2);
+    CHECK_INT(s.outcome, KB_SEND_RETRY); /* getMe, not a send, judges the token */
+    CHECK_INT(F.fatal_calls, 0);
     finish(a);
 }
 
@@ -942,7 +975,7 @@ TEST_MAIN(T(construct_and_ops), T(start_sequence), T(set_commands_failure_does_n
           T(offset_advances_after_deliver), T(deliver_failure_retries_same_batch),
           T(empty_and_undecodable_batches_move_cursor), T(empty_poll_answered_at_once_waits_before_polling_again), T(backoff_doubles_to_cap_and_resets),
           T(rate_limit_waits_retry_after_exactly), T(conflict_backs_off_long_and_loud),
-          T(unauthorized_is_fatal), T(getme_transient_errors_retry),
+          T(unauthorized_is_fatal), T(not_telegram_rejection_is_retried), T(getme_transient_errors_retry),
           T(admin_roles_cached_and_expire), T(roles_off_means_no_lookup),
           T(send_classification_through_adapter), T(edit_and_answer),
           T(multipart_send_in_order), T(multipart_later_part_retried_in_adapter),
