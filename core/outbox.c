@@ -161,7 +161,8 @@ int engine_outbox_take(struct engine *e, const char *platform, size_t max, struc
     size_t k = l->n < max ? l->n : max;
     for (size_t i = 0; i < k; i++)
         rows_push(&out->rows, &out->n, &out->cap, l->rows[i]);
-    memmove(l->rows, l->rows + k, (l->n - k) * sizeof *l->rows);
+    if (k > 0 && k < l->n) /* an empty lane has no array yet */
+        memmove(l->rows, l->rows + k, (l->n - k) * sizeof *l->rows);
     l->n -= k;
     return l->spilled && l->n == 0 ? OUTBOX_SPILLED : OUTBOX_TAKEN;
 }
