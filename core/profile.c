@@ -48,16 +48,30 @@ static int cmd_me(struct cmd_ctx *c)
     return rc;
 }
 
-/* The operator lines of a member command with operator subcommands
-   ("/task new|…", "/pool new|add|…"): catalogue keys help_key + ".op"
-   (operators and admins) and + ".ledger" (configured operators). */
+/* The permissions its subcommands add to command name, from the modules'
+   tables. */
+static unsigned sub_flags(const char *name)
+{
+    unsigned flags = 0;
+    for (size_t m = 0; m < kb_n_modules; m++)
+        for (size_t i = 0; i < kb_modules[m]->n_subs; i++)
+            if (strcmp(kb_modules[m]->subs[i].host, name) == 0)
+                flags |= kb_modules[m]->subs[i].flags;
+    return flags;
+}
+
+/* The operator lines of a member command whose table declares operator
+   subcommands ("/task new|…", "/pool new|add|…"): catalogue keys help_key
+   + ".op" (operators and admins) and + ".ledger" (configured operators). */
 static void help_operator_subcommands(struct cmd_ctx *c, struct sbuf *b, const struct cmd_spec *s)
 {
     static const char *const suffixes[] = {".op", ".ledger"};
+    static const unsigned needs[] = {CMD_OPERATOR, CMD_LEDGER};
+    unsigned flags = sub_flags(s->name);
     for (int k = 0; k < 2; k++) {
         char key[96];
         snprintf(key, sizeof key, "%s%s", s->help_key, suffixes[k]);
-        if (!text_has(key) || (k == 1 && !c->is_operator))
+        if (!(flags & needs[k]) || !text_has(key) || (k == 1 && !c->is_operator))
             continue;
         sbuf_addc(b, '\n');
         text_format(b, c->lang, key, NOARGS);

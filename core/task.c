@@ -534,8 +534,9 @@ static int refuse_unreachable(struct cmd_ctx *c, const struct task_def *d)
     return rc;
 }
 
-static int op_new(struct cmd_ctx *c, const char *rest)
+static int op_new(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     struct task_def d;
     const char *err_key;
     if (!*command_skip_space(rest))
@@ -593,8 +594,9 @@ out:
     return rc;
 }
 
-static int op_edit(struct cmd_ctx *c, const char *rest)
+static int op_edit(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     struct task_row t;
     int rc = task_from_arg(c, &rest, &t, "task.edit_usage");
     if (rc)
@@ -680,8 +682,9 @@ out:
     return rc;
 }
 
-static int op_close(struct cmd_ctx *c, const char *rest)
+static int op_close(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     struct task_row t;
     int rc = task_from_arg(c, &rest, &t, "task.close_usage");
     if (rc)
@@ -703,8 +706,9 @@ static int op_close(struct cmd_ctx *c, const char *rest)
     return rc;
 }
 
-static int op_cancel(struct cmd_ctx *c, const char *rest)
+static int op_cancel(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     struct task_row t;
     int rc = task_from_arg(c, &rest, &t, "task.cancel_usage");
     if (rc)
@@ -769,8 +773,9 @@ out:
     return rc;
 }
 
-static int op_invite(struct cmd_ctx *c, const char *rest)
+static int op_invite(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     struct task_row t;
     int rc = task_from_arg(c, &rest, &t, "task.invite_usage");
     if (rc)
@@ -809,8 +814,9 @@ out:
     return rc;
 }
 
-static int op_list(struct cmd_ctx *c, const char *rest)
+static int op_list(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     const char *mode = command_skip_space(rest);
     if (!*mode)
         mode = "open";
@@ -878,8 +884,9 @@ static void claim_state_text(struct cmd_ctx *c, const char *state, struct sbuf *
     text_format(out, c->lang, key, NOARGS);
 }
 
-static int op_show(struct cmd_ctx *c, const char *rest)
+static int op_show(struct cmd_ctx *c)
 {
+    const char *rest = c->args;
     struct task_row t;
     int rc = task_from_arg(c, &rest, &t, "task.show_usage");
     if (rc)
@@ -1313,32 +1320,13 @@ static int cmd_mytasks(struct cmd_ctx *c)
 }
 
 /* /task: "<id>" for everyone, subcommands for operators. */
+/* /task alone: the usage for who asks; /task <id>: a task's brief (the
+   operators' subcommands are the table below, dispatched by the engine). */
 static int cmd_task(struct cmd_ctx *c)
 {
-    static const struct {
-        const char *name;
-        int (*fn)(struct cmd_ctx *c, const char *rest);
-    } subs[] = {{"new", op_new},       {"edit", op_edit},     {"close", op_close}, {"cancel", op_cancel},
-                {"invite", op_invite}, {"list", op_list},     {"show", op_show}};
-    const char *p = c->args;
-    char *w = command_next_word(&p);
-    if (!w) {
+    if (!*c->args)
         return ctx_reply(c, c->is_admin ? "task.op_usage" : "task.member_usage", NOARGS);
-    }
-    int rc = KB_OK, found = 0;
-    for (size_t i = 0; i < KB_COUNT(subs) && !found; i++) {
-        if (ascii_casecmp(w, subs[i].name))
-            continue;
-        found = 1;
-        if (!c->is_admin)
-            rc = ctx_reply(c, "engine.operators_only", NOARGS);
-        else
-            rc = subs[i].fn(c, p);
-    }
-    free(w);
-    if (!found)
-        rc = member_show(c, c->args);
-    return rc;
+    return member_show(c, c->args);
 }
 
 static const struct cmd_spec commands[] = {
@@ -1348,6 +1336,16 @@ static const struct cmd_spec commands[] = {
     {"unclaim", cmd_unclaim, 0, "task.help.unclaim", "放弃"},
     {"submit", cmd_submit, 0, "task.help.submit", "提交"},
     {"mytasks", cmd_mytasks, 0, "task.help.mytasks", "我的任务"},
+};
+
+static const struct cmd_sub subs[] = {
+    {"task", "new", op_new, CMD_OPERATOR, 0, -1},
+    {"task", "edit", op_edit, CMD_OPERATOR, 0, -1},
+    {"task", "close", op_close, CMD_OPERATOR, 0, -1},
+    {"task", "cancel", op_cancel, CMD_OPERATOR, 0, -1},
+    {"task", "invite", op_invite, CMD_OPERATOR, 0, -1},
+    {"task", "list", op_list, CMD_OPERATOR, 0, -1},
+    {"task", "show", op_show, CMD_OPERATOR, 0, -1},
 };
 
 static const struct text_entry texts[] = {
@@ -1561,6 +1559,8 @@ const struct kb_module task_module = {
     .name = "task",
     .commands = commands,
     .n_commands = KB_COUNT(commands),
+    .subs = subs,
+    .n_subs = KB_COUNT(subs),
     .texts = texts,
     .n_texts = KB_COUNT(texts),
     .template_var = task_template_var,

@@ -265,6 +265,37 @@ TEST(help_splits_member_and_operator_commands)
 
 /* A phone's dashes and a Chinese keyboard's digits reach every command's
    parser as "--" and ASCII digits. */
+/* /help walks the subcommand tables: a member command whose table declares
+   operator (or configured-operator) subcommands has the help line that
+   lists them, and an operator's /help shows it. */
+TEST(help_lists_the_declared_operator_subcommands)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    CHECK_INT(fx_say(&f, "g1", "op", T0, "/help"), 0);
+    char *r = fx_replies(&f);
+    for (size_t m = 0; m < kb_n_modules; m++)
+        for (size_t i = 0; i < kb_modules[m]->n_subs; i++) {
+            const struct cmd_sub *sub = &kb_modules[m]->subs[i];
+            const struct cmd_spec *host = NULL;
+            for (size_t k = 0; k < kb_modules[m]->n_commands; k++)
+                if (!strcmp(kb_modules[m]->commands[k].name, sub->host))
+                    host = &kb_modules[m]->commands[k];
+            if (!host || (host->flags & (CMD_OPERATOR | CMD_LEDGER)) ||
+                !(sub->flags & (CMD_OPERATOR | CMD_LEDGER)))
+                continue;
+            char key[96], line[64];
+            snprintf(key, sizeof key, "%s%s", host->help_key, sub->flags & CMD_LEDGER ? ".ledger" : ".op");
+            if (!text_has(key))
+                TEST_FAIL("/%s %s is declared for operators but %s is missing", sub->host, sub->name, key);
+            snprintf(line, sizeof line, "/%s ", sub->host);
+            if (!strstr(r, line) || !strstr(r, sub->name))
+                TEST_FAIL("an operator's /help does not show /%s %s", sub->host, sub->name);
+        }
+    free(r);
+    fx_close(&f);
+}
+
 TEST(phone_dashes_and_fullwidth_digits_reach_the_commands)
 {
     struct fx f;
@@ -285,6 +316,6 @@ TEST(phone_dashes_and_fullwidth_digits_reach_the_commands)
     fx_close(&f);
 }
 
-TEST_MAIN(T(every_member_command_has_a_chinese_alias_that_dispatches),
+TEST_MAIN(T(every_member_command_has_a_chinese_alias_that_dispatches), T(help_lists_the_declared_operator_subcommands),
           T(unknown_commands_are_answered_in_both_forms), T(every_usage_line_parses),
           T(help_splits_member_and_operator_commands), T(phone_dashes_and_fullwidth_digits_reach_the_commands))
