@@ -8,7 +8,9 @@
 #         the last reply, bot CPU seconds, peak RSS (VmHWM), and latency
 #         from an update becoming available to its reply arriving
 #  steady 1,000 updates/s offered in slices of 50 every 50 ms for 10 s:
-#         latency when the bot keeps up
+#         latency when the bot keeps up, and bot CPU per update
+#  CPU is the bot process's user+sys time (/proc/PID/stat), reported per
+#  update: steadier than wall time on a shared machine
 # Prints ONE line of JSON.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -62,12 +64,14 @@ burst_lat=$(lat "$burst")
 sends=$(printf '%s' "$burst" | grep -o '"messages_sent":[0-9]*' | cut -d: -f2)
 
 # ---- steady -------------------------------------------------------------
+c2=$(ticks)
 for k in $(seq 0 199); do
     control generate "{\"n\":50,\"first\":$((N + k * 50)),\"chats\":100,\"users\":50000,\"text\":\"/tasks\"}" >/dev/null
     sleep 0.05
 done
 wait_drained $((N + 10000))
 steady_lat=$(lat "$(control stats)")
+c3=$(ticks)
 peak_kb=$(kb VmHWM)
 kill -TERM "$BOT"; wait "$BOT"
 
@@ -78,6 +82,8 @@ printf '"replies_sent":%s,"bot_cpu_s":%.2f,"peak_rss_mb":%.1f,"idle_rss_mb":%.1f
     "$sends" "$(echo "($c1 - $c0) / $hz" | bc -l)" "$(echo "$peak_kb / 1024" | bc -l)" \
     "$(echo "$idle_kb / 1024" | bc -l)"
 printf '"idle_rss_anon_mb":%.1f,' "$(echo "$idle_anon_kb / 1024" | bc -l)"
+printf '"burst_cpu_us_per_update":%.0f,"steady_cpu_us_per_update":%.0f,' \
+    "$(echo "($c1 - $c0) * 1000000 / $hz / $N" | bc -l)" "$(echo "($c3 - $c2) * 1000000 / $hz / 10000" | bc -l)"
 printf '"burst_latency_ms":%s,"steady_1000_per_s_latency_ms":%s,' "${burst_lat:-null}" "${steady_lat:-null}"
 printf '"machine":{"uname":"%s","cpu":"%s","nproc":%s}}\n' "$(uname -srm)" \
     "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" "$(nproc)"

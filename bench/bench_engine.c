@@ -10,6 +10,10 @@
  *            the Telegram adapter delivers a getUpdates page)
  *   single   one event per call: one transaction and one sync per event
  *
+ *   checkin  statements SQLite runs per check-in (every statement started,
+ *            counted by sqlite3_trace_v2), over batches of check-ins only;
+ *            BENCH_SQL_TOP=1 lists the statements on stderr, most run first
+ *
  * Time only moves forward: members check in once per simulated day, so most
  * check-ins are real (ledger row, streak, leaderboard tallies), not refusals.
  * Prints ONE line of JSON with both figures and the machine.
@@ -116,6 +120,66 @@ static void die(struct engine *e, const char *what)
     exit(1);
 }
 
+/* ---- statements per check-in ------------------------------------------ */
+
+#define SQL_KINDS 256
+struct sql_kind {
+    const char *sql;
+    long n;
+};
+static struct sql_kind sql_seen[SQL_KINDS];
+static long sql_total;
+
+static int count_stmt(unsigned type, void *ctx, void *p, void *x)
+{
+    (void)type, (void)ctx, (void)x;
+    sql_total++;
+    const char *sql = sqlite3_sql(p);
+    for (size_t i = 0; i < SQL_KINDS; i++) {
+        if (!sql_seen[i].sql)
+            sql_seen[i].sql = sql;
+        if (sql_seen[i].sql == sql || strcmp(sql_seen[i].sql, sql) == 0) {
+            sql_seen[i].n++;
+            break;
+        }
+    }
+    return 0;
+}
+
+static int by_count(const void *a, const void *b)
+{
+    long x = ((const struct sql_kind *)a)->n, y = ((const struct sql_kind *)b)->n;
+    return (x < y) - (x > y);
+}
+
+/* Statements per check-in over n check-ins in batches of BATCH (each member
+   checks in once more, a day later than its last). */
+static double statements_per_checkin(struct engine *e, long n)
+{
+    sqlite3 *db = store_db(e->st);
+    memset(sql_seen, 0, sizeof sql_seen);
+    sql_total = 0;
+    sqlite3_trace_v2(db, SQLITE_TRACE_STMT, count_stmt, NULL);
+    for (long done = 0; done < n;) {
+        size_t k = (size_t)(n - done) < BATCH ? (size_t)(n - done) : BATCH;
+        for (size_t i = 0; i < k; i++) {
+            int64_t c = checkin_seq++;
+            event_time = T0 + (c / MEMBERS) * 86400 + (c % MEMBERS) / 10;
+            fill(i, c % MEMBERS, "/checkin");
+        }
+        if (engine_apply(e, events, k, "tg:offset", slots[k - 1].msg, event_time))
+            die(e, "engine_apply");
+        done += (long)k;
+    }
+    sqlite3_trace_v2(db, 0, NULL, NULL);
+    if (getenv("BENCH_SQL_TOP")) {
+        qsort(sql_seen, SQL_KINDS, sizeof sql_seen[0], by_count);
+        for (size_t i = 0; i < SQL_KINDS && sql_seen[i].sql; i++)
+            fprintf(stderr, "%8.2f  %.150s\n", (double)sql_seen[i].n / (double)n, sql_seen[i].sql);
+    }
+    return (double)sql_total / (double)n;
+}
+
 /* The operator opens a poll and a task in every chat. */
 static void setup(struct engine *e)
 {
@@ -204,6 +268,7 @@ int main(int argc, char **argv)
     struct result batched = run(e, n_batched, BATCH);
     sqlite3_db_status(store_db(e->st), SQLITE_DBSTATUS_CACHE_WRITE, &pages, &high, 1);
     struct result single = run(e, n_single, 1);
+    double per_checkin = statements_per_checkin(e, 2000);
     engine_close(e);
     long long db_bytes = file_size(path);
     unlink(path), unlink(wal), unlink(shm);
@@ -232,9 +297,10 @@ int main(int argc, char **argv)
            "\"batched\":{\"batch\":%d,\"events\":%ld,\"events_per_s\":%.0f,\"cpu_s\":%.2f,\"wall_s\":%.2f,"
            "\"pages_per_batch\":%.0f},"
            "\"single\":{\"batch\":1,\"events\":%ld,\"events_per_s\":%.0f,\"cpu_s\":%.2f,\"wall_s\":%.2f},"
+           "\"statements_per_checkin\":%.1f,"
            "\"db_bytes\":%lld,\"machine\":{\"uname\":\"%s %s %s\",\"cpu\":\"%s\",\"nproc\":%ld}}\n",
            CHATS, MEMBERS, sqlite3_libversion(), warm.n, warm.events_per_s, BATCH, batched.n,
            batched.events_per_s, batched.cpu_s, batched.wall_s, (double)pages * BATCH / (double)n_batched, single.n, single.events_per_s, single.cpu_s,
-           single.wall_s, db_bytes, u.sysname, u.release, u.machine, cpu, sysconf(_SC_NPROCESSORS_ONLN));
+           single.wall_s, per_checkin, db_bytes, u.sysname, u.release, u.machine, cpu, sysconf(_SC_NPROCESSORS_ONLN));
     return 0;
 }

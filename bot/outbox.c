@@ -4,22 +4,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/cache.h"
 #include "../core/util.h"
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
 
-#define FETCH_MAX 500
+#define QUEUE_MAX 2048         /* rows the sender holds in memory */
 #define WINDOW_MAX 64
+#define DONE_BATCH 128         /* outcomes recorded together (one commit, one sync) */
+#define DONE_DELAY_MS 5        /* at most this long after the first of them */
 #define MERGE_HEADROOM 296     /* a merged text stays this far under the adapter's
                                   max_text (3800 of Telegram's 4096): never split */
 
+/* A chat's lane (its messages, or its button answers): the rows waiting for
+   it in order, and its pacing. */
 struct chat_state {
-    char *chat_id;
+    char *key;                     /* chat id, or "answers:" + chat id */
     int64_t next_ms;               /* earliest next send (pacing, retry_after) */
     int64_t window[WINDOW_MAX];    /* ring of recent send times */
     size_t window_pos;
     int busy;                      /* a send for this chat is in flight */
+    struct kb_reply **queue;       /* waiting rows, oldest first, from head */
+    size_t head, n, cap;
+};
+
+/* When the rows in memory must be read again from the outbox table. */
+enum reload {
+    RELOAD_NONE = 0,
+    RELOAD_WHEN_EMPTY,             /* the table holds more than memory did */
+    RELOAD_NOW                     /* start-up, a failed send, a migrated chat */
 };
 
 struct sender {
@@ -33,6 +47,9 @@ struct sender {
     size_t in_flight;
     struct chat_state *chats;
     size_t n_chats, cap_chats;
+    struct cache index;            /* lane key -> index into chats */
+    size_t queued;                 /* rows waiting in all lanes */
+    enum reload reload;
     int64_t global[WINDOW_MAX];
     size_t global_pos;
     void (*idle)(void *ud);
@@ -41,6 +58,7 @@ struct sender {
        pump (one sync per round of sends, not one per message) */
     struct outbox_done *done;
     size_t n_done, cap_done;
+    int64_t done_since_ms;         /* when the oldest unrecorded outcome came */
     void (*sent)(void *ud);
     void *sent_ud;
     int sent_unreported;           /* a delivery happened since sent() was last called */
@@ -51,39 +69,76 @@ struct sender {
 struct send_job {
     struct sender *s;
     size_t chat;                   /* index into s->chats */
-    int64_t *ids;
+    struct kb_reply **rows;        /* the rows this send carries, owned */
     size_t n;
     char *text;                    /* merged text, owned */
 };
 
 static void pump(uv_timer_t *t);
 
-static size_t chat_index(struct sender *s, const char *chat_id)
+static size_t lane_index(struct sender *s, const char *prefix, const char *chat_id)
 {
-    for (size_t i = 0; i < s->n_chats; i++)
-        if (strcmp(s->chats[i].chat_id, chat_id) == 0)
-            return i;
+    struct sbuf key = {0};
+    sbuf_add(&key, prefix);
+    sbuf_add(&key, chat_id);
+    const struct cache_entry *hit = cache_get(&s->index, key.s);
+    if (hit) {
+        sbuf_free(&key);
+        return (size_t)hit->num;
+    }
     if (s->n_chats == s->cap_chats) {
         s->cap_chats = s->cap_chats ? s->cap_chats * 2 : 16;
         s->chats = xrealloc(s->chats, s->cap_chats * sizeof *s->chats);
     }
     struct chat_state *c = &s->chats[s->n_chats];
     memset(c, 0, sizeof *c);
-    c->chat_id = xstrdup(chat_id);
+    cache_put(&s->index, key.s, (int64_t)s->n_chats, NULL, NULL, 0);
+    c->key = sbuf_take(&key);
     return s->n_chats++;
 }
 
 /* Answers to button presses (the presser's toast) are not messages in the
    chat: they keep their own order per chat and never wait behind the chat's
    paced messages, which could hold them past Telegram's answer deadline. */
-static size_t answer_lane(struct sender *s, const char *chat_id)
+static size_t lane_of_row(struct sender *s, const struct kb_reply *r)
 {
-    struct sbuf key = {0};
-    sbuf_add(&key, "answers:");
-    sbuf_add(&key, chat_id);
-    size_t i = chat_index(s, key.s);
-    sbuf_free(&key);
-    return i;
+    return lane_index(s, r->kind == KB_REPLY_ANSWER ? "answers:" : "", r->chat_id);
+}
+
+static void queue_push(struct sender *s, struct kb_reply *r)
+{
+    size_t lane = lane_of_row(s, r); /* may grow s->chats */
+    struct chat_state *c = &s->chats[lane];
+    if (c->head > 0 && c->head + c->n == c->cap) { /* slide to the front before growing */
+        memmove(c->queue, c->queue + c->head, c->n * sizeof *c->queue);
+        c->head = 0;
+    }
+    if (c->head + c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 8;
+        c->queue = xrealloc(c->queue, c->cap * sizeof *c->queue);
+    }
+    c->queue[c->head + c->n++] = r;
+    s->queued++;
+}
+
+static void queues_take(struct sender *s, struct outbox_rows *rows)
+{
+    for (size_t i = 0; i < rows->n; i++)
+        queue_push(s, rows->rows[i]);
+    free(rows->rows);
+    memset(rows, 0, sizeof *rows);
+}
+
+/* Forget every waiting row (they stay pending in the table). */
+static void queues_clear(struct sender *s)
+{
+    for (size_t i = 0; i < s->n_chats; i++) {
+        struct chat_state *c = &s->chats[i];
+        for (size_t k = 0; k < c->n; k++)
+            free(c->queue[c->head + k]);
+        c->head = c->n = 0;
+    }
+    s->queued = 0;
 }
 
 /* Earliest time a ring of `size` recent sends allows another within span. */
@@ -141,16 +196,18 @@ size_t sender_in_flight(const struct sender *s)
     return s->in_flight;
 }
 
-static void done_push(struct sender *s, int64_t id, enum outbox_outcome out, const char *message_id,
-                      int64_t retry_at, const char *error)
+static void done_push(struct sender *s, const struct kb_reply *r, enum outbox_outcome out,
+                      const char *message_id, int64_t retry_at, const char *error)
 {
+    if (s->n_done == 0)
+        s->done_since_ms = clock_real_ms();
     if (s->n_done == s->cap_done) {
         s->cap_done = s->cap_done ? s->cap_done * 2 : 64;
         s->done = xrealloc(s->done, s->cap_done * sizeof *s->done);
     }
     s->done[s->n_done++] = (struct outbox_done){
-        .id = id, .outcome = out, .message_id = message_id ? xstrdup(message_id) : NULL,
-        .retry_at_ms = retry_at, .error = error ? xstrdup(error) : NULL};
+        .id = r->id, .outcome = out, .message_id = message_id ? xstrdup(message_id) : NULL,
+        .retry_at_ms = retry_at, .error = error ? xstrdup(error) : NULL, .no_ref = !r->ref};
 }
 
 /* Record the waiting outcomes.  0, or negative when they stay waiting (the
@@ -204,20 +261,32 @@ static void send_done(void *ud, const struct kb_send_result *res)
         retry_at = now + res->retry_after_ms;
         if (retry_at > c->next_ms)
             c->next_ms = retry_at; /* never undercut the platform's wait */
-        log_warn("outbox", "chat %s: rate limited, retry in %ld ms", c->chat_id, res->retry_after_ms);
+        log_warn("outbox", "chat %s: rate limited, retry in %ld ms", c->key, res->retry_after_ms);
     }
     if (out == OUTBOX_FAILED || out == OUTBOX_CHAT_GONE)
-        log_warn("outbox", "chat %s: send failed: %s", c->chat_id,
+        log_warn("outbox", "chat %s: send failed: %s", c->key,
                  res->description ? res->description : "(no description)");
-    for (size_t i = 0; i < job->n; i++)
-        done_push(s, job->ids[i], out, res->message_id, retry_at, res->description);
-    if (s->metrics)
-        metrics_send(s->metrics, s->metrics_idx, res, job->ids, job->n, now);
+    if (s->metrics) {
+        int64_t some[WINDOW_MAX], *ids = job->n <= WINDOW_MAX ? some : xmalloc(job->n * sizeof *ids);
+        for (size_t i = 0; i < job->n; i++)
+            ids[i] = job->rows[i]->id;
+        metrics_send(s->metrics, s->metrics_idx, res, ids, job->n, now);
+        if (ids != some)
+            free(ids);
+    }
+    for (size_t i = 0; i < job->n; i++) {
+        done_push(s, job->rows[i], out, res->message_id, retry_at, res->description);
+        free(job->rows[i]);
+    }
+    /* anything but a delivery changes the table in ways only it knows
+       (backoff, a chat's whole queue failed): read it again */
+    if (out != OUTBOX_SENT)
+        s->reload = RELOAD_NOW;
     if (s->closing)
         done_flush(s); /* no pump will come */
     c->busy = 0;
     s->in_flight--;
-    free(job->ids);
+    free(job->rows);
     free(job->text);
     free(job);
     if (out == OUTBOX_SENT)
@@ -225,40 +294,85 @@ static void send_done(void *ud, const struct kb_send_result *res)
     sender_kick(s);
 }
 
-/* Take rows[i] and, when it is a mergeable acknowledgement, the following
-   mergeable rows of the same chat and topic.  Marks taken rows (id = 0). */
-static struct send_job *make_job(struct sender *s, struct outbox_batch *b, size_t i, size_t chat)
+static int same_topic(const struct kb_reply *a, const struct kb_reply *b)
 {
+    return (!a->thread_id && !b->thread_id) ||
+           (a->thread_id && b->thread_id && strcmp(a->thread_id, b->thread_id) == 0);
+}
+
+/* The first due row of a lane and, when it is a mergeable acknowledgement,
+   the mergeable due rows right after it; they leave the queue. */
+static struct send_job *make_job(struct sender *s, size_t chat, size_t first_at, int64_t now)
+{
+    struct chat_state *c = &s->chats[chat];
+    struct kb_reply **q = c->queue + c->head;
+    struct kb_reply *first = q[first_at];
+    size_t end = first_at + 1;
+    struct sbuf text = {0};
+    if (first->coalesce && s->lim.coalesce && first->kind == KB_REPLY_SEND) {
+        size_t merge_max = s->a->max_text > 2 * MERGE_HEADROOM ? s->a->max_text - MERGE_HEADROOM
+                                                               : s->a->max_text / 2;
+        size_t chars = utf8_count(first->text, strlen(first->text));
+        for (; end < c->n; end++) {
+            struct kb_reply *r = q[end];
+            size_t more = utf8_count(r->text, strlen(r->text)) + 1;
+            if (!r->coalesce || r->kind != KB_REPLY_SEND || r->not_before_ms > now ||
+                !same_topic(r, first) || chars + more > merge_max)
+                break; /* keep the chat's order: stop at the first row that can't merge */
+            if (end == first_at + 1)
+                sbuf_add(&text, first->text);
+            chars += more;
+            sbuf_addc(&text, '\n');
+            sbuf_add(&text, r->text);
+        }
+    }
     struct send_job *job = xcalloc(1, sizeof *job);
     job->s = s;
     job->chat = chat;
-    job->ids = xmalloc(b->n * sizeof *job->ids);
-    struct kb_reply *first = &b->rows[i];
-    job->ids[job->n++] = first->id;
-    if (!(first->coalesce && s->lim.coalesce && first->kind == KB_REPLY_SEND))
-        return job;
-    size_t merge_max = s->a->max_text > 2 * MERGE_HEADROOM ? s->a->max_text - MERGE_HEADROOM
-                                                           : s->a->max_text / 2;
-    struct sbuf text = {0};
-    sbuf_add(&text, first->text);
-    size_t chars = utf8_count(text.s, text.len);
-    for (size_t k = i + 1; k < b->n; k++) {
-        struct kb_reply *r = &b->rows[k];
-        if (r->id == 0 || strcmp(r->chat_id, first->chat_id) != 0)
-            continue;
-        int same_topic = (!r->thread_id && !first->thread_id) ||
-                         (r->thread_id && first->thread_id && strcmp(r->thread_id, first->thread_id) == 0);
-        size_t more = utf8_count(r->text, strlen(r->text)) + 1;
-        if (!r->coalesce || r->kind != KB_REPLY_SEND || !same_topic || chars + more > merge_max)
-            break; /* keep the chat's order: stop at the first row that can't merge */
-        chars += more;
-        sbuf_addc(&text, '\n');
-        sbuf_add(&text, r->text);
-        job->ids[job->n++] = r->id;
-        r->id = 0;
-    }
-    job->text = sbuf_take(&text);
+    job->n = end - first_at;
+    job->rows = xmalloc(job->n * sizeof *job->rows);
+    memcpy(job->rows, q + first_at, job->n * sizeof *job->rows);
+    memmove(q + first_at, q + end, (c->n - end) * sizeof *q);
+    c->n -= job->n;
+    s->queued -= job->n;
+    if (c->n == 0)
+        c->head = 0;
+    job->text = text.len ? sbuf_take(&text) : NULL;
+    sbuf_free(&text);
     return job;
+}
+
+/* Bring the rows the engine committed into the lanes, or read the table
+   again when memory cannot be trusted.  0 when sending may go on. */
+static int refill(struct sender *s)
+{
+    const char *platform = s->a->ops->platform;
+    struct outbox_rows rows = {0};
+    if (s->reload == RELOAD_NONE && s->queued < QUEUE_MAX) {
+        size_t room = QUEUE_MAX - s->queued;
+        int took = engine_outbox_take(s->e, platform, room, &rows);
+        if (rows.n == room)
+            s->kicked = 1; /* the engine may hold more: come back at once */
+        queues_take(s, &rows);
+        if (took == OUTBOX_STALE)
+            s->reload = RELOAD_NOW;
+        else if (took == OUTBOX_SPILLED)
+            s->reload = RELOAD_WHEN_EMPTY;
+    }
+    if (s->reload == RELOAD_NONE || s->in_flight > 0 ||
+        (s->reload == RELOAD_WHEN_EMPTY && s->queued > 0))
+        return s->reload == RELOAD_NOW ? -1 : 0; /* a reload waits for the sends in flight */
+    if (done_flush(s))
+        return -1; /* sent rows would still look pending: reading them would resend */
+    queues_clear(s);
+    if (engine_outbox_reload(s->e, platform, QUEUE_MAX, &rows)) {
+        outbox_rows_free(&rows);
+        log_error("outbox", "cannot read the outbox: %s", engine_errmsg(s->e));
+        return -1;
+    }
+    queues_take(s, &rows);
+    s->reload = RELOAD_NONE;
+    return 0;
 }
 
 static void pump(uv_timer_t *t)
@@ -267,64 +381,63 @@ static void pump(uv_timer_t *t)
     if (s->closing)
         return;
     s->kicked = 0;
-    if (done_flush(s)) {
-        arm(s, 1000); /* the rows still look pending: fetching them would resend */
-        return;
-    }
     int64_t now = clock_real_ms(); /* Telegram's limits run on real time, not the test clock */
-    struct outbox_batch b;
-    if (engine_outbox_fetch(s->e, s->a->ops->platform, now, FETCH_MAX, &b)) {
-        log_error("outbox", "cannot read the outbox: %s", engine_errmsg(s->e));
+    /* outcomes are recorded in rounds: one sync for many sends */
+    if ((s->n_done >= DONE_BATCH || now - s->done_since_ms >= DONE_DELAY_MS ||
+         (s->in_flight == 0 && s->queued == 0)) && done_flush(s)) {
         arm(s, 1000);
         return;
     }
-    int64_t wake = -1;
-    /* chats whose first waiting row could not go now: later rows wait too */
-    char *blocked = xcalloc(s->n_chats + b.n + 1, 1);
-    for (size_t i = 0; i < b.n && !s->closing; i++) {
-        struct kb_reply *r = &b.rows[i];
-        if (r->id == 0)
-            continue; /* merged into an earlier send */
-        size_t ci = r->kind == KB_REPLY_ANSWER ? answer_lane(s, r->chat_id) : chat_index(s, r->chat_id);
-        if (ci >= s->n_chats || blocked[ci])
-            continue;
-        struct chat_state *c = &s->chats[ci]; /* valid until chat_index grows the array */
-        int64_t ready = r->kind == KB_REPLY_ANSWER ? 0 : chat_ready_at(s, c);
-        if (c->busy || ready > now) {
-            blocked[ci] = 1;
-            if (!c->busy && (wake < 0 || ready < wake))
-                wake = ready;
-            continue;
-        }
-        struct send_job *job = make_job(s, &b, i, ci);
-        struct kb_reply merged = *r;
-        if (job->text)
-            merged.text = job->text;
-        if (r->kind != KB_REPLY_ANSWER)
-            note_send(s, c, now);
-        c->busy = 1;
-        s->in_flight++;
-        if (s->a->ops->send(s->a, &merged, send_done, job) < 0) {
-            struct kb_send_result res = {.outcome = KB_SEND_RETRY};
-            send_done(job, &res);
-        }
-        /* a synchronous adapter (console) is done already: keep going */
-        if (s->chats[ci].busy)
-            blocked[ci] = 1;
+    if (refill(s)) {
+        if (s->in_flight == 0)
+            arm(s, 1000); /* the table could not be read: try again */
+        return;           /* else the last send in flight kicks */
     }
-    free(blocked);
-    size_t fetched = b.n;
-    outbox_batch_free(&b);
-    int64_t next = engine_outbox_next_ms(s->e, s->a->ops->platform);
-    if (fetched == FETCH_MAX)
-        next = now; /* more rows than one fetch: come back at once */
-    if (next > now && (wake < 0 || next < wake))
-        wake = next;
+    int64_t wake = s->n_done ? s->done_since_ms + DONE_DELAY_MS : -1;
+    for (size_t ci = 0; ci < s->n_chats && !s->closing; ci++) {
+        struct chat_state *c = &s->chats[ci];
+        while (c->n > 0 && !c->busy) {
+            size_t k = 0; /* the first due row (a row backing off lets later ones pass) */
+            int64_t due = -1;
+            for (; k < c->n; k++) {
+                int64_t nb = c->queue[c->head + k]->not_before_ms;
+                if (nb <= now)
+                    break;
+                if (due < 0 || nb < due)
+                    due = nb;
+            }
+            int answer = c->queue[c->head]->kind == KB_REPLY_ANSWER;
+            int64_t ready = k == c->n ? due : answer ? 0 : chat_ready_at(s, c);
+            if (k == c->n || ready > now) {
+                if (wake < 0 || ready < wake)
+                    wake = ready;
+                break;
+            }
+            struct send_job *job = make_job(s, ci, k, now);
+            struct kb_reply merged = *job->rows[0];
+            if (job->text)
+                merged.text = job->text;
+            if (!answer)
+                note_send(s, c, now);
+            c->busy = 1;
+            s->in_flight++;
+            if (s->a->ops->send(s->a, &merged, send_done, job) < 0) {
+                struct kb_send_result res = {.outcome = KB_SEND_RETRY};
+                send_done(job, &res);
+            }
+            c = &s->chats[ci]; /* a synchronous adapter (console) is done already: go on */
+            if (s->reload == RELOAD_NOW)
+                break;
+        }
+        if (s->reload == RELOAD_NOW)
+            break;
+    }
     if (s->kicked)
         arm(s, 0);
     else if (wake >= 0)
         arm(s, wake > now ? (uint64_t)(wake - now) : 1);
-    else if (s->in_flight == 0 && next < 0 && s->idle)
+    else if (s->in_flight == 0 && s->queued == 0 && s->reload == RELOAD_NONE && s->n_done == 0 &&
+             s->idle)
         s->idle(s->idle_ud);
 }
 
@@ -338,6 +451,8 @@ struct sender *sender_new(uv_loop_t *loop, struct engine *e, struct adapter *a,
     s->lim = *lim;
     s->idle = idle;
     s->idle_ud = ud;
+    s->reload = RELOAD_NOW; /* replies left from a previous run wait in the table */
+    cache_init(&s->index, SIZE_MAX); /* an index: never starts over */
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;
     return s;
@@ -364,9 +479,13 @@ static void sender_closed(uv_handle_t *h)
         free((char *)s->done[i].error);
     }
     free(s->done);
-    for (size_t i = 0; i < s->n_chats; i++)
-        free(s->chats[i].chat_id);
+    queues_clear(s);
+    for (size_t i = 0; i < s->n_chats; i++) {
+        free(s->chats[i].key);
+        free(s->chats[i].queue);
+    }
     free(s->chats);
+    cache_free(&s->index);
     free(s);
 }
 

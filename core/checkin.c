@@ -95,11 +95,18 @@ static int cmd_checkin(struct cmd_ctx *c)
     int64_t total = 0, rank = 0;
     if (!rc)
         rc = ledger_points(c->e, c->member_id, &total);
-    if (!rc)
+    /* the rank is the day's count, kept from this process's own inserts */
+    char key[48];
+    snprintf(key, sizeof key, "%lld\x1f%lld", (long long)c->comm.id, (long long)day);
+    const struct cache_entry *today = cache_get(&c->e->cache.checkins_per_day, key);
+    if (!rc && today)
+        rank = today->num + 1;
+    else if (!rc)
         rc = store_i64(c->st, &rank, "SELECT count(*) FROM checkins WHERE community_id = ? AND day = ?",
                        VALS(SI(c->comm.id), SI(day)));
     if (rc)
         return rc;
+    cache_put(&c->e->cache.checkins_per_day, key, rank, NULL, NULL, 0);
     struct sbuf who = {0}, b = {0};
     member_name(c->e, c->member_id, &who);
     text_format(&b, c->lang, "checkin.ok",

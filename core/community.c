@@ -24,6 +24,15 @@ static void copy_field(char *dst, size_t cap, const char *src)
 
 int community_load(struct engine *e, int64_t id, struct community *out)
 {
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)id);
+    const struct cache_entry *hit = cache_get(&e->cache.communities, key);
+    if (hit) {
+        out->id = id;
+        copy_field(out->locale, sizeof out->locale, hit->text);
+        copy_field(out->tz, sizeof out->tz, hit->text2);
+        return KB_OK;
+    }
     sqlite3_stmt *s = store_query(e->st, "SELECT locale, tz FROM communities WHERE id = ?",
                                   VALS(SI(id)));
     if (!s)
@@ -33,12 +42,33 @@ int community_load(struct engine *e, int64_t id, struct community *out)
         out->id = id;
         copy_field(out->locale, sizeof out->locale, store_text(s, 0));
         copy_field(out->tz, sizeof out->tz, store_text(s, 1));
+        cache_put(&e->cache.communities, key, 0, out->locale, out->tz, 0);
         rc = KB_OK;
     } else if (rc == 0) {
         rc = KB_ENOTFOUND;
     }
     store_done(s);
     return rc;
+}
+
+void community_forget(struct engine *e, int64_t id)
+{
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)id);
+    cache_drop(&e->cache.communities, key);
+}
+
+/* The chats cache's key: platform, unit separator, chat id. */
+static void chat_key(char *buf, size_t cap, const char *platform, const char *chat_id)
+{
+    snprintf(buf, cap, "%s\x1f%s", platform, chat_id);
+}
+
+void chat_forget(struct engine *e, const char *platform, const char *chat_id)
+{
+    char key[256];
+    chat_key(key, sizeof key, platform, chat_id);
+    cache_drop(&e->cache.chats, key);
 }
 
 static int community_create(struct engine *e, const char *name, int64_t now, int64_t *id)
@@ -59,6 +89,13 @@ int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now
                         struct community *out)
 {
     int64_t id = 0;
+    char key[256];
+    chat_key(key, sizeof key, ev->platform, ev->chat_id);
+    /* private chats always read their row: writing again may reopen one */
+    int cached = ev->chat_type != KB_CHAT_PRIVATE;
+    const struct cache_entry *hit = cached ? cache_get(&e->cache.chats, key) : NULL;
+    if (hit)
+        return community_load(e, hit->num, out);
     int rc = store_i64(e->st, &id,
                        "SELECT community_id FROM chats WHERE platform = ? AND chat_id = ?",
                        VALS(ST(ev->platform), ST(ev->chat_id)));
@@ -91,6 +128,8 @@ int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now
     }
     if (rc)
         return rc;
+    if (cached)
+        cache_put(&e->cache.chats, key, id, NULL, NULL, 0);
     return community_load(e, id, out);
 }
 
@@ -98,6 +137,14 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
                   int64_t *member_id)
 {
     const char *name = ev->user_name && *ev->user_name ? ev->user_name : ev->user_id;
+    char key[320];
+    snprintf(key, sizeof key, "%lld\x1f%s\x1f%s", (long long)community_id, ev->platform, ev->user_id);
+    const struct cache_entry *hit = cache_get(&e->cache.members, key);
+    if (hit && hit->at >= now - 3600 && strcmp(hit->text, name) == 0 &&
+        (!ev->user_handle || (hit->text2 && strcmp(hit->text2, ev->user_handle) == 0))) {
+        *member_id = hit->num;
+        return KB_OK;
+    }
     /* the common case writes nothing: a known member, same name and handle,
        seen within the hour ("active" statistics count days); an older
        last_seen is one row rewrite, no index */
@@ -116,10 +163,15 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
         recent = store_int(s, 1) != 0;
     }
     store_done(s);
-    if (found == 1 && !recent)
-        return store_exec(e->st, "UPDATE members SET last_seen = max(last_seen, ?)"
-                          " WHERE community_id = ? AND platform = ? AND user_id = ?",
-                          VALS(SI(now), SI(community_id), ST(ev->platform), ST(ev->user_id)));
+    if (found == 1 && !recent) {
+        int rc = store_exec(e->st, "UPDATE members SET last_seen = max(last_seen, ?)"
+                            " WHERE community_id = ? AND platform = ? AND user_id = ?",
+                            VALS(SI(now), SI(community_id), ST(ev->platform), ST(ev->user_id)));
+        if (rc)
+            return rc;
+    }
+    if (found == 1) /* a handle not given is not known: such an entry serves handle-less events */
+        cache_put(&e->cache.members, key, *member_id, name, ev->user_handle, now);
     if (found != 0)
         return found == 1 ? KB_OK : found;
     s = store_query(
@@ -138,6 +190,13 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
     if (rc == 1) {
         *member_id = store_int(s, 0);
         rc = store_step(e->st, s) < 0 ? store_failure(e->st) : KB_OK;
+        if (!rc) {
+            /* the name may have changed; the next lookup of it reads the row */
+            char id_key[24];
+            snprintf(id_key, sizeof id_key, "%lld", (long long)*member_id);
+            cache_drop(&e->cache.names, id_key);
+            cache_drop(&e->cache.members, key);
+        }
     } else if (rc == 0) {
         rc = KB_ESTORE;
     }
@@ -176,11 +235,20 @@ int community_is_operator(struct engine *e, int64_t community_id, const char *pl
 
 void member_name(struct engine *e, int64_t member_id, struct sbuf *out)
 {
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)member_id);
+    const struct cache_entry *hit = cache_get(&e->cache.names, key);
+    if (hit) {
+        text_user(out, hit->text);
+        return;
+    }
     sqlite3_stmt *s = store_query(e->st, "SELECT name FROM members WHERE id = ?", VALS(SI(member_id)));
-    if (s && store_step(e->st, s) == 1)
+    if (s && store_step(e->st, s) == 1) {
         text_user(out, store_text(s, 0));
-    else
+        cache_put(&e->cache.names, key, 0, store_text(s, 0), NULL, 0);
+    } else {
         sbuf_add(out, "?");
+    }
     store_done(s);
 }
 
@@ -360,6 +428,11 @@ int chat_migrate(struct engine *e, const char *platform, const char *old_id, con
     if (!rc)
         rc = store_exec(e->st, "UPDATE outbox SET chat_id = ? WHERE platform = ? AND chat_id = ? AND state = 0",
                         VALS(ST(new_id), ST(platform), ST(old_id)));
+    if (!rc) {
+        outbox_mem_stale(e, platform); /* the sender's copies name the old chat */
+        chat_forget(e, platform, old_id);
+        chat_forget(e, platform, new_id);
+    }
     if (!rc)
         rc = store_exec(e->st, "UPDATE OR REPLACE posted SET chat_id = ? WHERE platform = ? AND chat_id = ?",
                         VALS(ST(new_id), ST(platform), ST(old_id)));

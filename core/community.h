@@ -58,6 +58,10 @@ int community_is_owner(const struct engine *e, const char *platform, const char 
 int community_is_operator(struct engine *e, int64_t community_id, const char *platform,
                           const char *user_id);
 /* Telegram group -> supergroup: the chat's records follow the new id. */
+/* The cached lookups follow a written row: a chat's community changed
+   (or the chat row went), a community's settings changed. */
+void chat_forget(struct engine *e, const char *platform, const char *chat_id);
+void community_forget(struct engine *e, int64_t id);
 int chat_migrate(struct engine *e, const char *platform, const char *old_id, const char *new_id);
 /* The bot was added (1) or removed (0). */
 int chat_set_active(struct engine *e, const char *platform, const char *chat_id, int active);

@@ -15,6 +15,7 @@
 #include "community.h"
 #include "testhook.h"
 #include "dispatch.h"
+#include "outbox.h"
 
 /* ==== lifecycle ======================================================== */
 
@@ -44,6 +45,11 @@ int engine_open(const struct engine_settings *s, struct engine **out, char *err,
         d->days = xstrdup(s->schedules[i].days);
         d->tmpl = xstrdup(s->schedules[i].tmpl);
     }
+    cache_init(&e->cache.chats, 8192);
+    cache_init(&e->cache.communities, 4096);
+    cache_init(&e->cache.members, 16384);
+    cache_init(&e->cache.names, 16384);
+    cache_init(&e->cache.checkins_per_day, 4096);
     int rc = store_open(e->set.db_path, &e->st, err, errcap);
     for (size_t m = 0; !rc && m < kb_n_modules; m++) {
         const struct kb_module *mod = kb_modules[m];
@@ -64,6 +70,12 @@ void engine_close(struct engine *e)
     if (!e)
         return;
     store_close(e->st);
+    outbox_mem_free(e);
+    cache_free(&e->cache.chats);
+    cache_free(&e->cache.communities);
+    cache_free(&e->cache.members);
+    cache_free(&e->cache.names);
+    cache_free(&e->cache.checkins_per_day);
     community_drop_held(e);
     free(e->deferred);
     free(e->set.db_path);
@@ -192,6 +204,7 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
         rc = store_savepoint(e->st);
         if (rc)
             goto out;
+        size_t mark = outbox_mem_mark(e);
         e->in_event = 1;
         rc = apply_one(e, &events[i], now);
         e->in_event = 0;
@@ -203,6 +216,8 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
             goto out;
         if (rc) {
             store_rollback_savepoint(e->st);
+            outbox_mem_rollback(e, mark);
+            engine_caches_clear(e);
             record_failure(e, &events[i], rc, now);
             rc = KB_OK; /* that event alone is skipped; the batch goes on */
             continue;

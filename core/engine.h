@@ -51,6 +51,26 @@ struct outbox_batch {
 int engine_outbox_fetch(struct engine *e, const char *platform, int64_t now_ms, size_t max,
                         struct outbox_batch *out);
 void outbox_batch_free(struct outbox_batch *b);
+/* The sender's path: rows in memory, each one allocation (free(row)). */
+struct outbox_rows {
+    struct kb_reply **rows;
+    size_t n, cap;
+};
+void outbox_rows_free(struct outbox_rows *r);   /* the rows and the array */
+enum outbox_take {
+    OUTBOX_TAKEN = 0,     /* the rows committed since the last call (up to max) */
+    OUTBOX_SPILLED,       /* as TAKEN, and more rows wait in the table than were
+                             kept in memory: reload once what was taken is sent */
+    OUTBOX_STALE          /* nothing taken: pending rows changed in the table
+                             (a chat migrated): reload before sending anything */
+};
+/* Append to out up to max of platform's replies committed since the last
+   call, oldest first, without reading the database.  Returns enum outbox_take. */
+int engine_outbox_take(struct engine *e, const char *platform, size_t max, struct outbox_rows *out);
+/* Start-up, after a failure, or OUTBOX_SPILLED: forget platform's rows in
+   memory and append to out its oldest max pending rows from the table (due
+   or not: see not_before_ms).  Rows in flight must have been recorded first. */
+int engine_outbox_reload(struct engine *e, const char *platform, size_t max, struct outbox_rows *out);
 /* Earliest not_before_ms of a pending reply for platform, or -1 if none. */
 int64_t engine_outbox_next_ms(struct engine *e, const char *platform);
 /* Number of pending replies for platform. */
@@ -79,6 +99,7 @@ struct outbox_done {
     const char *message_id;
     int64_t retry_at_ms;
     const char *error;
+    int no_ref;        /* the row is known to have no ref: no posted row to write */
 };
 /* Record n outcomes in ONE transaction (one sync instead of n): all or none. */
 int engine_outbox_done_many(struct engine *e, const struct outbox_done *d, size_t n, int64_t now_ms);

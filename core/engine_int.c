@@ -1,6 +1,8 @@
 /* The engine state's helpers (engine_int.h). */
 #include "engine_int.h"
 
+#include "outbox.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -28,5 +30,20 @@ int engine_finish(struct engine *e, int rc)
         rc = store_commit(e->st); /* rolls back itself when it fails */
     else
         store_rollback(e->st);
+    if (rc) {
+        outbox_mem_rollback(e, 0);
+        engine_caches_clear(e);
+    } else {
+        outbox_mem_commit(e);
+    }
     return rc ? engine_fail(e, rc) : KB_OK;
+}
+
+void engine_caches_clear(struct engine *e)
+{
+    cache_clear(&e->cache.chats);
+    cache_clear(&e->cache.communities);
+    cache_clear(&e->cache.members);
+    cache_clear(&e->cache.names);
+    cache_clear(&e->cache.checkins_per_day);
 }

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "cache.h"
 #include "engine.h"
 #include "store.h"
 
@@ -27,6 +28,34 @@ struct rate_table {
     struct rate_slot slots[RATE_SLOTS];
 };
 
+/* Outbox rows in memory (outbox.c): those queued in the open transaction,
+   and per platform those committed and not yet taken by its sender, so the
+   sender need not read back what the engine just wrote. */
+struct outbox_lane {
+    char *platform;
+    struct kb_reply **rows;       /* committed, oldest first; each one allocation */
+    size_t n, cap;
+    int spilled;                  /* rows were dropped (over the cap): the table has more */
+    int stale;                    /* pending rows changed in the table: read it again */
+};
+struct outbox_mem {
+    struct kb_reply **staged;     /* queued in the open transaction */
+    size_t n_staged, cap_staged;
+    struct outbox_lane *lanes;
+    size_t n_lanes;
+};
+
+/* What events look up, kept in step with the rows (community.c, link.c);
+   dropped whole when a transaction or savepoint rolls back. */
+struct engine_caches {
+    struct cache chats;           /* "platform\x1fchat_id" -> community id */
+    struct cache communities;     /* id -> locale (text), tz (text2) */
+    struct cache members;         /* "community\x1fplatform\x1fuser_id" -> member id
+                                     (linked: the first identity), name, handle, last_seen */
+    struct cache names;           /* member id -> display name */
+    struct cache checkins_per_day;/* "community\x1fday" -> check-ins that day (the rank) */
+};
+
 /* A community post held back until the event's own replies are queued. */
 struct deferred_post {
     int64_t community_id;
@@ -40,6 +69,8 @@ struct engine {
     engine_log_fn log;
     void *log_ud;
     struct rate_table rates;
+    struct outbox_mem outbox;
+    struct engine_caches cache;
     int in_event;                 /* applying an event: community_post_after defers */
     struct deferred_post *deferred;
     size_t n_deferred, cap_deferred;
@@ -52,5 +83,8 @@ int engine_fail(struct engine *e, int rc);
 int engine_finish(struct engine *e, int rc);
 /* Log through the engine's log hook. */
 void engine_log(struct engine *e, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Forget every cached lookup (a rollback, or a write too wide to follow). */
+void engine_caches_clear(struct engine *e);
 
 #endif

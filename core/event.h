@@ -98,6 +98,8 @@ struct kb_reply {
     const char *callback_id;    /* KB_REPLY_ANSWER */
     int coalesce;               /* 1: a short acknowledgement that may be merged
                                    with others waiting for the same chat */
+    const char *ref;            /* name under which the sent message id is kept, may be NULL */
+    int64_t not_before_ms;      /* not to be sent before (a retry's backoff) */
 };
 
 #define KB_BUTTON_FIELD_SEP '\x1f'

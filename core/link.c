@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "community.h"
 #include "command.h"
 #include "standing.h"
 #include "tally.h"
@@ -159,6 +160,7 @@ static int community_join(struct cmd_ctx *c)
         return ctx_reply(c, "link.has_groups", NOARGS);
     rc = store_exec(c->st, "UPDATE chats SET community_id = ? WHERE platform = ? AND chat_id = ?",
                     VALS(SI(r.community_id), ST(c->ev->platform), ST(c->ev->chat_id)));
+    chat_forget(c->e, c->ev->platform, c->ev->chat_id);
     if (!rc)
         rc = store_exec(c->st,
                         "INSERT INTO chat_links(platform, chat_id, from_community, to_community, by_member, at)"
@@ -241,6 +243,7 @@ static int community_unlink(struct cmd_ctx *c)
     if (!rc)
         rc = store_exec(c->st, "UPDATE chats SET community_id = ? WHERE platform = ? AND chat_id = ?",
                         VALS(SI(from), ST(platform), ST(chat)));
+    chat_forget(c->e, platform, chat);
     if (!rc)
         rc = store_exec(c->st, "UPDATE chat_links SET unlinked_at = ? WHERE id = ?",
                         VALS(SI(c->now), SI(link_id)));
@@ -268,6 +271,7 @@ static int cmd_lang(struct cmd_ctx *c)
         return ctx_reply(c, "link.lang_usage", NOARGS);
     int rc = store_exec(c->st, "UPDATE communities SET locale = ? WHERE id = ?",
                         VALS(ST(locale), SI(c->comm.id)));
+    community_forget(c->e, c->comm.id);
     if (!rc)
         rc = audit_add(c, "community.lang", locale, NULL);
     if (rc)
@@ -363,6 +367,7 @@ static int identity_merge(struct cmd_ctx *c, int64_t link_id, int64_t primary, i
     int rc = KB_OK;
     for (size_t i = 0; i < sizeof steps / sizeof steps[0] && !rc; i++)
         rc = store_exec(c->st, steps[i], VALS(SI(link_id), SI(primary), SI(alias)));
+    cache_clear(&c->e->cache.members); /* an identity now stands for another (or no longer) */
     if (!rc)
         rc = top_rebuild(c->e, c->comm.id);
     return rc;
@@ -492,6 +497,7 @@ static int identity_unlink(struct cmd_ctx *c)
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0] && !rc; i++)
         rc = store_exec(c->st, steps[i], VALS(SI(link_id), SI(primary), SI(alias)));
+    cache_clear(&c->e->cache.members); /* an identity now stands for another (or no longer) */
     if (!rc && level_before >= 0)
         rc = store_exec(c->st, "UPDATE member_levels SET level = ? WHERE member_id = ?",
                         VALS(SI(level_before), SI(primary)));

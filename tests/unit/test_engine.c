@@ -5,6 +5,8 @@
 #include "../test.h"
 #include "../support/fixture.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../../core/ledger.h"
@@ -374,6 +376,103 @@ TEST(echo_of_an_own_message_marks_its_row_delivered)
     fx_close(&f);
 }
 
+/* A check-in that fails after its chat, community and member rows were
+   written (a planted trigger) is rolled back: the caches filled on the way
+   must go with it, or the next event uses ids that do not exist. */
+TEST(a_rolled_back_event_leaves_no_cached_lookup)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    CHECK_INT(store_exec(f.e->st, "CREATE TRIGGER planted BEFORE INSERT ON checkins"
+                                  " BEGIN SELECT RAISE(ABORT, 'planted'); END", NOVALS), 0);
+    CHECK_INT(fx_say(&f, "new", "alice", T0, "/checkin"), 0); /* skipped alone */
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM chats"), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM members"), 0);
+    CHECK_INT(store_exec(f.e->st, "DROP TRIGGER planted", NOVALS), 0);
+    CHECK_INT(fx_say(&f, "new", "alice", T0 + 1, "/checkin"), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM failed_events"), 1);
+    char *r = fx_replies(&f);
+    CHECK_CONTAINS(r, "checked in");
+    free(r);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM checkins c JOIN members m ON m.id = c.member_id"
+                         " JOIN chats h ON h.community_id = m.community_id"), 1);
+    /* a check-in whose reply cannot be queued is undone, and so is its rank */
+    CHECK_INT(store_exec(f.e->st, "CREATE TRIGGER planted BEFORE INSERT ON outbox"
+                                  " BEGIN SELECT RAISE(ABORT, 'planted'); END", NOVALS), 0);
+    CHECK_INT(fx_say(&f, "new", "bob", T0 + 2, "/checkin"), 0);
+    CHECK_INT(store_exec(f.e->st, "DROP TRIGGER planted", NOVALS), 0);
+    CHECK_INT(fx_say(&f, "new", "carol", T0 + 3, "/checkin"), 0);
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "#2 today");
+    free(r);
+    /* a renamed member is named by the new name, not a cached old one */
+    CHECK_INT(store_exec(f.e->st, "CREATE TRIGGER planted BEFORE INSERT ON checkins"
+                                  " BEGIN SELECT RAISE(ABORT, 'planted'); END", NOVALS), 0);
+    struct kb_event ev = msg("r1", "alice", "/checkin");
+    ev.chat_id = "new";
+    ev.user_name = "Alicia";
+    ev.time = T0 + 86400;
+    CHECK_INT(engine_apply(f.e, &ev, 1, NULL, NULL, T0 + 86400), 0); /* rename rolled back */
+    CHECK_INT(store_exec(f.e->st, "DROP TRIGGER planted", NOVALS), 0);
+    CHECK_INT(fx_say(&f, "new", "alice", T0 + 86401, "/me"), 0);
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "alice");
+    free(r);
+    fx_close(&f);
+}
+
+/* The sender's rows come from memory: committed rows once, rows of a
+   rolled-back event never; a migrated chat makes the lane stale. */
+TEST(committed_replies_are_handed_over_once_from_memory)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    struct outbox_rows rows = {0};
+    CHECK_INT(engine_outbox_reload(f.e, "console", 100, &rows), 0);
+    CHECK_INT((int64_t)rows.n, 0);
+    struct kb_event evs[3] = {msg("1", "a", "/checkin"), msg("2", NULL, "/checkin"), msg("3", "c", "/checkin")};
+    CHECK_INT(engine_apply(f.e, evs, 3, "k", "v", T0), 0);
+    CHECK_INT(engine_outbox_take(f.e, "console", 100, &rows), OUTBOX_TAKEN);
+    CHECK_INT((int64_t)rows.n, 2);
+    CHECK_INT(rows.rows[0]->id, fx_i64(&f, "SELECT min(id) FROM outbox"));
+    CHECK_INT(rows.rows[1]->id, fx_i64(&f, "SELECT max(id) FROM outbox"));
+    CHECK_CONTAINS(rows.rows[1]->text, "checked in");
+    CHECK_INT(engine_outbox_take(f.e, "console", 100, &rows), OUTBOX_TAKEN);
+    CHECK_INT((int64_t)rows.n, 2); /* nothing new */
+    outbox_rows_free(&rows);
+    /* an event that fails after queueing a reply (its button answer cannot
+       be written) hands nothing over */
+    CHECK_INT(store_exec(f.e->st, "CREATE TRIGGER planted BEFORE INSERT ON outbox WHEN NEW.kind = 2"
+                                  " BEGIN SELECT RAISE(ABORT, 'planted'); END", NOVALS), 0);
+    struct kb_event press = {.kind = KB_EV_CALLBACK, .platform = "console", .chat_id = "g",
+                             .user_id = "e", .user_name = "e", .callback_id = "cb1",
+                             .callback_data = "/checkin", .time = T0};
+    CHECK_INT(engine_apply(f.e, &press, 1, NULL, NULL, T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM failed_events"), 2);
+    CHECK_INT(store_exec(f.e->st, "DROP TRIGGER planted", NOVALS), 0);
+    /* nor does a whole batch that fails */
+    CHECK_INT(store_exec(f.e->st, "CREATE TRIGGER planted BEFORE INSERT ON cursors"
+                                  " BEGIN SELECT RAISE(ABORT, 'planted'); END", NOVALS), 0);
+    struct kb_event later = msg("4", "d", "/checkin");
+    CHECK(engine_apply(f.e, &later, 1, "k2", "v", T0) != 0);
+    CHECK_INT(store_exec(f.e->st, "DROP TRIGGER planted", NOVALS), 0);
+    struct kb_event next = msg("5", "x", "/checkin");
+    CHECK_INT(engine_apply(f.e, &next, 1, NULL, NULL, T0), 0);
+    CHECK_INT(engine_outbox_take(f.e, "console", 100, &rows), OUTBOX_TAKEN);
+    CHECK_INT((int64_t)rows.n, 1); /* x's reply alone */
+    CHECK_INT(rows.rows[0]->id, fx_i64(&f, "SELECT max(id) FROM outbox"));
+    outbox_rows_free(&rows);
+    struct kb_event mig = {.kind = KB_EV_CHAT_MIGRATED, .platform = "console", .chat_id = "g",
+                           .new_chat_id = "g2", .time = T0};
+    CHECK_INT(engine_apply(f.e, &mig, 1, NULL, NULL, T0), 0);
+    CHECK_INT(engine_outbox_take(f.e, "console", 100, &rows), OUTBOX_STALE);
+    CHECK_INT(engine_outbox_reload(f.e, "console", 100, &rows), 0);
+    CHECK_INT((int64_t)rows.n, 3);
+    CHECK(strcmp(rows.rows[0]->chat_id, "g2") == 0);
+    outbox_rows_free(&rows);
+    fx_close(&f);
+}
+
 TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(a_bad_event_is_skipped_and_kept_for_inspection),
           T(read_only_database_refuses_the_batch_and_keeps_the_cursor),
@@ -382,4 +481,6 @@ TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(button_press_is_answered_once), T(flooding_member_gets_one_notice_others_unaffected),
           T(unknown_long_and_garbled_commands_get_a_clear_reply), T(private_chat_shares_the_group_standing),
           T(upgrade_keeps_balances_and_boards), T(module_migrations_run_once_per_module),
-          T(old_dedup_marks_are_pruned), T(echo_of_an_own_message_marks_its_row_delivered))
+          T(old_dedup_marks_are_pruned), T(echo_of_an_own_message_marks_its_row_delivered),
+          T(a_rolled_back_event_leaves_no_cached_lookup),
+          T(committed_replies_are_handed_over_once_from_memory))

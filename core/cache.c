@@ -1,0 +1,106 @@
+/* The lookup cache; see cache.h. */
+#include "cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+void cache_init(struct cache *c, size_t max)
+{
+    memset(c, 0, sizeof *c);
+    c->max = max;
+}
+
+static struct cache_entry **slot_of(const struct cache *c, const char *key)
+{
+    struct cache_entry **p = &c->buckets[hash(key) & (c->n_buckets - 1)];
+    while (*p && strcmp((*p)->key, key) != 0)
+        p = &(*p)->next;
+    return p;
+}
+
+const struct cache_entry *cache_get(const struct cache *c, const char *key)
+{
+    return c->n_buckets ? *slot_of(c, key) : NULL;
+}
+
+static void grow(struct cache *c)
+{
+    size_t n = c->n_buckets ? c->n_buckets * 2 : 256;
+    struct cache_entry **b = xcalloc(n, sizeof *b);
+    for (size_t i = 0; i < c->n_buckets; i++) {
+        for (struct cache_entry *e = c->buckets[i], *next; e; e = next) {
+            next = e->next;
+            struct cache_entry **p = &b[hash(e->key) & (n - 1)];
+            e->next = *p;
+            *p = e;
+        }
+    }
+    free(c->buckets);
+    c->buckets = b;
+    c->n_buckets = n;
+}
+
+void cache_put(struct cache *c, const char *key, int64_t num, const char *text, const char *text2,
+               int64_t at)
+{
+    cache_drop(c, key);
+    if (c->n >= c->max)
+        cache_clear(c); /* bounded memory: start over rather than track age */
+    if (c->n >= c->n_buckets)
+        grow(c);
+    size_t lk = strlen(key) + 1, lt = text ? strlen(text) + 1 : 0, lt2 = text2 ? strlen(text2) + 1 : 0;
+    struct cache_entry *e = xmalloc(sizeof *e + lk + lt + lt2);
+    char *at_p = (char *)(e + 1);
+    e->key = memcpy(at_p, key, lk);
+    e->text = text ? memcpy(at_p + lk, text, lt) : NULL;
+    e->text2 = text2 ? memcpy(at_p + lk + lt, text2, lt2) : NULL;
+    e->num = num;
+    e->at = at;
+    struct cache_entry **p = &c->buckets[hash(key) & (c->n_buckets - 1)];
+    e->next = *p;
+    *p = e;
+    c->n++;
+}
+
+void cache_drop(struct cache *c, const char *key)
+{
+    if (!c->n_buckets)
+        return;
+    struct cache_entry **p = slot_of(c, key);
+    if (!*p)
+        return;
+    struct cache_entry *e = *p;
+    *p = e->next;
+    free(e);
+    c->n--;
+}
+
+void cache_clear(struct cache *c)
+{
+    for (size_t i = 0; i < c->n_buckets; i++) {
+        for (struct cache_entry *e = c->buckets[i], *next; e; e = next) {
+            next = e->next;
+            free(e);
+        }
+        c->buckets[i] = NULL;
+    }
+    c->n = 0;
+}
+
+void cache_free(struct cache *c)
+{
+    cache_clear(c);
+    free(c->buckets);
+    c->buckets = NULL;
+    c->n_buckets = 0;
+}
