@@ -8,6 +8,8 @@
 #include "profile.h"
 #include "task.h"
 #include "review.h"
+#include "revision.h"
+#include "payment.h"
 #include "grant.h"
 #include "link.h"
 #include "pool.h"
@@ -23,6 +25,8 @@ const struct kb_module *const kb_modules[] = {
     &poll_module,
     &task_module,
     &review_module,
+    &revision_module,
+    &payment_module,
     &top_module,
     &standing_module,
     &pool_module,

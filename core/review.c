@@ -1,16 +1,17 @@
 /*
- * Reviewing tasks and settling their rewards: /review, /approve, /reject,
- * /payout, /tally, /audit, and the deadline / review reminders (tick).
+ * Reviewing tasks and their rewards: /review, /approve, /reject,
+ * /unapprove, /tally, /audit, and the deadline / review reminders (tick).
+ * Payouts are the reward pipeline's (payment.c).
  *
  * Money model.  A task's rewards land in the ledger when a submission is
  * approved, with reason "task" and ref "task:<task>:claim:<claim>": the
  * ledger's uniqueness on (member, reason, ref, kind, unit) means one claim
  * is paid once, however often it is approved or resubmitted.  Cash (cents,
  * unit = currency) and gifts (+1, unit = description) are owed until paid:
- * /payout appends rows with reason "payout" and the NEGATIVE amount, so for
- * a member
+ * a payment's paid step appends a row with reason "payout" and the NEGATIVE
+ * amount (a failed one its opposite, reason "payfail"), so for a member
  *     owed = sum(amount) over their cash (or gift) rows,
- *     paid = -sum(amount) over the payout rows.
+ *     paid = -sum(amount) over the payout and payfail rows.
  */
 #include "review.h"
 
@@ -25,6 +26,8 @@
 #include "defn.h"
 #include "ledger.h"
 #include "once.h"
+#include "payment.h"
+#include "revision.h"
 #include "outbox.h"
 #include "standing.h"
 #include "tally.h"
@@ -35,12 +38,6 @@
 #define NOTE_MAX 500
 
 /* ==== review =========================================================== */
-
-struct sub_row {
-    int64_t id, claim_id, task_id, member_id;
-    char state[16];
-    char *platform, *chat_id;
-};
 
 static int sub_load(struct cmd_ctx *c, int64_t id, struct sub_row *s)
 {
@@ -140,6 +137,21 @@ static int refuse_state(struct cmd_ctx *c, const struct sub_row *s)
     return ctx_reply(c, "review.not_pending", ARGS(TI("sub", s->id), TS("state", text_get(c->lang, key))));
 }
 
+int review_sub_from_args(struct cmd_ctx *c, const char **rest, struct sub_row *s, const char *usage)
+{
+    return sub_from_args(c, rest, s, usage);
+}
+
+void review_sub_free(struct sub_row *s)
+{
+    sub_free(s);
+}
+
+int review_tell(struct cmd_ctx *c, const struct sub_row *s, const char *member_text, const char *ack_key)
+{
+    return tell(c, s, member_text, ack_key);
+}
+
 static int cmd_review(struct cmd_ctx *c)
 {
     sqlite3_stmt *q = store_query(c->st,
@@ -206,6 +218,12 @@ static int cmd_approve(struct cmd_ctx *c)
     if (rc)
         return rc == KB_ENOTFOUND ? KB_OK : rc;
     struct task_row t = {0};
+    int64_t part = 0, parts = 0; /* "/approve 12 3/5": 3 of 5 items accepted */
+    int partial = revision_parse_part(&note, &part, &parts);
+    if (partial == KB_EINVAL) {
+        rc = ctx_reply(c, "revision.part_usage", NOARGS);
+        goto out;
+    }
     if (strlen(note) > NOTE_MAX) {
         rc = ctx_reply(c, "task.note_too_long", ARGS(TI("max", NOTE_MAX)));
         goto out;
@@ -223,6 +241,11 @@ static int cmd_approve(struct cmd_ctx *c)
         goto out;
     }
     rc = task_load(c->e, c->comm.id, s.task_id, &t);
+    int items_dropped = partial && part < parts && (*t.gift || *t.badge || *t.title_reward);
+    if (!rc && partial) {
+        revision_scale_task(&t, part, parts);
+        rc = revision_record_part(c, s.id, part, parts);
+    }
     if (!rc)
         rc = store_exec(c->st,
                         "UPDATE submissions SET state = 'approved', reviewed_by = ?, reviewed_at = ?, note = ?"
@@ -238,8 +261,11 @@ static int cmd_approve(struct cmd_ctx *c)
     char target[48];
     snprintf(target, sizeof target, "submission:%lld", (long long)s.id);
     struct sbuf detail = {0};
-    sbuf_addf(&detail, "task:%lld member:%lld%s%s", (long long)t.id, (long long)s.member_id,
-              *note ? " " : "", note);
+    sbuf_addf(&detail, "task:%lld member:%lld", (long long)t.id, (long long)s.member_id);
+    if (partial)
+        sbuf_addf(&detail, " part %lld/%lld", (long long)part, (long long)parts);
+    if (*note)
+        sbuf_addf(&detail, " %s", note);
     if (!rc)
         rc = audit_add(c, "task.approve", target, detail.s);
     sbuf_free(&detail);
@@ -247,6 +273,14 @@ static int cmd_approve(struct cmd_ctx *c)
         struct sbuf who = {0}, reward = {0}, b = {0};
         task_mention(c->e, s.member_id, &who);
         task_reward_format(c->lang, &t, &reward);
+        if (partial) {
+            sbuf_addc(&reward, ' ');
+            text_format(&reward, c->lang, "revision.part_line", ARGS(TI("k", part), TI("n", parts)));
+        }
+        if (items_dropped) {
+            sbuf_addc(&reward, ' ');
+            text_format(&reward, c->lang, "revision.part_items", NOARGS);
+        }
         text_format(&b, c->lang, *note ? "review.approved_note" : "review.approved",
                     ARGS(TS("who", who.s), TI("sub", s.id), TI("id", t.id), TU("title", t.title),
                          TS("reward", reward.s), TU("note", note)));
@@ -334,24 +368,6 @@ out:
     return rc;
 }
 
-/* Cash per currency or a gift per description, and an amount of it. */
-struct owed { char kind[8]; char *unit; int64_t amount; };
-
-/* Append "12.50 CNY" or "Bag ×2", ", "-separated. */
-static void owed_text(struct cmd_ctx *c, const struct owed *o, int64_t amount, struct sbuf *out)
-{
-    if (out->len)
-        sbuf_add(out, ", ");
-    if (!strcmp(o->kind, "cash")) {
-        struct sbuf m = {0};
-        task_money(&m, amount, o->unit);
-        text_user(out, m.s);
-        sbuf_free(&m);
-    } else {
-        text_format(out, c->lang, "review.gift_n", ARGS(TU("name", o->unit), TI("n", amount)));
-    }
-}
-
 /* ==== reversing an approval ============================================ */
 
 /* Reverse the claim's current award: one opposite row (reason "unapprove",
@@ -412,7 +428,7 @@ static int reverse_award(struct cmd_ctx *c, const struct sub_row *s, const char 
         if (!rc && (!strcmp(r->kind, "cash") || !strcmp(r->kind, "gift")))
             rc = ledger_balance(c->e, s->member_id, r->kind, r->unit, &balance);
         if (!rc && balance < 0)
-            owed_text(c, r, -balance, owes);
+            payment_owed_text(c->lang, r, -balance, owes);
         free(r->unit);
     }
     if (!got->currency)
@@ -516,193 +532,6 @@ out:
     task_row_free(&got);
     task_row_free(&t);
     sub_free(&s);
-    return rc;
-}
-
-/* ==== payouts ========================================================== */
-
-/* What the member is owed: cash per currency, gifts per description. */
-static int owed_load(struct cmd_ctx *c, int64_t member_id, struct owed *o, size_t cap, size_t *n)
-{
-    *n = 0;
-    sqlite3_stmt *q = store_query(c->st,
-                                  "SELECT kind, unit, sum(amount) FROM ledger WHERE member_id = ?"
-                                  " AND kind IN ('cash','gift') GROUP BY kind, unit HAVING sum(amount) > 0"
-                                  " ORDER BY kind, unit",
-                                  VALS(SI(member_id)));
-    if (!q)
-        return store_failure(c->st);
-    int rc = 0;
-    while (*n < cap && (rc = store_step(c->st, q)) == 1) {
-        snprintf(o[*n].kind, sizeof o[*n].kind, "%s", store_text(q, 0));
-        o[*n].unit = xstrdup(store_text(q, 1));
-        o[*n].amount = store_int(q, 2);
-        (*n)++;
-    }
-    store_done(q);
-    return rc < 0 ? rc : KB_OK;
-}
-
-/* What /payout settles: everything owed, cash (all of it, or an amount in
-   one currency) or gifts (all, or n of one), each on its own. */
-struct payout_req {
-    const char *kind;      /* NULL = cash and gifts, "cash", "gift" */
-    int64_t amount;        /* cents or gifts; 0 = all that is owed */
-    char *unit;            /* currency or gift name; NULL = any */
-};
-
-static int is_word(const char *w, const char *en, const char *zh)
-{
-    return w && (!ascii_casecmp(w, en) || !strcmp(w, zh));
-}
-
-/* Parse the words after the member: "", "cash [CUR]", "gift [name]",
-   "<amount> [CUR]", "<n> gift [name]".  0 or KB_EINVAL. */
-static int payout_parse(const char *p, struct payout_req *r)
-{
-    memset(r, 0, sizeof *r);
-    char *w = command_next_word(&p);
-    if (!w)
-        return KB_OK;
-    int rc = KB_OK;
-    if (is_word(w, "cash", "现金") || is_word(w, "gift", "礼品")) {
-        r->kind = is_word(w, "cash", "现金") ? "cash" : "gift";
-    } else if (task_parse_cents(w, &r->amount) || r->amount <= 0) {
-        rc = KB_EINVAL;
-    } else {
-        const char *q = p;
-        char *k = command_next_word(&q);
-        r->kind = is_word(k, "gift", "礼品") ? "gift" : "cash";
-        if (k && !strcmp(r->kind, "gift")) {
-            p = q;
-            rc = r->amount % 100 ? KB_EINVAL : KB_OK; /* gifts are counted whole */
-            r->amount /= 100;
-        }
-        free(k);
-    }
-    free(w);
-    /* the rest names the currency (one word) or the gift */
-    const char *rest = command_skip_space(p);
-    if (!rc && *rest) {
-        r->unit = xstrdup(rest);
-        if (!strcmp(r->kind, "cash") && strchr(r->unit, ' '))
-            rc = KB_EINVAL;
-    }
-    if (rc) {
-        free(r->unit);
-        r->unit = NULL;
-    }
-    return rc;
-}
-
-static int owed_matches(const struct owed *o, const struct payout_req *r)
-{
-    if (r->kind && strcmp(o->kind, r->kind))
-        return 0;
-    return !r->unit || !ascii_casecmp(r->unit, o->unit);
-}
-
-/* "88.00 CNY, Bag ×1": what is owed of a kind (NULL = all). */
-static void owed_list(struct cmd_ctx *c, const struct owed *o, size_t n, const char *kind, struct sbuf *out)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!kind || !strcmp(o[i].kind, kind))
-            owed_text(c, &o[i], o[i].amount, out);
-}
-
-/* The refusal when the request matches nothing owed, or is ambiguous. */
-static int payout_refuse(struct cmd_ctx *c, const struct payout_req *r, const struct owed *o, size_t n,
-                         size_t hits, const char *who)
-{
-    struct sbuf owed = {0}, what = {0};
-    owed_list(c, o, n, r->kind, &owed);
-    int rc;
-    if (!owed.len) {
-        rc = ctx_reply(c, !r->kind ? "review.nothing_owed" : !strcmp(r->kind, "cash") ? "review.nothing_owed_cash"
-                                                                                     : "review.nothing_owed_gift",
-                       ARGS(TS("who", who)));
-    } else if (hits == 0) { /* a currency or gift that is not owed, named as such */
-        if (!strcmp(r->kind, "cash"))
-            text_user(&what, r->unit);
-        else
-            text_format(&what, c->lang, "review.gift_named", ARGS(TU("name", r->unit)));
-        rc = ctx_reply(c, "review.payout_not_owed", ARGS(TS("who", who), TS("what", what.s), TS("owed", owed.s)));
-    } else {
-        rc = ctx_reply(c, !strcmp(r->kind, "cash") ? "review.payout_which_currency" : "review.payout_which_gift",
-                       ARGS(TS("owed", owed.s)));
-    }
-    sbuf_free(&owed);
-    sbuf_free(&what);
-    return rc;
-}
-
-static int cmd_payout(struct cmd_ctx *c)
-{
-    const char *p = c->args;
-    char *who = who_next_target(c, &p);
-    struct payout_req req = {0};
-    struct owed o[32];
-    size_t n = 0;
-    int64_t member = 0;
-    int rc = KB_OK;
-    struct sbuf what = {0}, name = {0};
-    if ((!who && !who_has_reply(c)) || payout_parse(p, &req)) {
-        rc = ctx_reply(c, "review.payout_usage", NOARGS);
-        goto out;
-    }
-    rc = who_resolve(c, who, &member);
-    if (rc == KB_ENOTFOUND) {
-        rc = KB_OK; /* who_resolve said why */
-        goto out;
-    }
-    if (!rc)
-        rc = owed_load(c, member, o, 32, &n);
-    if (rc)
-        goto out;
-    task_mention(c->e, member, &name);
-    size_t hits = 0, hit = 0;
-    for (size_t i = 0; i < n; i++)
-        if (owed_matches(&o[i], &req)) {
-            hits++;
-            hit = i;
-        }
-    /* an amount is of one currency or one gift */
-    if (hits == 0 || (req.amount && hits > 1)) {
-        rc = payout_refuse(c, &req, o, n, hits, name.s);
-        goto out;
-    }
-    if (req.amount > o[hit].amount) {
-        struct sbuf m = {0};
-        owed_text(c, &o[hit], o[hit].amount, &m);
-        rc = ctx_reply(c, "review.payout_too_much", ARGS(TS("owed", m.s)));
-        sbuf_free(&m);
-        goto out;
-    }
-    struct ledger_entry le = {.community_id = c->comm.id, .member_id = member, .reason = "payout",
-                              .ref = "payout", .granted_by = c->member_id, .at = c->now};
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (!owed_matches(&o[i], &req))
-            continue;
-        int64_t amount = req.amount ? req.amount : o[i].amount;
-        le.kind = o[i].kind;
-        le.unit = o[i].unit;
-        le.amount = -amount;
-        rc = ledger_add(c->e, &le, NULL);
-        owed_text(c, &o[i], amount, &what);
-    }
-    char target[40];
-    snprintf(target, sizeof target, "member:%lld", (long long)member);
-    if (!rc)
-        rc = audit_add(c, "payout", target, what.s);
-    if (!rc)
-        rc = ctx_reply(c, "review.paid", ARGS(TS("who", name.s), TS("what", what.s)));
-out:
-    for (size_t i = 0; i < n; i++)
-        free(o[i].unit);
-    sbuf_free(&what);
-    sbuf_free(&name);
-    free(req.unit);
-    free(who);
     return rc;
 }
 
@@ -828,8 +657,8 @@ static int cmd_tally(struct cmd_ctx *c)
     sqlite3_stmt *q = store_query(
         c->st,
         "SELECT l.member_id, l.kind, l.unit,"
-        " sum(CASE WHEN l.reason = 'payout' THEN 0 ELSE l.amount END),"
-        " sum(CASE WHEN l.reason = 'payout' THEN -l.amount ELSE 0 END),"
+        " sum(CASE WHEN l.reason IN ('payout','payfail') THEN 0 ELSE l.amount END),"
+        " sum(CASE WHEN l.reason IN ('payout','payfail') THEN -l.amount ELSE 0 END),"
         " (SELECT sum(x.amount) FROM ledger x WHERE x.member_id = l.member_id AND x.kind = l.kind"
         "   AND x.unit = l.unit)"
         " FROM ledger l WHERE l.community_id = ?1 AND l.at >= ?2 AND l.at < ?3"
@@ -911,6 +740,7 @@ static int cmd_tally(struct cmd_ctx *c)
     } else if (!rc) {
         text_format(&b, c->lang, "review.tally_header", ARGS(TS("period", label.s)));
         sbuf_add(&b, sbuf_str(&body));
+        payment_tally_states(c, &b);
         rc = ctx_reply_markup(c, b.s, 0);
     }
     sbuf_free(&body);
@@ -1142,21 +972,18 @@ static const struct cmd_spec commands[] = {
     {"approve", cmd_approve, CMD_LEDGER, "review.help.approve", NULL},
     {"reject", cmd_reject, CMD_OPERATOR, "review.help.reject", NULL},
     {"unapprove", cmd_unapprove, CMD_LEDGER, "review.help.unapprove", NULL},
-    {"payout", cmd_payout, CMD_LEDGER, "review.help.payout", NULL},
     {"tally", cmd_tally, CMD_OPERATOR, "review.help.tally", NULL},
     {"audit", cmd_audit, CMD_OPERATOR, "review.help.audit", NULL},
 };
 
 static const struct text_entry texts[] = {
     {"review.help.review", "/review — 待审核的提交（最早的在前）", "/review — submissions waiting for review, oldest first"},
-    {"review.help.approve", "/approve &lt;提交编号&gt; [备注] — 通过并发放奖励",
-     "/approve &lt;submission&gt; [note] — approve and grant the rewards"},
+    {"review.help.approve", "/approve &lt;提交编号&gt; [通过数/总数] [备注] — 通过并发放奖励（如 3/5：按比例部分通过）",
+     "/approve &lt;submission&gt; [k/n] [note] — approve and grant the rewards (3/5: accept 3 of 5, paid in proportion)"},
     {"review.help.reject", "/reject &lt;提交编号&gt; &lt;原因&gt; — 退回，成员可在截止前（或修改期限内）重新提交",
      "/reject &lt;submission&gt; &lt;reason&gt; — return it; the member may resubmit before the deadline or within the revision window"},
     {"review.help.unapprove", "/unapprove &lt;提交编号&gt; &lt;原因&gt; — 撤销一次通过，收回它发放的全部奖励",
      "/unapprove &lt;submission&gt; &lt;reason&gt; — reverse an approval and every reward it paid"},
-    {"review.help.payout", "/payout @成员 [金额 [币种] | 礼品 [名称]] — 标记现金/礼品已发放",
-     "/payout @member [amount [currency] | gift [name]] — mark owed cash and gifts as paid"},
     {"review.help.tally", "/tally [all|week|month|YYYY-MM] — 奖励汇总；/tally export 导出 CSV",
      "/tally [all|week|month|YYYY-MM] — reward totals; /tally export for CSV"},
     {"review.help.audit", "/audit [条数] — 最近的运营操作记录", "/audit [n] — recent operator actions"},
@@ -1210,24 +1037,6 @@ static const struct text_entry texts[] = {
     {"review.self_approve", "⚠️ 提交 #{sub} 是你自己的，需由另一位运营（或品牌负责人）审核通过。",
      "⚠️ Submission #{sub} is your own: another operator (or the owner) must approve it."},
     {"review.rejected_ack", "✅ 提交 #{sub} 已退回，已通知成员。", "✅ Submission #{sub} returned; the member was told."},
-    {"review.gift_n", "{name}×{n}", "{name} ×{n}"},
-    {"review.payout_usage",
-     "用法：/payout @成员 — 结清全部现金和礼品；/payout @成员 现金|cash [币种]；/payout @成员 &lt;金额&gt; [币种]；"
-     "/payout @成员 礼品|gift [礼品名]；/payout @成员 &lt;件数&gt; gift [礼品名]",
-     "Usage: /payout @member — settle all owed cash and gifts; /payout @member cash [currency]; "
-     "/payout @member &lt;amount&gt; [currency]; /payout @member gift [name]; /payout @member &lt;n&gt; gift [name]"},
-    {"review.payout_which_currency", "⚠️ 待付的现金有多种币种（{owed}），请写明币种，如 /payout @alice 100 CNY。",
-     "⚠️ Cash is owed in several currencies ({owed}); name one, e.g. /payout @alice 100 CNY."},
-    {"review.payout_which_gift", "⚠️ 待发的礼品不止一种（{owed}），请写明礼品名，如 /payout @alice 1 gift 帆布袋。",
-     "⚠️ Several gifts are owed ({owed}); name one, e.g. /payout @alice 1 gift tote bag."},
-    {"review.payout_not_owed", "⚠️ {who} 没有待付的 {what}。目前待付：{owed}。",
-     "⚠️ Nothing is owed to {who} in {what}. Owed: {owed}."},
-    {"review.gift_named", "礼品 {name}", "the gift {name}"},
-    {"review.payout_too_much", "⚠️ 超过了待付数量（待付 {owed}）。", "⚠️ That is more than is owed ({owed})."},
-    {"review.nothing_owed", "👌 {who} 没有待发放的现金或礼品。", "👌 Nothing is owed to {who}."},
-    {"review.nothing_owed_cash", "👌 {who} 没有待付的现金。", "👌 No cash is owed to {who}."},
-    {"review.nothing_owed_gift", "👌 {who} 没有待发的礼品。", "👌 No gift is owed to {who}."},
-    {"review.paid", "💸 已记录发放给 {who}：{what}", "💸 Recorded as paid to {who}: {what}"},
     {"review.period.all", "全部", "all time"},
     {"review.tally_usage", "用法：/tally [all|week|month|YYYY-MM]，或 /tally export [时段]",
      "Usage: /tally [all|week|month|YYYY-MM], or /tally export [period]"},

@@ -7,4 +7,18 @@
 
 extern const struct kb_module review_module;
 
+/* A submission as review commands see it (strings owned: review_sub_free). */
+struct sub_row {
+    int64_t id, claim_id, task_id, member_id;
+    char state[16];
+    char *platform, *chat_id;
+};
+/* Parse "<submission> rest" from c->args and load it, replying with usage
+   or "no such submission" itself (then KB_ENOTFOUND: already answered). */
+int review_sub_from_args(struct cmd_ctx *c, const char **rest, struct sub_row *s, const char *usage);
+void review_sub_free(struct sub_row *s);
+/* Tell the author a verdict privately when possible (else in the chat they
+   submitted from, saying why) and acknowledge to the reviewer. */
+int review_tell(struct cmd_ctx *c, const struct sub_row *s, const char *member_text, const char *ack_key);
+
 #endif

@@ -71,6 +71,10 @@ struct engine_settings {
     struct kb_schedule_default schedules[KB_MAX_SCHEDULES];
     size_t n_schedules;
     char *console_url;          /* the web console's public base URL; NULL = no console */
+    /* issue 19: revision rounds and the reward pipeline */
+    int revision_max_rounds;    /* revision rounds a task allows when it sets none */
+    int payment_four_eyes_cents; /* a cash payment above this needs a second operator (0 = never) */
+    int payment_address_keep_s; /* a shipping address is erased this long after it is given */
 };
 
 #endif

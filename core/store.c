@@ -186,7 +186,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errcap)
        memory and write each hot page to the database once per checkpoint
        instead of once per 1000 pages: about 3x the batched throughput of
        SQLite's defaults (docs/PERFORMANCE.md) for ~6 MB more RSS. */
-    rc = exec_plain(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+    rc = exec_plain(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=FAST; "
                         "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
                         "PRAGMA cache_size=-8192; PRAGMA wal_autocheckpoint=16384; "
                         "PRAGMA journal_size_limit=67108864;");

@@ -563,6 +563,8 @@ static int op_new(struct cmd_ctx *c)
         rc = set_pools(c, id, d.pools);
     if (!rc)
         rc = add_invites(c, id, inv, n_inv);
+    if (!rc && (d.given & TD_ROUNDS))
+        rc = store_exec(c->st, "UPDATE tasks SET max_rounds = ? WHERE id = ?", VALS(SI(d.rounds), SI(id)));
     char target[32];
     snprintf(target, sizeof target, "task:%lld", (long long)id);
     if (!rc)
@@ -651,6 +653,7 @@ static int op_edit(struct cmd_ctx *c)
     EDIT(TD_ACCESS, "access", "UPDATE tasks SET access = ?, min_level = ? WHERE id = ?",
          ST(d.access), SI(d.min_level), SI(t.id))
     EDIT(TD_REVIEW, "review", "UPDATE tasks SET review = ? WHERE id = ?", SI(d.review), SI(t.id))
+    EDIT(TD_ROUNDS, "rounds", "UPDATE tasks SET max_rounds = ? WHERE id = ?", SI(d.rounds), SI(t.id))
 #undef EDIT
     if (!rc && (d.given & TD_ACCESS))
         rc = set_pools(c, t.id, d.pools);
@@ -1369,10 +1372,10 @@ static const struct text_entry texts[] = {
     {"task.new_usage",
      "用法：/task new &lt;层级&gt; &lt;标题&gt; --reward points 50 --deadline 3d --quota 10 …\n"
      "层级：basic（筑基）explore（探索）precision（精准）cobuild（共建）。"
-     "字段：brief reward points cash gift badge deadline quota level pools everyone invite review",
+     "字段：brief reward points cash gift badge deadline quota level pools everyone invite review rounds",
      "Usage: /task new &lt;tier&gt; &lt;title&gt; --reward points 50 --deadline 3d --quota 10 …\n"
      "Tiers: basic, explore, precision, cobuild. "
-     "Fields: brief reward points cash gift badge deadline quota level pools everyone invite review"},
+     "Fields: brief reward points cash gift badge deadline quota level pools everyone invite review rounds"},
     {"task.edit_usage", "用法：/task edit &lt;编号&gt; --字段 值 …", "Usage: /task edit &lt;id&gt; --field value …"},
     {"task.close_usage", "用法：/task close &lt;编号&gt;", "Usage: /task close &lt;id&gt;"},
     {"task.cancel_usage", "用法：/task cancel &lt;编号&gt; [给领取者的说明]",
@@ -1405,6 +1408,7 @@ static const struct text_entry texts[] = {
     {"task.bad.deadline_past", "⚠️ 字段 deadline：截止时间已经过去了。", "⚠️ Field deadline: that time has already passed."},
     {"task.bad.quota", "⚠️ 字段 quota：名额是 0–100000 的整数（0 = 不限）。",
      "⚠️ Field quota: a whole number 0–100000 (0 = unlimited)."},
+    {"task.bad.rounds", "⚠️ 字段 rounds：修改轮数是 0–20 的整数。", "⚠️ Field rounds: revision rounds are a whole number 0–20."},
     {"task.bad.quota_below", "⚠️ 字段 quota：已有 {claimed} 人领取，名额不能少于这个数。",
      "⚠️ Field quota: {claimed} members have already claimed; the quota cannot go below that."},
     {"task.bad.level", "⚠️ 字段 level：等级是 1–1000 的整数。", "⚠️ Field level: a whole number 1–1000."},

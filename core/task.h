@@ -20,7 +20,8 @@ enum task_field {
     TD_QUOTA = 1u << 5,
     TD_ACCESS = 1u << 6,   /* everyone / level / pools */
     TD_INVITE = 1u << 7,
-    TD_REVIEW = 1u << 8
+    TD_REVIEW = 1u << 8,
+    TD_ROUNDS = 1u << 9    /* revision rounds (revision.c) */
 };
 
 /* A parsed task definition.  Strings are owned (task_def_free). */
@@ -40,6 +41,7 @@ struct task_def {
     char *invites;          /* "@a @b" as typed, resolved by the caller */
     int review;             /* 1/0, -1 = tier default */
     int all_groups;         /* announce in every group of the community */
+    int64_t rounds;         /* revision rounds allowed, when TD_ROUNDS is given */
     unsigned given;         /* TD_* */
     char field[40];         /* the bad (or unknown) field, for the message */
 };

@@ -26,7 +26,7 @@ static const char *const tiers_zh[] = {"筑基", "探索", "精准", "共建", N
 static const char *const new_keys[] = {
     "tier", "title", "brief", "background", "messages", "style", "deliverables", "reward",
     "points", "cash", "gift", "badge", "deadline", "quota", "level", "pools", "pool",
-    "everyone", "invite", "review", "groups", NULL};
+    "everyone", "invite", "review", "groups", "rounds", NULL};
 
 /* The canonical tier of s ("explore" for "Explore" or "探索"), or NULL. */
 static const char *tier_of(const char *s)
@@ -452,6 +452,13 @@ static int parse_def(const char *text, const char *tz, int64_t now, struct task_
         d->given |= TD_REVIEW;
         if (parse_yes_no(v, &d->review)) {
             rc = bad(d, err_key, "task.bad.review", "review");
+            goto out;
+        }
+    }
+    if ((v = defn_get(&df, "rounds")) != NULL) {
+        d->given |= TD_ROUNDS;
+        if (parse_i64(v, 0, 20, &d->rounds)) {
+            rc = bad(d, err_key, "task.bad.rounds", "rounds");
             goto out;
         }
     }
