@@ -34,14 +34,14 @@ int64_t revision_share(int64_t amount, int64_t accepted, int64_t total)
 int revision_parse_part(const char **note, int64_t *accepted, int64_t *total)
 {
     *accepted = *total = 0;
-    const char *p = *note;
-    const char *slash = NULL;
-    const char *q = p;
-    while (*q && *q != ' ' && *q != '\t' && *q != '\n')
-        q++;
-    for (const char *r = p; r < q; r++)
-        if (*r == '/')
-            slash = r;
+    const char *p = *note, *q = p, *slash = NULL;
+    /* only a word of digits around one slash: a note may start with a link */
+    for (; *q && *q != ' ' && *q != '\t' && *q != '\n'; q++) {
+        if (*q == '/' && !slash)
+            slash = q;
+        else if (*q < '0' || *q > '9')
+            return 0;
+    }
     if (!slash)
         return 0;
     char a[24], b[24];
@@ -271,7 +271,7 @@ static int cmd_submission(struct cmd_ctx *c)
     if (!rc && !q)
         rc = store_failure(c->st);
     int64_t version = 0;
-    while (!rc && (rc = store_step(c->st, q)) == 1) {
+    while (q && (rc = store_step(c->st, q)) == 1) {
         version++;
         /* the newest versions when there are very many */
         if (version > VERSIONS_MAX && version % VERSIONS_MAX)
