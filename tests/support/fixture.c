@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../test.h"
+#include "../../core/payment.h"
 #include "../../core/prune.h"
 
 static char *op_list[] = {"console:op", "console:op2"}; /* two: nobody approves their own work */
@@ -70,7 +71,19 @@ int fx_say_as(struct fx *f, const char *chat, const char *user, int role, int64_
                           .chat_type = KB_CHAT_GROUP, .user_id = user, .user_name = user,
                           .user_handle = user, .role = (enum kb_role)role, .message_id = msg_id,
                           .time = t, .text = text, .bot_username = "kocbot"};
-    return engine_apply(f->e, &ev, 1, NULL, NULL, t);
+    int rc = engine_apply(f->e, &ev, 1, NULL, NULL, t);
+    fx_books_agree(f);
+    return rc;
+}
+
+void fx_books_agree(struct fx *f)
+{
+    sqlite3_stmt *q = store_query(f->e->st, "SELECT id FROM communities ORDER BY id", NOVALS);
+    char why[300];
+    while (q && store_step(f->e->st, q) == 1)
+        if (!payment_books_agree(f->e, store_int(q, 0), why, sizeof why))
+            TEST_FAIL("community %lld: the books disagree: %s", (long long)store_int(q, 0), why);
+    store_done(q);
 }
 
 int fx_say(struct fx *f, const char *chat, const char *user, int64_t t, const char *text)

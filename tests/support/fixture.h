@@ -24,6 +24,9 @@ void fx_close(struct fx *f);
 int fx_say(struct fx *f, const char *chat, const char *user, int64_t t, const char *text);
 /* Same with a role (KB_ROLE_*). */
 int fx_say_as(struct fx *f, const char *chat, const char *user, int role, int64_t t, const char *text);
+/* Fail the test unless every community's books agree (payment.h): the
+   ledger's sums equal the tallies.  fx_say runs it after every event. */
+void fx_books_agree(struct fx *f);
 /* The pending outbox texts joined by "\n---\n", marked sent; caller frees. */
 char *fx_replies(struct fx *f);
 /* First column of a query with no parameters. */
