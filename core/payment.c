@@ -1231,6 +1231,7 @@ static const struct text_entry texts[] = {
 };
 
 static const struct kb_setting settings[] = {
+    {.path = "payments", .type = KB_SETTING_SECTION},
     {.path = "payments.four_eyes_above", .type = KB_SETTING_INT,
      .off = offsetof(struct engine_settings, payment_four_eyes_cents), .max = 10000000, .scale = 100, .dnum = 1000},
     {.path = "payments.address_days", .type = KB_SETTING_INT,
