@@ -14,6 +14,7 @@
 struct pending {
     char *user;
     char *text;
+    char *dm;               /* "dm-<user>" for a private chat with the bot, or NULL */
     char msg_id[24];
 };
 
@@ -56,6 +57,7 @@ static void clear_batch(struct console *c)
     for (size_t i = 0; i < c->n; i++) {
         free(c->batch[i].user);
         free(c->batch[i].text);
+        free(c->batch[i].dm);
     }
     c->n = 0;
 }
@@ -68,8 +70,9 @@ static int flush(struct adapter *a)
     struct kb_event ev[MAX_BATCH];
     int64_t now = a->svc->now_ms(a->svc->ctx) / 1000;
     for (size_t i = 0; i < c->n; i++) {
-        ev[i] = (struct kb_event){.kind = KB_EV_MESSAGE, .platform = "console", .chat_id = c->chat,
-                                  .chat_title = "console", .chat_type = KB_CHAT_GROUP,
+        const char *dm = c->batch[i].dm;
+        ev[i] = (struct kb_event){.kind = KB_EV_MESSAGE, .platform = "console", .chat_id = dm ? dm : c->chat,
+                                  .chat_title = "console", .chat_type = dm ? KB_CHAT_PRIVATE : KB_CHAT_GROUP,
                                   .user_id = c->batch[i].user, .user_name = c->batch[i].user,
                                   .user_handle = c->batch[i].user, .role = KB_ROLE_MEMBER,
                                   .message_id = c->batch[i].msg_id, .time = now,
@@ -101,8 +104,23 @@ static void console_line(void *ud, const char *line, size_t len)
         len--;
     if (len == 0)
         return;
+    /* "dm name: text": name writes to the bot in a private chat */
+    int dm = len > 3 && !memcmp(line, "dm ", 3) && speaker_prefix(line + 3, len - 3);
+    if (dm) {
+        line += 3;
+        len -= 3;
+    }
     size_t name_len = speaker_prefix(line, len);
     struct pending *p = &c->batch[c->n];
+    p->dm = NULL;
+    if (dm) {
+        p->dm = malloc(name_len + 4);
+        if (!p->dm)
+            abort();
+        memcpy(p->dm, "dm-", 3);
+        memcpy(p->dm + 3, line, name_len);
+        p->dm[name_len + 3] = '\0';
+    }
     if (name_len) {
         p->user = dup_str(line, name_len);
         size_t skip = name_len + 1;
@@ -153,7 +171,13 @@ static int console_send(struct adapter *a, const struct kb_reply *r, kb_send_don
         if (r->text && *r->text)
             print_prefixed(a, "kocbot (toast)> ", r->text);
     } else {
-        print_prefixed(a, r->kind == KB_REPLY_EDIT ? "kocbot (edit)> " : "kocbot> ", r->text);
+        char prefix[96];
+        /* a private chat's messages say whose they are */
+        if (r->chat_id && !strncmp(r->chat_id, "dm-", 3))
+            snprintf(prefix, sizeof prefix, "kocbot (dm %.64s)> ", r->chat_id + 3);
+        else
+            snprintf(prefix, sizeof prefix, "%s", r->kind == KB_REPLY_EDIT ? "kocbot (edit)> " : "kocbot> ");
+        print_prefixed(a, prefix, r->text);
         if (r->buttons && *r->buttons) {
             /* rows '\n', buttons '\t', "label\x1f data" */
             char *plain = markup_plain_dup(r->buttons, 0, MARKUP_DROP_ISOLATES);

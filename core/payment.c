@@ -952,19 +952,26 @@ void payment_tally_states(struct cmd_ctx *c, struct sbuf *out)
         return;
     sbuf_add(out, "\n\n");
     text_format(out, c->lang, "payment.tally_header", NOARGS);
+    static const char *const keys[] = {"payment.tally.owed", "payment.tally.requested", "payment.tally.approved",
+                                       "payment.tally.paid", "payment.tally.confirmed", "payment.tally.back"};
     for (size_t i = 0; i < n; i++) {
         struct owed o = {.unit = t[i].unit};
         snprintf(o.kind, sizeof o.kind, "%s", t[i].kind);
         const int64_t v[] = {t[i].owed, t[i].requested, t[i].approved, t[i].paid, t[i].confirmed, t[i].owed_back};
-        struct sbuf s[6] = {{0}};
-        for (int k = 0; k < 6; k++)
-            payment_owed_text(c->lang, &o, v[k], &s[k]);
+        struct sbuf parts = {0};
+        for (size_t k = 0; k < KB_COUNT(keys); k++) {
+            if (!v[k] && k) /* the states holding nothing are left out; owed always shows */
+                continue;
+            struct sbuf amount = {0};
+            payment_owed_text(c->lang, &o, v[k], &amount);
+            if (parts.len)
+                sbuf_add(&parts, " · ");
+            text_format(&parts, c->lang, keys[k], ARGS(TS("v", amount.s)));
+            sbuf_free(&amount);
+        }
         sbuf_addc(out, '\n');
-        text_format(out, c->lang, "payment.tally_line",
-                    ARGS(TU("unit", t[i].unit), TS("owed", s[0].s), TS("requested", s[1].s), TS("approved", s[2].s),
-                         TS("paid", s[3].s), TS("confirmed", s[4].s), TS("back", s[5].s)));
-        for (int k = 0; k < 6; k++)
-            sbuf_free(&s[k]);
+        text_format(out, c->lang, "payment.tally_line", ARGS(TU("unit", t[i].unit), TS("parts", parts.s)));
+        sbuf_free(&parts);
     }
 }
 
@@ -1219,8 +1226,13 @@ static const struct text_entry texts[] = {
     {"payment.received", "🙏 谢谢确认！已收到：{what}", "🙏 Thank you for confirming! Received: {what}"},
     {"payment.nothing_to_confirm", "👌 没有等你确认的付款。", "👌 No payment is waiting for your confirmation."},
     {"payment.tally_header", "<b>发放流程（当前）</b>", "<b>Pipeline (now)</b>"},
-    {"payment.tally_line", "• {unit}：待批准 {owed} · 待复核 {requested} · 已批准 {approved} · 已付 {paid} · 已确认 {confirmed} · 成员需退还 {back}",
-     "• {unit}: owed {owed} · awaiting a second approval {requested} · approved {approved} · paid {paid} · confirmed {confirmed} · owed back by members {back}"},
+    {"payment.tally_line", "• {unit}：{parts}", "• {unit}: {parts}"},
+    {"payment.tally.owed", "待批准 {v}", "owed {v}"},
+    {"payment.tally.requested", "待第二位运营批准 {v}", "awaiting a second approval {v}"},
+    {"payment.tally.approved", "已批准待付 {v}", "approved {v}"},
+    {"payment.tally.paid", "已付待确认 {v}", "paid {v}"},
+    {"payment.tally.confirmed", "成员已确认 {v}", "confirmed {v}"},
+    {"payment.tally.back", "成员需退还 {v}", "owed back by members {v}"},
     {"audit.payment.request", "申请付款", "asked for"},
     {"audit.payment.approve", "批准付款", "approved"},
     {"audit.payment.paid", "付款", "paid"},

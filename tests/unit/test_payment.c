@@ -143,8 +143,8 @@ TEST(paid_with_a_reference_then_confirmed_by_the_member)
     say(&f, "op", T0, "/pay approve @bob");
     CHECK_CONTAINS(said(&f), "#1 · " FSI "300.00 CNY" PDI " · approved; once paid, send /pay paid 1");
     say(&f, "op", T0, "/tally");
-    CHECK_CONTAINS(said(&f), "CNY" PDI ": owed " FSI "0.00 CNY" PDI " · awaiting a second approval " FSI "0.00 CNY" PDI
-                             " · approved " FSI "300.00 CNY" PDI " · paid " FSI "0.00 CNY" PDI);
+    CHECK_CONTAINS(said(&f), "<b>Pipeline (now)</b>\n• " FSI "CNY" PDI ": owed " FSI "0.00 CNY" PDI " · approved "
+                             FSI "300.00 CNY" PDI);
     int64_t before = state_rows(&f);
     say(&f, "op", T0, "/pay paid 1");
     CHECK_CONTAINS(said(&f), "/pay paid &lt;n&gt; &lt;transfer id");
@@ -176,7 +176,7 @@ TEST(paid_with_a_reference_then_confirmed_by_the_member)
     CHECK_CONTAINS(r, "11-24 07:59 paid by " FSI "op" PDI ", reference " FSI "ALIPAY-2026112300042" PDI);
     CHECK_CONTAINS(r, "11-25 07:59 confirmed by " FSI "bob" PDI);
     say(&f, "op", T0 + 2 * DAY, "/tally");
-    CHECK_CONTAINS(said(&f), " · paid " FSI "0.00 CNY" PDI " · confirmed " FSI "300.00 CNY" PDI);
+    CHECK_CONTAINS(said(&f), ": owed " FSI "0.00 CNY" PDI " · confirmed " FSI "300.00 CNY" PDI "\n");
     say(&f, "op", T0 + 2 * DAY, "/audit 4");
     r = said(&f);
     CHECK_CONTAINS(r, "confirmed receipt of payment #1");
