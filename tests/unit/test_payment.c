@@ -176,7 +176,7 @@ TEST(paid_with_a_reference_then_confirmed_by_the_member)
     CHECK_CONTAINS(r, "11-24 07:59 paid by " FSI "op" PDI ", reference " FSI "ALIPAY-2026112300042" PDI);
     CHECK_CONTAINS(r, "11-25 07:59 confirmed by " FSI "bob" PDI);
     say(&f, "op", T0 + 2 * DAY, "/tally");
-    CHECK_CONTAINS(said(&f), ": owed " FSI "0.00 CNY" PDI " · confirmed " FSI "300.00 CNY" PDI "\n");
+    CHECK_CONTAINS(said(&f), ": owed " FSI "0.00 CNY" PDI " · confirmed " FSI "300.00 CNY" PDI);
     say(&f, "op", T0 + 2 * DAY, "/audit 4");
     r = said(&f);
     CHECK_CONTAINS(r, "confirmed receipt of payment #1");
