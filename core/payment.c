@@ -785,7 +785,11 @@ static int pay_show(struct cmd_ctx *c)
         if (rc == 1 && c->ev->chat_type == KB_CHAT_PRIVATE)
             text_format(&b, c->lang, "payment.address", ARGS(TU("address", store_text(q, 0))));
         else
-            text_format(&b, c->lang, rc == 1 ? "payment.address_private" : "payment.address_none", NOARGS);
+            text_format(&b, c->lang,
+                        rc == 1                                                         ? "payment.address_private"
+                        : !strcmp(pay.state, "requested") || !strcmp(pay.state, "approved") ? "payment.address_none"
+                                                                                         : "payment.address_gone",
+                        NOARGS);
         store_done(q);
         rc = rc < 0 ? rc : KB_OK;
     }
@@ -955,22 +959,24 @@ void payment_tally_states(struct cmd_ctx *c, struct sbuf *out)
     static const char *const keys[] = {"payment.tally.owed", "payment.tally.requested", "payment.tally.approved",
                                        "payment.tally.paid", "payment.tally.confirmed", "payment.tally.back"};
     for (size_t i = 0; i < n; i++) {
-        struct owed o = {.unit = t[i].unit};
-        snprintf(o.kind, sizeof o.kind, "%s", t[i].kind);
+        int cash = !strcmp(t[i].kind, "cash");
         const int64_t v[] = {t[i].owed, t[i].requested, t[i].approved, t[i].paid, t[i].confirmed, t[i].owed_back};
         struct sbuf parts = {0};
         for (size_t k = 0; k < KB_COUNT(keys); k++) {
             if (!v[k] && k) /* the states holding nothing are left out; owed always shows */
                 continue;
-            struct sbuf amount = {0};
-            payment_owed_text(c->lang, &o, v[k], &amount);
+            char amount[32]; /* the line names the currency or gift once */
+            if (cash)
+                snprintf(amount, sizeof amount, "%lld.%02lld", (long long)(v[k] / 100), (long long)(v[k] % 100));
+            else
+                snprintf(amount, sizeof amount, "%lld", (long long)v[k]);
             if (parts.len)
                 sbuf_add(&parts, " · ");
-            text_format(&parts, c->lang, keys[k], ARGS(TS("v", amount.s)));
-            sbuf_free(&amount);
+            text_format(&parts, c->lang, keys[k], ARGS(TS("v", amount)));
         }
         sbuf_addc(out, '\n');
-        text_format(out, c->lang, "payment.tally_line", ARGS(TU("unit", t[i].unit), TS("parts", parts.s)));
+        text_format(out, c->lang, cash ? "payment.tally_line" : "payment.tally_line_gift",
+                    ARGS(TU("unit", t[i].unit), TS("parts", parts.s)));
         sbuf_free(&parts);
     }
 }
@@ -1223,20 +1229,23 @@ static const struct text_entry texts[] = {
     {"payment.address_private", "📦 收货地址已提供；为保护隐私只在私聊里显示：请私聊我发送 /pay show 同一编号。",
      "📦 An address was given; it is shown only in a private chat: send me the same /pay show there."},
     {"payment.address_none", "📦 成员还没有提供收货地址。", "📦 The member has not given an address yet."},
+    {"payment.address_gone", "📦 这笔付款没有保存收货地址（确认收到、付款失败或到期后即删除）。",
+     "📦 No address is kept for this payment (it is erased on confirmation, on failure or when its time is up)."},
     {"payment.received", "🙏 谢谢确认！已收到：{what}", "🙏 Thank you for confirming! Received: {what}"},
     {"payment.nothing_to_confirm", "👌 没有等你确认的付款。", "👌 No payment is waiting for your confirmation."},
     {"payment.tally_header", "<b>发放流程（当前）</b>", "<b>Pipeline (now)</b>"},
     {"payment.tally_line", "• {unit}：{parts}", "• {unit}: {parts}"},
+    {"payment.tally_line_gift", "• 礼品 {unit}：{parts}", "• gift {unit}: {parts}"},
     {"payment.tally.owed", "待批准 {v}", "owed {v}"},
     {"payment.tally.requested", "待第二位运营批准 {v}", "awaiting a second approval {v}"},
     {"payment.tally.approved", "已批准待付 {v}", "approved {v}"},
     {"payment.tally.paid", "已付待确认 {v}", "paid {v}"},
     {"payment.tally.confirmed", "成员已确认 {v}", "confirmed {v}"},
     {"payment.tally.back", "成员需退还 {v}", "owed back by members {v}"},
-    {"audit.payment.request", "申请付款", "asked for"},
-    {"audit.payment.approve", "批准付款", "approved"},
-    {"audit.payment.paid", "付款", "paid"},
-    {"audit.payment.failed", "标记付款失败", "marked failed"},
+    {"audit.payment.request", "申请, "asked for"},
+    {"audit.payment.approve", "批准, "approved"},
+    {"audit.payment.paid", "标记已付, "paid"},
+    {"audit.payment.failed", "标记失败, "marked failed"},
     {"audit.payment.received", "确认收到", "confirmed receipt of"},
     {"audit.payment.address", "提供收货地址", "gave the shipping address for"},
     {"audit.target.payment", "付款 #{id}", "payment #{id}"},

@@ -358,7 +358,8 @@ static const struct text_entry texts[] = {
     {"revision.part_usage", "⚠️ 部分通过写作 通过数/总数，如 /approve 12 3/5（总数 1–100）。",
      "⚠️ A partial acceptance is accepted/total, e.g. /approve 12 3/5 (a total of 1–100)."},
     {"revision.part_line", "（通过 {k}/{n}，奖励按比例计算）", "({k} of {n} accepted, the reward in proportion)"},
-    {"revision.part_items", "礼品、徽章和称号只随全部通过发放。", "A gift, badge or title comes only with a whole acceptance."},
+    {"revision.part_items", "礼品、徽章和称号只随全部通过发放。", "— a gift, badge or title comes only with a whole acceptance."},
+    {"task.claim.revising", "需要修改，请提交新版本", "changes asked, send a new version"},
     {"audit.task.revise", "请求修改", "asked for changes to"},
 };
 

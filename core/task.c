@@ -875,10 +875,14 @@ static int op_list(struct cmd_ctx *c)
     return rc;
 }
 
-/* Effective claim state: claimed/rejected past the deadline reads "expired". */
+/* Effective claim state: claimed/rejected past the deadline reads "expired";
+   returned for a round of changes (revision.c), "revising". */
 #define CLAIM_STATE_SQL                                                               \
     "CASE WHEN c.state IN ('claimed','rejected') AND t.deadline IS NOT NULL"          \
-    " AND " TASK_CLAIM_DUE_SQL " <= ?2 THEN 'expired' ELSE c.state END"
+    " AND " TASK_CLAIM_DUE_SQL " <= ?2 THEN 'expired'"                                 \
+    " WHEN c.state = 'rejected' AND EXISTS (SELECT 1 FROM revision_requests r"        \
+    "  WHERE r.submission_id = (SELECT max(id) FROM submissions WHERE claim_id = c.id))" \
+    " THEN 'revising' ELSE c.state END"
 
 static void claim_state_text(struct cmd_ctx *c, const char *state, struct sbuf *out)
 {
