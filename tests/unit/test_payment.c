@@ -477,7 +477,34 @@ TEST(revision_texts_read_natively_in_chinese)
     fx_close(&f);
 }
 
-TEST_MAIN(T(four_eyes_refuses_the_same_operator_twice), T(paid_with_a_reference_then_confirmed_by_the_member),
+/* The abuse test tries every operator command on a member; here, the
+   pipeline's own: a member, and a chat admin (no ledger commands), move
+   nothing, and a member confirms only their own payment. */
+TEST(members_and_chat_admins_move_no_money)
+{
+    struct fx f;
+    open_with_limit(&f, "en", 100000);
+    earn(&f, 1, "cash 1500 CNY, gift Bag");
+    say(&f, "op", T0, "/pay approve @bob 1500 CNY");
+    said(&f);
+    static const char *const cmds[] = {"/pay approve @bob gift", "/pay approve 1", "/pay paid 1 X", "/pay failed 1 x",
+                                       "/pay list", "/pay show 1", "/payout @bob", "/revise 1 x", "/approve 1 1/2"};
+    int64_t before = state_rows(&f);
+    for (size_t i = 0; i < KB_COUNT(cmds); i++) {
+        say(&f, "bob", T0, cmds[i]);
+        const char *r = said(&f);
+        if (!strstr(r, "only operators"))
+            TEST_FAIL("a member's %s answered: %s", cmds[i], r);
+        CHECK_INT(fx_say_as(&f, "g1", "admin", KB_ROLE_CHAT_ADMIN, T0, cmds[i]), 0);
+        r = said(&f);
+        if (strcmp(cmds[i], "/revise 1 x") && !strstr(r, "only"))
+            TEST_FAIL("a chat admin's %s answered: %s", cmds[i], r);
+    }
+    CHECK_INT(state_rows(&f), before);
+    fx_close(&f);
+}
+
+TEST_MAIN(T(members_and_chat_admins_move_no_money), T(four_eyes_refuses_the_same_operator_twice), T(paid_with_a_reference_then_confirmed_by_the_member),
           T(a_failed_payment_is_owed_again_once), T(a_reversal_after_a_payout_leaves_the_member_owing),
           T(a_shipped_gift_asks_for_an_address_privately_and_forgets_it),
           T(shares_round_half_up_to_the_cent_and_the_point), T(approve_three_of_five_pays_in_proportion),
