@@ -504,7 +504,65 @@ TEST(members_and_chat_admins_move_no_money)
     fx_close(&f);
 }
 
-TEST_MAIN(T(members_and_chat_admins_move_no_money), T(four_eyes_refuses_the_same_operator_twice), T(paid_with_a_reference_then_confirmed_by_the_member),
+/* One message on platform in chat (private when dm); the books checked. */
+static void say_on(struct fx *f, const char *platform, const char *chat, int dm, const char *user, int role,
+                   const char *text)
+{
+    char id[32];
+    snprintf(id, sizeof id, "%d", ++f->next_msg);
+    struct kb_event ev = {.kind = KB_EV_MESSAGE, .platform = platform, .chat_id = chat,
+                          .chat_type = dm ? KB_CHAT_PRIVATE : KB_CHAT_GROUP, .user_id = user, .user_name = user,
+                          .user_handle = user, .role = (enum kb_role)role, .message_id = id, .time = T0,
+                          .text = text, .bot_username = "kocbot"};
+    CHECK_INT(engine_apply(f->e, &ev, 1, NULL, NULL, T0), 0);
+    fx_books_agree(f);
+}
+
+static char *code_after(const char *text, const char *cmd, char *code)
+{
+    const char *p = strstr(text, cmd);
+    snprintf(code, 9, "%s", p ? p + strlen(cmd) : "");
+    return code;
+}
+
+/* A person's two identities merge (issue 12): the payments on their way
+   follow the ledger rows they settle, so nothing is paid twice, and go
+   back when the link is undone. */
+TEST(payments_follow_an_identity_link)
+{
+    struct fx f;
+    open_with_limit(&f, "en", 100000);
+    say(&f, "op", T0, "/community link");
+    char code[9], cmd[64];
+    code_after(said(&f), "/community join ", code);
+    snprintf(cmd, sizeof cmd, "/community join %s", code);
+    say_on(&f, "p2", "grp2", 0, "boss", KB_ROLE_CHAT_ADMIN, cmd);
+    say(&f, "op", T0, "/task new explore Job --everyone --reward cash 300 CNY");
+    say_on(&f, "p2", "grp2", 0, "bobqq", 0, "/claim 1");
+    say_on(&f, "p2", "grp2", 0, "bobqq", 0, "/submit 1 done");
+    say(&f, "op", T0, "/approve 1");
+    say(&f, "op", T0, "/pay approve @bobqq");
+    CHECK_CONTAINS(said(&f), "#1 · " FSI "300.00 CNY" PDI " · approved");
+    say(&f, "bob", T0, "/checkin");
+    say_on(&f, "console", "dm-bob", 1, "bob", 0, "/me link p2:bobqq");
+    code_after(said(&f), "/me link ", code);
+    snprintf(cmd, sizeof cmd, "/me link %s", code);
+    say_on(&f, "p2", "dm-bobqq", 1, "bobqq", 0, cmd);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM members WHERE linked_to IS NOT NULL"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(DISTINCT member_id) FROM payments"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT p.member_id = l.member_id FROM payments p, ledger l WHERE l.kind = 'cash'"), 1);
+    said(&f);
+    say(&f, "op", T0, "/pay approve @bob");
+    CHECK_CONTAINS(said(&f), "Nothing is owed to");
+    say(&f, "op", T0, "/identity unlink @bob");
+    CHECK_CONTAINS(said(&f), "nlinked");
+    CHECK_INT(fx_i64(&f, "SELECT p.member_id = l.member_id FROM payments p, ledger l WHERE l.kind = 'cash'"), 1);
+    say(&f, "op", T0, "/pay paid 1 TX-9");
+    CHECK_CONTAINS(said(&f), "Payment #1 recorded as paid");
+    fx_close(&f);
+}
+
+TEST_MAIN(T(payments_follow_an_identity_link), T(members_and_chat_admins_move_no_money), T(four_eyes_refuses_the_same_operator_twice), T(paid_with_a_reference_then_confirmed_by_the_member),
           T(a_failed_payment_is_owed_again_once), T(a_reversal_after_a_payout_leaves_the_member_owing),
           T(a_shipped_gift_asks_for_an_address_privately_and_forgets_it),
           T(shares_round_half_up_to_the_cent_and_the_point), T(approve_three_of_five_pays_in_proportion),
