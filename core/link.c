@@ -358,6 +358,10 @@ static int identity_merge(struct cmd_ctx *c, int64_t link_id, int64_t primary, i
         " (SELECT 1 FROM pool_members a WHERE a.member_id = ?2 AND a.pool = p.pool)",
         "UPDATE pool_members SET member_id = ?2 WHERE member_id = ?3 AND pool IN"
         " (SELECT key_t FROM identity_moves WHERE link_id = ?1 AND tbl = 'pool_members')",
+        /* the reward pipeline's payments follow the ledger rows they settle */
+        "INSERT INTO identity_moves(link_id, tbl, key_i) SELECT ?1, 'payments', id FROM payments WHERE member_id = ?3",
+        "UPDATE payments SET member_id = ?2 WHERE member_id = ?3 AND id IN"
+        " (SELECT key_i FROM identity_moves WHERE link_id = ?1 AND tbl = 'payments')",
         /* the higher of the two levels */
         "INSERT INTO member_levels(member_id, level, since)"
         " SELECT ?2, level, since FROM member_levels WHERE member_id = ?3 AND true"
@@ -493,6 +497,8 @@ static int identity_unlink(struct cmd_ctx *c)
         " (SELECT key_t FROM identity_moves WHERE link_id = ?1 AND tbl = 'task_completions')",
         "UPDATE pool_members SET member_id = ?3 WHERE member_id = ?2 AND pool IN"
         " (SELECT key_t FROM identity_moves WHERE link_id = ?1 AND tbl = 'pool_members')",
+        "UPDATE payments SET member_id = ?3 WHERE member_id = ?2 AND id IN"
+        " (SELECT key_i FROM identity_moves WHERE link_id = ?1 AND tbl = 'payments')",
         "UPDATE members SET linked_to = NULL WHERE id = ?3",
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0] && !rc; i++)

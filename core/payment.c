@@ -154,7 +154,7 @@ static int payout_refuse(struct cmd_ctx *c, const struct payout_req *r, const st
 {
     struct sbuf owed = {0}, what = {0};
     owed_list(c, o, n, r->kind, &owed);
-    int rc;
+    int rc = KB_OK;
     if (!owed.len) {
         rc = ctx_reply(c, !r->kind ? "review.nothing_owed" : !strcmp(r->kind, "cash") ? "review.nothing_owed_cash"
                                                                                      : "review.nothing_owed_gift",
@@ -319,7 +319,7 @@ static int payment_from_arg(struct cmd_ctx *c, const char **p, struct payment *p
     int64_t id = 0;
     int bad = !w || task_parse_id(w, &id);
     free(w);
-    int rc;
+    int rc = KB_OK;
     if (bad) {
         rc = ctx_reply(c, usage, NOARGS);
         return rc ? rc : KB_ENOTFOUND;
@@ -837,7 +837,7 @@ static int cmd_received(struct cmd_ctx *c)
     int64_t ids[LIST_MAX];
     struct sbuf what = {0};
     size_t n = 0;
-    int rc;
+    int rc = KB_OK;
     while (n < LIST_MAX && (rc = store_step(c->st, q)) == 1) {
         struct owed o = {.unit = (char *)store_text(q, 2)};
         snprintf(o.kind, sizeof o.kind, "%s", store_text(q, 1));
@@ -930,7 +930,7 @@ int payment_totals(struct engine *e, int64_t community_id, struct payment_totals
         VALS(SI(community_id)));
     if (!q)
         return store_failure(e->st);
-    int rc;
+    int rc = KB_OK;
     while (*n < cap && (rc = store_step(e->st, q)) == 1) {
         struct payment_totals *x = &t[*n];
         memset(x, 0, sizeof *x);

@@ -152,6 +152,11 @@ int review_tell(struct cmd_ctx *c, const struct sub_row *s, const char *member_t
     return tell(c, s, member_text, ack_key);
 }
 
+int review_refuse_state(struct cmd_ctx *c, const struct sub_row *s)
+{
+    return refuse_state(c, s);
+}
+
 static int cmd_review(struct cmd_ctx *c)
 {
     sqlite3_stmt *q = store_query(c->st,
@@ -315,6 +320,11 @@ static int reopen_claim(struct cmd_ctx *c, const struct task_row *t, int64_t cla
     else
         text_format(again, c->lang, "review.again_never", ARGS(TI("id", t->id), TS("due", when)));
     return rc;
+}
+
+int review_reopen_claim(struct cmd_ctx *c, const struct task_row *t, int64_t claim_id, struct sbuf *again)
+{
+    return reopen_claim(c, t, claim_id, again);
 }
 
 static int cmd_reject(struct cmd_ctx *c)

@@ -20,5 +20,11 @@ void review_sub_free(struct sub_row *s);
 /* Tell the author a verdict privately when possible (else in the chat they
    submitted from, saying why) and acknowledge to the reviewer. */
 int review_tell(struct cmd_ctx *c, const struct sub_row *s, const char *member_text, const char *ack_key);
+/* "Submission #n is not waiting for review (its state)." */
+int review_refuse_state(struct cmd_ctx *c, const struct sub_row *s);
+/* The claim back to "rejected" for a new version: until the deadline or,
+   when later, for the configured revision window from now; appends to
+   again the sentence saying until when (or that it cannot be). */
+int review_reopen_claim(struct cmd_ctx *c, const struct task_row *t, int64_t claim_id, struct sbuf *again);
 
 #endif

@@ -111,9 +111,7 @@ static int cmd_revise(struct cmd_ctx *c)
         goto out;
     }
     if (strcmp(s.state, "pending")) {
-        char key[40];
-        snprintf(key, sizeof key, "task.sub.%s", s.state);
-        rc = ctx_reply(c, "review.not_pending", ARGS(TI("sub", s.id), TS("state", text_get(c->lang, key))));
+        rc = review_refuse_state(c, &s);
         goto out;
     }
     rc = task_load(c->e, c->comm.id, s.task_id, &t);
@@ -129,18 +127,15 @@ static int cmd_revise(struct cmd_ctx *c)
                        ARGS(TI("sub", s.id), TI("id", t.id), TI("max", max)));
         goto out;
     }
-    /* a fresh window from now, even past the deadline */
-    int64_t window = c->e->set.revision_window_s;
-    int64_t until = window > 0 ? c->now + window : 0;
     rc = store_exec(c->st,
                     "UPDATE submissions SET state = 'rejected', reviewed_by = ?, reviewed_at = ?, note = ?"
                     " WHERE id = ? AND state = 'pending'",
                     VALS(SI(c->member_id), SI(c->now), ST(what), SI(s.id)));
     if (!rc && store_changes(c->st) != 1)
         rc = KB_ESTORE;
+    struct sbuf again = {0}; /* a fresh window from now, even past the deadline */
     if (!rc)
-        rc = store_exec(c->st, "UPDATE claims SET state = 'rejected', updated_at = ?, revise_until = ? WHERE id = ?",
-                        VALS(SI(c->now), until ? SI(until) : SN, SI(s.claim_id)));
+        rc = review_reopen_claim(c, &t, s.claim_id, &again);
     if (!rc)
         rc = store_exec(c->st,
                         "INSERT INTO revision_requests(submission_id, claim_id, community_id, round, note, asked_by, at)"
@@ -155,25 +150,16 @@ static int cmd_revise(struct cmd_ctx *c)
         rc = audit_add(c, "task.revise", target, detail.s);
     sbuf_free(&detail);
     if (!rc) {
-        struct sbuf who = {0}, again = {0}, b = {0};
-        int64_t due = task_claim_due(t.deadline, until);
-        char when[32];
-        when_format(due, c->comm.tz, when, sizeof when);
-        if (!t.deadline)
-            text_format(&again, c->lang, "review.again_anytime", ARGS(TI("id", t.id)));
-        else if (due > c->now)
-            text_format(&again, c->lang, "review.again_before", ARGS(TI("id", t.id), TS("due", when)));
-        else
-            text_format(&again, c->lang, "review.again_never", ARGS(TI("id", t.id), TS("due", when)));
+        struct sbuf who = {0}, b = {0};
         task_mention(c->e, s.member_id, &who);
         text_format(&b, c->lang, "revision.asked",
                     ARGS(TS("who", who.s), TI("sub", s.id), TI("id", t.id), TU("title", t.title),
                          TI("round", used + 1), TI("max", max), TU("what", what), TS("again", again.s)));
         rc = review_tell(c, &s, b.s, "revision.asked_ack");
         sbuf_free(&who);
-        sbuf_free(&again);
         sbuf_free(&b);
     }
+    sbuf_free(&again);
 out:
     task_row_free(&t);
     review_sub_free(&s);
