@@ -229,6 +229,7 @@ static int cmd_approve(struct cmd_ctx *c)
         rc = ctx_reply(c, "revision.part_usage", NOARGS);
         goto out;
     }
+    partial = partial && part < parts; /* 5/5 is a whole acceptance */
     if (strlen(note) > NOTE_MAX) {
         rc = ctx_reply(c, "task.note_too_long", ARGS(TI("max", NOTE_MAX)));
         goto out;
@@ -246,7 +247,7 @@ static int cmd_approve(struct cmd_ctx *c)
         goto out;
     }
     rc = task_load(c->e, c->comm.id, s.task_id, &t);
-    int items_dropped = partial && part < parts && (*t.gift || *t.badge || *t.title_reward);
+    int items_dropped = !rc && partial && (*t.gift || *t.badge || *t.title_reward);
     if (!rc && partial) {
         revision_scale_task(&t, part, parts);
         rc = revision_record_part(c, s.id, part, parts);

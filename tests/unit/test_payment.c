@@ -386,10 +386,20 @@ TEST(approve_three_of_five_pays_in_proportion)
     CHECK_INT(fx_i64(&f, "SELECT accepted * 10 + total FROM partial_approvals WHERE submission_id = 1"), 35);
     say(&f, "op", T0, "/submission 1");
     CHECK_CONTAINS(said(&f), "3 of 5 accepted: the deliverable");
+    /* all of them accepted is a whole acceptance, gift included */
+    earn(&f, 2, "cash 10 CNY, gift Cap");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger WHERE kind = 'gift' AND unit = 'Cap'"), 1);
+    say(&f, "op", T0, "/task new explore Whole --everyone --reward cash 10 CNY, gift Mug");
+    say(&f, "bob", T0, "/claim 3");
+    say(&f, "bob", T0, "/submit 3 all five");
+    say(&f, "op", T0, "/approve 3 5/5");
+    CHECK_CONTAINS(said(&f), "You earned: cash " FSI "10.00 CNY" PDI ", gift: " FSI "Mug" PDI "\n");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM partial_approvals"), 1);
     /* reversed, it takes back exactly what was paid */
     say(&f, "op", T0, "/unapprove 1 wrong task");
     CHECK_CONTAINS(said(&f), "Taken back: 30 points, cash " FSI "300.00 CNY" PDI);
-    CHECK_INT(fx_i64(&f, "SELECT sum(amount) FROM ledger"), 0);
+    CHECK_INT(fx_i64(&f, "SELECT sum(amount) FROM ledger WHERE reason IN ('task', 'unapprove')"
+                         " AND ref LIKE 'task:1:%'"), 0);
     fx_close(&f);
 }
 
