@@ -514,6 +514,38 @@ TEST(members_and_chat_admins_move_no_money)
     fx_close(&f);
 }
 
+/* Malformed and oversized input: each answered, nothing changed. */
+TEST(bad_input_is_answered_and_changes_nothing)
+{
+    struct fx f;
+    open_with_limit(&f, "en", 100000);
+    earn(&f, 1, "cash 50 CNY, gift Bag");
+    say(&f, "op", T0, "/pay approve @bob gift");
+    said(&f);
+    char longref[160], longaddr[600], longnote[560];
+    snprintf(longref, sizeof longref, "/pay paid 1 %0101d", 7);
+    snprintf(longaddr, sizeof longaddr, "/address 1 %0501d", 7);
+    snprintf(longnote, sizeof longnote, "/revise 1 %0501d", 7);
+    const char *cmds[] = {"/pay", "/pay approve", "/pay approve 99999999999999999999", "/pay approve @bob -5",
+                          "/pay approve @bob 1.234", "/pay approve @ghost", "/pay approve @bob 10 USD",
+                          "/pay paid x TX", "/pay paid 1 TX\nsecond line", longref, "/pay failed 99 x",
+                          "/pay show 0", "/pay list 1", "/received x", "/received 99", "/submission x",
+                          "/submission 99", longnote, "/approve 1 3/5/", "/approve 1 1/101", "/revise 99 x"};
+    int64_t before = state_rows(&f);
+    for (size_t i = 0; i < KB_COUNT(cmds); i++) {
+        say(&f, i >= 13 && i <= 16 ? "bob" : "op", T0, cmds[i]);
+        const char *r = said(&f);
+        if (!*r)
+            TEST_FAIL("%s had no answer", cmds[i]);
+    }
+    say_private(&f, "bob", T0, longaddr);
+    CHECK_CONTAINS(said(&f), "too long");
+    say_private(&f, "bob", T0, "/address 1");
+    CHECK_CONTAINS(said(&f), "Usage: /address");
+    CHECK_INT(state_rows(&f), before);
+    fx_close(&f);
+}
+
 /* One message on platform in chat (private when dm); the books checked. */
 static void say_on(struct fx *f, const char *platform, const char *chat, int dm, const char *user, int role,
                    const char *text)
@@ -572,7 +604,7 @@ TEST(payments_follow_an_identity_link)
     fx_close(&f);
 }
 
-TEST_MAIN(T(payments_follow_an_identity_link), T(members_and_chat_admins_move_no_money), T(four_eyes_refuses_the_same_operator_twice), T(paid_with_a_reference_then_confirmed_by_the_member),
+TEST_MAIN(T(bad_input_is_answered_and_changes_nothing), T(payments_follow_an_identity_link), T(members_and_chat_admins_move_no_money), T(four_eyes_refuses_the_same_operator_twice), T(paid_with_a_reference_then_confirmed_by_the_member),
           T(a_failed_payment_is_owed_again_once), T(a_reversal_after_a_payout_leaves_the_member_owing),
           T(a_shipped_gift_asks_for_an_address_privately_and_forgets_it),
           T(shares_round_half_up_to_the_cent_and_the_point), T(approve_three_of_five_pays_in_proportion),
