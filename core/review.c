@@ -279,14 +279,10 @@ static int cmd_approve(struct cmd_ctx *c)
         struct sbuf who = {0}, reward = {0}, b = {0};
         task_mention(c->e, s.member_id, &who);
         task_reward_format(c->lang, &t, &reward);
-        if (partial) {
-            sbuf_addc(&reward, ' ');
+        if (partial) /* the texts bring their own spacing: none before Chinese brackets */
             text_format(&reward, c->lang, "revision.part_line", ARGS(TI("k", part), TI("n", parts)));
-        }
-        if (items_dropped) {
-            sbuf_addc(&reward, ' ');
+        if (items_dropped)
             text_format(&reward, c->lang, "revision.part_items", NOARGS);
-        }
         text_format(&b, c->lang, *note ? "review.approved_note" : "review.approved",
                     ARGS(TS("who", who.s), TI("sub", s.id), TI("id", t.id), TU("title", t.title),
                          TS("reward", reward.s), TU("note", note)));

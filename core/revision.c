@@ -341,10 +341,10 @@ static const struct text_entry texts[] = {
     {"revision.history_private",
      "🔒 审核意见是私事：请先私聊我（Telegram 上发送 /start），再在私聊里发送 /submission {sub}。",
      "🔒 Reviewers' words are private: open a private chat with me (on Telegram: /start), then send /submission {sub} there."},
-    {"revision.part_usage", "⚠️ 部分通过写作 通过数/总数，如 /approve 12 3/5（总数 1–100）。",
+    {"revision.part_usage", "⚠️ 部分通过请写成「通过数/总数」，例如 /approve 12 3/5（总数 1–100）。",
      "⚠️ A partial acceptance is accepted/total, e.g. /approve 12 3/5 (a total of 1–100)."},
-    {"revision.part_line", "（通过 {k}/{n}，奖励按比例计算）", "({k} of {n} accepted, the reward in proportion)"},
-    {"revision.part_items", "礼品、徽章和称号只随全部通过发放。", "— a gift, badge or title comes only with a whole acceptance."},
+    {"revision.part_line", "（通过 {k}/{n}，奖励按比例计算）", " ({k} of {n} accepted, the reward in proportion)"},
+    {"revision.part_items", "礼品、徽章和称号只随全部通过发放。", " — a gift, badge or title comes only with a whole acceptance."},
     {"task.claim.revising", "需要修改，请提交新版本", "changes asked, send a new version"},
     {"audit.task.revise", "请求修改", "asked for changes to"},
 };
