@@ -413,7 +413,8 @@ static int payment_insert(struct cmd_ctx *c, int64_t member, const struct owed *
 }
 
 /* Approved → paid: the payout row in the ledger and the payment pointing
-   at it, in one transaction; refused (0) when the state moved on. */
+   at it, in one transaction; KB_ESTORE (the event rolls back) when the
+   payment was no longer approved. */
 static int payment_pay(struct cmd_ctx *c, const struct payment *p, const char *reference)
 {
     char ref[40];
