@@ -2,6 +2,7 @@
 #include "modules.h"
 
 #include "audit.h"
+#include "bughunt.h"
 #include "checkin.h"
 #include "webconsole.h"
 #include "poll.h"
@@ -33,6 +34,7 @@ const struct kb_module *const kb_modules[] = {
     &webconsole_module,
     &prune_module,
     &audit_module,
+    &bughunt_module,
 };
 
 const size_t kb_n_modules = KB_COUNT(kb_modules);

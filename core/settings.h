@@ -71,6 +71,9 @@ struct engine_settings {
     struct kb_schedule_default schedules[KB_MAX_SCHEDULES];
     size_t n_schedules;
     char *console_url;          /* the web console's public base URL; NULL = no console */
+    /* bug hunts, judging and offers in turn (issue 19: bughunt.c, judge.c, offer.c) */
+    int bug_duplicate_share;    /* percent of the original's reward a duplicate report gets */
+    int offer_window_s;         /* how long a candidate has to accept an offer */
 };
 
 #endif

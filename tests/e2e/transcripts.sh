@@ -12,9 +12,19 @@ for input in tests/transcripts/*.in; do
     envs=(KOCBOT_LOCALE=en KOCBOT_TZ=Asia/Shanghai KOCBOT_OPERATORS=console:op
           KOCBOT_FAKE_NOW=2026-11-23T08:00:00+08:00 KOCBOT_LOG_LEVEL=warn)
     while read -r line; do envs+=("$line"); done < <(sed -n 's/^#env //p' "$input")
-    grep -v '^#' "$input" | env "${envs[@]}" "$KOCBOT" --adapter console --db "$WORK/$name.db" \
-        >"$WORK/$name.out" 2>"$WORK/$name.err"
-    rc=$?
+    # one run per segment between "#restart" lines, all on one database
+    rc=0 seg=0 at=""
+    : >"$WORK/$name.out"
+    : >"$WORK/$name.err"
+    while :; do
+        [ -n "$at" ] && echo "== restart at $at ==" >>"$WORK/$name.out"
+        awk -v want="$seg" '/^#restart /{n++; next} n == want && !/^#/' "$input" |
+            env "${envs[@]}" ${at:+KOCBOT_FAKE_NOW=$at} "$KOCBOT" --adapter console --db "$WORK/$name.db" \
+            >>"$WORK/$name.out" 2>>"$WORK/$name.err" || rc=$?
+        seg=$((seg + 1))
+        at=$(grep '^#restart ' "$input" | sed -n "${seg}p" | cut -d' ' -f2)
+        [ -z "$at" ] && break
+    done
     [ "${UPDATE:-0}" = 1 ] && cp "$WORK/$name.out" "$expected" # regenerate, then review the diff
     if [ $rc -eq 0 ] && diff -u "$expected" "$WORK/$name.out" >"$WORK/$name.diff"; then
         ok "transcript $name"
