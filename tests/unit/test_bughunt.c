@@ -95,7 +95,7 @@ TEST(report_in_one_message_names_missing_fields)
     say(&f, "alice", "/bug 1");
     CHECK_CONTAINS(said(&f), "scene: …");
     say(&f, "alice", "/bug 1 Scene: login\nSteps: tap twice");
-    CHECK_CONTAINS(said(&f), "Required fields missing: expected, actual");
+    CHECK_CONTAINS(said(&f), "Required fields missing: " FSI "expected" PDI ", " FSI "actual" PDI);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM bug_reports"), 0);
     say(&f, "alice", "/bug 1 Scene: login\nSteps: tap twice\nExpected: one\nActual: two");
     CHECK_CONTAINS(said(&f), "Report #1 received");
@@ -178,6 +178,9 @@ TEST(duplicate_after_the_first_finder_was_paid)
         say(&f, "op", "/triage 1 major");
         said(&f);
         CHECK_INT(fx_i64(&f, "SELECT sum(amount) FROM ledger WHERE ref = 'bug:1' AND kind = 'points'"), 30);
+        say(&f, "op", "/payout @alice"); /* the first finder is paid out */
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger WHERE reason = 'payout' AND amount = -2000"), 1);
+        said(&f);
         CHECK_INT(fx_tally_disagreements(&f), 0);
         before = state_rows(&f);
         say(&f, "op", "/dup 1 of 2"); /* the earlier report is the first finder */
