@@ -3,6 +3,7 @@
 
 #include "audit.h"
 #include "bughunt.h"
+#include "offer.h"
 #include "checkin.h"
 #include "webconsole.h"
 #include "poll.h"
@@ -35,6 +36,7 @@ const struct kb_module *const kb_modules[] = {
     &prune_module,
     &audit_module,
     &bughunt_module,
+    &offer_module,
 };
 
 const size_t kb_n_modules = KB_COUNT(kb_modules);
