@@ -3,6 +3,7 @@
 
 #include "audit.h"
 #include "bughunt.h"
+#include "judge.h"
 #include "offer.h"
 #include "checkin.h"
 #include "webconsole.h"
@@ -36,6 +37,7 @@ const struct kb_module *const kb_modules[] = {
     &prune_module,
     &audit_module,
     &bughunt_module,
+    &judge_module,
     &offer_module,
 };
 
