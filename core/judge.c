@@ -564,8 +564,14 @@ static int judging_close(struct cmd_ctx *c)
         text_format(&dm, c->lang, prized ? "judge.told_author_prize" : "judge.told_author",
                     ARGS(TI("id", t.id), TU("title", t.title), TI("place", places[i]), TI("of", n), TS("avg", avg.s),
                          TI("scale", j.rubric.scale), TS("prize", prize.s)));
+        struct sbuf said = {0};
         if (!rc)
-            rc = comments_text(c, res[i].sub, &dm);
+            rc = comments_text(c, res[i].sub, &said);
+        if (said.len) {
+            text_format(&dm, c->lang, "judge.comments_head", NOARGS);
+            sbuf_add(&dm, said.s);
+        }
+        sbuf_free(&said);
         int sent = 0;
         if (!rc)
             rc = tell_member(c->e, res[i].author, c->lang, dm.s, j.platform, j.chat_id, c->now, &sent);
@@ -1071,10 +1077,11 @@ static const struct text_entry texts[] = {
     {"judge.results_none", "没有作品得到评分。", "No entry was scored."},
     {"judge.judges_paid", "感谢评委 {judges}，各得评审奖励 {points} 积分。", "Thanks to the judges {judges}: {points} points each for judging."},
     {"judge.closed_ack", "✅ 任务 #{id} 的评审已结束，结果已公布。", "✅ The judging of task #{id} is closed and the results are posted."},
-    {"judge.told_author", "🏅 任务 #{id}「{title}」评审结果：你的作品排第 {place}/{of} 名，得分 {avg}/{scale}。评委点评：",
-     "🏅 Task #{id} “{title}”: your entry placed {place} of {of}, scoring {avg}/{scale}. The judges' comments:"},
-    {"judge.told_author_prize", "🏅 任务 #{id}「{title}」评审结果：你的作品排第 {place}/{of} 名，得分 {avg}/{scale}，获得 {prize}！评委点评：",
-     "🏅 Task #{id} “{title}”: your entry placed {place} of {of}, scoring {avg}/{scale}, and wins {prize}! The judges' comments:"},
+    {"judge.told_author", "🏅 任务 #{id}「{title}」评审结果：你的作品排第 {place}/{of} 名，得分 {avg}/{scale}。",
+     "🏅 Task #{id} “{title}”: your entry placed {place} of {of}, scoring {avg}/{scale}."},
+    {"judge.told_author_prize", "🏅 任务 #{id}「{title}」评审结果：你的作品排第 {place}/{of} 名，得分 {avg}/{scale}，获得 {prize}！",
+     "🏅 Task #{id} “{title}”: your entry placed {place} of {of}, scoring {avg}/{scale}, and wins {prize}!"},
+    {"judge.comments_head", "评委点评：", " The judges' comments:"},
     {"judge.comment_line", "💬 {comment}", "💬 {comment}"},
     {"judge.scores_mine", "🔒 <b>任务 #{id}「{title}」：你的评分</b>（其他评委的分数在全部评完或评审结束后可见）",
      "🔒 <b>Task #{id} “{title}”: your scores</b> (the other judges' show once all are in or the judging closes)"},
