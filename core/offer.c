@@ -585,6 +585,40 @@ out:
     return rc;
 }
 
+/* /rate <submission> <1-5>: an operator's score of approved work, which
+   the fit reads beside the judges' (work_scores, ref "rating:<sub>") */
+static int cmd_rate(struct cmd_ctx *c)
+{
+    const char *p = c->args;
+    char *w = command_next_word(&p), *v = command_next_word(&p);
+    int64_t sub = 0, stars = 0, author = 0;
+    int rc = KB_OK;
+    if (!w || !v || task_parse_id(w, &sub) || parse_i64(v, 1, 5, &stars) || *command_skip_space(p)) {
+        rc = ctx_reply(c, "offer.rate_usage", NOARGS);
+    } else if ((rc = store_i64(c->st, &author,
+                               "SELECT member_id FROM submissions WHERE id = ? AND community_id = ? AND state = 'approved'",
+                               VALS(SI(sub), SI(c->comm.id)))) == KB_ENOTFOUND) {
+        rc = ctx_reply(c, "offer.rate_not_approved", ARGS(TI("sub", sub)));
+    } else if (!rc && author == c->member_id && !ctx_is_owner(c)) {
+        rc = ctx_reply(c, "offer.rate_own", ARGS(TI("sub", sub)));
+    } else if (!rc) {
+        char ref[40];
+        snprintf(ref, sizeof ref, "rating:%lld", (long long)sub);
+        rc = store_exec(c->st,
+                        "INSERT OR REPLACE INTO work_scores(member_id, ref, score_pct, at) VALUES (?, ?, ?, ?)",
+                        VALS(SI(author), ST(ref), SI(stars * 20), SI(c->now)));
+        char target[40];
+        snprintf(target, sizeof target, "submission:%lld", (long long)sub);
+        if (!rc)
+            rc = audit_add(c, "offer.rate", target, v);
+        if (!rc)
+            rc = ctx_reply(c, "offer.rated", ARGS(TI("sub", sub), TI("stars", stars)));
+    }
+    free(w);
+    free(v);
+    return rc;
+}
+
 static int cmd_offer(struct cmd_ctx *c)
 {
     return ctx_reply(c, "offer.usage", NOARGS);
@@ -872,6 +906,7 @@ static const struct cmd_spec commands[] = {
     {"offer", cmd_offer, CMD_OPERATOR, "offer.help", "邀约"},
     {"accept", cmd_accept, 0, "offer.help.accept", "接受"},
     {"decline", cmd_decline, 0, "offer.help.decline", "婉拒"},
+    {"rate", cmd_rate, CMD_OPERATOR, "offer.help.rate", "评级"},
 };
 
 static const struct cmd_sub subs[] = {
@@ -887,6 +922,11 @@ static const struct text_entry texts[] = {
      "/offer new &lt;task&gt; [pool] [24h] | show | skip | add | cancel &lt;offer&gt; — offer a commission to a pool, best fit first, one at a time"},
     {"offer.help.accept", "/accept [邀约] — 接受发给你的邀约", "/accept [offer] — take the commission offered to you"},
     {"offer.help.decline", "/decline [邀约] [原因] — 婉拒邀约（会转给下一位）", "/decline [offer] [reason] — decline it (it goes to the next person)"},
+    {"offer.help.rate", "/rate &lt;提交&gt; &lt;1–5&gt; — 给已通过的作品评分（用于邀约排序）", "/rate &lt;submission&gt; &lt;1–5&gt; — score approved work (offers rank by it)"},
+    {"offer.rate_usage", "用法：/rate &lt;提交编号&gt; &lt;1–5&gt;", "Usage: /rate &lt;submission id&gt; &lt;1–5&gt;"},
+    {"offer.rate_not_approved", "⚠️ 提交 #{sub} 不存在或还没有通过审核。", "⚠️ Submission #{sub} does not exist or is not approved."},
+    {"offer.rate_own", "⚠️ 提交 #{sub} 是你自己的作品。", "⚠️ Submission #{sub} is your own work."},
+    {"offer.rated", "✅ 提交 #{sub} 评为 {stars}/5，邀约排序会参考它。", "✅ Submission #{sub} rated {stars}/5; offers rank by it."},
     {"offer.usage", "用法：/offer new &lt;任务&gt; [人才库] [时限，如 24h]｜/offer show|skip|cancel &lt;邀约&gt;｜/offer add &lt;邀约&gt; @成员",
      "Usage: /offer new &lt;task&gt; [pool] [window, e.g. 24h] | /offer show|skip|cancel &lt;offer&gt; | /offer add &lt;offer&gt; @member"},
     {"offer.new_usage", "用法：/offer new &lt;任务编号&gt; [人才库] [时限，如 24h、2d]（任务只限一个人才库时可省略人才库）",

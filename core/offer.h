@@ -16,8 +16,8 @@ struct offer_fit {
     int64_t last_commission; /* 0 = never; older first (rotation) */
 };
 
-/* rating = average score of their judged work in percent of the scale (50
-   when never judged) + 10 per approved precision task − 20 per late or
+/* rating = average score of their past work in percent (judged entries,
+   and operators' /rate of approved work; 50 when never scored) + 10 per approved precision task − 20 per late or
    expired piece of work. */
 int offer_fit_load(struct engine *e, int64_t member_id, int64_t now, struct offer_fit *out);
 /* Order a < b: better rating first, then the longer rested, then the

@@ -91,6 +91,17 @@ TEST(past_work_sets_the_order)
     if (!c || !a || !b)
         TEST_FAIL("order: %s", r);
     CHECK_CONTAINS(r, "rating 60");  /* 50 + one precision task */
+    say(&f, "op", T0 + 2 * 86400, "/offer cancel 1");
+    /* an operator's score of cat's approved work (1/5 = 20%) moves her down */
+    say(&f, "op", T0 + 2 * 86400, "/rate 1 1");
+    CHECK_CONTAINS(said(&f), "rated 1/5");
+    say(&f, "op", T0 + 2 * 86400, "/rate 9 3");
+    CHECK_CONTAINS(said(&f), "not approved");
+    say(&f, "op", T0 + 2 * 86400, "/offer new 1 photo 12h");
+    r = said(&f);
+    CHECK_CONTAINS(r, "1. " WHO("alice") " — offered");
+    CHECK_CONTAINS(r, "3. " WHO("cat") " — waiting (rating 30)"); /* 20 + 10 */
+    CHECK_CONTAINS(r, "2. " WHO("bob") " — waiting (rating 30)"); /* rotation: bob never had one */
     CHECK_CONTAINS(r, "rating 30");  /* 50 - one expired claim */
     /* the terms went to cat alone, privately, with the fee */
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'dm-cat' AND text LIKE '%800.00 CNY%/accept 1%'"), 1);
