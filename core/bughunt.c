@@ -1109,7 +1109,7 @@ static const struct text_entry texts[] = {
     {"bug.help", "/bug &lt;任务&gt; [报告] — 提交找茬报告（私聊我只发 /bug &lt;任务&gt;，逐项填写）",
      "/bug &lt;task&gt; [report] — report a bug (in a private chat, /bug &lt;task&gt; alone asks field by field)"},
     {"bug.help.hunt", "/bughunt &lt;任务&gt; [字段,字段?…] [minor 10] [major 30+20] [critical 100+50] [dup 50] — 设为找茬任务：报告模板、按严重程度的奖励（积分+现金）、重复报告的比例（%）",
-     "/bughunt &lt;task&gt; [field,field?…] [minor 10] [major 30+20] [critical 100+50] [dup 50] — make a bug hunt: the report template, rewards by severity (points+cash), the share a duplicate gets (%)"},
+     "/bughunt &lt;task&gt; [field,field?…] [minor 10] [major 30+20] [critical 100+50] [dup 50] — make a bug hunt: the report template, rewards by severity (points+cash), the share of a duplicate, in %"},
     {"bug.help.triage", "/triage &lt;报告&gt; minor|major|critical [备注] · /triage &lt;报告&gt; invalid &lt;原因&gt; — 定级并发放奖励，或判为无效",
      "/triage &lt;report&gt; minor|major|critical [note] · /triage &lt;report&gt; invalid &lt;reason&gt; — accept with a severity (pays the reward) or refuse"},
     {"bug.help.dup", "/dup &lt;报告&gt; of &lt;更早的报告&gt; — 标记为重复报告", "/dup &lt;report&gt; of &lt;earlier report&gt; — mark a duplicate"},
