@@ -228,6 +228,21 @@ TEST(the_default_share_is_nothing)
     fx_close(&f);
 }
 
+/* The later report cannot be the original, even once it is accepted and
+   the earlier one is still open. */
+TEST(the_earlier_report_is_the_first_finder)
+{
+    struct fx f;
+    hunt_with_reports(&f, "en");
+    say(&f, "op", "/triage 2 minor");
+    said(&f);
+    int64_t before = state_rows(&f);
+    say(&f, "op", "/dup 1 of 2");
+    CHECK_CONTAINS(said(&f), "/dup 2 of 1");
+    CHECK_INT(state_rows(&f), before);
+    fx_close(&f);
+}
+
 TEST(nobody_triages_their_own_report)
 {
     struct fx f;
@@ -334,5 +349,5 @@ TEST(catalogue_has_both_languages)
 TEST_MAIN(T(template_and_fields_parse), T(report_in_one_message_names_missing_fields),
           T(report_step_by_step_in_private), T(severity_sets_the_reward_once),
           T(duplicate_after_the_first_finder_was_paid), T(the_default_share_is_nothing),
-          T(nobody_triages_their_own_report), T(bugs_lists_by_state_and_severity_and_exports_csv),
+          T(the_earlier_report_is_the_first_finder), T(nobody_triages_their_own_report), T(bugs_lists_by_state_and_severity_and_exports_csv),
           T(each_reward_is_paid_once_across_a_crash), T(catalogue_has_both_languages))
