@@ -580,8 +580,10 @@ static int judging_close(struct cmd_ctx *c)
         sbuf_free(&prize);
         sbuf_free(&dm);
     }
-    if (!rc && n == 0)
+    if (!rc && n == 0) {
+        sbuf_addc(&board, '\n');
         text_format(&board, c->lang, "judge.results_none", NOARGS);
+    }
     /* the judges who scored every entry earn the judging reward */
     sqlite3_stmt *g = rc ? NULL : store_query(c->st, "SELECT member_id FROM judges WHERE task_id = ? ORDER BY member_id",
                                               VALS(SI(t.id)));
