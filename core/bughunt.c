@@ -21,7 +21,7 @@
 #include "command.h"
 #include "csv.h"
 #include "defn.h"
-#include "ledger.h"
+#include "earn.h"
 #include "standing.h"
 #include "task.h"
 #include "tell.h"
@@ -272,14 +272,6 @@ static int hunt_load(struct engine *e, int64_t task_id, struct hunt *h)
     return rc;
 }
 
-/* "10 points + 5.00 CNY" in lang, or "none". */
-static void reward_text(const char *lang, int64_t points, int64_t cash, const char *currency, struct sbuf *out)
-{
-    struct task_row r = {.points = points, .cash = cash, .currency = (char *)currency,
-                         .gift = (char *)"", .badge = (char *)"", .title_reward = (char *)""};
-    task_reward_format(lang, &r, out);
-}
-
 /* "points" or "points+cash" ("30", "30+20.50"). */
 static int parse_reward(const char *w, int64_t *points, int64_t *cash)
 {
@@ -366,7 +358,7 @@ static int cmd_bughunt(struct cmd_ctx *c)
                 text_format(&tpl, c->lang, "bug.optional", NOARGS);
         }
         for (int i = 0; i < 3; i++)
-            reward_text(c->lang, h.points[i], h.cash[i], h.currency, &r[i]);
+            earn_text(c->lang, h.points[i], h.cash[i], h.currency, &r[i]);
         rc = ctx_reply(c, "bug.hunt_set",
                        ARGS(TI("id", t.id), TU("title", t.title), TS("fields", tpl.s), TS("minor", r[0].s),
                             TS("major", r[1].s), TS("critical", r[2].s), TI("share", h.dup_share)));
@@ -669,20 +661,9 @@ static int pay_report(struct cmd_ctx *c, const struct task_row *t, const struct 
 {
     char ref[40];
     snprintf(ref, sizeof ref, "bug:%lld", (long long)r->id);
-    struct ledger_entry le = {.community_id = c->comm.id, .member_id = r->member_id, .reason = "bug",
-                              .ref = ref, .granted_by = c->member_id, .note = note, .at = c->now};
-    int rc = KB_OK;
-    if (points) {
-        le.kind = "points";
-        le.amount = points;
-        rc = ledger_add(c->e, &le, NULL);
-    }
-    if (!rc && cash) {
-        le.kind = "cash";
-        le.amount = cash;
-        le.unit = currency;
-        rc = ledger_add(c->e, &le, NULL);
-    }
+    struct earning w = {.reason = "bug", .ref = ref, .note = note, .points = points, .cash = cash,
+                        .currency = currency};
+    int rc = earn(c, r->member_id, &w);
     char task_ref[32];
     snprintf(task_ref, sizeof task_ref, "task:%lld", (long long)t->id);
     if (!rc)
@@ -739,7 +720,7 @@ static int cmd_triage(struct cmd_ctx *c)
                         ARGS(TI("bug", r.id), TI("id", t.id), TU("title", t.title), TU("reason", note)));
         } else if (!rc) {
             sev_text(c, severities[sev], &sv);
-            reward_text(c->lang, h.points[sev], h.cash[sev], h.currency, &reward);
+            earn_text(c->lang, h.points[sev], h.cash[sev], h.currency, &reward);
             text_format(&b, c->lang, "bug.told_accepted",
                         ARGS(TI("bug", r.id), TI("id", t.id), TU("title", t.title), TS("sev", sv.s),
                              TS("reward", reward.s)));
@@ -825,7 +806,7 @@ static int cmd_dup(struct cmd_ctx *c)
         if (!rc)
             rc = audit_add(c, "bug.duplicate", target, note);
         struct sbuf share = {0}, b = {0};
-        reward_text(c->lang, points, cash, h.currency, &share);
+        earn_text(c->lang, points, cash, h.currency, &share);
         int sent = 0;
         if (!rc) {
             text_format(&b, c->lang, points || cash ? "bug.told_duplicate_share" : "bug.told_duplicate",

@@ -32,7 +32,7 @@
 #include "audit.h"
 #include "command.h"
 #include "defn.h"
-#include "ledger.h"
+#include "earn.h"
 #include "outbox.h"
 #include "task.h"
 #include "tell.h"
@@ -252,9 +252,7 @@ static void rubric_text(const char *lang, const struct judge_rubric *r, struct s
 
 static void prize_text(const char *lang, const struct judge_prize *z, struct sbuf *out)
 {
-    struct task_row r = {.points = z->points, .cash = z->cash, .currency = (char *)z->currency,
-                         .gift = (char *)"", .badge = (char *)"", .title_reward = (char *)""};
-    task_reward_format(lang, &r, out);
+    earn_text(lang, z->points, z->cash, z->currency, out);
 }
 
 /* "4.60" */
@@ -445,27 +443,6 @@ struct result {
     int place;
 };
 
-/* Pay a prize or a judge's reward: once per member and task. */
-static int pay(struct cmd_ctx *c, int64_t member, const char *reason, const char *ref, int64_t points, int64_t cash,
-               const char *currency, const char *note)
-{
-    struct ledger_entry le = {.community_id = c->comm.id, .member_id = member, .reason = reason, .ref = ref,
-                              .granted_by = c->member_id, .note = note, .at = c->now};
-    int rc = KB_OK;
-    if (points) {
-        le.kind = "points";
-        le.amount = points;
-        rc = ledger_add(c->e, &le, NULL);
-    }
-    if (!rc && cash) {
-        le.kind = "cash";
-        le.amount = cash;
-        le.unit = currency;
-        rc = ledger_add(c->e, &le, NULL);
-    }
-    return rc;
-}
-
 /* The judges' comments on one entry, one line each, into out. */
 static int comments_text(struct cmd_ctx *c, int64_t sub, struct sbuf *out)
 {
@@ -545,7 +522,9 @@ static int judging_close(struct cmd_ctx *c)
                         VALS(SI(t.id), SI(res[i].sub), SI(res[i].author), SI(places[i]), SI(res[i].avg),
                              SI(res[i].judges)));
         if (!rc && prized)
-            rc = pay(c, res[i].author, "prize", ref, zp->points, zp->cash, zp->currency, note);
+            rc = earn(c, res[i].author, &(struct earning){.reason = "prize", .ref = ref, .note = note,
+                                                          .points = zp->points, .cash = zp->cash,
+                                                          .currency = zp->currency});
         char sref[40];
         snprintf(sref, sizeof sref, "submission:%lld", (long long)res[i].sub);
         if (!rc)
@@ -601,7 +580,8 @@ static int judging_close(struct cmd_ctx *c)
                            VALS(SI(t.id), SI(judges[i])));
         if (rc || left || !scored)
             continue;
-        rc = pay(c, judges[i], "judging", ref, j.judge_points, 0, NULL, "judging completed");
+        rc = earn(c, judges[i], &(struct earning){.reason = "judging", .ref = ref, .note = "judging completed",
+                                                  .points = j.judge_points});
         if (paid.len)
             text_format(&paid, c->lang, "standing.sep", NOARGS);
         task_mention(c->e, judges[i], &paid);
