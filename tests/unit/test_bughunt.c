@@ -136,6 +136,11 @@ TEST(report_step_by_step_in_private)
         /* chatter with no draft open is left alone */
         fx_say_private(&f, "bob", T0, "thanks!");
         CHECK_STR(said(&f), "");
+        /* a stranger's private chatter writes nothing at all */
+        int64_t communities = fx_i64(&f, "SELECT count(*) FROM communities");
+        fx_say_private(&f, "zed", T0, "hello?");
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM chats WHERE chat_id = 'dm-zed'"), 0);
+        CHECK_INT(fx_i64(&f, "SELECT count(*) FROM communities"), communities);
         fx_close(&f);
     }
 }
