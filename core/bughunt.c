@@ -288,6 +288,20 @@ static int parse_reward(const char *w, int64_t *points, int64_t *cash)
     return plus ? task_parse_cents(plus + 1, cash) : KB_OK;
 }
 
+/* "50" or "50%" in 0..100. */
+static int parse_percent(const char *w, int64_t *pct)
+{
+    char buf[8];
+    size_t n = strlen(w);
+    if (n && w[n - 1] == '%')
+        n--;
+    if (n == 0 || n >= sizeof buf)
+        return KB_EINVAL;
+    memcpy(buf, w, n);
+    buf[n] = '\0';
+    return parse_i64(buf, 0, 100, pct);
+}
+
 /* /bughunt <task> [fields] [minor P[+C]] [major …] [critical …] [dup N] */
 static int cmd_bughunt(struct cmd_ctx *c)
 {
@@ -308,22 +322,30 @@ static int cmd_bughunt(struct cmd_ctx *c)
     }
     snprintf(h.currency, sizeof h.currency, "%s", *t.currency ? t.currency : "CNY");
     char *w = NULL;
+    int64_t reports = 0;
     while (!rc && (w = command_next_word(&p)) != NULL) {
         int sev = sev_index(w);
         int is_dup = !ascii_casecmp(w, "dup") || !strcmp(w, "重复");
         if (sev >= 0 || is_dup) {
             char *v = command_next_word(&p);
             int64_t pts = 0, cash = 0;
-            if (!v || (is_dup ? parse_i64(v[strlen(v) - 1] == '%' ? (v[strlen(v) - 1] = '\0', v) : v, 0, 100, &pts)
-                              : parse_reward(v, &pts, &cash)))
-                rc = ctx_reply(c, "bug.hunt_usage", NOARGS), rc = rc ? rc : KB_ENOTFOUND;
-            else if (is_dup)
+            if (!v || (is_dup ? parse_percent(v, &pts) : parse_reward(v, &pts, &cash))) {
+                rc = ctx_reply(c, "bug.hunt_usage", NOARGS);
+                rc = rc ? rc : KB_ENOTFOUND;
+            } else if (is_dup) {
                 h.dup_share = pts;
-            else
-                h.points[sev] = pts, h.cash[sev] = cash;
+            } else {
+                h.points[sev] = pts;
+                h.cash[sev] = cash;
+            }
             free(v);
         } else if (bug_template_parse(w, &h.tpl)) {
             rc = ctx_reply(c, "bug.bad_template", ARGS(TI("max", BUG_FIELDS_MAX), TI("len", BUG_FIELD_NAME_MAX)));
+            rc = rc ? rc : KB_ENOTFOUND;
+        } else if (had == KB_OK && (rc = store_i64(c->st, &reports, "SELECT count(*) FROM bug_reports WHERE task_id = ?",
+                                                   VALS(SI(t.id)))) == KB_OK && reports) {
+            /* stored reports hold their values by the template's order */
+            rc = ctx_reply(c, "bug.template_locked", ARGS(TI("id", t.id), TI("n", reports)));
             rc = rc ? rc : KB_ENOTFOUND;
         }
         free(w);
@@ -1103,6 +1125,8 @@ static const struct text_entry texts[] = {
      "Usage: /bughunt &lt;task id&gt; [scene,steps,expected,actual,screenshot?] [minor 10] [major 30+20] [critical 100+50] [dup 50] (a ? after a field makes it optional; a reward is “points” or “points+cash”)"},
     {"bug.bad_template", "⚠️ 报告模板最多 {max} 个字段，用逗号分隔，每个不超过 {len} 字节，不能重复、不能含冒号。",
      "⚠️ A report template has at most {max} fields, comma separated, each at most {len} bytes, no repeats, no colons."},
+    {"bug.template_locked", "⚠️ 任务 #{id} 已有 {n} 份报告，报告模板不能再改（奖励和重复比例仍可修改）。",
+     "⚠️ Task #{id} already has {n} report(s): its template can no longer change (the rewards and the duplicate share still can)."},
     {"bug.optional", "（选填）", " (optional)"},
     {"bug.hunt_set", "🐞 任务 #{id}「{title}」是找茬任务了。\n报告字段：{fields}\n奖励：轻微 {minor} · 严重 {major} · 致命 {critical}\n重复报告可得原报告奖励的 {share}%",
      "🐞 Task #{id} “{title}” is a bug hunt.\nReport fields: {fields}\nRewards: minor {minor} · major {major} · critical {critical}\nA duplicate gets {share}% of the original's reward"},

@@ -139,18 +139,22 @@ static char *reply_ref_dup(struct engine *e, const struct kb_event *ev)
     return ref;
 }
 
-/* 1 when some module reads private chatter (on_private). */
-static int private_chatter_wanted(const struct kb_event *ev)
+/* 1 when some module reads private chatter (on_private) and the chat is
+   one the person opened with a command before (anything a module waits
+   for began with one), so a stranger's chatter still writes nothing. */
+static int private_chatter_wanted(struct engine *e, const struct kb_event *ev)
 {
-    if (ev->kind != KB_EV_MESSAGE || ev->chat_type != KB_CHAT_PRIVATE || !ev->text)
+    if (ev->kind != KB_EV_MESSAGE || ev->chat_type != KB_CHAT_PRIVATE || !ev->text || !ev->chat_id)
         return 0;
     size_t n = strlen(ev->text);
     if (n > COMMAND_TEXT_MAX || !utf8_valid(ev->text, n))
         return 0;
-    for (size_t m = 0; m < kb_n_modules; m++)
-        if (kb_modules[m]->on_private)
-            return 1;
-    return 0;
+    int wanted = 0;
+    for (size_t m = 0; m < kb_n_modules && !wanted; m++)
+        wanted = kb_modules[m]->on_private != NULL;
+    int64_t known = 0;
+    return wanted && store_i64(e->st, &known, "SELECT 1 FROM chats WHERE platform = ? AND chat_id = ?",
+                               VALS(ST(ev->platform), ST(ev->chat_id))) == KB_OK;
 }
 
 static int run_private_hooks(struct cmd_ctx *c)
@@ -187,7 +191,7 @@ int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
         if (status == COMMAND_NONE)
             reply_ref = reply_ref_dup(e, ev);
         if (!reply_ref && status == COMMAND_NONE)
-            private_text = private_chatter_wanted(ev);
+            private_text = private_chatter_wanted(e, ev);
         if (!reply_ref && !private_text)
             return KB_OK;
     }

@@ -100,6 +100,11 @@ TEST(report_in_one_message_names_missing_fields)
     say(&f, "alice", "/bug 1 Scene: login\nSteps: tap twice\nExpected: one\nActual: two");
     CHECK_CONTAINS(said(&f), "Report #1 received");
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM bug_reports WHERE state = 'open'"), 1);
+    say(&f, "op", "/bughunt 1 scene,steps");
+    CHECK_CONTAINS(said(&f), "can no longer change");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM bug_hunts WHERE fields LIKE 'scene,steps,expected%'"), 1);
+    say(&f, "op", "/bughunt 1 dup 20%");
+    CHECK_INT(fx_i64(&f, "SELECT dup_share FROM bug_hunts"), 20);
     say(&f, "op", "/task close 1");
     say(&f, "bob", "/bug 1 Scene: a; Steps: b; Expected: c; Actual: d");
     CHECK_CONTAINS(said(&f), "no longer takes reports");
