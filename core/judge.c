@@ -1014,6 +1014,8 @@ static const struct text_entry texts[] = {
     {"judge.help.judge", "/judge [任务] — 评委：私聊中查看下一份待评作品", "/judge [task] — judges: the next entry to score (in a private chat)"},
     {"judge.help.score", "/score [#作品] 分数… [点评] — 评委：给当前作品逐项打分", "/score [#entry] scores… [comment] — judges: score the entry shown, one score per criterion"},
     {"judge.help.scores", "/scores &lt;任务&gt; — 评分（全部评完或评审结束前只看到自己的）", "/scores &lt;task&gt; — the scores (only your own until all are in or the judging closes)"},
+    {"audit.judge.appoint", "任命评委", "appointed judges"},
+    {"audit.judge.close", "结束评审并发奖", "closed a judging"},
     {"judge.usage", "用法：/judging new &lt;任务&gt; @评委… rubric 标准:权重,…｜/judging show &lt;任务&gt;｜/judging close &lt;任务&gt;",
      "Usage: /judging new &lt;task&gt; @judge… rubric criterion:weight,… | /judging show &lt;task&gt; | /judging close &lt;task&gt;"},
     {"judge.new_usage", "用法：/judging new &lt;任务编号&gt; @评委… rubric 创意:40,画面:30,契合:30 [scale 5 或 10] [prizes 500CNY,300CNY,100（积分）] [reward 评审奖励积分] [ties earlier（先交者优先）或 shared（并列）]",

@@ -483,8 +483,11 @@ static int offer_skip(struct cmd_ctx *c)
         if (!rc)
             rc = member_tell_privately(c->e, member, b.s, NULL, c->now, &(int){0});
         sbuf_free(&b);
+        char target[32], who[32];
+        snprintf(target, sizeof target, "offer:%lld", (long long)o.id);
+        snprintf(who, sizeof who, "member:%lld", (long long)member);
         if (!rc)
-            rc = audit_add(c, "offer.skip", "", "");
+            rc = audit_add(c, "offer.skip", target, who);
     }
     offer_row_free(&o);
     return rc;
@@ -528,10 +531,11 @@ static int offer_add(struct cmd_ctx *c)
             rc = store_exec(c->st, "UPDATE offers SET state = 'open', closed_at = NULL WHERE id = ?", VALS(SI(o.id)));
         if (now_offered && !rc)
             rc = offer_to(c->e, &o, member, c->now, &due);
-        char target[32];
+        char target[32], detail[32];
         snprintf(target, sizeof target, "member:%lld", (long long)member);
+        snprintf(detail, sizeof detail, "offer:%lld", (long long)o.id);
         if (!rc)
-            rc = audit_add(c, "offer.add", target, "");
+            rc = audit_add(c, "offer.add", target, detail);
         if (!rc) {
             struct sbuf name = {0};
             char when[32];
@@ -576,8 +580,10 @@ static int offer_cancel(struct cmd_ctx *c)
     if (!rc)
         rc = store_exec(c->st, "UPDATE offers SET state = 'cancelled', closed_at = ? WHERE id = ?",
                         VALS(SI(c->now), SI(o.id)));
+    char target[32];
+    snprintf(target, sizeof target, "offer:%lld", (long long)o.id);
     if (!rc)
-        rc = audit_add(c, "offer.cancel", "", "");
+        rc = audit_add(c, "offer.cancel", target, "");
     if (!rc)
         rc = ctx_reply(c, "offer.cancelled", ARGS(TI("offer", o.id)));
 out:
@@ -922,6 +928,11 @@ static const struct text_entry texts[] = {
      "/offer new &lt;task&gt; [pool] [24h] | show | skip | add | cancel &lt;offer&gt; — offer a commission to a pool, best fit first, one at a time"},
     {"offer.help.accept", "/accept [邀约] — 接受发给你的邀约", "/accept [offer] — take the commission offered to you"},
     {"offer.help.decline", "/decline [邀约] [原因] — 婉拒邀约（会转给下一位）", "/decline [offer] [reason] — decline it (it goes to the next person)"},
+    {"audit.offer.new", "发出邀约", "offered a commission"},
+    {"audit.offer.skip", "跳过邀约候选人", "skipped an offer's candidate"},
+    {"audit.offer.add", "加入邀约名单", "added to an offer"},
+    {"audit.offer.cancel", "取消邀约", "cancelled an offer"},
+    {"audit.offer.rate", "给作品评分", "rated work"},
     {"offer.help.rate", "/rate &lt;提交&gt; &lt;1–5&gt; — 给已通过的作品评分（用于邀约排序）", "/rate &lt;submission&gt; &lt;1–5&gt; — score approved work (offers rank by it)"},
     {"offer.rate_usage", "用法：/rate &lt;提交编号&gt; &lt;1–5&gt;", "Usage: /rate &lt;submission id&gt; &lt;1–5&gt;"},
     {"offer.rate_not_approved", "⚠️ 提交 #{sub} 不存在或还没有通过审核。", "⚠️ Submission #{sub} does not exist or is not approved."},
