@@ -20,9 +20,11 @@ static const char *said(struct fx *f)
     return last;
 }
 
+/* Every step keeps the cached tallies equal to the ledger's sums. */
 static void say(struct fx *f, const char *user, const char *text)
 {
     CHECK_INT(fx_say(f, "g1", user, T0, text), 0);
+    CHECK_INT(fx_tally_disagreements(f), 0);
 }
 
 /* Rows that a refused command must leave alone. */

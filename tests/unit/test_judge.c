@@ -21,14 +21,17 @@ static const char *said(struct fx *f)
     return last;
 }
 
+/* Every step keeps the cached tallies equal to the ledger's sums. */
 static void say(struct fx *f, const char *user, const char *text)
 {
     CHECK_INT(fx_say(f, "g1", user, T0, text), 0);
+    CHECK_INT(fx_tally_disagreements(f), 0);
 }
 
 static void dm(struct fx *f, const char *user, const char *text)
 {
     CHECK_INT(fx_say_private(f, user, T0, text), 0);
+    CHECK_INT(fx_tally_disagreements(f), 0);
 }
 
 static int64_t score_rows(struct fx *f)

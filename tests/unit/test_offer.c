@@ -21,9 +21,11 @@ static const char *said(struct fx *f)
     return last;
 }
 
+/* Every step keeps the cached tallies equal to the ledger's sums. */
 static void say(struct fx *f, const char *user, int64_t t, const char *text)
 {
     CHECK_INT(fx_say(f, "g1", user, t, text), 0);
+    CHECK_INT(fx_tally_disagreements(f), 0);
 }
 
 static int64_t chain_rows(struct fx *f)
