@@ -503,16 +503,24 @@ static int offer_add(struct cmd_ctx *c)
     if (rc)
         return rc == KB_ENOTFOUND ? KB_OK : rc;
     char *who = who_next_target(c, &p);
-    int64_t member = 0, seq = 0, in_chain = 0;
+    int64_t member = 0, seq = 0, in_chain = 0, other = 0;
     if (!who && !who_has_reply(c)) {
         rc = ctx_reply(c, "offer.add_usage", NOARGS);
     } else if (strcmp(o.state, "open") && strcmp(o.state, "exhausted")) {
         rc = ctx_reply(c, "offer.not_open", ARGS(TI("offer", o.id)));
+    } else if (!strcmp(o.state, "exhausted") &&
+               !(rc = store_i64(c->st, &other, "SELECT id FROM offers WHERE task_id = ? AND state = 'open'",
+                                VALS(SI(o.task_id))))) { /* a newer offer of the task is running */
+        rc = ctx_reply(c, "offer.already_open", ARGS(TI("id", o.task_id), TI("offer", other)));
+    } else if (rc && rc != KB_ENOTFOUND) {
+        ;
     } else if ((rc = who_resolve(c, who, &member)) == KB_ENOTFOUND) {
         rc = KB_OK;
     } else if (!rc && !(rc = store_i64(c->st, &in_chain,
-                                       "SELECT count(*) FROM offer_candidates WHERE offer_id = ? AND member_id = ?",
-                                       VALS(SI(o.id), SI(member)))) && in_chain) {
+                                       "SELECT (SELECT count(*) FROM offer_candidates WHERE offer_id = ?1 AND member_id = ?2)"
+                                       " + (SELECT count(*) FROM claims WHERE task_id = ?3 AND member_id = ?2"
+                                       "    AND state <> 'withdrawn')",
+                                       VALS(SI(o.id), SI(member), SI(o.task_id)))) && in_chain) {
         struct sbuf name = {0};
         task_mention(c->e, member, &name);
         rc = ctx_reply(c, "offer.already_in_chain", ARGS(TS("who", name.s), TI("offer", o.id)));
@@ -737,6 +745,15 @@ static int cmd_accept(struct cmd_ctx *c)
         rc = ctx_reply(c, "offer.task_full", ARGS(TI("id", t.id)));
         goto out;
     }
+    int64_t claimed = 0; /* taken meanwhile with /claim: nothing to accept */
+    rc = store_i64(c->st, &claimed, "SELECT count(*) FROM claims WHERE task_id = ? AND member_id = ? AND state <> 'withdrawn'",
+                   VALS(SI(t.id), SI(c->member_id)));
+    if (!rc && claimed) {
+        rc = ctx_reply(c, "task.refuse.already_claimed", ARGS(TI("id", t.id)));
+        goto out;
+    }
+    if (rc)
+        goto out;
     /* the window decides with the message's own time; the conditional
        update makes the acceptance and the tick's expiry exclusive */
     rc = store_exec(c->st,
@@ -982,7 +999,7 @@ static const struct text_entry texts[] = {
     {"offer.left.skipped", "⏭️ 邀约 #{offer}：已跳过 {who}。", "⏭️ Offer #{offer}: {who} skipped."},
     {"offer.withdrawn", "邀约 #{offer}（任务 #{id}）已收回，不用再答复了。", "Offer #{offer} (task #{id}) was withdrawn; no answer is needed."},
     {"offer.not_open", "邀约 #{offer} 已经结束，没有改动。", "Offer #{offer} is over; nothing changed."},
-    {"offer.already_in_chain", "{who} 已在邀约 #{offer} 的名单上。", "{who} is already in the chain of offer #{offer}."},
+    {"offer.already_in_chain", "{who} 已在邀约 #{offer} 的名单上，或已领取这个任务。", "{who} is already in the chain of offer #{offer}, or has claimed the task."},
     {"offer.added", "✅ 已把 {who} 加到邀约 #{offer} 的名单末尾（第 {n} 位）。", "✅ {who} added to the end of offer #{offer}'s chain (place {n})."},
     {"offer.added_now", "✅ 已把 {who} 加到邀约 #{offer}，现在就发给 TA（{due} 前答复）。", "✅ {who} added to offer #{offer} and offered it now (answer by {due})."},
     {"offer.cancelled", "✅ 邀约 #{offer} 已取消。", "✅ Offer #{offer} cancelled."},

@@ -230,6 +230,17 @@ TEST(skip_add_show_and_refusals)
     int64_t before = chain_rows(&f);
     say(&f, "op", T0, "/offer add 1 @bob");
     CHECK_CONTAINS(said(&f), "already in the chain");
+    say(&f, "op", T0, "/task new precision Other --reward points 1 --pools photo");
+    say(&f, "alice", T0, "/claim 2");
+    say(&f, "op", T0, "/offer new 2");
+    CHECK_CONTAINS(said(&f), WHO("bob") " — offered"); /* alice holds a claim: not in the chain */
+    say(&f, "op", T0, "/offer add 2 @alice");
+    CHECK_CONTAINS(said(&f), "has claimed the task");
+    say(&f, "bob", T0, "/claim 2"); /* taken meanwhile by hand */
+    say(&f, "bob", T0, "/accept 2");
+    CHECK_CONTAINS(said(&f), "already claimed");
+    CHECK_STR(state_of(&f, "bob"), "offered");
+    before = chain_rows(&f);
     say(&f, "op", T0, "/offer show 9");
     CHECK_CONTAINS(said(&f), "no offer #9");
     CHECK_INT(chain_rows(&f), before);
@@ -239,7 +250,7 @@ TEST(skip_add_show_and_refusals)
     CHECK_CONTAINS(r, "2. " WHO("bob") " — offered, answer by 2026-11-24 08:00");
     say(&f, "op", T0, "/offer cancel 1");
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM offers WHERE state = 'cancelled'"), 1);
-    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM offer_candidates WHERE state IN ('offered','waiting')"), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM offer_candidates WHERE offer_id = 1 AND state IN ('offered','waiting')"), 0);
     before = chain_rows(&f);
     fx_say_private(&f, "bob", T0, "/accept 1");
     CHECK_INT(chain_rows(&f), before);
