@@ -951,7 +951,6 @@ static int cmd_bugs(struct cmd_ctx *c)
             report_paid(c, member, id, &points, &cash);
             char when[32];
             when_format(store_int(s, 7), c->comm.tz, when, sizeof when);
-            struct sbuf handle = {0};
             sqlite3_stmt *m = store_query(c->st, "SELECT name, coalesce(handle, '') FROM members WHERE id = ?",
                                           VALS(SI(member)));
             const char *name = "", *hd = "";
@@ -965,7 +964,6 @@ static int cmd_bugs(struct cmd_ctx *c)
             sbuf_addc(&lines, ',');
             csv_field(&lines, hd);
             store_done(m);
-            sbuf_free(&handle);
             const char *rest[] = {state, sev};
             for (int i = 0; i < 2; i++) {
                 sbuf_addc(&lines, ',');
