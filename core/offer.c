@@ -232,7 +232,7 @@ static int candidate_done(struct engine *e, const struct offer_row *o, int64_t m
     char key[40];
     snprintf(key, sizeof key, reason && *reason ? "offer.left.%s_why" : "offer.left.%s", state);
     text_format(&b, comm.locale, key, ARGS(TI("offer", o->id), TS("who", who.s), TU("reason", reason ? reason : "")));
-    sbuf_addc(&b, ' ');
+    sbuf_addc(&b, '\n'); /* then: who has it now, or that nobody is left */
     rc = pass_on(e, o, now, comm.locale, comm.tz, &b);
     if (!rc)
         rc = tell_operators(e, o, b.s, now);
@@ -969,7 +969,7 @@ static const struct text_entry texts[] = {
     {"offer.task_not_open", "⚠️ 任务 #{id} 不在进行中，不能发出邀约。", "⚠️ Task #{id} is not open; it cannot be offered."},
     {"offer.already_open", "任务 #{id} 已有进行中的邀约 #{offer}（/offer show {offer}）。", "Task #{id} already has an open offer #{offer} (/offer show {offer})."},
     {"offer.nobody", "⚠️ 人才库 {pool} 里没有可以邀约的成员（任务 #{id}）。", "⚠️ Nobody in the {pool} pool can be offered task #{id}."},
-    {"offer.made", "📨 邀约 #{offer}：任务 #{id}「{title}」，人才库 {pool}，{n} 位候选人按匹配度排序，每人 {window} 内答复：",
+    {"offer.made", "📨 邀约 #{offer}：任务 #{id}「{title}」，人才库 {pool}，{n} 位候选人按匹配度排序，每人 {window}内答复：",
      "📨 Offer #{offer}: task #{id} “{title}”, pool {pool}, {n} candidate(s) by fit, {window} each to answer:"},
     {"offer.chain_line", "{n}. {who} — {state}（评分 {rating}）", "{n}. {who} — {state} (rating {rating})"},
     {"offer.show_head", "📨 邀约 #{offer}：任务 #{id}「{title}」— {state}", "📨 Offer #{offer}: task #{id} “{title}” — {state}"},
@@ -984,11 +984,11 @@ static const struct text_entry texts[] = {
     {"offer.state.reason", "：{reason}", ": {reason}"},
     {"offer.state.expired", "未答复，已过时限", "no answer in time"},
     {"offer.state.skipped", "已跳过", "skipped"},
-    {"offer.dm", "💼 {who}，有一个邀约给你（#{offer}）：任务 #{id}「{title}」\n{brief}\n报酬：{fee}\n请在 {window} 内（{due} 前）答复：/accept {offer} 接受，/decline {offer} [原因] 婉拒。不答复会转给下一位。",
+    {"offer.dm", "💼 {who}，有一个邀约给你（#{offer}）：任务 #{id}「{title}」\n{brief}\n报酬：{fee}\n请在 {window}内（{due} 前）答复：/accept {offer} 接受，/decline {offer} [原因] 婉拒。不答复会转给下一位。",
      "💼 {who}, a commission for you (offer #{offer}): task #{id} “{title}”\n{brief}\nFee: {fee}\nAnswer within {window} (by {due}): /accept {offer} to take it, /decline {offer} [reason] to pass. Without an answer it goes to the next person."},
-    {"offer.dm_no_brief", "💼 {who}，有一个邀约给你（#{offer}）：任务 #{id}「{title}」\n报酬：{fee}\n请在 {window} 内（{due} 前）答复：/accept {offer} 接受，/decline {offer} [原因] 婉拒。不答复会转给下一位。",
+    {"offer.dm_no_brief", "💼 {who}，有一个邀约给你（#{offer}）：任务 #{id}「{title}」\n报酬：{fee}\n请在 {window}内（{due} 前）答复：/accept {offer} 接受，/decline {offer} [原因] 婉拒。不答复会转给下一位。",
      "💼 {who}, a commission for you (offer #{offer}): task #{id} “{title}”\nFee: {fee}\nAnswer within {window} (by {due}): /accept {offer} to take it, /decline {offer} [reason] to pass. Without an answer it goes to the next person."},
-    {"offer.public", "💼 {who}：有一个邀约给你（#{offer}，任务 #{id}「{title}」），请在 {window} 内（{due} 前）用 /accept {offer} 或 /decline {offer} 答复；报酬只私信告知。",
+    {"offer.public", "💼 {who}：有一个邀约给你（#{offer}，任务 #{id}「{title}」），请在 {window}内（{due} 前）用 /accept {offer} 或 /decline {offer} 答复；报酬只私信告知。",
      "💼 {who}: a commission is waiting for you (offer #{offer}, task #{id} “{title}”); answer within {window} (by {due}) with /accept {offer} or /decline {offer}. The fee is told privately only."},
     {"offer.now_to", "现在发给 {who}（{due} 前答复）。", "Now offered to {who} (answer by {due})."},
     {"offer.exhausted", "⚠️ 邀约 #{offer}（任务 #{id}）：名单上的每个人都婉拒或未答复。可用 /offer add {offer} @成员 邀请其他人。",
