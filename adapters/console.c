@@ -11,10 +11,15 @@
 #define MAX_BATCH 256
 #define CURSOR_KEY "console:lines"
 
+/* "alice@dm: /accept" speaks as alice in her private chat with the bot
+   (chat "dm:alice"); replies there print as "kocbot → alice> ". */
+#define DM_SUFFIX "@dm"
+#define DM_CHAT_PREFIX "dm:"
+
 struct pending {
     char *user;
     char *text;
-    char *dm;               /* "dm-<user>" for a private chat with the bot, or NULL */
+    char *dm_chat;            /* "dm:<user>" for a private message, else NULL */
     char msg_id[24];
 };
 
@@ -57,7 +62,7 @@ static void clear_batch(struct console *c)
     for (size_t i = 0; i < c->n; i++) {
         free(c->batch[i].user);
         free(c->batch[i].text);
-        free(c->batch[i].dm);
+        free(c->batch[i].dm_chat);
     }
     c->n = 0;
 }
@@ -70,7 +75,7 @@ static int flush(struct adapter *a)
     struct kb_event ev[MAX_BATCH];
     int64_t now = a->svc->now_ms(a->svc->ctx) / 1000;
     for (size_t i = 0; i < c->n; i++) {
-        const char *dm = c->batch[i].dm;
+        const char *dm = c->batch[i].dm_chat;
         ev[i] = (struct kb_event){.kind = KB_EV_MESSAGE, .platform = "console", .chat_id = dm ? dm : c->chat,
                                   .chat_title = "console", .chat_type = dm ? KB_CHAT_PRIVATE : KB_CHAT_GROUP,
                                   .user_id = c->batch[i].user, .user_name = c->batch[i].user,
@@ -104,25 +109,20 @@ static void console_line(void *ud, const char *line, size_t len)
         len--;
     if (len == 0)
         return;
-    /* "dm name: text": name writes to the bot in a private chat */
-    int dm = len > 3 && !memcmp(line, "dm ", 3) && speaker_prefix(line + 3, len - 3);
-    if (dm) {
-        line += 3;
-        len -= 3;
-    }
     size_t name_len = speaker_prefix(line, len);
     struct pending *p = &c->batch[c->n];
-    p->dm = NULL;
-    if (dm) {
-        p->dm = malloc(name_len + 4);
-        if (!p->dm)
-            abort();
-        memcpy(p->dm, "dm-", 3);
-        memcpy(p->dm + 3, line, name_len);
-        p->dm[name_len + 3] = '\0';
-    }
+    p->dm_chat = NULL;
     if (name_len) {
-        p->user = dup_str(line, name_len);
+        size_t suffix = strlen(DM_SUFFIX);
+        int dm = name_len > suffix && memcmp(line + name_len - suffix, DM_SUFFIX, suffix) == 0;
+        p->user = dup_str(line, dm ? name_len - suffix : name_len);
+        if (dm) {
+            size_t n = strlen(DM_CHAT_PREFIX) + strlen(p->user) + 1;
+            p->dm_chat = malloc(n);
+            if (!p->dm_chat)
+                abort();
+            snprintf(p->dm_chat, n, "%s%s", DM_CHAT_PREFIX, p->user);
+        }
         size_t skip = name_len + 1;
         while (skip < len && line[skip] == ' ')
             skip++;
@@ -171,12 +171,13 @@ static int console_send(struct adapter *a, const struct kb_reply *r, kb_send_don
         if (r->text && *r->text)
             print_prefixed(a, "kocbot (toast)> ", r->text);
     } else {
-        char prefix[96];
-        /* a private chat's messages say whose they are */
-        if (r->chat_id && !strncmp(r->chat_id, "dm-", 3))
-            snprintf(prefix, sizeof prefix, "kocbot (dm %.64s)> ", r->chat_id + 3);
-        else
-            snprintf(prefix, sizeof prefix, "%s", r->kind == KB_REPLY_EDIT ? "kocbot (edit)> " : "kocbot> ");
+        char dm_prefix[96];
+        const char *prefix = r->kind == KB_REPLY_EDIT ? "kocbot (edit)> " : "kocbot> ";
+        size_t dm_len = strlen(DM_CHAT_PREFIX);
+        if (r->chat_id && strncmp(r->chat_id, DM_CHAT_PREFIX, dm_len) == 0) {
+            snprintf(dm_prefix, sizeof dm_prefix, "kocbot → %s> ", r->chat_id + dm_len);
+            prefix = dm_prefix;
+        }
         print_prefixed(a, prefix, r->text);
         if (r->buttons && *r->buttons) {
             /* rows '\n', buttons '\t', "label\x1f data" */

@@ -139,6 +139,33 @@ static char *reply_ref_dup(struct engine *e, const struct kb_event *ev)
     return ref;
 }
 
+/* 1 when some module reads private chatter (on_private) and the chat is
+   one the person opened with a command before (anything a module waits
+   for began with one), so a stranger's chatter still writes nothing. */
+static int private_chatter_wanted(struct engine *e, const struct kb_event *ev)
+{
+    if (ev->kind != KB_EV_MESSAGE || ev->chat_type != KB_CHAT_PRIVATE || !ev->text || !ev->chat_id)
+        return 0;
+    size_t n = strlen(ev->text);
+    if (n > COMMAND_TEXT_MAX || !utf8_valid(ev->text, n))
+        return 0;
+    int wanted = 0;
+    for (size_t m = 0; m < kb_n_modules && !wanted; m++)
+        wanted = kb_modules[m]->on_private != NULL;
+    int64_t known = 0;
+    return wanted && store_i64(e->st, &known, "SELECT 1 FROM chats WHERE platform = ? AND chat_id = ?",
+                               VALS(ST(ev->platform), ST(ev->chat_id))) == KB_OK;
+}
+
+static int run_private_hooks(struct cmd_ctx *c)
+{
+    int rc = KB_OK;
+    for (size_t m = 0; m < kb_n_modules && !rc; m++)
+        if (kb_modules[m]->on_private)
+            rc = kb_modules[m]->on_private(c);
+    return rc;
+}
+
 static int run_reply_hooks(struct cmd_ctx *c, const char *ref)
 {
     int rc = KB_OK;
@@ -157,11 +184,15 @@ int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
     enum command_status status = command_parse(text, ev->bot_username, e->set.checkin.triggers,
                                                e->set.checkin.n_triggers, &cmd);
     char *reply_ref = NULL;
+    int private_text = 0;
     if (ev->kind == KB_EV_MESSAGE && (status == COMMAND_NONE || status == COMMAND_NOT_OURS)) {
-        /* chatter, or another bot's command: silence, unless it answers our post */
+        /* chatter, or another bot's command: silence, unless it answers our
+           post or is a private answer some module waits for */
         if (status == COMMAND_NONE)
             reply_ref = reply_ref_dup(e, ev);
-        if (!reply_ref)
+        if (!reply_ref && status == COMMAND_NONE)
+            private_text = private_chatter_wanted(e, ev);
+        if (!reply_ref && !private_text)
             return KB_OK;
     }
     if (!ev->user_id || !ev->chat_id) {
@@ -193,6 +224,10 @@ int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
         c.name = "";
         c.args = command_skip_space(ev->text);
         rc = run_reply_hooks(&c, reply_ref);
+    } else if (private_text) {
+        c.name = "";
+        c.args = command_skip_space(ev->text);
+        rc = run_private_hooks(&c);
     } else if (status == COMMAND_OK) {
         c.name = cmd.name;
         c.args = cmd.args;

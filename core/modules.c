@@ -2,6 +2,9 @@
 #include "modules.h"
 
 #include "audit.h"
+#include "bughunt.h"
+#include "judge.h"
+#include "offer.h"
 #include "checkin.h"
 #include "webconsole.h"
 #include "poll.h"
@@ -37,6 +40,9 @@ const struct kb_module *const kb_modules[] = {
     &webconsole_module,
     &prune_module,
     &audit_module,
+    &bughunt_module,
+    &judge_module,
+    &offer_module,
 };
 
 const size_t kb_n_modules = KB_COUNT(kb_modules);

@@ -86,6 +86,10 @@ struct kb_module {
        posted with a ref (see ctx_post); c->args is the message text, c->name
        is "".  Return KB_OK when the ref is not this module's. */
     int (*on_reply)(struct cmd_ctx *c, const char *ref);
+    /* private chatter (optional): a non-command message in the sender's
+       private chat with the bot (a step of a form filled in turn); c->args
+       is the text.  Return KB_OK when the sender has nothing open here. */
+    int (*on_private)(struct cmd_ctx *c);
     /* a community was just created (optional): set up its defaults, inside
        the engine's transaction */
     int (*community_created)(struct engine *e, int64_t community_id, int64_t now);

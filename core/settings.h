@@ -75,6 +75,9 @@ struct engine_settings {
     int revision_max_rounds;    /* revision rounds a task allows when it sets none */
     int payment_four_eyes_cents; /* a cash payment above this needs a second operator (0 = never) */
     int payment_address_keep_s; /* a shipping address is erased this long after it is given */
+    /* bug hunts, judging and offers in turn (issue 19: bughunt.c, judge.c, offer.c) */
+    int bug_duplicate_share;    /* percent of the original's reward a duplicate report gets */
+    int offer_window_s;         /* how long a candidate has to accept an offer */
 };
 
 #endif

@@ -358,7 +358,7 @@ static int announce(struct cmd_ctx *c, const char *markup, const char *buttons, 
 
 /* Load the task named by the next word of *p, replying when it is unknown.
    Returns KB_OK with t filled, KB_ENOTFOUND after replying, or an error. */
-static int task_from_arg(struct cmd_ctx *c, const char **p, struct task_row *t, const char *usage)
+int task_from_arg(struct cmd_ctx *c, const char **p, struct task_row *t, const char *usage)
 {
     char *w = command_next_word(p);
     int64_t id = 0;

@@ -81,6 +81,9 @@ void task_reward_format(const char *lang, const struct task_row *t, struct sbuf 
 void task_mention(struct engine *e, int64_t member_id, struct sbuf *out);
 /* Append "12.50 CNY". */
 void task_money(struct sbuf *out, int64_t cents, const char *currency);
+/* The task named by the next word of *p: loaded into t, or KB_ENOTFOUND
+   once usage (a bad id) or "no such task" is answered. */
+int task_from_arg(struct cmd_ctx *c, const char **p, struct task_row *t, const char *usage);
 /* Parse a "#12" / "12" id; 0 or KB_EINVAL. */
 int task_parse_id(const char *s, int64_t *id);
 /* A claim's due time (SQL over claims c JOIN tasks t): the task's deadline,

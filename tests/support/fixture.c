@@ -121,3 +121,23 @@ int64_t fx_prune_due(struct fx *f)
     int64_t oldest = fx_i64(f, "SELECT min(at) FROM processed");
     return oldest < 0 ? -1 : oldest + PRUNE_PROCESSED_AFTER_S + 1;
 }
+
+int64_t fx_tally_disagreements(struct fx *f)
+{
+    return fx_i64(f, "SELECT count(*) FROM (SELECT member_id, sum(amount) AS s FROM ledger"
+                     " WHERE kind = 'points' GROUP BY member_id) l"
+                     " LEFT JOIN period_tallies p ON p.member_id = l.member_id AND p.span = 0 AND p.period = 0"
+                     " WHERE coalesce(p.points, 0) <> l.s");
+}
+
+int fx_say_private(struct fx *f, const char *user, int64_t t, const char *text)
+{
+    char msg_id[32], chat[48];
+    snprintf(msg_id, sizeof msg_id, "%d", ++f->next_msg);
+    snprintf(chat, sizeof chat, "dm-%s", user);
+    struct kb_event ev = {.kind = KB_EV_MESSAGE, .platform = f->platform, .chat_id = chat,
+                          .chat_type = KB_CHAT_PRIVATE, .user_id = user, .user_name = user,
+                          .user_handle = user, .message_id = msg_id, .time = t, .text = text,
+                          .bot_username = "kocbot"};
+    return engine_apply(f->e, &ev, 1, NULL, NULL, t);
+}

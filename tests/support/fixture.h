@@ -35,4 +35,10 @@ int64_t fx_i64(struct fx *f, const char *sql);
    once no feature has work scheduled. */
 int64_t fx_prune_due(struct fx *f);
 
+/* Members whose point rows in the ledger do not sum to their all-time
+   tally (0 when the cached tallies agree with the ledger). */
+int64_t fx_tally_disagreements(struct fx *f);
+/* A message from user in their private chat with the bot ("dm-<user>"). */
+int fx_say_private(struct fx *f, const char *user, int64_t t, const char *text);
+
 #endif

@@ -195,4 +195,47 @@ TEST(member_flood_is_rate_limited_politely)
     fx_close(&f);
 }
 
-TEST_MAIN(T(members_refused_every_operator_command), T(member_flood_is_rate_limited_politely))
+/* The loop above only tries what the tables flag: a command that lost its
+   flag would slip past it.  The work-tier commands (issue 19) by name:
+   operator-only ones, and the paying ones for configured operators only
+   (a chat admin is refused them, with nothing changed). */
+TEST(work_tier_commands_keep_their_flags)
+{
+    static const struct { const char *name; unsigned flag; } want[] = {
+        {"bughunt", CMD_OPERATOR}, {"bugs", CMD_OPERATOR}, {"triage", CMD_LEDGER}, {"dup", CMD_LEDGER},
+        {"judging", CMD_OPERATOR}, {"offer", CMD_OPERATOR}, {"rate", CMD_OPERATOR}};
+    for (size_t w = 0; w < KB_COUNT(want); w++) {
+        int found = 0;
+        for (size_t m = 0; m < kb_n_modules; m++)
+            for (size_t k = 0; k < kb_modules[m]->n_commands; k++)
+                if (!strcmp(kb_modules[m]->commands[k].name, want[w].name)) {
+                    found = 1;
+                    if (!(kb_modules[m]->commands[k].flags & want[w].flag))
+                        TEST_FAIL("/%s lost its flag", want[w].name);
+                }
+        if (!found)
+            TEST_FAIL("/%s is missing", want[w].name);
+    }
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "op", T0, "/task new explore Beta --everyone --points 5");
+    fx_say(&f, "g1", "op", T0, "/bughunt 1 scene minor 10");
+    fx_say(&f, "g1", "bob", T0, "/bug 1 scene: crash");
+    fx_say(&f, "g1", "op", T0, "/judging new 1 @bob rubric idea:1 prizes 100");
+    free(fx_replies(&f));
+    uint64_t before = state_hash(&f);
+    const char *paying[] = {"/triage 1 critical", "/dup 1 of 1", "/judging close 1"};
+    for (size_t i = 0; i < KB_COUNT(paying); i++) {
+        CHECK_INT(fx_say_as(&f, "g1", "admin", KB_ROLE_CHAT_ADMIN, T0 + 60, paying[i]), 0);
+        char *r = fx_replies(&f);
+        if (!r || !strstr(r, "only operators"))
+            TEST_FAIL("%s by a chat admin was not refused: %s", paying[i], r ? r : "(no reply)");
+        free(r);
+        if (state_hash(&f) != before)
+            TEST_FAIL("%s by a chat admin changed state", paying[i]);
+    }
+    fx_close(&f);
+}
+
+TEST_MAIN(T(members_refused_every_operator_command), T(member_flood_is_rate_limited_politely),
+          T(work_tier_commands_keep_their_flags))
