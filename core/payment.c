@@ -1146,8 +1146,8 @@ static const struct text_entry texts[] = {
      "/pay failed &lt;编号&gt; &lt;原因&gt; · /pay list [状态] · /pay show &lt;编号&gt; — 奖励发放流程（批准 → 付款 → 成员确认）",
      "/pay approve @member [amount|cash|gift …] · /pay approve &lt;n&gt; · /pay paid &lt;n&gt; &lt;reference&gt; · "
      "/pay failed &lt;n&gt; &lt;reason&gt; · /pay list [state] · /pay show &lt;n&gt; — the reward pipeline (approve → pay → the member confirms)"},
-    {"payment.help.received", "/received [编号]（/已收到）— 确认收到了现金或礼品", "/received [n] — confirm a payment or gift reached you"},
-    {"payment.help.address", "/address &lt;编号&gt; &lt;收件人、电话、地址&gt;（/地址，仅私聊）— 礼品的收货地址",
+    {"payment.help.received", "/received [编号] — 确认收到了现金或礼品", "/received [n] — confirm a payment or gift reached you"},
+    {"payment.help.address", "/address &lt;编号&gt; &lt;收件人、电话、地址&gt;（仅私聊）— 礼品的收货地址",
      "/address &lt;n&gt; &lt;name, phone, address&gt; (private chat only) — where to ship your gift"},
     {"payment.usage",
      "用法：/pay approve @成员 [金额|cash|gift [名称]]；/pay approve &lt;编号&gt;（第二位运营批准）；"

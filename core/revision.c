@@ -310,7 +310,7 @@ static const struct cmd_spec commands[] = {
 static const struct text_entry texts[] = {
     {"revision.help.revise", "/revise &lt;提交编号&gt; &lt;修改意见&gt; — 请作者修改后重交（不算退回，按任务的轮数上限）",
      "/revise &lt;submission&gt; &lt;what to change&gt; — ask the author for a new version (not a rejection; up to the task's rounds)"},
-    {"revision.help.submission", "/submission &lt;提交编号&gt;（/作品）— 这份作品的全部版本和审核意见",
+    {"revision.help.submission", "/submission &lt;提交编号&gt; — 这份作品的全部版本和审核意见",
      "/submission &lt;id&gt; — every version of that work, with the reviewers' words"},
     {"revision.usage", "用法：/revise &lt;提交编号&gt; &lt;修改意见&gt;（修改意见必填）",
      "Usage: /revise &lt;submission&gt; &lt;what to change&gt; (say what to change)"},
