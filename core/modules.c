@@ -16,6 +16,7 @@
 #include "top.h"
 #include "schedule.h"
 #include "who.h"
+#include "tag.h"
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
@@ -26,6 +27,7 @@ const struct kb_module *const kb_modules[] = {
     &top_module,
     &standing_module,
     &pool_module,
+    &tag_module,
     &grant_module,
     &who_module,
     &schedule_module,
