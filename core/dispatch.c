@@ -139,6 +139,26 @@ static char *reply_ref_dup(struct engine *e, const struct kb_event *ev)
     return ref;
 }
 
+/* 1 when some module may want this plain message (chatter_wanted). */
+static int chatter_wanted(const struct kb_event *ev)
+{
+    if (!ev->text)
+        return 0;
+    for (size_t m = 0; m < kb_n_modules; m++)
+        if (kb_modules[m]->chatter_wanted && kb_modules[m]->chatter_wanted(ev->text))
+            return 1;
+    return 0;
+}
+
+static int run_chatter_hooks(struct cmd_ctx *c)
+{
+    int rc = KB_OK;
+    for (size_t m = 0; m < kb_n_modules && !rc; m++)
+        if (kb_modules[m]->on_chatter && kb_modules[m]->chatter_wanted && kb_modules[m]->chatter_wanted(c->args))
+            rc = kb_modules[m]->on_chatter(c);
+    return rc;
+}
+
 static int run_reply_hooks(struct cmd_ctx *c, const char *ref)
 {
     int rc = KB_OK;
@@ -157,11 +177,14 @@ int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
     enum command_status status = command_parse(text, ev->bot_username, e->set.checkin.triggers,
                                                e->set.checkin.n_triggers, &cmd);
     char *reply_ref = NULL;
+    int chatter = 0;
     if (ev->kind == KB_EV_MESSAGE && (status == COMMAND_NONE || status == COMMAND_NOT_OURS)) {
-        /* chatter, or another bot's command: silence, unless it answers our post */
+        /* chatter, or another bot's command: silence, unless it answers our
+           post or a module waits for such a message */
         if (status == COMMAND_NONE)
             reply_ref = reply_ref_dup(e, ev);
-        if (!reply_ref)
+        chatter = status == COMMAND_NONE && !reply_ref && chatter_wanted(ev);
+        if (!reply_ref && !chatter)
             return KB_OK;
     }
     if (!ev->user_id || !ev->chat_id) {
@@ -193,6 +216,10 @@ int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
         c.name = "";
         c.args = command_skip_space(ev->text);
         rc = run_reply_hooks(&c, reply_ref);
+    } else if (chatter) {
+        c.name = "";
+        c.args = command_skip_space(ev->text);
+        rc = run_chatter_hooks(&c);
     } else if (status == COMMAND_OK) {
         c.name = cmd.name;
         c.args = cmd.args;

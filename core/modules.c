@@ -17,6 +17,7 @@
 #include "schedule.h"
 #include "who.h"
 #include "tag.h"
+#include "quiz.h"
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
@@ -28,6 +29,7 @@ const struct kb_module *const kb_modules[] = {
     &standing_module,
     &pool_module,
     &tag_module,
+    &quiz_module,
     &grant_module,
     &who_module,
     &schedule_module,

@@ -452,7 +452,7 @@ static const struct text_entry texts[] = {
     {"tag.list_line", "{tag}：{n} 人", "{tag}: {n} member(s)"},
     {"tag.none", "还没有人有标签。/tag add 标签 @成员 打一个。", "Nobody has a tag yet. /tag add TAG @member adds one."},
     {"tag.nobody", "还没有人有标签 {tag}。", "Nobody is tagged {tag} yet."},
-    {"tag.members_head", "<b>{tag}</b>（{n} 人）", "<b>{tag}</b> ({n} members)"},
+    {"tag.members_head", "<b>{tag}</b>（{n} 人）", "<b>{tag}</b> ({n} member(s))"},
     {"tag.more", " 等另外 {n} 人", " and {n} more"},
     {"tag.mine", "🏷 {name} 的标签：{tags}", "🏷 {name}'s tags: {tags}"},
     {"tag.mine_none", "{name} 还没有标签。测一测 /quiz 就能得到一个！", "{name}, you have no tags yet. Take a quiz (/quiz) to earn one!"},
