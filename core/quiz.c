@@ -1133,8 +1133,10 @@ static int quiz_new_cmd(struct cmd_ctx *c)
 static int quiz_close_cmd(struct cmd_ctx *c)
 {
     int64_t id = parse_id(c->args);
+    if (!id)
+        return ctx_reply(c, "quiz.usage_operator", NOARGS);
     struct quiz *q = NULL;
-    int rc = id ? quiz_load(c->e, c->comm.id, id, &q) : KB_ENOTFOUND;
+    int rc = quiz_load(c->e, c->comm.id, id, &q);
     if (rc == KB_ENOTFOUND)
         return ctx_reply(c, "quiz.err_unknown", ARGS(TI("id", id)));
     if (!rc && !q->open)
