@@ -674,7 +674,7 @@ static int session_finish(struct cmd_ctx *c, const struct quiz *q, const struct 
     if (rc)
         return rc;
     r.persona = quiz_pick(r.scores, hits, q->d.n_personas);
-    r.at = c->now;
+    r.at = c->at; /* the message's own time, as a retake is measured by */
     const struct quiz_persona *p = &q->d.personas[r.persona];
     char source[32];
     snprintf(source, sizeof source, "quiz:%lld", (long long)q->id);
@@ -700,7 +700,7 @@ static int session_finish(struct cmd_ctx *c, const struct quiz *q, const struct 
                         "INSERT INTO quiz_results(session_id, quiz_id, community_id, member_id, persona, scores, at,"
                         " shared_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         VALS(SI(ss->id), SI(q->id), SI(q->community_id), SI(ss->member_id), SI(r.persona),
-                             ST(scores.s), SI(c->now), ss->in_private ? SN : SI(c->now)));
+                             ST(scores.s), SI(r.at), ss->in_private ? SN : SI(c->now)));
     sbuf_free(&scores);
     if (rc)
         return rc;
@@ -824,10 +824,10 @@ static int quiz_start(struct cmd_ctx *c, int64_t quiz_id)
     rc = last_result(c->e, q->id, c->member_id, &last);
     if (rc)
         goto out;
-    int64_t wait = last.id ? quiz_retake_wait(c->now, last.at, q->d.retake_s) : 0;
+    int64_t wait = last.id ? quiz_retake_wait(c->at, last.at, q->d.retake_s) : 0;
     if (wait) {
         char when[32];
-        when_format(c->now + wait, c->comm.tz, when, sizeof when);
+        when_format(c->at + wait, c->comm.tz, when, sizeof when);
         rc = say(c, wait < 0 ? "quiz.err_once" : "quiz.err_retake_wait",
                  ARGS(TU("title", q->d.title), TU("persona", q->d.personas[last.persona].name), TS("when", when)));
         goto out;
