@@ -1246,7 +1246,7 @@ static void render_split_line(const struct poll *p, const char *lang, const char
     sbuf_addc(b, '\n');
     text_format(b, lang, label_key, ARGS(TU("group", name), TI("n", g->voters)));
     for (int i = 0; i < p->d.n_options; i++) {
-        sbuf_addf(b, "%s%d. ", i ? " · " : " ", i + 1);
+        sbuf_addf(b, "%s%d. ", i ? " · " : "", i + 1);
         text_user(b, p->d.options[i]);
         sbuf_addf(b, " %lld%% (%lld)", (long long)percent(g->counts[i], g->voters), (long long)g->counts[i]);
     }
@@ -1594,8 +1594,8 @@ static const struct text_entry texts[] = {
     {"poll.err_level", "投票 #{id} 需要达到 {level} 级才能参加。", "Poll #{id} is open to level {level} and above."},
     {"poll.results_usage", "用法：/poll results 编号 [--by tag]", "Usage: /poll results id [--by tag]"},
     {"poll.split_title_tag", "🏷 <b>投票 #{id} 按标签拆分</b>\n{question}", "🏷 <b>Poll #{id} by tag</b>\n{question}"},
-    {"poll.split_group", "<b>{group}</b>（{n} 人）：", "<b>{group}</b> ({n} voters):"},
-    {"poll.split_untagged", "<b>无标签</b>（{n} 人）：", "<b>no tag</b> ({n} voters):"},
+    {"poll.split_group", "<b>{group}</b>（{n} 人）：", "<b>{group}</b> ({n} voters): "},
+    {"poll.split_untagged", "<b>无标签</b>（{n} 人）：", "<b>no tag</b> ({n} voters): "},
     {"poll.split_hidden", "另有 {n} 组不足 {min} 人，匿名投票不单独显示。",
      "{n} group(s) with fewer than {min} voters are not shown (anonymous poll)."},
     {"poll.err_tag", "🏷 投票 #{id} 只对有标签 {tag} 的成员开放。", "🏷 Poll #{id} is open to members tagged {tag} only."},
