@@ -248,7 +248,67 @@ TEST(stats_split_by_tag)
     fx_close(&f);
 }
 
-TEST_MAIN(T(tag_names), T(operators_tag_untag_and_list), T(the_c_api_for_other_modules),
+/* One message on platform in chat (private when dm), as role. */
+static int say_on(struct fx *f, const char *platform, const char *chat, int dm, const char *user, int role,
+                  int64_t t, const char *text)
+{
+    char id[32];
+    snprintf(id, sizeof id, "x%d", ++f->next_msg);
+    struct kb_event ev = {.kind = KB_EV_MESSAGE, .platform = platform, .chat_id = chat,
+                          .chat_type = dm ? KB_CHAT_PRIVATE : KB_CHAT_GROUP, .user_id = user,
+                          .user_name = user, .user_handle = user, .role = (enum kb_role)role,
+                          .message_id = id, .time = t, .text = text, .bot_username = "kocbot"};
+    return engine_apply(f->e, &ev, 1, NULL, NULL, t);
+}
+
+/* The 8-character code after "<code>" in the pending replies on platform. */
+static void code_from(struct fx *f, const char *platform, char code[9])
+{
+    const char *saved = f->platform;
+    f->platform = platform;
+    char *r = fx_replies(f);
+    f->platform = saved;
+    const char *p = r ? strstr(r, "<code>") : NULL;
+    snprintf(code, 9, "%s", p ? p + 6 : "");
+    free(r);
+}
+
+TEST(tags_follow_an_identity_link_and_go_back_with_the_unlink)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    char code[9], typed[64];
+    CHECK_INT(say_on(&f, "console", "g1", 0, "op", 0, T0, "/community link"), 0);
+    code_from(&f, "console", code);
+    snprintf(typed, sizeof typed, "/community join %s", code);
+    CHECK_INT(say_on(&f, "p2", "g2", 0, "admin", KB_ROLE_CHAT_ADMIN, T0 + 1, typed), 0);
+    CHECK_INT(say_on(&f, "console", "g1", 0, "alice", 0, T0 + 2, "/checkin"), 0);
+    CHECK_INT(say_on(&f, "p2", "g2", 0, "alice", 0, T0 + 3, "/checkin"), 0);
+    snprintf(typed, sizeof typed, "/tag add Explorer #%lld",
+             (long long)fx_i64(&f, "SELECT id FROM members WHERE platform = 'console' AND user_id = 'alice'"));
+    CHECK_INT(say_on(&f, "console", "g1", 0, "op", 0, T0 + 4, typed), 0);
+    snprintf(typed, sizeof typed, "/tag add Commuter #%lld",
+             (long long)fx_i64(&f, "SELECT id FROM members WHERE platform = 'p2' AND user_id = 'alice'"));
+    CHECK_INT(say_on(&f, "console", "g1", 0, "op", 0, T0 + 5, typed), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(DISTINCT member_id) FROM member_tags"), 2);
+    free(fx_replies(&f));
+    CHECK_INT(say_on(&f, "console", "alice", 1, "alice", 0, T0 + 6, "/me link p2:alice"), 0);
+    code_from(&f, "console", code);
+    snprintf(typed, sizeof typed, "/me link %s", code);
+    CHECK_INT(say_on(&f, "p2", "g2", 0, "alice", 0, T0 + 7, typed), 0);
+    int64_t primary = fx_i64(&f, "SELECT primary_id FROM identity_links");
+    CHECK(primary > 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(DISTINCT member_id) FROM member_tags"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM member_tags"), 2);
+    CHECK_INT(fx_i64(&f, "SELECT min(member_id) = max(member_id) FROM member_tags"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT member_id FROM member_tags LIMIT 1"), primary);
+    snprintf(typed, sizeof typed, "/identity unlink #%lld", (long long)primary);
+    CHECK_INT(say_on(&f, "console", "g1", 0, "op", 0, T0 + 8, typed), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(DISTINCT member_id) FROM member_tags"), 2);
+    fx_close(&f);
+}
+
+TEST_MAIN(T(tag_names), T(tags_follow_an_identity_link_and_go_back_with_the_unlink), T(operators_tag_untag_and_list), T(the_c_api_for_other_modules),
           T(a_task_limited_to_a_tag_refuses_the_others_with_the_reason),
           T(a_poll_limited_to_a_tag_and_its_results_split_by_tag), T(anonymous_split_hides_small_groups),
           T(stats_split_by_tag))
