@@ -66,7 +66,7 @@ static void story_event(int i, int id_base, struct kb_event *ev, struct ev_buf *
     if (step == 0) {
         ev->text = "/quiz";
     } else if (m % 2 == 0) { /* even members press the buttons: sessions are numbered in story order */
-        snprintf(b->cb, sizeof b->cb, "cb%s", b->mid);
+        snprintf(b->cb, sizeof b->cb, "cb%d", id_base + i);
         snprintf(b->data, sizeof b->data, "/quiz answer %d %d %d", round * MEMBERS + m + 1, step,
                  answer == 'A' ? 1 : 2);
         ev->kind = KB_EV_CALLBACK;
