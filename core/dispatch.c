@@ -150,6 +150,18 @@ static int chatter_wanted(const struct kb_event *ev)
     return 0;
 }
 
+/* 1 when the sender is already a member in this chat's community: a "1"
+   from someone who never used the bot creates no community or member. */
+static int known_sender(struct engine *e, const struct kb_event *ev)
+{
+    int64_t id = 0;
+    return ev->user_id && ev->chat_id &&
+           store_i64(e->st, &id,
+                     "SELECT m.id FROM chats c JOIN members m ON m.community_id = c.community_id"
+                     " AND m.platform = c.platform AND m.user_id = ?1 WHERE c.platform = ?2 AND c.chat_id = ?3",
+                     VALS(ST(ev->user_id), ST(ev->platform), ST(ev->chat_id))) == KB_OK;
+}
+
 static int run_chatter_hooks(struct cmd_ctx *c)
 {
     int rc = KB_OK;
@@ -183,7 +195,7 @@ int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
            post or a module waits for such a message */
         if (status == COMMAND_NONE)
             reply_ref = reply_ref_dup(e, ev);
-        chatter = status == COMMAND_NONE && !reply_ref && chatter_wanted(ev);
+        chatter = status == COMMAND_NONE && !reply_ref && chatter_wanted(ev) && known_sender(e, ev);
         if (!reply_ref && !chatter)
             return KB_OK;
     }

@@ -199,6 +199,11 @@ TEST(a_quiz_in_the_group_gives_a_card_a_tag_and_the_badge)
     CHECK_INT(count(&f, "SELECT count(*) FROM member_tags WHERE tag = '周末越野派' AND source = 'quiz:1'"), 1);
     CHECK_INT(count(&f, "SELECT count(*) FROM ledger WHERE kind = 'badge' AND unit = '越野先锋' AND reason = 'quiz'"), 1);
     CHECK_INT(count(&f, "SELECT count(*) FROM quiz_results WHERE shared_at IS NOT NULL"), 1); /* posted in the group */
+    /* a "1" from someone the bot never met makes no member */
+    CHECK_INT(fx_say(&f, "g1", "lurker", T0 + 15, "1"), 0);
+    CHECK_INT(fx_say(&f, "g9", "lurker", T0 + 15, "1"), 0);
+    CHECK_INT(count(&f, "SELECT count(*) FROM members WHERE user_id = 'lurker'"), 0);
+    CHECK_INT(count(&f, "SELECT count(*) FROM chats WHERE chat_id = 'g9'"), 0);
     /* a typed answer after the end is chatter again */
     CHECK_INT(fx_say(&f, "g1", "alice", T0 + 15, "A"), 0);
     r = replies(&f);
