@@ -512,12 +512,6 @@ static int session_here(struct cmd_ctx *c, struct session *ss)
 
 /* ==== replies ============================================================= */
 
-/* A notice: a toast for a button press, else a reply. */
-static int say(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n)
-{
-    return ctx_refuse(c, key, a, n);
-}
-
 /* Send markup to the session's chat: a reply when that is where the member
    spoke, else a new message (the private chat keeps the "private:" ref, so
    a refused one falls back to the group). */
@@ -725,16 +719,16 @@ static int session_answer(struct cmd_ctx *c, const struct session *ss, int64_t q
     struct quiz *q = NULL;
     int rc = quiz_load(c->e, c->comm.id, ss->quiz_id, &q);
     if (rc == KB_ENOTFOUND)
-        return say(c, "quiz.err_unknown", ARGS(TI("id", ss->quiz_id)));
+        return ctx_refuse(c, "quiz.err_unknown", ARGS(TI("id", ss->quiz_id)));
     if (rc)
         return rc;
     if (!ss->open || qi != ss->step || qi >= q->d.n_questions) {
-        rc = say(c, ss->open ? "quiz.err_stale" : "quiz.err_finished", NOARGS);
+        rc = ctx_refuse(c, ss->open ? "quiz.err_stale" : "quiz.err_finished", NOARGS);
         goto out;
     }
     if (choice < 0 || choice >= q->d.questions[qi].n_answers) {
         char last[2] = {answer_letter(q->d.questions[qi].n_answers - 1), '\0'};
-        rc = say(c, "quiz.err_choice", ARGS(TS("last", last), TI("n", q->d.questions[qi].n_answers)));
+        rc = ctx_refuse(c, "quiz.err_choice", ARGS(TS("last", last), TI("n", q->d.questions[qi].n_answers)));
         goto out;
     }
     rc = store_exec(c->st, "INSERT INTO quiz_answers(session_id, q, choice, at) VALUES (?, ?, ?, ?)",
@@ -800,7 +794,7 @@ static int quiz_start(struct cmd_ctx *c, int64_t quiz_id)
     struct quiz *q = NULL;
     int rc = quiz_load(c->e, c->comm.id, quiz_id, &q);
     if (rc == KB_ENOTFOUND)
-        return say(c, "quiz.err_unknown", ARGS(TI("id", quiz_id)));
+        return ctx_refuse(c, "quiz.err_unknown", ARGS(TI("id", quiz_id)));
     if (rc)
         return rc;
     struct session ss;
@@ -817,7 +811,7 @@ static int quiz_start(struct cmd_ctx *c, int64_t quiz_id)
     if (rc != KB_ENOTFOUND)
         goto out;
     if (!q->open) {
-        rc = say(c, "quiz.err_closed", ARGS(TI("id", q->id), TU("title", q->d.title)));
+        rc = ctx_refuse(c, "quiz.err_closed", ARGS(TI("id", q->id), TU("title", q->d.title)));
         goto out;
     }
     struct result last;
@@ -828,7 +822,7 @@ static int quiz_start(struct cmd_ctx *c, int64_t quiz_id)
     if (wait) {
         char when[32];
         when_format(c->at + wait, c->comm.tz, when, sizeof when);
-        rc = say(c, wait < 0 ? "quiz.err_once" : "quiz.err_retake_wait",
+        rc = ctx_refuse(c, wait < 0 ? "quiz.err_once" : "quiz.err_retake_wait",
                  ARGS(TU("title", q->d.title), TU("persona", q->d.personas[last.persona].name), TS("when", when)));
         goto out;
     }
@@ -867,7 +861,7 @@ static int quiz_start(struct cmd_ctx *c, int64_t quiz_id)
     if (!rc && in_private && c->ev->chat_type != KB_CHAT_PRIVATE) {
         struct sbuf who = {0};
         member_name(c->e, c->member_id, &who);
-        rc = say(c, "quiz.sent_private", ARGS(TS("name", who.s), TU("title", q->d.title)));
+        rc = ctx_refuse(c, "quiz.sent_private", ARGS(TS("name", who.s), TU("title", q->d.title)));
         sbuf_free(&who);
     }
     if (!rc)
@@ -902,7 +896,7 @@ static int quiz_start_default(struct cmd_ctx *c)
     }
     store_done(s);
     if (rc == 0)
-        rc = n == 0 ? say(c, "quiz.none_open", NOARGS) : n == 1 ? quiz_start(c, first) : ctx_reply_markup(c, b.s, 0);
+        rc = n == 0 ? ctx_refuse(c, "quiz.none_open", NOARGS) : n == 1 ? quiz_start(c, first) : ctx_reply_markup(c, b.s, 0);
     sbuf_free(&b);
     return rc;
 }
@@ -940,7 +934,7 @@ static int cmd_quiz(struct cmd_ctx *c)
     if (taken)
         return KB_OK;
     int64_t id = parse_id(c->args);
-    return id ? quiz_start(c, id) : say(c, c->is_admin ? "quiz.usage_operator" : "quiz.usage", NOARGS);
+    return id ? quiz_start(c, id) : ctx_refuse(c, c->is_admin ? "quiz.usage_operator" : "quiz.usage", NOARGS);
 }
 
 /* "B" typed in a chat where the member's quiz waits for an answer. */
@@ -983,11 +977,11 @@ static int quiz_answer_cmd(struct cmd_ctx *c)
         free(w[i]);
     }
     if (!v[0] || !v[1] || !v[2])
-        return say(c, "quiz.usage", NOARGS);
+        return ctx_refuse(c, "quiz.usage", NOARGS);
     struct session ss;
     int rc = session_load(c->e, c->comm.id, v[0], &ss);
     if (rc == KB_ENOTFOUND || (!rc && ss.member_id != c->member_id))
-        return say(c, "quiz.err_not_yours", NOARGS); /* anyone may press a button in a group */
+        return ctx_refuse(c, "quiz.err_not_yours", NOARGS); /* anyone may press a button in a group */
     if (rc)
         return rc;
     return session_answer(c, &ss, v[1] - 1, v[2] > QUIZ_MAX_ANSWERS ? QUIZ_MAX_ANSWERS : (int)v[2] - 1);
@@ -1030,15 +1024,15 @@ static int quiz_share_cmd(struct cmd_ctx *c)
     if (rc < 0)
         return rc;
     if (rc == 0)
-        return say(c, "quiz.err_no_result", NOARGS);
+        return ctx_refuse(c, "quiz.err_no_result", NOARGS);
     if (r.shared_at)
-        return say(c, "quiz.err_shared", NOARGS);
+        return ctx_refuse(c, "quiz.err_shared", NOARGS);
     if (!group[0])
-        return say(c, "quiz.err_no_group", NOARGS);
+        return ctx_refuse(c, "quiz.err_no_group", NOARGS);
     struct quiz *q = NULL;
     rc = quiz_load(c->e, c->comm.id, quiz_id, &q);
     if (rc == KB_ENOTFOUND)
-        return say(c, "quiz.err_unknown", ARGS(TI("id", quiz_id)));
+        return ctx_refuse(c, "quiz.err_unknown", ARGS(TI("id", quiz_id)));
     if (rc)
         return rc;
     if (r.persona >= q->d.n_personas)
@@ -1050,7 +1044,7 @@ static int quiz_share_cmd(struct cmd_ctx *c)
     if (!rc)
         rc = outbox_add(c->e, &out, NULL, c->now);
     if (!rc)
-        rc = say(c, "quiz.shared", NOARGS);
+        rc = ctx_refuse(c, "quiz.shared", NOARGS);
     sbuf_free(&card);
     free(q);
     return rc;
@@ -1064,7 +1058,7 @@ static int quiz_stop_cmd(struct cmd_ctx *c)
                         VALS(SI(c->now), SI(c->member_id)));
     if (rc)
         return rc;
-    return say(c, store_changes(c->st) ? "quiz.stopped" : "quiz.err_none_open", NOARGS);
+    return ctx_refuse(c, store_changes(c->st) ? "quiz.stopped" : "quiz.err_none_open", NOARGS);
 }
 
 /* ==== operators =========================================================== */
