@@ -353,7 +353,25 @@ TEST(a_closed_quiz_takes_no_one_and_ends_the_ones_under_way)
     fx_close(&f);
 }
 
-TEST_MAIN(T(definition_parses_personas_questions_weights_and_retake), T(bad_definitions_are_refused_with_the_reason),
+TEST(a_quiz_under_way_follows_its_group_to_the_supergroup)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    define(&f);
+    CHECK_INT(fx_say(&f, "g1", "alice", T0 + 1, "/quiz"), 0);
+    struct kb_event mig = {.kind = KB_EV_CHAT_MIGRATED, .platform = "console", .chat_id = "g1",
+                           .new_chat_id = "-100g1", .time = T0 + 2};
+    CHECK_INT(engine_apply(f.e, &mig, 1, NULL, NULL, T0 + 2), 0);
+    free(replies(&f));
+    CHECK_INT(fx_say(&f, "-100g1", "alice", T0 + 3, "B"), 0);
+    char *r = replies(&f);
+    CHECK_CONTAINS(r, "Question 2/2");
+    free(r);
+    CHECK_INT(count(&f, "SELECT count(*) FROM quiz_sessions WHERE chat_id = '-100g1' AND group_chat = '-100g1'"), 1);
+    fx_close(&f);
+}
+
+TEST_MAIN(T(definition_parses_personas_questions_weights_and_retake), T(a_quiz_under_way_follows_its_group_to_the_supergroup), T(bad_definitions_are_refused_with_the_reason),
           T(the_highest_total_wins_ties_go_to_more_answers_then_the_first_defined),
           T(typed_answers_take_digits_letters_and_full_width), T(retake_waits_for_the_interval),
           T(a_quiz_in_the_group_gives_a_card_a_tag_and_the_badge),
