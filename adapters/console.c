@@ -21,6 +21,7 @@ struct pending {
     char *text;
     char *dm_chat;            /* "dm:<user>" for a private message, else NULL */
     char msg_id[24];
+    int continued;            /* the line ended with '\\': the next line belongs to it */
 };
 
 struct console {
@@ -67,11 +68,18 @@ static void clear_batch(struct console *c)
     c->n = 0;
 }
 
-static int flush(struct adapter *a)
+static int flush(struct adapter *a, int at_end)
 {
     struct console *c = a->priv;
-    if (c->n == 0)
+    /* a message still being continued waits for its next line */
+    struct pending held = {0};
+    if (!at_end && c->n && c->batch[c->n - 1].continued)
+        held = c->batch[--c->n];
+    if (c->n == 0) {
+        c->batch[c->n] = held;
+        c->n += held.text != NULL;
         return 0;
+    }
     struct kb_event ev[MAX_BATCH];
     int64_t now = a->svc->now_ms(a->svc->ctx) / 1000;
     for (size_t i = 0; i < c->n; i++) {
@@ -92,6 +100,8 @@ static int flush(struct adapter *a)
         a->svc->log(a->svc->ctx, KB_LOG_ERROR, "console: input not applied; lines dropped");
     }
     clear_batch(c);
+    if (held.text)
+        c->batch[c->n++] = held;
     return rc;
 }
 
@@ -102,11 +112,25 @@ static void console_line(void *ud, const char *line, size_t len)
     struct adapter *a = ud;
     struct console *c = a->priv;
     if (!line) {
-        flush(a);
+        flush(a, 0);
         return;
     }
     if (len && line[len - 1] == '\r')
         len--;
+    struct pending *last = c->n ? &c->batch[c->n - 1] : NULL;
+    if (last && last->continued) { /* "…\\" then this line: one message of several lines */
+        size_t old = strlen(last->text);
+        last->continued = len && line[len - 1] == '\\';
+        size_t add = len - (size_t)last->continued;
+        char *t = realloc(last->text, old + add + 2);
+        if (!t)
+            abort();
+        t[old] = '\n';
+        memcpy(t + old + 1, line, add);
+        t[old + 1 + add] = '\0';
+        last->text = t;
+        return;
+    }
     if (len == 0)
         return;
     size_t name_len = speaker_prefix(line, len);
@@ -131,16 +155,20 @@ static void console_line(void *ud, const char *line, size_t len)
         p->user = dup_str(c->user, strlen(c->user));
         p->text = dup_str(line, len);
     }
+    size_t tl = strlen(p->text);
+    p->continued = tl && p->text[tl - 1] == '\\';
+    if (p->continued)
+        p->text[tl - 1] = '\0';
     snprintf(p->msg_id, sizeof p->msg_id, "%lld", (long long)++c->line_no);
     c->n++;
     if (c->n == MAX_BATCH)
-        flush(a);
+        flush(a, 0);
 }
 
 static void console_input_end(void *ud)
 {
     struct adapter *a = ud;
-    flush(a);
+    flush(a, 1);
     a->svc->finished(a->svc->ctx);
 }
 
@@ -211,7 +239,7 @@ static int console_start(struct adapter *a)
 
 static void console_stop(struct adapter *a)
 {
-    flush(a);
+    flush(a, 1);
 }
 
 static void console_destroy(struct adapter *a)

@@ -1,7 +1,9 @@
 /*
  * The console adapter: a simulated group chat on the process's standard
  * input and output.  Each input line is one message; "alice: /checkin"
- * says who speaks (otherwise the default user).  Replies print as
+ * says who speaks (otherwise the default user); a line ending with "\\"
+ * goes on in the next line (one message of several lines, as a multi-line
+ * /quiz new or /task new typed on a phone).  Replies print as
  * "kocbot> text" with markup removed.  End of input finishes the adapter.
  */
 #ifndef KB_ADAPTERS_CONSOLE_H

@@ -446,6 +446,13 @@ int chat_migrate(struct engine *e, const char *platform, const char *old_id, con
     if (!rc)
         rc = store_exec(e->st, "UPDATE submissions SET chat_id = ? WHERE platform = ? AND chat_id = ?",
                         VALS(ST(new_id), ST(platform), ST(old_id)));
+    /* where a quiz asks its questions and shares its card */
+    if (!rc)
+        rc = store_exec(e->st, "UPDATE quiz_sessions SET chat_id = ? WHERE platform = ? AND chat_id = ?",
+                        VALS(ST(new_id), ST(platform), ST(old_id)));
+    if (!rc)
+        rc = store_exec(e->st, "UPDATE quiz_sessions SET group_chat = ? WHERE group_platform = ? AND group_chat = ?",
+                        VALS(ST(new_id), ST(platform), ST(old_id)));
     return rc;
 }
 

@@ -166,6 +166,38 @@ static int run_private_hooks(struct cmd_ctx *c)
     return rc;
 }
 
+/* 1 when some module may want this plain message (chatter_wanted). */
+static int chatter_wanted(const struct kb_event *ev)
+{
+    if (!ev->text)
+        return 0;
+    for (size_t m = 0; m < kb_n_modules; m++)
+        if (kb_modules[m]->chatter_wanted && kb_modules[m]->chatter_wanted(ev->text))
+            return 1;
+    return 0;
+}
+
+/* 1 when the sender is already a member in this chat's community: a "1"
+   from someone who never used the bot creates no community or member. */
+static int known_sender(struct engine *e, const struct kb_event *ev)
+{
+    int64_t id = 0;
+    return ev->user_id && ev->chat_id &&
+           store_i64(e->st, &id,
+                     "SELECT m.id FROM chats c JOIN members m ON m.community_id = c.community_id"
+                     " AND m.platform = c.platform AND m.user_id = ?1 WHERE c.platform = ?2 AND c.chat_id = ?3",
+                     VALS(ST(ev->user_id), ST(ev->platform), ST(ev->chat_id))) == KB_OK;
+}
+
+static int run_chatter_hooks(struct cmd_ctx *c)
+{
+    int rc = KB_OK;
+    for (size_t m = 0; m < kb_n_modules && !rc; m++)
+        if (kb_modules[m]->on_chatter && kb_modules[m]->chatter_wanted && kb_modules[m]->chatter_wanted(c->args))
+            rc = kb_modules[m]->on_chatter(c);
+    return rc;
+}
+
 static int run_reply_hooks(struct cmd_ctx *c, const char *ref)
 {
     int rc = KB_OK;
@@ -184,15 +216,17 @@ int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
     enum command_status status = command_parse(text, ev->bot_username, e->set.checkin.triggers,
                                                e->set.checkin.n_triggers, &cmd);
     char *reply_ref = NULL;
-    int private_text = 0;
+    int private_text = 0, chatter = 0;
     if (ev->kind == KB_EV_MESSAGE && (status == COMMAND_NONE || status == COMMAND_NOT_OURS)) {
         /* chatter, or another bot's command: silence, unless it answers our
-           post or is a private answer some module waits for */
+           post, is a private answer some module waits for, or a module may
+           want such a message (a typed quiz answer) */
         if (status == COMMAND_NONE)
             reply_ref = reply_ref_dup(e, ev);
         if (!reply_ref && status == COMMAND_NONE)
             private_text = private_chatter_wanted(e, ev);
-        if (!reply_ref && !private_text)
+        chatter = status == COMMAND_NONE && !reply_ref && chatter_wanted(ev) && known_sender(e, ev);
+        if (!reply_ref && !private_text && !chatter)
             return KB_OK;
     }
     if (!ev->user_id || !ev->chat_id) {
@@ -224,10 +258,12 @@ int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
         c.name = "";
         c.args = command_skip_space(ev->text);
         rc = run_reply_hooks(&c, reply_ref);
-    } else if (private_text) {
+    } else if (private_text || chatter) {
         c.name = "";
         c.args = command_skip_space(ev->text);
-        rc = run_private_hooks(&c);
+        rc = private_text ? run_private_hooks(&c) : KB_OK;
+        if (!rc && chatter)
+            rc = run_chatter_hooks(&c);
     } else if (status == COMMAND_OK) {
         c.name = cmd.name;
         c.args = cmd.args;

@@ -362,6 +362,11 @@ static int identity_merge(struct cmd_ctx *c, int64_t link_id, int64_t primary, i
         "INSERT INTO identity_moves(link_id, tbl, key_i) SELECT ?1, 'payments', id FROM payments WHERE member_id = ?3",
         "UPDATE payments SET member_id = ?2 WHERE member_id = ?3 AND id IN"
         " (SELECT key_i FROM identity_moves WHERE link_id = ?1 AND tbl = 'payments')",
+        "INSERT INTO identity_moves(link_id, tbl, key_t) SELECT ?1, 'member_tags', tag"
+        " FROM member_tags t WHERE member_id = ?3 AND NOT EXISTS"
+        " (SELECT 1 FROM member_tags a WHERE a.member_id = ?2 AND a.tag = t.tag)",
+        "UPDATE member_tags SET member_id = ?2 WHERE member_id = ?3 AND tag IN"
+        " (SELECT key_t FROM identity_moves WHERE link_id = ?1 AND tbl = 'member_tags')",
         /* the higher of the two levels */
         "INSERT INTO member_levels(member_id, level, since)"
         " SELECT ?2, level, since FROM member_levels WHERE member_id = ?3 AND true"
@@ -499,6 +504,8 @@ static int identity_unlink(struct cmd_ctx *c)
         " (SELECT key_t FROM identity_moves WHERE link_id = ?1 AND tbl = 'pool_members')",
         "UPDATE payments SET member_id = ?3 WHERE member_id = ?2 AND id IN"
         " (SELECT key_i FROM identity_moves WHERE link_id = ?1 AND tbl = 'payments')",
+        "UPDATE member_tags SET member_id = ?3 WHERE member_id = ?2 AND tag IN"
+        " (SELECT key_t FROM identity_moves WHERE link_id = ?1 AND tbl = 'member_tags')",
         "UPDATE members SET linked_to = NULL WHERE id = ?3",
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0] && !rc; i++)
@@ -575,7 +582,7 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX identity_links_alias ON identity_links(alias_id) WHERE unlinked_at IS NULL;"
     "CREATE TABLE identity_moves ("
     "  link_id INTEGER NOT NULL,"
-    "  tbl TEXT NOT NULL,"               /* ledger, checkins, task_completions, pool_members */
+    "  tbl TEXT NOT NULL,"               /* ledger, checkins, task_completions, pool_members, member_tags */
     "  key_i INTEGER NOT NULL DEFAULT 0,"/* ledger id, check-in day */
     "  key_t TEXT NOT NULL DEFAULT '',"  /* task ref, pool */
     "  PRIMARY KEY (link_id, tbl, key_i, key_t)"

@@ -21,6 +21,8 @@
 #include "top.h"
 #include "schedule.h"
 #include "who.h"
+#include "tag.h"
+#include "quiz.h"
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
@@ -33,6 +35,8 @@ const struct kb_module *const kb_modules[] = {
     &top_module,
     &standing_module,
     &pool_module,
+    &tag_module,
+    &quiz_module,
     &grant_module,
     &who_module,
     &schedule_module,

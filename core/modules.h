@@ -100,6 +100,13 @@ struct kb_module {
     /* the module's configuration keys (optional) */
     const struct kb_setting *settings;
     size_t n_settings;
+    /* plain messages (optional): chatter_wanted, pure and cheap, says
+       whether a message that is no command and answers no post of ours may
+       be this module's (a typed quiz answer "B"); on_chatter then gets it
+       (c->args = the text, c->name = "") and returns KB_OK without a word
+       when it is not. */
+    int (*chatter_wanted)(const char *text);
+    int (*on_chatter)(struct cmd_ctx *c);
 };
 
 extern const struct kb_module *const kb_modules[];

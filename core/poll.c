@@ -211,6 +211,11 @@ static int parse_flags(struct poll_def *d, const struct defn *df, const char *tz
         if (parse_points(v, &d->reward))
             return set_err(d, err_key, "poll.err_flag_value", "reward");
     }
+    if ((v = defn_get(df, "tag"))) { /* who may vote */
+        if (!tag_name_valid(v))
+            return set_err(d, err_key, "poll.err_flag_value", "tag");
+        copy_clip(d->tag, sizeof d->tag, v, strlen(v));
+    }
     if ((v = defn_get(df, "groups"))) { /* where the poll is posted */
         if (ascii_casecmp(v, "all") != 0 && ascii_casecmp(v, "here") != 0)
             return set_err(d, err_key, "poll.err_flag_value", "groups");
@@ -223,7 +228,7 @@ int poll_definition_parse(const char *text, const char *tz, int64_t now, struct 
                           const char **err_key)
 {
     static const char *const allowed[] = {"multi", "anonymous", "hidden", "closes", "reason",
-                                          "min-level", "pool", "reward", "options", "groups", NULL};
+                                          "min-level", "pool", "reward", "options", "groups", "tag", NULL};
     memset(d, 0, sizeof *d);
     d->max_choices = 1;
     *err_key = NULL;
@@ -433,7 +438,11 @@ static int poll_load(struct engine *e, int64_t id, int64_t community_id, struct 
             copy_text(p->d.options[n - 1], sizeof p->d.options[0], store_text(s, 1));
     }
     store_done(s);
-    return rc < 0 ? rc : KB_OK;
+    if (rc < 0)
+        return rc;
+    char target[32];
+    snprintf(target, sizeof target, "poll:%lld", (long long)id);
+    return tag_limit_get(e, target, p->d.tag);
 }
 
 /* Closed by hand or tick, or past its deadline at instant t. */
@@ -495,6 +504,8 @@ static void render_info(const struct poll *p, const char *lang, const char *tz, 
         add_info(b, lang, &first, "poll.info_level", ARGS(TI("level", p->d.min_level)));
     if (p->d.pool[0])
         add_info(b, lang, &first, "poll.info_pool", ARGS(TU("pool", p->d.pool)));
+    if (p->d.tag[0])
+        add_info(b, lang, &first, "poll.info_tag", ARGS(TU("tag", p->d.tag)));
     if (p->d.reward)
         add_info(b, lang, &first, "poll.info_reward", ARGS(TI("points", p->d.reward)));
     if (p->d.closes_at && !p->closed_at) {
@@ -708,6 +719,7 @@ static int refuse(struct cmd_ctx *c, const char *key, const struct poll *p, int6
                ARGS(TI("id", p ? p->id : id), TI("max", p ? p->d.max_choices : 0),
                     TI("n", p ? p->d.n_options : 0), TI("level", p ? p->d.min_level : 0),
                     TU("pool", p ? p->d.pool : ""), TU("what", what ? what : ""),
+                    TU("tag", p ? p->d.tag : ""),
                     TI("limit", POLL_REASON_MAX)));
 }
 
@@ -768,7 +780,16 @@ static int rule_pool(struct cmd_ctx *c, const struct poll *p, const char **refus
     return rc;
 }
 
-static const poll_rule_fn poll_rules[] = {rule_level, rule_pool};
+static int rule_tag(struct cmd_ctx *c, const struct poll *p, const char **refusal)
+{
+    int yes = 1;
+    int rc = p->d.tag[0] ? tag_has(c->e, c->member_id, p->d.tag, &yes) : KB_OK;
+    if (!rc && !yes)
+        *refusal = "poll.err_tag";
+    return rc;
+}
+
+static const poll_rule_fn poll_rules[] = {rule_level, rule_pool, rule_tag};
 
 static int poll_eligible(struct cmd_ctx *c, const struct poll *p, const char **refusal)
 {
@@ -1114,12 +1135,19 @@ static int poll_new(struct cmd_ctx *c)
     for (int i = 0; i < p.d.n_options && !rc; i++)
         rc = store_exec(c->st, "INSERT INTO poll_options(poll_id, n, text) VALUES (?, ?, ?)",
                         VALS(SI(p.id), SI(i + 1), ST(p.d.options[i])));
+    char ref[32];
+    snprintf(ref, sizeof ref, "poll:%lld", (long long)p.id);
+    int64_t tagged = 1;
+    if (!rc && p.d.tag[0])
+        rc = tag_limit_set(c->e, c->comm.id, ref, p.d.tag);
+    if (!rc && p.d.tag[0])
+        rc = tag_count(c->e, c->comm.id, p.d.tag, &tagged);
+    if (!rc && !tagged) /* a quiz may hand the tag out later */
+        rc = ctx_reply(c, "tag.limit_nobody", ARGS(TU("tag", p.d.tag)));
     if (rc)
         return rc;
     p.community_id = c->comm.id;
     struct sbuf text = {0}, buttons = {0};
-    char ref[32];
-    snprintf(ref, sizeof ref, "poll:%lld", (long long)p.id);
     rc = render_post(c->e, &p, c->lang, c->comm.tz, c->now, &text);
     render_buttons(&p, &buttons);
     if (!rc && p.d.all_groups) /* each group's message is kept under the ref */
@@ -1156,6 +1184,125 @@ static int poll_close_cmd(struct cmd_ctx *c)
     return rc;
 }
 
+/* ==== results split by a member property (--by tag) ===================== */
+
+#define POLL_SPLIT_GROUPS 30    /* groups shown; voters beyond them are in none */
+#define POLL_SPLIT_ANON_MIN 3   /* anonymous polls: smaller groups would tell who voted what */
+
+/* A way to split voters into groups: each_group calls fn(group, ud) for
+   every group the member is in (several, or none).  A new split (levels,
+   pools) is one function and one row. */
+struct poll_split {
+    const char *name, *name_zh;
+    int (*each_group)(struct engine *e, int64_t member_id, int (*fn)(const char *group, void *ud), void *ud);
+    const char *title_key;      /* the heading, with {id} and {question} */
+    const char *none_key;       /* the voters in no group */
+};
+
+static const struct poll_split poll_splits[] = {
+    {"tag", "标签", tag_each_of_member, "poll.split_title_tag", "poll.split_untagged"},
+};
+
+struct split_group {
+    char name[TAG_NAME_BYTES];
+    int64_t voters, counts[POLL_MAX_OPTIONS];
+};
+
+struct split_state {
+    struct split_group groups[POLL_SPLIT_GROUPS + 1]; /* the last: in no group */
+    size_t n;
+    int64_t choices;
+    int placed;
+};
+
+static void split_count(struct split_group *g, int64_t choices)
+{
+    g->voters++;
+    for (int i = 0; i < POLL_MAX_OPTIONS; i++)
+        if (choices & ((int64_t)1 << i))
+            g->counts[i]++;
+}
+
+static int split_add(const char *group, void *ud)
+{
+    struct split_state *st = ud;
+    size_t i = 0;
+    while (i < st->n && strcmp(st->groups[i].name, group) != 0)
+        i++;
+    if (i == st->n) {
+        if (st->n == POLL_SPLIT_GROUPS)
+            return 0;
+        snprintf(st->groups[st->n++].name, sizeof st->groups[0].name, "%s", group);
+    }
+    split_count(&st->groups[i], st->choices);
+    st->placed = 1;
+    return 0;
+}
+
+/* One line per group: its voters and each option's share of them. */
+static void render_split_line(const struct poll *p, const char *lang, const char *label_key, const char *name,
+                              const struct split_group *g, struct sbuf *b)
+{
+    sbuf_addc(b, '\n');
+    text_format(b, lang, label_key, ARGS(TU("group", name), TI("n", g->voters)));
+    for (int i = 0; i < p->d.n_options; i++) {
+        sbuf_addf(b, "%s%d. ", i ? " · " : "", i + 1);
+        text_user(b, p->d.options[i]);
+        sbuf_addf(b, " %lld%% (%lld)", (long long)percent(g->counts[i], g->voters), (long long)g->counts[i]);
+    }
+}
+
+static int render_split(struct engine *e, const struct poll *p, const struct poll_split *sp, const char *lang,
+                        struct sbuf *b)
+{
+    struct split_state *st = xcalloc(1, sizeof *st);
+    sqlite3_stmt *s = store_query(e->st, "SELECT member_id, choices FROM poll_votes WHERE poll_id = ? ORDER BY member_id",
+                                  VALS(SI(p->id)));
+    int rc = s ? KB_OK : store_failure(e->st);
+    int64_t *votes = NULL; /* member, choices pairs: each_group runs statements of its own */
+    size_t n = 0, cap = 0;
+    while (s && (rc = store_step(e->st, s)) == 1) {
+        if (n + 2 > cap)
+            votes = xrealloc(votes, (cap = cap ? cap * 2 : 64) * sizeof *votes);
+        votes[n++] = store_int(s, 0);
+        votes[n++] = store_int(s, 1);
+    }
+    if (s)
+        store_done(s);
+    for (size_t i = 0; i < n && rc >= 0; i += 2) {
+        st->choices = votes[i + 1];
+        st->placed = 0;
+        rc = sp->each_group(e, votes[i], split_add, st);
+        if (rc >= 0 && !st->placed)
+            split_count(&st->groups[POLL_SPLIT_GROUPS], st->choices);
+    }
+    free(votes);
+    if (rc >= 0) {
+        text_format(b, lang, sp->title_key, ARGS(TI("id", p->id), TU("question", p->d.question)));
+        int64_t hidden = 0;
+        for (size_t i = 0; i <= st->n; i++) {
+            const struct split_group *g = i < st->n ? &st->groups[i] : &st->groups[POLL_SPLIT_GROUPS];
+            if (!g->voters)
+                continue;
+            if (p->d.anonymous && g->voters < POLL_SPLIT_ANON_MIN)
+                hidden++;
+            else
+                render_split_line(p, lang, i < st->n ? "poll.split_group" : sp->none_key, g->name, g, b);
+        }
+        if (hidden) {
+            sbuf_addc(b, '\n');
+            text_format(b, lang, "poll.split_hidden", ARGS(TI("n", hidden), TI("min", POLL_SPLIT_ANON_MIN)));
+        }
+        if (!n) {
+            sbuf_addc(b, '\n');
+            text_format(b, lang, "poll.voters", ARGS(TI("n", 0)));
+        }
+        rc = KB_OK;
+    }
+    free(st);
+    return rc;
+}
+
 static int poll_results_cmd(struct cmd_ctx *c)
 {
     const char *rest = c->args;
@@ -1164,7 +1311,19 @@ static int poll_results_cmd(struct cmd_ctx *c)
     if (rc || !p.id)
         return rc;
     struct sbuf b = {0};
-    rc = render_results(c->e, &p, c->lang, c->now, &b);
+    char *flag = command_next_word(&rest), *by = command_next_word(&rest);
+    const struct poll_split *split = NULL;
+    for (size_t i = 0; by && i < KB_COUNT(poll_splits); i++)
+        if (!ascii_casecmp(by, poll_splits[i].name) || !strcmp(by, poll_splits[i].name_zh))
+            split = &poll_splits[i];
+    if (flag && (strcmp(flag, "--by") || !split || *command_skip_space(rest)))
+        rc = ctx_reply(c, "poll.results_usage", NOARGS);
+    else if (split)
+        rc = render_split(c->e, &p, split, c->lang, &b);
+    else
+        rc = render_results(c->e, &p, c->lang, c->now, &b);
+    free(flag);
+    free(by);
     if (!rc)
         rc = ctx_reply_markup(c, b.s, 0);
     sbuf_free(&b);
@@ -1390,9 +1549,9 @@ static const struct text_entry texts[] = {
     {"poll.help_polls", "/polls — 进行中的投票", "/polls — open polls"},
     {"poll.help_poll",
      "/poll new 问题 | 选项1 | 选项2 [--multi N --anonymous --hidden --closes 2d --reason required"
-     " --min-level N --pool 名称 --reward 积分数] · /poll close|results|reasons|export 编号",
+     " --min-level N --pool 名称 --tag 标签 --reward 积分数] · /poll close|results|reasons|export 编号",
      "/poll new Question | opt1 | opt2 [--multi N --anonymous --hidden --closes 2d --reason required"
-     " --min-level N --pool NAME --reward N] · /poll close|results|reasons|export id"},
+     " --min-level N --pool NAME --tag TAG --reward N] · /poll close|results|reasons|export id"},
     {"poll.usage",
      "用法：/poll new 问题 | 选项1 | 选项2 …，或 /poll close|results|reasons|export 编号",
      "Usage: /poll new Question | option 1 | option 2 …, or /poll close|results|reasons|export id"},
@@ -1402,8 +1561,8 @@ static const struct text_entry texts[] = {
     {"poll.err_bad_text", "投票内容里有无法识别的字符。", "The poll text contains characters I can't read."},
     {"poll.err_syntax", "投票格式有误：{what}", "The poll definition is malformed: {what}"},
     {"poll.err_unknown_flag",
-     "不认识的选项 {what}。可用：--multi --anonymous --hidden --closes --reason --min-level --pool --reward --groups",
-     "Unknown setting {what}. Known: --multi --anonymous --hidden --closes --reason --min-level --pool --reward --groups"},
+     "不认识的选项 {what}。可用：--multi --anonymous --hidden --closes --reason --min-level --pool --tag --reward --groups",
+     "Unknown setting {what}. Known: --multi --anonymous --hidden --closes --reason --min-level --pool --tag --reward --groups"},
     {"poll.err_no_question", "请写上问题，例如：/poll new 选哪张海报？ | 日落 | 夜景",
      "Please give a question, e.g. /poll new Which poster? | Sunset | City night"},
     {"poll.err_question_long", "问题太长了（最多 {qmax} 字）。", "The question is too long (at most {qmax} characters)."},
@@ -1433,6 +1592,14 @@ static const struct text_entry texts[] = {
      "A reason is required: send /vote {id} option reason"},
     {"poll.err_reason_long", "理由太长了（最多 {limit} 字）。", "That reason is too long (at most {limit} characters)."},
     {"poll.err_level", "投票 #{id} 需要达到 {level} 级才能参加。", "Poll #{id} is open to level {level} and above."},
+    {"poll.results_usage", "用法：/poll results 编号 [--by tag]", "Usage: /poll results id [--by tag]"},
+    {"poll.split_title_tag", "🏷 <b>投票 #{id} 按标签拆分</b>\n{question}", "🏷 <b>Poll #{id} by tag</b>\n{question}"},
+    {"poll.split_group", "<b>{group}</b>（{n} 人）：", "<b>{group}</b> ({n} voters): "},
+    {"poll.split_untagged", "<b>无标签</b>（{n} 人）：", "<b>no tag</b> ({n} voters): "},
+    {"poll.split_hidden", "另有 {n} 组不足 {min} 人，匿名投票不单独显示。",
+     "{n} group(s) with fewer than {min} voters are not shown (anonymous poll)."},
+    {"poll.err_tag", "🏷 投票 #{id} 只对有标签 {tag} 的成员开放。", "🏷 Poll #{id} is open to members tagged {tag} only."},
+    {"poll.info_tag", "限标签 {tag}", "tagged {tag} only"},
     {"poll.err_pool", "投票 #{id} 只对 {pool} 人才库成员开放。", "Poll #{id} is open to the {pool} pool only."},
     {"poll.err_vote_first", "请先投票（/vote {id} 选项），再回复理由。",
      "Vote first (/vote {id} option), then reply with your reason."},

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "modules.h"
+#include "tag.h"
 
 #define POLL_MIN_OPTIONS 2
 #define POLL_MAX_OPTIONS 10
@@ -33,6 +34,7 @@ struct poll_def {
     int64_t reward;           /* points per voter, 0 = none */
     int64_t closes_at;        /* 0 = open until closed by hand */
     int all_groups;           /* posted in every group of the community */
+    char tag[TAG_NAME_BYTES]; /* only members with this tag vote; "" = anyone */
     char err_detail[80];      /* on failure: the offending flag or value, for {what} */
 };
 

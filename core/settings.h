@@ -78,6 +78,7 @@ struct engine_settings {
     /* bug hunts, judging and offers in turn (issue 19: bughunt.c, judge.c, offer.c) */
     int bug_duplicate_share;    /* percent of the original's reward a duplicate report gets */
     int offer_window_s;         /* how long a candidate has to accept an offer */
+    int quiz_retake_s;          /* persona quizzes (quiz.c): a retake waits this long unless the quiz says */
 };
 
 #endif

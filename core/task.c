@@ -62,6 +62,11 @@ int task_load(struct engine *e, int64_t community_id, int64_t id, struct task_ro
         rc = KB_ENOTFOUND;
     }
     store_done(s);
+    if (!rc) {
+        char target[32];
+        snprintf(target, sizeof target, "task:%lld", (long long)id);
+        rc = tag_limit_get(e, target, t->tag);
+    }
     return rc;
 }
 
@@ -184,6 +189,10 @@ static void access_text(struct cmd_ctx *c, const struct task_row *t, struct sbuf
         }
         free(pools);
     }
+    if (t->tag[0]) {
+        sbuf_add(out, " · ");
+        text_format(out, c->lang, "task.access.tag", ARGS(TU("tag", t->tag)));
+    }
     int64_t invited = 0;
     store_i64(c->st, &invited, "SELECT count(*) FROM task_invites WHERE task_id = ?", VALS(SI(t->id)));
     if (invited > 0) {
@@ -284,7 +293,7 @@ static void task_card(struct cmd_ctx *c, const struct task_row *t, struct sbuf *
 
 /* ==== eligibility ====================================================== */
 
-enum elig { ELIG_OK = 0, ELIG_LEVEL, ELIG_POOL, ELIG_INVITE };
+enum elig { ELIG_OK = 0, ELIG_LEVEL, ELIG_POOL, ELIG_INVITE, ELIG_TAG };
 
 static int task_eligible(struct engine *e, const struct task_row *t, int64_t member_id, enum elig *why)
 {
@@ -292,11 +301,18 @@ static int task_eligible(struct engine *e, const struct task_row *t, int64_t mem
     int64_t one = 0;
     int rc = store_i64(e->st, &one, "SELECT 1 FROM task_invites WHERE task_id = ? AND member_id = ?",
                        VALS(SI(t->id), SI(member_id)));
-    if (rc == KB_OK || !strcmp(t->access, "everyone"))
+    if (rc == KB_OK)
         return KB_OK;
     if (rc != KB_ENOTFOUND)
         return rc;
-    rc = KB_OK;
+    int tagged = 1; /* a tag limit holds on top of who else may claim */
+    rc = t->tag[0] ? tag_has(e, member_id, t->tag, &tagged) : KB_OK;
+    if (rc || !tagged) {
+        *why = rc ? ELIG_OK : ELIG_TAG;
+        return rc;
+    }
+    if (!strcmp(t->access, "everyone"))
+        return KB_OK;
     if (!strcmp(t->access, "invite")) {
         *why = ELIG_INVITE;
         return KB_OK;
@@ -342,6 +358,8 @@ static int refuse_ineligible(struct cmd_ctx *c, const struct task_row *t, enum e
         free(pools);
         return rc;
     }
+    if (why == ELIG_TAG)
+        return ctx_refuse(c, "task.refuse.tag", ARGS(TU("tag", t->tag)));
     return ctx_refuse(c, "task.refuse.invite", NOARGS);
 }
 
@@ -534,6 +552,15 @@ static int refuse_unreachable(struct cmd_ctx *c, const struct task_def *d)
     return rc;
 }
 
+/* A task limited to a tag nobody holds yet (a quiz may hand it out
+   later) is posted with a note saying so. */
+static int task_tag_note(struct cmd_ctx *c, const char *tag)
+{
+    int64_t n = 0;
+    int rc = tag_count(c->e, c->comm.id, tag, &n);
+    return rc || n ? rc : ctx_reply(c, "tag.limit_nobody", ARGS(TU("tag", tag)));
+}
+
 static int op_new(struct cmd_ctx *c)
 {
     const char *rest = c->args;
@@ -567,6 +594,8 @@ static int op_new(struct cmd_ctx *c)
         rc = store_exec(c->st, "UPDATE tasks SET max_rounds = ? WHERE id = ?", VALS(SI(d.rounds), SI(id)));
     char target[32];
     snprintf(target, sizeof target, "task:%lld", (long long)id);
+    if (!rc && d.tag)
+        rc = tag_limit_set(c->e, c->comm.id, target, d.tag);
     if (!rc)
         rc = audit_add(c, "task.post", target, d.title);
     struct task_row t;
@@ -580,6 +609,8 @@ static int op_new(struct cmd_ctx *c)
     char btn[96];
     snprintf(btn, sizeof btn, "%s\x1f/claim %lld", text_get(c->lang, "task.button.claim"), (long long)id);
     rc = ctx_reply(c, "task.posted", ARGS(TI("id", id)));
+    if (!rc && t.tag[0])
+        rc = task_tag_note(c, t.tag);
     if (!rc && d.all_groups) /* the announcement's message ids are kept under "task:<id>" */
         rc = community_post(c->e, c->comm.id, post.s, btn, target, c->now);
     else if (!rc)
@@ -657,6 +688,14 @@ static int op_edit(struct cmd_ctx *c)
 #undef EDIT
     if (!rc && (d.given & TD_ACCESS))
         rc = set_pools(c, t.id, d.pools);
+    if (!rc && (d.given & TD_TAG)) {
+        char target[32];
+        snprintf(target, sizeof target, "task:%lld", (long long)t.id);
+        rc = tag_limit_set(c->e, c->comm.id, target, d.tag);
+        sbuf_add(&fields, fields.len ? ", tag" : "tag");
+        if (!rc && d.tag[0])
+            rc = task_tag_note(c, d.tag);
+    }
     if (!rc && n_inv) {
         rc = add_invites(c, t.id, inv, n_inv);
         sbuf_add(&fields, fields.len ? ", invite" : "invite");
@@ -1031,6 +1070,8 @@ static int why_not(struct cmd_ctx *c, const struct task_row *t, const char **key
         *key = "task.why.pool";
     else if (why == ELIG_INVITE)
         *key = "task.why.invite";
+    else if (why == ELIG_TAG)
+        *key = "task.why.tag";
     else if (t->quota && t->claimed >= t->quota)
         *key = "task.why.full";
     return KB_OK;
@@ -1070,7 +1111,7 @@ static int cmd_tasks(struct cmd_ctx *c)
             deadline_text(c, t.deadline, &dl);
             if (why)
                 text_format(&reason, c->lang, why,
-                            ARGS(TI("level", t.min_level), TI("id", t.id)));
+                            ARGS(TI("level", t.min_level), TI("id", t.id), TU("tag", t.tag)));
             else
                 text_format(&reason, c->lang, "task.why.open", ARGS(TI("id", t.id)));
             sbuf_addc(&b, '\n');
@@ -1108,7 +1149,8 @@ static int member_show(struct cmd_ctx *c, const char *rest)
     rc = why_not(c, &t, &why);
     if (!rc) {
         sbuf_add(&b, "\n\n");
-        text_format(&b, c->lang, why ? why : "task.why.open", ARGS(TI("level", t.min_level), TI("id", t.id)));
+        text_format(&b, c->lang, why ? why : "task.why.open",
+                    ARGS(TI("level", t.min_level), TI("id", t.id), TU("tag", t.tag)));
         rc = ctx_reply_markup(c, b.s, 0);
     }
     sbuf_free(&b);
@@ -1376,10 +1418,10 @@ static const struct text_entry texts[] = {
     {"task.new_usage",
      "用法：/task new &lt;层级&gt; &lt;标题&gt; --reward points 50 --deadline 3d --quota 10 …\n"
      "层级：basic（筑基）explore（探索）precision（精准）cobuild（共建）。"
-     "字段：brief reward points cash gift badge deadline quota level pools everyone invite review rounds",
+     "字段：brief reward points cash gift badge deadline quota level pools tag everyone invite review rounds",
      "Usage: /task new &lt;tier&gt; &lt;title&gt; --reward points 50 --deadline 3d --quota 10 …\n"
      "Tiers: basic, explore, precision, cobuild. "
-     "Fields: brief reward points cash gift badge deadline quota level pools everyone invite review rounds"},
+     "Fields: brief reward points cash gift badge deadline quota level pools tag everyone invite review rounds"},
     {"task.edit_usage", "用法：/task edit &lt;编号&gt; --字段 值 …", "Usage: /task edit &lt;id&gt; --field value …"},
     {"task.close_usage", "用法：/task close &lt;编号&gt;", "Usage: /task close &lt;id&gt;"},
     {"task.cancel_usage", "用法：/task cancel &lt;编号&gt; [给领取者的说明]",
@@ -1516,6 +1558,11 @@ static const struct text_entry texts[] = {
     {"task.why.closed", "🔒 已停止领取", "🔒 closed to new claims"},
     {"task.why.deadline", "⏰ 已过截止时间", "⏰ the deadline has passed"},
     {"task.why.level", "🔑 需要等级 {level}", "🔑 needs level {level}"},
+    {"task.why.tag", "🏷 仅限有标签 {tag} 的成员", "🏷 for members tagged {tag}"},
+    {"task.refuse.tag", "🏷 这个任务只开放给有标签 {tag} 的成员。", "🏷 This task is only for members tagged {tag}."},
+    {"task.access.tag", "标签：{tag}", "tag: {tag}"},
+    {"task.bad.tag", "⚠️ 字段 tag：标签最多 16 个字，不能有空格（修改时写 none 取消限制）。",
+     "⚠️ Field tag: a tag has at most 16 characters and no spaces (none lifts the limit when editing)."},
     {"task.why.pool", "🔑 仅限指定人才库成员", "🔑 for members of its talent pools"},
     {"task.why.invite", "🔑 仅限受邀成员", "🔑 by invitation only"},
     {"task.why.full", "👥 名额已满", "👥 no places left"},

@@ -9,6 +9,7 @@
 #define KB_CORE_TASK_H
 
 #include "ctx.h"
+#include "tag.h"
 
 /* Which fields a definition gave (for /task edit). */
 enum task_field {
@@ -21,7 +22,8 @@ enum task_field {
     TD_ACCESS = 1u << 6,   /* everyone / level / pools */
     TD_INVITE = 1u << 7,
     TD_REVIEW = 1u << 8,
-    TD_ROUNDS = 1u << 9    /* revision rounds (revision.c) */
+    TD_ROUNDS = 1u << 9,   /* revision rounds (revision.c) */
+    TD_TAG = 1u << 10      /* the member tag it is limited to (tag.h) */
 };
 
 /* A parsed task definition.  Strings are owned (task_def_free). */
@@ -42,6 +44,7 @@ struct task_def {
     int review;             /* 1/0, -1 = tier default */
     int all_groups;         /* announce in every group of the community */
     int64_t rounds;         /* revision rounds allowed, when TD_ROUNDS is given */
+    char *tag;              /* only members with this tag may claim; "" = none (edit: lift it) */
     unsigned given;         /* TD_* */
     char field[40];         /* the bad (or unknown) field, for the message */
 };
@@ -72,6 +75,7 @@ struct task_row {
     int64_t id, community_id, points, cash, deadline, quota, min_level, claimed;
     int review;
     char *tier, *title, *brief, *currency, *gift, *badge, *title_reward, *access, *state;
+    char tag[TAG_NAME_BYTES]; /* the member tag it is limited to, "" = none */
 };
 int task_load(struct engine *e, int64_t community_id, int64_t id, struct task_row *t);
 void task_row_free(struct task_row *t);

@@ -26,7 +26,7 @@ static const char *const tiers_zh[] = {"筑基", "探索", "精准", "共建", N
 static const char *const new_keys[] = {
     "tier", "title", "brief", "background", "messages", "style", "deliverables", "reward",
     "points", "cash", "gift", "badge", "deadline", "quota", "level", "pools", "pool",
-    "everyone", "invite", "review", "groups", "rounds", NULL};
+    "everyone", "invite", "review", "groups", "rounds", "tag", NULL};
 
 /* The canonical tier of s ("explore" for "Explore" or "探索"), or NULL. */
 static const char *tier_of(const char *s)
@@ -275,6 +275,8 @@ void task_def_free(struct task_def *def)
     free(def->title_reward);
     free(def->pools);
     free(def->invites);
+    free(def->tag);
+    def->tag = NULL;
     def->title = def->brief = def->gift = def->badge = def->title_reward = NULL;
     def->pools = def->invites = NULL;
 }
@@ -468,6 +470,17 @@ static int parse_def(const char *text, const char *tz, int64_t now, struct task_
             goto out;
         }
         d->all_groups = ascii_casecmp(v, "all") == 0;
+    }
+    if ((v = defn_get(&df, "tag")) != NULL) { /* only members with this tag */
+        d->given |= TD_TAG;
+        if (!is_new && (!ascii_casecmp(v, "none") || !strcmp(v, "无"))) {
+            d->tag = xstrdup("");
+        } else if (!tag_name_valid(v)) {
+            rc = bad(d, err_key, "task.bad.tag", "tag");
+            goto out;
+        } else {
+            d->tag = xstrdup(v);
+        }
     }
     if (!is_new && d->given == 0)
         rc = bad(d, err_key, "task.bad.nothing", "");

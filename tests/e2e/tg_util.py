@@ -6,7 +6,8 @@
       reply_photo=FILE_ID photo=FILE_ID thread=THREAD_ID nohandle=1 (no
       username) handle=USERNAME forward=USER (forwarded from USER) auto_forward=1
       mention=USER:OFFSET:LENGTH (a text_mention entity, UTF-16 units)
-  tg_util.py cb CALLBACK_ID CHAT USER NAME MSG_ID DATA [thread=THREAD_ID]
+      private=1 (the user's private chat with the bot; CHAT is the user id)
+  tg_util.py cb CALLBACK_ID CHAT USER NAME MSG_ID DATA [thread=THREAD_ID] [private=1]
       one Update with a callback_query pressed on message MSG_ID
   tg_util.py q REQUESTS.json 'python expression'
       evaluates the expression with R = the recorded requests (list of
@@ -27,7 +28,9 @@ def user(uid, name):
     return {"id": int(uid), "is_bot": False, "first_name": name, "username": name}
 
 
-def chat(cid):
+def chat(cid, private=False):
+    if private:
+        return {"id": int(cid), "type": "private", "first_name": "u" + str(cid)}
     return {"id": int(cid), "type": "supergroup", "title": "KOC group", "is_forum": True}
 
 
@@ -44,7 +47,7 @@ def kv(args):
 def cmd_msg(a):
     cid, uid, name, mid, date, text = a[:6]
     o = kv(a[6:])
-    m = {"message_id": int(mid), "date": int(date), "chat": chat(cid), "from": user(uid, name)}
+    m = {"message_id": int(mid), "date": int(date), "chat": chat(cid, "private" in o), "from": user(uid, name)}
     if "nohandle" in o:
         del m["from"]["username"]
     if "handle" in o:
@@ -78,7 +81,7 @@ def cmd_msg(a):
 def cmd_cb(a):
     cbid, cid, uid, name, mid, data = a[:6]
     o = kv(a[6:])
-    m = {"message_id": int(mid), "date": 0, "chat": chat(cid),
+    m = {"message_id": int(mid), "date": 0, "chat": chat(cid, "private" in o),
          "from": {"id": 42, "is_bot": True, "first_name": "kocbot"}, "text": "poll"}
     if "thread" in o:
         m["message_thread_id"] = int(o["thread"])

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets with clang (build/fuzz) and run each for
 # FUZZ_SECONDS (default 30), after replaying the kept regression inputs.
-#   tests/fuzz/run.sh [target...]      targets: command tg_update ob_event config taskdef mx_sync
+#   tests/fuzz/run.sh [target...]      targets: command tg_update ob_event config taskdef mx_sync quizdef
 # Corpora start from tests/fuzz/seeds, tests/fixtures and the regressions and
 # grow in build/fuzz/corpus.  A crash leaves its input in build/fuzz/crashes:
 # fix the bug, then keep the input in tests/fuzz/regressions/<target>/.
@@ -12,7 +12,7 @@ SECS=${FUZZ_SECONDS:-30}
 OUT=build/fuzz
 CC_FUZZ=${CC_FUZZ:-clang}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(command tg_update ob_event config taskdef mx_sync)
+[ ${#targets[@]} -eq 0 ] && targets=(command tg_update ob_event config taskdef mx_sync quizdef)
 pass=0 fail=0
 ok() { echo "ok $*"; pass=$((pass + 1)); }
 not_ok() { echo "not ok $*"; fail=$((fail + 1)); }

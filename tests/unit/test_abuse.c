@@ -63,11 +63,12 @@ static const char *const ARGS[] = {
     "@bob points 100", "1 great", "1 bad work", "new basic Mine --points 999",
     "new Which? | a | b", "edit 1 --points 999", "close 1", "cancel 1 no", "invite 1 @bob",
     "set @bob 3", "add photo", "remove photo", "approve 1", "reject 1 no", "on", "off",
-    "greet 09:00", "quiet 22:00 07:00", "08:00 hello"};
+    "greet 09:00", "quiet 22:00 07:00", "08:00 hello", "photo @bob", "new Q\npersona A | a\npersona B | b\nq ?\n- x = A\n- y = B",
+    "--by tag", "tag", "1 --by tag"};
 
 /* The subcommands members may run; every other one in the tables must be
    refused to them. */
-static const char *const MEMBER_SUBCOMMANDS[] = {"pool apply"};
+static const char *const MEMBER_SUBCOMMANDS[] = {"pool apply", "quiz answer", "quiz share", "quiz stop"};
 
 /* Append " word" to buf (cut when full). */
 static void strcat_word(char *buf, size_t cap, const char *word)
@@ -87,7 +88,16 @@ TEST(members_refused_every_operator_command)
     fx_say(&f, "g1", "bob", T0, "/checkin");
     fx_say(&f, "g1", "bob", T0, "/claim 1");
     fx_say(&f, "g1", "bob", T0, "/submit 1 done");
+    /* a tag, a task limited to it, and a persona quiz bob took */
+    fx_say(&f, "g1", "op", T0, "/tag add photo @bob");
+    fx_say(&f, "g1", "op", T0, "/task new basic B --tag photo");
+    fx_say(&f, "g1", "op", T0, "/quiz new Q\npersona A | a | BadgeA\npersona B | b\nq ?\n- x = A\n- y = B");
+    fx_say(&f, "g1", "bob", T0, "/quiz 1");
+    fx_say(&f, "g1", "bob", T0, "A");
     free(fx_replies(&f));
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM member_tags"), 2);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM tag_limits"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM quiz_results"), 1);
     uint64_t before = state_hash(&f);
     CHECK(before != 0);
     int tried = 0, silent = 0;
