@@ -13,12 +13,14 @@
 #include "pool.h"
 #include "prune.h"
 #include "standing.h"
+#include "streak.h"
 #include "top.h"
 #include "schedule.h"
 #include "who.h"
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
+    &streak_module,
     &profile_module,
     &poll_module,
     &task_module,

@@ -71,6 +71,16 @@ struct engine_settings {
     struct kb_schedule_default schedules[KB_MAX_SCHEDULES];
     size_t n_schedules;
     char *console_url;          /* the web console's public base URL; NULL = no console */
+    /* streaks that forgive (core/streak.c): the community's day start,
+       streak freezes and make-up check-ins; 0 switches each off */
+    struct kb_streak_rules {
+        int day_start_hour;     /* local hour a community's day starts (0..23), unless set by /streak day */
+        int freeze_every;       /* one freeze earned per this many streak days */
+        int freeze_cap;         /* earning stops at this many freezes held */
+        int makeup_window_days; /* how far back a missed day may be made up */
+        int makeup_price;       /* points a make-up costs */
+        int makeup_per_month;   /* make-ups per member and month */
+    } streak;
 };
 
 #endif
