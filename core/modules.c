@@ -12,6 +12,7 @@
 #include "link.h"
 #include "pool.h"
 #include "prune.h"
+#include "repeat.h"
 #include "standing.h"
 #include "streak.h"
 #include "top.h"
@@ -24,6 +25,7 @@ const struct kb_module *const kb_modules[] = {
     &profile_module,
     &poll_module,
     &task_module,
+    &repeat_module,
     &review_module,
     &top_module,
     &standing_module,

@@ -18,6 +18,7 @@
 #include "award.h"
 #include "command.h"
 #include "defn.h"
+#include "repeat.h"
 #include "schedule.h"
 #include "standing.h"
 #include "who.h"
@@ -546,6 +547,7 @@ static int op_new(struct cmd_ctx *c)
     int64_t *inv = NULL;
     size_t n_inv = 0;
     char *unknown = NULL;
+    struct sbuf repeats = {0}; /* the series' line, for a repeating task */
     int rc = refuse_unreachable(c, &d);
     if (rc) {
         rc = rc == KB_EINVAL ? KB_OK : rc;
@@ -563,6 +565,8 @@ static int op_new(struct cmd_ctx *c)
         rc = set_pools(c, id, d.pools);
     if (!rc)
         rc = add_invites(c, id, inv, n_inv);
+    if (!rc && d.repeat_days) /* before the card: it may set the deadline */
+        rc = repeat_series_start(c, id, &d, &repeats);
     char target[32];
     snprintf(target, sizeof target, "task:%lld", (long long)id);
     if (!rc)
@@ -577,7 +581,11 @@ static int op_new(struct cmd_ctx *c)
     text_format(&post, c->lang, "task.announce", ARGS(TS("card", card.s), TI("id", id)));
     char btn[96];
     snprintf(btn, sizeof btn, "%s\x1f/claim %lld", text_get(c->lang, "task.button.claim"), (long long)id);
-    rc = ctx_reply(c, "task.posted", ARGS(TI("id", id)));
+    struct sbuf posted = {0};
+    text_format(&posted, c->lang, "task.posted", ARGS(TI("id", id)));
+    sbuf_add(&posted, sbuf_str(&repeats));
+    rc = ctx_reply_markup(c, posted.s, 0);
+    sbuf_free(&posted);
     if (!rc && d.all_groups) /* the announcement's message ids are kept under "task:<id>" */
         rc = community_post(c->e, c->comm.id, post.s, btn, target, c->now);
     else if (!rc)
@@ -588,9 +596,65 @@ static int op_new(struct cmd_ctx *c)
     sbuf_free(&post);
     task_row_free(&t);
 out:
+    sbuf_free(&repeats);
     free(unknown);
     free(inv);
     task_def_free(&d);
+    return rc;
+}
+
+int task_post_copy(struct engine *e, int64_t community_id, int64_t from_id, int64_t deadline,
+                   const char *platform, const char *chat_id, const char *note, int64_t now,
+                   int64_t *new_id)
+{
+    /* the announcement is the one /task new makes, from a command context
+       standing for the chat it goes to */
+    struct kb_event ev = {.kind = KB_EV_MESSAGE, .platform = platform, .chat_id = chat_id,
+                          .chat_type = KB_CHAT_GROUP};
+    struct cmd_ctx c = {.e = e, .st = e->st, .ev = &ev, .now = now, .at = now};
+    int rc = community_load(e, community_id, &c.comm);
+    if (rc)
+        return rc;
+    c.lang = c.comm.locale;
+    rc = store_exec(e->st,
+                    "INSERT INTO tasks(community_id, tier, title, brief, points, cash, currency, gift, badge,"
+                    " title_reward, deadline, quota, access, min_level, review, created_by, created_at, updated_at)"
+                    " SELECT community_id, tier, title, brief, points, cash, currency, gift, badge, title_reward,"
+                    " ?3, quota, access, min_level, review, created_by, ?4, ?4 FROM tasks"
+                    " WHERE id = ?1 AND community_id = ?2",
+                    VALS(SI(from_id), SI(community_id), deadline ? SI(deadline) : SN, SI(now)));
+    if (rc)
+        return rc;
+    if (store_changes(e->st) != 1)
+        return KB_ENOTFOUND;
+    int64_t id = store_last_id(e->st);
+    *new_id = id;
+    rc = store_exec(e->st, "INSERT INTO task_pools(task_id, pool) SELECT ?, pool FROM task_pools WHERE task_id = ?",
+                    VALS(SI(id), SI(from_id)));
+    if (!rc)
+        rc = store_exec(e->st,
+                        "INSERT INTO task_invites(task_id, member_id, invited_by, at)"
+                        " SELECT ?, member_id, invited_by, ? FROM task_invites WHERE task_id = ?",
+                        VALS(SI(id), SI(now), SI(from_id)));
+    struct task_row t;
+    if (!rc)
+        rc = task_load(e, community_id, id, &t);
+    if (rc)
+        return rc;
+    struct sbuf card = {0}, post = {0};
+    task_card(&c, &t, &card);
+    text_format(&post, c.lang, "task.announce", ARGS(TS("card", card.s), TI("id", id)));
+    if (note && *note) {
+        sbuf_add(&post, "\n");
+        sbuf_add(&post, note);
+    }
+    char btn[96], target[32];
+    snprintf(btn, sizeof btn, "%s\x1f/claim %lld", text_get(c.lang, "task.button.claim"), (long long)id);
+    snprintf(target, sizeof target, "task:%lld", (long long)id);
+    rc = chat_id ? ctx_post(&c, post.s, btn, target) : community_post(e, community_id, post.s, btn, target, now);
+    sbuf_free(&card);
+    sbuf_free(&post);
+    task_row_free(&t);
     return rc;
 }
 
@@ -1415,6 +1479,8 @@ static const struct text_entry texts[] = {
     {"task.bad.invite", "⚠️ 字段 invite：请写被邀请成员，如 @alice @bob。",
      "⚠️ Field invite: list the invited members, e.g. @alice @bob."},
     {"task.bad.review", "⚠️ 字段 review：请写 yes 或 no。", "⚠️ Field review: write yes or no."},
+    {"task.bad.repeat", "⚠️ 字段 repeat：写 daily（每天）、weekly（每周今天这一天）、weekdays（工作日）或星期几，如 mon,thu / 周一,周四；只能在 /task new 时设置。",
+     "⚠️ Field repeat: daily, weekly (this weekday), weekdays, or days such as mon,thu; set with /task new only."},
     {"task.bad.groups", "⚠️ 字段 groups：请写 here（只发本群）或 all（发到社群的所有群）。",
      "⚠️ Field groups: write here (this group only) or all (every group of the community)."},
     {"task.bad.nothing", "⚠️ 没有要修改的字段。", "⚠️ Nothing to change: give at least one field."},
