@@ -414,12 +414,9 @@ static int history(struct cmd_ctx *c)
 
 int streak_describe(struct cmd_ctx *c, struct sbuf *out)
 {
-    const struct kb_streak_rules *r = rules(c);
-    if (r->freeze_every <= 0 && r->makeup_window_days <= 0)
-        return KB_OK;
     int64_t held = 0;
     int rc = streak_freezes_held(c->e, c->member_id, &held);
-    if (rc)
+    if (rc || held <= 0)
         return rc;
     sbuf_addc(out, '\n');
     text_format(out, c->lang, "streak.me", ARGS(TI("held", held)));

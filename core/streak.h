@@ -24,7 +24,7 @@ int streak_bridge(struct cmd_ctx *c, int64_t last_day, int64_t day, int *kept, s
 int streak_earn(struct cmd_ctx *c, int64_t day, int64_t streak, struct sbuf *note);
 /* The freezes a member holds. */
 int streak_freezes_held(struct engine *e, int64_t member_id, int64_t *n);
-/* /me's line about freezes and make-ups (nothing when both are off). */
+/* /me's line about the freezes held (nothing when none). */
 int streak_describe(struct cmd_ctx *c, struct sbuf *out);
 
 #endif
