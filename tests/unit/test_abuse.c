@@ -1,6 +1,6 @@
 /* Abuse: an ordinary member tries every operator command of every module
    and every operator subcommand the modules' tables declare (/task, /poll,
-   /schedule, /pool, /level, /community, /identity); every one is refused
+   /schedule, /pool, /level, /community, /identity, /streak); every one is refused
    and no table that holds state changes. */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -88,7 +88,12 @@ TEST(members_refused_every_operator_command)
     fx_say(&f, "g1", "bob", T0, "/checkin");
     fx_say(&f, "g1", "bob", T0, "/claim 1");
     fx_say(&f, "g1", "bob", T0, "/submit 1 done");
+    /* a repeating task and a granted streak freeze (/task stop, /streak day|freeze) */
+    fx_say(&f, "g1", "op", T0, "/task new basic Wheel --everyone --repeat daily");
+    fx_say(&f, "g1", "op", T0, "/streak freeze @bob 2");
     free(fx_replies(&f));
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM task_series"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM streak_freezes"), 1);
     uint64_t before = state_hash(&f);
     CHECK(before != 0);
     int tried = 0, silent = 0;
