@@ -32,14 +32,16 @@ int checkin_stats(struct engine *e, int64_t member_id, int64_t today, struct che
     out->last_day = -1;
     sqlite3_stmt *s = store_query(e->st,
                                   "SELECT count(*), max(streak), max(day),"
-                                  " (SELECT streak FROM checkins WHERE member_id = ?1 ORDER BY day DESC LIMIT 1)"
+                                  " (SELECT streak FROM checkins WHERE member_id = ?1 ORDER BY day DESC LIMIT 1),"
+                                  /* a made-up day keeps the streak, it is no day checked in (streak.c) */
+                                  " (SELECT count(*) FROM streak_makeups WHERE member_id = ?1)"
                                   " FROM checkins WHERE member_id = ?1",
                                   VALS(SI(member_id)));
     if (!s)
         return store_failure(e->st);
     int rc = store_step(e->st, s);
     if (rc == 1 && store_int(s, 0) > 0) {
-        out->days = store_int(s, 0);
+        out->days = store_int(s, 0) - store_int(s, 4);
         out->best_streak = store_int(s, 1);
         out->last_day = store_int(s, 2);
         out->current_streak = store_int(s, 3);

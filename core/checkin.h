@@ -9,7 +9,7 @@ extern const struct kb_module checkin_module;
 struct checkin_stats {
     int64_t current_streak;  /* 0 when the streak is broken */
     int64_t best_streak;
-    int64_t days;            /* total check-in days */
+    int64_t days;            /* total check-in days (made-up days not among them) */
     int64_t last_day;        /* -1 when never */
 };
 

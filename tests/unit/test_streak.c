@@ -172,6 +172,8 @@ TEST(a_makeup_joins_the_streak_and_shows_in_the_history)
     CHECK_CONTAINS(r, "11-22 ▫️");
     CHECK_CONTAINS(r, "Streak 6 (best 6)");
     free(r);
+    /* it keeps the streak; it is no day checked in (levels, the check-in board) */
+    expect(&f, "alice", T0 + 5 * DAY, "/me", "Check-in days: 5");
     /* a frozen day shows as such */
     expect(&f, "op", T0 + 5 * DAY, "/streak freeze @alice", "1 held");
     expect(&f, "alice", T0 + 7 * DAY, "/checkin", "kept your streak alive (11-29)");
