@@ -57,25 +57,33 @@ int checkin_stats(struct engine *e, int64_t member_id, int64_t today, struct che
     return rc < 0 ? rc : KB_OK;
 }
 
+int checkin_latest(struct engine *e, int64_t member_id, int64_t day, int64_t *last_day, int64_t *streak)
+{
+    *last_day = -1;
+    *streak = 0;
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT day, streak FROM checkins WHERE member_id = ? AND day <= ?"
+                                  " ORDER BY day DESC LIMIT 1",
+                                  VALS(SI(member_id), SI(day)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    if (rc == 1) {
+        *last_day = store_int(s, 0);
+        *streak = store_int(s, 1);
+    }
+    store_done(s);
+    return rc < 0 ? rc : KB_OK;
+}
+
 static int cmd_checkin(struct cmd_ctx *c)
 {
     int64_t day = community_day(&c->comm, c->at);
     /* today's row (already checked in), or the last one before: yesterday's
        (the streak goes on) or an older one (freezes may bridge the gap) */
     int64_t last_day = -1, streak = 0;
-    sqlite3_stmt *s = store_query(c->st,
-                                  "SELECT day, streak FROM checkins WHERE member_id = ? AND day <= ?"
-                                  " ORDER BY day DESC LIMIT 1",
-                                  VALS(SI(c->member_id), SI(day)));
-    if (!s)
-        return store_failure(c->st);
-    int rc = store_step(c->st, s);
-    if (rc == 1) {
-        last_day = store_int(s, 0);
-        streak = store_int(s, 1);
-    }
-    store_done(s);
-    if (rc < 0)
+    int rc = checkin_latest(c->e, c->member_id, day, &last_day, &streak);
+    if (rc)
         return rc;
     if (last_day == day) {
         struct sbuf b = {0};

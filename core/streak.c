@@ -156,30 +156,25 @@ static int parse_day(const char *w, int64_t today, int64_t *day)
     return KB_OK;
 }
 
+/* Frozen days strictly between from and to. */
+static int frozen_between(struct cmd_ctx *c, int64_t from, int64_t to, int64_t *n)
+{
+    return store_i64(c->st, n,
+                     "SELECT count(*) FROM streak_freezes WHERE member_id = ? AND reason = 'used'"
+                     " AND day > ? AND day < ?",
+                     VALS(SI(c->member_id), SI(from), SI(to)));
+}
+
 /* The streak a check-in on day continues: 1 + the streak of the check-in
    before it when only frozen days lie between, else 1. */
 static int streak_into(struct cmd_ctx *c, int64_t day, int64_t *streak)
 {
     *streak = 1;
     int64_t prev = -1, prev_streak = 0, frozen = 0;
-    sqlite3_stmt *s = store_query(c->st,
-                                  "SELECT day, streak FROM checkins WHERE member_id = ? AND day < ?"
-                                  " ORDER BY day DESC LIMIT 1",
-                                  VALS(SI(c->member_id), SI(day)));
-    if (!s)
-        return store_failure(c->st);
-    int rc = store_step(c->st, s);
-    if (rc == 1) {
-        prev = store_int(s, 0);
-        prev_streak = store_int(s, 1);
-    }
-    store_done(s);
-    if (rc <= 0)
+    int rc = checkin_latest(c->e, c->member_id, day - 1, &prev, &prev_streak);
+    if (rc || prev < 0)
         return rc;
-    rc = store_i64(c->st, &frozen,
-                   "SELECT count(*) FROM streak_freezes WHERE member_id = ? AND reason = 'used'"
-                   " AND day > ? AND day < ?",
-                   VALS(SI(c->member_id), SI(prev), SI(day)));
+    rc = frozen_between(c, prev, day, &frozen);
     if (!rc && frozen == day - 1 - prev)
         *streak = prev_streak + 1;
     return rc;
@@ -205,10 +200,7 @@ static int restreak_after(struct cmd_ctx *c, int64_t day, int64_t streak)
     int64_t prev = day;
     for (size_t i = 0; rc >= 0 && i < n; i++) {
         int64_t frozen = 0;
-        rc = store_i64(c->st, &frozen,
-                       "SELECT count(*) FROM streak_freezes WHERE member_id = ? AND reason = 'used'"
-                       " AND day > ? AND day < ?",
-                       VALS(SI(c->member_id), SI(prev), SI(rows[i][0])));
+        rc = frozen_between(c, prev, rows[i][0], &frozen);
         if (rc || frozen != rows[i][0] - 1 - prev)
             break;
         streak++;
