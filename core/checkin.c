@@ -1,7 +1,9 @@
 /*
  * Daily check-in.  The day is the message's own day in the community's
  * zone, starting at its day_start_hour (a replay after midnight still
- * counts for the day it was sent); (member, day) is the primary key, so a duplicate can never land.
+ * counts for the day it was sent); (member, day) is the primary key, so a
+ * duplicate can never land.  A gap may be bridged by streak freezes
+ * (streak.c).
  * Points: base + min(bonus * (streak - 1), cap), written to the ledger with
  * ref "day:<n>" so the award is idempotent too.
  */
