@@ -1417,8 +1417,8 @@ static const struct text_entry texts[] = {
     {"task.help.tasks", "/tasks [all] — 我可以领取的任务（all：全部任务及不能领取的原因）",
      "/tasks [all] — tasks I can claim (all: every task, and why not)"},
     {"task.help.task", "/task &lt;编号&gt; — 查看任务简报", "/task &lt;id&gt; — a task's brief"},
-    {"task.help.task.op", "/task new|edit|close|cancel|invite|list|show — 发布和管理任务（/task new 查看字段）",
-     "/task new|edit|close|cancel|invite|list|show — post and manage tasks (/task new for the fields)"},
+    {"task.help.task.op", "/task new|edit|close|cancel|invite|list|show|stop — 发布和管理任务（/task new 查看字段）",
+     "/task new|edit|close|cancel|invite|list|show|stop — post and manage tasks (/task new for the fields)"},
     {"task.help.claim", "/claim &lt;编号&gt; — 领取任务", "/claim &lt;id&gt; — claim a task"},
     {"task.help.unclaim", "/unclaim &lt;编号&gt; — 放弃已领取的任务", "/unclaim &lt;id&gt; — give a claimed task back"},
     {"task.help.submit", "/submit &lt;编号&gt; &lt;内容或链接&gt; — 提交作品（也可回复自己的图片/文件）",
@@ -1426,17 +1426,17 @@ static const struct text_entry texts[] = {
     {"task.help.mytasks", "/mytasks — 我领取的任务和进度", "/mytasks — my claims and their state"},
     /* usage */
     {"task.op_usage",
-     "用法：/task new|edit|close|cancel|invite|list|show …，或 /task &lt;编号&gt; 查看简报",
-     "Usage: /task new|edit|close|cancel|invite|list|show …, or /task &lt;id&gt; for a brief"},
+     "用法：/task new|edit|close|cancel|invite|list|show|stop …，或 /task &lt;编号&gt; 查看简报",
+     "Usage: /task new|edit|close|cancel|invite|list|show|stop …, or /task &lt;id&gt; for a brief"},
     {"task.member_usage", "用法：/task &lt;编号&gt;，发送 /tasks 查看可领取的任务。",
      "Usage: /task &lt;id&gt;. Send /tasks to see what you can claim."},
     {"task.new_usage",
      "用法：/task new &lt;层级&gt; &lt;标题&gt; --reward points 50 --deadline 3d --quota 10 …\n"
      "层级：basic（筑基）explore（探索）precision（精准）cobuild（共建）。"
-     "字段：brief reward points cash gift badge deadline quota level pools everyone invite review",
+     "字段：brief reward points cash gift badge deadline quota level pools everyone invite review repeat（daily、weekly 或 mon,thu：每期一个新任务）",
      "Usage: /task new &lt;tier&gt; &lt;title&gt; --reward points 50 --deadline 3d --quota 10 …\n"
      "Tiers: basic, explore, precision, cobuild. "
-     "Fields: brief reward points cash gift badge deadline quota level pools everyone invite review"},
+     "Fields: brief reward points cash gift badge deadline quota level pools everyone invite review repeat (daily, weekly or mon,thu: a new task each time)"},
     {"task.edit_usage", "用法：/task edit &lt;编号&gt; --字段 值 …", "Usage: /task edit &lt;id&gt; --field value …"},
     {"task.close_usage", "用法：/task close &lt;编号&gt;", "Usage: /task close &lt;id&gt;"},
     {"task.cancel_usage", "用法：/task cancel &lt;编号&gt; [给领取者的说明]",
