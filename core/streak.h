@@ -4,7 +4,10 @@
  * check-in, inside that check-in's transaction, and only when the freezes
  * held cover every day missed since the last one: the message's own day
  * decides, so a late-delivered check-in can never race a freeze a timer
- * already spent, and a replay is de-duplicated with its event.
+ * already spent, and a replay is de-duplicated with its event.  A make-up
+ * (补签) fills a missed day for points: it keeps the streak (the check-ins
+ * after it are recounted) but earns no points and no freeze, and is no day
+ * checked in for levels or the check-in board.
  */
 #ifndef KB_CORE_STREAK_H
 #define KB_CORE_STREAK_H
