@@ -7,14 +7,18 @@
 # (simulated days, each a restart): first with no input, so that what falls
 # due by then (a repeating task, a scheduled post) is posted before anyone
 # speaks, then with the lines that follow; the output marks it "== TIME ==".
-# Other lines starting with "#" are comments.
+# "#hold N" keeps that part's input open N more seconds, so that the
+# scheduler's own timer fires what falls due meanwhile (the clock runs at
+# KOCBOT_FAKE_SPEED, 1 by default).  Other lines starting with "#" are comments.
 # UPDATE=1 rewrites the expected files from the actual output (review with git diff).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.bash
-# run_part NAME TIME FILE: one run of the bot at TIME with FILE as input; 0 when it exits 0
+# run_part NAME TIME FILE [HOLD]: one run of the bot at TIME with FILE as input, kept open
+# HOLD seconds after it; 0 when it exits 0
 run_part() {
-    env "${envs[@]}" KOCBOT_FAKE_NOW="$2" "$KOCBOT" --adapter console --db "$WORK/$1.db" \
-        <"$3" >>"$WORK/$1.out" 2>>"$WORK/$1.err"
+    (cat "$3"; sleep "${4:-0}") |
+        env "${envs[@]}" KOCBOT_FAKE_NOW="$2" "$KOCBOT" --adapter console --db "$WORK/$1.db" \
+            >>"$WORK/$1.out" 2>>"$WORK/$1.err"
 }
 for input in tests/transcripts/*.in; do
     name=$(basename "$input" .in)
@@ -28,12 +32,15 @@ for input in tests/transcripts/*.in; do
     rc=0 part=0
     # the input cut at each "#at": part files, the first at the default time
     : >"$WORK/$name.part0"
-    times=("$at")
+    times=("$at") holds=(0)
     while IFS= read -r line; do
         if [[ $line == "#at "* ]]; then
             part=$((part + 1))
             times+=("${line#\#at }")
+            holds+=(0)
             : >"$WORK/$name.part$part"
+        elif [[ $line == "#hold "* ]]; then
+            holds[part]=${line#\#hold }
         elif [[ $line != "#"* ]]; then
             printf '%s\n' "$line" >>"$WORK/$name.part$part"
         fi
@@ -43,8 +50,8 @@ for input in tests/transcripts/*.in; do
             echo "== ${times[$i]} ==" >>"$WORK/$name.out"
             run_part "$name" "${times[$i]}" /dev/null || rc=$?
         fi
-        if [ -s "$WORK/$name.part$i" ] || [ "$i" -eq 0 ]; then
-            run_part "$name" "${times[$i]}" "$WORK/$name.part$i" || rc=$?
+        if [ -s "$WORK/$name.part$i" ] || [ "$i" -eq 0 ] || [ "${holds[$i]}" != 0 ]; then
+            run_part "$name" "${times[$i]}" "$WORK/$name.part$i" "${holds[$i]}" || rc=$?
         fi
     done
     [ "${UPDATE:-0}" = 1 ] && cp "$WORK/$name.out" "$expected" # regenerate, then review the diff
