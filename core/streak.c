@@ -181,8 +181,8 @@ static int streak_into(struct cmd_ctx *c, int64_t day, int64_t *streak)
 }
 
 /* The check-ins after a made-up day continue its streak until the next gap
-   that no freeze covered. */
-static int restreak_after(struct cmd_ctx *c, int64_t day, int64_t streak)
+   that no freeze covered; *end and *end_streak: the last day of that run. */
+static int restreak_after(struct cmd_ctx *c, int64_t day, int64_t streak, int64_t *end, int64_t *end_streak)
 {
     int64_t (*rows)[2] = xcalloc(RESTREAK_MAX, sizeof *rows);
     size_t n = 0;
@@ -210,15 +210,20 @@ static int restreak_after(struct cmd_ctx *c, int64_t day, int64_t streak)
         prev = rows[i][0];
     }
     free(rows);
+    *end = prev;
+    *end_streak = streak;
     return rc < 0 ? rc : KB_OK;
 }
 
-/* Why a make-up of day is refused (a catalogue key, with args), or NULL. */
-static int makeup_refusal(struct cmd_ctx *c, int64_t day, int64_t today, const char **key, int64_t *have)
+/* Why a make-up of day is refused: *key is a catalogue key, or NULL when
+   it may go ahead; *used = make-ups bought this month, *points = the
+   member's balance (read when the checks got that far). */
+static int makeup_refusal(struct cmd_ctx *c, int64_t day, int64_t today, const char **key, int64_t *used,
+                          int64_t *points)
 {
     const struct kb_streak_rules *r = rules(c);
     *key = NULL;
-    *have = 0;
+    *used = *points = 0;
     int64_t joined = 0, n = 0;
     if (day >= today) {
         *key = day == today ? "streak.makeup_today" : "streak.makeup_future";
@@ -250,16 +255,15 @@ static int makeup_refusal(struct cmd_ctx *c, int64_t day, int64_t today, const c
         return KB_OK;
     }
     if (!rc)
-        rc = store_i64(c->st, &n, "SELECT count(*) FROM streak_makeups WHERE member_id = ? AND month = ?",
+        rc = store_i64(c->st, used, "SELECT count(*) FROM streak_makeups WHERE member_id = ? AND month = ?",
                        VALS(SI(c->member_id), SI(month_of(today))));
-    if (!rc && n >= r->makeup_per_month) {
+    if (!rc && *used >= r->makeup_per_month) {
         *key = "streak.makeup_month_cap";
-        *have = n;
         return KB_OK;
     }
     if (!rc)
-        rc = ledger_points(c->e, c->member_id, have);
-    if (!rc && *have < r->makeup_price)
+        rc = ledger_points(c->e, c->member_id, points);
+    if (!rc && *points < r->makeup_price)
         *key = "streak.makeup_no_points";
     return rc;
 }
@@ -278,15 +282,15 @@ static int makeup(struct cmd_ctx *c)
     if (bad)
         return ctx_reply(c, "streak.makeup_usage", ARGS(TI("window", r->makeup_window_days)));
     const char *key;
-    int64_t have;
-    int rc = makeup_refusal(c, day, today, &key, &have);
+    int64_t used, points;
+    int rc = makeup_refusal(c, day, today, &key, &used, &points);
     char label[8];
     day_label(day, label, sizeof label);
     if (!rc && key)
         return ctx_reply(c, key, ARGS(TS("day", label), TI("window", r->makeup_window_days),
-                                      TI("cap", r->makeup_per_month), TI("used", have),
-                                      TI("price", r->makeup_price), TI("have", have)));
-    int64_t streak = 1, used = 0, total = 0;
+                                      TI("cap", r->makeup_per_month), TI("used", used),
+                                      TI("price", r->makeup_price), TI("have", points)));
+    int64_t streak = 1, end = day, end_streak = 1;
     if (!rc)
         rc = streak_into(c, day, &streak);
     if (!rc)
@@ -310,28 +314,21 @@ static int makeup(struct cmd_ctx *c)
     if (!rc)
         rc = standing_changed(c->e, c->comm.id, c->member_id, c->now);
     if (!rc)
-        rc = restreak_after(c, day, streak);
+        rc = restreak_after(c, day, streak, &end, &end_streak);
     /* the day's rank count is no longer what the cache holds */
     char key_day[48];
     snprintf(key_day, sizeof key_day, "%lld\x1f%lld", (long long)c->comm.id, (long long)day);
     cache_drop(&c->e->cache.checkins_per_day, key_day);
-    int64_t now_streak = 0;
-    if (!rc)
-        rc = store_i64(c->st, &now_streak,
-                       "SELECT streak FROM checkins WHERE member_id = ? ORDER BY day DESC LIMIT 1",
-                       VALS(SI(c->member_id)));
-    if (!rc)
-        rc = store_i64(c->st, &used, "SELECT count(*) FROM streak_makeups WHERE member_id = ? AND month = ?",
-                       VALS(SI(c->member_id), SI(month_of(today))));
-    if (!rc)
-        rc = ledger_points(c->e, c->member_id, &total);
     if (rc)
         return rc;
     struct sbuf who = {0}, b = {0};
+    char through[8];
+    day_label(end, through, sizeof through);
     member_name(c->e, c->member_id, &who);
     text_format(&b, c->lang, "streak.makeup_ok",
-                ARGS(TS("name", who.s), TS("day", label), TI("price", r->makeup_price), TI("total", total),
-                     TI("streak", now_streak), TI("left", r->makeup_per_month - used)));
+                ARGS(TS("name", who.s), TS("day", label), TI("price", r->makeup_price),
+                     TI("total", points - r->makeup_price), TI("streak", end_streak), TS("through", through),
+                     TI("left", r->makeup_per_month - used - 1)));
     rc = ctx_reply_markup(c, b.s, 0);
     sbuf_free(&b);
     sbuf_free(&who);
@@ -525,8 +522,8 @@ static const struct text_entry texts[] = {
      "You've used this month's make-ups ({used}/{cap}); more next month."},
     {"streak.makeup_no_points", "积分不够：补签要 {price} 积分，你现在有 {have}。",
      "Not enough points: a make-up costs {price}, you have {have}."},
-    {"streak.makeup_ok", "🩹 {name} 补签了 {day}，花费 {price} 积分（剩 {total}）。当前连续 <b>{streak}</b> 天，本月还能补 {left} 次",
-     "🩹 {name} made up {day} for {price} points ({total} left). Streak now <b>{streak}</b> day(s); {left} make-up(s) left this month"},
+    {"streak.makeup_ok", "🩹 {name} 补签了 {day}，花费 {price} 积分（剩 {total}）：到 {through} 连续 <b>{streak}</b> 天。本月还能补 {left} 次",
+     "🩹 {name} made up {day} for {price} points ({total} left): <b>{streak}</b> day(s) in a row through {through}; {left} make-up(s) left this month"},
     {"streak.history_head", "📅 {name} 最近 {days} 天的签到", "📅 {name}'s last {days} days"},
     {"streak.mark_missed", "▫️", "▫️"},
     {"streak.mark_checked", "✅", "✅"},

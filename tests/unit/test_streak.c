@@ -133,7 +133,7 @@ TEST(makeups_are_refused_with_the_reason)
     expect(&f, "alice", T0, "/checkin makeup 11-18", "made up 11-18 for 15 points (6 left)");
     expect(&f, "alice", T0, "/补签 11-19", "Not enough points: a make-up costs 15, you have 6");
     expect(&f, "op", T0, "/grant points 100 @alice thanks", "100");
-    expect(&f, "alice", T0, "/签到 补签 11月19日", "Streak now <b>4</b>"); /* 16, 17, 18, 19 */
+    expect(&f, "alice", T0, "/签到 补签 11月19日", "<b>4</b> day(s) in a row through 11-19"); /* 16, 17, 18, 19 */
     expect(&f, "alice", T0, "/makeup 11-20", "used this month's make-ups (2/2)");
     /* a frozen day is not missed */
     f.e->set.streak.makeup_per_month = 5;
@@ -163,7 +163,7 @@ TEST(a_makeup_joins_the_streak_and_shows_in_the_history)
     /* 11-26 missed; 11-27, 11-28 start again */
     expect(&f, "alice", T0 + 4 * DAY, "/checkin", "Streak <b>1</b>");
     expect(&f, "alice", T0 + 5 * DAY, "/checkin", "Streak <b>2</b>");
-    expect(&f, "alice", T0 + 5 * DAY, "/makeup 11-26", "Streak now <b>6</b>");
+    expect(&f, "alice", T0 + 5 * DAY, "/makeup 11-26", "<b>6</b> day(s) in a row through 11-28");
     /* the check-ins after it were recounted: 1, 2, 3, [4], 5, 6 */
     CHECK_INT(fx_i64(&f, "SELECT sum(streak) FROM checkins"), 21);
     CHECK_INT(fx_i64(&f, "SELECT points FROM checkins WHERE streak = 4"), 0);
