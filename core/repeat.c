@@ -218,24 +218,22 @@ static int series_catch_up(struct engine *e, struct series *x, int64_t now)
         }
         due[n++] = at;
     }
-    int rc = KB_OK;
+    struct community comm;
+    struct sbuf note = {0}, days = {0};
+    int rc = community_load(e, x->community_id, &comm);
+    if (!rc) {
+        days_text(comm.locale, x->days, &days);
+        text_format(&note, comm.locale, "repeat.note", ARGS(TS("days", days.s)));
+    }
     size_t posted = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         int64_t following = repeat_next_after(x->tz, x->at_min, x->days, due[i]);
         int64_t deadline = x->deadline_s ? due[i] + x->deadline_s : following;
         if (deadline <= now)
             continue; /* nobody could do it any more: skipped */
-        struct sbuf note = {0}, days = {0};
-        struct community comm;
-        rc = community_load(e, x->community_id, &comm);
-        if (!rc) {
-            days_text(comm.locale, x->days, &days);
-            text_format(&note, comm.locale, "repeat.note", ARGS(TS("days", days.s)));
-        }
         int64_t id = 0;
-        if (!rc)
-            rc = task_post_copy(e, x->community_id, x->last_task, deadline, x->everywhere ? NULL : x->platform,
-                                x->everywhere ? NULL : x->chat_id, note.s, now, &id);
+        rc = task_post_copy(e, x->community_id, x->last_task, deadline, x->everywhere ? NULL : x->platform,
+                            x->everywhere ? NULL : x->chat_id, note.s, now, &id);
         if (!rc)
             rc = store_exec(e->st, "INSERT INTO task_occurrences(series_id, at, task_id) VALUES (?, ?, ?)",
                             VALS(SI(x->id), SI(due[i]), SI(id)));
@@ -243,9 +241,9 @@ static int series_catch_up(struct engine *e, struct series *x, int64_t now)
             x->last_task = id;
             posted++;
         }
-        sbuf_free(&note);
-        sbuf_free(&days);
     }
+    sbuf_free(&note);
+    sbuf_free(&days);
     if (n > posted)
         engine_log(e, KB_LOG_INFO, "repeating task series %lld: %zu missed occurrence(s) skipped, past their deadline",
                    (long long)x->id, n - posted);
