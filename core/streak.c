@@ -499,7 +499,7 @@ static const struct cmd_sub subs[] = {
 };
 
 static const struct text_entry texts[] = {
-    {"streak.help_makeup", "/makeup <日期> — 补签错过的一天；/checkin history — 最近两周的签到",
+    {"streak.help_makeup", "/makeup <日期> — 补签错过的一天；/checkin history（/签到 记录）— 最近两周的签到",
      "/makeup <date> — make up a missed day; /checkin history — your last two weeks"},
     {"streak.help", "/streak — 签到规则；/streak day 3 — 每天凌晨 3 点开始算新的一天；/streak freeze @成员 2 — 发断签保护卡",
      "/streak — check-in rules; /streak day 3 — the day starts at 03:00; /streak freeze @member 2 — grant streak freezes"},
