@@ -34,6 +34,8 @@
 #define DAY 86400
 static const int64_t NOW = 1795392000; /* 2026-11-23 08:00 Asia/Shanghai */
 static const char *const TZ = "Asia/Shanghai";
+/* the community the generated rows belong to, for the period keys */
+static const struct community zone = {.tz = "Asia/Shanghai"};
 
 static double now_ms(void)
 {
@@ -148,8 +150,8 @@ static void generate(sqlite3 *db, int64_t n_members, int64_t n_ledger, int64_t n
             sqlite3_bind_text(led, 4, ref, -1, SQLITE_TRANSIENT), sqlite3_bind_int64(led, 5, at);
             run(led);
             total += pts, all_checkins++;
-            acc_add(weeks, &nw, 60, top_period(TZ, TOP_WEEK, at), pts, 1, 0);
-            acc_add(months, &nm, 16, top_period(TZ, TOP_MONTH, at), pts, 1, 0);
+            acc_add(weeks, &nw, 60, top_period(&zone, TOP_WEEK, at), pts, 1, 0);
+            acc_add(months, &nm, 16, top_period(&zone, TOP_MONTH, at), pts, 1, 0);
         }
         for (int64_t i = 0; i < other; i++) {
             int64_t at = NOW - (int64_t)(rnd() % (365 * DAY)), pts = 5 + (int64_t)(rnd() % 46);
@@ -169,8 +171,8 @@ static void generate(sqlite3 *db, int64_t n_members, int64_t n_ledger, int64_t n
                 run(tc);
                 done = 1, all_tasks++;
             }
-            acc_add(weeks, &nw, 60, top_period(TZ, TOP_WEEK, at), pts, 0, done);
-            acc_add(months, &nm, 16, top_period(TZ, TOP_MONTH, at), pts, 0, done);
+            acc_add(weeks, &nw, 60, top_period(&zone, TOP_WEEK, at), pts, 0, done);
+            acc_add(months, &nm, 16, top_period(&zone, TOP_MONTH, at), pts, 0, done);
         }
         struct period_acc all = {0, total, all_checkins, all_tasks};
         for (int span = 0; span < 3; span++) {
@@ -240,7 +242,7 @@ static void direct_top(struct engine *e, int64_t member, int variant)
     struct top_row rows[10];
     size_t n;
     int64_t rank, value;
-    if (top_query(e, 1, span, top_period(TZ, span, NOW), metric, member, rows, &n, &rank, &value))
+    if (top_query(e, 1, span, top_period(&zone, span, NOW), metric, member, rows, &n, &rank, &value))
         die("top", e);
     struct sbuf b = {0};
     for (size_t i = 0; i < n; i++)

@@ -1,7 +1,9 @@
 /*
- * Daily check-in.  The day is the message's own local day in the
- * community's zone (a replay after midnight still counts for the day it was
- * sent); (member, day) is the primary key, so a duplicate can never land.
+ * Daily check-in.  The day is the message's own day in the community's
+ * zone, starting at its day_start_hour (a replay after midnight still
+ * counts for the day it was sent); (member, day) is the primary key, so a
+ * duplicate can never land.  A gap may be bridged by streak freezes
+ * (streak.c).
  * Points: base + min(bonus * (streak - 1), cap), written to the ledger with
  * ref "day:<n>" so the award is idempotent too.
  */
@@ -13,6 +15,7 @@
 
 #include "ledger.h"
 #include "standing.h"
+#include "streak.h"
 #include "tz.h"
 
 int64_t checkin_points(const struct kb_checkin_rules *r, int64_t streak)
@@ -31,18 +34,45 @@ int checkin_stats(struct engine *e, int64_t member_id, int64_t today, struct che
     out->last_day = -1;
     sqlite3_stmt *s = store_query(e->st,
                                   "SELECT count(*), max(streak), max(day),"
-                                  " (SELECT streak FROM checkins WHERE member_id = ?1 ORDER BY day DESC LIMIT 1)"
+                                  " (SELECT streak FROM checkins WHERE member_id = ?1 ORDER BY day DESC LIMIT 1),"
+                                  /* a made-up day keeps the streak, it is no day checked in (streak.c) */
+                                  " (SELECT count(*) FROM streak_makeups WHERE member_id = ?1)"
                                   " FROM checkins WHERE member_id = ?1",
                                   VALS(SI(member_id)));
     if (!s)
         return store_failure(e->st);
     int rc = store_step(e->st, s);
     if (rc == 1 && store_int(s, 0) > 0) {
-        out->days = store_int(s, 0);
+        out->days = store_int(s, 0) - store_int(s, 4);
         out->best_streak = store_int(s, 1);
         out->last_day = store_int(s, 2);
-        if (out->last_day >= today - 1)
-            out->current_streak = store_int(s, 3);
+        out->current_streak = store_int(s, 3);
+    }
+    store_done(s);
+    if (rc < 0)
+        return rc;
+    /* a gap the freezes held will cover at the next check-in still counts as alive */
+    int64_t held = 0;
+    if (out->current_streak && out->last_day < today - 1 &&
+        ((rc = streak_freezes_held(e, member_id, &held)) != 0 || held < today - 1 - out->last_day))
+        out->current_streak = 0;
+    return rc < 0 ? rc : KB_OK;
+}
+
+int checkin_latest(struct engine *e, int64_t member_id, int64_t day, int64_t *last_day, int64_t *streak)
+{
+    *last_day = -1;
+    *streak = 0;
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT day, streak FROM checkins WHERE member_id = ? AND day <= ?"
+                                  " ORDER BY day DESC LIMIT 1",
+                                  VALS(SI(member_id), SI(day)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    if (rc == 1) {
+        *last_day = store_int(s, 0);
+        *streak = store_int(s, 1);
     }
     store_done(s);
     return rc < 0 ? rc : KB_OK;
@@ -50,22 +80,12 @@ int checkin_stats(struct engine *e, int64_t member_id, int64_t today, struct che
 
 static int cmd_checkin(struct cmd_ctx *c)
 {
-    int64_t day = tz_day(c->comm.tz, c->at);
-    /* today's row (already checked in) or yesterday's (the streak goes on) */
+    int64_t day = community_day(&c->comm, c->at);
+    /* today's row (already checked in), or the last one before: yesterday's
+       (the streak goes on) or an older one (freezes may bridge the gap) */
     int64_t last_day = -1, streak = 0;
-    sqlite3_stmt *s = store_query(c->st,
-                                  "SELECT day, streak FROM checkins WHERE member_id = ? AND day BETWEEN ? AND ?"
-                                  " ORDER BY day DESC LIMIT 1",
-                                  VALS(SI(c->member_id), SI(day - 1), SI(day)));
-    if (!s)
-        return store_failure(c->st);
-    int rc = store_step(c->st, s);
-    if (rc == 1) {
-        last_day = store_int(s, 0);
-        streak = store_int(s, 1);
-    }
-    store_done(s);
-    if (rc < 0)
+    int rc = checkin_latest(c->e, c->member_id, day, &last_day, &streak);
+    if (rc)
         return rc;
     if (last_day == day) {
         struct sbuf b = {0};
@@ -77,14 +97,24 @@ static int cmd_checkin(struct cmd_ctx *c)
         sbuf_free(&who);
         return rc;
     }
-    streak = last_day == day - 1 ? streak + 1 : 1;
+    struct sbuf note = {0};
+    int kept = last_day == day - 1;
+    if (!kept && (rc = streak_bridge(c, last_day, day, &kept, &note)) != 0) {
+        sbuf_free(&note);
+        return rc;
+    }
+    streak = kept ? streak + 1 : 1;
     int64_t points = checkin_points(&c->e->set.checkin, streak);
     rc = store_exec(c->st,
                     "INSERT INTO checkins(community_id, member_id, day, at, streak, points)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     VALS(SI(c->comm.id), SI(c->member_id), SI(day), SI(c->at), SI(streak), SI(points)));
-    if (rc)
+    if (!rc)
+        rc = streak_earn(c, day, streak, &note);
+    if (rc) {
+        sbuf_free(&note);
         return rc;
+    }
     char ref[32];
     snprintf(ref, sizeof ref, "day:%lld", (long long)day);
     struct ledger_entry le = {.community_id = c->comm.id, .member_id = c->member_id, .kind = "points",
@@ -104,30 +134,26 @@ static int cmd_checkin(struct cmd_ctx *c)
     else if (!rc)
         rc = store_i64(c->st, &rank, "SELECT count(*) FROM checkins WHERE community_id = ? AND day = ?",
                        VALS(SI(c->comm.id), SI(day)));
-    if (rc)
+    if (rc) {
+        sbuf_free(&note);
         return rc;
+    }
     cache_put(&c->e->cache.checkins_per_day, key, rank, NULL, NULL, 0);
     struct sbuf who = {0}, b = {0};
     member_name(c->e, c->member_id, &who);
     text_format(&b, c->lang, "checkin.ok",
                 ARGS(TS("name", who.s), TI("streak", streak), TI("points", points),
                      TI("total", total), TI("rank", rank)));
+    sbuf_add(&b, sbuf_str(&note)); /* freezes spent or earned (streak.c) */
     rc = ctx_reply_markup(c, b.s, 1);
     sbuf_free(&b);
     sbuf_free(&who);
+    sbuf_free(&note);
     return rc;
-}
-
-/* Missed days cannot be made up (a streak means every day); say so rather
-   than leave "/补签" unanswered. */
-static int cmd_makeup(struct cmd_ctx *c)
-{
-    return ctx_reply(c, "checkin.no_makeup", NOARGS);
 }
 
 static const struct cmd_spec commands[] = {
     {"checkin", cmd_checkin, 0, "checkin.help", "签到"},
-    {"makeup", cmd_makeup, CMD_HIDDEN, NULL, "补签"},
 };
 
 static const struct text_entry texts[] = {
@@ -135,8 +161,6 @@ static const struct text_entry texts[] = {
      "/checkin — daily check-in (or just say 签到 / 打卡)"},
     {"checkin.ok", "✅ {name} 签到成功！连续 <b>{streak}</b> 天，+{points} 积分（共 {total}），今日第 {rank} 位",
      "✅ {name} checked in! Streak <b>{streak}</b> day(s), +{points} points (total {total}), #{rank} today"},
-    {"checkin.no_makeup", "没有补签：错过的日子不能补，连续签到从下一次签到重新算起。今天还没签到的话，发 /签到 即可。",
-     "There are no make-up check-ins: a missed day can't be filled in, and the streak starts again from your next check-in. Send /checkin if you haven't today."},
     {"checkin.already", "☑️ {name} 今天已经签到过了，当前连续 {streak} 天，明天再来！",
      "☑️ {name}, you already checked in today (streak {streak}). See you tomorrow!"},
 };

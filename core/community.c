@@ -12,6 +12,7 @@
 #include "modules.h"
 #include "outbox.h"
 #include "text.h"
+#include "tz.h"
 
 static void copy_field(char *dst, size_t cap, const char *src)
 {
@@ -31,10 +32,13 @@ int community_load(struct engine *e, int64_t id, struct community *out)
         out->id = id;
         copy_field(out->locale, sizeof out->locale, hit->text);
         copy_field(out->tz, sizeof out->tz, hit->text2);
+        out->day_start_hour = (int)hit->num;
         return KB_OK;
     }
-    sqlite3_stmt *s = store_query(e->st, "SELECT locale, tz FROM communities WHERE id = ?",
-                                  VALS(SI(id)));
+    /* day_start_hour is the streak module's column (NULL: the config's default) */
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT locale, tz, coalesce(day_start_hour, ?2) FROM communities WHERE id = ?1",
+                                  VALS(SI(id), SI(e->set.streak.day_start_hour)));
     if (!s)
         return store_failure(e->st);
     int rc = store_step(e->st, s);
@@ -42,13 +46,24 @@ int community_load(struct engine *e, int64_t id, struct community *out)
         out->id = id;
         copy_field(out->locale, sizeof out->locale, store_text(s, 0));
         copy_field(out->tz, sizeof out->tz, store_text(s, 1));
-        cache_put(&e->cache.communities, key, 0, out->locale, out->tz, 0);
+        out->day_start_hour = (int)store_int(s, 2);
+        cache_put(&e->cache.communities, key, out->day_start_hour, out->locale, out->tz, 0);
         rc = KB_OK;
     } else if (rc == 0) {
         rc = KB_ENOTFOUND;
     }
     store_done(s);
     return rc;
+}
+
+int64_t community_day(const struct community *comm, int64_t t)
+{
+    return tz_day_from(comm->tz, comm->day_start_hour, t);
+}
+
+int64_t community_day_start(const struct community *comm, int64_t day)
+{
+    return tz_day_start_from(comm->tz, comm->day_start_hour, day);
 }
 
 void community_forget(struct engine *e, int64_t id)

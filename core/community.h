@@ -9,7 +9,15 @@ struct community {
     int64_t id;
     char tz[64];
     char locale[16];
+    int day_start_hour;   /* the local hour its day starts (streak.c's /streak day, else the config's) */
 };
+
+/* The community's day number of instant t: its local calendar day, shifted
+   by its start hour.  Check-ins, streaks, /top and /stats all count days
+   with it. */
+int64_t community_day(const struct community *comm, int64_t t);
+/* The instant the community's day `day` begins. */
+int64_t community_day_start(const struct community *comm, int64_t day);
 
 /* Load a community by id. */
 int community_load(struct engine *e, int64_t id, struct community *out);

@@ -17,7 +17,9 @@
 #include "link.h"
 #include "pool.h"
 #include "prune.h"
+#include "repeat.h"
 #include "standing.h"
+#include "streak.h"
 #include "top.h"
 #include "schedule.h"
 #include "who.h"
@@ -26,9 +28,11 @@
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
+    &streak_module,
     &profile_module,
     &poll_module,
     &task_module,
+    &repeat_module,
     &review_module,
     &revision_module,
     &payment_module,

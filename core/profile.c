@@ -11,6 +11,7 @@
 #include "ledger.h"
 #include "link.h"
 #include "standing.h"
+#include "streak.h"
 #include "top.h"
 #include "tz.h"
 
@@ -22,7 +23,7 @@ static int cmd_me(struct cmd_ctx *c)
     struct checkin_stats cs;
     int rc = ledger_points(c->e, c->member_id, &points);
     if (!rc)
-        rc = checkin_stats(c->e, c->member_id, tz_day(c->comm.tz, c->at), &cs);
+        rc = checkin_stats(c->e, c->member_id, community_day(&c->comm, c->at), &cs);
     if (rc)
         return rc;
     struct sbuf who = {0}, b = {0};
@@ -33,12 +34,14 @@ static int cmd_me(struct cmd_ctx *c)
     struct top_row rows[10];
     size_t n;
     int64_t rank = 0, value = 0;
-    rc = top_query(c->e, c->comm.id, TOP_ALL, top_period(c->comm.tz, TOP_ALL, c->at), TOP_POINTS,
+    rc = top_query(c->e, c->comm.id, TOP_ALL, top_period(&c->comm, TOP_ALL, c->at), TOP_POINTS,
                    c->member_id, rows, &n, &rank, &value);
     if (!rc && rank > 0) {
         sbuf_addc(&b, '\n');
         text_format(&b, c->lang, "me.rank", ARGS(TI("rank", rank)));
     }
+    if (!rc)
+        rc = streak_describe(c, &b); /* streak freezes */
     if (!rc)
         rc = standing_describe(c, &b); /* level, progress, titles, badges, pools */
     if (!rc)

@@ -555,15 +555,16 @@ static int tally_period(struct cmd_ctx *c, const char *w, int64_t *from, int64_t
     }
     if (!strcmp(w, "week") || !strcmp(w, "month")) { /* the calendar periods /top uses */
         enum top_span span = !strcmp(w, "week") ? TOP_WEEK : TOP_MONTH;
-        top_period_range(c->comm.tz, span, c->now, 0, from, to);
-        top_period_name(c->comm.tz, c->lang, span, c->now, 0, label);
+        top_period_range(&c->comm, span, c->now, 0, from, to);
+        top_period_name(&c->comm, c->lang, span, c->now, 0, label);
         return KB_OK;
     }
     int y, m, used = 0;
     if (sscanf(w, "%4d-%2d%n", &y, &m, &used) != 2 || w[used] || m < 1 || m > 12 || y < 1970 || y > 2200)
         return KB_EINVAL;
-    *from = tz_instant(c->comm.tz, y, m, 1, 0, 0);
-    *to = m == 12 ? tz_instant(c->comm.tz, y + 1, 1, 1, 0, 0) : tz_instant(c->comm.tz, y, m + 1, 1, 0, 0);
+    int h = c->comm.day_start_hour;
+    *from = tz_instant(c->comm.tz, y, m, 1, h, 0);
+    *to = m == 12 ? tz_instant(c->comm.tz, y + 1, 1, 1, h, 0) : tz_instant(c->comm.tz, y, m + 1, 1, h, 0);
     sbuf_addf(label, "%04d-%02d", y, m);
     return KB_OK;
 }

@@ -234,7 +234,7 @@ static void copy_str(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src);
 }
 
-static void sched_row(sqlite3_stmt *s, struct sched *x)
+static void sched_row(const struct engine *e, sqlite3_stmt *s, struct sched *x)
 {
     memset(x, 0, sizeof *x);
     x->id = store_int(s, 0);
@@ -248,6 +248,8 @@ static void sched_row(sqlite3_stmt *s, struct sched *x)
     copy_str(x->comm.locale, sizeof x->comm.locale, store_text(s, 8));
     copy_str(x->platform, sizeof x->platform, store_text(s, 9));
     copy_str(x->chat_id, sizeof x->chat_id, store_text(s, 10));
+    int start = (int)store_int(s, 11); /* -1: the configured default (community_load's rule) */
+    x->comm.day_start_hour = start < 0 ? e->set.streak.day_start_hour : start;
 }
 
 static void sched_free(struct sched *a, size_t n)
@@ -264,7 +266,8 @@ static int load_active(struct engine *e, struct sched **out, size_t *n)
     *n = 0;
     sqlite3_stmt *s = store_query(e->st,
                                   "SELECT s.id, s.community_id, s.kind, s.at_min, s.days, s.template,"
-                                  " s.created_at, c.tz, c.locale, coalesce(s.platform, ''), coalesce(s.chat_id, '')"
+                                  " s.created_at, c.tz, c.locale, coalesce(s.platform, ''), coalesce(s.chat_id, ''),"
+                                  " coalesce(c.day_start_hour, -1)"
                                   " FROM schedules s"
                                   " JOIN communities c ON c.id = s.community_id"
                                   " WHERE s.active = 1 ORDER BY s.id",
@@ -278,7 +281,7 @@ static int load_active(struct engine *e, struct sched **out, size_t *n)
             cap = cap ? cap * 2 : 16;
             *out = xrealloc(*out, cap * sizeof **out);
         }
-        sched_row(s, &(*out)[(*n)++]);
+        sched_row(e, s, &(*out)[(*n)++]);
     }
     store_done(s);
     if (rc < 0) {
@@ -295,7 +298,8 @@ static int load_one(struct engine *e, int64_t community_id, int64_t id, struct s
 {
     sqlite3_stmt *s = store_query(e->st,
                                   "SELECT s.id, s.community_id, s.kind, s.at_min, s.days, s.template,"
-                                  " s.created_at, c.tz, c.locale, coalesce(s.platform, ''), coalesce(s.chat_id, '')"
+                                  " s.created_at, c.tz, c.locale, coalesce(s.platform, ''), coalesce(s.chat_id, ''),"
+                                  " coalesce(c.day_start_hour, -1)"
                                   " FROM schedules s"
                                   " JOIN communities c ON c.id = s.community_id"
                                   " WHERE s.id = ? AND s.community_id = ? AND s.active = 1",
@@ -304,7 +308,7 @@ static int load_one(struct engine *e, int64_t community_id, int64_t id, struct s
         return store_failure(e->st);
     int rc = store_step(e->st, s);
     if (rc == 1)
-        sched_row(s, out);
+        sched_row(e, s, out);
     store_done(s);
     return rc == 1 ? KB_OK : rc == 0 ? KB_ENOTFOUND : store_failure(e->st);
 }
@@ -468,9 +472,9 @@ int schedule_leaderboard_text(struct engine *e, const struct community *comm, in
     /* the calendar week /top uses: on a Monday the week that just ended,
        on other days this week so far; named in the post */
     int64_t from, to;
-    int last_week = top_period(comm->tz, TOP_WEEK, now) == tz_day(comm->tz, now);
-    top_period_range(comm->tz, TOP_WEEK, now, last_week, &from, &to);
-    top_period_name(comm->tz, comm->locale, TOP_WEEK, now, last_week, out);
+    int last_week = top_period(comm, TOP_WEEK, now) == community_day(comm, now);
+    top_period_range(comm, TOP_WEEK, now, last_week, &from, &to);
+    top_period_name(comm, comm->locale, TOP_WEEK, now, last_week, out);
     sbuf_addc(out, '\n');
     struct pairs p;
     int rc = collect_pairs(e,
@@ -517,7 +521,7 @@ static int sched_template_var(struct engine *e, const struct community *comm, co
                               int64_t now, struct sbuf *out)
 {
     const char *lang = comm->locale;
-    int64_t day = tz_day(comm->tz, now);
+    int64_t day = community_day(comm, now);
     int y, mon, d, wd;
     tz_day_ymd(day, &y, &mon, &d, &wd);
     if (strcmp(name, "date") == 0) {
@@ -627,7 +631,7 @@ static void post_text(struct engine *e, const struct sched *x, int64_t now, stru
     *empty = 0;
     if (strcmp(x->kind, "streak") == 0) {
         struct sbuf probe = {0};
-        *empty = at_risk(e, &x->comm, tz_day(x->comm.tz, now), &probe) == 0;
+        *empty = at_risk(e, &x->comm, community_day(&x->comm, now), &probe) == 0;
         sbuf_free(&probe);
         if (*empty)
             return;

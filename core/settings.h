@@ -79,6 +79,16 @@ struct engine_settings {
     int bug_duplicate_share;    /* percent of the original's reward a duplicate report gets */
     int offer_window_s;         /* how long a candidate has to accept an offer */
     int quiz_retake_s;          /* persona quizzes (quiz.c): a retake waits this long unless the quiz says */
+    /* streaks that forgive (core/streak.c): the community's day start,
+       streak freezes and make-up check-ins; 0 switches each off */
+    struct kb_streak_rules {
+        int day_start_hour;     /* local hour a community's day starts (0..23), unless set by /streak day */
+        int freeze_every;       /* one freeze earned per this many streak days */
+        int freeze_cap;         /* earning stops at this many freezes held */
+        int makeup_window_days; /* how far back a missed day may be made up */
+        int makeup_price;       /* points a make-up costs */
+        int makeup_per_month;   /* make-ups per member and month */
+    } streak;
 };
 
 #endif

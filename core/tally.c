@@ -25,11 +25,11 @@ static void period_days(enum top_span span, int64_t day, int64_t *first, int64_t
     *next = last + 1;
 }
 
-int64_t top_period(const char *tz, enum top_span span, int64_t at)
+int64_t top_period(const struct community *comm, enum top_span span, int64_t at)
 {
     if (span == TOP_ALL)
         return 0;
-    int64_t day = tz_day(tz, at), first, next;
+    int64_t day = community_day(comm, at), first, next;
     int y, mon, d, wday;
     tz_day_ymd(day, &y, &mon, &d, &wday);
     if (span == TOP_WEEK) {
@@ -40,17 +40,17 @@ int64_t top_period(const char *tz, enum top_span span, int64_t at)
 }
 
 /* The local day that stands for the period asked for: today, or a day of the one before. */
-static int64_t period_day(const char *tz, enum top_span span, int64_t now, int previous)
+static int64_t period_day(const struct community *comm, enum top_span span, int64_t now, int previous)
 {
-    int64_t today = tz_day(tz, now), first, next;
+    int64_t today = community_day(comm, now), first, next;
     if (!previous)
         return today;
     period_days(span, today, &first, &next);
     return first - 1;
 }
 
-void top_period_range(const char *tz, enum top_span span, int64_t now, int previous, int64_t *from,
-                      int64_t *to)
+void top_period_range(const struct community *comm, enum top_span span, int64_t now, int previous,
+                      int64_t *from, int64_t *to)
 {
     if (span == TOP_ALL) {
         *from = 0;
@@ -58,20 +58,20 @@ void top_period_range(const char *tz, enum top_span span, int64_t now, int previ
         return;
     }
     int64_t first, next;
-    period_days(span, period_day(tz, span, now, previous), &first, &next);
-    *from = tz_day_start(tz, first);
-    *to = tz_day_start(tz, next);
+    period_days(span, period_day(comm, span, now, previous), &first, &next);
+    *from = community_day_start(comm, first);
+    *to = community_day_start(comm, next);
 }
 
-void top_period_name(const char *tz, const char *lang, enum top_span span, int64_t now, int previous,
-                     struct sbuf *out)
+void top_period_name(const struct community *comm, const char *lang, enum top_span span, int64_t now,
+                     int previous, struct sbuf *out)
 {
     if (span == TOP_ALL) {
         text_format(out, lang, "top.span_all", NOARGS);
         return;
     }
     int64_t first, next;
-    period_days(span, period_day(tz, span, now, previous), &first, &next);
+    period_days(span, period_day(comm, span, now, previous), &first, &next);
     char from[8], to[8];
     int y, mon, d, wday;
     tz_day_ymd(first, &y, &mon, &d, &wday);
@@ -107,8 +107,8 @@ int top_tally_add(struct engine *e, int64_t community_id, int64_t member_id, int
     if (rc)
         return rc;
     size_t shape = !checkins && !tasks ? 0 : !tasks ? 1 : !points && !checkins ? 2 : 3;
-    const struct sval v[] = {SI(member_id), SI(top_period(comm.tz, TOP_WEEK, at)),
-                             SI(top_period(comm.tz, TOP_MONTH, at)), SI(points), SI(checkins), SI(tasks),
+    const struct sval v[] = {SI(member_id), SI(top_period(&comm, TOP_WEEK, at)),
+                             SI(top_period(&comm, TOP_MONTH, at)), SI(points), SI(checkins), SI(tasks),
                              SI(community_id)};
     rc = store_exec(e->st, tally_update[shape].sql, v, tally_update[shape].n);
     if (rc || store_changes(e->st) == 3)

@@ -18,6 +18,7 @@
 #include "award.h"
 #include "command.h"
 #include "defn.h"
+#include "repeat.h"
 #include "schedule.h"
 #include "standing.h"
 #include "who.h"
@@ -573,6 +574,7 @@ static int op_new(struct cmd_ctx *c)
     int64_t *inv = NULL;
     size_t n_inv = 0;
     char *unknown = NULL;
+    struct sbuf repeats = {0}; /* the series' line, for a repeating task */
     int rc = refuse_unreachable(c, &d);
     if (rc) {
         rc = rc == KB_EINVAL ? KB_OK : rc;
@@ -592,6 +594,8 @@ static int op_new(struct cmd_ctx *c)
         rc = add_invites(c, id, inv, n_inv);
     if (!rc && (d.given & TD_ROUNDS))
         rc = store_exec(c->st, "UPDATE tasks SET max_rounds = ? WHERE id = ?", VALS(SI(d.rounds), SI(id)));
+    if (!rc && d.repeat_days) /* before the card: it may set the deadline */
+        rc = repeat_series_start(c, id, &d, &repeats);
     char target[32];
     snprintf(target, sizeof target, "task:%lld", (long long)id);
     if (!rc && d.tag)
@@ -608,7 +612,11 @@ static int op_new(struct cmd_ctx *c)
     text_format(&post, c->lang, "task.announce", ARGS(TS("card", card.s), TI("id", id)));
     char btn[96];
     snprintf(btn, sizeof btn, "%s\x1f/claim %lld", text_get(c->lang, "task.button.claim"), (long long)id);
-    rc = ctx_reply(c, "task.posted", ARGS(TI("id", id)));
+    struct sbuf posted = {0};
+    text_format(&posted, c->lang, "task.posted", ARGS(TI("id", id)));
+    sbuf_add(&posted, sbuf_str(&repeats));
+    rc = ctx_reply_markup(c, posted.s, 0);
+    sbuf_free(&posted);
     if (!rc && t.tag[0])
         rc = task_tag_note(c, t.tag);
     if (!rc && d.all_groups) /* the announcement's message ids are kept under "task:<id>" */
@@ -621,9 +629,65 @@ static int op_new(struct cmd_ctx *c)
     sbuf_free(&post);
     task_row_free(&t);
 out:
+    sbuf_free(&repeats);
     free(unknown);
     free(inv);
     task_def_free(&d);
+    return rc;
+}
+
+int task_post_copy(struct engine *e, int64_t community_id, int64_t from_id, int64_t deadline,
+                   const char *platform, const char *chat_id, const char *note, int64_t now,
+                   int64_t *new_id)
+{
+    /* the announcement is the one /task new makes, from a command context
+       standing for the chat it goes to */
+    struct kb_event ev = {.kind = KB_EV_MESSAGE, .platform = platform, .chat_id = chat_id,
+                          .chat_type = KB_CHAT_GROUP};
+    struct cmd_ctx c = {.e = e, .st = e->st, .ev = &ev, .now = now, .at = now};
+    int rc = community_load(e, community_id, &c.comm);
+    if (rc)
+        return rc;
+    c.lang = c.comm.locale;
+    rc = store_exec(e->st,
+                    "INSERT INTO tasks(community_id, tier, title, brief, points, cash, currency, gift, badge,"
+                    " title_reward, deadline, quota, access, min_level, review, created_by, created_at, updated_at)"
+                    " SELECT community_id, tier, title, brief, points, cash, currency, gift, badge, title_reward,"
+                    " ?3, quota, access, min_level, review, created_by, ?4, ?4 FROM tasks"
+                    " WHERE id = ?1 AND community_id = ?2",
+                    VALS(SI(from_id), SI(community_id), deadline ? SI(deadline) : SN, SI(now)));
+    if (rc)
+        return rc;
+    if (store_changes(e->st) != 1)
+        return KB_ENOTFOUND;
+    int64_t id = store_last_id(e->st);
+    *new_id = id;
+    rc = store_exec(e->st, "INSERT INTO task_pools(task_id, pool) SELECT ?, pool FROM task_pools WHERE task_id = ?",
+                    VALS(SI(id), SI(from_id)));
+    if (!rc)
+        rc = store_exec(e->st,
+                        "INSERT INTO task_invites(task_id, member_id, invited_by, at)"
+                        " SELECT ?, member_id, invited_by, ? FROM task_invites WHERE task_id = ?",
+                        VALS(SI(id), SI(now), SI(from_id)));
+    struct task_row t;
+    if (!rc)
+        rc = task_load(e, community_id, id, &t);
+    if (rc)
+        return rc;
+    struct sbuf card = {0}, post = {0};
+    task_card(&c, &t, &card);
+    text_format(&post, c.lang, "task.announce", ARGS(TS("card", card.s), TI("id", id)));
+    if (note && *note) {
+        sbuf_add(&post, "\n");
+        sbuf_add(&post, note);
+    }
+    char btn[96], target[32];
+    snprintf(btn, sizeof btn, "%s\x1f/claim %lld", text_get(c.lang, "task.button.claim"), (long long)id);
+    snprintf(target, sizeof target, "task:%lld", (long long)id);
+    rc = chat_id ? ctx_post(&c, post.s, btn, target) : community_post(e, community_id, post.s, btn, target, now);
+    sbuf_free(&card);
+    sbuf_free(&post);
+    task_row_free(&t);
     return rc;
 }
 
@@ -1402,8 +1466,8 @@ static const struct text_entry texts[] = {
     {"task.help.tasks", "/tasks [all] — 我可以领取的任务（all：全部任务及不能领取的原因）",
      "/tasks [all] — tasks I can claim (all: every task, and why not)"},
     {"task.help.task", "/task &lt;编号&gt; — 查看任务简报", "/task &lt;id&gt; — a task's brief"},
-    {"task.help.task.op", "/task new|edit|close|cancel|invite|list|show — 发布和管理任务（/task new 查看字段）",
-     "/task new|edit|close|cancel|invite|list|show — post and manage tasks (/task new for the fields)"},
+    {"task.help.task.op", "/task new|edit|close|cancel|invite|list|show|stop — 发布和管理任务（/task new 查看字段）",
+     "/task new|edit|close|cancel|invite|list|show|stop — post and manage tasks (/task new for the fields)"},
     {"task.help.claim", "/claim &lt;编号&gt; — 领取任务", "/claim &lt;id&gt; — claim a task"},
     {"task.help.unclaim", "/unclaim &lt;编号&gt; — 放弃已领取的任务", "/unclaim &lt;id&gt; — give a claimed task back"},
     {"task.help.submit", "/submit &lt;编号&gt; &lt;内容或链接&gt; — 提交作品（也可回复自己的图片/文件）",
@@ -1411,17 +1475,17 @@ static const struct text_entry texts[] = {
     {"task.help.mytasks", "/mytasks — 我领取的任务和进度", "/mytasks — my claims and their state"},
     /* usage */
     {"task.op_usage",
-     "用法：/task new|edit|close|cancel|invite|list|show …，或 /task &lt;编号&gt; 查看简报",
-     "Usage: /task new|edit|close|cancel|invite|list|show …, or /task &lt;id&gt; for a brief"},
+     "用法：/task new|edit|close|cancel|invite|list|show|stop …，或 /task &lt;编号&gt; 查看简报",
+     "Usage: /task new|edit|close|cancel|invite|list|show|stop …, or /task &lt;id&gt; for a brief"},
     {"task.member_usage", "用法：/task &lt;编号&gt;，发送 /tasks 查看可领取的任务。",
      "Usage: /task &lt;id&gt;. Send /tasks to see what you can claim."},
     {"task.new_usage",
      "用法：/task new &lt;层级&gt; &lt;标题&gt; --reward points 50 --deadline 3d --quota 10 …\n"
      "层级：basic（筑基）explore（探索）precision（精准）cobuild（共建）。"
-     "字段：brief reward points cash gift badge deadline quota level pools tag everyone invite review rounds",
+     "字段：brief reward points cash gift badge deadline quota level pools tag everyone invite review rounds repeat（daily、weekly 或 mon,thu：每期一个新任务）",
      "Usage: /task new &lt;tier&gt; &lt;title&gt; --reward points 50 --deadline 3d --quota 10 …\n"
      "Tiers: basic, explore, precision, cobuild. "
-     "Fields: brief reward points cash gift badge deadline quota level pools tag everyone invite review rounds"},
+     "Fields: brief reward points cash gift badge deadline quota level pools tag everyone invite review rounds repeat (daily, weekly or mon,thu: a new task each time)"},
     {"task.edit_usage", "用法：/task edit &lt;编号&gt; --字段 值 …", "Usage: /task edit &lt;id&gt; --field value …"},
     {"task.close_usage", "用法：/task close &lt;编号&gt;", "Usage: /task close &lt;id&gt;"},
     {"task.cancel_usage", "用法：/task cancel &lt;编号&gt; [给领取者的说明]",
@@ -1465,6 +1529,8 @@ static const struct text_entry texts[] = {
     {"task.bad.invite", "⚠️ 字段 invite：请写被邀请成员，如 @alice @bob。",
      "⚠️ Field invite: list the invited members, e.g. @alice @bob."},
     {"task.bad.review", "⚠️ 字段 review：请写 yes 或 no。", "⚠️ Field review: write yes or no."},
+    {"task.bad.repeat", "⚠️ 字段 repeat：写 daily（每天）、weekly（每周今天这一天）、weekdays（工作日）或星期几，如 mon,thu / 周一,周四；只能在 /task new 时设置。",
+     "⚠️ Field repeat: daily, weekly (this weekday), weekdays, or days such as mon,thu; set with /task new only."},
     {"task.bad.groups", "⚠️ 字段 groups：请写 here（只发本群）或 all（发到社群的所有群）。",
      "⚠️ Field groups: write here (this group only) or all (every group of the community)."},
     {"task.bad.nothing", "⚠️ 没有要修改的字段。", "⚠️ Nothing to change: give at least one field."},

@@ -45,6 +45,7 @@ struct task_def {
     int all_groups;         /* announce in every group of the community */
     int64_t rounds;         /* revision rounds allowed, when TD_ROUNDS is given */
     char *tag;              /* only members with this tag may claim; "" = none (edit: lift it) */
+    int repeat_days;        /* posted again on these weekdays (bit 0 = Sunday, repeat.c); 0 = once */
     unsigned given;         /* TD_* */
     char field[40];         /* the bad (or unknown) field, for the message */
 };
@@ -97,6 +98,14 @@ int task_parse_id(const char *s, int64_t *id);
     "(CASE WHEN t.deadline IS NULL THEN NULL ELSE max(t.deadline, coalesce(c.revise_until, 0)) END)"
 /* The same from the two values (0 = none). */
 int64_t task_claim_due(int64_t deadline, int64_t revise_until);
+/* Post a copy of task from_id as a new open task (its brief, rewards,
+   quota and who may claim; its own deadline and no claims yet), announced
+   as /task new does: in chat platform/chat_id or, with chat_id NULL, in
+   every group of the community; note (markup) ends the announcement.
+   *new_id receives its id. */
+int task_post_copy(struct engine *e, int64_t community_id, int64_t from_id, int64_t deadline,
+                   const char *platform, const char *chat_id, const char *note, int64_t now,
+                   int64_t *new_id);
 extern const struct kb_module task_module;
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "defn.h"
+#include "repeat.h"
 
 #define TITLE_MAX 200
 #define BRIEF_MAX 4000
@@ -26,7 +27,7 @@ static const char *const tiers_zh[] = {"筑基", "探索", "精准", "共建", N
 static const char *const new_keys[] = {
     "tier", "title", "brief", "background", "messages", "style", "deliverables", "reward",
     "points", "cash", "gift", "badge", "deadline", "quota", "level", "pools", "pool",
-    "everyone", "invite", "review", "groups", "rounds", "tag", NULL};
+    "everyone", "invite", "review", "groups", "rounds", "tag", "repeat", NULL};
 
 /* The canonical tier of s ("explore" for "Explore" or "探索"), or NULL. */
 static const char *tier_of(const char *s)
@@ -481,6 +482,11 @@ static int parse_def(const char *text, const char *tz, int64_t now, struct task_
         } else {
             d->tag = xstrdup(v);
         }
+    }
+    if ((v = defn_get(&df, "repeat")) != NULL && /* a series starts with /task new only */
+        (!is_new || repeat_days_parse(v, tz, now, &d->repeat_days))) {
+        rc = bad(d, err_key, "task.bad.repeat", "repeat");
+        goto out;
     }
     if (!is_new && d->given == 0)
         rc = bad(d, err_key, "task.bad.nothing", "");

@@ -108,7 +108,7 @@ static int cmd_top(struct cmd_ctx *c)
         }
         free(w);
     }
-    int64_t period = top_period(c->comm.tz, span, c->at);
+    int64_t period = top_period(&c->comm, span, c->at);
     struct top_row rows[10];
     size_t n;
     int64_t my_rank, my_value;
@@ -116,7 +116,7 @@ static int cmd_top(struct cmd_ctx *c)
     if (rc)
         return rc;
     struct sbuf b = {0}, span_s = {0};
-    top_period_name(c->comm.tz, c->lang, span, c->at, 0, &span_s);
+    top_period_name(&c->comm, c->lang, span, c->at, 0, &span_s);
     text_format(&b, c->lang, "top.head",
                 ARGS(TS("span", span_s.s), TS("metric", text_get(c->lang, metric_keys[metric]))));
     sbuf_free(&span_s);
@@ -207,8 +207,8 @@ static int stats_levels(struct cmd_ctx *c, struct sbuf *b)
 
 static int stats_active(struct cmd_ctx *c, int64_t today, struct sbuf *b)
 {
-    int64_t t0 = tz_day_start(c->comm.tz, today), t7 = tz_day_start(c->comm.tz, today - 6),
-            t30 = tz_day_start(c->comm.tz, today - 29);
+    int64_t t0 = community_day_start(&c->comm, today), t7 = community_day_start(&c->comm, today - 6),
+            t30 = community_day_start(&c->comm, today - 29);
     sqlite3_stmt *s = store_query(c->st,
                                   "SELECT sum(last_seen >= ?2), sum(last_seen >= ?3), count(*) FROM members"
                                   " WHERE community_id = ?1 AND last_seen >= ?4",
@@ -259,7 +259,7 @@ static int stats_checkins(struct cmd_ctx *c, int64_t today, struct sbuf *b)
 
 static int stats_points(struct cmd_ctx *c, struct sbuf *b)
 {
-    int64_t week = top_period(c->comm.tz, TOP_WEEK, c->at), awarded = 0, granted = 0;
+    int64_t week = top_period(&c->comm, TOP_WEEK, c->at), awarded = 0, granted = 0;
     int rc = store_i64(c->st, &awarded,
                        "SELECT coalesce(sum(points), 0) FROM period_tallies"
                        " WHERE community_id = ? AND span = 1 AND period = ?",
@@ -268,11 +268,11 @@ static int stats_points(struct cmd_ctx *c, struct sbuf *b)
         rc = store_i64(c->st, &granted,
                        "SELECT coalesce(sum(amount), 0) FROM ledger WHERE community_id = ? AND at >= ?"
                        " AND reason = 'grant' AND kind = 'points'",
-                       VALS(SI(c->comm.id), SI(tz_day_start(c->comm.tz, week))));
+                       VALS(SI(c->comm.id), SI(community_day_start(&c->comm, week))));
     if (rc)
         return rc;
     struct sbuf period = {0};
-    top_period_name(c->comm.tz, c->lang, TOP_WEEK, c->at, 0, &period);
+    top_period_name(&c->comm, c->lang, TOP_WEEK, c->at, 0, &period);
     sbuf_addc(b, '\n');
     text_format(b, c->lang, "stats.points",
                 ARGS(TS("period", period.s), TI("awarded", awarded), TI("granted", granted)));
@@ -282,7 +282,7 @@ static int stats_points(struct cmd_ctx *c, struct sbuf *b)
 
 static int cmd_stats(struct cmd_ctx *c)
 {
-    int64_t today = tz_day(c->comm.tz, c->at);
+    int64_t today = community_day(&c->comm, c->at);
     struct sbuf b = {0};
     text_format(&b, c->lang, "stats.head", NOARGS);
     int rc = stats_levels(c, &b);

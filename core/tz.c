@@ -106,3 +106,29 @@ int64_t tz_day_start(const char *tz, int64_t day)
     tz_day_ymd(day, &y, &mon, &d, NULL);
     return tz_instant(tz, y, mon, d, 0, 0);
 }
+
+int64_t tz_day_from(const char *tz, int start_hour, int64_t t)
+{
+    struct tm tm;
+    tz_local(tz, t, &tm);
+    int64_t day = floor_div(t + tm.tm_gmtoff, 86400);
+    return tm.tm_hour < start_hour ? day - 1 : day;
+}
+
+int64_t tz_day_start_from(const char *tz, int start_hour, int64_t day)
+{
+    int y, mon, d;
+    tz_day_ymd(day, &y, &mon, &d, NULL);
+    return tz_instant(tz, y, mon, d, start_hour, 0);
+}
+
+int64_t tz_ymd_day(int y, int mon, int d)
+{
+    /* days-from-civil (H. Hinnant's algorithm) */
+    int64_t yy = (int64_t)y - (mon <= 2);
+    int64_t era = floor_div(yy, 400);
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}

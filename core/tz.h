@@ -21,6 +21,14 @@ int64_t tz_day(const char *tz, int64_t t);
 int64_t tz_instant(const char *tz, int y, int mon, int d, int h, int mi);
 /* The instant the local day starts. */
 int64_t tz_day_start(const char *tz, int64_t day);
+/* The day number of instant t for a community whose day starts at local
+   hour start_hour (0..23): a 01:00 message with a 03:00 start belongs to
+   the day before.  start_hour 0 is tz_day. */
+int64_t tz_day_from(const char *tz, int start_hour, int64_t t);
+/* The instant such a day begins (its local start_hour o'clock). */
+int64_t tz_day_start_from(const char *tz, int start_hour, int64_t day);
+/* y, mon (1..12), d -> day number (the inverse of tz_day_ymd; no check). */
+int64_t tz_ymd_day(int y, int mon, int d);
 /* Day number -> y, mon (1..12), d, weekday (0 = Sunday). */
 void tz_day_ymd(int64_t day, int *y, int *mon, int *d, int *wday);
 

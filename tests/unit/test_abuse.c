@@ -1,6 +1,6 @@
 /* Abuse: an ordinary member tries every operator command of every module
    and every operator subcommand the modules' tables declare (/task, /poll,
-   /schedule, /pool, /level, /community, /identity); every one is refused
+   /schedule, /pool, /level, /community, /identity, /streak); every one is refused
    and no table that holds state changes. */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -68,7 +68,8 @@ static const char *const ARGS[] = {
 
 /* The subcommands members may run; every other one in the tables must be
    refused to them. */
-static const char *const MEMBER_SUBCOMMANDS[] = {"pool apply", "quiz answer", "quiz share", "quiz stop"};
+static const char *const MEMBER_SUBCOMMANDS[] = {"pool apply", "quiz answer", "quiz share", "quiz stop",
+                                                 "checkin makeup", "checkin 补签", "checkin history", "checkin 记录"};
 
 /* Append " word" to buf (cut when full). */
 static void strcat_word(char *buf, size_t cap, const char *word)
@@ -98,6 +99,12 @@ TEST(members_refused_every_operator_command)
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM member_tags"), 2);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM tag_limits"), 1);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM quiz_results"), 1);
+    /* a repeating task and a granted streak freeze (/task stop, /streak day|freeze) */
+    fx_say(&f, "g1", "op", T0, "/task new basic Wheel --everyone --repeat daily");
+    fx_say(&f, "g1", "op", T0, "/streak freeze @bob 2");
+    free(fx_replies(&f));
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM task_series"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM streak_freezes"), 1);
     uint64_t before = state_hash(&f);
     CHECK(before != 0);
     int tried = 0, silent = 0;

@@ -523,10 +523,11 @@ TEST(leaderboard_periods_follow_the_local_midnight)
     /* Sunday 2026-11-29 23:50 and Monday 00:10 in Shanghai are the same UTC
        day (15:50Z, 16:10Z) but different local weeks */
     const int64_t sun_2350 = 1795967400, mon_0010 = 1795968600, mon_0800 = 1795996800;
-    CHECK_INT(top_period("Asia/Shanghai", TOP_WEEK, mon_0010) - top_period("Asia/Shanghai", TOP_WEEK, sun_2350), 7);
-    CHECK_INT(top_period("UTC", TOP_WEEK, mon_0010), top_period("UTC", TOP_WEEK, sun_2350));
-    CHECK_INT(top_period("Asia/Shanghai", TOP_MONTH, 1796055000), 202612); /* Dec 1 00:10 local */
-    CHECK_INT(top_period("Asia/Shanghai", TOP_MONTH, 1796053800), 202611); /* Nov 30 23:50 local */
+    const struct community sh = {.tz = "Asia/Shanghai"}, utc = {.tz = "UTC"};
+    CHECK_INT(top_period(&sh, TOP_WEEK, mon_0010) - top_period(&sh, TOP_WEEK, sun_2350), 7);
+    CHECK_INT(top_period(&utc, TOP_WEEK, mon_0010), top_period(&utc, TOP_WEEK, sun_2350));
+    CHECK_INT(top_period(&sh, TOP_MONTH, 1796055000), 202612); /* Dec 1 00:10 local */
+    CHECK_INT(top_period(&sh, TOP_MONTH, 1796053800), 202611); /* Nov 30 23:50 local */
     struct fx f;
     fx_open(&f, NULL, "en");
     fx_say(&f, "g1", "sun", sun_2350, "/checkin");
