@@ -9,6 +9,7 @@
 #include "event.h"
 #include "tz.h"
 #include "util.h"
+#include "when_words.h"
 
 #define DEFN_MAX_FIELDS 64
 
@@ -225,7 +226,7 @@ static int scan_hm(const char *s, int *h, int *mi)
     return (*h >= 0 && *h <= 23 && *mi >= 0 && *mi <= 59) ? KB_OK : KB_EINVAL;
 }
 
-int when_parse(const char *s, const char *tz, int64_t now, int64_t *out)
+static int when_parse_numeric(const char *s, const char *tz, int64_t now, int64_t *out)
 {
     if (!s)
         return KB_EINVAL;
@@ -290,6 +291,13 @@ int when_parse(const char *s, const char *tz, int64_t now, int64_t *out)
         return KB_EINVAL;
     *out = t;
     return KB_OK;
+}
+
+int when_parse(const char *s, const char *tz, int64_t now, int64_t *out)
+{
+    if (when_parse_numeric(s, tz, now, out) == KB_OK)
+        return KB_OK;
+    return when_words_parse(s, tz, now, out);
 }
 
 void when_format(int64_t t, const char *tz, char *buf, size_t cap)

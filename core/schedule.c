@@ -24,6 +24,7 @@
 #include "tally.h"
 #include "top.h"
 #include "tz.h"
+#include "when_words.h"
 
 #define SCHED_MAX_PER_COMMUNITY 20
 #define SCHED_LINE_MAX 500
@@ -68,7 +69,7 @@ int schedule_parse_hhmm(const char *s, int *minutes)
         sep = 3;
     }
     if (!colon)
-        return KB_EINVAL;
+        return when_time_of_day(s, minutes); /* 晚上8点, 8点半, 8pm */
     size_t hn = (size_t)(colon - s);
     const char *m = colon + sep;
     int h, mi;

@@ -92,7 +92,7 @@ TEST(past_month_day_stays_in_this_year)
 TEST(bad_times_are_refused)
 {
     int64_t t;
-    const char *bad[] = {"", "tomorrow", "2026-02-30", "2026-13-01", "25:00", "12:60", "0d",
+    const char *bad[] = {"", "tomorrow at", "2026-02-30", "2026-13-01", "25:00", "12:60", "0d",
                          "99999999d", "2026-12-01 8pm", "--", "d"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (when_parse(bad[i], "UTC", NOW, &t) == 0)
