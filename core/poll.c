@@ -291,6 +291,59 @@ static int starts_with_option(const char *s, const char *o)
     return s[n] == '\0' || (utf8_decode(s + n, strlen(s + n), &cp) && command_is_space(cp));
 }
 
+/* An option letter at s: "A".."Z", either case, full-width too ("Ｂ"); its
+   index, with *len its bytes, or -1. */
+static int option_letter(const char *s, size_t *len)
+{
+    uint32_t cp;
+    size_t n = utf8_decode(s, strlen(s), &cp);
+    if (cp >= 0xFF21 && cp <= 0xFF3A)
+        cp -= 0xFEE0; /* Ａ..Ｚ */
+    else if (cp >= 0xFF41 && cp <= 0xFF5A)
+        cp -= 0xFEE0; /* ａ..ｚ */
+    if (cp >= 'a' && cp <= 'z')
+        cp -= 32;
+    if (!n || cp < 'A' || cp > 'Z')
+        return -1;
+    *len = n;
+    return (int)(cp - 'A');
+}
+
+/* Options by letter: "A", "b", "A,C", "A、C", "Ｂ", each letter alone as a
+   word (tried after the options' own texts, so an option called "A" is
+   meant by its text).  KB_OK with *end after it; KB_ENOTFOUND when s is no
+   letter word; KB_EINVAL with err_key set when a letter names no option. */
+static int letters_choice(const char *s, const struct poll_def *d, unsigned *choices, const char **end,
+                          const char **err_key)
+{
+    unsigned set = 0;
+    const char *p = s;
+    for (;;) {
+        size_t n;
+        int i = option_letter(p, &n);
+        if (i < 0)
+            return KB_ENOTFOUND;
+        p += n;
+        uint32_t cp = 0;
+        size_t k = *p ? utf8_decode(p, strlen(p), &cp) : 0;
+        int last = !*p || command_is_space(cp);
+        int separated = cp == ',' || cp == 0xFF0C || cp == 0x3001;
+        if (!last && !separated)
+            return KB_ENOTFOUND; /* a word such as "Alpha" */
+        if (i >= d->n_options) {
+            *err_key = "poll.err_option_range";
+            return KB_EINVAL;
+        }
+        set |= 1u << i;
+        if (last)
+            break;
+        p += k;
+    }
+    *choices = set;
+    *end = p;
+    return KB_OK;
+}
+
 int poll_choice_parse(const char *s, const struct poll_def *d, unsigned *choices,
                       const char **reason, const char **err_key)
 {
@@ -345,7 +398,11 @@ int poll_choice_parse(const char *s, const struct poll_def *d, unsigned *choices
         }
     }
     if (best < 0) {
-        *err_key = "poll.err_option_unknown";
+        int rc = letters_choice(s, d, choices, &p, err_key);
+        if (rc == KB_OK)
+            goto done;
+        if (!*err_key)
+            *err_key = "poll.err_option_unknown";
         return KB_EINVAL;
     }
     *choices = 1u << best;
@@ -1415,8 +1472,8 @@ static const struct text_entry texts[] = {
     {"poll.err_multi", "--multi 的值 {what} 不对：应为 1 到选项数之间的数字。",
      "--multi {what} is not valid: give a number from 1 to the number of options."},
     {"poll.err_flag_value", "--{what} 的值不对。", "The value of --{what} is not valid."},
-    {"poll.err_closes", "看不懂截止时间 {what}，可以写 2d、3h 或 2026-12-01 20:00。",
-     "I can't read the closing time {what}; try 2d, 3h or 2026-12-01 20:00."},
+    {"poll.err_closes", "看不懂截止时间 {what}，可以写 明天 20:00、周五、3天后、晚上8点、2d 或 2026-12-01 20:00。",
+     "I can't read the closing time {what}; try tomorrow 20:00, fri, 2d, 3h or 2026-12-01 20:00."},
     {"poll.err_closes_past", "截止时间 {what} 已经过去了。", "The closing time {what} is already past."},
     {"poll.err_reward_operator", "🔒 只有配置的运营者可以设置投票奖励。",
      "🔒 Only configured operators can attach a reward to a poll."},

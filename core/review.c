@@ -713,6 +713,7 @@ static int tally_period(struct cmd_ctx *c, const char *w, int64_t *from, int64_t
 {
     *from = 0;
     *to = INT64_MAX;
+    w = command_keyword(w);
     if (!w || !strcmp(w, "all")) {
         text_format(label, c->lang, "review.period.all", NOARGS);
         return KB_OK;
@@ -815,7 +816,7 @@ static int cmd_tally(struct cmd_ctx *c)
 {
     const char *p = c->args;
     char *w = command_next_word(&p);
-    int csv = w && !strcmp(w, "export");
+    int csv = w && !strcmp(command_keyword(w), "export");
     char *period = csv ? command_next_word(&p) : w;
     char *extra = command_next_word(&p);
     int64_t from, to;
@@ -1157,7 +1158,7 @@ static const struct text_entry texts[] = {
      "/unapprove &lt;submission&gt; &lt;reason&gt; — reverse an approval and every reward it paid"},
     {"review.help.payout", "/payout @成员 [金额 [币种] | 礼品 [名称]] — 标记现金/礼品已发放",
      "/payout @member [amount [currency] | gift [name]] — mark owed cash and gifts as paid"},
-    {"review.help.tally", "/tally [all|week|month|YYYY-MM] — 奖励汇总；/tally export 导出 CSV",
+    {"review.help.tally", "/tally [全部|本周|本月|YYYY-MM] — 奖励汇总；/tally 导出 [时段] 导出 CSV",
      "/tally [all|week|month|YYYY-MM] — reward totals; /tally export for CSV"},
     {"review.help.audit", "/audit [条数] — 最近的运营操作记录", "/audit [n] — recent operator actions"},
     {"task.sub.pending", "待审核", "waiting for review"},
@@ -1229,7 +1230,7 @@ static const struct text_entry texts[] = {
     {"review.nothing_owed_gift", "👌 {who} 没有待发的礼品。", "👌 No gift is owed to {who}."},
     {"review.paid", "💸 已记录发放给 {who}：{what}", "💸 Recorded as paid to {who}: {what}"},
     {"review.period.all", "全部", "all time"},
-    {"review.tally_usage", "用法：/tally [all|week|month|YYYY-MM]，或 /tally export [时段]",
+    {"review.tally_usage", "用法：/tally [全部|本周|本月|YYYY-MM]，或 /tally 导出 [时段]",
      "Usage: /tally [all|week|month|YYYY-MM], or /tally export [period]"},
     {"review.tally_empty", "{period}：没有奖励记录。", "{period}: no rewards recorded."},
     {"review.tally_header", "<b>奖励汇总 · {period}</b>", "<b>Rewards · {period}</b>"},

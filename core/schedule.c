@@ -1334,8 +1334,8 @@ static const struct text_entry texts[] = {
      "/schedule quote add|list|del — rotating lines\n"
      "Days: daily, weekdays, weekends, mon-fri, mon,wed,fri (or --days …)\n"
      "Template variables: {date} {weekday} {yesterday_checkins} {streak_leaders} {quote} {leaderboard}"},
-    {"sched.bad_time", "时间格式不对：“{got}”。请用 24 小时制，例如 08:00 或 22:30。",
-     "I can't read the time \"{got}\". Use 24-hour HH:MM, e.g. 08:00 or 22:30."},
+    {"sched.bad_time", "时间格式不对：“{got}”。可以写 08:00、22:30、早上8点 或 晚上10点半。",
+     "I can't read the time \"{got}\". Use HH:MM (08:00, 22:30) or 8am, 10:30pm."},
     {"sched.ambiguous", "“{got}”是日期吗？日期要写成 daily、weekdays、mon-fri、工作日、周一-周五 这样的形式；要发这段文字，请在前面写上日期，例如 /schedule greet 08:00 daily 文字。",
      "Is \"{got}\" meant as the days? Write days as daily, weekdays, mon-fri or mon,wed,fri; to post that text, put the days before it, e.g. /schedule greet 08:00 daily text."},
     {"sched.unknown_var", "模板里有不认识的变量 {got}。可用的变量：{known}",

@@ -820,6 +820,7 @@ static int op_list(struct cmd_ctx *c)
     const char *mode = command_skip_space(rest);
     if (!*mode)
         mode = "open";
+    mode = command_keyword(mode);
     if (strcmp(mode, "open") && strcmp(mode, "closed") && strcmp(mode, "all"))
         return ctx_reply(c, "task.list_usage", NOARGS);
     sqlite3_stmt *s = store_query(
@@ -1031,7 +1032,7 @@ static int why_not(struct cmd_ctx *c, const struct task_row *t, const char **key
 
 static int cmd_tasks(struct cmd_ctx *c)
 {
-    int all = !strcmp(c->args, "all");
+    int all = !strcmp(command_keyword(c->args), "all");
     if (*c->args && !all)
         return ctx_reply(c, "task.tasks_usage", NOARGS);
     sqlite3_stmt *s = store_query(c->st,
@@ -1350,7 +1351,7 @@ static const struct cmd_sub subs[] = {
 
 static const struct text_entry texts[] = {
     /* help */
-    {"task.help.tasks", "/tasks [all] — 我可以领取的任务（all：全部任务及不能领取的原因）",
+    {"task.help.tasks", "/tasks [全部] — 我可以领取的任务（全部：所有任务及不能领取的原因）",
      "/tasks [all] — tasks I can claim (all: every task, and why not)"},
     {"task.help.task", "/task &lt;编号&gt; — 查看任务简报", "/task &lt;id&gt; — a task's brief"},
     {"task.help.task.op", "/task new|edit|close|cancel|invite|list|show — 发布和管理任务（/task new 查看字段）",
@@ -1378,9 +1379,9 @@ static const struct text_entry texts[] = {
     {"task.cancel_usage", "用法：/task cancel &lt;编号&gt; [给领取者的说明]",
      "Usage: /task cancel &lt;id&gt; [note to claimers]"},
     {"task.invite_usage", "用法：/task invite &lt;编号&gt; @成员 …", "Usage: /task invite &lt;id&gt; @member …"},
-    {"task.list_usage", "用法：/task list [open|closed|all]", "Usage: /task list [open|closed|all]"},
+    {"task.list_usage", "用法：/task list [进行中|已结束|全部]", "Usage: /task list [open|closed|all]"},
     {"task.show_usage", "用法：/task show &lt;编号&gt;", "Usage: /task show &lt;id&gt;"},
-    {"task.tasks_usage", "用法：/tasks 或 /tasks all", "Usage: /tasks or /tasks all"},
+    {"task.tasks_usage", "用法：/tasks 或 /tasks 全部", "Usage: /tasks or /tasks all"},
     {"task.claim_usage", "用法：/claim &lt;编号&gt;", "Usage: /claim &lt;id&gt;"},
     {"task.unclaim_usage", "用法：/unclaim &lt;编号&gt;", "Usage: /unclaim &lt;id&gt;"},
     {"task.submit_usage", "用法：/submit &lt;编号&gt; &lt;内容或链接&gt;（或回复自己的图片/文件发送 /submit &lt;编号&gt;）",
@@ -1400,8 +1401,8 @@ static const struct text_entry texts[] = {
      "⚠️ 字段 {field}：看不懂。points 为正整数，cash 如 200 CNY 或 99.50，gift/badge 为 1–100 字节的名称。",
      "⚠️ Field {field}: I can't read it. points is a positive number, cash like 200 CNY or 99.50, "
      "gift/badge a name of 1–100 bytes."},
-    {"task.bad.deadline", "⚠️ 字段 deadline：看不懂时间。可以写 3d、12h、2026-12-01 20:00、12-01 或 20:00。",
-     "⚠️ Field deadline: I can't read that time. Try 3d, 12h, 2026-12-01 20:00, 12-01 or 20:00."},
+    {"task.bad.deadline", "⚠️ 字段 deadline：看不懂时间。可以写 明天、周五 20:00、下周一、12月4日、3天后、晚上8点 或 2026-12-01 20:00。",
+     "⚠️ Field deadline: I can't read that time. Try tomorrow, fri 20:00, next mon, 3d, 12h, 12-01 or 2026-12-01 20:00."},
     {"task.bad.deadline_past", "⚠️ 字段 deadline：截止时间已经过去了。", "⚠️ Field deadline: that time has already passed."},
     {"task.bad.quota", "⚠️ 字段 quota：名额是 0–100000 的整数（0 = 不限）。",
      "⚠️ Field quota: a whole number 0–100000 (0 = unlimited)."},

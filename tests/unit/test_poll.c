@@ -236,6 +236,34 @@ TEST(choices_by_number_list_and_text)
     CHECK_INT(poll_choice_parse("Cityscape", &d, &ch, &reason, &err), KB_EINVAL);
 }
 
+/* Options by letter (A = 1), either case and full-width, after the options'
+   own texts: an option called "B" is meant by its text. */
+TEST(choices_by_letter)
+{
+    struct poll_def d;
+    const char *err, *reason;
+    unsigned ch;
+    CHECK_INT(poll_definition_parse("海报选哪张 | 蓝色海报 | 红色海报 | Alpha --multi 2", TZ, T0, &d, &err), 0);
+    CHECK_INT(poll_choice_parse("A", &d, &ch, &reason, &err), 0);
+    CHECK_INT(ch, 1);
+    CHECK_INT(poll_choice_parse("b 颜色更暖", &d, &ch, &reason, &err), 0);
+    CHECK_INT(ch, 2);
+    CHECK_STR(reason, "颜色更暖");
+    CHECK_INT(poll_choice_parse("Ｂ", &d, &ch, &reason, &err), 0);
+    CHECK_INT(ch, 2);
+    CHECK_INT(poll_choice_parse("A、C 都好", &d, &ch, &reason, &err), 0);
+    CHECK_INT(ch, 5);
+    CHECK_INT(poll_choice_parse("Alpha", &d, &ch, &reason, &err), 0);
+    CHECK_INT(ch, 4);
+    CHECK_INT(poll_choice_parse("D", &d, &ch, &reason, &err), KB_EINVAL);
+    CHECK_STR(err, "poll.err_option_range");
+    CHECK_INT(poll_choice_parse("Ab", &d, &ch, &reason, &err), KB_EINVAL);
+    CHECK_STR(err, "poll.err_option_unknown");
+    CHECK_INT(poll_definition_parse("Q | X | Y | B", TZ, T0, &d, &err), 0);
+    CHECK_INT(poll_choice_parse("B", &d, &ch, &reason, &err), 0);
+    CHECK_INT(ch, 4); /* the option named "B", not the second letter */
+}
+
 TEST(parsers_survive_random_input)
 {
     uint32_t x = 12345;
@@ -845,7 +873,7 @@ TEST(unvote_withdraws_a_vote_or_one_option)
 }
 
 TEST_MAIN(T(polls_posted_in_every_group), T(definition_one_line_with_every_flag), T(definition_multi_line_forms),
-          T(definition_refusals_name_the_problem), T(choices_by_number_list_and_text),
+          T(definition_refusals_name_the_problem), T(choices_by_number_list_and_text), T(choices_by_letter),
           T(parsers_survive_random_input), T(revote_is_an_upsert_and_pays_once),
           T(multiple_choice_and_reasons), T(anonymous_polls_never_show_voters),
           T(refusals_are_clear), T(eligibility_by_level_and_pool),
