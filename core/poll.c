@@ -11,6 +11,7 @@
  * it, at most one per POLL_EDIT_GAP_S, the tick sending any owed edit.
  */
 #include "poll.h"
+#include "poll_layers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "once.h"
 #include "schedule.h"
 #include "standing.h"
+#include "who.h"
 
 #define POLL_REPLY_CAP 3500 /* bytes of listing before we cut it short */
 
@@ -636,7 +638,7 @@ static int render_results(struct engine *e, const struct poll *p, const char *la
             continue;
         sbuf_addf(b, "\n%d. ", i + 1);
         text_user(b, p->d.options[i]);
-        sbuf_add(b, ": ");
+        sbuf_add(b, text_get(lang, "poll.layers_colon"));
         sqlite3_stmt *s = store_query(e->st,
                                       "SELECT member_id FROM poll_votes WHERE poll_id = ?"
                                       " AND (choices >> ?) & 1 ORDER BY at, member_id",
@@ -733,6 +735,8 @@ static int poll_close(struct engine *e, struct poll *p, int64_t at, int64_t now)
         return rc;
     struct sbuf text = {0};
     rc = render_results(e, p, comm.locale, now, &text);
+    if (!rc)
+        rc = poll_layers_summary(e, p->id, &p->d, comm.locale, &text);
     struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = p->platform, .chat_id = p->chat_id,
                          .thread_id = p->has_thread ? p->thread_id : NULL, .text = text.s};
     if (!rc && p->d.all_groups)
@@ -1213,6 +1217,24 @@ static int poll_close_cmd(struct cmd_ctx *c)
     return rc;
 }
 
+/* "--by level|pool" after the poll id: *by_given 0 when absent; KB_EINVAL
+   when malformed. */
+static int parse_by(const char *rest, int *by_given, enum poll_layer_by *by)
+{
+    *by_given = 0;
+    char *flag = command_next_word(&rest), *value = flag ? command_next_word(&rest) : NULL;
+    char *extra = value ? command_next_word(&rest) : NULL;
+    int rc = KB_OK;
+    if (flag && (strcmp(flag, "--by") || extra || poll_layer_by_parse(command_keyword(value), by)))
+        rc = KB_EINVAL;
+    else
+        *by_given = flag != NULL;
+    free(flag);
+    free(value);
+    free(extra);
+    return rc;
+}
+
 static int poll_results_cmd(struct cmd_ctx *c)
 {
     const char *rest = c->args;
@@ -1220,8 +1242,15 @@ static int poll_results_cmd(struct cmd_ctx *c)
     int rc = load_arg(c, &rest, "poll.usage", &p);
     if (rc || !p.id)
         return rc;
+    int by_given;
+    enum poll_layer_by by;
+    if (parse_by(rest, &by_given, &by))
+        return ctx_reply(c, "poll.by_usage", NOARGS);
     struct sbuf b = {0};
-    rc = render_results(c->e, &p, c->lang, c->now, &b);
+    if (by_given)
+        rc = poll_layers_results(c->e, p.id, &p.d, by, c->lang, &b);
+    else
+        rc = render_results(c->e, &p, c->lang, c->now, &b);
     if (!rc)
         rc = ctx_reply_markup(c, b.s, 0);
     sbuf_free(&b);
@@ -1235,7 +1264,18 @@ static int poll_reasons_cmd(struct cmd_ctx *c)
     int rc = load_arg(c, &rest, "poll.usage", &p);
     if (rc || !p.id)
         return rc;
+    int by_given;
+    enum poll_layer_by by;
+    if (parse_by(rest, &by_given, &by))
+        return ctx_reply(c, "poll.by_usage", NOARGS);
     struct sbuf b = {0};
+    if (by_given) {
+        rc = poll_layers_reasons(c->e, p.id, &p.d, by, c->lang, &b);
+        if (!rc)
+            rc = ctx_reply_markup(c, b.s, 0);
+        sbuf_free(&b);
+        return rc;
+    }
     text_format(&b, c->lang, "poll.reasons_title", ARGS(TI("id", p.id), TU("question", p.d.question)));
     int64_t total = 0, shown = 0;
     for (int i = 0; i < p.d.n_options && !rc; i++) {
@@ -1417,6 +1457,69 @@ static int64_t poll_next_due(struct engine *e, int64_t now)
     return b < 0 || a < b ? a : b;
 }
 
+/* ==== insightful reasons ================================================== */
+
+/* /insight <poll> @member: the member's reason on the poll was worth
+   reading; the configured bonus is paid once per poll and member (the
+   ledger is unique on reason and ref), and the group hears why. */
+static int cmd_insight(struct cmd_ctx *c)
+{
+    const char *rest = c->args;
+    struct poll p;
+    int rc = load_arg(c, &rest, "poll.insight_usage", &p);
+    if (rc || !p.id)
+        return rc;
+    char *who = who_next_target(c, &rest);
+    int64_t member = 0;
+    rc = who_resolve(c, who, &member);
+    free(who);
+    if (rc == KB_ENOTFOUND)
+        return KB_OK; /* who_resolve said why */
+    if (rc)
+        return rc;
+    int64_t bonus = c->e->set.poll_insight_bonus;
+    if (bonus <= 0)
+        return ctx_reply(c, "poll.insight_off", NOARGS);
+    if (member == c->member_id && !ctx_is_owner(c))
+        return ctx_reply(c, "grant.self", NOARGS);
+    sqlite3_stmt *s = store_query(c->st, "SELECT reason FROM poll_votes WHERE poll_id = ? AND member_id = ?",
+                                  VALS(SI(p.id), SI(member)));
+    if (!s)
+        return store_failure(c->st);
+    struct sbuf reason = {0}, name = {0};
+    int found = store_step(c->st, s);
+    if (found == 1)
+        sbuf_add(&reason, store_text(s, 0));
+    store_done(s);
+    member_label(c->e, member, &name);
+    char ref[32];
+    snprintf(ref, sizeof ref, "poll:%lld", (long long)p.id);
+    int added = 0;
+    if (found < 0) {
+        rc = found;
+    } else if (found == 0 || !reason.len) {
+        rc = ctx_reply(c, found ? "poll.insight_no_reason" : "poll.insight_no_vote",
+                       ARGS(TS("name", name.s), TI("id", p.id)));
+    } else {
+        struct ledger_entry le = {.community_id = c->comm.id, .member_id = member, .kind = "points",
+                                  .amount = bonus, .reason = "insight", .ref = ref,
+                                  .granted_by = c->member_id, .at = c->now};
+        rc = ledger_add(c->e, &le, &added);
+        if (!rc && !added)
+            rc = ctx_reply(c, "poll.insight_already", ARGS(TS("name", name.s), TI("id", p.id)));
+    }
+    if (!rc && added)
+        rc = standing_changed(c->e, c->comm.id, member, c->now);
+    if (!rc && added)
+        rc = audit_add(c, "poll.insight", ref, name.s);
+    if (!rc && added)
+        rc = ctx_reply(c, "poll.insight_done", ARGS(TS("name", name.s), TI("id", p.id), TI("points", bonus),
+                                                    TU("reason", reason.s)));
+    sbuf_free(&reason);
+    sbuf_free(&name);
+    return rc;
+}
+
 /* ==== the module ========================================================== */
 
 static const struct cmd_spec commands[] = {
@@ -1424,6 +1527,7 @@ static const struct cmd_spec commands[] = {
     {"unvote", cmd_unvote, 0, "poll.help_unvote", "撤票"},
     {"polls", cmd_polls, 0, "poll.help_polls", "投票列表"},
     {"poll", cmd_poll, CMD_OPERATOR, "poll.help_poll", NULL},
+    {"insight", cmd_insight, CMD_LEDGER, "poll.help_insight", NULL},
 };
 
 static const struct cmd_sub subs[] = {
@@ -1435,6 +1539,39 @@ static const struct cmd_sub subs[] = {
 };
 
 static const struct text_entry texts[] = {
+    {"poll.help_insight", "/insight 投票编号 @成员 — 把该成员的投票理由评为精选，奖励积分（每人每个投票一次）",
+     "/insight poll-id @member — mark the member's reason as insightful: bonus points, once per poll"},
+    {"ledger.reason.insight", "精选理由", "insightful reasons"},
+    {"poll.insight_usage", "用法：/insight 投票编号 @成员，例如 /insight 3 @alice",
+     "Usage: /insight poll-id @member, e.g. /insight 3 @alice"},
+    {"poll.insight_off", "精选理由奖励未开启（配置 polls.insight_bonus）。",
+     "Insight bonuses are off (configure polls.insight_bonus)."},
+    {"poll.insight_no_vote", "{name} 没有在投票 #{id} 中投票。", "{name} has not voted on poll #{id}."},
+    {"poll.insight_no_reason", "{name} 在投票 #{id} 中没有写理由。", "{name} gave no reason on poll #{id}."},
+    {"poll.insight_already", "{name} 在投票 #{id} 的理由已经评为精选过了。",
+     "{name}'s reason on poll #{id} is already marked insightful."},
+    {"poll.insight_done", "💡 {name} 在投票 #{id} 的理由被评为精选，+{points} 积分：\n“{reason}”",
+     "💡 {name}'s reason on poll #{id} was marked insightful, +{points} points:\n\"{reason}\""},
+    {"poll.by_usage", "用法：/poll results|reasons 编号 --by 等级|人才库",
+     "Usage: /poll results|reasons id --by level|pool"},
+    {"poll.layers_title_level", "📊 <b>投票 #{id} 按等级分层</b>\n{question}",
+     "📊 <b>Poll #{id} by level</b>\n{question}"},
+    {"poll.layers_title_pool", "📊 <b>投票 #{id} 按人才库分层</b>\n{question}",
+     "📊 <b>Poll #{id} by talent pool</b>\n{question}"},
+    {"poll.layers_reasons_level", "💬 <b>投票 #{id} 的理由（按等级）</b>\n{question}",
+     "💬 <b>Reasons for poll #{id}, by level</b>\n{question}"},
+    {"poll.layers_reasons_pool", "💬 <b>投票 #{id} 的理由（按人才库）</b>\n{question}",
+     "💬 <b>Reasons for poll #{id}, by talent pool</b>\n{question}"},
+    {"poll.layers_reasons_anonymous", "这是匿名投票：理由不按层显示，以免认出写理由的人。",
+     "This poll is anonymous: reasons are not split by layer, so nobody can be recognised by them."},
+    {"poll.layers_none", "还没有人投票。", "No votes yet."},
+    {"poll.layers_summary_head", "<b>分层结果</b>", "<b>By level</b>"},
+    {"poll.layers_colon", "：", ": "},
+    {"poll.layer_voters", "{n} 人", "{n} voter(s)"},
+    {"poll.layer_voters_paren", "（{n} 人）", " ({n} voter(s))"},
+    {"poll.layer_no_pool", "不在人才库", "in no pool"},
+    {"poll.layer_others", "其他", "others"},
+    {"poll.layer_small", "人数较少的层（合并显示）", "smaller layers, merged"},
     {"poll.help_vote", "/vote 编号 选项 [理由] — 投票（再次投票可修改）",
      "/vote id option [reason] — vote (vote again to change it)"},
     {"poll.help_unvote", "/unvote 编号 [选项] — 撤回投票（或其中一项）",
@@ -1447,9 +1584,11 @@ static const struct text_entry texts[] = {
     {"poll.help_polls", "/polls — 进行中的投票", "/polls — open polls"},
     {"poll.help_poll",
      "/poll new 问题 | 选项1 | 选项2 [--multi N --anonymous --hidden --closes 2d --reason required"
-     " --min-level N --pool 名称 --reward 积分数] · /poll close|results|reasons|export 编号",
+     " --min-level N --pool 名称 --reward 积分数] · /poll close|results|reasons|export 编号"
+     "（results、reasons 可加 --by 等级|人才库）",
      "/poll new Question | opt1 | opt2 [--multi N --anonymous --hidden --closes 2d --reason required"
-     " --min-level N --pool NAME --reward N] · /poll close|results|reasons|export id"},
+     " --min-level N --pool NAME --reward N] · /poll close|results|reasons|export id"
+     " (results and reasons take --by level|pool)"},
     {"poll.usage",
      "用法：/poll new 问题 | 选项1 | 选项2 …，或 /poll close|results|reasons|export 编号",
      "Usage: /poll new Question | option 1 | option 2 …, or /poll close|results|reasons|export id"},
@@ -1549,8 +1688,16 @@ static int poll_template_var(struct engine *e, const struct community *comm, con
                               now, out);
 }
 
+static const struct kb_setting settings[] = {
+    {.path = "polls", .type = KB_SETTING_SECTION},
+    {.path = "polls.insight_bonus", .type = KB_SETTING_INT,
+     .off = offsetof(struct engine_settings, poll_insight_bonus), .max = 100000, .scale = 1, .dnum = 20},
+};
+
 const struct kb_module poll_module = {
     .name = "poll",
+    .settings = settings,
+    .n_settings = KB_COUNT(settings),
     .migrations = migrations,
     .n_migrations = KB_COUNT(migrations),
     .commands = commands,

@@ -71,6 +71,7 @@ struct engine_settings {
     struct kb_schedule_default schedules[KB_MAX_SCHEDULES];
     size_t n_schedules;
     char *console_url;          /* the web console's public base URL; NULL = no console */
+    int poll_insight_bonus;     /* polls: points for a reason marked insightful (/insight), 0 = off */
 };
 
 #endif
