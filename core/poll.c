@@ -1585,10 +1585,10 @@ static const struct text_entry texts[] = {
     {"poll.help_poll",
      "/poll new 问题 | 选项1 | 选项2 [--multi N --anonymous --hidden --closes 2d --reason required"
      " --min-level N --pool 名称 --reward 积分数] · /poll close|results|reasons|export 编号"
-     "（results、reasons 可加 --by 等级|人才库）",
+     " · /poll results|reasons 编号 --by 等级|人才库",
      "/poll new Question | opt1 | opt2 [--multi N --anonymous --hidden --closes 2d --reason required"
      " --min-level N --pool NAME --reward N] · /poll close|results|reasons|export id"
-     " (results and reasons take --by level|pool)"},
+     " · /poll results|reasons id --by level|pool"},
     {"poll.usage",
      "用法：/poll new 问题 | 选项1 | 选项2 …，或 /poll close|results|reasons|export 编号",
      "Usage: /poll new Question | option 1 | option 2 …, or /poll close|results|reasons|export id"},
