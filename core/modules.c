@@ -7,6 +7,7 @@
 #include "poll.h"
 #include "profile.h"
 #include "task.h"
+#include "next.h"
 #include "review.h"
 #include "grant.h"
 #include "link.h"
@@ -22,6 +23,7 @@ const struct kb_module *const kb_modules[] = {
     &profile_module,
     &poll_module,
     &task_module,
+    &next_module,
     &review_module,
     &top_module,
     &standing_module,

@@ -10,6 +10,7 @@
 #include "checkin.h"
 #include "ledger.h"
 #include "link.h"
+#include "next.h"
 #include "standing.h"
 #include "top.h"
 #include "tz.h"
@@ -41,6 +42,17 @@ static int cmd_me(struct cmd_ctx *c)
     }
     if (!rc)
         rc = standing_describe(c, &b); /* level, progress, titles, badges, pools */
+    struct sbuf next = {0};
+    size_t n_next = 0;
+    if (!rc)
+        rc = next_suggest(c->e, c->comm.id, c->comm.tz, c->member_id, c->now, c->lang, 1,
+                          c->ev->chat_type == KB_CHAT_PRIVATE, &next, &n_next);
+    if (!rc && n_next) {
+        sbuf_addc(&b, '\n');
+        text_format(&b, c->lang, "me.next", NOARGS);
+        sbuf_add(&b, next.s);
+    }
+    sbuf_free(&next);
     if (!rc)
         rc = ctx_reply_markup(c, b.s, 0);
     sbuf_free(&b);

@@ -205,17 +205,22 @@ static void quota_text(struct cmd_ctx *c, const struct task_row *t, struct sbuf 
    with their invitation). */
 static void reward_text(struct cmd_ctx *c, const struct task_row *t, struct sbuf *out)
 {
-    if (c->ev->chat_type == KB_CHAT_PRIVATE || !t->cash || strcmp(t->access, "invite") != 0) {
-        task_reward_format(c->lang, t, out);
+    task_reward_shown(c->lang, t, c->ev->chat_type == KB_CHAT_PRIVATE, out);
+}
+
+void task_reward_shown(const char *lang, const struct task_row *t, int private_chat, struct sbuf *out)
+{
+    if (private_chat || !t->cash || strcmp(t->access, "invite") != 0) {
+        task_reward_format(lang, t, out);
         return;
     }
     struct task_row rest = *t;
     rest.cash = 0;
     if (rest.points || *rest.gift || *rest.badge || *rest.title_reward) {
-        task_reward_format(c->lang, &rest, out);
+        task_reward_format(lang, &rest, out);
         sbuf_add(out, ", ");
     }
-    text_format(out, c->lang, "task.reward.cash_private", NOARGS);
+    text_format(out, lang, "task.reward.cash_private", NOARGS);
 }
 
 /* A brief as stored ("background: …" lines for the creative-brief
@@ -958,16 +963,16 @@ int64_t task_claim_due(int64_t deadline, int64_t revise_until)
     return deadline && revise_until > deadline ? revise_until : deadline;
 }
 
-static int my_claim(struct cmd_ctx *c, int64_t task_id, struct own_claim *out)
+static int claim_of(struct engine *e, int64_t task_id, int64_t member_id, struct own_claim *out)
 {
     *out = (struct own_claim){0};
-    sqlite3_stmt *s = store_query(c->st,
+    sqlite3_stmt *s = store_query(e->st,
                                   "SELECT id, state, coalesce(revise_until, 0) FROM claims"
                                   " WHERE task_id = ? AND member_id = ?",
-                                  VALS(SI(task_id), SI(c->member_id)));
+                                  VALS(SI(task_id), SI(member_id)));
     if (!s)
-        return store_failure(c->st);
-    int rc = store_step(c->st, s);
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
     if (rc == 1) {
         out->id = store_int(s, 0);
         snprintf(out->state, sizeof out->state, "%s", store_text(s, 1));
@@ -975,6 +980,11 @@ static int my_claim(struct cmd_ctx *c, int64_t task_id, struct own_claim *out)
     }
     store_done(s);
     return rc < 0 ? rc : KB_OK;
+}
+
+static int my_claim(struct cmd_ctx *c, int64_t task_id, struct own_claim *out)
+{
+    return claim_of(c->e, task_id, c->member_id, out);
 }
 
 /* /claim, /unclaim and /submit open alike: the task named first in *p (p is
@@ -998,12 +1008,11 @@ static int live_claim(const char *state)
     return !strcmp(state, "claimed") || !strcmp(state, "submitted") || !strcmp(state, "rejected");
 }
 
-/* Why this member cannot claim t now: a "task.why.*" key, or NULL. */
-static int why_not(struct cmd_ctx *c, const struct task_row *t, const char **key)
+int task_why_not(struct engine *e, const struct task_row *t, int64_t member_id, int64_t now, const char **key)
 {
     *key = NULL;
     struct own_claim mine;
-    int rc = my_claim(c, t->id, &mine);
+    int rc = claim_of(e, t->id, member_id, &mine);
     if (rc)
         return rc;
     enum elig why = ELIG_OK;
@@ -1015,9 +1024,9 @@ static int why_not(struct cmd_ctx *c, const struct task_row *t, const char **key
         *key = "task.why.claimed";
     else if (strcmp(t->state, "open"))
         *key = "task.why.closed";
-    else if (t->deadline && t->deadline <= c->now)
+    else if (t->deadline && t->deadline <= now)
         *key = "task.why.deadline";
-    else if ((rc = task_eligible(c->e, t, c->member_id, &why)) != KB_OK)
+    else if ((rc = task_eligible(e, t, member_id, &why)) != KB_OK)
         return rc;
     else if (why == ELIG_LEVEL)
         *key = "task.why.level";
@@ -1028,6 +1037,11 @@ static int why_not(struct cmd_ctx *c, const struct task_row *t, const char **key
     else if (t->quota && t->claimed >= t->quota)
         *key = "task.why.full";
     return KB_OK;
+}
+
+static int why_not(struct cmd_ctx *c, const struct task_row *t, const char **key)
+{
+    return task_why_not(c->e, t, c->member_id, c->now, key);
 }
 
 static int cmd_tasks(struct cmd_ctx *c)

@@ -75,6 +75,9 @@ int task_load(struct engine *e, int64_t community_id, int64_t id, struct task_ro
 void task_row_free(struct task_row *t);
 /* "50 points, 200.00 CNY, gift: …" in lang (escaped). */
 void task_reward_format(const char *lang, const struct task_row *t, struct sbuf *out);
+/* The reward as shown where it is read: an invited task's fee only in a
+   private chat (a fee is a private matter). */
+void task_reward_shown(const char *lang, const struct task_row *t, int private_chat, struct sbuf *out);
 /* "@handle" when the member has one, else the display name (escaped). */
 void task_mention(struct engine *e, int64_t member_id, struct sbuf *out);
 /* Append "12.50 CNY". */
@@ -88,6 +91,9 @@ int task_parse_id(const char *s, int64_t *id);
     "(CASE WHEN t.deadline IS NULL THEN NULL ELSE max(t.deadline, coalesce(c.revise_until, 0)) END)"
 /* The same from the two values (0 = none). */
 int64_t task_claim_due(int64_t deadline, int64_t revise_until);
+/* Why member cannot claim t at now: a "task.why.*" catalogue key (claimed,
+   approved, closed, level, pool, invite, full …), or NULL when they may. */
+int task_why_not(struct engine *e, const struct task_row *t, int64_t member_id, int64_t now, const char **key);
 extern const struct kb_module task_module;
 
 #endif
