@@ -8,6 +8,7 @@
 #include "profile.h"
 #include "task.h"
 #include "next.h"
+#include "summary.h"
 #include "review.h"
 #include "grant.h"
 #include "link.h"
@@ -24,6 +25,7 @@ const struct kb_module *const kb_modules[] = {
     &poll_module,
     &task_module,
     &next_module,
+    &summary_module,
     &review_module,
     &top_module,
     &standing_module,
