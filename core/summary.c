@@ -18,7 +18,8 @@
 
 enum {
     GRACE_S = 12 * 3600, /* a run not started this long after its hour waits for next week */
-    BATCH_MAX = 200      /* members per tick at most, whatever per_second says */
+    BATCH_MAX = 200,     /* members per tick at most, whatever per_second says */
+    BACKLOG_S = 4        /* seconds' worth of summaries waiting to be sent, at most */
 };
 
 /* ==== the text ============================================================ */
@@ -207,7 +208,22 @@ static int run_step(struct engine *e, const struct community *comm, int64_t week
                         VALS(SI(comm->id), SI(week), SI(now)));
     if (rc)
         return rc;
+    /* at most per_second a tick, and never more than BACKLOG_S seconds' worth
+       waiting in the outbox: the sender's bulk lane sets the real pace */
     int64_t batch = e->set.summary_per_second < BATCH_MAX ? e->set.summary_per_second : BATCH_MAX;
+    int64_t waiting = 0;
+    rc = store_i64(e->st, &waiting,
+                   "SELECT count(*) FROM outbox WHERE state = 0 AND ref >= '" KB_BULK_REF_PREFIX "summary:'"
+                   " AND ref < '" KB_BULK_REF_PREFIX "summary;'",
+                   NOVALS);
+    if (rc)
+        return rc;
+    if (batch > BACKLOG_S * e->set.summary_per_second - waiting)
+        batch = BACKLOG_S * e->set.summary_per_second - waiting;
+    if (batch <= 0) {
+        *finished = 0;
+        return KB_OK;
+    }
     sqlite3_stmt *s = store_query(e->st, SUMMARY_MEMBERS_SQL,
                                   VALS(SI(comm->id), SI(cursor), SI(now - (int64_t)e->set.summary_active_days * 86400),
                                        SI(batch)));
@@ -228,8 +244,10 @@ static int run_step(struct engine *e, const struct community *comm, int64_t week
     for (size_t i = 0; i < n && !rc; i++) {
         struct sbuf text = {0};
         rc = summary_render(e, comm, t[i].member, now, comm->locale, &text);
-        char ref[48]; /* not "private:…": a refused summary is not re-posted in the group */
-        snprintf(ref, sizeof ref, "summary:%lld:%lld", (long long)week, (long long)t[i].member);
+        /* a bulk message (its own lane in the sender), and not "private:…":
+           a refused summary is not re-posted in the group */
+        char ref[64];
+        snprintf(ref, sizeof ref, KB_BULK_REF_PREFIX "summary:%lld:%lld", (long long)week, (long long)t[i].member);
         struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = t[i].platform, .chat_id = t[i].chat,
                              .text = text.s};
         if (!rc)
