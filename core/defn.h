@@ -6,8 +6,10 @@
  *               tier: precision
  *               brief: five road-trip photos
  *                 bright, fresh colours        (indented or colon-less lines continue)
- * Both may be mixed.  Keys are case-insensitive ASCII words ([a-z0-9_-]);
- * "：" (full-width colon) works like ":".  A key without a value is a flag.
+ * Both may be mixed.  Keys are case-insensitive ASCII words ([a-z0-9_-])
+ * or their Chinese names (截止, 奖励, 名额 …: defn.c's zh_keys, given to
+ * callers by the English name); "：" (full-width colon) works like ":".
+ * A key without a value is a flag.
  */
 #ifndef KB_CORE_DEFN_H
 #define KB_CORE_DEFN_H

@@ -237,6 +237,14 @@ int poll_definition_parse(const char *text, const char *tz, int64_t now, struct 
     char perr[64];
     if (defn_parse(text, &df, perr, sizeof perr))
         return set_err(d, err_key, "poll.err_syntax", perr);
+    /* a task's words for the same settings (and what 截止, 人才库, 等级 stand for) */
+    static const char *const synonyms[][2] = {{"deadline", "closes"}, {"pools", "pool"}, {"level", "min-level"}};
+    for (size_t i = 0; i < df.n; i++)
+        for (size_t k = 0; k < sizeof synonyms / sizeof synonyms[0]; k++)
+            if (strcmp(df.fields[i].key, synonyms[k][0]) == 0) {
+                free(df.fields[i].key);
+                df.fields[i].key = xstrdup(synonyms[k][1]);
+            }
     int rc = KB_OK;
     const char *bad = defn_unknown(&df, allowed);
     if (bad) {

@@ -342,7 +342,11 @@ static int64_t summary_next_due(struct engine *e, int64_t now)
         int pending;
         if (community_load(e, ids[i], &comm) || run_due(e, &comm, now, &week, &due, &pending))
             continue;
-        int64_t at;
+        int64_t at, one = 0;
+        /* nobody to write to (no private chat in the community): nothing planned */
+        if (store_i64(e->st, &one, "SELECT 1 FROM chats WHERE community_id = ? AND is_private = 1 LIMIT 1",
+                      VALS(SI(comm.id))))
+            continue;
         if (pending) {
             at = now + 1; /* the run goes on at summary.per_second */
         } else {
