@@ -135,7 +135,7 @@ static const struct text_entry texts[] = {
     {"me.help", "/me — 我的积分、连续签到和等级", "/me — my points, streak and level"},
     {"me.show",
      "👤 {name}\n积分：<b>{points}</b>\n连续签到：{streak} 天（最长 {best} 天）\n累计签到：{days} 天",
-     "👤 {name}\nPoints: <b>{points}</b>\nStreak: {streak} day(s) (best {best})\nCheck-in days: {days}"},
+     "👤 {name}\nPoints: <b>{points}</b>\nStreak: {streak} {streak|day|days} (best {best})\nCheck-in days: {days}"},
     {"me.rank", "积分排名：第 {rank} 名", "Rank: #{rank} by points"},
     {"help.help", "/help — 查看可用命令", "/help — list the commands you can use"},
     {"help.alias", " · /{alias}", " · /{alias}"},

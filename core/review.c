@@ -1258,7 +1258,7 @@ static const struct text_entry texts[] = {
     {"review.left_h", "{h} 小时", "{h} h"},
     {"review.left_m", "{m} 分钟", "{m} min"},
     {"review.stale", "📋 有 {n} 个提交已等待审核超过 48 小时：{list}。运营请发送 /review 查看。",
-     "📋 {n} submission(s) have waited more than 48 hours for review: {list}. Operators: send /review."},
+     "📋 {n} {n|submission has|submissions have} waited more than 48 hours for review: {list}. Operators: send /review."},
 };
 
 static const struct kb_setting settings[] = {

@@ -1417,7 +1417,7 @@ static const struct text_entry texts[] = {
     {"sched.month.10", "十月", "October"},
     {"sched.month.11", "十一月", "November"},
     {"sched.month.12", "十二月", "December"},
-    {"sched.leader", "{name}（{streak} 天）", "{name} ({streak} days)"},
+    {"sched.leader", "{name}（{streak} 天）", "{name} ({streak} {streak|day|days})"},
     {"sched.no_leaders", "暂无", "nobody yet"},
     {"sched.lb_line", "{rank}. {name} — {points} 分", "{rank}. {name} — {points} points"},
     {"sched.lb_empty", "这段时间还没有人获得积分。", "Nobody earned points in that week."},

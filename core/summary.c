@@ -492,7 +492,7 @@ static const struct text_entry texts[] = {
     {"summary.at_usage", "用法：/summary at 星期 时间，例如 /summary at 周日 20:00",
      "Usage: /summary at weekday time, e.g. /summary at sun 20:00"},
     {"summary.head", "📬 <b>{name} 的每周小结</b> · {period}", "📬 <b>{name}, your week</b> · {period}"},
-    {"summary.checkins", "✅ 签到 {days} 天 · 连续 {streak} 天", "✅ Checked in {days} day(s) · streak {streak}"},
+    {"summary.checkins", "✅ 签到 {days} 天 · 连续 {streak} 天", "✅ Checked in {days} {days|day|days} · streak {streak}"},
     {"summary.points_rank", "⭐ 本周 +{points} 积分 · 排名第 {rank}{change}",
      "⭐ +{points} points this week · #{rank}{change}"},
     {"summary.points", "⭐ 本周 +{points} 积分", "⭐ +{points} points this week"},

@@ -1484,7 +1484,7 @@ static const struct text_entry texts[] = {
     {"task.reward.cash_private", "现金报酬（已私信受邀者）", "a fee (sent privately to the invited)"},
     {"task.invited_private", "💌 {who}：你被邀请参加任务 #{id}「{title}」。报酬：{reward}。发送 /task {id} 查看简报，/claim {id} 领取。",
      "💌 {who}: you are invited to task #{id} “{title}”. Terms: {reward}. Send /task {id} for the brief, /claim {id} to take it."},
-    {"task.invited_ok", "✅ 已邀请 {n} 人参加任务 #{id}。", "✅ Invited {n} member(s) to task #{id}."},
+    {"task.invited_ok", "✅ 已邀请 {n} 人参加任务 #{id}。", "✅ Invited {n} {n|member|members} to task #{id}."},
     {"task.edited", "✅ 任务 #{id} 已更新：{fields}", "✅ Task #{id} updated: {fields}"},
     {"task.closed_ok", "🔒 任务 #{id}「{title}」停止领取（已领取的成员仍可在截止前提交）。",
      "🔒 Task #{id} “{title}” is closed to new claims (claimers may still submit before the deadline)."},

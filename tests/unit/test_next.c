@@ -108,7 +108,7 @@ TEST(newcomer_gets_checkin_then_foundation_first)
     const char *explore = strstr(r, "3. [Exploration] #2");
     if (!checkin || !basic || !explore)
         TEST_FAIL("order: %s", r);
-    CHECK_CONTAINS(r, "7 more check-in(s) to reach L2");
+    CHECK_CONTAINS(r, "7 more check-ins to reach L2");
     CHECK(!strstr(r, "Road trip")); /* not in the pool */
     CHECK(!strstr(r, "Live host")); /* level 4 only */
     free(r);

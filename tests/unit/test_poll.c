@@ -325,7 +325,7 @@ TEST(revote_is_an_upsert_and_pays_once)
     CHECK_INT(sql_count(&f, 1, 3), 1);
     CHECK_CONTAINS(r, "Sunset" PDI "\n   ░░░░░░░░░░ 0% (0)");
     CHECK_CONTAINS(r, "City night" PDI "\n   █████░░░░░ 50% (1)");
-    CHECK_CONTAINS(r, "👥 2 voter(s)");
+    CHECK_CONTAINS(r, "👥 2 voters");
     CHECK_CONTAINS(r, "2. " FSI "City night" PDI ": " FSI "alice");
     CHECK_CONTAINS(r, "3. " FSI "Mountain road" PDI ": " FSI "bob");
     free(r);
@@ -344,7 +344,7 @@ TEST(multiple_choice_and_reasons)
     fx_say(&f, "g1", "bob", T0 + 4, "/vote 1 B fine");
     fx_say(&f, "g1", "carol", T0 + 5, "/vote 1 3 <b>bold</b> & \"quoted\", ok\nsecond line");
     char *r = out(&f);
-    CHECK_CONTAINS(r, "You can choose at most 2 option(s).");
+    CHECK_CONTAINS(r, "You can choose at most 2 options.");
     CHECK_CONTAINS(r, "Poll #1 needs a reason: /vote 1 option reason");
     CHECK_CONTAINS(r, "voted on #1: " FSI "A" PDI ", " FSI "C" PDI);
     free(r);
@@ -421,7 +421,7 @@ TEST(refusals_are_clear)
     CHECK_CONTAINS(r, "There is no poll #9.");
     CHECK_CONTAINS(r, "There is no option " FSI "3" PDI ": choose 1–2.");
     CHECK_CONTAINS(r, "No option matches " FSI "zebra" PDI ": use a number 1–2.");
-    CHECK_CONTAINS(r, "You can choose at most 1 option(s).");
+    CHECK_CONTAINS(r, "You can choose at most 1 option.");
     CHECK_CONTAINS(r, "Usage: /vote id option-number [reason]");
     CHECK_CONTAINS(r, "only operators can use this command");
     CHECK_CONTAINS(r, "That reason is too long (at most 500 characters).");
@@ -615,7 +615,7 @@ TEST(buttons_vote_with_a_toast_and_live_edits_are_throttled)
     r = out(&f);
     CHECK_CONTAINS(r, "[edit m1] ");
     CHECK_CONTAINS(r, "Sunset" PDI " · 2 (67%)");
-    CHECK_CONTAINS(r, "👥 3 voter(s)");
+    CHECK_CONTAINS(r, "👥 3 voters");
     free(r);
     CHECK_INT(q(&f, "SELECT edit_pending FROM polls WHERE id = 1"), 0);
     CHECK_INT(engine_next_due(f.e, T0 + 15), fx_prune_due(&f));
@@ -676,7 +676,7 @@ TEST(hidden_polls_show_no_counts_until_close)
     free(r);
     fx_say(&f, "g1", "u1", T0 + 11, "/vote 1");
     r = out(&f);
-    CHECK_CONTAINS(r, "1. " FSI "a" PDI "\n2. " FSI "b" PDI "\n👥 1 voter(s)");
+    CHECK_CONTAINS(r, "1. " FSI "a" PDI "\n2. " FSI "b" PDI "\n👥 1 voter");
     free(r);
     fx_say(&f, "g1", "op", T0 + 20, "/poll close 1");
     r = out(&f);
@@ -767,7 +767,7 @@ TEST(vote_without_arguments_and_polls_list)
     fx_say(&f, "g1", "alice", T0 + 3, "/vote");
     fx_say(&f, "g1", "alice", T0 + 4, "/polls");
     r = out(&f);
-    CHECK_CONTAINS(r, "#1 " FSI "First?" PDI " · 0 voter(s) · closes 2026-12-01 20:00\n#2 " FSI "Second?" PDI " · 0 voter(s)\nUsage: /vote");
+    CHECK_CONTAINS(r, "#1 " FSI "First?" PDI " · 0 voters · closes 2026-12-01 20:00\n#2 " FSI "Second?" PDI " · 0 voters\nUsage: /vote");
     free(r);
     fx_close(&f);
 }
@@ -826,7 +826,7 @@ TEST(export_is_truncated_with_a_note)
     free(r);
     fx_say(&f, "g1", "op", T0 + 201, "/poll results 1");
     r = out(&f);
-    CHECK_CONTAINS(r, "👥 120 voter(s)");
+    CHECK_CONTAINS(r, "👥 120 voters");
     CHECK(strlen(r) < 4096);
     free(r);
     fx_close(&f);

@@ -88,7 +88,7 @@ TEST(the_text_tells_the_week)
     struct sbuf b = {0};
     CHECK_INT(summary_render(f.e, &comm, alice, T0 + 2 * DAY, "en", &b), 0);
     CHECK_CONTAINS(b.s, "your week");
-    CHECK_CONTAINS(b.s, "Checked in 1 day(s) · streak 0"); /* missed Tuesday: the streak is broken */
+    CHECK_CONTAINS(b.s, "Checked in 1 day · streak 0"); /* missed Tuesday: the streak is broken */
     CHECK_CONTAINS(b.s, "+10 points this week · #2 (not on last week's board)");
     CHECK_CONTAINS(b.s, "Tasks done: 0 · waiting for review: 0");
     CHECK_CONTAINS(b.s, "To reach L2");
