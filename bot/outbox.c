@@ -16,6 +16,8 @@
 #define DONE_DELAY_MS 5        /* at most this long after the first of them */
 #define MERGE_HEADROOM 296     /* a merged text stays this far under the adapter's
                                   max_text (3800 of Telegram's 4096): never split */
+#define GLOBAL_MARGIN_MS 100   /* the overall limit is kept over a slightly longer second:
+                                  requests reach the platform with jitter */
 
 /* A chat's lane (its messages, or its button answers): the rows waiting for
    it in order, and its pacing. */
@@ -52,6 +54,8 @@ struct sender {
     enum reload reload;
     int64_t global[WINDOW_MAX];
     size_t global_pos;
+    int64_t bulk[WINDOW_MAX];      /* recent bulk sends (their own, smaller budget) */
+    size_t bulk_pos;
     void (*idle)(void *ud);
     void *idle_ud;
     /* outcomes not yet recorded: written in one transaction at the next
@@ -153,7 +157,15 @@ static int64_t window_free_at(const int64_t *ring, size_t pos, int size, int64_t
     return ring[idx] ? ring[idx] + span : 0;
 }
 
-static int64_t chat_ready_at(struct sender *s, struct chat_state *c)
+/* Bulk messages get two thirds of the overall budget at most, so the
+   other third is always there for group replies. */
+static int bulk_per_s(const struct sender *s)
+{
+    int n = s->lim.global_per_s * 2 / 3;
+    return n > 0 ? n : 1;
+}
+
+static int64_t chat_ready_at(struct sender *s, struct chat_state *c, int bulk)
 {
     int64_t t = c->next_ms;
     if (!s->lim.enabled)
@@ -161,16 +173,27 @@ static int64_t chat_ready_at(struct sender *s, struct chat_state *c)
     int64_t w = window_free_at(c->window, c->window_pos, s->lim.per_group_per_min, 60000);
     if (w > t)
         t = w;
-    w = window_free_at(s->global, s->global_pos, s->lim.global_per_s, 1000);
-    return w > t ? w : t;
+    w = window_free_at(s->global, s->global_pos, s->lim.global_per_s, 1000 + GLOBAL_MARGIN_MS);
+    if (w > t)
+        t = w;
+    if (bulk) {
+        w = window_free_at(s->bulk, s->bulk_pos, bulk_per_s(s), 1000 + GLOBAL_MARGIN_MS);
+        if (w > t)
+            t = w;
+    }
+    return t;
 }
 
-static void note_send(struct sender *s, struct chat_state *c, int64_t now)
+static void note_send(struct sender *s, struct chat_state *c, int64_t now, int bulk)
 {
     c->window[c->window_pos] = now;
     c->window_pos = (c->window_pos + 1) % WINDOW_MAX;
     s->global[s->global_pos] = now;
     s->global_pos = (s->global_pos + 1) % WINDOW_MAX;
+    if (bulk) {
+        s->bulk[s->bulk_pos] = now;
+        s->bulk_pos = (s->bulk_pos + 1) % WINDOW_MAX;
+    }
     if (s->lim.enabled && s->lim.per_chat_per_s > 0) {
         int64_t gap = (int64_t)(1000.0 / s->lim.per_chat_per_s);
         if (now + gap > c->next_ms)
@@ -394,43 +417,48 @@ static void pump(uv_timer_t *t)
         return;           /* else the last send in flight kicks */
     }
     int64_t wake = s->n_done ? s->done_since_ms + DONE_DELAY_MS : -1;
-    for (size_t ci = 0; ci < s->n_chats && !s->closing; ci++) {
-        struct chat_state *c = &s->chats[ci];
-        while (c->n > 0 && !c->busy) {
-            size_t k = 0; /* the first due row (a row backing off lets later ones pass) */
-            int64_t due = -1;
-            for (; k < c->n; k++) {
-                int64_t nb = c->queue[c->head + k]->not_before_ms;
-                if (nb <= now)
+    /* two rounds: every other reply first, then the bulk lanes with what the
+       budget leaves */
+    for (int round = 0; round < 2 && !s->closing && s->reload != RELOAD_NOW; round++) {
+        for (size_t ci = 0; ci < s->n_chats && !s->closing; ci++) {
+            struct chat_state *c = &s->chats[ci];
+            while (c->n > 0 && !c->busy && kb_reply_is_bulk(c->queue[c->head]) == round) {
+                size_t k = 0; /* the first due row (a row backing off lets later ones pass) */
+                int64_t due = -1;
+                for (; k < c->n; k++) {
+                    int64_t nb = c->queue[c->head + k]->not_before_ms;
+                    if (nb <= now)
+                        break;
+                    if (due < 0 || nb < due)
+                        due = nb;
+                }
+                int answer = c->queue[c->head]->kind == KB_REPLY_ANSWER;
+                int bulk = kb_reply_is_bulk(c->queue[c->head]);
+                int64_t ready = k == c->n ? due : answer ? 0 : chat_ready_at(s, c, bulk);
+                if (k == c->n || ready > now) {
+                    if (wake < 0 || ready < wake)
+                        wake = ready;
                     break;
-                if (due < 0 || nb < due)
-                    due = nb;
+                }
+                struct send_job *job = make_job(s, ci, k, now);
+                struct kb_reply merged = *job->rows[0];
+                if (job->text)
+                    merged.text = job->text;
+                if (!answer)
+                    note_send(s, c, now, bulk);
+                c->busy = 1;
+                s->in_flight++;
+                if (s->a->ops->send(s->a, &merged, send_done, job) < 0) {
+                    struct kb_send_result res = {.outcome = KB_SEND_RETRY};
+                    send_done(job, &res);
+                }
+                c = &s->chats[ci]; /* a synchronous adapter (console) is done already: go on */
+                if (s->reload == RELOAD_NOW)
+                    break;
             }
-            int answer = c->queue[c->head]->kind == KB_REPLY_ANSWER;
-            int64_t ready = k == c->n ? due : answer ? 0 : chat_ready_at(s, c);
-            if (k == c->n || ready > now) {
-                if (wake < 0 || ready < wake)
-                    wake = ready;
-                break;
-            }
-            struct send_job *job = make_job(s, ci, k, now);
-            struct kb_reply merged = *job->rows[0];
-            if (job->text)
-                merged.text = job->text;
-            if (!answer)
-                note_send(s, c, now);
-            c->busy = 1;
-            s->in_flight++;
-            if (s->a->ops->send(s->a, &merged, send_done, job) < 0) {
-                struct kb_send_result res = {.outcome = KB_SEND_RETRY};
-                send_done(job, &res);
-            }
-            c = &s->chats[ci]; /* a synchronous adapter (console) is done already: go on */
             if (s->reload == RELOAD_NOW)
                 break;
         }
-        if (s->reload == RELOAD_NOW)
-            break;
     }
     if (s->kicked)
         arm(s, 0);
@@ -452,6 +480,17 @@ struct sender *sender_new(uv_loop_t *loop, struct engine *e, struct adapter *a,
     s->idle = idle;
     s->idle_ud = ud;
     s->reload = RELOAD_NOW; /* replies left from a previous run wait in the table */
+    if (s->lim.enabled) {
+        /* a process started after a crash does not know what the one before
+           sent in its last second: start as if the whole budget was just used */
+        int64_t now = clock_real_ms();
+        for (int i = 0; i < s->lim.global_per_s && i < WINDOW_MAX; i++)
+            s->global[s->global_pos++ % WINDOW_MAX] = now;
+        for (int i = 0; i < bulk_per_s(s) && i < WINDOW_MAX; i++)
+            s->bulk[s->bulk_pos++ % WINDOW_MAX] = now;
+        s->global_pos %= WINDOW_MAX;
+        s->bulk_pos %= WINDOW_MAX;
+    }
     cache_init(&s->index, SIZE_MAX); /* an index: never starts over */
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;

@@ -160,7 +160,7 @@ static const struct text_entry texts[] = {
     {"checkin.help", "/checkin — 每日签到（也可以直接发“签到”或“打卡”）",
      "/checkin — daily check-in (or just say 签到 / 打卡)"},
     {"checkin.ok", "✅ {name} 签到成功！连续 <b>{streak}</b> 天，+{points} 积分（共 {total}），今日第 {rank} 位",
-     "✅ {name} checked in! Streak <b>{streak}</b> day(s), +{points} points (total {total}), #{rank} today"},
+     "✅ {name} checked in! Streak <b>{streak}</b> {streak|day|days}, +{points} points (total {total}), #{rank} today"},
     {"checkin.already", "☑️ {name} 今天已经签到过了，当前连续 {streak} 天，明天再来！",
      "☑️ {name}, you already checked in today (streak {streak}). See you tomorrow!"},
 };

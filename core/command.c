@@ -300,3 +300,21 @@ char *command_next_word(const char **p)
     *p = s;
     return sbuf_take(&word);
 }
+
+const char *command_keyword(const char *w)
+{
+    static const char *const words[][2] = {
+        {"全部", "all"},      {"所有", "all"},       {"总榜", "all"},     {"总", "all"},
+        {"本周", "week"},     {"这周", "week"},      {"周榜", "week"},    {"周", "week"},
+        {"本月", "month"},    {"这个月", "month"},   {"月榜", "month"},   {"月", "month"},
+        {"积分", "points"},   {"分数", "points"},    {"签到", "checkins"}, {"打卡", "checkins"},
+        {"任务", "tasks"},    {"进行中", "open"},    {"开放", "open"},    {"已结束", "closed"},
+        {"已关闭", "closed"}, {"结束", "closed"},    {"导出", "export"},
+    };
+    if (!w)
+        return NULL;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(w, words[i][0]) == 0)
+            return words[i][1];
+    return w;
+}

@@ -43,5 +43,9 @@ const char *command_skip_space(const char *s);
 /* Split the next word off *p (a "double-quoted phrase" counts as one word).
    Returns an owned string or NULL at the end; advances *p. */
 char *command_next_word(const char **p);
+/* The English keyword a Chinese one stands for in commands' fixed words
+   (本周 -> week, 全部 -> all, 积分 -> points, 导出 -> export …), else w
+   itself.  For keyword positions only, never for free text. */
+const char *command_keyword(const char *w);
 
 #endif

@@ -9,6 +9,7 @@
 #include "event.h"
 #include "tz.h"
 #include "util.h"
+#include "when_words.h"
 
 #define DEFN_MAX_FIELDS 64
 
@@ -16,6 +17,42 @@ static int key_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
            c == '-';
+}
+
+/* Field names in Chinese, as an operator types them on a phone ("截止：周五",
+   "--奖励 50 积分"): each stands for its English key.  Longest first. */
+static const struct {
+    const char *zh, *en;
+} zh_keys[] = {
+    {"截止时间", "deadline"}, {"人才库", "pools"}, {"所有人", "everyone"}, {"截止", "deadline"},
+    {"层级", "tier"},         {"标题", "title"},   {"简报", "brief"},     {"说明", "brief"},
+    {"奖励", "reward"},       {"名额", "quota"},   {"等级", "level"},     {"邀请", "invite"},
+    {"审核", "review"},       {"发到", "groups"},  {"多选", "multi"},     {"匿名", "anonymous"},
+    {"隐藏", "hidden"},       {"理由", "reason"},  {"选项", "options"},   {"积分", "points"},
+    {"现金", "cash"},         {"礼品", "gift"},    {"徽章", "badge"},
+};
+
+/* The key at s: returns the bytes it takes (0 when s starts none) and sets
+   *name / *name_len to the key's name (a Chinese key's English one). */
+static size_t key_at(const char *s, const char **name, size_t *name_len)
+{
+    size_t k = 0;
+    while (key_char(s[k]))
+        k++;
+    if (k) {
+        *name = s;
+        *name_len = k;
+        return k;
+    }
+    for (size_t i = 0; i < sizeof zh_keys / sizeof zh_keys[0]; i++) {
+        size_t n = strlen(zh_keys[i].zh);
+        if (strncmp(s, zh_keys[i].zh, n) == 0) {
+            *name = zh_keys[i].en;
+            *name_len = strlen(zh_keys[i].en);
+            return n;
+        }
+    }
+    return 0;
 }
 
 static char *trimmed(const char *s, size_t n)
@@ -57,8 +94,10 @@ static int parse_flags(struct defn *d, const char *s, size_t *before_len, char *
 {
     const char *p = s;
     const char *first = NULL;
+    const char *name;
+    size_t name_len;
     while ((p = strstr(p, "--")) != NULL) {
-        if ((p == s || p[-1] == ' ' || p[-1] == '\t') && key_char(p[2])) {
+        if ((p == s || p[-1] == ' ' || p[-1] == '\t') && key_at(p + 2, &name, &name_len)) {
             first = p;
             break;
         }
@@ -67,22 +106,20 @@ static int parse_flags(struct defn *d, const char *s, size_t *before_len, char *
     *before_len = first ? (size_t)(first - s) : strlen(s);
     p = first;
     while (p) {
-        const char *key = p + 2;
-        size_t klen = 0;
-        while (key_char(key[klen]))
-            klen++;
-        const char *val = key + klen;
-        const char *next = val;
+        size_t klen = key_at(p + 2, &name, &name_len);
+        const char *val = p + 2 + klen;
+        const char *next = val, *other;
+        size_t other_len;
         const char *found = NULL;
         while ((next = strstr(next, "--")) != NULL) {
-            if ((next[-1] == ' ' || next[-1] == '\t') && key_char(next[2])) {
+            if ((next[-1] == ' ' || next[-1] == '\t') && key_at(next + 2, &other, &other_len)) {
                 found = next;
                 break;
             }
             next += 2;
         }
         size_t vlen = found ? (size_t)(found - val) : strlen(val);
-        int rc = add_field(d, key, klen, val, vlen, err, errcap);
+        int rc = add_field(d, name, name_len, val, vlen, err, errcap);
         if (rc)
             return rc;
         p = found;
@@ -92,12 +129,10 @@ static int parse_flags(struct defn *d, const char *s, size_t *before_len, char *
 
 /* "key: value" at the start of a line?  Returns the key length and sets
    *value to what follows the colon. */
-static size_t line_key(const char *line, size_t n, const char **value)
+static size_t line_key(const char *line, size_t n, const char **value, const char **name, size_t *name_len)
 {
-    size_t k = 0;
-    while (k < n && key_char(line[k]))
-        k++;
-    if (k == 0 || k > 32)
+    size_t k = n ? key_at(line, name, name_len) : 0;
+    if (k == 0 || k > 32 || k > n)
         return 0;
     size_t c = k;
     while (c < n && line[c] == ' ')
@@ -136,14 +171,15 @@ int defn_parse(const char *text, struct defn *out, char *err, size_t errcap)
     while (p && !rc) {
         const char *end = strchr(p, '\n');
         size_t n = end ? (size_t)(end - p) : strlen(p);
-        const char *value = NULL;
-        size_t klen = (p[0] == ' ' || p[0] == '\t') ? 0 : line_key(p, n, &value);
+        const char *value = NULL, *name = NULL;
+        size_t name_len = 0;
+        size_t klen = (p[0] == ' ' || p[0] == '\t') ? 0 : line_key(p, n, &value, &name, &name_len);
         if (klen) {
             if (have_open) {
                 free(out->fields[out->n - 1].value);
                 out->fields[out->n - 1].value = trimmed(sbuf_str(&cont), cont.len);
             }
-            rc = add_field(out, p, klen, value, (size_t)(p + n - value), err, errcap);
+            rc = add_field(out, name, name_len, value, (size_t)(p + n - value), err, errcap);
             sbuf_free(&cont);
             sbuf_add(&cont, out->n ? out->fields[out->n - 1].value : "");
             have_open = 1;
@@ -225,7 +261,7 @@ static int scan_hm(const char *s, int *h, int *mi)
     return (*h >= 0 && *h <= 23 && *mi >= 0 && *mi <= 59) ? KB_OK : KB_EINVAL;
 }
 
-int when_parse(const char *s, const char *tz, int64_t now, int64_t *out)
+static int when_parse_numeric(const char *s, const char *tz, int64_t now, int64_t *out)
 {
     if (!s)
         return KB_EINVAL;
@@ -290,6 +326,13 @@ int when_parse(const char *s, const char *tz, int64_t now, int64_t *out)
         return KB_EINVAL;
     *out = t;
     return KB_OK;
+}
+
+int when_parse(const char *s, const char *tz, int64_t now, int64_t *out)
+{
+    if (when_parse_numeric(s, tz, now, out) == KB_OK)
+        return KB_OK;
+    return when_words_parse(s, tz, now, out);
 }
 
 void when_format(int64_t t, const char *tz, char *buf, size_t cap)

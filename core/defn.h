@@ -6,8 +6,10 @@
  *               tier: precision
  *               brief: five road-trip photos
  *                 bright, fresh colours        (indented or colon-less lines continue)
- * Both may be mixed.  Keys are case-insensitive ASCII words ([a-z0-9_-]);
- * "：" (full-width colon) works like ":".  A key without a value is a flag.
+ * Both may be mixed.  Keys are case-insensitive ASCII words ([a-z0-9_-])
+ * or their Chinese names (截止, 奖励, 名额 …: defn.c's zh_keys, given to
+ * callers by the English name); "：" (full-width colon) works like ":".
+ * A key without a value is a flag.
  */
 #ifndef KB_CORE_DEFN_H
 #define KB_CORE_DEFN_H
@@ -41,7 +43,9 @@ const char *defn_unknown(const struct defn *d, const char *const *allowed);
    "2d", "3h", "90m", "1w" (from now), "2026-12-01 20:00", "2026-12-01"
    (end of that day, 23:59), "12-01 20:00" (this year, even when past: callers
    refuse a past time rather than guess next year),
-   "20:00" (today, or tomorrow if past).  0 or KB_EINVAL. */
+   "20:00" (today, or tomorrow if past), and the word forms of
+   when_words.h (明天, 周五 20:00, 下周一, 12月4日, 3天后, 晚上8点, tomorrow,
+   fri 8pm).  0 or KB_EINVAL. */
 int when_parse(const char *s, const char *tz, int64_t now, int64_t *out);
 /* Format an instant as "2026-12-01 20:00" in tz into buf. */
 void when_format(int64_t t, const char *tz, char *buf, size_t cap);

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "err.h"
 
@@ -103,5 +104,14 @@ struct kb_reply {
 };
 
 #define KB_BUTTON_FIELD_SEP '\x1f'
+
+/* A reply whose ref starts with "bulk:" is one of many direct messages sent
+   at once (the weekly summaries): the sender gives it its own lane, paced
+   below the platform's overall limit and behind every other reply. */
+#define KB_BULK_REF_PREFIX "bulk:"
+static inline int kb_reply_is_bulk(const struct kb_reply *r)
+{
+    return r->ref && strncmp(r->ref, KB_BULK_REF_PREFIX, sizeof KB_BULK_REF_PREFIX - 1) == 0;
+}
 
 #endif

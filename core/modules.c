@@ -10,6 +10,8 @@
 #include "poll.h"
 #include "profile.h"
 #include "task.h"
+#include "next.h"
+#include "summary.h"
 #include "review.h"
 #include "revision.h"
 #include "payment.h"
@@ -33,6 +35,8 @@ const struct kb_module *const kb_modules[] = {
     &poll_module,
     &task_module,
     &repeat_module,
+    &next_module,
+    &summary_module,
     &review_module,
     &revision_module,
     &payment_module,

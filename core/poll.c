@@ -11,6 +11,7 @@
  * it, at most one per POLL_EDIT_GAP_S, the tick sending any owed edit.
  */
 #include "poll.h"
+#include "poll_layers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "once.h"
 #include "schedule.h"
 #include "standing.h"
+#include "who.h"
 
 #define POLL_REPLY_CAP 3500 /* bytes of listing before we cut it short */
 
@@ -240,6 +242,14 @@ int poll_definition_parse(const char *text, const char *tz, int64_t now, struct 
     char perr[64];
     if (defn_parse(text, &df, perr, sizeof perr))
         return set_err(d, err_key, "poll.err_syntax", perr);
+    /* a task's words for the same settings (and what 截止, 人才库, 等级 stand for) */
+    static const char *const synonyms[][2] = {{"deadline", "closes"}, {"pools", "pool"}, {"level", "min-level"}};
+    for (size_t i = 0; i < df.n; i++)
+        for (size_t k = 0; k < sizeof synonyms / sizeof synonyms[0]; k++)
+            if (strcmp(df.fields[i].key, synonyms[k][0]) == 0) {
+                free(df.fields[i].key);
+                df.fields[i].key = xstrdup(synonyms[k][1]);
+            }
     int rc = KB_OK;
     const char *bad = defn_unknown(&df, allowed);
     if (bad) {
@@ -296,6 +306,59 @@ static int starts_with_option(const char *s, const char *o)
     return s[n] == '\0' || (utf8_decode(s + n, strlen(s + n), &cp) && command_is_space(cp));
 }
 
+/* An option letter at s: "A".."Z", either case, full-width too ("Ｂ"); its
+   index, with *len its bytes, or -1. */
+static int option_letter(const char *s, size_t *len)
+{
+    uint32_t cp;
+    size_t n = utf8_decode(s, strlen(s), &cp);
+    if (cp >= 0xFF21 && cp <= 0xFF3A)
+        cp -= 0xFEE0; /* Ａ..Ｚ */
+    else if (cp >= 0xFF41 && cp <= 0xFF5A)
+        cp -= 0xFEE0; /* ａ..ｚ */
+    if (cp >= 'a' && cp <= 'z')
+        cp -= 32;
+    if (!n || cp < 'A' || cp > 'Z')
+        return -1;
+    *len = n;
+    return (int)(cp - 'A');
+}
+
+/* Options by letter: "A", "b", "A,C", "A、C", "Ｂ", each letter alone as a
+   word (tried after the options' own texts, so an option called "A" is
+   meant by its text).  KB_OK with *end after it; KB_ENOTFOUND when s is no
+   letter word; KB_EINVAL with err_key set when a letter names no option. */
+static int letters_choice(const char *s, const struct poll_def *d, unsigned *choices, const char **end,
+                          const char **err_key)
+{
+    unsigned set = 0;
+    const char *p = s;
+    for (;;) {
+        size_t n;
+        int i = option_letter(p, &n);
+        if (i < 0)
+            return KB_ENOTFOUND;
+        p += n;
+        uint32_t cp = 0;
+        size_t k = *p ? utf8_decode(p, strlen(p), &cp) : 0;
+        int last = !*p || command_is_space(cp);
+        int separated = cp == ',' || cp == 0xFF0C || cp == 0x3001;
+        if (!last && !separated)
+            return KB_ENOTFOUND; /* a word such as "Alpha" */
+        if (i >= d->n_options) {
+            *err_key = "poll.err_option_range";
+            return KB_EINVAL;
+        }
+        set |= 1u << i;
+        if (last)
+            break;
+        p += k;
+    }
+    *choices = set;
+    *end = p;
+    return KB_OK;
+}
+
 int poll_choice_parse(const char *s, const struct poll_def *d, unsigned *choices,
                       const char **reason, const char **err_key)
 {
@@ -350,7 +413,11 @@ int poll_choice_parse(const char *s, const struct poll_def *d, unsigned *choices
         }
     }
     if (best < 0) {
-        *err_key = "poll.err_option_unknown";
+        int rc = letters_choice(s, d, choices, &p, err_key);
+        if (rc == KB_OK)
+            goto done;
+        if (!*err_key)
+            *err_key = "poll.err_option_unknown";
         return KB_EINVAL;
     }
     *choices = 1u << best;
@@ -590,7 +657,7 @@ static int render_results(struct engine *e, const struct poll *p, const char *la
             continue;
         sbuf_addf(b, "\n%d. ", i + 1);
         text_user(b, p->d.options[i]);
-        sbuf_add(b, ": ");
+        sbuf_add(b, text_get(lang, "poll.layers_colon"));
         sqlite3_stmt *s = store_query(e->st,
                                       "SELECT member_id FROM poll_votes WHERE poll_id = ?"
                                       " AND (choices >> ?) & 1 ORDER BY at, member_id",
@@ -687,6 +754,8 @@ static int poll_close(struct engine *e, struct poll *p, int64_t at, int64_t now)
         return rc;
     struct sbuf text = {0};
     rc = render_results(e, p, comm.locale, now, &text);
+    if (!rc)
+        rc = poll_layers_summary(e, p->id, &p->d, comm.locale, &text);
     struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = p->platform, .chat_id = p->chat_id,
                          .thread_id = p->has_thread ? p->thread_id : NULL, .text = text.s};
     if (!rc && p->d.all_groups)
@@ -1184,122 +1253,21 @@ static int poll_close_cmd(struct cmd_ctx *c)
     return rc;
 }
 
-/* ==== results split by a member property (--by tag) ===================== */
-
-#define POLL_SPLIT_GROUPS 30    /* groups shown; voters beyond them are in none */
-#define POLL_SPLIT_ANON_MIN 3   /* anonymous polls: smaller groups would tell who voted what */
-
-/* A way to split voters into groups: each_group calls fn(group, ud) for
-   every group the member is in (several, or none).  A new split (levels,
-   pools) is one function and one row. */
-struct poll_split {
-    const char *name, *name_zh;
-    int (*each_group)(struct engine *e, int64_t member_id, int (*fn)(const char *group, void *ud), void *ud);
-    const char *title_key;      /* the heading, with {id} and {question} */
-    const char *none_key;       /* the voters in no group */
-};
-
-static const struct poll_split poll_splits[] = {
-    {"tag", "标签", tag_each_of_member, "poll.split_title_tag", "poll.split_untagged"},
-};
-
-struct split_group {
-    char name[TAG_NAME_BYTES];
-    int64_t voters, counts[POLL_MAX_OPTIONS];
-};
-
-struct split_state {
-    struct split_group groups[POLL_SPLIT_GROUPS + 1]; /* the last: in no group */
-    size_t n;
-    int64_t choices;
-    int placed;
-};
-
-static void split_count(struct split_group *g, int64_t choices)
+/* "--by level|pool" after the poll id: *by_given 0 when absent; KB_EINVAL
+   when malformed. */
+static int parse_by(const char *rest, int *by_given, enum poll_layer_by *by)
 {
-    g->voters++;
-    for (int i = 0; i < POLL_MAX_OPTIONS; i++)
-        if (choices & ((int64_t)1 << i))
-            g->counts[i]++;
-}
-
-static int split_add(const char *group, void *ud)
-{
-    struct split_state *st = ud;
-    size_t i = 0;
-    while (i < st->n && strcmp(st->groups[i].name, group) != 0)
-        i++;
-    if (i == st->n) {
-        if (st->n == POLL_SPLIT_GROUPS)
-            return 0;
-        snprintf(st->groups[st->n++].name, sizeof st->groups[0].name, "%s", group);
-    }
-    split_count(&st->groups[i], st->choices);
-    st->placed = 1;
-    return 0;
-}
-
-/* One line per group: its voters and each option's share of them. */
-static void render_split_line(const struct poll *p, const char *lang, const char *label_key, const char *name,
-                              const struct split_group *g, struct sbuf *b)
-{
-    sbuf_addc(b, '\n');
-    text_format(b, lang, label_key, ARGS(TU("group", name), TI("n", g->voters)));
-    for (int i = 0; i < p->d.n_options; i++) {
-        sbuf_addf(b, "%s%d. ", i ? " · " : "", i + 1);
-        text_user(b, p->d.options[i]);
-        sbuf_addf(b, " %lld%% (%lld)", (long long)percent(g->counts[i], g->voters), (long long)g->counts[i]);
-    }
-}
-
-static int render_split(struct engine *e, const struct poll *p, const struct poll_split *sp, const char *lang,
-                        struct sbuf *b)
-{
-    struct split_state *st = xcalloc(1, sizeof *st);
-    sqlite3_stmt *s = store_query(e->st, "SELECT member_id, choices FROM poll_votes WHERE poll_id = ? ORDER BY member_id",
-                                  VALS(SI(p->id)));
-    int rc = s ? KB_OK : store_failure(e->st);
-    int64_t *votes = NULL; /* member, choices pairs: each_group runs statements of its own */
-    size_t n = 0, cap = 0;
-    while (s && (rc = store_step(e->st, s)) == 1) {
-        if (n + 2 > cap)
-            votes = xrealloc(votes, (cap = cap ? cap * 2 : 64) * sizeof *votes);
-        votes[n++] = store_int(s, 0);
-        votes[n++] = store_int(s, 1);
-    }
-    if (s)
-        store_done(s);
-    for (size_t i = 0; i < n && rc >= 0; i += 2) {
-        st->choices = votes[i + 1];
-        st->placed = 0;
-        rc = sp->each_group(e, votes[i], split_add, st);
-        if (rc >= 0 && !st->placed)
-            split_count(&st->groups[POLL_SPLIT_GROUPS], st->choices);
-    }
-    free(votes);
-    if (rc >= 0) {
-        text_format(b, lang, sp->title_key, ARGS(TI("id", p->id), TU("question", p->d.question)));
-        int64_t hidden = 0;
-        for (size_t i = 0; i <= st->n; i++) {
-            const struct split_group *g = i < st->n ? &st->groups[i] : &st->groups[POLL_SPLIT_GROUPS];
-            if (!g->voters)
-                continue;
-            if (p->d.anonymous && g->voters < POLL_SPLIT_ANON_MIN)
-                hidden++;
-            else
-                render_split_line(p, lang, i < st->n ? "poll.split_group" : sp->none_key, g->name, g, b);
-        }
-        if (hidden) {
-            sbuf_addc(b, '\n');
-            text_format(b, lang, "poll.split_hidden", ARGS(TI("n", hidden), TI("min", POLL_SPLIT_ANON_MIN)));
-        }
-        if (!n) {
-            sbuf_addc(b, '\n');
-            text_format(b, lang, "poll.voters", ARGS(TI("n", 0)));
-        }
-        rc = KB_OK;
-    }
-    free(st);
+    *by_given = 0;
+    char *flag = command_next_word(&rest), *value = flag ? command_next_word(&rest) : NULL;
+    char *extra = value ? command_next_word(&rest) : NULL;
+    int rc = KB_OK;
+    if (flag && (strcmp(flag, "--by") || extra || poll_layer_by_parse(command_keyword(value), by)))
+        rc = KB_EINVAL;
+    else
+        *by_given = flag != NULL;
+    free(flag);
+    free(value);
+    free(extra);
     return rc;
 }
 
@@ -1310,20 +1278,15 @@ static int poll_results_cmd(struct cmd_ctx *c)
     int rc = load_arg(c, &rest, "poll.usage", &p);
     if (rc || !p.id)
         return rc;
+    int by_given;
+    enum poll_layer_by by;
+    if (parse_by(rest, &by_given, &by))
+        return ctx_reply(c, "poll.by_usage", NOARGS);
     struct sbuf b = {0};
-    char *flag = command_next_word(&rest), *by = command_next_word(&rest);
-    const struct poll_split *split = NULL;
-    for (size_t i = 0; by && i < KB_COUNT(poll_splits); i++)
-        if (!ascii_casecmp(by, poll_splits[i].name) || !strcmp(by, poll_splits[i].name_zh))
-            split = &poll_splits[i];
-    if (flag && (strcmp(flag, "--by") || !split || *command_skip_space(rest)))
-        rc = ctx_reply(c, "poll.results_usage", NOARGS);
-    else if (split)
-        rc = render_split(c->e, &p, split, c->lang, &b);
+    if (by_given)
+        rc = poll_layers_results(c->e, p.id, &p.d, by, c->lang, &b);
     else
         rc = render_results(c->e, &p, c->lang, c->now, &b);
-    free(flag);
-    free(by);
     if (!rc)
         rc = ctx_reply_markup(c, b.s, 0);
     sbuf_free(&b);
@@ -1337,7 +1300,18 @@ static int poll_reasons_cmd(struct cmd_ctx *c)
     int rc = load_arg(c, &rest, "poll.usage", &p);
     if (rc || !p.id)
         return rc;
+    int by_given;
+    enum poll_layer_by by;
+    if (parse_by(rest, &by_given, &by))
+        return ctx_reply(c, "poll.by_usage", NOARGS);
     struct sbuf b = {0};
+    if (by_given) {
+        rc = poll_layers_reasons(c->e, p.id, &p.d, by, c->lang, &b);
+        if (!rc)
+            rc = ctx_reply_markup(c, b.s, 0);
+        sbuf_free(&b);
+        return rc;
+    }
     text_format(&b, c->lang, "poll.reasons_title", ARGS(TI("id", p.id), TU("question", p.d.question)));
     int64_t total = 0, shown = 0;
     for (int i = 0; i < p.d.n_options && !rc; i++) {
@@ -1519,6 +1493,69 @@ static int64_t poll_next_due(struct engine *e, int64_t now)
     return b < 0 || a < b ? a : b;
 }
 
+/* ==== insightful reasons ================================================== */
+
+/* /insight <poll> @member: the member's reason on the poll was worth
+   reading; the configured bonus is paid once per poll and member (the
+   ledger is unique on reason and ref), and the group hears why. */
+static int cmd_insight(struct cmd_ctx *c)
+{
+    const char *rest = c->args;
+    struct poll p;
+    int rc = load_arg(c, &rest, "poll.insight_usage", &p);
+    if (rc || !p.id)
+        return rc;
+    char *who = who_next_target(c, &rest);
+    int64_t member = 0;
+    rc = who_resolve(c, who, &member);
+    free(who);
+    if (rc == KB_ENOTFOUND)
+        return KB_OK; /* who_resolve said why */
+    if (rc)
+        return rc;
+    int64_t bonus = c->e->set.poll_insight_bonus;
+    if (bonus <= 0)
+        return ctx_reply(c, "poll.insight_off", NOARGS);
+    if (member == c->member_id && !ctx_is_owner(c))
+        return ctx_reply(c, "grant.self", NOARGS);
+    sqlite3_stmt *s = store_query(c->st, "SELECT reason FROM poll_votes WHERE poll_id = ? AND member_id = ?",
+                                  VALS(SI(p.id), SI(member)));
+    if (!s)
+        return store_failure(c->st);
+    struct sbuf reason = {0}, name = {0};
+    int found = store_step(c->st, s);
+    if (found == 1)
+        sbuf_add(&reason, store_text(s, 0));
+    store_done(s);
+    member_label(c->e, member, &name);
+    char ref[32];
+    snprintf(ref, sizeof ref, "poll:%lld", (long long)p.id);
+    int added = 0;
+    if (found < 0) {
+        rc = found;
+    } else if (found == 0 || !reason.len) {
+        rc = ctx_reply(c, found ? "poll.insight_no_reason" : "poll.insight_no_vote",
+                       ARGS(TS("name", name.s), TI("id", p.id)));
+    } else {
+        struct ledger_entry le = {.community_id = c->comm.id, .member_id = member, .kind = "points",
+                                  .amount = bonus, .reason = "insight", .ref = ref,
+                                  .granted_by = c->member_id, .at = c->now};
+        rc = ledger_add(c->e, &le, &added);
+        if (!rc && !added)
+            rc = ctx_reply(c, "poll.insight_already", ARGS(TS("name", name.s), TI("id", p.id)));
+    }
+    if (!rc && added)
+        rc = standing_changed(c->e, c->comm.id, member, c->now);
+    if (!rc && added)
+        rc = audit_add(c, "poll.insight", ref, name.s);
+    if (!rc && added)
+        rc = ctx_reply(c, "poll.insight_done", ARGS(TS("name", name.s), TI("id", p.id), TI("points", bonus),
+                                                    TU("reason", reason.s)));
+    sbuf_free(&reason);
+    sbuf_free(&name);
+    return rc;
+}
+
 /* ==== the module ========================================================== */
 
 static const struct cmd_spec commands[] = {
@@ -1526,6 +1563,7 @@ static const struct cmd_spec commands[] = {
     {"unvote", cmd_unvote, 0, "poll.help_unvote", "撤票"},
     {"polls", cmd_polls, 0, "poll.help_polls", "投票列表"},
     {"poll", cmd_poll, CMD_OPERATOR, "poll.help_poll", NULL},
+    {"insight", cmd_insight, CMD_LEDGER, "poll.help_insight", NULL},
 };
 
 static const struct cmd_sub subs[] = {
@@ -1537,6 +1575,45 @@ static const struct cmd_sub subs[] = {
 };
 
 static const struct text_entry texts[] = {
+    {"poll.help_insight", "/insight 投票编号 @成员 — 把该成员的投票理由评为精选，奖励积分（每人每个投票一次）",
+     "/insight poll-id @member — mark the member's reason as insightful: bonus points, once per poll"},
+    {"ledger.reason.insight", "精选理由", "insightful reasons"},
+    {"poll.insight_usage", "用法：/insight 投票编号 @成员，例如 /insight 3 @alice",
+     "Usage: /insight poll-id @member, e.g. /insight 3 @alice"},
+    {"poll.insight_off", "精选理由奖励未开启（配置 polls.insight_bonus）。",
+     "Insight bonuses are off (configure polls.insight_bonus)."},
+    {"poll.insight_no_vote", "{name} 没有在投票 #{id} 中投票。", "{name} has not voted on poll #{id}."},
+    {"poll.insight_no_reason", "{name} 在投票 #{id} 中没有写理由。", "{name} gave no reason on poll #{id}."},
+    {"poll.insight_already", "{name} 在投票 #{id} 的理由已经评为精选过了。",
+     "{name}'s reason on poll #{id} is already marked insightful."},
+    {"poll.insight_done", "💡 {name} 在投票 #{id} 的理由被评为精选，+{points} 积分：\n“{reason}”",
+     "💡 {name}'s reason on poll #{id} was marked insightful, +{points} points:\n\"{reason}\""},
+    {"poll.by_usage", "用法：/poll results|reasons 编号 --by 等级|人才库|标签",
+     "Usage: /poll results|reasons id --by level|pool|tag"},
+    {"poll.layers_title_level", "📊 <b>投票 #{id} 按等级分层</b>\n{question}",
+     "📊 <b>Poll #{id} by level</b>\n{question}"},
+    {"poll.layers_title_pool", "📊 <b>投票 #{id} 按人才库分层</b>\n{question}",
+     "📊 <b>Poll #{id} by talent pool</b>\n{question}"},
+    {"poll.layers_reasons_level", "💬 <b>投票 #{id} 的理由（按等级）</b>\n{question}",
+     "💬 <b>Reasons for poll #{id}, by level</b>\n{question}"},
+    {"poll.layers_reasons_pool", "💬 <b>投票 #{id} 的理由（按人才库）</b>\n{question}",
+     "💬 <b>Reasons for poll #{id}, by talent pool</b>\n{question}"},
+    {"poll.layers_reasons_anonymous", "这是匿名投票：理由不按层显示，以免认出写理由的人。",
+     "This poll is anonymous: reasons are not split by layer, so nobody can be recognised by them."},
+    {"poll.layers_none", "还没有人投票。", "No votes yet."},
+    {"poll.layers_summary_head", "<b>分层结果</b>", "<b>By level</b>"},
+    {"poll.layers_colon", "：", ": "},
+    {"poll.layer_voters", "{n} 人", "{n} {n|voter|voters}"},
+    {"poll.layer_voters_paren", "（{n} 人）", " ({n} {n|voter|voters})"},
+    {"poll.layer_no_pool", "不在人才库", "in no pool"},
+    {"poll.layer_no_tag", "无标签", "no tag"},
+    {"poll.layers_title_tag", "📊 <b>投票 #{id} 按标签分层</b>\n{question}", "📊 <b>Poll #{id} by tag</b>\n{question}"},
+    {"poll.layers_reasons_tag", "💬 <b>投票 #{id} 的理由（按标签）</b>\n{question}",
+     "💬 <b>Reasons for poll #{id}, by tag</b>\n{question}"},
+    {"poll.layers_hidden", "另有 {n} 人所在的层不足 {min} 人，匿名投票不显示。",
+     "{n} {n|voter is|voters are} in layers of fewer than {min} and not shown (anonymous poll)."},
+    {"poll.layer_others", "其他", "others"},
+    {"poll.layer_small", "人数较少的层（合并显示）", "smaller layers, merged"},
     {"poll.help_vote", "/vote 编号 选项 [理由] — 投票（再次投票可修改）",
      "/vote id option [reason] — vote (vote again to change it)"},
     {"poll.help_unvote", "/unvote 编号 [选项] — 撤回投票（或其中一项）",
@@ -1549,9 +1626,11 @@ static const struct text_entry texts[] = {
     {"poll.help_polls", "/polls — 进行中的投票", "/polls — open polls"},
     {"poll.help_poll",
      "/poll new 问题 | 选项1 | 选项2 [--multi N --anonymous --hidden --closes 2d --reason required"
-     " --min-level N --pool 名称 --tag 标签 --reward 积分数] · /poll close|results|reasons|export 编号",
+     " --min-level N --pool 名称 --tag 标签 --reward 积分数] · /poll close|results|reasons|export 编号"
+     " · /poll results|reasons 编号 --by 等级|人才库|标签",
      "/poll new Question | opt1 | opt2 [--multi N --anonymous --hidden --closes 2d --reason required"
-     " --min-level N --pool NAME --tag TAG --reward N] · /poll close|results|reasons|export id"},
+     " --min-level N --pool NAME --tag TAG --reward N] · /poll close|results|reasons|export id"
+     " · /poll results|reasons id --by level|pool|tag"},
     {"poll.usage",
      "用法：/poll new 问题 | 选项1 | 选项2 …，或 /poll close|results|reasons|export 编号",
      "Usage: /poll new Question | option 1 | option 2 …, or /poll close|results|reasons|export id"},
@@ -1574,8 +1653,8 @@ static const struct text_entry texts[] = {
     {"poll.err_multi", "--multi 的值 {what} 不对：应为 1 到选项数之间的数字。",
      "--multi {what} is not valid: give a number from 1 to the number of options."},
     {"poll.err_flag_value", "--{what} 的值不对。", "The value of --{what} is not valid."},
-    {"poll.err_closes", "看不懂截止时间 {what}，可以写 2d、3h 或 2026-12-01 20:00。",
-     "I can't read the closing time {what}; try 2d, 3h or 2026-12-01 20:00."},
+    {"poll.err_closes", "看不懂截止时间 {what}，可以写 明天 20:00、周五、3天后、晚上8点、2d 或 2026-12-01 20:00。",
+     "I can't read the closing time {what}; try tomorrow 20:00, fri, 2d, 3h or 2026-12-01 20:00."},
     {"poll.err_closes_past", "截止时间 {what} 已经过去了。", "The closing time {what} is already past."},
     {"poll.err_reward_operator", "🔒 只有配置的运营者可以设置投票奖励。",
      "🔒 Only configured operators can attach a reward to a poll."},
@@ -1585,19 +1664,13 @@ static const struct text_entry texts[] = {
     {"poll.err_option_range", "选项 {what} 不存在：请选 1–{n}。", "There is no option {what}: choose 1–{n}."},
     {"poll.err_option_unknown", "没有找到选项 {what}：请用序号 1–{n}。",
      "No option matches {what}: use a number 1–{n}."},
-    {"poll.err_too_many", "最多只能选 {max} 项。", "You can choose at most {max} option(s)."},
+    {"poll.err_too_many", "最多只能选 {max} 项。", "You can choose at most {max} {max|option|options}."},
     {"poll.err_reason_required", "投票 #{id} 需要写理由：/vote {id} 选项 理由",
      "Poll #{id} needs a reason: /vote {id} option reason"},
     {"poll.err_reason_button", "需要写理由：发送 /vote {id} 选项 理由",
      "A reason is required: send /vote {id} option reason"},
     {"poll.err_reason_long", "理由太长了（最多 {limit} 字）。", "That reason is too long (at most {limit} characters)."},
     {"poll.err_level", "投票 #{id} 需要达到 {level} 级才能参加。", "Poll #{id} is open to level {level} and above."},
-    {"poll.results_usage", "用法：/poll results 编号 [--by tag]", "Usage: /poll results id [--by tag]"},
-    {"poll.split_title_tag", "🏷 <b>投票 #{id} 按标签拆分</b>\n{question}", "🏷 <b>Poll #{id} by tag</b>\n{question}"},
-    {"poll.split_group", "<b>{group}</b>（{n} 人）：", "<b>{group}</b> ({n} voters): "},
-    {"poll.split_untagged", "<b>无标签</b>（{n} 人）：", "<b>no tag</b> ({n} voters): "},
-    {"poll.split_hidden", "另有 {n} 组不足 {min} 人，匿名投票不单独显示。",
-     "{n} group(s) with fewer than {min} voters are not shown (anonymous poll)."},
     {"poll.err_tag", "🏷 投票 #{id} 只对有标签 {tag} 的成员开放。", "🏷 Poll #{id} is open to members tagged {tag} only."},
     {"poll.info_tag", "限标签 {tag}", "tagged {tag} only"},
     {"poll.err_pool", "投票 #{id} 只对 {pool} 人才库成员开放。", "Poll #{id} is open to the {pool} pool only."},
@@ -1614,7 +1687,7 @@ static const struct text_entry texts[] = {
     {"poll.closed_ok", "✅ 投票 #{id} 已结束，结果已发到群里。", "✅ Poll #{id} is closed; the result is posted in its chat."},
     /* rendering */
     {"poll.post_title", "📊 <b>投票 #{id}</b>\n{question}", "📊 <b>Poll #{id}</b>\n{question}"},
-    {"poll.voters", "👥 {n} 人已投票", "👥 {n} voter(s)"},
+    {"poll.voters", "👥 {n} 人已投票", "👥 {n} {n|voter|voters}"},
     {"poll.info_multi", "可多选（最多 {max} 项）", "multiple choice (up to {max})"},
     {"poll.info_anonymous", "匿名", "anonymous"},
     {"poll.info_hidden", "结束前不公布票数", "counts hidden until close"},
@@ -1636,7 +1709,7 @@ static const struct text_entry texts[] = {
     {"poll.truncated", "……内容太长，只显示了 {shown}/{total} 条。", "… too long: showing {shown} of {total}."},
     {"poll.export_title", "📄 投票 #{id} 导出（{rows} 行，CSV）：", "📄 Poll #{id} export ({rows} rows, CSV):"},
     {"poll.list_title", "<b>进行中的投票</b>", "<b>Open polls</b>"},
-    {"poll.list_line", "#{id} {question} · {n} 人已投", "#{id} {question} · {n} voter(s)"},
+    {"poll.list_line", "#{id} {question} · {n} 人已投", "#{id} {question} · {n} {n|voter|voters}"},
     {"poll.list_closes", " · 截止 {when}", " · closes {when}"},
     {"poll.none_open", "现在没有进行中的投票。", "There are no open polls right now."},
 };
@@ -1659,8 +1732,16 @@ static int poll_template_var(struct engine *e, const struct community *comm, con
                               now, out);
 }
 
+static const struct kb_setting settings[] = {
+    {.path = "polls", .type = KB_SETTING_SECTION},
+    {.path = "polls.insight_bonus", .type = KB_SETTING_INT,
+     .off = offsetof(struct engine_settings, poll_insight_bonus), .max = 100000, .scale = 1, .dnum = 20},
+};
+
 const struct kb_module poll_module = {
     .name = "poll",
+    .settings = settings,
+    .n_settings = KB_COUNT(settings),
     .migrations = migrations,
     .n_migrations = KB_COUNT(migrations),
     .commands = commands,

@@ -10,6 +10,7 @@
 #include "checkin.h"
 #include "ledger.h"
 #include "link.h"
+#include "next.h"
 #include "standing.h"
 #include "streak.h"
 #include "top.h"
@@ -44,6 +45,17 @@ static int cmd_me(struct cmd_ctx *c)
         rc = streak_describe(c, &b); /* streak freezes */
     if (!rc)
         rc = standing_describe(c, &b); /* level, progress, titles, badges, pools */
+    struct sbuf next = {0};
+    size_t n_next = 0;
+    if (!rc)
+        rc = next_suggest(c->e, &c->comm, c->member_id, c->now, c->lang, 1,
+                          c->ev->chat_type == KB_CHAT_PRIVATE, &next, &n_next);
+    if (!rc && n_next) {
+        sbuf_addc(&b, '\n');
+        text_format(&b, c->lang, "me.next", NOARGS);
+        sbuf_add(&b, next.s);
+    }
+    sbuf_free(&next);
     if (!rc)
         rc = ctx_reply_markup(c, b.s, 0);
     sbuf_free(&b);
@@ -126,7 +138,7 @@ static const struct text_entry texts[] = {
     {"me.help", "/me — 我的积分、连续签到和等级", "/me — my points, streak and level"},
     {"me.show",
      "👤 {name}\n积分：<b>{points}</b>\n连续签到：{streak} 天（最长 {best} 天）\n累计签到：{days} 天",
-     "👤 {name}\nPoints: <b>{points}</b>\nStreak: {streak} day(s) (best {best})\nCheck-in days: {days}"},
+     "👤 {name}\nPoints: <b>{points}</b>\nStreak: {streak} {streak|day|days} (best {best})\nCheck-in days: {days}"},
     {"me.rank", "积分排名：第 {rank} 名", "Rank: #{rank} by points"},
     {"help.help", "/help — 查看可用命令", "/help — list the commands you can use"},
     {"help.alias", " · /{alias}", " · /{alias}"},

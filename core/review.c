@@ -549,6 +549,7 @@ static int tally_period(struct cmd_ctx *c, const char *w, int64_t *from, int64_t
 {
     *from = 0;
     *to = INT64_MAX;
+    w = command_keyword(w);
     if (!w || !strcmp(w, "all")) {
         text_format(label, c->lang, "review.period.all", NOARGS);
         return KB_OK;
@@ -652,7 +653,7 @@ static int cmd_tally(struct cmd_ctx *c)
 {
     const char *p = c->args;
     char *w = command_next_word(&p);
-    int csv = w && !strcmp(w, "export");
+    int csv = w && !strcmp(command_keyword(w), "export");
     char *period = csv ? command_next_word(&p) : w;
     char *extra = command_next_word(&p);
     int64_t from, to;
@@ -992,7 +993,7 @@ static const struct text_entry texts[] = {
      "/reject &lt;submission&gt; &lt;reason&gt; — return it; the member may resubmit before the deadline or within the revision window"},
     {"review.help.unapprove", "/unapprove &lt;提交编号&gt; &lt;原因&gt; — 撤销一次通过，收回它发放的全部奖励",
      "/unapprove &lt;submission&gt; &lt;reason&gt; — reverse an approval and every reward it paid"},
-    {"review.help.tally", "/tally [all|week|month|YYYY-MM] — 奖励汇总；/tally export 导出 CSV",
+    {"review.help.tally", "/tally [全部|本周|本月|YYYY-MM] — 奖励汇总；/tally 导出 [时段] 导出 CSV",
      "/tally [all|week|month|YYYY-MM] — reward totals; /tally export for CSV"},
     {"review.help.audit", "/audit [条数] — 最近的运营操作记录", "/audit [n] — recent operator actions"},
     {"task.sub.pending", "待审核", "waiting for review"},
@@ -1046,7 +1047,7 @@ static const struct text_entry texts[] = {
      "⚠️ Submission #{sub} is your own: another operator (or the owner) must approve it."},
     {"review.rejected_ack", "✅ 提交 #{sub} 已退回，已通知成员。", "✅ Submission #{sub} returned; the member was told."},
     {"review.period.all", "全部", "all time"},
-    {"review.tally_usage", "用法：/tally [all|week|month|YYYY-MM]，或 /tally export [时段]",
+    {"review.tally_usage", "用法：/tally [全部|本周|本月|YYYY-MM]，或 /tally 导出 [时段]",
      "Usage: /tally [all|week|month|YYYY-MM], or /tally export [period]"},
     {"review.tally_empty", "{period}：没有奖励记录。", "{period}: no rewards recorded."},
     {"review.tally_header", "<b>奖励汇总 · {period}</b>", "<b>Rewards · {period}</b>"},
@@ -1074,7 +1075,7 @@ static const struct text_entry texts[] = {
     {"review.left_h", "{h} 小时", "{h} h"},
     {"review.left_m", "{m} 分钟", "{m} min"},
     {"review.stale", "📋 有 {n} 个提交已等待审核超过 48 小时：{list}。运营请发送 /review 查看。",
-     "📋 {n} submission(s) have waited more than 48 hours for review: {list}. Operators: send /review."},
+     "📋 {n} {n|submission has|submissions have} waited more than 48 hours for review: {list}. Operators: send /review."},
 };
 
 static const struct kb_setting settings[] = {

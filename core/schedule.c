@@ -24,6 +24,7 @@
 #include "tally.h"
 #include "top.h"
 #include "tz.h"
+#include "when_words.h"
 
 #define SCHED_MAX_PER_COMMUNITY 20
 #define SCHED_LINE_MAX 500
@@ -68,7 +69,7 @@ int schedule_parse_hhmm(const char *s, int *minutes)
         sep = 3;
     }
     if (!colon)
-        return KB_EINVAL;
+        return when_time_of_day(s, minutes); /* 晚上8点, 8点半, 8pm */
     size_t hn = (size_t)(colon - s);
     const char *m = colon + sep;
     int h, mi;
@@ -1337,8 +1338,8 @@ static const struct text_entry texts[] = {
      "/schedule quote add|list|del — rotating lines\n"
      "Days: daily, weekdays, weekends, mon-fri, mon,wed,fri (or --days …)\n"
      "Template variables: {date} {weekday} {yesterday_checkins} {streak_leaders} {quote} {leaderboard}"},
-    {"sched.bad_time", "时间格式不对：“{got}”。请用 24 小时制，例如 08:00 或 22:30。",
-     "I can't read the time \"{got}\". Use 24-hour HH:MM, e.g. 08:00 or 22:30."},
+    {"sched.bad_time", "时间格式不对：“{got}”。可以写 08:00、22:30、早上8点 或 晚上10点半。",
+     "I can't read the time \"{got}\". Use HH:MM (08:00, 22:30) or 8am, 10:30pm."},
     {"sched.ambiguous", "“{got}”是日期吗？日期要写成 daily、weekdays、mon-fri、工作日、周一-周五 这样的形式；要发这段文字，请在前面写上日期，例如 /schedule greet 08:00 daily 文字。",
      "Is \"{got}\" meant as the days? Write days as daily, weekdays, mon-fri or mon,wed,fri; to post that text, put the days before it, e.g. /schedule greet 08:00 daily text."},
     {"sched.unknown_var", "模板里有不认识的变量 {got}。可用的变量：{known}",
@@ -1420,7 +1421,7 @@ static const struct text_entry texts[] = {
     {"sched.month.10", "十月", "October"},
     {"sched.month.11", "十一月", "November"},
     {"sched.month.12", "十二月", "December"},
-    {"sched.leader", "{name}（{streak} 天）", "{name} ({streak} days)"},
+    {"sched.leader", "{name}（{streak} 天）", "{name} ({streak} {streak|day|days})"},
     {"sched.no_leaders", "暂无", "nobody yet"},
     {"sched.lb_line", "{rank}. {name} — {points} 分", "{rank}. {name} — {points} points"},
     {"sched.lb_empty", "这段时间还没有人获得积分。", "Nobody earned points in that week."},

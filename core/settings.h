@@ -89,6 +89,14 @@ struct engine_settings {
         int makeup_price;       /* points a make-up costs */
         int makeup_per_month;   /* make-ups per member and month */
     } streak;
+    int poll_insight_bonus;     /* polls: points for a reason marked insightful (/insight), 0 = off */
+    /* the weekly personal summary (core/summary.c): defaults for communities
+       whose operators have not set their own */
+    int summary_enabled;
+    int summary_weekday;        /* 0 = Sunday .. 6 */
+    int summary_hour;           /* local hour */
+    int summary_per_second;     /* direct messages queued per second at most */
+    int summary_active_days;    /* members seen within this many days get one */
 };
 
 #endif

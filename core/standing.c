@@ -75,7 +75,7 @@ int standing_facts(struct engine *e, int64_t member_id, struct standing_facts *o
 
 /* What a level asks for: the largest requirement of levels 2..level (the
    ladder is cumulative, whatever order the configuration lists numbers in). */
-static void requirements(const struct engine *e, int level, struct standing_facts *need)
+void standing_requirements(const struct engine *e, int level, struct standing_facts *need)
 {
     size_t n;
     const struct kb_level_rule *r = standing_rules(e, &n);
@@ -113,7 +113,7 @@ int standing_earned_level(const struct engine *e, const struct standing_facts *f
         if (r[i].granted_only)
             break;
         struct standing_facts need;
-        requirements(e, (int)i + 1, &need);
+        standing_requirements(e, (int)i + 1, &need);
         if (!facts_meet(f, &need))
             break;
         level = (int)i + 1;
@@ -149,7 +149,7 @@ int standing_missing(const struct engine *e, int level, const struct standing_fa
         "standing.need_basic", "standing.need_explore", "standing.need_precision",
         "standing.need_cobuild"};
     struct standing_facts need;
-    requirements(e, level, &need);
+    standing_requirements(e, level, &need);
     int count = 0;
     add_item(out, &count, lang, "standing.need_points", need.points - f->points);
     add_item(out, &count, lang, "standing.need_days", need.checkin_days - f->checkin_days);
@@ -757,10 +757,10 @@ static const struct text_entry texts[] = {
     {"standing.sep", "、", ", "},
     {"standing.need_points", "{n} 积分", "{n} points"},
     {"standing.need_days", "{n} 天签到", "{n} check-in days"},
-    {"standing.need_basic", "{n} 个基础任务", "{n} basic task(s)"},
-    {"standing.need_explore", "{n} 个探索任务", "{n} explore task(s)"},
-    {"standing.need_precision", "{n} 个精准任务", "{n} precision task(s)"},
-    {"standing.need_cobuild", "{n} 个共建任务", "{n} co-build task(s)"},
+    {"standing.need_basic", "{n} 个基础任务", "{n} basic {n|task|tasks}"},
+    {"standing.need_explore", "{n} 个探索任务", "{n} explore {n|task|tasks}"},
+    {"standing.need_precision", "{n} 个精准任务", "{n} precision {n|task|tasks}"},
+    {"standing.need_cobuild", "{n} 个共建任务", "{n} co-build {n|task|tasks}"},
     {"standing.promoted", "🎉 {name} 升级为 <b>{level}</b>！", "🎉 {name} is now <b>{level}</b>!"},
     {"standing.me_level", "等级：<b>{level}</b>", "Level: <b>{level}</b>"},
     {"standing.me_top", "已是最高等级 🏆", "Top level reached 🏆"},

@@ -40,6 +40,9 @@ int standing_facts(struct engine *e, int64_t member_id, struct standing_facts *o
 int standing_earned_level(const struct engine *e, const struct standing_facts *f);
 /* Append "L3 中坚" (zh) / "L3 中坚 Contributor" (en), escaped, to out. */
 void standing_level_name(const struct engine *e, int level, const char *lang, struct sbuf *out);
+/* What reaching level needs (the highest of each requirement of levels
+   2..level). */
+void standing_requirements(const struct engine *e, int level, struct standing_facts *need);
 /* Append what is still missing from f to reach level (", "-joined, e.g.
    "120 points, 3 check-in days"); returns the number of items (0 = met). */
 int standing_missing(const struct engine *e, int level, const struct standing_facts *f,

@@ -215,17 +215,22 @@ static void quota_text(struct cmd_ctx *c, const struct task_row *t, struct sbuf 
    with their invitation). */
 static void reward_text(struct cmd_ctx *c, const struct task_row *t, struct sbuf *out)
 {
-    if (c->ev->chat_type == KB_CHAT_PRIVATE || !t->cash || strcmp(t->access, "invite") != 0) {
-        task_reward_format(c->lang, t, out);
+    task_reward_shown(c->lang, t, c->ev->chat_type == KB_CHAT_PRIVATE, out);
+}
+
+void task_reward_shown(const char *lang, const struct task_row *t, int private_chat, struct sbuf *out)
+{
+    if (private_chat || !t->cash || strcmp(t->access, "invite") != 0) {
+        task_reward_format(lang, t, out);
         return;
     }
     struct task_row rest = *t;
     rest.cash = 0;
     if (rest.points || *rest.gift || *rest.badge || *rest.title_reward) {
-        task_reward_format(c->lang, &rest, out);
+        task_reward_format(lang, &rest, out);
         sbuf_add(out, ", ");
     }
-    text_format(out, c->lang, "task.reward.cash_private", NOARGS);
+    text_format(out, lang, "task.reward.cash_private", NOARGS);
 }
 
 /* A brief as stored ("background: …" lines for the creative-brief
@@ -926,6 +931,7 @@ static int op_list(struct cmd_ctx *c)
     const char *mode = command_skip_space(rest);
     if (!*mode)
         mode = "open";
+    mode = command_keyword(mode);
     if (strcmp(mode, "open") && strcmp(mode, "closed") && strcmp(mode, "all"))
         return ctx_reply(c, "task.list_usage", NOARGS);
     sqlite3_stmt *s = store_query(
@@ -1067,16 +1073,16 @@ int64_t task_claim_due(int64_t deadline, int64_t revise_until)
     return deadline && revise_until > deadline ? revise_until : deadline;
 }
 
-static int my_claim(struct cmd_ctx *c, int64_t task_id, struct own_claim *out)
+static int claim_of(struct engine *e, int64_t task_id, int64_t member_id, struct own_claim *out)
 {
     *out = (struct own_claim){0};
-    sqlite3_stmt *s = store_query(c->st,
+    sqlite3_stmt *s = store_query(e->st,
                                   "SELECT id, state, coalesce(revise_until, 0) FROM claims"
                                   " WHERE task_id = ? AND member_id = ?",
-                                  VALS(SI(task_id), SI(c->member_id)));
+                                  VALS(SI(task_id), SI(member_id)));
     if (!s)
-        return store_failure(c->st);
-    int rc = store_step(c->st, s);
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
     if (rc == 1) {
         out->id = store_int(s, 0);
         snprintf(out->state, sizeof out->state, "%s", store_text(s, 1));
@@ -1084,6 +1090,11 @@ static int my_claim(struct cmd_ctx *c, int64_t task_id, struct own_claim *out)
     }
     store_done(s);
     return rc < 0 ? rc : KB_OK;
+}
+
+static int my_claim(struct cmd_ctx *c, int64_t task_id, struct own_claim *out)
+{
+    return claim_of(c->e, task_id, c->member_id, out);
 }
 
 /* /claim, /unclaim and /submit open alike: the task named first in *p (p is
@@ -1107,12 +1118,11 @@ static int live_claim(const char *state)
     return !strcmp(state, "claimed") || !strcmp(state, "submitted") || !strcmp(state, "rejected");
 }
 
-/* Why this member cannot claim t now: a "task.why.*" key, or NULL. */
-static int why_not(struct cmd_ctx *c, const struct task_row *t, const char **key)
+int task_why_not(struct engine *e, const struct task_row *t, int64_t member_id, int64_t now, const char **key)
 {
     *key = NULL;
     struct own_claim mine;
-    int rc = my_claim(c, t->id, &mine);
+    int rc = claim_of(e, t->id, member_id, &mine);
     if (rc)
         return rc;
     enum elig why = ELIG_OK;
@@ -1124,9 +1134,9 @@ static int why_not(struct cmd_ctx *c, const struct task_row *t, const char **key
         *key = "task.why.claimed";
     else if (strcmp(t->state, "open"))
         *key = "task.why.closed";
-    else if (t->deadline && t->deadline <= c->now)
+    else if (t->deadline && t->deadline <= now)
         *key = "task.why.deadline";
-    else if ((rc = task_eligible(c->e, t, c->member_id, &why)) != KB_OK)
+    else if ((rc = task_eligible(e, t, member_id, &why)) != KB_OK)
         return rc;
     else if (why == ELIG_LEVEL)
         *key = "task.why.level";
@@ -1141,9 +1151,14 @@ static int why_not(struct cmd_ctx *c, const struct task_row *t, const char **key
     return KB_OK;
 }
 
+static int why_not(struct cmd_ctx *c, const struct task_row *t, const char **key)
+{
+    return task_why_not(c->e, t, c->member_id, c->now, key);
+}
+
 static int cmd_tasks(struct cmd_ctx *c)
 {
-    int all = !strcmp(c->args, "all");
+    int all = !strcmp(command_keyword(c->args), "all");
     if (*c->args && !all)
         return ctx_reply(c, "task.tasks_usage", NOARGS);
     sqlite3_stmt *s = store_query(c->st,
@@ -1463,7 +1478,7 @@ static const struct cmd_sub subs[] = {
 
 static const struct text_entry texts[] = {
     /* help */
-    {"task.help.tasks", "/tasks [all] — 我可以领取的任务（all：全部任务及不能领取的原因）",
+    {"task.help.tasks", "/tasks [全部] — 我可以领取的任务（全部：所有任务及不能领取的原因）",
      "/tasks [all] — tasks I can claim (all: every task, and why not)"},
     {"task.help.task", "/task &lt;编号&gt; — 查看任务简报", "/task &lt;id&gt; — a task's brief"},
     {"task.help.task.op", "/task new|edit|close|cancel|invite|list|show|stop — 发布和管理任务（/task new 查看字段）",
@@ -1480,9 +1495,10 @@ static const struct text_entry texts[] = {
     {"task.member_usage", "用法：/task &lt;编号&gt;，发送 /tasks 查看可领取的任务。",
      "Usage: /task &lt;id&gt;. Send /tasks to see what you can claim."},
     {"task.new_usage",
-     "用法：/task new &lt;层级&gt; &lt;标题&gt; --reward points 50 --deadline 3d --quota 10 …\n"
-     "层级：basic（筑基）explore（探索）precision（精准）cobuild（共建）。"
-     "字段：brief reward points cash gift badge deadline quota level pools tag everyone invite review rounds repeat（daily、weekly 或 mon,thu：每期一个新任务）",
+     "用法：/task new &lt;层级&gt; &lt;标题&gt; --奖励 50 积分 --截止 周五 20:00 --名额 10 …\n"
+     "层级：筑基（basic）探索（explore）精准（precision）共建（cobuild）。"
+     "字段：简报 奖励 积分 现金 礼品 徽章 截止 名额 等级 人才库 标签 所有人 邀请 审核 修改轮数 重复（每天、每周或 周一,周四：每期一个新任务）"
+     "（英文也可：brief reward points cash gift badge deadline quota level pools tag everyone invite review rounds repeat）",
      "Usage: /task new &lt;tier&gt; &lt;title&gt; --reward points 50 --deadline 3d --quota 10 …\n"
      "Tiers: basic, explore, precision, cobuild. "
      "Fields: brief reward points cash gift badge deadline quota level pools tag everyone invite review rounds repeat (daily, weekly or mon,thu: a new task each time)"},
@@ -1491,9 +1507,9 @@ static const struct text_entry texts[] = {
     {"task.cancel_usage", "用法：/task cancel &lt;编号&gt; [给领取者的说明]",
      "Usage: /task cancel &lt;id&gt; [note to claimers]"},
     {"task.invite_usage", "用法：/task invite &lt;编号&gt; @成员 …", "Usage: /task invite &lt;id&gt; @member …"},
-    {"task.list_usage", "用法：/task list [open|closed|all]", "Usage: /task list [open|closed|all]"},
+    {"task.list_usage", "用法：/task list [进行中|已结束|全部]", "Usage: /task list [open|closed|all]"},
     {"task.show_usage", "用法：/task show &lt;编号&gt;", "Usage: /task show &lt;id&gt;"},
-    {"task.tasks_usage", "用法：/tasks 或 /tasks all", "Usage: /tasks or /tasks all"},
+    {"task.tasks_usage", "用法：/tasks 或 /tasks 全部", "Usage: /tasks or /tasks all"},
     {"task.claim_usage", "用法：/claim &lt;编号&gt;", "Usage: /claim &lt;id&gt;"},
     {"task.unclaim_usage", "用法：/unclaim &lt;编号&gt;", "Usage: /unclaim &lt;id&gt;"},
     {"task.submit_usage", "用法：/submit &lt;编号&gt; &lt;内容或链接&gt;（或回复自己的图片/文件发送 /submit &lt;编号&gt;）",
@@ -1501,37 +1517,37 @@ static const struct text_entry texts[] = {
     /* definition errors: {field} names the field */
     {"task.bad.syntax", "⚠️ 任务定义无法解析。", "⚠️ I can't read that task definition."},
     {"task.bad.unknown", "⚠️ 不认识的字段：{field}", "⚠️ Unknown field: {field}"},
-    {"task.bad.tier", "⚠️ 字段 tier：层级必须是 筑基（basic）、探索（explore）、精准（precision）或 共建（cobuild）之一。",
+    {"task.bad.tier", "⚠️ 字段 层级（tier）：层级必须是 筑基（basic）、探索（explore）、精准（precision）或 共建（cobuild）之一。",
      "⚠️ Field tier: the tier must be one of basic, explore, precision, cobuild."},
-    {"task.bad.title", "⚠️ 字段 title：标题不能为空，且不超过 200 字节、只占一行。",
+    {"task.bad.title", "⚠️ 字段 标题（title）：标题不能为空，且不超过 200 字节、只占一行。",
      "⚠️ Field title: a title is required, one line, at most 200 bytes."},
-    {"task.bad.brief", "⚠️ 字段 brief：简报最多 4000 字节。", "⚠️ Field brief: at most 4000 bytes."},
+    {"task.bad.brief", "⚠️ 字段 简报（brief）：简报最多 4000 字节。", "⚠️ Field brief: at most 4000 bytes."},
     {"task.bad.reward",
-     "⚠️ 字段 reward：看不懂。写法如 points 50, cash 200 CNY, gift 帆布袋, badge 摄影达人, title 共建官",
+     "⚠️ 字段 奖励（reward）：看不懂。写法如 points 50, cash 200 CNY, gift 帆布袋, badge 摄影达人, title 共建官",
      "⚠️ Field reward: I can't read it. Write e.g. points 50, cash 200 CNY, gift tote bag, badge Shutterbug, title Co-creator"},
     {"task.bad.reward_item",
      "⚠️ 字段 {field}：看不懂。points 为正整数，cash 如 200 CNY 或 99.50，gift/badge 为 1–100 字节的名称。",
      "⚠️ Field {field}: I can't read it. points is a positive number, cash like 200 CNY or 99.50, "
      "gift/badge a name of 1–100 bytes."},
-    {"task.bad.deadline", "⚠️ 字段 deadline：看不懂时间。可以写 3d、12h、2026-12-01 20:00、12-01 或 20:00。",
-     "⚠️ Field deadline: I can't read that time. Try 3d, 12h, 2026-12-01 20:00, 12-01 or 20:00."},
-    {"task.bad.deadline_past", "⚠️ 字段 deadline：截止时间已经过去了。", "⚠️ Field deadline: that time has already passed."},
-    {"task.bad.quota", "⚠️ 字段 quota：名额是 0–100000 的整数（0 = 不限）。",
+    {"task.bad.deadline", "⚠️ 字段 截止（deadline）：看不懂时间。可以写 明天、周五 20:00、下周一、12月4日、3天后、晚上8点 或 2026-12-01 20:00。",
+     "⚠️ Field deadline: I can't read that time. Try tomorrow, fri 20:00, next mon, 3d, 12h, 12-01 or 2026-12-01 20:00."},
+    {"task.bad.deadline_past", "⚠️ 字段 截止（deadline）：截止时间已经过去了。", "⚠️ Field deadline: that time has already passed."},
+    {"task.bad.quota", "⚠️ 字段 名额（quota）：名额是 0–100000 的整数（0 = 不限）。",
      "⚠️ Field quota: a whole number 0–100000 (0 = unlimited)."},
-    {"task.bad.rounds", "⚠️ 字段 rounds：修改轮数是 0–20 的整数。", "⚠️ Field rounds: revision rounds are a whole number 0–20."},
-    {"task.bad.quota_below", "⚠️ 字段 quota：已有 {claimed} 人领取，名额不能少于这个数。",
+    {"task.bad.rounds", "⚠️ 字段 修改轮数（rounds）：修改轮数是 0–20 的整数。", "⚠️ Field rounds: revision rounds are a whole number 0–20."},
+    {"task.bad.quota_below", "⚠️ 字段 名额（quota）：已有 {claimed} 人领取，名额不能少于这个数。",
      "⚠️ Field quota: {claimed} members have already claimed; the quota cannot go below that."},
-    {"task.bad.level", "⚠️ 字段 level：等级是 1–1000 的整数。", "⚠️ Field level: a whole number 1–1000."},
-    {"task.bad.pools", "⚠️ 字段 pools：人才库名称用逗号分隔，最多 10 个，每个不超过 40 字节。",
+    {"task.bad.level", "⚠️ 字段 等级（level）：等级是 1–1000 的整数。", "⚠️ Field level: a whole number 1–1000."},
+    {"task.bad.pools", "⚠️ 字段 人才库（pools）：人才库名称用逗号分隔，最多 10 个，每个不超过 40 字节。",
      "⚠️ Field pools: pool names separated by commas, at most 10, each at most 40 bytes."},
-    {"task.bad.everyone", "⚠️ 字段 everyone：不能与 level 或 pools 同时使用。",
+    {"task.bad.everyone", "⚠️ 字段 所有人（everyone）：不能与 等级（level）或 人才库（pools）同时使用。",
      "⚠️ Field everyone: cannot be combined with level or pools."},
-    {"task.bad.invite", "⚠️ 字段 invite：请写被邀请成员，如 @alice @bob。",
+    {"task.bad.invite", "⚠️ 字段 邀请（invite）：请写被邀请成员，如 @alice @bob。",
      "⚠️ Field invite: list the invited members, e.g. @alice @bob."},
-    {"task.bad.review", "⚠️ 字段 review：请写 yes 或 no。", "⚠️ Field review: write yes or no."},
-    {"task.bad.repeat", "⚠️ 字段 repeat：写 daily（每天）、weekly（每周今天这一天）、weekdays（工作日）或星期几，如 mon,thu / 周一,周四；只能在 /task new 时设置。",
+    {"task.bad.review", "⚠️ 字段 审核（review）：请写 yes 或 no。", "⚠️ Field review: write yes or no."},
+    {"task.bad.repeat", "⚠️ 字段 重复（repeat）：写 daily（每天）、weekly（每周今天这一天）、weekdays（工作日）或星期几，如 mon,thu / 周一,周四；只能在 /task new 时设置。",
      "⚠️ Field repeat: daily, weekly (this weekday), weekdays, or days such as mon,thu; set with /task new only."},
-    {"task.bad.groups", "⚠️ 字段 groups：请写 here（只发本群）或 all（发到社群的所有群）。",
+    {"task.bad.groups", "⚠️ 字段 发到（groups）：请写 here（只发本群）或 all（发到社群的所有群）。",
      "⚠️ Field groups: write here (this group only) or all (every group of the community)."},
     {"task.bad.nothing", "⚠️ 没有要修改的字段。", "⚠️ Nothing to change: give at least one field."},
     {"task.unknown_member", "⚠️ 找不到成员 {who}（他们需要先在群里发过言）。",
@@ -1584,7 +1600,7 @@ static const struct text_entry texts[] = {
     {"task.reward.cash_private", "现金报酬（已私信受邀者）", "a fee (sent privately to the invited)"},
     {"task.invited_private", "💌 {who}：你被邀请参加任务 #{id}「{title}」。报酬：{reward}。发送 /task {id} 查看简报，/claim {id} 领取。",
      "💌 {who}: you are invited to task #{id} “{title}”. Terms: {reward}. Send /task {id} for the brief, /claim {id} to take it."},
-    {"task.invited_ok", "✅ 已邀请 {n} 人参加任务 #{id}。", "✅ Invited {n} member(s) to task #{id}."},
+    {"task.invited_ok", "✅ 已邀请 {n} 人参加任务 #{id}。", "✅ Invited {n} {n|member|members} to task #{id}."},
     {"task.edited", "✅ 任务 #{id} 已更新：{fields}", "✅ Task #{id} updated: {fields}"},
     {"task.closed_ok", "🔒 任务 #{id}「{title}」停止领取（已领取的成员仍可在截止前提交）。",
      "🔒 Task #{id} “{title}” is closed to new claims (claimers may still submit before the deadline)."},

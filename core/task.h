@@ -82,6 +82,9 @@ int task_load(struct engine *e, int64_t community_id, int64_t id, struct task_ro
 void task_row_free(struct task_row *t);
 /* "50 points, 200.00 CNY, gift: …" in lang (escaped). */
 void task_reward_format(const char *lang, const struct task_row *t, struct sbuf *out);
+/* The reward as shown where it is read: an invited task's fee only in a
+   private chat (a fee is a private matter). */
+void task_reward_shown(const char *lang, const struct task_row *t, int private_chat, struct sbuf *out);
 /* "@handle" when the member has one, else the display name (escaped). */
 void task_mention(struct engine *e, int64_t member_id, struct sbuf *out);
 /* Append "12.50 CNY". */
@@ -106,6 +109,9 @@ int64_t task_claim_due(int64_t deadline, int64_t revise_until);
 int task_post_copy(struct engine *e, int64_t community_id, int64_t from_id, int64_t deadline,
                    const char *platform, const char *chat_id, const char *note, int64_t now,
                    int64_t *new_id);
+/* Why member cannot claim t at now: a "task.why.*" catalogue key (claimed,
+   approved, closed, level, pool, invite, full …), or NULL when they may. */
+int task_why_not(struct engine *e, const struct task_row *t, int64_t member_id, int64_t now, const char **key);
 extern const struct kb_module task_module;
 
 #endif

@@ -138,6 +138,10 @@ void text_format(struct sbuf *out, const char *lang, const char *key,
         }
         sbuf_addn(out, t, (size_t)(open - t));
         size_t name_len = (size_t)(close - open - 1);
+        /* "{n|day|days}": the word for the number n, for English plurals */
+        const char *bar = memchr(open + 1, '|', name_len);
+        if (bar)
+            name_len = (size_t)(bar - open - 1);
         const struct targ *a = NULL;
         for (size_t i = 0; i < n; i++) {
             if (strlen(args[i].name) == name_len && memcmp(args[i].name, open + 1, name_len) == 0) {
@@ -145,9 +149,17 @@ void text_format(struct sbuf *out, const char *lang, const char *key,
                 break;
             }
         }
-        if (!a)
+        if (!a) {
             sbuf_addn(out, open, (size_t)(close - open + 1)); /* leave it visible */
-        else if (a->kind == TA_INT)
+        } else if (bar) {
+            const char *other = memchr(bar + 1, '|', (size_t)(close - bar - 1));
+            if (!other)
+                sbuf_addn(out, open, (size_t)(close - open + 1)); /* malformed: leave it visible */
+            else if (a->kind == TA_INT && a->i == 1)
+                sbuf_addn(out, bar + 1, (size_t)(other - bar - 1));
+            else
+                sbuf_addn(out, other + 1, (size_t)(close - other - 1));
+        } else if (a->kind == TA_INT)
             sbuf_addf(out, "%lld", (long long)a->i);
         else if (a->kind == TA_USER)
             text_user(out, a->s);

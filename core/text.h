@@ -47,7 +47,9 @@ int text_lang_is_en(const char *lang);
 const char *text_get(const char *lang, const char *key);
 /* 1 when key exists in the catalogue. */
 int text_has(const char *key);
-/* Append the formatted template to out. */
+/* Append the formatted template to out: {name} takes the argument's value,
+   {n|one|other} the word for the number n ("{n} {n|day|days}": English
+   plurals). */
 void text_format(struct sbuf *out, const char *lang, const char *key,
                  const struct targ *args, size_t n);
 /* Append untrusted text, escaped and isolated (see TU). */

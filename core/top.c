@@ -94,7 +94,8 @@ static int cmd_top(struct cmd_ctx *c)
     const char *p = c->args;
     char *w;
     while ((w = command_next_word(&p))) {
-        int si = word_index(w, span_words, 3), mi = word_index(w, metric_words, 3);
+        const char *k = command_keyword(w);
+        int si = word_index(k, span_words, 3), mi = word_index(k, metric_words, 3);
         if (mi < 0 && ascii_casecmp(w, "checkin") == 0)
             mi = TOP_CHECKINS;
         if (si >= 0) {
@@ -306,9 +307,9 @@ static const struct cmd_spec commands[] = {
 };
 
 static const struct text_entry texts[] = {
-    {"top.help", "/top [week|month|all] [points|checkins|tasks] — 排行榜",
+    {"top.help", "/top [本周|本月|全部] [积分|签到|任务] — 排行榜",
      "/top [week|month|all] [points|checkins|tasks] — leaderboard"},
-    {"top.usage", "看不懂 {got}。用法：/top [week|month|all] [points|checkins|tasks]",
+    {"top.usage", "看不懂 {got}。用法：/top [本周|本月|全部] [积分|签到|任务]",
      "I don't understand {got}. Usage: /top [week|month|all] [points|checkins|tasks]"},
     {"top.span_all", "总榜", "all time"},
     {"top.this_week", "本周（{from} 周一至今）", "this week, Mon {from} – today"},

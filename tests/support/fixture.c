@@ -36,6 +36,11 @@ void fx_open(struct fx *f, const char *tz, const char *locale)
     f->set.admins_are_operators = 1;
     f->set.schedule_grace_s = 1800;
     f->set.revision_window_s = 24 * 3600; /* the configured default */
+    f->set.poll_insight_bonus = 20;       /* the configured defaults of issue 20's features */
+    f->set.summary_enabled = 1;
+    f->set.summary_hour = 20;
+    f->set.summary_per_second = 20;
+    f->set.summary_active_days = 30;
     f->platform = "console";
     char err[256];
     if (engine_open(&f->set, &f->e, err, sizeof err))

@@ -69,7 +69,8 @@ static const char *const ARGS[] = {
 /* The subcommands members may run; every other one in the tables must be
    refused to them. */
 static const char *const MEMBER_SUBCOMMANDS[] = {"pool apply", "quiz answer", "quiz share", "quiz stop",
-                                                 "checkin makeup", "checkin 补签", "checkin history", "checkin 记录"};
+                                                 "checkin makeup", "checkin 补签", "checkin history", "checkin 记录",
+                                                 "summary off", "summary on"};
 
 /* Append " word" to buf (cut when full). */
 static void strcat_word(char *buf, size_t cap, const char *word)

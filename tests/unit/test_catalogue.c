@@ -88,10 +88,12 @@ static const char *sample_for(const char *w)
     return w;
 }
 
-/* Every "--flag value" pair of a task or poll usage line, tried alone. */
+/* Every "--flag value" pair of a task or poll usage line's first command
+   (up to " · /", where another subcommand with its own flags begins), tried alone. */
 static void walk_flags(struct fx *f, const char *key, const char *line, const char *prefix)
 {
-    for (const char *p = strstr(line, "--"); p; p = strstr(p + 2, "--")) {
+    const char *next_cmd = strstr(line, " · /");
+    for (const char *p = strstr(line, "--"); p && (!next_cmd || p < next_cmd); p = strstr(p + 2, "--")) {
         struct sbuf cmd = {0};
         sbuf_add(&cmd, prefix);
         const char *q = p;

@@ -60,7 +60,7 @@ TEST(missed_day_resets_streak_and_bonus_is_capped)
     free(r);
     fx_say(&f, "g1", "bob", T0 + 15 * DAY + 60, "/me");
     r = fx_replies(&f);
-    CHECK_CONTAINS(r, "Streak: 1 day(s) (best 14)");
+    CHECK_CONTAINS(r, "Streak: 1 day (best 14)");
     CHECK_CONTAINS(r, "Check-in days: 15");
     free(r);
     CHECK(top_tallies_agree(f.e, 1));

@@ -41,6 +41,30 @@ TEST(multi_line_with_continuations_and_fullwidth_colon)
     defn_free(&d);
 }
 
+/* Chinese field names, one-line and multi-line, come out as the English keys. */
+TEST(chinese_field_names)
+{
+    struct defn d;
+    char err[64];
+    CHECK_INT(defn_parse("晒出方向盘 --奖励 50 积分 --截止 周五 20:00 --名额 5", &d, err, sizeof err), 0);
+    CHECK_STR(d.head, "晒出方向盘");
+    CHECK_STR(defn_get(&d, "reward"), "50 积分");
+    CHECK_STR(defn_get(&d, "deadline"), "周五 20:00");
+    CHECK_STR(defn_get(&d, "quota"), "5");
+    defn_free(&d);
+    CHECK_INT(defn_parse("夏日自驾\n层级：精准\n简报：五张照片\n  色彩明快\n人才库: 摄影\n截止时间：12月4日", &d, err,
+                         sizeof err), 0);
+    CHECK_STR(defn_get(&d, "tier"), "精准");
+    CHECK_STR(defn_get(&d, "brief"), "五张照片\n色彩明快");
+    CHECK_STR(defn_get(&d, "pools"), "摄影");
+    CHECK_STR(defn_get(&d, "deadline"), "12月4日");
+    defn_free(&d);
+    /* a Chinese word that is no field name stays text */
+    CHECK_INT(defn_parse("标题党 --备注 x", &d, err, sizeof err), 0);
+    CHECK_STR(d.head, "标题党 --备注 x");
+    defn_free(&d);
+}
+
 TEST(dashes_inside_words_are_not_flags)
 {
     struct defn d;
@@ -92,7 +116,7 @@ TEST(past_month_day_stays_in_this_year)
 TEST(bad_times_are_refused)
 {
     int64_t t;
-    const char *bad[] = {"", "tomorrow", "2026-02-30", "2026-13-01", "25:00", "12:60", "0d",
+    const char *bad[] = {"", "tomorrow at", "2026-02-30", "2026-13-01", "25:00", "12:60", "0d",
                          "99999999d", "2026-12-01 8pm", "--", "d"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (when_parse(bad[i], "UTC", NOW, &t) == 0)
@@ -100,5 +124,5 @@ TEST(bad_times_are_refused)
 }
 
 TEST_MAIN(T(one_line_flags), T(multi_line_with_continuations_and_fullwidth_colon),
-          T(dashes_inside_words_are_not_flags), T(relative_and_absolute_times),
+          T(chinese_field_names), T(dashes_inside_words_are_not_flags), T(relative_and_absolute_times),
           T(past_month_day_stays_in_this_year), T(bad_times_are_refused))

@@ -160,7 +160,7 @@ TEST(progress_numbers_on_me)
     r = replies(&f);
     /* 91 + 300 = 391 points: 109 and two explore tasks to go */
     CHECK_CONTAINS(r, "Level: <b>L2 Active</b>");
-    CHECK_CONTAINS(r, "still missing: 109 points, 2 explore task(s)");
+    CHECK_CONTAINS(r, "still missing: 109 points, 2 explore tasks");
     free(r);
     fx_close(&f);
 }

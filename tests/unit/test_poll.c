@@ -236,6 +236,34 @@ TEST(choices_by_number_list_and_text)
     CHECK_INT(poll_choice_parse("Cityscape", &d, &ch, &reason, &err), KB_EINVAL);
 }
 
+/* Options by letter (A = 1), either case and full-width, after the options'
+   own texts: an option called "B" is meant by its text. */
+TEST(choices_by_letter)
+{
+    struct poll_def d;
+    const char *err, *reason;
+    unsigned ch;
+    CHECK_INT(poll_definition_parse("海报选哪张 | 蓝色海报 | 红色海报 | Alpha --multi 2", TZ, T0, &d, &err), 0);
+    CHECK_INT(poll_choice_parse("A", &d, &ch, &reason, &err), 0);
+    CHECK_INT(ch, 1);
+    CHECK_INT(poll_choice_parse("b 颜色更暖", &d, &ch, &reason, &err), 0);
+    CHECK_INT(ch, 2);
+    CHECK_STR(reason, "颜色更暖");
+    CHECK_INT(poll_choice_parse("Ｂ", &d, &ch, &reason, &err), 0);
+    CHECK_INT(ch, 2);
+    CHECK_INT(poll_choice_parse("A、C 都好", &d, &ch, &reason, &err), 0);
+    CHECK_INT(ch, 5);
+    CHECK_INT(poll_choice_parse("Alpha", &d, &ch, &reason, &err), 0);
+    CHECK_INT(ch, 4);
+    CHECK_INT(poll_choice_parse("D", &d, &ch, &reason, &err), KB_EINVAL);
+    CHECK_STR(err, "poll.err_option_range");
+    CHECK_INT(poll_choice_parse("Ab", &d, &ch, &reason, &err), KB_EINVAL);
+    CHECK_STR(err, "poll.err_option_unknown");
+    CHECK_INT(poll_definition_parse("Q | X | Y | B", TZ, T0, &d, &err), 0);
+    CHECK_INT(poll_choice_parse("B", &d, &ch, &reason, &err), 0);
+    CHECK_INT(ch, 4); /* the option named "B", not the second letter */
+}
+
 TEST(parsers_survive_random_input)
 {
     uint32_t x = 12345;
@@ -297,7 +325,7 @@ TEST(revote_is_an_upsert_and_pays_once)
     CHECK_INT(sql_count(&f, 1, 3), 1);
     CHECK_CONTAINS(r, "Sunset" PDI "\n   ░░░░░░░░░░ 0% (0)");
     CHECK_CONTAINS(r, "City night" PDI "\n   █████░░░░░ 50% (1)");
-    CHECK_CONTAINS(r, "👥 2 voter(s)");
+    CHECK_CONTAINS(r, "👥 2 voters");
     CHECK_CONTAINS(r, "2. " FSI "City night" PDI ": " FSI "alice");
     CHECK_CONTAINS(r, "3. " FSI "Mountain road" PDI ": " FSI "bob");
     free(r);
@@ -316,7 +344,7 @@ TEST(multiple_choice_and_reasons)
     fx_say(&f, "g1", "bob", T0 + 4, "/vote 1 B fine");
     fx_say(&f, "g1", "carol", T0 + 5, "/vote 1 3 <b>bold</b> & \"quoted\", ok\nsecond line");
     char *r = out(&f);
-    CHECK_CONTAINS(r, "You can choose at most 2 option(s).");
+    CHECK_CONTAINS(r, "You can choose at most 2 options.");
     CHECK_CONTAINS(r, "Poll #1 needs a reason: /vote 1 option reason");
     CHECK_CONTAINS(r, "voted on #1: " FSI "A" PDI ", " FSI "C" PDI);
     free(r);
@@ -393,7 +421,7 @@ TEST(refusals_are_clear)
     CHECK_CONTAINS(r, "There is no poll #9.");
     CHECK_CONTAINS(r, "There is no option " FSI "3" PDI ": choose 1–2.");
     CHECK_CONTAINS(r, "No option matches " FSI "zebra" PDI ": use a number 1–2.");
-    CHECK_CONTAINS(r, "You can choose at most 1 option(s).");
+    CHECK_CONTAINS(r, "You can choose at most 1 option.");
     CHECK_CONTAINS(r, "Usage: /vote id option-number [reason]");
     CHECK_CONTAINS(r, "only operators can use this command");
     CHECK_CONTAINS(r, "That reason is too long (at most 500 characters).");
@@ -587,7 +615,7 @@ TEST(buttons_vote_with_a_toast_and_live_edits_are_throttled)
     r = out(&f);
     CHECK_CONTAINS(r, "[edit m1] ");
     CHECK_CONTAINS(r, "Sunset" PDI " · 2 (67%)");
-    CHECK_CONTAINS(r, "👥 3 voter(s)");
+    CHECK_CONTAINS(r, "👥 3 voters");
     free(r);
     CHECK_INT(q(&f, "SELECT edit_pending FROM polls WHERE id = 1"), 0);
     CHECK_INT(engine_next_due(f.e, T0 + 15), fx_prune_due(&f));
@@ -648,7 +676,7 @@ TEST(hidden_polls_show_no_counts_until_close)
     free(r);
     fx_say(&f, "g1", "u1", T0 + 11, "/vote 1");
     r = out(&f);
-    CHECK_CONTAINS(r, "1. " FSI "a" PDI "\n2. " FSI "b" PDI "\n👥 1 voter(s)");
+    CHECK_CONTAINS(r, "1. " FSI "a" PDI "\n2. " FSI "b" PDI "\n👥 1 voter");
     free(r);
     fx_say(&f, "g1", "op", T0 + 20, "/poll close 1");
     r = out(&f);
@@ -739,7 +767,7 @@ TEST(vote_without_arguments_and_polls_list)
     fx_say(&f, "g1", "alice", T0 + 3, "/vote");
     fx_say(&f, "g1", "alice", T0 + 4, "/polls");
     r = out(&f);
-    CHECK_CONTAINS(r, "#1 " FSI "First?" PDI " · 0 voter(s) · closes 2026-12-01 20:00\n#2 " FSI "Second?" PDI " · 0 voter(s)\nUsage: /vote");
+    CHECK_CONTAINS(r, "#1 " FSI "First?" PDI " · 0 voters · closes 2026-12-01 20:00\n#2 " FSI "Second?" PDI " · 0 voters\nUsage: /vote");
     free(r);
     fx_close(&f);
 }
@@ -798,7 +826,7 @@ TEST(export_is_truncated_with_a_note)
     free(r);
     fx_say(&f, "g1", "op", T0 + 201, "/poll results 1");
     r = out(&f);
-    CHECK_CONTAINS(r, "👥 120 voter(s)");
+    CHECK_CONTAINS(r, "👥 120 voters");
     CHECK(strlen(r) < 4096);
     free(r);
     fx_close(&f);
@@ -845,7 +873,7 @@ TEST(unvote_withdraws_a_vote_or_one_option)
 }
 
 TEST_MAIN(T(polls_posted_in_every_group), T(definition_one_line_with_every_flag), T(definition_multi_line_forms),
-          T(definition_refusals_name_the_problem), T(choices_by_number_list_and_text),
+          T(definition_refusals_name_the_problem), T(choices_by_number_list_and_text), T(choices_by_letter),
           T(parsers_survive_random_input), T(revote_is_an_upsert_and_pays_once),
           T(multiple_choice_and_reasons), T(anonymous_polls_never_show_voters),
           T(refusals_are_clear), T(eligibility_by_level_and_pool),
