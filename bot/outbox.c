@@ -56,6 +56,7 @@ struct sender {
     size_t global_pos;
     int64_t bulk[WINDOW_MAX];      /* recent bulk sends (their own, smaller budget) */
     size_t bulk_pos;
+    int64_t bulk_next_ms;          /* bulk sends are spread evenly, never in bursts */
     void (*idle)(void *ud);
     void *idle_ud;
     /* outcomes not yet recorded: written in one transaction at the next
@@ -180,6 +181,8 @@ static int64_t chat_ready_at(struct sender *s, struct chat_state *c, int bulk)
         w = window_free_at(s->bulk, s->bulk_pos, bulk_per_s(s), 1000 + GLOBAL_MARGIN_MS);
         if (w > t)
             t = w;
+        if (s->bulk_next_ms > t)
+            t = s->bulk_next_ms;
     }
     return t;
 }
@@ -193,6 +196,9 @@ static void note_send(struct sender *s, struct chat_state *c, int64_t now, int b
     if (bulk) {
         s->bulk[s->bulk_pos] = now;
         s->bulk_pos = (s->bulk_pos + 1) % WINDOW_MAX;
+        /* a burst delayed on its way would land in the same second as the
+           next one: one at a time, evenly */
+        s->bulk_next_ms = now + 1000 / bulk_per_s(s);
     }
     if (s->lim.enabled && s->lim.per_chat_per_s > 0) {
         int64_t gap = (int64_t)(1000.0 / s->lim.per_chat_per_s);
