@@ -1128,7 +1128,7 @@ static const struct text_entry texts[] = {
     {"bug.bad_template", "⚠️ 报告模板最多 {max} 个字段，用逗号分隔，每个不超过 {len} 字节，不能重复、不能含冒号。",
      "⚠️ A report template has at most {max} fields, comma separated, each at most {len} bytes, no repeats, no colons."},
     {"bug.template_locked", "⚠️ 任务 #{id} 已有 {n} 份报告，报告模板不能再改（奖励和重复比例仍可修改）。",
-     "⚠️ Task #{id} already has {n} report(s): its template can no longer change (the rewards and the duplicate share still can)."},
+     "⚠️ Task #{id} already has {n} {n|report|reports}: its template can no longer change (the rewards and the duplicate share still can)."},
     {"bug.optional", "（选填）", " (optional)"},
     {"bug.hunt_set", "🐞 任务 #{id}「{title}」是找茬任务了。\n报告字段：{fields}\n奖励：轻微 {minor} · 严重 {major} · 致命 {critical}\n重复报告可得原报告奖励的 {share}%",
      "🐞 Task #{id} “{title}” is a bug hunt.\nReport fields: {fields}\nRewards: minor {minor} · major {major} · critical {critical}\nA duplicate gets {share}% of the original's reward"},

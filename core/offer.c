@@ -970,7 +970,7 @@ static const struct text_entry texts[] = {
     {"offer.already_open", "任务 #{id} 已有进行中的邀约 #{offer}（/offer show {offer}）。", "Task #{id} already has an open offer #{offer} (/offer show {offer})."},
     {"offer.nobody", "⚠️ 人才库 {pool} 里没有可以邀约的成员（任务 #{id}）。", "⚠️ Nobody in the {pool} pool can be offered task #{id}."},
     {"offer.made", "📨 邀约 #{offer}：任务 #{id}「{title}」，人才库 {pool}，{n} 位候选人按匹配度排序，每人 {window}内答复：",
-     "📨 Offer #{offer}: task #{id} “{title}”, pool {pool}, {n} candidate(s) by fit, {window} each to answer:"},
+     "📨 Offer #{offer}: task #{id} “{title}”, pool {pool}, {n} {n|candidate|candidates} by fit, {window} each to answer:"},
     {"offer.chain_line", "{n}. {who} — {state}（评分 {rating}）", "{n}. {who} — {state} (rating {rating})"},
     {"offer.show_head", "📨 邀约 #{offer}：任务 #{id}「{title}」— {state}", "📨 Offer #{offer}: task #{id} “{title}” — {state}"},
     {"offer.offer_state.open", "进行中", "open"},

@@ -316,7 +316,7 @@ static const struct text_entry texts[] = {
      "Usage: /revise &lt;submission&gt; &lt;what to change&gt; (say what to change)"},
     {"revision.no_more_rounds",
      "⚠️ 任务 #{id} 最多允许 {max} 轮修改，提交 #{sub} 已经用完了。请直接通过（可部分通过：/approve {sub} 3/5）或退回（/reject {sub} &lt;原因&gt;）。",
-     "⚠️ Task #{id} allows {max} revision round(s) and submission #{sub} has used them all. Approve it (in part if need be: "
+     "⚠️ Task #{id} allows {max} revision {max|round|rounds} and submission #{sub} has used them all. Approve it (in part if need be: "
      "/approve {sub} 3/5) or return it (/reject {sub} &lt;reason&gt;)."},
     {"revision.no_rounds",
      "⚠️ 任务 #{id} 不允许修改轮次。请直接通过（可部分通过：/approve {sub} 3/5）或退回；运营可用 /task edit {id} --rounds 2 设置轮数。",

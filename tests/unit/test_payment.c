@@ -432,7 +432,7 @@ TEST(revision_rounds_up_to_the_task_maximum_every_version_kept)
     int64_t before = fx_i64(&f, "SELECT (SELECT count(*) FROM revision_requests) * 1000 + (SELECT count(*) FROM audit)"
                                 " * 10 + (SELECT count(*) FROM submissions WHERE state = 'pending')");
     say(&f, "op", T0 + 3 * DAY + 7200, "/revise 2 one more round");
-    CHECK_CONTAINS(said(&f), "Task #1 allows 1 revision round(s) and submission #2 has used them all. Approve it"
+    CHECK_CONTAINS(said(&f), "Task #1 allows 1 revision round and submission #2 has used them all. Approve it"
                              " (in part if need be: /approve 2 3/5) or return it");
     CHECK_INT(fx_i64(&f, "SELECT (SELECT count(*) FROM revision_requests) * 1000 + (SELECT count(*) FROM audit)"
                          " * 10 + (SELECT count(*) FROM submissions WHERE state = 'pending')"),

@@ -56,8 +56,8 @@ TEST(operators_tag_untag_and_list)
     CHECK_INT(fx_say(&f, "g1", "op", T0 + 23, "/tag remove 周末越野派 @bob @carol"), 0);
     char *r = replies(&f);
     CHECK_CONTAINS(r, "Already tagged 周末越野派: alice");
-    CHECK_CONTAINS(r, "周末越野派: 2 member(s)\n城市通勤派: 1 member(s)");
-    CHECK_CONTAINS(r, "周末越野派 (2 member(s))\nalice, bob");
+    CHECK_CONTAINS(r, "周末越野派: 2 members\n城市通勤派: 1 member");
+    CHECK_CONTAINS(r, "周末越野派 (2 members)\nalice, bob");
     CHECK_CONTAINS(r, "Removed the tag 周末越野派 from bob");
     CHECK_CONTAINS(r, "Not tagged 周末越野派: carol");
     free(r);
