@@ -9,22 +9,22 @@
 
 #include <openssl/rand.h>
 
+#include "../core/sha256.h"
 #include "../core/text.h"
 #include "../core/util.h"
 #include "../core/webconsole.h"
 #include "clock.h"
 #include "log.h"
 
-#define MAX_SESSIONS 64
-#define TOKEN_HEX 64                 /* session ids, CSRF tokens, form ids: 32 random bytes */
+#define TOKEN_HEX CONSOLE_SECRET_HEX /* session ids, CSRF tokens, form ids */
 #define MAX_NOTE 500                 /* bytes of a reviewer's note */
 #define COOKIE "kb_console"
 
+/* A request's signed-in person (the session lives in the database). */
 struct session {
-    char id[TOKEN_HEX + 1];          /* "" = free slot */
-    char csrf[TOKEN_HEX + 1];
+    char id[TOKEN_HEX + 1];          /* the cookie's value */
+    char csrf[TOKEN_HEX + 1];        /* derived from id: nothing more to store */
     struct console_identity who;
-    int64_t expires_ms;
 };
 
 struct webconsole {
@@ -32,7 +32,7 @@ struct webconsole {
     const char *lang;
     int (*apply)(void *ud, const struct kb_event *ev);
     void *ud;
-    struct session sessions[MAX_SESSIONS];
+    struct session current;          /* the request being served (one at a time, on the loop) */
 };
 
 static const char style_css[] =
@@ -114,39 +114,24 @@ static int cookie_value(const struct kb_http_incoming *req, char out[TOKEN_HEX +
     return 0;
 }
 
-static struct session *session_of(struct webconsole *w, const struct kb_http_incoming *req)
+/* The form token of session id: a hash of it under a fixed label, so a
+   page can carry it and no table has to. */
+static void csrf_of(const char *id, char out[TOKEN_HEX + 1])
 {
-    char id[TOKEN_HEX + 1];
-    if (!cookie_value(req, id))
-        return NULL;
-    int64_t now = clock_real_ms();
-    for (size_t i = 0; i < MAX_SESSIONS; i++) {
-        struct session *s = &w->sessions[i];
-        if (s->id[0] && s->expires_ms <= now)
-            memset(s, 0, sizeof *s); /* expired */
-        else if (s->id[0] && same_token(s->id, id))
-            return s;
-    }
-    return NULL;
+    char in[TOKEN_HEX + 16];
+    snprintf(in, sizeof in, "csrf:%s", id);
+    sha256_hex(in, strlen(in), out);
 }
 
-/* A new session for who (the oldest one makes room when all are taken). */
-static struct session *session_new(struct webconsole *w, const struct console_identity *who)
+static struct session *session_of(struct webconsole *w, const struct kb_http_incoming *req)
 {
-    struct session *slot = &w->sessions[0];
-    for (size_t i = 0; i < MAX_SESSIONS; i++) {
-        if (!w->sessions[i].id[0]) {
-            slot = &w->sessions[i];
-            break;
-        }
-        if (w->sessions[i].expires_ms < slot->expires_ms)
-            slot = &w->sessions[i];
-    }
-    random_hex(slot->id);
-    random_hex(slot->csrf);
-    slot->who = *who;
-    slot->expires_ms = clock_real_ms() + WEBCONSOLE_SESSION_S * 1000LL;
-    return slot;
+    struct session *s = &w->current;
+    memset(s, 0, sizeof *s);
+    if (!cookie_value(req, s->id) ||
+        engine_console_session(w->e, s->id, clock_now_ms() / 1000, &s->who) != KB_OK)
+        return NULL;
+    csrf_of(s->id, s->csrf);
+    return s;
 }
 
 static int behind_tls(const struct kb_http_incoming *req)
@@ -234,6 +219,10 @@ static void page_open(struct webconsole *w, struct sbuf *b, const struct session
                      "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
                      "<button class=\"plain\">", s->csrf);
         say(w, b, "console.logout");
+        sbuf_addf(b, "</button></form><form method=\"post\" action=\"/console/revoke\">"
+                     "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+                     "<button class=\"plain\" id=\"revoke\">", s->csrf);
+        say(w, b, "console.revoke");
         sbuf_add(b, "</button></form>");
         sbuf_free(&who);
     }
@@ -349,6 +338,21 @@ static int page_review(struct webconsole *w, const struct kb_http_incoming *req,
     return page_send(req, out, &b, 200);
 }
 
+/* Apply text as s's command in chat, like a button press there (the
+   engine checks who may, audits it, and de-duplicates by form_id). */
+static int run_command(struct webconsole *w, const struct session *s, const char *chat,
+                       enum kb_chat_type type, const char *form_id, const char *text)
+{
+    char message_id[TOKEN_HEX + 16];
+    snprintf(message_id, sizeof message_id, "console:%s", form_id);
+    struct kb_event ev = {.kind = KB_EV_CALLBACK, .platform = s->who.platform, .chat_id = chat,
+                          .chat_type = type, .user_id = s->who.user_id,
+                          .user_name = s->who.name, .role = KB_ROLE_MEMBER,
+                          .message_id = message_id, .time = clock_now_ms() / 1000,
+                          .callback_data = text};
+    return w->apply(w->ud, &ev);
+}
+
 /* The verdict as the chat command it is, applied like a button press. */
 static int review_action(struct webconsole *w, const struct kb_http_incoming *req,
                          struct kb_http_body *out, const struct session *s)
@@ -367,18 +371,12 @@ static int review_action(struct webconsole *w, const struct kb_http_incoming *re
     long long sub = strtoll(id, &end, 10);
     if (!end || *end || sub <= 0 || !engine_console_may_review(w->e, &s->who, sub))
         return page_message(w, req, out, s, "console.forbidden", 403);
-    char chat[160] = "", message_id[TOKEN_HEX + 16];
+    char chat[160] = "";
     if (engine_console_submission_chat(w->e, sub, chat, sizeof chat))
         return page_message(w, req, out, s, "console.forbidden", 403);
     struct sbuf cmd = {0};
     sbuf_addf(&cmd, "/%s %lld%s%s", verdict, sub, note[0] ? " " : "", note);
-    snprintf(message_id, sizeof message_id, "console:%s", form_id);
-    struct kb_event ev = {.kind = KB_EV_CALLBACK, .platform = s->who.platform, .chat_id = chat,
-                          .chat_type = KB_CHAT_GROUP, .user_id = s->who.user_id,
-                          .user_name = s->who.name, .role = KB_ROLE_MEMBER,
-                          .message_id = message_id, .time = clock_now_ms() / 1000,
-                          .callback_data = cmd.s};
-    int rc = w->apply(w->ud, &ev);
+    int rc = run_command(w, s, chat, KB_CHAT_GROUP, form_id, cmd.s);
     sbuf_free(&cmd);
     if (rc)
         return 503;
@@ -488,15 +486,15 @@ static int serve_login(void *ud, const struct kb_http_incoming *req, struct kb_h
     if (strcmp(req->method, "GET"))
         return 405;
     struct console_identity who;
+    char sid[TOKEN_HEX + 1];
     const char *t = req->query(req, "t");
-    int rc = engine_console_redeem(w->e, t, clock_now_ms() / 1000, &who);
+    int rc = engine_console_redeem(w->e, t, clock_now_ms() / 1000, &who, sid);
     if (rc) {
         log_warn("console", "a sign-in link was refused (%s)", rc == KB_EDENIED ? "wrong, used or expired" : kb_strerror(rc));
         return page_message(w, req, out, NULL, "console.link_refused", 403);
     }
-    struct session *s = session_new(w, &who);
     log_info("console", "%s:%s signed in", who.platform, who.user_id);
-    set_cookie(req, s->id, WEBCONSOLE_SESSION_S);
+    set_cookie(req, sid, CONSOLE_SESSION_S);
     req->reply_header(req, "Location", "/console/review");
     return 303;
 }
@@ -524,7 +522,27 @@ static int serve_logout(void *ud, const struct kb_http_incoming *req, struct kb_
     if (!s || !form_field(req->body, req->body_len, "csrf", csrf, sizeof csrf) ||
         !same_token(csrf, s->csrf))
         return page_message(w, req, out, NULL, "console.forbidden", 403);
-    memset(s, 0, sizeof *s);
+    if (engine_console_sign_out(w->e, s->id, clock_now_ms() / 1000))
+        return 503;
+    set_cookie(req, "", 0);
+    return page_message(w, req, out, NULL, "console.signed_out", 200);
+}
+
+/* Sign out everywhere: /console revoke, sent as from the person's direct
+   chat (where the bot confirms it). */
+static int serve_revoke(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
+{
+    struct webconsole *w = ud;
+    struct session *s = session_of(w, req);
+    char csrf[TOKEN_HEX + 1], chat[160], form_id[TOKEN_HEX + 1];
+    if (strcmp(req->method, "POST"))
+        return 405;
+    if (!s || !form_field(req->body, req->body_len, "csrf", csrf, sizeof csrf) ||
+        !same_token(csrf, s->csrf) || engine_console_dm_chat(w->e, &s->who, chat, sizeof chat))
+        return page_message(w, req, out, NULL, "console.forbidden", 403);
+    random_hex(form_id); /* every press revokes */
+    if (run_command(w, s, chat, KB_CHAT_PRIVATE, form_id, "/console revoke"))
+        return 503;
     set_cookie(req, "", 0);
     return page_message(w, req, out, NULL, "console.signed_out", 200);
 }
@@ -562,6 +580,8 @@ int webconsole_route(struct webconsole *w, struct http_listener *l)
         rc = listener_route(l, "/console/members", serve_members, w, w);
     if (!rc)
         rc = listener_route(l, "/console/logout", serve_logout, w, w);
+    if (!rc)
+        rc = listener_route(l, "/console/revoke", serve_revoke, w, w);
     if (!rc)
         rc = listener_route(l, "/console/style.css", serve_style, w, w);
     return rc;

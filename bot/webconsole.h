@@ -6,8 +6,9 @@
  * engine's read models (core/webconsole.h), what it does is a command
  * applied through `apply` exactly like a button press in the chat (same
  * permission checks, audit rows, and de-duplication by a per-form id).
- * Sessions live in memory: they expire after WEBCONSOLE_SESSION_S, end at
- * sign-out, and all end when the process restarts.
+ * Sessions are rows in the database (only their ids' hashes): they expire
+ * after CONSOLE_SESSION_S, end at sign-out, survive a restart, and all of
+ * a person's end at "sign out everywhere" (/console revoke).
  */
 #ifndef KB_BOT_WEBCONSOLE_H
 #define KB_BOT_WEBCONSOLE_H
@@ -15,8 +16,6 @@
 #include "../adapters/adapter.h"
 #include "../core/engine.h"
 #include "listener.h"
-
-#define WEBCONSOLE_SESSION_S (8 * 3600)
 
 struct webconsole;
 

@@ -4,12 +4,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
 #include "community.h"
 #include "ctx.h"
+#include "sha256.h"
 
-/* A configured operator of every community (the "operators" setting). */
+/* The owner or a configured operator of every community (the "operators"
+   setting); operators listed in a community's own table see that one. */
 static int operates_all(const struct engine *e, const struct console_identity *who)
 {
+    if (community_is_owner(e, who->platform, who->user_id))
+        return 1;
     size_t plen = strlen(who->platform);
     for (size_t i = 0; i < e->set.n_operators; i++) {
         const char *op = e->set.operators[i];
@@ -19,6 +24,44 @@ static int operates_all(const struct engine *e, const struct console_identity *w
     return 0;
 }
 
+/* who operates at least one community. */
+static int operates_any(struct engine *e, const struct console_identity *who)
+{
+    int64_t one = 0;
+    return operates_all(e, who) ||
+           store_i64(e->st, &one, "SELECT 1 FROM operators WHERE platform = ? AND user_id = ? LIMIT 1",
+                     VALS(ST(who->platform), ST(who->user_id))) == KB_OK;
+}
+
+/* A fresh secret of CONSOLE_SECRET_HEX hex digits (SQLite's CSPRNG) into out. */
+static int new_secret(struct store *st, char out[CONSOLE_SECRET_HEX + 1])
+{
+    sqlite3_stmt *q = store_query(st, "SELECT lower(hex(randomblob(?)))",
+                                  VALS(SI(CONSOLE_SECRET_HEX / 2)));
+    int rc = q ? store_step(st, q) : KB_ESTORE;
+    if (rc == 1)
+        snprintf(out, CONSOLE_SECRET_HEX + 1, "%s", store_text(q, 0));
+    store_done(q);
+    return rc == 1 ? KB_OK : rc < 0 ? rc : KB_ESTORE;
+}
+
+/* The stored form of a secret: its SHA-256 (a leaked database holds no
+   link or session that works). */
+static void secret_hash(const char *secret, char out[SHA256_HEX + 1])
+{
+    sha256_hex(secret, strlen(secret), out);
+}
+
+static int is_secret(const char *s)
+{
+    if (!s || strlen(s) != CONSOLE_SECRET_HEX)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return 0;
+    return 1;
+}
+
 /* /console: a link that signs this operator in once, within 10 minutes. */
 static int cmd_console(struct cmd_ctx *c)
 {
@@ -26,54 +69,142 @@ static int cmd_console(struct cmd_ctx *c)
         return ctx_reply(c, "console.dm_only", NOARGS);
     if (!c->e->set.console_url)
         return ctx_reply(c, "console.off", NOARGS);
+    struct console_identity who = {0};
+    snprintf(who.platform, sizeof who.platform, "%s", c->ev->platform);
+    snprintf(who.user_id, sizeof who.user_id, "%s", c->ev->user_id);
+    if (!operates_any(c->e, &who))
+        return ctx_refuse(c, "engine.operators_only", NOARGS);
+    char token[CONSOLE_SECRET_HEX + 1], hash[SHA256_HEX + 1];
     int rc = store_exec(c->st, "DELETE FROM console_links WHERE expires_at < ?", VALS(SI(c->now)));
     if (!rc)
-        rc = store_exec(c->st,
-                        "INSERT INTO console_links(token, platform, user_id, expires_at)"
-                        " VALUES (lower(hex(randomblob(24))), ?, ?, ?)",
-                        VALS(ST(c->ev->platform), ST(c->ev->user_id),
-                             SI(c->now + CONSOLE_LINK_TTL_S)));
+        rc = new_secret(c->st, token);
     if (rc)
         return rc;
-    sqlite3_stmt *q = store_query(c->st, "SELECT token FROM console_links WHERE rowid = ?",
-                                  VALS(SI(store_last_id(c->st))));
-    if (!q || store_step(c->st, q) != 1) {
-        store_done(q);
-        return KB_ESTORE;
-    }
+    secret_hash(token, hash);
+    rc = store_exec(c->st,
+                    "INSERT INTO console_links(token_hash, platform, user_id, expires_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    VALS(ST(hash), ST(c->ev->platform), ST(c->ev->user_id),
+                         SI(c->now + CONSOLE_LINK_TTL_S)));
+    if (rc)
+        return rc;
     struct sbuf url = {0};
-    sbuf_addf(&url, "%s/console/login?t=%s", c->e->set.console_url, store_text(q, 0));
-    store_done(q);
+    sbuf_addf(&url, "%s/console/login?t=%s", c->e->set.console_url, token);
     rc = ctx_reply(c, "console.link", ARGS(TS("url", url.s), TI("minutes", CONSOLE_LINK_TTL_S / 60)));
     sbuf_free(&url);
     return rc;
 }
 
-int engine_console_redeem(struct engine *e, const char *token, int64_t now,
-                          struct console_identity *who)
+/* /console revoke: every console session of the sender ends now. */
+static int cmd_console_revoke(struct cmd_ctx *c)
 {
-    if (!token || strlen(token) != 48)
+    int rc = store_exec(c->st,
+                        "UPDATE console_sessions SET revoked_at = ? WHERE platform = ? AND user_id = ?"
+                        " AND revoked_at IS NULL AND expires_at > ?",
+                        VALS(SI(c->now), ST(c->ev->platform), ST(c->ev->user_id), SI(c->now)));
+    if (rc)
+        return rc;
+    int64_t n = store_changes(c->st);
+    char count[24];
+    snprintf(count, sizeof count, "%lld", (long long)n);
+    rc = audit_add(c, "console.revoke", NULL, count);
+    return rc ? rc : ctx_reply(c, "console.revoked", ARGS(TI("n", n)));
+}
+
+int engine_console_redeem(struct engine *e, const char *token, int64_t now,
+                          struct console_identity *who, char sid[CONSOLE_SECRET_HEX + 1])
+{
+    if (!is_secret(token))
         return KB_EDENIED;
+    char hash[SHA256_HEX + 1];
+    secret_hash(token, hash);
+    int rc = store_begin(e->st);
+    if (rc)
+        return rc;
     sqlite3_stmt *q = store_query(e->st,
-                                  "UPDATE console_links SET used_at = ?1 WHERE token = ?2"
+                                  "UPDATE console_links SET used_at = ?1 WHERE token_hash = ?2"
                                   " AND used_at IS NULL AND expires_at >= ?1"
                                   " RETURNING platform, user_id",
-                                  VALS(SI(now), ST(token)));
-    int rc = q ? store_step(e->st, q) : KB_ESTORE;
+                                  VALS(SI(now), ST(hash)));
+    rc = q ? store_step(e->st, q) : KB_ESTORE;
     if (rc == 1) {
         snprintf(who->platform, sizeof who->platform, "%s", store_text(q, 0));
         snprintf(who->user_id, sizeof who->user_id, "%s", store_text(q, 1));
     }
     store_done(q);
-    if (rc != 1)
+    if (rc != 1) {
+        store_rollback(e->st);
         return rc < 0 ? rc : KB_EDENIED;
+    }
     q = store_query(e->st, "SELECT name FROM members WHERE platform = ? AND user_id = ?"
                            " ORDER BY last_seen DESC LIMIT 1",
                     VALS(ST(who->platform), ST(who->user_id)));
     snprintf(who->name, sizeof who->name, "%s",
              q && store_step(e->st, q) == 1 ? store_text(q, 0) : who->user_id);
     store_done(q);
-    return KB_OK;
+    rc = new_secret(e->st, sid);
+    if (!rc) {
+        secret_hash(sid, hash);
+        rc = store_exec(e->st, "DELETE FROM console_sessions WHERE expires_at < ?", VALS(SI(now)));
+        if (!rc)
+            rc = store_exec(e->st,
+                            "INSERT INTO console_sessions(id_hash, platform, user_id, name,"
+                            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                            VALS(ST(hash), ST(who->platform), ST(who->user_id), ST(who->name),
+                                 SI(now), SI(now + CONSOLE_SESSION_S)));
+    }
+    if (!rc)
+        rc = store_commit(e->st);
+    if (rc)
+        store_rollback(e->st);
+    return rc;
+}
+
+int engine_console_session(struct engine *e, const char *sid, int64_t now,
+                           struct console_identity *who)
+{
+    if (!is_secret(sid))
+        return KB_EDENIED;
+    char hash[SHA256_HEX + 1];
+    secret_hash(sid, hash);
+    sqlite3_stmt *q = store_query(e->st,
+                                  "SELECT platform, user_id, name FROM console_sessions"
+                                  " WHERE id_hash = ? AND revoked_at IS NULL AND expires_at > ?",
+                                  VALS(ST(hash), SI(now)));
+    int rc = q ? store_step(e->st, q) : KB_ESTORE;
+    if (rc == 1) {
+        snprintf(who->platform, sizeof who->platform, "%s", store_text(q, 0));
+        snprintf(who->user_id, sizeof who->user_id, "%s", store_text(q, 1));
+        snprintf(who->name, sizeof who->name, "%s", store_text(q, 2));
+    }
+    store_done(q);
+    return rc == 1 ? KB_OK : rc < 0 ? rc : KB_EDENIED;
+}
+
+int engine_console_sign_out(struct engine *e, const char *sid, int64_t now)
+{
+    if (!is_secret(sid))
+        return KB_EDENIED;
+    char hash[SHA256_HEX + 1];
+    secret_hash(sid, hash);
+    return store_exec(e->st,
+                      "UPDATE console_sessions SET revoked_at = ? WHERE id_hash = ?"
+                      " AND revoked_at IS NULL",
+                      VALS(SI(now), ST(hash)));
+}
+
+int engine_console_dm_chat(struct engine *e, const struct console_identity *who, char *chat,
+                           size_t cap)
+{
+    sqlite3_stmt *q = store_query(e->st,
+                                  "SELECT chat_id FROM chats WHERE platform = ? AND user_id = ?"
+                                  " AND is_private = 1 ORDER BY created_at DESC LIMIT 1",
+                                  VALS(ST(who->platform), ST(who->user_id)));
+    int rc = q ? store_step(e->st, q) : KB_ESTORE;
+    if (rc == 1)
+        snprintf(chat, cap, "%s", store_text(q, 0));
+    store_done(q);
+    return rc == 1 ? KB_OK : rc < 0 ? rc : KB_ENOTFOUND;
 }
 
 /* The communities who operates, as SQL over ?1 = platform, ?2 = user id. */
@@ -212,12 +343,19 @@ int engine_console_submission_chat(struct engine *e, int64_t id, char *chat, siz
 }
 
 static const struct cmd_spec commands[] = {
-    {"console", cmd_console, CMD_LEDGER, "console.help", "后台"},
+    {"console", cmd_console, 0, "console.help", "后台"},
+};
+
+static const struct cmd_sub subs[] = {
+    {"console", "revoke", cmd_console_revoke, 0, 0, 0},
 };
 
 static const struct text_entry texts[] = {
-    {"console.help", "/console — 在私聊中获取运营后台的一次性登录链接",
-     "/console — a one-time sign-in link to the operator console (in a direct message)"},
+    {"console.help", "/console — 在私聊中获取运营后台的一次性登录链接；/console revoke 退出所有已登录的后台",
+     "/console — a one-time sign-in link to the operator console (in a direct message);"
+     " /console revoke signs out every console session"},
+    {"audit.console.revoke", "退出所有后台会话", "signed out of every console session"},
+    {"console.revoked", "已退出所有运营后台会话（{n} 个）。", "Signed out of every console session ({n})."},
     {"console.dm_only", "为了安全，请在与我的私聊中发送 /console。",
      "For safety, send /console in a direct message to me."},
     {"console.off", "运营后台尚未开启（需要配置 http.listen 和 http.public_url）。",
@@ -247,6 +385,7 @@ static const struct text_entry texts[] = {
     {"console.review.sent", "已提交，结果见群内回复。", "Done: the group has been told."},
     {"console.signed_in_as", "当前登录：{name}", "Signed in as {name}"},
     {"console.logout", "退出登录", "Sign out"},
+    {"console.revoke", "退出所有设备", "Sign out everywhere"},
     {"console.signed_out", "已退出。需要时请在私聊中再次发送 /console。",
      "Signed out. Send /console in a direct message to sign in again."},
     {"console.link_refused", "链接无效、已使用或已过期。请在私聊中发送 /console 获取新链接。",
@@ -266,6 +405,26 @@ static const char *const migrations[] = {
     "  expires_at INTEGER NOT NULL,"
     "  used_at INTEGER"
     ") STRICT;",
+    /* only hashes of links and sessions are kept: a copy of the database
+       signs nobody in; sessions outlive a restart and can be revoked */
+    "DROP TABLE console_links;"
+    "CREATE TABLE console_links ("
+    "  token_hash TEXT PRIMARY KEY,"
+    "  platform TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  used_at INTEGER"
+    ") STRICT;"
+    "CREATE TABLE console_sessions ("
+    "  id_hash TEXT PRIMARY KEY,"
+    "  platform TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER"
+    ") STRICT;"
+    "CREATE INDEX console_sessions_who ON console_sessions(platform, user_id);",
 };
 
 const struct kb_module webconsole_module = {
@@ -274,6 +433,8 @@ const struct kb_module webconsole_module = {
     .n_commands = KB_COUNT(commands),
     .texts = texts,
     .n_texts = KB_COUNT(texts),
+    .subs = subs,
+    .n_subs = KB_COUNT(subs),
     .migrations = migrations,
     .n_migrations = KB_COUNT(migrations),
 };

@@ -14,6 +14,8 @@
 #include "engine_int.h"
 
 #define CONSOLE_LINK_TTL_S 600
+#define CONSOLE_SESSION_S (8 * 3600)
+#define CONSOLE_SECRET_HEX 64   /* links and session ids: 32 random bytes */
 
 extern const struct kb_module webconsole_module;
 
@@ -24,10 +26,24 @@ struct console_identity {
     char name[128];             /* as the chat last showed it (members keep it) */
 };
 
-/* Redeem token once: KB_OK and *who, or KB_EDENIED (unknown, used or
-   expired: indistinguishable to the caller on purpose). */
+/* Redeem token once and open a session for its person, valid
+   CONSOLE_SESSION_S: KB_OK, *who and sid (the cookie's value; the database
+   keeps only its hash), or KB_EDENIED (unknown, used or expired:
+   indistinguishable to the caller on purpose). */
 int engine_console_redeem(struct engine *e, const char *token, int64_t now,
-                          struct console_identity *who);
+                          struct console_identity *who, char sid[CONSOLE_SECRET_HEX + 1]);
+
+/* The person of session sid: KB_OK and *who, or KB_EDENIED when it is
+   unknown, expired, signed out or revoked (/console revoke). */
+int engine_console_session(struct engine *e, const char *sid, int64_t now,
+                           struct console_identity *who);
+
+/* End session sid (sign out); 0 or KB_E*. */
+int engine_console_sign_out(struct engine *e, const char *sid, int64_t now);
+
+/* who's direct-message chat (where /console was sent): KB_OK or KB_ENOTFOUND. */
+int engine_console_dm_chat(struct engine *e, const struct console_identity *who, char *chat,
+                           size_t cap);
 
 /* One pending submission as the review page shows it; strings borrowed
    for the duration of the callback. */

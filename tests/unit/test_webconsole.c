@@ -1,9 +1,13 @@
 /* The console's sign-in links: only operators, only in a direct message,
-   only with a public URL; a link works once, within 10 minutes. */
+   only with a public URL; a link works once, within 10 minutes; only
+   hashes are stored; sessions expire, end at sign-out and at
+   /console revoke; an operator of one community sees only that one. */
 #include "../test.h"
 
 #include "../support/fixture.h"
 #include "../../core/webconsole.h"
+
+#include <sqlite3.h>
 
 static int dm(struct fx *f, const char *user, int64_t t, const char *text)
 {
@@ -15,15 +19,38 @@ static int dm(struct fx *f, const char *user, int64_t t, const char *text)
     return engine_apply(f->e, &ev, 1, NULL, NULL, t);
 }
 
-/* The token of the link in the last reply (into tok[49]), or "". */
-static void token_of(const char *reply, char tok[49])
+#define TOK (CONSOLE_SECRET_HEX + 1)
+
+/* The token of the link in the last reply (into tok), or "". */
+static void token_of(const char *reply, char tok[TOK])
 {
     const char *p = reply ? strstr(reply, "login?t=") : NULL;
     tok[0] = '\0';
-    if (p && strlen(p + 8) >= 48) {
-        memcpy(tok, p + 8, 48);
-        tok[48] = '\0';
+    if (p && strlen(p + 8) >= CONSOLE_SECRET_HEX) {
+        memcpy(tok, p + 8, CONSOLE_SECRET_HEX);
+        tok[CONSOLE_SECRET_HEX] = '\0';
     }
+}
+
+/* /console from user in a direct message, its link redeemed at t: the
+   session id into sid; KB_OK or what the redemption answered. */
+static int sign_in(struct fx *f, const char *user, int64_t t, char sid[TOK],
+                   struct console_identity *who)
+{
+    char tok[TOK];
+    dm(f, user, t, "/console");
+    char *r = fx_replies(f);
+    token_of(r, tok);
+    free(r);
+    return engine_console_redeem(f->e, tok, t, who, sid);
+}
+
+/* How many rows of sql's single text column equal s (a secret in clear). */
+static int64_t rows_holding(struct fx *f, const char *table, const char *col, const char *s)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s = '%s'", table, col, s);
+    return fx_i64(f, sql);
 }
 
 static const int64_t T = 1795391940;
@@ -37,23 +64,28 @@ TEST(a_link_works_once_within_ten_minutes)
     CHECK_INT(dm(&f, "op", T, "/console"), 0);
     char *r = fx_replies(&f);
     CHECK_CONTAINS(r, "https://bot.example.com/console/login?t=");
-    char tok[49];
+    char tok[TOK], sid[TOK];
     token_of(r, tok);
     free(r);
-    CHECK_INT(strlen(tok), 48);
+    CHECK_INT(strlen(tok), CONSOLE_SECRET_HEX);
+    /* the database holds the link's hash, never the link */
+    CHECK_INT(rows_holding(&f, "console_links", "token_hash", tok), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM console_links"), 1);
     struct console_identity who;
-    CHECK_INT(engine_console_redeem(f.e, tok, T + CONSOLE_LINK_TTL_S, &who), KB_OK);
+    CHECK_INT(engine_console_redeem(f.e, tok, T + CONSOLE_LINK_TTL_S, &who, sid), KB_OK);
     CHECK_STR(who.platform, "console");
     CHECK_STR(who.user_id, "op");
     CHECK_STR(who.name, "op");
-    CHECK_INT(engine_console_redeem(f.e, tok, T + 1, &who), KB_EDENIED); /* used */
+    CHECK_INT(strlen(sid), CONSOLE_SECRET_HEX);
+    CHECK_INT(rows_holding(&f, "console_sessions", "id_hash", sid), 0);
+    CHECK_INT(engine_console_redeem(f.e, tok, T + 1, &who, sid), KB_EDENIED); /* used */
     CHECK_INT(dm(&f, "op", T, "/console"), 0);
     r = fx_replies(&f);
     token_of(r, tok);
     free(r);
-    CHECK_INT(engine_console_redeem(f.e, tok, T + CONSOLE_LINK_TTL_S + 1, &who), KB_EDENIED);
-    CHECK_INT(engine_console_redeem(f.e, "not a token", T, &who), KB_EDENIED);
-    CHECK_INT(engine_console_redeem(f.e, NULL, T, &who), KB_EDENIED);
+    CHECK_INT(engine_console_redeem(f.e, tok, T + CONSOLE_LINK_TTL_S + 1, &who, sid), KB_EDENIED);
+    CHECK_INT(engine_console_redeem(f.e, "not a token", T, &who, sid), KB_EDENIED);
+    CHECK_INT(engine_console_redeem(f.e, NULL, T, &who, sid), KB_EDENIED);
     /* the next /console clears expired links: none outlives its use */
     CHECK_INT(dm(&f, "op", T + 3600, "/console"), 0);
     free(fx_replies(&f));
@@ -87,5 +119,104 @@ TEST(only_operators_in_a_direct_message_with_a_public_url)
     fx_close(&f);
 }
 
+TEST(sessions_expire_sign_out_and_revoke)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    f.set.console_url = "https://bot.example.com";
+    fx_reopen(&f);
+    char s1[TOK], s2[TOK], s3[TOK];
+    struct console_identity who;
+    CHECK_INT(sign_in(&f, "op", T, s1, &who), KB_OK);
+    CHECK_INT(sign_in(&f, "op", T, s2, &who), KB_OK);
+    CHECK_INT(sign_in(&f, "op2", T, s3, &who), KB_OK);
+    CHECK(strcmp(s1, s2) != 0);
+    memset(&who, 0, sizeof who);
+    CHECK_INT(engine_console_session(f.e, s1, T + 60, &who), KB_OK);
+    CHECK_STR(who.user_id, "op");
+    CHECK_INT(engine_console_session(f.e, s1, T + CONSOLE_SESSION_S, &who), KB_EDENIED); /* expired */
+    CHECK_INT(engine_console_session(f.e, "x", T, &who), KB_EDENIED);
+    /* a session survives the process: it is a row */
+    fx_reopen(&f);
+    CHECK_INT(engine_console_session(f.e, s2, T + 60, &who), KB_OK);
+    /* signing out ends that session only */
+    CHECK_INT(engine_console_sign_out(f.e, s1, T + 60), 0);
+    CHECK_INT(engine_console_session(f.e, s1, T + 61, &who), KB_EDENIED);
+    CHECK_INT(engine_console_session(f.e, s2, T + 61, &who), KB_OK);
+    /* /console revoke ends all of the sender's, nobody else's, with an audit row */
+    CHECK_INT(dm(&f, "op", T + 120, "/console revoke"), 0);
+    char *r = fx_replies(&f);
+    CHECK_CONTAINS(r, "Signed out of every console session (1)");
+    free(r);
+    CHECK_INT(engine_console_session(f.e, s2, T + 121, &who), KB_EDENIED);
+    CHECK_INT(engine_console_session(f.e, s3, T + 121, &who), KB_OK);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit WHERE action = 'console.revoke'"), 1);
+    f.set.console_url = NULL;
+    fx_close(&f);
+}
+
+/* Each community's own operators (the operators table) sign in and see
+   their community only; configured operators see all. */
+static void seen_row(void *ud, const struct console_review *r)
+{
+    sbuf_addf(ud, "[%s]", r->community);
+}
+static void member_row(void *ud, const struct console_member *m)
+{
+    sbuf_addf(ud, "[%s:%s]", m->community, m->name);
+}
+
+TEST(community_operators_see_their_community_only)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    f.set.console_url = "https://bot.example.com";
+    fx_reopen(&f);
+    const char *task = "/task new explore Poster --everyone --points 5 --review yes";
+    fx_say(&f, "ga", "op", T, task);
+    fx_say(&f, "gb", "op", T, task);
+    fx_say(&f, "ga", "alice", T, "/claim 1");
+    fx_say(&f, "ga", "alice", T, "/submit 1 alice's poster");
+    fx_say(&f, "gb", "bob", T, "/claim 2");
+    fx_say(&f, "gb", "bob", T, "/submit 2 bob's poster");
+    free(fx_replies(&f));
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM submissions WHERE state = 'pending'"), 2);
+    int64_t a = fx_i64(&f, "SELECT community_id FROM chats WHERE chat_id = 'ga'");
+    int64_t b = fx_i64(&f, "SELECT community_id FROM chats WHERE chat_id = 'gb'");
+    CHECK(a != b);
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE communities SET name = 'A' WHERE id = %lld;"
+             "UPDATE communities SET name = 'B' WHERE id = %lld;"
+             "INSERT INTO operators VALUES (%lld, 'console', 'carol')", (long long)a, (long long)b,
+             (long long)a);
+    CHECK_INT(sqlite3_exec(store_db(f.e->st), sql, NULL, NULL, NULL), SQLITE_OK);
+    char sid[TOK];
+    struct console_identity who;
+    /* a member who operates nothing gets no link */
+    CHECK_INT(sign_in(&f, "mallory", T, sid, &who), KB_EDENIED);
+    CHECK_INT(sign_in(&f, "carol", T, sid, &who), KB_OK);
+    struct sbuf got = {0};
+    CHECK_INT(engine_console_reviews(f.e, &who, seen_row, &got), 0);
+    CHECK_STR(sbuf_str(&got), "[A]");
+    int64_t sub_b = fx_i64(&f, "SELECT id FROM submissions WHERE text LIKE 'bob%'");
+    int64_t sub_a = fx_i64(&f, "SELECT id FROM submissions WHERE text LIKE 'alice%'");
+    CHECK(engine_console_may_review(f.e, &who, sub_a));
+    CHECK(!engine_console_may_review(f.e, &who, sub_b));
+    sbuf_free(&got);
+    CHECK_INT(engine_console_members(f.e, &who, "", member_row, &got), 0);
+    CHECK_CONTAINS(sbuf_str(&got), "[A:alice]");
+    CHECK(!strstr(sbuf_str(&got), "bob"));
+    sbuf_free(&got);
+    /* a configured operator sees both */
+    CHECK_INT(sign_in(&f, "op", T, sid, &who), KB_OK);
+    CHECK_INT(engine_console_reviews(f.e, &who, seen_row, &got), 0);
+    CHECK_STR(sbuf_str(&got), "[A][B]");
+    sbuf_free(&got);
+    f.set.console_url = NULL;
+    fx_close(&f);
+}
+
 TEST_MAIN(T(a_link_works_once_within_ten_minutes),
-          T(only_operators_in_a_direct_message_with_a_public_url))
+          T(only_operators_in_a_direct_message_with_a_public_url),
+          T(sessions_expire_sign_out_and_revoke),
+          T(community_operators_see_their_community_only))
