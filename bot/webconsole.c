@@ -7,6 +7,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <openssl/rand.h>
 
 #include "../core/sha256.h"
@@ -30,8 +37,9 @@ struct session {
 struct webconsole {
     struct engine *e;
     const char *lang;
-    int (*apply)(void *ud, const struct kb_event *ev);
-    void *ud;
+    struct webconsole_services svc;
+    char *files_dir;                 /* the attachments' cache */
+    struct http_listener *l;         /* where deferred answers go */
     struct session current;          /* the request being served (one at a time, on the loop) */
 };
 
@@ -49,6 +57,7 @@ static const char style_css[] =
     "padding:8px 12px}nav a{color:#fff;margin-right:4px}input{font:inherit;padding:6px;width:60%}"
     ".ledger{width:100%;border-collapse:collapse;font-size:14px;margin-top:8px}"
     ".ledger td{border-top:1px solid #e4e7ee;padding:4px}.amount{white-space:nowrap}"
+    ".shot{display:block;max-width:100%;max-height:60vh;margin:8px 0;border-radius:6px}"
     "@media (max-width:520px){button{width:100%}}";
 
 static void random_hex(char out[TOKEN_HEX + 1])
@@ -282,12 +291,15 @@ static void review_card(void *ud, const struct console_review *r)
     sbuf_add(b, "</div><p class=\"sub\">");
     html_escape(b, r->text);
     sbuf_add(b, "</p>");
-    if (r->attachment[0]) {
-        sbuf_add(b, "<p class=\"meta\">");
+    if (!strncmp(r->attachment, "photo:", 6)) {
+        sbuf_addf(b, "<a href=\"/console/file?sub=%" PRId64 "\"><img class=\"shot\" alt=\"", r->id);
         say(p->w, b, "console.review.attachment");
-        sbuf_add(b, ": <code>");
-        html_escape(b, r->attachment);
-        sbuf_add(b, "</code></p>");
+        sbuf_addf(b, "\" src=\"/console/file?sub=%" PRId64 "\"></a>", r->id);
+    } else if (r->attachment[0]) {
+        sbuf_addf(b, "<p class=\"meta\"><a class=\"file\" href=\"/console/file?sub=%" PRId64 "\">",
+                  r->id);
+        say(p->w, b, "console.review.download");
+        sbuf_add(b, "</a></p>");
     }
     if (strcmp(r->platform, p->s->who.platform) != 0) {
         sbuf_add(b, "<p class=\"meta\">");
@@ -306,6 +318,8 @@ static void review_card(void *ud, const struct console_review *r)
     sbuf_addf(b, "<textarea name=\"note\" maxlength=\"%d\"></textarea></label>"
                  "<button class=\"ok\" name=\"verdict\" value=\"approve\">", MAX_NOTE);
     say(p->w, b, "console.review.approve");
+    sbuf_add(b, "</button><button class=\"plain\" name=\"verdict\" value=\"revise\">");
+    say(p->w, b, "console.review.revise");
     sbuf_add(b, "</button><button class=\"no\" name=\"verdict\" value=\"reject\">");
     say(p->w, b, "console.review.reject");
     sbuf_add(b, "</button></form></section>");
@@ -350,7 +364,7 @@ static int run_command(struct webconsole *w, const struct session *s, const char
                           .user_name = s->who.name, .role = KB_ROLE_MEMBER,
                           .message_id = message_id, .time = clock_now_ms() / 1000,
                           .callback_data = text};
-    return w->apply(w->ud, &ev);
+    return w->svc.apply(w->svc.ud, &ev);
 }
 
 /* The verdict as the chat command it is, applied like a button press. */
@@ -359,15 +373,18 @@ static int review_action(struct webconsole *w, const struct kb_http_incoming *re
 {
     char csrf[TOKEN_HEX + 1], form_id[TOKEN_HEX + 1], id[24], verdict[16], note[MAX_NOTE + 1] = "";
     char *end = NULL;
+    const char *command = NULL;
     if (!form_field(req->body, req->body_len, "csrf", csrf, sizeof csrf) ||
         !same_token(csrf, s->csrf) ||
         !form_field(req->body, req->body_len, "form", form_id, sizeof form_id) ||
         strlen(form_id) != TOKEN_HEX ||
         !form_field(req->body, req->body_len, "id", id, sizeof id) ||
         !form_field(req->body, req->body_len, "verdict", verdict, sizeof verdict) ||
-        (strcmp(verdict, "approve") && strcmp(verdict, "reject")))
+        !(command = engine_console_verdict_command(verdict)))
         return page_message(w, req, out, s, "console.forbidden", 403);
     form_field(req->body, req->body_len, "note", note, sizeof note);
+    if (strcmp(verdict, "approve") && !note[0]) /* the member is told what to change */
+        return page_message(w, req, out, s, "console.review.need_note", 400);
     long long sub = strtoll(id, &end, 10);
     if (!end || *end || sub <= 0 || !engine_console_may_review(w->e, &s->who, sub))
         return page_message(w, req, out, s, "console.forbidden", 403);
@@ -375,7 +392,7 @@ static int review_action(struct webconsole *w, const struct kb_http_incoming *re
     if (engine_console_submission_chat(w->e, sub, chat, sizeof chat))
         return page_message(w, req, out, s, "console.forbidden", 403);
     struct sbuf cmd = {0};
-    sbuf_addf(&cmd, "/%s %lld%s%s", verdict, sub, note[0] ? " " : "", note);
+    sbuf_addf(&cmd, "/%s %lld%s%s", command, sub, note[0] ? " " : "", note);
     int rc = run_command(w, s, chat, KB_CHAT_GROUP, form_id, cmd.s);
     sbuf_free(&cmd);
     if (rc)
@@ -466,6 +483,203 @@ static int page_members(struct webconsole *w, const struct kb_http_incoming *req
         sbuf_add(&b, "</p>");
     }
     return page_send(req, out, &b, 200);
+}
+
+/* ==== attachments ========================================================== */
+
+/* The cache file of an attachment: its name is a hash of where it came
+   from (no platform id, let alone a token, in a path). */
+static void cache_path(const struct webconsole *w, const char *platform, const char *attachment,
+                       char *out, size_t cap)
+{
+    char key[512], hash[SHA256_HEX + 1];
+    snprintf(key, sizeof key, "%s\x1f%s", platform, attachment);
+    sha256_hex(key, strlen(key), hash);
+    snprintf(out, cap, "%s/%s", w->files_dir, hash);
+}
+
+/* The whole of a cached file (malloc'ed into *data), or 0 when absent. */
+static int cache_read(const char *path, char **data, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return 0;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > WEBCONSOLE_FILE_MAX) {
+        close(fd);
+        return 0;
+    }
+    *len = (size_t)st.st_size;
+    *data = xmalloc(*len ? *len : 1);
+    size_t got = 0;
+    while (got < *len) {
+        ssize_t n = read(fd, *data + got, *len - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (got != *len) {
+        free(*data);
+        return 0;
+    }
+    return 1;
+}
+
+/* Keep the cache under WEBCONSOLE_CACHE_MAX: the oldest files go first. */
+static void cache_trim(const struct webconsole *w)
+{
+    DIR *d = opendir(w->files_dir);
+    if (!d)
+        return;
+    struct { char name[SHA256_HEX + 1]; time_t at; off_t size; } files[256];
+    size_t n = 0;
+    long long total = 0;
+    struct dirent *de;
+    char path[PATH_MAX];
+    while ((de = readdir(d)) != NULL && n < sizeof files / sizeof files[0]) {
+        struct stat st;
+        if (strlen(de->d_name) != SHA256_HEX)
+            continue; /* not ours (a .tmp being written, "." and "..") */
+        memcpy(files[n].name, de->d_name, SHA256_HEX + 1);
+        snprintf(path, sizeof path, "%s/%s", w->files_dir, files[n].name);
+        if (lstat(path, &st) || !S_ISREG(st.st_mode))
+            continue;
+        files[n].at = st.st_mtime;
+        files[n].size = st.st_size;
+        total += st.st_size;
+        n++;
+    }
+    closedir(d);
+    while (total > WEBCONSOLE_CACHE_MAX && n) {
+        size_t oldest = 0;
+        for (size_t i = 1; i < n; i++)
+            if (files[i].at < files[oldest].at)
+                oldest = i;
+        snprintf(path, sizeof path, "%s/%s", w->files_dir, files[oldest].name);
+        unlink(path);
+        total -= files[oldest].size;
+        files[oldest] = files[--n];
+    }
+}
+
+/* Write data to path (0600, whole or not at all). */
+static int cache_write(const struct webconsole *w, const char *path, const char *data, size_t len)
+{
+    if (mkdir(w->files_dir, 0700) && errno != EEXIST)
+        return KB_EFULL;
+    char tmp[PATH_MAX];
+    char suffix[TOKEN_HEX + 1];
+    random_hex(suffix);
+    snprintf(tmp, sizeof tmp, "%s.%.16s.tmp", path, suffix);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return KB_EFULL;
+    size_t put = 0;
+    while (put < len) {
+        ssize_t n = write(fd, data + put, len - put);
+        if (n <= 0)
+            break;
+        put += (size_t)n;
+    }
+    int ok = put == len && fchmod(fd, 0600) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path)) {
+        unlink(tmp);
+        return KB_EFULL;
+    }
+    cache_trim(w);
+    return KB_OK;
+}
+
+/* What the bytes are: a picture the page may show, or a download. */
+static const char *sniff_type(const unsigned char *p, size_t n)
+{
+    if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+        return "image/jpeg";
+    if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8))
+        return "image/png";
+    if (n >= 6 && (!memcmp(p, "GIF87a", 6) || !memcmp(p, "GIF89a", 6)))
+        return "image/gif";
+    if (n >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WEBP", 4))
+        return "image/webp";
+    return NULL;
+}
+
+/* A file being fetched from the platform for a deferred request. */
+struct fetch {
+    struct webconsole *w;
+    int64_t ticket;
+    char path[PATH_MAX];
+};
+
+static void fetched(void *ud, int status, const char *data, size_t len)
+{
+    struct fetch *f = ud;
+    int answer = 303; /* the browser asks again and gets the cached file */
+    if (status == KB_ENOTFOUND)
+        answer = 404;
+    else if (status == KB_ETOOBIG)
+        answer = 413;
+    else if (status)
+        answer = 502;
+    else if (cache_write(f->w, f->path, data, len))
+        answer = 500;
+    if (answer != 303)
+        log_warn("console", "an attachment was not fetched (%s)", kb_strerror(status ? status : KB_EFULL));
+    listener_answer(f->w->l, f->ticket, answer);
+    free(f);
+}
+
+/* GET /console/file?sub=N: submission N's attachment, from the cache or
+   fetched through its platform (the browser never sees the platform's
+   URL, which holds the bot's token). */
+static int serve_file(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
+{
+    struct webconsole *w = ud;
+    struct session *s = session_of(w, req);
+    if (!s)
+        return 401;
+    if (strcmp(req->method, "GET"))
+        return 405;
+    const char *raw = req->query(req, "sub");
+    char *end = NULL;
+    long long sub = raw ? strtoll(raw, &end, 10) : 0;
+    char platform[32], attachment[400], path[PATH_MAX];
+    if (!end || *end || sub <= 0 ||
+        engine_console_attachment(w->e, &s->who, sub, platform, sizeof platform, attachment,
+                                  sizeof attachment))
+        return 404;
+    cache_path(w, platform, attachment, path, sizeof path);
+    req->reply_header(req, "Cache-Control", "private, no-store");
+    char *data = NULL;
+    size_t len = 0;
+    if (cache_read(path, &data, &len)) {
+        const char *type = sniff_type((const unsigned char *)data, len);
+        if (!type)
+            req->reply_header(req, "Content-Disposition", "attachment");
+        req->reply_header(req, "Content-Security-Policy", "default-src 'none'; sandbox");
+        out->data = data;
+        out->len = len;
+        out->content_type = type ? type : "application/octet-stream";
+        return 200;
+    }
+    const char *colon = strchr(attachment, ':');
+    int64_t ticket = w->svc.fetch ? req->defer(req) : 0;
+    if (!colon || !ticket)
+        return 503;
+    struct fetch *f = xcalloc(1, sizeof *f);
+    f->w = w;
+    f->ticket = ticket;
+    snprintf(f->path, sizeof f->path, "%s", path);
+    char again[64];
+    snprintf(again, sizeof again, "/console/file?sub=%lld", sub);
+    req->reply_header(req, "Location", again);
+    if (w->svc.fetch(w->svc.ud, platform, colon + 1, WEBCONSOLE_FILE_MAX, fetched, f)) {
+        free(f);
+        return 502;
+    }
+    return KB_HTTP_LATER;
 }
 
 /* ==== routes ================================================================ */
@@ -560,20 +774,23 @@ static int serve_style(void *ud, const struct kb_http_incoming *req, struct kb_h
     return 200;
 }
 
-struct webconsole *webconsole_new(struct engine *e, const char *locale,
-                                  int (*apply)(void *ud, const struct kb_event *ev), void *ud)
+struct webconsole *webconsole_new(struct engine *e, const char *locale, const char *files_dir,
+                                  const struct webconsole_services *svc)
 {
     struct webconsole *w = xcalloc(1, sizeof *w);
     w->e = e;
     w->lang = locale;
-    w->apply = apply;
-    w->ud = ud;
+    w->files_dir = xstrdup(files_dir);
+    w->svc = *svc;
     return w;
 }
 
 int webconsole_route(struct webconsole *w, struct http_listener *l)
 {
+    w->l = l;
     int rc = listener_route(l, "/console/login", serve_login, w, w);
+    if (!rc)
+        rc = listener_route(l, "/console/file", serve_file, w, w);
     if (!rc)
         rc = listener_route(l, "/console/review", serve_review, w, w);
     if (!rc)
@@ -589,5 +806,7 @@ int webconsole_route(struct webconsole *w, struct http_listener *l)
 
 void webconsole_free(struct webconsole *w)
 {
+    if (w)
+        free(w->files_dir);
     free(w);
 }

@@ -17,12 +17,25 @@
 #include "../core/engine.h"
 #include "listener.h"
 
+#define WEBCONSOLE_FILE_MAX (10u << 20)        /* one attachment, bytes */
+#define WEBCONSOLE_CACHE_MAX (200LL << 20)     /* the attachments' cache on disk */
+
 struct webconsole;
 
-/* apply(ud, ev): apply one event as the chat's would be (0 = committed).
-   locale: the pages' language ("zh-CN" or "en"). */
-struct webconsole *webconsole_new(struct engine *e, const char *locale,
-                                  int (*apply)(void *ud, const struct kb_event *ev), void *ud);
+struct webconsole_services {
+    void *ud;
+    /* apply one event as the chat's would be (0 = committed) */
+    int (*apply)(void *ud, const struct kb_event *ev);
+    /* fetch ref (an attachment without its kind) from platform's adapter,
+       at most max bytes: 0 and done called once later, or KB_E* */
+    int (*fetch)(void *ud, const char *platform, const char *ref, size_t max,
+                 kb_file_done_fn done, void *done_ud);
+};
+
+/* locale: the pages' language ("zh-CN" or "en"); files_dir: where
+   attachments are cached (created 0700, files 0600). */
+struct webconsole *webconsole_new(struct engine *e, const char *locale, const char *files_dir,
+                                  const struct webconsole_services *svc);
 /* Serve the console's paths on l (owner: w).  0 or KB_E*. */
 int webconsole_route(struct webconsole *w, struct http_listener *l);
 void webconsole_free(struct webconsole *w);

@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "community.h"
 #include "ctx.h"
+#include "dispatch.h"
 #include "sha256.h"
 
 /* The owner or a configured operator of every community (the "operators"
@@ -331,6 +332,33 @@ int engine_console_members(struct engine *e, const struct console_identity *who,
     return rc < 0 ? rc : KB_OK;
 }
 
+int engine_console_attachment(struct engine *e, const struct console_identity *who, int64_t id,
+                              char *platform, size_t pcap, char *attachment, size_t acap)
+{
+    sqlite3_stmt *q = store_query(e->st,
+                                  "SELECT platform, attachment FROM submissions WHERE id = ?4"
+                                  " AND attachment IS NOT NULL AND (?3 OR community_id IN"
+                                  OPERATED_SQL ")",
+                                  VALS(ST(who->platform), ST(who->user_id),
+                                       SI(operates_all(e, who)), SI(id)));
+    int rc = q ? store_step(e->st, q) : KB_ESTORE;
+    if (rc == 1) {
+        snprintf(platform, pcap, "%s", store_text(q, 0));
+        snprintf(attachment, acap, "%s", store_text(q, 1));
+    }
+    store_done(q);
+    return rc == 1 ? KB_OK : rc < 0 ? rc : KB_ENOTFOUND;
+}
+
+const char *engine_console_verdict_command(const char *verdict)
+{
+    if (!strcmp(verdict, "approve") || !strcmp(verdict, "reject"))
+        return verdict;
+    if (!strcmp(verdict, "revise"))
+        return dispatch_has_command("revise") ? "revise" : "reject";
+    return NULL;
+}
+
 int engine_console_submission_chat(struct engine *e, int64_t id, char *chat, size_t cap)
 {
     sqlite3_stmt *q = store_query(e->st, "SELECT chat_id FROM submissions WHERE id = ?",
@@ -343,7 +371,9 @@ int engine_console_submission_chat(struct engine *e, int64_t id, char *chat, siz
 }
 
 static const struct cmd_spec commands[] = {
-    {"console", cmd_console, 0, "console.help", "后台"},
+    /* any community's operator may ask, in a direct message (which belongs to no
+       community, so the registry's operator flags cannot decide): not listed in /help */
+    {"console", cmd_console, CMD_HIDDEN, "console.help", "后台"},
 };
 
 static const struct cmd_sub subs[] = {
@@ -377,9 +407,14 @@ static const struct text_entry texts[] = {
     {"console.review.by", "提交人", "By"},
     {"console.review.task", "任务", "Task"},
     {"console.review.attachment", "附件", "Attachment"},
-    {"console.review.note", "备注（可选，会告诉成员）", "Note (optional, the member sees it)"},
+    {"console.review.note", "备注（通过时可不填；退回时必填，会告诉成员）",
+     "Note (optional to approve, needed to ask for changes or reject; the member sees it)"},
+    {"console.review.download", "下载附件", "Download the attachment"},
     {"console.review.approve", "通过", "Approve"},
-    {"console.review.reject", "退回", "Reject"},
+    {"console.review.revise", "退回修改", "Ask for changes"},
+    {"console.review.reject", "不通过", "Reject"},
+    {"console.review.need_note", "退回或不通过时请写明原因，成员会看到。",
+     "Say why in the note when asking for changes or rejecting: the member sees it."},
     {"console.review.elsewhere", "这条提交来自其他平台，请在那里审核。",
      "This submission came from another platform: review it there."},
     {"console.review.sent", "已提交，结果见群内回复。", "Done: the group has been told."},

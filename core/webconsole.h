@@ -87,6 +87,17 @@ int engine_console_members(struct engine *e, const struct console_identity *who,
                            const char *search,
                            void (*row)(void *ud, const struct console_member *m), void *ud);
 
+/* Submission id's attachment ("photo:<ref>", "document:<ref>") and the
+   platform that keeps it, when who operates its community: KB_OK, or
+   KB_ENOTFOUND (no such submission, none attached, or not who's). */
+int engine_console_attachment(struct engine *e, const struct console_identity *who, int64_t id,
+                              char *platform, size_t pcap, char *attachment, size_t acap);
+
+/* The chat command a console verdict runs: "approve" and "reject" as
+   they are; "revise" is /revise where a module has it, else /reject (which
+   leaves the member the revision window).  NULL for anything else. */
+const char *engine_console_verdict_command(const char *verdict);
+
 /* The chat submission id was made in (its verdict is announced there). */
 int engine_console_submission_chat(struct engine *e, int64_t id, char *chat, size_t cap);
 

@@ -1,20 +1,62 @@
 // The operator console in real headless Chromium (Debian's /usr/bin/chromium
-// driven by puppeteer-core): a wrong link is refused, the one-time link signs
-// in (cookie HttpOnly + SameSite=Strict) and is refused the second time, the
-// review page lists the submission (screenshot), a forged CSRF token is
-// refused, Approve with a note goes through, a replayed form changes nothing.
-// Env: BASE (http://127.0.0.1:port), LINK (the one-time link), SHOT (png path).
+// driven by puppeteer-core): wrong, expired and reused links are refused, the
+// one-time link signs in (cookie HttpOnly + SameSite=Strict), the review page
+// shows the submitted photo (fetched by the bot, never from the platform's
+// URL), a forged CSRF token is refused, Approve with a note and Ask for
+// changes go through, a replayed form changes nothing, an operator of
+// community A sees nothing of community B, "sign out everywhere" ends
+// another browser's session.
+// Env: BASE (http://127.0.0.1:port), LINK and LINK2 (one-time links of the
+// configured operator), LINK_A (of community A's own operator), STALE (an
+// expired link), TOKEN (the bot's token, which no page may contain), SHOT
+// (png path), COOKIES (file: the session cookies seen, one a line).
 // Prints ok/not ok lines; the shell script checks the database and the group.
 const puppeteer = require('puppeteer-core');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-const { BASE, LINK, SHOT } = process.env;
+const { BASE, LINK, LINK2, LINK_A, STALE, TOKEN, SHOT, COOKIES } = process.env;
 let pass = 0, fail = 0;
 function check(name, cond, detail) {
     if (cond) { pass++; console.log('ok ' + name); }
     else { fail++; console.log('not ok ' + name + (detail !== undefined ? ' # ' + JSON.stringify(detail) : '')); }
+}
+
+// A page of its own browser context (its own cookie jar), phone-sized.
+async function newPage(browser) {
+    const ctx = await browser.createBrowserContext();
+    const page = await ctx.newPage();
+    await page.setViewport({ width: 390, height: 844, deviceScaleFactor: 1 });
+    page.setDefaultTimeout(15000);
+    // the pages' CSP forbids fetch(); the test's own hand-made POSTs bypass it
+    await page.setBypassCSP(true);
+    return page;
+}
+
+async function signIn(page, link) {
+    const r = await page.goto(link);
+    const c = (await page.cookies()).find(x => x.name === 'kb_console');
+    if (c && COOKIES) fs.appendFileSync(COOKIES, c.value + '\n');
+    return { r, c };
+}
+
+// POST fields to path from page (status; 303 for a redirect).
+function post(page, where, fields) {
+    return page.evaluate(async (where, body) => {
+        const res = await fetch(where, {
+            method: 'POST', redirect: 'manual',
+            headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams(body).toString() });
+        return res.type === 'opaqueredirect' ? 303 : res.status;
+    }, where, fields);
+}
+
+function formOf(page, sel) {
+    return page.evaluate((sel) => {
+        const f = document.querySelector(sel);
+        return f ? Object.fromEntries(new FormData(f).entries()) : null;
+    }, sel);
 }
 
 (async () => {
@@ -27,55 +69,69 @@ function check(name, cond, detail) {
                '--user-data-dir=' + profile],
     });
     try {
-        const page = await browser.newPage();
-        await page.setViewport({ width: 390, height: 844, deviceScaleFactor: 1 }); // a phone
-        page.setDefaultTimeout(15000);
-        // the pages' CSP forbids fetch(); the test's own hand-made POSTs bypass it
-        await page.setBypassCSP(true);
-
-        let r = await page.goto(BASE + '/console/login?t=' + '0'.repeat(48));
+        const page = await newPage(browser);
+        let r = await page.goto(BASE + '/console/login?t=' + '0'.repeat(64));
         check('a wrong link is refused (403)', r.status() === 403, r.status());
         check('... and says so', (await page.content()).includes('wrong, used or expired'));
+        r = await page.goto(STALE);
+        check('an expired link is refused (403)', r.status() === 403, r.status());
 
         r = await page.goto(BASE + '/console/review');
         check('no session: 401 and a sign-in hint', r.status() === 401 &&
               (await page.content()).includes('/console'), r.status());
 
-        r = await page.goto(LINK);
+        const { r: r1, c } = await signIn(page, LINK);
         check('the one-time link signs in and lands on the review page',
-              r.status() === 200 && page.url() === BASE + '/console/review', [r.status(), page.url()]);
-        const cookies = await page.cookies();
-        const c = cookies.find(x => x.name === 'kb_console');
+              r1.status() === 200 && page.url() === BASE + '/console/review', [r1.status(), page.url()]);
         check('session cookie HttpOnly, SameSite=Strict, path /console',
               c && c.httpOnly && c.sameSite === 'Strict' && c.path === '/console', c);
-        const html = await page.content();
-        check('the review page lists the submission', html.includes('submission-1') &&
-              html.includes('my poster') && html.includes('Poster photo'));
-        check('it shows the attachment', html.includes('photo:AgACphotoALICE'));
+        let html = await page.content();
+        check('the review page lists the submissions', html.includes('submission-1') &&
+              html.includes('my poster') && html.includes('Poster photo') && html.includes('submission-2'));
+        const img = await page.evaluate(async () => {
+            const i = document.querySelector('#submission-1 img');
+            if (!i) return null;
+            if (!i.complete) await new Promise(ok => { i.onload = i.onerror = ok; });
+            return { w: i.naturalWidth, h: i.naturalHeight, src: i.getAttribute('src') };
+        });
+        check('the submitted photo is shown (64x48, as the platform keeps it)',
+              img && img.w === 64 && img.h === 48, img);
+        check('... served by the console itself, not the platform', img && img.src.startsWith('/console/file?sub=1'), img);
+        check('no page holds the bot token', !html.includes(TOKEN) && !html.includes(TOKEN.split(':')[1]));
         check('untrusted names are escaped', html.includes('&lt;i&gt;alice&lt;/i&gt;') &&
               !html.includes('<i>alice</i>'));
         await page.screenshot({ path: SHOT, fullPage: true });
 
-        const again = await browser.newPage();
+        const again = await newPage(browser);
         r = await again.goto(LINK);
         check('the same link a second time is refused (403)', r.status() === 403, r.status());
-        await again.close();
 
-        const form = await page.evaluate(() => {
-            const f = document.querySelector('#submission-1 form');
-            return Object.fromEntries(new FormData(f).entries());
-        });
-        const post = (fields) => page.evaluate(async (body) => {
-            const res = await fetch('/console/review', {
-                method: 'POST', redirect: 'manual',
-                headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-                body: new URLSearchParams(body).toString() });
-            return res.type === 'opaqueredirect' ? 303 : res.status;
-        }, fields);
-        const forged = await post({ ...form, csrf: 'f'.repeat(64), verdict: 'approve' });
+        const form = await formOf(page, '#submission-1 form');
+        const forged = await post(page, '/console/review', { ...form, csrf: 'f'.repeat(64), verdict: 'approve' });
         check('a forged CSRF token is refused (403)', forged === 403, forged);
-        const missing = await post({ form: form.form, id: form.id, verdict: 'approve' });
+        const missing = await post(page, '/console/review', { form: form.form, id: form.id, verdict: 'approve' });
         check('a form without the CSRF token is refused (403)', missing === 403, missing);
+
+        // community A's own operator: A's submissions, nothing of B's
+        const opA = await newPage(browser);
+        r = (await signIn(opA, LINK_A)).r;
+        check('community A\'s operator signs in', r.status() === 200, r.status());
+        html = await opA.content();
+        check('... sees A\'s submissions, not B\'s', html.includes('submission-1') &&
+              !html.includes('submission-3') && !html.includes('carol in B'));
+        const formA = await formOf(opA, '#submission-1 form');
+        const crossed = await post(opA, '/console/review', { ...formA, id: '3', verdict: 'approve' });
+        check('... and may not approve B\'s submission (403)', crossed === 403, crossed);
+        const names = async (q) => {
+            await opA.goto(BASE + '/console/members?q=' + q);
+            return opA.evaluate(() => [...document.querySelectorAll('section.card b:first-child')].map(b => b.textContent));
+        };
+        const all = await names('');
+        check('... lists A\'s members, not B\'s', all.includes('<i>alice</i>') && !all.includes('carol'), all);
+        check('... nor finds them by a search', (await names('carol')).length === 0);
+        r = await opA.goto(BASE + '/console/file?sub=1');
+        check('... while A\'s photo is served (from the cache)', r.status() === 200 &&
+              r.headers()['content-type'] === 'image/png', [r.status(), r.headers()['content-type']]);
 
         const alice = async () => {
             await page.goto(BASE + '/console/members?q=' + encodeURIComponent('<i>alice'));
@@ -104,12 +160,35 @@ function check(name, cond, detail) {
               after_ledger.rows.some(r => r.includes('+20 points') && r.includes('task')),
               after_ledger);
         await page.screenshot({ path: path.join(path.dirname(SHOT), 'console-members.png'), fullPage: true });
-        const replay = await post({ ...form, verdict: 'approve', note: 'great shot' });
+        const replay = await post(page, '/console/review', { ...form, verdict: 'approve', note: 'great shot' });
         check('the same form again is accepted (303) ...', replay === 303, replay);
 
-        await Promise.all([page.waitForNavigation(), page.click('header button')]);
-        check('sign out', (await page.content()).includes('Signed out'));
+        await page.goto(BASE + '/console/review');
+        const form2 = await formOf(page, '#submission-2 form');
+        const bare = await post(page, '/console/review', { ...form2, verdict: 'revise' });
+        check('ask for changes without saying what: refused (400), nothing applied', bare === 400, bare);
+        await page.goto(BASE + '/console/review');
+        await page.type('#submission-2 textarea', 'needs the logo');
+        await Promise.all([page.waitForNavigation(),
+                           page.click('#submission-2 button[value=revise]')]);
+        check('ask for changes: the submission left the queue',
+              page.url().endsWith('?sent=1') && !(await page.content()).includes('submission-2'));
+
+        // one operator, two browsers: "sign out everywhere" in one ends both
+        const other = await newPage(browser);
+        r = (await signIn(other, LINK2)).r;
+        check('a second browser signs in with a second link', r.status() === 200, r.status());
+        await Promise.all([page.waitForNavigation(), page.click('#revoke')]);
+        check('sign out everywhere', (await page.content()).includes('Signed out'));
+        r = await other.goto(BASE + '/console/review');
+        check('... the other browser\'s session is revoked (401)', r.status() === 401, r.status());
         r = await page.goto(BASE + '/console/review');
+        check('... and this one\'s (401)', r.status() === 401, r.status());
+
+        await opA.goto(BASE + '/console/review');
+        await Promise.all([opA.waitForNavigation(), opA.click('header button')]);
+        check('sign out', (await opA.content()).includes('Signed out'));
+        r = await opA.goto(BASE + '/console/review');
         check('after signing out the session is gone (401)', r.status() === 401, r.status());
     } finally {
         await browser.close();
