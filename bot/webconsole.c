@@ -18,30 +18,14 @@
 
 #include "../core/sha256.h"
 #include "../core/text.h"
+#include "../core/tz.h"
 #include "../core/util.h"
 #include "../core/webconsole.h"
 #include "clock.h"
 #include "log.h"
+#include "webconsole_int.h"
 
-#define TOKEN_HEX CONSOLE_SECRET_HEX /* session ids, CSRF tokens, form ids */
-#define MAX_NOTE 500                 /* bytes of a reviewer's note */
 #define COOKIE "kb_console"
-
-/* A request's signed-in person (the session lives in the database). */
-struct session {
-    char id[TOKEN_HEX + 1];          /* the cookie's value */
-    char csrf[TOKEN_HEX + 1];        /* derived from id: nothing more to store */
-    struct console_identity who;
-};
-
-struct webconsole {
-    struct engine *e;
-    const char *lang;
-    struct webconsole_services svc;
-    char *files_dir;                 /* the attachments' cache */
-    struct http_listener *l;         /* where deferred answers go */
-    struct session current;          /* the request being served (one at a time, on the loop) */
-};
 
 static const char style_css[] =
     "*{box-sizing:border-box}body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f5f6f8;"
@@ -58,9 +42,19 @@ static const char style_css[] =
     ".ledger{width:100%;border-collapse:collapse;font-size:14px;margin-top:8px}"
     ".ledger td{border-top:1px solid #e4e7ee;padding:4px}.amount{white-space:nowrap}"
     ".shot{display:block;max-width:100%;max-height:60vh;margin:8px 0;border-radius:6px}"
-    "@media (max-width:520px){button{width:100%}}";
+    "nav{display:flex;flex-wrap:wrap;gap:4px 12px;width:100%}h3{font-size:15px;margin:10px 0 4px}"
+    ".stack label{display:block;margin:6px 0}.stack input,.stack select{width:100%}"
+    ".check input{width:auto}.inline input{width:100%;margin-top:6px}"
+    ".bar{display:grid;grid-template-columns:minmax(6em,40%) 1fr auto auto;gap:6px;"
+    "align-items:center;margin:4px 0}.bar meter{width:100%;height:1.2em}.part{padding-left:1.5em;"
+    "font-size:14px}.scroll{overflow-x:auto}th{text-align:left;font-size:13px;color:#5a6375}"
+    ".chart{width:100%;height:auto;max-height:220px}a.on{font-weight:bold}"
+    "a.button{display:inline-block;padding:8px 16px;border-radius:6px;color:inherit;"
+    "text-decoration:none}ul{padding-left:1.2em}"
+    "@media (max-width:520px){button{width:100%}.bar{grid-template-columns:1fr auto auto}"
+    ".bar span:first-child{grid-column:1/-1}}";
 
-static void random_hex(char out[TOKEN_HEX + 1])
+void wc_random_hex(char out[TOKEN_HEX + 1])
 {
     unsigned char raw[TOKEN_HEX / 2];
     static const char hex[] = "0123456789abcdef";
@@ -73,7 +67,7 @@ static void random_hex(char out[TOKEN_HEX + 1])
     out[TOKEN_HEX] = '\0';
 }
 
-static int same_token(const char *a, const char *b)
+int wc_same_token(const char *a, const char *b)
 {
     if (!a || !b || strlen(a) != TOKEN_HEX || strlen(b) != TOKEN_HEX)
         return 0;
@@ -83,7 +77,7 @@ static int same_token(const char *a, const char *b)
     return diff == 0;
 }
 
-static void html_escape(struct sbuf *b, const char *s)
+void wc_escape(struct sbuf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
@@ -98,9 +92,9 @@ static void html_escape(struct sbuf *b, const char *s)
 }
 
 /* A catalogue text, escaped for HTML. */
-static void say(struct webconsole *w, struct sbuf *b, const char *key)
+void wc_say(struct webconsole *w, struct sbuf *b, const char *key)
 {
-    html_escape(b, text_get(w->lang, key));
+    wc_escape(b, text_get(w->lang, key));
 }
 
 /* ==== sessions ============================================================ */
@@ -132,7 +126,7 @@ static void csrf_of(const char *id, char out[TOKEN_HEX + 1])
     sha256_hex(in, strlen(in), out);
 }
 
-static struct session *session_of(struct webconsole *w, const struct kb_http_incoming *req)
+struct session *wc_session(struct webconsole *w, const struct kb_http_incoming *req)
 {
     struct session *s = &w->current;
     memset(s, 0, sizeof *s);
@@ -167,7 +161,7 @@ static int hexval(char c)
 
 /* %-decode s[0..n) ('+' is a space) into out (at most cap - 1 bytes, one
    line); 0 when it does not fit or holds a NUL. */
-static int url_decode(const char *s, size_t n, char *out, size_t cap)
+int wc_url_decode(const char *s, size_t n, char *out, size_t cap)
 {
     size_t o = 0;
     for (size_t k = 0; k < n; k++) {
@@ -188,7 +182,7 @@ static int url_decode(const char *s, size_t n, char *out, size_t cap)
 
 /* Field name of an application/x-www-form-urlencoded body, decoded into
    out; 1 when present and it fitted. */
-static int form_field(const char *body, size_t len, const char *name, char *out, size_t cap)
+int wc_form_field(const char *body, size_t len, const char *name, char *out, size_t cap)
 {
     size_t nl = strlen(name);
     for (size_t i = 0; i < len;) {
@@ -196,7 +190,7 @@ static int form_field(const char *body, size_t len, const char *name, char *out,
         while (end < len && body[end] != '&')
             end++;
         if (end - i > nl && !memcmp(body + i, name, nl) && body[i + nl] == '=')
-            return url_decode(body + i + nl + 1, end - i - nl - 1, out, cap);
+            return wc_url_decode(body + i + nl + 1, end - i - nl - 1, out, cap);
         i = end + 1;
     }
     return 0;
@@ -204,22 +198,30 @@ static int form_field(const char *body, size_t len, const char *name, char *out,
 
 /* ==== pages ================================================================ */
 
-static void page_open(struct webconsole *w, struct sbuf *b, const struct session *s)
+void wc_page_open(struct webconsole *w, struct sbuf *b, const struct session *s)
 {
     sbuf_addf(b, "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
                  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
                  "<title>", text_lang_is_en(w->lang) ? "en" : "zh-CN");
-    say(w, b, "console.page.title");
+    wc_say(w, b, "console.page.title");
     sbuf_add(b, "</title><link rel=\"stylesheet\" href=\"/console/style.css\"></head><body>"
                 "<header><h1>");
-    say(w, b, "console.page.title");
+    wc_say(w, b, "console.page.title");
     sbuf_add(b, "</h1>");
     if (s) {
-        sbuf_add(b, "<nav><a href=\"/console/review\">");
-        say(w, b, "console.nav.review");
-        sbuf_add(b, "</a> · <a href=\"/console/members\">");
-        say(w, b, "console.nav.members");
-        sbuf_add(b, "</a></nav>");
+        static const char *const pages[][2] = {
+            {"review", "console.nav.review"},   {"tasks", "console.nav.tasks"},
+            {"polls", "console.nav.polls"},     {"members", "console.nav.members"},
+            {"tally", "console.nav.tally"},     {"activity", "console.nav.activity"},
+            {"audit", "console.nav.audit"},     {"schedules", "console.nav.schedules"},
+        };
+        sbuf_add(b, "<nav>");
+        for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+            sbuf_addf(b, "<a href=\"/console/%s\">", pages[i][0]);
+            wc_say(w, b, pages[i][1]);
+            sbuf_add(b, "</a>");
+        }
+        sbuf_add(b, "</nav>");
         struct sbuf who = {0};
         text_format(&who, w->lang, "console.signed_in_as", ARGS(TS("name", s->who.name)));
         sbuf_add(b, "<span>");
@@ -227,18 +229,18 @@ static void page_open(struct webconsole *w, struct sbuf *b, const struct session
         sbuf_addf(b, "</span><form method=\"post\" action=\"/console/logout\">"
                      "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
                      "<button class=\"plain\">", s->csrf);
-        say(w, b, "console.logout");
+        wc_say(w, b, "console.logout");
         sbuf_addf(b, "</button></form><form method=\"post\" action=\"/console/revoke\">"
                      "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
                      "<button class=\"plain\" id=\"revoke\">", s->csrf);
-        say(w, b, "console.revoke");
+        wc_say(w, b, "console.revoke");
         sbuf_add(b, "</button></form>");
         sbuf_free(&who);
     }
     sbuf_add(b, "</header><main>");
 }
 
-static int page_send(const struct kb_http_incoming *req, struct kb_http_body *out,
+int wc_page_send(const struct kb_http_incoming *req, struct kb_http_body *out,
                      struct sbuf *b, int status)
 {
     sbuf_add(b, "</main></body></html>\n");
@@ -253,16 +255,16 @@ static int page_send(const struct kb_http_incoming *req, struct kb_http_body *ou
 }
 
 /* A page that only says one catalogue text. */
-static int page_message(struct webconsole *w, const struct kb_http_incoming *req,
+int wc_page_message(struct webconsole *w, const struct kb_http_incoming *req,
                         struct kb_http_body *out, const struct session *s, const char *key,
                         int status)
 {
     struct sbuf b = {0};
-    page_open(w, &b, s);
+    wc_page_open(w, &b, s);
     sbuf_add(&b, "<p class=\"card\">");
-    say(w, &b, key);
+    wc_say(w, &b, key);
     sbuf_add(&b, "</p>");
-    return page_send(req, out, &b, status);
+    return wc_page_send(req, out, &b, status);
 }
 
 struct review_page {
@@ -279,49 +281,49 @@ static void review_card(void *ud, const struct console_review *r)
     p->n++;
     sbuf_addf(b, "<section class=\"card\" id=\"submission-%" PRId64 "\"><div class=\"meta\">#%"
                  PRId64 " · ", r->id, r->id);
-    html_escape(b, r->community);
+    wc_escape(b, r->community);
     sbuf_add(b, " · ");
-    say(p->w, b, "console.review.task");
+    wc_say(p->w, b, "console.review.task");
     sbuf_add(b, ": <b>");
-    html_escape(b, r->task);
+    wc_escape(b, r->task);
     sbuf_add(b, "</b> · ");
-    say(p->w, b, "console.review.by");
+    wc_say(p->w, b, "console.review.by");
     sbuf_add(b, ": ");
-    html_escape(b, r->member);
+    wc_escape(b, r->member);
     sbuf_add(b, "</div><p class=\"sub\">");
-    html_escape(b, r->text);
+    wc_escape(b, r->text);
     sbuf_add(b, "</p>");
     if (!strncmp(r->attachment, "photo:", 6)) {
         sbuf_addf(b, "<a href=\"/console/file?sub=%" PRId64 "\"><img class=\"shot\" alt=\"", r->id);
-        say(p->w, b, "console.review.attachment");
+        wc_say(p->w, b, "console.review.attachment");
         sbuf_addf(b, "\" src=\"/console/file?sub=%" PRId64 "\"></a>", r->id);
     } else if (r->attachment[0]) {
         sbuf_addf(b, "<p class=\"meta\"><a class=\"file\" href=\"/console/file?sub=%" PRId64 "\">",
                   r->id);
-        say(p->w, b, "console.review.download");
+        wc_say(p->w, b, "console.review.download");
         sbuf_add(b, "</a></p>");
     }
     if (strcmp(r->platform, p->s->who.platform) != 0) {
         sbuf_add(b, "<p class=\"meta\">");
-        say(p->w, b, "console.review.elsewhere");
+        wc_say(p->w, b, "console.review.elsewhere");
         sbuf_add(b, "</p></section>");
         return;
     }
     char form_id[TOKEN_HEX + 1];
-    random_hex(form_id); /* one id per form: a second submit is the same event */
+    wc_random_hex(form_id); /* one id per form: a second submit is the same event */
     sbuf_addf(b, "<form method=\"post\" action=\"/console/review\">"
                  "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
                  "<input type=\"hidden\" name=\"form\" value=\"%s\">"
                  "<input type=\"hidden\" name=\"id\" value=\"%" PRId64 "\"><label>",
               p->s->csrf, form_id, r->id);
-    say(p->w, b, "console.review.note");
+    wc_say(p->w, b, "console.review.note");
     sbuf_addf(b, "<textarea name=\"note\" maxlength=\"%d\"></textarea></label>"
                  "<button class=\"ok\" name=\"verdict\" value=\"approve\">", MAX_NOTE);
-    say(p->w, b, "console.review.approve");
+    wc_say(p->w, b, "console.review.approve");
     sbuf_add(b, "</button><button class=\"plain\" name=\"verdict\" value=\"revise\">");
-    say(p->w, b, "console.review.revise");
+    wc_say(p->w, b, "console.review.revise");
     sbuf_add(b, "</button><button class=\"no\" name=\"verdict\" value=\"reject\">");
-    say(p->w, b, "console.review.reject");
+    wc_say(p->w, b, "console.review.reject");
     sbuf_add(b, "</button></form></section>");
 }
 
@@ -329,15 +331,15 @@ static int page_review(struct webconsole *w, const struct kb_http_incoming *req,
                        struct kb_http_body *out, const struct session *s)
 {
     struct sbuf b = {0};
-    page_open(w, &b, s);
+    wc_page_open(w, &b, s);
     const char *sent = req->query(req, "sent");
     if (sent && !strcmp(sent, "1")) {
         sbuf_add(&b, "<p class=\"notice\">");
-        say(w, &b, "console.review.sent");
+        wc_say(w, &b, "console.review.sent");
         sbuf_add(&b, "</p>");
     }
     sbuf_add(&b, "<h2>");
-    say(w, &b, "console.review.title");
+    wc_say(w, &b, "console.review.title");
     sbuf_add(&b, "</h2>");
     struct review_page p = {w, s, &b, 0};
     if (engine_console_reviews(w->e, &s->who, review_card, &p)) {
@@ -346,15 +348,15 @@ static int page_review(struct webconsole *w, const struct kb_http_incoming *req,
     }
     if (!p.n) {
         sbuf_add(&b, "<p class=\"card\">");
-        say(w, &b, "console.review.empty");
+        wc_say(w, &b, "console.review.empty");
         sbuf_add(&b, "</p>");
     }
-    return page_send(req, out, &b, 200);
+    return wc_page_send(req, out, &b, 200);
 }
 
 /* Apply text as s's command in chat, like a button press there (the
    engine checks who may, audits it, and de-duplicates by form_id). */
-static int run_command(struct webconsole *w, const struct session *s, const char *chat,
+int wc_run_command(struct webconsole *w, const struct session *s, const char *chat,
                        enum kb_chat_type type, const char *form_id, const char *text)
 {
     char message_id[TOKEN_HEX + 16];
@@ -374,26 +376,26 @@ static int review_action(struct webconsole *w, const struct kb_http_incoming *re
     char csrf[TOKEN_HEX + 1], form_id[TOKEN_HEX + 1], id[24], verdict[16], note[MAX_NOTE + 1] = "";
     char *end = NULL;
     const char *command = NULL;
-    if (!form_field(req->body, req->body_len, "csrf", csrf, sizeof csrf) ||
-        !same_token(csrf, s->csrf) ||
-        !form_field(req->body, req->body_len, "form", form_id, sizeof form_id) ||
+    if (!wc_form_field(req->body, req->body_len, "csrf", csrf, sizeof csrf) ||
+        !wc_same_token(csrf, s->csrf) ||
+        !wc_form_field(req->body, req->body_len, "form", form_id, sizeof form_id) ||
         strlen(form_id) != TOKEN_HEX ||
-        !form_field(req->body, req->body_len, "id", id, sizeof id) ||
-        !form_field(req->body, req->body_len, "verdict", verdict, sizeof verdict) ||
+        !wc_form_field(req->body, req->body_len, "id", id, sizeof id) ||
+        !wc_form_field(req->body, req->body_len, "verdict", verdict, sizeof verdict) ||
         !(command = engine_console_verdict_command(verdict)))
-        return page_message(w, req, out, s, "console.forbidden", 403);
-    form_field(req->body, req->body_len, "note", note, sizeof note);
+        return wc_page_message(w, req, out, s, "console.forbidden", 403);
+    wc_form_field(req->body, req->body_len, "note", note, sizeof note);
     if (strcmp(verdict, "approve") && !note[0]) /* the member is told what to change */
-        return page_message(w, req, out, s, "console.review.need_note", 400);
+        return wc_page_message(w, req, out, s, "console.review.need_note", 400);
     long long sub = strtoll(id, &end, 10);
     if (!end || *end || sub <= 0 || !engine_console_may_review(w->e, &s->who, sub))
-        return page_message(w, req, out, s, "console.forbidden", 403);
+        return wc_page_message(w, req, out, s, "console.forbidden", 403);
     char chat[160] = "";
     if (engine_console_submission_chat(w->e, sub, chat, sizeof chat))
-        return page_message(w, req, out, s, "console.forbidden", 403);
+        return wc_page_message(w, req, out, s, "console.forbidden", 403);
     struct sbuf cmd = {0};
     sbuf_addf(&cmd, "/%s %lld%s%s", command, sub, note[0] ? " " : "", note);
-    int rc = run_command(w, s, chat, KB_CHAT_GROUP, form_id, cmd.s);
+    int rc = wc_run_command(w, s, chat, KB_CHAT_GROUP, form_id, cmd.s);
     sbuf_free(&cmd);
     if (rc)
         return 503;
@@ -413,19 +415,24 @@ static void member_card(void *ud, const struct console_member *m)
     struct sbuf *b = p->b;
     p->n++;
     sbuf_addf(b, "<section class=\"card\" id=\"member-%" PRId64 "\"><b>", m->id);
-    html_escape(b, m->name);
+    wc_escape(b, m->name);
     sbuf_add(b, "</b> <span class=\"meta\">");
-    html_escape(b, m->platform);
+    wc_escape(b, m->platform);
     sbuf_addc(b, ':');
-    html_escape(b, m->user_id);
+    wc_escape(b, m->user_id);
     sbuf_add(b, " · ");
-    html_escape(b, m->community);
+    wc_escape(b, m->community);
     sbuf_add(b, " · ");
-    say(p->w, b, "console.members.points");
-    sbuf_addf(b, " <b class=\"points\">%" PRId64 "</b></span>", m->points);
+    wc_say(p->w, b, "console.members.points");
+    sbuf_addf(b, " <b class=\"points\">%" PRId64 "</b> · ", m->points);
+    wc_say(p->w, b, "console.members.level");
+    sbuf_addf(b, " <b class=\"level\">%" PRId64 "</b> · <a href=\"/console/history?member=%" PRId64
+                 "\">", m->level, m->id);
+    wc_say(p->w, b, "console.members.history");
+    sbuf_add(b, "</a></span>");
     if (!m->n_ledger) {
         sbuf_add(b, "<p class=\"meta\">");
-        say(p->w, b, "console.members.no_ledger");
+        wc_say(p->w, b, "console.members.no_ledger");
         sbuf_add(b, "</p></section>");
         return;
     }
@@ -433,20 +440,20 @@ static void member_card(void *ud, const struct console_member *m)
     for (size_t i = 0; i < m->n_ledger; i++) {
         const struct console_ledger_row *r = &m->ledger[i];
         char day[32];
-        time_t t = (time_t)r->at;
         struct tm tm;
-        strftime(day, sizeof day, "%Y-%m-%d %H:%M UTC", gmtime_r(&t, &tm));
+        tz_local(m->tz, r->at, &tm); /* the community's own clock */
+        strftime(day, sizeof day, "%Y-%m-%d %H:%M", &tm);
         sbuf_addf(b, "<tr><td>%s</td><td class=\"amount\">%+" PRId64 " ", day, r->amount);
-        html_escape(b, strcmp(r->kind, "points") ? r->unit : r->kind);
+        wc_escape(b, strcmp(r->kind, "points") ? r->unit : r->kind);
         sbuf_add(b, "</td><td>");
-        html_escape(b, r->reason);
+        wc_escape(b, r->reason);
         if (r->ref[0]) {
             sbuf_add(b, " <code>");
-            html_escape(b, r->ref);
+            wc_escape(b, r->ref);
             sbuf_add(b, "</code>");
         }
         sbuf_add(b, "</td><td>");
-        html_escape(b, r->note);
+        wc_escape(b, r->note);
         sbuf_add(b, "</td></tr>");
     }
     sbuf_add(b, "</table></section>");
@@ -458,19 +465,19 @@ static int page_members(struct webconsole *w, const struct kb_http_incoming *req
     /* the search as typed: %-decoded here (the listener keeps paths raw) */
     char search[128] = "";
     const char *raw = req->query(req, "q");
-    if (raw && !url_decode(raw, strlen(raw), search, sizeof search))
+    if (raw && !wc_url_decode(raw, strlen(raw), search, sizeof search))
         search[0] = '\0';
     struct sbuf b = {0};
-    page_open(w, &b, s);
+    wc_page_open(w, &b, s);
     sbuf_add(&b, "<h2>");
-    say(w, &b, "console.members.title");
+    wc_say(w, &b, "console.members.title");
     sbuf_add(&b, "</h2><form method=\"get\" action=\"/console/members\" class=\"card\">"
                  "<input name=\"q\" value=\"");
-    html_escape(&b, search);
+    wc_escape(&b, search);
     sbuf_add(&b, "\" placeholder=\"");
-    say(w, &b, "console.members.search");
+    wc_say(w, &b, "console.members.search");
     sbuf_add(&b, "\"><button class=\"plain\">");
-    say(w, &b, "console.members.find");
+    wc_say(w, &b, "console.members.find");
     sbuf_add(&b, "</button></form>");
     struct members_page p = {w, &b, 0};
     if (engine_console_members(w->e, &s->who, search, member_card, &p)) {
@@ -479,10 +486,10 @@ static int page_members(struct webconsole *w, const struct kb_http_incoming *req
     }
     if (!p.n) {
         sbuf_add(&b, "<p class=\"card\">");
-        say(w, &b, "console.members.none");
+        wc_say(w, &b, "console.members.none");
         sbuf_add(&b, "</p>");
     }
-    return page_send(req, out, &b, 200);
+    return wc_page_send(req, out, &b, 200);
 }
 
 /* ==== attachments ========================================================== */
@@ -570,7 +577,7 @@ static int cache_write(const struct webconsole *w, const char *path, const char 
         return KB_EFULL;
     char tmp[PATH_MAX];
     char suffix[TOKEN_HEX + 1];
-    random_hex(suffix);
+    wc_random_hex(suffix);
     snprintf(tmp, sizeof tmp, "%s.%.16s.tmp", path, suffix);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -637,7 +644,7 @@ static void fetched(void *ud, int status, const char *data, size_t len)
 static int serve_file(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
 {
     struct webconsole *w = ud;
-    struct session *s = session_of(w, req);
+    struct session *s = wc_session(w, req);
     if (!s)
         return 401;
     if (strcmp(req->method, "GET"))
@@ -687,9 +694,9 @@ static int serve_file(void *ud, const struct kb_http_incoming *req, struct kb_ht
 static int serve_members(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
 {
     struct webconsole *w = ud;
-    struct session *s = session_of(w, req);
+    struct session *s = wc_session(w, req);
     if (!s)
-        return page_message(w, req, out, NULL, "console.need_login", 401);
+        return wc_page_message(w, req, out, NULL, "console.need_login", 401);
     return strcmp(req->method, "GET") ? 405 : page_members(w, req, out, s);
 }
 
@@ -705,7 +712,7 @@ static int serve_login(void *ud, const struct kb_http_incoming *req, struct kb_h
     int rc = engine_console_redeem(w->e, t, clock_now_ms() / 1000, &who, sid);
     if (rc) {
         log_warn("console", "a sign-in link was refused (%s)", rc == KB_EDENIED ? "wrong, used or expired" : kb_strerror(rc));
-        return page_message(w, req, out, NULL, "console.link_refused", 403);
+        return wc_page_message(w, req, out, NULL, "console.link_refused", 403);
     }
     log_info("console", "%s:%s signed in", who.platform, who.user_id);
     set_cookie(req, sid, CONSOLE_SESSION_S);
@@ -716,9 +723,9 @@ static int serve_login(void *ud, const struct kb_http_incoming *req, struct kb_h
 static int serve_review(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
 {
     struct webconsole *w = ud;
-    struct session *s = session_of(w, req);
+    struct session *s = wc_session(w, req);
     if (!s)
-        return page_message(w, req, out, NULL, "console.need_login", 401);
+        return wc_page_message(w, req, out, NULL, "console.need_login", 401);
     if (!strcmp(req->method, "GET"))
         return page_review(w, req, out, s);
     if (!strcmp(req->method, "POST"))
@@ -729,17 +736,17 @@ static int serve_review(void *ud, const struct kb_http_incoming *req, struct kb_
 static int serve_logout(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
 {
     struct webconsole *w = ud;
-    struct session *s = session_of(w, req);
+    struct session *s = wc_session(w, req);
     char csrf[TOKEN_HEX + 1];
     if (strcmp(req->method, "POST"))
         return 405;
-    if (!s || !form_field(req->body, req->body_len, "csrf", csrf, sizeof csrf) ||
-        !same_token(csrf, s->csrf))
-        return page_message(w, req, out, NULL, "console.forbidden", 403);
+    if (!s || !wc_form_field(req->body, req->body_len, "csrf", csrf, sizeof csrf) ||
+        !wc_same_token(csrf, s->csrf))
+        return wc_page_message(w, req, out, NULL, "console.forbidden", 403);
     if (engine_console_sign_out(w->e, s->id, clock_now_ms() / 1000))
         return 503;
     set_cookie(req, "", 0);
-    return page_message(w, req, out, NULL, "console.signed_out", 200);
+    return wc_page_message(w, req, out, NULL, "console.signed_out", 200);
 }
 
 /* Sign out everywhere: /console revoke, sent as from the person's direct
@@ -747,18 +754,18 @@ static int serve_logout(void *ud, const struct kb_http_incoming *req, struct kb_
 static int serve_revoke(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
 {
     struct webconsole *w = ud;
-    struct session *s = session_of(w, req);
+    struct session *s = wc_session(w, req);
     char csrf[TOKEN_HEX + 1], chat[160], form_id[TOKEN_HEX + 1];
     if (strcmp(req->method, "POST"))
         return 405;
-    if (!s || !form_field(req->body, req->body_len, "csrf", csrf, sizeof csrf) ||
-        !same_token(csrf, s->csrf) || engine_console_dm_chat(w->e, &s->who, chat, sizeof chat))
-        return page_message(w, req, out, NULL, "console.forbidden", 403);
-    random_hex(form_id); /* every press revokes */
-    if (run_command(w, s, chat, KB_CHAT_PRIVATE, form_id, "/console revoke"))
+    if (!s || !wc_form_field(req->body, req->body_len, "csrf", csrf, sizeof csrf) ||
+        !wc_same_token(csrf, s->csrf) || engine_console_dm_chat(w->e, &s->who, chat, sizeof chat))
+        return wc_page_message(w, req, out, NULL, "console.forbidden", 403);
+    wc_random_hex(form_id); /* every press revokes */
+    if (wc_run_command(w, s, chat, KB_CHAT_PRIVATE, form_id, "/console revoke"))
         return 503;
     set_cookie(req, "", 0);
-    return page_message(w, req, out, NULL, "console.signed_out", 200);
+    return wc_page_message(w, req, out, NULL, "console.signed_out", 200);
 }
 
 static int serve_style(void *ud, const struct kb_http_incoming *req, struct kb_http_body *out)
@@ -799,6 +806,8 @@ int webconsole_route(struct webconsole *w, struct http_listener *l)
         rc = listener_route(l, "/console/logout", serve_logout, w, w);
     if (!rc)
         rc = listener_route(l, "/console/revoke", serve_revoke, w, w);
+    if (!rc)
+        rc = wc_pages_route(w, l);
     if (!rc)
         rc = listener_route(l, "/console/style.css", serve_style, w, w);
     return rc;

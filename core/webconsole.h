@@ -75,7 +75,8 @@ struct console_ledger_row {
 struct console_member {
     int64_t id;
     const char *community, *name, *platform, *user_id;
-    int64_t points;
+    const char *tz;             /* the community's zone: the ledger's dates are shown in it */
+    int64_t points, level;
     const struct console_ledger_row *ledger; /* newest first */
     size_t n_ledger;
 };
@@ -97,6 +98,40 @@ int engine_console_attachment(struct engine *e, const struct console_identity *w
    they are; "revise" is /revise where a module has it, else /reject (which
    leaves the member the revision window).  NULL for anything else. */
 const char *engine_console_verdict_command(const char *verdict);
+
+/* The console's other pages read these views, each limited to the
+   communities who operates.  A row's columns arrive as text; instants are
+   already local times ("2026-12-01 18:05") and day numbers dates
+   ("2026-12-01") in the row's community's zone. */
+enum console_view {
+    CV_TASKS,          /* id, community, title, tier, state, points, claimed, quota, review, deadline, community id */
+    CV_CLAIMS,         /* task id, member, state, claimed at */
+    CV_POLLS,          /* id, community, question, open (1/0), votes, closes at, created at, anonymous */
+    CV_POLL_OPTIONS,   /* poll id, option n, text, votes */
+    CV_POLL_BY_LEVEL,  /* poll id, option n, "Lv N", votes */
+    CV_POLL_BY_POOL,   /* poll id, option n, pool ("" = none), votes */
+    CV_POLL_REASONS,   /* poll id, member ("" when anonymous), choices (bit set), reason, at */
+    CV_TALLY,          /* community, kind, unit, earned, paid, owed */
+    CV_TALLY_MEMBERS,  /* community, member, platform, user id, kind, unit, earned, paid, owed */
+    CV_AUDIT,          /* at, community, actor, action, target, detail */
+    CV_SCHEDULES,      /* id, community, kind, local minutes, days (bit 0 = Sunday), template, active */
+    CV_CHECKINS_DAILY, /* community, day, check-ins: the last 30 days */
+    CV_ACTIVE_WEEKLY,  /* community, the week's Monday, members active (checked in, voted, claimed, submitted): 12 weeks */
+    CV_MEMBER_HISTORY, /* arg = member id: at, what ("claim", "submission", "level"), task or level, state */
+    CV_GROUPS          /* community id, community, platform, chat id: where console commands are posted */
+};
+
+/* Each row of view (arg as the view says, else 0) at now, oldest or most
+   relevant first as each view orders it.  0 or KB_E*. */
+int engine_console_view(struct engine *e, const struct console_identity *who,
+                        enum console_view view, int64_t arg, int64_t now,
+                        void (*row)(void *ud, size_t n, const char *const *cols), void *ud);
+
+/* A group chat on who's platform where console commands for community
+   community_id (or, when task_id > 0, for that task's community) are
+   posted, when who operates it: KB_OK, or KB_ENOTFOUND. */
+int engine_console_group_chat(struct engine *e, const struct console_identity *who,
+                              int64_t community_id, int64_t task_id, char *chat, size_t cap);
 
 /* The chat submission id was made in (its verdict is announced there). */
 int engine_console_submission_chat(struct engine *e, int64_t id, char *chat, size_t cap);

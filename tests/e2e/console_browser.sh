@@ -80,6 +80,15 @@ control updates "$(python3 $TG msg "$CHAT_B" 201 carol 31 "$NOW" '/claim 2')" >/
 control updates "$(python3 $TG msg "$CHAT_B" 201 carol 32 "$NOW" '/submit 2 carol in B')" >/dev/null
 check "community B's submission waits" wait_for 10 bash -c "[ \"\$(sqlite3 '$DB' \"SELECT count(*) FROM submissions\")\" = 3 ]"
 q "INSERT INTO operators SELECT community_id, 'tg', '7' FROM chats WHERE chat_id = '$CHAT'"
+# something for the other pages: a poll with reasons, check-ins
+say 1 op 40 '/poll new Which poster? | Sunset | City night'
+say 101 '<i>alice</i>' 41 '/vote 1 2 the lights are great'
+say 102 bob 42 '/vote 1 1 warm colours'
+say 101 '<i>alice</i>' 43 '/checkin'
+say 102 bob 44 '/checkin'
+say 1 op 45 '/schedule greet 08:30'
+check "two votes and two check-ins" wait_for 10 bash -c "[ \"\$(sqlite3 '$DB' 'SELECT (SELECT count(*) FROM poll_votes) || (SELECT count(*) FROM checkins)')\" = 22 ]"
+COMMUNITY_A=$(q "SELECT community_id FROM chats WHERE chat_id = '$CHAT'")
 dm 1 op 20 /console
 control updates '{"message":{"message_id":14,"date":'"$NOW"',"chat":{"id":'"$CHAT"',"type":"supergroup","title":"G"},"from":{"id":1,"is_bot":false,"first_name":"op"},"text":"/console"}}' >/dev/null
 check "/console in a direct message: a one-time link" wait_for 10 sent_to 1 'console/login\?t=[0-9a-f]{64}'
@@ -100,7 +109,7 @@ check "the database keeps no link in clear" [ "$(q "SELECT count(*) FROM console
 STALE=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 q "INSERT INTO console_links(token_hash, platform, user_id, expires_at) VALUES ('$(printf %s "$STALE" | sha256sum | cut -c1-64)', 'tg', '1', $((NOW - 1)))"
 BASE=$BASE LINK=$LINK LINK2=$LINK2 LINK_A=$LINK_A STALE="$BASE/console/login?t=$STALE" TOKEN=$TOKEN \
-    COOKIES=$WORK/cookies.txt SHOT=$WORK/console-review.png timeout 180 node "$BROWSER/console.js" | tee "$WORK/browser.out"
+    COOKIES=$WORK/cookies.txt COMMUNITY_A=$COMMUNITY_A AUDIT_TIME=$WORK/audit-time.txt SHOT=$WORK/console-review.png timeout 180 node "$BROWSER/console.js" | tee "$WORK/browser.out"
 grep -q '^0 failed\|, 0 failed$' "$WORK/browser.out" && ok "the browser run" || not_ok "the browser run"
 [ "${UPDATE_SCREENSHOT:-0}" = 1 ] && cp "$WORK/console-review.png" "$WORK/console-members.png" docs/
 check "screenshot taken" [ -s "$WORK/console-review.png" ]
@@ -119,6 +128,14 @@ check "the group is told (the same reply as /approve in the chat)" wait_for 10 s
 check "ask for changes: bob's submission is returned with the note (the chat's /reject)" \
     [ "$(q "SELECT state || ':' || note FROM submissions WHERE id = 2")" = 'rejected:needs the logo' ]
 check "... and the group is told" wait_for 10 sent_to "$CHAT" 'returned'
+check "a task posted from the console: as /task new in A's group, audited, announced" \
+    bash -c "[ \"\$(sqlite3 '$DB' \"SELECT t.tier || ':' || t.points || ':' || t.review || ':' || t.state FROM tasks t WHERE t.title = 'Unboxing video'\")\" = explore:30:1:closed ]"
+check "... posted, edited and closed, each with its audit row" \
+    [ "$(q "SELECT group_concat(action, ',') FROM (SELECT action FROM audit WHERE target = 'task:' || (SELECT id FROM tasks WHERE title = 'Unboxing video') ORDER BY id)")" = task.post,task.edit,task.close ]
+check "... and the group saw it posted" wait_for 10 sent_to "$CHAT" 'Unboxing video'
+AT=$(q "SELECT at FROM audit WHERE action = 'task.approve'")
+check "dates in the community's zone (Asia/Shanghai): the audit page shows $(TZ=Asia/Shanghai date -d @"$AT" '+%F %R')" \
+    [ "$(cat "$WORK/audit-time.txt")" = "$(TZ=Asia/Shanghai date -d @"$AT" '+%F %R')" ]
 check "community B's submission untouched by A's operator" [ "$(q "SELECT state FROM submissions WHERE id = 3")" = pending ]
 check "sign out everywhere: one audit row" [ "$(q "SELECT count(*) FROM audit WHERE action = 'console.revoke'")" = 1 ]
 check "... and the bot confirms in the direct chat" wait_for 10 sent_to 1 'Signed out of every console session'

@@ -216,7 +216,102 @@ TEST(community_operators_see_their_community_only)
     fx_close(&f);
 }
 
+/* Every view answers, in the community's zone, only for who's communities. */
+static void view_row(void *ud, size_t n, const char *const *cols)
+{
+    struct sbuf *b = ud;
+    sbuf_addc(b, '[');
+    for (size_t i = 0; i < n; i++)
+        sbuf_addf(b, "%s%s", i ? "|" : "", cols[i]);
+    sbuf_addc(b, ']');
+}
+
+static char *view(struct fx *f, const struct console_identity *who, enum console_view v, int64_t arg,
+                  int64_t now)
+{
+    struct sbuf b = {0};
+    int rc = engine_console_view(f->e, who, v, arg, now, view_row, &b);
+    if (rc)
+        sbuf_addf(&b, "error %d", rc);
+    return sbuf_take(&b);
+}
+
+TEST(views_in_the_community_zone_for_its_operators)
+{
+    struct fx f;
+    fx_open(&f, "Asia/Shanghai", "en");
+    const int64_t t0 = 1795391940; /* 2026-11-22 23:59 UTC: Monday 2026-11-23 07:59 in Shanghai */
+    fx_say(&f, "ga", "op", t0, "/task new explore Poster --everyone --points 5 --review yes");
+    fx_say(&f, "ga", "alice", t0, "/claim 1");
+    fx_say(&f, "ga", "alice", t0 + 60, "/submit 1 done");
+    fx_say(&f, "ga", "op", t0 + 120, "/approve 1 nice");
+    fx_say(&f, "ga", "alice", t0, "/checkin");
+    fx_say(&f, "ga", "op", t0, "/poll new Colour? | Red | Blue");
+    fx_say(&f, "ga", "alice", t0, "/vote 1 2 calmer");
+    fx_say(&f, "gb", "op", t0, "/task new basic Other --everyone --points 1");
+    fx_say(&f, "ga", "op", t0, "/schedule greet 08:30");
+    free(fx_replies(&f));
+    struct console_identity op = {.platform = "console", .user_id = "op"};
+    struct console_identity carol = {.platform = "console", .user_id = "carol"};
+    int64_t a = fx_i64(&f, "SELECT community_id FROM chats WHERE chat_id = 'ga'");
+    char sql[128];
+    snprintf(sql, sizeof sql, "INSERT INTO operators VALUES (%lld, 'console', 'carol')", (long long)a);
+    CHECK_INT(sqlite3_exec(store_db(f.e->st), sql, NULL, NULL, NULL), SQLITE_OK);
+    char *r = view(&f, &op, CV_TASKS, 0, t0);
+    CHECK_CONTAINS(r, "|Poster|explore|open|5|");
+    CHECK_CONTAINS(r, "|Other|basic|");
+    free(r);
+    r = view(&f, &carol, CV_TASKS, 0, t0);
+    CHECK(!strstr(r, "Other"));
+    free(r);
+    r = view(&f, &carol, CV_CLAIMS, 0, t0);
+    CHECK_CONTAINS(r, "[1|alice|approved|2026-11-23 07:59]");
+    free(r);
+    r = view(&f, &carol, CV_POLL_OPTIONS, 0, t0);
+    CHECK_CONTAINS(r, "[1|1|Red|0][1|2|Blue|1]");
+    free(r);
+    r = view(&f, &carol, CV_POLL_BY_LEVEL, 0, t0);
+    CHECK_CONTAINS(r, "[1|2|Lv ");
+    free(r);
+    r = view(&f, &carol, CV_POLL_REASONS, 0, t0);
+    CHECK_CONTAINS(r, "|alice|2|calmer|2026-11-23 07:59]");
+    free(r);
+    r = view(&f, &carol, CV_TALLY, 0, t0);
+    CHECK_CONTAINS(r, "|points||");
+    free(r);
+    r = view(&f, &carol, CV_TALLY_MEMBERS, 0, t0);
+    CHECK_CONTAINS(r, "|alice|console|alice|points|");
+    free(r);
+    r = view(&f, &carol, CV_AUDIT, 0, t0);
+    CHECK_CONTAINS(r, "task.approve");
+    free(r);
+    r = view(&f, &carol, CV_CHECKINS_DAILY, 0, t0 + 3600);
+    CHECK_CONTAINS(r, "|2026-11-23|1]");
+    free(r);
+    r = view(&f, &carol, CV_ACTIVE_WEEKLY, 0, t0 + 3600);
+    CHECK_CONTAINS(r, "|2026-11-23|1]"); /* that Monday; in UTC it was the week before */
+    free(r);
+    r = view(&f, &carol, CV_SCHEDULES, 0, t0);
+    CHECK_CONTAINS(r, "|greet|510|127||1]"); /* 08:30 local, every day, the default text */
+    free(r);
+    int64_t alice = fx_i64(&f, "SELECT id FROM members WHERE user_id = 'alice'");
+    r = view(&f, &carol, CV_MEMBER_HISTORY, alice, t0);
+    CHECK_CONTAINS(r, "|claim|#1 Poster|approved]");
+    CHECK_CONTAINS(r, "|submission|#1 Poster|approved]");
+    free(r);
+    r = view(&f, &carol, CV_GROUPS, 0, t0);
+    CHECK_CONTAINS(r, "|console|ga]");
+    CHECK(!strstr(r, "gb"));
+    free(r);
+    char chat[64];
+    CHECK_INT(engine_console_group_chat(f.e, &carol, 0, 1, chat, sizeof chat), KB_OK);
+    CHECK_STR(chat, "ga");
+    CHECK_INT(engine_console_group_chat(f.e, &carol, 0, 2, chat, sizeof chat), KB_ENOTFOUND);
+    fx_close(&f);
+}
+
 TEST_MAIN(T(a_link_works_once_within_ten_minutes),
+          T(views_in_the_community_zone_for_its_operators),
           T(only_operators_in_a_direct_message_with_a_public_url),
           T(sessions_expire_sign_out_and_revoke),
           T(community_operators_see_their_community_only))
