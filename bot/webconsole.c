@@ -48,7 +48,7 @@ static const char style_css[] =
     ".bar{display:grid;grid-template-columns:minmax(6em,40%) 1fr auto auto;gap:6px;"
     "align-items:center;margin:4px 0}.bar meter{width:100%;height:1.2em}.part{padding-left:1.5em;"
     "font-size:14px}.scroll{overflow-x:auto}th{text-align:left;font-size:13px;color:#5a6375}"
-    ".chart{width:100%;height:auto;max-height:220px}a.on{font-weight:bold}"
+    ".chart{display:block;direction:ltr}.recent{direction:rtl}a.on{font-weight:bold}"
     "a.button{display:inline-block;padding:8px 16px;border-radius:6px;color:inherit;"
     "text-decoration:none}ul{padding-left:1.2em}"
     "@media (max-width:520px){button{width:100%}.bar{grid-template-columns:1fr auto auto}"

@@ -10,6 +10,7 @@
 
 #include "../core/csv.h"
 #include "../core/text.h"
+#include "../core/tz.h"
 #include "clock.h"
 #include "listener.h"
 #include "webconsole_int.h"
@@ -548,46 +549,63 @@ static int tally_csv(struct webconsole *w, const struct kb_http_incoming *req,
 
 /* ==== activity =========================================================== */
 
-/* A bar chart of (label, value) rows of one community, as inline SVG (the
-   pages' CSP allows no inline style; SVG attributes are markup). */
-static void chart(struct sbuf *b, const struct rows *r, size_t from, size_t to, const char *id)
+/* A bar chart of one community's rows [from, to) (name, zone, day, value, id):
+   n bars of step days each, the last one holding today, as inline SVG
+   (the pages' CSP allows no inline style; SVG attributes are markup). */
+static void chart(struct sbuf *b, const struct rows *r, size_t from, size_t to, int n, int step,
+                  const char *id)
 {
-    long long max = 1;
-    for (size_t i = from; i < to; i++)
-        if (atoll(cell(r, i, 2)) > max)
-            max = atoll(cell(r, i, 2));
-    size_t n = to - from, w = n * 24 + 10;
-    sbuf_addf(b, "<svg class=\"chart\" id=\"%s\" viewBox=\"0 0 %zu 150\" role=\"img\">", id, w);
+    const char *tz = cell(r, from, 1);
+    int64_t last = tz_day(tz, clock_now_ms() / 1000);
+    if (step == 7)
+        last -= (last + 3) % 7; /* its Monday: day 0 was a Thursday */
+    long long values[32] = {0}, max = 1;
     for (size_t i = from; i < to; i++) {
-        long long v = atoll(cell(r, i, 2));
-        long long h = v * 110 / max;
-        size_t x = (i - from) * 24 + 5;
-        sbuf_addf(b, "<g><title>%s: %lld</title><rect x=\"%zu\" y=\"%lld\" width=\"18\" "
-                     "height=\"%lld\" fill=\"#23395d\"></rect><text x=\"%zu\" y=\"%lld\" "
-                     "font-size=\"10\" text-anchor=\"middle\">%lld</text>"
-                     "<text x=\"%zu\" y=\"146\" font-size=\"8\" text-anchor=\"middle\">%.5s</text></g>",
-                  cell(r, i, 1), v, x, 125 - h, h, x + 9, 121 - h, v, x + 9, cell(r, i, 1) + 5);
+        int64_t k = (atoll(cell(r, i, 2)) - last) / step + n - 1;
+        if (k >= 0 && k < n)
+            values[k] = atoll(cell(r, i, 3));
     }
-    sbuf_add(b, "</svg>");
+    for (int k = 0; k < n; k++)
+        max = values[k] > max ? values[k] : max;
+    /* drawn full size: a phone scrolls it sideways rather than shrink the
+       text, starting from today's end */
+    sbuf_addf(b, "<div class=\"scroll recent\"><svg class=\"chart\" id=\"%s\" width=\"%d\" height=\"150\" "
+                 "viewBox=\"0 0 %d 150\" role=\"img\">", id, n * 24 + 10, n * 24 + 10);
+    for (int k = 0; k < n; k++) {
+        int y, mon, d, wday;
+        tz_day_ymd(last - (int64_t)(n - 1 - k) * step, &y, &mon, &d, &wday);
+        long long h = values[k] * 110 / max;
+        int x = k * 24 + 5;
+        sbuf_addf(b, "<g><title>%04d-%02d-%02d: %lld</title><rect x=\"%d\" y=\"%lld\" width=\"18\" "
+                     "height=\"%lld\" fill=\"#23395d\"></rect>", y, mon, d, values[k], x, 125 - h, h);
+        if (values[k])
+            sbuf_addf(b, "<text x=\"%d\" y=\"%lld\" font-size=\"10\" text-anchor=\"middle\">%lld</text>",
+                      x + 9, 121 - h, values[k]);
+        if (k % (step == 7 ? 2 : 5) == (n - 1) % (step == 7 ? 2 : 5)) /* a date every few bars */
+            sbuf_addf(b, "<text x=\"%d\" y=\"146\" font-size=\"9\" text-anchor=\"middle\">%02d-%02d</text>",
+                      x + 9, mon, d);
+        sbuf_add(b, "</g>");
+    }
+    sbuf_add(b, "</svg></div>");
 }
 
-/* Each community's chart of view v. */
+/* Each community's chart of rows r. */
 static void charts(struct webconsole *w, struct sbuf *b, const struct rows *r, const char *title,
-                   const char *id)
+                   int n, int step, const char *id)
 {
     heading(w, b, title);
     if (!r->n)
         empty_note(w, b, "console.activity.none");
     for (size_t i = 0, k = 0; i < r->n; k++) {
         size_t j = i;
-        while (j < r->n && !strcmp(cell(r, j, 0), cell(r, i, 0)))
+        while (j < r->n && !strcmp(cell(r, j, 4), cell(r, i, 4))) /* one community */
             j++;
         sbuf_add(b, "<section class=\"card\"><div class=\"meta\">");
         wc_escape(b, cell(r, i, 0));
         sbuf_add(b, "</div>");
         char cid[32];
         snprintf(cid, sizeof cid, "%s-%zu", id, k);
-        chart(b, r, i, j, cid);
+        chart(b, r, i, j, n, step, cid);
         sbuf_add(b, "</section>");
         i = j;
     }
@@ -603,8 +621,8 @@ static int page_activity(struct webconsole *w, const struct kb_http_incoming *re
     struct sbuf b = {0};
     if (!rc) {
         wc_page_open(w, &b, s);
-        charts(w, &b, &days, "console.activity.checkins", "checkins");
-        charts(w, &b, &weeks, "console.activity.active", "active");
+        charts(w, &b, &days, "console.activity.checkins", 30, 1, "checkins");
+        charts(w, &b, &weeks, "console.activity.active", 12, 7, "active");
         rows_free(&weeks);
     }
     rows_free(&days);

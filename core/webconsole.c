@@ -370,10 +370,9 @@ const char *engine_console_verdict_command(const char *verdict)
 
 #define OPERATED(col) " (?3 OR " col " IN" OPERATED_SQL ")"
 #define TIME_COL(i) (1u << (i))
-#define DAY_COL(i) (1u << (16 + (i)))
 
 /* Column 0 of every view is its community's zone (not passed on); columns
-   flagged in cols hold instants or day numbers to show in that zone.
+   flagged in cols hold instants to show in that zone.
    ?1, ?2: who; ?3: who operates every community; ?4: the argument;
    ?5: now. */
 struct view_spec {
@@ -450,13 +449,14 @@ static const struct view_spec views[] = {
                       " WHERE" OPERATED("s.community_id") " ORDER BY c.name, s.active DESC, s.at_min",
                       0},
     /* the day numbers of checkins are already the community's */
-    [CV_CHECKINS_DAILY] = {"SELECT c.tz, c.name, k.day, count(*) FROM checkins k"
+    [CV_CHECKINS_DAILY] = {"SELECT '', c.name, c.tz, k.day, count(*), k.community_id FROM checkins k"
                            " JOIN communities c ON c.id = k.community_id WHERE" OPERATED("k.community_id")
                            " AND k.at >= ?5 - 31 * 86400 GROUP BY k.community_id, k.day"
                            " ORDER BY c.name, k.community_id, k.day",
-                           DAY_COL(2)},
+                           0},
     /* weeks start on Monday: day 0 (1970-01-01) was a Thursday */
-    [CV_ACTIVE_WEEKLY] = {"SELECT c.tz, c.name, x.day - (x.day + 3) % 7 AS monday, count(DISTINCT x.member_id)"
+    [CV_ACTIVE_WEEKLY] = {"SELECT '', c.name, c.tz, x.day - (x.day + 3) % 7 AS monday,"
+                          " count(DISTINCT x.member_id), x.community_id"
                           " FROM (SELECT community_id, member_id, day FROM checkins WHERE at >= ?5 - 84 * 86400"
                           "  UNION ALL SELECT community_id, member_id, (claimed_at + ?4) / 86400 FROM claims"
                           "   WHERE claimed_at >= ?5 - 84 * 86400"
@@ -466,7 +466,7 @@ static const struct view_spec views[] = {
                           "   JOIN polls p ON p.id = v.poll_id WHERE v.at >= ?5 - 84 * 86400) x"
                           " JOIN communities c ON c.id = x.community_id WHERE" OPERATED("x.community_id")
                           " GROUP BY x.community_id, monday ORDER BY c.name, x.community_id, monday",
-                          DAY_COL(2)},
+                          0},
     [CV_MEMBER_HISTORY] = {"SELECT c.tz, h.at, h.what, h.about, h.state FROM ("
                            "  SELECT cl.community_id AS cid, cl.claimed_at AS at, 'claim' AS what,"
                            "   '#' || t.id || ' ' || t.title AS about, cl.state AS state FROM claims cl"
@@ -491,10 +491,6 @@ static void local_text(const char *tz, unsigned cols, int i, sqlite3_stmt *q, ch
     if ((cols & TIME_COL(i)) && !store_is_null(q, i)) {
         tz_local(tz, store_int(q, i), &tm);
         strftime(out, cap, "%Y-%m-%d %H:%M", &tm);
-    } else if (cols & DAY_COL(i)) {
-        int y, mon, d, wday;
-        tz_day_ymd(store_int(q, i), &y, &mon, &d, &wday);
-        snprintf(out, cap, "%04d-%02d-%02d", y, mon, d);
     } else {
         out[0] = '\0';
     }

@@ -101,8 +101,8 @@ const char *engine_console_verdict_command(const char *verdict);
 
 /* The console's other pages read these views, each limited to the
    communities who operates.  A row's columns arrive as text; instants are
-   already local times ("2026-12-01 18:05") and day numbers dates
-   ("2026-12-01") in the row's community's zone. */
+   already local times ("2026-12-01 18:05") in the row's community's zone;
+   days are that zone's day numbers (tz.h). */
 enum console_view {
     CV_TASKS,          /* id, community, title, tier, state, points, claimed, quota, review, deadline, community id */
     CV_CLAIMS,         /* task id, member, state, claimed at */
@@ -115,8 +115,9 @@ enum console_view {
     CV_TALLY_MEMBERS,  /* community, member, platform, user id, kind, unit, earned, paid, owed */
     CV_AUDIT,          /* at, community, actor, action, target, detail */
     CV_SCHEDULES,      /* id, community, kind, local minutes, days (bit 0 = Sunday), template, active */
-    CV_CHECKINS_DAILY, /* community, day, check-ins: the last 30 days */
-    CV_ACTIVE_WEEKLY,  /* community, the week's Monday, members active (checked in, voted, claimed, submitted): 12 weeks */
+    CV_CHECKINS_DAILY, /* community, its zone, day, check-ins, community id: the last 30 days */
+    CV_ACTIVE_WEEKLY,  /* community, its zone, the week's Monday (a day), members active
+                          (checked in, voted, claimed, submitted), community id: 12 weeks */
     CV_MEMBER_HISTORY, /* arg = member id: at, what ("claim", "submission", "level"), task or level, state */
     CV_GROUPS          /* community id, community, platform, chat id: where console commands are posted */
 };

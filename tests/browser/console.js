@@ -59,6 +59,41 @@ function formOf(page, sel) {
     }, sel);
 }
 
+// MODE=zh: the pages in Chinese (the bot runs with KOCBOT_LOCALE=zh-CN), a
+// screenshot of the review page; MODE=again: COOKIE, a session from before a
+// restart, still signs the browser in.
+async function otherModes(browser, mode) {
+    const page = await newPage(browser);
+    if (mode === 'again') {
+        await page.setCookie({ name: 'kb_console', value: process.env.COOKIE, url: BASE + '/console/' });
+        const r = await page.goto(BASE + '/console/review');
+        check('a session from before the restart still works', r.status() === 200, r.status());
+        return;
+    }
+    const { r } = await signIn(page, LINK);
+    const html = await page.content();
+    check('zh-CN: signed in, the page says so in Chinese', r.status() === 200 &&
+          html.includes('lang="zh-CN"') && html.includes('待审核的提交') && html.includes('当前登录：dana'), r.status());
+    check('zh-CN: the navigation in Chinese', ['审核', '任务', '投票', '成员', '奖励汇总', '活跃度', '操作记录', '定时发布']
+          .every(x => html.includes('>' + x + '<')));
+    check('zh-CN: the buttons in Chinese', html.includes('通过') && html.includes('退回修改') && html.includes('不通过'));
+    const img = await page.evaluate(async () => {
+        const i = document.querySelector('section.card img');
+        if (!i) return null;
+        if (!i.complete) await new Promise(ok => { i.onload = i.onerror = ok; });
+        return i.naturalWidth;
+    });
+    check('zh-CN: the revision\'s photo is shown', img === 64, img);
+    await page.screenshot({ path: SHOT, fullPage: true });
+    for (const [p, title] of [['tasks', '任务与领取情况'], ['polls', '投票结果与理由'], ['tally', '奖励汇总（按类型和币种）'],
+                              ['activity', '每日签到人数（近 30 天）'], ['audit', '操作记录'], ['schedules', '定时发布']]) {
+        const res = await page.goto(BASE + '/console/' + p);
+        check('zh-CN: the ' + p + ' page', res.status() === 200 && (await page.content()).includes(title), res.status());
+        if (p === 'tasks' || p === 'polls' || p === 'activity')
+            await page.screenshot({ path: SHOT.replace('review', p), fullPage: true });
+    }
+}
+
 (async () => {
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kocbot-chromium-'));
     const browser = await puppeteer.launch({
@@ -69,6 +104,19 @@ function formOf(page, sel) {
                '--user-data-dir=' + profile],
     });
     try {
+        if (process.env.MODE) await otherModes(browser, process.env.MODE);
+        else await mainRun(browser);
+    } finally {
+        await browser.close();
+        fs.rmSync(profile, { recursive: true, force: true });
+    }
+    console.log(`${pass} passed, ${fail} failed`);
+    process.exit(fail ? 1 : 0);
+})().catch(e => { console.log('not ok browser: ' + e); console.log(`${pass} passed, ${fail + 1} failed`); process.exit(1); });
+
+// The English run: everything the header lists.
+async function mainRun(browser) {
+    {
         const page = await newPage(browser);
         let r = await page.goto(BASE + '/console/login?t=' + '0'.repeat(64));
         check('a wrong link is refused (403)', r.status() === 403, r.status());
@@ -276,10 +324,5 @@ function formOf(page, sel) {
         check('sign out', (await opA.content()).includes('Signed out'));
         r = await opA.goto(BASE + '/console/review');
         check('after signing out the session is gone (401)', r.status() === 401, r.status());
-    } finally {
-        await browser.close();
-        fs.rmSync(profile, { recursive: true, force: true });
     }
-    console.log(`${pass} passed, ${fail} failed`);
-    process.exit(fail ? 1 : 0);
-})().catch(e => { console.log('not ok browser: ' + e); console.log(`${pass} passed, ${fail + 1} failed`); process.exit(1); });
+}

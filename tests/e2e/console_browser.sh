@@ -16,6 +16,11 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ]; then
     (flock 9; [ -x /usr/bin/chromium ] || DEBIAN_FRONTEND=noninteractive timeout 400 apt-get install -y \
         --no-install-recommends chromium) 9>"${TMPDIR:-/tmp}/kocbot-chromium-apt.lock" >"$WORK/apt.log" 2>&1
 fi
+# a Chinese font, so the zh-CN screenshots are readable (the checks do not need it)
+if [ ! -d /usr/share/fonts/truetype/wqy ] && [ "$(id -u)" = 0 ]; then
+    (flock 9; DEBIAN_FRONTEND=noninteractive timeout 200 apt-get install -y --no-install-recommends \
+        fonts-wqy-microhei) 9>"${TMPDIR:-/tmp}/kocbot-chromium-apt.lock" >>"$WORK/apt.log" 2>&1
+fi
 if [ ! -f "$BROWSER/node_modules/puppeteer-core/package.json" ] && command -v npm >/dev/null; then
     echo "# installing puppeteer-core into $BROWSER/node_modules"
     (flock 9; cd "$BROWSER" && timeout 240 npm install --no-audit --no-fund) \
@@ -38,7 +43,7 @@ export KOCBOT_LOCALE=en KOCBOT_TELEGRAM_TOKEN=$TOKEN KOCBOT_OPERATORS=tg:1
 CHAT=-1001234
 DB=$WORK/bot.db
 NOW=$(date +%s)
-q() { sqlite3 "$DB" "$1" 2>/dev/null; }
+q() { sqlite3 -cmd ".timeout 5000" "$DB" "$1" 2>/dev/null; } # the bot may be writing
 say() { # say USER NAME MSG_ID TEXT [key=value ...]: a group message
     local u=$1 n=$2 m=$3 t=$4; shift 4
     control updates "$(python3 $TG msg "$CHAT" "$u" "$n" "$m" "$NOW" "$t" "$@")" >/dev/null
@@ -111,7 +116,6 @@ q "INSERT INTO console_links(token_hash, platform, user_id, expires_at) VALUES (
 BASE=$BASE LINK=$LINK LINK2=$LINK2 LINK_A=$LINK_A STALE="$BASE/console/login?t=$STALE" TOKEN=$TOKEN \
     COOKIES=$WORK/cookies.txt COMMUNITY_A=$COMMUNITY_A AUDIT_TIME=$WORK/audit-time.txt SHOT=$WORK/console-review.png timeout 180 node "$BROWSER/console.js" | tee "$WORK/browser.out"
 grep -q '^0 failed\|, 0 failed$' "$WORK/browser.out" && ok "the browser run" || not_ok "the browser run"
-[ "${UPDATE_SCREENSHOT:-0}" = 1 ] && cp "$WORK/console-review.png" "$WORK/console-members.png" docs/
 check "screenshot taken" [ -s "$WORK/console-review.png" ]
 control "requests?method=getFile" >"$WORK/getfile.json"
 check "the photo was fetched through getFile once (then cached)" \
@@ -143,6 +147,31 @@ check "... where the two sessions of that operator are revoked" \
     [ "$(q "SELECT count(*) FROM console_sessions WHERE user_id = '1' AND revoked_at IS NOT NULL")" = 2 ]
 check "the database keeps no session id in clear (3 sessions, none holds its cookie)" \
     [ "$(wc -l <"$WORK/cookies.txt"):$(q "SELECT count(*) FROM console_sessions"):$(q "SELECT count(*) FROM console_sessions WHERE instr('$(tr '\n' ' ' <"$WORK/cookies.txt")', id_hash)")" = 3:3:0 ]
+kill -TERM "$BOT"; wait "$BOT"
+check "clean exit" [ $? = 0 ]
+
+# the same console in Chinese, and a session that outlives a restart
+start_bot() {
+    KOCBOT_LOCALE=zh-CN KOCBOT_TELEGRAM_API=$FAKE "$KOCBOT" --config "$WORK/bot.json" --db "$DB" </dev/null >>"$WORK/bot.log" 2>&1 &
+    BOT=$!
+    cleanup_hooks+=("kill -9 $BOT 2>/dev/null")
+}
+start_bot
+curl -s -X POST --data-binary @"$WORK/poster.png" "$FAKE/control/file?id=AgACphotoBOB" >/dev/null
+say 102 bob 50 '' photo=AgACphotoBOB
+say 102 bob 51 '/submit 1 海报第二版，加上了标志' reply=50 reply_from=102 reply_photo=AgACphotoBOB
+check "bob hands in his revision" wait_for 10 bash -c "[ \"\$(sqlite3 '$DB' \"SELECT count(*) FROM submissions WHERE state = 'pending' AND member_id = (SELECT id FROM members WHERE user_id = '102')\")\" = 1 ]"
+dm 7 dana 52 /console
+check "a zh-CN link for community A's operator" wait_for 10 bash -c "[ \"\$(sqlite3 '$DB' \"SELECT count(*) FROM console_links WHERE user_id = '7' AND used_at IS NULL\")\" = 1 ]"
+LINK_ZH=$(link_for 7)
+MODE=zh BASE=$BASE LINK=$LINK_ZH COOKIES=$WORK/cookie-zh.txt SHOT=$WORK/console-review.zh-CN.png \
+    timeout 120 node "$BROWSER/console.js" | tee "$WORK/browser-zh.out"
+grep -q ', 0 failed$' "$WORK/browser-zh.out" && ok "the zh-CN browser run" || not_ok "the zh-CN browser run"
+kill -TERM "$BOT"; wait "$BOT"
+start_bot
+MODE=again BASE=$BASE COOKIE=$(tail -1 "$WORK/cookie-zh.txt") timeout 120 node "$BROWSER/console.js" | tee "$WORK/browser-again.out"
+grep -q ', 0 failed$' "$WORK/browser-again.out" && ok "the session outlived the restart" || not_ok "the session outlived the restart"
+[ "${UPDATE_SCREENSHOT:-0}" = 1 ] && cp "$WORK"/console-*.png docs/
 kill -TERM "$BOT"; wait "$BOT"
 check "clean exit" [ $? = 0 ]
 finish
