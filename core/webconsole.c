@@ -5,8 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "audit.h"
 #include "community.h"
 #include "ctx.h"
@@ -531,7 +529,7 @@ int engine_console_view(struct engine *e, const struct console_identity *who,
         return KB_ESTORE;
     int rc;
     while ((rc = store_step(e->st, q)) == 1) {
-        size_t n = (size_t)sqlite3_column_count(q) - 1;
+        size_t n = (size_t)store_columns(q) - 1;
         const char *cols[16];
         char local[16][24];
         const char *tz = store_text(q, 0);
