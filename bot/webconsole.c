@@ -327,17 +327,22 @@ static void review_card(void *ud, const struct console_review *r)
     sbuf_add(b, "</button></form></section>");
 }
 
+void wc_sent_notice(struct webconsole *w, struct sbuf *b, const struct kb_http_incoming *req)
+{
+    const char *sent = req->query(req, "sent");
+    if (sent && !strcmp(sent, "1")) {
+        sbuf_add(b, "<p class=\"notice\">");
+        wc_say(w, b, "console.review.sent");
+        sbuf_add(b, "</p>");
+    }
+}
+
 static int page_review(struct webconsole *w, const struct kb_http_incoming *req,
                        struct kb_http_body *out, const struct session *s)
 {
     struct sbuf b = {0};
     wc_page_open(w, &b, s);
-    const char *sent = req->query(req, "sent");
-    if (sent && !strcmp(sent, "1")) {
-        sbuf_add(&b, "<p class=\"notice\">");
-        wc_say(w, &b, "console.review.sent");
-        sbuf_add(&b, "</p>");
-    }
+    wc_sent_notice(w, &b, req);
     sbuf_add(&b, "<h2>");
     wc_say(w, &b, "console.review.title");
     sbuf_add(&b, "</h2>");

@@ -45,6 +45,8 @@ int wc_page_send(const struct kb_http_incoming *req, struct kb_http_body *out, s
                  int status);
 int wc_page_message(struct webconsole *w, const struct kb_http_incoming *req,
                     struct kb_http_body *out, const struct session *s, const char *key, int status);
+/* "Done: the group has been told" after an action (?sent=1). */
+void wc_sent_notice(struct webconsole *w, struct sbuf *b, const struct kb_http_incoming *req);
 /* Apply text as s's command in chat, like a button press there. */
 int wc_run_command(struct webconsole *w, const struct session *s, const char *chat,
                    enum kb_chat_type type, const char *form_id, const char *text);

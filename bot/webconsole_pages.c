@@ -260,12 +260,7 @@ static int page_tasks(struct webconsole *w, const struct kb_http_incoming *req,
     struct sbuf b = {0};
     if (!rc && !rc2 && !rc3) {
         wc_page_open(w, &b, s);
-        const char *sent = req->query(req, "sent");
-        if (sent && !strcmp(sent, "1")) {
-            sbuf_add(&b, "<p class=\"notice\">");
-            wc_say(w, &b, "console.review.sent");
-            sbuf_add(&b, "</p>");
-        }
+        wc_sent_notice(w, &b, req);
         heading(w, &b, "console.tasks.title");
         task_new_form(w, &b, s, &groups);
         for (size_t i = 0; i < t.n; i++)
