@@ -245,6 +245,17 @@ async function mainRun(browser) {
         check('... edited (30 points)', (await page.$eval('#' + newTask, e => e.textContent)).includes('30'));
         await Promise.all([page.waitForNavigation(), page.click('#' + newTask + ' button[value=close]')]);
         check('... and closed', (await page.$eval('#' + newTask + ' .state', e => e.textContent)) === 'closed');
+        const taskForm = await formOf(page, '#new-task form');
+        const sneaky = await post(page, '/console/tasks', { ...taskForm, title: 'x --points 99999' });
+        check('a title smuggling options is refused (400)', sneaky === 400, sneaky);
+        const bogus = await post(page, '/console/tasks', { ...taskForm, action: 'delete', task: '1' });
+        check('an unknown task action is refused (403)', bogus === 403, bogus);
+        for (const [where, want] of [['/console/file?sub=999', 404], ['/console/file?sub=abc', 404],
+                                     ['/console/file?sub=2', 404], ['/console/history?member=-1', 404],
+                                     ['/console/tally?x=%00', 200]]) {
+            const st = await page.evaluate(async (u) => (await fetch(u)).status, where);
+            check('bad input ' + where + ' -> ' + want, st === want, st);
+        }
         const forgedTask = await post(page, '/console/tasks', { csrf: 'e'.repeat(64), form: 'a'.repeat(64),
                                                                 action: 'close', task: '1' });
         check('a task form with a forged CSRF token is refused (403)', forgedTask === 403, forgedTask);

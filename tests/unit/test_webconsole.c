@@ -5,6 +5,7 @@
 #include "../test.h"
 
 #include "../support/fixture.h"
+#include "../../core/dispatch.h"
 #include "../../core/tz.h"
 #include "../../core/webconsole.h"
 
@@ -316,7 +317,22 @@ TEST(views_in_the_community_zone_for_its_operators)
     fx_close(&f);
 }
 
-TEST_MAIN(T(a_link_works_once_within_ten_minutes),
+/* The console's verdicts are chat commands; "revise" is /revise once a
+   module registers it, /reject (which leaves the revision window) until then. */
+TEST(verdicts_are_chat_commands)
+{
+    CHECK(dispatch_has_command("approve") && dispatch_has_command("reject"));
+    CHECK(dispatch_has_command("签到")); /* aliases count */
+    CHECK(!dispatch_has_command("no-such-command"));
+    CHECK_STR(engine_console_verdict_command("approve"), "approve");
+    CHECK_STR(engine_console_verdict_command("reject"), "reject");
+    CHECK_STR(engine_console_verdict_command("revise"),
+              dispatch_has_command("revise") ? "revise" : "reject");
+    CHECK(engine_console_verdict_command("grant") == NULL);
+    CHECK(engine_console_verdict_command("") == NULL);
+}
+
+TEST_MAIN(T(a_link_works_once_within_ten_minutes), T(verdicts_are_chat_commands),
           T(views_in_the_community_zone_for_its_operators),
           T(only_operators_in_a_direct_message_with_a_public_url),
           T(sessions_expire_sign_out_and_revoke),
