@@ -98,9 +98,12 @@ static int cmd_console(struct cmd_ctx *c)
     return rc;
 }
 
-/* /console revoke: every console session of the sender ends now. */
+/* /console revoke (in a direct message): every console session of the
+   sender ends now; anyone may end their own, a former operator too. */
 static int cmd_console_revoke(struct cmd_ctx *c)
 {
+    if (c->ev->chat_type != KB_CHAT_PRIVATE)
+        return ctx_reply(c, "console.dm_only", NOARGS);
     int rc = store_exec(c->st,
                         "UPDATE console_sessions SET revoked_at = ? WHERE platform = ? AND user_id = ?"
                         " AND revoked_at IS NULL AND expires_at > ?",
@@ -574,8 +577,8 @@ int engine_console_submission_chat(struct engine *e, int64_t id, char *chat, siz
 
 static const struct cmd_spec commands[] = {
     /* any community's operator may ask, in a direct message (which belongs to no
-       community, so the registry's operator flags cannot decide): not listed in /help */
-    {"console", cmd_console, CMD_HIDDEN, "console.help", "后台"},
+       community, so the registry's operator flags cannot decide) */
+    {"console", cmd_console, CMD_OPERATOR_HELP, "console.help", "后台"},
 };
 
 static const struct cmd_sub subs[] = {

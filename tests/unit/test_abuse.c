@@ -67,7 +67,9 @@ static const char *const ARGS[] = {
 
 /* The subcommands members may run; every other one in the tables must be
    refused to them. */
-static const char *const MEMBER_SUBCOMMANDS[] = {"pool apply"};
+/* (console revoke: anyone may end their own console sessions, a former
+   operator too; it touches nobody else's) */
+static const char *const MEMBER_SUBCOMMANDS[] = {"pool apply", "console revoke"};
 
 /* Append " word" to buf (cut when full). */
 static void strcat_word(char *buf, size_t cap, const char *word)
