@@ -250,6 +250,8 @@ TEST(views_in_the_community_zone_for_its_operators)
     fx_say(&f, "ga", "alice", t0, "/checkin");
     fx_say(&f, "ga", "op", t0, "/poll new Colour? | Red | Blue");
     fx_say(&f, "ga", "alice", t0, "/vote 1 2 calmer");
+    fx_say(&f, "ga", "bob", t0, "/vote 1 2");
+    fx_say(&f, "ga", "op", t0, "/pool add Photo @alice");
     fx_say(&f, "gb", "op", t0, "/task new basic Other --everyone --points 1");
     fx_say(&f, "ga", "op", t0, "/schedule greet 08:30");
     free(fx_replies(&f));
@@ -270,10 +272,13 @@ TEST(views_in_the_community_zone_for_its_operators)
     CHECK_CONTAINS(r, "[1|alice|approved|2026-11-23 07:59]");
     free(r);
     r = view(&f, &carol, CV_POLL_OPTIONS, 0, t0);
-    CHECK_CONTAINS(r, "[1|1|Red|0][1|2|Blue|1]");
+    CHECK_CONTAINS(r, "[1|1|Red|0][1|2|Blue|2]");
     free(r);
     r = view(&f, &carol, CV_POLL_BY_LEVEL, 0, t0);
     CHECK_CONTAINS(r, "[1|2|Lv ");
+    free(r);
+    r = view(&f, &carol, CV_POLL_BY_POOL, 0, t0);
+    CHECK_STR(r, "[1|2||1][1|2|Photo|1]"); /* option 2: bob in no pool, alice in Photo */
     free(r);
     r = view(&f, &carol, CV_POLL_REASONS, 0, t0);
     CHECK_CONTAINS(r, "|alice|2|calmer|2026-11-23 07:59]");
@@ -295,8 +300,10 @@ TEST(views_in_the_community_zone_for_its_operators)
     r = view(&f, &carol, CV_CHECKINS_DAILY, 0, t0 + 3600);
     CHECK_CONTAINS(r, want);
     free(r);
+    snprintf(want, sizeof want, "|Asia/Shanghai|%lld|2|%lld]", (long long)tz_day("Asia/Shanghai", t0),
+             (long long)a);
     r = view(&f, &carol, CV_ACTIVE_WEEKLY, 0, t0 + 3600);
-    CHECK_CONTAINS(r, want); /* that Monday starts its week */
+    CHECK_CONTAINS(r, want); /* that Monday starts its week: alice (check-in, claim, vote), bob (vote) */
     free(r);
     r = view(&f, &carol, CV_SCHEDULES, 0, t0);
     CHECK_CONTAINS(r, "|greet|510|127||1]"); /* 08:30 local, every day, the default text */
