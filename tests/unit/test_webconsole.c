@@ -47,13 +47,17 @@ static int sign_in(struct fx *f, const char *user, int64_t t, char sid[TOK],
     return engine_console_redeem(f->e, tok, t, who, sid);
 }
 
-/* How many rows of sql's single text column equal s (a secret in clear). */
-static int64_t rows_holding(struct fx *f, const char *table, const char *col, const char *s)
+/* How many rows of sql (a literal: the store caches statements by their
+   text's address) hold secret s in clear. */
+static int64_t rows_holding(struct fx *f, const char *sql, const char *s)
 {
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s = '%s'", table, col, s);
-    return fx_i64(f, sql);
+    int64_t n = -1;
+    CHECK_INT(store_i64(f->e->st, &n, sql, VALS(ST(s))), KB_OK);
+    return n;
 }
+
+#define LINKS_HOLDING "SELECT count(*) FROM console_links WHERE token_hash = ?"
+#define SESSIONS_HOLDING "SELECT count(*) FROM console_sessions WHERE id_hash = ?"
 
 static const int64_t T = 1795391940;
 
@@ -71,7 +75,7 @@ TEST(a_link_works_once_within_ten_minutes)
     free(r);
     CHECK_INT(strlen(tok), CONSOLE_SECRET_HEX);
     /* the database holds the link's hash, never the link */
-    CHECK_INT(rows_holding(&f, "console_links", "token_hash", tok), 0);
+    CHECK_INT(rows_holding(&f, LINKS_HOLDING, tok), 0);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM console_links"), 1);
     struct console_identity who;
     CHECK_INT(engine_console_redeem(f.e, tok, T + CONSOLE_LINK_TTL_S, &who, sid), KB_OK);
@@ -79,7 +83,7 @@ TEST(a_link_works_once_within_ten_minutes)
     CHECK_STR(who.user_id, "op");
     CHECK_STR(who.name, "op");
     CHECK_INT(strlen(sid), CONSOLE_SECRET_HEX);
-    CHECK_INT(rows_holding(&f, "console_sessions", "id_hash", sid), 0);
+    CHECK_INT(rows_holding(&f, SESSIONS_HOLDING, sid), 0);
     CHECK_INT(engine_console_redeem(f.e, tok, T + 1, &who, sid), KB_EDENIED); /* used */
     CHECK_INT(dm(&f, "op", T, "/console"), 0);
     r = fx_replies(&f);
