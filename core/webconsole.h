@@ -1,9 +1,12 @@
 /*
  * The operator web console's side in the core: the /console command (a
  * one-time sign-in link, valid CONSOLE_LINK_TTL_S, sent in a direct
- * message), redeeming such a link, and the read models the console's pages
- * show.  The console changes nothing itself: its actions are commands
- * applied through engine_apply like a button press in the chat.
+ * message), redeeming such a link into a session (links and sessions are
+ * kept as SHA-256 hashes; /console revoke ends a person's sessions), and the
+ * read models the console's pages show, each limited to the communities the
+ * person operates.  Besides its own sign-in rows the console changes
+ * nothing itself: its actions are commands applied through engine_apply
+ * like a button press in the chat.
  */
 #ifndef KB_CORE_WEBCONSOLE_H
 #define KB_CORE_WEBCONSOLE_H
