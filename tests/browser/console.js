@@ -145,6 +145,17 @@ async function mainRun(browser) {
         check('the submitted photo is shown (64x48, as the platform keeps it)',
               img && img.w === 64 && img.h === 48, img);
         check('... served by the console itself, not the platform', img && img.src.startsWith('/console/file?sub=1'), img);
+        const file = await page.evaluate(async () => {
+            const card = [...document.querySelectorAll('section.card')].find(c => c.textContent.includes('my page'));
+            const a = card && card.querySelector('a.file');
+            if (!a) return null;
+            const res = await fetch(a.getAttribute('href'));
+            return { type: res.headers.get('content-type'), disp: res.headers.get('content-disposition'),
+                     csp: res.headers.get('content-security-policy'), body: await res.text() };
+        });
+        check('a submitted file is a download, never a page of ours (no HTML type, attachment, sandboxed)',
+              file && file.type === 'application/octet-stream' && file.disp === 'attachment' &&
+              file.csp.includes('sandbox') && file.body.includes('<script>'), file);
         check('no page holds the bot token', !html.includes(TOKEN) && !html.includes(TOKEN.split(':')[1]));
         check('untrusted names are escaped', html.includes('&lt;i&gt;alice&lt;/i&gt;') &&
               !html.includes('<i>alice</i>'));
@@ -226,7 +237,7 @@ async function mainRun(browser) {
         r = await page.goto(BASE + '/console/tasks');
         check('tasks page: the task with its claims', r.status() === 200 && await page.evaluate(() => {
             const t = document.querySelector('#task-1');
-            return t && t.textContent.includes('Poster photo') && t.querySelectorAll('.claims li').length === 2;
+            return t && t.textContent.includes('Poster photo') && t.querySelectorAll('.claims li').length === 3; // alice, bob, dan
         }));
         await page.click('#new-task summary');
         await page.select('#new-task select[name=community]', COMMUNITY_A);

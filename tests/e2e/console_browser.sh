@@ -84,6 +84,13 @@ control updates "$(python3 $TG msg "$CHAT_B" 1 op 30 "$NOW" '/task new basic Oth
 control updates "$(python3 $TG msg "$CHAT_B" 201 carol 31 "$NOW" '/claim 2')" >/dev/null
 control updates "$(python3 $TG msg "$CHAT_B" 201 carol 32 "$NOW" '/submit 2 carol in B')" >/dev/null
 check "community B's submission waits" wait_for 10 bash -c "[ \"\$(sqlite3 '$DB' \"SELECT count(*) FROM submissions\")\" = 3 ]"
+# a file that is a web page: the console must hand it over as a download, never render it
+printf '<html><script>document.title="pwned"</script></html>' >"$WORK/page.html"
+curl -s -X POST --data-binary @"$WORK/page.html" "$FAKE/control/file?id=BQACdocDAN" >/dev/null
+say 103 dan 17 '/claim 1'
+say 103 dan 18 '' document=BQACdocDAN
+say 103 dan 19 '/submit 1 my page' reply=18 reply_from=103 reply_document=BQACdocDAN
+check "dan's file is a submission" wait_for 10 bash -c "[ \"\$(sqlite3 '$DB' \"SELECT attachment FROM submissions WHERE member_id = (SELECT id FROM members WHERE user_id = '103')\")\" = document:BQACdocDAN ]"
 q "INSERT INTO operators SELECT community_id, 'tg', '7' FROM chats WHERE chat_id = '$CHAT'"
 # something for the other pages: a poll with reasons, check-ins
 say 1 op 40 '/poll new Which poster? | Sunset | City night'
@@ -119,8 +126,8 @@ grep -q '^0 failed\|, 0 failed$' "$WORK/browser.out" && ok "the browser run" || 
 check "screenshot taken" [ -s "$WORK/console-review.png" ]
 control "requests?method=getFile" >"$WORK/getfile.json"
 check "the photo was fetched through getFile once (then cached)" \
-    python3 $TG t "$WORK/getfile.json" "len(R) == 1 and R[0]['body']['file_id'] == 'AgACphotoALICE'"
-CACHED=$(ls "$DB-console-files"/* 2>/dev/null | head -1)
+    python3 $TG t "$WORK/getfile.json" "[r['body']['file_id'] for r in R].count('AgACphotoALICE') == 1"
+CACHED=$(for f in "$DB-console-files"/*; do cmp -s "$f" "$WORK/poster.png" && echo "$f"; done | head -1)
 check "the cached photo is the platform's bytes, mode 0600, in a 0700 folder" \
     bash -c "cmp -s '$CACHED' '$WORK/poster.png' && [ \"\$(stat -c %a '$CACHED')\" = 600 ] && [ \"\$(stat -c %a '$DB-console-files')\" = 700 ]"
 check "approved exactly once: one ledger row of 20 points for alice" \
