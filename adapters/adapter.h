@@ -111,6 +111,10 @@ struct kb_send_result {
 
 typedef void (*kb_send_done_fn)(void *ud, const struct kb_send_result *res);
 
+/* A file the platform keeps (a submission's photo): status 0 with its
+   bytes (borrowed for the call), KB_ENOTFOUND, KB_ETOOBIG or KB_ETRANSPORT. */
+typedef void (*kb_file_done_fn)(void *ud, int status, const char *data, size_t len);
+
 /* ---- services bot/ provides ----------------------------------------- */
 
 struct adapter_services {
@@ -187,6 +191,12 @@ struct adapter_ops {
     int (*send)(struct adapter *a, const struct kb_reply *r,
                 kb_send_done_fn done, void *ud);
     void (*destroy)(struct adapter *a);
+    /* optional (NULL: the platform keeps no files for us): fetch the file
+       ref names (a kb_event attachment without its "photo:" kind), at most
+       max bytes; done is called exactly once, later (also when the adapter
+       is destroyed first).  0, or KB_E* and done is never called. */
+    int (*fetch_file)(struct adapter *a, const char *ref, size_t max, kb_file_done_fn done,
+                      void *ud);
 };
 
 struct adapter {

@@ -65,7 +65,7 @@
 enum step { STEP_NONE = 0, STEP_GETME, STEP_CMDS_EN, STEP_CMDS_ZH, STEP_POLL,
             STEP_ROLES, STEP_DELIVER, STEP_SET_WEBHOOK, STEP_WEBHOOK, STEP_DELETE_WEBHOOK };
 
-enum req_kind { RQ_CONTROL = 0, RQ_ADMINS, RQ_SEND };
+enum req_kind { RQ_CONTROL = 0, RQ_ADMINS, RQ_SEND, RQ_FILE };
 
 struct tg;
 struct tg_send;
@@ -220,6 +220,16 @@ static void req_unlink(struct tg *tg, struct tg_req *q)
     q->prev = q->next = NULL;
 }
 
+static void req_link(struct tg *tg, struct tg_req *q)
+{
+    q->tg = tg;
+    q->prev = NULL;
+    q->next = tg->reqs;
+    if (tg->reqs)
+        tg->reqs->prev = q;
+    tg->reqs = q;
+}
+
 /* Start a POST of body to method.  On success *out (if given) is the
    record; on failure nothing is left behind and done is never called. */
 static int start_req(struct tg *tg, const char *method, char *body, long timeout_ms,
@@ -241,12 +251,7 @@ static int start_req(struct tg *tg, const char *method, char *body, long timeout
         .timeout_ms = timeout_ms,
         .max_response = TG_MAX_RESPONSE,
     };
-    q->tg = tg;
-    q->prev = NULL;
-    q->next = tg->reqs;
-    if (tg->reqs)
-        tg->reqs->prev = q;
-    tg->reqs = q;
+    req_link(tg, q);
     rc = tg->svc->http(tg->svc->ctx, &req, done, q);
     if (rc < 0)
         req_unlink(tg, q);
@@ -1272,6 +1277,92 @@ static void tg_destroy(struct adapter *a)
     free(tg);
 }
 
+/* ==== files: getFile, then the file itself ============================ */
+
+struct tg_fetch {
+    struct tg_req q;           /* first: the requests' ud */
+    kb_file_done_fn done;
+    void *ud;
+    size_t max;
+};
+
+static void fetch_finish(struct tg_fetch *f, int status, const char *data, size_t len)
+{
+    f->done(f->ud, status, data, len);
+    free(f);
+}
+
+static void file_done(void *ud, const struct kb_http_response *resp)
+{
+    struct tg_fetch *f = ud;
+    req_unlink(f->q.tg, &f->q);
+    int ok = f->q.tg && resp->outcome == KB_HTTP_DONE && resp->status == 200;
+    fetch_finish(f, ok ? 0 : KB_ETRANSPORT, ok ? resp->body : NULL, ok ? resp->body_len : 0);
+}
+
+static void get_file_done(void *ud, const struct kb_http_response *resp)
+{
+    struct tg_fetch *f = ud;
+    struct tg *tg = f->q.tg;
+    req_unlink(tg, &f->q);
+    if (!tg || tg->stopped || resp->outcome != KB_HTTP_DONE) {
+        fetch_finish(f, KB_ETRANSPORT, NULL, 0);
+        return;
+    }
+    struct tg_envelope env;
+    char path[512];
+    int rc = tg_envelope_parse(resp->body, resp->body_len, &env);
+    if (rc == 0 && !env.ok)
+        rc = env.error_code == 400 ? KB_ENOTFOUND : KB_ETRANSPORT; /* "invalid file_id" */
+    else if (rc == 0)
+        rc = tg_parse_file(env.result, f->max, path, sizeof path);
+    tg_envelope_free(&env);
+    if (rc) {
+        fetch_finish(f, rc == KB_EPARSE ? KB_ETRANSPORT : rc, NULL, 0);
+        return;
+    }
+    size_t ul = strlen(tg->api_base) + strlen(tg->token) + strlen(path) + 16;
+    char *url = malloc(ul);
+    if (!url) {
+        fetch_finish(f, KB_ETRANSPORT, NULL, 0);
+        return;
+    }
+    snprintf(url, ul, "%s/file/bot%s/%s", tg->api_base, tg->token, path);
+    struct kb_http_request req = {.method = "GET", .url = url, .log_name = "file download",
+                                  .timeout_ms = 60000, .max_response = f->max};
+    req_link(tg, &f->q);
+    rc = tg->svc->http(tg->svc->ctx, &req, file_done, f);
+    free(url);
+    if (rc < 0) {
+        req_unlink(tg, &f->q);
+        fetch_finish(f, KB_ETRANSPORT, NULL, 0);
+    }
+}
+
+static int tg_fetch_file(struct adapter *a, const char *ref, size_t max, kb_file_done_fn done,
+                         void *ud)
+{
+    struct tg *tg = a->priv;
+    if (tg->stopped || tg->fatal)
+        return KB_ESHUTDOWN;
+    cJSON *o = cJSON_CreateObject();
+    char *body = o && cJSON_AddStringToObject(o, "file_id", ref) ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    struct tg_fetch *f = calloc(1, sizeof *f);
+    if (!f) {
+        free(body);
+        return KB_ENOMEM;
+    }
+    f->q.kind = RQ_FILE;
+    f->done = done;
+    f->ud = ud;
+    f->max = max;
+    int rc = start_req(tg, "getFile", body, 30000, get_file_done, &f->q);
+    if (rc)
+        free(f);
+    return rc;
+}
+
 static const struct adapter_ops tg_ops = {
     .name = "telegram",
     .platform = "tg",
@@ -1279,6 +1370,7 @@ static const struct adapter_ops tg_ops = {
     .stop = tg_stop,
     .send = tg_send_op,
     .destroy = tg_destroy,
+    .fetch_file = tg_fetch_file,
 };
 
 /* Webhook mode's settings: the public URL, its path on our listener. */

@@ -743,6 +743,20 @@ int tg_parse_me(const cJSON *result, char *username, size_t cap)
     return 0;
 }
 
+int tg_parse_file(const cJSON *result, size_t max, char *path, size_t cap)
+{
+    const char *fp = str_field(result, "file_path");
+    size_t n = fp ? strlen(fp) : 0;
+    if (!n || n >= cap || fp[0] == '/' || strstr(fp, "..") ||
+        fp[strspn(fp, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./")])
+        return KB_EPARSE; /* it goes into a URL: nothing but a plain relative path */
+    const cJSON *size = cJSON_GetObjectItemCaseSensitive(result, "file_size");
+    if (cJSON_IsNumber(size) && size->valuedouble > (double)max)
+        return KB_ETOOBIG;
+    copy_str(path, cap, fp);
+    return 0;
+}
+
 int tg_parse_admins(const cJSON *result, int64_t **ids, size_t *n)
 {
     *ids = NULL;

@@ -113,6 +113,10 @@ int tg_parse_me(const cJSON *result, char *username, size_t cap);
 
 /* getChatAdministrators result -> malloc'd array of user ids (free()).
    0 or KB_EPARSE / KB_ENOMEM. */
+/* getFile's result: its file_path (checked to be a plain relative path)
+   into path; KB_ETOOBIG when file_size says it is over max. */
+int tg_parse_file(const cJSON *result, size_t max, char *path, size_t cap);
+
 int tg_parse_admins(const cJSON *result, int64_t **ids, size_t *n);
 
 /* Classify the answer to a send-type request (see the table in

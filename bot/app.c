@@ -1,6 +1,7 @@
 /* The process wiring and its ordered shutdown; see app.h. */
 #include "app.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -693,6 +694,20 @@ static int console_apply(void *ud, const struct kb_event *ev)
     return KB_OK;
 }
 
+/* An attachment for the console, through the adapter of its platform. */
+static int console_fetch(void *ud, const char *platform, const char *ref, size_t max,
+                         kb_file_done_fn done, void *done_ud)
+{
+    struct app *a = ud;
+    for (size_t i = 0; i < a->n_slots; i++) {
+        struct slot *sl = &a->slots[i];
+        if (!strcmp(sl->kind->platform, platform) && sl->adapter && slot_up(sl) &&
+            sl->adapter->ops->fetch_file)
+            return sl->adapter->ops->fetch_file(sl->adapter, ref, max, done, done_ud);
+    }
+    return KB_ENOTFOUND;
+}
+
 /* The process's own paths on the configured listener (http.listen):
    health, metrics, and the console when it has a public URL. */
 static int open_status_routes(struct app *a)
@@ -705,7 +720,10 @@ static int open_status_routes(struct app *a)
         listener_route(l, "/metrics", serve_metrics, a, a))
         return 70;
     if (a->cfg->engine.console_url) {
-        a->console = webconsole_new(a->engine, a->cfg->engine.locale, console_apply, a);
+        struct webconsole_services svc = {.ud = a, .apply = console_apply, .fetch = console_fetch};
+        char files[PATH_MAX];
+        snprintf(files, sizeof files, "%s-console-files", a->cfg->engine.db_path);
+        a->console = webconsole_new(a->engine, a->cfg->engine.locale, files, &svc);
         if (webconsole_route(a->console, l))
             return 70;
         log_info("bot", "operator console on %s/console/ (sign in with /console)",

@@ -10,7 +10,7 @@
 #include "../core/util.h"
 #include "log.h"
 
-#define MAX_ROUTES 16
+#define MAX_ROUTES 32   /* the console alone has 15 pages and endpoints */
 #define MAX_REPLY_HEADERS 4
 
 struct route {

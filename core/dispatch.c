@@ -23,6 +23,11 @@ static const struct cmd_spec *find_command(const char *name)
     return NULL;
 }
 
+int dispatch_has_command(const char *name)
+{
+    return find_command(name) != NULL;
+}
+
 /* Per-member command budget per minute: one polite notice, then silence.
    Counted in memory (a restart forgives), so a flood costs no disk writes. */
 static int rate_limited(struct cmd_ctx *c, int *notify)

@@ -8,4 +8,7 @@
    0, or a negative KB_E* (the engine rolls this event back). */
 int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now);
 
+/* 1 when a module registers command name (or has it as its alias). */
+int dispatch_has_command(const char *name);
+
 #endif

@@ -32,7 +32,8 @@ void menu_build(struct kb_menu *m, const char *locale)
         const struct kb_module *mod = kb_modules[i];
         for (size_t k = 0; k < mod->n_commands; k++) {
             const struct cmd_spec *s = &mod->commands[k];
-            if (!s->help_key || (s->flags & (CMD_OPERATOR | CMD_LEDGER | CMD_HIDDEN)))
+            if (!s->help_key ||
+                (s->flags & (CMD_OPERATOR | CMD_LEDGER | CMD_HIDDEN | CMD_OPERATOR_HELP)))
                 continue;
             m->entries[m->n].command = s->name;
             m->entries[m->n].description = describe(locale, s->help_key);

@@ -44,7 +44,9 @@ enum cmd_flags {
     CMD_OPERATOR = 1u << 0, /* operators, and chat admins when enabled */
     CMD_LEDGER = 1u << 1,   /* configured operators only: touches the ledger */
     CMD_GROUP = 1u << 2,    /* only in group chats */
-    CMD_HIDDEN = 1u << 3    /* not listed by /help */
+    CMD_HIDDEN = 1u << 3,   /* not listed by /help */
+    CMD_OPERATOR_HELP = 1u << 4 /* listed with the operator commands, but the command
+                                   itself decides who may use it (e.g. /console in a DM) */
 };
 
 struct cmd_spec {

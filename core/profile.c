@@ -98,7 +98,7 @@ static void help_section(struct cmd_ctx *c, struct sbuf *b, int operator_part)
     for (size_t m = 0; m < kb_n_modules; m++) {
         for (size_t i = 0; i < kb_modules[m]->n_commands; i++) {
             const struct cmd_spec *s = &kb_modules[m]->commands[i];
-            int is_op = (s->flags & (CMD_OPERATOR | CMD_LEDGER)) != 0;
+            int is_op = (s->flags & (CMD_OPERATOR | CMD_LEDGER | CMD_OPERATOR_HELP)) != 0;
             if (operator_part && !is_op && s->help_key && !(s->flags & CMD_HIDDEN))
                 help_operator_subcommands(c, b, s);
             if (!s->help_key || (s->flags & CMD_HIDDEN) || is_op != operator_part)

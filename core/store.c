@@ -334,6 +334,11 @@ int store_is_null(sqlite3_stmt *s, int col)
     return sqlite3_column_type(s, col) == SQLITE_NULL;
 }
 
+int store_columns(sqlite3_stmt *s)
+{
+    return sqlite3_column_count(s);
+}
+
 int64_t store_last_id(struct store *st)
 {
     return sqlite3_last_insert_rowid(st->db);

@@ -56,6 +56,8 @@ const char *store_text(sqlite3_stmt *s, int col);
 int64_t store_int(sqlite3_stmt *s, int col);
 /* 1 when the column is SQL NULL. */
 int store_is_null(sqlite3_stmt *s, int col);
+/* How many columns the statement's rows have. */
+int store_columns(sqlite3_stmt *s);
 /* The rowid of the last INSERT. */
 int64_t store_last_id(struct store *st);
 /* Rows changed by the last statement. */

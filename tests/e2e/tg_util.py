@@ -3,7 +3,8 @@
 
   tg_util.py msg CHAT USER NAME MSG_ID DATE TEXT [key=value ...]
       one Update with a message; keys: reply=MSG_ID reply_from=USER
-      reply_photo=FILE_ID photo=FILE_ID thread=THREAD_ID nohandle=1 (no
+      reply_photo=FILE_ID photo=FILE_ID document=FILE_ID reply_document=FILE_ID
+      thread=THREAD_ID nohandle=1 (no
       username) handle=USERNAME forward=USER (forwarded from USER) auto_forward=1
       mention=USER:OFFSET:LENGTH (a text_mention entity, UTF-16 units)
       private=1 (the user's private chat with the bot; CHAT is the user id)
@@ -34,6 +35,11 @@ def chat(cid, private=False):
     return {"id": int(cid), "type": "supergroup", "title": "KOC group", "is_forum": True}
 
 
+def document(file_id):
+    return {"file_id": file_id, "file_unique_id": "d" + file_id[-8:], "file_name": "page.html",
+            "mime_type": "text/html", "file_size": 64}
+
+
 def photo(file_id):
     """PhotoSize list, the largest last (as Telegram sends it)."""
     return [{"file_id": file_id + "_thumb", "file_unique_id": "t", "width": 90, "height": 90},
@@ -62,9 +68,11 @@ def cmd_msg(a):
         m["entities"] = [{"type": "text_mention", "offset": int(off), "length": int(length),
                           "user": {"id": int(muid), "is_bot": False, "first_name": "x"}}]
     if text:
-        m["caption" if "photo" in o else "text"] = text
+        m["caption" if "photo" in o or "document" in o else "text"] = text
     if "photo" in o:
         m["photo"] = photo(o["photo"])
+    if "document" in o:
+        m["document"] = document(o["document"])
     if "thread" in o:
         m["message_thread_id"] = int(o["thread"])
         m["is_topic_message"] = True
@@ -74,6 +82,8 @@ def cmd_msg(a):
             r["from"] = user(o["reply_from"], "u" + o["reply_from"])
         if "reply_photo" in o:
             r["photo"] = photo(o["reply_photo"])
+        if "reply_document" in o:
+            r["document"] = document(o["reply_document"])
         m["reply_to_message"] = r
     print(json.dumps({"message": m}))
 

@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,10 @@ struct fake_tg {
     struct fake_tg_stats st;
     struct conn *conns;        /* all open connections */
     struct conn *held;         /* the getUpdates being held, if any */
+
+    /* files getFile knows (control/file?id=…), served at /file/bot<token>/files/<i> */
+    struct fake_file { char *id, *data; size_t len; } *files;
+    size_t n_files;
 };
 
 enum conn_state { CS_IDLE = 0, CS_DELAY, CS_HELD };
@@ -1111,6 +1116,47 @@ static void get_chat_admins(struct conn *c)
     respond_result(c, arr);
 }
 
+/* getFile: a known file_id's path, else Telegram's 400. */
+static void get_file(struct conn *c)
+{
+    struct fake_tg *s = c->s;
+    const char *id = param_str(c->params, "file_id");
+    for (size_t i = 0; id && i < s->n_files; i++) {
+        if (strcmp(s->files[i].id, id) != 0)
+            continue;
+        char path[32];
+        snprintf(path, sizeof path, "files/%zu", i);
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "file_id", id);
+        cJSON_AddStringToObject(r, "file_unique_id", path);
+        cJSON_AddNumberToObject(r, "file_size", (double)s->files[i].len);
+        cJSON_AddStringToObject(r, "file_path", path);
+        respond_result(c, r);
+        return;
+    }
+    respond_error(c, 400, "Bad Request: invalid file_id", 0);
+}
+
+/* GET /file/bot<token>/files/<i>: the bytes of file i. */
+static void serve_file(struct conn *c, const char *rest)
+{
+    struct fake_tg *s = c->s;
+    const char *slash = strchr(rest, '/');
+    size_t tok_len = slash ? (size_t)(slash - rest) : 0;
+    if (!slash || (s->token && (strlen(s->token) != tok_len || memcmp(s->token, rest, tok_len)))) {
+        respond_error(c, 401, "Unauthorized", 0);
+        return;
+    }
+    char *end = NULL;
+    unsigned long i = strncmp(slash, "/files/", 7) ? ULONG_MAX : strtoul(slash + 7, &end, 10);
+    if (i >= s->n_files || !end || *end) {
+        respond_error(c, 404, "Not Found", 0);
+        return;
+    }
+    record(s, "file", dup_s(slash + 1), 0);
+    respond_ex(c, 200, s->files[i].data, s->files[i].len, 0);
+}
+
 static void dispatch_api(struct conn *c)
 {
     struct fake_tg *s = c->s;
@@ -1150,6 +1196,8 @@ static void dispatch_api(struct conn *c)
             respond_true(c);
     } else if (strcmp(m, "getChatAdministrators") == 0)
         get_chat_admins(c);
+    else if (strcmp(m, "getFile") == 0)
+        get_file(c);
     else if (strcmp(m, "setMyCommands") == 0)
         respond_true(c);
     else
@@ -1476,6 +1524,13 @@ static void clear_data(struct fake_tg *s)
     s->n_gens = s->n_lat = 0;
     free(s->allowed_updates);
     s->allowed_updates = NULL;
+    for (size_t i = 0; i < s->n_files; i++) {
+        free(s->files[i].id);
+        free(s->files[i].data);
+    }
+    free(s->files);
+    s->files = NULL;
+    s->n_files = 0;
 }
 
 void fake_tg_reset(struct fake_tg *s)
@@ -1633,6 +1688,23 @@ static void handle_control(struct conn *c, const char *what, const char *query, 
             respond(c, 200, txt);
             free(txt);
         }
+    } else if (strcmp(what, "file") == 0) { /* ?id=FILE_ID, the bytes as the body */
+        cJSON *q = query ? parse_form(query, strlen(query)) : NULL;
+        const char *id = param_str(q, "id");
+        struct fake_file *grown = id ? realloc(s->files, (s->n_files + 1) * sizeof *grown) : NULL;
+        if (!grown) {
+            control_bad(c, "expected ?id=FILE_ID and the file as the body");
+        } else {
+            s->files = grown;
+            struct fake_file *f = &s->files[s->n_files];
+            f->id = dup_s(id);
+            f->data = dup_n(body, body_len);
+            f->len = body_len;
+            if (f->id && f->data)
+                s->n_files++;
+            control_ok_n(c, f->id && f->data ? 1 : 0);
+        }
+        cJSON_Delete(q);
     } else if (strcmp(what, "reset") == 0) {
         fake_tg_reset(s);
         respond_true(c);
@@ -1657,6 +1729,10 @@ static void handle_request(struct conn *c, char *target, const char *body, size_
         *query++ = '\0';
     if (strncmp(target, "/control/", 9) == 0) {
         handle_control(c, target + 9, query, body, body_len);
+        return;
+    }
+    if (strncmp(target, "/file/bot", 9) == 0) {
+        serve_file(c, target + 9);
         return;
     }
     if (strncmp(target, "/bot", 4) != 0) {

@@ -68,9 +68,11 @@ static const char *const ARGS[] = {
 
 /* The subcommands members may run; every other one in the tables must be
    refused to them. */
+/* (console revoke: anyone may end their own console sessions, a former
+   operator too; it touches nobody else's) */
 static const char *const MEMBER_SUBCOMMANDS[] = {"pool apply", "quiz answer", "quiz share", "quiz stop",
                                                  "checkin makeup", "checkin 补签", "checkin history", "checkin 记录",
-                                                 "summary off", "summary on"};
+                                                 "summary off", "summary on", "console revoke"};
 
 /* Append " word" to buf (cut when full). */
 static void strcat_word(char *buf, size_t cap, const char *word)

@@ -548,6 +548,32 @@ TEST(encode_edit_answer_updates_commands)
     CHECK(ok);
 }
 
+/* getFile's answer: a plain relative path only (it goes into the download
+   URL), and a file announced over the limit is refused before it is fetched. */
+static int parse_file(const char *json, size_t max, char *path, size_t cap)
+{
+    cJSON *j = cJSON_Parse(json);
+    int rc = tg_parse_file(j, max, path, cap);
+    cJSON_Delete(j);
+    return rc;
+}
+
+TEST(get_file_result)
+{
+    char path[64];
+    CHECK_INT(parse_file("{\"file_id\":\"x\",\"file_size\":900,\"file_path\":\"photos/file_7.jpg\"}",
+                         1000, path, sizeof path), 0);
+    CHECK_STR(path, "photos/file_7.jpg");
+    CHECK_INT(parse_file("{\"file_size\":1001,\"file_path\":\"photos/a.jpg\"}", 1000, path, sizeof path),
+              KB_ETOOBIG);
+    CHECK_INT(parse_file("{\"file_path\":\"../bot123/getMe\"}", 1000, path, sizeof path), KB_EPARSE);
+    CHECK_INT(parse_file("{\"file_path\":\"/etc/passwd\"}", 1000, path, sizeof path), KB_EPARSE);
+    CHECK_INT(parse_file("{\"file_path\":\"a.jpg?x=1\"}", 1000, path, sizeof path), KB_EPARSE);
+    CHECK_INT(parse_file("{\"file_path\":\"a b.jpg\"}", 1000, path, sizeof path), KB_EPARSE);
+    CHECK_INT(parse_file("{\"file_id\":\"x\"}", 1000, path, sizeof path), KB_EPARSE); /* expired: no path */
+    CHECK_INT(parse_file("{\"file_path\":\"photos/a.jpg\"}", 1000, path, 8), KB_EPARSE);
+}
+
 TEST_MAIN(T(group_command), T(command_to_our_bot_and_other_bot), T(forum_topic_message),
           T(photo_with_caption_takes_largest), T(document_in_private_chat),
           T(reply_to_photo), T(callback_query_presser_is_user),
@@ -556,4 +582,4 @@ TEST_MAIN(T(group_command), T(command_to_our_bot_and_other_bot), T(forum_topic_m
           T(huge_id_rejected_big_id_survives), T(invalid_utf8_rejected), T(read_id_limits),
           T(utf8_validator), T(envelopes), T(send_classification),
           T(encode_send_message), T(encode_buttons_drop_bad_data),
-          T(encode_edit_answer_updates_commands))
+          T(encode_edit_answer_updates_commands), T(get_file_result))
