@@ -136,9 +136,10 @@ check "the submission is approved by the operator, with the note" \
     [ "$(q "SELECT s.state || ':' || s.note || ':' || m.user_id FROM submissions s JOIN members m ON m.id = s.reviewed_by WHERE s.id = 1")" = 'approved:great shot:1' ]
 check "one audit row, as from the chat" [ "$(q "SELECT count(*) FROM audit WHERE action = 'task.approve'")" = 1 ]
 check "the group is told (the same reply as /approve in the chat)" wait_for 10 sent_to "$CHAT" 'approved'
-check "ask for changes: bob's submission is returned with the note (the chat's /reject)" \
-    [ "$(q "SELECT state || ':' || note FROM submissions WHERE id = 2")" = 'rejected:needs the logo' ]
-check "... and the group is told" wait_for 10 sent_to "$CHAT" 'returned'
+check "ask for changes: bob's submission goes back with the note as a revision round (the chat's /revise)" \
+    [ "$(q "SELECT s.state || ':' || s.note || ':' || (SELECT count(*) FROM revision_requests) FROM submissions s WHERE s.id = 2")" = 'rejected:needs the logo:1' ]
+check "... and bob is told what to change" wait_for 10 sent_to "$CHAT" 'needs changes .round 1 of'
+
 check "a task posted from the console: as /task new in A's group, audited, announced" \
     bash -c "[ \"\$(sqlite3 '$DB' \"SELECT t.tier || ':' || t.points || ':' || t.review || ':' || t.state FROM tasks t WHERE t.title = 'Unboxing video'\")\" = explore:30:1:closed ]"
 check "... posted, edited and closed, each with its audit row" \
