@@ -568,8 +568,8 @@ static void cache_trim(const struct webconsole *w)
         for (size_t i = 1; i < n; i++)
             if (files[i].at < files[oldest].at)
                 oldest = i;
-        snprintf(path, sizeof path, "%s/%s", w->files_dir, files[oldest].name);
-        unlink(path);
+        if (snprintf(path, sizeof path, "%s/%s", w->files_dir, files[oldest].name) < (int)sizeof path)
+            unlink(path);
         total -= files[oldest].size;
         files[oldest] = files[--n];
     }
