@@ -7,6 +7,7 @@
 #include "../test.h"
 
 #define TOKEN "syt_unit_SECRET"
+#define WHOAMI "{\"user_id\":\"@bot:hs.test\",\"device_id\":\"KOCBOT\"}"
 #define MAXR 64
 
 static struct {
@@ -138,6 +139,14 @@ static void answer(long status, const char *body)
     F.req[i].done(F.req[i].ud, &r);
 }
 
+/* whoami, then the private chats (m.direct) recorded so far. */
+static void ready(const char *direct)
+{
+    answer(200, WHOAMI);
+    CHECK_CONTAINS(F.req[F.nreq - 1].url, "/user/%40bot%3Ahs.test/account_data/m.direct");
+    answer(200, direct);
+}
+
 static void fire_last_timer(void)
 {
     size_t i = F.ntimer - 1;
@@ -158,7 +167,6 @@ static void stop(struct adapter *a)
         }
 }
 
-#define WHOAMI "{\"user_id\":\"@bot:hs.test\",\"device_id\":\"KOCBOT\"}"
 #define ROOM_SYNC(batch, body)                                                          \
     "{\"next_batch\":\"" batch "\",\"rooms\":{\"join\":{\"!r:hs.test\":{\"timeline\":{\"events\":[" \
     "{\"type\":\"m.room.message\",\"event_id\":\"$m" batch "\",\"sender\":\"@mod:hs.test\","   \
@@ -183,32 +191,32 @@ TEST(token_travels_as_bearer_and_401_stops_the_adapter)
 TEST(sync_429_waits_exactly_retry_after_ms)
 {
     struct adapter *a = start();
-    answer(200, WHOAMI);
-    CHECK_CONTAINS(F.req[1].url, "/sync?timeout=0&filter=");
+    ready("{}");
+    CHECK_CONTAINS(F.req[2].url, "/sync?timeout=0&filter=");
     answer(429, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":2345}");
     CHECK_INT(F.ntimer, 1);
     CHECK_INT(F.timer[0].ms, 2345);
-    CHECK_INT(F.nreq, 2);
-    fire_last_timer();
     CHECK_INT(F.nreq, 3);
-    CHECK_CONTAINS(F.req[2].url, "/sync?");
+    fire_last_timer();
+    CHECK_INT(F.nreq, 4);
+    CHECK_CONTAINS(F.req[3].url, "/sync?");
     stop(a);
 }
 
 TEST(first_sync_records_rooms_not_history_then_roles_from_power_levels)
 {
     struct adapter *a = start();
-    answer(200, WHOAMI);
+    ready("{}");
     answer(200, ROOM_SYNC("s1", "/checkin"));
     CHECK_INT(F.nbatch, 1);
     CHECK_INT(F.delivered[0], 1); /* the room is noted; its past is not replayed */
     CHECK_INT(F.kinds[0][0], KB_EV_BOT_MEMBERSHIP);
     CHECK_STR(F.cursor, "s1");
-    CHECK_CONTAINS(F.req[2].url, "since=s1");
-    CHECK_CONTAINS(F.req[2].url, "timeout=30000");
+    CHECK_CONTAINS(F.req[3].url, "since=s1");
+    CHECK_CONTAINS(F.req[3].url, "timeout=30000");
     /* a new message: the room's power levels are read before delivery */
     answer(200, ROOM_SYNC("s2", "/poll new a | b | c"));
-    CHECK_CONTAINS(F.req[3].url, "/rooms/%21r%3Ahs.test/state/m.room.power_levels/");
+    CHECK_CONTAINS(F.req[4].url, "/rooms/%21r%3Ahs.test/state/m.room.power_levels/");
     CHECK_INT(F.nbatch, 1);
     answer(200, "{\"users\":{\"@mod:hs.test\":50},\"state_default\":50}");
     CHECK_INT(F.nbatch, 2);
@@ -220,7 +228,7 @@ TEST(first_sync_records_rooms_not_history_then_roles_from_power_levels)
 TEST(a_failed_deliver_keeps_the_cursor_and_retries_the_batch)
 {
     struct adapter *a = start();
-    answer(200, WHOAMI);
+    ready("{}");
     answer(200, "{\"next_batch\":\"s1\"}");
     CHECK_STR(F.cursor, "s1");
     F.deliver_fail = 1;
@@ -240,7 +248,7 @@ TEST(a_failed_deliver_keeps_the_cursor_and_retries_the_batch)
 TEST(a_rate_limited_power_lookup_holds_the_batch_exactly_retry_after_ms)
 {
     struct adapter *a = start();
-    answer(200, WHOAMI);
+    ready("{}");
     answer(200, "{\"next_batch\":\"s1\"}");
     answer(200, ROOM_SYNC("s2", "/poll new a | b"));
     CHECK_CONTAINS(F.req[F.nreq - 1].url, "m.room.power_levels");
@@ -259,7 +267,7 @@ TEST(a_rate_limited_power_lookup_holds_the_batch_exactly_retry_after_ms)
 TEST(an_event_without_type_or_sender_is_kept_as_undecodable)
 {
     struct adapter *a = start();
-    answer(200, WHOAMI);
+    ready("{}");
     answer(200, "{\"next_batch\":\"s1\"}");
     answer(200, "{\"next_batch\":\"s2\",\"rooms\":{\"join\":{\"!r:hs.test\":{\"timeline\":{\"events\":["
                 "{\"event_id\":\"$bad\",\"content\":{\"body\":\"x\"}},"
@@ -279,7 +287,7 @@ TEST(an_event_without_type_or_sender_is_kept_as_undecodable)
 TEST(truncated_sync_backs_off_and_asks_again)
 {
     struct adapter *a = start();
-    answer(200, WHOAMI);
+    ready("{}");
     answer(200, "{\"next_batch\":\"s1\",\"rooms\":{\"jo");
     CHECK_INT(F.nbatch, 0);
     CHECK_INT(F.ntimer, 1);
