@@ -13,7 +13,7 @@
 static struct {
     int64_t now_ms;
     struct {
-        char method[8], url[2048], bearer[64];
+        char method[8], url[2048], bearer[64], body[1024];
         kb_http_done_fn done;
         void *ud;
         int answered;
@@ -27,7 +27,10 @@ static struct {
     } timer[MAXR];
     size_t ntimer;
     size_t delivered[16];        /* events per committed batch */
-    int kinds[16][8], roles[16][8];
+    int kinds[16][8], roles[16][8], chat_types[16][8];
+    char callback_ids[16][8][32];
+    int sent_outcome[8];
+    size_t nsent;
     char cursor[64], txn[64];
     size_t nbatch;
     int deliver_fail;
@@ -47,6 +50,7 @@ static int f_http(void *c, const struct kb_http_request *r, kb_http_done_fn done
     snprintf(F.req[i].method, sizeof F.req[i].method, "%s", r->method);
     snprintf(F.req[i].url, sizeof F.req[i].url, "%s", r->url);
     snprintf(F.req[i].bearer, sizeof F.req[i].bearer, "%s", r->bearer ? r->bearer : "");
+    snprintf(F.req[i].body, sizeof F.req[i].body, "%.*s", (int)r->body_len, r->body ? r->body : "");
     F.req[i].done = done;
     F.req[i].ud = ud;
     return 0;
@@ -84,6 +88,9 @@ static int f_deliver(void *c, const struct kb_event *evs, size_t n, const char *
     for (size_t i = 0; i < n && i < 8; i++) {
         F.kinds[F.nbatch][i] = evs[i].kind;
         F.roles[F.nbatch][i] = evs[i].role;
+        F.chat_types[F.nbatch][i] = evs[i].chat_type;
+        snprintf(F.callback_ids[F.nbatch][i], sizeof F.callback_ids[0][0], "%s",
+                 evs[i].callback_id ? evs[i].callback_id : "");
     }
     F.nbatch++;
     snprintf(F.cursor, sizeof F.cursor, "%s", value);
@@ -297,9 +304,97 @@ TEST(truncated_sync_backs_off_and_asks_again)
     stop(a);
 }
 
+static void on_sent(void *ud, const struct kb_send_result *res)
+{
+    (void)ud;
+    F.sent_outcome[F.nsent++] = res->outcome;
+}
+
+TEST(a_private_message_to_a_member_opens_one_direct_chat)
+{
+    struct adapter *a = start();
+    answer(200, WHOAMI);
+    struct kb_reply r = {.id = 5, .kind = KB_REPLY_SEND, .chat_id = "@alice:hs.test", .text = "hi"};
+    CHECK_INT(a->ops->send(a, &r, on_sent, NULL), KB_ESHUTDOWN); /* m.direct not read yet */
+    answer(404, "{\"errcode\":\"M_NOT_FOUND\"}");                  /* none recorded */
+    answer(200, "{\"next_batch\":\"s1\"}");
+    CHECK_INT(a->ops->send(a, &r, on_sent, NULL), 0);
+    CHECK_CONTAINS(F.req[F.nreq - 1].url, "/_matrix/client/v3/createRoom");
+    CHECK_CONTAINS(F.req[F.nreq - 1].body, "\"is_direct\":true");
+    CHECK_CONTAINS(F.req[F.nreq - 1].body, "\"invite\":[\"@alice:hs.test\"]");
+    size_t create = F.nreq - 1;
+    F.req[create].answered = 1;
+    struct kb_http_response ok = {.outcome = KB_HTTP_DONE, .status = 200,
+                                  .body = "{\"room_id\":\"!dm:hs.test\"}", .body_len = 25};
+    F.req[create].done(F.req[create].ud, &ok);
+    CHECK_CONTAINS(F.req[F.nreq - 2].url, "/user/%40bot%3Ahs.test/account_data/m.direct");
+    CHECK_STR(F.req[F.nreq - 2].body, "{\"@alice:hs.test\":[\"!dm:hs.test\"]}");
+    CHECK_CONTAINS(F.req[F.nreq - 1].url, "/rooms/%21dm%3Ahs.test/send/m.room.message/kb");
+    CHECK_STR(F.req[F.nreq - 1].method, "PUT");
+    answer(200, "{\"event_id\":\"$sent\"}");
+    CHECK_INT(F.nsent, 1);
+    CHECK_INT(F.sent_outcome[0], KB_SEND_OK);
+    /* the next one goes straight there */
+    size_t before = F.nreq;
+    r.id = 6;
+    CHECK_INT(a->ops->send(a, &r, on_sent, NULL), 0);
+    CHECK_INT(F.nreq, before + 1);
+    CHECK_CONTAINS(F.req[F.nreq - 1].url, "/rooms/%21dm%3Ahs.test/send/m.room.message/kb");
+    stop(a);
+}
+
+TEST(a_member_who_cannot_be_invited_gets_the_group)
+{
+    struct adapter *a = start();
+    ready("{}");
+    answer(200, "{\"next_batch\":\"s1\"}");
+    struct kb_reply r = {.id = 5, .kind = KB_REPLY_SEND, .chat_id = "@ghost:hs.test", .text = "hi"};
+    CHECK_INT(a->ops->send(a, &r, on_sent, NULL), 0);
+    answer(403, "{\"errcode\":\"M_FORBIDDEN\",\"error\":\"not allowed\"}");
+    CHECK_INT(F.nsent, 1);
+    CHECK_INT(F.sent_outcome[0], KB_SEND_CHAT_GONE); /* the core posts it in the group, with the note */
+    stop(a);
+}
+
+TEST(direct_chats_are_private_and_reactions_are_marked_and_taken_back)
+{
+    struct adapter *a = start();
+    ready("{\"@alice:hs.test\":[\"!dm:hs.test\"]}");
+    answer(200, "{\"next_batch\":\"s1\"}");
+    answer(200, "{\"next_batch\":\"s2\",\"rooms\":{\"join\":{"
+                "\"!dm:hs.test\":{\"timeline\":{\"events\":[{\"type\":\"m.room.message\",\"event_id\":\"$p\","
+                "\"sender\":\"@alice:hs.test\",\"content\":{\"msgtype\":\"m.text\",\"body\":\"/me\"}}]}},"
+                "\"!r:hs.test\":{\"timeline\":{\"events\":[{\"type\":\"m.room.redaction\",\"event_id\":\"$x\","
+                "\"sender\":\"@alice:hs.test\",\"redacts\":\"$reaction\",\"content\":{}}]}}}},"
+                "\"account_data\":{\"events\":[{\"type\":\"m.direct\",\"content\":"
+                "{\"@alice:hs.test\":[\"!dm:hs.test\"],\"@bob:hs.test\":[\"!r2:hs.test\"]}}]}}");
+    while (F.nbatch < 2 && F.nreq > 0 && !F.req[F.nreq - 1].answered)
+        answer(200, "{\"users\":{},\"state_default\":50}"); /* power levels */
+    CHECK_INT(F.nbatch, 2);
+    CHECK_INT(F.delivered[1], 2);
+    CHECK_INT(F.kinds[1][0], KB_EV_MESSAGE);
+    CHECK_INT(F.chat_types[1][0], KB_CHAT_PRIVATE);
+    CHECK_INT(F.kinds[1][1], KB_EV_REACTION_REMOVED);
+    CHECK_STR(F.callback_ids[1][1], "$reaction");
+    CHECK_INT(F.chat_types[1][1], KB_CHAT_GROUP);
+    /* an invitation to a direct chat: joined, and recorded in m.direct */
+    answer(200, "{\"next_batch\":\"s3\",\"rooms\":{\"invite\":{\"!new:hs.test\":{\"invite_state\":{\"events\":["
+                "{\"type\":\"m.room.member\",\"state_key\":\"@bot:hs.test\",\"sender\":\"@carol:hs.test\","
+                "\"content\":{\"membership\":\"invite\",\"is_direct\":true}}]}}}}}");
+    CHECK_CONTAINS(F.req[F.nreq - 1].url, "/rooms/%21new%3Ahs.test/join");
+    answer(200, "{\"room_id\":\"!new:hs.test\"}");
+    CHECK_CONTAINS(F.req[F.nreq - 2].url, "/account_data/m.direct");
+    CHECK_CONTAINS(F.req[F.nreq - 2].body, "\"@carol:hs.test\":[\"!new:hs.test\"]");
+    CHECK_CONTAINS(F.req[F.nreq - 2].body, "\"@bob:hs.test\":[\"!r2:hs.test\"]");
+    stop(a);
+}
+
 TEST_MAIN(T(token_travels_as_bearer_and_401_stops_the_adapter), T(sync_429_waits_exactly_retry_after_ms),
           T(first_sync_records_rooms_not_history_then_roles_from_power_levels),
           T(a_failed_deliver_keeps_the_cursor_and_retries_the_batch),
           T(a_rate_limited_power_lookup_holds_the_batch_exactly_retry_after_ms),
           T(an_event_without_type_or_sender_is_kept_as_undecodable),
-          T(truncated_sync_backs_off_and_asks_again))
+          T(truncated_sync_backs_off_and_asks_again),
+          T(a_private_message_to_a_member_opens_one_direct_chat),
+          T(a_member_who_cannot_be_invited_gets_the_group),
+          T(direct_chats_are_private_and_reactions_are_marked_and_taken_back))
