@@ -228,16 +228,25 @@ ok("... in a direct chat the bot opened (createRoom is_direct, carol invited) an
    "%s %s" % (made, fake.c("account_data")))
 ok("... and nothing about it in the group", not any("There is no option" in x["content"].get("body", "")
                                                     for x in fake.sent() if x["room"] == ROOM))
-# restart: the reaction's vote must be found in the database, not in memory
-bot.kill9()
-bot.start()
-wait_for(10, lambda: len(fake.requests("/account/whoami")) >= 2)
 
 
 def applied(event_id):
     return wait_for(10, lambda: sql(DB, "SELECT count(*) FROM processed WHERE message_id = '%s'" % event_id) == "1")
 
 
+# restart: the reaction's vote must be found in the database, not in memory
+# (once the sync that carried the new m.direct is behind the cursor)
+applied(fake.say("@alice:fake.test", "just chatting"))
+bot.kill9()
+bot.start()
+wait_for(10, lambda: len(fake.requests("/account/whoami")) >= 2)
+
+fake.c("event", {"room": ROOM, "type": "m.reaction", "sender": "@carol:fake.test",
+                 "content": {"m.relates_to": {"rel_type": "m.annotation", "event_id": c["event_id"],
+                                              "key": "4\ufe0f\u20e3"}}})
+ok("after a restart, the next refusal goes to the same direct chat (m.direct read at start)",
+   wait_for(10, lambda: sum("There is no option" in t for t in dm_texts("@carol:fake.test")) == 2)
+   and len(fake.c("created")) == 1, "%s %s" % (fake.c("created"), dm_texts("@carol:fake.test")))
 red = fake.c("event", {"room": ROOM, "type": "m.room.redaction", "sender": "@mallory:fake.test",
                        "content": {"redacts": react}, "redacts": react})["event_id"]
 ok("after a restart, someone else's redaction of alice's reaction changes nothing",
@@ -281,7 +290,7 @@ wait_for(10, lambda: sql(DB, "SELECT closed_at IS NOT NULL FROM polls WHERE id =
 fake.c("event", {"room": ROOM, "type": "m.reaction", "sender": "@carol:fake.test",
                  "content": {"m.relates_to": {"rel_type": "m.annotation", "event_id": c["event_id"],
                                               "key": "1\ufe0f\u20e3"}}})
-ok("a reaction on a closed poll's card: told privately, in the same direct chat after the restart",
+ok("a reaction on a closed poll's card: told privately, in the same direct chat",
    wait_for(10, lambda: any("is closed" in t for t in dm_texts("@carol:fake.test"))) and
    len(fake.c("created")) == 1, "%s %s" % (fake.c("created"), dm_texts("@carol:fake.test")))
 
@@ -319,6 +328,13 @@ ok("... and so does a rejection, not the group",
    and not any("too blurry" in x["content"].get("body", "") and "🔒" in x["content"].get("body", "")
                for x in fake.sent() if x["room"] == ROOM),
    str([x["content"].get("body") for x in fake.sent() if x["room"] in (DM, ROOM)][-6:]))
+applied(fake.say("@alice:fake.test", "just chatting"))
+bot.kill9()
+bot.start()
+ed = fake.say("@dave:fake.test", "/me link tg:12345", room=DM)
+ok("after a restart the direct chat is still private (m.direct read at start)",
+   wait_for(15, lambda: fake.replies_to(ed)) and "Code" in fake.replies_to(ed)[0]["content"]["body"],
+   str(fake.replies_to(ed)))
 
 # 403 on send: that message fails, the room is marked inactive
 fake.c("fault", {"kind": "403", "path": "/send/", "count": 1})
