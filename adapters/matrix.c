@@ -1023,8 +1023,28 @@ static void timeline_event(struct mx *mx, const char *room_id, const cJSON *ev, 
     }
 }
 
+/* A private chat we opened (our invitation carries is_direct) is known
+   from its first events, even when they come before createRoom's answer,
+   or after a crash that lost it. */
+static void note_opened_direct(struct mx *mx, const char *room_id, const cJSON *events)
+{
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, events) {
+        const char *type = str_at(ev, "type"), *sk = str_at(ev, "state_key"), *sender = str_at(ev, "sender");
+        const cJSON *content = obj_at(ev, "content");
+        const char *m = str_at(content, "membership");
+        if (type && sk && sender && m && strcmp(type, "m.room.member") == 0 && strcmp(sender, mx->me) == 0 &&
+            strcmp(m, "invite") == 0 && is_user_id(sk) && strlen(sk) < 256 &&
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(content, "is_direct")) &&
+            !mx_direct_partner(mx->direct, room_id))
+            direct_add(mx, sk, room_id);
+    }
+}
+
 static void build_room(struct mx *mx, const char *room_id, const cJSON *room, int history)
 {
+    note_opened_direct(mx, room_id, events_of(room, "state"));
+    note_opened_direct(mx, room_id, events_of(room, "timeline"));
     /* what a limited timeline left out comes first (it was fetched newest
        first); then the state at the timeline's start, then the timeline */
     const cJSON *gap = cJSON_GetObjectItemCaseSensitive(room, MX_GAP_KEY);
@@ -1062,7 +1082,8 @@ static void read_account_data(struct mx *mx)
     cJSON_ArrayForEach(ev, events_of(mx->sync, "account_data")) {
         const char *type = str_at(ev, "type");
         const cJSON *content = obj_at(ev, "content");
-        if (type && content && strcmp(type, "m.direct") == 0) {
+        /* while our own change is on its way, the server's copy is older */
+        if (type && content && strcmp(type, "m.direct") == 0 && !mx->direct_saving) {
             cJSON_Delete(mx->direct);
             mx->direct = mx_direct_parse(content);
         }

@@ -200,7 +200,8 @@ send(bob, ROOM, {"m.relates_to": {"rel_type": "m.annotation", "event_id": CARD, 
 dm_invite = lambda: [rid for rid, r in invites(bob).items()
                      if any(x["type"] == "m.room.member" and x.get("state_key") == "@bob:" + SERVER
                             and x["content"].get("is_direct") for x in r["invite_state"]["events"])]
-ok("bob's 3️⃣ on a two-option poll: the bot invites him to a direct chat (is_direct)", wait_for(20, dm_invite, 0.5))
+ok("bob's 3️⃣ on a two-option poll: the bot invites him to a direct chat (is_direct)", wait_for(20, dm_invite, 0.5),
+   json.dumps(api("GET", "/sync?timeout=0", None, bob))[:3000])
 BOB_DM = (dm_invite() or ["?"])[0]
 api("POST", "/join/%s" % q(BOB_DM), {}, bob)
 texts = lambda: [x["content"].get("body", "") for x in bot_messages(BOB_DM, bob)]

@@ -389,6 +389,25 @@ TEST(direct_chats_are_private_and_reactions_are_marked_and_taken_back)
     stop(a);
 }
 
+TEST(a_room_we_opened_is_private_from_its_first_events)
+{
+    struct adapter *a = start();
+    ready("{}");
+    answer(200, "{\"next_batch\":\"s1\"}");
+    /* the sync may show the new room before createRoom's answer arrives */
+    answer(200, "{\"next_batch\":\"s2\",\"rooms\":{\"join\":{\"!opened:hs.test\":{\"timeline\":{\"events\":["
+                "{\"type\":\"m.room.member\",\"state_key\":\"@bot:hs.test\",\"event_id\":\"$j\","
+                "\"sender\":\"@bot:hs.test\",\"content\":{\"membership\":\"join\"}},"
+                "{\"type\":\"m.room.member\",\"state_key\":\"@dan:hs.test\",\"event_id\":\"$i\","
+                "\"sender\":\"@bot:hs.test\",\"content\":{\"membership\":\"invite\",\"is_direct\":true}}]}}}}}");
+    CHECK_INT(F.nbatch, 2);
+    CHECK_INT(F.kinds[1][0], KB_EV_BOT_MEMBERSHIP);
+    CHECK_INT(F.chat_types[1][0], KB_CHAT_PRIVATE); /* not a new group */
+    CHECK_CONTAINS(F.req[F.nreq - 2].url, "/account_data/m.direct");
+    CHECK_STR(F.req[F.nreq - 2].body, "{\"@dan:hs.test\":[\"!opened:hs.test\"]}");
+    stop(a);
+}
+
 TEST_MAIN(T(token_travels_as_bearer_and_401_stops_the_adapter), T(sync_429_waits_exactly_retry_after_ms),
           T(first_sync_records_rooms_not_history_then_roles_from_power_levels),
           T(a_failed_deliver_keeps_the_cursor_and_retries_the_batch),
@@ -397,4 +416,5 @@ TEST_MAIN(T(token_travels_as_bearer_and_401_stops_the_adapter), T(sync_429_waits
           T(truncated_sync_backs_off_and_asks_again),
           T(a_private_message_to_a_member_opens_one_direct_chat),
           T(a_member_who_cannot_be_invited_gets_the_group),
-          T(direct_chats_are_private_and_reactions_are_marked_and_taken_back))
+          T(direct_chats_are_private_and_reactions_are_marked_and_taken_back),
+          T(a_room_we_opened_is_private_from_its_first_events))
