@@ -36,7 +36,8 @@
  *    ignored.
  *  - Private chats: the rooms in the bot's m.direct account data (read at
  *    start, then from the sync) are private chats with that user; an
- *    invitation with is_direct is joined and recorded there.  A reply
+ *    invitation with is_direct is joined and recorded there, and so is a
+ *    room whose events show our own is_direct invitation (one we opened).  A reply
  *    addressed to a user id ("@alice:example.org": the core knows no private
  *    chat with them) goes to their private chat, opened first when there is
  *    none (POST /createRoom, is_direct, invited) and recorded in m.direct; a
