@@ -48,6 +48,7 @@
 #define MX_API "/_matrix/client/v3"
 #define MX_GAP_PAGES 20            /* a limited timeline is filled up to 20 x 500 events */
 #define MX_GAP_KEY "org.kocbot.gap" /* where fetched older events wait in the sync JSON */
+#define MX_OPEN_WAIT_MS 100        /* a batch waits this long for a createRoom in flight */
 
 enum step { STEP_NONE = 0, STEP_LOGIN, STEP_WHOAMI, STEP_DIRECT, STEP_SYNC, STEP_PREPARE, STEP_DELIVER };
 enum req_kind { RQ_CONTROL = 0, RQ_POWER, RQ_CARD, RQ_INVITE, RQ_GAP, RQ_SEND, RQ_OPEN, RQ_DIRECT };
@@ -638,6 +639,14 @@ static void invite_done(void *ud, const struct kb_http_response *resp)
    prepared again after retry_after_ms or a back-off, so a rate limit never
    turns an admin into a member or loses an invitation.  Other failures
    count as "not found". */
+static int opening(const struct mx *mx)
+{
+    for (const struct mx_req *q = mx->reqs; q; q = q->next)
+        if (q->kind == RQ_OPEN)
+            return 1;
+    return 0;
+}
+
 static void prepare_done_one(struct mx *mx, const struct kb_http_response *resp)
 {
     if (resp && (resp->outcome != KB_HTTP_DONE || resp->status == 429 || resp->status >= 500)) {
@@ -653,7 +662,11 @@ static void prepare_done_one(struct mx *mx, const struct kb_http_response *resp)
         return;
     long wait = mx->lookup_wait_ms;
     mx->lookup_wait_ms = 0;
-    if (wait == 0) {
+    if (wait == 0 && opening(mx)) {
+        /* a private chat being opened may show up in this batch before
+           createRoom answers: its first events must not read as a group's */
+        schedule(mx, MX_OPEN_WAIT_MS);
+    } else if (wait == 0) {
         build_and_deliver(mx);
     } else if (wait > 0) {
         mx_log(mx, KB_LOG_WARN, "a lookup was rate limited: the batch waits %ld ms", wait);

@@ -323,6 +323,17 @@ TEST(a_private_message_to_a_member_opens_one_direct_chat)
     CHECK_CONTAINS(F.req[F.nreq - 1].body, "\"is_direct\":true");
     CHECK_CONTAINS(F.req[F.nreq - 1].body, "\"invite\":[\"@alice:hs.test\"]");
     size_t create = F.nreq - 1;
+    /* the sync shows the new room before createRoom answers: the batch waits */
+    size_t sync = create - 1;
+    CHECK_CONTAINS(F.req[sync].url, "/sync?");
+    F.req[sync].answered = 1;
+    const char *early = "{\"next_batch\":\"s2\",\"rooms\":{\"join\":{\"!dm:hs.test\":{\"timeline\":{\"events\":["
+                        "{\"type\":\"m.room.member\",\"state_key\":\"@bot:hs.test\",\"event_id\":\"$j\","
+                        "\"sender\":\"@bot:hs.test\",\"content\":{\"membership\":\"join\"}}]}}}}}";
+    struct kb_http_response sr = {.outcome = KB_HTTP_DONE, .status = 200, .body = early, .body_len = strlen(early)};
+    F.req[sync].done(F.req[sync].ud, &sr);
+    CHECK_INT(F.nbatch, 1);
+    CHECK(F.timer[F.ntimer - 1].active);
     F.req[create].answered = 1;
     struct kb_http_response ok = {.outcome = KB_HTTP_DONE, .status = 200,
                                   .body = "{\"room_id\":\"!dm:hs.test\"}", .body_len = 25};
@@ -334,6 +345,10 @@ TEST(a_private_message_to_a_member_opens_one_direct_chat)
     answer(200, "{\"event_id\":\"$sent\"}");
     CHECK_INT(F.nsent, 1);
     CHECK_INT(F.sent_outcome[0], KB_SEND_OK);
+    fire_last_timer(); /* the held batch: the room is known now, its join is private */
+    CHECK_INT(F.nbatch, 2);
+    CHECK_INT(F.kinds[1][0], KB_EV_BOT_MEMBERSHIP);
+    CHECK_INT(F.chat_types[1][0], KB_CHAT_PRIVATE);
     /* the next one goes straight there */
     size_t before = F.nreq;
     r.id = 6;
