@@ -73,6 +73,8 @@ struct mx_send {
     char *card_id;                 /* event the buttons belong to (edits: the original) */
     char *buttons;
     char *body, *txn;              /* the PUT, while a private chat is being opened */
+    char *chat;                    /* a room, or a user id (their private chat) */
+    int held;                      /* waiting for the account's rate limit (gate) */
     kb_send_done_fn done;
     void *ud;
 };
@@ -132,6 +134,7 @@ struct mx {
     size_t name_pos;
     struct mx_req *reqs;
     struct mx_send *sends;
+    int64_t gate;                  /* a 429's wait in progress: every send holds */
 };
 
 static void run_step(struct mx *mx);
@@ -1341,6 +1344,7 @@ static void run_step(struct mx *mx)
 
 static void send_free(struct mx_send *s)
 {
+    free(s->chat);
     free(s->card_id);
     free(s->buttons);
     free(s->body);
@@ -1367,6 +1371,44 @@ static void send_finish(struct mx *mx, struct mx_send *s, const struct kb_send_r
     send_unlink(mx, s);
     s->done(s->ud, res);
     send_free(s);
+}
+
+/* The homeserver's rate limit is the account's, not a room's: after a 429
+   every send waits retry_after_ms (the latest one asked), then the held
+   ones go out. */
+static void gate_open(void *ud);
+
+static void gate_close(struct mx *mx, long ms)
+{
+    if (mx->gate > 0)
+        mx->svc->timer_cancel(mx->svc->ctx, mx->gate);
+    mx->gate = mx->stopped ? 0 : mx->svc->timer_start(mx->svc->ctx, (uint64_t)ms, gate_open, mx);
+    if (mx->gate < 0)
+        mx->gate = 0;
+}
+
+static int send_start(struct mx *mx, struct mx_send *s);
+
+/* Release the held sends (stopping: hand them back for the next run). */
+static void gate_release(struct mx *mx)
+{
+    for (struct mx_send *s = mx->sends, *next; s; s = next) {
+        next = s->next;
+        if (!s->held)
+            continue;
+        s->held = 0;
+        if (mx->stopped || send_start(mx, s)) {
+            struct kb_send_result res = {.outcome = KB_SEND_RETRY};
+            send_finish(mx, s, &res);
+        }
+    }
+}
+
+static void gate_open(void *ud)
+{
+    struct mx *mx = ud;
+    mx->gate = 0;
+    gate_release(mx);
 }
 
 static void send_done(void *ud, const struct kb_http_response *resp)
@@ -1397,6 +1439,8 @@ static void send_done(void *ud, const struct kb_http_response *resp)
         mx_error_read(resp, &err);
         token_rejected(mx, &err);
     }
+    if (c.outcome == KB_SEND_RETRY && c.retry_after_ms > 0)
+        gate_close(mx, c.retry_after_ms);
     send_finish(mx, s, &res);
 }
 
@@ -1446,8 +1490,10 @@ static void open_done(void *ud, const struct kb_http_response *resp)
         snprintf(why, sizeof why, "cannot open a private chat with %s (status %ld %s: %s)", q->user,
                  err.status, err.errcode[0] ? err.errcode : "-", err.error[0] ? err.error : "no room id");
         res.description = why;
-        if (resp->outcome == KB_HTTP_DONE && resp->status == 429)
-            res.retry_after_ms = err.retry_after_ms > 0 ? err.retry_after_ms : 0;
+        if (resp->outcome == KB_HTTP_DONE && resp->status == 429 && err.retry_after_ms > 0) {
+            res.retry_after_ms = err.retry_after_ms;
+            gate_close(mx, err.retry_after_ms);
+        }
         else if (resp->outcome == KB_HTTP_DONE && resp->status == 401)
             res.outcome = KB_SEND_FATAL;
         else if (resp->outcome == KB_HTTP_DONE && resp->status >= 400 && resp->status < 500)
@@ -1512,7 +1558,9 @@ static int mx_send_op(struct adapter *a, const struct kb_reply *r, kb_send_done_
     s->card_id = r->kind == KB_REPLY_EDIT ? xstrdup(r->edit_message_id) : NULL;
     s->body = body;
     s->txn = xstrdup(txn);
-    int rc = to_user ? send_direct(mx, s, r->chat_id) : send_put(mx, s, r->chat_id);
+    s->chat = xstrdup(r->chat_id);
+    s->held = mx->gate > 0;
+    int rc = s->held ? 0 : send_start(mx, s);
     if (rc) {
         send_free(s);
         return rc;
@@ -1522,6 +1570,11 @@ static int mx_send_op(struct adapter *a, const struct kb_reply *r, kb_send_done_
         mx->sends->prev = s;
     mx->sends = s;
     return 0;
+}
+
+static int send_start(struct mx *mx, struct mx_send *s)
+{
+    return s->chat[0] == '@' ? send_direct(mx, s, s->chat) : send_put(mx, s, s->chat);
 }
 
 /* ==== lifecycle ========================================================= */
@@ -1615,6 +1668,10 @@ static void mx_stop(struct adapter *a)
     if (mx->timer > 0)
         mx->svc->timer_cancel(mx->svc->ctx, mx->timer);
     mx->timer = 0;
+    if (mx->gate > 0)
+        mx->svc->timer_cancel(mx->svc->ctx, mx->gate);
+    mx->gate = 0;
+    gate_release(mx);
 }
 
 static void wipe_free(char *s)

@@ -423,6 +423,37 @@ TEST(a_room_we_opened_is_private_from_its_first_events)
     stop(a);
 }
 
+TEST(a_send_429_holds_every_send_of_the_account_for_retry_after_ms)
+{
+    struct adapter *a = start();
+    ready("{}");
+    answer(200, "{\"next_batch\":\"s1\"}");
+    struct kb_reply r = {.id = 5, .kind = KB_REPLY_SEND, .chat_id = "!r:hs.test", .text = "hi"};
+    CHECK_INT(a->ops->send(a, &r, on_sent, NULL), 0);
+    answer(429, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":700}");
+    CHECK_INT(F.sent_outcome[0], KB_SEND_RETRY);
+    CHECK_INT(F.timer[F.ntimer - 1].ms, 700);
+    /* another room: the limit is the account's, so it waits too */
+    size_t before = F.nreq;
+    struct kb_reply other = {.id = 6, .kind = KB_REPLY_SEND, .chat_id = "!other:hs.test", .text = "yo"};
+    CHECK_INT(a->ops->send(a, &other, on_sent, NULL), 0);
+    CHECK_INT(F.nreq, before);
+    fire_last_timer();
+    CHECK_INT(F.nreq, before + 1);
+    CHECK_CONTAINS(F.req[F.nreq - 1].url, "/rooms/%21other%3Ahs.test/send/m.room.message/kb");
+    answer(200, "{\"event_id\":\"$ok\"}");
+    CHECK_INT(F.nsent, 2);
+    CHECK_INT(F.sent_outcome[1], KB_SEND_OK);
+    /* held at shutdown: handed back for the next run */
+    CHECK_INT(a->ops->send(a, &r, on_sent, NULL), 0);
+    answer(429, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":900}");
+    CHECK_INT(a->ops->send(a, &other, on_sent, NULL), 0);
+    a->ops->stop(a);
+    CHECK_INT(F.nsent, 4);
+    CHECK_INT(F.sent_outcome[3], KB_SEND_RETRY);
+    stop(a);
+}
+
 TEST_MAIN(T(token_travels_as_bearer_and_401_stops_the_adapter), T(sync_429_waits_exactly_retry_after_ms),
           T(first_sync_records_rooms_not_history_then_roles_from_power_levels),
           T(a_failed_deliver_keeps_the_cursor_and_retries_the_batch),
@@ -432,4 +463,5 @@ TEST_MAIN(T(token_travels_as_bearer_and_401_stops_the_adapter), T(sync_429_waits
           T(a_private_message_to_a_member_opens_one_direct_chat),
           T(a_member_who_cannot_be_invited_gets_the_group),
           T(direct_chats_are_private_and_reactions_are_marked_and_taken_back),
-          T(a_room_we_opened_is_private_from_its_first_events))
+          T(a_room_we_opened_is_private_from_its_first_events),
+          T(a_send_429_holds_every_send_of_the_account_for_retry_after_ms))
