@@ -19,6 +19,8 @@
  *  - Invitations are accepted when matrix.invites allows the inviter
  *    (mx_invite_allowed), otherwise rejected; joins and leaves/kicks of the
  *    bot itself become KB_EV_BOT_MEMBERSHIP.
+ *  - A 429 on a send holds every send for retry_after_ms (the limit is the
+ *    account's); held sends are handed back (retry) when the adapter stops.
  *  - Replies are m.notice with HTML; the txnId "kb<nonce>.<outbox row>"
  *    (the nonce is the cursor "mx:txn", drawn once per database) makes a
  *    retried send the same transaction, so unanswered sends are retried
