@@ -1686,6 +1686,8 @@ static void mx_destroy(struct adapter *a)
     if (!a)
         return;
     struct mx *mx = a->priv;
+    for (struct mx_send *s = mx->sends; s; s = s->next)
+        s->held = 0; /* freed below without an answer, like those in flight */
     mx_stop(a);
     for (struct mx_req *q = mx->reqs; q;) {
         struct mx_req *next = q->next;
