@@ -44,14 +44,14 @@
 #define MX_SECRET_LOGIN "matrix.login"
 #define MX_CARDS 256               /* recent messages with buttons (or known not to be) */
 #define MX_RAW_KEEP_MAX 4096       /* bytes of an unreadable event kept for inspection */
-#define MX_REACTIONS 2048          /* recent vote reactions, for their redaction */
 #define MX_NAMES 4096              /* display names seen in member events */
 #define MX_API "/_matrix/client/v3"
 #define MX_GAP_PAGES 20            /* a limited timeline is filled up to 20 x 500 events */
 #define MX_GAP_KEY "org.kocbot.gap" /* where fetched older events wait in the sync JSON */
+#define MX_OPEN_WAIT_MS 100        /* a batch waits this long for a createRoom in flight */
 
-enum step { STEP_NONE = 0, STEP_LOGIN, STEP_WHOAMI, STEP_SYNC, STEP_PREPARE, STEP_DELIVER };
-enum req_kind { RQ_CONTROL = 0, RQ_POWER, RQ_CARD, RQ_INVITE, RQ_GAP, RQ_SEND };
+enum step { STEP_NONE = 0, STEP_LOGIN, STEP_WHOAMI, STEP_DIRECT, STEP_SYNC, STEP_PREPARE, STEP_DELIVER };
+enum req_kind { RQ_CONTROL = 0, RQ_POWER, RQ_CARD, RQ_INVITE, RQ_GAP, RQ_SEND, RQ_OPEN, RQ_DIRECT };
 
 struct mx;
 
@@ -62,16 +62,19 @@ struct mx_req {
     enum step step;                /* RQ_CONTROL */
     char *room;                    /* RQ_POWER, RQ_CARD, RQ_INVITE, RQ_GAP */
     char *event_id;                /* RQ_CARD */
+    char *user;                    /* RQ_INVITE to a direct chat: the inviter */
     int pages;                     /* RQ_GAP: pages fetched so far */
-    struct mx_send *send;          /* RQ_SEND */
+    struct mx_send *send;          /* RQ_SEND, RQ_OPEN */
 };
 
 struct mx_send {
     struct mx *mx;
     struct mx_send *prev, *next;
-    struct mx_req *req;
     char *card_id;                 /* event the buttons belong to (edits: the original) */
     char *buttons;
+    char *body, *txn;              /* the PUT, while a private chat is being opened */
+    char *chat;                    /* a room, or a user id (their private chat) */
+    int held;                      /* waiting for the account's rate limit (gate) */
     kb_send_done_fn done;
     void *ud;
 };
@@ -88,10 +91,6 @@ struct mx_room {
 struct mx_card {
     char *event_id;
     struct mx_buttons bt;          /* bt.n == 0: not a card */
-};
-
-struct mx_reaction {
-    char *event_id, *room, *sender, *data;
 };
 
 struct mx_name {
@@ -128,15 +127,18 @@ struct mx {
     size_t nrooms, cap_rooms;
     struct mx_card cards[MX_CARDS];
     size_t card_pos;
-    struct mx_reaction reactions[MX_REACTIONS];
-    size_t reaction_pos;
+    cJSON *direct;                 /* m.direct (mx_direct_parse): our private chats */
+    int direct_read;               /* read at start: sends to members may open chats */
+    int direct_saving, direct_dirty; /* one PUT of it at a time; another owed */
     struct mx_name names[MX_NAMES];
     size_t name_pos;
     struct mx_req *reqs;
     struct mx_send *sends;
+    int64_t gate;                  /* a 429's wait in progress: every send holds */
 };
 
 static void run_step(struct mx *mx);
+static int is_user_id(const char *s);
 
 /* ==== logging (secrets scrubbed) ======================================= */
 
@@ -223,29 +225,6 @@ static void card_put(struct mx *mx, const char *event_id, struct mx_buttons *bt)
     memset(bt, 0, sizeof *bt);
 }
 
-static void reaction_put(struct mx *mx, const char *event_id, const char *room,
-                         const char *sender, const char *data)
-{
-    struct mx_reaction *r = &mx->reactions[mx->reaction_pos];
-    mx->reaction_pos = (mx->reaction_pos + 1) % MX_REACTIONS;
-    free(r->event_id);
-    free(r->room);
-    free(r->sender);
-    free(r->data);
-    r->event_id = xstrdup(event_id);
-    r->room = xstrdup(room);
-    r->sender = xstrdup(sender);
-    r->data = xstrdup(data);
-}
-
-static const struct mx_reaction *reaction_find(const struct mx *mx, const char *event_id)
-{
-    for (size_t i = 0; i < MX_REACTIONS; i++)
-        if (mx->reactions[i].event_id && strcmp(mx->reactions[i].event_id, event_id) == 0)
-            return &mx->reactions[i];
-    return NULL;
-}
-
 static void name_put(struct mx *mx, const char *user, const char *name)
 {
     for (size_t i = 0; i < MX_NAMES; i++)
@@ -287,6 +266,7 @@ static void req_free(struct mx_req *q)
 {
     free(q->room);
     free(q->event_id);
+    free(q->user);
     free(q);
 }
 
@@ -365,6 +345,7 @@ static const char *step_name(enum step s)
     switch (s) {
     case STEP_LOGIN: return "login";
     case STEP_WHOAMI: return "whoami";
+    case STEP_DIRECT: return "direct chats";
     case STEP_SYNC: return "sync";
     case STEP_PREPARE: return "prepare";
     case STEP_DELIVER: return "deliver";
@@ -453,7 +434,7 @@ static struct kb_event *new_event(struct mx *mx, enum kb_event_kind kind, const 
     ev->kind = kind;
     ev->platform = mx_adapter_kind.platform;
     ev->chat_id = keep(mx, room);
-    ev->chat_type = KB_CHAT_GROUP;
+    ev->chat_type = mx_direct_partner(mx->direct, room) ? KB_CHAT_PRIVATE : KB_CHAT_GROUP;
     ev->bot_username = mx->localpart;
     return ev;
 }
@@ -584,6 +565,59 @@ static void card_done(void *ud, const struct kb_http_response *resp)
     req_free(q);
 }
 
+/* ==== direct chats ====================================================== */
+
+static void direct_save(struct mx *mx);
+
+static void direct_saved(void *ud, const struct kb_http_response *resp)
+{
+    struct mx_req *q = ud;
+    struct mx *mx = q->mx;
+    req_unlink(mx, q);
+    if (mx) {
+        mx->direct_saving = 0;
+        if (resp->outcome != KB_HTTP_DONE || resp->status != 200) {
+            struct mx_error err;
+            mx_error_read(resp, &err);
+            mx_log(mx, KB_LOG_WARN, "recording the private chats (m.direct) failed (status %ld %s); "
+                   "after a restart another one may be opened", err.status, err.errcode);
+        }
+        if (mx->direct_dirty)
+            direct_save(mx);
+    }
+    req_free(q);
+}
+
+/* PUT the whole m.direct: one at a time, so an older map never lands last. */
+static void direct_save(struct mx *mx)
+{
+    mx->direct_dirty = mx->direct_saving;
+    if (mx->direct_saving || mx->stopped)
+        return;
+    char *eu = mx_url_escape_dup(mx->me);
+    struct sbuf path = {0};
+    sbuf_addf(&path, MX_API "/user/%s/account_data/m.direct", eu);
+    struct mx_req *q = xcalloc(1, sizeof *q);
+    q->kind = RQ_DIRECT;
+    if (start_req(mx, "PUT", path.s, cJSON_PrintUnformatted(mx->direct), "account_data",
+                  mx->request_ms, direct_saved, q)) {
+        mx_log(mx, KB_LOG_WARN, "recording the private chats (m.direct) not started");
+        req_free(q);
+    } else {
+        mx->direct_saving = 1;
+    }
+    free(eu);
+    sbuf_free(&path);
+}
+
+/* room is the private chat with user: from now on (the next events in it
+   are private), and in the account data, for a restart and other clients. */
+static void direct_add(struct mx *mx, const char *user, const char *room)
+{
+    mx_direct_add(mx->direct, user, room);
+    direct_save(mx);
+}
+
 static void invite_done(void *ud, const struct kb_http_response *resp)
 {
     struct mx_req *q = ud;
@@ -595,6 +629,8 @@ static void invite_done(void *ud, const struct kb_http_response *resp)
             mx_error_read(resp, &err);
             mx_log(mx, KB_LOG_WARN, "answering the invitation to %s failed "
                    "(status %ld %s: %s)", q->room, err.status, err.errcode, err.error);
+        } else if (q->user) {
+            direct_add(mx, q->user, q->room);
         }
         prepare_done_one(mx, resp);
     }
@@ -606,6 +642,14 @@ static void invite_done(void *ud, const struct kb_http_response *resp)
    prepared again after retry_after_ms or a back-off, so a rate limit never
    turns an admin into a member or loses an invitation.  Other failures
    count as "not found". */
+static int opening(const struct mx *mx)
+{
+    for (const struct mx_req *q = mx->reqs; q; q = q->next)
+        if (q->kind == RQ_OPEN)
+            return 1;
+    return 0;
+}
+
 static void prepare_done_one(struct mx *mx, const struct kb_http_response *resp)
 {
     if (resp && (resp->outcome != KB_HTTP_DONE || resp->status == 429 || resp->status >= 500)) {
@@ -621,7 +665,11 @@ static void prepare_done_one(struct mx *mx, const struct kb_http_response *resp)
         return;
     long wait = mx->lookup_wait_ms;
     mx->lookup_wait_ms = 0;
-    if (wait == 0) {
+    if (wait == 0 && opening(mx)) {
+        /* a private chat being opened may show up in this batch before
+           createRoom answers: its first events must not read as a group's */
+        schedule(mx, MX_OPEN_WAIT_MS);
+    } else if (wait == 0) {
         build_and_deliver(mx);
     } else if (wait > 0) {
         mx_log(mx, KB_LOG_WARN, "a lookup was rate limited: the batch waits %ld ms", wait);
@@ -631,8 +679,8 @@ static void prepare_done_one(struct mx *mx, const struct kb_http_response *resp)
     }
 }
 
-static void lookup(struct mx *mx, enum req_kind kind, const char *method, const char *path,
-                   const char *room, const char *event_id, kb_http_done_fn done)
+static struct mx_req *lookup(struct mx *mx, enum req_kind kind, const char *method, const char *path,
+                             const char *room, const char *event_id, kb_http_done_fn done)
 {
     struct mx_req *q = xcalloc(1, sizeof *q);
     q->kind = kind;
@@ -644,9 +692,10 @@ static void lookup(struct mx *mx, enum req_kind kind, const char *method, const 
                   mx->request_ms, done, q)) {
         mx_log(mx, KB_LOG_WARN, "lookup for %s not started", room);
         req_free(q);
-        return;
+        return NULL;
     }
     mx->pending++;
+    return q; /* answered later, from the loop */
 }
 
 static char *room_path_dup(const char *room, const char *tail)
@@ -761,8 +810,8 @@ static void gap_done(void *ud, const struct kb_http_response *resp)
     req_free(q);
 }
 
-/* The inviter of the bot in an invited room, or NULL. */
-static const char *inviter_of(const struct mx *mx, const cJSON *room)
+/* The event inviting the bot into an invited room, or NULL. */
+static const cJSON *invitation_of(const struct mx *mx, const cJSON *room)
 {
     const cJSON *ev;
     cJSON_ArrayForEach(ev, events_of(room, "invite_state")) {
@@ -770,7 +819,7 @@ static const char *inviter_of(const struct mx *mx, const cJSON *room)
         const char *membership = str_at(obj_at(ev, "content"), "membership");
         if (type && sk && membership && strcmp(type, "m.room.member") == 0 &&
             strcmp(sk, mx->me) == 0 && strcmp(membership, "invite") == 0)
-            return str_at(ev, "sender");
+            return ev;
     }
     return NULL;
 }
@@ -797,12 +846,18 @@ static void prepare(struct mx *mx)
     cJSON_ArrayForEach(room, obj_at(rooms, "invite")) {
         if (!room_id_ok(room->string))
             continue;
-        const char *inviter = inviter_of(mx, room);
+        const cJSON *invitation = invitation_of(mx, room);
+        const char *inviter = str_at(invitation, "sender");
         int ok = mx_invite_allowed(mx->invites, mx->me, inviter);
+        /* a private chat (is_direct): joined as the inviter's */
+        int direct = ok && inviter && inviter[0] == '@' &&
+                     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj_at(invitation, "content"), "is_direct"));
         mx_log(mx, KB_LOG_INFO, "invited to %s by %s: %s", room->string,
-               inviter ? inviter : "?", ok ? "joining" : "refused (matrix.invites)");
+               inviter ? inviter : "?", !ok ? "refused (matrix.invites)" : direct ? "joining (private chat)" : "joining");
         char *path = room_path_dup(room->string, ok ? "/join" : "/leave");
-        lookup(mx, RQ_INVITE, "POST", path, room->string, NULL, invite_done);
+        struct mx_req *q = lookup(mx, RQ_INVITE, "POST", path, room->string, NULL, invite_done);
+        if (q && direct)
+            q->user = xstrdup(inviter);
         free(path);
     }
     prepare_done_one(mx, NULL);
@@ -815,6 +870,7 @@ static void membership_event(struct mx *mx, const char *room, const char *key, i
     struct kb_event *ev = new_event(mx, KB_EV_BOT_MEMBERSHIP, room);
     ev->message_id = keep(mx, key);
     ev->bot_active = active;
+    ev->user_id = keep(mx, mx_direct_partner(mx->direct, room)); /* whose private chat */
     struct mx_room *r = room_get(mx, room);
     ev->chat_title = keep(mx, r->title);
     ev->time = mx->svc->now_ms(mx->svc->ctx) / 1000;
@@ -881,13 +937,19 @@ static void own_event(struct mx *mx, const char *room_id, const cJSON *ev)
     const cJSON *rel = relation(content);
     const char *rt = str_at(rel, "rel_type"), *orig = str_at(rel, "event_id");
     int edit = rt && orig && strcmp(rt, "m.replace") == 0;
-    /* an edit without buttons (a closed poll) ends the card's reactions */
-    if (mx_content_buttons(content, &bt) == 0 || edit)
+    /* an edit without buttons (a closed poll) keeps the card's: a reaction
+       on it is then refused by the core, as a typed vote would be */
+    if (mx_content_buttons(content, &bt) == 0 && bt.n)
         card_put(mx, edit ? orig : id, &bt);
     mx_buttons_free(&bt);
     int64_t row = mx_txn_row(mx->nonce, str_at(obj_at(ev, "unsigned"), "transaction_id"));
-    if (row > 0) {
+    /* a private message may have been addressed to the member (the room
+       was opened for it): the row is found under either name */
+    const char *partner = mx_direct_partner(mx->direct, room_id);
+    for (int k = 0; row > 0 && k < (partner ? 2 : 1); k++) {
         struct kb_event *e = new_event(mx, KB_EV_DELIVERED, room_id);
+        if (k)
+            e->chat_id = keep(mx, partner);
         e->message_id = keep(mx, id);
         e->outbox_id = row;
     }
@@ -899,36 +961,34 @@ static void reaction_event(struct mx *mx, const char *room_id, const cJSON *ev)
     const char *rt = str_at(rel, "rel_type"), *target = str_at(rel, "event_id");
     int idx = mx_keycap_index(str_at(rel, "key"));
     const struct mx_card *card = target ? card_find(mx, target) : NULL;
-    if (!rt || strcmp(rt, "m.annotation") != 0 || idx < 0 || !card ||
-        (size_t)idx >= card->bt.n || is_redacted(ev))
+    if (!rt || strcmp(rt, "m.annotation") != 0 || idx < 0 || !card || !card->bt.n || is_redacted(ev))
+        return;
+    char beyond[64]; /* a keycap past the options of a poll: refused like a typed vote */
+    const char *data = (size_t)idx < card->bt.n ? card->bt.data[idx]
+                       : mx_vote_beyond(&card->bt, (size_t)idx, beyond, sizeof beyond) == 0 ? beyond
+                                                                                         : NULL;
+    if (!data)
         return;
     struct kb_event *e = new_event(mx, KB_EV_CALLBACK, room_id);
     set_sender(mx, e, ev, room_id);
     e->callback_id = e->message_id;
-    e->callback_data = keep(mx, card->bt.data[idx]);
+    e->callback_data = keep(mx, data);
     e->reply_to_message_id = keep(mx, target);
-    if (e->message_id && e->user_id)
-        reaction_put(mx, e->message_id, room_id, e->user_id, e->callback_data);
+    e->reaction = 1;
 }
 
+/* Any redaction may take back a reaction: the core knows which reactions
+   voted (durably, with the vote) and lets only their sender withdraw. */
 static void redaction_event(struct mx *mx, const char *room_id, const cJSON *ev)
 {
     const char *redacts = str_at(obj_at(ev, "content"), "redacts");
     if (!redacts)
         redacts = str_at(ev, "redacts"); /* room versions before 11 */
-    const char *sender = str_at(ev, "sender");
-    const struct mx_reaction *r = redacts ? reaction_find(mx, redacts) : NULL;
-    /* only the voter takes a vote back; a moderator's clean-up is not a vote */
-    if (!r || !sender || strcmp(r->room, room_id) != 0 || strcmp(r->sender, sender) != 0 ||
-        strncmp(r->data, "/vote ", 6) != 0)
+    if (!redacts)
         return;
-    struct sbuf cmd = {0};
-    sbuf_addf(&cmd, "/unvote %s", r->data + 6);
-    struct kb_event *e = new_event(mx, KB_EV_CALLBACK, room_id);
+    struct kb_event *e = new_event(mx, KB_EV_REACTION_REMOVED, room_id);
     set_sender(mx, e, ev, room_id);
-    e->callback_id = e->message_id;
-    e->callback_data = keep(mx, cmd.s);
-    sbuf_free(&cmd);
+    e->callback_id = keep(mx, redacts);
 }
 
 /* An event without a type or a sender cannot be read: it is logged and kept
@@ -979,8 +1039,28 @@ static void timeline_event(struct mx *mx, const char *room_id, const cJSON *ev, 
     }
 }
 
+/* A private chat we opened (our invitation carries is_direct) is known
+   from its first events, even when they come before createRoom's answer,
+   or after a crash that lost it. */
+static void note_opened_direct(struct mx *mx, const char *room_id, const cJSON *events)
+{
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, events) {
+        const char *type = str_at(ev, "type"), *sk = str_at(ev, "state_key"), *sender = str_at(ev, "sender");
+        const cJSON *content = obj_at(ev, "content");
+        const char *m = str_at(content, "membership");
+        if (type && sk && sender && m && strcmp(type, "m.room.member") == 0 && strcmp(sender, mx->me) == 0 &&
+            strcmp(m, "invite") == 0 && is_user_id(sk) && strlen(sk) < 256 &&
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(content, "is_direct")) &&
+            !mx_direct_partner(mx->direct, room_id))
+            direct_add(mx, sk, room_id);
+    }
+}
+
 static void build_room(struct mx *mx, const char *room_id, const cJSON *room, int history)
 {
+    note_opened_direct(mx, room_id, events_of(room, "state"));
+    note_opened_direct(mx, room_id, events_of(room, "timeline"));
     /* what a limited timeline left out comes first (it was fetched newest
        first); then the state at the timeline's start, then the timeline */
     const cJSON *gap = cJSON_GetObjectItemCaseSensitive(room, MX_GAP_KEY);
@@ -1011,10 +1091,26 @@ static void build_left_room(struct mx *mx, const char *room_id, const cJSON *roo
     }
 }
 
+/* The private chats first: they decide which rooms' events are private. */
+static void read_account_data(struct mx *mx)
+{
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, events_of(mx->sync, "account_data")) {
+        const char *type = str_at(ev, "type");
+        const cJSON *content = obj_at(ev, "content");
+        /* while our own change is on its way, the server's copy is older */
+        if (type && content && strcmp(type, "m.direct") == 0 && !mx->direct_saving) {
+            cJSON_Delete(mx->direct);
+            mx->direct = mx_direct_parse(content);
+        }
+    }
+}
+
 static void build_and_deliver(struct mx *mx)
 {
     int history = mx->since[0] == '\0';
     mx->nevs = 0;
+    read_account_data(mx);
     const cJSON *rooms = obj_at(mx->sync, "rooms");
     const cJSON *room;
     cJSON_ArrayForEach(room, obj_at(rooms, "join"))
@@ -1143,9 +1239,11 @@ static void control_done(void *ud, const struct kb_http_response *resp)
     req_free(q);
     if (!mx || mx->stopped || mx->fatal)
         return;
-    const char *what = step == STEP_LOGIN ? "login" : step == STEP_WHOAMI ? "whoami" : "sync";
+    const char *what = step_name(step);
     cJSON *root = resp->outcome == KB_HTTP_DONE && resp->status == 200
                       ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
+    if (step == STEP_DIRECT && resp->outcome == KB_HTTP_DONE && resp->status == 404)
+        root = cJSON_CreateObject(); /* no private chats recorded yet */
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         struct mx_error err;
@@ -1177,10 +1275,18 @@ static void control_done(void *ud, const struct kb_http_response *resp)
             mx_log(mx, KB_LOG_INFO, "running as %s (device %s)", mx->me,
                    mx->device[0] ? mx->device : "-");
             mx->backoff_ms = MX_BACKOFF_MIN_MS;
-            mx->step = STEP_SYNC;
+            mx->step = STEP_DIRECT;
             run_step(mx);
         }
         cJSON_Delete(root);
+    } else if (step == STEP_DIRECT) {
+        /* read before any send: a private chat is never opened twice */
+        cJSON_Delete(mx->direct);
+        mx->direct = mx_direct_parse(root);
+        mx->direct_read = 1;
+        cJSON_Delete(root);
+        mx->step = STEP_SYNC;
+        run_step(mx);
     } else {
         got_sync(mx, root); /* takes root */
     }
@@ -1199,6 +1305,15 @@ static void run_step(struct mx *mx)
     case STEP_WHOAMI:
         send_control(mx, "GET", MX_API "/account/whoami", NULL, "whoami", mx->request_ms);
         break;
+    case STEP_DIRECT: {
+        char *eu = mx_url_escape_dup(mx->me);
+        struct sbuf path = {0};
+        sbuf_addf(&path, MX_API "/user/%s/account_data/m.direct", eu);
+        send_control(mx, "GET", path.s, NULL, "account_data", mx->request_ms);
+        sbuf_free(&path);
+        free(eu);
+        break;
+    }
     case STEP_SYNC: {
         char *filter = mx_url_escape_dup(mx_sync_filter()), *since = mx_url_escape_dup(mx->since);
         struct sbuf path = {0};
@@ -1229,8 +1344,11 @@ static void run_step(struct mx *mx)
 
 static void send_free(struct mx_send *s)
 {
+    free(s->chat);
     free(s->card_id);
     free(s->buttons);
+    free(s->body);
+    free(s->txn);
     free(s);
 }
 
@@ -1245,6 +1363,54 @@ static void send_unlink(struct mx *mx, struct mx_send *s)
     s->prev = s->next = NULL;
 }
 
+/* Hand the outcome to the sender and forget the send. */
+static void send_finish(struct mx *mx, struct mx_send *s, const struct kb_send_result *res)
+{
+    if (res->outcome == KB_SEND_FAILED || res->outcome == KB_SEND_CHAT_GONE)
+        mx_log(mx, KB_LOG_WARN, "send dropped (%s)", res->description ? res->description : "-");
+    send_unlink(mx, s);
+    s->done(s->ud, res);
+    send_free(s);
+}
+
+/* The homeserver's rate limit is the account's, not a room's: after a 429
+   every send waits retry_after_ms (the latest one asked), then the held
+   ones go out. */
+static void gate_open(void *ud);
+
+static void gate_close(struct mx *mx, long ms)
+{
+    if (mx->gate > 0)
+        mx->svc->timer_cancel(mx->svc->ctx, mx->gate);
+    mx->gate = mx->stopped ? 0 : mx->svc->timer_start(mx->svc->ctx, (uint64_t)ms, gate_open, mx);
+    if (mx->gate < 0)
+        mx->gate = 0;
+}
+
+static int send_start(struct mx *mx, struct mx_send *s);
+
+/* Release the held sends (stopping: hand them back for the next run). */
+static void gate_release(struct mx *mx)
+{
+    for (struct mx_send *s = mx->sends, *next; s; s = next) {
+        next = s->next;
+        if (!s->held)
+            continue;
+        s->held = 0;
+        if (mx->stopped || send_start(mx, s)) {
+            struct kb_send_result res = {.outcome = KB_SEND_RETRY};
+            send_finish(mx, s, &res);
+        }
+    }
+}
+
+static void gate_open(void *ud)
+{
+    struct mx *mx = ud;
+    mx->gate = 0;
+    gate_release(mx);
+}
+
 static void send_done(void *ud, const struct kb_http_response *resp)
 {
     struct mx_req *q = ud;
@@ -1256,28 +1422,108 @@ static void send_done(void *ud, const struct kb_http_response *resp)
         return; /* adapter destroyed meanwhile */
     struct mx_send_class c;
     mx_classify_send(resp, &c);
-    if (c.outcome == KB_SEND_OK && (s->buttons || s->card_id)) {
+    if (c.outcome == KB_SEND_OK && s->buttons) {
         struct mx_buttons bt;
-        mx_buttons_parse(s->buttons, &bt); /* none: an edit that ends the card */
+        mx_buttons_parse(s->buttons, &bt);
         card_put(mx, s->card_id ? s->card_id : c.event_id, &bt);
         mx_buttons_free(&bt);
     }
-    if (c.outcome == KB_SEND_FAILED || c.outcome == KB_SEND_CHAT_GONE)
-        mx_log(mx, KB_LOG_WARN, "send dropped (%s)", c.description);
     struct kb_send_result res = {
         .outcome = c.outcome,
         .retry_after_ms = c.retry_after_ms,
         .message_id = c.outcome == KB_SEND_OK ? c.event_id : NULL,
         .description = c.description[0] ? c.description : NULL,
     };
-    send_unlink(mx, s);
     if (c.outcome == KB_SEND_FATAL && !mx->fatal) {
         struct mx_error err;
         mx_error_read(resp, &err);
         token_rejected(mx, &err);
     }
-    s->done(s->ud, &res);
-    send_free(s);
+    if (c.outcome == KB_SEND_RETRY && c.retry_after_ms > 0)
+        gate_close(mx, c.retry_after_ms);
+    send_finish(mx, s, &res);
+}
+
+/* PUT the message of s (its body is used up) into room. */
+static int send_put(struct mx *mx, struct mx_send *s, const char *room)
+{
+    char *er = mx_url_escape_dup(room), *et = mx_url_escape_dup(s->txn);
+    struct sbuf path = {0};
+    sbuf_addf(&path, MX_API "/rooms/%s/send/m.room.message/%s", er, et);
+    free(er);
+    free(et);
+    struct mx_req *q = xcalloc(1, sizeof *q);
+    q->kind = RQ_SEND;
+    q->send = s;
+    char *body = s->body;
+    s->body = NULL;
+    int rc = start_req(mx, "PUT", path.s, body, "send", mx->request_ms, send_done, q);
+    sbuf_free(&path);
+    if (rc)
+        req_free(q);
+    return rc;
+}
+
+static void open_done(void *ud, const struct kb_http_response *resp)
+{
+    struct mx_req *q = ud;
+    struct mx *mx = q->mx;
+    struct mx_send *s = q->send;
+    req_unlink(mx, q);
+    if (!mx || !s) {
+        req_free(q);
+        return;
+    }
+    cJSON *root = resp->outcome == KB_HTTP_DONE && resp->status == 200
+                      ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
+    const char *room = str_at(root, "room_id");
+    struct kb_send_result res = {.outcome = KB_SEND_RETRY};
+    char why[400] = "";
+    if (room && room_id_ok(room)) {
+        mx_log(mx, KB_LOG_INFO, "opened the private chat %s with %s", room, q->user);
+        direct_add(mx, q->user, room);
+        if (send_put(mx, s, room) == 0)
+            s = NULL; /* send_done finishes it */
+    } else {
+        struct mx_error err;
+        mx_error_read(resp, &err);
+        snprintf(why, sizeof why, "cannot open a private chat with %s (status %ld %s: %s)", q->user,
+                 err.status, err.errcode[0] ? err.errcode : "-", err.error[0] ? err.error : "no room id");
+        res.description = why;
+        if (resp->outcome == KB_HTTP_DONE && resp->status == 429 && err.retry_after_ms > 0) {
+            res.retry_after_ms = err.retry_after_ms;
+            gate_close(mx, err.retry_after_ms);
+        }
+        else if (resp->outcome == KB_HTTP_DONE && resp->status == 401)
+            res.outcome = KB_SEND_FATAL;
+        else if (resp->outcome == KB_HTTP_DONE && resp->status >= 400 && resp->status < 500)
+            res.outcome = KB_SEND_CHAT_GONE; /* no such user, or invitations refused: the group */
+        if (res.outcome == KB_SEND_FATAL && !mx->fatal)
+            token_rejected(mx, &err);
+    }
+    cJSON_Delete(root);
+    if (s)
+        send_finish(mx, s, &res);
+    req_free(q);
+}
+
+/* A private message addressed to a member (the core knows no private chat
+   with them): their private chat from m.direct, else one is opened
+   (POST /createRoom, is_direct) and recorded in m.direct. */
+static int send_direct(struct mx *mx, struct mx_send *s, const char *user)
+{
+    const char *room = mx_direct_room(mx->direct, user);
+    if (room)
+        return send_put(mx, s, room);
+    struct mx_req *q = xcalloc(1, sizeof *q);
+    q->kind = RQ_OPEN;
+    q->send = s;
+    q->user = xstrdup(user);
+    int rc = start_req(mx, "POST", MX_API "/createRoom", mx_encode_direct_room_dup(user), "createRoom",
+                       mx->request_ms, open_done, q);
+    if (rc)
+        req_free(q);
+    return rc;
 }
 
 static int mx_send_op(struct adapter *a, const struct kb_reply *r, kb_send_done_fn done, void *ud)
@@ -1293,39 +1539,42 @@ static int mx_send_op(struct adapter *a, const struct kb_reply *r, kb_send_done_
         done(ud, &res);
         return 0;
     }
+    int to_user = r->chat_id[0] == '@';
+    if (to_user && (!is_user_id(r->chat_id) || strlen(r->chat_id) >= 256))
+        return KB_EINVAL;
+    if (to_user && !mx->direct_read)
+        return KB_ESHUTDOWN; /* not yet: which private chats exist is read at start */
     char txn[96];
     char *body = mx_encode_message_dup(r, a->max_text);
     if (!body || mx_txn_id(mx->nonce, r->id, txn, sizeof txn)) {
         free(body);
         return KB_EINVAL;
     }
-    char *er = mx_url_escape_dup(r->chat_id), *et = mx_url_escape_dup(txn);
-    struct sbuf path = {0};
-    sbuf_addf(&path, MX_API "/rooms/%s/send/m.room.message/%s", er, et);
-    free(er);
-    free(et);
     struct mx_send *s = xcalloc(1, sizeof *s);
     s->mx = mx;
     s->done = done;
     s->ud = ud;
     s->buttons = r->buttons && *r->buttons ? xstrdup(r->buttons) : NULL;
     s->card_id = r->kind == KB_REPLY_EDIT ? xstrdup(r->edit_message_id) : NULL;
-    struct mx_req *q = xcalloc(1, sizeof *q);
-    q->kind = RQ_SEND;
-    q->send = s;
-    int rc = start_req(mx, "PUT", path.s, body, "send", mx->request_ms, send_done, q);
-    sbuf_free(&path);
+    s->body = body;
+    s->txn = xstrdup(txn);
+    s->chat = xstrdup(r->chat_id);
+    s->held = mx->gate > 0;
+    int rc = s->held ? 0 : send_start(mx, s);
     if (rc) {
-        req_free(q);
         send_free(s);
         return rc;
     }
-    s->req = q;
     s->next = mx->sends;
     if (mx->sends)
         mx->sends->prev = s;
     mx->sends = s;
     return 0;
+}
+
+static int send_start(struct mx *mx, struct mx_send *s)
+{
+    return s->chat[0] == '@' ? send_direct(mx, s, s->chat) : send_put(mx, s, s->chat);
 }
 
 /* ==== lifecycle ========================================================= */
@@ -1419,6 +1668,10 @@ static void mx_stop(struct adapter *a)
     if (mx->timer > 0)
         mx->svc->timer_cancel(mx->svc->ctx, mx->timer);
     mx->timer = 0;
+    if (mx->gate > 0)
+        mx->svc->timer_cancel(mx->svc->ctx, mx->gate);
+    mx->gate = 0;
+    gate_release(mx);
 }
 
 static void wipe_free(char *s)
@@ -1433,6 +1686,8 @@ static void mx_destroy(struct adapter *a)
     if (!a)
         return;
     struct mx *mx = a->priv;
+    for (struct mx_send *s = mx->sends; s; s = s->next)
+        s->held = 0; /* freed below without an answer, like those in flight */
     mx_stop(a);
     for (struct mx_req *q = mx->reqs; q;) {
         struct mx_req *next = q->next;
@@ -1459,12 +1714,7 @@ static void mx_destroy(struct adapter *a)
         free(mx->cards[i].event_id);
         mx_buttons_free(&mx->cards[i].bt);
     }
-    for (size_t i = 0; i < MX_REACTIONS; i++) {
-        free(mx->reactions[i].event_id);
-        free(mx->reactions[i].room);
-        free(mx->reactions[i].sender);
-        free(mx->reactions[i].data);
-    }
+    cJSON_Delete(mx->direct);
     for (size_t i = 0; i < MX_NAMES; i++) {
         free(mx->names[i].user);
         free(mx->names[i].name);
@@ -1506,6 +1756,7 @@ int mx_adapter_new(const struct mx_options *o, const struct adapter_services *sv
     mx->device_cfg = xstrdup(o->device_id && *o->device_id ? o->device_id : "KOCBOT");
     mx->invites = xstrdup(o->invites ? o->invites : "");
     mx->since = xstrdup("");
+    mx->direct = cJSON_CreateObject();
     mx->svc = svc;
     mx->sync_timeout_s = o->sync_timeout_s > 0 ? o->sync_timeout_s : 30;
     mx->power_cache_s = o->power_cache_s >= 0 ? o->power_cache_s : 300;
@@ -1606,7 +1857,7 @@ const struct adapter_kind mx_adapter_kind = {
     .n_keys = sizeof mx_keys / sizeof mx_keys[0],
     .options_size = sizeof(struct mx_options),
     .caps = {.max_text = MX_MAX_TEXT, .paced = 0, .buttons = 0, .edits = 1, .reactions = 1,
-             .topics = 0, .direct_messages = 0, .sender_role = 1},
+             .topics = 0, .direct_messages = 1, .opens_private = 1, .sender_role = 1},
     .check_user_id = check_user_id,
     .user_id_rule = "Matrix user ids look like @name:server",
     .create = mx_create,

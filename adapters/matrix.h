@@ -19,15 +19,32 @@
  *  - Invitations are accepted when matrix.invites allows the inviter
  *    (mx_invite_allowed), otherwise rejected; joins and leaves/kicks of the
  *    bot itself become KB_EV_BOT_MEMBERSHIP.
+ *  - A 429 on a send holds every send for retry_after_ms (the limit is the
+ *    account's); held sends are handed back (retry) when the adapter stops.
  *  - Replies are m.notice with HTML; the txnId "kb<nonce>.<outbox row>"
  *    (the nonce is the cursor "mx:txn", drawn once per database) makes a
  *    retried send the same transaction, so unanswered sends are retried
  *    freely.  An echo of our own event carrying unsigned.transaction_id
  *    becomes KB_EV_DELIVERED for that row.
  *  - Buttons: listed as keycap lines; a keycap reaction (1️⃣ …) on the card
- *    is the button press (KB_EV_CALLBACK), the redaction of a /vote
- *    reaction is "/unvote <poll> <option>".  Answers to presses have no
- *    Matrix equivalent (no toast): they are not posted.
+ *    is the button press (KB_EV_CALLBACK with reaction = 1; a keycap past a
+ *    poll card's options is a vote for that missing option, which the core
+ *    refuses by name), a redaction is KB_EV_REACTION_REMOVED of the event
+ *    it redacts: the core keeps which reactions voted, with the vote, and
+ *    withdraws that vote when its sender redacts it, after a restart too.
+ *    Answers to presses have no Matrix equivalent (no toast): the core tells
+ *    a refused reaction privately instead.  An edit without buttons (a
+ *    closed poll) keeps the card's, so a late reaction is refused, not
+ *    ignored.
+ *  - Private chats: the rooms in the bot's m.direct account data (read at
+ *    start, then from the sync) are private chats with that user; an
+ *    invitation with is_direct is joined and recorded there, and so is a
+ *    room whose events show our own is_direct invitation (one we opened).  A reply
+ *    addressed to a user id ("@alice:example.org": the core knows no private
+ *    chat with them) goes to their private chat, opened first when there is
+ *    none (POST /createRoom, is_direct, invited) and recorded in m.direct; a
+ *    user who cannot be invited makes the send KB_SEND_CHAT_GONE (the core
+ *    then posts it in the group).
  *  - Roles: power level >= the room's state_default is a chat admin when
  *    admins_are_operators is on; m.room.power_levels is cached for
  *    matrix.power_cache_s and replaced by a power-levels event in the sync.

@@ -288,6 +288,86 @@ const char *mx_strip_reply_fallback(const char *body)
     return *p == '\n' ? p + 1 : body;
 }
 
+int mx_vote_beyond(const struct mx_buttons *bt, size_t idx, char *out, size_t cap)
+{
+    size_t prefix = 0; /* "/vote <poll> ", the same in every button */
+    for (size_t i = 0; i < bt->n; i++) {
+        const char *d = bt->data[i];
+        size_t id = strncmp(d, "/vote ", 6) == 0 ? strspn(d + 6, "0123456789") : 0;
+        if (!id || d[6 + id] != ' ' || (i && (6 + id + 1 != prefix || strncmp(d, bt->data[0], prefix))))
+            return KB_ENOTFOUND;
+        prefix = 6 + id + 1;
+    }
+    int n = bt->n && idx >= bt->n ? snprintf(out, cap, "%.*s%zu", (int)prefix, bt->data[0], idx + 1) : -1;
+    return n < 0 || (size_t)n >= cap ? KB_ENOTFOUND : KB_OK;
+}
+
+/* ---- direct chats ------------------------------------------------------- */
+
+static int valid_id(const cJSON *v, char sigil)
+{
+    return cJSON_IsString(v) && v->valuestring[0] == sigil && strlen(v->valuestring) < 256 &&
+           utf8_valid(v->valuestring, strlen(v->valuestring)) &&
+           (sigil != '@' || strchr(v->valuestring, ':'));
+}
+
+cJSON *mx_direct_parse(const cJSON *content)
+{
+    cJSON *out = cJSON_CreateObject();
+    const cJSON *users = cJSON_IsObject(content) ? content : NULL, *user;
+    cJSON_ArrayForEach(user, users) {
+        cJSON key = {.type = cJSON_String, .valuestring = user->string};
+        if (!user->string || !valid_id(&key, '@') || !cJSON_IsArray(user) ||
+            cJSON_GetObjectItemCaseSensitive(out, user->string))
+            continue;
+        cJSON *rooms = cJSON_AddArrayToObject(out, user->string);
+        const cJSON *room;
+        cJSON_ArrayForEach(room, user)
+            if (valid_id(room, '!'))
+                cJSON_AddItemToArray(rooms, cJSON_CreateString(room->valuestring));
+    }
+    return out;
+}
+
+const char *mx_direct_partner(const cJSON *direct, const char *room)
+{
+    const cJSON *user, *r;
+    cJSON_ArrayForEach(user, direct)
+        cJSON_ArrayForEach(r, user)
+            if (strcmp(r->valuestring, room) == 0)
+                return user->string;
+    return NULL;
+}
+
+const char *mx_direct_room(const cJSON *direct, const char *user)
+{
+    const cJSON *rooms = cJSON_GetObjectItemCaseSensitive(direct, user);
+    int n = cJSON_GetArraySize(rooms);
+    return n > 0 ? cJSON_GetArrayItem(rooms, n - 1)->valuestring : NULL;
+}
+
+void mx_direct_add(cJSON *direct, const char *user, const char *room)
+{
+    cJSON *rooms = cJSON_GetObjectItemCaseSensitive(direct, user);
+    if (!rooms)
+        rooms = cJSON_AddArrayToObject(direct, user);
+    for (int i = cJSON_GetArraySize(rooms) - 1; i >= 0; i--)
+        if (strcmp(cJSON_GetArrayItem(rooms, i)->valuestring, room) == 0)
+            cJSON_DeleteItemFromArray(rooms, i);
+    cJSON_AddItemToArray(rooms, cJSON_CreateString(room));
+}
+
+char *mx_encode_direct_room_dup(const char *user)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddBoolToObject(root, "is_direct", 1);
+    cJSON_AddStringToObject(root, "preset", "trusted_private_chat");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "invite"), cJSON_CreateString(user));
+    char *out = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    return out;
+}
+
 /* ---- power levels ------------------------------------------------------ */
 
 static int read_level(const cJSON *v, int dflt)
@@ -395,7 +475,7 @@ char *mx_url_escape_dup(const char *s)
 
 const char *mx_sync_filter(void)
 {
-    return "{\"presence\":{\"types\":[]},\"account_data\":{\"types\":[]},"
+    return "{\"presence\":{\"types\":[]},\"account_data\":{\"types\":[\"m.direct\"]},"
            "\"room\":{\"ephemeral\":{\"types\":[]},\"account_data\":{\"types\":[]},"
            "\"state\":{\"types\":[\"m.room.member\",\"m.room.power_levels\",\"m.room.name\","
            "\"m.room.encryption\"],"

@@ -91,6 +91,26 @@ int mx_content_buttons(const cJSON *content, struct mx_buttons *out);
    line after them) that older clients put in front.  Points into body. */
 const char *mx_strip_reply_fallback(const char *body);
 
+/* A keycap beyond the card's buttons (idx >= bt->n) on a poll card: when
+   every button of bt is "/vote <poll> <n>" of one poll, "/vote <poll>
+   <idx + 1>" into out (the core then refuses the option as a typed vote
+   would) and 0; else KB_ENOTFOUND. */
+int mx_vote_beyond(const struct mx_buttons *bt, size_t idx, char *out, size_t cap);
+
+/* ---- direct chats (account data m.direct: user id -> [room ids]) ------- */
+
+/* The well-formed part of m.direct content (user ids with arrays of room
+   ids, anything else dropped): a new object, owned (cJSON_Delete). */
+cJSON *mx_direct_parse(const cJSON *content);
+/* The user whose direct chats include room, or NULL. */
+const char *mx_direct_partner(const cJSON *direct, const char *room);
+/* The newest direct chat with user (the last listed), or NULL. */
+const char *mx_direct_room(const cJSON *direct, const char *user);
+/* Record room as the newest direct chat with user (no duplicate). */
+void mx_direct_add(cJSON *direct, const char *user, const char *room);
+/* POST /createRoom body: a private chat with user (is_direct, invited). Owned. */
+char *mx_encode_direct_room_dup(const char *user);
+
 /* ---- power levels ----------------------------------------------------- */
 
 struct mx_power {
@@ -119,7 +139,8 @@ int mx_invite_allowed(const char *policy, const char *me, const char *inviter);
 char *mx_url_escape_dup(const char *s);
 
 /* The sync filter: only what the bot reads (messages, reactions,
-   redactions, membership, power levels, names), members lazily loaded. */
+   redactions, membership, power levels, names; of the account data its
+   direct chats), members lazily loaded. */
 const char *mx_sync_filter(void);
 
 /* POST /login body: password login as user with the fixed device_id.

@@ -55,6 +55,9 @@ struct adapter_caps {
     int reactions;                  /* emoji reactions on a message */
     int topics;                     /* forum topics inside a group */
     int direct_messages;            /* the bot can write to one person */
+    int opens_private;              /* ... even one who never wrote to it privately:
+                                       the adapter opens the private chat (a reply
+                                       addressed to the person's user id) */
     int sender_role;                /* the platform tells who is a chat admin */
 };
 

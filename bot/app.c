@@ -788,7 +788,14 @@ int app_run(const struct kb_config *cfg)
     uv_signal_start(&a->sigterm, on_signal, SIGTERM);
     signal(SIGPIPE, SIG_IGN);
     stop_signals_mask(SIG_UNBLOCK);
-    if (engine_open(&cfg->engine, &a->engine, err, sizeof err)) {
+    const struct adapter_kind *kinds[ADAPTER_MAX_KINDS];
+    size_t n_kinds = cfg_adapters(cfg, kinds);
+    struct engine_settings es = cfg->engine;
+    for (size_t i = 0; i < n_kinds; i++) /* the core addresses their members directly */
+        if (kinds[i]->caps.opens_private && es.n_private_openers < KB_MAX_PRIVATE_OPENERS)
+            snprintf(es.private_openers[es.n_private_openers++], sizeof es.private_openers[0], "%s",
+                     kinds[i]->platform);
+    if (engine_open(&es, &a->engine, err, sizeof err)) {
         log_error("bot", "%s", err);
         code = 1;
         goto out;
@@ -796,9 +803,7 @@ int app_run(const struct kb_config *cfg)
     engine_set_log(a->engine, engine_logger, NULL);
     menu_build(&a->menus[0], "en");
     menu_build(&a->menus[1], "zh-CN");
-
-    const struct adapter_kind *kinds[ADAPTER_MAX_KINDS];
-    a->n_slots = cfg_adapters(cfg, kinds);
+    a->n_slots = n_kinds;
     for (size_t i = 0; i < a->n_slots; i++) {
         struct slot *sl = &a->slots[i];
         sl->app = a;

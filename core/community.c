@@ -334,6 +334,29 @@ void community_drop_held(struct engine *e)
     e->n_deferred = 0;
 }
 
+/* The member's platform and user id when their platform's adapter opens a
+   private chat itself (settings.private_openers): 1 with both set (owned),
+   0 when it does not, or a negative KB_E*. */
+static int opener_identity(struct engine *e, int64_t member_id, char **platform, char **user)
+{
+    sqlite3_stmt *s = store_query(e->st, "SELECT platform, user_id FROM members WHERE id = ?",
+                                  VALS(SI(member_id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    if (rc == 1) {
+        rc = 0;
+        for (size_t i = 0; i < e->set.n_private_openers && !rc; i++)
+            rc = strcmp(e->set.private_openers[i], store_text(s, 0)) == 0;
+    }
+    if (rc == 1) {
+        *platform = xstrdup(store_text(s, 0));
+        *user = xstrdup(store_text(s, 1));
+    }
+    store_done(s);
+    return rc;
+}
+
 int member_tell_privately(struct engine *e, int64_t member_id, const char *markup,
                           const char *buttons, int64_t now, int *sent)
 {
@@ -349,6 +372,8 @@ int member_tell_privately(struct engine *e, int64_t member_id, const char *marku
     char *platform = rc == 1 ? xstrdup(store_text(s, 0)) : NULL;
     char *chat = rc == 1 ? xstrdup(store_text(s, 1)) : NULL;
     store_done(s);
+    if (rc == 0) /* no private chat yet: some platforms open one themselves */
+        rc = opener_identity(e, member_id, &platform, &chat);
     if (rc == 1) {
         struct kb_reply r = {.kind = KB_REPLY_SEND, .platform = platform, .chat_id = chat,
                              .text = markup, .buttons = buttons};

@@ -39,9 +39,10 @@ int community_post_held(struct engine *e, int64_t now);
 void community_drop_held(struct engine *e);
 
 /* Send markup (and buttons, may be NULL) to a member in their private chat
-   with the bot when there is one that takes messages (*sent = 1); else
-   nothing is queued (*sent = 0) and the caller posts in the group with
-   member_private_note appended. */
+   with the bot when there is one that takes messages, or addressed to their
+   user id when their platform's adapter opens one (settings.private_openers)
+   (*sent = 1); else nothing is queued (*sent = 0) and the caller posts in
+   the group with member_private_note appended. */
 int member_tell_privately(struct engine *e, int64_t member_id, const char *markup,
                           const char *buttons, int64_t now, int *sent);
 /* The chat of outbox row outbox_id refused messages (the member blocked

@@ -35,7 +35,8 @@ struct cmd_ctx {
 int ctx_reply(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n);
 /* A refusal: to a button press, the press's private answer (anyone may press
    a button in a group; the group need not see who was refused); to a
-   message, a reply. */
+   reaction, a private message (or, when the member cannot get one, a reply
+   to the reacted-to message naming them); to a message, a reply. */
 int ctx_refuse(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n);
 /* Queue a reply with ready markup; coalesce = may be merged with other
    short acknowledgements for the same chat. */

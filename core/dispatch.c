@@ -280,11 +280,22 @@ int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
     } else {
         rc = KB_OK; /* a button whose data is not ours: just stop the spinner */
     }
-    if (!rc && ev->kind == KB_EV_CALLBACK && ev->callback_id)
-        rc = answer_callback(&c);
+    if (!rc && ev->kind == KB_EV_CALLBACK && ev->callback_id && !ev->reaction)
+        rc = answer_callback(&c); /* a reaction has nothing to answer */
 out:
     sbuf_free(&c.toast);
     command_clear(&cmd);
     free(reply_ref);
+    return rc;
+}
+
+int dispatch_reaction_removed(struct engine *e, const struct kb_event *ev, int64_t now)
+{
+    if (!ev->user_id || !ev->chat_id || !ev->callback_id)
+        return KB_EINVAL;
+    int rc = KB_OK;
+    for (size_t m = 0; m < kb_n_modules && !rc; m++)
+        if (kb_modules[m]->on_reaction_removed)
+            rc = kb_modules[m]->on_reaction_removed(e, ev, now);
     return rc;
 }

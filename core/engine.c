@@ -158,6 +158,8 @@ static int apply_one(struct engine *e, const struct kb_event *ev, int64_t now)
     case KB_EV_MESSAGE:
     case KB_EV_CALLBACK:
         return dispatch_event(e, ev, now);
+    case KB_EV_REACTION_REMOVED:
+        return dispatch_reaction_removed(e, ev, now);
     case KB_EV_UNDECODABLE:
         return KB_EPARSE; /* recorded with its raw text, then skipped */
     default:

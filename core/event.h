@@ -24,9 +24,12 @@ enum kb_event_kind {
     KB_EV_BOT_MEMBERSHIP,  /* the bot was added to (bot_active=1) or removed from a chat */
     KB_EV_UNDECODABLE,     /* an update the adapter could not read: text is its raw form,
                               kept in failed_events and skipped */
-    KB_EV_DELIVERED        /* the platform echoed our own message: outbox row
+    KB_EV_DELIVERED,       /* the platform echoed our own message: outbox row
                               outbox_id arrived as message_id (after a crash
                               the send's own answer may have been lost) */
+    KB_EV_REACTION_REMOVED /* user_id took back the reaction callback_id (an
+                              earlier KB_EV_CALLBACK with reaction = 1);
+                              message_id is the removal's own id */
 };
 
 enum kb_chat_type {
@@ -64,6 +67,9 @@ struct kb_event {
     int forwarded;             /* a copy of someone's message: never a command */
     const char *callback_id;   /* KB_EV_CALLBACK: id to answer */
     const char *callback_data; /* KB_EV_CALLBACK: command text, e.g. "/vote 3 2" */
+    int reaction;              /* KB_EV_CALLBACK: the press is a reaction everyone sees,
+                                  which its sender may take back later; it has no
+                                  private answer (refusals are told another way) */
     const char *new_chat_id;   /* KB_EV_CHAT_MIGRATED */
     int bot_active;            /* KB_EV_BOT_MEMBERSHIP */
     int64_t outbox_id;         /* KB_EV_DELIVERED */

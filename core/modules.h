@@ -16,6 +16,7 @@
 struct cmd_ctx;
 struct community;
 struct engine;
+struct kb_event;
 
 /* A configuration key a module owns: config/ reads, checks, defaults and
    lists it like its own keys, into a field of struct engine_settings. */
@@ -92,6 +93,10 @@ struct kb_module {
        private chat with the bot (a step of a form filled in turn); c->args
        is the text.  Return KB_OK when the sender has nothing open here. */
     int (*on_private)(struct cmd_ctx *c);
+    /* a reaction was taken back (optional; KB_EV_REACTION_REMOVED): undo what
+       it did when it is this module's and ev->user_id reacted, else KB_OK
+       without a change.  Runs inside the engine's transaction. */
+    int (*on_reaction_removed)(struct engine *e, const struct kb_event *ev, int64_t now);
     /* a community was just created (optional): set up its defaults, inside
        the engine's transaction */
     int (*community_created)(struct engine *e, int64_t community_id, int64_t now);

@@ -745,6 +745,8 @@ static int poll_close(struct engine *e, struct poll *p, int64_t at, int64_t now)
                         VALS(SI(at), SI(p->id)));
     if (!rc)
         rc = once_mark(e, key, now, &first);
+    if (!rc) /* a closed poll's votes stand: its reactions undo nothing any more */
+        rc = store_exec(e->st, "DELETE FROM poll_reactions WHERE poll_id = ?", VALS(SI(p->id)));
     if (rc || !first)
         return rc;
     p->closed_at = at;
@@ -770,15 +772,11 @@ static int poll_close(struct engine *e, struct poll *p, int64_t at, int64_t now)
 
 /* ==== replies to the sender ============================================= */
 
-/* A refusal or notice: a toast for a button press, else a reply. */
+/* A refusal or notice: a toast for a button press, told privately for a
+   reaction, else a reply. */
 static int say(struct cmd_ctx *c, const char *key, const struct targ *a, size_t n)
 {
-    if (c->ev->kind == KB_EV_CALLBACK) {
-        c->toast.len = 0;
-        text_format(&c->toast, c->lang, key, a, n);
-        return KB_OK;
-    }
-    return ctx_reply(c, key, a, n);
+    return ctx_refuse(c, key, a, n);
 }
 
 static int refuse(struct cmd_ctx *c, const char *key, const struct poll *p, int64_t id,
@@ -1047,6 +1045,12 @@ static int cmd_vote(struct cmd_ctx *c)
                     "  reason = CASE WHEN excluded.reason <> '' THEN excluded.reason ELSE reason END,"
                     "  at = excluded.at",
                     VALS(SI(p.id), SI(c->member_id), SI(choices), ST(reason), SI(c->at)));
+    if (!rc && c->ev->kind == KB_EV_CALLBACK && c->ev->reaction && c->ev->callback_id)
+        rc = store_exec(c->st, /* what its removal takes back, even after a restart */
+                        "INSERT OR REPLACE INTO poll_reactions(platform, chat_id, reaction_id, user_id,"
+                        " poll_id, member_id, choices) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        VALS(ST(c->ev->platform), ST(c->ev->chat_id), ST(c->ev->callback_id),
+                             ST(c->ev->user_id), SI(p.id), SI(c->member_id), SI(choices)));
     int64_t paid = 0;
     if (!rc)
         rc = pay_reward(c, &p, &paid);
@@ -1074,6 +1078,28 @@ static int cmd_vote(struct cmd_ctx *c)
     return rc;
 }
 
+/* Take the options drop out of member's vote on the open poll p; *left =
+   the options still chosen.  KB_ENOTFOUND when the vote had none of them. */
+static int vote_drop(struct engine *e, const struct poll *p, int64_t member, unsigned drop,
+                     int64_t now, int64_t *left)
+{
+    int64_t had = 0;
+    int rc = store_i64(e->st, &had, "SELECT choices FROM poll_votes WHERE poll_id = ? AND member_id = ?",
+                       VALS(SI(p->id), SI(member)));
+    if (rc == KB_OK && (had & (int64_t)drop) == 0)
+        rc = KB_ENOTFOUND;
+    if (rc)
+        return rc;
+    *left = had & ~(int64_t)drop;
+    rc = *left ? store_exec(e->st, "UPDATE poll_votes SET choices = ? WHERE poll_id = ? AND member_id = ?",
+                            VALS(SI(*left), SI(p->id), SI(member)))
+               : store_exec(e->st, "DELETE FROM poll_votes WHERE poll_id = ? AND member_id = ?",
+                            VALS(SI(p->id), SI(member)));
+    if (!rc && !p->d.hidden)
+        rc = poll_touch(e, p, now);
+    return rc;
+}
+
 /* /unvote <id> [option]: withdraw the vote, or only one option of it (a
    removed reaction on platforms that vote by reactions).  A reward already
    paid stays: the ledger is append-only. */
@@ -1094,20 +1120,10 @@ static int cmd_unvote(struct cmd_ctx *c)
         free(w);
         return rc;
     }
-    int64_t had = 0;
-    rc = store_i64(c->st, &had, "SELECT choices FROM poll_votes WHERE poll_id = ? AND member_id = ?",
-                   VALS(SI(p.id), SI(c->member_id)));
-    if (rc == KB_ENOTFOUND || (rc == KB_OK && (had & (int64_t)drop) == 0))
+    int64_t left = 0;
+    rc = vote_drop(c->e, &p, c->member_id, drop, c->now, &left);
+    if (rc == KB_ENOTFOUND)
         return refuse(c, "poll.err_no_vote", &p, 0, NULL);
-    if (rc)
-        return rc;
-    int64_t left = had & ~(int64_t)drop;
-    rc = left ? store_exec(c->st, "UPDATE poll_votes SET choices = ? WHERE poll_id = ? AND member_id = ?",
-                           VALS(SI(left), SI(p.id), SI(c->member_id)))
-              : store_exec(c->st, "DELETE FROM poll_votes WHERE poll_id = ? AND member_id = ?",
-                           VALS(SI(p.id), SI(c->member_id)));
-    if (!rc && !p.d.hidden)
-        rc = poll_touch(c->e, &p, c->now);
     if (rc)
         return rc;
     struct sbuf who = {0};
@@ -1153,6 +1169,36 @@ static int poll_on_reply(struct cmd_ctx *c, const char *ref)
     sbuf_free(&who);
     sbuf_free(&b);
     return rc;
+}
+
+/* A vote reaction taken back by its sender: the options it chose leave
+   their vote (a vote changed since keeps what it chose since).  Unknown or
+   already removed reactions, and a poll closed meanwhile, change nothing. */
+static int poll_reaction_removed(struct engine *e, const struct kb_event *ev, int64_t now)
+{
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT r.poll_id, p.community_id, r.member_id, r.choices FROM poll_reactions r"
+                                  " JOIN polls p ON p.id = r.poll_id WHERE r.platform = ? AND r.chat_id = ?"
+                                  " AND r.reaction_id = ? AND r.user_id = ?",
+                                  VALS(ST(ev->platform), ST(ev->chat_id), ST(ev->callback_id), ST(ev->user_id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    int64_t id = rc == 1 ? store_int(s, 0) : 0, community = rc == 1 ? store_int(s, 1) : 0;
+    int64_t member = rc == 1 ? store_int(s, 2) : 0, choices = rc == 1 ? store_int(s, 3) : 0;
+    store_done(s);
+    if (rc != 1)
+        return rc < 0 ? rc : KB_OK;
+    rc = store_exec(e->st, "DELETE FROM poll_reactions WHERE platform = ? AND chat_id = ? AND reaction_id = ?",
+                    VALS(ST(ev->platform), ST(ev->chat_id), ST(ev->callback_id)));
+    struct poll p;
+    if (!rc)
+        rc = poll_load(e, id, community, &p);
+    int64_t at = ev->time > 0 && ev->time <= now + 300 ? ev->time : now, left = 0;
+    if (rc || poll_is_closed(&p, at))
+        return rc;
+    rc = vote_drop(e, &p, member, (unsigned)choices, now, &left);
+    return rc == KB_ENOTFOUND ? KB_OK : rc;
 }
 
 /* ==== /poll (operators) =================================================== */
@@ -1719,6 +1765,19 @@ static const struct text_entry texts[] = {
 static const char *const migrations[] = {
     /* 1: a poll posted in every group of the community (--groups all) */
     "ALTER TABLE polls ADD COLUMN all_groups INTEGER NOT NULL DEFAULT 0;",
+    /* 2: votes given by reaction, so the reaction's removal takes back
+       exactly that vote, after a restart too (rows go when the poll closes) */
+    "CREATE TABLE poll_reactions ("
+    "  platform TEXT NOT NULL,"
+    "  chat_id TEXT NOT NULL,"
+    "  reaction_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  poll_id INTEGER NOT NULL REFERENCES polls(id),"
+    "  member_id INTEGER NOT NULL REFERENCES members(id),"
+    "  choices INTEGER NOT NULL CHECK (choices BETWEEN 1 AND 1023),"
+    "  PRIMARY KEY (platform, chat_id, reaction_id)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX poll_reactions_poll ON poll_reactions(poll_id);",
 };
 
 /* {open_polls} in scheduled posts: how many polls take votes now. */
@@ -1753,5 +1812,6 @@ const struct kb_module poll_module = {
     .tick = poll_tick,
     .next_due = poll_next_due,
     .on_reply = poll_on_reply,
+    .on_reaction_removed = poll_reaction_removed,
     .template_var = poll_template_var,
 };

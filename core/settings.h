@@ -13,6 +13,7 @@
 #define KB_MAX_OPERATORS 64
 #define KB_MAX_LEVELS 16
 #define KB_LEVEL_NAME_MAX 64
+#define KB_MAX_PRIVATE_OPENERS 8
 
 /* One level of the ladder.  A member reaches level i when they meet the
    requirements of levels 1..i and none of them is granted_only; a
@@ -97,6 +98,12 @@ struct engine_settings {
     int summary_hour;           /* local hour */
     int summary_per_second;     /* direct messages queued per second at most */
     int summary_active_days;    /* members seen within this many days get one */
+    /* Matrix direct messages (issue 17): platforms whose adapter opens a
+       private chat itself for a member who never wrote to the bot privately
+       (such a message is addressed to the member's user id); filled by bot/
+       from the adapters' capabilities */
+    char private_openers[KB_MAX_PRIVATE_OPENERS][16];
+    size_t n_private_openers;
 };
 
 #endif

@@ -202,11 +202,69 @@ edit = lambda: [s for s in fake.sent() if s["content"].get("m.relates_to", {}).g
                 and s["content"]["m.relates_to"]["event_id"] == c["event_id"]]
 ok("the poll card is updated by an m.replace edit with m.new_content",
    wait_for(15, edit) and "m.new_content" in edit()[-1]["content"])
-fake.c("event", {"room": ROOM, "type": "m.room.redaction", "sender": "@alice:fake.test",
-                 "content": {"redacts": react}, "redacts": react})
-ok("redacting the reaction withdraws the vote", wait_for(10, lambda: votes() in ("", None)), votes())
+
+
+def dm_room(user):
+    rooms = [c["room"] for c in fake.c("created") if c["body"].get("invite") == [user]]
+    return rooms[0] if len(rooms) == 1 else None
+
+
+def dm_texts(user):
+    room = dm_room(user)
+    return [x["content"].get("body", "") for x in fake.sent() if room and x["room"] == room]
+
+
+# a refused reaction (3️⃣ on a two-option poll): told privately, in a room opened for it
+fake.c("event", {"room": ROOM, "type": "m.reaction", "sender": "@carol:fake.test",
+                 "content": {"m.relates_to": {"rel_type": "m.annotation", "event_id": c["event_id"],
+                                              "key": "3\ufe0f\u20e3"}}})
+ok("a refused reaction vote (no option 3) is told privately, the typed /vote's text",
+   wait_for(10, lambda: any("There is no option" in t and "choose 1" in t for t in dm_texts("@carol:fake.test"))),
+   "%s %s" % (fake.c("created"), dm_texts("@carol:fake.test")))
+made = fake.c("created")[0] if fake.c("created") else {"body": {}}
+ok("... in a direct chat the bot opened (createRoom is_direct, carol invited) and recorded in m.direct",
+   made["body"].get("is_direct") is True and
+   wait_for(5, lambda: fake.c("account_data").get("m.direct", {}).get("@carol:fake.test") == [made.get("room")]),
+   "%s %s" % (made, fake.c("account_data")))
+ok("... and nothing about it in the group", not any("There is no option" in x["content"].get("body", "")
+                                                    for x in fake.sent() if x["room"] == ROOM))
+
+
+def applied(event_id):
+    return wait_for(10, lambda: sql(DB, "SELECT count(*) FROM processed WHERE message_id = '%s'" % event_id) == "1")
+
+
+# restart: the reaction's vote must be found in the database, not in memory
+# (once the sync that carried the new m.direct is behind the cursor)
+applied(fake.say("@alice:fake.test", "just chatting"))
+bot.kill9()
+bot.start()
+wait_for(10, lambda: len(fake.requests("/account/whoami")) >= 2)
+
+fake.c("event", {"room": ROOM, "type": "m.reaction", "sender": "@carol:fake.test",
+                 "content": {"m.relates_to": {"rel_type": "m.annotation", "event_id": c["event_id"],
+                                              "key": "4\ufe0f\u20e3"}}})
+ok("after a restart, the next refusal goes to the same direct chat (m.direct read at start)",
+   wait_for(10, lambda: sum("There is no option" in t for t in dm_texts("@carol:fake.test")) == 2)
+   and len(fake.c("created")) == 1, "%s %s" % (fake.c("created"), dm_texts("@carol:fake.test")))
+red = fake.c("event", {"room": ROOM, "type": "m.room.redaction", "sender": "@mallory:fake.test",
+                       "content": {"redacts": react}, "redacts": react})["event_id"]
+ok("after a restart, someone else's redaction of alice's reaction changes nothing",
+   applied(red) and votes() == "@alice:fake.test=2", votes())
+red = fake.c("event", {"room": ROOM, "type": "m.room.redaction", "sender": "@alice:fake.test",
+                       "content": {"redacts": react}, "redacts": react})["event_id"]
+ok("... alice redacting it withdraws exactly that vote", wait_for(10, lambda: votes() in ("", None)), votes())
+red = fake.c("event", {"room": ROOM, "type": "m.room.redaction", "sender": "@alice:fake.test",
+                       "content": {"redacts": "$never-seen"}, "redacts": "$never-seen"})["event_id"]
+ok("... a redaction of an unknown event changes nothing", applied(red) and votes() in ("", None), votes())
 fake.say("@bob:fake.test", "/vote %s 1" % pid)
 ok("a typed /vote still works", wait_for(10, lambda: votes() == "@bob:fake.test=1"), votes())
+# the same events again (since 40 events back): the reaction is not a vote again
+fake.c("fault", {"kind": "repeat", "path": "/sync", "count": 1, "back": 40})
+fake.say("@alice:fake.test", "just chatting")
+ok("a replayed sync with the reaction and its redaction changes nothing",
+   wait_for(15, lambda: after_fault("/sync", "repeat") > 0) and votes() == "@bob:fake.test=1"
+   and len(fake.replies_to(e1)) == 1, votes())
 # demoted by a power-levels event in the sync: no waiting for the cache
 fake.c("event", {"room": ROOM, "type": "m.room.power_levels", "state_key": "", "sender": "@alice:fake.test",
                  "content": {"users": {"@alice:fake.test": 100}, "users_default": 0, "state_default": 50}})
@@ -225,6 +283,58 @@ fake.c("event", {"room": ROOM, "type": "m.reaction", "sender": "@dave:fake.test"
 ok("a 1️⃣ reaction on a task card claims the task",
    wait_for(10, lambda: sql(DB, "SELECT count(*) FROM claims c JOIN members m ON m.id = c.member_id "
                                 "WHERE m.user_id = '@dave:fake.test'") == "1"))
+
+# the poll closed: a reaction on its card is refused, in carol's direct chat again
+fake.say("@op:fake.test", "/poll close %s" % pid)
+wait_for(10, lambda: sql(DB, "SELECT closed_at IS NOT NULL FROM polls WHERE id = %s" % pid) == "1")
+fake.c("event", {"room": ROOM, "type": "m.reaction", "sender": "@carol:fake.test",
+                 "content": {"m.relates_to": {"rel_type": "m.annotation", "event_id": c["event_id"],
+                                              "key": "1\ufe0f\u20e3"}}})
+ok("a reaction on a closed poll's card: told privately, in the same direct chat",
+   wait_for(10, lambda: any("is closed" in t for t in dm_texts("@carol:fake.test"))) and
+   len(fake.c("created")) == 1, "%s %s" % (fake.c("created"), dm_texts("@carol:fake.test")))
+
+# a direct chat dave opens (is_direct): a private chat, where private matters go
+DM = "!dave-dm:fake.test"
+fake.c("event", {"room": DM, "type": "m.room.member", "state_key": ME, "sender": "@dave:fake.test",
+                 "content": {"membership": "invite", "is_direct": True}})
+ok("dave's direct-chat invitation: joined and recorded in m.direct",
+   wait_for(10, lambda: DM in fake.c("account_data").get("m.direct", {}).get("@dave:fake.test", [])))
+ok("... as dave's private chat",
+   wait_for(10, lambda: sql(DB, "SELECT is_private || user_id FROM chats WHERE chat_id = '%s'" % DM)
+            == "1@dave:fake.test"), sql(DB, "SELECT * FROM chats WHERE chat_id = '%s'" % DM))
+eg = fake.say("@dave:fake.test", "/me link tg:12345")
+ed = fake.say("@dave:fake.test", "/me link tg:12345", room=DM)
+ok("/me link: refused in the group, a code in the direct chat",
+   wait_for(10, lambda: fake.replies_to(eg) and fake.replies_to(ed)) and
+   "private chat" in fake.replies_to(eg)[0]["content"]["body"] and
+   "Code" in fake.replies_to(ed)[0]["content"]["body"],
+   "%s / %s" % (fake.replies_to(eg), fake.replies_to(ed)))
+fake.say("@op:fake.test", "/task new cobuild Brand film --reward points 50")
+wait_for(10, lambda: sql(DB, "SELECT count(*) FROM tasks") == "2")
+tid = sql(DB, "SELECT max(id) FROM tasks")
+dave = sql(DB, "SELECT id FROM members WHERE user_id = '@dave:fake.test'")
+fake.say("@op:fake.test", "/task invite %s #%s" % (tid, dave))
+in_dm = lambda word: any(word in x["content"].get("body", "") for x in fake.sent() if x["room"] == DM)
+ok("an invitation with its terms goes to dave's direct chat", wait_for(10, lambda: in_dm("invited")),
+   str([x["content"].get("body") for x in fake.sent() if x["room"] in (DM, ROOM)][-4:]))
+fake.say("@dave:fake.test", "/claim %s" % tid)
+es = fake.say("@dave:fake.test", "/submit %s https://example.org/film.mp4" % tid)
+wait_for(10, lambda: fake.replies_to(es))
+sub = sql(DB, "SELECT max(id) FROM submissions")
+fake.say("@op:fake.test", "/reject %s too blurry" % sub)
+ok("... and so does a rejection, not the group",
+   wait_for(10, lambda: in_dm("too blurry"))
+   and not any("too blurry" in x["content"].get("body", "") and "🔒" in x["content"].get("body", "")
+               for x in fake.sent() if x["room"] == ROOM),
+   str([x["content"].get("body") for x in fake.sent() if x["room"] in (DM, ROOM)][-6:]))
+applied(fake.say("@alice:fake.test", "just chatting"))
+bot.kill9()
+bot.start()
+ed = fake.say("@dave:fake.test", "/me link tg:12345", room=DM)
+ok("after a restart the direct chat is still private (m.direct read at start)",
+   wait_for(15, lambda: fake.replies_to(ed)) and "Code" in fake.replies_to(ed)[0]["content"]["body"],
+   str(fake.replies_to(ed)))
 
 # 403 on send: that message fails, the room is marked inactive
 fake.c("fault", {"kind": "403", "path": "/send/", "count": 1})

@@ -3,10 +3,13 @@
 127.0.0.1 with SQLite, no federation, presence off).  Users are created by
 the shared-secret admin registration; alice creates a room and invites the
 bot, the others join and talk to it: check-ins, a poll voted by reactions
-and by typing (a redaction withdraws), a task claimed by reaction, an
-operator by power level, a member refused, a 429 from Synapse's default
-message limit obeyed exactly, then (limit lifted by override_ratelimit)
-kill -9 during a burst with nothing lost and nothing doubled.
+and by typing (a redaction after a kill -9 withdraws exactly that vote; a
+sync replayed from an older since changes nothing), a refused reaction told
+in a direct chat the bot opens, a direct chat a member opens treated as
+private, a task claimed by reaction, an operator by power level, a member
+refused, a 429 from Synapse's default message limit obeyed exactly, then
+(limit lifted by override_ratelimit) kill -9 during a burst with nothing
+lost and nothing doubled.
 
 Environment: HS (base URL), SECRET (registration_shared_secret), SYNAPSE_LOG
 (its log file), BUILD, WORK."""
@@ -31,6 +34,7 @@ SERVER = "kocbot.test"
 BOT = "@kocbot:" + SERVER
 KEY2 = "2\ufe0f\u20e3"
 KEY1 = "1\ufe0f\u20e3"
+KEY3 = "3\ufe0f\u20e3"
 q = urllib.parse.quote
 TXN = [0]
 
@@ -151,6 +155,7 @@ votes = lambda: sql(DB, "SELECT group_concat(m.user_id || '=' || v.choices, ' ')
                         " ON m.id = v.member_id WHERE v.poll_id = %s" % (PID or 0))
 
 # ---- votes by reaction and by typing ----------------------------------------------
+since_before = sql(DB, "SELECT value FROM cursors WHERE key = 'mx:since'")
 react = send(bob, ROOM, {"m.relates_to": {"rel_type": "m.annotation", "event_id": CARD, "key": KEY2}},
              "m.reaction")
 ok("bob's 2️⃣ reaction is a vote for option 2", wait_for(20, lambda: votes() == "@bob:%s=2" % SERVER, 0.3),
@@ -159,12 +164,68 @@ edited = lambda: [x for x in messages(ROOM, alice) if x.get("sender") == BOT and
                   x["content"].get("m.relates_to", {}).get("rel_type") == "m.replace" and
                   x["content"]["m.relates_to"].get("event_id") == CARD]
 ok("the poll card is updated by an m.replace edit", wait_for(30, edited, 0.5))
+runs = lambda: bot.log_text().count("running as %s" % BOT)
+bot.kill9()  # the reaction's vote must be withdrawn from what the database holds
+bot.start()
+ok("the bot restarted (kill -9)", wait_for(20, lambda: runs() == 2, 0.3))
 TXN[0] += 1
 st, _ = api("PUT", "/rooms/%s/redact/%s/r%d" % (q(ROOM), q(react), TXN[0]), {}, bob)
-ok("bob redacts the reaction: vote withdrawn", st == 200 and wait_for(20, lambda: votes() in ("", None), 0.3),
-   votes())
+ok("after the restart, bob redacts the reaction: exactly that vote is withdrawn",
+   st == 200 and wait_for(20, lambda: votes() in ("", None), 0.3), votes())
 e = say(carol, ROOM, "/vote %s 1" % PID)
 ok("carol's typed /vote counts", wait_for(20, lambda: votes() == "@carol:%s=1" % SERVER, 0.3), votes())
+# the same events again: the since token from before the reaction
+bot.stop()
+sql(DB, "UPDATE cursors SET value = '%s' WHERE key = 'mx:since'" % since_before)
+bot.start()
+e = say(bob, ROOM, "/polls")
+ok("a replayed sync (since from before the reaction) changes nothing: the votes stand",
+   wait_for(30, lambda: bot_replies(ROOM, bob, e), 0.5) and votes() == "@carol:%s=1" % SERVER, votes())
+
+
+def bot_messages(room, token):
+    return [x for x in messages(room, token) if x.get("sender") == BOT and x["type"] == "m.room.message"]
+
+
+ok("... and nothing was answered twice",
+   all(len(bot_replies(ROOM, bob, x["event_id"])) <= 1 for x in messages(ROOM, bob) if x.get("sender") != BOT))
+
+# ---- a refused reaction: told in a direct chat the bot opens -------------------
+def invites(token):
+    # Synapse answers an identical /sync from a cache for 2 minutes: each ask differs
+    TXN[0] += 1
+    st, r = api("GET", "/sync?timeout=%d" % TXN[0], None, token)
+    return (r or {}).get("rooms", {}).get("invite", {})
+
+
+send(bob, ROOM, {"m.relates_to": {"rel_type": "m.annotation", "event_id": CARD, "key": KEY3}}, "m.reaction")
+dm_invite = lambda: [rid for rid, r in invites(bob).items()
+                     if any(x["type"] == "m.room.member" and x.get("state_key") == "@bob:" + SERVER
+                            and x["content"].get("is_direct") for x in r["invite_state"]["events"])]
+ok("bob's 3️⃣ on a two-option poll: the bot invites him to a direct chat (is_direct)", wait_for(20, dm_invite, 0.5),
+   json.dumps(invites(bob))[:600])
+BOB_DM = (dm_invite() or ["?"])[0]
+api("POST", "/join/%s" % q(BOB_DM), {}, bob)
+texts = lambda: [x["content"].get("body", "") for x in bot_messages(BOB_DM, bob)]
+ok("... where the refusal reads as a typed /vote's would",
+   wait_for(20, lambda: any("There is no option" in t and "choose 1" in t for t in texts()), 0.5), str(texts()))
+ok("... recorded as bob's private chat (not a new group of its own)",
+   wait_for(10, lambda: sql(DB, "SELECT is_private || user_id FROM chats WHERE chat_id = '%s'" % BOB_DM)
+            == "1@bob:" + SERVER, 0.3), sql(DB, "SELECT * FROM chats"))
+ok("... and the group is not told", not any("There is no option" in x["content"].get("body", "")
+                                            for x in bot_messages(ROOM, alice)))
+
+# ---- a direct chat carol opens: a private chat --------------------------------
+st, r = api("POST", "/createRoom", {"is_direct": True, "invite": [BOT], "preset": "trusted_private_chat"}, carol)
+CAROL_DM = (r or {}).get("room_id", "?")
+dm_joined = lambda: any(x["type"] == "m.room.member" and x.get("state_key") == BOT and
+                        x["content"].get("membership") == "join" for x in messages(CAROL_DM, carol))
+ok("carol's direct chat (is_direct): the bot joins", wait_for(30, dm_joined, 0.5))
+e = say(carol, CAROL_DM, "/me link tg:12345")
+ok("... and treats it as her private chat (/me link gives a code there)", "Code" in reply_to(CAROL_DM, carol, e),
+   reply_to(CAROL_DM, carol, e))
+e = say(carol, ROOM, "/me link tg:12345")
+ok("... while in the group /me link is refused", "private chat" in reply_to(ROOM, carol, e))
 
 # ---- a task, claimed by reaction -----------------------------------------------
 say(alice, ROOM, "/task new basic Poster photo --reward points 5")

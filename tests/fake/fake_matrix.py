@@ -7,7 +7,9 @@ What it implements, as Synapse does: Bearer authentication (401
 M_UNKNOWN_TOKEN), password login with a caller-chosen device_id, whoami,
 /sync long polls (since/timeout; the filter is accepted), idempotent
 PUT /send/{txnId} per device with the echo carrying unsigned.transaction_id,
-join/leave, power levels, /event.
+join/leave, power levels, /event, redactions (as events), the bot's
+account data m.direct (GET/PUT, and in /sync when it changed) and
+POST /createRoom (is_direct, invite: the room the bot opens to a member).
 
 Faults (POST /control/fault {"kind", "count", "path", ...}), matched by a
 path substring:
@@ -41,12 +43,22 @@ STATE = {
     "sent": [],            # events the bot sent
     "next_id": 1,
     "devices": {},         # token -> device
+    "account_data": {},    # the bot's: type -> content
+    "next_room": 1,
+    "created": [],         # rooms the bot created: {"room", "body"}
 }
 
 
 def new_event_id():
     STATE["next_id"] += 1
     return "$ev%d:%s" % (STATE["next_id"], STATE["server"])
+
+
+def add_account_data(etype, content):
+    """The bot's account data changed: in the stream (room None) for /sync."""
+    STATE["account_data"][etype] = content
+    STATE["events"].append((len(STATE["events"]) + 1, None, {"type": etype, "content": content}))
+    LOCK.notify_all()
 
 
 def add_event(room, ev):
@@ -74,8 +86,12 @@ def take_fault(path):
 
 def sync_body(since, me, keep=None):
     rooms = {"join": {}, "invite": {}, "leave": {}}
+    account = {}
     for pos, room, ev in STATE["events"]:
         if pos <= since:
+            continue
+        if room is None:
+            account[ev["type"]] = ev  # the latest content of each type
             continue
         member = STATE["rooms"][room]["members"]
         if ev.get("type") == "m.room.member" and ev.get("state_key") == me:
@@ -99,6 +115,8 @@ def sync_body(since, me, keep=None):
                 first = next(pos for pos, rm, ev in STATE["events"] if ev is cut[0])
                 r["timeline"] = {"events": cut, "limited": True, "prev_batch": "p%d" % (first - 1)}
     body = {"next_batch": "s%d" % len(STATE["events"])}
+    if account:
+        body["account_data"] = {"events": list(account.values())}
     if any(rooms.values()):
         body["rooms"] = {k: v for k, v in rooms.items() if v}
     return body
@@ -193,6 +211,31 @@ class Handler(BaseHTTPRequestHandler):
                 out = sync_body(since, me, fault.get("keep", 2) if fault and fault["kind"] == "limit" else None)
             return self.reply(200, out, cut)
         parts = path.split("/")
+        # /_matrix/client/v3/user/{me}/account_data/{type}
+        if len(parts) == 8 and parts[4] == "user" and parts[6] == "account_data":
+            if parts[5] != me:
+                return self.error(403, "M_FORBIDDEN", "Cannot access other users' account data")
+            with LOCK:
+                if method == "PUT":
+                    add_account_data(parts[7], body)
+                    return self.reply(200, {})
+                if parts[7] not in STATE["account_data"]:
+                    return self.error(404, "M_NOT_FOUND", "Account data not found")
+                return self.reply(200, STATE["account_data"][parts[7]], cut)
+        if path == "/_matrix/client/v3/createRoom" and method == "POST":
+            with LOCK:
+                room = "!dm%d:%s" % (STATE["next_room"], STATE["server"])
+                STATE["next_room"] += 1
+                add_event(room, {"type": "m.room.create", "state_key": "", "sender": me,
+                                 "content": {"creator": me}})
+                add_event(room, {"type": "m.room.member", "state_key": me, "sender": me,
+                                 "content": {"membership": "join"}})
+                for user in (body or {}).get("invite", []):
+                    add_event(room, {"type": "m.room.member", "state_key": user, "sender": me,
+                                     "content": {"membership": "invite",
+                                                 "is_direct": bool(body.get("is_direct"))}})
+                STATE["created"].append({"room": room, "body": body})
+            return self.reply(200, {"room_id": room}, cut)
         # /_matrix/client/v3/rooms/{room}/...
         if len(parts) >= 7 and parts[4] == "rooms":
             room = parts[5]
@@ -265,6 +308,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, STATE["sent"])
             if what == "requests":
                 return self.reply(200, STATE["requests"])
+            if what == "created":
+                return self.reply(200, STATE["created"])
+            if what == "account_data":
+                return self.reply(200, STATE["account_data"])
             if what == "txns":
                 return self.reply(200, {"%s|%s" % k: v for k, v in STATE["txns"].items()})
         return self.reply(404, {})

@@ -1,6 +1,7 @@
 /* libFuzzer target: the Matrix adapter (adapters/matrix.c) given arbitrary
    bytes as its /sync answer, and the same bytes as the answer to every
-   lookup that batch starts (power levels, cards, gaps, invitations).  Every
+   lookup that batch starts (power levels, cards, gaps, invitations, the
+   m.direct it records).  Every
    delivered event must carry valid UTF-8 strings. */
 #include <stdint.h>
 #include <stdio.h>
@@ -91,6 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     static const char whoami[] = "{\"user_id\":\"@bot:hs\",\"device_id\":\"D\"}";
     answer(Q.next++, 200, whoami, sizeof whoami - 1);
+    static const char direct[] = "{\"@a:hs\":[\"!dm:hs\"]}"; /* m.direct: one private chat */
+    answer(Q.next++, 200, direct, sizeof direct - 1);
     /* the sync, then whatever it asked for, each answered with the input */
     for (int round = 0; round < 3 && Q.next < Q.n; round++)
         while (Q.next < Q.n && Q.next < MAXQ)

@@ -181,5 +181,49 @@ TEST(url_escape)
     free(s);
 }
 
+TEST(a_keycap_past_a_poll_cards_options)
+{
+    struct mx_buttons bt;
+    char out[64];
+    mx_buttons_parse("1. Red\x1f/vote 12 1\n2. Blue\x1f/vote 12 2", &bt);
+    CHECK_INT(mx_vote_beyond(&bt, 2, out, sizeof out), 0);
+    CHECK_STR(out, "/vote 12 3");
+    CHECK_INT(mx_vote_beyond(&bt, 1, out, sizeof out), KB_ENOTFOUND); /* a real option */
+    mx_buttons_free(&bt);
+    mx_buttons_parse("Claim\x1f/claim 4", &bt); /* not a poll */
+    CHECK_INT(mx_vote_beyond(&bt, 3, out, sizeof out), KB_ENOTFOUND);
+    mx_buttons_free(&bt);
+    mx_buttons_parse("a\x1f/vote 1 1\nb\x1f/vote 2 2", &bt); /* two polls: no guess */
+    CHECK_INT(mx_vote_beyond(&bt, 3, out, sizeof out), KB_ENOTFOUND);
+    mx_buttons_free(&bt);
+}
+
+TEST(direct_chats)
+{
+    cJSON *c = cJSON_Parse("{\"@a:hs\":[\"!1:hs\",\"!2:hs\",7,\"bad\"],\"nope\":[\"!3:hs\"],"
+                           "\"@b:hs\":\"!4:hs\",\"@c:hs\":[]}");
+    cJSON *d = mx_direct_parse(c);
+    cJSON_Delete(c);
+    CHECK_STR(mx_direct_partner(d, "!2:hs"), "@a:hs");
+    CHECK(mx_direct_partner(d, "!3:hs") == NULL); /* not under a user id */
+    CHECK(mx_direct_partner(d, "!4:hs") == NULL); /* not a list */
+    CHECK_STR(mx_direct_room(d, "@a:hs"), "!2:hs");
+    CHECK(mx_direct_room(d, "@c:hs") == NULL);
+    mx_direct_add(d, "@a:hs", "!1:hs"); /* moved last: the newest */
+    mx_direct_add(d, "@c:hs", "!5:hs");
+    mx_direct_add(d, "@e:hs", "!6:hs");
+    char *text = cJSON_PrintUnformatted(d);
+    CHECK_STR(text, "{\"@a:hs\":[\"!2:hs\",\"!1:hs\"],\"@c:hs\":[\"!5:hs\"],\"@e:hs\":[\"!6:hs\"]}");
+    free(text);
+    cJSON_Delete(d);
+    d = mx_direct_parse(NULL);
+    CHECK(d && !d->child);
+    cJSON_Delete(d);
+    text = mx_encode_direct_room_dup("@a:hs");
+    CHECK_STR(text, "{\"is_direct\":true,\"preset\":\"trusted_private_chat\",\"invite\":[\"@a:hs\"]}");
+    free(text);
+}
+
 TEST_MAIN(T(send_outcomes), T(error_fields), T(transaction_ids), T(html_from_markup), T(keycaps),
-          T(message_content), T(reply_fallback), T(power_levels), T(invite_policy), T(url_escape))
+          T(message_content), T(reply_fallback), T(power_levels), T(invite_policy), T(url_escape),
+          T(a_keycap_past_a_poll_cards_options), T(direct_chats))

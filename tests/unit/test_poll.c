@@ -872,6 +872,132 @@ TEST(unvote_withdraws_a_vote_or_one_option)
     fx_close(&f);
 }
 
+/* ==== votes by reaction (platforms without buttons) ======================= */
+
+static int react(struct fx *f, const char *user, int64_t t, const char *id, const char *data)
+{
+    struct kb_event ev = {.kind = KB_EV_CALLBACK, .platform = f->platform, .chat_id = "g1",
+                          .chat_type = KB_CHAT_GROUP, .user_id = user, .user_name = user,
+                          .message_id = id, .callback_id = id, .callback_data = data,
+                          .reply_to_message_id = "m1", .reaction = 1, .time = t,
+                          .bot_username = "kocbot"};
+    return engine_apply(f->e, &ev, 1, NULL, NULL, t);
+}
+
+/* user takes back reaction (the removal's own id: id) */
+static int unreact(struct fx *f, const char *user, int64_t t, const char *id, const char *reaction)
+{
+    struct kb_event ev = {.kind = KB_EV_REACTION_REMOVED, .platform = f->platform, .chat_id = "g1",
+                          .chat_type = KB_CHAT_GROUP, .user_id = user, .user_name = user,
+                          .message_id = id, .callback_id = reaction, .time = t,
+                          .bot_username = "kocbot"};
+    return engine_apply(f->e, &ev, 1, NULL, NULL, t);
+}
+
+/* The pending outbox as "chat<reply_to: text" rows, marked sent. */
+static char *routed(struct fx *f)
+{
+    struct outbox_batch b;
+    struct sbuf s = {0};
+    if (engine_outbox_fetch(f->e, f->platform, INT64_MAX, 10000, &b))
+        TEST_FAIL("outbox fetch: %s", engine_errmsg(f->e));
+    for (size_t i = 0; i < b.n; i++) {
+        const struct kb_reply *r = &b.rows[i];
+        sbuf_addf(&s, "%s%s<%s: %s\n", r->kind == KB_REPLY_ANSWER ? "[toast] " : "", r->chat_id,
+                  r->reply_to ? r->reply_to : "", r->text);
+        engine_outbox_done(f->e, r->id, OUTBOX_SENT, "x", 0, NULL, 0);
+    }
+    outbox_batch_free(&b);
+    return sbuf_take(&s);
+}
+
+static int64_t vote_of(struct fx *f, const char *user)
+{
+    int64_t v = -1;
+    store_i64(f->e->st, &v,
+              "SELECT coalesce((SELECT choices FROM poll_votes v JOIN members m"
+              " ON m.id = v.member_id WHERE m.user_id = ?), 0)", VALS(ST(user)));
+    return v;
+}
+
+TEST(a_reaction_removed_withdraws_exactly_its_vote_after_a_restart)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "op", T0, "/poll new Which? | A | B | C");
+    drop(&f);
+    CHECK_INT(react(&f, "alice", T0 + 1, "$r1", "/vote 1 2"), 0);
+    CHECK_INT(vote_of(&f, "alice"), 2);
+    char *r = routed(&f);
+    CHECK(!strstr(r, "[toast]")); /* nothing answers a reaction: the card's edit shows it */
+    free(r);
+    fx_reopen(&f); /* a restart: nothing of the reaction is left in memory */
+    CHECK_INT(unreact(&f, "mallory", T0 + 2, "$x1", "$r1"), 0); /* not the voter's */
+    CHECK_INT(unreact(&f, "alice", T0 + 3, "$x2", "$unknown"), 0);
+    CHECK_INT(vote_of(&f, "alice"), 2);
+    CHECK_INT(unreact(&f, "alice", T0 + 4, "$x3", "$r1"), 0);
+    CHECK_INT(vote_of(&f, "alice"), 0);
+    CHECK_INT(q(&f, "SELECT count(*) FROM poll_reactions"), 0);
+    /* replayed: the same reaction and removal change nothing; a second removal neither */
+    CHECK_INT(react(&f, "alice", T0 + 1, "$r1", "/vote 1 2"), 0);
+    CHECK_INT(unreact(&f, "alice", T0 + 4, "$x3", "$r1"), 0);
+    CHECK_INT(vote_of(&f, "alice"), 0);
+    CHECK_INT(react(&f, "alice", T0 + 5, "$r2", "/vote 1 1"), 0);
+    CHECK_INT(unreact(&f, "alice", T0 + 6, "$x4", "$r1"), 0);
+    CHECK_INT(vote_of(&f, "alice"), 1);
+    /* a vote changed by typing since keeps what it chose since */
+    fx_say(&f, "g1", "alice", T0 + 7, "/vote 1 3");
+    CHECK_INT(unreact(&f, "alice", T0 + 8, "$x5", "$r2"), 0);
+    CHECK_INT(vote_of(&f, "alice"), 4);
+    drop(&f);
+    /* after the close the vote stands, and the poll's reactions are forgotten */
+    CHECK_INT(react(&f, "bob", T0 + 9, "$r3", "/vote 1 1"), 0);
+    fx_say(&f, "g1", "op", T0 + 10, "/poll close 1");
+    CHECK_INT(q(&f, "SELECT count(*) FROM poll_reactions"), 0);
+    CHECK_INT(unreact(&f, "bob", T0 + 11, "$x6", "$r3"), 0);
+    CHECK_INT(vote_of(&f, "bob"), 1);
+    fx_close(&f);
+}
+
+TEST(a_refused_reaction_is_told_privately_else_in_a_reply_naming_the_member)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "op", T0, "/poll new Pros only? | A | B --min-level 3");
+    fx_say(&f, "g1", "op", T0, "/poll new Anyone? | A | B");
+    drop(&f);
+    /* no private chat with alice: a reply to the card, naming her */
+    CHECK_INT(react(&f, "alice", T0 + 1, "$r1", "/vote 1 1"), 0);
+    char *r = routed(&f);
+    CHECK_CONTAINS(r, "g1<m1: Poll #1 is open to level 3 and above.");
+    CHECK_CONTAINS(r, "alice");
+    CHECK(!strstr(r, "[toast]"));
+    free(r);
+    /* once she wrote to the bot privately, there */
+    struct kb_event dm = {.kind = KB_EV_MESSAGE, .platform = f.platform, .chat_id = "dm-alice",
+                          .chat_type = KB_CHAT_PRIVATE, .user_id = "alice", .user_name = "alice",
+                          .message_id = "p1", .time = T0 + 2, .text = "/me", .bot_username = "kocbot"};
+    CHECK_INT(engine_apply(f.e, &dm, 1, NULL, NULL, T0 + 2), 0);
+    drop(&f);
+    CHECK_INT(react(&f, "alice", T0 + 3, "$r2", "/vote 2 9"), 0); /* a keycap past the options */
+    r = routed(&f);
+    CHECK_STR(r, "dm-alice<: There is no option " FSI "9" PDI ": choose 1–2.\n");
+    free(r);
+    /* a platform whose adapter opens private chats: addressed to the member */
+    f.set.private_openers[0][0] = '\0';
+    snprintf(f.set.private_openers[0], sizeof f.set.private_openers[0], "%s", f.platform);
+    f.set.n_private_openers = 1;
+    fx_reopen(&f);
+    fx_say(&f, "g1", "op", T0 + 4, "/poll close 2");
+    drop(&f);
+    CHECK_INT(react(&f, "bob", T0 + 5, "$r3", "/vote 2 1"), 0);
+    r = routed(&f);
+    CHECK_STR(r, "bob<: Poll #2 is closed.\n");
+    free(r);
+    CHECK_INT(q(&f, "SELECT count(*) FROM poll_votes"), 0);
+    fx_close(&f);
+}
+
 TEST_MAIN(T(polls_posted_in_every_group), T(definition_one_line_with_every_flag), T(definition_multi_line_forms),
           T(definition_refusals_name_the_problem), T(choices_by_number_list_and_text), T(choices_by_letter),
           T(parsers_survive_random_input), T(revote_is_an_upsert_and_pays_once),
@@ -885,4 +1011,6 @@ TEST_MAIN(T(polls_posted_in_every_group), T(definition_one_line_with_every_flag)
           T(reason_required_button_points_to_vote_command),
           T(reply_to_the_poll_message_sets_the_reason), T(vote_without_arguments_and_polls_list),
           T(polls_nobody_can_vote_in_are_refused), T(export_defuses_formulas), T(export_is_truncated_with_a_note), T(chinese_catalogue),
-          T(unvote_withdraws_a_vote_or_one_option))
+          T(unvote_withdraws_a_vote_or_one_option),
+          T(a_reaction_removed_withdraws_exactly_its_vote_after_a_restart),
+          T(a_refused_reaction_is_told_privately_else_in_a_reply_naming_the_member))
