@@ -16,6 +16,7 @@
 #include "top.h"
 #include "schedule.h"
 #include "who.h"
+#include "term.h"
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
@@ -33,6 +34,7 @@ const struct kb_module *const kb_modules[] = {
     &webconsole_module,
     &prune_module,
     &audit_module,
+    &term_module,
 };
 
 const size_t kb_n_modules = KB_COUNT(kb_modules);

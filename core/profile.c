@@ -41,6 +41,9 @@ static int cmd_me(struct cmd_ctx *c)
     }
     if (!rc)
         rc = standing_describe(c, &b); /* level, progress, titles, badges, pools */
+    for (size_t m = 0; m < kb_n_modules && !rc; m++)
+        if (kb_modules[m]->me_lines) /* duties, mentor, camps */
+            rc = kb_modules[m]->me_lines(c, &b);
     if (!rc)
         rc = ctx_reply_markup(c, b.s, 0);
     sbuf_free(&b);

@@ -71,6 +71,12 @@ struct engine_settings {
     struct kb_schedule_default schedules[KB_MAX_SCHEDULES];
     size_t n_schedules;
     char *console_url;          /* the web console's public base URL; NULL = no console */
+    /* issue 18: titles with a term (term.c), mentors (mentor.c) */
+    int term_remind_s;          /* a holder is reminded this long before the term ends (0 = no reminder) */
+    int mentor_cap;             /* mentees per mentor at most (0 = no limit) */
+    int mentor_points_checkin_week; /* a mentor's credit when a mentee checks in 7 days */
+    int mentor_points_first_task;   /* … has a first task approved */
+    int mentor_points_level2;       /* … reaches level 2 */
 };
 
 #endif

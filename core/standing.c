@@ -310,11 +310,13 @@ int standing_changed(struct engine *e, int64_t community_id, int64_t member_id, 
     if (rc)
         return rc;
     int earned = standing_earned_level(e, &f);
-    if (earned <= current)
-        return KB_OK; /* never an implicit demotion */
-    rc = record_level(e, community_id, member_id, current, earned, "rules", 0, now);
-    if (!rc)
+    if (earned > current) /* never an implicit demotion */
+        rc = record_level(e, community_id, member_id, current, earned, "rules", 0, now);
+    if (!rc && earned > current)
         rc = announce_promotion(e, community_id, member_id, earned, now);
+    for (size_t m = 0; m < kb_n_modules && !rc; m++)
+        if (kb_modules[m]->member_progress) /* milestones others follow (a mentor's credit) */
+            rc = kb_modules[m]->member_progress(e, community_id, member_id, now);
     return rc;
 }
 
