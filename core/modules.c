@@ -17,6 +17,7 @@
 #include "schedule.h"
 #include "who.h"
 #include "term.h"
+#include "mentor.h"
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
@@ -35,6 +36,7 @@ const struct kb_module *const kb_modules[] = {
     &prune_module,
     &audit_module,
     &term_module,
+    &mentor_module,
 };
 
 const size_t kb_n_modules = KB_COUNT(kb_modules);
