@@ -18,6 +18,7 @@
 #include "who.h"
 #include "term.h"
 #include "mentor.h"
+#include "camp.h"
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
@@ -37,6 +38,7 @@ const struct kb_module *const kb_modules[] = {
     &audit_module,
     &term_module,
     &mentor_module,
+    &camp_module,
 };
 
 const size_t kb_n_modules = KB_COUNT(kb_modules);
