@@ -67,7 +67,7 @@ static const char *const ARGS[] = {
 
 /* The subcommands members may run; every other one in the tables must be
    refused to them. */
-static const char *const MEMBER_SUBCOMMANDS[] = {"pool apply", "mentor top"};
+static const char *const MEMBER_SUBCOMMANDS[] = {"pool apply", "mentor top", "camp join", "camp pool"};
 
 /* Append " word" to buf (cut when full). */
 static void strcat_word(char *buf, size_t cap, const char *word)
