@@ -87,7 +87,14 @@ TEST(members_refused_every_operator_command)
     fx_say(&f, "g1", "bob", T0, "/checkin");
     fx_say(&f, "g1", "bob", T0, "/claim 1");
     fx_say(&f, "g1", "bob", T0, "/submit 1 done");
+    /* a camp with a week, a mentor with a mentee (issue 18) */
+    fx_say(&f, "g1", "op", T0, "/camp new Photo --weeks 2 --start 2026-11-24 --invite");
+    fx_say(&f, "g1", "op", T0, "/camp week 1 1 --theme a --tutorial b --task c");
+    fx_say(&f, "g1", "op", T0, "/camp invite 1 @bob");
+    fx_say(&f, "g1", "op", T0, "/mentor add @bob");
+    fx_say(&f, "g1", "carol", T0, "/checkin");
     free(fx_replies(&f));
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM camp_weeks") + fx_i64(&f, "SELECT count(*) FROM mentees"), 2);
     uint64_t before = state_hash(&f);
     CHECK(before != 0);
     int tried = 0, silent = 0;

@@ -199,6 +199,26 @@ TEST(bad_mentor_commands_change_nothing)
     fx_close(&f);
 }
 
-TEST_MAIN(T(mentor_is_a_title_with_a_term), T(newcomers_go_to_the_mentor_with_fewest_open_mentees_within_caps),
+TEST(chat_admins_may_assign_but_not_name_mentors)
+{
+    struct fx f;
+    open_with_mentors(&f);
+    say(&f, "n1", T0 + 10, "/checkin");
+    int64_t ledger = fx_i64(&f, "SELECT count(*) FROM ledger");
+    CHECK_INT(fx_say_as(&f, "g1", "admin", KB_ROLE_CHAT_ADMIN, T0 + 20, "/mentor add @n1"), 0);
+    char *r = fx_replies(&f);
+    CHECK_CONTAINS(r, "only operators");
+    free(r);
+    CHECK_INT(fx_say_as(&f, "g1", "admin", KB_ROLE_CHAT_ADMIN, T0 + 20, "/mentor remove @mia"), 0);
+    free(fx_replies(&f));
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger"), ledger);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM mentors WHERE removed_at IS NULL"), 2);
+    CHECK_INT(fx_say_as(&f, "g1", "admin", KB_ROLE_CHAT_ADMIN, T0 + 30, "/mentor assign @n1 @max"), 0);
+    free(fx_replies(&f));
+    CHECK_INT(mentor_of(&f, "n1"), 2);
+    fx_close(&f);
+}
+
+TEST_MAIN(T(chat_admins_may_assign_but_not_name_mentors), T(mentor_is_a_title_with_a_term), T(newcomers_go_to_the_mentor_with_fewest_open_mentees_within_caps),
           T(assignment_by_hand), T(milestones_credit_the_mentor_once_each),
           T(a_mentor_whose_term_ended_takes_and_earns_nothing), T(bad_mentor_commands_change_nothing))
