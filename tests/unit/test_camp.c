@@ -270,6 +270,8 @@ TEST(graduation_once_with_badge_certificate_and_pool)
     say(&f, "ann", START + WEEK + 8000, "/checkin");
     say(&f, "op", START + WEEK + 8000, "/grant points 5 @ann well done");
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger WHERE kind = 'badge' AND reason = 'camp'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit WHERE action = 'camp.graduate'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE text LIKE '%Certificate%'"), 1);
     r = said(&f, "ben", START + WEEK + 8000, "/camp pool 1");
     CHECK_CONTAINS(r, "has no talent pool invitation for you");
     free(r);
