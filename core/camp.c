@@ -184,6 +184,13 @@ static int start_week(struct engine *e, const struct camp *k, const struct commu
         return rc;
     rc = store_exec(e->st, "UPDATE camps SET started = ? WHERE id = ?", VALS(SI(w), SI(k->id)));
     struct sbuf b = {0}, title = {0};
+    if (!rc && now >= week_deadline(k, w)) { /* the whole week passed while the bot was down */
+        engine_log(e, KB_LOG_WARN, "camp %lld: week %lld ended before it could start", (long long)k->id, (long long)w);
+        free(theme);
+        free(tutorial);
+        free(brief);
+        return rc;
+    }
     if (!rc && !theme) { /* nobody wrote this week: the operators hear it, no task */
         text_format(&b, comm->locale, "camp.week_missing", ARGS(TU("camp", k->name), TI("week", w), TI("id", k->id)));
         rc = camp_post(e, k, b.s, now);
@@ -241,6 +248,8 @@ static int week_task(struct engine *e, int64_t camp, int64_t w, int64_t *task)
     return rc == KB_ENOTFOUND ? KB_OK : rc;
 }
 
+/* Those who have not even claimed the week's task: a claim that waits
+   for its work is reminded by the task's own deadline reminder (review.c). */
 static int remind_week(struct engine *e, const struct camp *k, const struct community *comm, int64_t now)
 {
     int64_t w = k->reminded + 1, task = 0;
@@ -252,7 +261,7 @@ static int remind_week(struct engine *e, const struct camp *k, const struct comm
     sqlite3_stmt *s = store_query(e->st,
                                   "SELECT m.member_id FROM camp_members m WHERE m.camp_id = ?1 AND m.state = 'enrolled'"
                                   " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.task_id = ?2 AND c.member_id = m.member_id"
-                                  "  AND c.state IN ('submitted','approved'))"
+                                  "  AND c.state IN ('claimed','rejected','submitted','approved'))"
                                   " ORDER BY m.enrolled_at, m.member_id LIMIT 500",
                                   VALS(SI(k->id), SI(task)));
     if (!s)
@@ -1097,9 +1106,9 @@ static const struct text_entry texts[] = {
     {"camp.remind", "⏰「{camp}」第 {week} 周作业（任务 #{id}）{deadline} 截止，还没交哦，加油！",
      "⏰ The week {week} assignment of “{camp}” (task #{id}) is due {deadline} and you haven't handed it in yet. You can do it!"},
     {"camp.progress", "📊「{camp}」第 {week}/{weeks} 周小结：{n} 位学员，{handed} 位交了作业，{approved} 位已通过；累计结业 {graduated} 位。",
-     "📊 “{camp}” week {week}/{weeks}: {n} members, {handed} handed in, {approved} approved; {graduated} graduated so far."},
-    {"camp.finished", "🏁 训练营结束！共有 {graduated} 位学员完成 {required} 周并结业，感谢大家的坚持。",
-     "🏁 The camp is over! {graduated} members completed {required} weeks and graduated. Thank you all for keeping at it."},
+     "📊 “{camp}” week {week}/{weeks}: {handed} of {n} handed in, {approved} approved; graduates so far: {graduated}."},
+    {"camp.finished", "🏁 训练营结束！共有 {graduated} 位学员通过至少 {required} 周并结业，感谢大家的坚持。",
+     "🏁 The camp is over! Graduates (at least {required} weeks approved): {graduated}. Thank you all for keeping at it."},
     {"camp.certificate", "🎓 <b>结业证书</b>\n{name} 完成了「{camp}」（{from} 至 {to}），通过 {done}/{weeks} 周，获得徽章 <b>{badge}</b>。作品：",
      "🎓 <b>Certificate</b>\n{name} completed “{camp}” ({from} to {to}), {done}/{weeks} weeks approved, and earns the badge <b>{badge}</b>. Work:"},
     {"camp.cert_work", "　第 {week} 周 {theme}：{work}", "  week {week} {theme}: {work}"},
@@ -1116,7 +1125,7 @@ static const struct text_entry texts[] = {
     {"camp.join_closed", "「{camp}」现在不接受报名。", "“{camp}” is not taking enrolments."},
     {"camp.join_already", "你已经报名了「{camp}」，发送 /camp 查看进度。", "You are already in “{camp}”; send /camp to see your progress."},
     {"camp.join_late", "「{camp}」最后一周已经开始，下一期再来吧。", "The last week of “{camp}” has begun; join the next one."},
-    {"camp.join_full", "「{camp}」名额已满（{cap} 人）。", "“{camp}” is full ({cap} members)."},
+    {"camp.join_full", "「{camp}」名额已满（{cap} 人）。", "“{camp}” is full (at most {cap})."},
     {"camp.joined", "✅ {name} 报名了「{camp}」！{start} 开营，共 {weeks} 周，通过 {required} 周即可结业。每周教程会私信发给你。",
      "✅ {name} enrolled in “{camp}”! It starts {start}, runs {weeks} weeks, and {required} approved weeks graduate you. Each week's tutorial comes to you privately."},
     {"camp.joined_current", "第 {week} 周已经开始，本周作业是任务 #{id}。", "Week {week} is under way: this week's assignment is task #{id}."},
@@ -1133,7 +1142,7 @@ static const struct text_entry texts[] = {
     {"camp.none", "现在没有训练营。", "There are no camps right now."},
     {"camp.none_operator", "还没有训练营。/camp new 名称 --weeks 4 --start 日期 开一个。",
      "No camps yet. /camp new name --weeks 4 --start DATE opens one."},
-    {"camp.roster_head", "<b>{camp}</b> 花名册（第 {week}/{weeks} 周，通过 {required} 周结业）",
+    {"camp.roster_head", "<b>「{camp}」花名册</b>（第 {week}/{weeks} 周，通过 {required} 周结业）",
      "<b>{camp}</b> roster (week {week}/{weeks}, {required} weeks to graduate)"},
     {"camp.roster_line", "{name}：{done}/{weeks} 周", "{name}: {done}/{weeks} weeks"},
     {"camp.roster_line_grad", "{name}：{done}/{weeks} 周 🎓", "{name}: {done}/{weeks} weeks 🎓"},

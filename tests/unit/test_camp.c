@@ -141,7 +141,7 @@ TEST(enrolment_open_by_level_by_invitation_and_capped)
     say(&f, "op", T0, "/camp new Invited --weeks 1 --start 2026-11-24 --invite");
     say(&f, "ann", T0, "/camp join 1");
     char *r = said(&f, "ben", T0, "/camp join 1");
-    CHECK_CONTAINS(r, "is full (1 members)");
+    CHECK_CONTAINS(r, "is full (at most 1)");
     free(r);
     r = said(&f, "ann", T0, "/camp join 1");
     CHECK_CONTAINS(r, "already in");
@@ -204,18 +204,22 @@ TEST(each_week_starts_once_with_task_tutorial_and_post)
     fx_close(&f);
 }
 
-TEST(reminder_goes_once_to_those_who_have_not_handed_in)
+TEST(reminder_goes_once_to_those_who_have_not_claimed)
 {
     struct fx f;
     open_camp(&f, "");
+    say(&f, "cat", T0 + 3, "/camp join 1");
     free(ticked(&f, START));
     hand_in(&f, "ann", 1, START + 3600);
+    say(&f, "cat", START + 3600, "/claim 1"); /* the task's own reminder is hers */
     int64_t remind = START + WEEK - 60 - 86400;
     CHECK_INT(camp_module.next_due(f.e, START + 7200), remind);
     char *r = ticked(&f, remind);
     CHECK_CONTAINS(r, "@ben, I can't message");
     CHECK_CONTAINS(r, "is due 2026-12-01 08:59 and you haven't handed it in");
     CHECK(strstr(r, "dm-ann") == NULL);
+    CHECK_CONTAINS(r, "@cat: task #1");
+    CHECK(strstr(r, "@ben @cat") == NULL);
     free(r);
     r = ticked(&f, remind + 60);
     CHECK_STR(r, "");
@@ -232,15 +236,15 @@ TEST(progress_is_posted_at_each_deadline_and_the_end)
     approve_last(&f, START + 7200);
     free(ticked(&f, START + WEEK - 60 - 86400));
     char *r = ticked(&f, START + WEEK - 60);
-    CHECK_CONTAINS(r, "[g1] 📊 “Phone photo camp” week 1/2: 2 members, 1 handed in, 1 approved; 0 graduated so far.");
+    CHECK_CONTAINS(r, "[g1] 📊 “Phone photo camp” week 1/2: 1 of 2 handed in, 1 approved; graduates so far: 0.");
     CHECK(strstr(r, "week 2 begins") == NULL);
     free(r);
     r = ticked(&f, START + WEEK);
     CHECK_CONTAINS(r, "week 2 begins: Light");
     free(r);
     r = ticked(&f, START + 2 * WEEK);
-    CHECK_CONTAINS(r, "week 2/2: 2 members, 0 handed in");
-    CHECK_CONTAINS(r, "The camp is over! 0 members completed 2 weeks");
+    CHECK_CONTAINS(r, "week 2/2: 0 of 2 handed in");
+    CHECK_CONTAINS(r, "The camp is over! Graduates (at least 2 weeks approved): 0");
     free(r);
     CHECK_INT(camp_module.next_due(f.e, START + 2 * WEEK), -1);
     fx_close(&f);
@@ -315,7 +319,7 @@ TEST(a_week_without_content_warns_and_creates_no_task)
     free(r);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM tasks"), 0);
     r = ticked(&f, START + WEEK - 60);
-    CHECK_CONTAINS(r, "week 1/1: 1 members, 0 handed in");
+    CHECK_CONTAINS(r, "week 1/1: 0 of 1 handed in");
     free(r);
     fx_close(&f);
 }
@@ -326,16 +330,19 @@ TEST(downtime_catches_up_in_order_without_stale_reminders)
     open_camp(&f, "");
     /* the bot was down from before the start until week 2 had begun */
     char *r = ticked(&f, START + WEEK + 3600);
-    const char *w1 = strstr(r, "week 1 begins"), *p1 = strstr(r, "week 1/2: 2 members"), *w2 = strstr(r, "week 2 begins");
-    CHECK(w1 && p1 && w2 && w1 < p1 && p1 < w2);
-    CHECK(strstr(r, "haven't handed it in") == NULL); /* week 1's deadline had passed */
+    const char *p1 = strstr(r, "week 1/2: 0 of 2"), *w2 = strstr(r, "week 2 begins");
+    CHECK(p1 && w2 && p1 < w2);
+    /* week 1 ended unseen: no tutorial, task or reminder for it */
+    CHECK(strstr(r, "week 1 begins") == NULL);
+    CHECK(strstr(r, "haven't handed it in") == NULL);
     free(r);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM tasks"), 1);
     CHECK_INT(fx_i64(&f, "SELECT started || reminded || summarised FROM camps"), 211);
     fx_close(&f);
 }
 
 TEST_MAIN(T(opening_a_camp_checks_every_field), T(enrolment_open_by_level_by_invitation_and_capped),
-          T(each_week_starts_once_with_task_tutorial_and_post), T(reminder_goes_once_to_those_who_have_not_handed_in),
+          T(each_week_starts_once_with_task_tutorial_and_post), T(reminder_goes_once_to_those_who_have_not_claimed),
           T(progress_is_posted_at_each_deadline_and_the_end), T(graduation_once_with_badge_certificate_and_pool),
           T(required_weeks_below_the_total), T(a_week_without_content_warns_and_creates_no_task),
           T(downtime_catches_up_in_order_without_stale_reminders))
