@@ -120,7 +120,7 @@ static int mentor_member_joined(struct cmd_ctx *c)
     char target[32];
     growth_member_target(c->member_id, target, sizeof target);
     char detail[32];
-    snprintf(detail, sizeof detail, "mentor:%lld", (long long)mentor);
+    snprintf(detail, sizeof detail, "#%lld", (long long)mentor); /* the mentor's member number (/who) */
     if (!rc)
         rc = assign(c->e, c->comm.id, c->member_id, mentor, 0, c->now);
     if (!rc)
@@ -360,7 +360,7 @@ static int mentor_assign_cmd(struct cmd_ctx *c)
             rc = KB_OK;
         char target[32], detail[32];
         growth_member_target(mentee, target, sizeof target);
-        snprintf(detail, sizeof detail, "mentor:%lld", (long long)mentor);
+        snprintf(detail, sizeof detail, "#%lld", (long long)mentor); /* the mentor's member number (/who) */
         if (!rc && current == mentor) {
             rc = ctx_reply(c, "mentor.already", ARGS(TS("name", a.s), TS("mentor", b.s)));
         } else if (!rc) {
@@ -634,12 +634,12 @@ static const struct text_entry texts[] = {
     {"mentor.list_head", "<b>新成员导师团</b>", "<b>Mentors</b>"},
     {"mentor.list_line", "{name}：在带 {open} 位（共 {total}），上限 {cap}{term}",
      "{name}: guiding {open} ({total} in all), cap {cap}{term}"},
-    {"mentor.list_line_off", "{name}（已卸任）：共带过 {total} 位", "{name} (no longer serving): {total} mentees in all"},
+    {"mentor.list_line_off", "{name}（已卸任）：共带过 {total} 位", "{name} (no longer serving): mentees in all: {total}"},
     {"mentor.none", "还没有导师。/mentor add @成员 任命一位。", "No mentors yet. /mentor add @member names one."},
     {"mentor.none_member", "还没有导师。", "No mentors yet."},
     {"mentor.top_head", "<b>🧭 导师榜</b>", "<b>🧭 Mentors' leaderboard</b>"},
     {"mentor.top_line", "{rank}. {name} — 学员 {mentees} 位，里程碑 {milestones} 个，{points} 积分",
-     "{rank}. {name} — {mentees} mentees, {milestones} milestones, {points} points"},
+     "{rank}. {name} — mentees: {mentees}, milestones: {milestones}, {points} points"},
     {"audit.mentor.add", "任命导师", "named a mentor"},
     {"audit.mentor.remove", "卸任导师", "removed a mentor"},
     {"audit.mentor.assign", "分配导师", "assigned a mentor to"},

@@ -268,6 +268,7 @@ static const struct text_entry texts[] = {
     {"term.bad_flag", "只能用 --until 日期 和 --duty \"职责\"，{got} 不认识。",
      "Only --until DATE and --duty \"duties\" go with a title; I don't know {got}."},
     {"audit.title.expire", "头衔到期", "title expired"},
+    {"audit.grant.title_term", "更新头衔任期或职责", "renewed the term of a title of"},
 };
 
 const struct kb_module term_module = {

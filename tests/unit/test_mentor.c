@@ -147,7 +147,7 @@ TEST(milestones_credit_the_mentor_once_each)
     CHECK_INT(fx_i64(&f, "SELECT sum(amount) FROM ledger WHERE reason = 'mentor'"), 100);
     char *r = said(&f, "mia", T0 + 9 * DAY, "/mentor top");
     CHECK_CONTAINS(r, "1. mia");
-    CHECK_CONTAINS(r, "1 mentees, 3 milestones, 100 points");
+    CHECK_CONTAINS(r, "mentees: 1, milestones: 3, 100 points");
     free(r);
     r = said(&f, "mia", T0 + 9 * DAY, "/mentor");
     CHECK_CONTAINS(r, "Mentees: 1, mentor credit 100 points");
