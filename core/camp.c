@@ -157,13 +157,16 @@ static int enrolled(struct engine *e, int64_t camp, int64_t *ids, size_t *n)
     return rc < 0 ? rc : KB_OK;
 }
 
+/* The weeks of a camp approved for a member (SQL, over columns or
+   parameters): the week's task is in the member's task_completions. */
+#define WEEKS_DONE(camp, member)                                                                  \
+    "(SELECT count(*) FROM camp_weeks w JOIN task_completions t ON t.task_ref = 'task:' || w.task_id" \
+    " AND t.member_id = " member " WHERE w.camp_id = " camp ")"
+
 /* Weeks of the camp approved for member. */
 static int weeks_done(struct engine *e, int64_t camp, int64_t member, int64_t *n)
 {
-    return store_i64(e->st, n,
-                     "SELECT count(*) FROM camp_weeks w JOIN task_completions c"
-                     " ON c.task_ref = 'task:' || w.task_id AND c.member_id = ?2 WHERE w.camp_id = ?1",
-                     VALS(SI(camp), SI(member)));
+    return store_i64(e->st, n, "SELECT " WEEKS_DONE("?1", "?2"), VALS(SI(camp), SI(member)));
 }
 
 /* ==== the weekly steps (tick) =========================================== */
@@ -618,6 +621,21 @@ static int camp_arg(struct cmd_ctx *c, const char **p, struct camp *k, int *foun
     return rc;
 }
 
+/* A subcommand whose first word names a camp of the community: fn gets
+   the camp and the words after it. */
+static int with_camp(struct cmd_ctx *c, int (*fn)(struct cmd_ctx *c, const struct camp *k, const char *rest))
+{
+    const char *p = c->args;
+    struct camp k;
+    int found = 0;
+    int rc = camp_arg(c, &p, &k, &found);
+    if (rc || !found)
+        return rc;
+    rc = fn(c, &k, p);
+    camp_free(&k);
+    return rc;
+}
+
 /* A required text field of at most max characters; *bad names the first wrong one. */
 static void text_field(const struct defn *d, const char *key, size_t max, const char **bad)
 {
@@ -627,21 +645,16 @@ static void text_field(const struct defn *d, const char *key, size_t max, const 
 }
 
 /* /camp week <id> <n> --theme … --tutorial … --task … (or key: value lines) */
-static int camp_week_cmd(struct cmd_ctx *c)
+static int camp_week(struct cmd_ctx *c, const struct camp *k, const char *p)
 {
-    const char *p = c->args;
-    struct camp k;
-    int found = 0;
-    int rc = camp_arg(c, &p, &k, &found);
-    if (rc || !found)
-        return rc;
+    int rc;
     char *wword = command_next_word(&p);
     int64_t w = 0;
     struct defn d = {0};
     char err[96];
     const char *bad = NULL;
-    if (!wword || parse_i64(wword, 1, k.weeks, &w)) {
-        rc = ctx_reply(c, "camp.bad_week", ARGS(TU("got", wword ? wword : ""), TI("weeks", k.weeks)));
+    if (!wword || parse_i64(wword, 1, k->weeks, &w)) {
+        rc = ctx_reply(c, "camp.bad_week", ARGS(TU("got", wword ? wword : ""), TI("weeks", k->weeks)));
         goto out;
     }
     if (defn_parse(p, &d, err, sizeof err)) {
@@ -662,7 +675,7 @@ static int camp_week_cmd(struct cmd_ctx *c)
         sbuf_free(&b);
         goto out;
     }
-    if (w <= k.started) {
+    if (w <= k->started) {
         rc = ctx_reply(c, "camp.week_started_already", ARGS(TI("week", w)));
         goto out;
     }
@@ -670,34 +683,28 @@ static int camp_week_cmd(struct cmd_ctx *c)
                     "INSERT INTO camp_weeks(camp_id, week, theme, tutorial, task) VALUES (?, ?, ?, ?, ?)"
                     " ON CONFLICT(camp_id, week) DO UPDATE SET theme = excluded.theme, tutorial = excluded.tutorial,"
                     " task = excluded.task",
-                    VALS(SI(k.id), SI(w), ST(defn_get(&d, "theme")), ST(defn_get(&d, "tutorial")),
+                    VALS(SI(k->id), SI(w), ST(defn_get(&d, "theme")), ST(defn_get(&d, "tutorial")),
                          ST(defn_get(&d, "task"))));
     char target[32];
-    snprintf(target, sizeof target, "camp:%lld", (long long)k.id);
+    snprintf(target, sizeof target, "camp:%lld", (long long)k->id);
     if (!rc)
         rc = audit_add(c, "camp.week", target, defn_get(&d, "theme"));
     if (!rc) {
         char when[32];
-        when_format(week_start(&k, w), c->comm.tz, when, sizeof when);
+        when_format(week_start(k, w), c->comm.tz, when, sizeof when);
         rc = ctx_reply(c, "camp.week_saved",
-                       ARGS(TU("camp", k.name), TI("week", w), TU("theme", defn_get(&d, "theme")), TS("start", when)));
+                       ARGS(TU("camp", k->name), TI("week", w), TU("theme", defn_get(&d, "theme")), TS("start", when)));
     }
 out:
     free(wword);
     defn_free(&d);
-    camp_free(&k);
     return rc;
 }
 
 /* /camp invite <id> @member… */
-static int camp_invite_cmd(struct cmd_ctx *c)
+static int camp_invite(struct cmd_ctx *c, const struct camp *k, const char *p)
 {
-    const char *p = c->args;
-    struct camp k;
-    int found = 0;
-    int rc = camp_arg(c, &p, &k, &found);
-    if (rc || !found)
-        return rc;
+    int rc = KB_OK;
     struct sbuf done = {0}, unknown = {0};
     char *who;
     while (!rc && (who = command_next_word(&p))) {
@@ -713,16 +720,16 @@ static int camp_invite_cmd(struct cmd_ctx *c)
             rc = store_exec(c->st,
                             "INSERT OR IGNORE INTO camp_members(camp_id, member_id, state, invited_by, invited_at)"
                             " VALUES (?, ?, 'invited', ?, ?)",
-                            VALS(SI(k.id), SI(member), SI(c->member_id), SI(c->now)));
+                            VALS(SI(k->id), SI(member), SI(c->member_id), SI(c->now)));
             char target[32];
             growth_member_target(member, target, sizeof target);
             char detail[32];
-            snprintf(detail, sizeof detail, "camp:%lld", (long long)k.id);
+            snprintf(detail, sizeof detail, "camp:%lld", (long long)k->id);
             if (!rc && store_changes(c->st) > 0) {
                 rc = audit_add(c, "camp.invite", target, detail);
                 struct sbuf b = {0}, name = {0};
                 member_name(c->e, member, &name);
-                text_format(&b, c->lang, "camp.invited", ARGS(TS("name", name.s), TU("camp", k.name), TI("id", k.id)));
+                text_format(&b, c->lang, "camp.invited", ARGS(TS("name", name.s), TU("camp", k->name), TI("id", k->id)));
                 if (!rc)
                     rc = growth_tell(c->e, c->comm.id, member, c->lang, b.s, c->now);
                 sbuf_free(&b);
@@ -739,7 +746,7 @@ static int camp_invite_cmd(struct cmd_ctx *c)
     else if (!rc) {
         struct sbuf b = {0};
         if (done.len)
-            text_format(&b, c->lang, "camp.invite_done", ARGS(TU("camp", k.name), TS("names", done.s)));
+            text_format(&b, c->lang, "camp.invite_done", ARGS(TU("camp", k->name), TS("names", done.s)));
         if (unknown.len) {
             if (b.len)
                 sbuf_addc(&b, '\n');
@@ -750,40 +757,33 @@ static int camp_invite_cmd(struct cmd_ctx *c)
     }
     sbuf_free(&done);
     sbuf_free(&unknown);
-    camp_free(&k);
     return rc;
 }
 
 /* /camp roster <id>: every enrolled member's weeks done. */
-static int camp_roster_cmd(struct cmd_ctx *c)
+static int camp_roster(struct cmd_ctx *c, const struct camp *k, const char *rest)
 {
-    const char *p = c->args;
-    struct camp k;
-    int found = 0;
-    int rc = camp_arg(c, &p, &k, &found);
-    if (rc || !found)
-        return rc;
+    (void)rest; /* the table lets the camp be the only word */
+    int rc;
     sqlite3_stmt *s = store_query(c->st,
                                   "SELECT m.member_id, m.graduated_at IS NOT NULL,"
-                                  " (SELECT count(*) FROM camp_weeks w JOIN task_completions t"
-                                  "  ON t.task_ref = 'task:' || w.task_id AND t.member_id = m.member_id WHERE w.camp_id = m.camp_id)"
+                                  " " WEEKS_DONE("m.camp_id", "m.member_id")
                                   " FROM camp_members m WHERE m.camp_id = ? AND m.state = 'enrolled'"
                                   " ORDER BY 3 DESC, m.enrolled_at, m.member_id LIMIT 200",
-                                  VALS(SI(k.id)));
+                                  VALS(SI(k->id)));
     if (!s) {
-        camp_free(&k);
         return store_failure(c->st);
     }
     struct sbuf b = {0};
     text_format(&b, c->lang, "camp.roster_head",
-                ARGS(TU("camp", k.name), TI("week", k.started), TI("weeks", k.weeks), TI("required", k.required)));
+                ARGS(TU("camp", k->name), TI("week", k->started), TI("weeks", k->weeks), TI("required", k->required)));
     int n = 0;
     while ((rc = store_step(c->st, s)) == 1) {
         struct sbuf name = {0};
         member_name(c->e, store_int(s, 0), &name);
         sbuf_addc(&b, '\n');
         text_format(&b, c->lang, store_int(s, 1) ? "camp.roster_line_grad" : "camp.roster_line",
-                    ARGS(TS("name", name.s), TI("done", store_int(s, 2)), TI("weeks", k.weeks)));
+                    ARGS(TS("name", name.s), TI("done", store_int(s, 2)), TI("weeks", k->weeks)));
         sbuf_free(&name);
         n++;
     }
@@ -795,7 +795,6 @@ static int camp_roster_cmd(struct cmd_ctx *c)
     if (rc == 0)
         rc = ctx_reply_markup(c, b.s, 0);
     sbuf_free(&b);
-    camp_free(&k);
     return rc < 0 ? rc : KB_OK;
 }
 
@@ -829,45 +828,41 @@ static int enrol_refusal(struct cmd_ctx *c, const struct camp *k, const char **k
 }
 
 /* /camp join <id> */
-static int camp_join_cmd(struct cmd_ctx *c)
+static int camp_join(struct cmd_ctx *c, const struct camp *k, const char *rest)
 {
-    const char *p = c->args;
-    struct camp k;
-    int found = 0;
-    int rc = camp_arg(c, &p, &k, &found);
-    if (rc || !found)
-        return rc;
+    (void)rest; /* the table lets the camp be the only word */
+    int rc;
     const char *why = NULL;
     int64_t level = 0, state_enrolled = 0, count = 0;
     rc = store_i64(c->st, &state_enrolled,
                    "SELECT state = 'enrolled' FROM camp_members WHERE camp_id = ? AND member_id = ?",
-                   VALS(SI(k.id), SI(c->member_id)));
+                   VALS(SI(k->id), SI(c->member_id)));
     if (rc == KB_ENOTFOUND)
         rc = KB_OK;
     if (!rc)
         rc = store_i64(c->st, &count, "SELECT count(*) FROM camp_members WHERE camp_id = ? AND state = 'enrolled'",
-                       VALS(SI(k.id)));
+                       VALS(SI(k->id)));
     if (!rc && !state_enrolled)
-        rc = enrol_refusal(c, &k, &why, &level);
+        rc = enrol_refusal(c, k, &why, &level);
     if (rc)
         goto out;
     if (state_enrolled)
         why = "camp.join_already";
-    else if (!why && k.started >= k.weeks)
+    else if (!why && k->started >= k->weeks)
         why = "camp.join_late";
-    else if (!why && k.cap && count >= k.cap)
+    else if (!why && k->cap && count >= k->cap)
         why = "camp.join_full";
     if (why) {
-        rc = ctx_reply(c, why, ARGS(TU("camp", k.name), TI("level", level), TI("cap", k.cap)));
+        rc = ctx_reply(c, why, ARGS(TU("camp", k->name), TI("level", level), TI("cap", k->cap)));
         goto out;
     }
     rc = store_exec(c->st,
                     "INSERT INTO camp_members(camp_id, member_id, state, enrolled_at) VALUES (?1, ?2, 'enrolled', ?3)"
                     " ON CONFLICT(camp_id, member_id) DO UPDATE SET state = 'enrolled', enrolled_at = ?3",
-                    VALS(SI(k.id), SI(c->member_id), SI(c->now)));
+                    VALS(SI(k->id), SI(c->member_id), SI(c->now)));
     int64_t task = 0;
-    if (!rc && k.started > 0 && c->now < week_deadline(&k, k.started)) /* the week under way is theirs too */
-        rc = week_task(c->e, k.id, k.started, &task);
+    if (!rc && k->started > 0 && c->now < week_deadline(k, k->started)) /* the week under way is theirs too */
+        rc = week_task(c->e, k->id, k->started, &task);
     if (!rc && task)
         rc = task_invite(c->e, task, c->member_id, 0, c->now);
     if (rc)
@@ -875,57 +870,51 @@ static int camp_join_cmd(struct cmd_ctx *c)
     struct sbuf name = {0}, b = {0};
     member_name(c->e, c->member_id, &name);
     char when[32];
-    when_format(k.starts_at, c->comm.tz, when, sizeof when);
+    when_format(k->starts_at, c->comm.tz, when, sizeof when);
     text_format(&b, c->lang, "camp.joined",
-                ARGS(TS("name", name.s), TU("camp", k.name), TS("start", when), TI("weeks", k.weeks),
-                     TI("required", k.required)));
+                ARGS(TS("name", name.s), TU("camp", k->name), TS("start", when), TI("weeks", k->weeks),
+                     TI("required", k->required)));
     if (task) {
         sbuf_addc(&b, '\n');
-        text_format(&b, c->lang, "camp.joined_current", ARGS(TI("week", k.started), TI("id", task)));
+        text_format(&b, c->lang, "camp.joined_current", ARGS(TI("week", k->started), TI("id", task)));
     }
     rc = ctx_reply_markup(c, b.s, 0);
     sbuf_free(&name);
     sbuf_free(&b);
 out:
-    camp_free(&k);
     return rc;
 }
 
 /* /camp pool <id>: a graduate accepts the camp's talent pool invitation. */
-static int camp_pool_cmd(struct cmd_ctx *c)
+static int camp_pool(struct cmd_ctx *c, const struct camp *k, const char *rest)
 {
-    const char *p = c->args;
-    struct camp k;
-    int found = 0;
-    int rc = camp_arg(c, &p, &k, &found);
-    if (rc || !found)
-        return rc;
+    (void)rest; /* the table lets the camp be the only word */
+    int rc;
     int64_t graduated = 0;
     rc = store_i64(c->st, &graduated,
                    "SELECT 1 FROM camp_members WHERE camp_id = ? AND member_id = ? AND graduated_at IS NOT NULL",
-                   VALS(SI(k.id), SI(c->member_id)));
-    if (rc == KB_ENOTFOUND || (!rc && !*k.pool)) {
-        rc = ctx_reply(c, "camp.pool_none", ARGS(TU("camp", k.name)));
+                   VALS(SI(k->id), SI(c->member_id)));
+    if (rc == KB_ENOTFOUND || (!rc && !*k->pool)) {
+        rc = ctx_reply(c, "camp.pool_none", ARGS(TU("camp", k->name)));
         goto out;
     }
     if (!rc)
         rc = store_exec(c->st,
                         "INSERT OR IGNORE INTO pool_members(community_id, pool, member_id, added_by, at)"
                         " SELECT ?1, p.name, ?2, NULL, ?3 FROM pools p WHERE p.community_id = ?1 AND p.name = ?4",
-                        VALS(SI(c->comm.id), SI(c->member_id), SI(c->now), ST(k.pool)));
+                        VALS(SI(c->comm.id), SI(c->member_id), SI(c->now), ST(k->pool)));
     int added = !rc && store_changes(c->st) > 0;
     char target[32];
     growth_member_target(c->member_id, target, sizeof target);
     if (added)
-        rc = audit_add(c, "camp.pool", target, k.pool);
+        rc = audit_add(c, "camp.pool", target, k->pool);
     if (!rc) {
         struct sbuf name = {0};
         member_label(c->e, c->member_id, &name);
-        rc = ctx_reply(c, added ? "pool.accepted" : "pool.apply_member", ARGS(TS("name", name.s), TU("pool", k.pool)));
+        rc = ctx_reply(c, added ? "pool.accepted" : "pool.apply_member", ARGS(TS("name", name.s), TU("pool", k->pool)));
         sbuf_free(&name);
     }
 out:
-    camp_free(&k);
     return rc;
 }
 
@@ -934,8 +923,7 @@ static int cmd_camp(struct cmd_ctx *c)
 {
     sqlite3_stmt *s = store_query(c->st,
                                   "SELECT k.id, k.name, k.weeks, k.required, k.started, m.state, m.graduated_at IS NOT NULL,"
-                                  " (SELECT count(*) FROM camp_weeks w JOIN task_completions t"
-                                  "  ON t.task_ref = 'task:' || w.task_id AND t.member_id = m.member_id WHERE w.camp_id = k.id),"
+                                  " " WEEKS_DONE("k.id", "m.member_id") ","
                                   " k.starts_at, k.cap, (SELECT count(*) FROM camp_members x WHERE x.camp_id = k.id"
                                   "  AND x.state = 'enrolled'), k.enrol"
                                   " FROM camps k LEFT JOIN camp_members m ON m.camp_id = k.id AND m.member_id = ?2"
@@ -997,8 +985,7 @@ static int camp_me_lines(struct cmd_ctx *c, struct sbuf *out)
 {
     sqlite3_stmt *s = store_query(c->st,
                                   "SELECT k.name, m.graduated_at IS NOT NULL,"
-                                  " (SELECT count(*) FROM camp_weeks w JOIN task_completions t"
-                                  "  ON t.task_ref = 'task:' || w.task_id AND t.member_id = m.member_id WHERE w.camp_id = k.id),"
+                                  " " WEEKS_DONE("k.id", "m.member_id") ","
                                   " k.required FROM camp_members m JOIN camps k ON k.id = m.camp_id"
                                   " WHERE m.member_id = ? AND m.state = 'enrolled' ORDER BY k.id LIMIT 5",
                                   VALS(SI(c->member_id)));
@@ -1012,6 +999,31 @@ static int camp_me_lines(struct cmd_ctx *c, struct sbuf *out)
     }
     store_done(s);
     return rc < 0 ? rc : KB_OK;
+}
+
+static int camp_week_cmd(struct cmd_ctx *c)
+{
+    return with_camp(c, camp_week);
+}
+
+static int camp_invite_cmd(struct cmd_ctx *c)
+{
+    return with_camp(c, camp_invite);
+}
+
+static int camp_roster_cmd(struct cmd_ctx *c)
+{
+    return with_camp(c, camp_roster);
+}
+
+static int camp_join_cmd(struct cmd_ctx *c)
+{
+    return with_camp(c, camp_join);
+}
+
+static int camp_pool_cmd(struct cmd_ctx *c)
+{
+    return with_camp(c, camp_pool);
 }
 
 static const struct cmd_spec commands[] = {
