@@ -150,7 +150,7 @@ static int enrolled(struct engine *e, int64_t camp, int64_t *ids, size_t *n)
                                   VALS(SI(camp)));
     if (!s)
         return store_failure(e->st);
-    int rc;
+    int rc = KB_OK;
     while (*n < CAMP_BATCH && (rc = store_step(e->st, s)) == 1)
         ids[(*n)++] = store_int(s, 0);
     store_done(s);
@@ -398,7 +398,7 @@ static int certificate_works(struct engine *e, const struct camp *k, int64_t mem
                                   VALS(SI(k->id), SI(member)));
     if (!s)
         return store_failure(e->st);
-    int rc;
+    int rc = KB_OK;
     while ((rc = store_step(e->st, s)) == 1) {
         const char *work = store_text(s, 2);
         size_t n = strlen(work), cut = utf8_clip(work, n, CAMP_WORK_MAX * 4);
@@ -473,7 +473,7 @@ static int camp_member_progress(struct engine *e, int64_t community_id, int64_t 
         return store_failure(e->st);
     int64_t camps[20];
     size_t n = 0;
-    int rc;
+    int rc = KB_OK;
     while (n < 20 && (rc = store_step(e->st, s)) == 1)
         camps[n++] = store_int(s, 0);
     store_done(s);
@@ -647,7 +647,7 @@ static void text_field(const struct defn *d, const char *key, size_t max, const 
 /* /camp week <id> <n> --theme … --tutorial … --task … (or key: value lines) */
 static int camp_week(struct cmd_ctx *c, const struct camp *k, const char *p)
 {
-    int rc;
+    int rc = KB_OK;
     char *wword = command_next_word(&p);
     int64_t w = 0;
     struct defn d = {0};
@@ -764,7 +764,7 @@ static int camp_invite(struct cmd_ctx *c, const struct camp *k, const char *p)
 static int camp_roster(struct cmd_ctx *c, const struct camp *k, const char *rest)
 {
     (void)rest; /* the table lets the camp be the only word */
-    int rc;
+    int rc = KB_OK;
     sqlite3_stmt *s = store_query(c->st,
                                   "SELECT m.member_id, m.graduated_at IS NOT NULL,"
                                   " " WEEKS_DONE("m.camp_id", "m.member_id")
@@ -831,7 +831,7 @@ static int enrol_refusal(struct cmd_ctx *c, const struct camp *k, const char **k
 static int camp_join(struct cmd_ctx *c, const struct camp *k, const char *rest)
 {
     (void)rest; /* the table lets the camp be the only word */
-    int rc;
+    int rc = KB_OK;
     const char *why = NULL;
     int64_t level = 0, state_enrolled = 0, count = 0;
     rc = store_i64(c->st, &state_enrolled,
@@ -889,7 +889,7 @@ out:
 static int camp_pool(struct cmd_ctx *c, const struct camp *k, const char *rest)
 {
     (void)rest; /* the table lets the camp be the only word */
-    int rc;
+    int rc = KB_OK;
     int64_t graduated = 0;
     rc = store_i64(c->st, &graduated,
                    "SELECT 1 FROM camp_members WHERE camp_id = ? AND member_id = ? AND graduated_at IS NOT NULL",
@@ -933,7 +933,7 @@ static int cmd_camp(struct cmd_ctx *c)
     if (!s)
         return store_failure(c->st);
     struct sbuf mine = {0}, open = {0};
-    int rc;
+    int rc = KB_OK;
     while ((rc = store_step(c->st, s)) == 1) {
         int in = !strcmp(store_text(s, 5), "enrolled");
         struct sbuf *b = in ? &mine : &open;
@@ -991,7 +991,7 @@ static int camp_me_lines(struct cmd_ctx *c, struct sbuf *out)
                                   VALS(SI(c->member_id)));
     if (!s)
         return store_failure(c->st);
-    int rc;
+    int rc = KB_OK;
     while ((rc = store_step(c->st, s)) == 1) {
         sbuf_addc(out, '\n');
         text_format(out, c->lang, store_int(s, 1) ? "camp.me_grad" : "camp.me",

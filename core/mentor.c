@@ -25,7 +25,6 @@
 #include "who.h"
 
 #define MENTOR_CAP_MAX 1000
-#define MENTOR_TOP 10
 
 /* A mentor who may take and be credited for mentees at instant ?2:
    not removed, title held under an open term that has not run out
@@ -207,7 +206,7 @@ static int add_flags(struct cmd_ctx *c, const char *rest, int64_t *until, int64_
         return ctx_reply(c, "mentor.add_usage", NOARGS);
     static const char *const allowed[] = {"until", "cap", NULL};
     const char *when = defn_get(&d, "until"), *n = defn_get(&d, "cap");
-    int rc;
+    int rc = KB_OK;
     if (*command_skip_space(d.head ? d.head : "") || defn_unknown(&d, allowed))
         rc = ctx_reply(c, "mentor.add_usage", NOARGS);
     else if (when && (when_parse(when, c->comm.tz, c->now, until) || *until <= c->now))
@@ -396,7 +395,7 @@ static int mentor_list_cmd(struct cmd_ctx *c)
         return store_failure(c->st);
     struct sbuf b = {0};
     text_format(&b, c->lang, "mentor.list_head", NOARGS);
-    int rc, n = 0;
+    int rc = KB_OK, n = 0;
     while ((rc = store_step(c->st, s)) == 1) {
         struct sbuf name = {0}, term = {0};
         member_name(c->e, store_int(s, 0), &name);
@@ -438,7 +437,7 @@ static int mentor_top_cmd(struct cmd_ctx *c)
         return store_failure(c->st);
     struct sbuf b = {0};
     text_format(&b, c->lang, "mentor.top_head", NOARGS);
-    int rc, n = 0;
+    int rc = KB_OK, n = 0;
     while ((rc = store_step(c->st, s)) == 1) {
         struct sbuf name = {0};
         member_label(c->e, store_int(s, 0), &name);

@@ -102,7 +102,7 @@ static int due_terms(struct engine *e, int64_t now, int remind, struct due_term 
                       VALS(SI(now)));
     if (!q)
         return store_failure(e->st);
-    int rc;
+    int rc = KB_OK;
     while (*n < TERM_BATCH && (rc = store_step(e->st, q)) == 1) {
         out[*n] = (struct due_term){store_int(q, 0), store_int(q, 1), store_int(q, 2), store_int(q, 3),
                                     xstrdup(store_text(q, 4))};
@@ -207,7 +207,7 @@ static int term_me_lines(struct cmd_ctx *c, struct sbuf *out)
                                   VALS(SI(c->member_id)));
     if (!s)
         return store_failure(c->st);
-    int rc;
+    int rc = KB_OK;
     while ((rc = store_step(c->st, s)) == 1) {
         int64_t until = store_int(s, 1);
         const char *duty = store_text(s, 2);
