@@ -44,7 +44,6 @@
 #define CAMP_POINTS_MAX 100000
 #define CAMP_START_HOUR 9     /* a date alone starts the camp at 09:00 */
 #define CAMP_REMIND_S 86400   /* before each week's deadline */
-#define CAMP_BATCH 500        /* members served per step */
 #define CAMP_WORK_MAX 60      /* characters of a work quoted on a certificate */
 
 struct camp {
@@ -140,21 +139,35 @@ static int tell_rest(struct engine *e, const struct camp *k, struct tell_many *t
     return rc;
 }
 
-/* Enrolled members of a camp (at most CAMP_BATCH), oldest first. */
-static int enrolled(struct engine *e, int64_t camp, int64_t *ids, size_t *n)
+/* Every member id the query s yields, into *ids (owned, free it). */
+static int member_ids_new(struct engine *e, sqlite3_stmt *s, int64_t **ids, size_t *n)
 {
+    *ids = NULL;
     *n = 0;
-    sqlite3_stmt *s = store_query(e->st,
-                                  "SELECT member_id FROM camp_members WHERE camp_id = ? AND state = 'enrolled'"
-                                  " ORDER BY enrolled_at, member_id LIMIT 500",
-                                  VALS(SI(camp)));
     if (!s)
         return store_failure(e->st);
-    int rc = KB_OK;
-    while (*n < CAMP_BATCH && (rc = store_step(e->st, s)) == 1)
-        ids[(*n)++] = store_int(s, 0);
+    size_t cap = 0;
+    int rc;
+    while ((rc = store_step(e->st, s)) == 1) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            *ids = xrealloc(*ids, cap * sizeof **ids);
+        }
+        (*ids)[(*n)++] = store_int(s, 0);
+    }
     store_done(s);
     return rc < 0 ? rc : KB_OK;
+}
+
+/* Enrolled members of a camp, oldest first (owned). */
+static int enrolled_new(struct engine *e, int64_t camp, int64_t **ids, size_t *n)
+{
+    return member_ids_new(e,
+                          store_query(e->st,
+                                      "SELECT member_id FROM camp_members WHERE camp_id = ? AND state = 'enrolled'"
+                                      " ORDER BY enrolled_at, member_id",
+                                      VALS(SI(camp))),
+                          ids, n);
 }
 
 /* The weeks of a camp approved for a member (SQL, over columns or
@@ -203,7 +216,7 @@ static int start_week(struct engine *e, const struct camp *k, const struct commu
     text_format(&title, comm->locale, "camp.task_title", ARGS(TS("camp", k->name), TI("week", w), TS("theme", theme)));
     struct task_def d = {.tier = "explore", .title = title.s, .brief = brief, .points = k->points,
                          .deadline = week_deadline(k, w), .access = "invite", .review = 1};
-    int64_t task = 0, ids[CAMP_BATCH];
+    int64_t task = 0, *ids = NULL;
     size_t n = 0;
     if (!rc)
         rc = task_insert(e, k->community_id, &d, 0, now, &task);
@@ -211,7 +224,7 @@ static int start_week(struct engine *e, const struct camp *k, const struct commu
         rc = store_exec(e->st, "UPDATE camp_weeks SET task_id = ? WHERE camp_id = ? AND week = ?",
                         VALS(SI(task), SI(k->id), SI(w)));
     if (!rc)
-        rc = enrolled(e, k->id, ids, &n);
+        rc = enrolled_new(e, k->id, &ids, &n);
     for (size_t i = 0; i < n && !rc; i++)
         rc = task_invite(e, task, ids[i], 0, now);
     char when[32];
@@ -236,6 +249,7 @@ static int start_week(struct engine *e, const struct camp *k, const struct commu
     sbuf_free(&text);
     sbuf_free(&b);
     sbuf_free(&title);
+    free(ids);
     free(theme);
     free(tutorial);
     free(brief);
@@ -261,20 +275,17 @@ static int remind_week(struct engine *e, const struct camp *k, const struct comm
         rc = week_task(e, k->id, w, &task);
     if (rc || !task || now >= week_deadline(k, w))
         return rc; /* no task, or too late to help */
-    sqlite3_stmt *s = store_query(e->st,
-                                  "SELECT m.member_id FROM camp_members m WHERE m.camp_id = ?1 AND m.state = 'enrolled'"
-                                  " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.task_id = ?2 AND c.member_id = m.member_id"
-                                  "  AND c.state IN ('claimed','rejected','submitted','approved'))"
-                                  " ORDER BY m.enrolled_at, m.member_id LIMIT 500",
-                                  VALS(SI(k->id), SI(task)));
-    if (!s)
-        return store_failure(e->st);
-    int64_t ids[CAMP_BATCH];
+    int64_t *ids = NULL;
     size_t n = 0;
-    while (n < CAMP_BATCH && (rc = store_step(e->st, s)) == 1)
-        ids[n++] = store_int(s, 0);
-    store_done(s);
-    if (rc < 0)
+    rc = member_ids_new(e,
+                        store_query(e->st,
+                                    "SELECT m.member_id FROM camp_members m WHERE m.camp_id = ?1 AND m.state = 'enrolled'"
+                                    " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.task_id = ?2 AND c.member_id = m.member_id"
+                                    "  AND c.state IN ('claimed','rejected','submitted','approved'))"
+                                    " ORDER BY m.enrolled_at, m.member_id",
+                                    VALS(SI(k->id), SI(task))),
+                        &ids, &n);
+    if (rc)
         return rc;
     char when[32];
     when_format(week_deadline(k, w), comm->tz, when, sizeof when);
@@ -289,6 +300,7 @@ static int remind_week(struct engine *e, const struct camp *k, const struct comm
         rc = tell_rest(e, k, &t, comm->locale, b.s, now);
     sbuf_free(&t.unreached);
     sbuf_free(&b);
+    free(ids);
     return rc;
 }
 
@@ -461,7 +473,8 @@ static int graduate(struct engine *e, const struct camp *k, int64_t member, int6
 }
 
 /* After an approval (or any standing change): the member's camps where
-   they now have the required weeks. */
+   they now have the required weeks (20 unfinished camps at once at most
+   are looked at; the next change looks at the rest). */
 static int camp_member_progress(struct engine *e, int64_t community_id, int64_t member, int64_t now)
 {
     (void)community_id;
