@@ -931,9 +931,12 @@ out:
     return rc;
 }
 
-/* /camp: the member's camps with their progress, and the camps open to join. */
+/* /camp: the member's camps with their progress, and the camps open to
+   join; with words no subcommand takes, the usage. */
 static int cmd_camp(struct cmd_ctx *c)
 {
+    if (*c->args)
+        return ctx_reply(c, c->is_admin ? "camp.usage_operator" : "camp.usage", NOARGS);
     sqlite3_stmt *s = store_query(c->st,
                                   "SELECT k.id, k.name, k.weeks, k.required, k.started, m.state, m.graduated_at IS NOT NULL,"
                                   " " WEEKS_DONE("k.id", "m.member_id") ","
@@ -1111,11 +1114,16 @@ static const struct text_entry texts[] = {
     {"camp.week_usage",
      "用法：/camp week &lt;训练营编号&gt; &lt;第几周&gt; --theme 主题 --tutorial 教程（文字和链接）--task 本周作业",
      "Usage: /camp week &lt;camp id&gt; &lt;week&gt; --theme theme --tutorial tutorial (text and links) --task the week's assignment"},
+    {"camp.usage", "用法：/camp 查看我的训练营｜/camp join &lt;编号&gt; 报名｜/camp pool &lt;编号&gt; 结业后加入人才库",
+     "Usage: /camp (my camps), /camp join &lt;id&gt; (enrol), /camp pool &lt;id&gt; (join the pool as a graduate)"},
+    {"camp.usage_operator",
+     "用法：/camp new &lt;名称&gt; --weeks 4 --start 日期 …｜/camp week &lt;编号&gt; &lt;第几周&gt; --theme … --tutorial … --task …｜/camp invite &lt;编号&gt; @成员…｜/camp roster &lt;编号&gt;｜/camp join|pool &lt;编号&gt;",
+     "Usage: /camp new &lt;name&gt; --weeks 4 --start DATE …, /camp week &lt;id&gt; &lt;week&gt; --theme … --tutorial … --task …, /camp invite &lt;id&gt; @member…, /camp roster &lt;id&gt;, /camp join|pool &lt;id&gt;"},
     {"camp.invite_usage", "用法：/camp invite &lt;训练营编号&gt; @成员…", "Usage: /camp invite &lt;camp id&gt; @member…"},
     {"camp.bad_field", "⚠️ {field} 这一项不对。", "⚠️ The {field} field is wrong."},
     {"camp.badge_default", "{camp}结业", "{camp} graduate"},
     {"camp.created", "✅ 训练营 #{id}「{camp}」已创建：共 {weeks} 周，完成 {required} 周即可结业，{start} 开营。\n用 /camp week {id} 1 --theme … --tutorial … --task … 写好每周内容；成员发送 /camp join {id} 报名。",
-     "✅ Camp #{id} “{camp}” created: {weeks} weeks, {required} approved weeks to graduate, starting {start}.\nWrite each week with /camp week {id} 1 --theme … --tutorial … --task …; members enrol with /camp join {id}."},
+     "✅ Camp #{id} “{camp}” created: {weeks} week(s), {required} approved week(s) to graduate, starting {start}.\nWrite each week with /camp week {id} 1 --theme … --tutorial … --task …; members enrol with /camp join {id}."},
     {"camp.unknown", "没有编号为 {id} 的训练营，发送 /camp 查看。", "There is no camp {id}; send /camp to see them."},
     {"camp.bad_week", "第 {got} 周不存在：这个训练营共 {weeks} 周。", "There is no week {got}: the camp has {weeks} weeks."},
     {"camp.week_started_already", "第 {week} 周已经开始，内容不能再改了。", "Week {week} has started; its content can no longer change."},
@@ -1152,7 +1160,7 @@ static const struct text_entry texts[] = {
     {"camp.join_late", "「{camp}」最后一周已经开始，下一期再来吧。", "The last week of “{camp}” has begun; join the next one."},
     {"camp.join_full", "「{camp}」名额已满（{cap} 人）。", "“{camp}” is full (at most {cap})."},
     {"camp.joined", "✅ {name} 报名了「{camp}」！{start} 开营，共 {weeks} 周，通过 {required} 周即可结业。每周教程会私信发给你。",
-     "✅ {name} enrolled in “{camp}”! It starts {start}, runs {weeks} weeks, and {required} approved weeks graduate you. Each week's tutorial comes to you privately."},
+     "✅ {name} enrolled in “{camp}”! It starts {start} and runs {weeks} week(s); {required} approved week(s) graduate you. Each week's tutorial comes to you privately."},
     {"camp.joined_current", "第 {week} 周已经开始，本周作业是任务 #{id}。", "Week {week} is under way: this week's assignment is task #{id}."},
     {"camp.mine_head", "<b>我的训练营</b>", "<b>My camps</b>"},
     {"camp.mine", "#{id}「{camp}」：第 {week}/{weeks} 周，已通过 {done}/{required} 周",
@@ -1160,9 +1168,9 @@ static const struct text_entry texts[] = {
     {"camp.mine_grad", "#{id}「{camp}」：🎓 已结业（通过 {done}/{weeks} 周）", "#{id} “{camp}”: 🎓 graduated ({done}/{weeks} weeks approved)"},
     {"camp.open_head", "<b>可报名的训练营</b>", "<b>Camps open to join</b>"},
     {"camp.open", "#{id}「{camp}」：{start} 开营，共 {weeks} 周{seats} — /camp join {id}",
-     "#{id} “{camp}”: starts {start}, {weeks} weeks{seats} — /camp join {id}"},
+     "#{id} “{camp}”: starts {start}, {weeks} week(s){seats} — /camp join {id}"},
     {"camp.open_invite", "#{id}「{camp}」：{start} 开营，共 {weeks} 周{seats}（仅限受邀成员）",
-     "#{id} “{camp}”: starts {start}, {weeks} weeks{seats} (by invitation)"},
+     "#{id} “{camp}”: starts {start}, {weeks} week(s){seats} (by invitation)"},
     {"camp.seats", "，已报 {n}/{cap}", ", {n}/{cap} enrolled"},
     {"camp.none", "现在没有训练营。", "There are no camps right now."},
     {"camp.none_operator", "还没有训练营。/camp new 名称 --weeks 4 --start 日期 开一个。",

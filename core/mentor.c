@@ -227,7 +227,12 @@ static int mentor_add_cmd(struct cmd_ctx *c)
     char *who = who_next_target(c, &p);
     int64_t member = 0, until = 0, cap = -1;
     int replied = 0;
-    int rc = add_flags(c, p, &until, &cap, &replied);
+    int rc;
+    if (!who && !who_has_reply(c)) {
+        rc = ctx_reply(c, "mentor.add_usage", NOARGS);
+        goto out;
+    }
+    rc = add_flags(c, p, &until, &cap, &replied);
     if (rc || replied)
         goto out;
     if ((rc = who_resolve(c, who, &member)) == KB_ENOTFOUND) {
@@ -280,6 +285,8 @@ static int mentor_remove_cmd(struct cmd_ctx *c)
     const char *p = c->args;
     char *who = who_next_target(c, &p);
     int64_t member = 0;
+    if (!who && !who_has_reply(c))
+        return ctx_reply(c, "mentor.remove_usage", NOARGS);
     int rc = who_resolve(c, who, &member);
     free(who);
     if (rc == KB_ENOTFOUND)
@@ -603,6 +610,7 @@ static const struct text_entry texts[] = {
      "Usage: /mentor add @member [--until 2027-03-31] [--cap 5], /mentor remove @member, /mentor assign @newcomer @mentor, /mentor list, /mentor top"},
     {"mentor.add_usage", "用法：/mentor add @成员 [--until 2027-03-31] [--cap 5]",
      "Usage: /mentor add @member [--until 2027-03-31] [--cap 5]"},
+    {"mentor.remove_usage", "用法：/mentor remove @成员", "Usage: /mentor remove @member"},
     {"mentor.assign_usage", "用法：/mentor assign @新人 @导师（或回复新人的消息：/mentor assign @导师）",
      "Usage: /mentor assign @newcomer @mentor (or reply to the newcomer: /mentor assign @mentor)"},
     {"mentor.bad_cap", "带新人上限 {got} 无效，请写 1 到 {max} 的整数。",

@@ -128,6 +128,12 @@ TEST(opening_a_camp_checks_every_field)
     r = said(&f, "op", T0, "/camp week 1 1 --theme a --tutorial b");
     CHECK_CONTAINS(r, "The task field is wrong");
     free(r);
+    r = said(&f, "op", T0, "/camp invite 1");
+    CHECK_CONTAINS(r, "Usage: /camp new");
+    free(r);
+    r = said(&f, "ann", T0, "/camp join");
+    CHECK_CONTAINS(r, "Usage: /camp (my camps)");
+    free(r);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM camp_weeks"), 0);
     fx_close(&f);
 }

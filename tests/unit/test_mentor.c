@@ -188,6 +188,12 @@ TEST(bad_mentor_commands_change_nothing)
     r = said(&f, "op", T0 + 1, "/mentor add @mia --until yesterday");
     CHECK_CONTAINS(r, "not a valid end of term");
     free(r);
+    r = said(&f, "op", T0 + 1, "/mentor add");
+    CHECK_CONTAINS(r, "Usage: /mentor add @member");
+    free(r);
+    r = said(&f, "op", T0 + 1, "/mentor remove");
+    CHECK_CONTAINS(r, "Usage: /mentor remove @member");
+    free(r);
     r = said(&f, "op", T0 + 1, "/mentor add @nobody");
     CHECK_CONTAINS(r, "I don't know the member");
     free(r);
