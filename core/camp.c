@@ -954,13 +954,14 @@ static int cmd_camp(struct cmd_ctx *c)
         int in = !strcmp(store_text(s, 5), "enrolled");
         struct sbuf *b = in ? &mine : &open;
         sbuf_addc(b, '\n');
+        char when[32];
+        when_format(store_int(s, 8), c->comm.tz, when, sizeof when);
         if (in) {
-            text_format(b, c->lang, store_int(s, 6) ? "camp.mine_grad" : "camp.mine",
+            text_format(b, c->lang, store_int(s, 6) ? "camp.mine_grad" : store_int(s, 4) ? "camp.mine" : "camp.mine_soon",
                         ARGS(TI("id", store_int(s, 0)), TU("camp", store_text(s, 1)), TI("week", store_int(s, 4)),
-                             TI("weeks", store_int(s, 2)), TI("done", store_int(s, 7)), TI("required", store_int(s, 3))));
+                             TI("weeks", store_int(s, 2)), TI("done", store_int(s, 7)), TI("required", store_int(s, 3)),
+                             TS("start", when)));
         } else {
-            char when[32];
-            when_format(store_int(s, 8), c->comm.tz, when, sizeof when);
             int64_t cap = store_int(s, 9);
             struct sbuf seats = {0};
             if (cap)
@@ -1165,6 +1166,7 @@ static const struct text_entry texts[] = {
     {"camp.mine_head", "<b>我的训练营</b>", "<b>My camps</b>"},
     {"camp.mine", "#{id}「{camp}」：第 {week}/{weeks} 周，已通过 {done}/{required} 周",
      "#{id} “{camp}”: week {week}/{weeks}, {done}/{required} weeks approved"},
+    {"camp.mine_soon", "#{id}「{camp}」：{start} 开营，共 {weeks} 周", "#{id} “{camp}”: starts {start}, {weeks} week(s)"},
     {"camp.mine_grad", "#{id}「{camp}」：🎓 已结业（通过 {done}/{weeks} 周）", "#{id} “{camp}”: 🎓 graduated ({done}/{weeks} weeks approved)"},
     {"camp.open_head", "<b>可报名的训练营</b>", "<b>Camps open to join</b>"},
     {"camp.open", "#{id}「{camp}」：{start} 开营，共 {weeks} 周{seats} — /camp join {id}",

@@ -3,7 +3,10 @@
 # "#at <ISO time>" starts the bot afresh on the same database with the fake
 # clock (KOCBOT_FAKE_NOW) at that instant, so every segment is a restart;
 # the scheduled work due by then fires as it starts, then the segment's
-# lines are typed.  "#env K=V" lines set the environment of every segment;
+# lines are typed.  "#hold N" keeps the segment's input open N more seconds
+# so that work falling due while it runs fires from the bot's own timer
+# (the clock runs at KOCBOT_FAKE_SPEED).  "#env K=V" lines set the
+# environment of every segment;
 # other "#" lines are comments.  The concatenated output is compared with
 # NAME.out; UPDATE=1 rewrites it (review with git diff).
 cd "$(dirname "$0")/../.." || exit 1
@@ -17,17 +20,18 @@ for input in tests/transcripts/days/*.in; do
           KOCBOT_LOG_LEVEL=warn)
     while read -r line; do envs+=("$line"); done < <(sed -n 's/^#env //p' "$input")
     : >"$WORK/$name.out"
-    rc=0 at='' lines=()
+    rc=0 at='' hold=0 lines=()
     run_segment() {
         [ -n "$at" ] || return 0
         echo "== $at" >>"$WORK/$name.out"
-        { sleep "$TICK_S"; [ ${#lines[@]} -gt 0 ] && printf '%s\n' "${lines[@]}"; } |
+        { sleep "$TICK_S"; [ ${#lines[@]} -gt 0 ] && printf '%s\n' "${lines[@]}"; sleep "$hold"; } |
             env "${envs[@]}" KOCBOT_FAKE_NOW="$at" "$KOCBOT" --adapter console --db "$WORK/$name.db" \
                 >>"$WORK/$name.out" 2>>"$WORK/$name.err" || rc=$?
     }
     while IFS= read -r line || [ -n "$line" ]; do
         case $line in
-            '#at '*) run_segment; at=${line#\#at }; lines=() ;;
+            '#at '*) run_segment; at=${line#\#at }; hold=0 lines=() ;;
+            '#hold '*) hold=${line#\#hold } ;;
             '#'*) ;;
             *) lines+=("$line") ;;
         esac
