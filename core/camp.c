@@ -4,8 +4,8 @@
  * Week w of a camp runs from starts_at + (w-1) weeks to its deadline, a
  * minute before week w+1 starts.  The tick does three things per week, in
  * order, each once: start it (create the task, send the tutorial), remind
- * the members who have not handed in a day before the deadline, and post
- * the week's progress at the deadline.  The counters started, reminded
+ * the members who have not claimed the task a day before the deadline, and
+ * post the week's progress at the deadline.  The counters started, reminded
  * and summarised on the camp row are the fire-once marks: each step and
  * the counter it advances commit together.  A member graduates when the
  * tasks of `required` weeks are approved for them (task_completions);
