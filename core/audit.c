@@ -50,6 +50,7 @@ static const struct text_entry texts[] = {
     {"audit.task.reject", "退回提交", "returned"},
     {"audit.task.unapprove", "撤回通过", "unapproved"},
     {"audit.payout", "发放奖励给", "paid out to"},
+    {"audit.system", "系统", "the bot"},
     {"audit.grant.points", "授予积分", "granted points to"},
     {"audit.grant.title", "授予头衔", "granted a title to"},
     {"audit.grant.badge", "授予徽章", "granted a badge to"},

@@ -149,8 +149,10 @@ int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now
 }
 
 int member_ensure(struct engine *e, int64_t community_id, const struct kb_event *ev, int64_t now,
-                  int64_t *member_id)
+                  int64_t *member_id, int *joined)
 {
+    if (joined)
+        *joined = 0;
     const char *name = ev->user_name && *ev->user_name ? ev->user_name : ev->user_id;
     char key[320];
     snprintf(key, sizeof key, "%lld\x1f%s\x1f%s", (long long)community_id, ev->platform, ev->user_id);
@@ -196,7 +198,7 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
         " ON CONFLICT(community_id, platform, user_id) DO UPDATE SET"
         "  name = excluded.name, handle = coalesce(excluded.handle, handle),"
         "  last_seen = max(last_seen, excluded.last_seen)"
-        " RETURNING coalesce(linked_to, id)",
+        " RETURNING coalesce(linked_to, id), joined_at = ?6 AND linked_to IS NULL",
         VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name), ST(ev->user_handle),
              SI(now)));
     if (!s)
@@ -204,6 +206,8 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
     int rc = store_step(e->st, s);
     if (rc == 1) {
         *member_id = store_int(s, 0);
+        if (joined)
+            *joined = store_int(s, 1) != 0;
         rc = store_step(e->st, s) < 0 ? store_failure(e->st) : KB_OK;
         if (!rc) {
             /* the name may have changed; the next lookup of it reads the row */

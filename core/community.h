@@ -57,9 +57,10 @@ void member_private_note(const char *lang, const char *who, struct sbuf *out);
    sight with the configured default locale and time zone. */
 int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now,
                         struct community *out);
-/* Insert or refresh the sender as a member; returns their member id. */
+/* Insert or refresh the sender as a member; returns their member id, and
+   *joined = 1 (joined may be NULL) when this event is their first. */
 int member_ensure(struct engine *e, int64_t community_id, const struct kb_event *ev, int64_t now,
-                  int64_t *member_id);
+                  int64_t *member_id, int *joined);
 /* 1 when platform:user_id is the configured owner (settings.owner). */
 int community_is_owner(const struct engine *e, const char *platform, const char *user_id);
 /* 1 when platform:user_id is a configured operator of the community (the

@@ -242,9 +242,10 @@ int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
 
     struct cmd_ctx c = {.e = e, .st = e->st, .ev = ev, .now = now};
     c.at = (ev->time > 0 && ev->time <= now + 300) ? ev->time : now;
+    int joined = 0;
     int rc = community_for_event(e, ev, now, &c.comm);
     if (!rc)
-        rc = member_ensure(e, c.comm.id, ev, c.at, &c.member_id);
+        rc = member_ensure(e, c.comm.id, ev, c.at, &c.member_id, &joined);
     if (rc)
         goto out;
     c.lang = c.comm.locale;
@@ -252,6 +253,12 @@ int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
                     community_is_operator(e, c.comm.id, ev->platform, ev->user_id);
     c.is_admin = c.is_operator ||
                  (e->set.admins_are_operators && ev->role != KB_ROLE_MEMBER);
+
+    for (size_t m = 0; m < kb_n_modules && joined && !rc; m++)
+        if (kb_modules[m]->member_joined) /* a newcomer's welcome (a mentor) */
+            rc = kb_modules[m]->member_joined(&c);
+    if (rc)
+        goto out;
 
     int notify = 0;
     rc = rate_limited(&c, &notify);

@@ -15,9 +15,11 @@
 
 #include "audit.h"
 #include "command.h"
+#include "defn.h"
 #include "ledger.h"
 #include "standing.h"
 #include "task.h"
+#include "term.h"
 #include "who.h"
 
 #define ITEM_NAME_MAX 32     /* characters of a title or badge name */
@@ -96,25 +98,116 @@ static int do_points(struct cmd_ctx *c, int revoke, struct grant_args *a, int64_
     return rc;
 }
 
+/* A title's term: "--until DATE --duty \"…\"" after the member (both
+   optional).  *replied = 1 when refused; *duty is owned. */
+static int title_term(struct cmd_ctx *c, const char *rest, int64_t *until, char **duty, int *replied)
+{
+    *until = 0;
+    *duty = NULL;
+    *replied = 0;
+    struct defn d;
+    char err[96];
+    int rc = KB_OK;
+    if (defn_parse(rest, &d, err, sizeof err)) {
+        *replied = 1;
+        return usage(c, 0);
+    }
+    static const char *const allowed[] = {"until", "duty", NULL};
+    const char *bad = defn_unknown(&d, allowed);
+    const char *when = defn_get(&d, "until"), *text = defn_get(&d, "duty");
+    if (*command_skip_space(d.head ? d.head : "") || bad) {
+        rc = ctx_reply(c, "term.bad_flag", ARGS(TU("got", bad ? bad : d.head)));
+        *replied = 1;
+    } else if (when && (when_parse(when, c->comm.tz, c->now, until) || *until <= c->now)) {
+        rc = ctx_reply(c, "term.bad_until", ARGS(TU("got", when)));
+        *replied = 1;
+    } else if (text) {
+        size_t n = strlen(text); /* "…" or “…” around it are the typist's, not the duty's */
+        if (n >= 2 && text[0] == '"' && text[n - 1] == '"')
+            *duty = xstrndup(text + 1, n - 2);
+        else if (n >= 6 && !strncmp(text, "“", 3) && !strcmp(text + n - 3, "”"))
+            *duty = xstrndup(text + 3, n - 6);
+        else
+            *duty = xstrdup(text);
+        if (utf8_count(*duty, strlen(*duty)) > TERM_DUTY_MAX) {
+            rc = ctx_reply(c, "term.duty_long", ARGS(TI("max", TERM_DUTY_MAX)));
+            *replied = 1;
+        }
+    }
+    defn_free(&d);
+    if (*replied) {
+        free(*duty);
+        *duty = NULL;
+    }
+    return rc;
+}
+
+/* The grant's announcement: the title, and its term and duties when given. */
+static void title_granted_text(struct cmd_ctx *c, const char *key, const char *who, const char *name,
+                               int64_t until, const char *duty, struct sbuf *b)
+{
+    struct sbuf term = {0};
+    if (until) {
+        char when[32];
+        when_format(until, c->comm.tz, when, sizeof when);
+        text_format(&term, c->lang, "term.granted_until", ARGS(TS("until", when)));
+    }
+    text_format(b, c->lang, key, ARGS(TS("name", who), TU("item", name), TU("title", name), TS("until", sbuf_str(&term))));
+    if (!strcmp(key, "grant.title_granted"))
+        sbuf_add(b, sbuf_str(&term));
+    if (duty && *duty) {
+        struct sbuf d = {0};
+        text_user_block(&d, duty);
+        text_format(b, c->lang, "term.granted_duty", ARGS(TS("duty", d.s)));
+        sbuf_free(&d);
+    }
+    sbuf_free(&term);
+}
+
 static int do_item(struct cmd_ctx *c, int revoke, const char *kind, struct grant_args *a, int64_t member)
 {
     const char *name = a->what;
     if (utf8_count(name, strlen(name)) > ITEM_NAME_MAX || name[0] == '@')
         return ctx_reply(c, "grant.bad_item", ARGS(TI("max", ITEM_NAME_MAX)));
-    if (*command_skip_space(a->rest))
+    int is_title = strcmp(kind, "title") == 0;
+    int64_t until = 0;
+    char *duty = NULL;
+    int replied = 0, has_term = is_title && !revoke && *command_skip_space(a->rest);
+    if (*command_skip_space(a->rest) && !has_term)
         return usage(c, revoke);
-    int held = 0;
-    int rc = standing_has_item(c->e, member, kind, name, &held);
-    if (rc)
+    int rc = has_term ? title_term(c, a->rest, &until, &duty, &replied) : KB_OK;
+    if (rc || replied)
         return rc;
+    int held = 0;
+    rc = standing_has_item(c->e, member, kind, name, &held);
     struct sbuf who = {0};
     member_name(c->e, member, &who);
-    int is_title = strcmp(kind, "title") == 0;
+    if (!rc && held && has_term) { /* a holder's term renewed, or given duties */
+        rc = term_record(c, member, name, until, duty);
+        char target[32];
+        snprintf(target, sizeof target, "member:%lld", (long long)member);
+        if (!rc)
+            rc = audit_add(c, "grant.title_term", target, name);
+        struct sbuf b = {0};
+        title_granted_text(c, "term.renewed", who.s, name, until, duty, &b);
+        if (!rc)
+            rc = ctx_reply_markup(c, b.s, 0);
+        sbuf_free(&b);
+        sbuf_free(&who);
+        free(duty);
+        return rc;
+    }
+    if (rc) {
+        sbuf_free(&who);
+        free(duty);
+        return rc;
+    }
     if (held != revoke) {
         rc = ctx_reply(c, revoke ? (is_title ? "grant.title_not_held" : "grant.badge_not_held")
                                  : (is_title ? "grant.title_held" : "grant.badge_held"),
                        ARGS(TS("name", who.s), TU("item", name)));
         sbuf_free(&who);
+        free(duty);
         return rc;
     }
     struct ledger_entry le = {.community_id = c->comm.id, .member_id = member, .kind = kind,
@@ -126,10 +219,14 @@ static int do_item(struct cmd_ctx *c, int revoke, const char *kind, struct grant
     snprintf(action, sizeof action, "%s.%s", revoke ? "revoke" : "grant", kind);
     if (!rc)
         rc = audit_add(c, action, target, name);
+    if (!rc && is_title) /* a term and duties, or a revocation that ends the open term */
+        rc = revoke ? term_close(c, member, name) : has_term ? term_record(c, member, name, until, duty) : KB_OK;
     if (!rc && !revoke) {
         struct sbuf b = {0};
-        text_format(&b, c->lang, is_title ? "grant.title_granted" : "grant.badge_granted",
-                    ARGS(TS("name", who.s), TU("item", name)));
+        if (is_title)
+            title_granted_text(c, "grant.title_granted", who.s, name, until, duty, &b);
+        else
+            text_format(&b, c->lang, "grant.badge_granted", ARGS(TS("name", who.s), TU("item", name)));
         rc = ctx_post(c, b.s, NULL, NULL);
         sbuf_free(&b);
     } else if (!rc) {
@@ -137,6 +234,7 @@ static int do_item(struct cmd_ctx *c, int revoke, const char *kind, struct grant
                        ARGS(TS("name", who.s), TU("item", name)));
     }
     sbuf_free(&who);
+    free(duty);
     return rc;
 }
 
@@ -325,8 +423,8 @@ static const struct text_entry texts[] = {
     {"grant.revoke_help", "/revoke points|title|badge|cash|gift … — 撤销（记一笔更正）",
      "/revoke points|title|badge|cash|gift … — revoke (a correcting entry)"},
     {"grant.usage",
-     "用法：/grant points &lt;数量&gt; @成员 &lt;原因&gt;｜/grant title &lt;头衔&gt; @成员｜/grant badge &lt;徽章&gt; @成员",
-     "Usage: /grant points &lt;n&gt; @member &lt;reason&gt;, /grant title &lt;name&gt; @member, /grant badge &lt;name&gt; @member"},
+     "用法：/grant points &lt;数量&gt; @成员 &lt;原因&gt;｜/grant title &lt;头衔&gt; @成员 [--until 2027-03-31] [--duty \"职责\"]｜/grant badge &lt;徽章&gt; @成员",
+     "Usage: /grant points &lt;n&gt; @member &lt;reason&gt;, /grant title &lt;name&gt; @member [--until 2027-03-31] [--duty \"duties\"], /grant badge &lt;name&gt; @member"},
     {"grant.revoke_usage",
      "用法：/revoke points &lt;数量&gt; @成员 &lt;原因&gt;｜/revoke title &lt;头衔&gt; @成员｜/revoke badge &lt;徽章&gt; @成员｜"
      "/revoke cash &lt;金额&gt; [币种] @成员 &lt;原因&gt;｜/revoke gift &lt;礼品&gt; @成员 &lt;原因&gt;",

@@ -27,6 +27,9 @@
 #include "who.h"
 #include "tag.h"
 #include "quiz.h"
+#include "term.h"
+#include "mentor.h"
+#include "camp.h"
 
 const struct kb_module *const kb_modules[] = {
     &checkin_module,
@@ -55,6 +58,9 @@ const struct kb_module *const kb_modules[] = {
     &bughunt_module,
     &judge_module,
     &offer_module,
+    &term_module,
+    &mentor_module,
+    &camp_module,
 };
 
 const size_t kb_n_modules = KB_COUNT(kb_modules);

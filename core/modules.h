@@ -114,6 +114,13 @@ struct kb_module {
        when it is not. */
     int (*chatter_wanted)(const char *text);
     int (*on_chatter)(struct cmd_ctx *c);
+    /* issue 18 (growth ladder), all optional and inside the event's or the
+       tick's transaction: a member was seen for the first time (c is their
+       first event); a member's standing may have changed (a check-in, an
+       approval, a grant: standing_changed); the module's lines of /me */
+    int (*member_joined)(struct cmd_ctx *c);
+    int (*member_progress)(struct engine *e, int64_t community_id, int64_t member_id, int64_t now);
+    int (*me_lines)(struct cmd_ctx *c, struct sbuf *out);
 };
 
 extern const struct kb_module *const kb_modules[];

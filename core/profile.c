@@ -45,6 +45,9 @@ static int cmd_me(struct cmd_ctx *c)
         rc = streak_describe(c, &b); /* streak freezes */
     if (!rc)
         rc = standing_describe(c, &b); /* level, progress, titles, badges, pools */
+    for (size_t m = 0; m < kb_n_modules && !rc; m++)
+        if (kb_modules[m]->me_lines) /* duties, mentor, camps */
+            rc = kb_modules[m]->me_lines(c, &b);
     struct sbuf next = {0};
     size_t n_next = 0;
     if (!rc)

@@ -783,7 +783,10 @@ static int cmd_audit(struct cmd_ctx *c)
         char when[32];
         when_format(store_int(q, 1), c->comm.tz, when, sizeof when);
         struct sbuf who = {0}, action = {0}, target = {0};
-        member_name(c->e, store_int(q, 2), &who);
+        if (store_int(q, 2))
+            member_name(c->e, store_int(q, 2), &who);
+        else /* the bot by itself: a term that ended, a mentor assigned */
+            text_format(&who, c->lang, "audit.system", NOARGS);
         audit_action_text(c, store_text(q, 3), &action);
         audit_target_text(c, store_text(q, 4), &target);
         sbuf_addc(&b, '\n');

@@ -104,6 +104,12 @@ struct engine_settings {
        from the adapters' capabilities */
     char private_openers[KB_MAX_PRIVATE_OPENERS][16];
     size_t n_private_openers;
+    /* issue 18: titles with a term (term.c), mentors (mentor.c) */
+    int term_remind_s;          /* a holder is reminded this long before the term ends (0 = no reminder) */
+    int mentor_cap;             /* mentees per mentor at most (0 = no limit) */
+    int mentor_points_checkin_week; /* a mentor's credit when a mentee checks in 7 days */
+    int mentor_points_first_task;   /* … has a first task approved */
+    int mentor_points_level2;       /* … reaches level 2 */
 };
 
 #endif

@@ -300,6 +300,16 @@ static int announce_promotion(struct engine *e, int64_t community_id, int64_t me
     return rc;
 }
 
+/* The modules that follow a member's milestones (a mentor's credit). */
+static int progress_hooks(struct engine *e, int64_t community_id, int64_t member_id, int64_t now)
+{
+    int rc = KB_OK;
+    for (size_t m = 0; m < kb_n_modules && !rc; m++)
+        if (kb_modules[m]->member_progress)
+            rc = kb_modules[m]->member_progress(e, community_id, member_id, now);
+    return rc;
+}
+
 int standing_changed(struct engine *e, int64_t community_id, int64_t member_id, int64_t now)
 {
     int current = 1;
@@ -310,12 +320,11 @@ int standing_changed(struct engine *e, int64_t community_id, int64_t member_id, 
     if (rc)
         return rc;
     int earned = standing_earned_level(e, &f);
-    if (earned <= current)
-        return KB_OK; /* never an implicit demotion */
-    rc = record_level(e, community_id, member_id, current, earned, "rules", 0, now);
-    if (!rc)
+    if (earned > current) /* never an implicit demotion */
+        rc = record_level(e, community_id, member_id, current, earned, "rules", 0, now);
+    if (!rc && earned > current)
         rc = announce_promotion(e, community_id, member_id, earned, now);
-    return rc;
+    return rc ? rc : progress_hooks(e, community_id, member_id, now);
 }
 
 int standing_task_completed(struct engine *e, int64_t community_id, int64_t member_id,
@@ -380,7 +389,7 @@ int standing_set_level(struct engine *e, int64_t community_id, int64_t member_id
     rc = record_level(e, community_id, member_id, current, level, "set", by_member, now);
     if (!rc && level > current)
         rc = announce_promotion(e, community_id, member_id, level, now);
-    return rc;
+    return rc ? rc : progress_hooks(e, community_id, member_id, now);
 }
 
 /* ==== /me ================================================================ */

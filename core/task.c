@@ -441,10 +441,7 @@ static int add_invites(struct cmd_ctx *c, int64_t task_id, const int64_t *ids, s
 {
     int rc = KB_OK;
     for (size_t i = 0; i < n && !rc; i++)
-        rc = store_exec(c->st,
-                        "INSERT OR IGNORE INTO task_invites(task_id, member_id, invited_by, at)"
-                        " VALUES (?, ?, ?, ?)",
-                        VALS(SI(task_id), SI(ids[i]), SI(c->member_id), SI(c->now)));
+        rc = task_invite(c->e, task_id, ids[i], c->member_id, c->now);
     return rc;
 }
 
@@ -508,29 +505,37 @@ static int notify_invited(struct cmd_ctx *c, const struct task_row *t, const int
 
 /* ==== operators: /task new|edit|close|cancel|invite|list|show ========== */
 
-static int insert_task(struct cmd_ctx *c, const struct task_def *d, int64_t *id)
+int task_insert(struct engine *e, int64_t community_id, const struct task_def *d, int64_t created_by, int64_t now,
+                int64_t *id)
 {
     sqlite3_stmt *s = store_query(
-        c->st,
+        e->st,
         "INSERT INTO tasks(community_id, tier, title, brief, points, cash, currency, gift, badge,"
         " title_reward, deadline, quota, access, min_level, review, created_by, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?17) RETURNING id",
-        VALS(SI(c->comm.id), ST(d->tier), ST(d->title), ST(d->brief ? d->brief : ""), SI(d->points),
+        VALS(SI(community_id), ST(d->tier), ST(d->title), ST(d->brief ? d->brief : ""), SI(d->points),
              SI(d->cash), ST(d->cash ? d->currency : ""), ST(d->gift ? d->gift : ""),
              ST(d->badge ? d->badge : ""), ST(d->title_reward ? d->title_reward : ""),
              d->deadline ? SI(d->deadline) : SN, SI(d->quota), ST(d->access), SI(d->min_level),
-             SI(d->review), SI(c->member_id), SI(c->now)));
+             SI(d->review), created_by ? SI(created_by) : SN, SI(now)));
     if (!s)
-        return store_failure(c->st);
-    int rc = store_step(c->st, s);
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
     if (rc == 1) {
         *id = store_int(s, 0);
-        rc = store_step(c->st, s) < 0 ? store_failure(c->st) : KB_OK;
+        rc = store_step(e->st, s) < 0 ? store_failure(e->st) : KB_OK;
     } else {
-        rc = store_failure(c->st);
+        rc = store_failure(e->st);
     }
     store_done(s);
     return rc;
+}
+
+int task_invite(struct engine *e, int64_t task_id, int64_t member_id, int64_t by, int64_t now)
+{
+    return store_exec(e->st,
+                      "INSERT OR IGNORE INTO task_invites(task_id, member_id, invited_by, at) VALUES (?, ?, ?, ?)",
+                      VALS(SI(task_id), SI(member_id), by ? SI(by) : SN, SI(now)));
 }
 
 static int reply_bad_def(struct cmd_ctx *c, const char *err_key, const struct task_def *d)
@@ -592,7 +597,7 @@ static int op_new(struct cmd_ctx *c)
     }
     int64_t id = 0;
     if (!rc)
-        rc = insert_task(c, &d, &id);
+        rc = task_insert(c->e, c->comm.id, &d, c->member_id, c->now, &id);
     if (!rc)
         rc = set_pools(c, id, d.pools);
     if (!rc)

@@ -66,6 +66,14 @@ void task_def_free(struct task_def *def);
 /* Apply the tier's defaults (review, access, min_level) to a new definition. */
 void task_def_defaults(struct task_def *def);
 
+/* Insert a task from a definition (created_by 0 = the system: a camp's
+   week); *id is the new task.  Pools, invitations and the announcement are
+   the caller's. */
+int task_insert(struct engine *e, int64_t community_id, const struct task_def *d, int64_t created_by, int64_t now,
+                int64_t *id);
+/* Invite a member to an invitation-only task (again: nothing changes). */
+int task_invite(struct engine *e, int64_t task_id, int64_t member_id, int64_t by, int64_t now);
+
 /* Cents from "200", "200.5", "200.50"; 0 or KB_EINVAL. */
 int task_parse_cents(const char *s, int64_t *cents);
 

@@ -72,7 +72,8 @@ static const char *const ARGS[] = {
    operator too; it touches nobody else's) */
 static const char *const MEMBER_SUBCOMMANDS[] = {"pool apply", "quiz answer", "quiz share", "quiz stop",
                                                  "checkin makeup", "checkin 补签", "checkin history", "checkin 记录",
-                                                 "summary off", "summary on", "console revoke"};
+                                                 "summary off", "summary on", "console revoke",
+                                                 "mentor top", "camp join", "camp pool"};
 
 /* Append " word" to buf (cut when full). */
 static void strcat_word(char *buf, size_t cap, const char *word)
@@ -108,6 +109,14 @@ TEST(members_refused_every_operator_command)
     free(fx_replies(&f));
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM task_series"), 1);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM streak_freezes"), 1);
+    /* a camp with a week, a mentor with a mentee (issue 18) */
+    fx_say(&f, "g1", "op", T0, "/camp new Photo --weeks 2 --start 2026-11-24 --invite");
+    fx_say(&f, "g1", "op", T0, "/camp week 1 1 --theme a --tutorial b --task c");
+    fx_say(&f, "g1", "op", T0, "/camp invite 1 @bob");
+    fx_say(&f, "g1", "op", T0, "/mentor add @bob");
+    fx_say(&f, "g1", "carol", T0, "/checkin");
+    free(fx_replies(&f));
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM camp_weeks") + fx_i64(&f, "SELECT count(*) FROM mentees"), 2);
     uint64_t before = state_hash(&f);
     CHECK(before != 0);
     int tried = 0, silent = 0;

@@ -247,6 +247,9 @@ TEST(example_file_is_valid)
     CHECK_INT(c.engine.levels[4].granted_only, 1);
     CHECK_STR(c.engine.db_path, "/var/lib/kocbot/kocbot.db");
     CHECK_INT(c.engine.n_schedules, 2);
+    CHECK_INT(c.engine.term_remind_s, 7 * 86400); /* issue 18's keys, in their units */
+    CHECK_INT(c.engine.mentor_cap, 5);
+    CHECK_INT(c.engine.mentor_points_level2, 50);
     cfg_free(&c);
 }
 
