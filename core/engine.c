@@ -78,6 +78,7 @@ void engine_close(struct engine *e)
     cache_free(&e->cache.checkins_per_day);
     community_drop_held(e);
     free(e->deferred);
+    free(e->rates_saved);
     free(e->set.db_path);
     free(e->set.locale);
     free(e->set.tz);
@@ -193,17 +194,19 @@ static void record_failure(struct engine *e, const struct kb_event *ev, int err,
     sbuf_free(&msg);
 }
 
-int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
-                 const char *cursor_key, const char *cursor_value, int64_t now)
+/* Apply the events and the cursor in the open transaction.  careful: each
+   event in its own savepoint, a failing one rolled back alone and recorded.
+   Otherwise no savepoint at all (each one copies every page its event
+   touches into the statement journal): a failing event is KB_ERETRY, and
+   the caller undoes the whole pass. */
+enum { KB_ERETRY = 1 };
+static int apply_all(struct engine *e, const struct kb_event *events, size_t n,
+                     const char *cursor_key, const char *cursor_value, int64_t now, int careful)
 {
-    e->err[0] = '\0';
-    int rc = store_begin(e->st);
-    if (rc)
-        return engine_fail(e, rc);
+    int rc = KB_OK;
     for (size_t i = 0; i < n; i++) {
-        rc = store_savepoint(e->st);
-        if (rc)
-            goto out;
+        if (careful && (rc = store_savepoint(e->st)) != 0)
+            return rc;
         size_t mark = outbox_mem_mark(e);
         e->in_event = 1;
         rc = apply_one(e, &events[i], now);
@@ -213,7 +216,9 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
         else
             community_drop_held(e);
         if (rc && fatal_store_error(rc))
-            goto out;
+            return rc;
+        if (rc && !careful)
+            return KB_ERETRY;
         if (rc) {
             store_rollback_savepoint(e->st);
             outbox_mem_rollback(e, mark);
@@ -222,18 +227,39 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
             rc = KB_OK; /* that event alone is skipped; the batch goes on */
             continue;
         }
-        rc = store_release(e->st);
-        if (rc)
-            goto out;
+        if (careful && (rc = store_release(e->st)) != 0)
+            return rc;
         TESTHOOK_EVENT_APPLIED();
     }
-    if (cursor_key) {
+    if (cursor_key)
         rc = store_exec(e->st,
                         "INSERT INTO cursors(key, value) VALUES (?, ?)"
                         " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                         VALS(ST(cursor_key), ST(cursor_value ? cursor_value : "")));
+    return rc;
+}
+
+int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
+                 const char *cursor_key, const char *cursor_value, int64_t now)
+{
+    e->err[0] = '\0';
+    int rc = engine_begin(e);
+    if (rc)
+        return engine_fail(e, rc);
+    rate_table_save(e);
+    rc = apply_all(e, events, n, cursor_key, cursor_value, now, 0);
+    if (rc == KB_ERETRY) {
+        /* an event failed: undo the pass (rows, replies, caches, rate
+           counts) and apply the batch again, each event in a savepoint */
+        store_rollback(e->st);
+        outbox_mem_rollback(e, 0);
+        engine_caches_clear(e);
+        rate_table_restore(e);
+        rc = engine_begin(e);
+        if (rc)
+            return engine_fail(e, rc);
+        rc = apply_all(e, events, n, cursor_key, cursor_value, now, 1);
     }
-out:
     return engine_finish(e, rc);
 }
 
@@ -256,7 +282,7 @@ int engine_cursor_load(struct engine *e, const char *key, char *buf, size_t cap)
 
 int engine_tick(struct engine *e, int64_t now)
 {
-    int rc = store_begin(e->st);
+    int rc = engine_begin(e);
     if (rc)
         return engine_fail(e, rc);
     for (size_t m = 0; m < kb_n_modules && !rc; m++)

@@ -69,6 +69,9 @@ struct engine {
     engine_log_fn log;
     void *log_ud;
     struct rate_table rates;
+    struct rate_table *rates_saved; /* the counts before this batch (engine_rates_touch) */
+    int rates_saved_valid;
+    int64_t data_version;         /* PRAGMA data_version when the caches were last checked */
     struct outbox_mem outbox;
     struct engine_caches cache;
     int in_event;                 /* applying an event: community_post_after defers */
@@ -83,6 +86,16 @@ int engine_fail(struct engine *e, int rc);
 int engine_finish(struct engine *e, int rc);
 /* Log through the engine's log hook. */
 void engine_log(struct engine *e, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Begin the batch's transaction; when another connection (a hand edit)
+   changed the database since the last one, forget every cached lookup. */
+int engine_begin(struct engine *e);
+/* The rate counts are about to change: keep a copy from before the batch
+   (once per batch), so a batch applied again does not count twice. */
+void engine_rates_touch(struct engine *e);
+/* A new batch: no copy yet.  Restore: the counts as before the batch. */
+void rate_table_save(struct engine *e);
+void rate_table_restore(struct engine *e);
 
 /* Forget every cached lookup (a rollback, or a write too wide to follow). */
 void engine_caches_clear(struct engine *e);
