@@ -15,16 +15,6 @@
 #include "standing.h"
 #include "tz.h"
 
-int64_t checkin_points(const struct kb_checkin_rules *r, int64_t streak)
-{
-    int64_t bonus = (int64_t)r->streak_bonus * (streak - 1);
-    if (bonus > r->streak_bonus_cap)
-        bonus = r->streak_bonus_cap;
-    if (bonus < 0)
-        bonus = 0;
-    return r->base_points + bonus;
-}
-
 int checkin_stats(struct engine *e, int64_t member_id, int64_t today, struct checkin_stats *out)
 {
     out->current_streak = out->best_streak = out->days = 0;
@@ -48,26 +38,48 @@ int checkin_stats(struct engine *e, int64_t member_id, int64_t today, struct che
     return rc < 0 ? rc : KB_OK;
 }
 
-static int cmd_checkin(struct cmd_ctx *c)
+/* Today's row, with the streak: yesterday's + 1, or 1 (checkin_points in
+   SQL, so the read of yesterday and the insert are one statement).  *fresh
+   is 0 when the member had already checked in today. */
+static int checkin_insert(struct cmd_ctx *c, int64_t day, int64_t *streak, int64_t *points, int *fresh)
 {
-    int64_t day = tz_day(c->comm.tz, c->at);
-    /* today's row (already checked in) or yesterday's (the streak goes on) */
-    int64_t last_day = -1, streak = 0;
-    sqlite3_stmt *s = store_query(c->st,
-                                  "SELECT day, streak FROM checkins WHERE member_id = ? AND day BETWEEN ? AND ?"
-                                  " ORDER BY day DESC LIMIT 1",
-                                  VALS(SI(c->member_id), SI(day - 1), SI(day)));
+    const struct kb_checkin_rules *r = &c->e->set.checkin;
+    sqlite3_stmt *s = store_query(
+        c->st,
+        "INSERT OR IGNORE INTO checkins(community_id, member_id, day, at, streak, points)"
+        " SELECT ?1, ?2, ?3, ?4, n, ?5 + max(0, min(?6 * (n - 1), ?7)) FROM"
+        "  (SELECT coalesce((SELECT streak + 1 FROM checkins WHERE member_id = ?2 AND day = ?3 - 1), 1) AS n)"
+        " RETURNING streak, points",
+        VALS(SI(c->comm.id), SI(c->member_id), SI(day), SI(c->at), SI(r->base_points),
+             SI(r->streak_bonus), SI(r->streak_bonus_cap)));
     if (!s)
         return store_failure(c->st);
     int rc = store_step(c->st, s);
+    *fresh = rc == 1;
     if (rc == 1) {
-        last_day = store_int(s, 0);
-        streak = store_int(s, 1);
+        *streak = store_int(s, 0);
+        *points = store_int(s, 1);
+        rc = store_step(c->st, s);
     }
     store_done(s);
     if (rc < 0)
         return rc;
-    if (last_day == day) {
+    if (*fresh)
+        return KB_OK;
+    rc = store_i64(c->st, streak, "SELECT streak FROM checkins WHERE member_id = ? AND day = ?",
+                   VALS(SI(c->member_id), SI(day)));
+    return rc == KB_ENOTFOUND ? KB_ESTORE : rc;
+}
+
+static int cmd_checkin(struct cmd_ctx *c)
+{
+    int64_t day = tz_day(c->comm.tz, c->at);
+    int64_t streak = 0, points = 0;
+    int fresh = 0;
+    int rc = checkin_insert(c, day, &streak, &points, &fresh);
+    if (rc)
+        return rc;
+    if (!fresh) {
         struct sbuf b = {0};
         struct sbuf who = {0};
         member_name(c->e, c->member_id, &who);
@@ -77,14 +89,6 @@ static int cmd_checkin(struct cmd_ctx *c)
         sbuf_free(&who);
         return rc;
     }
-    streak = last_day == day - 1 ? streak + 1 : 1;
-    int64_t points = checkin_points(&c->e->set.checkin, streak);
-    rc = store_exec(c->st,
-                    "INSERT INTO checkins(community_id, member_id, day, at, streak, points)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    VALS(SI(c->comm.id), SI(c->member_id), SI(day), SI(c->at), SI(streak), SI(points)));
-    if (rc)
-        return rc;
     char ref[32];
     snprintf(ref, sizeof ref, "day:%lld", (long long)day);
     struct ledger_entry le = {.community_id = c->comm.id, .member_id = c->member_id, .kind = "points",

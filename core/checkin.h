@@ -15,7 +15,5 @@ struct checkin_stats {
 
 /* A member's check-in record as of local day `today`. */
 int checkin_stats(struct engine *e, int64_t member_id, int64_t today, struct checkin_stats *out);
-/* Points a check-in on a streak of `streak` days earns. */
-int64_t checkin_points(const struct kb_checkin_rules *r, int64_t streak);
 
 #endif
