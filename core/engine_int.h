@@ -54,6 +54,7 @@ struct engine_caches {
                                      (linked: the first identity), name, handle, last_seen */
     struct cache names;           /* member id -> display name */
     struct cache checkins_per_day;/* "community\x1fday" -> check-ins that day (the rank) */
+    struct cache standing;        /* member id -> struct standing_memo (standing.h) */
 };
 
 /* A community post held back until the event's own replies are queued. */

@@ -418,10 +418,16 @@ TEST(a_rolled_back_event_leaves_no_cached_lookup)
                                   " BEGIN SELECT RAISE(ABORT, 'planted'); END", NOVALS), 0);
     CHECK_INT(fx_say(&f, "new", "bob", T0 + 2, "/checkin"), 0);
     CHECK_INT(store_exec(f.e->st, "DROP TRIGGER planted", NOVALS), 0);
+    /* nor is the balance it wrote (and the level check read) kept */
+    CHECK_INT(fx_say(&f, "new", "bob", T0 + 2, "/me"), 0);
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "Points: <b>0</b>");
+    free(r);
     CHECK_INT(fx_say(&f, "new", "carol", T0 + 3, "/checkin"), 0);
     r = fx_replies(&f);
     CHECK_CONTAINS(r, "#2 today");
     free(r);
+
     /* a renamed member is named by the new name, not a cached old one */
     CHECK_INT(store_exec(f.e->st, "CREATE TRIGGER planted BEFORE INSERT ON checkins"
                                   " BEGIN SELECT RAISE(ABORT, 'planted'); END", NOVALS), 0);
