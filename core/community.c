@@ -227,10 +227,39 @@ int community_is_operator(struct engine *e, int64_t community_id, const char *pl
     for (size_t i = 0; i < e->set.n_operators; i++)
         if (same_identity(e->set.operators[i], platform, user_id))
             return 1;
-    int64_t one = 0;
-    return store_i64(e->st, &one,
-                     "SELECT 1 FROM operators WHERE community_id = ? AND platform = ? AND user_id = ?",
-                     VALS(SI(community_id), ST(platform), ST(user_id))) == KB_OK;
+    /* the community's operators table, one "platform:user_id" a line */
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)community_id);
+    const struct cache_entry *hit = cache_get(&e->cache.operators, key);
+    if (!hit) {
+        sqlite3_stmt *s = store_query(e->st, "SELECT platform, user_id FROM operators WHERE community_id = ?",
+                                      VALS(SI(community_id)));
+        if (!s)
+            return 0;
+        struct sbuf list = {0};
+        int rc;
+        while ((rc = store_step(e->st, s)) == 1)
+            sbuf_addf(&list, "%s:%s\n", store_text(s, 0), store_text(s, 1));
+        store_done(s);
+        if (rc == 0)
+            cache_put(&e->cache.operators, key, 0, sbuf_str(&list), NULL, 0);
+        sbuf_free(&list);
+        if (rc != 0 || !(hit = cache_get(&e->cache.operators, key)))
+            return 0;
+    }
+    for (const char *line = hit->text; *line;) {
+        const char *end = strchr(line, '\n');
+        char entry[320];
+        size_t n = (size_t)(end - line);
+        if (n < sizeof entry) {
+            memcpy(entry, line, n);
+            entry[n] = '\0';
+            if (same_identity(entry, platform, user_id))
+                return 1;
+        }
+        line = end + 1;
+    }
+    return 0;
 }
 
 void member_name(struct engine *e, int64_t member_id, struct sbuf *out)

@@ -51,6 +51,7 @@ int engine_open(const struct engine_settings *s, struct engine **out, char *err,
     cache_init(&e->cache.names, 16384);
     cache_init(&e->cache.checkins_per_day, 4096);
     cache_init(&e->cache.standing, 65536);
+    cache_init(&e->cache.operators, 4096);
     int rc = store_open(e->set.db_path, &e->st, err, errcap);
     for (size_t m = 0; !rc && m < kb_n_modules; m++) {
         const struct kb_module *mod = kb_modules[m];
@@ -78,6 +79,7 @@ void engine_close(struct engine *e)
     cache_free(&e->cache.names);
     cache_free(&e->cache.checkins_per_day);
     cache_free(&e->cache.standing);
+    cache_free(&e->cache.operators);
     community_drop_held(e);
     free(e->deferred);
     free(e->rates_saved);

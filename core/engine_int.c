@@ -50,6 +50,7 @@ void engine_caches_clear(struct engine *e)
     cache_clear(&e->cache.names);
     cache_clear(&e->cache.checkins_per_day);
     cache_clear(&e->cache.standing);
+    cache_clear(&e->cache.operators);
 }
 
 int engine_begin(struct engine *e)

@@ -55,6 +55,9 @@ struct engine_caches {
     struct cache names;           /* member id -> display name */
     struct cache checkins_per_day;/* "community\x1fday" -> check-ins that day (the rank) */
     struct cache standing;        /* member id -> struct standing_memo (standing.h) */
+    struct cache operators;       /* community id -> its operators table, "platform:user_id" lines;
+                                     only hand edits write it (PRAGMA data_version), a
+                                     writer in the program must drop the entry */
 };
 
 /* A community post held back until the event's own replies are queued. */

@@ -222,6 +222,29 @@ TEST(a_batch_applied_again_counts_each_command_once)
     fx_close(&f);
 }
 
+/* The operators table is read once per community and kept; an edit by hand
+   (another connection) is seen at the next batch, both ways. */
+TEST(operators_edited_by_hand_take_effect_at_the_next_batch)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g", "dora", T0, "/poll new Q? | a | b");
+    char *r = fx_replies(&f);
+    CHECK_CONTAINS(r, "only operators");
+    free(r);
+    fx_hand_edit(&f, "INSERT INTO operators(community_id, platform, user_id) VALUES (1, 'console', 'dora')");
+    fx_say(&f, "g", "dora", T0 + 1, "/poll new Q? | a | b");
+    r = fx_replies(&f);
+    CHECK(strstr(r, "only operators") == NULL);
+    free(r);
+    fx_hand_edit(&f, "DELETE FROM operators");
+    fx_say(&f, "g", "dora", T0 + 2, "/poll new Q? | a | b");
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "only operators");
+    free(r);
+    fx_close(&f);
+}
+
 TEST(unknown_long_and_garbled_commands_get_a_clear_reply)
 {
     struct fx f;
@@ -503,6 +526,7 @@ TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(sent_reply_with_ref_is_remembered_for_edits), T(group_migration_keeps_the_streak),
           T(button_press_is_answered_once), T(flooding_member_gets_one_notice_others_unaffected),
           T(a_batch_applied_again_counts_each_command_once),
+          T(operators_edited_by_hand_take_effect_at_the_next_batch),
           T(unknown_long_and_garbled_commands_get_a_clear_reply), T(private_chat_shares_the_group_standing),
           T(upgrade_keeps_balances_and_boards), T(module_migrations_run_once_per_module),
           T(old_dedup_marks_are_pruned), T(echo_of_an_own_message_marks_its_row_delivered),
