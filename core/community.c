@@ -140,38 +140,50 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
     char key[320];
     snprintf(key, sizeof key, "%lld\x1f%s\x1f%s", (long long)community_id, ev->platform, ev->user_id);
     const struct cache_entry *hit = cache_get(&e->cache.members, key);
-    if (hit && hit->at >= now - 3600 && strcmp(hit->text, name) == 0 &&
-        (!ev->user_handle || (hit->text2 && strcmp(hit->text2, ev->user_handle) == 0))) {
-        *member_id = hit->num;
-        return KB_OK;
-    }
+    int same = hit && strcmp(hit->text, name) == 0 &&
+               (!ev->user_handle || (hit->text2 && strcmp(hit->text2, ev->user_handle) == 0));
     /* the common case writes nothing: a known member, same name and handle,
        seen within the hour ("active" statistics count days); an older
        last_seen is one row rewrite, no index */
+    if (same && hit->at >= now - 3600) {
+        *member_id = hit->num;
+        return KB_OK;
+    }
+    if (same) {
+        *member_id = hit->num;
+        int rc = store_exec(e->st, "UPDATE members SET last_seen = max(last_seen, ?)"
+                            " WHERE community_id = ? AND platform = ? AND user_id = ?",
+                            VALS(SI(now), SI(community_id), ST(ev->platform), ST(ev->user_id)));
+        if (!rc)
+            cache_put(&e->cache.members, key, *member_id, name, ev->user_handle, now);
+        return rc;
+    }
+    /* not cached: mark the row seen (if name and handle are as kept) and
+       learn its id in one statement */
     sqlite3_stmt *s = store_query(
         e->st,
-        "SELECT coalesce(linked_to, id), last_seen >= ?6 - 3600 FROM members"
+        "UPDATE members SET last_seen = max(last_seen, ?6)"
         " WHERE community_id = ?1 AND platform = ?2 AND user_id = ?3"
-        " AND name = ?4 AND (?5 IS NULL OR handle = ?5)",
+        " AND name = ?4 AND (?5 IS NULL OR handle = ?5)"
+        " RETURNING coalesce(linked_to, id), linked_to IS NULL",
         VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name), ST(ev->user_handle),
              SI(now)));
     if (!s)
         return store_failure(e->st);
-    int found = store_step(e->st, s), recent = 0;
+    int found = store_step(e->st, s), own_row = 0;
     if (found == 1) {
         *member_id = store_int(s, 0);
-        recent = store_int(s, 1) != 0;
+        own_row = store_int(s, 1) != 0;
+        found = store_step(e->st, s) < 0 ? store_failure(e->st) : 1;
     }
     store_done(s);
-    if (found == 1 && !recent) {
-        int rc = store_exec(e->st, "UPDATE members SET last_seen = max(last_seen, ?)"
-                            " WHERE community_id = ? AND platform = ? AND user_id = ?",
-                            VALS(SI(now), SI(community_id), ST(ev->platform), ST(ev->user_id)));
-        if (rc)
-            return rc;
-    }
     if (found == 1) /* a handle not given is not known: such an entry serves handle-less events */
         cache_put(&e->cache.members, key, *member_id, name, ev->user_handle, now);
+    if (found == 1 && own_row) { /* the name just matched is the row's (a linked one shows its primary's) */
+        char id_key[24];
+        snprintf(id_key, sizeof id_key, "%lld", (long long)*member_id);
+        cache_put(&e->cache.names, id_key, 0, name, NULL, 0);
+    }
     if (found != 0)
         return found == 1 ? KB_OK : found;
     s = store_query(
@@ -181,7 +193,7 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
         " ON CONFLICT(community_id, platform, user_id) DO UPDATE SET"
         "  name = excluded.name, handle = coalesce(excluded.handle, handle),"
         "  last_seen = max(last_seen, excluded.last_seen)"
-        " RETURNING coalesce(linked_to, id)",
+        " RETURNING coalesce(linked_to, id), linked_to IS NULL",
         VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name), ST(ev->user_handle),
              SI(now)));
     if (!s)
@@ -189,13 +201,17 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
     int rc = store_step(e->st, s);
     if (rc == 1) {
         *member_id = store_int(s, 0);
+        own_row = store_int(s, 1) != 0;
         rc = store_step(e->st, s) < 0 ? store_failure(e->st) : KB_OK;
         if (!rc) {
-            /* the name may have changed; the next lookup of it reads the row */
+            /* the row now holds this name (and handle, when given) */
             char id_key[24];
             snprintf(id_key, sizeof id_key, "%lld", (long long)*member_id);
-            cache_drop(&e->cache.names, id_key);
-            cache_drop(&e->cache.members, key);
+            if (own_row)
+                cache_put(&e->cache.names, id_key, 0, name, NULL, 0);
+            else
+                cache_drop(&e->cache.names, id_key);
+            cache_put(&e->cache.members, key, *member_id, name, ev->user_handle, now);
         }
     } else if (rc == 0) {
         rc = KB_ESTORE;

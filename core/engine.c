@@ -47,8 +47,8 @@ int engine_open(const struct engine_settings *s, struct engine **out, char *err,
     }
     cache_init(&e->cache.chats, 8192);
     cache_init(&e->cache.communities, 4096);
-    cache_init(&e->cache.members, 16384);
-    cache_init(&e->cache.names, 16384);
+    cache_init(&e->cache.members, 65536);
+    cache_init(&e->cache.names, 65536);
     cache_init(&e->cache.checkins_per_day, 4096);
     cache_init(&e->cache.standing, 65536);
     cache_init(&e->cache.operators, 4096);
