@@ -11,6 +11,7 @@
 
 #include "modules.h"
 #include "outbox.h"
+#include "standing.h"
 #include "text.h"
 
 static void copy_field(char *dst, size_t cap, const char *src)
@@ -186,38 +187,57 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
     }
     if (found != 0)
         return found == 1 ? KB_OK : found;
-    s = store_query(
-        e->st,
-        "INSERT INTO members(community_id, platform, user_id, name, handle, joined_at, last_seen)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
-        " ON CONFLICT(community_id, platform, user_id) DO UPDATE SET"
-        "  name = excluded.name, handle = coalesce(excluded.handle, handle),"
-        "  last_seen = max(last_seen, excluded.last_seen)"
-        " RETURNING coalesce(linked_to, id), linked_to IS NULL",
-        VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name), ST(ev->user_handle),
-             SI(now)));
+    /* a new member, or a known one renamed (or with a new handle) */
+    s = store_query(e->st,
+                    "INSERT INTO members(community_id, platform, user_id, name, handle, joined_at, last_seen)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(community_id, platform, user_id) DO NOTHING RETURNING id",
+                    VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name),
+                         ST(ev->user_handle), SI(now), SI(now)));
     if (!s)
         return store_failure(e->st);
-    int rc = store_step(e->st, s);
-    if (rc == 1) {
+    int rc = store_step(e->st, s), inserted = rc == 1;
+    if (inserted) {
         *member_id = store_int(s, 0);
-        own_row = store_int(s, 1) != 0;
-        rc = store_step(e->st, s) < 0 ? store_failure(e->st) : KB_OK;
-        if (!rc) {
-            /* the row now holds this name (and handle, when given) */
-            char id_key[24];
-            snprintf(id_key, sizeof id_key, "%lld", (long long)*member_id);
-            if (own_row)
-                cache_put(&e->cache.names, id_key, 0, name, NULL, 0);
-            else
-                cache_drop(&e->cache.names, id_key);
-            cache_put(&e->cache.members, key, *member_id, name, ev->user_handle, now);
-        }
-    } else if (rc == 0) {
-        rc = KB_ESTORE;
+        own_row = 1;
+        rc = store_step(e->st, s);
     }
     store_done(s);
-    return rc;
+    if (rc < 0)
+        return store_failure(e->st);
+    if (inserted) {
+        standing_memo_new_member(e, *member_id); /* members are never deleted: no rows name it yet */
+    } else {
+        s = store_query(e->st,
+                        "UPDATE members SET name = ?4, handle = coalesce(?5, handle),"
+                        " last_seen = max(last_seen, ?6)"
+                        " WHERE community_id = ?1 AND platform = ?2 AND user_id = ?3"
+                        " RETURNING coalesce(linked_to, id), linked_to IS NULL",
+                        VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name),
+                             ST(ev->user_handle), SI(now)));
+        if (!s)
+            return store_failure(e->st);
+        rc = store_step(e->st, s);
+        if (rc == 1) {
+            *member_id = store_int(s, 0);
+            own_row = store_int(s, 1) != 0;
+            rc = store_step(e->st, s);
+        }
+        store_done(s);
+        if (rc < 0)
+            return store_failure(e->st);
+        if (rc != 0 || *member_id == 0)
+            return KB_ESTORE;
+    }
+    /* the row now holds this name (and handle, when given) */
+    char id_key[24];
+    snprintf(id_key, sizeof id_key, "%lld", (long long)*member_id);
+    if (own_row)
+        cache_put(&e->cache.names, id_key, 0, name, NULL, 0);
+    else
+        cache_drop(&e->cache.names, id_key);
+    cache_put(&e->cache.members, key, *member_id, name, ev->user_handle, now);
+    return KB_OK;
 }
 
 /* 1 when entry is "platform:user_id" */

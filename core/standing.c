@@ -132,6 +132,14 @@ void standing_memo_forget(struct engine *e, int64_t member_id)
     cache_drop(&e->cache.standing, key);
 }
 
+void standing_memo_new_member(struct engine *e, int64_t member_id)
+{
+    char key[24];
+    memo_key(key, sizeof key, member_id);
+    struct standing_memo m = {.level = 1};
+    cache_put_blob(&e->cache.standing, key, &m, sizeof m);
+}
+
 int standing_facts(struct engine *e, int64_t member_id, struct standing_facts *out)
 {
     struct standing_memo m;

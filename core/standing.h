@@ -42,6 +42,8 @@ int standing_memo_get(struct engine *e, int64_t member_id, struct standing_memo 
 /* The all-time tally row now holds points and checkin_days. */
 void standing_memo_tally(struct engine *e, int64_t member_id, int64_t points, int64_t checkin_days);
 void standing_memo_forget(struct engine *e, int64_t member_id);
+/* A member row just inserted: level 1, nothing earned yet. */
+void standing_memo_new_member(struct engine *e, int64_t member_id);
 
 /* The level ladder in force (configured, or the built-in default). */
 const struct kb_level_rule *standing_rules(const struct engine *e, size_t *n);
