@@ -69,11 +69,32 @@ static struct cache_entry *entry_new(struct cache *c, const char *key, size_t pa
     return e;
 }
 
+/* The entry for key when its texts have these sizes: updated in place (no
+   allocation; most puts refresh an entry with the same texts). */
+static struct cache_entry *entry_same_size(struct cache *c, const char *key, size_t lt, size_t lt2)
+{
+    struct cache_entry *e = c->n_buckets ? *slot_of(c, key) : NULL;
+    if (!e || e->num < 0 /* a blob */ || (e->text ? strlen(e->text) + 1 : 0) != lt ||
+        (e->text2 ? strlen(e->text2) + 1 : 0) != lt2)
+        return NULL;
+    return e;
+}
+
 void cache_put(struct cache *c, const char *key, int64_t num, const char *text, const char *text2,
                int64_t at)
 {
     size_t lt = text ? strlen(text) + 1 : 0, lt2 = text2 ? strlen(text2) + 1 : 0;
-    struct cache_entry *e = entry_new(c, key, lt + lt2);
+    struct cache_entry *e = entry_same_size(c, key, lt, lt2);
+    if (e) {
+        if (text)
+            memmove((char *)e->text, text, lt);
+        if (text2)
+            memmove((char *)e->text2, text2, lt2);
+        e->num = num;
+        e->at = at;
+        return;
+    }
+    e = entry_new(c, key, lt + lt2);
     char *at_p = (char *)e->key + strlen(key) + 1;
     e->text = text ? memcpy(at_p, text, lt) : NULL;
     e->text2 = text2 ? memcpy(at_p + lt, text2, lt2) : NULL;
@@ -83,9 +104,14 @@ void cache_put(struct cache *c, const char *key, int64_t num, const char *text, 
 
 void cache_put_blob(struct cache *c, const char *key, const void *blob, size_t n)
 {
-    struct cache_entry *e = entry_new(c, key, n);
+    struct cache_entry *e = c->n_buckets ? *slot_of(c, key) : NULL;
+    if (e && e->num == -(int64_t)n) { /* the same struct again: in place */
+        memmove((char *)e->text, blob, n);
+        return;
+    }
+    e = entry_new(c, key, n);
     e->text = memcpy((char *)e->key + strlen(key) + 1, blob, n);
-    e->num = (int64_t)n;
+    e->num = -(int64_t)n; /* a blob's size, negative: no text to measure */
 }
 
 void cache_drop(struct cache *c, const char *key)
