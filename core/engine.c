@@ -47,10 +47,11 @@ int engine_open(const struct engine_settings *s, struct engine **out, char *err,
     }
     cache_init(&e->cache.chats, 8192);
     cache_init(&e->cache.communities, 4096);
-    cache_init(&e->cache.members, 65536);
-    cache_init(&e->cache.names, 65536);
+    size_t members = s->cached_members > 0 ? (size_t)s->cached_members : 65536;
+    cache_init(&e->cache.members, members);
+    cache_init(&e->cache.names, members);
     cache_init(&e->cache.checkins_per_day, 4096);
-    cache_init(&e->cache.standing, 65536);
+    cache_init(&e->cache.standing, members);
     cache_init(&e->cache.operators, 4096);
     int rc = store_open(e->set.db_path, &e->st, err, errcap);
     for (size_t m = 0; !rc && m < kb_n_modules; m++) {

@@ -71,6 +71,9 @@ struct engine_settings {
     struct kb_schedule_default schedules[KB_MAX_SCHEDULES];
     size_t n_schedules;
     char *console_url;          /* the web console's public base URL; NULL = no console */
+    /* speed (issue 14): members kept in memory with their names and
+       standing, ~250 bytes each (0 = 65536) */
+    int cached_members;
 };
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "standing.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,39 +86,78 @@ static void memo_key(char *key, size_t cap, int64_t member_id)
     snprintf(key, cap, "%lld", (long long)member_id);
 }
 
+/* A memo as the cache holds it: 32 bytes instead of 56, one per member. */
+struct memo_packed {
+    int64_t points;
+    int32_t checkin_days, level;
+    int32_t tasks[STANDING_N_TIERS];
+};
+
+static int fits32(int64_t v)
+{
+    return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+/* Keep m for key (a memo whose numbers do not fit is not kept: it is read again). */
+static void memo_put(struct engine *e, const char *key, const struct standing_memo *m)
+{
+    struct memo_packed p = {.points = m->facts.points, .checkin_days = (int32_t)m->facts.checkin_days,
+                            .level = (int32_t)m->level};
+    int ok = fits32(m->facts.checkin_days) && fits32(m->level);
+    for (int t = 0; t < STANDING_N_TIERS; t++) {
+        ok = ok && fits32(m->facts.tasks[t]);
+        p.tasks[t] = (int32_t)m->facts.tasks[t];
+    }
+    if (ok)
+        cache_put_blob(&e->cache.standing, key, &p, sizeof p);
+    else
+        cache_drop(&e->cache.standing, key);
+}
+
+/* The memo kept for key, if any. */
+static int memo_cached(struct engine *e, const char *key, struct standing_memo *m)
+{
+    const struct cache_entry *hit = cache_get(&e->cache.standing, key);
+    if (!hit)
+        return 0;
+    struct memo_packed p;
+    memcpy(&p, hit->text, sizeof p);
+    m->level = p.level;
+    m->facts.points = p.points;
+    m->facts.checkin_days = p.checkin_days;
+    for (int t = 0; t < STANDING_N_TIERS; t++)
+        m->facts.tasks[t] = p.tasks[t];
+    return 1;
+}
+
 int standing_memo_get(struct engine *e, int64_t member_id, struct standing_memo *out)
 {
     char key[24];
     memo_key(key, sizeof key, member_id);
-    const struct cache_entry *hit = cache_get(&e->cache.standing, key);
-    if (hit) {
-        memcpy(out, hit->text, sizeof *out);
+    if (memo_cached(e, key, out))
         return KB_OK;
-    }
     int rc = standing_read(e, member_id, out);
     if (!rc)
-        cache_put_blob(&e->cache.standing, key, out, sizeof *out);
+        memo_put(e, key, out);
     return rc;
 }
 
-/* Replace a cached memo (only one that is cached: the rest are read when needed). */
+/* Change a cached memo (only one that is cached: the rest are read when needed). */
 static void memo_update(struct engine *e, int64_t member_id, const int64_t *level,
                         const int64_t *points, const int64_t *checkin_days)
 {
     char key[24];
     memo_key(key, sizeof key, member_id);
-    const struct cache_entry *hit = cache_get(&e->cache.standing, key);
-    if (!hit)
-        return;
     struct standing_memo m;
-    memcpy(&m, hit->text, sizeof m);
+    if (!memo_cached(e, key, &m))
+        return;
     if (level)
         m.level = *level;
     if (points)
         m.facts.points = *points;
     if (checkin_days)
         m.facts.checkin_days = *checkin_days;
-    cache_put_blob(&e->cache.standing, key, &m, sizeof m);
+    memo_put(e, key, &m);
 }
 
 void standing_memo_tally(struct engine *e, int64_t member_id, int64_t points, int64_t checkin_days)
@@ -137,7 +177,7 @@ void standing_memo_new_member(struct engine *e, int64_t member_id)
     char key[24];
     memo_key(key, sizeof key, member_id);
     struct standing_memo m = {.level = 1};
-    cache_put_blob(&e->cache.standing, key, &m, sizeof m);
+    memo_put(e, key, &m);
 }
 
 int standing_facts(struct engine *e, int64_t member_id, struct standing_facts *out)
