@@ -159,41 +159,16 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
             cache_put(&e->cache.members, key, *member_id, name, ev->user_handle, now);
         return rc;
     }
-    /* not cached: mark the row seen (if name and handle are as kept) and
-       learn its id in one statement */
+    /* not cached (or renamed): a first contact is one INSERT; a known row
+       is marked seen, with this name and handle, by one UPDATE after it */
+    int own_row = 0;
     sqlite3_stmt *s = store_query(
         e->st,
-        "UPDATE members SET last_seen = max(last_seen, ?6)"
-        " WHERE community_id = ?1 AND platform = ?2 AND user_id = ?3"
-        " AND name = ?4 AND (?5 IS NULL OR handle = ?5)"
-        " RETURNING coalesce(linked_to, id), linked_to IS NULL",
+        "INSERT INTO members(community_id, platform, user_id, name, handle, joined_at, last_seen)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(community_id, platform, user_id) DO NOTHING RETURNING id",
         VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name), ST(ev->user_handle),
-             SI(now)));
-    if (!s)
-        return store_failure(e->st);
-    int found = store_step(e->st, s), own_row = 0;
-    if (found == 1) {
-        *member_id = store_int(s, 0);
-        own_row = store_int(s, 1) != 0;
-        found = store_step(e->st, s) < 0 ? store_failure(e->st) : 1;
-    }
-    store_done(s);
-    if (found == 1) /* a handle not given is not known: such an entry serves handle-less events */
-        cache_put(&e->cache.members, key, *member_id, name, ev->user_handle, now);
-    if (found == 1 && own_row) { /* the name just matched is the row's (a linked one shows its primary's) */
-        char id_key[24];
-        snprintf(id_key, sizeof id_key, "%lld", (long long)*member_id);
-        cache_put(&e->cache.names, id_key, 0, name, NULL, 0);
-    }
-    if (found != 0)
-        return found == 1 ? KB_OK : found;
-    /* a new member, or a known one renamed (or with a new handle) */
-    s = store_query(e->st,
-                    "INSERT INTO members(community_id, platform, user_id, name, handle, joined_at, last_seen)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT(community_id, platform, user_id) DO NOTHING RETURNING id",
-                    VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name),
-                         ST(ev->user_handle), SI(now), SI(now)));
+             SI(now), SI(now)));
     if (!s)
         return store_failure(e->st);
     int rc = store_step(e->st, s), inserted = rc == 1;
@@ -208,6 +183,7 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
     if (inserted) {
         standing_memo_new_member(e, *member_id); /* members are never deleted: no rows name it yet */
     } else {
+        *member_id = 0;
         s = store_query(e->st,
                         "UPDATE members SET name = ?4, handle = coalesce(?5, handle),"
                         " last_seen = max(last_seen, ?6)"
