@@ -53,7 +53,7 @@ TEST(at_its_bound_it_starts_over)
 {
     struct cache c;
     cache_init(&c, 3);
-    char key[8];
+    char key[16];
     for (int i = 0; i < 4; i++) {
         snprintf(key, sizeof key, "%d", i);
         cache_put(&c, key, i, NULL, NULL, 0);
