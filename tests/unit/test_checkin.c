@@ -137,7 +137,9 @@ TEST(points_formula)
 {
     struct fx f;
     fx_open(&f, NULL, "en");
-    f.e->set.checkin = (struct kb_checkin_rules){.base_points = 10, .streak_bonus = 1, .streak_bonus_cap = 10};
+    f.e->set.checkin.base_points = 10;
+    f.e->set.checkin.streak_bonus = 1;
+    f.e->set.checkin.streak_bonus_cap = 10;
     for (int d = 0; d < 12; d++)
         CHECK_INT(fx_say(&f, "g1", "alice", T0 + d * DAY, "/checkin"), 0);
     CHECK_INT(fx_i64(&f, "SELECT points FROM checkins WHERE streak = 1"), 10);
