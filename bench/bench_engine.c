@@ -12,7 +12,8 @@
  *
  *   checkin  statements SQLite runs per check-in (every statement started,
  *            counted by sqlite3_trace_v2), over batches of check-ins only;
- *            BENCH_SQL_TOP=1 lists the statements on stderr, most run first
+ *            BENCH_SQL_TOP=1 lists the statements on stderr, most run first;
+ *            BENCH_CACHED_MEMBERS=N runs with that member cache
  *
  * Time only moves forward: members check in once per simulated day, so most
  * check-ins are real (ledger row, streak, leaderboard tallies), not refusals.
@@ -253,6 +254,8 @@ int main(int argc, char **argv)
                                   .checkin = {.base_points = 10, .streak_bonus = 1, .streak_bonus_cap = 10},
                                   .n_operators = 1, .member_rate_per_min = 20};
     set.operators[0] = "tg:1";
+    if (getenv("BENCH_CACHED_MEMBERS")) /* the member cache's size (config cached_members) */
+        set.cached_members = atoi(getenv("BENCH_CACHED_MEMBERS"));
     struct engine *e;
     char err[512];
     if (engine_open(&set, &e, err, sizeof err)) {
