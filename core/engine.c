@@ -202,9 +202,9 @@ static void record_failure(struct engine *e, const struct kb_event *ev, int err,
 /* Apply the events and the cursor in the open transaction.  careful: each
    event in its own savepoint, a failing one rolled back alone and recorded.
    Otherwise no savepoint at all (each one copies every page its event
-   touches into the statement journal): a failing event is KB_ERETRY, and
-   the caller undoes the whole pass. */
-enum { KB_ERETRY = 1 };
+   touches into the statement journal): a failing event ends the pass with
+   APPLY_AGAIN, and the caller undoes it. */
+enum { APPLY_AGAIN = 1 };
 static int apply_all(struct engine *e, const struct kb_event *events, size_t n,
                      const char *cursor_key, const char *cursor_value, int64_t now, int careful)
 {
@@ -223,7 +223,7 @@ static int apply_all(struct engine *e, const struct kb_event *events, size_t n,
         if (rc && fatal_store_error(rc))
             return rc;
         if (rc && !careful)
-            return KB_ERETRY;
+            return APPLY_AGAIN;
         if (rc) {
             store_rollback_savepoint(e->st);
             outbox_mem_rollback(e, mark);
@@ -251,15 +251,15 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
     int rc = engine_begin(e);
     if (rc)
         return engine_fail(e, rc);
-    rate_table_save(e);
+    engine_rates_begin(e);
     rc = apply_all(e, events, n, cursor_key, cursor_value, now, 0);
-    if (rc == KB_ERETRY) {
+    if (rc == APPLY_AGAIN) {
         /* an event failed: undo the pass (rows, replies, caches, rate
            counts) and apply the batch again, each event in a savepoint */
         store_rollback(e->st);
         outbox_mem_rollback(e, 0);
         engine_caches_clear(e);
-        rate_table_restore(e);
+        engine_rates_restore(e);
         rc = engine_begin(e);
         if (rc)
             return engine_fail(e, rc);

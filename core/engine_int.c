@@ -66,7 +66,7 @@ int engine_begin(struct engine *e)
     return rc;
 }
 
-void rate_table_save(struct engine *e)
+void engine_rates_begin(struct engine *e)
 {
     e->rates_saved_valid = 0;
 }
@@ -81,7 +81,7 @@ void engine_rates_touch(struct engine *e)
     e->rates_saved_valid = 1;
 }
 
-void rate_table_restore(struct engine *e)
+void engine_rates_restore(struct engine *e)
 {
     if (e->rates_saved_valid)
         memcpy(&e->rates, e->rates_saved, sizeof e->rates);

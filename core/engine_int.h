@@ -97,9 +97,10 @@ int engine_begin(struct engine *e);
 /* The rate counts are about to change: keep a copy from before the batch
    (once per batch), so a batch applied again does not count twice. */
 void engine_rates_touch(struct engine *e);
-/* A new batch: no copy yet.  Restore: the counts as before the batch. */
-void rate_table_save(struct engine *e);
-void rate_table_restore(struct engine *e);
+/* A new batch: no copy yet. */
+void engine_rates_begin(struct engine *e);
+/* The counts as they were before the batch. */
+void engine_rates_restore(struct engine *e);
 
 /* Forget every cached lookup (a rollback, or a write too wide to follow). */
 void engine_caches_clear(struct engine *e);
