@@ -255,7 +255,7 @@ int main(int argc, char **argv)
                                   .n_operators = 1, .member_rate_per_min = 20};
     set.operators[0] = "tg:1";
     if (getenv("BENCH_CACHED_MEMBERS")) /* the member cache's size (config cached_members) */
-        set.cached_members = atoi(getenv("BENCH_CACHED_MEMBERS"));
+        set.cached_members = (int)strtol(getenv("BENCH_CACHED_MEMBERS"), NULL, 10);
     struct engine *e;
     char err[512];
     if (engine_open(&set, &e, err, sizeof err)) {
