@@ -18,8 +18,11 @@ BUILD=${1:-build/release}
 N=${2:-100000}
 . tests/e2e/lib.bash
 start_fake --max-seconds 900
+# CACHED_MEMBERS=N runs the bot with that member cache (config cached_members)
+cache_key=
+[ -n "${CACHED_MEMBERS:-}" ] && cache_key=", \"cached_members\": $CACHED_MEMBERS"
 cat >"$WORK/bot.json" <<JSON
-{"limits": {"enabled": false}, "log_level": "warn"}
+{"limits": {"enabled": false}, "log_level": "warn"$cache_key}
 JSON
 DB=$WORK/e2e.db
 KOCBOT_TELEGRAM_TOKEN=1:bench KOCBOT_TELEGRAM_API=$FAKE KOCBOT_LOCALE=en \

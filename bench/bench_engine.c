@@ -12,7 +12,9 @@
  *
  *   checkin  statements SQLite runs per check-in (every statement started,
  *            counted by sqlite3_trace_v2), over batches of check-ins only;
- *            BENCH_SQL_TOP=1 lists the statements on stderr, most run first
+ *            BENCH_SQL_TOP=1 lists the statements on stderr, most run first;
+ *            BENCH_CACHED_MEMBERS=N runs with that member cache;
+ *            BENCH_DROP_INDEX=name drops one index first (its page cost)
  *
  * Time only moves forward: members check in once per simulated day, so most
  * check-ins are real (ledger row, streak, leaderboard tallies), not refusals.
@@ -204,6 +206,26 @@ static void setup(struct engine *e)
     }
 }
 
+/* BENCH_DROP_INDEX=name: what one index costs in pages per batch (an
+   experiment: the commands that read it get slower or change meaning). */
+static void drop_index(struct engine *e, const char *name)
+{
+    if (!name)
+        return;
+    sqlite3 *db = store_db(e->st);
+    sqlite3_stmt *s;
+    char sql[160];
+    int known = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?",
+                                   -1, &s, NULL) == SQLITE_OK &&
+                sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+                sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    /* the name is one the schema holds, so it can stand in the statement */
+    if (!known || snprintf(sql, sizeof sql, "DROP INDEX \"%s\"", name) >= (int)sizeof sql ||
+        sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        die(e, "BENCH_DROP_INDEX: no such index");
+}
+
 struct result {
     double events_per_s, cpu_s, wall_s;
     long n;
@@ -253,6 +275,8 @@ int main(int argc, char **argv)
                                   .checkin = {.base_points = 10, .streak_bonus = 1, .streak_bonus_cap = 10},
                                   .n_operators = 1, .member_rate_per_min = 20};
     set.operators[0] = "tg:1";
+    if (getenv("BENCH_CACHED_MEMBERS")) /* the member cache's size (config cached_members) */
+        set.cached_members = (int)strtol(getenv("BENCH_CACHED_MEMBERS"), NULL, 10);
     struct engine *e;
     char err[512];
     if (engine_open(&set, &e, err, sizeof err)) {
@@ -260,6 +284,7 @@ int main(int argc, char **argv)
         return 1;
     }
     setup(e);
+    drop_index(e, getenv("BENCH_DROP_INDEX"));
     /* first pass creates the 50,000 members; measured separately */
     struct result warm = run(e, MEMBERS, BATCH);
     /* pages written to the WAL per batch: what the commits cost */

@@ -328,6 +328,8 @@ static const struct cfg_key cfg_keys[] = {
     {.path = "member_rate_per_min", .kind = K_INT,
      .off = OFF(engine.member_rate_per_min), .max = 10000, .scale = 1,
      .dnum = 20},
+    {.path = "cached_members", .kind = K_INT, .off = OFF(engine.cached_members), .max = 10000000,
+     .scale = 1, .dnum = 65536},
     {.path = "levels", .kind = K_RULES},
     {.path = "schedules", .kind = K_SCHEDULES, .list_cap = KB_MAX_SCHEDULES},
     {.path = "http", .kind = K_SECTION},

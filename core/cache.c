@@ -50,26 +50,68 @@ static void grow(struct cache *c)
     c->n_buckets = n;
 }
 
-void cache_put(struct cache *c, const char *key, int64_t num, const char *text, const char *text2,
-               int64_t at)
+static struct cache_entry *entry_new(struct cache *c, const char *key, size_t payload)
 {
     cache_drop(c, key);
     if (c->n >= c->max)
         cache_clear(c); /* bounded memory: start over rather than track age */
     if (c->n >= c->n_buckets)
         grow(c);
-    size_t lk = strlen(key) + 1, lt = text ? strlen(text) + 1 : 0, lt2 = text2 ? strlen(text2) + 1 : 0;
-    struct cache_entry *e = xmalloc(sizeof *e + lk + lt + lt2);
-    char *at_p = (char *)(e + 1);
-    e->key = memcpy(at_p, key, lk);
-    e->text = text ? memcpy(at_p + lk, text, lt) : NULL;
-    e->text2 = text2 ? memcpy(at_p + lk + lt, text2, lt2) : NULL;
-    e->num = num;
-    e->at = at;
+    size_t lk = strlen(key) + 1;
+    struct cache_entry *e = xmalloc(sizeof *e + lk + payload);
+    e->key = memcpy((char *)(e + 1), key, lk);
+    e->text = e->text2 = NULL;
+    e->num = e->at = 0;
     struct cache_entry **p = &c->buckets[hash(key) & (c->n_buckets - 1)];
     e->next = *p;
     *p = e;
     c->n++;
+    return e;
+}
+
+/* The entry for key when its texts have these sizes: updated in place (no
+   allocation; most puts refresh an entry with the same texts). */
+static struct cache_entry *entry_same_size(struct cache *c, const char *key, size_t lt, size_t lt2)
+{
+    struct cache_entry *e = c->n_buckets ? *slot_of(c, key) : NULL;
+    if (!e || e->num < 0 /* a blob */ || (e->text ? strlen(e->text) + 1 : 0) != lt ||
+        (e->text2 ? strlen(e->text2) + 1 : 0) != lt2)
+        return NULL;
+    return e;
+}
+
+void cache_put(struct cache *c, const char *key, int64_t num, const char *text, const char *text2,
+               int64_t at)
+{
+    size_t lt = text ? strlen(text) + 1 : 0, lt2 = text2 ? strlen(text2) + 1 : 0;
+    struct cache_entry *e = entry_same_size(c, key, lt, lt2);
+    if (e) {
+        if (text)
+            memmove((char *)e->text, text, lt);
+        if (text2)
+            memmove((char *)e->text2, text2, lt2);
+        e->num = num;
+        e->at = at;
+        return;
+    }
+    e = entry_new(c, key, lt + lt2);
+    char *at_p = (char *)e->key + strlen(key) + 1;
+    e->text = text ? memcpy(at_p, text, lt) : NULL;
+    e->text2 = text2 ? memcpy(at_p + lt, text2, lt2) : NULL;
+    e->num = num;
+    e->at = at;
+}
+
+void cache_put_blob(struct cache *c, const char *key, const void *blob, size_t n)
+{
+    struct cache_entry *e = c->n_buckets ? *slot_of(c, key) : NULL;
+    if (e && e->num == -(int64_t)n) { /* the same struct again: in place */
+        memmove((char *)e->text, blob, n);
+        return;
+    }
+    e = entry_new(c, key, n);
+    e->text = memcpy((char *)e->key + strlen(key) + 1, blob, n);
+    e->num = -(int64_t)n; /* a blob's size, negative: no text to measure */
 }
 
 void cache_drop(struct cache *c, const char *key)

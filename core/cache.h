@@ -16,7 +16,7 @@ struct cache_entry {
     struct cache_entry *next;
     const char *key;
     const char *text, *text2;     /* NULL when not given */
-    int64_t num, at;
+    int64_t num, at;              /* a blob's entry: num is minus its size */
 };
 
 struct cache {
@@ -29,6 +29,10 @@ const struct cache_entry *cache_get(const struct cache *c, const char *key);
 /* Insert or replace. */
 void cache_put(struct cache *c, const char *key, int64_t num, const char *text, const char *text2,
                int64_t at);
+/* Insert or replace an entry whose text is n bytes of blob (a struct the
+   owner copies in and out with memcpy; not a string).  A put of texts (or
+   a blob) of the sizes already held overwrites the entry in place. */
+void cache_put_blob(struct cache *c, const char *key, const void *blob, size_t n);
 void cache_drop(struct cache *c, const char *key);
 void cache_clear(struct cache *c);
 void cache_free(struct cache *c);

@@ -11,6 +11,7 @@
 
 #include "modules.h"
 #include "outbox.h"
+#include "standing.h"
 #include "text.h"
 #include "tz.h"
 
@@ -157,70 +158,81 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
     char key[320];
     snprintf(key, sizeof key, "%lld\x1f%s\x1f%s", (long long)community_id, ev->platform, ev->user_id);
     const struct cache_entry *hit = cache_get(&e->cache.members, key);
-    if (hit && hit->at >= now - 3600 && strcmp(hit->text, name) == 0 &&
-        (!ev->user_handle || (hit->text2 && strcmp(hit->text2, ev->user_handle) == 0))) {
-        *member_id = hit->num;
-        return KB_OK;
-    }
+    int same = hit && strcmp(hit->text, name) == 0 &&
+               (!ev->user_handle || (hit->text2 && strcmp(hit->text2, ev->user_handle) == 0));
     /* the common case writes nothing: a known member, same name and handle,
        seen within the hour ("active" statistics count days); an older
        last_seen is one row rewrite, no index */
-    sqlite3_stmt *s = store_query(
-        e->st,
-        "SELECT coalesce(linked_to, id), last_seen >= ?6 - 3600 FROM members"
-        " WHERE community_id = ?1 AND platform = ?2 AND user_id = ?3"
-        " AND name = ?4 AND (?5 IS NULL OR handle = ?5)",
-        VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name), ST(ev->user_handle),
-             SI(now)));
-    if (!s)
-        return store_failure(e->st);
-    int found = store_step(e->st, s), recent = 0;
-    if (found == 1) {
-        *member_id = store_int(s, 0);
-        recent = store_int(s, 1) != 0;
+    if (same && hit->at >= now - 3600) {
+        *member_id = hit->num;
+        return KB_OK;
     }
-    store_done(s);
-    if (found == 1 && !recent) {
+    if (same) {
+        *member_id = hit->num;
         int rc = store_exec(e->st, "UPDATE members SET last_seen = max(last_seen, ?)"
                             " WHERE community_id = ? AND platform = ? AND user_id = ?",
                             VALS(SI(now), SI(community_id), ST(ev->platform), ST(ev->user_id)));
-        if (rc)
-            return rc;
+        if (!rc)
+            cache_put(&e->cache.members, key, *member_id, name, ev->user_handle, now);
+        return rc;
     }
-    if (found == 1) /* a handle not given is not known: such an entry serves handle-less events */
-        cache_put(&e->cache.members, key, *member_id, name, ev->user_handle, now);
-    if (found != 0)
-        return found == 1 ? KB_OK : found;
-    s = store_query(
+    /* not cached (or renamed): a first contact is one INSERT; a known row
+       is marked seen, with this name and handle, by one UPDATE after it */
+    int own_row = 0;
+    sqlite3_stmt *s = store_query(
         e->st,
         "INSERT INTO members(community_id, platform, user_id, name, handle, joined_at, last_seen)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
-        " ON CONFLICT(community_id, platform, user_id) DO UPDATE SET"
-        "  name = excluded.name, handle = coalesce(excluded.handle, handle),"
-        "  last_seen = max(last_seen, excluded.last_seen)"
-        " RETURNING coalesce(linked_to, id), joined_at = ?6 AND linked_to IS NULL",
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(community_id, platform, user_id) DO NOTHING RETURNING id",
         VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name), ST(ev->user_handle),
-             SI(now)));
+             SI(now), SI(now)));
     if (!s)
         return store_failure(e->st);
-    int rc = store_step(e->st, s);
-    if (rc == 1) {
+    int rc = store_step(e->st, s), inserted = rc == 1;
+    if (inserted) {
         *member_id = store_int(s, 0);
-        if (joined)
-            *joined = store_int(s, 1) != 0;
-        rc = store_step(e->st, s) < 0 ? store_failure(e->st) : KB_OK;
-        if (!rc) {
-            /* the name may have changed; the next lookup of it reads the row */
-            char id_key[24];
-            snprintf(id_key, sizeof id_key, "%lld", (long long)*member_id);
-            cache_drop(&e->cache.names, id_key);
-            cache_drop(&e->cache.members, key);
-        }
-    } else if (rc == 0) {
-        rc = KB_ESTORE;
+        own_row = 1;
+        rc = store_step(e->st, s);
     }
     store_done(s);
-    return rc;
+    if (rc < 0)
+        return store_failure(e->st);
+    if (inserted) {
+        standing_memo_new_member(e, *member_id); /* members are never deleted: no rows name it yet */
+        if (joined)
+            *joined = 1;
+    } else {
+        *member_id = 0;
+        s = store_query(e->st,
+                        "UPDATE members SET name = ?4, handle = coalesce(?5, handle),"
+                        " last_seen = max(last_seen, ?6)"
+                        " WHERE community_id = ?1 AND platform = ?2 AND user_id = ?3"
+                        " RETURNING coalesce(linked_to, id), linked_to IS NULL",
+                        VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name),
+                             ST(ev->user_handle), SI(now)));
+        if (!s)
+            return store_failure(e->st);
+        rc = store_step(e->st, s);
+        if (rc == 1) {
+            *member_id = store_int(s, 0);
+            own_row = store_int(s, 1) != 0;
+            rc = store_step(e->st, s);
+        }
+        store_done(s);
+        if (rc < 0)
+            return store_failure(e->st);
+        if (rc != 0 || *member_id == 0)
+            return KB_ESTORE;
+    }
+    /* the row now holds this name (and handle, when given) */
+    char id_key[24];
+    snprintf(id_key, sizeof id_key, "%lld", (long long)*member_id);
+    if (own_row)
+        cache_put(&e->cache.names, id_key, 0, name, NULL, 0);
+    else
+        cache_drop(&e->cache.names, id_key);
+    cache_put(&e->cache.members, key, *member_id, name, ev->user_handle, now);
+    return KB_OK;
 }
 
 /* 1 when entry is "platform:user_id" */
@@ -246,10 +258,39 @@ int community_is_operator(struct engine *e, int64_t community_id, const char *pl
     for (size_t i = 0; i < e->set.n_operators; i++)
         if (same_identity(e->set.operators[i], platform, user_id))
             return 1;
-    int64_t one = 0;
-    return store_i64(e->st, &one,
-                     "SELECT 1 FROM operators WHERE community_id = ? AND platform = ? AND user_id = ?",
-                     VALS(SI(community_id), ST(platform), ST(user_id))) == KB_OK;
+    /* the community's operators table, one "platform:user_id" a line */
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)community_id);
+    const struct cache_entry *hit = cache_get(&e->cache.operators, key);
+    if (!hit) {
+        sqlite3_stmt *s = store_query(e->st, "SELECT platform, user_id FROM operators WHERE community_id = ?",
+                                      VALS(SI(community_id)));
+        if (!s)
+            return 0;
+        struct sbuf list = {0};
+        int rc;
+        while ((rc = store_step(e->st, s)) == 1)
+            sbuf_addf(&list, "%s:%s\n", store_text(s, 0), store_text(s, 1));
+        store_done(s);
+        if (rc == 0)
+            cache_put(&e->cache.operators, key, 0, sbuf_str(&list), NULL, 0);
+        sbuf_free(&list);
+        if (rc != 0 || !(hit = cache_get(&e->cache.operators, key)))
+            return 0;
+    }
+    for (const char *line = hit->text; *line;) {
+        const char *end = strchr(line, '\n');
+        char entry[320];
+        size_t n = (size_t)(end - line);
+        if (n < sizeof entry) {
+            memcpy(entry, line, n);
+            entry[n] = '\0';
+            if (same_identity(entry, platform, user_id))
+                return 1;
+        }
+        line = end + 1;
+    }
+    return 0;
 }
 
 void member_name(struct engine *e, int64_t member_id, struct sbuf *out)

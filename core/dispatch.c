@@ -36,6 +36,7 @@ static int rate_limited(struct cmd_ctx *c, int *notify)
     int limit = c->e->set.member_rate_per_min;
     if (limit <= 0 || c->is_admin)
         return 0;
+    engine_rates_touch(c->e);
     struct rate_table *t = &c->e->rates;
     int64_t window = c->now / 60;
     if (window != t->window) { /* a new minute: everyone starts afresh */

@@ -47,9 +47,12 @@ int engine_open(const struct engine_settings *s, struct engine **out, char *err,
     }
     cache_init(&e->cache.chats, 8192);
     cache_init(&e->cache.communities, 4096);
-    cache_init(&e->cache.members, 16384);
-    cache_init(&e->cache.names, 16384);
+    size_t members = s->cached_members > 0 ? (size_t)s->cached_members : 65536;
+    cache_init(&e->cache.members, members);
+    cache_init(&e->cache.names, members);
     cache_init(&e->cache.checkins_per_day, 4096);
+    cache_init(&e->cache.standing, members);
+    cache_init(&e->cache.operators, 4096);
     int rc = store_open(e->set.db_path, &e->st, err, errcap);
     for (size_t m = 0; !rc && m < kb_n_modules; m++) {
         const struct kb_module *mod = kb_modules[m];
@@ -76,8 +79,11 @@ void engine_close(struct engine *e)
     cache_free(&e->cache.members);
     cache_free(&e->cache.names);
     cache_free(&e->cache.checkins_per_day);
+    cache_free(&e->cache.standing);
+    cache_free(&e->cache.operators);
     community_drop_held(e);
     free(e->deferred);
+    free(e->rates_saved);
     free(e->set.db_path);
     free(e->set.locale);
     free(e->set.tz);
@@ -195,17 +201,19 @@ static void record_failure(struct engine *e, const struct kb_event *ev, int err,
     sbuf_free(&msg);
 }
 
-int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
-                 const char *cursor_key, const char *cursor_value, int64_t now)
+/* Apply the events and the cursor in the open transaction.  careful: each
+   event in its own savepoint, a failing one rolled back alone and recorded.
+   Otherwise no savepoint at all (each one copies every page its event
+   touches into the statement journal): a failing event ends the pass with
+   APPLY_AGAIN, and the caller undoes it. */
+enum { APPLY_AGAIN = 1 };
+static int apply_all(struct engine *e, const struct kb_event *events, size_t n,
+                     const char *cursor_key, const char *cursor_value, int64_t now, int careful)
 {
-    e->err[0] = '\0';
-    int rc = store_begin(e->st);
-    if (rc)
-        return engine_fail(e, rc);
+    int rc = KB_OK;
     for (size_t i = 0; i < n; i++) {
-        rc = store_savepoint(e->st);
-        if (rc)
-            goto out;
+        if (careful && (rc = store_savepoint(e->st)) != 0)
+            return rc;
         size_t mark = outbox_mem_mark(e);
         e->in_event = 1;
         rc = apply_one(e, &events[i], now);
@@ -215,7 +223,9 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
         else
             community_drop_held(e);
         if (rc && fatal_store_error(rc))
-            goto out;
+            return rc;
+        if (rc && !careful)
+            return APPLY_AGAIN;
         if (rc) {
             store_rollback_savepoint(e->st);
             outbox_mem_rollback(e, mark);
@@ -224,18 +234,39 @@ int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
             rc = KB_OK; /* that event alone is skipped; the batch goes on */
             continue;
         }
-        rc = store_release(e->st);
-        if (rc)
-            goto out;
+        if (careful && (rc = store_release(e->st)) != 0)
+            return rc;
         TESTHOOK_EVENT_APPLIED();
     }
-    if (cursor_key) {
+    if (cursor_key)
         rc = store_exec(e->st,
                         "INSERT INTO cursors(key, value) VALUES (?, ?)"
                         " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                         VALS(ST(cursor_key), ST(cursor_value ? cursor_value : "")));
+    return rc;
+}
+
+int engine_apply(struct engine *e, const struct kb_event *events, size_t n,
+                 const char *cursor_key, const char *cursor_value, int64_t now)
+{
+    e->err[0] = '\0';
+    int rc = engine_begin(e);
+    if (rc)
+        return engine_fail(e, rc);
+    engine_rates_begin(e);
+    rc = apply_all(e, events, n, cursor_key, cursor_value, now, 0);
+    if (rc == APPLY_AGAIN) {
+        /* an event failed: undo the pass (rows, replies, caches, rate
+           counts) and apply the batch again, each event in a savepoint */
+        store_rollback(e->st);
+        outbox_mem_rollback(e, 0);
+        engine_caches_clear(e);
+        engine_rates_restore(e);
+        rc = engine_begin(e);
+        if (rc)
+            return engine_fail(e, rc);
+        rc = apply_all(e, events, n, cursor_key, cursor_value, now, 1);
     }
-out:
     return engine_finish(e, rc);
 }
 
@@ -258,7 +289,7 @@ int engine_cursor_load(struct engine *e, const char *key, char *buf, size_t cap)
 
 int engine_tick(struct engine *e, int64_t now)
 {
-    int rc = store_begin(e->st);
+    int rc = engine_begin(e);
     if (rc)
         return engine_fail(e, rc);
     for (size_t m = 0; m < kb_n_modules && !rc; m++)

@@ -2,9 +2,12 @@
 #include "engine_int.h"
 
 #include "outbox.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 void engine_log(struct engine *e, int level, const char *fmt, ...)
 {
@@ -46,4 +49,41 @@ void engine_caches_clear(struct engine *e)
     cache_clear(&e->cache.members);
     cache_clear(&e->cache.names);
     cache_clear(&e->cache.checkins_per_day);
+    cache_clear(&e->cache.standing);
+    cache_clear(&e->cache.operators);
+}
+
+int engine_begin(struct engine *e)
+{
+    int rc = store_begin(e->st);
+    int64_t version = 0;
+    if (!rc)
+        rc = store_i64(e->st, &version, "PRAGMA data_version", NOVALS);
+    if (!rc && version != e->data_version) {
+        engine_caches_clear(e);
+        e->data_version = version;
+    }
+    return rc;
+}
+
+void engine_rates_begin(struct engine *e)
+{
+    e->rates_saved_valid = 0;
+}
+
+void engine_rates_touch(struct engine *e)
+{
+    if (e->rates_saved_valid)
+        return;
+    if (!e->rates_saved)
+        e->rates_saved = xmalloc(sizeof *e->rates_saved);
+    memcpy(e->rates_saved, &e->rates, sizeof e->rates);
+    e->rates_saved_valid = 1;
+}
+
+void engine_rates_restore(struct engine *e)
+{
+    if (e->rates_saved_valid)
+        memcpy(&e->rates, e->rates_saved, sizeof e->rates);
+    e->rates_saved_valid = 0;
 }

@@ -54,6 +54,10 @@ struct engine_caches {
                                      (linked: the first identity), name, handle, last_seen */
     struct cache names;           /* member id -> display name */
     struct cache checkins_per_day;/* "community\x1fday" -> check-ins that day (the rank) */
+    struct cache standing;        /* member id -> struct standing_memo (standing.h) */
+    struct cache operators;       /* community id -> its operators table, "platform:user_id" lines;
+                                     only hand edits write it (PRAGMA data_version), a
+                                     writer in the program must drop the entry */
 };
 
 /* A community post held back until the event's own replies are queued. */
@@ -69,6 +73,9 @@ struct engine {
     engine_log_fn log;
     void *log_ud;
     struct rate_table rates;
+    struct rate_table *rates_saved; /* the counts before this batch (engine_rates_touch) */
+    int rates_saved_valid;
+    int64_t data_version;         /* PRAGMA data_version when the caches were last checked */
     struct outbox_mem outbox;
     struct engine_caches cache;
     int in_event;                 /* applying an event: community_post_after defers */
@@ -83,6 +90,17 @@ int engine_fail(struct engine *e, int rc);
 int engine_finish(struct engine *e, int rc);
 /* Log through the engine's log hook. */
 void engine_log(struct engine *e, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Begin the batch's transaction; when another connection (a hand edit)
+   changed the database since the last one, forget every cached lookup. */
+int engine_begin(struct engine *e);
+/* The rate counts are about to change: keep a copy from before the batch
+   (once per batch), so a batch applied again does not count twice. */
+void engine_rates_touch(struct engine *e);
+/* A new batch: no copy yet. */
+void engine_rates_begin(struct engine *e);
+/* The counts as they were before the batch. */
+void engine_rates_restore(struct engine *e);
 
 /* Forget every cached lookup (a rollback, or a write too wide to follow). */
 void engine_caches_clear(struct engine *e);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "standing.h"
 #include "tally.h"
 
 int ledger_add(struct engine *e, const struct ledger_entry *le, int *added)
@@ -35,9 +36,8 @@ int ledger_balance(struct engine *e, int64_t member_id, const char *kind, const 
 
 int ledger_points(struct engine *e, int64_t member_id, int64_t *points)
 {
-    *points = 0;
-    int rc = store_i64(e->st, points,
-                       "SELECT points FROM period_tallies WHERE member_id = ? AND span = 0 AND period = 0",
-                       VALS(SI(member_id)));
-    return rc == KB_ENOTFOUND ? KB_OK : rc;
+    struct standing_memo m; /* the all-time tally row, as last written */
+    int rc = standing_memo_get(e, member_id, &m);
+    *points = rc ? 0 : m.facts.points;
+    return rc;
 }

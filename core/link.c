@@ -377,6 +377,7 @@ static int identity_merge(struct cmd_ctx *c, int64_t link_id, int64_t primary, i
     for (size_t i = 0; i < sizeof steps / sizeof steps[0] && !rc; i++)
         rc = store_exec(c->st, steps[i], VALS(SI(link_id), SI(primary), SI(alias)));
     cache_clear(&c->e->cache.members); /* an identity now stands for another (or no longer) */
+    cache_clear(&c->e->cache.standing); /* its levels, tallies and tasks moved */
     if (!rc)
         rc = top_rebuild(c->e, c->comm.id);
     return rc;
@@ -511,6 +512,7 @@ static int identity_unlink(struct cmd_ctx *c)
     for (size_t i = 0; i < sizeof steps / sizeof steps[0] && !rc; i++)
         rc = store_exec(c->st, steps[i], VALS(SI(link_id), SI(primary), SI(alias)));
     cache_clear(&c->e->cache.members); /* an identity now stands for another (or no longer) */
+    cache_clear(&c->e->cache.standing); /* its levels, tallies and tasks moved */
     if (!rc && level_before >= 0)
         rc = store_exec(c->st, "UPDATE member_levels SET level = ? WHERE member_id = ?",
                         VALS(SI(level_before), SI(primary)));

@@ -110,6 +110,9 @@ struct engine_settings {
     int mentor_points_checkin_week; /* a mentor's credit when a mentee checks in 7 days */
     int mentor_points_first_task;   /* … has a first task approved */
     int mentor_points_level2;       /* … reaches level 2 */
+    /* speed (issue 14): members kept in memory with their names and
+       standing, ~250 bytes each (0 = 65536) */
+    int cached_members;
 };
 
 #endif

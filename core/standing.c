@@ -4,6 +4,7 @@
  */
 #include "standing.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,17 +44,24 @@ const struct kb_level_rule *standing_rules(const struct engine *e, size_t *n)
 
 /* ==== facts and rules =================================================== */
 
-int standing_facts(struct engine *e, int64_t member_id, struct standing_facts *out)
+/* The three reads behind a memo. */
+static int standing_read(struct engine *e, int64_t member_id, struct standing_memo *m)
 {
-    memset(out, 0, sizeof *out);
+    memset(m, 0, sizeof *m);
+    m->level = 1;
+    int rc = store_i64(e->st, &m->level, "SELECT level FROM member_levels WHERE member_id = ?",
+                       VALS(SI(member_id)));
+    if (rc && rc != KB_ENOTFOUND)
+        return rc;
     /* balance and check-in days from the all-time tally row */
+    struct standing_facts *out = &m->facts;
     sqlite3_stmt *s = store_query(e->st,
                                   "SELECT points, checkins FROM period_tallies"
                                   " WHERE member_id = ? AND span = 0 AND period = 0",
                                   VALS(SI(member_id)));
     if (!s)
         return store_failure(e->st);
-    int rc = store_step(e->st, s);
+    rc = store_step(e->st, s);
     if (rc == 1) {
         out->points = store_int(s, 0);
         out->checkin_days = store_int(s, 1);
@@ -71,6 +79,113 @@ int standing_facts(struct engine *e, int64_t member_id, struct standing_facts *o
                 out->tasks[t] = store_int(s, 1);
     store_done(s);
     return rc < 0 ? rc : KB_OK;
+}
+
+static void memo_key(char *key, size_t cap, int64_t member_id)
+{
+    snprintf(key, cap, "%lld", (long long)member_id);
+}
+
+/* A memo as the cache holds it: 32 bytes instead of 56, one per member. */
+struct memo_packed {
+    int64_t points;
+    int32_t checkin_days, level;
+    int32_t tasks[STANDING_N_TIERS];
+};
+
+static int fits32(int64_t v)
+{
+    return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+/* Keep m for key (a memo whose numbers do not fit is not kept: it is read again). */
+static void memo_put(struct engine *e, const char *key, const struct standing_memo *m)
+{
+    struct memo_packed p = {.points = m->facts.points, .checkin_days = (int32_t)m->facts.checkin_days,
+                            .level = (int32_t)m->level};
+    int ok = fits32(m->facts.checkin_days) && fits32(m->level);
+    for (int t = 0; t < STANDING_N_TIERS; t++) {
+        ok = ok && fits32(m->facts.tasks[t]);
+        p.tasks[t] = (int32_t)m->facts.tasks[t];
+    }
+    if (ok)
+        cache_put_blob(&e->cache.standing, key, &p, sizeof p);
+    else
+        cache_drop(&e->cache.standing, key);
+}
+
+/* The memo kept for key, if any. */
+static int memo_cached(struct engine *e, const char *key, struct standing_memo *m)
+{
+    const struct cache_entry *hit = cache_get(&e->cache.standing, key);
+    if (!hit)
+        return 0;
+    struct memo_packed p;
+    memcpy(&p, hit->text, sizeof p);
+    m->level = p.level;
+    m->facts.points = p.points;
+    m->facts.checkin_days = p.checkin_days;
+    for (int t = 0; t < STANDING_N_TIERS; t++)
+        m->facts.tasks[t] = p.tasks[t];
+    return 1;
+}
+
+int standing_memo_get(struct engine *e, int64_t member_id, struct standing_memo *out)
+{
+    char key[24];
+    memo_key(key, sizeof key, member_id);
+    if (memo_cached(e, key, out))
+        return KB_OK;
+    int rc = standing_read(e, member_id, out);
+    if (!rc)
+        memo_put(e, key, out);
+    return rc;
+}
+
+/* Change a cached memo (only one that is cached: the rest are read when needed). */
+static void memo_update(struct engine *e, int64_t member_id, const int64_t *level,
+                        const int64_t *points, const int64_t *checkin_days)
+{
+    char key[24];
+    memo_key(key, sizeof key, member_id);
+    struct standing_memo m;
+    if (!memo_cached(e, key, &m))
+        return;
+    if (level)
+        m.level = *level;
+    if (points)
+        m.facts.points = *points;
+    if (checkin_days)
+        m.facts.checkin_days = *checkin_days;
+    memo_put(e, key, &m);
+}
+
+void standing_memo_tally(struct engine *e, int64_t member_id, int64_t points, int64_t checkin_days)
+{
+    memo_update(e, member_id, NULL, &points, &checkin_days);
+}
+
+void standing_memo_forget(struct engine *e, int64_t member_id)
+{
+    char key[24];
+    memo_key(key, sizeof key, member_id);
+    cache_drop(&e->cache.standing, key);
+}
+
+void standing_memo_new_member(struct engine *e, int64_t member_id)
+{
+    char key[24];
+    memo_key(key, sizeof key, member_id);
+    struct standing_memo m = {.level = 1};
+    memo_put(e, key, &m);
+}
+
+int standing_facts(struct engine *e, int64_t member_id, struct standing_facts *out)
+{
+    struct standing_memo m;
+    int rc = standing_memo_get(e, member_id, &m);
+    *out = m.facts;
+    return rc;
 }
 
 /* What a level asks for: the largest requirement of levels 2..level (the
@@ -162,13 +277,10 @@ int standing_missing(const struct engine *e, int level, const struct standing_fa
 
 int standing_level(struct engine *e, int64_t member_id, int *level)
 {
-    int64_t v = 1;
-    int rc = store_i64(e->st, &v, "SELECT level FROM member_levels WHERE member_id = ?",
-                       VALS(SI(member_id)));
-    if (rc && rc != KB_ENOTFOUND)
-        return rc;
-    *level = (int)v;
-    return KB_OK;
+    struct standing_memo m;
+    int rc = standing_memo_get(e, member_id, &m);
+    *level = rc ? 1 : (int)m.level;
+    return rc;
 }
 
 int standing_in_pool(struct engine *e, int64_t member_id, const char *pool, int *yes)
@@ -271,6 +383,9 @@ static int record_level(struct engine *e, int64_t community_id, int64_t member_i
                         "INSERT INTO member_levels(member_id, level, since) VALUES (?, ?, ?)"
                         " ON CONFLICT(member_id) DO UPDATE SET level = excluded.level, since = excluded.since",
                         VALS(SI(member_id), SI(to), SI(now)));
+    int64_t level = to;
+    if (!rc)
+        memo_update(e, member_id, &level, NULL, NULL);
     if (!rc)
         rc = store_exec(e->st,
                         "INSERT INTO level_changes(community_id, member_id, from_level, to_level, cause,"
@@ -336,6 +451,7 @@ int standing_task_completed(struct engine *e, int64_t community_id, int64_t memb
                         VALS(SI(community_id), SI(member_id), ST(task_ref), ST(tier), SI(now)));
     if (rc || store_changes(e->st) == 0)
         return rc;
+    standing_memo_forget(e, member_id);
     rc = top_tally_add(e, community_id, member_id, now, 0, 0, 1);
     if (!rc)
         rc = standing_changed(e, community_id, member_id, now);
@@ -351,6 +467,7 @@ int standing_task_reversed(struct engine *e, int64_t community_id, int64_t membe
     if (rc == KB_OK)
         rc = store_exec(e->st, "DELETE FROM task_completions WHERE member_id = ? AND task_ref = ?",
                         VALS(SI(member_id), ST(task_ref)));
+    standing_memo_forget(e, member_id);
     if (rc == KB_OK)
         rc = top_tally_add(e, community_id, member_id, done_at, 0, 0, -1);
     if (rc == KB_ENOTFOUND)

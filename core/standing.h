@@ -29,6 +29,22 @@ struct standing_facts {
     int64_t tasks[STANDING_N_TIERS];
 };
 
+/* A member's level and the facts it is computed from, as the tables hold
+   them (member_levels, the all-time tally row, task_completions), kept in
+   e->cache.standing: read once, then kept by the writers (tally.c's
+   top_tally_add, record_level; a task completion or identity link drops
+   it) and dropped with every cache on rollback. */
+struct standing_memo {
+    int64_t level;
+    struct standing_facts facts;
+};
+int standing_memo_get(struct engine *e, int64_t member_id, struct standing_memo *out);
+/* The all-time tally row now holds points and checkin_days. */
+void standing_memo_tally(struct engine *e, int64_t member_id, int64_t points, int64_t checkin_days);
+void standing_memo_forget(struct engine *e, int64_t member_id);
+/* A member row just inserted: level 1, nothing earned yet. */
+void standing_memo_new_member(struct engine *e, int64_t member_id);
+
 /* The level ladder in force (configured, or the built-in default). */
 const struct kb_level_rule *standing_rules(const struct engine *e, size_t *n);
 /* The built-in default ladder L1..L5. */

@@ -245,7 +245,11 @@ static sqlite3_stmt *cached(struct store *st, const char *sql)
     return NULL;
 }
 
-sqlite3_stmt *store_query(struct store *st, const char *sql, const struct sval *v, size_t n)
+/* The cached statement, reset and bound.  Texts are copied (TRANSIENT)
+   unless the caller runs the statement to completion before it returns
+   (STATIC: no copy, no allocation per text). */
+static sqlite3_stmt *bound(struct store *st, const char *sql, const struct sval *v, size_t n,
+                           sqlite3_destructor_type texts)
 {
     /* every call starts clean: an old failure's text must never be read as
        the reason of a later, unrelated one */
@@ -261,7 +265,7 @@ sqlite3_stmt *store_query(struct store *st, const char *sql, const struct sval *
         if (v[i].type == 'i')
             rc = sqlite3_bind_int64(s, idx, v[i].i);
         else if (v[i].type == 't' && v[i].s)
-            rc = sqlite3_bind_text(s, idx, v[i].s, -1, SQLITE_TRANSIENT);
+            rc = sqlite3_bind_text(s, idx, v[i].s, -1, texts);
         else
             rc = sqlite3_bind_null(s, idx);
         if (rc != SQLITE_OK) {
@@ -270,6 +274,11 @@ sqlite3_stmt *store_query(struct store *st, const char *sql, const struct sval *
         }
     }
     return s;
+}
+
+sqlite3_stmt *store_query(struct store *st, const char *sql, const struct sval *v, size_t n)
+{
+    return bound(st, sql, v, n, SQLITE_TRANSIENT); /* the caller steps it later */
 }
 
 int store_step(struct store *st, sqlite3_stmt *s)
@@ -303,7 +312,7 @@ int64_t store_int(sqlite3_stmt *s, int col)
 
 int store_exec(struct store *st, const char *sql, const struct sval *v, size_t n)
 {
-    sqlite3_stmt *s = store_query(st, sql, v, n);
+    sqlite3_stmt *s = bound(st, sql, v, n, SQLITE_STATIC);
     if (!s)
         return store_failure(st);
     int rc;
@@ -315,7 +324,7 @@ int store_exec(struct store *st, const char *sql, const struct sval *v, size_t n
 
 int store_i64(struct store *st, int64_t *out, const char *sql, const struct sval *v, size_t n)
 {
-    sqlite3_stmt *s = store_query(st, sql, v, n);
+    sqlite3_stmt *s = bound(st, sql, v, n, SQLITE_STATIC);
     if (!s)
         return store_failure(st);
     int rc = store_step(st, s);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "standing.h"
 #include "text.h"
 #include "tz.h"
 
@@ -88,7 +89,8 @@ void top_period_name(const struct community *comm, const char *lang, enum top_sp
    rows not there yet are inserted after. */
 #define TALLY_ROWS \
     " WHERE member_id = ?1 AND span IN (0, 1, 2) AND period IN (0, ?2, ?3)" \
-    " AND period = CASE span WHEN 0 THEN 0 WHEN 1 THEN ?2 ELSE ?3 END"
+    " AND period = CASE span WHEN 0 THEN 0 WHEN 1 THEN ?2 ELSE ?3 END" \
+    " RETURNING span, points, checkins"
 static const struct {
     const char *sql;
     size_t n;
@@ -110,15 +112,32 @@ int top_tally_add(struct engine *e, int64_t community_id, int64_t member_id, int
     const struct sval v[] = {SI(member_id), SI(top_period(&comm, TOP_WEEK, at)),
                              SI(top_period(&comm, TOP_MONTH, at)), SI(points), SI(checkins), SI(tasks),
                              SI(community_id)};
-    rc = store_exec(e->st, tally_update[shape].sql, v, tally_update[shape].n);
-    if (rc || store_changes(e->st) == 3)
+    sqlite3_stmt *s = store_query(e->st, tally_update[shape].sql, v, tally_update[shape].n);
+    if (!s)
+        return store_failure(e->st);
+    /* the all-time row as written: the member's balance for the level check
+       and the reply, without reading it back */
+    int64_t updated = 0, all_points = points, all_checkins = checkins;
+    while ((rc = store_step(e->st, s)) == 1) {
+        updated++;
+        if (store_int(s, 0) == TOP_ALL) {
+            all_points = store_int(s, 1);
+            all_checkins = store_int(s, 2);
+        }
+    }
+    store_done(s);
+    if (rc < 0)
         return rc;
-    /* the member's first event of the week, month or ever: rows updated
-       above are left alone */
-    return store_exec(e->st,
-                      "INSERT OR IGNORE INTO period_tallies(community_id, span, period, member_id, points, checkins, tasks)"
-                      " VALUES (?7, 0, 0, ?1, ?4, ?5, ?6), (?7, 1, ?2, ?1, ?4, ?5, ?6), (?7, 2, ?3, ?1, ?4, ?5, ?6)",
-                      v, sizeof v / sizeof v[0]);
+    if (updated < 3) /* the member's first event of the week, month or ever:
+                        rows updated above are left alone (and a new
+                        all-time row holds just this change) */
+        rc = store_exec(e->st,
+                        "INSERT OR IGNORE INTO period_tallies(community_id, span, period, member_id, points, checkins, tasks)"
+                        " VALUES (?7, 0, 0, ?1, ?4, ?5, ?6), (?7, 1, ?2, ?1, ?4, ?5, ?6), (?7, 2, ?3, ?1, ?4, ?5, ?6)",
+                        v, sizeof v / sizeof v[0]);
+    if (!rc)
+        standing_memo_tally(e, member_id, all_points, all_checkins);
+    return rc;
 }
 
 int top_rebuild(struct engine *e, int64_t community_id)
@@ -126,6 +145,7 @@ int top_rebuild(struct engine *e, int64_t community_id)
     int rc = store_exec(e->st, "DELETE FROM period_tallies WHERE community_id = ?", VALS(SI(community_id)));
     if (rc)
         return rc;
+    cache_clear(&e->cache.standing); /* rebuilt below from the ledger */
     /* Aggregate per member and quarter hour in SQL (every zone offset and
        DST switch is a whole number of quarter hours, so a bucket never
        straddles a local midnight), then place each bucket in C. */

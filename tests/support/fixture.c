@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "../test.h"
 #include "../../core/payment.h"
 #include "../../core/prune.h"
@@ -110,6 +112,17 @@ char *fx_replies(struct fx *f)
     }
     outbox_batch_free(&b);
     return sbuf_take(&out);
+}
+
+void fx_hand_edit(struct fx *f, const char *sql)
+{
+    sqlite3 *db = NULL;
+    char *err = NULL;
+    if (sqlite3_open(f->path, &db) != SQLITE_OK || sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
+        sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+        TEST_FAIL("hand edit %s: %s", sql, err ? err : sqlite3_errmsg(db));
+    sqlite3_free(err);
+    sqlite3_close(db);
 }
 
 int64_t fx_i64(struct fx *f, const char *sql)

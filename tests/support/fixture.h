@@ -29,6 +29,9 @@ int fx_say_as(struct fx *f, const char *chat, const char *user, int role, int64_
 void fx_books_agree(struct fx *f);
 /* The pending outbox texts joined by "\n---\n", marked sent; caller frees. */
 char *fx_replies(struct fx *f);
+/* Run sql on a second connection, the way an operator edits the database
+   by hand while the bot runs (the engine notices at its next batch). */
+void fx_hand_edit(struct fx *f, const char *sql);
 /* First column of a query with no parameters. */
 int64_t fx_i64(struct fx *f, const char *sql);
 /* When the prune module next wants a tick: what engine_next_due answers

@@ -131,13 +131,30 @@ TEST(replay_after_midnight_counts_for_the_sent_day)
     fx_close(&f);
 }
 
+/* base + min(bonus * (streak - 1), cap), never below base; a missed day
+   starts the streak again */
 TEST(points_formula)
 {
-    struct kb_checkin_rules r = {.base_points = 10, .streak_bonus = 1, .streak_bonus_cap = 10};
-    CHECK_INT(checkin_points(&r, 1), 10);
-    CHECK_INT(checkin_points(&r, 2), 11);
-    CHECK_INT(checkin_points(&r, 11), 20);
-    CHECK_INT(checkin_points(&r, 500), 20);
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    f.e->set.checkin.base_points = 10;
+    f.e->set.checkin.streak_bonus = 1;
+    f.e->set.checkin.streak_bonus_cap = 10;
+    for (int d = 0; d < 12; d++)
+        CHECK_INT(fx_say(&f, "g1", "alice", T0 + d * DAY, "/checkin"), 0);
+    CHECK_INT(fx_i64(&f, "SELECT points FROM checkins WHERE streak = 1"), 10);
+    CHECK_INT(fx_i64(&f, "SELECT points FROM checkins WHERE streak = 2"), 11);
+    CHECK_INT(fx_i64(&f, "SELECT points FROM checkins WHERE streak = 11"), 20);
+    CHECK_INT(fx_i64(&f, "SELECT points FROM checkins WHERE streak = 12"), 20);
+    CHECK_INT(fx_say(&f, "g1", "alice", T0 + 13 * DAY, "/checkin"), 0); /* day 12 missed */
+    CHECK_INT(fx_i64(&f, "SELECT streak * 100 + points FROM checkins ORDER BY day DESC LIMIT 1"), 110);
+    /* a bonus configured below zero pays the base */
+    f.e->set.checkin.streak_bonus = -5;
+    CHECK_INT(fx_say(&f, "g1", "alice", T0 + 14 * DAY, "/checkin"), 0);
+    CHECK_INT(fx_i64(&f, "SELECT streak * 100 + points FROM checkins ORDER BY day DESC LIMIT 1"), 210);
+    CHECK_INT(fx_i64(&f, "SELECT sum(amount) FROM ledger WHERE reason = 'checkin'"),
+              fx_i64(&f, "SELECT sum(points) FROM checkins"));
+    fx_close(&f);
 }
 
 TEST(ledger_is_append_only_and_tallies_rebuild)

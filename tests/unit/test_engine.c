@@ -205,6 +205,46 @@ TEST(flooding_member_gets_one_notice_others_unaffected)
     fx_close(&f);
 }
 
+/* A batch with a failing event is applied a second time, each event in a
+   savepoint: what the first pass counted in memory must not count twice. */
+TEST(a_batch_applied_again_counts_each_command_once)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    f.e->set.member_rate_per_min = 3;
+    struct kb_event evs[3] = {msg("a1", "alice", "/me"), msg("a2", "alice", "/me"), msg("a3", NULL, "/me")};
+    CHECK_INT(engine_apply(f.e, evs, 3, "k", "v", T0), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM failed_events"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM processed"), 2);
+    fx_say(&f, "g", "alice", T0, "/me"); /* her third this minute: still within budget */
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE text LIKE '%too fast%'"), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE text LIKE '%Points:%'"), 3);
+    fx_close(&f);
+}
+
+/* The operators table is read once per community and kept; an edit by hand
+   (another connection) is seen at the next batch, both ways. */
+TEST(operators_edited_by_hand_take_effect_at_the_next_batch)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g", "dora", T0, "/poll new Q? | a | b");
+    char *r = fx_replies(&f);
+    CHECK_CONTAINS(r, "only operators");
+    free(r);
+    fx_hand_edit(&f, "INSERT INTO operators(community_id, platform, user_id) VALUES (1, 'console', 'dora')");
+    fx_say(&f, "g", "dora", T0 + 1, "/poll new Q? | a | b");
+    r = fx_replies(&f);
+    CHECK(strstr(r, "only operators") == NULL);
+    free(r);
+    fx_hand_edit(&f, "DELETE FROM operators");
+    fx_say(&f, "g", "dora", T0 + 2, "/poll new Q? | a | b");
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "only operators");
+    free(r);
+    fx_close(&f);
+}
+
 TEST(unknown_long_and_garbled_commands_get_a_clear_reply)
 {
     struct fx f;
@@ -401,10 +441,16 @@ TEST(a_rolled_back_event_leaves_no_cached_lookup)
                                   " BEGIN SELECT RAISE(ABORT, 'planted'); END", NOVALS), 0);
     CHECK_INT(fx_say(&f, "new", "bob", T0 + 2, "/checkin"), 0);
     CHECK_INT(store_exec(f.e->st, "DROP TRIGGER planted", NOVALS), 0);
+    /* nor is the balance it wrote (and the level check read) kept */
+    CHECK_INT(fx_say(&f, "new", "bob", T0 + 2, "/me"), 0);
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "Points: <b>0</b>");
+    free(r);
     CHECK_INT(fx_say(&f, "new", "carol", T0 + 3, "/checkin"), 0);
     r = fx_replies(&f);
     CHECK_CONTAINS(r, "#2 today");
     free(r);
+
     /* a renamed member is named by the new name, not a cached old one */
     CHECK_INT(store_exec(f.e->st, "CREATE TRIGGER planted BEFORE INSERT ON checkins"
                                   " BEGIN SELECT RAISE(ABORT, 'planted'); END", NOVALS), 0);
@@ -479,6 +525,8 @@ TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(migrations_run_once_and_refuse_a_newer_schema), T(outbox_retry_once_then_fail_and_chat_gone),
           T(sent_reply_with_ref_is_remembered_for_edits), T(group_migration_keeps_the_streak),
           T(button_press_is_answered_once), T(flooding_member_gets_one_notice_others_unaffected),
+          T(a_batch_applied_again_counts_each_command_once),
+          T(operators_edited_by_hand_take_effect_at_the_next_batch),
           T(unknown_long_and_garbled_commands_get_a_clear_reply), T(private_chat_shares_the_group_standing),
           T(upgrade_keeps_balances_and_boards), T(module_migrations_run_once_per_module),
           T(old_dedup_marks_are_pruned), T(echo_of_an_own_message_marks_its_row_delivered),

@@ -457,8 +457,8 @@ TEST(eligibility_by_level_and_pool)
     char *r = out(&f);
     CHECK_CONTAINS(r, "Poll #1 is open to level 3 and above.");
     free(r);
-    store_exec(f.e->st, "INSERT INTO member_levels(member_id, level, since)"
-                        " SELECT id, 3, 0 FROM members WHERE user_id = 'alice'", NOVALS);
+    fx_hand_edit(&f, "INSERT INTO member_levels(member_id, level, since)"
+                     " SELECT id, 3, 0 FROM members WHERE user_id = 'alice'");
     fx_say(&f, "g1", "alice", T0 + 2, "/vote 1 1");
     r = out(&f);
     CHECK_CONTAINS(r, "Poll #1 is open to the " FSI "Photo" PDI " pool only.");

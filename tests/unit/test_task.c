@@ -324,8 +324,8 @@ TEST(each_refusal_is_specific)
     fx_say(&f, "g1", "bob", T0, "/submit 4");
     CHECK_CONTAINS(said(&f), "Usage: /submit");
     /* the level comes from standing: promote bob and it works */
-    store_exec(f.e->st, "INSERT INTO member_levels(member_id, level, since)"
-                        " SELECT id, 3, 0 FROM members WHERE user_id = 'bob'", NOVALS);
+    fx_hand_edit(&f, "INSERT INTO member_levels(member_id, level, since)"
+                     " SELECT id, 3, 0 FROM members WHERE user_id = 'bob'");
     fx_say(&f, "g1", "bob", T0, "/claim 1");
     CHECK_CONTAINS(said(&f), "claimed task #1");
     /* closed and cancelled */
