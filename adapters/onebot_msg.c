@@ -451,8 +451,9 @@ void ob_classify(const struct kb_http_response *resp, struct ob_answer *out)
     const char *msg = str_field(out->root, "wording");
     if (!msg || !*msg)
         msg = str_field(out->root, "message");
-    snprintf(out->description, sizeof out->description, "HTTP %ld, retcode %d: %.150s", st,
-             cJSON_IsNumber(rc_item) ? (int)rc_item->valuedouble : -1, msg ? msg : "-");
+    /* %.0f: a retcode from the wire may be any number, not one an int holds */
+    snprintf(out->description, sizeof out->description, "HTTP %ld, retcode %.0f: %.150s", st,
+             cJSON_IsNumber(rc_item) ? rc_item->valuedouble : -1.0, msg ? msg : "-");
     if (st == 404) {
         out->outcome = KB_SEND_FAILED;
         return;
