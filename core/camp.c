@@ -13,7 +13,7 @@
  * "camp:<id>"), so neither a replay nor a second approval can repeat it.
  *
  * Who may enrol is one rule text, camps.enrol: "all", "level:<n>",
- * "invite"; another kind (a member tag, "tag:<name>") is one more branch in
+ * "tag:<name>", "invite"; another kind is one more branch in
  * enrol_refusal.
  */
 #include "camp.h"
@@ -29,6 +29,7 @@
 #include "ledger.h"
 #include "outbox.h"
 #include "standing.h"
+#include "tag.h"
 #include "task.h"
 #include "tz.h"
 #include "who.h"
@@ -552,7 +553,7 @@ static int camp_new_cmd(struct cmd_ctx *c)
     char err[96];
     if (!*c->args || defn_parse(c->args, &d, err, sizeof err))
         return ctx_reply(c, "camp.new_usage", NOARGS);
-    static const char *const allowed[] = {"weeks", "start", "required", "level", "invite", "cap",
+    static const char *const allowed[] = {"weeks", "start", "required", "level", "invite", "tag", "cap",
                                           "pool", "badge", "points", NULL};
     const char *bad = defn_unknown(&d, allowed), *name = d.head ? command_skip_space(d.head) : "";
     int64_t weeks = int_field(&d, "weeks", 1, CAMP_WEEKS_MAX, 0, &bad);
@@ -570,8 +571,11 @@ static int camp_new_cmd(struct cmd_ctx *c)
         bad = "weeks";
     if (!bad && (!start_s || parse_start(start_s, c->comm.tz, c->now, &start) || start <= c->now))
         bad = "start";
+    const char *tag = defn_get(&d, "tag");
     if (!bad && level && defn_has(&d, "invite"))
         bad = "invite";
+    if (!bad && tag && (level || defn_has(&d, "invite") || !tag_name_valid(tag)))
+        bad = "tag"; /* one enrolment rule: a level, a tag or invitations */
     if (badge)
         sbuf_add(&badge_name, badge);
     else
@@ -587,9 +591,11 @@ static int camp_new_cmd(struct cmd_ctx *c)
         rc = ctx_reply_markup(c, audience.s, 0);
         goto out;
     }
-    char enrol[24];
+    char enrol[24 + TAG_NAME_BYTES];
     if (level)
         snprintf(enrol, sizeof enrol, "level:%lld", (long long)level);
+    else if (tag)
+        snprintf(enrol, sizeof enrol, "tag:%s", tag);
     else
         snprintf(enrol, sizeof enrol, "%s", defn_has(&d, "invite") ? "invite" : "all");
     int64_t id = 0;
@@ -828,6 +834,13 @@ static int enrol_refusal(struct cmd_ctx *c, const struct camp *k, const char **k
             *key = "camp.join_level";
         return rc;
     }
+    if (!strncmp(k->enrol, "tag:", 4)) { /* members with a tag (a quiz's persona, an operator's label) */
+        int yes = 0;
+        int rc = tag_has(c->e, c->member_id, k->enrol + 4, &yes);
+        if (!rc && !yes)
+            *key = "camp.join_tag";
+        return rc;
+    }
     if (!strcmp(k->enrol, "invite")) {
         int64_t one = 0;
         int rc = store_i64(c->st, &one, "SELECT 1 FROM camp_members WHERE camp_id = ? AND member_id = ?",
@@ -866,7 +879,8 @@ static int camp_join(struct cmd_ctx *c, const struct camp *k, const char *rest)
     else if (!why && k->cap && count >= k->cap)
         why = "camp.join_full";
     if (why) {
-        rc = ctx_reply(c, why, ARGS(TU("camp", k->name), TI("level", level), TI("cap", k->cap)));
+        rc = ctx_reply(c, why, ARGS(TU("camp", k->name), TI("level", level), TI("cap", k->cap),
+                                    TU("tag", strncmp(k->enrol, "tag:", 4) ? "" : k->enrol + 4)));
         goto out;
     }
     rc = store_exec(c->st,
@@ -1110,8 +1124,8 @@ static const struct text_entry texts[] = {
     {"camp.help.op", "/camp new|week|invite|roster — 训练营：开营、每周内容、邀请、花名册",
      "/camp new|week|invite|roster — growth camps: open one, each week's content, invitations, the roster"},
     {"camp.new_usage",
-     "用法：/camp new &lt;名称&gt; --weeks 4 --start 2026-12-01 [--required 3] [--level 2 | --invite] [--cap 30] [--pool 人才库] [--badge 徽章] [--points 每周积分]",
-     "Usage: /camp new &lt;name&gt; --weeks 4 --start 2026-12-01 [--required 3] [--level 2 | --invite] [--cap 30] [--pool pool] [--badge badge] [--points points per week]"},
+     "用法：/camp new &lt;名称&gt; --weeks 4 --start 2026-12-01 [--required 3] [--level 2 | --tag 标签 | --invite] [--cap 30] [--pool 人才库] [--badge 徽章] [--points 每周积分]",
+     "Usage: /camp new &lt;name&gt; --weeks 4 --start 2026-12-01 [--required 3] [--level 2 | --tag tag | --invite] [--cap 30] [--pool pool] [--badge badge] [--points points per week]"},
     {"camp.week_usage",
      "用法：/camp week &lt;训练营编号&gt; &lt;第几周&gt; --theme 主题 --tutorial 教程（文字和链接）--task 本周作业",
      "Usage: /camp week &lt;camp id&gt; &lt;week&gt; --theme theme --tutorial tutorial (text and links) --task the week's assignment"},
@@ -1156,6 +1170,7 @@ static const struct text_entry texts[] = {
     {"camp.join_level", "「{camp}」需要达到 L{level} 才能报名，发送 /me 看看还差什么。",
      "“{camp}” is open from level {level}; send /me to see what you still need."},
     {"camp.join_invite", "「{camp}」只接受受邀成员报名。", "“{camp}” is by invitation only."},
+    {"camp.join_tag", "「{camp}」只对有标签 {tag} 的成员开放。", "“{camp}” is open to members tagged {tag} only."},
     {"camp.join_closed", "「{camp}」现在不接受报名。", "“{camp}” is not taking enrolments."},
     {"camp.join_already", "你已经报名了「{camp}」，发送 /camp 查看进度。", "You are already in “{camp}”; send /camp to see your progress."},
     {"camp.join_late", "「{camp}」最后一周已经开始，下一期再来吧。", "The last week of “{camp}” has begun; join the next one."},

@@ -309,12 +309,12 @@ static int do_revoke_owed(struct cmd_ctx *c, const char *kind, struct grant_args
     struct sbuf name = {0}, what = {0};
     member_name(c->e, member, &name);
     if (cash)
-        task_money(&what, amount, unit);
+        task_money(c->lang, &what, amount, unit);
     else
         sbuf_add(&what, unit);
     if (!rc && sum < amount) {
         struct sbuf have = {0};
-        task_money(&have, sum, unit);
+        task_money(c->lang, &have, sum, unit);
         rc = cash ? ctx_reply(c, "grant.cash_too_much", ARGS(TS("name", name.s), TU("have", have.s)))
                   : ctx_reply(c, "grant.gift_not_awarded", ARGS(TS("name", name.s), TU("item", unit)));
         sbuf_free(&have);
@@ -342,7 +342,7 @@ static int do_revoke_owed(struct cmd_ctx *c, const char *kind, struct grant_args
         if (balance < 0) { /* it had been paid out: now the member owes it */
             if (cash) {
                 struct sbuf m = {0};
-                task_money(&m, -balance, unit);
+                task_money(c->lang, &m, -balance, unit);
                 text_user(&owes, m.s);
                 sbuf_free(&m);
             } else {

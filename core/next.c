@@ -258,6 +258,75 @@ static int checkin_line(struct engine *e, int64_t member_id, const struct commun
     return KB_OK;
 }
 
+/* An open quiz the member has not taken, as a suggestion (newcomers: the
+   seeds' instant fun).  *added 0 when there is none. */
+static int quiz_line(struct engine *e, const struct community *comm, int64_t member_id, size_t i,
+                     const char *lang, struct sbuf *out, int *added)
+{
+    *added = 0;
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT q.id, q.title FROM quizzes q WHERE q.community_id = ? AND q.state = 'open'"
+                                  " AND NOT EXISTS (SELECT 1 FROM quiz_results r WHERE r.quiz_id = q.id"
+                                  "  AND r.member_id = ?) ORDER BY q.id DESC LIMIT 1",
+                                  VALS(SI(comm->id), SI(member_id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    if (rc == 1) {
+        if (i)
+            sbuf_addf(out, "%zu. ", i);
+        text_format(out, lang, "next.quiz_line", ARGS(TI("id", store_int(s, 0)), TU("title", store_text(s, 1))));
+        sbuf_add(out, "\n   ↳ ");
+        text_format(out, lang, "next.why.quiz", NOARGS);
+        *added = 1;
+    }
+    store_done(s);
+    return rc < 0 ? rc : KB_OK;
+}
+
+/* A growth camp still running that the member may join and has not (active
+   members: personal growth), the soonest first. */
+static int camp_line(struct engine *e, const struct community *comm, int64_t member_id, size_t i,
+                     const char *lang, struct sbuf *out, int *added)
+{
+    *added = 0;
+    int level = 1;
+    int rc = standing_level(e, member_id, &level);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = store_query(
+        e->st,
+        "SELECT k.id, k.name, k.weeks FROM camps k WHERE k.community_id = ?1 AND k.started < k.weeks"
+        " AND NOT EXISTS (SELECT 1 FROM camp_members m WHERE m.camp_id = k.id AND m.member_id = ?2"
+        "  AND m.state = 'enrolled')"
+        " AND (k.cap = 0 OR k.cap > (SELECT count(*) FROM camp_members m WHERE m.camp_id = k.id"
+        "  AND m.state = 'enrolled'))"
+        " AND (k.enrol = 'all'"
+        "  OR (k.enrol LIKE 'level:%' AND CAST(substr(k.enrol, 7) AS INTEGER) <= ?3)"
+        "  OR (k.enrol LIKE 'tag:%' AND EXISTS (SELECT 1 FROM member_tags t WHERE t.member_id = ?2"
+        "   AND t.tag = substr(k.enrol, 5)))"
+        "  OR (k.enrol = 'invite' AND EXISTS (SELECT 1 FROM camp_members m WHERE m.camp_id = k.id"
+        "   AND m.member_id = ?2 AND m.state = 'invited')))"
+        " ORDER BY k.starts_at, k.id LIMIT 1",
+        VALS(SI(comm->id), SI(member_id), SI(level)));
+    if (!s)
+        return store_failure(e->st);
+    rc = store_step(e->st, s);
+    if (rc == 1) {
+        if (i)
+            sbuf_addf(out, "%zu. ", i);
+        text_format(out, lang, "next.camp_line", ARGS(TI("id", store_int(s, 0)), TU("name", store_text(s, 1))));
+        sbuf_add(out, "\n   ↳ ");
+        text_format(out, lang, "next.why.camp", ARGS(TI("weeks", store_int(s, 2))));
+        *added = 1;
+    }
+    store_done(s);
+    return rc < 0 ? rc : KB_OK;
+}
+
+/* The lines of next_suggest, in order; each may have nothing to offer. */
+enum pick { PICK_PINNED, PICK_CHECKIN, PICK_QUIZ, PICK_CAMP, PICK_TASKS };
+
 int next_suggest(struct engine *e, const struct community *comm, int64_t member_id, int64_t now,
                  const char *lang, size_t max, int private_chat, struct sbuf *out, size_t *n)
 {
@@ -276,24 +345,39 @@ int next_suggest(struct engine *e, const struct community *comm, int64_t member_
     rc = candidates(e, comm->id, member_id, now, stage, &c, &nc);
     if (rc)
         return rc;
-    /* the check-in leads for those still finding their feet, closes the list for the rest */
-    int checkin_first = stage == STAGE_NEWCOMER || stage == STAGE_ACTIVE;
-    int added = 0, level_said = 0;
-    if (checkin_first && max > 0 && !(nc && c[0].pinned)) {
-        rc = checkin_line(e, member_id, comm, now, level, &f, max > 1 ? 1 : 0, lang, out, &added);
-        *n += (size_t)added;
-    }
-    for (size_t i = 0; !rc && i < nc && *n < max; i++) {
-        if (*n)
-            sbuf_addc(out, '\n');
-        task_line(&c[i], max > 1 ? *n + 1 : 0, tz, lang, private_chat, out);
-        sbuf_add(out, "\n   ↳ ");
-        why_task(e, &c[i], stage, level, &f, tz, now, lang, &level_said, out);
-        (*n)++;
-    }
-    if (!rc && *n < max && !(checkin_first && !(nc && c[0].pinned))) {
+    /* the order by stage: those still finding their feet first check in and
+       play (newcomers: the quiz) or grow (active: a camp); pool and top
+       members get their work first and the check-in last */
+    static const enum pick orders[4][5] = {
+        [STAGE_NEWCOMER] = {PICK_PINNED, PICK_CHECKIN, PICK_QUIZ, PICK_TASKS, PICK_CAMP},
+        [STAGE_ACTIVE] = {PICK_PINNED, PICK_CHECKIN, PICK_CAMP, PICK_TASKS, PICK_QUIZ},
+        [STAGE_POOL] = {PICK_PINNED, PICK_TASKS, PICK_CHECKIN, PICK_CAMP, PICK_QUIZ},
+        [STAGE_TOP] = {PICK_PINNED, PICK_TASKS, PICK_CHECKIN, PICK_CAMP, PICK_QUIZ},
+    };
+    int level_said = 0;
+    size_t next_task = 0;
+    for (size_t k = 0; k < 5 && !rc && *n < max; k++) {
+        enum pick p = orders[stage][k];
+        if (p == PICK_PINNED || p == PICK_TASKS) {
+            for (; next_task < nc && *n < max && (p == PICK_TASKS || c[next_task].pinned); next_task++) {
+                if (*n)
+                    sbuf_addc(out, '\n');
+                task_line(&c[next_task], max > 1 ? *n + 1 : 0, tz, lang, private_chat, out);
+                sbuf_add(out, "\n   ↳ ");
+                why_task(e, &c[next_task], stage, level, &f, tz, now, lang, &level_said, out);
+                (*n)++;
+            }
+            continue;
+        }
         struct sbuf line = {0};
-        rc = checkin_line(e, member_id, comm, now, level, &f, max > 1 ? *n + 1 : 0, lang, &line, &added);
+        int added = 0;
+        size_t i = max > 1 ? *n + 1 : 0;
+        if (p == PICK_CHECKIN)
+            rc = checkin_line(e, member_id, comm, now, level, &f, i, lang, &line, &added);
+        else if (p == PICK_QUIZ)
+            rc = quiz_line(e, comm, member_id, i, lang, &line, &added);
+        else
+            rc = camp_line(e, comm, member_id, i, lang, &line, &added);
         if (!rc && added) {
             if (*n)
                 sbuf_addc(out, '\n');
@@ -421,6 +505,10 @@ static const struct text_entry texts[] = {
     {"next.unpinned", "任务 #{id} 已取消置顶。", "Task #{id} is no longer pinned."},
     {"next.not_pinned", "任务 #{id} 没有置顶。", "Task #{id} was not pinned."},
     {"me.next", "👉 下一步：", "👉 Up next: "},
+    {"next.quiz_line", "🧩 测一测「{title}」 · /quiz {id}", "🧩 Take the quiz “{title}” · /quiz {id}"},
+    {"next.why.quiz", "一分钟的小测试，找到你的人设", "a one-minute quiz to find your persona"},
+    {"next.camp_line", "🏕 训练营「{name}」 · /camp join {id}", "🏕 Growth camp “{name}” · /camp join {id}"},
+    {"next.why.camp", "为期 {weeks} 周，结营有证书", "{weeks} {weeks|week|weeks}, with a certificate at the end"},
 };
 
 static const char *const migrations[] = {

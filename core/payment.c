@@ -47,7 +47,7 @@ void payment_owed_text(const char *lang, const struct owed *o, int64_t amount, s
         sbuf_add(out, ", ");
     if (!strcmp(o->kind, "cash")) {
         struct sbuf m = {0};
-        task_money(&m, amount, o->unit);
+        task_money(lang, &m, amount, o->unit);
         text_user(out, m.s);
         sbuf_free(&m);
     } else {
@@ -254,7 +254,7 @@ static int needs_second(const struct cmd_ctx *c, const char *kind, int64_t amoun
 static void limit_text(const struct cmd_ctx *c, const char *unit, struct sbuf *out)
 {
     struct sbuf m = {0};
-    task_money(&m, c->e->set.payment_four_eyes_cents, unit);
+    task_money(c->lang, &m, c->e->set.payment_four_eyes_cents, unit);
     text_user(out, m.s);
     sbuf_free(&m);
 }
@@ -360,7 +360,7 @@ static void audit_detail(const struct payment *p, const char *extra, struct sbuf
 {
     sbuf_addf(out, "member:%lld %s ", (long long)p->member, p->what.kind);
     if (!strcmp(p->what.kind, "cash"))
-        task_money(out, p->amount, p->what.unit);
+        task_money(NULL, out, p->amount, p->what.unit);
     else
         sbuf_addf(out, "%s x%lld", p->what.unit, (long long)p->amount);
     if (extra && *extra)

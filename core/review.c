@@ -495,7 +495,7 @@ static int cmd_unapprove(struct cmd_ctx *c)
         sbuf_addf(&detail, " points %lld", (long long)got.points);
     if (got.cash) {
         sbuf_add(&detail, " cash ");
-        task_money(&detail, got.cash, got.currency);
+        task_money(NULL, &detail, got.cash, got.currency);
     }
     const char *items[][2] = {{"gift", got.gift}, {"badge", got.badge}, {"title", got.title_reward}};
     for (size_t i = 0; i < 3; i++)
@@ -702,12 +702,12 @@ static int cmd_tally(struct cmd_ctx *c)
             m.points += earned;
         } else if (!strcmp(kind, "cash")) {
             struct sbuf e = {0}, pd = {0}, ow = {0};
-            task_money(&e, earned, unit);
-            task_money(&pd, paid, unit);
-            task_money(&ow, owed, unit);
+            task_money(c->lang, &e, earned, unit);
+            task_money(c->lang, &pd, paid, unit);
+            task_money(c->lang, &ow, owed, unit);
             sep(&m.cash, " · ");
             struct sbuf back = {0}; /* below zero: an award reversed after it was paid, owed back */
-            task_money(&back, -owed, unit);
+            task_money(c->lang, &back, -owed, unit);
             text_format(&m.cash, c->lang, owed < 0 ? "review.tally.cash_owes" : "review.tally.cash",
                         ARGS(TU("earned", e.s), TU("paid", pd.s), TU("owed", owed < 0 ? back.s : ow.s)));
             sbuf_free(&back);

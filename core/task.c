@@ -80,24 +80,27 @@ void task_row_free(struct task_row *t)
     memset(t, 0, sizeof *t);
 }
 
-void task_money(struct sbuf *out, int64_t cents, const char *currency)
+void task_money(const char *lang, struct sbuf *out, int64_t cents, const char *currency)
 {
     const char *sign = cents < 0 ? "-" : "";
     int64_t a = cents < 0 ? -cents : cents;
-    sbuf_addf(out, "%s%lld.%02lld %s", sign, (long long)(a / 100), (long long)(a % 100), currency);
+    if (lang && !text_lang_is_en(lang) && strcmp(currency, "CNY") == 0) /* as a Chinese reader writes yuan */
+        sbuf_addf(out, "%s¥%lld.%02lld", sign, (long long)(a / 100), (long long)(a % 100));
+    else
+        sbuf_addf(out, "%s%lld.%02lld %s", sign, (long long)(a / 100), (long long)(a % 100), currency);
 }
 
 void task_reward_format(const char *lang, const struct task_row *t, struct sbuf *out)
 {
     size_t start = out->len;
-#define SEP() do { if (out->len > start) sbuf_add(out, ", "); } while (0)
+#define SEP() do { if (out->len > start) text_format(out, lang, "standing.sep", NOARGS); } while (0)
     if (t->points) {
         SEP();
         text_format(out, lang, "task.reward.points", ARGS(TI("n", t->points)));
     }
     if (t->cash) {
         struct sbuf m = {0};
-        task_money(&m, t->cash, t->currency);
+        task_money(lang, &m, t->cash, t->currency);
         SEP();
         text_format(out, lang, "task.reward.cash", ARGS(TU("amount", m.s)));
         sbuf_free(&m);

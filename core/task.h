@@ -95,8 +95,9 @@ void task_reward_format(const char *lang, const struct task_row *t, struct sbuf 
 void task_reward_shown(const char *lang, const struct task_row *t, int private_chat, struct sbuf *out);
 /* "@handle" when the member has one, else the display name (escaped). */
 void task_mention(struct engine *e, int64_t member_id, struct sbuf *out);
-/* Append "12.50 CNY". */
-void task_money(struct sbuf *out, int64_t cents, const char *currency);
+/* Append "12.50 CNY", or "¥12.50" for yuan in Chinese (lang NULL: the
+   neutral form, for stored text such as audit rows). */
+void task_money(const char *lang, struct sbuf *out, int64_t cents, const char *currency);
 /* The task named by the next word of *p: loaded into t, or KB_ENOTFOUND
    once usage (a bad id) or "no such task" is answered. */
 int task_from_arg(struct cmd_ctx *c, const char **p, struct task_row *t, const char *usage);

@@ -176,6 +176,29 @@ TEST(enrolment_open_by_level_by_invitation_and_capped)
     fx_close(&f);
 }
 
+/* Enrolment by tag: the persona a quiz gave, or an operator's label. */
+TEST(enrolment_by_tag)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    say(&f, "ann", T0, "/me");
+    say(&f, "ben", T0, "/me");
+    say(&f, "op", T0, "/tag add weekend_explorer @ann");
+    char *r = said(&f, "op", T0, "/camp new Offroad --weeks 1 --start 2026-11-24 --tag weekend_explorer --level 2");
+    CHECK_CONTAINS(r, "tag"); /* one rule at a time: refused */
+    free(r);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM camps"), 0);
+    say(&f, "op", T0, "/camp new Offroad --weeks 1 --start 2026-11-24 --tag weekend_explorer");
+    r = said(&f, "ben", T0, "/camp join 1");
+    CHECK_CONTAINS(r, "open to members tagged");
+    free(r);
+    r = said(&f, "ann", T0, "/camp join 1");
+    CHECK_CONTAINS(r, "enrolled");
+    free(r);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM camp_members WHERE state = 'enrolled'"), 1);
+    fx_close(&f);
+}
+
 TEST(each_week_starts_once_with_task_tutorial_and_post)
 {
     struct fx f;
@@ -347,7 +370,7 @@ TEST(downtime_catches_up_in_order_without_stale_reminders)
     fx_close(&f);
 }
 
-TEST_MAIN(T(opening_a_camp_checks_every_field), T(enrolment_open_by_level_by_invitation_and_capped),
+TEST_MAIN(T(opening_a_camp_checks_every_field), T(enrolment_open_by_level_by_invitation_and_capped), T(enrolment_by_tag),
           T(each_week_starts_once_with_task_tutorial_and_post), T(reminder_goes_once_to_those_who_have_not_claimed),
           T(progress_is_posted_at_each_deadline_and_the_end), T(graduation_once_with_badge_certificate_and_pool),
           T(required_weeks_below_the_total), T(a_week_without_content_warns_and_creates_no_task),

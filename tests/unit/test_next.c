@@ -234,6 +234,39 @@ TEST(why_names_the_level_shortfall_once)
     fx_close(&f);
 }
 
+/* Newcomers are offered the quiz they have not taken (not again once
+   taken); active members a camp they may join (not once enrolled). */
+TEST(newcomers_get_the_quiz_and_active_members_a_camp)
+{
+    struct fx f;
+    open_fx(&f);
+    say(&f, "op", "/quiz new Which driver are you?\npersona City | in town\npersona Hills | off road\n"
+                  "q Weekend?\n- mall = City\n- mountain = Hills");
+    say(&f, "op", "/camp new Photo camp --weeks 4 --start 2026-11-30");
+    size_t n;
+    char *r = suggest(&f, "alice", 3, &n);
+    if (!strstr(r, "1. ✅ Check in") || !strstr(r, "2. 🧩 Take the quiz “Which driver are you?” · /quiz 1"))
+        TEST_FAIL("newcomer: %s", r);
+    CHECK(!strstr(r, "2. 🏕")); /* the camp comes after the quiz for newcomers */
+    free(r);
+    say(&f, "alice", "/quiz 1");
+    say(&f, "alice", "A");
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM quiz_results"), 1);
+    r = suggest(&f, "alice", 3, &n);
+    CHECK(!strstr(r, "quiz"));
+    free(r);
+    say(&f, "op", "/level set 2 @dave");
+    r = suggest(&f, "dave", 3, &n);
+    if (!strstr(r, "2. 🏕 Growth camp “Photo camp” · /camp join 1") || !strstr(r, "4 weeks, with a certificate"))
+        TEST_FAIL("active: %s", r);
+    free(r);
+    say(&f, "dave", "/camp join 1");
+    r = suggest(&f, "dave", 3, &n);
+    CHECK(!strstr(r, "camp"));
+    free(r);
+    fx_close(&f);
+}
+
 TEST(nothing_to_suggest_after_checking_in)
 {
     struct fx f;
@@ -251,4 +284,5 @@ TEST_MAIN(T(stages_follow_level_pool_and_checkins), T(tier_fit_per_stage),
           T(newcomer_gets_checkin_then_foundation_first), T(pool_member_gets_commission_first_and_checkin_last),
           T(top_member_gets_cobuilding_first), T(claimed_full_closed_and_past_tasks_are_left_out),
           T(sooner_deadline_then_bigger_reward_first), T(a_pinned_task_leads_with_its_reason),
-          T(why_names_the_level_shortfall_once), T(nothing_to_suggest_after_checking_in))
+          T(why_names_the_level_shortfall_once), T(newcomers_get_the_quiz_and_active_members_a_camp),
+          T(nothing_to_suggest_after_checking_in))

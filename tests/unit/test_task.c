@@ -1044,7 +1044,7 @@ TEST(payout_settles_gifts_on_their_own_and_names_a_wrong_currency)
     fx_say(&f, "g1", "op2", T0, "/approve 1");
     said(&f);
     op(&f, T0, "/payout @bob 10 USD");
-    CHECK_CONTAINS(said(&f), "没有待付的 " FSI "USD" PDI "。目前待付：" FSI "88.00 CNY" PDI);
+    CHECK_CONTAINS(said(&f), "没有待付的 " FSI "USD" PDI "。目前待付：" FSI "¥88.00" PDI);
     op(&f, T0, "/payout @bob 1 礼品");
     CHECK_CONTAINS(said(&f), "帆布袋" PDI "×1");
     fx_close(&f);
