@@ -347,14 +347,27 @@ static int cmd_tag(struct cmd_ctx *c)
     return rc;
 }
 
+/* /me: the member's tags (a quiz's persona among them). */
+static int tag_me_lines(struct cmd_ctx *c, struct sbuf *out)
+{
+    struct sbuf tags = {0};
+    int rc = tag_each_of_member(c->e, c->member_id, add_tag_text, &tags);
+    if (!rc && tags.len) {
+        sbuf_addc(out, '\n');
+        text_format(out, c->lang, "tag.me", ARGS(TS("tags", tags.s)));
+    }
+    sbuf_free(&tags);
+    return rc;
+}
+
 /* ==== /stats tag ======================================================== */
 
 /* Members, active in 7 days, check-ins in 7 days and tasks done in 30 days
    per tag, most held first, then the members without any tag. */
 static int stats_by_tag(struct cmd_ctx *c)
 {
-    int64_t today = tz_day(c->comm.tz, c->at);
-    int64_t t7 = tz_day_start(c->comm.tz, today - 6), t30 = tz_day_start(c->comm.tz, today - 29);
+    int64_t today = community_day(&c->comm, c->at);
+    int64_t t7 = community_day_start(&c->comm, today - 6), t30 = community_day_start(&c->comm, today - 29);
     sqlite3_stmt *s = store_query(
         c->st,
         "SELECT g.tag, count(*), sum(m.last_seen >= ?2),"
@@ -431,6 +444,7 @@ static const struct cmd_sub subs[] = {
 };
 
 static const struct text_entry texts[] = {
+    {"tag.me", "🏷 标签：{tags}", "🏷 Tags: {tags}"},
     {"tag.help", "/tag — 我的标签", "/tag — your tags"},
     {"tag.help.op", "/tag add|remove 标签 @成员… · /tag list [标签] · /stats tag — 成员标签：打标签、按标签查人、按标签看数据",
      "/tag add|remove TAG @member… · /tag list [TAG] · /stats tag — member tags: tag, list by tag, numbers by tag"},
@@ -499,4 +513,5 @@ const struct kb_module tag_module = {
     .n_texts = KB_COUNT(texts),
     .migrations = migrations,
     .n_migrations = KB_COUNT(migrations),
+    .me_lines = tag_me_lines,
 };

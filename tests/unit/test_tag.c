@@ -63,6 +63,10 @@ TEST(operators_tag_untag_and_list)
     free(r);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM member_tags"), 2);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM audit WHERE action LIKE 'tag.%'"), 4);
+    CHECK_INT(fx_say(&f, "g1", "alice", T0 + 23, "/me"), 0); /* /me lists them */
+    r = replies(&f);
+    CHECK_CONTAINS(r, "Tags: 周末越野派");
+    free(r);
     /* ASCII tags compare in any case */
     CHECK_INT(fx_say(&f, "g1", "op", T0 + 24, "/tag add Explorer @dave"), 0);
     CHECK_INT(fx_say(&f, "g1", "op", T0 + 25, "/tag add explorer @dave"), 0);
