@@ -407,7 +407,7 @@ int member_tell_privately(struct engine *e, int64_t member_id, const char *marku
 {
     *sent = 0;
     sqlite3_stmt *s = store_query(e->st,
-                                  "SELECT c.platform, c.chat_id FROM members m JOIN chats c"
+                                  "SELECT c.platform, c.chat_id FROM members m JOIN chats c INDEXED BY chats_private_user"
                                   " ON c.platform = m.platform AND c.user_id = m.user_id AND c.is_private = 1"
                                   " WHERE m.id = ? AND c.active = 1 ORDER BY c.created_at DESC LIMIT 1",
                                   VALS(SI(member_id)));

@@ -757,7 +757,7 @@ out:
 static int private_chat_of(struct cmd_ctx *c, char *chat, size_t cap)
 {
     sqlite3_stmt *s = store_query(c->st,
-                                  "SELECT ch.chat_id FROM members m JOIN chats ch ON ch.platform = m.platform"
+                                  "SELECT ch.chat_id FROM members m JOIN chats ch INDEXED BY chats_private_user ON ch.platform = m.platform"
                                   " AND ch.user_id = m.user_id AND ch.is_private = 1"
                                   " AND ch.community_id = m.community_id" /* answers there reach this community */
                                   " WHERE m.id = ? AND ch.active = 1 ORDER BY ch.created_at DESC LIMIT 1",

@@ -203,7 +203,7 @@ int engine_console_dm_chat(struct engine *e, const struct console_identity *who,
                            size_t cap)
 {
     sqlite3_stmt *q = store_query(e->st,
-                                  "SELECT chat_id FROM chats WHERE platform = ? AND user_id = ?"
+                                  "SELECT chat_id FROM chats INDEXED BY chats_private_user WHERE platform = ? AND user_id = ?"
                                   " AND is_private = 1 ORDER BY created_at DESC LIMIT 1",
                                   VALS(ST(who->platform), ST(who->user_id)));
     int rc = q ? store_step(e->st, q) : KB_ESTORE;
