@@ -540,11 +540,6 @@ static int poll_tally(struct engine *e, int64_t poll_id, int64_t counts[POLL_MAX
     return rc < 0 ? rc : KB_OK;
 }
 
-static int64_t percent(int64_t n, int64_t of)
-{
-    return of ? (n * 100 + of / 2) / of : 0;
-}
-
 /* ==== rendering ========================================================== */
 
 static void add_info(struct sbuf *b, const char *lang, int *first, const char *key,
@@ -598,7 +593,7 @@ static int render_post(struct engine *e, const struct poll *p, const char *lang,
         sbuf_addf(b, "\n%d. ", i + 1);
         text_user(b, p->d.options[i]);
         if (show && voters)
-            sbuf_addf(b, " · %lld (%lld%%)", (long long)counts[i], (long long)percent(counts[i], voters));
+            sbuf_addf(b, " · %lld (%lld%%)", (long long)counts[i], (long long)poll_percent(counts[i], voters));
     }
     sbuf_addc(b, '\n');
     text_format(b, lang, "poll.voters", ARGS(TI("n", voters)));
@@ -635,16 +630,7 @@ static int render_results(struct engine *e, const struct poll *p, const char *la
         return rc;
     text_format(b, lang, poll_is_closed(p, now) ? "poll.final_title" : "poll.results_title",
                 ARGS(TI("id", p->id), TU("question", p->d.question)));
-    for (int i = 0; i < p->d.n_options; i++) {
-        int64_t pc = percent(counts[i], voters);
-        int64_t filled = voters ? (counts[i] * 10 + voters / 2) / voters : 0;
-        sbuf_addf(b, "\n%d. ", i + 1);
-        text_user(b, p->d.options[i]);
-        sbuf_add(b, "\n   ");
-        for (int k = 0; k < 10; k++)
-            sbuf_add(b, k < filled ? "\xE2\x96\x88" : "\xE2\x96\x91"); /* █ ░ */
-        sbuf_addf(b, " %lld%% (%lld)", (long long)pc, (long long)counts[i]);
-    }
+    poll_bars(b, &p->d, counts, voters);
     sbuf_addc(b, '\n');
     text_format(b, lang, "poll.voters", ARGS(TI("n", voters)));
     if (p->d.anonymous || voters == 0)

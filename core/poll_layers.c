@@ -150,9 +150,22 @@ static const struct layer *others_shown(const struct layers *ls, const struct po
     return o->voters && !*hidden ? o : NULL;
 }
 
-static int64_t percent_of(int64_t n, int64_t total)
+int64_t poll_percent(int64_t n, int64_t of)
 {
-    return total ? (n * 100 + total / 2) / total : 0;
+    return of ? (n * 100 + of / 2) / of : 0;
+}
+
+void poll_bars(struct sbuf *out, const struct poll_def *d, const int64_t *counts, int64_t voters)
+{
+    for (int i = 0; i < d->n_options; i++) {
+        int64_t filled = voters ? (counts[i] * 10 + voters / 2) / voters : 0;
+        sbuf_addf(out, "\n%d. ", i + 1);
+        text_user(out, d->options[i]);
+        sbuf_add(out, "\n   ");
+        for (int k = 0; k < 10; k++)
+            sbuf_add(out, k < filled ? "\xE2\x96\x88" : "\xE2\x96\x91"); /* █ ░ */
+        sbuf_addf(out, " %lld%% (%lld)", (long long)poll_percent(counts[i], voters), (long long)counts[i]);
+    }
 }
 
 static void render_layer(const struct layer *l, const struct poll_def *d, const char *lang, struct sbuf *out)
@@ -161,16 +174,7 @@ static void render_layer(const struct layer *l, const struct poll_def *d, const 
     sbuf_add(out, sbuf_str(&l->label));
     sbuf_add(out, "</b> · ");
     text_format(out, lang, "poll.layer_voters", ARGS(TI("n", l->voters)));
-    for (int i = 0; i < d->n_options; i++) {
-        int64_t filled = l->voters ? (l->counts[i] * 10 + l->voters / 2) / l->voters : 0;
-        sbuf_addf(out, "\n%d. ", i + 1);
-        text_user(out, d->options[i]);
-        sbuf_add(out, "\n   ");
-        for (int k = 0; k < 10; k++)
-            sbuf_add(out, k < filled ? "\xE2\x96\x88" : "\xE2\x96\x91"); /* █ ░ */
-        sbuf_addf(out, " %lld%% (%lld)", (long long)percent_of(l->counts[i], l->voters),
-                  (long long)l->counts[i]);
-    }
+    poll_bars(out, d, l->counts, l->voters);
 }
 
 int poll_layers_results(struct engine *e, int64_t poll_id, const struct poll_def *d, enum poll_layer_by by,
@@ -221,7 +225,7 @@ int poll_layers_summary(struct engine *e, int64_t poll_id, const struct poll_def
             sbuf_add(out, text_get(lang, "poll.layers_colon"));
             for (int k = 0; k < d->n_options; k++)
                 sbuf_addf(out, "%s%d. %lld%%", k ? " · " : "", k + 1,
-                          (long long)percent_of(l->counts[k], l->voters));
+                          (long long)poll_percent(l->counts[k], l->voters));
             text_format(out, lang, "poll.layer_voters_paren", ARGS(TI("n", l->voters)));
         }
     }

@@ -13,6 +13,12 @@
 
 enum poll_layer_by { LAYER_LEVEL, LAYER_POOL, LAYER_TAG };
 
+/* n of `of` as a whole percent, rounded half up (0 when of is 0). */
+int64_t poll_percent(int64_t n, int64_t of);
+/* Each option with its bar, percent and count ("1. Sunset\n   ████░… 40% (4)"):
+   the results post and every layer share it. */
+void poll_bars(struct sbuf *out, const struct poll_def *d, const int64_t *counts, int64_t voters);
+
 /* "level"/"等级", "pool"/"人才库", "tag"/"标签" -> by; 0 or KB_EINVAL. */
 int poll_layer_by_parse(const char *w, enum poll_layer_by *by);
 
