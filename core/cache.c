@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store.h"
 #include "util.h"
 
 static uint64_t hash(const char *s)
@@ -28,8 +29,16 @@ static struct cache_entry **slot_of(const struct cache *c, const char *key)
     return p;
 }
 
+void cache_mirrors(struct cache *c, struct store *st, const char *table)
+{
+    c->st = st;
+    c->table = table;
+}
+
 const struct cache_entry *cache_get(const struct cache *c, const char *key)
 {
+    if (c->st)
+        store_note_read(c->st, c->table);
     return c->n_buckets ? *slot_of(c, key) : NULL;
 }
 

@@ -19,12 +19,20 @@ struct cache_entry {
     int64_t num, at;              /* a blob's entry: num is minus its size */
 };
 
+struct store;
+
 struct cache {
     struct cache_entry **buckets;
     size_t n_buckets, n, max;
+    struct store *st;             /* told of every lookup (store_note_read) */
+    const char *table;            /* the table the entries mirror */
 };
 
 void cache_init(struct cache *c, size_t max);
+/* Entries mirror rows of table: a lookup counts as a read of it for the
+   store (an answer computed from the cache is kept only while the table
+   is unchanged, engine_next_due). */
+void cache_mirrors(struct cache *c, struct store *st, const char *table);
 const struct cache_entry *cache_get(const struct cache *c, const char *key);
 /* Insert or replace. */
 void cache_put(struct cache *c, const char *key, int64_t num, const char *text, const char *text2,

@@ -54,6 +54,15 @@ int engine_open(const struct engine_settings *s, struct engine **out, char *err,
     cache_init(&e->cache.standing, members);
     cache_init(&e->cache.operators, 4096);
     int rc = store_open(e->set.db_path, &e->st, err, errcap);
+    if (!rc) {
+        cache_mirrors(&e->cache.chats, e->st, "chats");
+        cache_mirrors(&e->cache.communities, e->st, "communities");
+        cache_mirrors(&e->cache.members, e->st, "members");
+        cache_mirrors(&e->cache.names, e->st, "members");
+        cache_mirrors(&e->cache.checkins_per_day, e->st, "checkins");
+        cache_mirrors(&e->cache.standing, e->st, "ledger");
+        cache_mirrors(&e->cache.operators, e->st, "operators");
+    }
     for (size_t m = 0; !rc && m < kb_n_modules; m++) {
         const struct kb_module *mod = kb_modules[m];
         if (mod->n_migrations && (rc = store_migrate_module(e->st, mod->name, mod->migrations,
@@ -83,6 +92,7 @@ void engine_close(struct engine *e)
     cache_free(&e->cache.operators);
     community_drop_held(e);
     free(e->deferred);
+    free(e->due);
     free(e->rates_saved);
     free(e->set.db_path);
     free(e->set.locale);
@@ -298,15 +308,34 @@ int engine_tick(struct engine *e, int64_t now)
     return engine_finish(e, rc);
 }
 
+/* The app asks after every batch and every round of deliveries; a module's
+   answer walks all its communities, so it is asked again only when a commit
+   wrote a table that answer read (the store notes each statement's tables),
+   the instant it named has come, or a while has passed (the answer may
+   depend on the hour). */
+#define DUE_MEMO_S 10
+
 int64_t engine_next_due(struct engine *e, int64_t now)
 {
+    if (!e->due)
+        e->due = xcalloc(kb_n_modules, sizeof *e->due);
+    struct store_tables written = store_take_written(e->st);
     int64_t best = -1;
     for (size_t m = 0; m < kb_n_modules; m++) {
         if (!kb_modules[m]->next_due)
             continue;
-        int64_t t = kb_modules[m]->next_due(e, now);
-        if (t >= 0 && (best < 0 || t < best))
-            best = t;
+        struct due_memo *d = &e->due[m];
+        if (!d->valid || store_tables_meet(&d->reads, &written) || (d->at >= 0 && d->at <= now) ||
+            now < d->computed_at || now - d->computed_at >= DUE_MEMO_S) {
+            d->reads = (struct store_tables){{0}};
+            store_capture_reads(e->st, &d->reads);
+            d->at = kb_modules[m]->next_due(e, now);
+            store_capture_reads(e->st, NULL);
+            d->computed_at = now;
+            d->valid = 1;
+        }
+        if (d->at >= 0 && (best < 0 || d->at < best))
+            best = d->at;
     }
     return best;
 }

@@ -1,5 +1,6 @@
 /* The engine state's helpers (engine_int.h). */
 #include "engine_int.h"
+#include "modules.h"
 
 #include "outbox.h"
 #include "util.h"
@@ -51,6 +52,8 @@ void engine_caches_clear(struct engine *e)
     cache_clear(&e->cache.checkins_per_day);
     cache_clear(&e->cache.standing);
     cache_clear(&e->cache.operators);
+    for (size_t m = 0; e->due && m < kb_n_modules; m++)
+        e->due[m].valid = 0;
 }
 
 int engine_begin(struct engine *e)

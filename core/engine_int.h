@@ -60,6 +60,14 @@ struct engine_caches {
                                      writer in the program must drop the entry */
 };
 
+/* A module's last next_due answer, kept until a commit writes a table it
+   was computed from, its instant comes, or DUE_MEMO_S pass. */
+struct due_memo {
+    int valid;
+    int64_t at, computed_at;
+    struct store_tables reads;
+};
+
 /* A community post held back until the event's own replies are queued. */
 struct deferred_post {
     int64_t community_id;
@@ -81,6 +89,7 @@ struct engine {
     int in_event;                 /* applying an event: community_post_after defers */
     struct deferred_post *deferred;
     size_t n_deferred, cap_deferred;
+    struct due_memo *due;         /* per module (engine_next_due) */
 };
 
 /* Keep the store's failure text as the engine's (engine_errmsg); returns rc. */

@@ -18,6 +18,7 @@
 struct stmt_slot {
     const char *sql;     /* the literal's address is the key */
     sqlite3_stmt *stmt;
+    struct store_tables reads, writes; /* what SQLite's authorizer saw at prepare */
 };
 
 struct store {
@@ -25,6 +26,12 @@ struct store {
     int last_rc;
     char err[512];
     struct stmt_slot slots[STMT_SLOTS];
+    const char *table_names[STORE_TABLE_BITS]; /* bit -> table, in the order met */
+    size_t n_tables;
+    struct stmt_slot *preparing;       /* the authorizer's statement */
+    struct store_tables tx_written;    /* by the open transaction */
+    struct store_tables committed;     /* by commits since store_take_written */
+    struct store_tables *capture;      /* store_capture_reads */
 };
 
 static int fail(struct store *st, int rc, const char *what)
@@ -218,8 +225,87 @@ void store_close(struct store *st)
         return;
     for (size_t i = 0; i < STMT_SLOTS; i++)
         sqlite3_finalize(st->slots[i].stmt);
+    for (size_t i = 0; i < st->n_tables; i++)
+        free((char *)st->table_names[i]);
     sqlite3_close(st->db);
     free(st);
+}
+
+/* The table's bit; tables past the last bit share it (an answer that read
+   one of them is dropped when any of them is written: safe, only slower). */
+static unsigned table_bit(struct store *st, const char *name)
+{
+    for (size_t i = 0; i < st->n_tables; i++)
+        if (strcmp(st->table_names[i], name) == 0)
+            return (unsigned)i;
+    if (st->n_tables == STORE_TABLE_BITS)
+        return STORE_TABLE_BITS - 1;
+    st->table_names[st->n_tables] = xstrdup(name);
+    return (unsigned)st->n_tables++;
+}
+
+static void tables_add(struct store_tables *t, unsigned bit)
+{
+    t->bits[bit / 64] |= (uint64_t)1 << (bit % 64);
+}
+
+static void tables_join(struct store_tables *into, const struct store_tables *t)
+{
+    for (size_t i = 0; i < sizeof t->bits / sizeof t->bits[0]; i++)
+        into->bits[i] |= t->bits[i];
+}
+
+int store_tables_meet(const struct store_tables *a, const struct store_tables *b)
+{
+    for (size_t i = 0; i < sizeof a->bits / sizeof a->bits[0]; i++)
+        if (a->bits[i] & b->bits[i])
+            return 1;
+    return 0;
+}
+
+/* Called by SQLite while a statement is prepared (trigger bodies included):
+   note the tables it reads and writes.  Never refuses. */
+static int note_tables(void *ud, int action, const char *a1, const char *a2, const char *db,
+                       const char *inner)
+{
+    (void)a2, (void)db, (void)inner;
+    struct store *st = ud;
+    struct stmt_slot *slot = st->preparing;
+    if (!slot || !a1)
+        return SQLITE_OK;
+    if (action == SQLITE_READ)
+        tables_add(&slot->reads, table_bit(st, a1));
+    else if (action == SQLITE_INSERT || action == SQLITE_UPDATE || action == SQLITE_DELETE)
+        tables_add(&slot->writes, table_bit(st, a1));
+    return SQLITE_OK;
+}
+
+/* A statement is about to run: what it reads goes to the capture, what it
+   writes to the transaction's set (or, outside one, straight to the
+   committed set: it commits by itself). */
+static void note_use(struct store *st, const struct stmt_slot *slot)
+{
+    if (st->capture)
+        tables_join(st->capture, &slot->reads);
+    tables_join(sqlite3_get_autocommit(st->db) ? &st->committed : &st->tx_written, &slot->writes);
+}
+
+void store_capture_reads(struct store *st, struct store_tables *into)
+{
+    st->capture = into;
+}
+
+void store_note_read(struct store *st, const char *table)
+{
+    if (st->capture)
+        tables_add(st->capture, table_bit(st, table));
+}
+
+struct store_tables store_take_written(struct store *st)
+{
+    struct store_tables t = st->committed;
+    st->committed = (struct store_tables){{0}};
+    return t;
 }
 
 static sqlite3_stmt *cached(struct store *st, const char *sql)
@@ -227,17 +313,26 @@ static sqlite3_stmt *cached(struct store *st, const char *sql)
     size_t h = ((uintptr_t)sql >> 3) % STMT_SLOTS;
     for (size_t probe = 0; probe < STMT_SLOTS; probe++, h = (h + 1) % STMT_SLOTS) {
         struct stmt_slot *slot = &st->slots[h];
-        if (slot->sql == sql)
+        if (slot->sql == sql) {
+            note_use(st, slot);
             return slot->stmt;
+        }
         if (!slot->sql) {
             sqlite3_stmt *s = NULL;
+            *slot = (struct stmt_slot){0};
+            st->preparing = slot;
+            sqlite3_set_authorizer(st->db, note_tables, st);
             int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+            sqlite3_set_authorizer(st->db, NULL, NULL);
+            st->preparing = NULL;
             if (rc != SQLITE_OK) {
+                *slot = (struct stmt_slot){0};
                 fail(st, rc, "prepare");
                 return NULL;
             }
             slot->sql = sql;
             slot->stmt = s;
+            note_use(st, slot);
             return s;
         }
     }
@@ -366,8 +461,12 @@ int store_begin(struct store *st)
 int store_commit(struct store *st)
 {
     int rc = store_exec(st, "COMMIT", NOVALS);
-    if (rc)
+    if (rc) {
         store_rollback(st);
+        return rc;
+    }
+    tables_join(&st->committed, &st->tx_written);
+    st->tx_written = (struct store_tables){{0}};
     return rc;
 }
 
@@ -375,6 +474,7 @@ void store_rollback(struct store *st)
 {
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->tx_written = (struct store_tables){{0}};
 }
 
 int store_savepoint(struct store *st)

@@ -70,6 +70,20 @@ int store_savepoint(struct store *st);  /* SAVEPOINT ev */
 int store_release(struct store *st);
 void store_rollback_savepoint(struct store *st);
 
+/* Tables as a set of bits, so that an answer computed from some tables can
+   be kept until a commit writes one of them (engine_next_due). */
+#define STORE_TABLE_BITS 128
+struct store_tables {
+    uint64_t bits[STORE_TABLE_BITS / 64];
+};
+int store_tables_meet(const struct store_tables *a, const struct store_tables *b);
+/* Until called again with NULL, add the tables every statement run reads to *into. */
+void store_capture_reads(struct store *st, struct store_tables *into);
+/* A read of table that did not go through SQL (a cache standing for it). */
+void store_note_read(struct store *st, const char *table);
+/* The tables written by the commits (and lone statements) since the last call. */
+struct store_tables store_take_written(struct store *st);
+
 /* Bring one feature module's own tables to its latest version: migrations
    (oldest first, never edited once released) above the version recorded
    for module in schema_versions run each in its own transaction. */
