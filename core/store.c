@@ -12,6 +12,7 @@
 
 #include "event.h"
 #include "util.h"
+#include "wal_buffer.h"
 
 #define STMT_SLOTS 512
 
@@ -177,7 +178,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errcap)
     if (make_private(path, err, errcap))
         return KB_ESTORE;
     struct store *st = xcalloc(1, sizeof *st);
-    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, wal_buffer_vfs());
     if (rc != SQLITE_OK) {
         snprintf(err, errcap, "cannot open database %s: %s", path,
                  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
