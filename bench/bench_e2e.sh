@@ -9,6 +9,8 @@
 #         from an update becoming available to its reply arriving
 #  steady 1,000 updates/s offered in slices of 50 every 50 ms for 10 s:
 #         latency when the bot keeps up, and bot CPU per update
+#  floor  bench_http_floor against the same fake: the least CPU one reply
+#         costs a libcurl client (one handle, one keep-alive connection)
 #  CPU is the bot process's user+sys time (/proc/PID/stat), reported per
 #  update: steadier than wall time on a shared machine
 # Prints ONE line of JSON.
@@ -78,6 +80,9 @@ c3=$(ticks)
 peak_kb=$(kb VmHWM)
 kill -TERM "$BOT"; wait "$BOT"
 
+# ---- the floor: the least one reply costs a libcurl client here ----------
+floor=$("$BUILD/bench/bench_http_floor" "$FAKE" 20000 | grep -o '"cpu_us_per_request":[0-9.]*' | cut -d: -f2)
+
 secs=$(echo "($last - $t0) / 1000" | bc -l)
 printf '{"bench":"e2e","updates":%d,"chats":100,"members":50000,"seconds":%.2f,"updates_per_s":%.0f,' \
     "$N" "$secs" "$(echo "$N / $secs" | bc -l)"
@@ -88,5 +93,8 @@ printf '"idle_rss_anon_mb":%.1f,' "$(echo "$idle_anon_kb / 1024" | bc -l)"
 printf '"burst_cpu_us_per_update":%.0f,"steady_cpu_us_per_update":%.0f,' \
     "$(echo "($c1 - $c0) * 1000000 / $hz / $N" | bc -l)" "$(echo "($c3 - $c2) * 1000000 / $hz / 10000" | bc -l)"
 printf '"burst_latency_ms":%s,"steady_1000_per_s_latency_ms":%s,' "${burst_lat:-null}" "${steady_lat:-null}"
+# the floor spread over the burst's updates: what its replies cost before the bot does anything
+printf '"http_floor_cpu_us_per_reply":%s,"http_floor_cpu_us_per_update":%.0f,' "${floor:-null}" \
+    "$(echo "${floor:-0} * $sends / $N" | bc -l)"
 printf '"machine":{"uname":"%s","cpu":"%s","nproc":%s}}\n' "$(uname -srm)" \
     "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" "$(nproc)"

@@ -479,6 +479,8 @@ static int graduate(struct engine *e, const struct camp *k, int64_t member, int6
 static int camp_member_progress(struct engine *e, int64_t community_id, int64_t member, int64_t now)
 {
     (void)community_id;
+    if (!engine_exists(e, "SELECT 1 FROM camp_members WHERE state = 'enrolled' AND graduated_at IS NULL LIMIT 1"))
+        return KB_OK; /* no camp running: no lookup per standing change */
     sqlite3_stmt *s = store_query(e->st,
                                   "SELECT camp_id FROM camp_members WHERE member_id = ? AND state = 'enrolled'"
                                   " AND graduated_at IS NULL LIMIT 20",

@@ -310,29 +310,26 @@ int engine_tick(struct engine *e, int64_t now)
 
 /* The app asks after every batch and every round of deliveries; a module's
    answer walks all its communities, so it is asked again only when a commit
-   wrote a table that answer read (the store notes each statement's tables),
-   the instant it named has come, or a while has passed (the answer may
-   depend on the hour). */
+   wrote a table that answer read, the instant it named has come, or a while
+   has passed (the answer may depend on the hour). */
 #define DUE_MEMO_S 10
 
 int64_t engine_next_due(struct engine *e, int64_t now)
 {
     if (!e->due)
         e->due = xcalloc(kb_n_modules, sizeof *e->due);
-    struct store_tables written = store_take_written(e->st);
     int64_t best = -1;
     for (size_t m = 0; m < kb_n_modules; m++) {
         if (!kb_modules[m]->next_due)
             continue;
         struct due_memo *d = &e->due[m];
-        if (!d->valid || store_tables_meet(&d->reads, &written) || (d->at >= 0 && d->at <= now) ||
+        if (!store_memo_valid(e->st, &d->memo) || (d->at >= 0 && d->at <= now) ||
             now < d->computed_at || now - d->computed_at >= DUE_MEMO_S) {
-            d->reads = (struct store_tables){{0}};
-            store_capture_reads(e->st, &d->reads);
+            struct store_tables *saved;
+            store_memo_begin(e->st, &d->memo, &saved);
             d->at = kb_modules[m]->next_due(e, now);
-            store_capture_reads(e->st, NULL);
+            store_memo_end(e->st, &d->memo, saved);
             d->computed_at = now;
-            d->valid = 1;
         }
         if (d->at >= 0 && (best < 0 || d->at < best))
             best = d->at;

@@ -53,7 +53,29 @@ void engine_caches_clear(struct engine *e)
     cache_clear(&e->cache.standing);
     cache_clear(&e->cache.operators);
     for (size_t m = 0; e->due && m < kb_n_modules; m++)
-        e->due[m].valid = 0;
+        e->due[m].memo.valid = 0;
+    for (size_t i = 0; i < EXISTS_MEMOS; i++)
+        e->exists[i].memo.valid = 0;
+}
+
+int engine_exists(struct engine *e, const char *sql)
+{
+    size_t h = ((uintptr_t)sql >> 3) % EXISTS_MEMOS;
+    struct exists_memo *x = &e->exists[h];
+    for (size_t probe = 0; probe < EXISTS_MEMOS && x->sql && x->sql != sql; probe++)
+        x = &e->exists[(h + probe + 1) % EXISTS_MEMOS]; /* full: the last one looked at is reused */
+    if (x->sql == sql && store_memo_valid(e->st, &x->memo))
+        return x->yes;
+    struct store_tables *saved;
+    int64_t one = 0;
+    x->sql = sql;
+    store_memo_begin(e->st, &x->memo, &saved);
+    int rc = store_i64(e->st, &one, sql, NOVALS);
+    store_memo_end(e->st, &x->memo, saved);
+    x->yes = rc != KB_ENOTFOUND;
+    if (rc && rc != KB_ENOTFOUND)
+        x->memo.valid = 0;
+    return x->yes;
 }
 
 int engine_begin(struct engine *e)

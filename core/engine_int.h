@@ -60,13 +60,20 @@ struct engine_caches {
                                      writer in the program must drop the entry */
 };
 
-/* A module's last next_due answer, kept until a commit writes a table it
-   was computed from, its instant comes, or DUE_MEMO_S pass. */
+/* A module's last next_due answer, kept while its memo holds, until its
+   instant comes or DUE_MEMO_S pass. */
 struct due_memo {
-    int valid;
+    struct store_memo memo;
     int64_t at, computed_at;
-    struct store_tables reads;
 };
+
+/* Whether a query without parameters has a row (engine_exists). */
+struct exists_memo {
+    const char *sql;              /* the literal's address is the key */
+    struct store_memo memo;
+    int yes;
+};
+#define EXISTS_MEMOS 32
 
 /* A community post held back until the event's own replies are queued. */
 struct deferred_post {
@@ -90,6 +97,7 @@ struct engine {
     struct deferred_post *deferred;
     size_t n_deferred, cap_deferred;
     struct due_memo *due;         /* per module (engine_next_due) */
+    struct exists_memo exists[EXISTS_MEMOS];
 };
 
 /* Keep the store's failure text as the engine's (engine_errmsg); returns rc. */
@@ -110,6 +118,12 @@ void engine_rates_touch(struct engine *e);
 void engine_rates_begin(struct engine *e);
 /* The counts as they were before the batch. */
 void engine_rates_restore(struct engine *e);
+
+/* 1 when sql (a literal, no parameters: "SELECT 1 FROM mentees LIMIT 1")
+   finds a row, asked of SQLite only after a commit wrote a table it reads:
+   lets a per-event hook skip its lookups in a community that does not use
+   its feature.  Errors count as yes (the hook then looks for itself). */
+int engine_exists(struct engine *e, const char *sql);
 
 /* Forget every cached lookup (a rollback, or a write too wide to follow). */
 void engine_caches_clear(struct engine *e);

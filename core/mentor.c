@@ -107,6 +107,8 @@ static int mentor_member_joined(struct cmd_ctx *c)
 {
     if (c->is_admin)
         return KB_OK; /* operators and admins are not newcomers to guide */
+    if (!engine_exists(c->e, "SELECT 1 FROM mentors WHERE removed_at IS NULL LIMIT 1"))
+        return KB_OK; /* nobody mentors anywhere: no lookup per newcomer */
     int64_t mentor = 0;
     int rc = store_i64(c->st, &mentor,
                        "SELECT m.member_id FROM mentors m WHERE m.community_id = ?1 AND " MENTOR_ACTIVE
@@ -168,6 +170,8 @@ static int credit(struct engine *e, int64_t community_id, int64_t mentee, int64_
 
 static int mentor_member_progress(struct engine *e, int64_t community_id, int64_t member, int64_t now)
 {
+    if (!engine_exists(e, "SELECT 1 FROM mentees LIMIT 1"))
+        return KB_OK; /* no mentees at all: no lookup per standing change */
     int64_t mentor = 0;
     int rc = store_i64(e->st, &mentor, "SELECT mentor_id FROM mentees WHERE member_id = ?", VALS(SI(member)));
     if (rc == KB_ENOTFOUND)

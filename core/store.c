@@ -31,8 +31,9 @@ struct store {
     size_t n_tables;
     struct stmt_slot *preparing;       /* the authorizer's statement */
     struct store_tables tx_written;    /* by the open transaction */
-    struct store_tables committed;     /* by commits since store_take_written */
-    struct store_tables *capture;      /* store_capture_reads */
+    uint64_t commits;                  /* commits that wrote a table, counted */
+    uint64_t written_at[STORE_TABLE_BITS]; /* per table: the count at its last write */
+    struct store_tables *capture;      /* the memo being computed (store_memo_begin) */
 };
 
 static int fail(struct store *st, int rc, const char *what)
@@ -264,6 +265,22 @@ int store_tables_meet(const struct store_tables *a, const struct store_tables *b
     return 0;
 }
 
+/* The open transaction's writes are durable: the tables it wrote change
+   their count, which drops every memo read from them. */
+static void tables_committed(struct store *st)
+{
+    int any = 0;
+    for (size_t i = 0; i < sizeof st->tx_written.bits / sizeof st->tx_written.bits[0]; i++)
+        any |= st->tx_written.bits[i] != 0;
+    if (!any)
+        return;
+    st->commits++;
+    for (unsigned bit = 0; bit < STORE_TABLE_BITS; bit++)
+        if (st->tx_written.bits[bit / 64] >> (bit % 64) & 1)
+            st->written_at[bit] = st->commits;
+    st->tx_written = (struct store_tables){{0}};
+}
+
 /* Called by SQLite while a statement is prepared (trigger bodies included):
    note the tables it reads and writes.  Never refuses. */
 static int note_tables(void *ud, int action, const char *a1, const char *a2, const char *db,
@@ -281,19 +298,44 @@ static int note_tables(void *ud, int action, const char *a1, const char *a2, con
     return SQLITE_OK;
 }
 
-/* A statement is about to run: what it reads goes to the capture, what it
-   writes to the transaction's set (or, outside one, straight to the
-   committed set: it commits by itself). */
+/* A statement is about to run: what it reads goes to the memo being
+   computed, what it writes to the transaction's set. */
 static void note_use(struct store *st, const struct stmt_slot *slot)
 {
     if (st->capture)
         tables_join(st->capture, &slot->reads);
-    tables_join(sqlite3_get_autocommit(st->db) ? &st->committed : &st->tx_written, &slot->writes);
+    tables_join(&st->tx_written, &slot->writes);
+    if (sqlite3_get_autocommit(st->db))
+        tables_committed(st); /* a lone statement commits by itself */
 }
 
-void store_capture_reads(struct store *st, struct store_tables *into)
+void store_memo_begin(struct store *st, struct store_memo *m, struct store_tables **saved)
 {
-    st->capture = into;
+    m->reads = (struct store_tables){{0}};
+    *saved = st->capture;
+    st->capture = &m->reads;
+}
+
+void store_memo_end(struct store *st, struct store_memo *m, struct store_tables *saved)
+{
+    st->capture = saved;
+    if (saved) /* an enclosing memo read these tables too */
+        tables_join(saved, &m->reads);
+    /* computed from this transaction's own writes: a rollback would leave it ahead */
+    m->valid = !store_tables_meet(&m->reads, &st->tx_written);
+    m->commits = st->commits;
+}
+
+int store_memo_valid(const struct store *st, const struct store_memo *m)
+{
+    if (!m->valid || store_tables_meet(&m->reads, &st->tx_written))
+        return 0;
+    if (st->commits == m->commits)
+        return 1;
+    for (unsigned bit = 0; bit < STORE_TABLE_BITS; bit++)
+        if ((m->reads.bits[bit / 64] >> (bit % 64) & 1) && st->written_at[bit] > m->commits)
+            return 0;
+    return 1;
 }
 
 void store_note_read(struct store *st, const char *table)
@@ -302,12 +344,6 @@ void store_note_read(struct store *st, const char *table)
         tables_add(st->capture, table_bit(st, table));
 }
 
-struct store_tables store_take_written(struct store *st)
-{
-    struct store_tables t = st->committed;
-    st->committed = (struct store_tables){{0}};
-    return t;
-}
 
 static sqlite3_stmt *cached(struct store *st, const char *sql)
 {
@@ -466,8 +502,7 @@ int store_commit(struct store *st)
         store_rollback(st);
         return rc;
     }
-    tables_join(&st->committed, &st->tx_written);
-    st->tx_written = (struct store_tables){{0}};
+    tables_committed(st);
     return rc;
 }
 

@@ -70,19 +70,28 @@ int store_savepoint(struct store *st);  /* SAVEPOINT ev */
 int store_release(struct store *st);
 void store_rollback_savepoint(struct store *st);
 
-/* Tables as a set of bits, so that an answer computed from some tables can
-   be kept until a commit writes one of them (engine_next_due). */
+/* Memos: an answer computed from some tables, kept until a commit writes
+   one of them.  SQLite's authorizer tells, when a statement is prepared,
+   which tables it reads and writes (trigger bodies included). */
 #define STORE_TABLE_BITS 128
 struct store_tables {
     uint64_t bits[STORE_TABLE_BITS / 64];
 };
+struct store_memo {
+    struct store_tables reads;
+    uint64_t commits;             /* the store's count of writing commits when computed */
+    int valid;
+};
 int store_tables_meet(const struct store_tables *a, const struct store_tables *b);
-/* Until called again with NULL, add the tables every statement run reads to *into. */
-void store_capture_reads(struct store *st, struct store_tables *into);
+/* Compute a memo between these two: every statement run in between counts
+   as read from (saved: the enclosing memo's, restored by end). */
+void store_memo_begin(struct store *st, struct store_memo *m, struct store_tables **saved);
+void store_memo_end(struct store *st, struct store_memo *m, struct store_tables *saved);
+/* 1 while no table the memo read was written since (by a commit, or by the
+   open transaction: its writes may still roll back). */
+int store_memo_valid(const struct store *st, const struct store_memo *m);
 /* A read of table that did not go through SQL (a cache standing for it). */
 void store_note_read(struct store *st, const char *table);
-/* The tables written by the commits (and lone statements) since the last call. */
-struct store_tables store_take_written(struct store *st);
 
 /* Bring one feature module's own tables to its latest version: migrations
    (oldest first, never edited once released) above the version recorded

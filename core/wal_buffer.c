@@ -15,7 +15,10 @@ struct wb_file {
     unsigned char *buf;        /* WAL files only: bytes not yet written */
     size_t n;
     sqlite3_int64 at;          /* the file offset of buf[0] */
+    struct wb_file *next_wal;  /* the open WAL files */
 };
+
+static struct wb_file *wal_files;
 
 static sqlite3_vfs wb_vfs;
 static sqlite3_vfs *real_vfs(void)
@@ -28,7 +31,21 @@ static int flush(struct wb_file *f)
     if (f->n == 0)
         return SQLITE_OK;
     int rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->n, f->at);
-    f->n = 0;
+    if (rc == SQLITE_OK)
+        f->n = 0; /* else kept: the next flush writes it again, the sync fails until then */
+    return rc;
+}
+
+/* Before a wal-index change is shown to other connections, the frames it
+   names are in the file (a commit under synchronous=NORMAL is not synced). */
+static int flush_wal_files(void)
+{
+    int rc = SQLITE_OK;
+    for (struct wb_file *f = wal_files; f; f = f->next_wal) {
+        int rc2 = flush(f);
+        if (!rc)
+            rc = rc2;
+    }
     return rc;
 }
 
@@ -36,6 +53,11 @@ static int wb_close(sqlite3_file *p)
 {
     struct wb_file *f = (struct wb_file *)p;
     int rc = flush(f);
+    for (struct wb_file **q = &wal_files; *q; q = &(*q)->next_wal)
+        if (*q == f) {
+            *q = f->next_wal;
+            break;
+        }
     int rc2 = f->real->pMethods ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
     free(f->buf);
     f->buf = NULL;
@@ -115,9 +137,14 @@ static int wb_shm_map(sqlite3_file *p, int pg, int sz, int extend, void volatile
 }
 static int wb_shm_lock(sqlite3_file *p, int ofst, int n, int flags)
 {
-    return REAL(p)->pMethods->xShmLock(REAL(p), ofst, n, flags);
+    int rc = flush_wal_files();
+    return rc ? rc : REAL(p)->pMethods->xShmLock(REAL(p), ofst, n, flags);
 }
-static void wb_shm_barrier(sqlite3_file *p) { REAL(p)->pMethods->xShmBarrier(REAL(p)); }
+static void wb_shm_barrier(sqlite3_file *p)
+{
+    flush_wal_files(); /* a failure shows at the next write, read or sync */
+    REAL(p)->pMethods->xShmBarrier(REAL(p));
+}
 static int wb_shm_unmap(sqlite3_file *p, int del) { return REAL(p)->pMethods->xShmUnmap(REAL(p), del); }
 /* Version 2: no memory-mapped reads (SQLite reads with xRead, which flushes). */
 static const sqlite3_io_methods wb_methods = {
@@ -136,8 +163,12 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *p, int flag
     if (!f->real->pMethods)
         return rc; /* nothing opened: SQLite will not call xClose */
     f->base.pMethods = &wb_methods;
-    if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL) && !(f->buf = malloc(WAL_BUFFER_BYTES)))
-        rc = SQLITE_NOMEM; /* the file is closed by SQLite (pMethods is set) */
+    if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL)) {
+        if (!(f->buf = malloc(WAL_BUFFER_BYTES)))
+            return SQLITE_NOMEM; /* the file is closed by SQLite (pMethods is set) */
+        f->next_wal = wal_files;
+        wal_files = f;
+    }
     return rc;
 }
 

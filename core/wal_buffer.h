@@ -4,7 +4,9 @@
  * two calls (a 24-byte header, then the page), so a batch's ~1,000 pages
  * were ~2,000 pwrite calls, each page straddling two kernel pages.  The
  * buffer is written before every sync, read, truncate, size query and file
- * control and when it fills, in SQLite's order: what is on disk after a
+ * control of the WAL, before any wal-index lock or barrier (so no other
+ * connection is shown a frame still in memory, whatever the synchronous
+ * setting) and when it fills, in SQLite's order: what is on disk after a
  * sync is byte for byte what SQLite wrote, and nothing SQLite has not
  * synced was ever promised.  Other files pass straight through.
  */

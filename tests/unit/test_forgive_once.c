@@ -223,7 +223,7 @@ TEST(every_freeze_makeup_and_occurrence_once_across_power_cuts)
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
-        long cut_at = 1 + (long)(rng % 120);
+        long cut_at = 1 + (long)(rng % 60); /* the n-th write or sync (WAL writes go out in 64 KiB pieces: few per commit) */
         /* from the last durable step, or a few before it: a platform may
            redeliver what was applied but not yet confirmed */
         size_t back = (size_t)(rng >> 32) % 4, from = confirmed > back ? confirmed - back : 0;

@@ -188,7 +188,7 @@ static int run_story(uint64_t rng, int sync_normal, char *why, size_t cap)
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
-        long cut_at = 1 + (long)(rng % 150); /* the n-th write or sync of this run */
+        long cut_at = 1 + (long)(rng % 40); /* the n-th write or sync of this run (WAL writes go out in 64 KiB pieces: few per commit) */
         int fds[2];
         CHECK_INT(pipe(fds), 0);
         fflush(stdout);
