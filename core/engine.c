@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
 #include "community.h"
 #include "testhook.h"
 #include "dispatch.h"
@@ -93,6 +94,7 @@ void engine_close(struct engine *e)
     community_drop_held(e);
     free(e->deferred);
     free(e->due);
+    board_set_free(e->boards);
     free(e->rates_saved);
     free(e->set.db_path);
     free(e->set.locale);

@@ -1,5 +1,6 @@
 /* The engine state's helpers (engine_int.h). */
 #include "engine_int.h"
+#include "board.h"
 #include "modules.h"
 
 #include "outbox.h"
@@ -56,6 +57,7 @@ void engine_caches_clear(struct engine *e)
         e->due[m].memo.valid = 0;
     for (size_t i = 0; i < EXISTS_MEMOS; i++)
         e->exists[i].memo.valid = 0;
+    board_set_clear(e->boards);
 }
 
 int engine_exists(struct engine *e, const char *sql)

@@ -98,6 +98,7 @@ struct engine {
     size_t n_deferred, cap_deferred;
     struct due_memo *due;         /* per module (engine_next_due) */
     struct exists_memo exists[EXISTS_MEMOS];
+    struct board_set *boards;     /* leaderboards in memory (board.h) */
 };
 
 /* Keep the store's failure text as the engine's (engine_errmsg); returns rc. */

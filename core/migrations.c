@@ -413,6 +413,14 @@ const char *const store_migrations[] = {
            (rejections, invitations, fees) can go to the person */
     "ALTER TABLE chats ADD COLUMN user_id TEXT;"
     "CREATE INDEX chats_private_user ON chats(platform, user_id) WHERE is_private = 1;",
+
+    /* 13: the boards are ranked in memory (core/board.c), read once per
+           period through this index: a check-in no longer moves six
+           entries of three rank indexes (its UPDATE sets no column here) */
+    "DROP INDEX period_points;"
+    "DROP INDEX period_checkins;"
+    "DROP INDEX period_tasks;"
+    "CREATE INDEX period_members ON period_tallies(community_id, span, period);",
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

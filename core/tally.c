@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "board.h"
 #include "standing.h"
 #include "text.h"
 #include "tz.h"
@@ -90,7 +91,7 @@ void top_period_name(const struct community *comm, const char *lang, enum top_sp
 #define TALLY_ROWS \
     " WHERE member_id = ?1 AND span IN (0, 1, 2) AND period IN (0, ?2, ?3)" \
     " AND period = CASE span WHEN 0 THEN 0 WHEN 1 THEN ?2 ELSE ?3 END" \
-    " RETURNING span, points, checkins"
+    " RETURNING span, points, checkins, tasks"
 static const struct {
     const char *sql;
     size_t n;
@@ -115,29 +116,40 @@ int top_tally_add(struct engine *e, int64_t community_id, int64_t member_id, int
     sqlite3_stmt *s = store_query(e->st, tally_update[shape].sql, v, tally_update[shape].n);
     if (!s)
         return store_failure(e->st);
-    /* the all-time row as written: the member's balance for the level check
-       and the reply, without reading it back */
-    int64_t updated = 0, all_points = points, all_checkins = checkins;
+    /* each row as written: the boards in memory move with it, and the
+       all-time row is the member's balance for the level check and the
+       reply, without reading it back */
+    const int64_t delta[3] = {points, checkins, tasks}, period[3] = {0, v[1].i, v[2].i};
+    int64_t now_values[3][3] = {{points, checkins, tasks}, {points, checkins, tasks}, {points, checkins, tasks}};
+    int seen[3] = {0, 0, 0};
     while ((rc = store_step(e->st, s)) == 1) {
-        updated++;
-        if (store_int(s, 0) == TOP_ALL) {
-            all_points = store_int(s, 1);
-            all_checkins = store_int(s, 2);
-        }
+        int64_t span = store_int(s, 0);
+        if (span < 0 || span > 2)
+            continue;
+        seen[span] = 1;
+        for (int m = 0; m < 3; m++)
+            now_values[span][m] = store_int(s, 1 + m);
     }
     store_done(s);
     if (rc < 0)
         return rc;
-    if (updated < 3) /* the member's first event of the week, month or ever:
-                        rows updated above are left alone (and a new
-                        all-time row holds just this change) */
+    rc = KB_OK;
+    if (!seen[0] || !seen[1] || !seen[2]) /* the member's first event of the week, month or
+                                             ever: rows updated above are left alone (and a
+                                             new row holds just this change) */
         rc = store_exec(e->st,
                         "INSERT OR IGNORE INTO period_tallies(community_id, span, period, member_id, points, checkins, tasks)"
                         " VALUES (?7, 0, 0, ?1, ?4, ?5, ?6), (?7, 1, ?2, ?1, ?4, ?5, ?6), (?7, 2, ?3, ?1, ?4, ?5, ?6)",
                         v, sizeof v / sizeof v[0]);
-    if (!rc)
-        standing_memo_tally(e, member_id, all_points, all_checkins);
-    return rc;
+    if (rc)
+        return rc;
+    for (int span = 0; span < 3; span++)
+        for (int m = 0; m < 3; m++)
+            if (delta[m])
+                board_move(e, community_id, (enum top_span)span, period[span], (enum top_metric)m, member_id,
+                           now_values[span][m] - delta[m], now_values[span][m]);
+    standing_memo_tally(e, member_id, now_values[TOP_ALL][TOP_POINTS], now_values[TOP_ALL][TOP_CHECKINS]);
+    return KB_OK;
 }
 
 int top_rebuild(struct engine *e, int64_t community_id)
@@ -146,6 +158,7 @@ int top_rebuild(struct engine *e, int64_t community_id)
     if (rc)
         return rc;
     cache_clear(&e->cache.standing); /* rebuilt below from the ledger */
+    board_forget_community(e, community_id);
     /* Aggregate per member and quarter hour in SQL (every zone offset and
        DST switch is a whole number of quarter hours, so a bucket never
        straddles a local midnight), then place each bucket in C. */

@@ -7,34 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
 #include "command.h"
 #include "standing.h"
 #include "tz.h"
 
 /* ==== queries ============================================================ */
 
-/* One literal per metric: each reads its own index, which holds only rows
-   with a value above 0 (so each query says "> 0"). */
-static const char *const board_sql[3] = {
-    "SELECT member_id, points FROM period_tallies WHERE community_id = ? AND span = ? AND period = ?"
-    " AND points > 0 ORDER BY points DESC, member_id LIMIT 10",
-    "SELECT member_id, checkins FROM period_tallies WHERE community_id = ? AND span = ? AND period = ?"
-    " AND checkins > 0 ORDER BY checkins DESC, member_id LIMIT 10",
-    "SELECT member_id, tasks FROM period_tallies WHERE community_id = ? AND span = ? AND period = ?"
-    " AND tasks > 0 ORDER BY tasks DESC, member_id LIMIT 10",
-};
 static const char *const mine_sql[3] = {
     "SELECT points FROM period_tallies WHERE member_id = ? AND span = ? AND period = ?",
     "SELECT checkins FROM period_tallies WHERE member_id = ? AND span = ? AND period = ?",
     "SELECT tasks FROM period_tallies WHERE member_id = ? AND span = ? AND period = ?",
-};
-static const char *const above_sql[3] = {
-    "SELECT count(*) FROM period_tallies WHERE community_id = ? AND span = ? AND period = ? AND points > ?"
-    " AND points > 0",
-    "SELECT count(*) FROM period_tallies WHERE community_id = ? AND span = ? AND period = ? AND checkins > ?"
-    " AND checkins > 0",
-    "SELECT count(*) FROM period_tallies WHERE community_id = ? AND span = ? AND period = ? AND tasks > ?"
-    " AND tasks > 0",
 };
 
 int top_query(struct engine *e, int64_t community_id, enum top_span span, int64_t period,
@@ -43,29 +26,22 @@ int top_query(struct engine *e, int64_t community_id, enum top_span span, int64_
 {
     *n = 0;
     *my_rank = *my_value = 0;
-    sqlite3_stmt *s = store_query(e->st, board_sql[metric],
-                                  VALS(SI(community_id), SI(span), SI(period)));
-    if (!s)
-        return store_failure(e->st);
-    int rc;
-    while ((rc = store_step(e->st, s)) == 1 && *n < 10) {
-        rows[*n].member_id = store_int(s, 0);
-        rows[*n].value = store_int(s, 1);
-        (*n)++;
-    }
-    store_done(s);
-    if (rc < 0)
-        return rc;
-    rc = store_i64(e->st, my_value, mine_sql[metric], VALS(SI(member_id), SI(span), SI(period)));
-    if (rc == KB_ENOTFOUND || (!rc && *my_value <= 0))
-        return KB_OK;
+    int rc = store_i64(e->st, my_value, mine_sql[metric], VALS(SI(member_id), SI(span), SI(period)));
+    if (rc == KB_ENOTFOUND)
+        rc = KB_OK;
     if (rc)
         return rc;
+    struct board_row top[10];
+    int64_t ahead = 0;
+    rc = board_read(e, community_id, span, period, metric, top, 10, n, *my_value, &ahead);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < *n; i++)
+        rows[i] = (struct top_row){top[i].member_id, top[i].value};
     /* ties share a rank: 1 + how many are strictly ahead */
-    rc = store_i64(e->st, my_rank, above_sql[metric],
-                   VALS(SI(community_id), SI(span), SI(period), SI(*my_value)));
-    (*my_rank)++;
-    return rc;
+    if (*my_value > 0)
+        *my_rank = ahead + 1;
+    return KB_OK;
 }
 
 int64_t top_shared_rank(size_t i, int64_t value, int64_t prev_value, int64_t prev_rank)
