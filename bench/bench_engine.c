@@ -128,22 +128,33 @@ static void die(struct engine *e, const char *what)
 struct sql_kind {
     const char *sql;
     long n;
+    long long ns;                 /* time stepping it (SQLite's own estimate) */
 };
 static struct sql_kind sql_seen[SQL_KINDS];
 static long sql_total;
 
-static int count_stmt(unsigned type, void *ctx, void *p, void *x)
+static struct sql_kind *kind_of(const char *sql)
 {
-    (void)type, (void)ctx, (void)x;
-    sql_total++;
-    const char *sql = sqlite3_sql(p);
     for (size_t i = 0; i < SQL_KINDS; i++) {
         if (!sql_seen[i].sql)
             sql_seen[i].sql = sql;
-        if (sql_seen[i].sql == sql || strcmp(sql_seen[i].sql, sql) == 0) {
-            sql_seen[i].n++;
-            break;
-        }
+        if (sql_seen[i].sql == sql || strcmp(sql_seen[i].sql, sql) == 0)
+            return &sql_seen[i];
+    }
+    return NULL;
+}
+
+/* Statements started (TRACE_STMT) and their run time (TRACE_PROFILE). */
+static int count_stmt(unsigned type, void *ctx, void *p, void *x)
+{
+    (void)ctx;
+    struct sql_kind *k = kind_of(sqlite3_sql(p));
+    if (type == SQLITE_TRACE_STMT) {
+        sql_total++;
+        if (k)
+            k->n++;
+    } else if (k) {
+        k->ns += *(const sqlite3_int64 *)x;
     }
     return 0;
 }
@@ -161,7 +172,7 @@ static double statements_per_checkin(struct engine *e, long n)
     sqlite3 *db = store_db(e->st);
     memset(sql_seen, 0, sizeof sql_seen);
     sql_total = 0;
-    sqlite3_trace_v2(db, SQLITE_TRACE_STMT, count_stmt, NULL);
+    sqlite3_trace_v2(db, SQLITE_TRACE_STMT | (getenv("BENCH_SQL_TOP") ? SQLITE_TRACE_PROFILE : 0), count_stmt, NULL);
     for (long done = 0; done < n;) {
         size_t k = (size_t)(n - done) < BATCH ? (size_t)(n - done) : BATCH;
         for (size_t i = 0; i < k; i++) {
@@ -177,7 +188,8 @@ static double statements_per_checkin(struct engine *e, long n)
     if (getenv("BENCH_SQL_TOP")) {
         qsort(sql_seen, SQL_KINDS, sizeof sql_seen[0], by_count);
         for (size_t i = 0; i < SQL_KINDS && sql_seen[i].sql; i++)
-            fprintf(stderr, "%8.2f  %.150s\n", (double)sql_seen[i].n / (double)n, sql_seen[i].sql);
+            fprintf(stderr, "%8.2f %7.1f us  %.140s\n", (double)sql_seen[i].n / (double)n,
+                    (double)sql_seen[i].ns / 1000.0 / (double)n, sql_seen[i].sql);
     }
     return (double)sql_total / (double)n;
 }

@@ -88,9 +88,11 @@ void top_period_name(const struct community *comm, const char *lang, enum top_sp
    upsert rewrites them all), so a check-in leaves the task boards alone.
    One literal per shape of change, each binding the first n parameters;
    rows not there yet are inserted after. */
+/* The three rows as ORed keys: an IN list would cost SQLite a temporary
+   b-tree each (two per statement, on top of RETURNING's). */
 #define TALLY_ROWS \
-    " WHERE member_id = ?1 AND span IN (0, 1, 2) AND period IN (0, ?2, ?3)" \
-    " AND period = CASE span WHEN 0 THEN 0 WHEN 1 THEN ?2 ELSE ?3 END" \
+    " WHERE member_id = ?1 AND ((span = 0 AND period = 0) OR (span = 1 AND period = ?2)" \
+    " OR (span = 2 AND period = ?3))" \
     " RETURNING span, points, checkins, tasks"
 static const struct {
     const char *sql;
