@@ -179,31 +179,25 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
     /* not cached (or renamed): a first contact is one INSERT; a known row
        is marked seen, with this name and handle, by one UPDATE after it */
     int own_row = 0;
-    sqlite3_stmt *s = store_query(
-        e->st,
-        "INSERT INTO members(community_id, platform, user_id, name, handle, joined_at, last_seen)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT(community_id, platform, user_id) DO NOTHING RETURNING id",
-        VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name), ST(ev->user_handle),
-             SI(now), SI(now)));
-    if (!s)
-        return store_failure(e->st);
-    int rc = store_step(e->st, s), inserted = rc == 1;
-    if (inserted) {
-        *member_id = store_int(s, 0);
+    /* the new id from the connection, not RETURNING: that would cost SQLite
+       a temporary b-tree per first contact */
+    int rc = store_exec(e->st,
+                        "INSERT INTO members(community_id, platform, user_id, name, handle, joined_at, last_seen)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                        " ON CONFLICT(community_id, platform, user_id) DO NOTHING",
+                        VALS(SI(community_id), ST(ev->platform), ST(ev->user_id), ST(name),
+                             ST(ev->user_handle), SI(now), SI(now)));
+    if (rc)
+        return rc;
+    if (store_changes(e->st) == 1) {
+        *member_id = store_last_id(e->st);
         own_row = 1;
-        rc = store_step(e->st, s);
-    }
-    store_done(s);
-    if (rc < 0)
-        return store_failure(e->st);
-    if (inserted) {
         standing_memo_new_member(e, *member_id); /* members are never deleted: no rows name it yet */
         if (joined)
             *joined = 1;
     } else {
         *member_id = 0;
-        s = store_query(e->st,
+        sqlite3_stmt *s = store_query(e->st,
                         "UPDATE members SET name = ?4, handle = coalesce(?5, handle),"
                         " last_seen = max(last_seen, ?6)"
                         " WHERE community_id = ?1 AND platform = ?2 AND user_id = ?3"
