@@ -509,9 +509,7 @@ TEST(senders_are_named_from_the_event_and_others_from_their_rows)
     fx_hand_edit(&f, "UPDATE members SET linked_to = (SELECT id FROM members WHERE user_id = 'alice')"
                      " WHERE user_id = 'carol'");
     for (int k = 0; k < 2; k++) { /* the second time too (nothing cached from the first) */
-        char id[8];
-        snprintf(id, sizeof id, "l%d", k);
-        ev = msg(id, "carol", "/checkin");
+        ev = msg(k ? "l1" : "l0", "carol", "/checkin");
         ev.user_name = "Carol";
         ev.time = T0 + 86400 * (k + 1);
         CHECK_INT(engine_apply(f.e, &ev, 1, NULL, NULL, ev.time), 0);
