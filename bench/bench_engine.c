@@ -15,6 +15,8 @@
  *            BENCH_SQL_TOP=1 lists the statements on stderr, most run first;
  *            BENCH_CACHED_MEMBERS=N runs with that member cache;
  *            BENCH_DROP_INDEX=name drops one index first (its page cost)
+ *   pages_per_batch / page_reads_per_batch  pages a batch writes to the WAL /
+ *            reads into SQLite's page cache (what the cache's size costs)
  *
  * Time only moves forward: members check in once per simulated day, so most
  * check-ins are real (ledger row, streak, leaderboard tallies), not refusals.
@@ -300,10 +302,13 @@ int main(int argc, char **argv)
     /* first pass creates the 50,000 members; measured separately */
     struct result warm = run(e, MEMBERS, BATCH);
     /* pages written to the WAL per batch: what the commits cost */
-    int pages = 0, high = 0;
+    int pages = 0, high = 0, misses = 0;
     sqlite3_db_status(store_db(e->st), SQLITE_DBSTATUS_CACHE_WRITE, &pages, &high, 1);
+    /* pages read into the page cache per batch: what its size costs */
+    sqlite3_db_status(store_db(e->st), SQLITE_DBSTATUS_CACHE_MISS, &misses, &high, 1);
     struct result batched = run(e, n_batched, BATCH);
     sqlite3_db_status(store_db(e->st), SQLITE_DBSTATUS_CACHE_WRITE, &pages, &high, 1);
+    sqlite3_db_status(store_db(e->st), SQLITE_DBSTATUS_CACHE_MISS, &misses, &high, 1);
     struct result single = run(e, n_single, 1);
     double per_checkin = statements_per_checkin(e, 2000);
     engine_close(e);
@@ -332,12 +337,13 @@ int main(int argc, char **argv)
            "\"sqlite\":\"%s\",\"journal_mode\":\"WAL\",\"synchronous\":\"FULL\","
            "\"first_sight\":{\"events\":%ld,\"events_per_s\":%.0f},"
            "\"batched\":{\"batch\":%d,\"events\":%ld,\"events_per_s\":%.0f,\"cpu_s\":%.2f,\"wall_s\":%.2f,"
-           "\"pages_per_batch\":%.0f},"
+           "\"pages_per_batch\":%.0f,\"page_reads_per_batch\":%.0f},"
            "\"single\":{\"batch\":1,\"events\":%ld,\"events_per_s\":%.0f,\"cpu_s\":%.2f,\"wall_s\":%.2f},"
            "\"statements_per_checkin\":%.1f,"
            "\"db_bytes\":%lld,\"machine\":{\"uname\":\"%s %s %s\",\"cpu\":\"%s\",\"nproc\":%ld}}\n",
            CHATS, MEMBERS, sqlite3_libversion(), warm.n, warm.events_per_s, BATCH, batched.n,
-           batched.events_per_s, batched.cpu_s, batched.wall_s, (double)pages * BATCH / (double)n_batched, single.n, single.events_per_s, single.cpu_s,
+           batched.events_per_s, batched.cpu_s, batched.wall_s, (double)pages * BATCH / (double)n_batched,
+           (double)misses * BATCH / (double)n_batched, single.n, single.events_per_s, single.cpu_s,
            single.wall_s, per_checkin, db_bytes, u.sysname, u.release, u.machine, cpu, sysconf(_SC_NPROCESSORS_ONLN));
     return 0;
 }

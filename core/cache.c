@@ -24,7 +24,7 @@ void cache_init(struct cache *c, size_t max)
 static struct cache_entry **slot_of(const struct cache *c, const char *key)
 {
     struct cache_entry **p = &c->buckets[hash(key) & (c->n_buckets - 1)];
-    while (*p && strcmp((*p)->key, key) != 0)
+    while (*p && strcmp(cache_key(*p), key) != 0)
         p = &(*p)->next;
     return p;
 }
@@ -49,7 +49,7 @@ static void grow(struct cache *c)
     for (size_t i = 0; i < c->n_buckets; i++) {
         for (struct cache_entry *e = c->buckets[i], *next; e; e = next) {
             next = e->next;
-            struct cache_entry **p = &b[hash(e->key) & (n - 1)];
+            struct cache_entry **p = &b[hash(cache_key(e)) & (n - 1)];
             e->next = *p;
             *p = e;
         }
@@ -68,8 +68,8 @@ static struct cache_entry *entry_new(struct cache *c, const char *key, size_t pa
         grow(c);
     size_t lk = strlen(key) + 1;
     struct cache_entry *e = xmalloc(sizeof *e + lk + payload);
-    e->key = memcpy((char *)(e + 1), key, lk);
-    e->text = e->text2 = NULL;
+    memcpy(e->data, key, lk);
+    e->text_at = e->text2_at = 0;
     e->num = e->at = 0;
     struct cache_entry **p = &c->buckets[hash(key) & (c->n_buckets - 1)];
     e->next = *p;
@@ -83,8 +83,8 @@ static struct cache_entry *entry_new(struct cache *c, const char *key, size_t pa
 static struct cache_entry *entry_same_size(struct cache *c, const char *key, size_t lt, size_t lt2)
 {
     struct cache_entry *e = c->n_buckets ? *slot_of(c, key) : NULL;
-    if (!e || e->num < 0 /* a blob */ || (e->text ? strlen(e->text) + 1 : 0) != lt ||
-        (e->text2 ? strlen(e->text2) + 1 : 0) != lt2)
+    if (!e || e->num < 0 /* a blob */ || (e->text_at ? strlen(cache_text(e)) + 1 : 0) != lt ||
+        (e->text2_at ? strlen(cache_text2(e)) + 1 : 0) != lt2)
         return NULL;
     return e;
 }
@@ -96,17 +96,23 @@ void cache_put(struct cache *c, const char *key, int64_t num, const char *text, 
     struct cache_entry *e = entry_same_size(c, key, lt, lt2);
     if (e) {
         if (text)
-            memmove((char *)e->text, text, lt);
+            memmove(e->data + e->text_at, text, lt);
         if (text2)
-            memmove((char *)e->text2, text2, lt2);
+            memmove(e->data + e->text2_at, text2, lt2);
         e->num = num;
         e->at = at;
         return;
     }
     e = entry_new(c, key, lt + lt2);
-    char *at_p = (char *)e->key + strlen(key) + 1;
-    e->text = text ? memcpy(at_p, text, lt) : NULL;
-    e->text2 = text2 ? memcpy(at_p + lt, text2, lt2) : NULL;
+    uint32_t lk = (uint32_t)strlen(key) + 1;
+    if (text) {
+        e->text_at = lk;
+        memcpy(e->data + lk, text, lt);
+    }
+    if (text2) {
+        e->text2_at = lk + (uint32_t)lt;
+        memcpy(e->data + e->text2_at, text2, lt2);
+    }
     e->num = num;
     e->at = at;
 }
@@ -115,11 +121,12 @@ void cache_put_blob(struct cache *c, const char *key, const void *blob, size_t n
 {
     struct cache_entry *e = c->n_buckets ? *slot_of(c, key) : NULL;
     if (e && e->num == -(int64_t)n) { /* the same struct again: in place */
-        memmove((char *)e->text, blob, n);
+        memmove(e->data + e->text_at, blob, n);
         return;
     }
     e = entry_new(c, key, n);
-    e->text = memcpy((char *)e->key + strlen(key) + 1, blob, n);
+    e->text_at = (uint32_t)strlen(key) + 1;
+    memcpy(e->data + e->text_at, blob, n);
     e->num = -(int64_t)n; /* a blob's size, negative: no text to measure */
 }
 

@@ -12,12 +12,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* One allocation: this header, then the key and the texts (or the blob),
+   each NUL-ended; offsets instead of pointers keep the header at 32 bytes
+   (a member costs entries in two caches, tens of thousands of them). */
 struct cache_entry {
     struct cache_entry *next;
-    const char *key;
-    const char *text, *text2;     /* NULL when not given */
     int64_t num, at;              /* a blob's entry: num is minus its size */
+    uint32_t text_at, text2_at;   /* where each text starts in data; 0 when not given */
+    char data[];                  /* the key first */
 };
+
+static inline const char *cache_key(const struct cache_entry *e)
+{
+    return e->data;
+}
+/* The first text (or the blob); NULL when not given. */
+static inline const char *cache_text(const struct cache_entry *e)
+{
+    return e->text_at ? e->data + e->text_at : NULL;
+}
+static inline const char *cache_text2(const struct cache_entry *e)
+{
+    return e->text2_at ? e->data + e->text2_at : NULL;
+}
 
 struct store;
 

@@ -31,8 +31,8 @@ int community_load(struct engine *e, int64_t id, struct community *out)
     const struct cache_entry *hit = cache_get(&e->cache.communities, key);
     if (hit) {
         out->id = id;
-        copy_field(out->locale, sizeof out->locale, hit->text);
-        copy_field(out->tz, sizeof out->tz, hit->text2);
+        copy_field(out->locale, sizeof out->locale, cache_text(hit));
+        copy_field(out->tz, sizeof out->tz, cache_text2(hit));
         out->day_start_hour = (int)hit->num;
         return KB_OK;
     }
@@ -149,22 +149,32 @@ int community_for_event(struct engine *e, const struct kb_event *ev, int64_t now
     return community_load(e, id, out);
 }
 
+/* The event's sender is member_id, whose row is this identity's own: its
+   display name is name (member_name). */
+static void sender_is(struct engine *e, int64_t member_id, const char *name)
+{
+    e->cache.event_member.id = member_id;
+    e->cache.event_member.name = name;
+}
+
 int member_ensure(struct engine *e, int64_t community_id, const struct kb_event *ev, int64_t now,
                   int64_t *member_id, int *joined)
 {
     if (joined)
         *joined = 0;
+    e->cache.event_member.id = 0;
     const char *name = ev->user_name && *ev->user_name ? ev->user_name : ev->user_id;
     char key[320];
     snprintf(key, sizeof key, "%lld\x1f%s\x1f%s", (long long)community_id, ev->platform, ev->user_id);
     const struct cache_entry *hit = cache_get(&e->cache.members, key);
-    int same = hit && strcmp(hit->text, name) == 0 &&
-               (!ev->user_handle || (hit->text2 && strcmp(hit->text2, ev->user_handle) == 0));
+    int same = hit && strcmp(cache_text(hit), name) == 0 &&
+               (!ev->user_handle || (cache_text2(hit) && strcmp(cache_text2(hit), ev->user_handle) == 0));
     /* the common case writes nothing: a known member, same name and handle,
        seen within the hour ("active" statistics count days); an older
        last_seen is one row rewrite, no index */
     if (same && hit->at >= now - 3600) {
         *member_id = hit->num;
+        sender_is(e, *member_id, name);
         return KB_OK;
     }
     if (same) {
@@ -172,8 +182,10 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
         int rc = store_exec(e->st, "UPDATE members SET last_seen = max(last_seen, ?)"
                             " WHERE community_id = ? AND platform = ? AND user_id = ?",
                             VALS(SI(now), SI(community_id), ST(ev->platform), ST(ev->user_id)));
-        if (!rc)
+        if (!rc) {
             cache_put(&e->cache.members, key, *member_id, name, ev->user_handle, now);
+            sender_is(e, *member_id, name);
+        }
         return rc;
     }
     /* not cached (or renamed): a first contact is one INSERT; a known row
@@ -218,14 +230,21 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
         if (rc != 0 || *member_id == 0)
             return KB_ESTORE;
     }
-    /* the row now holds this name (and handle, when given) */
+    /* the row now holds this name (and handle, when given); a name kept for
+       the member is refreshed, none is added: the event's own replies take
+       it from sender_is, and most senders of a burst are never named again */
     char id_key[24];
     snprintf(id_key, sizeof id_key, "%lld", (long long)*member_id);
-    if (own_row)
+    if (own_row && cache_get(&e->cache.names, id_key))
         cache_put(&e->cache.names, id_key, 0, name, NULL, 0);
-    else
+    else if (!own_row)
         cache_drop(&e->cache.names, id_key);
-    cache_put(&e->cache.members, key, *member_id, name, ev->user_handle, now);
+    if (own_row) {
+        cache_put(&e->cache.members, key, *member_id, name, ev->user_handle, now);
+        sender_is(e, *member_id, name);
+    } else {
+        cache_drop(&e->cache.members, key); /* a linked identity: its name is not the member's */
+    }
     return KB_OK;
 }
 
@@ -272,7 +291,7 @@ int community_is_operator(struct engine *e, int64_t community_id, const char *pl
         if (rc != 0 || !(hit = cache_get(&e->cache.operators, key)))
             return 0;
     }
-    for (const char *line = hit->text; *line;) {
+    for (const char *line = cache_text(hit); *line;) {
         const char *end = strchr(line, '\n');
         char entry[320];
         size_t n = (size_t)(end - line);
@@ -289,11 +308,16 @@ int community_is_operator(struct engine *e, int64_t community_id, const char *pl
 
 void member_name(struct engine *e, int64_t member_id, struct sbuf *out)
 {
+    if (member_id && member_id == e->cache.event_member.id) {
+        store_note_read(e->st, "members"); /* as a cached lookup counts (cache_mirrors) */
+        text_user(out, e->cache.event_member.name);
+        return;
+    }
     char key[24];
     snprintf(key, sizeof key, "%lld", (long long)member_id);
     const struct cache_entry *hit = cache_get(&e->cache.names, key);
     if (hit) {
-        text_user(out, hit->text);
+        text_user(out, cache_text(hit));
         return;
     }
     sqlite3_stmt *s = store_query(e->st, "SELECT name FROM members WHERE id = ?", VALS(SI(member_id)));

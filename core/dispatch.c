@@ -291,6 +291,7 @@ int dispatch_event(struct engine *e, const struct kb_event *ev, int64_t now)
     if (!rc && ev->kind == KB_EV_CALLBACK && ev->callback_id && !ev->reaction)
         rc = answer_callback(&c); /* a reaction has nothing to answer */
 out:
+    e->cache.event_member.id = 0; /* its name is borrowed from ev */
     sbuf_free(&c.toast);
     command_clear(&cmd);
     free(reply_ref);

@@ -50,6 +50,7 @@ void engine_caches_clear(struct engine *e)
     cache_clear(&e->cache.communities);
     cache_clear(&e->cache.members);
     cache_clear(&e->cache.names);
+    e->cache.event_member.id = 0;
     cache_clear(&e->cache.checkins_per_day);
     cache_clear(&e->cache.standing);
     cache_clear(&e->cache.operators);

@@ -50,9 +50,18 @@ struct outbox_mem {
 struct engine_caches {
     struct cache chats;           /* "platform\x1fchat_id" -> community id */
     struct cache communities;     /* id -> locale (text), tz (text2) */
-    struct cache members;         /* "community\x1fplatform\x1fuser_id" -> member id
-                                     (linked: the first identity), name, handle, last_seen */
-    struct cache names;           /* member id -> display name */
+    struct cache members;         /* "community\x1fplatform\x1fuser_id" -> member id, name,
+                                     handle, last_seen; identities that are their member's
+                                     own row only (a linked one is read each time) */
+    struct cache names;           /* member id -> display name, as member_name read it */
+    struct {                      /* the sender of the event being applied, when the identity
+                                     is its member's own row: its name is the event's (borrowed
+                                     from it), so member_name needs no entry for it; set by
+                                     member_ensure, forgotten when the event ends or the caches
+                                     are dropped */
+        int64_t id;
+        const char *name;
+    } event_member;
     struct cache checkins_per_day;/* "community\x1fday" -> check-ins that day (the rank) */
     struct cache standing;        /* member id -> struct standing_memo (standing.h) */
     struct cache operators;       /* community id -> its operators table, "platform:user_id" lines;

@@ -121,7 +121,7 @@ static int memo_cached(struct engine *e, const char *key, struct standing_memo *
     if (!hit)
         return 0;
     struct memo_packed p;
-    memcpy(&p, hit->text, sizeof p);
+    memcpy(&p, cache_text(hit), sizeof p);
     m->level = p.level;
     m->facts.points = p.points;
     m->facts.checkin_days = p.checkin_days;

@@ -13,17 +13,17 @@ TEST(put_replaces_and_keeps_texts_apart)
     cache_put(&c, "k", 1, "alice", "al", 10);
     const struct cache_entry *e = cache_get(&c, "k");
     CHECK(e != NULL);
-    CHECK_STR(e->text, "alice");
+    CHECK_STR(cache_text(e), "alice");
     cache_put(&c, "k", 2, "alina", "ab", 20); /* same sizes: in place */
     CHECK(cache_get(&c, "k") == e);
-    CHECK_STR(e->text, "alina");
-    CHECK_STR(e->text2, "ab");
+    CHECK_STR(cache_text(e), "alina");
+    CHECK_STR(cache_text2(e), "ab");
     CHECK_INT(e->num, 2);
     CHECK_INT(e->at, 20);
     cache_put(&c, "k", 3, "Alexandra", NULL, 30); /* other sizes: a new entry */
     e = cache_get(&c, "k");
-    CHECK_STR(e->text, "Alexandra");
-    CHECK(e->text2 == NULL);
+    CHECK_STR(cache_text(e), "Alexandra");
+    CHECK(cache_text2(e) == NULL);
     CHECK_INT((int64_t)c.n, 1);
     cache_drop(&c, "k");
     CHECK(cache_get(&c, "k") == NULL);
@@ -36,15 +36,15 @@ TEST(blobs_are_copied_whole_and_never_read_as_text)
     cache_init(&c, 100);
     int64_t v[3] = {7, 0, -1}, out[3];
     cache_put_blob(&c, "b", v, sizeof v);
-    memcpy(out, cache_get(&c, "b")->text, sizeof out);
+    memcpy(out, cache_text(cache_get(&c, "b")), sizeof out);
     CHECK_INT(out[0], 7);
     CHECK_INT(out[2], -1);
     v[0] = 8;
     cache_put_blob(&c, "b", v, sizeof v);
-    memcpy(out, cache_get(&c, "b")->text, sizeof out);
+    memcpy(out, cache_text(cache_get(&c, "b")), sizeof out);
     CHECK_INT(out[0], 8);
     cache_put(&c, "b", 1, "x", NULL, 0); /* a text replaces the blob */
-    CHECK_STR(cache_get(&c, "b")->text, "x");
+    CHECK_STR(cache_text(cache_get(&c, "b")), "x");
     CHECK_INT((int64_t)c.n, 1);
     cache_free(&c);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../core/community.h"
 #include "../../core/ledger.h"
 #include "../../core/outbox.h"
 #include "../../core/prune.h"
@@ -470,6 +471,59 @@ TEST(a_rolled_back_event_leaves_no_cached_lookup)
     fx_close(&f);
 }
 
+/* The sender of an event is named by the event's name (no cached copy);
+   other members by their rows, kept as read and refreshed by a rename; a
+   linked identity by its member's row; nothing borrowed outlives the event. */
+TEST(senders_are_named_from_the_event_and_others_from_their_rows)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    CHECK_INT(fx_say(&f, "g", "alice", T0, "/checkin"), 0);
+    CHECK_INT(fx_say(&f, "g", "bob", T0 + 1, "/checkin"), 0);
+    CHECK_INT(fx_say(&f, "g", "bob", T0 + 2, "/top"), 0); /* reads alice's name by id */
+    char *r = fx_replies(&f);
+    CHECK_CONTAINS(r, "alice");
+    free(r);
+    struct kb_event ev = msg("ren", "alice", "/me");
+    ev.user_name = "Alicia";
+    ev.time = T0 + 3;
+    CHECK_INT(engine_apply(f.e, &ev, 1, NULL, NULL, T0 + 3), 0);
+    free(fx_replies(&f));
+    CHECK_INT(fx_say(&f, "g", "bob", T0 + 4, "/top"), 0);
+    r = fx_replies(&f);
+    CHECK_CONTAINS(r, "Alicia");
+    CHECK(strstr(r, "alice") == NULL);
+    free(r);
+
+    /* the name a finished event lent is not read again */
+    char name[16] = "Carol";
+    ev = msg("c1", "carol", "/checkin");
+    ev.user_name = name;
+    ev.time = T0 + 5;
+    CHECK_INT(engine_apply(f.e, &ev, 1, NULL, NULL, T0 + 5), 0);
+    memcpy(name, "XXXXX", 5);
+    free(fx_replies(&f));
+    struct sbuf who = {0};
+    member_name(f.e, fx_i64(&f, "SELECT id FROM members WHERE user_id = 'carol'"), &who);
+    CHECK_CONTAINS(sbuf_str(&who), "Carol");
+    sbuf_free(&who);
+
+    /* carol's identity now stands for alice's member: named alice's way */
+    fx_hand_edit(&f, "UPDATE members SET linked_to = (SELECT id FROM members WHERE user_id = 'alice')"
+                     " WHERE user_id = 'carol'");
+    for (int k = 0; k < 2; k++) { /* the second time too (nothing cached from the first) */
+        ev = msg(k ? "l1" : "l0", "carol", "/checkin");
+        ev.user_name = "Carol";
+        ev.time = T0 + 86400 * (k + 1);
+        CHECK_INT(engine_apply(f.e, &ev, 1, NULL, NULL, ev.time), 0);
+        r = fx_replies(&f);
+        CHECK_CONTAINS(r, "Alicia");
+        CHECK(strstr(r, "Carol") == NULL);
+        free(r);
+    }
+    fx_close(&f);
+}
+
 /* The sender's rows come from memory: committed rows once, rows of a
    rolled-back event never; a migrated chat makes the lane stale. */
 TEST(committed_replies_are_handed_over_once_from_memory)
@@ -534,4 +588,5 @@ TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(upgrade_keeps_balances_and_boards), T(module_migrations_run_once_per_module),
           T(old_dedup_marks_are_pruned), T(echo_of_an_own_message_marks_its_row_delivered),
           T(a_rolled_back_event_leaves_no_cached_lookup),
+          T(senders_are_named_from_the_event_and_others_from_their_rows),
           T(committed_replies_are_handed_over_once_from_memory))
