@@ -14,8 +14,9 @@
  * cancelled one is discarded.  URLs are parsed once into a CURLU kept in a
  * small cache (curl otherwise parses and re-prints the URL per transfer).
  * curl forgets a kept-alive socket between transfers (CURL_POLL_REMOVE);
- * its poll handle is stopped and kept, and the next transfer on that fd
- * starts it again instead of initialising a new one.
+ * its poll handle is stopped and kept until curl closes the socket
+ * (CURLOPT_CLOSESOCKETFUNCTION), and the next transfer on that fd starts
+ * it again instead of initialising a new one.
  * Note: libcurl resends a request by itself, once, when a reused keep-alive
  * connection dies before any byte of the answer arrived; callers that
  * budget retries of non-idempotent sends should count that possibility.
@@ -29,6 +30,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -379,14 +381,17 @@ static void sock_close(struct http_sock *s)
     uv_close((uv_handle_t *)&s->poll, on_sock_closed);
 }
 
-/* curl is done with fd for now (a kept-alive connection stays open): stop
-   polling and keep the handle for the next transfer on that fd.  A stopped
-   handle is in no epoll set, so reusing it is right even when fd was
-   closed meanwhile and its number now names another socket. */
-static void sock_idle(struct http_client *c, struct http_sock *s)
+/* curl is done with fd for now.  When fd is the socket of the connection
+   the transfer left in curl's cache, stop polling and keep the handle for
+   the next transfer on it (on_close_socket closes the handle when curl
+   closes the socket); any other socket's handle is closed now. */
+static void sock_remove(struct http_client *c, CURL *easy, struct http_sock *s)
 {
     sock_unlink(&c->socks, s);
-    if (c->shutting_down || c->n_idle_socks >= HTTP_IDLE_SOCKS) {
+    curl_socket_t kept = CURL_SOCKET_BAD;
+    if (easy)
+        curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &kept);
+    if (c->shutting_down || kept != s->fd || c->n_idle_socks >= HTTP_IDLE_SOCKS) {
         sock_close(s);
         return;
     }
@@ -395,7 +400,22 @@ static void sock_idle(struct http_client *c, struct http_sock *s)
     c->n_idle_socks++;
 }
 
-/* A poll handle for fd: a kept one, or a new one. */
+/* curl closes a connection's socket: a handle kept for it goes first (its
+   close must not meet the fd number reused by another descriptor). */
+static int on_close_socket(void *clientp, curl_socket_t fd)
+{
+    struct http_client *c = clientp;
+    for (struct http_sock *s = c->idle_socks; s; s = s->next)
+        if (s->fd == fd) {
+            sock_unlink(&c->idle_socks, s);
+            c->n_idle_socks--;
+            sock_close(s);
+            break;
+        }
+    return close(fd);
+}
+
+/* A poll handle for fd: the one kept for it, or a new one. */
 static struct http_sock *sock_for(struct http_client *c, curl_socket_t fd)
 {
     struct http_sock *s;
@@ -422,10 +442,9 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
 {
     struct http_client *c = userp;
     struct http_sock *s = socketp;
-    (void)easy;
     if (action == CURL_POLL_REMOVE) {
         if (s) {
-            sock_idle(c, s);
+            sock_remove(c, easy, s);
             if (!c->shutting_down)
                 curl_multi_assign(c->multi, fd, NULL);
         }
@@ -684,6 +703,8 @@ static struct http_xfer *xfer_get(struct http_client *c)
     SETOPT(e, CURLOPT_SSL_VERIFYPEER, 1L);
     SETOPT(e, CURLOPT_SSL_VERIFYHOST, 2L);
     SETOPT(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    SETOPT(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    SETOPT(e, CURLOPT_CLOSESOCKETDATA, (void *)c);
     if (bad) {
         xfer_free(x);
         return NULL;

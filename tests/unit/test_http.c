@@ -833,6 +833,40 @@ TEST(reused_handles_send_what_fresh_ones_send)
     CHECK_INT(uv_loop_close(&loop), 0);
 }
 
+/* The server drops the kept-alive connection between requests: curl
+   closes its socket (the poll handle kept for it goes too) and the next
+   requests go out on a new connection, whatever fd number it gets. */
+static void close_server_side(uv_handle_t *h, void *listener)
+{
+    if (h != listener && h->type == UV_TCP && !uv_is_closing(h) && h->data != NULL &&
+        ((struct capture_conn *)h->data)->cap != NULL)
+        uv_close(h, capture_conn_closed);
+}
+
+TEST(dropped_keep_alive_connection_is_replaced)
+{
+    static const struct wire_case get = {"GET", "/bot1:x/getMe", NULL, NULL, NULL};
+    uv_loop_t loop;
+    CHECK_INT(uv_loop_init(&loop), 0);
+    struct capture cap;
+    capture_start(&loop, &cap);
+    struct http_client *http;
+    CHECK_INT(http_client_new(&loop, &http), 0);
+    for (int round = 0; round < 3; round++) {
+        CHECK(wire_send(&loop, http, cap.port, &get, &cap));
+        CHECK(wire_send(&loop, http, cap.port, &get, &cap));
+        uv_walk(&loop, close_server_side, &cap.listener);
+        run_for(&loop, 20);
+        capture_free(&cap);
+    }
+    CHECK_INT(cap.connections, 3);
+    http_client_free(http);
+    uv_close((uv_handle_t *)&cap.listener, NULL);
+    uv_walk(&loop, walk_close, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+}
+
 /* A pooled handle gets each request's own timeout, not the last one's. */
 TEST(reused_handle_takes_the_new_timeout)
 {
@@ -872,4 +906,5 @@ TEST_MAIN(T(get_and_post_round_trip), T(keep_alive_reuses_one_connection),
           T(fake_get_updates_offset_semantics), T(fake_long_poll_wakes_on_update),
           T(fake_long_poll_times_out_empty), T(fake_second_poll_ends_first_with_409),
           T(fake_enforces_send_limits), T(fake_control_endpoints_over_http),
-          T(reused_handles_send_what_fresh_ones_send), T(reused_handle_takes_the_new_timeout))
+          T(reused_handles_send_what_fresh_ones_send), T(reused_handle_takes_the_new_timeout),
+          T(dropped_keep_alive_connection_is_replaced))
