@@ -14,9 +14,9 @@
  * cancelled one is discarded.  URLs are parsed once into a CURLU kept in a
  * small cache (curl otherwise parses and re-prints the URL per transfer).
  * curl forgets a kept-alive socket between transfers (CURL_POLL_REMOVE);
- * its poll handle is stopped and kept until curl closes the socket
- * (CURLOPT_CLOSESOCKETFUNCTION), and the next transfer on that fd starts
- * it again instead of initialising a new one.
+ * its poll handle is kept, still polling for input, until curl closes the
+ * socket (CURLOPT_CLOSESOCKETFUNCTION), and the next transfer on that fd
+ * takes it over instead of initialising and starting a new one.
  * Note: libcurl resends a request by itself, once, when a reused keep-alive
  * connection dies before any byte of the answer arrived; callers that
  * budget retries of non-idempotent sends should count that possibility.
@@ -77,6 +77,8 @@ struct http_client {
 struct http_sock {
     uv_poll_t poll;
     curl_socket_t fd;
+    int events;                /* what poll is started with (0: stopped) */
+    int idle;                  /* kept for curl's cached connection */
     struct http_client *client;
     struct http_sock *prev, *next;
 };
@@ -325,6 +327,13 @@ static void on_poll(uv_poll_t *h, int status, int events)
 {
     struct http_sock *s = h->data;
     struct http_client *c = s->client;
+    if (s->idle) {
+        /* the server closed or wrote to an idle connection: curl finds out
+           when it next checks the connection; stop the wake-ups */
+        uv_poll_stop(&s->poll);
+        s->events = 0;
+        return;
+    }
     int flags = 0;
     if (status < 0) {
         flags = CURL_CSELECT_ERR;
@@ -382,20 +391,27 @@ static void sock_close(struct http_sock *s)
 }
 
 /* curl is done with fd for now.  When fd is the socket of the connection
-   the transfer left in curl's cache, stop polling and keep the handle for
-   the next transfer on it (on_close_socket closes the handle when curl
-   closes the socket); any other socket's handle is closed now. */
+   the transfer left in curl's cache, keep the handle for the next transfer
+   on it, still polling for input (starting and stopping a poll costs two
+   epoll_ctl calls; on_close_socket closes the handle when curl closes the
+   socket); any other socket's handle is closed now. */
 static void sock_remove(struct http_client *c, CURL *easy, struct http_sock *s)
 {
     sock_unlink(&c->socks, s);
     curl_socket_t kept = CURL_SOCKET_BAD;
-    if (easy)
+    if (easy && !c->shutting_down && c->n_idle_socks < HTTP_IDLE_SOCKS)
         curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &kept);
-    if (c->shutting_down || kept != s->fd || c->n_idle_socks >= HTTP_IDLE_SOCKS) {
+    if (kept != s->fd) {
         sock_close(s);
         return;
     }
-    uv_poll_stop(&s->poll);
+    if (s->events & UV_WRITABLE) {
+        /* an idle socket is writable all the time */
+        s->events = uv_poll_start(&s->poll, UV_READABLE, on_poll) == 0 ? UV_READABLE : 0;
+        if (!s->events)
+            uv_poll_stop(&s->poll);
+    }
+    s->idle = 1;
     sock_push(&c->idle_socks, s);
     c->n_idle_socks++;
 }
@@ -423,6 +439,7 @@ static struct http_sock *sock_for(struct http_client *c, curl_socket_t fd)
         if (s->fd == fd) {
             sock_unlink(&c->idle_socks, s);
             c->n_idle_socks--;
+            s->idle = 0;
             return s;
         }
     s = calloc(1, sizeof *s);
@@ -464,8 +481,14 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
         ev |= UV_READABLE;
     if (action & CURL_POLL_OUT)
         ev |= UV_WRITABLE;
-    if (uv_poll_start(&s->poll, ev, on_poll) != 0)
+    if (ev == s->events)
+        return 0; /* a kept handle often polls for just this already */
+    s->events = 0;
+    if (ev == 0)
+        uv_poll_stop(&s->poll);
+    else if (uv_poll_start(&s->poll, ev, on_poll) != 0)
         return -1;
+    s->events = ev;
     return 0;
 }
 
