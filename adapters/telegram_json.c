@@ -878,6 +878,17 @@ static const char *strict_literal(const char *p, const char *end, const char *li
     return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
 }
 
+/* After a member or an element: just past the closing bracket (*done set)
+   or past the comma, or NULL when neither follows. */
+static const char *strict_after_item(const char *p, const char *end, char close, int *done)
+{
+    p = skip_ws(p, end);
+    *done = p < end && *p == close;
+    if (*done)
+        return p + 1;
+    return p < end && *p == ',' ? skip_ws(p + 1, end) : NULL;
+}
+
 /* Members of the object at p ('{'); each key/value goes to visit (may be
    NULL) when no key is escaped. */
 typedef void (*strict_visit_fn)(void *ud, const struct tg_span *key, const char *val,
@@ -906,12 +917,9 @@ static const char *strict_object(const char *p, const char *end, int depth,
             return NULL;
         if (visit && !esc)
             visit(ud, &key, v, v_end);
-        p = skip_ws(v_end, end);
-        if (p < end && *p == '}')
-            return p + 1;
-        if (p >= end || *p != ',')
-            return NULL;
-        p = skip_ws(p + 1, end);
+        int done;
+        if (!(p = strict_after_item(v_end, end, '}', &done)) || done)
+            return p;
     }
 }
 
@@ -930,15 +938,10 @@ static const char *strict_value(const char *p, const char *end, int depth)
         if (p < end && *p == ']')
             return p + 1;
         for (;;) {
-            p = strict_value(p, end, depth + 1);
-            if (!p)
-                return NULL;
-            p = skip_ws(p, end);
-            if (p < end && *p == ']')
-                return p + 1;
-            if (p >= end || *p != ',')
-                return NULL;
-            p = skip_ws(p + 1, end);
+            int done;
+            if (!(p = strict_value(p, end, depth + 1)) ||
+                !(p = strict_after_item(p, end, ']', &done)) || done)
+                return p;
         }
     case 't':
         return strict_literal(p, end, "true");
