@@ -337,6 +337,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
     int flags = 0;
     if (status < 0) {
         flags = CURL_CSELECT_ERR;
+        s->events = 0; /* libuv stopped the poll: a later start must happen */
     } else {
         if (events & UV_READABLE)
             flags |= CURL_CSELECT_IN;
