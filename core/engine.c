@@ -70,6 +70,10 @@ int engine_open(const struct engine_settings *s, struct engine **out, char *err,
                                                             mod->n_migrations)) != 0)
             snprintf(err, errcap, "database %s: %s", e->set.db_path, store_errmsg(e->st));
     }
+    /* the caches fill from here on: only another connection's commit after
+       this point makes them stale (engine_begin) */
+    if (!rc)
+        rc = store_i64(e->st, &e->data_version, "PRAGMA data_version", NOVALS);
     if (rc) {
         engine_close(e);
         return rc;
