@@ -615,12 +615,12 @@ int http_client_new(uv_loop_t *loop, struct http_client **out)
 
 void http_client_set_max_connections(struct http_client *c, long n)
 {
+    /* beyond the cap, transfers wait in curl's queue for a free connection */
     curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
     curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, n);
-    /* beyond the cap, transfers wait in the client's queue (admit_waiting) */
     c->max_in_curl = n > 0 ? (size_t)n : 1;
-    /* the outbox has a send per chat in flight, many more than connections:
-       keep handles for a few times the cap */
+    /* transfers beyond the connection cap wait in curl's queue (the outbox
+       sends to many chats at once): keep handles for a few times the cap */
     c->pool_cap = n > 0 ? HTTP_POOL_PER_CONNECTION * (size_t)n + 1 : 1;
     while (c->n_pool > c->pool_cap) {
         struct http_xfer *x = c->pool;
@@ -862,7 +862,9 @@ static int xfer_configure(struct http_xfer *x, const struct kb_http_request *req
         SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
         SETOPT(e, CURLOPT_POSTFIELDS, x->body);
     }
-    return bad ? KB_EINVAL : KB_OK; /* the caller then discards the handle */
+    if (bad)
+        x->verb = VERB_NONE; /* set everything again next time */
+    return bad ? KB_EINVAL : KB_OK;
 }
 
 int http_request_start(struct http_client *c, const struct kb_http_request *req,
