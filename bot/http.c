@@ -8,10 +8,6 @@
  *     curl_multi_assign and freed only in its uv_close callback;
  *   - per transfer a struct http_xfer, stored with CURLOPT_PRIVATE;
  *   - after every curl_multi_socket_action, drain curl_multi_info_read.
- * At most max_connections transfers are in the multi at once; more wait in
- * the client's own FIFO (curl would keep them too, but re-runs each waiting
- * transfer's connection setup, URL parse included, whenever one finishes),
- * and the time they wait counts against their timeout as it did in curl's.
  * Per request CPU (see docs/PERFORMANCE.md): a transfer that succeeded
  * goes back to a small pool with its easy handle, header list and buffers,
  * and the next request re-sets only the options that differ; a failed or
@@ -67,10 +63,7 @@ struct http_client {
     int shutting_down;     /* http_client_free started: refuse new work */
     int depth;             /* > 0 while inside check_multi_info */
     int free_pending;      /* http_client_free called from a done callback */
-    size_t in_flight;          /* started and not finished: in curl or waiting */
-    size_t in_curl;            /* of those, handed to the multi */
-    size_t max_in_curl;        /* the connection cap */
-    struct http_xfer *wait_head, *wait_tail; /* waiting for a connection, FIFO */
+    size_t in_flight;
     struct http_xfer *xfers;   /* in-flight transfers (doubly linked) */
     struct http_sock *socks;   /* sockets being polled (doubly linked) */
     struct http_sock *idle_socks; /* stopped, kept by fd for the next transfer */
@@ -108,9 +101,6 @@ struct http_xfer {
     enum http_verb verb;
     long connect_ms, timeout_ms;
     size_t max_set;
-    long timeout_total;        /* this request's whole timeout */
-    int waiting;               /* in the client's queue, not yet in curl */
-    struct http_xfer *wait_next;
     uint64_t started_ms;
     kb_http_done_fn done;
     void *ud;
@@ -291,35 +281,6 @@ static void leave(struct http_client *c)
     }
 }
 
-/* Hand waiting transfers to curl while connections are free, oldest first,
-   each with what is left of its timeout. */
-static void admit_waiting(struct http_client *c)
-{
-    while (c->wait_head && c->in_curl < c->max_in_curl && !c->shutting_down) {
-        struct http_xfer *x = c->wait_head;
-        c->wait_head = x->wait_next;
-        if (!c->wait_head)
-            c->wait_tail = NULL;
-        x->wait_next = NULL;
-        x->waiting = 0;
-        long left = x->timeout_total - (long)(uv_now(c->loop) - x->started_ms);
-        const char *err = NULL;
-        if (left <= 0)
-            err = "timed out waiting for a free connection";
-        else if ((left != x->timeout_ms &&
-                  curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, left) != CURLE_OK) ||
-                 curl_multi_add_handle(c->multi, x->easy) != CURLM_OK)
-            err = "transfer not started";
-        if (err) {
-            xfer_unlink(c, x);
-            xfer_finish(x, KB_HTTP_NOT_SENT, 0, err);
-            continue;
-        }
-        x->timeout_ms = left;
-        c->in_curl++;
-    }
-}
-
 static void check_multi_info(struct http_client *c)
 {
     CURLMsg *msg;
@@ -343,8 +304,6 @@ static void check_multi_info(struct http_client *c)
             continue;
         }
         xfer_unlink(c, x);
-        c->in_curl--;
-        admit_waiting(c);
         if (rc == CURLE_OK) {
             xfer_finish(x, KB_HTTP_DONE, status, NULL);
         } else if (x->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
@@ -618,7 +577,6 @@ void http_client_set_max_connections(struct http_client *c, long n)
     /* beyond the cap, transfers wait in curl's queue for a free connection */
     curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
     curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, n);
-    c->max_in_curl = n > 0 ? (size_t)n : 1;
     /* transfers beyond the connection cap wait in curl's queue (the outbox
        sends to many chats at once): keep handles for a few times the cap */
     c->pool_cap = n > 0 ? HTTP_POOL_PER_CONNECTION * (size_t)n + 1 : 1;
@@ -830,7 +788,6 @@ static int xfer_configure(struct http_xfer *x, const struct kb_http_request *req
     }
     long connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : HTTP_DEFAULT_CONNECT_MS;
     long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
-    x->timeout_total = timeout_ms;
     if (connect_ms != x->connect_ms) {
         x->connect_ms = connect_ms;
         SETOPT(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
@@ -900,19 +857,9 @@ int http_request_start(struct http_client *c, const struct kb_http_request *req,
         xfer_free(x);
         return rc;
     }
-    if (c->wait_head || c->in_curl >= c->max_in_curl) {
-        /* behind the ones already waiting: each chat's order holds */
-        x->waiting = 1;
-        if (c->wait_tail)
-            c->wait_tail->wait_next = x;
-        else
-            c->wait_head = x;
-        c->wait_tail = x;
-    } else if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
+    if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
         xfer_free(x);
         return KB_ETRANSPORT;
-    } else {
-        c->in_curl++;
     }
     xfer_link(c, x);
     return KB_OK;
@@ -931,22 +878,14 @@ static void cancel_inflight(struct http_client *c)
     struct http_xfer *list = c->xfers;
     c->xfers = NULL;
     c->in_flight = 0;
-    c->wait_head = c->wait_tail = NULL;
     while (list) {
         struct http_xfer *x = list;
         list = x->next;
         x->prev = x->next = NULL;
-        if (x->waiting) {
-            x->waiting = 0;
-            x->wait_next = NULL;
-        } else {
-            if (c->multi)
-                curl_multi_remove_handle(c->multi, x->easy);
-            c->in_curl--;
-        }
+        if (c->multi)
+            curl_multi_remove_handle(c->multi, x->easy);
         xfer_finish(x, KB_HTTP_CANCELLED, 0, "cancelled");
     }
-    admit_waiting(c); /* requests started by done() callbacks meanwhile */
 }
 
 void http_cancel_all(struct http_client *c)

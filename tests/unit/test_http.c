@@ -867,86 +867,6 @@ TEST(dropped_keep_alive_connection_is_replaced)
     CHECK_INT(uv_loop_close(&loop), 0);
 }
 
-/* More requests than connections: the rest wait their turn in order, and
-   the wait counts against each one's timeout; cancel reaches them too. */
-TEST(requests_beyond_the_connection_cap_wait_in_order)
-{
-    struct env e;
-    env_init(&e, NULL);
-    http_client_set_max_connections(e.http, 2);
-    enum { N = 8 };
-    struct res r[N];
-    memset(r, 0, sizeof r);
-    struct fake_tg_fault slow = {.kind = FAKE_TG_FAULT_DELAY, .count = N, .delay_ms = 60};
-    CHECK_INT(fake_tg_fault(e.srv, &slow), 0);
-    for (int i = 0; i < N; i++)
-        CHECK_INT(start_req(&e, "GET", "getMe", NULL, 5000, 0, &r[i]), 0);
-    CHECK_INT(http_in_flight(e.http), N);
-    int done = 0;
-    uv_update_time(&e.loop);
-    uint64_t end = uv_now(&e.loop) + 5000;
-    while (done < N && uv_now(&e.loop) < end) {
-        run_for(&e.loop, 5);
-        done = 0;
-        for (int i = 0; i < N; i++)
-            done += r[i].calls;
-    }
-    CHECK_INT(done, N);
-    for (int i = 0; i < N; i++) {
-        CHECK_INT(r[i].outcome, KB_HTTP_DONE);
-        /* started in order two at a time: request i ends in round i / 2 */
-        if (i >= 2)
-            CHECK(r[i].at_ms >= r[i - 2].at_ms + 40);
-    }
-    struct fake_tg_stats st;
-    fake_tg_get_stats(e.srv, &st);
-    CHECK(st.connections <= 2);
-
-    /* one connection, held 600 ms: a request with 300 ms to live that waits
-       behind it times out unsent, one with 5 s is served after it */
-    http_client_set_max_connections(e.http, 1);
-    struct res hold = {0}, short_lived = {0}, patient = {0};
-    struct fake_tg_fault f = {.kind = FAKE_TG_FAULT_DELAY, .count = 1, .delay_ms = 600};
-    CHECK_INT(fake_tg_fault(e.srv, &f), 0);
-    CHECK_INT(start_req(&e, "GET", "getMe", NULL, 5000, 0, &hold), 0);
-    CHECK_INT(start_req(&e, "GET", "getMe", NULL, 300, 0, &short_lived), 0);
-    CHECK_INT(start_req(&e, "GET", "getMe", NULL, 5000, 0, &patient), 0);
-    CHECK(run_until(&e.loop, &patient.calls, 1, 3000));
-    CHECK_INT(hold.outcome, KB_HTTP_DONE);
-    CHECK_INT(short_lived.calls, 1);
-    CHECK_INT(short_lived.outcome, KB_HTTP_NOT_SENT);
-    CHECK_INT(patient.outcome, KB_HTTP_DONE);
-
-    /* cancel: the one in curl and the ones waiting, each once */
-    struct res c1 = {0}, c2 = {0}, c3 = {0};
-    f.delay_ms = 2000;
-    CHECK_INT(fake_tg_fault(e.srv, &f), 0);
-    CHECK_INT(start_req(&e, "GET", "getMe", NULL, 5000, 0, &c1), 0);
-    CHECK_INT(start_req(&e, "GET", "getMe", NULL, 5000, 0, &c2), 0);
-    CHECK_INT(start_req(&e, "GET", "getMe", NULL, 5000, 0, &c3), 0);
-    run_for(&e.loop, 50);
-    http_cancel_all(e.http);
-    CHECK_INT(c1.calls + c2.calls + c3.calls, 3);
-    CHECK_INT(c2.outcome, KB_HTTP_CANCELLED);
-    CHECK_INT(c3.outcome, KB_HTTP_CANCELLED);
-    CHECK_INT(http_in_flight(e.http), 0);
-    /* and the client still works */
-    struct res ok = {0};
-    CHECK_INT(start_req(&e, "GET", "getMe", NULL, 2000, 0, &ok), 0);
-    CHECK(run_until(&e.loop, &ok.calls, 1, 3000));
-    CHECK_INT(ok.outcome, KB_HTTP_DONE);
-    for (int i = 0; i < N; i++)
-        res_free(&r[i]);
-    res_free(&hold);
-    res_free(&short_lived);
-    res_free(&patient);
-    res_free(&c1);
-    res_free(&c2);
-    res_free(&c3);
-    res_free(&ok);
-    env_done(&e);
-}
-
 /* A pooled handle gets each request's own timeout, not the last one's. */
 TEST(reused_handle_takes_the_new_timeout)
 {
@@ -987,5 +907,4 @@ TEST_MAIN(T(get_and_post_round_trip), T(keep_alive_reuses_one_connection),
           T(fake_long_poll_times_out_empty), T(fake_second_poll_ends_first_with_409),
           T(fake_enforces_send_limits), T(fake_control_endpoints_over_http),
           T(reused_handles_send_what_fresh_ones_send), T(reused_handle_takes_the_new_timeout),
-          T(dropped_keep_alive_connection_is_replaced),
-          T(requests_beyond_the_connection_cap_wait_in_order))
+          T(dropped_keep_alive_connection_is_replaced))
