@@ -12,10 +12,10 @@
 
 #define QUEUE_MAX 2048         /* rows the sender holds in memory */
 #define WINDOW_MAX 64
-#define DONE_BATCH 1024        /* outcomes recorded together (one commit, one sync) */
-#define DONE_DELAY_MS 20       /* at most this long after the first of them (a crash in
-                                  between sends them again: the platform may show a
-                                  reply twice, the outbox never holds one twice) */
+#define DONE_BATCH 128         /* outcomes recorded together (one commit, one sync) */
+#define DONE_DELAY_MS 5        /* at most this long after the first of them: a crash in
+                                  between sends them again (tg_summary.sh's kill -9 caught
+                                  a summary twice with 20 ms) */
 #define MERGE_HEADROOM 296     /* a merged text stays this far under the adapter's
                                   max_text (3800 of Telegram's 4096): never split */
 #define GLOBAL_MARGIN_MS 100   /* the overall limit is kept over a slightly longer second:

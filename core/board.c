@@ -127,10 +127,12 @@ static size_t slot_in(const struct block *k, const struct board_row *r)
 
 static void insert_row(struct board *b, struct board_row r)
 {
-    if (b->n_blocks == 0) {
+    if (b->n_blocks == 0) { /* the first row: no block to search (none is ever empty) */
         b->blocks = xrealloc(b->blocks, sizeof *b->blocks);
-        b->blocks[0] = (struct block){xmalloc(BLOCK_MAX * sizeof *b->blocks[0].rows), 0};
+        b->blocks[0] = (struct block){xmalloc(BLOCK_MAX * sizeof *b->blocks[0].rows), 1};
+        b->blocks[0].rows[0] = r;
         b->n_blocks = 1;
+        return;
     }
     size_t i = block_for(b, &r);
     struct block *k = &b->blocks[i];
@@ -208,7 +210,8 @@ static int load(struct engine *e, int64_t community_id, int span, int64_t period
         free(rows);
         return rc;
     }
-    qsort(rows, n, sizeof *rows, by_rank);
+    if (n > 1)
+        qsort(rows, n, sizeof *rows, by_rank);
     if (!e->boards)
         e->boards = xcalloc(1, sizeof *e->boards);
     if (e->boards->entries + n > ENTRIES_MAX)
