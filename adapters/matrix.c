@@ -1364,6 +1364,8 @@ static void send_unlink(struct mx *mx, struct mx_send *s)
 }
 
 /* Hand the outcome to the sender and forget the send. */
+static void release_next(struct mx *mx);
+
 static void send_finish(struct mx *mx, struct mx_send *s, const struct kb_send_result *res)
 {
     if (res->outcome == KB_SEND_FAILED || res->outcome == KB_SEND_CHAT_GONE)
@@ -1371,11 +1373,22 @@ static void send_finish(struct mx *mx, struct mx_send *s, const struct kb_send_r
     send_unlink(mx, s);
     s->done(s->ud, res);
     send_free(s);
+    release_next(mx);
+}
+
+/* One message send of the account at a time: a 429 limits the account, and
+   a send already on its way when one comes back cannot be called back. */
+static int sending(const struct mx *mx)
+{
+    for (const struct mx_send *s = mx->sends; s; s = s->next)
+        if (!s->held)
+            return 1;
+    return 0;
 }
 
 /* The homeserver's rate limit is the account's, not a room's: after a 429
    every send waits retry_after_ms (the latest one asked), then the held
-   ones go out. */
+   ones go out, one at a time (release_next). */
 static void gate_open(void *ud);
 
 static void gate_close(struct mx *mx, long ms)
@@ -1389,7 +1402,7 @@ static void gate_close(struct mx *mx, long ms)
 
 static int send_start(struct mx *mx, struct mx_send *s);
 
-/* Release the held sends (stopping: hand them back for the next run). */
+/* Stopping: hand the held sends back for the next run. */
 static void gate_release(struct mx *mx)
 {
     for (struct mx_send *s = mx->sends, *next; s; s = next) {
@@ -1404,11 +1417,29 @@ static void gate_release(struct mx *mx)
     }
 }
 
+/* The oldest held send goes out, when no 429 wait runs and none is on its way. */
+static void release_next(struct mx *mx)
+{
+    if (mx->stopped || mx->gate > 0 || sending(mx))
+        return;
+    struct mx_send *oldest = NULL;
+    for (struct mx_send *s = mx->sends; s; s = s->next)
+        if (s->held)
+            oldest = s; /* the list is newest first */
+    if (!oldest)
+        return;
+    oldest->held = 0;
+    if (send_start(mx, oldest)) {
+        struct kb_send_result res = {.outcome = KB_SEND_RETRY};
+        send_finish(mx, oldest, &res); /* and the next one */
+    }
+}
+
 static void gate_open(void *ud)
 {
     struct mx *mx = ud;
     mx->gate = 0;
-    gate_release(mx);
+    release_next(mx);
 }
 
 static void send_done(void *ud, const struct kb_http_response *resp)
@@ -1559,7 +1590,7 @@ static int mx_send_op(struct adapter *a, const struct kb_reply *r, kb_send_done_
     s->body = body;
     s->txn = xstrdup(txn);
     s->chat = xstrdup(r->chat_id);
-    s->held = mx->gate > 0;
+    s->held = mx->gate > 0 || sending(mx);
     int rc = s->held ? 0 : send_start(mx, s);
     if (rc) {
         send_free(s);
