@@ -12,7 +12,7 @@
 #define ENTRIES_MAX 4000000    /* every board together (~64 MB): past it, start over */
 
 struct block {
-    struct board_row *rows;    /* best first */
+    struct top_row *rows;    /* best first */
     size_t n;
 };
 
@@ -30,7 +30,7 @@ struct board_set {
 };
 
 /* a goes before b: the higher value, then the lower member id */
-static int before(const struct board_row *a, const struct board_row *b)
+static int before(const struct top_row *a, const struct top_row *b)
 {
     return a->value > b->value || (a->value == b->value && a->member_id < b->member_id);
 }
@@ -103,7 +103,7 @@ static struct board *find(struct board_set *set, int64_t community_id, int span,
 }
 
 /* The block an entry belongs in: the first whose last row is not before it. */
-static size_t block_for(const struct board *b, const struct board_row *r)
+static size_t block_for(const struct board *b, const struct top_row *r)
 {
     for (size_t i = 0; i < b->n_blocks; i++)
         if (!before(&b->blocks[i].rows[b->blocks[i].n - 1], r))
@@ -112,7 +112,7 @@ static size_t block_for(const struct board *b, const struct board_row *r)
 }
 
 /* Where r is (or would go) in a block: the first row not before it. */
-static size_t slot_in(const struct block *k, const struct board_row *r)
+static size_t slot_in(const struct block *k, const struct top_row *r)
 {
     size_t lo = 0, hi = k->n;
     while (lo < hi) {
@@ -125,7 +125,7 @@ static size_t slot_in(const struct block *k, const struct board_row *r)
     return lo;
 }
 
-static void insert_row(struct board *b, struct board_row r)
+static void insert_row(struct board *b, struct top_row r)
 {
     if (b->n_blocks == 0) { /* the first row: no block to search (none is ever empty) */
         b->blocks = xrealloc(b->blocks, sizeof *b->blocks);
@@ -155,7 +155,7 @@ static void insert_row(struct board *b, struct board_row r)
     k->n++;
 }
 
-static int remove_row(struct board *b, struct board_row r)
+static int remove_row(struct board *b, struct top_row r)
 {
     if (b->n_blocks == 0)
         return 0;
@@ -175,7 +175,7 @@ static int remove_row(struct board *b, struct board_row r)
 
 static int by_rank(const void *x, const void *y)
 {
-    const struct board_row *a = x, *b = y;
+    const struct top_row *a = x, *b = y;
     return before(a, b) ? -1 : before(b, a) ? 1 : 0;
 }
 
@@ -195,7 +195,7 @@ static int load(struct engine *e, int64_t community_id, int span, int64_t period
     sqlite3_stmt *s = store_query(e->st, load_sql[metric], VALS(SI(community_id), SI(span), SI(period)));
     if (!s)
         return store_failure(e->st);
-    struct board_row *rows = NULL;
+    struct top_row *rows = NULL;
     size_t n = 0, cap = 0;
     int rc;
     while ((rc = store_step(e->st, s)) == 1) {
@@ -203,7 +203,7 @@ static int load(struct engine *e, int64_t community_id, int span, int64_t period
             cap = cap ? cap * 2 : 256;
             rows = xrealloc(rows, cap * sizeof *rows);
         }
-        rows[n++] = (struct board_row){store_int(s, 0), store_int(s, 1)};
+        rows[n++] = (struct top_row){store_int(s, 0), store_int(s, 1)};
     }
     store_done(s);
     if (rc < 0) {
@@ -238,7 +238,7 @@ static int load(struct engine *e, int64_t community_id, int span, int64_t period
 }
 
 int board_read(struct engine *e, int64_t community_id, enum top_span span, int64_t period,
-               enum top_metric metric, struct board_row *rows, size_t cap, size_t *n,
+               enum top_metric metric, struct top_row *rows, size_t cap, size_t *n,
                int64_t value, int64_t *ahead)
 {
     *n = 0;
@@ -253,7 +253,7 @@ int board_read(struct engine *e, int64_t community_id, enum top_span span, int64
         for (size_t j = 0; j < b->blocks[i].n && *n < cap; j++)
             rows[(*n)++] = b->blocks[i].rows[j];
     /* strictly ahead: the rows with a higher value (no member id is before INT64_MIN) */
-    struct board_row edge = {.member_id = INT64_MIN, .value = value};
+    struct top_row edge = {.member_id = INT64_MIN, .value = value};
     for (size_t i = 0; i < b->n_blocks; i++) {
         const struct block *k = &b->blocks[i];
         if (k->rows[k->n - 1].value > value) {
@@ -275,14 +275,14 @@ void board_move(struct engine *e, int64_t community_id, enum top_span span, int6
     if (!b)
         return;
     if (old_value > 0) {
-        if (!remove_row(b, (struct board_row){member_id, old_value})) {
+        if (!remove_row(b, (struct top_row){member_id, old_value})) {
             forget(e->boards, community_id, b); /* not as the tallies say: read it again when asked */
             return;
         }
         e->boards->entries--;
     }
     if (new_value > 0) {
-        insert_row(b, (struct board_row){member_id, new_value});
+        insert_row(b, (struct top_row){member_id, new_value});
         e->boards->entries++;
     }
 }

@@ -19,7 +19,8 @@
 struct engine;
 struct board_set;
 
-struct board_row {
+/* A row of a board: a member and their value. */
+struct top_row {
     int64_t member_id;
     int64_t value;
 };
@@ -27,7 +28,7 @@ struct board_row {
 /* The first n (<= cap) rows of the board, and how many members have a
    value strictly above `value` (the caller's rank is that + 1). */
 int board_read(struct engine *e, int64_t community_id, enum top_span span, int64_t period,
-               enum top_metric metric, struct board_row *rows, size_t cap, size_t *n,
+               enum top_metric metric, struct top_row *rows, size_t cap, size_t *n,
                int64_t value, int64_t *ahead);
 /* A member's value on a board went from old to new (0: not on it).  Only
    boards already in memory change. */

@@ -84,12 +84,11 @@ void top_period_name(const struct community *comm, const char *lang, enum top_sp
     text_format(out, lang, keys[span == TOP_MONTH][previous != 0], ARGS(TS("from", from), TS("to", to)));
 }
 
-/* An UPDATE rewrites only the rank indexes of the columns it sets (an
-   upsert rewrites them all), so a check-in leaves the task boards alone.
-   One literal per shape of change, each binding the first n parameters;
-   rows not there yet are inserted after. */
-/* The three rows as ORed keys: an IN list would cost SQLite a temporary
-   b-tree each (two per statement, on top of RETURNING's). */
+/* One literal per shape of change (an UPDATE sets only the columns that
+   change), each binding the first n parameters; rows not there yet are
+   inserted after.  The three rows are named as ORed keys: an IN list would
+   cost SQLite a temporary b-tree each (two per statement, on top of
+   RETURNING's). */
 #define TALLY_ROWS \
     " WHERE member_id = ?1 AND ((span = 0 AND period = 0) OR (span = 1 AND period = ?2)" \
     " OR (span = 2 AND period = ?3))" \

@@ -31,13 +31,10 @@ int top_query(struct engine *e, int64_t community_id, enum top_span span, int64_
         rc = KB_OK;
     if (rc)
         return rc;
-    struct board_row top[10];
     int64_t ahead = 0;
-    rc = board_read(e, community_id, span, period, metric, top, 10, n, *my_value, &ahead);
+    rc = board_read(e, community_id, span, period, metric, rows, 10, n, *my_value, &ahead);
     if (rc)
         return rc;
-    for (size_t i = 0; i < *n; i++)
-        rows[i] = (struct top_row){top[i].member_id, top[i].value};
     /* ties share a rank: 1 + how many are strictly ahead */
     if (*my_value > 0)
         *my_rank = ahead + 1;

@@ -6,13 +6,10 @@
 #ifndef KB_CORE_TOP_H
 #define KB_CORE_TOP_H
 
+#include "board.h"
 #include "ctx.h"
 #include "tally.h"
 
-struct top_row {
-    int64_t member_id;
-    int64_t value;
-};
 /* The competition rank ("1, 1, 3") of the i-th value of a list sorted
    best first, given the previous value and rank: equal values share. */
 int64_t top_shared_rank(size_t i, int64_t value, int64_t prev_value, int64_t prev_rank);
