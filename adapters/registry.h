@@ -59,6 +59,9 @@ struct adapter_caps {
                                        the adapter opens the private chat (a reply
                                        addressed to the person's user id) */
     int sender_role;                /* the platform tells who is a chat admin */
+    int idempotent_sends;           /* a send repeated after a crash shows once
+                                       (Matrix transaction ids); elsewhere a bulk
+                                       message goes at most once */
 };
 
 /* What bot/ hands every constructor besides the adapter's own options. */

@@ -751,7 +751,8 @@ static int slot_start(struct slot *sl)
     struct sender_limits lim = {
         .enabled = paced ? c->limits.enabled : 0, .per_chat_per_s = c->limits.per_chat_per_s,
         .per_group_per_min = c->limits.per_group_per_min, .global_per_s = c->limits.global_per_s,
-        .coalesce = paced ? c->limits.coalesce : 0};
+        .coalesce = paced ? c->limits.coalesce : 0,
+        .bulk_at_most_once = !sl->kind->caps.idempotent_sends};
     if (sl->adapter->pace_chat_gap_ms > 0)
         lim.per_chat_per_s = 1000.0 / sl->adapter->pace_chat_gap_ms;
     if (sl->adapter->pace_per_group_per_min > 0)

@@ -327,9 +327,9 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
     if (timeout_ms < 0) {
         uv_timer_stop(&c->timer);
     } else {
-        /* 0 would mean "now": curl must not be re-entered from here */
-        if (timeout_ms == 0)
-            timeout_ms = 1;
+        /* curl is never re-entered from here: 0 runs on_timer from the loop,
+           right after the current timer callback (a send queued by the
+           outbox's pump goes out before anything else runs), not 1 ms later */
         uv_timer_start(&c->timer, on_timer, (uint64_t)timeout_ms, 0);
     }
     return 0;

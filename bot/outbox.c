@@ -54,6 +54,7 @@ struct sender {
     struct cache index;            /* lane key -> index into chats */
     size_t queued;                 /* rows waiting in all lanes */
     enum reload reload;
+    int interrupted_settled;       /* the rows a previous run was sending are settled */
     int64_t global[WINDOW_MAX];
     size_t global_pos;
     int64_t bulk[WINDOW_MAX];      /* recent bulk sends (their own, smaller budget) */
@@ -267,6 +268,17 @@ static int done_flush(struct sender *s)
     return 0;
 }
 
+/* A bulk message is marked as being sent, with the outcomes waiting, right
+   before it goes: a crash after the mark never sends it again (its row is
+   settled by engine_outbox_interrupted), and the window in which a crash
+   loses it is the few microseconds to the adapter's write.  1 when marked. */
+static int mark_sending(struct sender *s, const struct send_job *job)
+{
+    for (size_t i = 0; i < job->n; i++)
+        done_push(s, job->rows[i], OUTBOX_SENDING, NULL, 0, NULL);
+    return done_flush(s) == 0;
+}
+
 static enum outbox_outcome map_outcome(enum kb_send_outcome o)
 {
     switch (o) {
@@ -395,6 +407,17 @@ static int refill(struct sender *s)
         return s->reload == RELOAD_NOW ? -1 : 0; /* a reload waits for the sends in flight */
     if (done_flush(s))
         return -1; /* sent rows would still look pending: reading them would resend */
+    if (!s->interrupted_settled) {
+        int64_t n = engine_outbox_interrupted(s->e, platform, clock_real_ms());
+        if (n < 0) {
+            log_error("outbox", "cannot read the outbox: %s", engine_errmsg(s->e));
+            return -1;
+        }
+        if (n > 0)
+            log_warn("outbox", "%lld bulk messages were on their way when the bot stopped:"
+                     " counted as sent, never sent twice", (long long)n);
+        s->interrupted_settled = 1;
+    }
     queues_clear(s);
     if (engine_outbox_reload(s->e, platform, QUEUE_MAX, &rows)) {
         outbox_rows_free(&rows);
@@ -456,7 +479,10 @@ static void pump(uv_timer_t *t)
                     note_send(s, c, now, bulk);
                 c->busy = 1;
                 s->in_flight++;
-                if (s->a->ops->send(s->a, &merged, send_done, job) < 0) {
+                if (bulk && s->lim.bulk_at_most_once && !mark_sending(s, job)) {
+                    struct kb_send_result res = {.outcome = KB_SEND_RETRY};
+                    send_done(job, &res);
+                } else if (s->a->ops->send(s->a, &merged, send_done, job) < 0) {
                     struct kb_send_result res = {.outcome = KB_SEND_RETRY};
                     send_done(job, &res);
                 }

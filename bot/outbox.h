@@ -19,6 +19,8 @@ struct sender_limits {
     int per_group_per_min;    /* e.g. 20 */
     int global_per_s;         /* e.g. 30 */
     int coalesce;             /* merge waiting acknowledgements */
+    int bulk_at_most_once;    /* a bulk message is marked before its send and never
+                                 repeated after a crash (no platform idempotency) */
 };
 
 struct sender;

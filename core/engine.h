@@ -84,7 +84,10 @@ enum outbox_outcome {
     OUTBOX_RETRY,          /* transient: retry at retry_at_ms */
     OUTBOX_RETRY_ONCE,     /* may have been delivered: retry once at most */
     OUTBOX_FAILED,         /* permanent */
-    OUTBOX_CHAT_GONE       /* the chat is gone: fail its queue, mark it inactive */
+    OUTBOX_CHAT_GONE,      /* the chat is gone: fail its queue, mark it inactive */
+    OUTBOX_SENDING         /* a bulk message is about to go where a repeat would show
+                              twice: from here on it is sent at most once (see
+                              engine_outbox_interrupted) */
 };
 /* Record what happened to outbox row id.  message_id: the platform's id of
    the sent message (may be NULL).  retry_at_ms: when to try again (RETRY*);
@@ -103,5 +106,10 @@ struct outbox_done {
 };
 /* Record n outcomes in ONE transaction (one sync instead of n): all or none. */
 int engine_outbox_done_many(struct engine *e, const struct outbox_done *d, size_t n, int64_t now_ms);
+/* Rows of platform marked OUTBOX_SENDING whose outcome never came (the
+   process stopped during the send; call before the first reload): they may
+   have arrived, and a bulk message twice is worse than one lost, so they are
+   recorded as sent without a message id.  The number of rows, or KB_E*. */
+int64_t engine_outbox_interrupted(struct engine *e, const char *platform, int64_t now_ms);
 
 #endif

@@ -82,7 +82,8 @@ const char *const store_migrations[] = {
     "  created_at INTEGER NOT NULL,"
     "  not_before_ms INTEGER NOT NULL DEFAULT 0,"
     "  attempts INTEGER NOT NULL DEFAULT 0,"
-    "  state INTEGER NOT NULL DEFAULT 0," /* 0 pending, 1 sent, 2 failed */
+    "  state INTEGER NOT NULL DEFAULT 0," /* 0 pending, 1 sent, 2 failed,
+                                                  3 being sent (at most once) */
     "  sent_message_id TEXT,"
     "  sent_at INTEGER,"
     "  error TEXT"

@@ -325,7 +325,8 @@ static int outbox_record(struct engine *e, int64_t id, enum outbox_outcome outco
         break;
     case OUTBOX_RETRY:
         rc = store_exec(e->st,
-                        "UPDATE outbox SET attempts = attempts + 1, error = ?2," BACKOFF_SQL
+                        "UPDATE outbox SET state = CASE WHEN state = 3 THEN 0 ELSE state END,"
+                        " attempts = attempts + 1, error = ?2," BACKOFF_SQL
                         " WHERE id = ?1",
                         VALS(SI(id), ST(error), SI(retry_at_ms), SI(now_ms)));
         break;
@@ -348,6 +349,10 @@ static int outbox_record(struct engine *e, int64_t id, enum outbox_outcome outco
         if (!rc)
             rc = store_exec(e->st, "UPDATE outbox SET state = 2, error = ? WHERE id = ?",
                             VALS(ST(error), SI(id)));
+        break;
+    case OUTBOX_SENDING:
+        rc = store_exec(e->st, "UPDATE outbox SET state = 3 WHERE id = ? AND state = 0",
+                        VALS(SI(id)));
         break;
     default:
         rc = KB_EINVAL;
@@ -384,6 +389,20 @@ int engine_outbox_done_many(struct engine *e, const struct outbox_done *d, size_
         rc = outbox_record(e, d[i].id, d[i].outcome, d[i].message_id, d[i].retry_at_ms, d[i].error,
                            d[i].no_ref, now_ms);
     return engine_finish(e, rc);
+}
+
+int64_t engine_outbox_interrupted(struct engine *e, const char *platform, int64_t now_ms)
+{
+    int rc = store_begin(e->st);
+    if (rc)
+        return engine_fail(e, rc);
+    rc = store_exec(e->st,
+                    "UPDATE outbox SET state = 1, sent_at = ?, error = 'not confirmed:"
+                    " the bot stopped during the send' WHERE state = 3 AND platform = ?",
+                    VALS(SI(now_ms / 1000), ST(platform)));
+    int64_t n = rc ? 0 : store_changes(e->st);
+    rc = engine_finish(e, rc);
+    return rc ? rc : n;
 }
 
 int engine_outbox_done(struct engine *e, int64_t id, enum outbox_outcome outcome,

@@ -182,6 +182,7 @@ struct conn {
     int in_process;
     int busy;                  /* a request is being answered */
     int close_after;           /* close once the current answer is written */
+    int mute;                  /* answers are dropped: the client waits until it gives up */
     enum conn_state state;
     char api_method[40];
     size_t rec;        /* 1 + index of this request's record, 0 = none */
@@ -259,7 +260,7 @@ static const char *reason(int status)
 static void write_answer(struct conn *c, int status, const char *body, size_t body_len,
                          size_t body_send, int close_after, int quit)
 {
-    if (c->closing)
+    if (c->closing || c->mute)
         return;
     char head[256];
     int hn = snprintf(head, sizeof head,
@@ -295,6 +296,8 @@ static void respond_ex(struct conn *c, int status, const char *body, size_t len,
 {
     int close_after = c->close_after;
     write_answer(c, status, body, len, len, close_after, quit);
+    if (c->mute)
+        return; /* busy to the end: nothing more is read from this connection */
     c->busy = 0;
     c->state = CS_IDLE;
     cJSON_Delete(c->params);
@@ -597,7 +600,8 @@ static void record(struct fake_tg *s, const char *method, char *body, int body_i
 /* ---- faults ---------------------------------------------------------------- */
 
 static const char *const kind_names[FAKE_TG_FAULT_KINDS] = {
-    "429", "500", "502", "409", "400", "403", "delay", "truncate", "bad_json", "close"};
+    "429", "500", "502", "409", "400", "403", "delay", "truncate", "bad_json", "close", "mute"};
+#define RANDOM_KINDS FAKE_TG_FAULT_MUTE /* the kinds before it */
 
 int fake_tg_fault_kind_parse(const char *name, enum fake_tg_fault_kind *out)
 {
@@ -666,7 +670,7 @@ static int pick_fault(struct fake_tg *s, const char *method, struct rule *out)
     if (s->fault_rate > 0 && (!s->fault_method[0] || !strcmp(s->fault_method, method)) &&
         rng_unit(s) < s->fault_rate) {
         memset(out, 0, sizeof *out);
-        unsigned kinds = s->fault_kinds ? s->fault_kinds : (1u << FAKE_TG_FAULT_KINDS) - 1;
+        unsigned kinds = s->fault_kinds ? s->fault_kinds : (1u << RANDOM_KINDS) - 1;
         int k;
         do
             k = (int)(rng_next(s) % FAKE_TG_FAULT_KINDS);
@@ -770,6 +774,10 @@ static void apply_fault(struct conn *c, const struct rule *f)
     }
     case FAKE_TG_FAULT_BAD_JSON:
         respond(c, 200, "{\"ok\":true,\"result\":[{\"update_id\":");
+        break;
+    case FAKE_TG_FAULT_MUTE:
+        c->mute = 1;
+        dispatch_api(c);
         break;
     case FAKE_TG_FAULT_CLOSE:
     default:

@@ -26,7 +26,7 @@
  *                           or random faults: {"rate":P,"seed":N,
  *                            "kinds":["429","500",...],"delay_ms":M,
  *                            "method":"sendMessage"} (method: only it)
- *                            (kinds default: all; delay default 20..320 ms)
+ *                            (kinds default: all but mute; delay default 20..320 ms)
  *   POST /control/admins    {"chat_id":ID,"user_ids":[...]}
  *   GET  /control/requests[?method=M][&accepted=1]
  *                           [{"method","body","accepted","time_ms"}, ...];
@@ -74,6 +74,8 @@ enum fake_tg_fault_kind {
     FAKE_TG_FAULT_TRUNCATE,    /* full Content-Length, half the body, close */
     FAKE_TG_FAULT_BAD_JSON,    /* 200 with a body that is not JSON */
     FAKE_TG_FAULT_CLOSE,       /* close the connection without answering */
+    FAKE_TG_FAULT_MUTE,        /* deliver the message, never answer: the answer is
+                                  lost on its way (scripted only, never random) */
     FAKE_TG_FAULT_KINDS
 };
 

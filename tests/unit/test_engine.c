@@ -144,6 +144,39 @@ TEST(outbox_retry_once_then_fail_and_chat_gone)
     fx_close(&f);
 }
 
+/* A bulk message marked as being sent is never read back as pending: a
+   failed send returns it to the queue, a process that stopped before the
+   answer came leaves it recorded as sent (not sent twice). */
+TEST(bulk_row_being_sent_goes_at_most_once)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    struct kb_reply r = {.platform = "console", .chat_id = "u1", .text = "summary"};
+    CHECK_INT(outbox_add(f.e, &r, "bulk:summary:1", T0), 0);
+    CHECK_INT(outbox_add(f.e, &r, "bulk:summary:2", T0), 0);
+    int64_t id = fx_i64(&f, "SELECT min(id) FROM outbox"), now_ms = T0 * 1000;
+    struct outbox_rows rows = {0};
+    CHECK_INT(engine_outbox_done(f.e, id, OUTBOX_SENDING, NULL, 0, NULL, now_ms), 0);
+    CHECK_INT(engine_outbox_reload(f.e, "console", 100, &rows), 0);
+    CHECK_INT((int64_t)rows.n, 1); /* the other row alone */
+    CHECK(rows.rows[0]->id != id);
+    outbox_rows_free(&rows);
+    CHECK_INT(engine_outbox_done(f.e, id, OUTBOX_RETRY, NULL, 0, "500", now_ms), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 0"), 2);
+    /* marked again, then the process stops: settled as sent, once */
+    CHECK_INT(engine_outbox_done(f.e, id, OUTBOX_SENDING, NULL, 0, NULL, now_ms), 0);
+    fx_reopen(&f);
+    CHECK_INT(engine_outbox_interrupted(f.e, "tg", now_ms), 0); /* another platform's rows */
+    CHECK_INT(engine_outbox_interrupted(f.e, "console", now_ms), 1);
+    CHECK_INT(engine_outbox_interrupted(f.e, "console", now_ms), 0);
+    CHECK_INT(fx_i64(&f, "SELECT state FROM outbox ORDER BY id LIMIT 1"), 1);
+    CHECK_INT(engine_outbox_reload(f.e, "console", 100, &rows), 0);
+    CHECK_INT((int64_t)rows.n, 1);
+    CHECK(rows.rows[0]->id != id);
+    outbox_rows_free(&rows);
+    fx_close(&f);
+}
+
 TEST(sent_reply_with_ref_is_remembered_for_edits)
 {
     struct fx f;
@@ -580,7 +613,8 @@ TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(a_bad_event_is_skipped_and_kept_for_inspection),
           T(read_only_database_refuses_the_batch_and_keeps_the_cursor),
           T(migrations_run_once_and_refuse_a_newer_schema), T(outbox_retry_once_then_fail_and_chat_gone),
-          T(sent_reply_with_ref_is_remembered_for_edits), T(group_migration_keeps_the_streak),
+          T(bulk_row_being_sent_goes_at_most_once), T(sent_reply_with_ref_is_remembered_for_edits),
+          T(group_migration_keeps_the_streak),
           T(button_press_is_answered_once), T(flooding_member_gets_one_notice_others_unaffected),
           T(a_batch_applied_again_counts_each_command_once),
           T(operators_edited_by_hand_take_effect_at_the_next_batch),
