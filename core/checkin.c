@@ -59,8 +59,39 @@ int checkin_stats(struct engine *e, int64_t member_id, int64_t today, struct che
     return rc < 0 ? rc : KB_OK;
 }
 
+/* The member's latest check-in of all (day -1: none). */
+static int checkin_last(struct engine *e, int64_t member_id, int64_t *last_day, int64_t *streak)
+{
+    *last_day = -1;
+    *streak = 0;
+    sqlite3_stmt *s = store_query(e->st,
+                                  "SELECT day, streak FROM checkins WHERE member_id = ? ORDER BY day DESC LIMIT 1",
+                                  VALS(SI(member_id)));
+    if (!s)
+        return store_failure(e->st);
+    int rc = store_step(e->st, s);
+    if (rc == 1) {
+        *last_day = store_int(s, 0);
+        *streak = store_int(s, 1);
+    }
+    store_done(s);
+    return rc < 0 ? rc : KB_OK;
+}
+
 int checkin_latest(struct engine *e, int64_t member_id, int64_t day, int64_t *last_day, int64_t *streak)
 {
+    /* the latest of all, kept in the member's standing memo, answers unless
+       this day comes before it (a replay of an older message) */
+    int known = standing_memo_last_checkin(e, member_id, last_day, streak);
+    if (known == 0) {
+        int rc = checkin_last(e, member_id, last_day, streak);
+        if (rc)
+            return rc;
+        standing_memo_checkin(e, member_id, *last_day, *streak, 1);
+        known = 1;
+    }
+    if (known == 1 && *last_day <= day)
+        return KB_OK;
     *last_day = -1;
     *streak = 0;
     sqlite3_stmt *s = store_query(e->st,
@@ -109,8 +140,10 @@ static int cmd_checkin(struct cmd_ctx *c)
                     "INSERT INTO checkins(community_id, member_id, day, at, streak, points)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     VALS(SI(c->comm.id), SI(c->member_id), SI(day), SI(c->at), SI(streak), SI(points)));
-    if (!rc)
+    if (!rc) {
+        standing_memo_checkin(c->e, c->member_id, day, streak, 0);
         rc = streak_earn(c, day, streak, &note);
+    }
     if (rc) {
         sbuf_free(&note);
         return rc;

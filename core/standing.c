@@ -49,6 +49,7 @@ static int standing_read(struct engine *e, int64_t member_id, struct standing_me
 {
     memset(m, 0, sizeof *m);
     m->level = 1;
+    m->last_day = STANDING_DAY_UNKNOWN; /* read when a check-in asks (checkin_latest) */
     int rc = store_i64(e->st, &m->level, "SELECT level FROM member_levels WHERE member_id = ?",
                        VALS(SI(member_id)));
     if (rc && rc != KB_ENOTFOUND)
@@ -89,24 +90,37 @@ static void memo_key(char *key, size_t cap, int64_t member_id)
 /* A memo as the cache holds it: 32 bytes instead of 56, one per member. */
 struct memo_packed {
     int64_t points;
-    int32_t checkin_days, level;
-    int32_t tasks[STANDING_N_TIERS];
-};
+    int32_t checkin_days, last_day, last_streak;
+    int16_t level;
+    int16_t tasks[STANDING_N_TIERS];
+};  /* 32 bytes: one member's entry stays an 80-byte malloc chunk */
 
 static int fits32(int64_t v)
 {
     return v >= INT32_MIN && v <= INT32_MAX;
 }
 
+static int fits16(int64_t v)
+{
+    return v >= INT16_MIN && v <= INT16_MAX;
+}
+
 /* Keep m for key (a memo whose numbers do not fit is not kept: it is read again). */
 static void memo_put(struct engine *e, const char *key, const struct standing_memo *m)
 {
-    struct memo_packed p = {.points = m->facts.points, .checkin_days = (int32_t)m->facts.checkin_days,
-                            .level = (int32_t)m->level};
-    int ok = fits32(m->facts.checkin_days) && fits32(m->level);
+    struct memo_packed p;
+    memset(&p, 0, sizeof p); /* the padding too: the entry is compared and copied whole */
+    p.points = m->facts.points;
+    p.checkin_days = (int32_t)m->facts.checkin_days;
+    p.level = (int16_t)m->level;
+    int ok = fits32(m->facts.checkin_days) && fits16(m->level);
+    /* an unknown latest check-in is kept as unknown; one that does not fit is forgotten */
+    int day_ok = m->last_day != STANDING_DAY_UNKNOWN && fits32(m->last_day) && fits32(m->last_streak);
+    p.last_day = day_ok ? (int32_t)m->last_day : INT32_MIN;
+    p.last_streak = day_ok ? (int32_t)m->last_streak : 0;
     for (int t = 0; t < STANDING_N_TIERS; t++) {
-        ok = ok && fits32(m->facts.tasks[t]);
-        p.tasks[t] = (int32_t)m->facts.tasks[t];
+        ok = ok && fits16(m->facts.tasks[t]);
+        p.tasks[t] = (int16_t)m->facts.tasks[t];
     }
     if (ok)
         cache_put_blob(&e->cache.standing, key, &p, sizeof p);
@@ -125,6 +139,8 @@ static int memo_cached(struct engine *e, const char *key, struct standing_memo *
     m->level = p.level;
     m->facts.points = p.points;
     m->facts.checkin_days = p.checkin_days;
+    m->last_day = p.last_day == INT32_MIN ? STANDING_DAY_UNKNOWN : p.last_day;
+    m->last_streak = p.last_streak;
     for (int t = 0; t < STANDING_N_TIERS; t++)
         m->facts.tasks[t] = p.tasks[t];
     return 1;
@@ -176,7 +192,33 @@ void standing_memo_new_member(struct engine *e, int64_t member_id)
 {
     char key[24];
     memo_key(key, sizeof key, member_id);
-    struct standing_memo m = {.level = 1};
+    struct standing_memo m = {.level = 1, .last_day = -1};
+    memo_put(e, key, &m);
+}
+
+int standing_memo_last_checkin(struct engine *e, int64_t member_id, int64_t *day, int64_t *streak)
+{
+    char key[24];
+    memo_key(key, sizeof key, member_id);
+    struct standing_memo m;
+    if (!memo_cached(e, key, &m))
+        return -1;
+    if (m.last_day == STANDING_DAY_UNKNOWN)
+        return 0;
+    *day = m.last_day;
+    *streak = m.last_streak;
+    return 1;
+}
+
+void standing_memo_checkin(struct engine *e, int64_t member_id, int64_t day, int64_t streak, int known)
+{
+    char key[24];
+    memo_key(key, sizeof key, member_id);
+    struct standing_memo m;
+    if (!memo_cached(e, key, &m) || (!known && (m.last_day == STANDING_DAY_UNKNOWN || m.last_day > day)))
+        return; /* a day before the latest (a replay) leaves the latest as it is */
+    m.last_day = day;
+    m.last_streak = streak;
     memo_put(e, key, &m);
 }
 

@@ -37,13 +37,23 @@ struct standing_facts {
 struct standing_memo {
     int64_t level;
     struct standing_facts facts;
+    int64_t last_day, last_streak;   /* the latest check-in (day -1: none), or
+                                        STANDING_DAY_UNKNOWN (not read yet) */
 };
+#define STANDING_DAY_UNKNOWN INT32_MIN
 int standing_memo_get(struct engine *e, int64_t member_id, struct standing_memo *out);
 /* The all-time tally row now holds points and checkin_days. */
 void standing_memo_tally(struct engine *e, int64_t member_id, int64_t points, int64_t checkin_days);
 void standing_memo_forget(struct engine *e, int64_t member_id);
 /* A member row just inserted: level 1, nothing earned yet. */
 void standing_memo_new_member(struct engine *e, int64_t member_id);
+/* The member's latest check-in as the memo holds it: 1 (day -1: none), 0
+   when the memo is kept but has not read it, -1 when no memo is kept. */
+int standing_memo_last_checkin(struct engine *e, int64_t member_id, int64_t *day, int64_t *streak);
+/* Tell a kept memo the member's latest check-in: when read (known 1), or a
+   day just checked in (known 0: kept only if the memo knew an earlier
+   one).  Whoever else writes a member's check-ins forgets the memo. */
+void standing_memo_checkin(struct engine *e, int64_t member_id, int64_t day, int64_t streak, int known);
 
 /* The level ladder in force (configured, or the built-in default). */
 const struct kb_level_rule *standing_rules(const struct engine *e, size_t *n);

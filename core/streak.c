@@ -315,7 +315,10 @@ static int makeup(struct cmd_ctx *c)
         rc = standing_changed(c->e, c->comm.id, c->member_id, c->now);
     if (!rc)
         rc = restreak_after(c, day, streak, &end, &end_streak);
-    /* the day's rank count is no longer what the cache holds */
+    /* the member's latest check-in and streak may have changed (a made-up
+       day, the run after it), the day's rank count is no longer what the
+       cache holds */
+    standing_memo_forget(c->e, c->member_id);
     char key_day[48];
     snprintf(key_day, sizeof key_day, "%lld\x1f%lld", (long long)c->comm.id, (long long)day);
     cache_drop(&c->e->cache.checkins_per_day, key_day);

@@ -131,6 +131,34 @@ TEST(replay_after_midnight_counts_for_the_sent_day)
     fx_close(&f);
 }
 
+/* The latest check-in is kept in the member's memo: days applied out of
+   order (a late message for yesterday after today's) give the streaks the
+   table alone gives (each event applied after a reopen, nothing kept). */
+TEST(streaks_out_of_order_match_the_table)
+{
+    static const int days[] = {0, 1, 3, 2, 4, 5, 7, 6};
+    enum { N = sizeof days / sizeof days[0] };
+    int64_t kept[N], fresh[N];
+    for (int run = 0; run < 2; run++) {
+        struct fx f;
+        fx_open(&f, NULL, "en");
+        for (int i = 0; i < N; i++) {
+            if (run == 1)
+                fx_reopen(&f);
+            CHECK_INT(fx_say(&f, "g1", "bob", T0 + days[i] * DAY, "/checkin"), 0);
+            int64_t *streak = &(run ? fresh : kept)[i]; /* of the day just applied */
+            CHECK_INT(store_i64(f.e->st, streak, "SELECT streak FROM checkins WHERE at = ?",
+                                VALS(SI(T0 + days[i] * DAY))), 0);
+        }
+        fx_close(&f);
+    }
+    for (int i = 0; i < N; i++)
+        CHECK_INT(kept[i], fresh[i]);
+    CHECK_INT(kept[3], 3);     /* day 2, late after day 3: 0, 1, 2 */
+    CHECK_INT(kept[4], 2);     /* day 4 follows day 3, written before day 2 came */
+    CHECK_INT(kept[N - 1], 4); /* day 6, late after day 7: day 5's 3 and one */
+}
+
 /* base + min(bonus * (streak - 1), cap), never below base; a missed day
    starts the streak again */
 TEST(points_formula)
@@ -192,5 +220,6 @@ TEST(chinese_is_the_default_locale)
 TEST_MAIN(T(first_checkin_pays_base_points), T(second_checkin_same_local_day_is_refused),
           T(missed_day_resets_streak_and_bonus_is_capped), T(rank_counts_members_of_the_day),
           T(two_time_zones_disagree_about_the_day), T(berlin_dst_days_have_23_and_25_hours),
-          T(replay_after_midnight_counts_for_the_sent_day), T(points_formula),
+          T(replay_after_midnight_counts_for_the_sent_day), T(streaks_out_of_order_match_the_table),
+          T(points_formula),
           T(ledger_is_append_only_and_tallies_rebuild), T(chinese_is_the_default_locale))
