@@ -410,7 +410,8 @@ static int refill(struct sender *s)
     if (!s->interrupted_settled) {
         int64_t n = engine_outbox_interrupted(s->e, platform, clock_real_ms());
         if (n < 0) {
-            log_error("outbox", "cannot read the outbox: %s", engine_errmsg(s->e));
+            log_error("outbox", "cannot settle the bulk messages a previous run was sending: %s",
+                      engine_errmsg(s->e));
             return -1;
         }
         if (n > 0)

@@ -93,7 +93,9 @@ struct memo_packed {
     int32_t checkin_days, last_day, last_streak;
     int16_t level;
     int16_t tasks[STANDING_N_TIERS];
-};  /* 32 bytes: one member's entry stays an 80-byte malloc chunk */
+};
+/* one member's entry stays an 80-byte malloc chunk */
+_Static_assert(sizeof(struct memo_packed) == 32, "memo_packed grew");
 
 static int fits32(int64_t v)
 {
