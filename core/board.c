@@ -266,6 +266,12 @@ int board_read(struct engine *e, int64_t community_id, enum top_span span, int64
     return KB_OK;
 }
 
+int board_kept(struct engine *e, int64_t community_id, enum top_span span, int64_t period,
+               enum top_metric metric)
+{
+    return find(e->boards, community_id, (int)span, period, (int)metric) != NULL;
+}
+
 void board_move(struct engine *e, int64_t community_id, enum top_span span, int64_t period,
                 enum top_metric metric, int64_t member_id, int64_t old_value, int64_t new_value)
 {

@@ -34,6 +34,9 @@ int board_read(struct engine *e, int64_t community_id, enum top_span span, int64
    boards already in memory change. */
 void board_move(struct engine *e, int64_t community_id, enum top_span span, int64_t period,
                 enum top_metric metric, int64_t member_id, int64_t old_value, int64_t new_value);
+/* 1 when that board is in memory (board_move would change it). */
+int board_kept(struct engine *e, int64_t community_id, enum top_span span, int64_t period,
+               enum top_metric metric);
 /* Forget the boards of one community (its tallies are rewritten), or all. */
 void board_forget_community(struct engine *e, int64_t community_id);
 void board_set_clear(struct board_set *set);

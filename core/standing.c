@@ -160,6 +160,13 @@ int standing_memo_get(struct engine *e, int64_t member_id, struct standing_memo 
     return rc;
 }
 
+int standing_memo_peek(struct engine *e, int64_t member_id, struct standing_memo *out)
+{
+    char key[24];
+    memo_key(key, sizeof key, member_id);
+    return memo_cached(e, key, out);
+}
+
 /* Change a cached memo (only one that is cached: the rest are read when needed). */
 static void memo_update(struct engine *e, int64_t member_id, const int64_t *level,
                         const int64_t *points, const int64_t *checkin_days)

@@ -42,6 +42,8 @@ struct standing_memo {
 };
 #define STANDING_DAY_UNKNOWN INT32_MIN
 int standing_memo_get(struct engine *e, int64_t member_id, struct standing_memo *out);
+/* The memo when one is kept (1), without reading the tables (0). */
+int standing_memo_peek(struct engine *e, int64_t member_id, struct standing_memo *out);
 /* The all-time tally row now holds points and checkin_days. */
 void standing_memo_tally(struct engine *e, int64_t member_id, int64_t points, int64_t checkin_days);
 void standing_memo_forget(struct engine *e, int64_t member_id);

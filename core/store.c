@@ -179,7 +179,16 @@ int store_open(const char *path, struct store **out, char *err, size_t errcap)
     if (make_private(path, err, errcap))
         return KB_ESTORE;
     struct store *st = xcalloc(1, sizeof *st);
-    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, wal_buffer_vfs());
+    /* One thread (the loop's) uses a connection: no mutex per call, and no
+       global count of SQLite's allocations under a lock (only possible
+       before SQLite initialises; later it stays as it is) */
+    static int configured;
+    if (!configured) {
+        configured = 1;
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    }
+    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             wal_buffer_vfs());
     if (rc != SQLITE_OK) {
         snprintf(err, errcap, "cannot open database %s: %s", path,
                  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));

@@ -85,23 +85,43 @@ void top_period_name(const struct community *comm, const char *lang, enum top_sp
 }
 
 /* One literal per shape of change (an UPDATE sets only the columns that
-   change), each binding the first n parameters; rows not there yet are
-   inserted after.  The three rows are named as ORed keys: an IN list would
-   cost SQLite a temporary b-tree each (two per statement, on top of
-   RETURNING's). */
+   change), each binding the first n parameters, with and without the rows
+   as written; rows not there yet are inserted after.  The three rows are
+   named as ORed keys: an IN list would cost SQLite a temporary b-tree each;
+   RETURNING costs two. */
 #define TALLY_ROWS \
     " WHERE member_id = ?1 AND ((span = 0 AND period = 0) OR (span = 1 AND period = ?2)" \
-    " OR (span = 2 AND period = ?3))" \
-    " RETURNING span, points, checkins, tasks"
+    " OR (span = 2 AND period = ?3))"
+#define TALLY_RETURNING " RETURNING span, points, checkins, tasks"
+#define TALLY_SET_0 "UPDATE period_tallies SET points = points + ?4"
+#define TALLY_SET_1 "UPDATE period_tallies SET points = points + ?4, checkins = checkins + ?5"
+#define TALLY_SET_2 "UPDATE period_tallies SET tasks = tasks + ?6"
+#define TALLY_SET_3 "UPDATE period_tallies SET points = points + ?4, checkins = checkins + ?5, tasks = tasks + ?6"
 static const struct {
-    const char *sql;
+    const char *sql, *returning;
     size_t n;
 } tally_update[4] = {
-    {"UPDATE period_tallies SET points = points + ?4" TALLY_ROWS, 4},
-    {"UPDATE period_tallies SET points = points + ?4, checkins = checkins + ?5" TALLY_ROWS, 5},
-    {"UPDATE period_tallies SET tasks = tasks + ?6" TALLY_ROWS, 6},
-    {"UPDATE period_tallies SET points = points + ?4, checkins = checkins + ?5, tasks = tasks + ?6" TALLY_ROWS, 6},
+    {TALLY_SET_0 TALLY_ROWS, TALLY_SET_0 TALLY_ROWS TALLY_RETURNING, 4},
+    {TALLY_SET_1 TALLY_ROWS, TALLY_SET_1 TALLY_ROWS TALLY_RETURNING, 5},
+    {TALLY_SET_2 TALLY_ROWS, TALLY_SET_2 TALLY_ROWS TALLY_RETURNING, 6},
+    {TALLY_SET_3 TALLY_ROWS, TALLY_SET_3 TALLY_ROWS TALLY_RETURNING, 6},
 };
+
+/* Whether the rows as written must come back: the member's standing memo
+   (all-time points and check-ins) is not kept, or a board in memory moves
+   with a value only the row knows (the week's and month's, all-time tasks). */
+static int tally_rows_needed(struct engine *e, int64_t community_id, const int64_t period[3],
+                             const int64_t delta[3], int memo_kept)
+{
+    if (!memo_kept)
+        return 1;
+    for (int span = 0; span < 3; span++)
+        for (int m = 0; m < 3; m++)
+            if (delta[m] && (span > 0 || m == TOP_TASKS) &&
+                board_kept(e, community_id, (enum top_span)span, period[span], (enum top_metric)m))
+                return 1;
+    return 0;
+}
 
 int top_tally_add(struct engine *e, int64_t community_id, int64_t member_id, int64_t at,
                   int64_t points, int64_t checkins, int64_t tasks)
@@ -114,30 +134,40 @@ int top_tally_add(struct engine *e, int64_t community_id, int64_t member_id, int
     const struct sval v[] = {SI(member_id), SI(top_period(&comm, TOP_WEEK, at)),
                              SI(top_period(&comm, TOP_MONTH, at)), SI(points), SI(checkins), SI(tasks),
                              SI(community_id)};
-    sqlite3_stmt *s = store_query(e->st, tally_update[shape].sql, v, tally_update[shape].n);
-    if (!s)
-        return store_failure(e->st);
+    const int64_t delta[3] = {points, checkins, tasks}, period[3] = {0, v[1].i, v[2].i};
     /* each row as written: the boards in memory move with it, and the
        all-time row is the member's balance for the level check and the
-       reply, without reading it back */
-    const int64_t delta[3] = {points, checkins, tasks}, period[3] = {0, v[1].i, v[2].i};
+       reply; without the boards, the memo's balance is enough */
+    struct standing_memo memo;
+    int memo_kept = standing_memo_peek(e, member_id, &memo);
+    int returning = tally_rows_needed(e, community_id, period, delta, memo_kept);
     int64_t now_values[3][3] = {{points, checkins, tasks}, {points, checkins, tasks}, {points, checkins, tasks}};
-    int seen[3] = {0, 0, 0};
-    while ((rc = store_step(e->st, s)) == 1) {
-        int64_t span = store_int(s, 0);
-        if (span < 0 || span > 2)
-            continue;
-        seen[span] = 1;
-        for (int m = 0; m < 3; m++)
-            now_values[span][m] = store_int(s, 1 + m);
+    int seen = 0;
+    if (returning) {
+        sqlite3_stmt *s = store_query(e->st, tally_update[shape].returning, v, tally_update[shape].n);
+        if (!s)
+            return store_failure(e->st);
+        while ((rc = store_step(e->st, s)) == 1) {
+            int64_t span = store_int(s, 0);
+            if (span < 0 || span > 2)
+                continue;
+            seen++;
+            for (int m = 0; m < 3; m++)
+                now_values[span][m] = store_int(s, 1 + m);
+        }
+        store_done(s);
+        if (rc < 0)
+            return rc;
+    } else {
+        rc = store_exec(e->st, tally_update[shape].sql, v, tally_update[shape].n);
+        if (rc)
+            return rc;
+        seen = (int)store_changes(e->st);
+        now_values[TOP_ALL][TOP_POINTS] = memo.facts.points + points;
+        now_values[TOP_ALL][TOP_CHECKINS] = memo.facts.checkin_days + checkins;
     }
-    store_done(s);
-    if (rc < 0)
-        return rc;
-    rc = KB_OK;
-    if (!seen[0] || !seen[1] || !seen[2]) /* the member's first event of the week, month or
-                                             ever: rows updated above are left alone (and a
-                                             new row holds just this change) */
+    if (seen < 3) /* the member's first event of the week, month or ever: rows
+                     updated above are left alone (and a new row holds just this change) */
         rc = store_exec(e->st,
                         "INSERT OR IGNORE INTO period_tallies(community_id, span, period, member_id, points, checkins, tasks)"
                         " VALUES (?7, 0, 0, ?1, ?4, ?5, ?6), (?7, 1, ?2, ?1, ?4, ?5, ?6), (?7, 2, ?3, ?1, ?4, ?5, ?6)",
@@ -146,7 +176,7 @@ int top_tally_add(struct engine *e, int64_t community_id, int64_t member_id, int
         return rc;
     for (int span = 0; span < 3; span++)
         for (int m = 0; m < 3; m++)
-            if (delta[m])
+            if (delta[m] && (returning || (span == 0 && m != TOP_TASKS)))
                 board_move(e, community_id, (enum top_span)span, period[span], (enum top_metric)m, member_id,
                            now_values[span][m] - delta[m], now_values[span][m]);
     standing_memo_tally(e, member_id, now_values[TOP_ALL][TOP_POINTS], now_values[TOP_ALL][TOP_CHECKINS]);

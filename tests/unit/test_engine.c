@@ -116,6 +116,54 @@ TEST(migrations_run_once_and_refuse_a_newer_schema)
     fx_close(&f);
 }
 
+/* What every check-in writes builds no temporary b-tree (a constant IN
+   list in a CHECK or a partial index's WHERE would, per row: migration 14),
+   and the rewritten conditions still hold. */
+TEST(hot_writes_build_no_temporary_btree)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    static const char *const hot[] = {
+        "EXPLAIN INSERT OR IGNORE INTO ledger(community_id, member_id, kind, amount, unit, reason, ref,"
+        " granted_by, note, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "EXPLAIN INSERT OR IGNORE INTO period_tallies(community_id, span, period, member_id, points, checkins,"
+        " tasks) VALUES (?7, 0, 0, ?1, ?4, ?5, ?6), (?7, 1, ?2, ?1, ?4, ?5, ?6), (?7, 2, ?3, ?1, ?4, ?5, ?6)",
+        "EXPLAIN UPDATE period_tallies SET points = points + ?4, checkins = checkins + ?5 WHERE member_id = ?1"
+        " AND ((span = 0 AND period = 0) OR (span = 1 AND period = ?2) OR (span = 2 AND period = ?3))",
+        "EXPLAIN INSERT INTO checkins(community_id, member_id, day, at, streak, points) VALUES (?, ?, ?, ?, ?, ?)",
+        "EXPLAIN INSERT OR IGNORE INTO processed(platform, chat_id, message_id, at) VALUES (?, ?, ?, ?)",
+    };
+    for (size_t i = 0; i < sizeof hot / sizeof hot[0]; i++) {
+        sqlite3_stmt *s = store_query(f.e->st, hot[i], NOVALS);
+        CHECK(s != NULL);
+        int ephemeral = 0;
+        while (s && store_step(f.e->st, s) == 1)
+            ephemeral += strcmp(store_text(s, 1), "OpenEphemeral") == 0;
+        store_done(s);
+        CHECK_INT(ephemeral, 0);
+    }
+    CHECK(store_exec(f.e->st, "INSERT INTO ledger(community_id, member_id, kind, amount, reason, at)"
+                              " VALUES (1, 1, 'bogus', 1, 'x', 0)", NOVALS) != 0);
+    CHECK(store_exec(f.e->st, "INSERT INTO period_tallies(community_id, span, period, member_id)"
+                              " VALUES (1, 3, 0, 1)", NOVALS) != 0);
+    fx_say(&f, "g", "a", T0, "/me"); /* a member and a community */
+    const char *once = "INSERT OR IGNORE INTO ledger(community_id, member_id, kind, amount, reason, ref, at)"
+                       " VALUES (1, 1, 'points', 5, 'task', 't1', 0)";
+    CHECK_INT(store_exec(f.e->st, once, NOVALS), 0);
+    CHECK_INT(store_exec(f.e->st, once, NOVALS), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger WHERE ref = 't1'"), 1); /* once, as before */
+    const char *grant = "INSERT OR IGNORE INTO ledger(community_id, member_id, kind, amount, reason, ref, at)"
+                        " VALUES (1, 1, 'points', 5, 'grant', 'g1', 0)";
+    CHECK_INT(store_exec(f.e->st, grant, NOVALS), 0);
+    CHECK_INT(store_exec(f.e->st, grant, NOVALS), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM ledger WHERE ref = 'g1'"), 2); /* grants repeat */
+    sqlite3_stmt *ic = store_query(f.e->st, "PRAGMA integrity_check", NOVALS);
+    CHECK(ic && store_step(f.e->st, ic) == 1);
+    CHECK_STR(store_text(ic, 0), "ok");
+    store_done(ic);
+    fx_close(&f);
+}
+
 TEST(outbox_retry_once_then_fail_and_chat_gone)
 {
     struct fx f;
@@ -613,7 +661,8 @@ TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(a_bad_event_is_skipped_and_kept_for_inspection),
           T(read_only_database_refuses_the_batch_and_keeps_the_cursor),
           T(migrations_run_once_and_refuse_a_newer_schema), T(outbox_retry_once_then_fail_and_chat_gone),
-          T(bulk_row_being_sent_goes_at_most_once), T(sent_reply_with_ref_is_remembered_for_edits),
+          T(hot_writes_build_no_temporary_btree), T(bulk_row_being_sent_goes_at_most_once),
+          T(sent_reply_with_ref_is_remembered_for_edits),
           T(group_migration_keeps_the_streak),
           T(button_press_is_answered_once), T(flooding_member_gets_one_notice_others_unaffected),
           T(a_batch_applied_again_counts_each_command_once),
