@@ -59,14 +59,16 @@ int checkin_stats(struct engine *e, int64_t member_id, int64_t today, struct che
     return rc < 0 ? rc : KB_OK;
 }
 
-/* The member's latest check-in of all (day -1: none). */
-static int checkin_last(struct engine *e, int64_t member_id, int64_t *last_day, int64_t *streak)
+/* The member's latest check-in on or before day `until` (-1: none). */
+static int latest_until(struct engine *e, int64_t member_id, int64_t until, int64_t *last_day,
+                        int64_t *streak)
 {
     *last_day = -1;
     *streak = 0;
     sqlite3_stmt *s = store_query(e->st,
-                                  "SELECT day, streak FROM checkins WHERE member_id = ? ORDER BY day DESC LIMIT 1",
-                                  VALS(SI(member_id)));
+                                  "SELECT day, streak FROM checkins WHERE member_id = ? AND day <= ?"
+                                  " ORDER BY day DESC LIMIT 1",
+                                  VALS(SI(member_id), SI(until)));
     if (!s)
         return store_failure(e->st);
     int rc = store_step(e->st, s);
@@ -84,7 +86,7 @@ int checkin_latest(struct engine *e, int64_t member_id, int64_t day, int64_t *la
        this day comes before it (a replay of an older message) */
     int known = standing_memo_last_checkin(e, member_id, last_day, streak);
     if (known == 0) {
-        int rc = checkin_last(e, member_id, last_day, streak);
+        int rc = latest_until(e, member_id, INT64_MAX, last_day, streak);
         if (rc)
             return rc;
         standing_memo_checkin(e, member_id, *last_day, *streak, 1);
@@ -92,21 +94,7 @@ int checkin_latest(struct engine *e, int64_t member_id, int64_t day, int64_t *la
     }
     if (known == 1 && *last_day <= day)
         return KB_OK;
-    *last_day = -1;
-    *streak = 0;
-    sqlite3_stmt *s = store_query(e->st,
-                                  "SELECT day, streak FROM checkins WHERE member_id = ? AND day <= ?"
-                                  " ORDER BY day DESC LIMIT 1",
-                                  VALS(SI(member_id), SI(day)));
-    if (!s)
-        return store_failure(e->st);
-    int rc = store_step(e->st, s);
-    if (rc == 1) {
-        *last_day = store_int(s, 0);
-        *streak = store_int(s, 1);
-    }
-    store_done(s);
-    return rc < 0 ? rc : KB_OK;
+    return latest_until(e, member_id, day, last_day, streak);
 }
 
 static int cmd_checkin(struct cmd_ctx *c)
