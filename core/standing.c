@@ -111,7 +111,7 @@ static int fits16(int64_t v)
 static void memo_put(struct engine *e, const char *key, const struct standing_memo *m)
 {
     struct memo_packed p;
-    memset(&p, 0, sizeof p); /* the padding too: the entry is compared and copied whole */
+    memset(&p, 0, sizeof p); /* the padding too: the entry is copied whole */
     p.points = m->facts.points;
     p.checkin_days = (int32_t)m->facts.checkin_days;
     p.level = (int16_t)m->level;
@@ -207,10 +207,8 @@ void standing_memo_new_member(struct engine *e, int64_t member_id)
 
 int standing_memo_last_checkin(struct engine *e, int64_t member_id, int64_t *day, int64_t *streak)
 {
-    char key[24];
-    memo_key(key, sizeof key, member_id);
     struct standing_memo m;
-    if (!memo_cached(e, key, &m))
+    if (!standing_memo_peek(e, member_id, &m))
         return -1;
     if (m.last_day == STANDING_DAY_UNKNOWN)
         return 0;
