@@ -14,8 +14,8 @@
 #define WINDOW_MAX 64
 #define DONE_BATCH 128         /* outcomes recorded together (one commit, one sync) */
 #define DONE_DELAY_MS 5        /* at most this long after the first of them: a crash in
-                                  between sends them again (tg_summary.sh's kill -9 caught
-                                  a summary twice with 20 ms) */
+                                  between sends those replies again (bulk messages are
+                                  marked before they go and never are: mark_sending) */
 #define MERGE_HEADROOM 296     /* a merged text stays this far under the adapter's
                                   max_text (3800 of Telegram's 4096): never split */
 #define GLOBAL_MARGIN_MS 100   /* the overall limit is kept over a slightly longer second:
@@ -480,10 +480,8 @@ static void pump(uv_timer_t *t)
                     note_send(s, c, now, bulk);
                 c->busy = 1;
                 s->in_flight++;
-                if (bulk && s->lim.bulk_at_most_once && !mark_sending(s, job)) {
-                    struct kb_send_result res = {.outcome = KB_SEND_RETRY};
-                    send_done(job, &res);
-                } else if (s->a->ops->send(s->a, &merged, send_done, job) < 0) {
+                if ((bulk && s->lim.bulk_at_most_once && !mark_sending(s, job)) ||
+                    s->a->ops->send(s->a, &merged, send_done, job) < 0) {
                     struct kb_send_result res = {.outcome = KB_SEND_RETRY};
                     send_done(job, &res);
                 }
