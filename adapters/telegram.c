@@ -118,6 +118,8 @@ struct tg {
     struct adapter base;
     const struct adapter_services *svc;
     char *token, *api_base;
+    char *method_url;          /* "<api_base>/bot<token>/", built once */
+    size_t method_url_len;
     int poll_timeout_s, admin_cache_s, admins_are_operators;
     long request_ms, conflict_ms, backoff_max_ms;
     int started, stopped, fatal;
@@ -236,11 +238,13 @@ static int start_req(struct tg *tg, const char *method, char *body, long timeout
                      kb_http_done_fn done, struct tg_req *q)
 {
     int rc = KB_ENOMEM;
-    size_t ul = strlen(tg->api_base) + strlen(tg->token) + strlen(method) + 8;
-    char *url = malloc(ul);
+    char stack[512];
+    size_t ml = strlen(method), ul = tg->method_url_len + ml + 1;
+    char *url = ul <= sizeof stack ? stack : malloc(ul);
     if (!body || !url)
         goto out;
-    snprintf(url, ul, "%s/bot%s/%s", tg->api_base, tg->token, method);
+    memcpy(url, tg->method_url, tg->method_url_len);
+    memcpy(url + tg->method_url_len, method, ml + 1);
     struct kb_http_request req = {
         .method = "POST",
         .url = url,
@@ -258,7 +262,8 @@ static int start_req(struct tg *tg, const char *method, char *body, long timeout
     else
         rc = 0;
 out:
-    free(url);
+    if (url != stack)
+        free(url);
     free(body);
     return rc;
 }
@@ -1271,6 +1276,7 @@ static void tg_destroy(struct adapter *a)
     free(tg->admins);
     free(tg->token);
     free(tg->api_base);
+    free(tg->method_url);
     free(tg->webhook_url);
     free(tg->webhook_path);
     free(tg->http_listen);
@@ -1416,12 +1422,16 @@ int tg_adapter_new(const struct tg_options *o, const struct adapter_services *sv
         bl--;
     tg->token = strdup(o->token);
     tg->api_base = strndup(base, bl);
-    if (!tg->token || !tg->api_base) {
+    tg->method_url_len = bl + strlen(o->token) + 5;
+    tg->method_url = malloc(tg->method_url_len + 1);
+    if (!tg->token || !tg->api_base || !tg->method_url) {
         free(tg->token);
         free(tg->api_base);
+        free(tg->method_url);
         free(tg);
         return KB_ENOMEM;
     }
+    snprintf(tg->method_url, tg->method_url_len + 1, "%s/bot%s/", tg->api_base, tg->token);
     tg->svc = svc;
     tg->base.priv = tg;
     tg->webhook = o->mode && strcmp(o->mode, "webhook") == 0;

@@ -797,6 +797,236 @@ int tg_parse_admins(const cJSON *result, int64_t **ids, size_t *n)
  *                                the only judge of the token)
  *   200 with a body we cannot read -> RETRY_ONCE (it probably went)
  */
+/* ---- the usual answer to a send, read without building a tree ---------- */
+
+/* A strict JSON reader (RFC 8259) that only checks.  Everything it accepts
+   cJSON parses to the same values, so it may stand in for cJSON where the
+   answer is the usual one; what it refuses (or does not handle: escaped
+   keys, surrogate escapes, long numbers, deep nesting) goes to cJSON. */
+#define STRICT_DEPTH 32
+
+static const char *strict_value(const char *p, const char *end, int depth);
+
+static const char *strict_string(const char *p, const char *end, int *escaped)
+{
+    if (p >= end || *p != '"')
+        return NULL;
+    for (p++; p < end; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"')
+            return p + 1;
+        if (ch < 0x20)
+            return NULL;
+        if (ch != '\\')
+            continue;
+        *escaped = 1;
+        if (++p >= end)
+            return NULL;
+        if (*p == 'u') {
+            unsigned v = 0;
+            for (int i = 1; i <= 4; i++) {
+                if (p + i >= end || !strchr("0123456789abcdefABCDEF", p[i]) || !p[i])
+                    return NULL;
+                char c = p[i];
+                v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+            }
+            if (v >= 0xD800 && v <= 0xDFFF)
+                return NULL; /* pairs are cJSON's to judge */
+            p += 4;
+        } else if (!*p || !strchr("\"\\/bfnrt", *p)) {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static const char *strict_number(const char *p, const char *end)
+{
+    const char *start = p;
+    if (p < end && *p == '-')
+        p++;
+    if (p >= end || *p < '0' || *p > '9')
+        return NULL;
+    if (*p == '0')
+        p++;
+    else
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    if (p < end && *p == '.') {
+        const char *d = ++p;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+        if (p == d)
+            return NULL;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        const char *d = p;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+        if (p == d)
+            return NULL;
+    }
+    return p - start < 60 ? p : NULL; /* cJSON reads at most 63 characters */
+}
+
+static const char *strict_literal(const char *p, const char *end, const char *lit)
+{
+    size_t n = strlen(lit);
+    return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
+}
+
+/* After a member or an element: just past the closing bracket (*done set)
+   or past the comma, or NULL when neither follows. */
+static const char *strict_after_item(const char *p, const char *end, char close, int *done)
+{
+    p = skip_ws(p, end);
+    *done = p < end && *p == close;
+    if (*done)
+        return p + 1;
+    return p < end && *p == ',' ? skip_ws(p + 1, end) : NULL;
+}
+
+/* Members of the object at p ('{'); each key/value goes to visit (may be
+   NULL) when no key is escaped. */
+typedef void (*strict_visit_fn)(void *ud, const struct tg_span *key, const char *val,
+                                const char *val_end);
+
+static const char *strict_object(const char *p, const char *end, int depth,
+                                 strict_visit_fn visit, void *ud, int *escaped_key)
+{
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}')
+        return p + 1;
+    for (;;) {
+        int esc = 0;
+        const char *k_end = strict_string(p, end, &esc);
+        if (!k_end)
+            return NULL;
+        if (esc)
+            *escaped_key = 1;
+        struct tg_span key = {p + 1, (size_t)(k_end - p - 2)};
+        p = skip_ws(k_end, end);
+        if (p >= end || *p != ':')
+            return NULL;
+        const char *v = skip_ws(p + 1, end);
+        const char *v_end = strict_value(v, end, depth + 1);
+        if (!v_end)
+            return NULL;
+        if (visit && !esc)
+            visit(ud, &key, v, v_end);
+        int done;
+        if (!(p = strict_after_item(v_end, end, '}', &done)) || done)
+            return p;
+    }
+}
+
+static const char *strict_value(const char *p, const char *end, int depth)
+{
+    if (p >= end || depth > STRICT_DEPTH)
+        return NULL;
+    int ignored = 0;
+    switch (*p) {
+    case '"':
+        return strict_string(p, end, &ignored);
+    case '{':
+        return strict_object(p, end, depth, NULL, NULL, &ignored);
+    case '[':
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == ']')
+            return p + 1;
+        for (;;) {
+            int done;
+            if (!(p = strict_value(p, end, depth + 1)) ||
+                !(p = strict_after_item(p, end, ']', &done)) || done)
+                return p;
+        }
+    case 't':
+        return strict_literal(p, end, "true");
+    case 'f':
+        return strict_literal(p, end, "false");
+    case 'n':
+        return strict_literal(p, end, "null");
+    default:
+        return strict_number(p, end);
+    }
+}
+
+/* The first "ok", "result" and "description" of the envelope, and the
+   first "message_id" of its result, as cJSON_GetObjectItemCaseSensitive
+   would find them. */
+struct send_answer {
+    struct tg_span ok, result, description, message_id;
+    int escaped_key;
+};
+
+static void take_first(struct tg_span *slot, const char *v, const char *v_end)
+{
+    if (!slot->p)
+        *slot = (struct tg_span){v, (size_t)(v_end - v)};
+}
+
+static void visit_result(void *ud, const struct tg_span *key, const char *v, const char *v_end)
+{
+    struct send_answer *a = ud;
+    if (span_is(key, "message_id"))
+        take_first(&a->message_id, v, v_end);
+}
+
+static void visit_envelope(void *ud, const struct tg_span *key, const char *v, const char *v_end)
+{
+    struct send_answer *a = ud;
+    if (span_is(key, "ok"))
+        take_first(&a->ok, v, v_end);
+    else if (span_is(key, "result"))
+        take_first(&a->result, v, v_end);
+    else if (span_is(key, "description"))
+        take_first(&a->description, v, v_end);
+}
+
+/* A 200 {"ok":true,"result":{..."message_id":<integer>...}} answer without
+   a description: 1 with the id (or "" when there is none) in message_id;
+   0 when the answer is anything else (cJSON then reads it). */
+static int usual_send_answer(const char *body, size_t len, char *message_id, size_t cap)
+{
+    struct send_answer a;
+    memset(&a, 0, sizeof a);
+    const char *end = body + len, *p = skip_ws(body, end);
+    if (p >= end || *p != '{')
+        return 0;
+    p = strict_object(p, end, 0, visit_envelope, &a, &a.escaped_key);
+    if (!p || skip_ws(p, end) != end || a.escaped_key || a.description.p ||
+        !span_is(&a.ok, "true"))
+        return 0;
+    message_id[0] = '\0';
+    if (!a.result.p || a.result.p[0] != '{')
+        return 1; /* answerCallbackQuery's "result":true: no message */
+    if (!strict_object(a.result.p, a.result.p + a.result.len, 1, visit_result, &a,
+                       &a.escaped_key) ||
+        a.escaped_key)
+        return 0;
+    if (!a.message_id.p)
+        return 1;
+    /* an exact integer within 2^53, as tg_read_id accepts it */
+    const struct tg_span *m = &a.message_id;
+    size_t digits = m->len - (m->p[0] == '-');
+    if (digits == 0 || digits > 15 || m->len >= cap)
+        return 0;
+    for (size_t i = m->p[0] == '-'; i < m->len; i++)
+        if (m->p[i] < '0' || m->p[i] > '9')
+            return 0;
+    int64_t v;
+    char tmp[24];
+    memcpy(tmp, m->p, m->len);
+    tmp[m->len] = '\0';
+    if (tg_parse_id_str(tmp, &v) != 0)
+        return 0;
+    snprintf(message_id, cap, "%" PRId64, v);
+    return 1;
+}
+
 void tg_classify_send(const struct kb_http_response *resp, enum tg_method m,
                       struct tg_send_class *out)
 {
@@ -813,6 +1043,11 @@ void tg_classify_send(const struct kb_http_response *resp, enum tg_method m,
         return;
     }
     out->http_status = resp->status;
+    if (resp->status == 200 && resp->body &&
+        usual_send_answer(resp->body, resp->body_len, out->message_id, sizeof out->message_id)) {
+        out->outcome = KB_SEND_OK;
+        return;
+    }
     struct tg_envelope env;
     int prc = tg_envelope_parse(resp->body, resp->body_len, &env);
     if (prc == 0)
@@ -937,23 +1172,122 @@ static int add_markup(cJSON *o, const char *buttons)
     return 1;
 }
 
+/* JSON written straight into one buffer where a cJSON tree costs a dozen
+   allocations per message (sendMessage is the hot path); the text is byte
+   for byte what cJSON_PrintUnformatted prints for the same object. */
+struct jw {
+    char *s;
+    size_t len, cap;
+    int oom;
+};
+
+static void jw_put(struct jw *w, const char *p, size_t n)
+{
+    if (w->oom)
+        return;
+    if (w->len + n + 1 > w->cap) {
+        size_t cap = w->cap ? w->cap : 256;
+        while (cap < w->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(w->s, cap);
+        if (!grown) {
+            w->oom = 1;
+            return;
+        }
+        w->s = grown;
+        w->cap = cap;
+    }
+    memcpy(w->s + w->len, p, n);
+    w->len += n;
+    w->s[w->len] = '\0';
+}
+
+static void jw_lit(struct jw *w, const char *lit)
+{
+    jw_put(w, lit, strlen(lit));
+}
+
+/* A quoted string, escaped as cJSON escapes (other bytes go as they are). */
+static void jw_str(struct jw *w, const char *s)
+{
+    jw_put(w, "\"", 1);
+    const char *run = s;
+    for (const char *p = s;; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch >= 32 && ch != '"' && ch != '\\')
+            continue;
+        jw_put(w, run, (size_t)(p - run));
+        if (!ch)
+            break;
+        char esc[8];
+        switch (ch) {
+        case '"': jw_lit(w, "\\\""); break;
+        case '\\': jw_lit(w, "\\\\"); break;
+        case '\b': jw_lit(w, "\\b"); break;
+        case '\f': jw_lit(w, "\\f"); break;
+        case '\n': jw_lit(w, "\\n"); break;
+        case '\r': jw_lit(w, "\\r"); break;
+        case '\t': jw_lit(w, "\\t"); break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04x", ch);
+            jw_lit(w, esc);
+        }
+        run = p + 1;
+    }
+    jw_put(w, "\"", 1);
+}
+
+/* "name": then an id as add_id writes it (a raw integer when s is one). */
+static void jw_id(struct jw *w, const char *name, const char *s)
+{
+    jw_str(w, name);
+    jw_put(w, ":", 1);
+    int64_t v;
+    if (tg_parse_id_str(s, &v) == 0) {
+        char buf[24];
+        snprintf(buf, sizeof buf, "%" PRId64, v);
+        jw_lit(w, buf);
+    } else {
+        jw_str(w, s ? s : "");
+    }
+}
+
 char *tg_encode_send_dup(const struct kb_reply *r, const char *text,
                          int with_buttons)
 {
-    cJSON *o = cJSON_CreateObject();
-    int ok = o && add_id(o, "chat_id", r->chat_id) == 0 &&
-             cJSON_AddStringToObject(o, "text", text ? text : "") &&
-             cJSON_AddStringToObject(o, "parse_mode", "HTML");
-    if (ok && r->thread_id && *r->thread_id)
-        ok = add_id(o, "message_thread_id", r->thread_id) == 0;
-    if (ok && r->reply_to && *r->reply_to) {
-        cJSON *rp = cJSON_AddObjectToObject(o, "reply_parameters");
-        ok = rp && add_id(rp, "message_id", r->reply_to) == 0 &&
-             cJSON_AddTrueToObject(rp, "allow_sending_without_reply");
+    struct jw w = {0};
+    jw_lit(&w, "{");
+    jw_id(&w, "chat_id", r->chat_id);
+    jw_lit(&w, ",\"text\":");
+    jw_str(&w, text ? text : "");
+    jw_lit(&w, ",\"parse_mode\":\"HTML\"");
+    if (r->thread_id && *r->thread_id) {
+        jw_lit(&w, ",");
+        jw_id(&w, "message_thread_id", r->thread_id);
     }
-    if (ok && with_buttons)
-        ok = add_markup(o, r->buttons);
-    return finish(o, ok);
+    if (r->reply_to && *r->reply_to) {
+        jw_lit(&w, ",\"reply_parameters\":{");
+        jw_id(&w, "message_id", r->reply_to);
+        jw_lit(&w, ",\"allow_sending_without_reply\":true}");
+    }
+    cJSON *markup = with_buttons ? tg_buttons_markup(r->buttons) : NULL;
+    if (markup) {
+        char *m = cJSON_PrintUnformatted(markup);
+        cJSON_Delete(markup);
+        if (m) {
+            jw_lit(&w, ",\"reply_markup\":");
+            jw_lit(&w, m);
+        } else {
+            w.oom = 1;
+        }
+        free(m);
+    }
+    jw_lit(&w, "}");
+    if (w.oom) {
+        free(w.s);
+        return NULL;
+    }
+    return w.s;
 }
 
 char *tg_encode_edit_dup(const struct kb_reply *r, const char *text)

@@ -8,12 +8,21 @@
  *     curl_multi_assign and freed only in its uv_close callback;
  *   - per transfer a struct http_xfer, stored with CURLOPT_PRIVATE;
  *   - after every curl_multi_socket_action, drain curl_multi_info_read.
+ * Per request CPU (see docs/PERFORMANCE.md): a transfer that succeeded
+ * goes back to a small pool with its easy handle, header list and buffers,
+ * and the next request re-sets only the options that differ; a failed or
+ * cancelled one is discarded.  URLs are parsed once into a CURLU kept in a
+ * small cache (curl otherwise parses and re-prints the URL per transfer).
+ * curl forgets a kept-alive socket between transfers (CURL_POLL_REMOVE);
+ * its poll handle is kept, still polling for input, until curl closes the
+ * socket (CURLOPT_CLOSESOCKETFUNCTION), and the next transfer on that fd
+ * takes it over instead of initialising and starting a new one.
  * Note: libcurl resends a request by itself, once, when a reused keep-alive
  * connection dies before any byte of the answer arrived; callers that
  * budget retries of non-idempotent sends should count that possibility.
  * curl is never re-entered from its own callbacks: the timer callback only
- * arms the uv timer (0 ms becomes 1 ms) and the socket callback only
- * starts/stops polls.
+ * arms the uv timer (0 ms runs right after the current loop callback)
+ * and the socket callback only starts/stops polls.
  */
 #include "http.h"
 
@@ -21,12 +30,28 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
 #define HTTP_DEFAULT_CONNECT_MS 10000L
 #define HTTP_DEFAULT_TIMEOUT_MS 60000L
 #define HTTP_DEFAULT_MAX_RESPONSE ((size_t)8 << 20)
+#define HTTP_POOL_PER_CONNECTION 4   /* pooled transfers per allowed connection */
+#define HTTP_URL_CACHE 8              /* parsed URLs kept (one per API method) */
+#define HTTP_IDLE_SOCKS 32            /* stopped poll handles kept for reuse */
+#define HTTP_KEEP_BUF ((size_t)16 << 10) /* larger buffers are not pooled */
+#define HTTP_LOG_NAME 64
+
+enum http_verb { VERB_NONE = 0, VERB_GET, VERB_POST, VERB_PUT };
+
+/* A URL parsed once; refs counts transfers in flight that use it. */
+struct http_url {
+    char *url;                 /* may hold a token: wiped when dropped */
+    CURLU *uh;
+    unsigned refs;
+    uint64_t used;             /* for least-recently-used replacement */
+};
 
 struct http_sock;
 struct http_xfer;
@@ -41,11 +66,19 @@ struct http_client {
     size_t in_flight;
     struct http_xfer *xfers;   /* in-flight transfers (doubly linked) */
     struct http_sock *socks;   /* sockets being polled (doubly linked) */
+    struct http_sock *idle_socks; /* stopped, kept by fd for the next transfer */
+    size_t n_idle_socks;
+    struct http_xfer *pool;    /* finished transfers kept for reuse */
+    size_t n_pool, pool_cap;
+    struct http_url urls[HTTP_URL_CACHE];
+    uint64_t url_clock;
 };
 
 struct http_sock {
     uv_poll_t poll;
     curl_socket_t fd;
+    int events;                /* what poll is started with (0: stopped) */
+    int idle;                  /* kept for curl's cached connection */
     struct http_client *client;
     struct http_sock *prev, *next;
 };
@@ -54,10 +87,20 @@ struct http_xfer {
     struct http_client *client;
     CURL *easy;
     struct curl_slist *headers;
-    char *log_name;
+    char log_name[HTTP_LOG_NAME];
     char *buf;
     size_t len, cap, max;
+    char *body;                /* the request body (CURLOPT_POSTFIELDS) */
+    size_t body_cap;
     int too_large;
+    /* what the easy handle was last given, so a reused one is told only
+       what changed */
+    char *url_set;             /* may hold a token: wiped when dropped */
+    CURLU *uh_set;
+    struct http_url *url;      /* the cache entry this transfer holds */
+    enum http_verb verb;
+    long connect_ms, timeout_ms;
+    size_t max_set;
     uint64_t started_ms;
     kb_http_done_fn done;
     void *ud;
@@ -91,18 +134,6 @@ static void xfer_unlink(struct http_client *c, struct http_xfer *x)
     c->in_flight--;
 }
 
-static void xfer_free(struct http_xfer *x)
-{
-    if (!x)
-        return;
-    if (x->easy)
-        curl_easy_cleanup(x->easy);
-    curl_slist_free_all(x->headers);
-    free(x->log_name);
-    free(x->buf);
-    free(x);
-}
-
 static char *dup_str(const char *s)
 {
     size_t n = strlen(s);
@@ -112,8 +143,70 @@ static char *dup_str(const char *s)
     return d;
 }
 
+static void wipe_free(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
+
+/* Free a header list whose lines may hold a credential. */
+static void headers_free(struct curl_slist *h)
+{
+    for (struct curl_slist *l = h; l; l = l->next)
+        memset(l->data, 0, strlen(l->data));
+    curl_slist_free_all(h);
+}
+
+static void url_release(struct http_xfer *x)
+{
+    if (x->url)
+        x->url->refs--;
+    x->url = NULL;
+}
+
+static void xfer_free(struct http_xfer *x)
+{
+    if (!x)
+        return;
+    url_release(x);
+    if (x->easy)
+        curl_easy_cleanup(x->easy);
+    headers_free(x->headers);
+    wipe_free(x->url_set);
+    free(x->buf);
+    free(x->body);
+    free(x);
+}
+
+/* Keep a transfer that succeeded for the next request (its easy handle,
+   headers and buffers), or free it when the pool is full. */
+static void xfer_recycle(struct http_client *c, struct http_xfer *x)
+{
+    url_release(x);
+    if (c->shutting_down || c->n_pool >= c->pool_cap || !x->easy) {
+        xfer_free(x);
+        return;
+    }
+    if (x->cap > HTTP_KEEP_BUF) {
+        free(x->buf);
+        x->buf = NULL;
+        x->cap = 0;
+    }
+    if (x->body_cap > HTTP_KEEP_BUF) {
+        free(x->body);
+        x->body = NULL;
+        x->body_cap = 0;
+    }
+    x->len = 0;
+    x->next = c->pool;
+    c->pool = x;
+    c->n_pool++;
+}
+
 /* Deliver a result for a transfer that is no longer in the multi, then
-   free it.  The body is borrowed by done() only. */
+   recycle (success) or free it.  The body is borrowed by done() only. */
 static void xfer_finish(struct http_xfer *x, enum kb_http_outcome outcome, long status,
                         const char *error)
 {
@@ -124,7 +217,8 @@ static void xfer_finish(struct http_xfer *x, enum kb_http_outcome outcome, long 
     resp.body = x->buf ? x->buf : "";
     resp.body_len = x->len;
     resp.error = error;
-    uint64_t ms = uv_now(x->client->loop) - x->started_ms;
+    struct http_client *c = x->client;
+    uint64_t ms = uv_now(c->loop) - x->started_ms;
     if (outcome == KB_HTTP_DONE)
         log_debug("http", "%s %ld (%zu bytes, %llu ms)", x->log_name, status, x->len,
                   (unsigned long long)ms);
@@ -136,13 +230,13 @@ static void xfer_finish(struct http_xfer *x, enum kb_http_outcome outcome, long 
                   error ? ": " : "", error ? error : "", (unsigned long long)ms);
     kb_http_done_fn done = x->done;
     void *ud = x->ud;
-    /* the body must survive the callback, the easy handle need not */
-    if (x->easy) {
+    /* a handle that failed or was cancelled is not trusted again */
+    if (outcome != KB_HTTP_DONE && x->easy) {
         curl_easy_cleanup(x->easy);
         x->easy = NULL;
     }
     done(ud, &resp);
-    xfer_free(x);
+    xfer_recycle(c, x);
 }
 
 /* Errors that mean the request never left this host. */
@@ -233,9 +327,17 @@ static void on_poll(uv_poll_t *h, int status, int events)
 {
     struct http_sock *s = h->data;
     struct http_client *c = s->client;
+    if (s->idle) {
+        /* the server closed or wrote to an idle connection: curl finds out
+           when it next checks the connection; stop the wake-ups */
+        uv_poll_stop(&s->poll);
+        s->events = 0;
+        return;
+    }
     int flags = 0;
     if (status < 0) {
         flags = CURL_CSELECT_ERR;
+        s->events = 0; /* libuv stopped the poll: a later start must happen */
     } else {
         if (events & UV_READABLE)
             flags |= CURL_CSELECT_IN;
@@ -263,27 +365,104 @@ static void on_sock_closed(uv_handle_t *h)
     free(h->data);
 }
 
-static void sock_close(struct http_client *c, struct http_sock *s)
+static void sock_unlink(struct http_sock **list, struct http_sock *s)
 {
     if (s->prev)
         s->prev->next = s->next;
     else
-        c->socks = s->next;
+        *list = s->next;
     if (s->next)
         s->next->prev = s->prev;
     s->prev = s->next = NULL;
+}
+
+static void sock_push(struct http_sock **list, struct http_sock *s)
+{
+    s->prev = NULL;
+    s->next = *list;
+    if (*list)
+        (*list)->prev = s;
+    *list = s;
+}
+
+static void sock_close(struct http_sock *s)
+{
     uv_poll_stop(&s->poll);
     uv_close((uv_handle_t *)&s->poll, on_sock_closed);
+}
+
+/* curl is done with fd for now.  When fd is the socket of the connection
+   the transfer left in curl's cache, keep the handle for the next transfer
+   on it, still polling for input (starting and stopping a poll costs two
+   epoll_ctl calls; on_close_socket closes the handle when curl closes the
+   socket); any other socket's handle is closed now. */
+static void sock_remove(struct http_client *c, CURL *easy, struct http_sock *s)
+{
+    sock_unlink(&c->socks, s);
+    curl_socket_t kept = CURL_SOCKET_BAD;
+    if (easy && !c->shutting_down && c->n_idle_socks < HTTP_IDLE_SOCKS)
+        curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &kept);
+    if (kept != s->fd) {
+        sock_close(s);
+        return;
+    }
+    if (s->events & UV_WRITABLE) {
+        /* an idle socket is writable all the time */
+        s->events = uv_poll_start(&s->poll, UV_READABLE, on_poll) == 0 ? UV_READABLE : 0;
+        if (!s->events)
+            uv_poll_stop(&s->poll);
+    }
+    s->idle = 1;
+    sock_push(&c->idle_socks, s);
+    c->n_idle_socks++;
+}
+
+/* curl closes a connection's socket: a handle kept for it goes first (its
+   close must not meet the fd number reused by another descriptor). */
+static int on_close_socket(void *clientp, curl_socket_t fd)
+{
+    struct http_client *c = clientp;
+    for (struct http_sock *s = c->idle_socks; s; s = s->next)
+        if (s->fd == fd) {
+            sock_unlink(&c->idle_socks, s);
+            c->n_idle_socks--;
+            sock_close(s);
+            break;
+        }
+    return close(fd);
+}
+
+/* A poll handle for fd: the one kept for it, or a new one. */
+static struct http_sock *sock_for(struct http_client *c, curl_socket_t fd)
+{
+    struct http_sock *s;
+    for (s = c->idle_socks; s; s = s->next)
+        if (s->fd == fd) {
+            sock_unlink(&c->idle_socks, s);
+            c->n_idle_socks--;
+            s->idle = 0;
+            return s;
+        }
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->fd = fd;
+    s->client = c;
+    if (uv_poll_init_socket(c->loop, &s->poll, fd) != 0) {
+        free(s);
+        return NULL;
+    }
+    s->poll.data = s;
+    return s;
 }
 
 static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
 {
     struct http_client *c = userp;
     struct http_sock *s = socketp;
-    (void)easy;
     if (action == CURL_POLL_REMOVE) {
         if (s) {
-            sock_close(c, s);
+            sock_remove(c, easy, s);
             if (!c->shutting_down)
                 curl_multi_assign(c->multi, fd, NULL);
         }
@@ -292,20 +471,10 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
     if (c->shutting_down)
         return 0;
     if (!s) {
-        s = calloc(1, sizeof *s);
+        s = sock_for(c, fd);
         if (!s)
             return -1;
-        s->fd = fd;
-        s->client = c;
-        if (uv_poll_init_socket(c->loop, &s->poll, fd) != 0) {
-            free(s);
-            return -1;
-        }
-        s->poll.data = s;
-        s->next = c->socks;
-        if (c->socks)
-            c->socks->prev = s;
-        c->socks = s;
+        sock_push(&c->socks, s);
         curl_multi_assign(c->multi, fd, s);
     }
     int ev = 0;
@@ -313,8 +482,14 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
         ev |= UV_READABLE;
     if (action & CURL_POLL_OUT)
         ev |= UV_WRITABLE;
-    if (uv_poll_start(&s->poll, ev, on_poll) != 0)
+    if (ev == s->events)
+        return 0; /* a kept handle often polls for just this already */
+    s->events = 0;
+    if (ev == 0)
+        uv_poll_stop(&s->poll);
+    else if (uv_poll_start(&s->poll, ev, on_poll) != 0)
         return -1;
+    s->events = ev;
     return 0;
 }
 
@@ -402,6 +577,15 @@ void http_client_set_max_connections(struct http_client *c, long n)
     /* beyond the cap, transfers wait in curl's queue for a free connection */
     curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
     curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, n);
+    /* transfers beyond the connection cap wait in curl's queue (the outbox
+       sends to many chats at once): keep handles for a few times the cap */
+    c->pool_cap = n > 0 ? HTTP_POOL_PER_CONNECTION * (size_t)n + 1 : 1;
+    while (c->n_pool > c->pool_cap) {
+        struct http_xfer *x = c->pool;
+        c->pool = x->next;
+        c->n_pool--;
+        xfer_free(x);
+    }
 }
 
 #define SETOPT(easy, opt, val)                                  \
@@ -410,9 +594,37 @@ void http_client_set_max_connections(struct http_client *c, long n)
             bad = 1;                                            \
     } while (0)
 
-/* Append "name: value" to the transfer's headers; the temporary line is
-   wiped (a value may be a credential).  0, or -1 when out of memory. */
-static int add_header(struct http_xfer *x, const char *name, const char *value)
+/* Does the header line equal name + value? */
+static int line_is(const struct curl_slist *l, const char *name, const char *value)
+{
+    size_t nl = strlen(name);
+    return l && strncmp(l->data, name, nl) == 0 && strcmp(l->data + nl, value) == 0;
+}
+
+/* The header list a request needs: "Expect:", then Content-Type and
+   Authorization when given (in that order). */
+static int headers_match(const struct curl_slist *h, const char *content_type,
+                         const char *bearer)
+{
+    if (!h || strcmp(h->data, "Expect:") != 0)
+        return 0;
+    h = h->next;
+    if (content_type) {
+        if (!line_is(h, "Content-Type: ", content_type))
+            return 0;
+        h = h->next;
+    }
+    if (bearer) {
+        if (!line_is(h, "Authorization: Bearer ", bearer))
+            return 0;
+        h = h->next;
+    }
+    return h == NULL;
+}
+
+/* Append "name: value" to *list; the temporary line is wiped (a value may
+   be a credential).  0, or -1 when out of memory. */
+static int add_header(struct curl_slist **list, const char *name, const char *value)
 {
     size_t nl = strlen(name), vl = strlen(value);
     char *line = malloc(nl + vl + 1);
@@ -420,13 +632,196 @@ static int add_header(struct http_xfer *x, const char *name, const char *value)
         return -1;
     memcpy(line, name, nl);
     memcpy(line + nl, value, vl + 1);
-    struct curl_slist *h = curl_slist_append(x->headers, line);
+    struct curl_slist *h = curl_slist_append(*list, line);
     memset(line, 0, nl + vl);
     free(line);
     if (!h)
         return -1;
-    x->headers = h;
+    *list = h;
     return 0;
+}
+
+static struct curl_slist *headers_build(const char *content_type, const char *bearer)
+{
+    struct curl_slist *h = curl_slist_append(NULL, "Expect:");
+    if (h && ((content_type && add_header(&h, "Content-Type: ", content_type)) ||
+              (bearer && add_header(&h, "Authorization: Bearer ", bearer)))) {
+        headers_free(h);
+        h = NULL;
+    }
+    return h;
+}
+
+/* The cached parse of url, taking a reference; NULL when it cannot be
+   cached (every slot busy, or a URL curl refuses: curl then parses it
+   itself and reports the error as before). */
+static struct http_url *url_get(struct http_client *c, const char *url)
+{
+    struct http_url *spare = NULL;
+    for (size_t i = 0; i < HTTP_URL_CACHE; i++) {
+        struct http_url *u = &c->urls[i];
+        if (u->url && strcmp(u->url, url) == 0) {
+            u->refs++;
+            u->used = ++c->url_clock;
+            return u;
+        }
+        if (u->refs == 0 && (!spare || !u->url || (spare->url && u->used < spare->used)))
+            spare = u;
+    }
+    if (!spare)
+        return NULL;
+    /* the flags curl's own parse of CURLOPT_URL uses (url.c) */
+    CURLU *uh = curl_url();
+    char *copy = dup_str(url);
+    if (!uh || !copy ||
+        curl_url_set(uh, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) !=
+            CURLUE_OK) {
+        curl_url_cleanup(uh);
+        wipe_free(copy);
+        return NULL;
+    }
+    curl_url_cleanup(spare->uh);
+    wipe_free(spare->url);
+    spare->url = copy;
+    spare->uh = uh;
+    spare->refs = 1;
+    spare->used = ++c->url_clock;
+    return spare;
+}
+
+#define SETOPT(easy, opt, val)                                  \
+    do {                                                        \
+        if (curl_easy_setopt((easy), (opt), (val)) != CURLE_OK) \
+            bad = 1;                                            \
+    } while (0)
+
+/* A transfer record with an easy handle whose fixed options are set: one
+   from the pool, or a new one.  NULL when out of memory. */
+static struct http_xfer *xfer_get(struct http_client *c)
+{
+    struct http_xfer *x = c->pool;
+    if (x) {
+        c->pool = x->next;
+        c->n_pool--;
+        x->next = NULL;
+        return x;
+    }
+    x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    x->client = c;
+    x->easy = curl_easy_init();
+    if (!x->easy) {
+        free(x);
+        return NULL;
+    }
+    int bad = 0;
+    CURL *e = x->easy;
+    SETOPT(e, CURLOPT_PRIVATE, (void *)x);
+    SETOPT(e, CURLOPT_ERRORBUFFER, x->errbuf);
+    SETOPT(e, CURLOPT_WRITEFUNCTION, on_write);
+    SETOPT(e, CURLOPT_WRITEDATA, (void *)x);
+    SETOPT(e, CURLOPT_NOSIGNAL, 1L);
+    SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L);
+    SETOPT(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    SETOPT(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    SETOPT(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    SETOPT(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    SETOPT(e, CURLOPT_CLOSESOCKETDATA, (void *)c);
+    if (bad) {
+        xfer_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+/* Copy the request body into the record's own buffer (curl reads it
+   through CURLOPT_POSTFIELDS while the transfer runs). */
+static int body_copy(struct http_xfer *x, const char *body, size_t len)
+{
+    if (len + 1 > x->body_cap) {
+        size_t cap = x->body_cap ? x->body_cap : 1024;
+        while (cap < len + 1)
+            cap *= 2;
+        char *nb = realloc(x->body, cap);
+        if (!nb)
+            return -1;
+        x->body = nb;
+        x->body_cap = cap;
+    }
+    if (len)
+        memcpy(x->body, body, len);
+    x->body[len] = '\0';
+    return 0;
+}
+
+/* Give the easy handle this request's options, only those that differ
+   from what it was last given.  0, KB_EINVAL or KB_ENOMEM. */
+static int xfer_configure(struct http_xfer *x, const struct kb_http_request *req,
+                          enum http_verb verb)
+{
+    int bad = 0;
+    CURL *e = x->easy;
+    if (!x->url_set || strcmp(x->url_set, req->url) != 0) {
+        char *copy = dup_str(req->url);
+        if (!copy)
+            return KB_ENOMEM;
+        wipe_free(x->url_set);
+        x->url_set = copy;
+        SETOPT(e, CURLOPT_URL, req->url);
+    }
+    /* the URL stays set too: curl reports it and resolves against it */
+    x->url = url_get(x->client, req->url);
+    CURLU *uh = x->url ? x->url->uh : NULL;
+    if (uh != x->uh_set) {
+        x->uh_set = uh;
+        SETOPT(e, CURLOPT_CURLU, uh);
+    }
+    if (!headers_match(x->headers, req->content_type, req->bearer)) {
+        struct curl_slist *h = headers_build(req->content_type, req->bearer);
+        if (!h)
+            return KB_ENOMEM;
+        SETOPT(e, CURLOPT_HTTPHEADER, h);
+        headers_free(x->headers);
+        x->headers = h;
+    }
+    long connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : HTTP_DEFAULT_CONNECT_MS;
+    long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
+    if (connect_ms != x->connect_ms) {
+        x->connect_ms = connect_ms;
+        SETOPT(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    }
+    if (timeout_ms != x->timeout_ms) {
+        x->timeout_ms = timeout_ms;
+        SETOPT(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    }
+    if (x->max != x->max_set) {
+        x->max_set = x->max;
+        SETOPT(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max);
+    }
+    if (verb != x->verb) {
+        if (x->verb == VERB_PUT)
+            SETOPT(e, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+        if (verb == VERB_GET)
+            SETOPT(e, CURLOPT_HTTPGET, 1L);
+        else
+            SETOPT(e, CURLOPT_POST, 1L);
+        if (verb == VERB_PUT)
+            SETOPT(e, CURLOPT_CUSTOMREQUEST, "PUT"); /* a body like POST's */
+        x->verb = verb;
+    }
+    if (verb != VERB_GET) {
+        size_t len = req->body ? req->body_len : 0;
+        /* copied: the caller's body may go away after we return */
+        if (body_copy(x, req->body, len))
+            return KB_ENOMEM;
+        SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        SETOPT(e, CURLOPT_POSTFIELDS, x->body);
+    }
+    if (bad)
+        x->verb = VERB_NONE; /* set everything again next time */
+    return bad ? KB_EINVAL : KB_OK;
 }
 
 int http_request_start(struct http_client *c, const struct kb_http_request *req,
@@ -436,81 +831,38 @@ int http_request_start(struct http_client *c, const struct kb_http_request *req,
         return KB_EINVAL;
     if (c->shutting_down)
         return KB_ESHUTDOWN;
-    int post, put = 0;
+    enum http_verb verb;
     if (!req->method || strcmp(req->method, "GET") == 0)
-        post = 0;
+        verb = VERB_GET;
     else if (strcmp(req->method, "POST") == 0)
-        post = 1;
+        verb = VERB_POST;
     else if (strcmp(req->method, "PUT") == 0)
-        post = put = 1; /* a body like POST's, under another verb */
+        verb = VERB_PUT;
     else
         return KB_EINVAL;
 
-    struct http_xfer *x = calloc(1, sizeof *x);
+    struct http_xfer *x = xfer_get(c);
     if (!x)
         return KB_ENOMEM;
-    x->client = c;
     x->done = done;
     x->ud = ud;
+    x->len = 0;
+    x->too_large = 0;
+    x->errbuf[0] = '\0';
     x->max = req->max_response ? req->max_response : HTTP_DEFAULT_MAX_RESPONSE;
     x->started_ms = uv_now(c->loop);
-    x->log_name = dup_str(req->log_name ? req->log_name : "request");
-    x->easy = curl_easy_init();
-    if (!x->log_name || !x->easy)
-        goto nomem;
-
-    struct curl_slist *h = curl_slist_append(NULL, "Expect:");
-    if (!h)
-        goto nomem;
-    x->headers = h;
-    if ((req->content_type && add_header(x, "Content-Type: ", req->content_type)) ||
-        (req->bearer && add_header(x, "Authorization: Bearer ", req->bearer)))
-        goto nomem;
-
-    int bad = 0;
-    CURL *e = x->easy;
-    long connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : HTTP_DEFAULT_CONNECT_MS;
-    long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
-    SETOPT(e, CURLOPT_URL, req->url);
-    SETOPT(e, CURLOPT_PRIVATE, (void *)x);
-    SETOPT(e, CURLOPT_ERRORBUFFER, x->errbuf);
-    SETOPT(e, CURLOPT_WRITEFUNCTION, on_write);
-    SETOPT(e, CURLOPT_WRITEDATA, (void *)x);
-    SETOPT(e, CURLOPT_HTTPHEADER, x->headers);
-    SETOPT(e, CURLOPT_NOSIGNAL, 1L);
-    SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L);
-    SETOPT(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    SETOPT(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    SETOPT(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-    SETOPT(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-    SETOPT(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max);
-    SETOPT(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    if (post) {
-        size_t len = req->body ? req->body_len : 0;
-        SETOPT(e, CURLOPT_POST, 1L);
-        SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-        /* copied: the caller's body may go away after we return */
-        SETOPT(e, CURLOPT_COPYPOSTFIELDS, len ? req->body : "");
-        if (put)
-            SETOPT(e, CURLOPT_CUSTOMREQUEST, "PUT");
-    } else {
-        SETOPT(e, CURLOPT_HTTPGET, 1L);
-    }
-    if (bad) {
+    snprintf(x->log_name, sizeof x->log_name, "%s", req->log_name ? req->log_name : "request");
+    int rc = xfer_configure(x, req, verb);
+    if (rc) {
         xfer_free(x);
-        return KB_EINVAL;
+        return rc;
     }
-    if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
+    if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
         xfer_free(x);
         return KB_ETRANSPORT;
     }
     xfer_link(c, x);
     return KB_OK;
-
-nomem:
-    xfer_free(x);
-    return KB_ENOMEM;
 }
 
 size_t http_in_flight(const struct http_client *c)
@@ -553,10 +905,30 @@ static void on_client_closed(uv_handle_t *h)
 static void client_release(struct http_client *c)
 {
     /* the socket callback runs here for cached connections (REMOVE only) */
+    while (c->pool) {
+        struct http_xfer *x = c->pool;
+        c->pool = x->next;
+        xfer_free(x);
+    }
+    c->n_pool = 0;
     curl_multi_cleanup(c->multi);
     c->multi = NULL;
-    while (c->socks)
-        sock_close(c, c->socks);
+    for (size_t i = 0; i < HTTP_URL_CACHE; i++) {
+        curl_url_cleanup(c->urls[i].uh);
+        wipe_free(c->urls[i].url);
+    }
+    memset(c->urls, 0, sizeof c->urls);
+    while (c->socks) {
+        struct http_sock *s = c->socks;
+        sock_unlink(&c->socks, s);
+        sock_close(s);
+    }
+    while (c->idle_socks) {
+        struct http_sock *s = c->idle_socks;
+        sock_unlink(&c->idle_socks, s);
+        sock_close(s);
+    }
+    c->n_idle_socks = 0;
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, on_client_closed);
 }

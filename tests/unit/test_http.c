@@ -629,6 +629,274 @@ TEST(fake_control_endpoints_over_http)
     env_done(&e);
 }
 
+/* ---- reused easy handles send what fresh ones send --------------------- */
+
+/* A raw HTTP/1.1 server that records each request's bytes and answers
+   200 "ok", keeping the connection open. */
+#define CAPTURE_MAX 8
+struct capture {
+    uv_tcp_t listener;
+    int port, connections, n;
+    char *req[CAPTURE_MAX];
+    int closed;
+};
+
+struct capture_conn {
+    uv_tcp_t tcp;
+    struct capture *cap;
+    char buf[8192];
+    size_t len;
+};
+
+static void capture_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+    struct capture_conn *cc = h->data;
+    (void)hint;
+    b->base = cc->buf + cc->len;
+    b->len = sizeof cc->buf - cc->len - 1;
+}
+
+static void capture_conn_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void capture_written(uv_write_t *w, int status)
+{
+    (void)status;
+    free(w);
+}
+
+static void capture_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+    struct capture_conn *cc = st->data;
+    (void)b;
+    if (n < 0) {
+        uv_close((uv_handle_t *)st, capture_conn_closed);
+        return;
+    }
+    cc->len += (size_t)n;
+    cc->buf[cc->len] = '\0';
+    for (;;) {
+        char *end = strstr(cc->buf, "\r\n\r\n");
+        if (!end)
+            return;
+        const char *cl = strstr(cc->buf, "Content-Length: ");
+        size_t body = cl && cl < end ? (size_t)strtoul(cl + 16, NULL, 10) : 0;
+        size_t total = (size_t)(end + 4 - cc->buf) + body;
+        if (cc->len < total)
+            return;
+        struct capture *cap = cc->cap;
+        if (cap->n < CAPTURE_MAX) {
+            cap->req[cap->n] = malloc(total + 1);
+            memcpy(cap->req[cap->n], cc->buf, total);
+            cap->req[cap->n][total] = '\0';
+            cap->n++;
+        }
+        memmove(cc->buf, cc->buf + total, cc->len - total + 1);
+        cc->len -= total;
+        static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        uv_write_t *w = malloc(sizeof *w);
+        uv_buf_t ab = uv_buf_init((char *)answer, sizeof answer - 1);
+        uv_write(w, st, &ab, 1, capture_written);
+    }
+}
+
+static void capture_accept(uv_stream_t *server, int status)
+{
+    struct capture *cap = server->data;
+    if (status < 0)
+        return;
+    struct capture_conn *cc = calloc(1, sizeof *cc);
+    cc->cap = cap;
+    uv_tcp_init(server->loop, &cc->tcp);
+    cc->tcp.data = cc;
+    if (uv_accept(server, (uv_stream_t *)&cc->tcp) == 0) {
+        cap->connections++;
+        uv_read_start((uv_stream_t *)&cc->tcp, capture_alloc, capture_read);
+    } else {
+        uv_close((uv_handle_t *)&cc->tcp, capture_conn_closed);
+    }
+}
+
+static void capture_start(uv_loop_t *loop, struct capture *cap)
+{
+    memset(cap, 0, sizeof *cap);
+    struct sockaddr_in a;
+    uv_ip4_addr("127.0.0.1", 0, &a);
+    CHECK_INT(uv_tcp_init(loop, &cap->listener), 0);
+    cap->listener.data = cap;
+    CHECK_INT(uv_tcp_bind(&cap->listener, (const struct sockaddr *)&a, 0), 0);
+    CHECK_INT(uv_listen((uv_stream_t *)&cap->listener, 8, capture_accept), 0);
+    struct sockaddr_in got;
+    int len = sizeof got;
+    uv_tcp_getsockname(&cap->listener, (struct sockaddr *)&got, &len);
+    cap->port = ntohs(got.sin_port);
+}
+
+static void capture_free(struct capture *cap)
+{
+    for (int i = 0; i < cap->n; i++)
+        free(cap->req[i]);
+    cap->n = 0;
+}
+
+/* the server side of connections still open at the end */
+static void walk_close(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, capture_conn_closed);
+}
+
+struct wire_case {
+    const char *method, *path, *body, *content_type, *bearer;
+};
+
+static int wire_send(uv_loop_t *loop, struct http_client *http, int port,
+                     const struct wire_case *w, struct capture *cap)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, w->path);
+    struct kb_http_request req;
+    memset(&req, 0, sizeof req);
+    req.method = w->method;
+    req.url = url;
+    req.body = w->body;
+    req.body_len = w->body ? strlen(w->body) : 0;
+    req.content_type = w->content_type;
+    req.bearer = w->bearer;
+    req.timeout_ms = 2000;
+    struct res r = {0};
+    int before = cap->n;
+    if (http_request_start(http, &req, on_done, &r) != 0)
+        return 0;
+    int ok = run_until(loop, &r.calls, 1, 3000) && r.outcome == KB_HTTP_DONE && r.status == 200 &&
+             cap->n == before + 1;
+    res_free(&r);
+    return ok;
+}
+
+TEST(reused_handles_send_what_fresh_ones_send)
+{
+    static const struct wire_case cases[] = {
+        {"POST", "/bot1:x/sendMessage", "{\"chat_id\":1,\"text\":\"hi\"}", "application/json", NULL},
+        {"GET", "/bot1:x/getMe", NULL, NULL, NULL},
+        {"PUT", "/_matrix/send/1", "{\"body\":\"x\"}", "application/json", "sekrit"},
+        {"POST", "/bot1:x/sendMessage", "{}", NULL, NULL},
+        {"GET", "/bot1:x/getMe", NULL, NULL, "other"},
+        {"POST", "/bot1:x/sendMessage", "", "application/json", NULL},
+    };
+    enum { N = sizeof cases / sizeof cases[0] };
+    uv_loop_t loop;
+    CHECK_INT(uv_loop_init(&loop), 0);
+    struct capture reused, fresh;
+    capture_start(&loop, &reused);
+    capture_start(&loop, &fresh);
+    struct http_client *one;
+    CHECK_INT(http_client_new(&loop, &one), 0);
+    for (int i = 0; i < N; i++) {
+        CHECK(wire_send(&loop, one, reused.port, &cases[i], &reused));
+        /* the same request from a client that never sent anything */
+        struct http_client *brand_new;
+        CHECK_INT(http_client_new(&loop, &brand_new), 0);
+        CHECK(wire_send(&loop, brand_new, fresh.port, &cases[i], &fresh));
+        http_client_free(brand_new);
+        run_for(&loop, 5);
+    }
+    CHECK_INT(reused.n, N);
+    CHECK_INT(fresh.n, N);
+    CHECK_INT(reused.connections, 1); /* one kept-alive connection throughout */
+    char port_r[16], port_f[16];
+    snprintf(port_r, sizeof port_r, ":%d", reused.port);
+    snprintf(port_f, sizeof port_f, ":%d", fresh.port);
+    for (int i = 0; i < reused.n && i < fresh.n; i++) {
+        /* only the Host header's port differs */
+        char *host = strstr(reused.req[i], port_r);
+        CHECK(host != NULL);
+        if (host)
+            memcpy(host, port_f, strlen(port_f));
+        if (strcmp(reused.req[i], fresh.req[i]) != 0)
+            fprintf(stderr, "request %d differs:\n--- reused\n%s\n--- fresh\n%s\n", i,
+                    reused.req[i], fresh.req[i]);
+        CHECK_STR(reused.req[i], fresh.req[i]);
+    }
+    CHECK(strstr(reused.req[3], "Authorization") == NULL);
+    CHECK(strncmp(reused.req[3], "POST ", 5) == 0);
+    capture_free(&reused);
+    capture_free(&fresh);
+    http_client_free(one);
+    uv_close((uv_handle_t *)&reused.listener, NULL);
+    uv_close((uv_handle_t *)&fresh.listener, NULL);
+    uv_walk(&loop, walk_close, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+}
+
+/* The server drops the kept-alive connection between requests: curl
+   closes its socket (the poll handle kept for it goes too) and the next
+   requests go out on a new connection, whatever fd number it gets. */
+static void close_server_side(uv_handle_t *h, void *listener)
+{
+    if (h != listener && h->type == UV_TCP && !uv_is_closing(h) && h->data != NULL &&
+        ((struct capture_conn *)h->data)->cap != NULL)
+        uv_close(h, capture_conn_closed);
+}
+
+TEST(dropped_keep_alive_connection_is_replaced)
+{
+    static const struct wire_case get = {"GET", "/bot1:x/getMe", NULL, NULL, NULL};
+    uv_loop_t loop;
+    CHECK_INT(uv_loop_init(&loop), 0);
+    struct capture cap;
+    capture_start(&loop, &cap);
+    struct http_client *http;
+    CHECK_INT(http_client_new(&loop, &http), 0);
+    for (int round = 0; round < 3; round++) {
+        CHECK(wire_send(&loop, http, cap.port, &get, &cap));
+        CHECK(wire_send(&loop, http, cap.port, &get, &cap));
+        uv_walk(&loop, close_server_side, &cap.listener);
+        run_for(&loop, 20);
+        capture_free(&cap);
+    }
+    CHECK_INT(cap.connections, 3);
+    http_client_free(http);
+    uv_close((uv_handle_t *)&cap.listener, NULL);
+    uv_walk(&loop, walk_close, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+}
+
+/* A pooled handle gets each request's own timeout, not the last one's. */
+TEST(reused_handle_takes_the_new_timeout)
+{
+    struct env e;
+    env_init(&e, NULL);
+    struct res a = {0}, r = {0};
+    CHECK_INT(start_req(&e, "GET", "getMe", NULL, 5000, 0, &a), 0);
+    CHECK(run_until(&e.loop, &a.calls, 1, 3000));
+    CHECK_INT(a.outcome, KB_HTTP_DONE);
+    struct fake_tg_fault f = {.kind = FAKE_TG_FAULT_DELAY, .count = 1, .delay_ms = 2000};
+    CHECK_INT(fake_tg_fault(e.srv, &f), 0);
+    uv_update_time(&e.loop);
+    uint64_t t0 = uv_now(&e.loop);
+    CHECK_INT(start_req(&e, "GET", "getMe", NULL, 200, 0, &r), 0);
+    CHECK(run_until(&e.loop, &r.calls, 1, 2500));
+    CHECK_INT(r.outcome, KB_HTTP_NO_ANSWER);
+    CHECK(r.at_ms - t0 < 1500);
+    /* and a later request with a long timeout is not cut at 200 ms */
+    struct res b = {0};
+    f.delay_ms = 600;
+    CHECK_INT(fake_tg_fault(e.srv, &f), 0);
+    CHECK_INT(start_req(&e, "GET", "getMe", NULL, 5000, 0, &b), 0);
+    CHECK(run_until(&e.loop, &b.calls, 1, 3000));
+    CHECK_INT(b.outcome, KB_HTTP_DONE);
+    res_free(&a);
+    res_free(&r);
+    res_free(&b);
+    env_done(&e);
+}
+
 TEST_MAIN(T(get_and_post_round_trip), T(keep_alive_reuses_one_connection),
           T(connect_refused_is_not_sent), T(server_closes_without_answer_is_no_answer),
           T(close_on_reused_connection_is_no_answer), T(truncated_body_is_no_answer), T(slow_answer_beyond_timeout_is_no_answer),
@@ -637,4 +905,6 @@ TEST_MAIN(T(get_and_post_round_trip), T(keep_alive_reuses_one_connection),
           T(free_from_done_callback), T(rejects_bad_requests), T(redacts_urls),
           T(fake_get_updates_offset_semantics), T(fake_long_poll_wakes_on_update),
           T(fake_long_poll_times_out_empty), T(fake_second_poll_ends_first_with_409),
-          T(fake_enforces_send_limits), T(fake_control_endpoints_over_http))
+          T(fake_enforces_send_limits), T(fake_control_endpoints_over_http),
+          T(reused_handles_send_what_fresh_ones_send), T(reused_handle_takes_the_new_timeout),
+          T(dropped_keep_alive_connection_is_replaced))

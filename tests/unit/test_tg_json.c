@@ -476,6 +476,160 @@ TEST(encode_send_message)
     CHECK(plain);
 }
 
+/* What tg_encode_send_dup printed when it built a cJSON tree: the wire
+   format the hand-written encoder must keep. */
+static int ref_add_id(cJSON *obj, const char *name, const char *s)
+{
+    int64_t v;
+    if (tg_parse_id_str(s, &v) == 0) {
+        char buf[24];
+        snprintf(buf, sizeof buf, "%" PRId64, v);
+        return cJSON_AddRawToObject(obj, name, buf) != NULL;
+    }
+    return cJSON_AddStringToObject(obj, name, s ? s : "") != NULL;
+}
+
+static char *ref_encode_send(const struct kb_reply *r, const char *text, int with_buttons)
+{
+    cJSON *o = cJSON_CreateObject();
+    ref_add_id(o, "chat_id", r->chat_id);
+    cJSON_AddStringToObject(o, "text", text ? text : "");
+    cJSON_AddStringToObject(o, "parse_mode", "HTML");
+    if (r->thread_id && *r->thread_id)
+        ref_add_id(o, "message_thread_id", r->thread_id);
+    if (r->reply_to && *r->reply_to) {
+        cJSON *rp = cJSON_AddObjectToObject(o, "reply_parameters");
+        ref_add_id(rp, "message_id", r->reply_to);
+        cJSON_AddTrueToObject(rp, "allow_sending_without_reply");
+    }
+    cJSON *m = with_buttons ? tg_buttons_markup(r->buttons) : NULL;
+    if (m)
+        cJSON_AddItemToObject(o, "reply_markup", m);
+    char *out = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return out;
+}
+
+TEST(encode_send_matches_cjson_byte_for_byte)
+{
+    /* every byte value once, quotes, backslashes, control characters,
+       UTF-8 and bytes that are not */
+    char all[256];
+    for (int i = 1; i < 256; i++)
+        all[i - 1] = (char)i;
+    all[255] = '\0';
+    const char *texts[] = {all, "", "plain", "say \"hi\" \\ there\n\ttab\r\b\f\x01\x1f\x7f",
+                           "中文 <b>粗体</b> &amp; 🎉", "\xff\xfe broken \xc3"};
+    const char *chats[] = {"-1001234567890123", "@kocchannel", "9007199254740993", "0", NULL};
+    const char *threads[] = {NULL, "", "77", "x\"y"};
+    const char *replies[] = {NULL, "", "505", "-3"};
+    const char *buttons[] = {NULL, "", "Yes\x1f/vote 3 1\tNo &amp; \"never\"\x1f/vote 3 2\nMore\x1f/polls"};
+    int cases = 0, same = 0;
+    for (size_t t = 0; t < sizeof texts / sizeof *texts; t++)
+        for (size_t c = 0; c < sizeof chats / sizeof *chats; c++)
+            for (size_t h = 0; h < sizeof threads / sizeof *threads; h++)
+                for (size_t y = 0; y < sizeof replies / sizeof *replies; y++)
+                    for (size_t b = 0; b < sizeof buttons / sizeof *buttons; b++)
+                        for (int with = 0; with < 2; with++) {
+                            struct kb_reply r = {0};
+                            r.kind = KB_REPLY_SEND;
+                            r.chat_id = chats[c];
+                            r.thread_id = threads[h];
+                            r.reply_to = replies[y];
+                            r.buttons = buttons[b];
+                            char *want = ref_encode_send(&r, texts[t], with);
+                            char *got = tg_encode_send_dup(&r, texts[t], with);
+                            cases++;
+                            if (want && got && strcmp(want, got) == 0)
+                                same++;
+                            else if (same == cases - 1)
+                                fprintf(stderr, "want %s\ngot  %s\n", want, got);
+                            free(want);
+                            free(got);
+                        }
+    CHECK_INT(same, cases);
+}
+
+/* The classification of a 200 answer as cJSON reads it (the reference the
+   fast reading of the usual answer must agree with). */
+static void ref_classify_200(const char *body, struct tg_send_class *out)
+{
+    memset(out, 0, sizeof *out);
+    out->http_status = 200;
+    struct tg_envelope env;
+    int prc = tg_envelope_parse(body, strlen(body), &env);
+    if (prc == 0)
+        snprintf(out->description, sizeof out->description, "%s", env.description);
+    if (prc == 0 && env.ok) {
+        out->outcome = KB_SEND_OK;
+        int64_t mid;
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(env.result, "message_id");
+        if (tg_read_id(m, &mid) == 0)
+            snprintf(out->message_id, sizeof out->message_id, "%" PRId64, mid);
+    } else {
+        out->outcome = KB_SEND_RETRY_ONCE;
+        snprintf(out->description, sizeof out->description, "unreadable answer");
+    }
+    tg_envelope_free(&env);
+}
+
+TEST(send_answers_read_as_cjson_reads_them)
+{
+    const char *bodies[] = {
+        "{\"ok\":true,\"result\":{\"message_id\":42,\"chat\":{\"id\":-100,\"type\":\"group\"},"
+        "\"text\":\"a \\\"b\\\" \\u4e2d \\n\",\"entities\":[{\"offset\":0,\"length\":1}],"
+        "\"date\":1.7e9,\"x\":[true,false,null,-0.5e-3,[],{}]}}",
+        " \r\n{ \"ok\" : true , \"result\" : { \"message_id\" : -7 } } \n",
+        "{\"ok\":true,\"result\":true}",
+        "{\"ok\":true}",
+        "{\"ok\":true,\"result\":[1,2]}",
+        "{\"ok\":true,\"result\":{}}",
+        "{\"ok\":true,\"result\":{\"message_id\":9007199254740993}}",
+        "{\"ok\":true,\"result\":{\"message_id\":900719925474099}}",
+        "{\"ok\":true,\"result\":{\"message_id\":5.0}}",
+        "{\"ok\":true,\"result\":{\"message_id\":5.5}}",
+        "{\"ok\":true,\"result\":{\"message_id\":\"5\"}}",
+        "{\"ok\":true,\"result\":{\"message_id\":0123}}",
+        "{\"ok\":true,\"result\":{\"message_id\":1,\"message_id\":2}}",
+        "{\"ok\":true,\"ok\":false,\"result\":{\"message_id\":3}}",
+        "{\"ok\":false,\"ok\":true,\"result\":{\"message_id\":3}}",
+        "{\"o\\u006b\":true,\"result\":{\"message_id\":3}}",
+        "{\"ok\":true,\"result\":{\"message\\u005fid\":3}}",
+        "{\"ok\":true,\"description\":\"fine\",\"result\":{\"message_id\":3}}",
+        "{\"ok\":true,\"result\":{\"message_id\":3,\"text\":\"\\ud83c\\udf89\"}}",
+        "{\"ok\":true,\"result\":{\"message_id\":3,\"text\":\"\\ud83c\"}}",
+        "{\"ok\":true,\"result\":{\"message_id\":3}} trailing",
+        "{\"ok\":true,\"result\":{\"message_id\":3}",
+        "{\"ok\":true,\"result\":{\"message_id\":3,}}",
+        "{\"ok\":true,\"result\":{\"message_id\":3,\"t\":\"raw\ttab\"}}",
+        "{\"ok\":true,\"result\":{\"message_id\":3,\"t\":\"\\x\"}}",
+        "{\"ok\":\"true\",\"result\":{\"message_id\":3}}",
+        "{\"ok\":1,\"result\":{\"message_id\":3}}",
+        "[{\"ok\":true}]",
+        "not json",
+        "{\"ok\":true,\"result\":{\"message_id\":3,\"deep\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}",
+        "{\"ok\":true,\"result\":{\"message_id\":3,\"n\":1234567890123456789012345678901234567890123456789012345678901234567890}}",
+        "{\"ok\":tru,\"result\":{\"message_id\":3}}",
+        "{\"ok\":true,\"result\":{\"message_id\":-}}",
+    };
+    int same = 0, n = (int)(sizeof bodies / sizeof *bodies);
+    for (int i = 0; i < n; i++) {
+        struct kb_http_response resp = {.outcome = KB_HTTP_DONE, .status = 200,
+                                        .body = bodies[i], .body_len = strlen(bodies[i])};
+        struct tg_send_class got, want;
+        tg_classify_send(&resp, TG_M_SEND, &got);
+        ref_classify_200(bodies[i], &want);
+        if (got.outcome == want.outcome && !strcmp(got.message_id, want.message_id) &&
+            !strcmp(got.description, want.description) && got.http_status == 200)
+            same++;
+        else
+            fprintf(stderr, "body %d: got %d \"%s\" \"%s\", want %d \"%s\" \"%s\"\n", i,
+                    got.outcome, got.message_id, got.description, want.outcome,
+                    want.message_id, want.description);
+    }
+    CHECK_INT(same, n);
+}
+
 TEST(encode_buttons_drop_bad_data)
 {
     char long_data[80];
@@ -581,5 +735,7 @@ TEST_MAIN(T(group_command), T(command_to_our_bot_and_other_bot), T(forum_topic_m
           T(my_chat_member_added_and_kicked), T(anonymous_admin_uses_sender_chat),
           T(huge_id_rejected_big_id_survives), T(invalid_utf8_rejected), T(read_id_limits),
           T(utf8_validator), T(envelopes), T(send_classification),
-          T(encode_send_message), T(encode_buttons_drop_bad_data),
+          T(encode_send_message), T(encode_send_matches_cjson_byte_for_byte),
+          T(send_answers_read_as_cjson_reads_them),
+          T(encode_buttons_drop_bad_data),
           T(encode_edit_answer_updates_commands), T(get_file_result))
