@@ -137,7 +137,8 @@ static int cmd_checkin(struct cmd_ctx *c)
         return rc;
     }
     char ref[32];
-    snprintf(ref, sizeof ref, "day:%lld", (long long)day);
+    memcpy(ref, "day:", 4);
+    fmt_i64(ref + 4, day);
     struct ledger_entry le = {.community_id = c->comm.id, .member_id = c->member_id, .kind = "points",
                               .amount = points, .reason = "checkin", .ref = ref, .at = c->at};
     rc = ledger_add(c->e, &le, NULL);
@@ -148,7 +149,9 @@ static int cmd_checkin(struct cmd_ctx *c)
         rc = ledger_points(c->e, c->member_id, &total);
     /* the rank is the day's count, kept from this process's own inserts */
     char key[48];
-    snprintf(key, sizeof key, "%lld\x1f%lld", (long long)c->comm.id, (long long)day);
+    size_t kl = fmt_i64(key, c->comm.id);
+    key[kl++] = '\x1f';
+    fmt_i64(key + kl, day);
     const struct cache_entry *today = cache_get(&c->e->cache.checkins_per_day, key);
     if (!rc && today)
         rank = today->num + 1;

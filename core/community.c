@@ -27,7 +27,7 @@ static void copy_field(char *dst, size_t cap, const char *src)
 int community_load(struct engine *e, int64_t id, struct community *out)
 {
     char key[24];
-    snprintf(key, sizeof key, "%lld", (long long)id);
+    fmt_i64(key, id);
     const struct cache_entry *hit = cache_get(&e->cache.communities, key);
     if (hit) {
         out->id = id;
@@ -70,14 +70,14 @@ int64_t community_day_start(const struct community *comm, int64_t day)
 void community_forget(struct engine *e, int64_t id)
 {
     char key[24];
-    snprintf(key, sizeof key, "%lld", (long long)id);
+    fmt_i64(key, id);
     cache_drop(&e->cache.communities, key);
 }
 
 /* The chats cache's key: platform, unit separator, chat id. */
 static void chat_key(char *buf, size_t cap, const char *platform, const char *chat_id)
 {
-    snprintf(buf, cap, "%s\x1f%s", platform, chat_id);
+    str_append(buf, cap, str_append(buf, cap, str_append(buf, cap, 0, platform), "\x1f"), chat_id);
 }
 
 void chat_forget(struct engine *e, const char *platform, const char *chat_id)
@@ -165,7 +165,9 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
     e->cache.event_member.id = 0;
     const char *name = ev->user_name && *ev->user_name ? ev->user_name : ev->user_id;
     char key[320];
-    snprintf(key, sizeof key, "%lld\x1f%s\x1f%s", (long long)community_id, ev->platform, ev->user_id);
+    size_t kl = str_append(key, sizeof key, fmt_i64(key, community_id), "\x1f");
+    str_append(key, sizeof key, str_append(key, sizeof key, str_append(key, sizeof key, kl, ev->platform), "\x1f"),
+               ev->user_id);
     const struct cache_entry *hit = cache_get(&e->cache.members, key);
     int same = hit && strcmp(cache_text(hit), name) == 0 &&
                (!ev->user_handle || (cache_text2(hit) && strcmp(cache_text2(hit), ev->user_handle) == 0));
@@ -234,7 +236,7 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
        the member is refreshed, none is added: the event's own replies take
        it from sender_is, and most senders of a burst are never named again */
     char id_key[24];
-    snprintf(id_key, sizeof id_key, "%lld", (long long)*member_id);
+    fmt_i64(id_key, *member_id);
     if (own_row && cache_get(&e->cache.names, id_key))
         cache_put(&e->cache.names, id_key, 0, name, NULL, 0);
     else if (!own_row)
@@ -273,7 +275,7 @@ int community_is_operator(struct engine *e, int64_t community_id, const char *pl
             return 1;
     /* the community's operators table, one "platform:user_id" a line */
     char key[24];
-    snprintf(key, sizeof key, "%lld", (long long)community_id);
+    fmt_i64(key, community_id);
     const struct cache_entry *hit = cache_get(&e->cache.operators, key);
     if (!hit) {
         sqlite3_stmt *s = store_query(e->st, "SELECT platform, user_id FROM operators WHERE community_id = ?",
@@ -314,7 +316,7 @@ void member_name(struct engine *e, int64_t member_id, struct sbuf *out)
         return;
     }
     char key[24];
-    snprintf(key, sizeof key, "%lld", (long long)member_id);
+    fmt_i64(key, member_id);
     const struct cache_entry *hit = cache_get(&e->cache.names, key);
     if (hit) {
         text_user(out, cache_text(hit));

@@ -82,11 +82,6 @@ static int standing_read(struct engine *e, int64_t member_id, struct standing_me
     return rc < 0 ? rc : KB_OK;
 }
 
-static void memo_key(char *key, size_t cap, int64_t member_id)
-{
-    snprintf(key, cap, "%lld", (long long)member_id);
-}
-
 /* A memo as the cache holds it: 32 bytes instead of 56, one per member. */
 struct memo_packed {
     int64_t points;
@@ -151,7 +146,7 @@ static int memo_cached(struct engine *e, const char *key, struct standing_memo *
 int standing_memo_get(struct engine *e, int64_t member_id, struct standing_memo *out)
 {
     char key[24];
-    memo_key(key, sizeof key, member_id);
+    fmt_i64(key, member_id);
     if (memo_cached(e, key, out))
         return KB_OK;
     int rc = standing_read(e, member_id, out);
@@ -163,7 +158,7 @@ int standing_memo_get(struct engine *e, int64_t member_id, struct standing_memo 
 int standing_memo_peek(struct engine *e, int64_t member_id, struct standing_memo *out)
 {
     char key[24];
-    memo_key(key, sizeof key, member_id);
+    fmt_i64(key, member_id);
     return memo_cached(e, key, out);
 }
 
@@ -172,7 +167,7 @@ static void memo_update(struct engine *e, int64_t member_id, const int64_t *leve
                         const int64_t *points, const int64_t *checkin_days)
 {
     char key[24];
-    memo_key(key, sizeof key, member_id);
+    fmt_i64(key, member_id);
     struct standing_memo m;
     if (!memo_cached(e, key, &m))
         return;
@@ -193,14 +188,14 @@ void standing_memo_tally(struct engine *e, int64_t member_id, int64_t points, in
 void standing_memo_forget(struct engine *e, int64_t member_id)
 {
     char key[24];
-    memo_key(key, sizeof key, member_id);
+    fmt_i64(key, member_id);
     cache_drop(&e->cache.standing, key);
 }
 
 void standing_memo_new_member(struct engine *e, int64_t member_id)
 {
     char key[24];
-    memo_key(key, sizeof key, member_id);
+    fmt_i64(key, member_id);
     struct standing_memo m = {.level = 1, .last_day = -1};
     memo_put(e, key, &m);
 }
@@ -220,7 +215,7 @@ int standing_memo_last_checkin(struct engine *e, int64_t member_id, int64_t *day
 void standing_memo_checkin(struct engine *e, int64_t member_id, int64_t day, int64_t streak, int known)
 {
     char key[24];
-    memo_key(key, sizeof key, member_id);
+    fmt_i64(key, member_id);
     struct standing_memo m;
     if (!memo_cached(e, key, &m) || (!known && (m.last_day == STANDING_DAY_UNKNOWN || m.last_day > day)))
         return; /* a day before the latest (a replay) leaves the latest as it is */

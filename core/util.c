@@ -190,6 +190,36 @@ size_t utf8_clip(const char *s, size_t n, size_t max)
     return end;
 }
 
+size_t fmt_i64(char *out, int64_t v)
+{
+    char tmp[KB_I64_TEXT];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v; /* INT64_MIN too */
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t len = 0;
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    out[len] = '\0';
+    return len;
+}
+
+size_t str_append(char *buf, size_t cap, size_t at, const char *s)
+{
+    if (at >= cap)
+        return at;
+    size_t room = cap - at - 1, n = strlen(s);
+    if (n > room)
+        n = room;
+    memcpy(buf + at, s, n);
+    buf[at + n] = '\0';
+    return at + n;
+}
+
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
     if (!s || !*s)

@@ -50,6 +50,14 @@ size_t utf8_clip(const char *s, size_t n, size_t max);
    kept for inspection must be valid UTF-8. */
 char *utf8_sanitized_dup(const char *raw, size_t len, size_t max);
 
+/* The decimal text of v in out (room for KB_I64_TEXT bytes), NUL-terminated;
+   returns its length.  Cache keys are built per event with it: snprintf was
+   ~5% of the engine's instructions. */
+#define KB_I64_TEXT 21
+size_t fmt_i64(char *out, int64_t v);
+/* Append s to buf[0..at) (cut to fit cap, NUL-terminated); the new length. */
+size_t str_append(char *buf, size_t cap, size_t at, const char *s);
+
 /* Parse a whole decimal integer in [min,max]; 0 or KB_EINVAL. */
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 

@@ -3,6 +3,11 @@
 #include "../test.h"
 
 #include "../../core/text.h"
+#include "../../core/util.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
 
 static int problems;
 
@@ -82,5 +87,26 @@ TEST(format_fills_typed_arguments)
     sbuf_free(&b);
 }
 
-TEST_MAIN(T(catalogue_is_complete_in_both_languages), T(untrusted_names_are_escaped_and_isolated),
+/* Keys are built with fmt_i64 and str_append instead of snprintf: the same text. */
+TEST(key_formatting_matches_snprintf)
+{
+    const int64_t vals[] = {0, 1, -1, 9, 10, 42, -100, 1795391940, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        char want[32], got[KB_I64_TEXT];
+        snprintf(want, sizeof want, "%" PRId64, vals[i]);
+        size_t n = fmt_i64(got, vals[i]);
+        CHECK_STR(got, want);
+        CHECK_INT((int64_t)n, (int64_t)strlen(want));
+    }
+    char buf[8];
+    size_t n = str_append(buf, sizeof buf, 0, "ab");
+    n = str_append(buf, sizeof buf, n, "\x1f");
+    CHECK_STR(buf, "ab\x1f");
+    n = str_append(buf, sizeof buf, n, "cdefgh"); /* cut to fit, still terminated */
+    CHECK_STR(buf, "ab\x1f" "cdef");
+    CHECK_INT((int64_t)n, 7);
+    CHECK_INT((int64_t)str_append(buf, sizeof buf, n, "x"), 7);
+}
+
+TEST_MAIN(T(key_formatting_matches_snprintf), T(catalogue_is_complete_in_both_languages), T(untrusted_names_are_escaped_and_isolated),
           T(format_fills_typed_arguments))
