@@ -77,7 +77,9 @@ void community_forget(struct engine *e, int64_t id)
 /* The chats cache's key: platform, unit separator, chat id. */
 static void chat_key(char *buf, size_t cap, const char *platform, const char *chat_id)
 {
-    str_append(buf, cap, str_append(buf, cap, str_append(buf, cap, 0, platform), "\x1f"), chat_id);
+    size_t n = str_append(buf, cap, 0, platform);
+    n = str_append(buf, cap, n, "\x1f");
+    str_append(buf, cap, n, chat_id);
 }
 
 void chat_forget(struct engine *e, const char *platform, const char *chat_id)
@@ -165,9 +167,11 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
     e->cache.event_member.id = 0;
     const char *name = ev->user_name && *ev->user_name ? ev->user_name : ev->user_id;
     char key[320];
-    size_t kl = str_append(key, sizeof key, fmt_i64(key, community_id), "\x1f");
-    str_append(key, sizeof key, str_append(key, sizeof key, str_append(key, sizeof key, kl, ev->platform), "\x1f"),
-               ev->user_id);
+    size_t kl = fmt_i64(key, community_id);
+    kl = str_append(key, sizeof key, kl, "\x1f");
+    kl = str_append(key, sizeof key, kl, ev->platform);
+    kl = str_append(key, sizeof key, kl, "\x1f");
+    str_append(key, sizeof key, kl, ev->user_id);
     const struct cache_entry *hit = cache_get(&e->cache.members, key);
     int same = hit && strcmp(cache_text(hit), name) == 0 &&
                (!ev->user_handle || (cache_text2(hit) && strcmp(cache_text2(hit), ev->user_handle) == 0));
