@@ -26,7 +26,7 @@ static void copy_field(char *dst, size_t cap, const char *src)
 
 int community_load(struct engine *e, int64_t id, struct community *out)
 {
-    char key[24];
+    char key[KB_I64_TEXT];
     fmt_i64(key, id);
     const struct cache_entry *hit = cache_get(&e->cache.communities, key);
     if (hit) {
@@ -69,7 +69,7 @@ int64_t community_day_start(const struct community *comm, int64_t day)
 
 void community_forget(struct engine *e, int64_t id)
 {
-    char key[24];
+    char key[KB_I64_TEXT];
     fmt_i64(key, id);
     cache_drop(&e->cache.communities, key);
 }
@@ -239,7 +239,7 @@ int member_ensure(struct engine *e, int64_t community_id, const struct kb_event 
     /* the row now holds this name (and handle, when given); a name kept for
        the member is refreshed, none is added: the event's own replies take
        it from sender_is, and most senders of a burst are never named again */
-    char id_key[24];
+    char id_key[KB_I64_TEXT];
     fmt_i64(id_key, *member_id);
     if (own_row && cache_get(&e->cache.names, id_key))
         cache_put(&e->cache.names, id_key, 0, name, NULL, 0);
@@ -278,7 +278,7 @@ int community_is_operator(struct engine *e, int64_t community_id, const char *pl
         if (same_identity(e->set.operators[i], platform, user_id))
             return 1;
     /* the community's operators table, one "platform:user_id" a line */
-    char key[24];
+    char key[KB_I64_TEXT];
     fmt_i64(key, community_id);
     const struct cache_entry *hit = cache_get(&e->cache.operators, key);
     if (!hit) {
@@ -319,7 +319,7 @@ void member_name(struct engine *e, int64_t member_id, struct sbuf *out)
         text_user(out, e->cache.event_member.name);
         return;
     }
-    char key[24];
+    char key[KB_I64_TEXT];
     fmt_i64(key, member_id);
     const struct cache_entry *hit = cache_get(&e->cache.names, key);
     if (hit) {

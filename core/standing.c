@@ -145,7 +145,7 @@ static int memo_cached(struct engine *e, const char *key, struct standing_memo *
 
 int standing_memo_get(struct engine *e, int64_t member_id, struct standing_memo *out)
 {
-    char key[24];
+    char key[KB_I64_TEXT];
     fmt_i64(key, member_id);
     if (memo_cached(e, key, out))
         return KB_OK;
@@ -157,7 +157,7 @@ int standing_memo_get(struct engine *e, int64_t member_id, struct standing_memo 
 
 int standing_memo_peek(struct engine *e, int64_t member_id, struct standing_memo *out)
 {
-    char key[24];
+    char key[KB_I64_TEXT];
     fmt_i64(key, member_id);
     return memo_cached(e, key, out);
 }
@@ -166,7 +166,7 @@ int standing_memo_peek(struct engine *e, int64_t member_id, struct standing_memo
 static void memo_update(struct engine *e, int64_t member_id, const int64_t *level,
                         const int64_t *points, const int64_t *checkin_days)
 {
-    char key[24];
+    char key[KB_I64_TEXT];
     fmt_i64(key, member_id);
     struct standing_memo m;
     if (!memo_cached(e, key, &m))
@@ -187,14 +187,14 @@ void standing_memo_tally(struct engine *e, int64_t member_id, int64_t points, in
 
 void standing_memo_forget(struct engine *e, int64_t member_id)
 {
-    char key[24];
+    char key[KB_I64_TEXT];
     fmt_i64(key, member_id);
     cache_drop(&e->cache.standing, key);
 }
 
 void standing_memo_new_member(struct engine *e, int64_t member_id)
 {
-    char key[24];
+    char key[KB_I64_TEXT];
     fmt_i64(key, member_id);
     struct standing_memo m = {.level = 1, .last_day = -1};
     memo_put(e, key, &m);
@@ -214,7 +214,7 @@ int standing_memo_last_checkin(struct engine *e, int64_t member_id, int64_t *day
 
 void standing_memo_checkin(struct engine *e, int64_t member_id, int64_t day, int64_t streak, int known)
 {
-    char key[24];
+    char key[KB_I64_TEXT];
     fmt_i64(key, member_id);
     struct standing_memo m;
     if (!memo_cached(e, key, &m) || (!known && (m.last_day == STANDING_DAY_UNKNOWN || m.last_day > day)))
