@@ -7,8 +7,11 @@
 #         as the bot asks: updates/s from the moment they are available to
 #         the last reply, bot CPU seconds, peak RSS (VmHWM), and latency
 #         from an update becoming available to its reply arriving
-#  steady 1,000 updates/s offered in slices of 50 every 50 ms for 10 s:
-#         latency when the bot keeps up, and bot CPU per update
+#  steady 10,000 updates released evenly at 1,000/s (one every ms, the
+#         fake's paced generate): latency when the bot keeps up, and bot CPU
+#         per update
+#  slices the same 10,000 offered as slices of 50 every 50 ms (this
+#         benchmark's steady phase before 2026-12-02: a harsher load)
 #  floor  bench_http_floor against the same fake: the least CPU one reply
 #         costs a libcurl client (one handle, one keep-alive connection)
 #  CPU is the bot process's user+sys time (/proc/PID/stat), reported per
@@ -68,15 +71,24 @@ lat() { printf '%s' "$1" | grep -o '"latency_ms":{[^}]*}' | sed 's/"latency_ms":
 burst_lat=$(lat "$burst")
 sends=$(printf '%s' "$burst" | grep -o '"messages_sent":[0-9]*' | cut -d: -f2)
 
-# ---- steady -------------------------------------------------------------
+# ---- steady: one update every ms -----------------------------------------
+requests() { echo $(( $(stat_of getUpdates) + $(stat_of sendMessage) )); }
+r2=$(requests)
 c2=$(ticks)
+control generate "{\"n\":10000,\"first\":$N,\"chats\":100,\"users\":50000,\"text\":\"/tasks\",\"per_s\":1000}" >/dev/null
+wait_drained $((N + 10000))
+steady_lat=$(lat "$(control "stats?clear_latency")")
+c3=$(ticks)
+r3=$(requests)
+
+# ---- slices: 50 at once every 50 ms ---------------------------------------
 for k in $(seq 0 199); do
-    control generate "{\"n\":50,\"first\":$((N + k * 50)),\"chats\":100,\"users\":50000,\"text\":\"/tasks\"}" >/dev/null
+    control generate "{\"n\":50,\"first\":$((N + 10000 + k * 50)),\"chats\":100,\"users\":50000,\"text\":\"/tasks\"}" >/dev/null
     sleep 0.05
 done
-wait_drained $((N + 10000))
-steady_lat=$(lat "$(control stats)")
-c3=$(ticks)
+wait_drained $((N + 20000))
+slices_lat=$(lat "$(control stats)")
+c4=$(ticks)
 peak_kb=$(kb VmHWM)
 kill -TERM "$BOT"; wait "$BOT"
 
@@ -93,8 +105,13 @@ printf '"idle_rss_anon_mb":%.1f,' "$(echo "$idle_anon_kb / 1024" | bc -l)"
 printf '"burst_cpu_us_per_update":%.0f,"steady_cpu_us_per_update":%.0f,' \
     "$(echo "($c1 - $c0) * 1000000 / $hz / $N" | bc -l)" "$(echo "($c3 - $c2) * 1000000 / $hz / 10000" | bc -l)"
 printf '"burst_latency_ms":%s,"steady_1000_per_s_latency_ms":%s,' "${burst_lat:-null}" "${steady_lat:-null}"
+printf '"slices_cpu_us_per_update":%.0f,"slices_50_per_50ms_latency_ms":%s,' \
+    "$(echo "($c4 - $c3) * 1000000 / $hz / 10000" | bc -l)" "${slices_lat:-null}"
 # the floor spread over the burst's updates: what its replies cost before the bot does anything
 printf '"http_floor_cpu_us_per_reply":%s,"http_floor_cpu_us_per_update":%.0f,' "${floor:-null}" \
     "$(echo "${floor:-0} * $sends / $N" | bc -l)"
+# the same at steady load, where most updates come in a getUpdates of their own
+printf '"steady_requests_per_update":%.2f,"steady_http_floor_cpu_us_per_update":%.0f,' \
+    "$(echo "($r3 - $r2) / 10000" | bc -l)" "$(echo "${floor:-0} * ($r3 - $r2) / 10000" | bc -l)"
 printf '"machine":{"uname":"%s","cpu":"%s","nproc":%s}}\n' "$(uname -srm)" \
     "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" "$(nproc)"

@@ -59,11 +59,16 @@ static char *dup_s(const char *s)
     return s ? dup_n(s, strlen(s)) : NULL;
 }
 
-static int64_t wall_ms(void)
+static int64_t wall_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t wall_ms(void)
+{
+    return wall_us() / 1000;
 }
 
 /* ---- server state ------------------------------------------------------- */
@@ -156,11 +161,17 @@ struct fake_tg {
     char *allowed_updates;     /* last allowed_updates seen, JSON text */
 
     /* latency: generated message ids with the time they became available,
-       and for each reply to one of them, reply time minus that time */
-    struct gen_range { int64_t first, n, at_ms; } *gens;
+       and for each reply to one of them, reply time minus that time (µs) */
+    struct gen_range { int64_t first, n, at_us; } *gens;
     size_t n_gens, cap_gens;
     int64_t *lat;
     size_t n_lat, cap_lat;
+
+    /* a paced generate: updates made up front, released at per_s into the
+       queue by a 1 ms timer (a steady load, not slices) */
+    struct paced { struct upd *u; int64_t *mid; size_t n, next; double per_s; int64_t t0_us; } pace;
+    uv_timer_t release_timer;
+    int open_handles;          /* the listener and the release timer, until closed */
 
     struct fake_tg_stats st;
     struct conn *conns;        /* all open connections */
@@ -1028,9 +1039,15 @@ static void note_latency(struct fake_tg *s, const cJSON *params, int64_t now)
                 return;
             s->lat = nl, s->cap_lat = ncap;
         }
-        s->lat[s->n_lat++] = now - g->at_ms;
+        s->lat[s->n_lat++] = now - g->at_us;
         return;
     }
+}
+
+/* latency figures in ms, to 0.01 ms */
+static double us_as_ms(int64_t us)
+{
+    return round((double)us / 10.0) / 100.0;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -1058,14 +1075,14 @@ static void send_message(struct conn *c)
     }
     if (!limits_ok(c, chat))
         return;
-    int64_t now = wall_ms();
+    int64_t now_us = wall_us(), now = now_us / 1000;
     if (!s->st.first_send_ms)
         s->st.first_send_ms = now;
     s->st.last_send_ms = now;
     s->st.messages_sent++;
     if (c->rec && c->rec <= s->n_recs)
         s->recs[c->rec - 1].accepted = 1;
-    note_latency(s, c->params, now);
+    note_latency(s, c->params, now_us);
     respond_result(c, make_message(s, c->params, s->next_message_id++));
 }
 
@@ -1299,14 +1316,57 @@ int fake_tg_push_raw_update(struct fake_tg *s, int64_t id, const char *json, siz
 int fake_tg_generate(struct fake_tg *s, size_t n, size_t chats, size_t users,
                      const char *text, int64_t start_time)
 {
-    return fake_tg_generate_from(s, 0, n, chats, users, text, start_time);
+    return fake_tg_generate_from(s, 0, n, chats, users, text, start_time, 0);
+}
+
+static void note_available(struct fake_tg *s, int64_t first_mid, size_t n)
+{
+    if (n > 0 && s->n_gens == s->cap_gens) {
+        size_t ncap = s->cap_gens ? s->cap_gens * 2 : 64;
+        struct gen_range *ng = realloc(s->gens, ncap * sizeof *ng);
+        if (ng)
+            s->gens = ng, s->cap_gens = ncap;
+    }
+    if (n > 0 && s->n_gens < s->cap_gens)
+        s->gens[s->n_gens++] = (struct gen_range){first_mid, (int64_t)n, wall_us()};
+}
+
+static void pace_clear(struct fake_tg *s)
+{
+    for (size_t i = s->pace.next; i < s->pace.n; i++)
+        free(s->pace.u[i].json);
+    free(s->pace.u);
+    free(s->pace.mid);
+    memset(&s->pace, 0, sizeof s->pace);
+    uv_timer_stop(&s->release_timer); /* a no-op once closed (on_server_closed) */
+}
+
+/* Every millisecond: what is due by now goes into the queue, and a held
+   getUpdates is answered. */
+static void on_release(uv_timer_t *t)
+{
+    struct fake_tg *s = t->data;
+    struct paced *p = &s->pace;
+    double due_f = (double)(wall_us() - p->t0_us) * p->per_s / 1e6;
+    size_t due = due_f >= (double)p->n ? p->n : (size_t)due_f + 1;
+    size_t from = p->next;
+    for (; p->next < due; p->next++)
+        if (q_push(s, p->u[p->next].id, p->u[p->next].json) != 0)
+            free(p->u[p->next].json); /* out of memory: that update is lost */
+    if (p->next > from)
+        note_available(s, p->mid[from], p->next - from); /* generated ids are consecutive */
+    if (p->next == p->n)
+        pace_clear(s);
+    wake_poller(s);
 }
 
 int fake_tg_generate_from(struct fake_tg *s, size_t first, size_t n, size_t chats, size_t users,
-                          const char *text, int64_t start_time)
+                          const char *text, int64_t start_time, double per_s)
 {
     if (!s)
         return -EINVAL;
+    if (per_s > 0 && s->pace.n)
+        return -EBUSY;
     if (chats == 0)
         chats = 1;
     if (users == 0)
@@ -1326,33 +1386,42 @@ int fake_tg_generate_from(struct fake_tg *s, size_t first, size_t n, size_t chat
                  ",\"entities\":[{\"offset\":0,\"length\":%zu,\"type\":\"bot_command\"}]", cmd_len);
     size_t cap = esc.len + 512;
     char *tmp = malloc(cap);
+    struct paced *p = &s->pace;
+    if (tmp && per_s > 0 && n > 0) {
+        p->u = calloc(n, sizeof *p->u);
+        p->mid = calloc(n, sizeof *p->mid);
+        if (!p->u || !p->mid) {
+            pace_clear(s);
+            free(tmp);
+            tmp = NULL;
+        }
+    }
     if (!tmp) {
         sbuf_free(&esc);
         return -ENOMEM;
     }
     int rc = 0;
-    if (n > 0 && s->n_gens == s->cap_gens) {
-        size_t ncap = s->cap_gens ? s->cap_gens * 2 : 64;
-        struct gen_range *ng = realloc(s->gens, ncap * sizeof *ng);
-        if (ng)
-            s->gens = ng, s->cap_gens = ncap;
-    }
-    if (n > 0 && s->n_gens < s->cap_gens)
-        s->gens[s->n_gens++] = (struct gen_range){s->next_message_id, (int64_t)n, wall_ms()};
+    if (per_s <= 0)
+        note_available(s, s->next_message_id, n);
     for (size_t k = 0; k < n; k++) {
         size_t i = first + k, ci = i % chats, ui = (i / chats) % users;
-        int64_t id = s->next_update_id++;
+        int64_t id = s->next_update_id++, mid = s->next_message_id++;
         int len = snprintf(tmp, cap,
                            "{\"update_id\":%lld,\"message\":{\"message_id\":%lld,"
                            "\"from\":{\"id\":%lld,\"is_bot\":false,\"first_name\":\"User %zu\","
                            "\"username\":\"user%zu\",\"language_code\":\"en\"},"
                            "\"chat\":{\"id\":%lld,\"title\":\"Group %zu\",\"type\":\"supergroup\"},"
                            "\"date\":%lld,\"text\":%s%s}}",
-                           (long long)id, (long long)s->next_message_id++,
+                           (long long)id, (long long)mid,
                            (long long)(100000 + (int64_t)ui), ui, ui,
                            (long long)(-1001000000000LL - (int64_t)ci), ci,
                            (long long)start_time, sbuf_str(&esc), entities);
         char *j = (len > 0 && (size_t)len < cap) ? dup_n(tmp, (size_t)len) : NULL;
+        if (j && per_s > 0) {
+            p->u[p->n] = (struct upd){id, j};
+            p->mid[p->n++] = mid;
+            continue;
+        }
         if (!j || q_push(s, id, j) != 0) {
             free(j);
             rc = -ENOMEM;
@@ -1361,6 +1430,11 @@ int fake_tg_generate_from(struct fake_tg *s, size_t first, size_t n, size_t chat
     }
     free(tmp);
     sbuf_free(&esc);
+    if (per_s > 0 && p->n > 0) {
+        p->per_s = per_s;
+        p->t0_us = wall_us();
+        uv_timer_start(&s->release_timer, on_release, 0, 1);
+    }
     wake_poller(s);
     return rc < 0 ? rc : (int)n;
 }
@@ -1496,9 +1570,9 @@ char *fake_tg_stats_json(const struct fake_tg *s)
             qsort(v, s->n_lat, sizeof *v, cmp_i64);
             cJSON *l = cJSON_AddObjectToObject(o, "latency_ms");
             cJSON_AddNumberToObject(l, "n", (double)s->n_lat);
-            cJSON_AddNumberToObject(l, "p50", (double)v[s->n_lat / 2]);
-            cJSON_AddNumberToObject(l, "p99", (double)v[(s->n_lat * 99) / 100]);
-            cJSON_AddNumberToObject(l, "max", (double)v[s->n_lat - 1]);
+            cJSON_AddNumberToObject(l, "p50", us_as_ms(v[s->n_lat / 2]));
+            cJSON_AddNumberToObject(l, "p99", us_as_ms(v[(s->n_lat * 99) / 100]));
+            cJSON_AddNumberToObject(l, "max", us_as_ms(v[s->n_lat - 1]));
             free(v);
         }
     }
@@ -1512,6 +1586,7 @@ char *fake_tg_stats_json(const struct fake_tg *s)
 static void clear_data(struct fake_tg *s)
 {
     q_clear(s);
+    pace_clear(s);
     for (size_t i = 0; i < s->n_recs; i++) {
         free(s->recs[i].method);
         free(s->recs[i].body);
@@ -1595,17 +1670,22 @@ static void handle_control(struct conn *c, const char *what, const char *query, 
         cJSON_Delete(q);
     } else if (strcmp(what, "generate") == 0) {
         int64_t n = 0, chats = 1, users = 1, start = 0, first = 0;
+        const cJSON *rate = cJSON_GetObjectItemCaseSensitive(p, "per_s");
+        double per_s = cJSON_IsNumber(rate) ? rate->valuedouble : 0;
         param_i64(p, "n", &n);
         param_i64(p, "first", &first);
         param_i64(p, "chats", &chats);
         param_i64(p, "users", &users);
         param_i64(p, "start_time", &start);
-        if (n < 0 || n > 10000000 || chats < 1 || users < 1 || first < 0) {
-            control_bad(c, "bad n/chats/users/first");
+        if (n < 0 || n > 10000000 || chats < 1 || users < 1 || first < 0 || !(per_s >= 0) ||
+            per_s > 1e6) {
+            control_bad(c, "bad n/chats/users/first/per_s");
         } else {
             int rc = fake_tg_generate_from(s, (size_t)first, (size_t)n, (size_t)chats,
-                                           (size_t)users, param_str(p, "text"), start);
-            if (rc < 0)
+                                           (size_t)users, param_str(p, "text"), start, per_s);
+            if (rc == -EBUSY)
+                control_bad(c, "a paced generate is still releasing");
+            else if (rc < 0)
                 control_bad(c, "generate failed");
             else
                 control_ok_n(c, rc);
@@ -2004,6 +2084,8 @@ static void on_connection(uv_stream_t *server, int status)
 static void on_server_closed(uv_handle_t *h)
 {
     struct fake_tg *s = h->data;
+    if (--s->open_handles > 0)
+        return;
     clear_data(s);
     free(s->q);
     free(s->recs);
@@ -2013,6 +2095,12 @@ static void on_server_closed(uv_handle_t *h)
     free(s->token);
     free(s->username);
     free(s);
+}
+
+static void close_handles(struct fake_tg *s)
+{
+    uv_close((uv_handle_t *)&s->release_timer, on_server_closed);
+    uv_close((uv_handle_t *)&s->listener, on_server_closed);
 }
 
 int fake_tg_new(uv_loop_t *loop, const struct fake_tg_options *opts, struct fake_tg **out)
@@ -2046,6 +2134,9 @@ int fake_tg_new(uv_loop_t *loop, const struct fake_tg_options *opts, struct fake
         return rc;
     }
     s->listener.data = s;
+    uv_timer_init(loop, &s->release_timer); /* cannot fail */
+    s->release_timer.data = s;
+    s->open_handles = 2;
     struct sockaddr_in addr;
     uv_ip4_addr("127.0.0.1", 0, &addr);
     rc = uv_tcp_bind(&s->listener, (const struct sockaddr *)&addr, 0);
@@ -2058,7 +2149,7 @@ int fake_tg_new(uv_loop_t *loop, const struct fake_tg_options *opts, struct fake
     if (rc != 0) {
         /* the caller runs the loop to free s */
         s->closing = 1;
-        uv_close((uv_handle_t *)&s->listener, on_server_closed);
+        close_handles(s);
         return rc;
     }
     s->port = ntohs(((struct sockaddr_in *)&name)->sin_port);
@@ -2073,7 +2164,7 @@ void fake_tg_free(struct fake_tg *s)
     s->closing = 1;
     while (s->conns)
         conn_close(s->conns);
-    uv_close((uv_handle_t *)&s->listener, on_server_closed);
+    close_handles(s);
 }
 
 int fake_tg_port(const struct fake_tg *s)

@@ -18,9 +18,11 @@
  *   POST /control/raw_update?id=N   one Update served byte for byte as
  *                           given (JSON cJSON would refuse, ids past 2^53)
  *   POST /control/generate  {"n":N,"chats":C,"users":U,"text":"/checkin",
- *                            "start_time":T,"first":K}
+ *                            "start_time":T,"first":K,"per_s":R}
  *                           message i (K <= i < K+N) is from user
- *                           (i / C) % U in chat i % C
+ *                           (i / C) % U in chat i % C; with per_s they
+ *                           become available at R per second, evenly
+ *                           (a steady load), else all at once
  *   POST /control/fault     {"kind":"429","count":N,"method":"sendMessage",
  *                            "retry_after":S,"description":"...","delay_ms":M}
  *                           or random faults: {"rate":P,"seed":N,
@@ -131,9 +133,11 @@ int fake_tg_push_raw_update(struct fake_tg *s, int64_t id, const char *json, siz
 /* Synthesize n group text messages spread over chats/users (cheap). */
 int fake_tg_generate(struct fake_tg *s, size_t n, size_t chats, size_t users,
                      const char *text, int64_t start_time);
-/* The same for messages first .. first+n-1 of that sequence. */
+/* The same for messages first .. first+n-1 of that sequence; per_s > 0
+   releases them at that rate from now on (one paced generate at a time:
+   -EBUSY while one is still releasing). */
 int fake_tg_generate_from(struct fake_tg *s, size_t first, size_t n, size_t chats, size_t users,
-                          const char *text, int64_t start_time);
+                          const char *text, int64_t start_time, double per_s);
 /* Script a fault for the next f->count matching requests. */
 int fake_tg_fault(struct fake_tg *s, const struct fake_tg_fault *f);
 /* Parse "429", "500", "delay", "close", "truncate", "bad_json", ... */
