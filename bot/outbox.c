@@ -15,7 +15,8 @@
 #define DONE_BATCH 128         /* outcomes recorded together (one commit, one sync) */
 #define DONE_DELAY_MS 5        /* at most this long after the first of them: a crash in
                                   between sends those replies again (bulk messages are
-                                  marked before they go and never are: mark_sending) */
+                                  marked before they go and never are: mark_sending);
+                                  deliveries ride on any commit before then (rider_*) */
 #define MERGE_HEADROOM 296     /* a merged text stays this far under the adapter's
                                   max_text (3800 of Telegram's 4096): never split */
 #define GLOBAL_MARGIN_MS 100   /* the overall limit is kept over a slightly longer second:
@@ -62,11 +63,14 @@ struct sender {
     int64_t bulk_next_ms;          /* bulk sends are spread evenly, never in bursts */
     void (*idle)(void *ud);
     void *idle_ud;
-    /* outcomes not yet recorded: written in one transaction at the next
-       pump (one sync per round of sends, not one per message) */
+    /* outcomes not yet recorded: written with the engine's next commit, or
+       in one transaction of their own at the next pump once they are due
+       (one sync per round of sends, not one per message) */
     struct outbox_done *done;
     size_t n_done, cap_done;
     int64_t done_since_ms;         /* when the oldest unrecorded outcome came */
+    int done_rides;                /* all of them are deliveries: they may wait for a ride */
+    int flushing;                  /* done_flush: everything goes, deliveries or not */
     void (*sent)(void *ud);
     void *sent_ud;
     int sent_unreported;           /* a delivery happened since sent() was last called */
@@ -231,8 +235,12 @@ size_t sender_in_flight(const struct sender *s)
 static void done_push(struct sender *s, const struct kb_reply *r, enum outbox_outcome out,
                       const char *message_id, int64_t retry_at, const char *error)
 {
-    if (s->n_done == 0)
+    if (s->n_done == 0) {
         s->done_since_ms = clock_real_ms();
+        s->done_rides = 1;
+    }
+    if (out != OUTBOX_SENT)
+        s->done_rides = 0;
     if (s->n_done == s->cap_done) {
         s->cap_done = s->cap_done ? s->cap_done * 2 : 64;
         s->done = xrealloc(s->done, s->cap_done * sizeof *s->done);
@@ -242,29 +250,55 @@ static void done_push(struct sender *s, const struct kb_reply *r, enum outbox_ou
         .retry_at_ms = retry_at, .error = error ? xstrdup(error) : NULL, .no_ref = !r->ref};
 }
 
-/* Record the waiting outcomes.  0, or negative when they stay waiting (the
-   rows are still pending in the database, so nothing may be fetched). */
+/* The engine is about to commit: what it may write with it. */
+static size_t rider_waiting(void *ud, const struct outbox_done **d, int64_t *now_ms)
+{
+    struct sender *s = ud;
+    if (!s->flushing && !s->done_rides)
+        return 0; /* a failure or a mark: done_flush writes it, in its own time */
+    *d = s->done;
+    *now_ms = clock_real_ms();
+    return s->n_done;
+}
+
+/* The first n waiting outcomes are committed (inside an engine call). */
+static void rider_recorded(void *ud, size_t n)
+{
+    struct sender *s = ud;
+    for (size_t i = 0; i < n; i++) {
+        free((char *)s->done[i].message_id);
+        free((char *)s->done[i].error);
+    }
+    memmove(s->done, s->done + n, (s->n_done - n) * sizeof *s->done);
+    s->n_done -= n; /* the next pump (the app kicks after its commits) tells sent() */
+}
+
+/* The sent message ids are in the database: scheduled work that was waiting
+   for one (a poll's live edit) can be planned. */
+static void report_sent(struct sender *s)
+{
+    if (s->sent_unreported && s->n_done == 0 && s->sent && !s->closing) {
+        s->sent_unreported = 0;
+        s->sent(s->sent_ud);
+    }
+}
+
+/* Record the waiting outcomes now, in a transaction of their own.  0, or
+   negative when they stay waiting (the rows are still pending in the
+   database, so nothing may be fetched). */
 static int done_flush(struct sender *s)
 {
     if (s->n_done == 0)
         return 0;
-    int rc = engine_outbox_done_many(s->e, s->done, s->n_done, clock_real_ms());
+    s->flushing = 1;
+    int rc = engine_outbox_flush(s->e);
+    s->flushing = 0;
     if (rc) {
         log_error("outbox", "cannot record delivery of %zu replies: %s", s->n_done,
                   engine_errmsg(s->e));
         return rc;
     }
-    for (size_t i = 0; i < s->n_done; i++) {
-        free((char *)s->done[i].message_id);
-        free((char *)s->done[i].error);
-    }
-    s->n_done = 0;
-    /* the sent message ids are in the database now: scheduled work that was
-       waiting for one (a poll's live edit) can be planned */
-    if (s->sent_unreported && s->sent && !s->closing) {
-        s->sent_unreported = 0;
-        s->sent(s->sent_ud);
-    }
+    report_sent(s);
     return 0;
 }
 
@@ -437,12 +471,15 @@ static void pump(uv_timer_t *t)
         return;
     s->kicked = 0;
     int64_t now = clock_real_ms(); /* Telegram's limits run on real time, not the test clock */
-    /* outcomes are recorded in rounds: one sync for many sends */
-    if ((s->n_done >= DONE_BATCH || now - s->done_since_ms >= DONE_DELAY_MS ||
-         (s->in_flight == 0 && s->queued == 0)) && done_flush(s)) {
+    /* outcomes are recorded in rounds: one sync for many sends; deliveries
+       wait for a ride on the engine's next commit until they are due */
+    int idle = s->in_flight == 0 && s->queued == 0;
+    if (s->n_done && (s->n_done >= DONE_BATCH || now - s->done_since_ms >= DONE_DELAY_MS ||
+                      (idle && !s->done_rides)) && done_flush(s)) {
         arm(s, 1000);
         return;
     }
+    report_sent(s);
     if (refill(s)) {
         if (s->in_flight == 0)
             arm(s, 1000); /* the table could not be read: try again */
@@ -525,6 +562,7 @@ struct sender *sender_new(uv_loop_t *loop, struct engine *e, struct adapter *a,
         s->bulk_pos %= WINDOW_MAX;
     }
     cache_init(&s->index, SIZE_MAX); /* an index: never starts over */
+    engine_outbox_ride(e, &(struct outbox_rider){rider_waiting, rider_recorded, s});
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;
     return s;
@@ -546,6 +584,7 @@ static void sender_closed(uv_handle_t *h)
 {
     struct sender *s = h->data;
     done_flush(s);
+    engine_outbox_unride(s->e, s);
     for (size_t i = 0; i < s->n_done; i++) {
         free((char *)s->done[i].message_id);
         free((char *)s->done[i].error);

@@ -106,6 +106,21 @@ struct outbox_done {
 };
 /* Record n outcomes in ONE transaction (one sync instead of n): all or none. */
 int engine_outbox_done_many(struct engine *e, const struct outbox_done *d, size_t n, int64_t now_ms);
+/* Outcomes that ride on the engine's next commit, whatever it is for (a
+   batch, a tick), so a delivery costs no sync of its own: before every
+   commit the engine asks each rider what waits (may be none) and writes it
+   in that transaction; after the commit it tells how many it wrote (none
+   when it rolled back: they still wait).  recorded must not call the
+   engine (it runs inside engine calls). */
+struct outbox_rider {
+    size_t (*waiting)(void *ud, const struct outbox_done **d, int64_t *now_ms);
+    void (*recorded)(void *ud, size_t n);
+    void *ud;
+};
+void engine_outbox_ride(struct engine *e, const struct outbox_rider *r);
+void engine_outbox_unride(struct engine *e, void *ud);
+/* A transaction of its own for what the riders hold (a deadline came). */
+int engine_outbox_flush(struct engine *e);
 /* Rows of platform marked OUTBOX_SENDING whose outcome never came (the
    process stopped during the send; call before the first reload): they may
    have arrived, and a bulk message twice is worse than one lost, so they are

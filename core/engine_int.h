@@ -43,6 +43,8 @@ struct outbox_mem {
     size_t n_staged, cap_staged;
     struct outbox_lane *lanes;
     size_t n_lanes;
+    struct outbox_rider *riders;  /* senders whose deliveries ride on commits */
+    size_t n_riders;
 };
 
 /* What events look up, kept in step with the rows (community.c, link.c);

@@ -142,6 +142,7 @@ void outbox_mem_free(struct engine *e)
         free(m->lanes[i].platform);
     }
     free(m->lanes);
+    free(m->riders);
     memset(m, 0, sizeof *m);
 }
 
@@ -376,6 +377,52 @@ int outbox_echoed(struct engine *e, const struct kb_event *ev, int64_t now)
         return rc;
     /* no_ref 0: the row may carry a ref (a poll card) to record as posted */
     return outbox_record(e, ev->outbox_id, OUTBOX_SENT, ev->message_id, 0, NULL, 0, now * 1000);
+}
+
+void engine_outbox_ride(struct engine *e, const struct outbox_rider *r)
+{
+    struct outbox_mem *m = &e->outbox;
+    m->riders = xrealloc(m->riders, (m->n_riders + 1) * sizeof *m->riders);
+    m->riders[m->n_riders++] = *r;
+}
+
+void engine_outbox_unride(struct engine *e, void *ud)
+{
+    struct outbox_mem *m = &e->outbox;
+    for (size_t i = 0; i < m->n_riders; i++)
+        if (m->riders[i].ud == ud) {
+            memmove(m->riders + i, m->riders + i + 1, (m->n_riders - i - 1) * sizeof *m->riders);
+            m->n_riders--;
+            return;
+        }
+}
+
+int outbox_riders_write(struct engine *e, size_t *wrote)
+{
+    int rc = KB_OK;
+    for (size_t r = 0; r < e->outbox.n_riders; r++) {
+        const struct outbox_rider *rider = &e->outbox.riders[r];
+        const struct outbox_done *d = NULL;
+        int64_t now_ms = 0;
+        wrote[r] = rc ? 0 : rider->waiting(rider->ud, &d, &now_ms);
+        for (size_t i = 0; i < wrote[r] && !rc; i++)
+            rc = outbox_record(e, d[i].id, d[i].outcome, d[i].message_id, d[i].retry_at_ms,
+                               d[i].error, d[i].no_ref, now_ms);
+    }
+    return rc;
+}
+
+void outbox_riders_recorded(struct engine *e, const size_t *wrote)
+{
+    for (size_t r = 0; r < e->outbox.n_riders; r++)
+        if (wrote[r])
+            e->outbox.riders[r].recorded(e->outbox.riders[r].ud, wrote[r]);
+}
+
+int engine_outbox_flush(struct engine *e)
+{
+    int rc = store_begin(e->st);
+    return rc ? engine_fail(e, rc) : engine_finish(e, KB_OK);
 }
 
 int engine_outbox_done_many(struct engine *e, const struct outbox_done *d, size_t n, int64_t now_ms)

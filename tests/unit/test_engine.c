@@ -225,6 +225,62 @@ TEST(bulk_row_being_sent_goes_at_most_once)
     fx_close(&f);
 }
 
+/* A stand-in for bot/outbox.c's sender: outcomes waiting for a ride. */
+struct test_rider {
+    struct outbox_done d[2];
+    size_t n, recorded;
+};
+
+static size_t test_rider_waiting(void *ud, const struct outbox_done **d, int64_t *now_ms)
+{
+    struct test_rider *r = ud;
+    *d = r->d;
+    *now_ms = T0 * 1000;
+    return r->n;
+}
+
+static void test_rider_recorded(void *ud, size_t n)
+{
+    struct test_rider *r = ud;
+    r->recorded += n;
+    r->n -= n;
+}
+
+/* Deliveries are written by the next commit, whatever it is for, and only
+   reported recorded once it committed: a rolled-back one leaves them
+   waiting (reported anyway, the rows would stay pending in the table while
+   the sender forgot them, and be sent again after a restart). */
+TEST(deliveries_ride_on_the_next_commit_and_not_on_a_failed_one)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    fx_say(&f, "g1", "a", T0, "/me");
+    int64_t id = fx_i64(&f, "SELECT max(id) FROM outbox");
+    struct test_rider tr = {.d = {{.id = id, .outcome = OUTBOX_SENT, .message_id = "42"}}, .n = 1};
+    engine_outbox_ride(f.e, &(struct outbox_rider){test_rider_waiting, test_rider_recorded, &tr});
+    CHECK_INT(fx_i64(&f, "SELECT state FROM outbox WHERE id = (SELECT max(id) FROM outbox)"), 0);
+    /* a transaction that fails once the rider's write is in it */
+    CHECK_INT(store_exec(f.e->st,
+                         "CREATE TEMP TRIGGER refuse BEFORE UPDATE OF state ON main.outbox"
+                         " BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+                         NOVALS), 0);
+    CHECK(engine_outbox_flush(f.e) < 0);
+    CHECK_INT(store_exec(f.e->st, "DROP TRIGGER temp.refuse", NOVALS), 0);
+    CHECK_INT((int64_t)tr.recorded, 0);
+    CHECK_INT((int64_t)tr.n, 1);
+    /* the next batch carries it */
+    fx_say(&f, "g1", "b", T0, "/me");
+    CHECK_INT((int64_t)tr.recorded, 1);
+    CHECK_INT((int64_t)tr.n, 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 1 AND sent_message_id = '42'"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 0"), 1); /* b's reply */
+    /* nothing waits: later commits write nothing for it */
+    fx_say(&f, "g1", "c", T0, "/me");
+    CHECK_INT((int64_t)tr.recorded, 1);
+    engine_outbox_unride(f.e, &tr);
+    fx_close(&f);
+}
+
 TEST(sent_reply_with_ref_is_remembered_for_edits)
 {
     struct fx f;
@@ -661,6 +717,7 @@ TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(a_bad_event_is_skipped_and_kept_for_inspection),
           T(read_only_database_refuses_the_batch_and_keeps_the_cursor),
           T(migrations_run_once_and_refuse_a_newer_schema), T(outbox_retry_once_then_fail_and_chat_gone),
+          T(deliveries_ride_on_the_next_commit_and_not_on_a_failed_one),
           T(hot_writes_build_no_temporary_btree), T(bulk_row_being_sent_goes_at_most_once),
           T(sent_reply_with_ref_is_remembered_for_edits),
           T(group_migration_keeps_the_streak),
