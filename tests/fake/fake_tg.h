@@ -38,7 +38,8 @@
  *   GET  /control/stats     counts per method, 429s, pending updates, and
  *                           latency_ms {n,p50,p99,max}: for each sendMessage
  *                           replying to a /control/generate message, the
- *                           time since that message was generated
+ *                           time since that message became available
+ *                           (generated, or released at per_s), to 0.01 ms
  *                           (?clear_latency: start those figures afresh)
  *   POST /control/reset     forget updates, requests, faults, admins, stats
  *   POST /control/quit      answer, then call the quit callback
