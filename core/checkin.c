@@ -97,6 +97,21 @@ int checkin_latest(struct engine *e, int64_t member_id, int64_t day, int64_t *la
     return latest_until(e, member_id, day, last_day, streak);
 }
 
+/* The key of a community's day in cache.checkins_per_day. */
+static void day_count_key(char key[2 * KB_I64_TEXT], int64_t community_id, int64_t day)
+{
+    size_t kl = fmt_i64(key, community_id);
+    key[kl++] = '\x1f';
+    fmt_i64(key + kl, day);
+}
+
+void checkin_day_count_forget(struct engine *e, int64_t community_id, int64_t day)
+{
+    char key[2 * KB_I64_TEXT];
+    day_count_key(key, community_id, day);
+    cache_drop(&e->cache.checkins_per_day, key);
+}
+
 static int cmd_checkin(struct cmd_ctx *c)
 {
     int64_t day = community_day(&c->comm, c->at);
@@ -148,10 +163,8 @@ static int cmd_checkin(struct cmd_ctx *c)
     if (!rc)
         rc = ledger_points(c->e, c->member_id, &total);
     /* the rank is the day's count, kept from this process's own inserts */
-    char key[48];
-    size_t kl = fmt_i64(key, c->comm.id);
-    key[kl++] = '\x1f';
-    fmt_i64(key + kl, day);
+    char key[2 * KB_I64_TEXT];
+    day_count_key(key, c->comm.id, day);
     const struct cache_entry *today = cache_get(&c->e->cache.checkins_per_day, key);
     if (!rc && today)
         rank = today->num + 1;

@@ -319,9 +319,7 @@ static int makeup(struct cmd_ctx *c)
        day, the run after it), the day's rank count is no longer what the
        cache holds */
     standing_memo_forget(c->e, c->member_id);
-    char key_day[48];
-    snprintf(key_day, sizeof key_day, "%lld\x1f%lld", (long long)c->comm.id, (long long)day);
-    cache_drop(&c->e->cache.checkins_per_day, key_day);
+    checkin_day_count_forget(c->e, c->comm.id, day);
     if (rc)
         return rc;
     struct sbuf who = {0}, b = {0};
