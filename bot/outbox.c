@@ -261,16 +261,24 @@ static size_t rider_waiting(void *ud, const struct outbox_done **d, int64_t *now
     return s->n_done;
 }
 
-/* The first n waiting outcomes are committed (inside an engine call). */
-static void rider_recorded(void *ud, size_t n)
+/* The first n waiting outcomes leave the list. */
+static void done_forget(struct sender *s, size_t n)
 {
-    struct sender *s = ud;
+    if (n == 0)
+        return; /* s->done may be NULL yet: no memmove from it */
     for (size_t i = 0; i < n; i++) {
         free((char *)s->done[i].message_id);
         free((char *)s->done[i].error);
     }
     memmove(s->done, s->done + n, (s->n_done - n) * sizeof *s->done);
-    s->n_done -= n; /* the next pump (the app kicks after its commits) tells sent() */
+    s->n_done -= n;
+}
+
+/* The first n waiting outcomes are committed (inside an engine call); the
+   next pump (the app kicks after its commits) tells sent(). */
+static void rider_recorded(void *ud, size_t n)
+{
+    done_forget(ud, n);
 }
 
 /* The sent message ids are in the database: scheduled work that was waiting
@@ -585,10 +593,7 @@ static void sender_closed(uv_handle_t *h)
     struct sender *s = h->data;
     done_flush(s);
     engine_outbox_unride(s->e, s);
-    for (size_t i = 0; i < s->n_done; i++) {
-        free((char *)s->done[i].message_id);
-        free((char *)s->done[i].error);
-    }
+    done_forget(s, s->n_done); /* not recorded: the table still has them pending */
     free(s->done);
     queues_clear(s);
     for (size_t i = 0; i < s->n_chats; i++) {

@@ -31,9 +31,8 @@ int engine_fail(struct engine *e, int rc)
 
 int engine_finish(struct engine *e, int rc)
 {
-    size_t some[8], *rode = e->outbox.n_riders <= 8 ? some : xmalloc(e->outbox.n_riders * sizeof *rode);
     if (!rc)
-        rc = outbox_riders_write(e, rode);
+        rc = outbox_riders_write(e);
     if (!rc)
         rc = store_commit(e->st); /* rolls back itself when it fails */
     else
@@ -43,10 +42,8 @@ int engine_finish(struct engine *e, int rc)
         engine_caches_clear(e);
     } else {
         outbox_mem_commit(e);
-        outbox_riders_recorded(e, rode);
+        outbox_riders_recorded(e);
     }
-    if (rode != some)
-        free(rode);
     return rc ? engine_fail(e, rc) : KB_OK;
 }
 

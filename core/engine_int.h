@@ -43,7 +43,10 @@ struct outbox_mem {
     size_t n_staged, cap_staged;
     struct outbox_lane *lanes;
     size_t n_lanes;
-    struct outbox_rider *riders;  /* senders whose deliveries ride on commits */
+    struct riding {               /* senders whose deliveries ride on commits */
+        struct outbox_rider rider;
+        size_t wrote;             /* outcomes written in the open transaction */
+    } *riders;
     size_t n_riders;
 };
 

@@ -383,40 +383,43 @@ void engine_outbox_ride(struct engine *e, const struct outbox_rider *r)
 {
     struct outbox_mem *m = &e->outbox;
     m->riders = xrealloc(m->riders, (m->n_riders + 1) * sizeof *m->riders);
-    m->riders[m->n_riders++] = *r;
+    m->riders[m->n_riders++] = (struct riding){.rider = *r};
 }
 
 void engine_outbox_unride(struct engine *e, void *ud)
 {
     struct outbox_mem *m = &e->outbox;
     for (size_t i = 0; i < m->n_riders; i++)
-        if (m->riders[i].ud == ud) {
+        if (m->riders[i].rider.ud == ud) {
             memmove(m->riders + i, m->riders + i + 1, (m->n_riders - i - 1) * sizeof *m->riders);
             m->n_riders--;
             return;
         }
 }
 
-int outbox_riders_write(struct engine *e, size_t *wrote)
+int outbox_riders_write(struct engine *e)
 {
     int rc = KB_OK;
     for (size_t r = 0; r < e->outbox.n_riders; r++) {
-        const struct outbox_rider *rider = &e->outbox.riders[r];
+        struct riding *g = &e->outbox.riders[r];
         const struct outbox_done *d = NULL;
         int64_t now_ms = 0;
-        wrote[r] = rc ? 0 : rider->waiting(rider->ud, &d, &now_ms);
-        for (size_t i = 0; i < wrote[r] && !rc; i++)
+        g->wrote = rc ? 0 : g->rider.waiting(g->rider.ud, &d, &now_ms);
+        for (size_t i = 0; i < g->wrote && !rc; i++)
             rc = outbox_record(e, d[i].id, d[i].outcome, d[i].message_id, d[i].retry_at_ms,
                                d[i].error, d[i].no_ref, now_ms);
     }
     return rc;
 }
 
-void outbox_riders_recorded(struct engine *e, const size_t *wrote)
+void outbox_riders_recorded(struct engine *e)
 {
-    for (size_t r = 0; r < e->outbox.n_riders; r++)
-        if (wrote[r])
-            e->outbox.riders[r].recorded(e->outbox.riders[r].ud, wrote[r]);
+    for (size_t r = 0; r < e->outbox.n_riders; r++) {
+        struct riding *g = &e->outbox.riders[r];
+        if (g->wrote)
+            g->rider.recorded(g->rider.ud, g->wrote);
+        g->wrote = 0;
+    }
 }
 
 int engine_outbox_flush(struct engine *e)

@@ -18,11 +18,10 @@ size_t outbox_mem_mark(const struct engine *e);
 void outbox_mem_rollback(struct engine *e, size_t mark);
 void outbox_mem_commit(struct engine *e);
 void outbox_mem_free(struct engine *e);
-/* The riders' waiting outcomes written into the open transaction (counts
-   per rider in wrote[], which has e->outbox.n_riders entries), and after
-   its commit reported back (engine_finish does both). */
-int outbox_riders_write(struct engine *e, size_t *wrote);
-void outbox_riders_recorded(struct engine *e, const size_t *wrote);
+/* The riders' waiting outcomes written into the open transaction, and
+   after its commit reported back (engine_finish does both). */
+int outbox_riders_write(struct engine *e);
+void outbox_riders_recorded(struct engine *e);
 /* Pending rows of platform were changed in the table (a chat migrated): its
    sender reads them again. */
 void outbox_mem_stale(struct engine *e, const char *platform);
