@@ -36,10 +36,10 @@ static int rate_limited(struct cmd_ctx *c, int *notify)
     int limit = c->e->set.member_rate_per_min;
     if (limit <= 0 || c->is_admin)
         return 0;
-    engine_rates_touch(c->e);
     struct rate_table *t = &c->e->rates;
     int64_t window = c->now / 60;
     if (window != t->window) { /* a new minute: everyone starts afresh */
+        engine_rates_clearing(c->e);
         memset(t->slots, 0, sizeof t->slots);
         t->window = window;
         t->used = 0;
@@ -48,9 +48,10 @@ static int rate_limited(struct cmd_ctx *c, int *notify)
     while (t->slots[h].member_id && t->slots[h].member_id != c->member_id)
         h = (h + 1) % RATE_SLOTS;
     struct rate_slot *slot = &t->slots[h];
+    if (!slot->member_id && t->used >= RATE_SLOTS * 3 / 4)
+        return 0; /* more talkers this minute than we track: let them through */
+    engine_rates_saving_slot(c->e, h);
     if (!slot->member_id) {
-        if (t->used >= RATE_SLOTS * 3 / 4)
-            return 0; /* more talkers this minute than we track: let them through */
         slot->member_id = c->member_id;
         t->used++;
     }

@@ -99,7 +99,7 @@ void engine_close(struct engine *e)
     free(e->deferred);
     free(e->due);
     board_set_free(e->boards);
-    free(e->rates_saved);
+    free(e->rates_undo.slots);
     free(e->set.db_path);
     free(e->set.locale);
     free(e->set.tz);
@@ -316,8 +316,9 @@ int engine_tick(struct engine *e, int64_t now)
 
 /* The app asks after every batch and every round of deliveries; a module's
    answer walks all its communities, so it is asked again only when a commit
-   wrote a table that answer read, the instant it named has come, or a while
-   has passed (the answer may depend on the hour). */
+   wrote a table that answer read (not for a module whose due may lag, whose
+   tables every batch writes), the instant it named has come, or a while has
+   passed (the answer may depend on the hour). */
 #define DUE_MEMO_S 10
 
 int64_t engine_next_due(struct engine *e, int64_t now)
@@ -329,13 +330,15 @@ int64_t engine_next_due(struct engine *e, int64_t now)
         if (!kb_modules[m]->next_due)
             continue;
         struct due_memo *d = &e->due[m];
-        if (!store_memo_valid(e->st, &d->memo) || (d->at >= 0 && d->at <= now) ||
+        int memo_holds = kb_modules[m]->due_may_lag || store_memo_valid(e->st, &d->memo);
+        if (!d->computed || !memo_holds || (d->at >= 0 && d->at <= now) ||
             now < d->computed_at || now - d->computed_at >= DUE_MEMO_S) {
             struct store_tables *saved;
             store_memo_begin(e->st, &d->memo, &saved);
             d->at = kb_modules[m]->next_due(e, now);
             store_memo_end(e->st, &d->memo, saved);
             d->computed_at = now;
+            d->computed = 1;
         }
         if (d->at >= 0 && (best < 0 || d->at < best))
             best = d->at;

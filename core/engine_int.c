@@ -58,7 +58,7 @@ void engine_caches_clear(struct engine *e)
     cache_clear(&e->cache.standing);
     cache_clear(&e->cache.operators);
     for (size_t m = 0; e->due && m < kb_n_modules; m++)
-        e->due[m].memo.valid = 0;
+        e->due[m].computed = 0;
     for (size_t i = 0; i < EXISTS_MEMOS; i++)
         e->exists[i].memo.valid = 0;
     board_set_clear(e->boards);
@@ -99,22 +99,53 @@ int engine_begin(struct engine *e)
 
 void engine_rates_begin(struct engine *e)
 {
-    e->rates_saved_valid = 0;
+    struct rate_undo *u = &e->rates_undo;
+    u->have_used = u->cleared = 0;
+    u->n_slots = 0;
 }
 
-void engine_rates_touch(struct engine *e)
+static void rates_save_used(struct engine *e)
 {
-    if (e->rates_saved_valid)
-        return;
-    if (!e->rates_saved)
-        e->rates_saved = xmalloc(sizeof *e->rates_saved);
-    memcpy(e->rates_saved, &e->rates, sizeof e->rates);
-    e->rates_saved_valid = 1;
+    struct rate_undo *u = &e->rates_undo;
+    if (!u->have_used) {
+        u->used = e->rates.used;
+        u->have_used = 1;
+    }
+}
+
+void engine_rates_saving_slot(struct engine *e, size_t index)
+{
+    struct rate_undo *u = &e->rates_undo;
+    if (u->cleared)
+        return; /* a count of the new minute: restoring clears them all */
+    rates_save_used(e);
+    if (u->n_slots == u->cap_slots) {
+        u->cap_slots = u->cap_slots ? 2 * u->cap_slots : 128;
+        u->slots = xrealloc(u->slots, u->cap_slots * sizeof *u->slots);
+    }
+    u->slots[u->n_slots++] = (struct rate_slot_was){index, e->rates.slots[index]};
+}
+
+void engine_rates_clearing(struct engine *e)
+{
+    e->rates_undo.cleared = 1;
 }
 
 void engine_rates_restore(struct engine *e)
 {
-    if (e->rates_saved_valid)
-        memcpy(&e->rates, e->rates_saved, sizeof e->rates);
-    e->rates_saved_valid = 0;
+    struct rate_undo *u = &e->rates_undo;
+    if (u->cleared) {
+        /* the batch applied again starts the new minute afresh, as it did */
+        memset(e->rates.slots, 0, sizeof e->rates.slots);
+        e->rates.used = 0;
+    } else {
+        /* newest first: a slot changed twice ends as it was first */
+        while (u->n_slots > 0) {
+            const struct rate_slot_was *w = &u->slots[--u->n_slots];
+            e->rates.slots[w->index] = w->was;
+        }
+        if (u->have_used)
+            e->rates.used = u->used;
+    }
+    engine_rates_begin(e);
 }

@@ -48,6 +48,8 @@ struct outbox_mem {
         size_t wrote;             /* outcomes written in the open transaction */
     } *riders;
     size_t n_riders;
+    int64_t last_id;              /* the highest row id committed (engine_outbox_last_id) */
+    int have_last_id;             /* last_id was read from the table once */
 };
 
 /* What events look up, kept in step with the rows (community.c, link.c);
@@ -79,6 +81,7 @@ struct engine_caches {
 struct due_memo {
     struct store_memo memo;
     int64_t at, computed_at;
+    int computed;                 /* at holds an answer */
 };
 
 /* Whether a query without parameters has a row (engine_exists). */
@@ -102,8 +105,16 @@ struct engine {
     engine_log_fn log;
     void *log_ud;
     struct rate_table rates;
-    struct rate_table *rates_saved; /* the counts before this batch (engine_rates_touch) */
-    int rates_saved_valid;
+    struct rate_undo {            /* how to put rates back as they were before this batch */
+        size_t used;              /* rates.used before the batch's first change */
+        int have_used;
+        int cleared;              /* the batch began a new minute: restoring clears again */
+        struct rate_slot_was {
+            size_t index;
+            struct rate_slot was;
+        } *slots;                 /* slots as they were before the batch changed them */
+        size_t n_slots, cap_slots;
+    } rates_undo;
     int64_t data_version;         /* PRAGMA data_version when the caches were last checked */
     struct outbox_mem outbox;
     struct engine_caches cache;
@@ -126,10 +137,13 @@ void engine_log(struct engine *e, int level, const char *fmt, ...) __attribute__
 /* Begin the batch's transaction; when another connection (a hand edit)
    changed the database since the last one, forget every cached lookup. */
 int engine_begin(struct engine *e);
-/* The rate counts are about to change: keep a copy from before the batch
-   (once per batch), so a batch applied again does not count twice. */
-void engine_rates_touch(struct engine *e);
-/* A new batch: no copy yet. */
+/* The rate counts are about to change: slot index (engine_rates_saving_slot)
+   or all of them, a new minute clearing the table (engine_rates_clearing).
+   Enough is kept to put them back, so a batch applied again does not count
+   twice: a changed slot costs a log entry, not a copy of the table. */
+void engine_rates_saving_slot(struct engine *e, size_t index);
+void engine_rates_clearing(struct engine *e);
+/* A new batch: nothing saved yet. */
 void engine_rates_begin(struct engine *e);
 /* The counts as they were before the batch. */
 void engine_rates_restore(struct engine *e);

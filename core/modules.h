@@ -80,6 +80,10 @@ struct kb_module {
     /* scheduled work (optional): both run inside the engine's transaction */
     int (*tick)(struct engine *e, int64_t now);
     int64_t (*next_due)(struct engine *e, int64_t now); /* -1 = nothing */
+    /* housekeeping whose instant may come late by the due memo's age
+       (engine_next_due): its answer is kept across writes to the tables it
+       reads, so a busy store does not ask again after every commit */
+    int due_may_lag;
     /* template variables for scheduled posts (optional): append the value of
        `name` for the community to out and return 1, or return 0 when the
        name is not this module's */

@@ -113,6 +113,8 @@ void outbox_mem_commit(struct engine *e)
     struct outbox_mem *m = &e->outbox;
     for (size_t i = 0; i < m->n_staged; i++) {
         struct kb_reply *r = m->staged[i];
+        if (r->id > m->last_id)
+            m->last_id = r->id;
         struct outbox_lane *l = lane_of(e, r->platform);
         if (l->spilled || l->n >= OUTBOX_MEM_MAX) {
             l->spilled = 1; /* durable in the table: the sender reloads it from there */
@@ -285,11 +287,19 @@ int64_t engine_outbox_pending(struct engine *e, const char *platform)
     return n;
 }
 
+/* Read once; then every commit's rows raise it (outbox_mem_commit). */
 int64_t engine_outbox_last_id(struct engine *e)
 {
-    int64_t id = 0;
-    store_i64(e->st, &id, "SELECT coalesce(max(id), 0) FROM outbox", NOVALS);
-    return id;
+    struct outbox_mem *m = &e->outbox;
+    if (!m->have_last_id) {
+        int64_t id = 0;
+        if (store_i64(e->st, &id, "SELECT coalesce(max(id), 0) FROM outbox", NOVALS) != KB_OK)
+            return m->last_id;
+        if (id > m->last_id)
+            m->last_id = id;
+        m->have_last_id = 1;
+    }
+    return m->last_id;
 }
 
 /* ?3 = the platform's retry time, or 0: back off 1 s doubling to 60 s, plus

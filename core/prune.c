@@ -72,4 +72,5 @@ const struct kb_module prune_module = {
     .n_settings = KB_COUNT(settings),
     .tick = prune_tick,
     .next_due = prune_next_due,
+    .due_may_lag = 1, /* marks and replies kept for days: seconds late is harmless */
 };

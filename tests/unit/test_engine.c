@@ -281,6 +281,32 @@ TEST(deliveries_ride_on_the_next_commit_and_not_on_a_failed_one)
     fx_close(&f);
 }
 
+/* The highest reply id is kept in memory: raised by each commit's rows,
+   untouched by a batch that rolls back. */
+TEST(last_outbox_id_follows_commits_not_rollbacks)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    CHECK_INT(engine_outbox_last_id(f.e), 0);
+    fx_say(&f, "g1", "a", T0, "/me");
+    int64_t committed = fx_i64(&f, "SELECT max(id) FROM outbox");
+    CHECK(committed > 0);
+    CHECK_INT(engine_outbox_last_id(f.e), committed);
+    CHECK_INT(store_exec(f.e->st,
+                         "CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.cursors"
+                         " BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+                         NOVALS), 0);
+    struct kb_event ev = msg("r1", "bob", "/me");
+    CHECK(engine_apply(f.e, &ev, 1, "k", "1", T0) < 0);
+    CHECK_INT(store_exec(f.e->st, "DROP TRIGGER temp.refuse", NOVALS), 0);
+    CHECK_INT(fx_i64(&f, "SELECT max(id) FROM outbox"), committed);
+    CHECK_INT(engine_outbox_last_id(f.e), committed);
+    fx_say(&f, "g1", "c", T0, "/me");
+    CHECK_INT(engine_outbox_last_id(f.e), fx_i64(&f, "SELECT max(id) FROM outbox"));
+    CHECK(engine_outbox_last_id(f.e) > committed);
+    fx_close(&f);
+}
+
 TEST(sent_reply_with_ref_is_remembered_for_edits)
 {
     struct fx f;
@@ -357,6 +383,25 @@ TEST(a_batch_applied_again_counts_each_command_once)
     fx_say(&f, "g", "alice", T0, "/me"); /* her third this minute: still within budget */
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE text LIKE '%too fast%'"), 0);
     CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE text LIKE '%Points:%'"), 3);
+    fx_close(&f);
+}
+
+/* The same within a minute already counted: the slots the failed pass
+   changed go back one by one (the whole table is copied only when a new
+   minute clears it). */
+TEST(a_batch_applied_again_mid_minute_counts_each_command_once)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    f.e->set.member_rate_per_min = 3;
+    fx_say(&f, "g", "alice", T0, "/me"); /* her first this minute */
+    struct kb_event evs[2] = {msg("b1", "alice", "/me"), msg("b2", NULL, "/me")};
+    CHECK_INT(engine_apply(f.e, evs, 2, "k", "v", T0 + 1), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM failed_events"), 1);
+    fx_say(&f, "g", "alice", T0 + 2, "/me"); /* her third: within budget */
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE text LIKE '%too fast%'"), 0);
+    fx_say(&f, "g", "alice", T0 + 3, "/me"); /* her fourth: refused */
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE text LIKE '%too fast%'"), 1);
     fx_close(&f);
 }
 
@@ -492,6 +537,21 @@ TEST(module_migrations_run_once_per_module)
     CHECK(engine_open(&f.set, &e, err, sizeof err) < 0);
     CHECK_CONTAINS(err, "module link: schema version 99 is newer");
     CHECK(e == NULL);
+    fx_close(&f);
+}
+
+/* Housekeeping may come seconds late: the prune instant is kept across
+   commits (each one wrote marks and replies) and asked again after the
+   due memo's 10 s, so a mark made meanwhile is not missed for long. */
+TEST(prune_instant_is_kept_across_commits_for_seconds)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    CHECK_INT(engine_next_due(f.e, T0), -1);
+    struct kb_event ev = msg("1", "alice", "/me");
+    CHECK_INT(engine_apply(f.e, &ev, 1, NULL, NULL, T0), 0);
+    CHECK_INT(engine_next_due(f.e, T0 + 1), -1);
+    CHECK_INT(engine_next_due(f.e, T0 + 10), T0 + PRUNE_PROCESSED_AFTER_S + 1);
     fx_close(&f);
 }
 
@@ -719,14 +779,15 @@ TEST_MAIN(T(duplicate_delivery_is_a_no_op), T(cursor_commits_with_the_batch),
           T(migrations_run_once_and_refuse_a_newer_schema), T(outbox_retry_once_then_fail_and_chat_gone),
           T(deliveries_ride_on_the_next_commit_and_not_on_a_failed_one),
           T(hot_writes_build_no_temporary_btree), T(bulk_row_being_sent_goes_at_most_once),
-          T(sent_reply_with_ref_is_remembered_for_edits),
+          T(last_outbox_id_follows_commits_not_rollbacks), T(sent_reply_with_ref_is_remembered_for_edits),
           T(group_migration_keeps_the_streak),
           T(button_press_is_answered_once), T(flooding_member_gets_one_notice_others_unaffected),
           T(a_batch_applied_again_counts_each_command_once),
+          T(a_batch_applied_again_mid_minute_counts_each_command_once),
           T(operators_edited_by_hand_take_effect_at_the_next_batch),
           T(unknown_long_and_garbled_commands_get_a_clear_reply), T(private_chat_shares_the_group_standing),
           T(upgrade_keeps_balances_and_boards), T(module_migrations_run_once_per_module),
-          T(old_dedup_marks_are_pruned), T(echo_of_an_own_message_marks_its_row_delivered),
+          T(prune_instant_is_kept_across_commits_for_seconds), T(old_dedup_marks_are_pruned), T(echo_of_an_own_message_marks_its_row_delivered),
           T(a_rolled_back_event_leaves_no_cached_lookup),
           T(senders_are_named_from_the_event_and_others_from_their_rows),
           T(committed_replies_are_handed_over_once_from_memory))
