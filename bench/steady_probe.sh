@@ -5,18 +5,32 @@
 # Usage: bench/steady_probe.sh [BUILD_DIR] PERF_ARGS...   e.g.
 #   bench/steady_probe.sh build/release stat -e syscalls:sys_enter_fdatasync,syscalls:sys_enter_fcntl
 #   bench/steady_probe.sh build/release record -g -o /tmp/steady.data
+# or  bench/steady_probe.sh build/release sql
+#   the statements the bot ran in those 7 s instead (BUILD_DIR/bench/sql_count.so
+#   preloaded): runs, runs outside a transaction, SQL; most run first
+# PROBE_SECONDS sets the 7.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${1:-build/release}
 shift
-command -v perf >/dev/null || { echo "perf is not installed"; exit 1; }
+SECONDS_WATCHED=${PROBE_SECONDS:-7}
 . tests/e2e/lib.bash
+preload=()
+if [ "${1:-}" = sql ]; then
+    [ -f "$BUILD/bench/sql_count.so" ] || { echo "no $BUILD/bench/sql_count.so: make VARIANT=release check"; exit 1; }
+    # the window: from the steady load's first second to the end of the watch
+    preload=(env LD_PRELOAD="$PWD/$BUILD/bench/sql_count.so" SQL_COUNT_FROM=10
+             SQL_COUNT_TO="$(awk -v s="$SECONDS_WATCHED" 'BEGIN { print 10 + s }')"
+             SQL_COUNT_OUT="$WORK/sql_count.txt")
+else
+    command -v perf >/dev/null || { echo "perf is not installed"; exit 1; }
+fi
 start_fake --max-seconds 300
 cat >"$WORK/bot.json" <<JSON
 {"limits": {"enabled": false}, "log_level": "warn"}
 JSON
 KOCBOT_TELEGRAM_TOKEN=1:bench KOCBOT_TELEGRAM_API=$FAKE KOCBOT_LOCALE=en \
-    "$KOCBOT" --config "$WORK/bot.json" --db "$WORK/e2e.db" 2>"$WORK/bot.log" &
+    ${preload[@]+"${preload[@]}"} "$KOCBOT" --config "$WORK/bot.json" --db "$WORK/e2e.db" 2>"$WORK/bot.log" &
 BOT=$!
 cleanup_hooks+=("kill $BOT 2>/dev/null")
 sleep 2
@@ -24,6 +38,14 @@ control generate '{"n":20000,"chats":100,"users":50000,"text":"/checkin"}' >/dev
 sleep 6
 control generate '{"n":10000,"first":20000,"chats":100,"users":50000,"text":"/tasks","per_s":1000}' >/dev/null
 sleep 1
-perf "$@" -p "$BOT" -- sleep 7
+if [ ${#preload[@]} -gt 0 ]; then
+    sleep "$SECONDS_WATCHED"
+    sleep 1
+else
+    perf "$@" -p "$BOT" -- sleep "$SECONDS_WATCHED"
+fi
 kill -TERM "$BOT"
 wait "$BOT"
+if [ ${#preload[@]} -gt 0 ]; then
+    cat "$WORK/sql_count.txt"
+fi
