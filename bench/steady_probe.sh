@@ -40,7 +40,7 @@ control generate '{"n":10000,"first":20000,"chats":100,"users":50000,"text":"/ta
 sleep 1
 if [ ${#preload[@]} -gt 0 ]; then
     sleep "$SECONDS_WATCHED"
-    sleep 1
+    sleep 1 # the watch began a second before the counting window
 else
     perf "$@" -p "$BOT" -- sleep "$SECONDS_WATCHED"
 fi

@@ -99,18 +99,8 @@ int engine_begin(struct engine *e)
 
 void engine_rates_begin(struct engine *e)
 {
-    struct rate_undo *u = &e->rates_undo;
-    u->have_used = u->cleared = 0;
-    u->n_slots = 0;
-}
-
-static void rates_save_used(struct engine *e)
-{
-    struct rate_undo *u = &e->rates_undo;
-    if (!u->have_used) {
-        u->used = e->rates.used;
-        u->have_used = 1;
-    }
+    e->rates_undo.cleared = 0;
+    e->rates_undo.n_slots = 0;
 }
 
 void engine_rates_saving_slot(struct engine *e, size_t index)
@@ -118,7 +108,8 @@ void engine_rates_saving_slot(struct engine *e, size_t index)
     struct rate_undo *u = &e->rates_undo;
     if (u->cleared)
         return; /* a count of the new minute: restoring clears them all */
-    rates_save_used(e);
+    if (u->n_slots == 0)
+        u->used = e->rates.used; /* only a logged slot can take a new member */
     if (u->n_slots == u->cap_slots) {
         u->cap_slots = u->cap_slots ? 2 * u->cap_slots : 128;
         u->slots = xrealloc(u->slots, u->cap_slots * sizeof *u->slots);
@@ -138,14 +129,13 @@ void engine_rates_restore(struct engine *e)
         /* the batch applied again starts the new minute afresh, as it did */
         memset(e->rates.slots, 0, sizeof e->rates.slots);
         e->rates.used = 0;
-    } else {
+    } else if (u->n_slots > 0) {
+        e->rates.used = u->used;
         /* newest first: a slot changed twice ends as it was first */
         while (u->n_slots > 0) {
             const struct rate_slot_was *w = &u->slots[--u->n_slots];
             e->rates.slots[w->index] = w->was;
         }
-        if (u->have_used)
-            e->rates.used = u->used;
     }
     engine_rates_begin(e);
 }

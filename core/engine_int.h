@@ -106,8 +106,7 @@ struct engine {
     void *log_ud;
     struct rate_table rates;
     struct rate_undo {            /* how to put rates back as they were before this batch */
-        size_t used;              /* rates.used before the batch's first change */
-        int have_used;
+        size_t used;              /* rates.used before the first slot was logged */
         int cleared;              /* the batch began a new minute: restoring clears again */
         struct rate_slot_was {
             size_t index;
