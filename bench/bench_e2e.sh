@@ -13,7 +13,10 @@
 #  slices the same 10,000 offered as slices of 50 every 50 ms (this
 #         benchmark's steady phase before 2026-12-02: a harsher load)
 #  floor  bench_http_floor against the same fake: the least CPU one reply
-#         costs a libcurl client (one handle, one keep-alive connection)
+#         costs a libcurl client (one handle, one keep-alive connection);
+#         bench_steady_floor at the steady phase's load: the least CPU an
+#         update costs a bot that commits each answer (synchronous=FULL)
+#         before confirming it, and the same without the database
 #  CPU is the bot process's user+sys time (/proc/PID/stat), reported per
 #  update: steadier than wall time on a shared machine
 # Prints ONE line of JSON.
@@ -95,6 +98,18 @@ kill -TERM "$BOT"; wait "$BOT"
 # ---- the floor: the least one reply costs a libcurl client here ----------
 floor=$("$BUILD/bench/bench_http_floor" "$FAKE" 20000 | grep -o '"cpu_us_per_request":[0-9.]*' | cut -d: -f2)
 
+# ---- the steady floor: the same 1,000/s to a bot that only commits and replies
+steady_floor() { # DB or -: CPU µs per update
+    "$BUILD/bench/bench_steady_floor" "$FAKE" "$1" 10000 >"$WORK/floor.json" 2>"$WORK/floor.err" &
+    local pid=$! first=$(( (N + 20000 + ${2:-0}) ))
+    for _ in $(seq 1 100); do grep -q ready "$WORK/floor.err" && break; sleep 0.1; done
+    control generate "{\"n\":10000,\"first\":$first,\"chats\":100,\"users\":50000,\"text\":\"/tasks\",\"per_s\":1000}" >/dev/null
+    wait "$pid"
+    grep -o '"cpu_us_per_update":[0-9.]*' "$WORK/floor.json" | cut -d: -f2
+}
+steady_floor_db=$(steady_floor "$WORK/floor.db")
+steady_floor_http=$(steady_floor - 10000)
+
 secs=$(echo "($last - $t0) / 1000" | bc -l)
 printf '{"bench":"e2e","updates":%d,"chats":100,"members":50000,"seconds":%.2f,"updates_per_s":%.0f,' \
     "$N" "$secs" "$(echo "$N / $secs" | bc -l)"
@@ -113,5 +128,7 @@ printf '"http_floor_cpu_us_per_reply":%s,"http_floor_cpu_us_per_update":%.0f,' "
 # the same at steady load, where most updates come in a getUpdates of their own
 printf '"steady_requests_per_update":%.2f,"steady_http_floor_cpu_us_per_update":%.0f,' \
     "$(echo "($r3 - $r2) / 10000" | bc -l)" "$(echo "${floor:-0} * ($r3 - $r2) / 10000" | bc -l)"
+printf '"steady_floor_cpu_us_per_update":%s,"steady_floor_without_db_cpu_us_per_update":%s,' \
+    "${steady_floor_db:-null}" "${steady_floor_http:-null}"
 printf '"machine":{"uname":"%s","cpu":"%s","nproc":%s}}\n' "$(uname -srm)" \
     "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" "$(nproc)"
