@@ -25,32 +25,42 @@ static int64_t outbox_retention_s(const struct engine *e)
     return e->set.outbox_retention_s > 0 ? e->set.outbox_retention_s : PRUNE_OUTBOX_AFTER_S;
 }
 
+/* Rows are appended as replies are made, so id order is age order and the
+   oldest rows are found from the table's start without an index on
+   created_at: one index entry fewer to write each time a reply is marked
+   sent.  A clock set back only makes the rows after it wait as long; a row
+   stamped in the future (a clock set ahead, then fixed) counts as old, so
+   it cannot hold back every row after it. */
+
 /* When the oldest finished reply (delivered or given up) comes of age. */
-static int64_t outbox_next_due(struct engine *e)
+static int64_t outbox_next_due(struct engine *e, int64_t now)
 {
     int64_t oldest = 0;
-    if (store_i64(e->st, &oldest, "SELECT min(created_at) FROM outbox WHERE state <> 0", NOVALS) != KB_OK)
+    if (store_i64(e->st, &oldest, "SELECT min(created_at, ?) FROM outbox WHERE state <> 0 ORDER BY id LIMIT 1",
+                  VALS(SI(now))) != KB_OK)
         return -1;
     return oldest + outbox_retention_s(e) + 1;
 }
 
 /* Finished replies past the retention go, a small chunk per tick so the
-   loop is never held for long; pending ones always stay.  Nothing refers
-   to outbox rows: posted keeps the message ids polls and reasons need, and
-   the audit trail has its own rows. */
+   loop is never held for long; pending ones always stay.  The scan ends at
+   the first row still inside the retention, so a tick with little to prune
+   does not read the whole table.  Nothing refers to outbox rows: posted
+   keeps the message ids polls and reasons need, and the audit trail has
+   its own rows. */
 static int outbox_prune(struct engine *e, int64_t now)
 {
     return store_exec(e->st,
-                      "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
-                      " WHERE state <> 0 AND created_at < ? ORDER BY created_at LIMIT ?)",
-                      VALS(SI(now - outbox_retention_s(e)), SI(PRUNE_OUTBOX_CHUNK)));
+                      "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE id < coalesce("
+                      "(SELECT id FROM outbox WHERE created_at >= ? AND created_at <= ? ORDER BY id LIMIT 1),"
+                      " 9223372036854775807) AND state <> 0 ORDER BY id LIMIT ?)",
+                      VALS(SI(now - outbox_retention_s(e)), SI(now), SI(PRUNE_OUTBOX_CHUNK)));
 }
 
 /* The earlier of the two (-1 = neither has rows to age). */
 static int64_t prune_next_due(struct engine *e, int64_t now)
 {
-    (void)now;
-    int64_t a = processed_next_due(e), b = outbox_next_due(e);
+    int64_t a = processed_next_due(e), b = outbox_next_due(e, now);
     return a < 0 ? b : (b < 0 || a < b ? a : b);
 }
 

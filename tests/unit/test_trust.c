@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../../core/prune.h"
+#include "../../core/who.h"
 #include "../support/fixture.h"
 #include "../test.h"
 
@@ -229,6 +230,141 @@ TEST(delivered_replies_leave_the_outbox_after_a_week)
     fx_close(&f);
 }
 
+/* Counting a statement's VM steps: from zero at reset_steps, read by the
+   start of its SQL (-1: not run since). */
+static void reset_steps(struct fx *f)
+{
+    for (sqlite3_stmt *s = NULL; (s = sqlite3_next_stmt(store_db(f->e->st), s));)
+        sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 1);
+}
+
+static int steps_of(struct fx *f, const char *sql_prefix)
+{
+    for (sqlite3_stmt *s = NULL; (s = sqlite3_next_stmt(store_db(f->e->st), s));)
+        if (strncmp(sqlite3_sql(s), sql_prefix, strlen(sql_prefix)) == 0)
+            return sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 0);
+    return -1;
+}
+
+/* @handle means a member whatever the case it is typed in, and is found
+   through the handle index, not by reading every member of the community;
+   members without a handle (QQ's) are not in that index. */
+TEST(a_handle_is_found_in_any_case_without_reading_every_member)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    enum { N = 2000 };
+    static struct kb_event ev[N];
+    static char ids[N][16], handles[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "u%d", i);
+        snprintf(handles[i], sizeof handles[i], "Fan%d", i);
+        ev[i] = (struct kb_event){.kind = KB_EV_MESSAGE, .platform = "console", .chat_id = "g",
+                                  .chat_type = KB_CHAT_GROUP, .user_id = ids[i], .user_name = ids[i],
+                                  .user_handle = i % 2 ? handles[i] : NULL, /* half have none, as on QQ */
+                                  .message_id = ids[i], .time = T0, .text = "/me"};
+    }
+    CHECK_INT(engine_apply(f.e, ev, N, NULL, NULL, T0), 0);
+    free(fx_replies(&f));
+    int64_t community = fx_i64(&f, "SELECT id FROM communities");
+    int64_t want = fx_i64(&f, "SELECT id FROM members WHERE user_id = 'u1235'");
+    int64_t got = 0;
+    reset_steps(&f);
+    CHECK_INT(member_find_identity(f.e, community, "@fAN1235", &got), 0);
+    CHECK_INT(got, want);
+    int steps = steps_of(&f, "SELECT count(*), min(id) FROM members WHERE community_id = ? AND handle");
+    CHECK(steps > 0);
+    CHECK(steps < 100); /* reading the community's 2,000 members takes thousands */
+    CHECK(member_find_identity(f.e, community, "@fan1234", &got) != 0); /* u1234 has no handle */
+    /* and a member without one has no entry to write in that index (an
+       index's cells are its entries) */
+    CHECK_INT(fx_i64(&f, "SELECT sum(ncell) FROM dbstat WHERE name = 'members_handle'"),
+              N / 2);
+    fx_close(&f);
+}
+
+/* n replies to /me in chat at t, all delivered */
+static void delivered_replies(struct fx *f, const char *chat, int n, int64_t t)
+{
+    for (int i = 0; i < n; i++) {
+        char user[16];
+        snprintf(user, sizeof user, "u%d", i);
+        CHECK_INT(fx_say(f, chat, user, t, "/me"), 0);
+    }
+    free(fx_replies(f));
+}
+
+/* The prune reads outbox rows in id order: a reply still pending at the
+   table's start stays, and neither holds back the finished ones after it
+   nor makes the prune due before they are. */
+TEST(a_pending_reply_at_the_start_stays_and_does_not_hold_back_the_prune)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    CHECK_INT(fx_say(&f, "h", "early", T0 - 86400, "/me"), 0);
+    int64_t pending = fx_i64(&f, "SELECT max(id) FROM outbox");
+    enum { N = 10 };
+    for (int i = 0; i < N; i++) {
+        char user[16];
+        snprintf(user, sizeof user, "u%d", i);
+        CHECK_INT(fx_say(&f, "g", user, T0, "/me"), 0);
+    }
+    for (int64_t id = pending + 1; id <= pending + N; id++)
+        CHECK_INT(engine_outbox_done(f.e, id, OUTBOX_SENT, "1", 0, NULL, T0 * 1000), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE state = 0"), 1);
+    /* a day's retention: due when the first finished row ages (the marks
+       of de-duplication come of age later, after six days) */
+    f.set.outbox_retention_s = 86400;
+    fx_reopen(&f);
+    CHECK_INT(engine_next_due(f.e, T0), T0 + 86400 + 1);
+    CHECK_INT(engine_tick(f.e, T0 + 86400 + 1), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox"), 1);
+    CHECK_INT(fx_i64(&f, "SELECT id FROM outbox"), pending);
+    fx_close(&f);
+}
+
+/* A reply stamped in the future (the clock was set ahead, then fixed) does
+   not hold back the rows made after it: it counts as old. */
+TEST(a_reply_stamped_in_the_future_does_not_hold_back_the_prune)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    int64_t week = 7 * 86400;
+    delivered_replies(&f, "g", 3, T0 + 400 * 86400);
+    delivered_replies(&f, "k", 5, T0);
+    /* nor does it put the prune off (a day's retention, due before the
+       de-duplication marks' six days) */
+    f.set.outbox_retention_s = 86400;
+    fx_reopen(&f);
+    CHECK_INT(engine_next_due(f.e, T0), T0 + 86400 + 1);
+    f.set.outbox_retention_s = 7 * 86400;
+    fx_reopen(&f);
+    delivered_replies(&f, "m", 2, T0 + 3 * 86400);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox"), 10);
+    CHECK_INT(engine_tick(f.e, T0 + week + 1), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox"), 2);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox WHERE chat_id = 'm'"), 2);
+    fx_close(&f);
+}
+
+/* With a few old rows before many recent ones, a prune tick reads up to the
+   first recent row, not the whole table (counted in the statement's steps). */
+TEST(a_prune_with_little_to_do_reads_only_the_table_start)
+{
+    struct fx f;
+    fx_open(&f, NULL, "en");
+    int64_t week = 7 * 86400;
+    delivered_replies(&f, "g", 5, T0);
+    delivered_replies(&f, "k", 1500, T0 + 2 * 86400);
+    reset_steps(&f);
+    CHECK_INT(engine_tick(f.e, T0 + week + 1), 0);
+    CHECK_INT(fx_i64(&f, "SELECT count(*) FROM outbox"), 1500);
+    int prune_steps = steps_of(&f, "DELETE FROM outbox");
+    CHECK(prune_steps > 0);
+    CHECK(prune_steps < 500); /* a scan of 1,500 rows takes thousands */
+    fx_close(&f);
+}
+
 TEST(the_database_is_private)
 {
     struct fx f;
@@ -256,4 +392,8 @@ TEST_MAIN(T(a_display_name_is_refused_with_the_candidates), T(targets_are_handle
           T(a_forwarded_message_is_never_a_command), T(a_refused_button_press_is_answered_privately),
           T(a_refused_claim_press_is_answered_privately),
           T(an_undecodable_update_is_kept_and_skipped), T(delivered_replies_leave_the_outbox_after_a_week),
+          T(a_handle_is_found_in_any_case_without_reading_every_member),
+          T(a_pending_reply_at_the_start_stays_and_does_not_hold_back_the_prune),
+          T(a_prune_with_little_to_do_reads_only_the_table_start),
+          T(a_reply_stamped_in_the_future_does_not_hold_back_the_prune),
           T(the_database_is_private))
