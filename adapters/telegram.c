@@ -48,6 +48,7 @@
 
 #include "../core/markup.h"
 #include "../core/util.h"
+#include "json_arena.h"
 #include "telegram_json.h"
 
 #define TG_BACKOFF_MIN_MS 1000L
@@ -583,9 +584,9 @@ static void got_updates(struct tg *tg, const struct tg_span *items, size_t count
             max_id = id;
             have_max = 1;
         }
-        cJSON *item = cJSON_ParseWithLength(items[i].p, items[i].len);
+        cJSON *item = json_arena_parse(items[i].p, items[i].len);
         int rc = item ? tg_decode_update(item, tg->username, now_s, u) : KB_EPARSE;
-        cJSON_Delete(item);
+        json_arena_release(item); /* u keeps copies of what it needs */
         if (rc) {
             if (keep_undecodable(tg, u, &items[i], id, have_id, rc)) {
                 batch_free(tg);
@@ -716,9 +717,9 @@ static int serve_webhook(void *ud, const struct kb_http_incoming *req,
         tg_log(tg, KB_LOG_WARN, "telegram: webhook POST without the right secret refused");
         return 403;
     }
-    cJSON *root = cJSON_ParseWithLength(req->body, req->body_len);
+    cJSON *root = json_arena_parse(req->body, req->body_len);
     if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+        json_arena_release(root);
         tg_log(tg, KB_LOG_WARN, "telegram: webhook body is not a JSON object (%zu bytes)",
                req->body_len);
         return 400;
@@ -742,7 +743,7 @@ static int serve_webhook(void *ud, const struct kb_http_incoming *req,
         status = hold ? webhook_hold(tg, req, &u) : webhook_deliver(tg, &one, 1);
     }
     tg_update_clear(&u);
-    cJSON_Delete(root);
+    json_arena_release(root);
     return status;
 }
 

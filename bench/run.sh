@@ -11,6 +11,7 @@ rc=0
 # shellcheck disable=SC2086
 "$BUILD/bench/bench_engine" ${BENCH_ENGINE_ARGS:-} || rc=1
 "$BUILD/bench/bench_http" 20000 100 || rc=1
+"$BUILD/bench/bench_decode" || rc=1
 bench/bench_e2e.sh "$BUILD" "${BENCH_E2E_UPDATES:-100000}" || rc=1
 # shellcheck disable=SC2086
 "$BUILD/bench/bench_scale" ${BENCH_SCALE_ARGS:-} || rc=1
