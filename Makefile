@@ -81,14 +81,20 @@ $(BUILD)/bench/%: $(call obj,bench/%.c) $(BUILD)/libsupport.a $(LIBS)
 $(BUILD)/%: $(call obj,tests/fake/%_main.c) $(BUILD)/libsupport.a $(LIBS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lm
 
-# Preloaded into the release binary by bench/steady_probe.sh sql: built
-# without the variant's sanitizers, which a preloaded object cannot carry.
+# Preloaded into the release binary by bench/steady_probe.sh sql and
+# frames: built without the variant's sanitizers, which a preloaded object
+# cannot carry.
 $(BUILD)/bench/sql_count.so: bench/sql_count.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O2 -fPIC -shared -o $@ $< -lsqlite3 -ldl
 
+$(BUILD)/bench/wal_frames.so: bench/wal_frames.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O2 -fPIC -shared -o $@ $< -ldl
+
 # Everything one variant needs for its test run.
-check: deps $(BUILD)/kocbot $(UNIT_BINS) $(FAKE_BINS) $(BENCH_BINS) $(BUILD)/bench/sql_count.so
+check: deps $(BUILD)/kocbot $(UNIT_BINS) $(FAKE_BINS) $(BENCH_BINS) $(BUILD)/bench/sql_count.so \
+       $(BUILD)/bench/wal_frames.so
 
 # Install what is missing (as root), or say exactly what to install.
 deps:

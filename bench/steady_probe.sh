@@ -8,6 +8,9 @@
 # or  bench/steady_probe.sh build/release sql
 #   the statements the bot ran in those 7 s instead (BUILD_DIR/bench/sql_count.so
 #   preloaded): runs, runs outside a transaction, SQL; most run first
+# or  bench/steady_probe.sh build/release frames
+#   the pages its commits wrote to the WAL in those 7 s (BUILD_DIR/bench/wal_frames.so
+#   preloaded), by b-tree (dbstat on the database afterwards): frames per commit
 # PROBE_SECONDS sets the 7.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -16,12 +19,19 @@ shift
 SECONDS_WATCHED=${PROBE_SECONDS:-7}
 . tests/e2e/lib.bash
 preload=()
-if [ "${1:-}" = sql ]; then
-    [ -f "$BUILD/bench/sql_count.so" ] || { echo "no $BUILD/bench/sql_count.so: make VARIANT=release check"; exit 1; }
-    # the window: from the steady load's first second to the end of the watch
-    preload=(env LD_PRELOAD="$PWD/$BUILD/bench/sql_count.so" SQL_COUNT_FROM=10
-             SQL_COUNT_TO="$(awk -v s="$SECONDS_WATCHED" 'BEGIN { print 10 + s }')"
-             SQL_COUNT_OUT="$WORK/sql_count.txt")
+# the counting window: from the steady load's first second to the end of the watch
+window_end=$(awk -v s="$SECONDS_WATCHED" 'BEGIN { print 10 + s }')
+mode=${1:-}
+if [ "$mode" = sql ] || [ "$mode" = frames ]; then
+    so=$BUILD/bench/$([ "$mode" = sql ] && echo sql_count || echo wal_frames).so
+    [ -f "$so" ] || { echo "no $so: make VARIANT=release check"; exit 1; }
+    if [ "$mode" = sql ]; then
+        preload=(env LD_PRELOAD="$PWD/$so" SQL_COUNT_FROM=10 SQL_COUNT_TO="$window_end"
+                 SQL_COUNT_OUT="$WORK/counts.txt")
+    else
+        preload=(env LD_PRELOAD="$PWD/$so" WAL_FRAMES_FROM=10 WAL_FRAMES_TO="$window_end"
+                 WAL_FRAMES_OUT="$WORK/counts.txt")
+    fi
 else
     command -v perf >/dev/null || { echo "perf is not installed"; exit 1; }
 fi
@@ -46,6 +56,13 @@ else
 fi
 kill -TERM "$BOT"
 wait "$BOT"
-if [ ${#preload[@]} -gt 0 ]; then
-    cat "$WORK/sql_count.txt"
+if [ "$mode" = sql ]; then
+    cat "$WORK/counts.txt"
+elif [ "$mode" = frames ]; then
+    sqlite3 "$WORK/e2e.db" "SELECT pageno, name FROM dbstat" | awk -F'[| ]' '
+        NR == FNR { tree[$1] = $2; next }
+        $1 == "commits" { commits = $2 > 0 ? $2 : 1; next }
+        { by[($2 in tree) ? tree[$2] : "(a page freed since)"] += $1; all += $1 }
+        END { printf "%d commits, %.2f frames per commit\n", commits, all / commits
+              for (t in by) printf "%8.2f  %s\n", by[t] / commits, t | "sort -rn" }' - "$WORK/counts.txt"
 fi
