@@ -75,11 +75,11 @@ static void count_frames(const unsigned char *buf, size_t len, off_t offset)
     }
     if (t - first_at < count_from || t - first_at > count_to)
         return;
-    /* a write starts at a frame (the unix VFS writes header and page apart;
-       core/wal_buffer.c joins whole frames) */
-    if (((size_t)offset - WAL_HEADER) % frame != 0)
-        return;
-    for (size_t at = 0; at + FRAME_HEADER <= len; at += frame) {
+    /* the unix VFS writes a frame's header and page apart, and
+       core/wal_buffer.c may flush between them: count the headers this
+       write holds, from its first frame boundary on */
+    size_t into = ((size_t)offset - WAL_HEADER) % frame;
+    for (size_t at = into ? frame - into : 0; at + FRAME_HEADER <= len; at += frame) {
         uint32_t page = big_endian32(buf + at);
         if (page < MAX_PAGES)
             frames_of_page[page]++;
