@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 struct buf {
     char *p;
@@ -139,6 +140,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_steady_floor BASE_URL DB_PATH UPDATES\n");
         return 2;
     }
+    umask(077); /* its database 0600, as every database here */
     long want = strtol(argv[3], NULL, 10);
     char poll_url[512], send_url[512];
     snprintf(poll_url, sizeof poll_url, "%s/bot1:bench/getUpdates", argv[1]);
