@@ -194,6 +194,16 @@ static int64_t chat_ready_at(struct sender *s, struct chat_state *c, int bulk)
     return t;
 }
 
+/* The chat's next message waits the chat gap from now. */
+static void pace_chat(struct sender *s, struct chat_state *c, int64_t now)
+{
+    if (s->lim.enabled && s->lim.per_chat_per_s > 0) {
+        int64_t gap = (int64_t)(1000.0 / s->lim.per_chat_per_s);
+        if (now + gap > c->next_ms)
+            c->next_ms = now + gap;
+    }
+}
+
 static void note_send(struct sender *s, struct chat_state *c, int64_t now, int bulk)
 {
     c->window[c->window_pos] = now;
@@ -207,11 +217,7 @@ static void note_send(struct sender *s, struct chat_state *c, int64_t now, int b
            next one: one at a time, evenly */
         s->bulk_next_ms = now + 1000 / bulk_per_s(s);
     }
-    if (s->lim.enabled && s->lim.per_chat_per_s > 0) {
-        int64_t gap = (int64_t)(1000.0 / s->lim.per_chat_per_s);
-        if (now + gap > c->next_ms)
-            c->next_ms = now + gap;
-    }
+    pace_chat(s, c, now);
 }
 
 static void arm(struct sender *s, uint64_t delay_ms)
@@ -342,6 +348,11 @@ static void send_done(void *ud, const struct kb_send_result *res)
     int64_t now = clock_real_ms(); /* Telegram's limits run on real time, not the test clock */
     enum outbox_outcome out = map_outcome(res->outcome);
     int64_t retry_at = 0;
+    /* the message reached the platform at some instant up to now (it may
+       have waited in the HTTP client's queue or the platform's): the gap
+       counts from its answer too, so two never land closer than the gap */
+    if (job->rows[0]->kind != KB_REPLY_ANSWER)
+        pace_chat(s, c, now);
     if (res->retry_after_ms > 0) {
         retry_at = now + res->retry_after_ms;
         if (retry_at > c->next_ms)

@@ -252,6 +252,16 @@ def part2(fake, bot):
     time.sleep(1)
     report(bot.q("SELECT count(*) FROM processed WHERE platform='qq' AND message_id = ?",
                  str(e["message_id"])) == 1, "the same event twice is applied once")
+    # a send that reaches the implementation late (queued on its way) still
+    # keeps the next one the chat gap (300 ms here) behind it
+    fake.ctl("fault", {"kind": "late", "action": "send_group_msg", "seconds": 1, "count": 1})
+    n_sent = len(fake.ctl("sent"))
+    fake.say(58, "/me", name="gina")
+    fake.say(59, "/me", name="hank")
+    report(wait_for(lambda: fake.has("gina") and fake.has("hank"), 30), "two replies, the first one late")
+    late = fake.ctl("sent")[n_sent:]
+    gap = late[1]["at"] - late[0]["at"] if len(late) >= 2 else 0
+    report(gap >= 0.29, "a late send holds the chat's next one the gap behind it (%.2f s apart)" % gap)
     fake.ctl("fault", {"kind": "retcode", "action": "send_group_msg", "retcode": 103, "count": 1})
     fake.say(55, "/me", name="erin")
     report(wait_for(lambda: fake.has("erin"), 30), "a send answered with a retcode error is retried")

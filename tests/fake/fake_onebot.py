@@ -19,7 +19,8 @@ Control (JSON over HTTP on the action port, path /_ctl/...):
           (a CQ-code string); raw sends that exact text as a frame
   POST sent_reset -> forget the sends recorded so far
   POST burst {group, n, first_user, text} -> n messages from n members
-  POST fault {kind: drop|bad_frame|slow|fragmented|retcode|timeout|reject_ws|bad_accept, ...}
+  POST fault {kind: drop|bad_frame|slow|fragmented|retcode|timeout|late|reject_ws|bad_accept, ...}
+          (late: an action reaches us `seconds` late, as if it queued on its way)
   POST role {user, role} -> what get_group_member_info answers for that user
   GET  sent  -> every send_* action received, in order
   GET  stats -> counters
@@ -185,6 +186,8 @@ def run_action(name, p):
             record(name, p)
         time.sleep(fault.get("seconds", 30))
         return 200, None
+    if fault and fault["kind"] == "late":  # the request reaches us late (it queued on its way)
+        time.sleep(fault.get("seconds", 1))
     if name == "get_login_info":
         return ok({"user_id": S.args.self_id, "nickname": "kocbot"})
     if name in ("send_group_msg", "send_private_msg", "send_msg"):
@@ -337,7 +340,7 @@ class Handler(BaseHTTPRequestHandler):
                 n = len(chunk)
                 out += (struct.pack("!BB", op, n) if n < 126 else struct.pack("!BBH", op, 126, n)) + chunk
             broadcast(ws_frame(b"ping", 9) + out)
-        elif kind in ("retcode", "timeout"):
+        elif kind in ("retcode", "timeout", "late"):
             with S.lock:
                 S.faults.append(dict(p))
         elif kind == "reject_ws":
