@@ -752,7 +752,8 @@ static int slot_start(struct slot *sl)
         .enabled = paced ? c->limits.enabled : 0, .per_chat_per_s = c->limits.per_chat_per_s,
         .per_group_per_min = c->limits.per_group_per_min, .global_per_s = c->limits.global_per_s,
         .coalesce = paced ? c->limits.coalesce : 0,
-        .bulk_at_most_once = !sl->kind->caps.idempotent_sends};
+        .bulk_at_most_once = !sl->kind->caps.idempotent_sends,
+        .max_in_flight = c->max_connections};
     if (sl->adapter->pace_chat_gap_ms > 0)
         lim.per_chat_per_s = 1000.0 / sl->adapter->pace_chat_gap_ms;
     if (sl->adapter->pace_per_group_per_min > 0)

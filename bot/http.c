@@ -37,7 +37,6 @@
 #define HTTP_DEFAULT_CONNECT_MS 10000L
 #define HTTP_DEFAULT_TIMEOUT_MS 60000L
 #define HTTP_DEFAULT_MAX_RESPONSE ((size_t)8 << 20)
-#define HTTP_POOL_PER_CONNECTION 4   /* pooled transfers per allowed connection */
 #define HTTP_URL_CACHE 8              /* parsed URLs kept (one per API method) */
 #define HTTP_IDLE_SOCKS 32            /* stopped poll handles kept for reuse */
 #define HTTP_KEEP_BUF ((size_t)16 << 10) /* larger buffers are not pooled */
@@ -577,9 +576,9 @@ void http_client_set_max_connections(struct http_client *c, long n)
     /* beyond the cap, transfers wait in curl's queue for a free connection */
     curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
     curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, n);
-    /* transfers beyond the connection cap wait in curl's queue (the outbox
-       sends to many chats at once): keep handles for a few times the cap */
-    c->pool_cap = n > 0 ? HTTP_POOL_PER_CONNECTION * (size_t)n + 1 : 1;
+    /* the outbox hands over at most one send per connection (its
+       max_in_flight): a handle per connection, and one for the receive */
+    c->pool_cap = n > 0 ? (size_t)n + 1 : 1;
     while (c->n_pool > c->pool_cap) {
         struct http_xfer *x = c->pool;
         c->pool = x->next;

@@ -61,6 +61,8 @@ struct sender {
     int64_t bulk[WINDOW_MAX];      /* recent bulk sends (their own, smaller budget) */
     size_t bulk_pos;
     int64_t bulk_next_ms;          /* bulk sends are spread evenly, never in bursts */
+    size_t scan_from;              /* the lane a pump looks at first: after the last one
+                                      served, so a cap on sends in flight is fair */
     void (*idle)(void *ud);
     void *idle_ud;
     /* outcomes not yet recorded: written with the engine's next commit, or
@@ -236,6 +238,11 @@ void sender_kick(struct sender *s)
 size_t sender_in_flight(const struct sender *s)
 {
     return s->in_flight;
+}
+
+static int sends_full(const struct sender *s)
+{
+    return s->lim.max_in_flight > 0 && s->in_flight >= (size_t)s->lim.max_in_flight;
 }
 
 static void done_push(struct sender *s, const struct kb_reply *r, enum outbox_outcome out,
@@ -508,9 +515,12 @@ static void pump(uv_timer_t *t)
     /* two rounds: every other reply first, then the bulk lanes with what the
        budget leaves */
     for (int round = 0; round < 2 && !s->closing && s->reload != RELOAD_NOW; round++) {
-        for (size_t ci = 0; ci < s->n_chats && !s->closing; ci++) {
+        /* a full pipe stops the scan: the next send's answer kicks */
+        for (size_t step = 0; step < s->n_chats && !s->closing && !sends_full(s); step++) {
+            size_t ci = (s->scan_from + step) % s->n_chats;
             struct chat_state *c = &s->chats[ci];
-            while (c->n > 0 && !c->busy && kb_reply_is_bulk(c->queue[c->head]) == round) {
+            while (c->n > 0 && !c->busy && !sends_full(s) &&
+                   kb_reply_is_bulk(c->queue[c->head]) == round) {
                 size_t k = 0; /* the first due row (a row backing off lets later ones pass) */
                 int64_t due = -1;
                 for (; k < c->n; k++) {
@@ -536,6 +546,7 @@ static void pump(uv_timer_t *t)
                     note_send(s, c, now, bulk);
                 c->busy = 1;
                 s->in_flight++;
+                s->scan_from = ci + 1;
                 if ((bulk && s->lim.bulk_at_most_once && !mark_sending(s, job)) ||
                     s->a->ops->send(s->a, &merged, send_done, job) < 0) {
                     struct kb_send_result res = {.outcome = KB_SEND_RETRY};

@@ -21,6 +21,8 @@ struct sender_limits {
     int coalesce;             /* merge waiting acknowledgements */
     int bulk_at_most_once;    /* a bulk message is marked before its send and never
                                  repeated after a crash (no platform idempotency) */
+    int max_in_flight;        /* sends handed to the adapter at once (0: no cap): the
+                                 HTTP connections, so none waits in curl's queue */
 };
 
 struct sender;

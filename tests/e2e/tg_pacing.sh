@@ -5,7 +5,8 @@
 #     real seconds: a burst of replies to one chat gets no 429;
 #  2. a button press in a chat whose replies wait for their turn (1 per
 #     second, 20 per minute) is answered at once: the toast is not a message
-#     in the chat and must not queue behind them.
+#     in the chat and must not queue behind them;
+#  3. with more chats than connections the chats take turns.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.bash
 if ! command -v python3 >/dev/null || ! command -v sqlite3 >/dev/null; then
@@ -68,5 +69,31 @@ check "press: no 429 from the API's limits" grep -q '"limit_429":0' <<<"$(contro
 kill -TERM "$BOT"; wait "$BOT"; rc=$?
 check "bot: clean exit" [ $rc = 0 ]
 check "bot: no errors logged" bash -c "! grep -qiE 'error|sanitizer' '$WORK/bot.log'"
+kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
+
+# ---- 3. more chats than connections: sends take turns ----------------------
+# two connections, four chats with eight replies each: the sender hands over
+# two sends at a time (none waits in curl's queue) and serves the chats in
+# turn, so no chat waits until the others are done
+cat >"$WORK/bot.json" <<JSON
+{"limits": {"enabled": false}, "max_connections": 2, "telegram": {"poll_timeout_s": 2}}
+JSON
+start_fake --token "$TOKEN"
+DB=$WORK/turns.db
+burst=""
+for c in 1 2 3 4; do
+    for i in $(seq 1 8); do
+        burst="$burst${burst:+,}$(python3 $TG msg "-100800$c" $((500 + i)) "t$i" $((1000 * c + i)) "$T0" /me)"
+    done
+done
+push "[$burst]"
+run_bot 1
+check "turns: 32 replies delivered" wait_for 20 delivered 32
+first8=$(control requests?method=sendMessage | python3 -c '
+import json, sys
+print(len({str(r["body"]["chat_id"]) for r in json.load(sys.stdin)[:8]}))')
+check "turns: the first eight sends reach all four chats ($first8)" [ "$first8" = 4 ]
+kill -TERM "$BOT"; wait "$BOT"; rc=$?
+check "turns: clean exit" [ $rc = 0 ]
 [ "$FAIL" = 0 ] || tail -20 "$WORK/bot.log"
 finish
