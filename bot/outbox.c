@@ -62,7 +62,8 @@ struct sender {
     size_t bulk_pos;
     int64_t bulk_next_ms;          /* bulk sends are spread evenly, never in bursts */
     size_t scan_from;              /* the lane a pump looks at first: after the last one
-                                      served, so a cap on sends in flight is fair */
+                                      served when the cap stopped the scan, so the cap
+                                      is fair; else the first */
     void (*idle)(void *ud);
     void *idle_ud;
     /* outcomes not yet recorded: written with the engine's next commit, or
@@ -516,8 +517,9 @@ static void pump(uv_timer_t *t)
        budget leaves */
     for (int round = 0; round < 2 && !s->closing && s->reload != RELOAD_NOW; round++) {
         /* a full pipe stops the scan: the next send's answer kicks */
+        size_t start = s->scan_from;
         for (size_t step = 0; step < s->n_chats && !s->closing && !sends_full(s); step++) {
-            size_t ci = (s->scan_from + step) % s->n_chats;
+            size_t ci = (start + step) % s->n_chats;
             struct chat_state *c = &s->chats[ci];
             while (c->n > 0 && !c->busy && !sends_full(s) &&
                    kb_reply_is_bulk(c->queue[c->head]) == round) {
@@ -560,6 +562,8 @@ static void pump(uv_timer_t *t)
                 break;
         }
     }
+    if (!sends_full(s))
+        s->scan_from = 0; /* every lane had its turn: the next scan starts at the first */
     if (s->kicked)
         arm(s, 0);
     else if (wake >= 0)
