@@ -197,16 +197,6 @@ static int64_t chat_ready_at(struct sender *s, struct chat_state *c, int bulk)
     return t;
 }
 
-/* The chat's next message waits the chat gap from now. */
-static void pace_chat(struct sender *s, struct chat_state *c, int64_t now)
-{
-    if (s->lim.enabled && s->lim.per_chat_per_s > 0) {
-        int64_t gap = (int64_t)(1000.0 / s->lim.per_chat_per_s);
-        if (now + gap > c->next_ms)
-            c->next_ms = now + gap;
-    }
-}
-
 static void note_send(struct sender *s, struct chat_state *c, int64_t now, int bulk)
 {
     c->window[c->window_pos] = now;
@@ -220,7 +210,6 @@ static void note_send(struct sender *s, struct chat_state *c, int64_t now, int b
            next one: one at a time, evenly */
         s->bulk_next_ms = now + 1000 / bulk_per_s(s);
     }
-    pace_chat(s, c, now);
 }
 
 static void arm(struct sender *s, uint64_t delay_ms)
@@ -357,10 +346,14 @@ static void send_done(void *ud, const struct kb_send_result *res)
     enum outbox_outcome out = map_outcome(res->outcome);
     int64_t retry_at = 0;
     /* the message reached the platform at some instant up to now (it may
-       have waited in the HTTP client's queue or the platform's): the gap
-       counts from its answer too, so two never land closer than the gap */
-    if (job->rows[0]->kind != KB_REPLY_ANSWER)
-        pace_chat(s, c, now);
+       have waited in the HTTP client's queue or the platform's): the chat
+       gap counts from its answer, so two never land closer than the gap
+       (the lane's next send waits for this answer anyway: c->busy) */
+    if (job->rows[0]->kind != KB_REPLY_ANSWER && s->lim.enabled && s->lim.per_chat_per_s > 0) {
+        int64_t gap = (int64_t)(1000.0 / s->lim.per_chat_per_s);
+        if (now + gap > c->next_ms)
+            c->next_ms = now + gap;
+    }
     if (res->retry_after_ms > 0) {
         retry_at = now + res->retry_after_ms;
         if (retry_at > c->next_ms)
@@ -515,9 +508,9 @@ static void pump(uv_timer_t *t)
     int64_t wake = s->n_done ? s->done_since_ms + DONE_DELAY_MS : -1;
     /* two rounds: every other reply first, then the bulk lanes with what the
        budget leaves */
+    size_t start = s->scan_from, next_start = 0;
     for (int round = 0; round < 2 && !s->closing && s->reload != RELOAD_NOW; round++) {
         /* a full pipe stops the scan: the next send's answer kicks */
-        size_t start = s->scan_from;
         for (size_t step = 0; step < s->n_chats && !s->closing && !sends_full(s); step++) {
             size_t ci = (start + step) % s->n_chats;
             struct chat_state *c = &s->chats[ci];
@@ -548,7 +541,7 @@ static void pump(uv_timer_t *t)
                     note_send(s, c, now, bulk);
                 c->busy = 1;
                 s->in_flight++;
-                s->scan_from = ci + 1;
+                next_start = ci + 1;
                 if ((bulk && s->lim.bulk_at_most_once && !mark_sending(s, job)) ||
                     s->a->ops->send(s->a, &merged, send_done, job) < 0) {
                     struct kb_send_result res = {.outcome = KB_SEND_RETRY};
@@ -562,8 +555,9 @@ static void pump(uv_timer_t *t)
                 break;
         }
     }
-    if (!sends_full(s))
-        s->scan_from = 0; /* every lane had its turn: the next scan starts at the first */
+    /* stopped by the cap: the next scan goes on after the last lane served;
+       else every lane had its turn and the next starts at the first */
+    s->scan_from = sends_full(s) ? next_start : 0;
     if (s->kicked)
         arm(s, 0);
     else if (wake >= 0)
